@@ -1,0 +1,60 @@
+import { type Config, ForbiddenError, UnauthorizedError } from '@orgms/common';
+import type { RequestHandler, Response } from 'express';
+import passport from 'passport';
+import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
+import type { Principal, Role } from './principal';
+
+const ROLES: readonly Role[] = ['platform_admin', 'org_admin', 'member'];
+
+/** A passport instance of our own (not the global one), so two apps in one process never share keys. */
+export function createPassport(config: Config): passport.Authenticator {
+  const instance = new passport.Passport();
+  instance.use(
+    new JwtStrategy(
+      {
+        jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+        secretOrKey: config.jwtSecret,
+        algorithms: ['HS256'],
+        issuer: config.jwtIssuer,
+        audience: config.jwtAudience,
+      },
+      (payload: Record<string, unknown>, done: (error: unknown, user?: Principal | false) => void) => {
+        const role = payload.role as Role;
+        if (typeof payload.sub !== 'string' || !ROLES.includes(role)) return done(null, false);
+        if (role !== 'platform_admin' && typeof payload.org !== 'string') return done(null, false);
+        done(null, { sub: payload.sub, role, org: payload.org as string | undefined, ver: payload.ver as number | undefined });
+      },
+    ),
+  );
+  return instance;
+}
+
+/**
+ * Requires a valid bearer token (signature, expiry, issuer, audience); the caller is then
+ * available as `principalOf(res)`. With `optional`, a request without a token passes through.
+ */
+export function authenticate(instance: passport.Authenticator, options: { optional?: boolean } = {}): RequestHandler {
+  return (req, res, next) => {
+    if (options.optional && !req.headers.authorization) return next();
+    instance.authenticate('jwt', { session: false }, (error: unknown, principal: Principal | false) => {
+      if (error) return next(error);
+      if (!principal) return next(new UnauthorizedError());
+      res.locals.principal = principal;
+      next();
+    })(req, res, next);
+  };
+}
+
+export function principalOf(res: Response): Principal | undefined {
+  return res.locals.principal;
+}
+
+/** Lets only the listed roles through (after authenticate). */
+export function requireRole(...roles: Role[]): RequestHandler {
+  return (_req, res, next) => {
+    const principal = principalOf(res);
+    if (!principal) return next(new UnauthorizedError());
+    if (!roles.includes(principal.role)) return next(new ForbiddenError(`This needs one of the roles: ${roles.join(', ')}.`));
+    next();
+  };
+}

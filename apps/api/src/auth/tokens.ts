@@ -1,0 +1,37 @@
+import type { Config } from '@orgms/common';
+import jwt from 'jsonwebtoken';
+import type { Principal } from './principal';
+
+export interface IssuedToken {
+  access_token: string;
+  token_type: 'bearer';
+  expires_in: number;
+}
+
+/** `90`, `90s`, `15m`, `1h`, `7d` → seconds (the formats JWT_EXPIRES_IN accepts). */
+export function durationToSeconds(duration: string): number {
+  const match = /^(\d+)([smhd]?)$/.exec(duration);
+  if (!match) throw new Error(`not a duration: ${duration}`);
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
+}
+
+export class TokenIssuer {
+  private readonly expiresIn: number;
+
+  constructor(private readonly config: Config) {
+    this.expiresIn = durationToSeconds(config.jwtExpiresIn);
+  }
+
+  issue(principal: Principal): IssuedToken {
+    const { sub, ...claims } = principal;
+    const accessToken = jwt.sign(claims, this.config.jwtSecret, {
+      algorithm: 'HS256',
+      subject: sub,
+      expiresIn: this.expiresIn,
+      issuer: this.config.jwtIssuer,
+      audience: this.config.jwtAudience,
+    });
+    return { access_token: accessToken, token_type: 'bearer', expires_in: this.expiresIn };
+  }
+}

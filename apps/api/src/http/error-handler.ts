@@ -1,0 +1,60 @@
+import { AppError, isTransientDatabaseError, type Logger, TooManyRequestsError } from '@orgms/common';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { problemType, sendProblem } from './problem';
+
+/** body-parser's error types, mapped to what the client did wrong. */
+const BODY_PARSER_ERRORS: Record<string, { status: number; code: string; title: string; detail: string }> = {
+  'entity.parse.failed': { status: 400, code: 'malformed-json', title: 'Malformed JSON', detail: 'The request body is not valid JSON.' },
+  'entity.too.large': { status: 413, code: 'payload-too-large', title: 'Payload too large', detail: 'The request body is larger than the server accepts.' },
+  'encoding.unsupported': { status: 415, code: 'unsupported-encoding', title: 'Unsupported encoding', detail: 'The request body encoding is not supported.' },
+  'charset.unsupported': { status: 415, code: 'unsupported-charset', title: 'Unsupported charset', detail: 'Send the request body as UTF-8.' },
+  'request.aborted': { status: 400, code: 'request-aborted', title: 'Request aborted', detail: 'The request body was not received completely.' },
+  'request.size.invalid': { status: 400, code: 'bad-request', title: 'Bad request', detail: 'The request body does not match its Content-Length.' },
+};
+
+/**
+ * The one place where errors become HTTP answers: every error is `application/problem+json`,
+ * unknown ones are a bare 500 (the details go to the log, never to the client).
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const requestId = res.locals.requestId as string | undefined;
+    if (error instanceof AppError) {
+      if (error instanceof TooManyRequestsError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+      return sendProblem(res, { type: problemType(error.code), title: error.title, status: error.status, detail: error.message, requestId, ...error.extra });
+    }
+    const bodyError = typeof error?.type === 'string' ? BODY_PARSER_ERRORS[error.type] : undefined;
+    if (bodyError) {
+      return sendProblem(res, { type: problemType(bodyError.code), title: bodyError.title, status: bodyError.status, detail: bodyError.detail, requestId });
+    }
+    if (isTransientDatabaseError(error)) {
+      logger.warn('database unavailable during request', { method: req.method, path: req.path, error: error.message });
+      res.setHeader('Retry-After', '5');
+      return sendProblem(res, {
+        type: problemType('service-unavailable'),
+        title: 'Service unavailable',
+        status: 503,
+        detail: 'The database is unavailable; try again shortly.',
+        requestId,
+      });
+    }
+    logger.error('unhandled error', { method: req.method, path: req.path, error });
+    sendProblem(res, {
+      type: problemType('internal-error'),
+      title: 'Internal server error',
+      status: 500,
+      detail: 'Something went wrong on our side. Quote the requestId when reporting it.',
+      requestId,
+    });
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  sendProblem(res, {
+    type: problemType('not-found'),
+    title: 'Not found',
+    status: 404,
+    detail: `No route ${req.method} ${req.path}.`,
+    requestId: res.locals.requestId,
+  });
+};

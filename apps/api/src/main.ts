@@ -1,0 +1,24 @@
+import { createServer } from 'node:http';
+import { createLogger, loadConfigOrExit, stopOnSignals } from '@orgms/common';
+import { startApiRuntime } from './api-runtime';
+
+const config = loadConfigOrExit();
+const logger = createLogger('api', config.logLevel);
+const runtime = startApiRuntime(config, logger);
+runtime.ready.catch((error) => logger.error('api failed to prepare the control database', { error }));
+
+const server = createServer(runtime.app);
+server.on('error', (error: NodeJS.ErrnoException) => {
+  logger.error(error.code === 'EADDRINUSE' ? `port ${config.port} is already in use; set PORT` : 'http server error', { error: error.message });
+  process.exit(1);
+});
+server.listen(config.port, () => logger.info('api listening', { port: config.port }));
+
+stopOnSignals(async () => {
+  // New connections stop first; keep-alive connections are closed once idle.
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const clean = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), config.shutdownTimeoutMs).unref())]);
+  server.closeAllConnections();
+  return (await runtime.stop()) && clean;
+}, logger);

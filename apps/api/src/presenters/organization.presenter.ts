@@ -1,0 +1,28 @@
+import type { Organization } from '@orgms/common';
+
+/** The public shape of an organization (snake_case, DESIGN §5); no database name, no hashes. */
+export function presentOrganization(org: Organization) {
+  return {
+    id: org.id,
+    name: org.name,
+    slug: org.slug,
+    status: org.status,
+    step: org.step,
+    last_error: org.lastError,
+    admin_email: org.adminEmail,
+    schema_version: org.schemaVersion,
+    created_at: org.createdAt.toISOString(),
+    updated_at: org.updatedAt.toISOString(),
+  };
+}
+
+export function presentStatus(org: Organization) {
+  return {
+    id: org.id,
+    status: org.status,
+    step: org.step,
+    attempts: org.attempts,
+    last_error: org.lastError,
+    updated_at: org.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type Config,
+  databaseNameFor,
+  enqueueProvision,
+  hashPassword,
+  type Logger,
+  type Organization,
+  type OrganizationStatus,
+  type OrganizationStore,
+  type ProvisioningQueue,
+} from '@orgms/common';
+import type { OrganizationsRepository, Page } from '../repositories/organizations.repository';
+import { slugify } from './slug';
+
+export interface CreateOrganizationInput {
+  organization_name: string;
+  email: string;
+  password: string;
+}
+
+export interface OrganizationsServiceDeps {
+  config: Config;
+  repository: OrganizationsRepository;
+  store: OrganizationStore;
+  provisioningQueue: ProvisioningQueue;
+  logger: Logger;
+}
+
+export class OrganizationsService {
+  constructor(private readonly deps: OrganizationsServiceDeps) {}
+
+  /**
+   * Records the organization as `pending`, then asks the worker to provision it. The row is
+   * committed before the enqueue, so if Redis is down nothing is lost: the reconciler
+   * enqueues it later and the caller still gets its 202.
+   */
+  async create(input: CreateOrganizationInput, requestId: string): Promise<Organization> {
+    const id = randomUUID();
+    const org = await this.deps.repository.insertPending(
+      {
+        id,
+        name: input.organization_name,
+        slug: slugify(input.organization_name),
+        databaseName: databaseNameFor(id, this.deps.config.orgDatabasePrefix),
+        adminEmail: input.email,
+        pendingAdminPasswordHash: await hashPassword(input.password, this.deps.config.bcryptRounds),
+      },
+      requestId,
+    );
+    try {
+      await enqueueProvision(this.deps.provisioningQueue, { orgId: id, requestId });
+    } catch (error) {
+      this.deps.logger.warn('could not enqueue provisioning; the reconciler will', { orgId: id, error: (error as Error).message });
+    }
+    return org;
+  }
+
+  get(id: string): Promise<Organization> {
+    return this.deps.store.get(id);
+  }
+
+  list(filter: { status?: OrganizationStatus; limit: number; cursor?: string }): Promise<Page<Organization>> {
+    return this.deps.repository.list(filter);
+  }
+}

@@ -1,0 +1,29 @@
+import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '@orgms/common';
+import Joi from 'joi';
+
+export const email = Joi.string().trim().lowercase().email({ tlds: false }).max(254);
+
+/** NIST 800-63B: a minimum length and no composition rules; bcrypt reads 72 bytes at most. */
+export const password = Joi.string()
+  .min(PASSWORD_MIN_LENGTH)
+  .custom((value: string, helpers) => (Buffer.byteLength(value, 'utf8') > PASSWORD_MAX_BYTES ? helpers.error('string.maxBytes') : value))
+  .messages({ 'string.maxBytes': `password must be at most ${PASSWORD_MAX_BYTES} bytes` });
+
+/** A display name: printable text, no control characters. */
+export const organizationName = Joi.string()
+  .trim()
+  .min(2)
+  .max(100)
+  .pattern(/^[^\p{C}]+$/u)
+  .messages({ 'string.pattern.base': 'organization_name must not contain control characters' });
+
+export const uuid = Joi.string().guid({ version: ['uuidv4', 'uuidv7'] });
+
+export const idParams = Joi.object({ id: uuid.required() });
+
+export const paginationQuery = {
+  limit: Joi.number().integer().min(1).max(100).default(20),
+  cursor: Joi.string()
+    .max(200)
+    .pattern(/^[A-Za-z0-9_-]+$/),
+};

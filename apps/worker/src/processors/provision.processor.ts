@@ -1,0 +1,20 @@
+import { type ProvisionJobData, runWithContext } from '@orgms/common';
+import { type Job, UnrecoverableError } from 'bullmq';
+import { ProvisioningError, type ProvisioningService } from '../services/provisioning.service';
+
+/** BullMQ adapter: unpacks the job, runs the service in the job's log context, maps failures. */
+export function createProvisionProcessor(service: ProvisioningService) {
+  return async (job: Job<ProvisionJobData>) => {
+    const { orgId, requestId } = job.data;
+    return runWithContext({ requestId, jobId: job.id, orgId }, async () => {
+      try {
+        const isLastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        return await service.provision(orgId, { requestId, isLastAttempt });
+      } catch (error) {
+        // A permanent failure must not burn the remaining attempts.
+        if (error instanceof ProvisioningError && error.permanent) throw new UnrecoverableError(error.message);
+        throw error;
+      }
+    });
+  };
+}

@@ -1,0 +1,27 @@
+import { isTransientDatabaseError, PermanentJobError, sqlStateOf } from '@orgms/common';
+
+/** SQLSTATEs that no retry can fix, with the sentence an operator needs to fix them. */
+const PERMANENT_SQLSTATES: Record<string, string> = {
+  '42501': 'the database role lacks a privilege it needs (CREATEDB on ORG_DATABASE_URL)',
+  '3D000': 'the organization database does not exist',
+  '28P01': 'PostgreSQL rejected the password of ORG_DATABASE_URL',
+  '28000': 'PostgreSQL rejected the role of ORG_DATABASE_URL',
+};
+
+export function isPermanentFailure(error: unknown): boolean {
+  if (error instanceof PermanentJobError) return true;
+  const state = sqlStateOf(error);
+  return state !== undefined && state in PERMANENT_SQLSTATES;
+}
+
+/**
+ * A sentence for `last_error`, which clients read: our own wording only, never raw SQL,
+ * driver messages or stack traces (those go to the worker's log).
+ */
+export function describeFailure(step: string, error: unknown): string {
+  if (error instanceof PermanentJobError) return `${step}: ${error.message}`;
+  const state = sqlStateOf(error);
+  if (state && state in PERMANENT_SQLSTATES) return `${step}: ${PERMANENT_SQLSTATES[state]}`;
+  if (isTransientDatabaseError(error)) return `${step}: PostgreSQL was unavailable${state ? ` (SQLSTATE ${state})` : ''}`;
+  return `${step}: unexpected error${state ? ` (SQLSTATE ${state})` : ''}; see the worker log`;
+}

@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type Config,
+  createTenantDataSource,
+  DatabaseAdmin,
+  type Logger,
+  type Organization,
+  type OrganizationStore,
+  type ProvisioningStep,
+} from '@orgms/common';
+import { latestTenantMigration } from '@orgms/migrations';
+import type { DataSource } from 'typeorm';
+import { describeFailure, isPermanentFailure } from './failure-description';
+
+export interface ProvisionOptions {
+  requestId: string;
+  /** When true a failure is final: the organization becomes `failed` instead of waiting for a retry. */
+  isLastAttempt: boolean;
+}
+
+export type ProvisionOutcome = 'activated' | 'skipped';
+
+export interface ProvisioningDeps {
+  config: Config;
+  store: OrganizationStore;
+  logger: Logger;
+  /** Called before each step; tests use it to interrupt provisioning at a chosen point. */
+  beforeStep?: (step: ProvisioningStep, orgId: string) => Promise<void> | void;
+}
+
+export class ProvisioningError extends Error {
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+    options: { cause: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Turns a `pending` (or `failed`, on retry) organization into an `active` one with its own
+ * database. Every step is idempotent, so the job may run again after a crash at any point.
+ */
+export class ProvisioningService {
+  constructor(private readonly deps: ProvisioningDeps) {}
+
+  async provision(orgId: string, options: ProvisionOptions): Promise<ProvisionOutcome> {
+    const { store, logger } = this.deps;
+    let org = await store.get(orgId);
+    if (org.status !== 'pending' && org.status !== 'provisioning' && org.status !== 'failed') {
+      logger.info('nothing to provision', { status: org.status });
+      return 'skipped';
+    }
+    org = await store.transition(orgId, ['pending', 'provisioning', 'failed'], 'provisioning', {
+      requestId: options.requestId,
+      detail: `attempt ${org.attempts + 1}`,
+      patch: { attempts: org.attempts + 1 },
+    });
+
+    const progress: { step: ProvisioningStep } = { step: 'create_database' };
+    let tenant: DataSource | undefined;
+    try {
+      await this.runStep(org, 'create_database', progress, options, () => this.createDatabase(org));
+      tenant = await createTenantDataSource(this.deps.config, org.databaseName, 1).initialize();
+      const db = tenant;
+      await this.runStep(org, 'migrate', progress, options, () => this.migrate(org, db));
+      await this.runStep(org, 'seed_admin', progress, options, () => this.seedAdmin(org, db));
+      progress.step = 'activate';
+      await this.deps.beforeStep?.('activate', org.id);
+      await store.transition(org.id, ['provisioning'], 'active', { step: 'activate', requestId: options.requestId, patch: { lastError: null } });
+      logger.info('organization active', { attempts: org.attempts });
+      return 'activated';
+    } catch (cause) {
+      throw await this.recordFailure(org, progress.step, cause, options);
+    } finally {
+      await tenant?.destroy().catch(() => undefined);
+    }
+  }
+
+  private async runStep(
+    org: Organization,
+    step: ProvisioningStep,
+    progress: { step: ProvisioningStep },
+    options: ProvisionOptions,
+    work: () => Promise<unknown>,
+  ): Promise<void> {
+    progress.step = step;
+    await this.deps.store.transition(org.id, ['provisioning'], 'provisioning', { step, requestId: options.requestId });
+    await this.deps.beforeStep?.(step, org.id);
+    const started = Date.now();
+    const result = await work();
+    this.deps.logger.info('provisioning step done', { step, result, ms: Date.now() - started });
+  }
+
+  private async createDatabase(org: Organization): Promise<string> {
+    const admin = await DatabaseAdmin.connect(this.deps.config);
+    try {
+      return await admin.ensureDatabase(org.id, org.databaseName);
+    } finally {
+      await admin.close();
+    }
+  }
+
+  private async migrate(org: Organization, tenant: DataSource): Promise<number> {
+    const applied = await tenant.runMigrations({ transaction: 'each' });
+    await this.deps.store.setSchemaVersion(org.id, latestTenantMigration);
+    return applied.length;
+  }
+
+  /** Upserts the first admin from the hash kept in the control database, then forgets the hash. */
+  private async seedAdmin(org: Organization, tenant: DataSource): Promise<string> {
+    const hash = await this.deps.store.pendingAdminPasswordHash(org.id);
+    if (!hash) return 'already seeded';
+    await tenant.query(
+      `INSERT INTO users (id, email, password_hash, role) VALUES ($1, $2, $3, 'admin')
+       ON CONFLICT ((lower(email))) DO NOTHING`,
+      [randomUUID(), org.adminEmail, hash],
+    );
+    await this.deps.store.clearPendingAdminPasswordHash(org.id);
+    return 'seeded';
+  }
+
+  private async recordFailure(org: Organization, step: ProvisioningStep, cause: unknown, options: ProvisionOptions): Promise<ProvisioningError> {
+    const permanent = isPermanentFailure(cause);
+    const message = describeFailure(step, cause);
+    const final = permanent || options.isLastAttempt;
+    this.deps.logger.error('provisioning step failed', { step, permanent, final, error: cause });
+    try {
+      if (final) {
+        await this.deps.store.transition(org.id, ['provisioning'], 'failed', {
+          step,
+          detail: message,
+          requestId: options.requestId,
+          patch: { lastError: message },
+        });
+      } else {
+        await this.deps.store.transition(org.id, ['provisioning'], 'provisioning', {
+          step,
+          detail: `will retry: ${message}`,
+          requestId: options.requestId,
+          patch: { lastError: message },
+        });
+      }
+    } catch (recordError) {
+      // The control database may be what failed; the retry (or the reconciler) records it later.
+      this.deps.logger.warn('could not record the provisioning failure', { error: (recordError as Error).message });
+    }
+    return new ProvisioningError(message, permanent, { cause });
+  }
+}

@@ -1,0 +1,22 @@
+/** `npm run migrate`: create the control database if missing and apply its migrations. */
+import { loadConfig } from '../config';
+import { createControlDataSource, ensureControlDatabaseExists, migrateControlDatabase } from '../database/control-data-source';
+import { createLogger } from '../logger';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger('migrate', config.logLevel);
+  await ensureControlDatabaseExists(config);
+  const dataSource = await createControlDataSource(config, 2).initialize();
+  try {
+    const applied = await migrateControlDatabase(dataSource);
+    logger.info('control database migrated', { appliedMigrations: applied });
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+main().catch((error) => {
+  console.error(`migration failed: ${(error as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,55 @@
+import 'reflect-metadata';
+import { controlMigrations } from '@orgms/migrations';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { type Config, databaseOf, serverOf } from '../config';
+import { Organization, OrganizationEvent, PlatformAdmin } from '../entities';
+import { quoteIdent } from '../tenancy/database-names';
+
+export const CONTROL_ENTITIES = [Organization, OrganizationEvent, PlatformAdmin];
+
+export function createControlDataSource(config: Config, poolSize = 10): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: config.databaseUrl,
+    entities: CONTROL_ENTITIES,
+    migrations: controlMigrations,
+    migrationsTableName: 'control_migrations',
+    poolSize,
+    extra: { connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 },
+  });
+}
+
+/** Creates the control database when it is missing (DATABASE_URL's role needs CREATEDB for that). */
+export async function ensureControlDatabaseExists(config: Config): Promise<void> {
+  const name = databaseOf(config.databaseUrl);
+  const client = new Client({ connectionString: serverOf(config.databaseUrl), connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount) return;
+    await client.query(`CREATE DATABASE ${quoteIdent(name)}`).catch((error: { code?: string }) => {
+      // Another process created it between our check and our CREATE: that is what we wanted.
+      if (error.code !== '42P04') throw error;
+    });
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Brings the control database to the latest migration. The API, the worker and
+ * `npm run migrate` may all do this at once, so it runs under an advisory lock.
+ */
+export async function migrateControlDatabase(dataSource: DataSource): Promise<string[]> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query("SELECT pg_advisory_lock(hashtext('orgms:control-migrations'))");
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    return applied.map((m) => m.name);
+  } finally {
+    await runner.query("SELECT pg_advisory_unlock(hashtext('orgms:control-migrations'))").catch(() => undefined);
+    await runner.release();
+  }
+}

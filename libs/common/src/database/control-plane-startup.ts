@@ -1,0 +1,27 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DataSource } from 'typeorm';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { ensureControlDatabaseExists, migrateControlDatabase } from './control-data-source';
+
+/**
+ * Connects `dataSource` to the control database, creating and migrating it first, and keeps
+ * trying with backoff while PostgreSQL is unreachable, so a process can start before its
+ * database and recover on its own. Resolves false if `signal` aborts first.
+ */
+export async function connectControlPlane(dataSource: DataSource, config: Config, logger: Logger, signal?: AbortSignal): Promise<boolean> {
+  for (let attempt = 1; !signal?.aborted; attempt++) {
+    try {
+      await ensureControlDatabaseExists(config);
+      if (!dataSource.isInitialized) await dataSource.initialize();
+      const applied = await migrateControlDatabase(dataSource);
+      logger.info('control database ready', { appliedMigrations: applied });
+      return true;
+    } catch (error) {
+      const delayMs = Math.min(500 * 2 ** (attempt - 1), 10000);
+      logger.warn('control database not reachable yet; retrying', { attempt, delayMs, error: (error as Error).message });
+      await sleep(delayMs, undefined, { signal }).catch(() => undefined);
+    }
+  }
+  return false;
+}

@@ -1,0 +1,28 @@
+/**
+ * PostgreSQL/driver failures that a retry can fix: the server is unreachable, restarting,
+ * out of connections, or our session was terminated; deadlocks and serialization failures.
+ */
+const TRANSIENT_SQLSTATE_PREFIXES = ['08', '53', '57P', '40001', '40P01', '55006'];
+const TRANSIENT_NODE_CODES = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'];
+const TRANSIENT_MESSAGES = [
+  /Connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /Client has encountered a connection error/i,
+  /not yet connected|CannotExecuteNotConnected/i,
+];
+
+export function isTransientDatabaseError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (TRANSIENT_NODE_CODES.includes(code)) return true;
+    if (TRANSIENT_SQLSTATE_PREFIXES.some((prefix) => code.startsWith(prefix))) return true;
+  }
+  return TRANSIENT_MESSAGES.some((pattern) => pattern.test(error.message)) || error.name === 'CannotExecuteNotConnectedError';
+}
+
+/** The SQLSTATE of a PostgreSQL error, when it is one. */
+export function sqlStateOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}

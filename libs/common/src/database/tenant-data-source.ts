@@ -1,0 +1,20 @@
+import 'reflect-metadata';
+import { tenantMigrations } from '@orgms/migrations';
+import { DataSource } from 'typeorm';
+import { type Config, withDatabase } from '../config';
+import { TenantUser } from '../entities';
+
+export const TENANT_ENTITIES = [TenantUser];
+
+/** A DataSource for one organization's database; callers own it and must `destroy()` it. */
+export function createTenantDataSource(config: Config, databaseName: string, poolSize = 2): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: withDatabase(config.orgDatabaseUrl, databaseName),
+    entities: TENANT_ENTITIES,
+    migrations: tenantMigrations,
+    migrationsTableName: 'tenant_migrations',
+    poolSize,
+    extra: { connectionTimeoutMillis: 5000, idleTimeoutMillis: 10000 },
+  });
+}

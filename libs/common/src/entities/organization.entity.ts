@@ -1,0 +1,47 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { OrganizationStatus } from './organization-status';
+
+/** Control-plane record of one organization. Column types are explicit: tsx emits no decorator metadata. */
+@Entity({ name: 'organizations' })
+export class Organization {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column('varchar', { length: 100 })
+  name!: string;
+
+  @Column('varchar', { length: 120 })
+  slug!: string;
+
+  /** Derived from the id at creation and never changed, so a rename never moves data. */
+  @Column('varchar', { name: 'database_name', length: 63 })
+  databaseName!: string;
+
+  @Column('varchar', { length: 20 })
+  status!: OrganizationStatus;
+
+  @Column('varchar', { length: 40, nullable: true })
+  step!: string | null;
+
+  @Column('integer', { default: 0 })
+  attempts!: number;
+
+  @Column('text', { name: 'last_error', nullable: true })
+  lastError!: string | null;
+
+  @Column('varchar', { name: 'admin_email', length: 254 })
+  adminEmail!: string;
+
+  /** The first admin's bcrypt hash, kept only until it is seeded into the org database. */
+  @Column('varchar', { name: 'pending_admin_password_hash', length: 100, nullable: true, select: false })
+  pendingAdminPasswordHash!: string | null;
+
+  @Column('varchar', { name: 'schema_version', length: 100, nullable: true })
+  schemaVersion!: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

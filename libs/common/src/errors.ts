@@ -1,0 +1,99 @@
+/**
+ * The one error family of the service. Services throw these; the API maps them to
+ * `application/problem+json` in exactly one place (apps/api/src/http/error-handler.ts) and the
+ * worker decides retry vs give-up from `retryable`.
+ */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    detail: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(detail);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(
+    detail: string,
+    readonly errors: FieldError[] = [],
+  ) {
+    super(400, 'validation-error', 'Your request is not valid', detail, { errors });
+  }
+}
+
+export class BadRequestError extends AppError {
+  constructor(detail: string, code = 'bad-request') {
+    super(400, code, 'Bad request', detail);
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor(detail = 'A valid bearer token is required.') {
+    super(401, 'unauthorized', 'Unauthorized', detail);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(detail = 'You are not allowed to do this.') {
+    super(403, 'forbidden', 'Forbidden', detail);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(detail = 'No such resource.') {
+    super(404, 'not-found', 'Not found', detail);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(detail: string, extra: Record<string, unknown> = {}) {
+    super(409, 'conflict', 'Conflict', detail, extra);
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  constructor(detail: string) {
+    super(413, 'payload-too-large', 'Payload too large', detail);
+  }
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  constructor(detail: string) {
+    super(415, 'unsupported-media-type', 'Unsupported media type', detail);
+  }
+}
+
+export class TooManyRequestsError extends AppError {
+  constructor(
+    detail: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(429, 'too-many-requests', 'Too many requests', detail);
+  }
+}
+
+export class ServiceUnavailableError extends AppError {
+  constructor(detail = 'A backing service is unavailable; try again shortly.') {
+    super(503, 'service-unavailable', 'Service unavailable', detail);
+  }
+}
+
+/**
+ * A provisioning failure that no retry can fix (missing privilege, a foreign database in the
+ * way). The worker marks the organization `failed` at once instead of retrying.
+ */
+export class PermanentJobError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermanentJobError';
+  }
+}

@@ -1,0 +1,21 @@
+import winston from 'winston';
+import { currentContext } from './request-context';
+
+export type Logger = winston.Logger;
+
+/** Adds the current request/job context to every line, so callers never pass ids by hand. */
+const withContext = winston.format((info) => {
+  const context = currentContext();
+  if (context) Object.assign(info, context);
+  return info;
+});
+
+/** One JSON object per line on stdout; `service` tells the API's lines from the worker's. */
+export function createLogger(service: string, level: string): Logger {
+  return winston.createLogger({
+    level,
+    defaultMeta: { service },
+    format: winston.format.combine(withContext(), winston.format.timestamp(), winston.format.errors({ stack: true }), winston.format.json()),
+    transports: [new winston.transports.Console()],
+  });
+}

@@ -1,0 +1,52 @@
+import type { Logger } from '../logger';
+
+export interface ShutdownStep {
+  name: string;
+  run: () => Promise<unknown>;
+}
+
+/**
+ * Runs the steps in order (for example: stop accepting work, finish work, close pools, close
+ * Redis), each bounded by what is left of `timeoutMs`, so a stuck step cannot hold the process.
+ * Returns false when a step failed or ran out of time.
+ */
+export async function shutdownInOrder(steps: ShutdownStep[], timeoutMs: number, logger: Logger): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  let clean = true;
+  for (const step of steps) {
+    const left = Math.max(deadline - Date.now(), 0);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), left);
+    });
+    try {
+      const outcome = await Promise.race([step.run().then(() => 'done' as const), timedOut]);
+      if (outcome === 'timeout') {
+        clean = false;
+        logger.warn('shutdown step timed out', { step: step.name, timeoutMs });
+      }
+    } catch (error) {
+      clean = false;
+      logger.warn('shutdown step failed', { step: step.name, error: (error as Error).message });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  return clean;
+}
+
+/** Calls `stop` once on the first SIGINT/SIGTERM, then exits; a second signal exits at once. */
+export function stopOnSignals(stop: () => Promise<boolean>, logger: Logger): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    logger.info('shutting down', { signal });
+    stop().then(
+      (clean) => process.exit(clean ? 0 : 1),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}

@@ -1,0 +1,21 @@
+import IORedis, { type Redis, type RedisOptions } from 'ioredis';
+import type { Config } from '../config';
+
+/**
+ * Workers and queue-event listeners must wait for Redis forever (`maxRetriesPerRequest: null`,
+ * BullMQ's requirement); the API must fail fast instead, so a request never hangs on a dead
+ * Redis: the organization row is already committed and the reconciler enqueues it later.
+ */
+export function createRedis(config: Config, role: 'worker' | 'api'): Redis {
+  const options: RedisOptions =
+    role === 'worker' ? { maxRetriesPerRequest: null } : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 };
+  const redis = new IORedis(config.redisUrl, {
+    ...options,
+    lazyConnect: false,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+  });
+  // Connection errors are reported by /ready and by the owners' own checks; without a
+  // listener ioredis would print every failed reconnect as an unhandled error.
+  redis.on('error', () => undefined);
+  return redis;
+}

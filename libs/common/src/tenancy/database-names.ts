@@ -1,0 +1,32 @@
+/**
+ * Database names are built from our own ids only, never from user text, and are checked
+ * against a strict alphabet before they reach SQL (identifiers cannot be parameters).
+ */
+const SAFE_IDENTIFIER = /^[a-z][a-z0-9_]{0,62}$/;
+
+export function quoteIdent(name: string): string {
+  if (!SAFE_IDENTIFIER.test(name)) throw new Error('refusing an unsafe SQL identifier');
+  return `"${name}"`;
+}
+
+/** `org_` + the 32 hex digits of the uuid: unique, immutable, independent of the display name. */
+export function databaseNameFor(orgId: string, prefix: string): string {
+  return `${prefix}${uuidHex(orgId)}`;
+}
+
+/** Where a database is built before it is renamed into place (see database-admin.ts). */
+export function stagingNameFor(databaseName: string): string {
+  return `${databaseName}_new`;
+}
+
+/** The `COMMENT ON DATABASE` that proves a database is ours and which organization owns it. */
+export function markerFor(orgId: string): string {
+  uuidHex(orgId); // the marker is spliced into SQL (COMMENT takes no parameters): only a uuid may enter
+  return `orgms:organization:${orgId}`;
+}
+
+function uuidHex(orgId: string): string {
+  const hex = orgId.replace(/-/g, '').toLowerCase();
+  if (!/^[0-9a-f]{32}$/.test(hex)) throw new Error('organization id is not a uuid');
+  return hex;
+}

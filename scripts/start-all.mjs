@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// `npm start`: runs the API and one worker as two child processes from the built `dist`.
+// Ctrl-C (SIGINT) or SIGTERM is passed to both; each shuts down gracefully within
+// SHUTDOWN_TIMEOUT_MS. If either exits on its own, the other is stopped too, so a half-running
+// service never goes unnoticed. Both processes migrate the control database at boot.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const children = ['apps/api/dist/main.js', 'apps/worker/dist/main.js'].map((entry) => spawn(process.execPath, [entry], { cwd: root, stdio: 'inherit' }));
+
+let exitCode = 0;
+let stopping = false;
+const stopAll = (signal) => {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) if (child.exitCode === null) child.kill(signal);
+};
+
+for (const child of children) {
+  child.on('exit', (code) => {
+    if (code !== 0 && !stopping) exitCode = code ?? 1;
+    stopAll('SIGTERM');
+    if (children.every((c) => c.exitCode !== null || c.signalCode !== null)) process.exit(exitCode);
+  });
+}
+// A terminal's Ctrl-C reaches the children directly too; they ignore the repeat.
+process.on('SIGINT', () => stopAll('SIGINT'));
+process.on('SIGTERM', () => stopAll('SIGTERM'));
