@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { type ApiRuntime, startApiRuntime } from '@orgms/api/api-runtime';
+import { type Config, createLogger, type Logger, loadConfig, quoteIdent } from '@orgms/common';
+import { startWorkerRuntime, type WorkerOptions, type WorkerRuntime } from '@orgms/worker/worker-runtime';
+import IORedis from 'ioredis';
+import { Client } from 'pg';
+import supertest from 'supertest';
+
+export const ADMIN_EMAIL = 'root@platform.test';
+export const ADMIN_PASSWORD = 'platform-admin-password';
+
+/**
+ * A whole service for one test suite against the real PostgreSQL and Redis: its own control
+ * database, org-database prefix and queue prefix, so suites never see each other's data, and
+ * `stop()` drops everything it created.
+ */
+export interface TestStack {
+  id: string;
+  config: Config;
+  logger: Logger;
+  api: ApiRuntime;
+  request: ReturnType<typeof supertest>;
+  worker?: WorkerRuntime;
+  startWorker: (options?: WorkerOptions, env?: Record<string, string>) => Promise<WorkerRuntime>;
+  adminToken: () => Promise<string>;
+  stop: () => Promise<void>;
+}
+
+export interface StackOptions {
+  worker?: boolean | WorkerOptions;
+  env?: Record<string, string>;
+}
+
+export function testConfig(id: string, env: Record<string, string> = {}): Config {
+  return loadConfig({
+    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/orgms_test_${id}`,
+    ORG_DATABASE_PREFIX: `t${id}_`,
+    QUEUE_PREFIX: `orgms-test-${id}`,
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    JWT_SECRET: `test-secret-${id}-0123456789abcdef0123456789`,
+    BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL,
+    BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    BCRYPT_ROUNDS: '4',
+    PROVISION_BACKOFF_MS: '50',
+    RECONCILE_INTERVAL_MS: '600000',
+    SHUTDOWN_TIMEOUT_MS: '5000',
+    LOG_LEVEL: 'debug',
+    ...env,
+  });
+}
+
+export async function startStack(options: StackOptions = {}): Promise<TestStack> {
+  const id = randomBytes(4).toString('hex');
+  const config = testConfig(id, options.env);
+  const logger = createLogger('test', config.logLevel);
+  logger.silent = !process.env.TEST_LOGS;
+  const api = startApiRuntime(config, logger);
+  await api.ready;
+  const workers: WorkerRuntime[] = [];
+  let token: string | undefined;
+
+  const stack: TestStack = {
+    id,
+    config,
+    logger,
+    api,
+    request: supertest(api.app),
+    async startWorker(workerOptions = {}, env = {}) {
+      const worker = startWorkerRuntime(testConfig(id, { ...options.env, ...env }), logger, workerOptions);
+      workers.push(worker);
+      await worker.ready;
+      return worker;
+    },
+    async adminToken() {
+      if (!token) {
+        const res = await stack.request.post('/auth/login').send({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }).expect(200);
+        token = res.body.access_token as string;
+      }
+      return token;
+    },
+    async stop() {
+      await Promise.all(workers.map((w) => w.stop()));
+      await api.stop();
+      await dropTestResources(config, id);
+    },
+  };
+  if (options.worker) stack.worker = await stack.startWorker(options.worker === true ? {} : options.worker);
+  return stack;
+}
+
+/** Drops the suite's org databases, its control database and its Redis keys. */
+export async function dropTestResources(config: Config, id: string): Promise<void> {
+  const client = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1 OR datname = $2`, [
+      `t${id}\\_%`,
+      `orgms_test_${id}`,
+    ]);
+    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+  const redis = new IORedis(config.redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.queuePrefix}:*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    await redis.quit();
+  }
+}
