@@ -1,4 +1,5 @@
 import type { Logger } from '../logger';
+import { TimeoutError, withTimeout } from './timeout';
 
 export interface ShutdownStep {
   name: string;
@@ -14,22 +15,11 @@ export async function shutdownInOrder(steps: ShutdownStep[], timeoutMs: number, 
   const deadline = Date.now() + timeoutMs;
   let clean = true;
   for (const step of steps) {
-    const left = Math.max(deadline - Date.now(), 0);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), left);
-    });
     try {
-      const outcome = await Promise.race([step.run().then(() => 'done' as const), timedOut]);
-      if (outcome === 'timeout') {
-        clean = false;
-        logger.warn('shutdown step timed out', { step: step.name, timeoutMs });
-      }
+      await withTimeout(step.run(), Math.max(deadline - Date.now(), 0), `shutdown step "${step.name}"`);
     } catch (error) {
       clean = false;
-      logger.warn('shutdown step failed', { step: step.name, error: (error as Error).message });
-    } finally {
-      clearTimeout(timer);
+      logger.warn(error instanceof TimeoutError ? 'shutdown step timed out' : 'shutdown step failed', { step: step.name, error: (error as Error).message });
     }
   }
   return clean;

@@ -1,0 +1,80 @@
+import { ensurePlatformAdmin } from '@orgms/common';
+import { expect } from 'chai';
+import jwt from 'jsonwebtoken';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startStack, type TestStack } from './support/stack';
+
+describe('Platform admin authentication', () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(() => stack.stop());
+
+  it('when the bootstrap admin logs in (email in any case), then it gets a bearer JWT with the documented claims', async () => {
+    const res = await stack.request.post('/auth/login').send({ email: ADMIN_EMAIL.toUpperCase(), password: ADMIN_PASSWORD }).expect(200);
+    expect(res.body).to.include({ token_type: 'bearer', expires_in: 3600 });
+    expect(res.body.user).to.include({ email: ADMIN_EMAIL, role: 'platform_admin' });
+    const claims = jwt.verify(res.body.access_token, stack.config.jwtSecret, {
+      audience: stack.config.jwtAudience,
+      issuer: stack.config.jwtIssuer,
+    }) as jwt.JwtPayload;
+    expect(claims).to.include({ role: 'platform_admin', sub: res.body.user.id });
+    expect(claims).to.not.have.property('org');
+  });
+
+  it('when the password is wrong or the email unknown, then both answer the same 401', async () => {
+    const wrong = await stack.request.post('/auth/login').send({ email: ADMIN_EMAIL, password: 'not the password' }).expect(401);
+    const unknown = await stack.request.post('/auth/login').send({ email: 'nobody@platform.test', password: 'not the password' }).expect(401);
+    expect(wrong.type).to.equal('application/problem+json');
+    expect(wrong.body.detail).to.equal(unknown.body.detail);
+  });
+
+  it('when the bootstrap runs again, then no second admin is created', async () => {
+    expect(await ensurePlatformAdmin(stack.api.context.controlDb, ADMIN_EMAIL, 'whatever-else', 4)).to.equal('exists');
+    const [{ n }] = await stack.api.context.controlDb.query('SELECT count(*)::int AS n FROM platform_admins');
+    expect(n).to.equal(1);
+  });
+
+  it('when a platform admin registers another, then the new one can log in and a duplicate email is a 409', async () => {
+    const token = await stack.adminToken();
+    const created = await stack.request
+      .post('/auth/register')
+      .set('Authorization', `Bearer ${token}`)
+      .send({ email: 'second@platform.test', password: 'second-admin-pass' })
+      .expect(201);
+    expect(created.body).to.include({ email: 'second@platform.test', role: 'platform_admin' });
+    expect(created.body).to.not.have.property('password_hash');
+    await stack.request.post('/auth/login').send({ email: 'second@platform.test', password: 'second-admin-pass' }).expect(200);
+    await stack.request
+      .post('/auth/register')
+      .set('Authorization', `Bearer ${token}`)
+      .send({ email: 'SECOND@platform.test', password: 'another-pass-1' })
+      .expect(409);
+  });
+
+  it('when registering without a token or with a short password, then 401 and 400', async () => {
+    await stack.request.post('/auth/register').send({ email: 'x@platform.test', password: 'long enough pass' }).expect(401);
+    await stack.request
+      .post('/auth/register')
+      .set('Authorization', `Bearer ${await stack.adminToken()}`)
+      .send({ email: 'x@platform.test', password: 'short' })
+      .expect(400);
+  });
+
+  it('when a token is forged, expired, or for another audience, then 401', async () => {
+    const { jwtSecret, jwtIssuer, jwtAudience } = stack.config;
+    const sub = '00000000-0000-4000-8000-000000000000';
+    const forged = jwt.sign({ role: 'platform_admin' }, 'x'.repeat(40), { subject: sub, issuer: jwtIssuer, audience: jwtAudience });
+    const expired = jwt.sign({ role: 'platform_admin', exp: Math.floor(Date.now() / 1000) - 10 }, jwtSecret, {
+      subject: sub,
+      issuer: jwtIssuer,
+      audience: jwtAudience,
+    });
+    const otherAudience = jwt.sign({ role: 'platform_admin' }, jwtSecret, { subject: sub, issuer: jwtIssuer, audience: 'someone-else' });
+    const noneAlg = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ role: 'platform_admin', sub, iss: jwtIssuer, aud: jwtAudience })).toString('base64url')}.`;
+    for (const token of [forged, expired, otherAudience, noneAlg]) {
+      const res = await stack.request.get('/organizations').set('Authorization', `Bearer ${token}`).expect(401);
+      expect(res.type).to.equal('application/problem+json');
+    }
+  });
+});
