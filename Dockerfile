@@ -1,0 +1,46 @@
+# syntax=docker/dockerfile:1
+# One image for both processes: the API (default command) and the worker
+# (`node apps/worker/dist/main.js`). Build: docker build -t orgms .
+
+# --- build: all dependencies, compile TypeScript -------------------------------------------
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY apps/api/package.json apps/api/
+COPY apps/worker/package.json apps/worker/
+COPY libs/common/package.json libs/common/
+COPY migrations/package.json migrations/
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.base.json tsconfig.json ./
+COPY apps apps
+COPY libs libs
+COPY migrations migrations
+RUN npm run build
+
+# --- deps: production dependencies only ----------------------------------------------------
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY apps/api/package.json apps/api/
+COPY apps/worker/package.json apps/worker/
+COPY libs/common/package.json libs/common/
+COPY migrations/package.json migrations/
+RUN npm ci --omit=dev --no-audit --no-fund
+
+# --- runtime: compiled code + production node_modules, non-root ----------------------------
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules node_modules
+COPY --from=build /app/package.json ./
+COPY --from=build /app/migrations/package.json migrations/
+COPY --from=build /app/migrations/dist migrations/dist
+COPY --from=build /app/libs/common/package.json libs/common/
+COPY --from=build /app/libs/common/dist libs/common/dist
+COPY --from=build /app/apps/api/package.json apps/api/
+COPY --from=build /app/apps/api/dist apps/api/dist
+COPY --from=build /app/apps/worker/package.json apps/worker/
+COPY --from=build /app/apps/worker/dist apps/worker/dist
+USER node
+EXPOSE 3000
+CMD ["node", "apps/api/dist/main.js"]
