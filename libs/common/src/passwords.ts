@@ -16,8 +16,13 @@ export function verifyPassword(password: string, hash: string): Promise<boolean>
  * A hash of a random password, compared against when the account does not exist, so that a
  * login for an unknown account costs the same time as one with a wrong password.
  */
-let dummyHash: Promise<string> | undefined;
+const dummyHashes = new Map<number, Promise<string>>();
 export function dummyPasswordHash(rounds: number): Promise<string> {
-  dummyHash ??= bcrypt.hash(`dummy-${Math.random()}`, rounds);
-  return dummyHash;
+  // Keyed by cost: a dummy hashed at another cost would make unknown accounts measurably faster.
+  let hash = dummyHashes.get(rounds);
+  if (!hash) {
+    hash = bcrypt.hash(`dummy-${Math.random()}`, rounds);
+    dummyHashes.set(rounds, hash);
+  }
+  return hash;
 }

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { ConflictError, NotFoundError, TenantUser, type UserRole } from '@orgms/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import { decodeCursor, encodeCursor } from './cursor';
+import type { Page } from './organizations.repository';
+
+export interface NewUser {
+  email: string;
+  passwordHash: string;
+  role: UserRole;
+  isActive: boolean;
+}
+
+export interface UserChanges {
+  role?: UserRole;
+  isActive?: boolean;
+  passwordHash?: string;
+}
+
+export type UserWithHash = TenantUser & { passwordHash: string };
+
+const LAST_ADMIN = 'An organization must keep at least one active admin.';
+
+/**
+ * Users of ONE organization, in that organization's own database. Built per call on the
+ * DataSource the tenant connection manager hands out; it never chooses the database itself.
+ */
+export class UsersRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /** The unique index on lower(email) decides duplicates, races included. */
+  async insert(user: NewUser): Promise<TenantUser> {
+    const id = randomUUID();
+    const rows: { id: string }[] = await this.db.query(
+      `INSERT INTO users (id, email, password_hash, role, is_active) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT ((lower(email))) DO NOTHING RETURNING id`,
+      [id, user.email, user.passwordHash, user.role, user.isActive],
+    );
+    if (rows.length === 0) throw new ConflictError(`A user with email ${user.email} already exists in this organization.`);
+    return this.db.getRepository(TenantUser).findOneByOrFail({ id });
+  }
+
+  /**
+   * Keyset pagination on (created_at, id). created_at is truncated to milliseconds on both
+   * sides because the cursor carries a JS Date, which has no microseconds.
+   */
+  async list(filter: { limit: number; cursor?: string }): Promise<Page<TenantUser>> {
+    const createdMs = "date_trunc('milliseconds', u.created_at)";
+    const query = this.db
+      .getRepository(TenantUser)
+      .createQueryBuilder('u')
+      .orderBy(createdMs, 'ASC')
+      .addOrderBy('u.id', 'ASC')
+      .take(filter.limit + 1);
+    if (filter.cursor) query.where(`(${createdMs}, u.id) > (:createdAt, :id)`, decodeCursor(filter.cursor));
+    const rows = await query.getMany();
+    const items = rows.slice(0, filter.limit);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > filter.limit && last ? encodeCursor(last) : null };
+  }
+
+  async get(id: string): Promise<TenantUser> {
+    const user = await this.db.getRepository(TenantUser).findOneBy({ id });
+    if (!user) throw new NotFoundError(`User ${id} does not exist in this organization.`);
+    return user;
+  }
+
+  async findForLogin(email: string): Promise<UserWithHash | null> {
+    return (await this.db
+      .getRepository(TenantUser)
+      .createQueryBuilder('u')
+      .addSelect('u.passwordHash')
+      .where('lower(u.email) = lower(:email)', { email })
+      .getOne()) as UserWithHash | null;
+  }
+
+  /** What a token is checked against on every request: is the user still active, same token version? */
+  async authState(id: string): Promise<{ isActive: boolean; tokenVersion: number } | null> {
+    const rows: { is_active: boolean; token_version: number }[] = await this.db.query('SELECT is_active, token_version FROM users WHERE id = $1', [id]);
+    return rows.length === 0 ? null : { isActive: rows[0].is_active, tokenVersion: rows[0].token_version };
+  }
+
+  /**
+   * Applies the changes. A new password, a role change or a deactivation bumps token_version,
+   * which revokes every token issued before (tokens carry the role and the version).
+   */
+  async update(id: string, changes: UserChanges): Promise<TenantUser> {
+    return this.db.transaction(async (manager) => {
+      const current = await this.lockUser(manager, id);
+      const losesAdmin = current.role === 'admin' && current.is_active && (changes.role === 'member' || changes.isActive === false);
+      if (losesAdmin) await this.refuseIfLastAdmin(manager);
+      const revokes =
+        changes.passwordHash !== undefined ||
+        (changes.role !== undefined && changes.role !== current.role) ||
+        (changes.isActive === false && current.is_active);
+      await manager.query(
+        `UPDATE users SET role = COALESCE($2, role), is_active = COALESCE($3, is_active), password_hash = COALESCE($4, password_hash),
+                token_version = token_version + $5, updated_at = now()
+          WHERE id = $1`,
+        [id, changes.role ?? null, changes.isActive ?? null, changes.passwordHash ?? null, revokes ? 1 : 0],
+      );
+      return manager.getRepository(TenantUser).findOneByOrFail({ id });
+    });
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.transaction(async (manager) => {
+      const current = await this.lockUser(manager, id);
+      if (current.role === 'admin' && current.is_active) await this.refuseIfLastAdmin(manager);
+      await manager.query('DELETE FROM users WHERE id = $1', [id]);
+    });
+  }
+
+  private async lockUser(manager: EntityManager, id: string): Promise<{ role: UserRole; is_active: boolean }> {
+    const rows = await manager.query('SELECT role, is_active FROM users WHERE id = $1 FOR UPDATE', [id]);
+    if (rows.length === 0) throw new NotFoundError(`User ${id} does not exist in this organization.`);
+    return rows[0];
+  }
+
+  /**
+   * Locks every active admin row, so two concurrent demotions serialize: the second one sees
+   * the first one's result (FOR UPDATE re-checks the WHERE clause after waiting).
+   */
+  private async refuseIfLastAdmin(manager: EntityManager): Promise<void> {
+    const admins = await manager.query("SELECT id FROM users WHERE role = 'admin' AND is_active FOR UPDATE");
+    if (admins.length <= 1) throw new ConflictError(LAST_ADMIN);
+  }
+}

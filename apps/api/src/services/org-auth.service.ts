@@ -1,0 +1,58 @@
+import {
+  type Config,
+  ConflictError,
+  dummyPasswordHash,
+  type Organization,
+  type TenantConnectionManager,
+  UnauthorizedError,
+  verifyPassword,
+} from '@orgms/common';
+import type { DataSource } from 'typeorm';
+import type { IssuedToken, TokenIssuer } from '../auth/tokens';
+import { presentUser } from '../presenters/user.presenter';
+import { findOrganizationById, findOrganizationByName } from '../repositories/organization-lookup';
+import { UsersRepository } from '../repositories/users.repository';
+import { INVALID_CREDENTIALS } from './auth.service';
+
+export interface OrgLoginInput {
+  organizationName?: string;
+  organizationId?: string;
+  email: string;
+  password: string;
+}
+
+export type OrgLoginResult = IssuedToken & { user: ReturnType<typeof presentUser> };
+
+/** Login of organization users (`POST /admin/login`), against the user table in the org's own database. */
+export class OrgAuthService {
+  constructor(
+    private readonly controlDb: DataSource,
+    private readonly tenants: TenantConnectionManager,
+    private readonly tokens: TokenIssuer,
+    private readonly config: Config,
+  ) {}
+
+  /**
+   * Unknown organization, unknown user, inactive user and wrong password all cost one bcrypt
+   * compare and answer the same 401, so the answer does not tell which one it was. An
+   * organization that exists but is not active answers 409 with its status (its database may
+   * not exist yet), as the issue asks.
+   */
+  async login(input: OrgLoginInput): Promise<OrgLoginResult> {
+    const org = await this.findOrganization(input);
+    if (org && org.status !== 'active') {
+      throw new ConflictError(`Organization ${org.name} is ${org.status}; its users can log in once it is active.`, { organization_status: org.status });
+    }
+    const user = org ? await this.tenants.run(org, (db) => new UsersRepository(db).findForLogin(input.email)) : null;
+    const matches = await verifyPassword(input.password, user?.passwordHash ?? (await dummyPasswordHash(this.config.bcryptRounds)));
+    if (!org || !user || !matches || !user.isActive) throw new UnauthorizedError(INVALID_CREDENTIALS);
+    const token = this.tokens.issue({ sub: user.id, role: user.role === 'admin' ? 'org_admin' : 'member', org: org.id, ver: user.tokenVersion });
+    return { ...token, user: presentUser(user, org.id) };
+  }
+
+  private findOrganization(input: OrgLoginInput): Promise<Organization | null> {
+    if (input.organizationId) return findOrganizationById(this.controlDb, input.organizationId);
+    if (input.organizationName) return findOrganizationByName(this.controlDb, input.organizationName);
+    return Promise.resolve(null);
+  }
+}

@@ -1,0 +1,57 @@
+import { type Config, hashPassword, type Organization, type TenantConnectionManager, type TenantUser, type UserRole } from '@orgms/common';
+import type { Page } from '../repositories/organizations.repository';
+import { type UserChanges, UsersRepository } from '../repositories/users.repository';
+
+export interface CreateUserInput {
+  email: string;
+  password: string;
+  role: UserRole;
+  is_active: boolean;
+}
+
+export interface UpdateUserInput {
+  role?: UserRole;
+  is_active?: boolean;
+  password?: string;
+}
+
+/**
+ * User management inside an organization's own database. Callers have already authorized the
+ * request for `org` (auth/authorize-organization.ts); passwords are hashed before a tenant
+ * connection is leased, so a slow bcrypt never holds a pooled connection.
+ */
+export class UsersService {
+  constructor(
+    private readonly tenants: TenantConnectionManager,
+    private readonly config: Config,
+  ) {}
+
+  async create(org: Organization, input: CreateUserInput): Promise<TenantUser> {
+    const passwordHash = await hashPassword(input.password, this.config.bcryptRounds);
+    return this.tenants.run(org, (db) => new UsersRepository(db).insert({ email: input.email, passwordHash, role: input.role, isActive: input.is_active }));
+  }
+
+  list(org: Organization, filter: { limit: number; cursor?: string }): Promise<Page<TenantUser>> {
+    return this.tenants.run(org, (db) => new UsersRepository(db).list(filter));
+  }
+
+  get(org: Organization, userId: string): Promise<TenantUser> {
+    return this.tenants.run(org, (db) => new UsersRepository(db).get(userId));
+  }
+
+  async update(org: Organization, userId: string, input: UpdateUserInput): Promise<TenantUser> {
+    const changes: UserChanges = { role: input.role, isActive: input.is_active };
+    if (input.password !== undefined) changes.passwordHash = await hashPassword(input.password, this.config.bcryptRounds);
+    return this.tenants.run(org, (db) => new UsersRepository(db).update(userId, changes));
+  }
+
+  delete(org: Organization, userId: string): Promise<void> {
+    return this.tenants.run(org, (db) => new UsersRepository(db).delete(userId));
+  }
+
+  /** Whether a token issued at `tokenVersion` for this user is still good. */
+  async isTokenCurrent(org: Organization, userId: string, tokenVersion: number | undefined): Promise<boolean> {
+    const state = await this.tenants.run(org, (db) => new UsersRepository(db).authState(userId));
+    return state?.isActive === true && state.tokenVersion === tokenVersion;
+  }
+}

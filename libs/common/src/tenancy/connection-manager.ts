@@ -1,0 +1,234 @@
+import type { DataSource } from 'typeorm';
+import type { Config } from '../config';
+import { createTenantDataSource } from '../database/tenant-data-source';
+import { ServiceUnavailableError } from '../errors';
+import type { Logger } from '../logger';
+
+/** What the manager needs to know about an organization: its id (the cache key) and its database. */
+export interface TenantRef {
+  id: string;
+  databaseName: string;
+}
+
+export interface TenantConnectionManagerOptions {
+  /** Connections per organization pool. */
+  poolSize: number;
+  /** Connections all pools together may hold; a pool reserves `poolSize` of it while it lives. */
+  budget: number;
+  /** An unused pool is closed after this long. */
+  idleMs: number;
+  /** How long a request waits for room in the budget before a 503. */
+  acquireTimeoutMs: number;
+  createDataSource: (databaseName: string, poolSize: number) => DataSource;
+  logger?: Logger;
+}
+
+export interface TenantConnectionStats {
+  /** Pools in the cache (idle or in use). */
+  pools: number;
+  /** Pools evicted but still draining or closing. */
+  closingPools: number;
+  /** Budget reserved by live pools (`poolSize` each): never above `budget`. */
+  reservedConnections: number;
+  /** Connections actually open in all pools (pg's totalCount). */
+  openConnections: number;
+  budget: number;
+  /** Callers waiting for room in the budget. */
+  waiting: number;
+}
+
+interface Entry {
+  ref: TenantRef;
+  ready: Promise<DataSource>;
+  dataSource?: DataSource;
+  /** Callers currently using the pool; a leased pool is never evicted. */
+  leases: number;
+  lastUsed: number;
+  closing?: Promise<void>;
+  onDrained?: () => void;
+}
+
+/**
+ * Resolves an organization to a DataSource on its own database, from a bounded cache, so that
+ * thousands of organizations never exhaust PostgreSQL's `max_connections`:
+ * - LRU: the map keeps use order; when the budget is full the least recently used idle pool is
+ *   evicted to make room.
+ * - The budget is enforced by reservation: a pool counts `poolSize` connections from the moment
+ *   it is created until its `destroy()` has finished, so the number of open tenant connections
+ *   can never exceed `budget`, whatever the pools do internally.
+ * - When every pool is in use, callers wait (up to `acquireTimeoutMs`) for one to be released,
+ *   then get a ServiceUnavailableError (503) rather than a connection error.
+ * - Idle pools are destroyed after `idleMs` by a background sweep.
+ */
+export class TenantConnectionManager {
+  private readonly entries = new Map<string, Entry>();
+  /** Every pool not yet destroyed, including evicted ones still draining (for stats). */
+  private readonly live = new Set<Entry>();
+  private readonly waiters = new Set<() => void>();
+  private readonly sweeper: NodeJS.Timeout;
+  private reserved = 0;
+  private closed = false;
+
+  constructor(private readonly options: TenantConnectionManagerOptions) {
+    if (options.budget < options.poolSize) throw new Error('the connection budget must hold at least one pool');
+    this.sweeper = setInterval(() => this.sweepIdle(), Math.max(50, Math.floor(options.idleMs / 2)));
+    this.sweeper.unref();
+  }
+
+  static fromConfig(config: Config, logger?: Logger, overrides: Partial<TenantConnectionManagerOptions> = {}): TenantConnectionManager {
+    return new TenantConnectionManager({
+      poolSize: config.tenantPoolSize,
+      budget: config.tenantConnectionBudget,
+      idleMs: config.tenantPoolIdleMs,
+      acquireTimeoutMs: config.tenantAcquireTimeoutMs,
+      createDataSource: (databaseName, poolSize) => createTenantDataSource(config, databaseName, poolSize),
+      logger,
+      ...overrides,
+    });
+  }
+
+  /** Runs `work` with the organization's DataSource; the pool cannot be evicted until it settles. */
+  async run<T>(org: TenantRef, work: (dataSource: DataSource) => Promise<T>): Promise<T> {
+    const entry = await this.lease(org);
+    try {
+      return await work(await entry.ready);
+    } finally {
+      this.release(entry);
+    }
+  }
+
+  /**
+   * Closes an organization's pool: call it when the organization is deleted (before its
+   * database is dropped) so no pooled connection keeps the database alive or busy. Requests
+   * already running finish first; later ones open a fresh pool. Resolves once destroyed;
+   * a no-op when the organization has no pool.
+   */
+  evict(orgId: string): Promise<void> {
+    const entry = this.entries.get(orgId);
+    return entry ? this.retire(entry) : Promise.resolve();
+  }
+
+  stats(): TenantConnectionStats {
+    let open = 0;
+    for (const entry of this.live) open += poolOf(entry.dataSource)?.totalCount ?? 0;
+    return {
+      pools: this.entries.size,
+      closingPools: this.live.size - this.entries.size,
+      reservedConnections: this.reserved,
+      openConnections: open,
+      budget: this.options.budget,
+      waiting: this.waiters.size,
+    };
+  }
+
+  /** Destroys every pool (waiting for running work) and refuses new work. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    this.wake();
+    await Promise.all([...this.entries.values()].map((entry) => this.retire(entry)));
+    await Promise.all([...this.live].map((entry) => entry.closing));
+  }
+
+  private async lease(org: TenantRef): Promise<Entry> {
+    const deadline = Date.now() + this.options.acquireTimeoutMs;
+    for (;;) {
+      if (this.closed) throw new ServiceUnavailableError('The service is shutting down.');
+      const existing = this.entries.get(org.id);
+      if (existing) {
+        // Re-inserting keeps the map in least-recently-used-first order.
+        this.entries.delete(org.id);
+        this.entries.set(org.id, existing);
+        existing.leases += 1;
+        existing.lastUsed = Date.now();
+        return existing;
+      }
+      if (this.reserved + this.options.poolSize <= this.options.budget) return this.open(org);
+      this.evictLeastRecentlyUsedIdle();
+      await this.waitForRoom(deadline);
+    }
+  }
+
+  private open(org: TenantRef): Entry {
+    const dataSource = this.options.createDataSource(org.databaseName, this.options.poolSize);
+    this.reserved += this.options.poolSize;
+    const entry: Entry = { ref: org, ready: dataSource.initialize(), leases: 1, lastUsed: Date.now() };
+    entry.dataSource = dataSource;
+    this.entries.set(org.id, entry);
+    this.live.add(entry);
+    entry.ready.catch((error: Error) => {
+      // A pool that failed to connect is dropped at once so the next request tries again.
+      this.options.logger?.warn('tenant pool failed to open', { orgId: org.id, error: error.message });
+      void this.retire(entry);
+    });
+    return entry;
+  }
+
+  private release(entry: Entry): void {
+    entry.leases -= 1;
+    entry.lastUsed = Date.now();
+    if (entry.leases === 0) entry.onDrained?.();
+    this.wake();
+  }
+
+  /** Removes the entry from the cache, waits for its leases, destroys it, then frees its budget. */
+  private retire(entry: Entry): Promise<void> {
+    if (this.entries.get(entry.ref.id) === entry) this.entries.delete(entry.ref.id);
+    entry.closing ??= (async () => {
+      if (entry.leases > 0) await new Promise<void>((resolve) => (entry.onDrained = resolve));
+      try {
+        const dataSource = await entry.ready;
+        if (dataSource.isInitialized) await dataSource.destroy();
+      } catch {
+        // A pool that never opened holds no connection; one that fails to close is gone anyway.
+      } finally {
+        this.live.delete(entry);
+        this.reserved -= this.options.poolSize;
+        this.wake();
+      }
+    })();
+    return entry.closing;
+  }
+
+  private evictLeastRecentlyUsedIdle(): void {
+    for (const entry of this.entries.values()) {
+      if (entry.leases === 0) {
+        void this.retire(entry);
+        return;
+      }
+    }
+  }
+
+  private sweepIdle(): void {
+    const cutoff = Date.now() - this.options.idleMs;
+    for (const entry of [...this.entries.values()]) {
+      if (entry.leases === 0 && entry.lastUsed <= cutoff) void this.retire(entry);
+    }
+  }
+
+  private waitForRoom(deadline: number): Promise<void> {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) {
+      throw new ServiceUnavailableError('Every organization database connection is busy; try again shortly.');
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, remaining);
+      this.waiters.add(done);
+    });
+  }
+
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
+
+/** The pg.Pool behind a TypeORM postgres DataSource (not part of TypeORM's typed surface). */
+function poolOf(dataSource: DataSource | undefined): { totalCount: number } | undefined {
+  if (!dataSource?.isInitialized) return undefined;
+  return (dataSource.driver as unknown as { master?: { totalCount: number } }).master;
+}
