@@ -1,0 +1,41 @@
+import type { Organization } from '@orgms/common';
+import type { Request, Response } from 'express';
+import type { AppContext } from '../app-context';
+
+/** The longest a client may make us hold an answer (issue 4). */
+export const MAX_WAIT_SECONDS = 30;
+
+/** `Prefer: wait=N` (RFC 7240 §4.3), clamped to MAX_WAIT_SECONDS; undefined when absent or malformed. */
+export function preferredWait(req: Request): number | undefined {
+  const header = req.get('Prefer');
+  if (!header) return undefined;
+  for (const preference of header.split(/[,;]/)) {
+    const match = /^\s*wait\s*=\s*"?(\d{1,6})"?\s*$/i.exec(preference);
+    if (match) return Math.min(Number(match[1]), MAX_WAIT_SECONDS);
+  }
+  return undefined;
+}
+
+/**
+ * Long-poll: with `Prefer: wait=N`, holds the answer until the organization's status differs
+ * from `org.status` or N seconds pass, then answers the organization as it is then, with
+ * `Preference-Applied`. Without the header, answers at once (unchanged behaviour).
+ */
+export async function holdUntilStatusChanges(ctx: AppContext, req: Request, res: Response, org: Organization): Promise<Organization> {
+  const wait = preferredWait(req);
+  if (wait === undefined) return org;
+  res.setHeader('Preference-Applied', `wait=${wait}`);
+  res.vary('Prefer');
+  if (wait === 0 || org.status === 'deleted') return org; // a tombstone never changes again
+  const gone = new AbortController();
+  const onClose = () => gone.abort();
+  res.on('close', onClose);
+  try {
+    const read = () => ctx.store.get(org.id).then((o) => o.status);
+    await ctx.lifecycle.events.waitForStatusChange(org.id, org.status, wait * 1000, read, gone.signal);
+    // Read again even on timeout: the step or last_error may have moved meanwhile.
+    return gone.signal.aborted ? org : await ctx.store.get(org.id);
+  } finally {
+    res.off('close', onClose);
+  }
+}

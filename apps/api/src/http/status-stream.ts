@@ -1,0 +1,95 @@
+import type { OrganizationEvent, OrganizationStatus } from '@orgms/common';
+import type { Request, Response } from 'express';
+import type { AppContext } from '../app-context';
+import type { StatusMessage } from '../events/organization-events-hub';
+
+/** The stream ends once the organization reaches one of these (issue 4). */
+const FINAL_STATUSES: readonly OrganizationStatus[] = ['active', 'failed', 'deleted'];
+/** Keeps proxies from closing an idle stream, and re-reads the control database as a safety net. */
+const HEARTBEAT_MS = 15000;
+
+interface StatusFrame {
+  eventId: string;
+  status: OrganizationStatus;
+  step: string | null;
+  detail: string | null;
+  at: string;
+}
+
+/**
+ * `GET /organizations/:id/events`: Server-Sent Events of the organization's status changes,
+ * fed by Redis pub/sub (so any replica can serve any client). The first frame is the current
+ * status; a client reconnecting with `Last-Event-ID` gets the events it missed from the
+ * control database instead. Frames are ordered by event id and never repeated.
+ */
+export async function streamOrganizationStatus(ctx: AppContext, req: Request, res: Response, orgId: string): Promise<void> {
+  const org = await ctx.store.get(orgId); // a 404 problem before the stream starts
+  let lastId = BigInt(0);
+  let lastStatus: OrganizationStatus = org.status;
+  let ended = false;
+  const early: StatusMessage[] = [];
+  let live = false;
+
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    unsubscribe();
+    clearInterval(heartbeat);
+    res.end();
+  };
+  const send = (frame: StatusFrame) => {
+    if (ended || BigInt(frame.eventId) <= lastId) return;
+    lastId = BigInt(frame.eventId);
+    lastStatus = frame.status;
+    const data = { id: orgId, status: frame.status, step: frame.step, detail: frame.detail, at: frame.at };
+    res.write(`id: ${frame.eventId}\nevent: status\ndata: ${JSON.stringify(data)}\n\n`);
+    if (FINAL_STATUSES.includes(frame.status)) end();
+  };
+  // Subscribe before reading, buffering, so nothing published in between is lost.
+  const unsubscribe = ctx.lifecycle.events.subscribe(orgId, (message) => (live ? send(fromMessage(message)) : early.push(message)));
+  const heartbeat = setInterval(() => void recheck(), HEARTBEAT_MS);
+  res.on('close', end);
+
+  res.status(200).set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no' });
+  res.flushHeaders();
+  res.write('retry: 2000\n\n');
+
+  try {
+    const resumeFrom = req.get('Last-Event-ID');
+    if (resumeFrom && /^\d{1,18}$/.test(resumeFrom)) {
+      lastId = BigInt(resumeFrom);
+      for (const event of await ctx.store.eventsAfter(orgId, resumeFrom)) send(fromEvent(event));
+      // Nothing missed and already final: nothing more will come.
+      if (FINAL_STATUSES.includes((await ctx.store.get(orgId)).status)) end();
+    } else {
+      await sendCurrent();
+    }
+    live = true;
+    for (const message of early) send(fromMessage(message));
+  } catch (error) {
+    // Headers are sent: the error handler can no longer answer, so log and close the stream.
+    ctx.logger.warn('status stream failed', { orgId, error: (error as Error).message });
+    end();
+  }
+
+  async function sendCurrent(): Promise<void> {
+    const [eventId, current] = await Promise.all([ctx.store.lastEventId(orgId), ctx.store.get(orgId)]);
+    send({ eventId, status: current.status, step: current.step, detail: null, at: current.updatedAt.toISOString() });
+  }
+
+  /** Heartbeat: a comment line, plus a fresh read in case a pub/sub message was lost. */
+  async function recheck(): Promise<void> {
+    if (ended) return;
+    res.write(': keep-alive\n\n');
+    const current = await ctx.store.get(orgId).catch(() => undefined);
+    if (current && current.status !== lastStatus) await sendCurrent().catch(() => undefined);
+  }
+}
+
+function fromMessage(message: StatusMessage): StatusFrame {
+  return { eventId: message.eventId, status: message.status, step: message.step, detail: message.detail, at: message.at };
+}
+
+function fromEvent(event: OrganizationEvent): StatusFrame {
+  return { eventId: event.id, status: event.toStatus as OrganizationStatus, step: event.step, detail: event.detail, at: event.at.toISOString() };
+}

@@ -1,0 +1,144 @@
+import { type Response, Router } from 'express';
+import type { AppContext } from '../app-context';
+import { authenticate, requireRole } from '../auth/authenticate';
+import { authorizeOrganization } from '../auth/authorize-organization';
+import { streamOrganizationStatus } from '../http/status-stream';
+import { type RequestSchemas, validate, validated } from '../http/validate';
+import { presentOrganization } from '../presenters/organization.presenter';
+import type { UpdateOrganizationInput } from '../services/organization-lifecycle.service';
+import { idParams } from '../validation/common.schemas';
+import { updateOrganizationBody } from '../validation/lifecycle.schemas';
+
+/** The same hint as GET /organizations/:id gives while the worker is busy. */
+function accepted(res: Response, id: string): Response {
+  return res.status(202).location(`/organizations/${id}`).setHeader('Retry-After', '2');
+}
+
+/**
+ * Issue 4's organization routes. PATCH, DELETE and GET …/events admit platform admins and that
+ * organization's own admins (DESIGN §5, via issue 3's authorizeOrganization); retry re-runs
+ * infrastructure work, so it stays platform-admin only.
+ */
+/**
+ * @openapi
+ * /organizations/{id}:
+ *   patch:
+ *     tags: [Lifecycle]
+ *     summary: Rename an organization or change its admin email
+ *     description: |
+ *       Platform admins, or an admin of this organization. Changes the display name (and its slug) and/or the admin
+ *       contact email. The database name is derived from the immutable id, so a rename never moves data. Names are
+ *       unique case-insensitively among live organizations (409 when taken). Refused with 409 once deletion started.
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
+ *     requestBody:
+ *       required: true
+ *       content:
+ *         application/json:
+ *           schema:
+ *             type: object
+ *             additionalProperties: false
+ *             minProperties: 1
+ *             properties:
+ *               organization_name: { type: string, minLength: 2, maxLength: 100, example: Acme Europe }
+ *               email: { type: string, format: email, example: owner@acme.test }
+ *     responses:
+ *       '200': { description: The updated organization., content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } } }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *   delete:
+ *     tags: [Lifecycle]
+ *     summary: Delete an organization and its database (asynchronously)
+ *     description: |
+ *       Platform admins, or an admin of this organization. The organization becomes `deleting` at once; the worker then
+ *       evicts every API replica's pools for it, drops its database (ending remaining connections) and leaves a `deleted`
+ *       tombstone that stays readable. Its name is free again at once. Sending DELETE again while `deleting` is accepted;
+ *       on a `deleted` organization it is a 409.
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
+ *     responses:
+ *       '202':
+ *         description: Deletion accepted; follow `Location` (or the events stream) until `deleted`.
+ *         headers: { Retry-After: { $ref: '#/components/headers/RetryAfter' } }
+ *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ * /organizations/{id}/retry:
+ *   post:
+ *     tags: [Lifecycle]
+ *     summary: Retry the provisioning of a failed organization
+ *     description: |
+ *       Platform admins only. Moves a `failed` organization back to `provisioning` and enqueues its provisioning again.
+ *       A database left half-made by the failed attempt is adopted (it carries our marker) or rebuilt, never leaked.
+ *       409 unless the organization is `failed`.
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
+ *     responses:
+ *       '202':
+ *         description: Retry accepted.
+ *         headers: { Retry-After: { $ref: '#/components/headers/RetryAfter' } }
+ *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ * /organizations/{id}/events:
+ *   get:
+ *     tags: [Lifecycle]
+ *     summary: Stream status changes (Server-Sent Events)
+ *     description: |
+ *       Platform admins, or an admin of this organization. A `text/event-stream` of `status` events
+ *       (`data: {"id","status","step","detail","at"}`, `id:` the event id). The first event is the current status; the
+ *       stream ends once the organization is `active`, `failed` or `deleted`. Reconnect with `Last-Event-ID` to receive
+ *       the events you missed. Works across API replicas (fed by Redis pub/sub).
+ *     parameters:
+ *       - { $ref: '#/components/parameters/OrganizationId' }
+ *       - { name: Last-Event-ID, in: header, required: false, schema: { type: string, example: '42' }, description: Resume after this event id. }
+ *     responses:
+ *       '200':
+ *         description: The event stream.
+ *         content:
+ *           text/event-stream:
+ *             schema: { type: string }
+ *             example: "id: 41\nevent: status\ndata: {\"id\":\"4f0c2a7e-9d1b-4c1e-8f00-1234567890ab\",\"status\":\"provisioning\",\"step\":\"migrate\",\"detail\":null,\"at\":\"2026-11-21T21:13:17.900Z\"}\n\n"
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ */
+export function organizationLifecycleRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const platformAdmin = [authenticate(ctx.passport), requireRole('platform_admin'), validate({ params: idParams })];
+  // One validate() per route: it stores all parts at once, so the body is validated here too.
+  const orgAdmin = (schemas: RequestSchemas = { params: idParams }) => [
+    authenticate(ctx.passport),
+    validate(schemas),
+    authorizeOrganization(ctx, { roles: ['org_admin'] }),
+  ];
+  const id = (res: Response) => validated<{ id: string }>(res, 'params').id;
+
+  router.patch('/organizations/:id', ...orgAdmin({ params: idParams, body: updateOrganizationBody }), async (_req, res) => {
+    const org = await ctx.lifecycle.service.update(id(res), validated<UpdateOrganizationInput>(res, 'body'), res.locals.requestId);
+    res.json(presentOrganization(org));
+  });
+
+  router.delete('/organizations/:id', ...orgAdmin(), async (_req, res) => {
+    const org = await ctx.lifecycle.service.delete(id(res), res.locals.requestId);
+    accepted(res, org.id).json(presentOrganization(org));
+  });
+
+  router.post('/organizations/:id/retry', ...platformAdmin, async (_req, res) => {
+    const org = await ctx.lifecycle.service.retry(id(res), res.locals.requestId);
+    accepted(res, org.id).json(presentOrganization(org));
+  });
+
+  router.get('/organizations/:id/events', ...orgAdmin(), async (req, res) => {
+    await streamOrganizationStatus(ctx, req, res, id(res));
+  });
+
+  return router;
+}

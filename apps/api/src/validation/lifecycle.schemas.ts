@@ -1,0 +1,14 @@
+import Joi from 'joi';
+import { email, organizationName } from './common.schemas';
+
+/** PATCH /organizations/:id: at least one of the two; everything else (status, database) is refused. */
+export const updateOrganizationBody = Joi.object({
+  organization_name: organizationName,
+  email,
+})
+  .or('organization_name', 'email')
+  .messages({ 'object.missing': 'send organization_name, email or both' });
+
+export const migrationRunParams = Joi.object({ id: Joi.string().guid().required() });
+
+export const listMigrationRunsQuery = Joi.object({ limit: Joi.number().integer().min(1).max(100).default(20) });

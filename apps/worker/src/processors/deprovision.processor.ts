@@ -1,0 +1,18 @@
+import { type DeprovisionJobData, runWithContext } from '@orgms/common';
+import { type Job, UnrecoverableError } from 'bullmq';
+import type { DeprovisioningService } from '../services/deprovisioning.service';
+import { ProvisioningError } from '../services/provisioning.service';
+
+export function createDeprovisionProcessor(service: DeprovisioningService) {
+  return async (job: Job<DeprovisionJobData>) => {
+    const { orgId, requestId } = job.data;
+    return runWithContext({ requestId, jobId: job.id, orgId }, async () => {
+      try {
+        return await service.deprovision(orgId, { requestId });
+      } catch (error) {
+        if (error instanceof ProvisioningError && error.permanent) throw new UnrecoverableError(error.message);
+        throw error;
+      }
+    });
+  };
+}

@@ -1,0 +1,56 @@
+import { JOBS, jobIds, type MigrateAllJobData, type MigrateTenantJobData, type MigrationsQueue, runWithContext } from '@orgms/common';
+import { type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
+import type { MigrationsService } from '../services/migrations.service';
+import { ProvisioningError } from '../services/provisioning.service';
+
+type MigrationJob = Job<MigrateAllJobData> | Job<MigrateTenantJobData>;
+
+/**
+ * The migrations queue: `migrate-all` is a BullMQ parent that runs in phases (plan → wait for
+ * its children → finish; the phase is stored on the job, so a crash resumes where it was) and
+ * `migrate-tenant` is one child per organization. Children ignore-on-failure, so the parent
+ * still finishes when some organizations fail.
+ */
+export function createMigrationsProcessor(service: MigrationsService, queue: MigrationsQueue) {
+  return async (job: MigrationJob, token?: string) => {
+    if (job.name === JOBS.migrateTenant) {
+      const { runId, orgId, requestId } = job.data as MigrateTenantJobData;
+      return runWithContext({ requestId, jobId: job.id, orgId }, async () => {
+        try {
+          return await service.migrateTenant(runId, orgId, job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
+        } catch (error) {
+          if (error instanceof ProvisioningError && error.permanent) throw new UnrecoverableError(error.message);
+          throw error;
+        }
+      });
+    }
+    const parent = job as Job<MigrateAllJobData>;
+    const { runId, requestId } = parent.data;
+    return runWithContext({ requestId, jobId: job.id }, async () => {
+      let phase = parent.data.phase ?? 'plan';
+      if (phase === 'plan') {
+        const orgIds = await service.planRun(runId);
+        // Same job ids on a re-run of this phase, so children are never added twice.
+        await queue.addBulk(
+          orgIds.map((orgId) => ({
+            name: JOBS.migrateTenant,
+            data: { runId, orgId, requestId },
+            opts: {
+              jobId: jobIds.migrateTenant(runId, orgId),
+              parent: { id: job.id as string, queue: job.queueQualifiedName },
+              ignoreDependencyOnFailure: true,
+            },
+          })),
+        );
+        phase = 'wait';
+        await parent.updateData({ ...parent.data, phase });
+      }
+      if (phase === 'wait') {
+        if (token && (await parent.moveToWaitingChildren(token))) throw new WaitingChildrenError();
+        phase = 'finish';
+        await parent.updateData({ ...parent.data, phase });
+      }
+      return service.finishRun(runId);
+    });
+  };
+}

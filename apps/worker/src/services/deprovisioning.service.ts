@@ -1,0 +1,61 @@
+import { type Config, DatabaseAdmin, type Logger, type OrganizationEventPublisher, type OrganizationStore } from '@orgms/common';
+import { describeFailure, isPermanentFailure } from './failure-description';
+import { ProvisioningError } from './provisioning.service';
+
+export interface DeprovisioningDeps {
+  config: Config;
+  store: OrganizationStore;
+  events: OrganizationEventPublisher;
+  logger: Logger;
+}
+
+export type DeprovisionOutcome = 'deleted' | 'skipped';
+
+/**
+ * Turns a `deleting` organization into a `deleted` tombstone: every API replica drops its
+ * pools, the database is dropped with its remaining connections, and the partial unique index
+ * frees the name. Every step converges when repeated (a missing database is already dropped).
+ */
+export class DeprovisioningService {
+  constructor(private readonly deps: DeprovisioningDeps) {}
+
+  async deprovision(orgId: string, options: { requestId: string }): Promise<DeprovisionOutcome> {
+    const { store, logger, events } = this.deps;
+    const org = await store.get(orgId);
+    if (org.status !== 'deleting') {
+      logger.info('nothing to deprovision', { status: org.status });
+      return 'skipped';
+    }
+    try {
+      await store.transition(orgId, ['deleting'], 'deleting', { step: 'drop_database', requestId: options.requestId });
+      // Pools first (on every API replica, via pub/sub); DROP … WITH (FORCE) then ends whatever is left.
+      events.publish({ type: 'evict', orgId });
+      const admin = await DatabaseAdmin.connect(this.deps.config);
+      let dropped: { dropped: string[]; foreign: string[] };
+      try {
+        dropped = await admin.dropDatabase(org.id, org.databaseName);
+      } finally {
+        await admin.close();
+      }
+      if (dropped.foreign.length > 0) logger.warn('left a database that is not ours untouched', { databases: dropped.foreign });
+      await store.clearPendingAdminPasswordHash(orgId);
+      await store.transition(orgId, ['deleting'], 'deleted', {
+        step: 'deleted',
+        requestId: options.requestId,
+        detail: dropped.dropped.length > 0 ? 'database dropped' : 'no database to drop',
+        patch: { lastError: null },
+      });
+      logger.info('organization deleted', { dropped: dropped.dropped });
+      return 'deleted';
+    } catch (cause) {
+      const message = describeFailure('drop_database', cause);
+      const permanent = isPermanentFailure(cause);
+      logger.error('deprovisioning failed', { permanent, error: cause });
+      // The org stays `deleting` (there is no way back); the reconciler re-enqueues it later.
+      await store
+        .transition(orgId, ['deleting'], 'deleting', { step: 'drop_database', requestId: options.requestId, detail: message, patch: { lastError: message } })
+        .catch(() => undefined);
+      throw new ProvisioningError(message, permanent, { cause });
+    }
+  }
+}

@@ -1,0 +1,79 @@
+import { type Config, createTenantDataSource, type Logger, type MigrationRunStore, type OrganizationStore, refreshTemplate } from '@orgms/common';
+import { latestTenantMigration } from '@orgms/migrations';
+import { describeFailure, isPermanentFailure } from './failure-description';
+import { ProvisioningError } from './provisioning.service';
+
+export interface MigrationsDeps {
+  config: Config;
+  store: OrganizationStore;
+  runs: MigrationRunStore;
+  logger: Logger;
+}
+
+export type TenantMigrationOutcome = 'succeeded' | 'skipped';
+
+/**
+ * Fleet migrations (issue 4): the template first, then every active organization's database,
+ * each in its own job, so one broken database fails alone and the others carry on.
+ */
+export class MigrationsService {
+  constructor(private readonly deps: MigrationsDeps) {}
+
+  /** Upgrades the template, records the plan, returns the organizations that need a child job. */
+  async planRun(runId: string): Promise<string[]> {
+    const templateOutcome = await this.upgradeTemplate();
+    const pending = await this.deps.runs.plan(runId, templateOutcome);
+    this.deps.logger.info('migration run planned', { runId, pending: pending.length, templateOutcome });
+    return pending;
+  }
+
+  async finishRun(runId: string) {
+    await this.deps.runs.complete(runId);
+    const run = await this.deps.runs.get(runId);
+    this.deps.logger.info('migration run finished', { runId, ...run.totals });
+    return run.totals;
+  }
+
+  /**
+   * Migrates one organization's database. A failure is recorded on the item only when no
+   * retry follows, so `failed` means failed for good; a success records `schema_version`.
+   */
+  async migrateTenant(runId: string, orgId: string, isLastAttempt: boolean): Promise<TenantMigrationOutcome> {
+    const { runs, store, logger } = this.deps;
+    if ((await runs.itemStatus(runId, orgId)) !== 'pending') return 'skipped';
+    const org = await store.get(orgId);
+    if (org.status !== 'active' || org.schemaVersion === latestTenantMigration) {
+      await runs.finishItem(runId, orgId, 'skipped', org.status !== 'active' ? `organization is ${org.status}` : null);
+      return 'skipped';
+    }
+    try {
+      const tenant = await createTenantDataSource(this.deps.config, org.databaseName, 1).initialize();
+      try {
+        const applied = await tenant.runMigrations({ transaction: 'each' });
+        logger.info('organization database migrated', { applied: applied.map((m) => m.name) });
+      } finally {
+        await tenant.destroy().catch(() => undefined);
+      }
+      await store.setSchemaVersion(orgId, latestTenantMigration);
+      await runs.finishItem(runId, orgId, 'succeeded');
+      return 'succeeded';
+    } catch (cause) {
+      const message = describeFailure('migrate', cause);
+      const permanent = isPermanentFailure(cause);
+      logger.warn('organization migration failed', { permanent, final: permanent || isLastAttempt, error: cause });
+      if (permanent || isLastAttempt) await runs.finishItem(runId, orgId, 'failed', message);
+      throw new ProvisioningError(message, permanent, { cause });
+    }
+  }
+
+  private async upgradeTemplate(): Promise<string> {
+    if (!this.deps.config.orgTemplateEnabled) return 'template disabled';
+    try {
+      return `template ${await refreshTemplate(this.deps.config)}`;
+    } catch (error) {
+      // Clones fall back to the slow path while the template is unusable; the fleet still migrates.
+      this.deps.logger.error('could not upgrade the template database', { error });
+      return `template upgrade failed: ${describeFailure('template', error)}`;
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../config';
+import type { OrganizationStatus } from '../entities/organization-status';
+
+/**
+ * Organization events travel over Redis pub/sub so that every API replica hears them: status
+ * changes feed long-polls and SSE streams, `evict` tells replicas to drop their pools for an
+ * organization whose database is about to be dropped. Pub/sub is fire-and-forget: readers
+ * also re-read the control database now and then, so a lost message only delays an answer.
+ */
+export type OrganizationEventMessage =
+  | {
+      type: 'status';
+      orgId: string;
+      /** The organization_events row id: orders messages and serves as the SSE event id. */
+      eventId: string;
+      from: OrganizationStatus | null;
+      status: OrganizationStatus;
+      step: string | null;
+      detail: string | null;
+      at: string;
+    }
+  | { type: 'evict'; orgId: string };
+
+/** The channel, prefixed by QUEUE_PREFIX so two deployments sharing a Redis never cross-talk. */
+export function organizationEventsChannel(config: Pick<Config, 'queuePrefix'>): string {
+  return `${config.queuePrefix}:organization-events`;
+}
+
+export interface OrganizationEventPublisher {
+  publish(message: OrganizationEventMessage): void;
+}
+
+/**
+ * Publishes on `redis` without waiting: a status change is already committed, and a worker's
+ * Redis connection queues commands while Redis is down, which must never stall a job.
+ */
+export function redisEventPublisher(redis: Redis, config: Pick<Config, 'queuePrefix'>): OrganizationEventPublisher {
+  const channel = organizationEventsChannel(config);
+  return {
+    publish(message) {
+      redis.publish(channel, JSON.stringify(message)).catch(() => undefined);
+    },
+  };
+}
+
+export function parseOrganizationEvent(raw: string): OrganizationEventMessage | undefined {
+  try {
+    const message = JSON.parse(raw) as OrganizationEventMessage;
+    return typeof message?.orgId === 'string' && (message.type === 'status' || message.type === 'evict') ? message : undefined;
+  } catch {
+    return undefined;
+  }
+}

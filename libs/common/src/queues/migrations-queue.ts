@@ -1,0 +1,38 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config';
+import type { MigrationRunStore } from '../control-plane/migration-runs';
+import { JOBS, jobIds, type MigrateAllJobData, type MigrateTenantJobData, QUEUES } from './registry';
+
+export type MigrationsQueue = Queue<MigrateAllJobData | MigrateTenantJobData>;
+
+export function createMigrationsQueue(config: Config, connection: Redis): MigrationsQueue {
+  const queue = new Queue<MigrateAllJobData | MigrateTenantJobData>(QUEUES.migrations, {
+    connection,
+    prefix: config.queuePrefix,
+    defaultJobOptions: {
+      attempts: config.migrationAttempts,
+      backoff: { type: 'exponential', delay: config.provisionBackoffMs },
+      removeOnComplete: { age: 24 * 3600, count: 5000 },
+      removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
+    },
+  });
+  queue.on('error', () => undefined);
+  return queue;
+}
+
+/**
+ * Starts a fleet migration: records the run, then enqueues its parent job, which upgrades the
+ * template, plans the run and adds one child per organization (apps/worker migrations.service).
+ * If Redis refuses the job the run row is removed again, so no run waits forever.
+ */
+export async function startMigrationRun(runs: MigrationRunStore, queue: MigrationsQueue, requestId: string): Promise<string> {
+  const runId = await runs.create(requestId);
+  try {
+    await queue.add(JOBS.migrateAll, { runId, requestId, phase: 'plan' }, { jobId: jobIds.migrateAll(runId), attempts: 5 });
+  } catch (error) {
+    await runs.remove(runId);
+    throw error;
+  }
+  return runId;
+}

@@ -1,0 +1,57 @@
+import { latestTenantMigration } from '@orgms/migrations';
+import type { Config } from '../config';
+import { createTenantDataSource } from '../database/tenant-data-source';
+import { PermanentJobError } from '../errors';
+import { DatabaseAdmin, templateLockKey } from './database-admin';
+import { stagingNameFor, templateMarkerFor, templateNameFor } from './database-names';
+
+export type TemplateRefreshOutcome = 'current' | 'created' | 'migrated';
+
+/** Name and expected marker of the template for the code's latest tenant migration. */
+export function currentTemplate(config: Config): { name: string; marker: string } {
+  return { name: templateNameFor(config.orgDatabasePrefix), marker: templateMarkerFor(latestTenantMigration) };
+}
+
+/**
+ * Brings `<prefix>template` to the latest tenant migration (DESIGN §8). Runs under the
+ * template's advisory lock, so no clone copies it half-migrated, and closes its own pool
+ * before releasing the lock, because PostgreSQL refuses to copy a template that has sessions.
+ * The marker is written last: until then clones see an old version and take the slow path.
+ */
+export async function refreshTemplate(config: Config): Promise<TemplateRefreshOutcome> {
+  const { name, marker } = currentTemplate(config);
+  const admin = await DatabaseAdmin.connect(config);
+  try {
+    return await admin.withLock(templateLockKey(name), async () => {
+      const existing = await admin.markerOf(name);
+      if (existing === marker) return 'current';
+      if (existing === undefined) {
+        // Built under a staging name and renamed, like org databases: a crash leaves no half template.
+        const staging = stagingNameFor(name);
+        await admin.dropDatabaseIfExists(staging);
+        await admin.createDatabase(staging);
+        await migrate(config, staging);
+        await admin.setMarker(staging, marker);
+        await admin.rename(staging, name);
+        return 'created';
+      }
+      if (!existing?.startsWith('orgms:template:')) {
+        throw new PermanentJobError(`a database named ${name} exists and is not our template; drop or rename it`);
+      }
+      await migrate(config, name);
+      await admin.setMarker(name, marker);
+      return 'migrated';
+    });
+  } finally {
+    await admin.close();
+  }
+}
+
+async function migrate(config: Config, databaseName: string): Promise<void> {
+  const dataSource = await createTenantDataSource(config, databaseName, 1).initialize();
+  try {
+    await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    await dataSource.destroy();
+  }
+}

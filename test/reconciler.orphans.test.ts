@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { databaseNameFor, markerFor, quoteIdent } from '@orgms/common';
+import { expect } from 'chai';
+import { databaseExists, databaseOf, withClient } from './support/lifecycle';
+import { createOrganization, waitForStatus } from './support/organizations';
+import { startStack, type TestStack } from './support/stack';
+
+describe('Reconciler: stuck deletions and orphans', () => {
+  let stack: TestStack;
+  const auth = async () => `Bearer ${await stack.adminToken()}`;
+
+  before(async () => {
+    stack = await startStack({ worker: true, env: { RECONCILE_STUCK_AFTER_MS: '0' } });
+  });
+  after(() => stack.stop());
+
+  it('when orphans exist both ways, then the reconciler and GET /admin/orphans report each kind and drop nothing', async () => {
+    // 1. A database carrying our marker for an organization the control plane does not know.
+    const ghostId = randomUUID();
+    const ghost = databaseNameFor(ghostId, stack.config.orgDatabasePrefix);
+    await withClient(stack, async (c) => {
+      await c.query(`CREATE DATABASE ${quoteIdent(ghost)}`);
+      await c.query(`COMMENT ON DATABASE ${quoteIdent(ghost)} IS '${markerFor(ghostId)}'`);
+    });
+    // 2. An active organization whose database vanished behind our back.
+    const org = await createOrganization(stack);
+    await waitForStatus(stack, org.id, ['active']);
+    await withClient(stack, (c) => c.query(`DROP DATABASE ${quoteIdent(databaseOf(stack, org.id))} WITH (FORCE)`));
+    // 3. A healthy organization, which must not be reported.
+    const healthy = await createOrganization(stack);
+    await waitForStatus(stack, healthy.id, ['active']);
+
+    const report = await stack.worker?.reconciler.reconcile();
+    const simplified = report?.orphans.map((o) => ({ kind: o.kind, orgId: o.orgId })) ?? [];
+    expect(simplified).to.have.deep.members([
+      { kind: 'database_without_organization', orgId: ghostId },
+      { kind: 'organization_without_database', orgId: org.id },
+    ]);
+
+    const res = await stack.request
+      .get('/admin/orphans')
+      .set('Authorization', await auth())
+      .expect(200);
+    expect(res.body.items.map((o: { kind: string; org_id: string }) => `${o.kind}:${o.org_id}`)).to.have.members([
+      `database_without_organization:${ghostId}`,
+      `organization_without_database:${org.id}`,
+    ]);
+    expect(await databaseExists(stack, ghost), 'the reconciler never drops a database on its own').to.equal(true);
+    const [{ status }] = await stack.api.context.controlDb.query('SELECT status FROM organizations WHERE id = $1', [org.id]);
+    expect(status).to.equal('active');
+  });
+
+  it('when a deletion is stuck in deleting without a job, then the reconciler re-enqueues it and it ends deleted', async () => {
+    const org = await createOrganization(stack);
+    await waitForStatus(stack, org.id, ['active']);
+    // As if the API committed `deleting` while Redis was down: no deprovision job exists.
+    await stack.api.context.store.transition(org.id, ['active'], 'deleting', { step: 'delete_requested' });
+    const report = await stack.worker?.reconciler.reconcile();
+    expect(report?.enqueued).to.include(org.id);
+    await waitForStatus(stack, org.id, ['deleted']);
+    expect(await databaseExists(stack, databaseOf(stack, org.id))).to.equal(false);
+  });
+
+  it('when a deleted organization left its database behind, then it is reported as an orphan', async () => {
+    const org = await createOrganization(stack);
+    await waitForStatus(stack, org.id, ['active']);
+    // Mark it deleted without dropping, as a bug or a manual edit would.
+    await stack.api.context.store.transition(org.id, ['active'], 'deleting');
+    await stack.api.context.controlDb.query(`UPDATE organizations SET status = 'deleted' WHERE id = $1`, [org.id]);
+    const orphans = (await stack.worker?.reconciler.detectOrphans()) ?? [];
+    expect(orphans.filter((o) => o.orgId === org.id).map((o) => o.kind)).to.deep.equal(['database_without_organization']);
+  });
+});

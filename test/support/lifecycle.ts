@@ -1,0 +1,55 @@
+import { databaseNameFor, withDatabase } from '@orgms/common';
+import { Client } from 'pg';
+import type { TestStack } from './stack';
+
+export function databaseOf(stack: TestStack, orgId: string): string {
+  return databaseNameFor(orgId, stack.config.orgDatabasePrefix);
+}
+
+/** Runs `fn` with a direct connection to `database` on the org server (maintenance db by default). */
+export async function withClient<T>(stack: TestStack, fn: (client: Client) => Promise<T>, database = 'postgres'): Promise<T> {
+  const client = new Client({ connectionString: withDatabase(stack.config.orgDatabaseUrl, database) });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function databaseExists(stack: TestStack, name: string): Promise<boolean> {
+  return withClient(stack, async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1);
+}
+
+export interface SseFrame {
+  id: string;
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/** Parses a text/event-stream body into frames (comments and `retry:` lines skipped). */
+export function parseSse(body: string): SseFrame[] {
+  return body
+    .split('\n\n')
+    .map((block) => {
+      const frame: Record<string, string> = {};
+      for (const line of block.split('\n')) {
+        const match = /^(id|event|data): (.*)$/.exec(line);
+        if (match) frame[match[1]] = match[2];
+      }
+      return frame;
+    })
+    .filter((f) => f.data)
+    .map((f) => ({ id: f.id, event: f.event, data: JSON.parse(f.data) }));
+}
+
+/** A supertest parser that collects a streamed body as text until the server ends it. */
+export function collectText(res: unknown, done: (error: Error | null, body: string) => void): void {
+  const stream = res as NodeJS.ReadableStream; // on Node, superagent hands the raw IncomingMessage
+  let text = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    text += chunk;
+  });
+  stream.on('end', () => done(null, text));
+}
