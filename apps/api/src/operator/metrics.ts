@@ -1,0 +1,105 @@
+import { ORGANIZATION_STATUSES } from '@orgms/common';
+import type { Queue } from 'bullmq';
+import { type Request, type RequestHandler, Router } from 'express';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { AppContext } from '../app-context';
+
+const JOB_STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children'] as const;
+
+/** The route pattern (`/organizations/:id`), never the raw path, so label cardinality stays bounded. */
+function routeLabel(req: Request): string {
+  return req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+}
+
+/**
+ * @openapi
+ * /metrics:
+ *   get:
+ *     tags: [Operations]
+ *     security: []
+ *     summary: Prometheus metrics of this API instance
+ *     description: For the scraper (restrict it at the network level). Request durations, organizations by status, jobs by queue and state, tenant pools and connections, process metrics.
+ *     responses:
+ *       '200': { description: Prometheus text format., content: { text/plain: { example: 'orgms_organizations{status="active"} 12' } } }
+ */
+/**
+ * Prometheus metrics of one API instance: request durations, organizations by status and jobs
+ * by queue and state (read at scrape time), tenant pools and connections, process metrics.
+ * A registry per app, so several apps in one process (tests) never collide.
+ */
+export function apiMetrics(ctx: AppContext, queues: Queue[]): { observe: RequestHandler; router: Router } {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const requestDuration = new Histogram({
+    name: 'orgms_http_request_duration_seconds',
+    help: 'HTTP request duration by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+
+  new Gauge({
+    name: 'orgms_organizations',
+    help: 'Organizations by status (read from the control database at scrape time)',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      if (!ctx.controlDb.isInitialized) return;
+      const rows: { status: string; n: number }[] = await ctx.controlDb.query('SELECT status, count(*)::int AS n FROM organizations GROUP BY status');
+      for (const status of ORGANIZATION_STATUSES) this.set({ status }, rows.find((r) => r.status === status)?.n ?? 0);
+    },
+  });
+
+  new Gauge({
+    name: 'orgms_jobs',
+    help: 'BullMQ jobs by queue and state (read from Redis at scrape time)',
+    labelNames: ['queue', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      if (ctx.redis.status !== 'ready') return;
+      for (const queue of queues) {
+        const counts = await queue.getJobCounts(...JOB_STATES);
+        for (const state of JOB_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'orgms_tenant_pools',
+    help: 'Organization database pools held by this API instance (open, closing)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const stats = ctx.tenants.stats();
+      this.set({ state: 'open' }, stats.pools);
+      this.set({ state: 'closing' }, stats.closingPools);
+    },
+  });
+  new Gauge({
+    name: 'orgms_tenant_connections',
+    help: 'Organization database connections of this API instance: open, reserved, budget, waiting callers',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    collect() {
+      const stats = ctx.tenants.stats();
+      this.set({ kind: 'open' }, stats.openConnections);
+      this.set({ kind: 'reserved' }, stats.reservedConnections);
+      this.set({ kind: 'budget' }, stats.budget);
+      this.set({ kind: 'waiting' }, stats.waiting);
+    },
+  });
+
+  const observe: RequestHandler = (req, res, next) => {
+    const end = requestDuration.startTimer();
+    res.on('finish', () => end({ method: req.method, route: routeLabel(req), status: String(res.statusCode) }));
+    next();
+  };
+
+  const router = Router();
+  router.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+
+  return { observe, router };
+}

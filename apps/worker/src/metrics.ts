@@ -1,0 +1,55 @@
+import { createServer } from 'node:http';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, register } from 'prom-client';
+
+/**
+ * Orphans found by the last reconcile, by kind (issue 4). Registered in prom-client's default
+ * registry; whoever exposes the worker's /metrics (issue 5) publishes it with the rest.
+ */
+export const orphanDatabasesGauge = new Gauge({
+  name: 'orgms_orphans',
+  help: 'Orphans found by the last reconcile: databases with our marker but no live organization, active organizations without a database',
+  labelNames: ['kind'] as const,
+});
+
+/** Wall time of each provisioning step, by outcome, as observed by the worker that ran it. */
+export const provisioningStepDuration = new Histogram({
+  name: 'orgms_provisioning_step_duration_seconds',
+  help: 'Duration of each provisioning step (create_database, migrate, seed_admin, activate) by outcome',
+  labelNames: ['step', 'outcome'] as const,
+  buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+});
+
+/** Jobs this worker finished, by queue and outcome (completed, failed). */
+export const jobsProcessed = new Counter({
+  name: 'orgms_worker_jobs_total',
+  help: 'Jobs processed by this worker process, by queue and outcome',
+  labelNames: ['queue', 'outcome'] as const,
+});
+
+collectDefaultMetrics();
+
+/**
+ * `GET /metrics` (Prometheus) and `GET /health` of the worker on its own small port, since the
+ * worker has no API. Resolves to a close function; port 0 means disabled.
+ */
+export async function startMetricsServer(port: number, logger: { info: (m: string, meta?: object) => void }): Promise<() => Promise<void>> {
+  if (port === 0) return async () => undefined;
+  const server = createServer(async (req, res) => {
+    if (req.url === '/metrics') {
+      res.setHeader('Content-Type', register.contentType);
+      res.end(await register.metrics());
+    } else if (req.url === '/health') {
+      res.setHeader('Content-Type', 'application/json');
+      res.end('{"status":"ok"}');
+    } else {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => resolve());
+  });
+  logger.info('worker metrics listening', { port });
+  return () => new Promise<void>((resolve) => server.close(() => resolve()));
+}

@@ -1,0 +1,28 @@
+import { expect } from 'chai';
+import { createOrganization, waitForStatus } from '../support/organizations';
+import { freePort } from '../support/service-processes';
+import { startStack, type TestStack } from '../support/stack';
+
+describe('Worker metrics', () => {
+  let stack: TestStack;
+  let port: number;
+  before(async () => {
+    stack = await startStack();
+    port = await freePort();
+    await stack.startWorker({}, { WORKER_METRICS_PORT: String(port) });
+  });
+  after(() => stack.stop());
+
+  it('when an organization was provisioned, then the worker port shows step durations, processed jobs, orphans and process metrics', async () => {
+    const org = await createOrganization(stack);
+    await waitForStatus(stack, org.id, ['active']);
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    for (const step of ['create_database', 'migrate', 'seed_admin', 'activate']) {
+      expect(text).to.match(new RegExp(`orgms_provisioning_step_duration_seconds_count\\{step="${step}",outcome="ok"\\} [1-9]`));
+    }
+    expect(text).to.match(/orgms_worker_jobs_total\{queue="provisioning",outcome="completed"\} [1-9]/);
+    expect(text).to.include('# HELP orgms_orphans');
+    expect(text).to.include('process_resident_memory_bytes');
+    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).to.equal(200);
+  });
+});
