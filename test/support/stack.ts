@@ -45,6 +45,7 @@ export function testConfig(id: string, env: Record<string, string> = {}): Config
     RECONCILE_INTERVAL_MS: '600000',
     SHUTDOWN_TIMEOUT_MS: '5000',
     LOG_LEVEL: 'debug',
+    WORKER_METRICS_PORT: '0', // several workers share this process
     ...env,
   });
 }
@@ -101,7 +102,8 @@ export async function dropTestResources(config: Config, id: string): Promise<voi
   } finally {
     await client.end();
   }
-  const redis = new IORedis(config.redisUrl);
+  // The suite may have pointed the service at a dead Redis on purpose; clean up on the real one.
+  const redis = new IORedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   try {
     let cursor = '0';
     do {

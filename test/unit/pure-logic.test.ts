@@ -33,6 +33,10 @@ describe('Pure logic (no servers)', () => {
       expect(() => loadConfig({ NODE_ENV: 'production' })).to.throw(/JWT_SECRET is required/);
     });
 
+    it('when a variable is set but empty, then its default applies', () => {
+      expect(loadConfig({ PORT: '', BOOTSTRAP_ADMIN_EMAIL: '', BOOTSTRAP_ADMIN_PASSWORD: '' })).to.include({ port: 3000, bootstrapAdminEmail: undefined });
+    });
+
     it('when only one bootstrap variable is set, then loading fails', () => {
       expect(() => loadConfig({ BOOTSTRAP_ADMIN_EMAIL: 'a@b.test' })).to.throw(/BOOTSTRAP_ADMIN_PASSWORD/);
     });

@@ -1,5 +1,6 @@
 import {
   type Config,
+  closeRedis,
   connectControlPlane,
   createControlDataSource,
   createProvisioningQueue,
@@ -7,16 +8,22 @@ import {
   ensurePlatformAdmin,
   type Logger,
   OrganizationStore,
+  openQueueHandles,
+  redisEventPublisher,
   shutdownInOrder,
+  TenantConnectionManager,
 } from '@orgms/common';
 import type { Express } from 'express';
 import { createApp } from './app';
 import type { AppContext } from './app-context';
 import { createPassport } from './auth/authenticate';
 import { TokenIssuer } from './auth/tokens';
+import { createLifecycleContext } from './lifecycle-context';
 import { OrganizationsRepository } from './repositories/organizations.repository';
 import { AuthService } from './services/auth.service';
+import { OrgAuthService } from './services/org-auth.service';
 import { OrganizationsService } from './services/organizations.service';
+import { UsersService } from './services/users.service';
 
 export interface ApiRuntime {
   app: Express;
@@ -32,17 +39,25 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
   const controlDb = createControlDataSource(config);
   const redis = createRedis(config, 'api');
   const provisioningQueue = createProvisioningQueue(config, redis);
-  const store = new OrganizationStore(controlDb);
+  // Status changes made here (delete, retry) are published like the worker's, for every replica's streams.
+  const store = new OrganizationStore(controlDb, redisEventPublisher(redis, config));
+  const tenants = TenantConnectionManager.fromConfig(config, logger);
   const context: AppContext = {
     config,
     logger,
     controlDb,
     redis,
     provisioningQueue,
+    observedQueues: openQueueHandles(config, redis),
     store,
     passport: createPassport(config),
     auth: new AuthService(controlDb, new TokenIssuer(config), config),
     organizations: new OrganizationsService({ config, repository: new OrganizationsRepository(controlDb), store, provisioningQueue, logger }),
+    tenants,
+    users: new UsersService(tenants, config),
+    orgAuth: new OrgAuthService(controlDb, tenants, new TokenIssuer(config), config),
+    // Deleting an org: the worker publishes `evict` and every replica closes its pools for it.
+    lifecycle: createLifecycleContext({ config, logger, controlDb, redis, store, provisioningQueue, evictTenant: (orgId) => tenants.evict(orgId) }),
   };
 
   const abort = new AbortController();
@@ -58,9 +73,11 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     shutdownInOrder(
       [
         { name: 'stop connecting', run: async () => abort.abort() },
-        { name: 'close queue', run: () => provisioningQueue.close() },
+        { name: 'close queues', run: () => Promise.all([provisioningQueue, ...context.observedQueues].map((queue) => queue.close())) },
+        { name: 'close lifecycle (event subscription, migrations queue)', run: () => context.lifecycle.close() },
+        { name: 'close tenant pools', run: () => tenants.close() },
         { name: 'close control database', run: async () => controlDb.isInitialized && controlDb.destroy() },
-        { name: 'close redis', run: () => redis.quit() },
+        { name: 'close redis', run: () => closeRedis(redis) },
       ],
       config.shutdownTimeoutMs,
       logger,

@@ -4,10 +4,18 @@ import helmet from 'helmet';
 import type { AppContext } from './app-context';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { jsonBody } from './http/json-body';
+import { loginRateLimits } from './http/login-rate-limit';
 import { requestContext } from './http/request-context';
+import { docsRoutes } from './openapi/docs.routes';
+import { operatorTools } from './operator';
 import { authRoutes } from './routes/auth.routes';
+import { compatRoutes } from './routes/compat.routes';
 import { healthRoutes } from './routes/health.routes';
+import { migrationsRoutes } from './routes/migrations.routes';
+import { orgAuthRoutes } from './routes/org-auth.routes';
+import { organizationLifecycleRoutes } from './routes/organization-lifecycle.routes';
 import { organizationsRoutes } from './routes/organizations.routes';
+import { usersRoutes } from './routes/users.routes';
 
 /** Routes below this answer 503 until the control database is connected and migrated. */
 function requireControlDatabase(ctx: AppContext): RequestHandler {
@@ -20,13 +28,23 @@ export function createApp(ctx: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  const operator = operatorTools(ctx);
   app.use(requestContext(ctx.logger));
+  app.use(operator.observe);
   app.use(helmet());
   app.use(healthRoutes(ctx));
+  app.use(docsRoutes());
+  app.use(...operator.routers);
   app.use(jsonBody(ctx.config.bodyLimit));
+  app.post(['/auth/login', '/admin/login'], ...loginRateLimits(ctx.config, ctx.redis, ctx.logger));
   app.use(requireControlDatabase(ctx));
   app.use(authRoutes(ctx));
   app.use(organizationsRoutes(ctx));
+  app.use(organizationLifecycleRoutes(ctx));
+  app.use(migrationsRoutes(ctx));
+  app.use(orgAuthRoutes(ctx));
+  app.use(usersRoutes(ctx));
+  app.use(compatRoutes(ctx));
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.logger));
   return app;

@@ -1,26 +1,40 @@
 import {
   type Config,
+  closeRedis,
   connectControlPlane,
   createControlDataSource,
+  createMigrationsQueue,
   createProvisioningQueue,
   createRedis,
   JOBS,
   type Logger,
+  MigrationRunStore,
   OrganizationStore,
   QUEUES,
   RECONCILE_SCHEDULER_ID,
+  redisEventPublisher,
+  refreshTemplate,
   shutdownInOrder,
 } from '@orgms/common';
 import { Queue, Worker } from 'bullmq';
+import { jobsProcessed, startMetricsServer } from './metrics';
+import { createDeprovisionProcessor } from './processors/deprovision.processor';
+import { createMigrationsProcessor } from './processors/migrations.processor';
+import { routeOrganizationJobs } from './processors/organization-jobs.processor';
 import { createProvisionProcessor } from './processors/provision.processor';
 import { createReconcileProcessor } from './processors/reconcile.processor';
+import { DeprovisioningService } from './services/deprovisioning.service';
+import { MigrationsService } from './services/migrations.service';
 import { type ProvisioningDeps, ProvisioningService } from './services/provisioning.service';
 import { ReconcilerService } from './services/reconciler.service';
 
 export interface WorkerRuntime {
   /** Resolves once the control database is reachable and the workers consume jobs. */
   ready: Promise<void>;
+  /** Resolves once the template database is current (or its refresh failed, which is logged). */
+  templateReady: Promise<void>;
   provisioningWorker: Worker;
+  reconciler: ReconcilerService;
   stop: () => Promise<boolean>;
 }
 
@@ -35,50 +49,91 @@ export interface WorkerOptions {
 export function startWorkerRuntime(config: Config, logger: Logger, options: WorkerOptions = {}): WorkerRuntime {
   const connection = createRedis(config, 'worker');
   const controlDb = createControlDataSource(config, 5);
-  const store = new OrganizationStore(controlDb);
+  const events = redisEventPublisher(connection, config);
+  const store = new OrganizationStore(controlDb, events);
+  const runs = new MigrationRunStore(controlDb);
   const provisioningQueue = createProvisioningQueue(config, connection);
+  const migrationsQueue = createMigrationsQueue(config, connection);
   const maintenanceQueue = new Queue(QUEUES.maintenance, { connection, prefix: config.queuePrefix });
   maintenanceQueue.on('error', () => undefined);
 
   const provisioning = new ProvisioningService({ config, store, logger, beforeStep: options.beforeStep });
-  const reconciler = new ReconcilerService({ store, provisioningQueue, logger, stuckAfterMs: config.reconcileStuckAfterMs });
+  const deprovisioning = new DeprovisioningService({ config, store, events, logger });
+  const migrations = new MigrationsService({ config, store, runs, logger });
+  const reconciler = new ReconcilerService({ config, store, provisioningQueue, logger, stuckAfterMs: config.reconcileStuckAfterMs });
 
-  const workerOptions = { connection, prefix: config.queuePrefix, autorun: false } as const;
-  const provisioningWorker = new Worker(QUEUES.provisioning, createProvisionProcessor(provisioning), {
+  // A job whose worker died (lock not renewed) goes back to waiting after at most about
+  // lockDuration + stalledInterval.
+  const workerOptions = {
+    connection,
+    prefix: config.queuePrefix,
+    autorun: false,
+    lockDuration: config.workerLockDurationMs,
+    stalledInterval: config.workerStalledIntervalMs,
+  } as const;
+  const provisioningWorker = new Worker(
+    QUEUES.provisioning,
+    routeOrganizationJobs({ provision: createProvisionProcessor(provisioning), deprovision: createDeprovisionProcessor(deprovisioning) }),
+    { ...workerOptions, concurrency: config.workerConcurrency },
+  );
+  const migrationsWorker = new Worker(QUEUES.migrations, createMigrationsProcessor(migrations, migrationsQueue), {
     ...workerOptions,
-    concurrency: config.workerConcurrency,
+    concurrency: config.migrationConcurrency,
   });
   const maintenanceWorker = new Worker(QUEUES.maintenance, createReconcileProcessor(reconciler), { ...workerOptions, concurrency: 1 });
-  for (const worker of [provisioningWorker, maintenanceWorker]) {
+  const workers = [provisioningWorker, migrationsWorker, maintenanceWorker];
+  for (const worker of workers) {
     worker.on('error', (error) => logger.warn('worker connection problem', { queue: worker.name, error: error.message }));
-    worker.on('failed', (job, error) =>
-      logger.warn('job attempt failed', { queue: worker.name, jobId: job?.id, attemptsMade: job?.attemptsMade, error: error.message }),
-    );
+    worker.on('completed', () => jobsProcessed.inc({ queue: worker.name, outcome: 'completed' }));
+    worker.on('failed', (job, error) => {
+      jobsProcessed.inc({ queue: worker.name, outcome: 'failed' });
+      logger.warn('job attempt failed', { queue: worker.name, jobId: job?.id, attemptsMade: job?.attemptsMade, error: error.message });
+    });
   }
 
+  const scheduleReconciler = () =>
+    maintenanceQueue.upsertJobScheduler(RECONCILE_SCHEDULER_ID, { every: config.reconcileIntervalMs }, { name: JOBS.reconcile, data: {} });
+
+  let stopMetricsServer: () => Promise<void> = async () => undefined;
   const abort = new AbortController();
   const ready = (async () => {
     if (!(await connectControlPlane(controlDb, config, logger, abort.signal))) return;
-    await maintenanceQueue.upsertJobScheduler(RECONCILE_SCHEDULER_ID, { every: config.reconcileIntervalMs }, { name: JOBS.reconcile, data: {} });
-    void provisioningWorker.run();
-    void maintenanceWorker.run();
+    stopMetricsServer = await startMetricsServer(config.workerMetricsPort, logger);
+    await scheduleReconciler();
+    // Redis keeps nothing across a restart here, so the schedule is registered again on every
+    // reconnect (upsert is idempotent); otherwise orgs created during an outage would wait forever.
+    connection.on('ready', () => {
+      scheduleReconciler().catch((error) => logger.warn('could not schedule the reconciler', { error }));
+    });
+    for (const worker of workers) void worker.run();
     logger.info('worker started', { concurrency: config.workerConcurrency, queuePrefix: config.queuePrefix });
   })();
+  // In the background: until the template is current, new databases take the slow path.
+  const templateReady = ready.then(async () => {
+    if (!config.orgTemplateEnabled || abort.signal.aborted) return;
+    try {
+      logger.info('template database', { outcome: await refreshTemplate(config) });
+    } catch (error) {
+      logger.error('could not prepare the template database; creating empty databases instead', { error });
+    }
+  });
 
   const stop = () =>
     shutdownInOrder(
       [
         { name: 'stop connecting', run: async () => abort.abort() },
+        { name: 'finish template refresh', run: () => templateReady },
         // close() lets running jobs finish; jobs that outlive the time limit are picked up
         // again by another worker through BullMQ's stalled-job check.
-        { name: 'finish running jobs', run: () => Promise.all([provisioningWorker.close(), maintenanceWorker.close()]) },
-        { name: 'close queues', run: () => Promise.all([provisioningQueue.close(), maintenanceQueue.close()]) },
+        { name: 'finish running jobs', run: () => Promise.all(workers.map((w) => w.close())) },
+        { name: 'close queues', run: () => Promise.all([provisioningQueue.close(), migrationsQueue.close(), maintenanceQueue.close()]) },
         { name: 'close control database', run: async () => controlDb.isInitialized && controlDb.destroy() },
-        { name: 'close redis', run: () => connection.quit() },
+        { name: 'close redis', run: () => closeRedis(connection) },
+        { name: 'close metrics server', run: () => stopMetricsServer() },
       ],
       config.shutdownTimeoutMs,
       logger,
     );
 
-  return { ready, provisioningWorker, stop };
+  return { ready, templateReady, provisioningWorker, reconciler, stop };
 }

@@ -23,13 +23,29 @@ export interface Config {
   allowSelfSignup: boolean;
   bcryptRounds: number;
   workerConcurrency: number;
+  workerLockDurationMs: number;
+  workerMetricsPort: number;
+  workerStalledIntervalMs: number;
   provisionAttempts: number;
   provisionBackoffMs: number;
   reconcileIntervalMs: number;
   reconcileStuckAfterMs: number;
+  /** Create org databases by cloning `<prefix>template` (DESIGN §8); false forces the slow path. */
+  orgTemplateEnabled: boolean;
+  migrationConcurrency: number;
+  migrationAttempts: number;
   shutdownTimeoutMs: number;
   bodyLimit: string;
   logLevel: string;
+  /** Tenant connection manager (libs/common/src/tenancy/connection-manager.ts). */
+  tenantPoolSize: number;
+  tenantConnectionBudget: number;
+  tenantPoolIdleMs: number;
+  tenantAcquireTimeoutMs: number;
+  /** Login throttling: per client IP (all attempts) and per account (failed attempts). */
+  loginRateLimitWindowMs: number;
+  loginRateLimitPerIp: number;
+  loginRateLimitPerAccount: number;
 }
 
 /** Prefixes become part of SQL identifiers and Redis keys, so only a safe alphabet is allowed. */
@@ -60,13 +76,27 @@ const schema = Joi.object({
   ALLOW_SELF_SIGNUP: Joi.boolean().default(false),
   BCRYPT_ROUNDS: Joi.number().integer().min(4).max(15).default(12),
   WORKER_CONCURRENCY: Joi.number().integer().min(1).max(64).default(4),
+  WORKER_LOCK_DURATION_MS: Joi.number().integer().min(1000).default(30000),
+  WORKER_METRICS_PORT: Joi.number().port().default(9464),
+  WORKER_STALLED_INTERVAL_MS: Joi.number().integer().min(1000).default(30000),
   PROVISION_ATTEMPTS: Joi.number().integer().min(1).max(20).default(5),
   PROVISION_BACKOFF_MS: Joi.number().integer().min(0).default(2000),
   RECONCILE_INTERVAL_MS: Joi.number().integer().min(100).default(30000),
   RECONCILE_STUCK_AFTER_MS: Joi.number().integer().min(0).default(60000),
+  ORG_TEMPLATE_ENABLED: Joi.boolean().default(true),
+  MIGRATION_CONCURRENCY: Joi.number().integer().min(1).max(64).default(2),
+  MIGRATION_ATTEMPTS: Joi.number().integer().min(1).max(20).default(3),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(100).default(10000),
   BODY_LIMIT: Joi.string().default('100kb'),
   LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly').default('info'),
+  TENANT_POOL_SIZE: Joi.number().integer().min(1).max(20).default(2),
+  // Well under PostgreSQL's default max_connections (100), leaving room for the control pool and workers.
+  TENANT_CONNECTION_BUDGET: Joi.number().integer().min(1).max(10000).default(40),
+  TENANT_POOL_IDLE_MS: Joi.number().integer().min(100).default(60000),
+  TENANT_ACQUIRE_TIMEOUT_MS: Joi.number().integer().min(1).default(5000),
+  LOGIN_RATE_LIMIT_WINDOW_MS: Joi.number().integer().min(1000).default(900000),
+  LOGIN_RATE_LIMIT_PER_IP: Joi.number().integer().min(1).default(100),
+  LOGIN_RATE_LIMIT_PER_ACCOUNT: Joi.number().integer().min(1).default(10),
 })
   .and('BOOTSTRAP_ADMIN_EMAIL', 'BOOTSTRAP_ADMIN_PASSWORD')
   .unknown(true);
@@ -75,12 +105,17 @@ export class ConfigError extends Error {}
 
 /** Builds the config from the environment (and `.env`); throws a readable ConfigError when invalid. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const { value, error } = schema.validate(env, { abortEarly: false, convert: true });
+  // An empty variable (`FOO=` in .env or compose) means "not set", so its default applies.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const { value, error } = schema.validate(present, { abortEarly: false, convert: true });
   if (error) {
     throw new ConfigError(`Invalid configuration: ${error.details.map((d) => d.message).join('; ')}`);
   }
   if (value.NODE_ENV === 'production' && !value.JWT_SECRET) {
     throw new ConfigError('Invalid configuration: JWT_SECRET is required when NODE_ENV=production');
+  }
+  if (value.TENANT_CONNECTION_BUDGET < value.TENANT_POOL_SIZE) {
+    throw new ConfigError('Invalid configuration: TENANT_CONNECTION_BUDGET must be at least TENANT_POOL_SIZE');
   }
   return Object.freeze({
     nodeEnv: value.NODE_ENV,
@@ -102,13 +137,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowSelfSignup: value.ALLOW_SELF_SIGNUP,
     bcryptRounds: value.BCRYPT_ROUNDS,
     workerConcurrency: value.WORKER_CONCURRENCY,
+    workerLockDurationMs: value.WORKER_LOCK_DURATION_MS,
+    workerMetricsPort: value.WORKER_METRICS_PORT,
+    workerStalledIntervalMs: value.WORKER_STALLED_INTERVAL_MS,
     provisionAttempts: value.PROVISION_ATTEMPTS,
     provisionBackoffMs: value.PROVISION_BACKOFF_MS,
     reconcileIntervalMs: value.RECONCILE_INTERVAL_MS,
     reconcileStuckAfterMs: value.RECONCILE_STUCK_AFTER_MS,
+    orgTemplateEnabled: value.ORG_TEMPLATE_ENABLED,
+    migrationConcurrency: value.MIGRATION_CONCURRENCY,
+    migrationAttempts: value.MIGRATION_ATTEMPTS,
     shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS,
     bodyLimit: value.BODY_LIMIT,
     logLevel: value.LOG_LEVEL,
+    tenantPoolSize: value.TENANT_POOL_SIZE,
+    tenantConnectionBudget: value.TENANT_CONNECTION_BUDGET,
+    tenantPoolIdleMs: value.TENANT_POOL_IDLE_MS,
+    tenantAcquireTimeoutMs: value.TENANT_ACQUIRE_TIMEOUT_MS,
+    loginRateLimitWindowMs: value.LOGIN_RATE_LIMIT_WINDOW_MS,
+    loginRateLimitPerIp: value.LOGIN_RATE_LIMIT_PER_IP,
+    loginRateLimitPerAccount: value.LOGIN_RATE_LIMIT_PER_ACCOUNT,
   });
 }
 

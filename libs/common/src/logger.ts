@@ -10,12 +10,25 @@ const withContext = winston.format((info) => {
   return info;
 });
 
+/**
+ * winston's `format.errors` only handles an Error passed as the message; ours travel as
+ * `{ error }` metadata, which JSON would print as `{}`. Spell them out (stacks stay in the log,
+ * never in a response).
+ */
+const serializeErrors = winston.format((info) => {
+  const error = info.error;
+  if (error instanceof Error) {
+    info.error = { name: error.name, message: error.message, code: (error as { code?: unknown }).code, stack: error.stack };
+  }
+  return info;
+});
+
 /** One JSON object per line on stdout; `service` tells the API's lines from the worker's. */
 export function createLogger(service: string, level: string): Logger {
   return winston.createLogger({
     level,
     defaultMeta: { service },
-    format: winston.format.combine(withContext(), winston.format.timestamp(), winston.format.errors({ stack: true }), winston.format.json()),
+    format: winston.format.combine(withContext(), serializeErrors(), winston.format.timestamp(), winston.format.errors({ stack: true }), winston.format.json()),
     transports: [new winston.transports.Console()],
   });
 }

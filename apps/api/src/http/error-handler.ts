@@ -21,11 +21,23 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const requestId = res.locals.requestId as string | undefined;
     if (error instanceof AppError) {
       if (error instanceof TooManyRequestsError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
-      return sendProblem(res, { type: problemType(error.code), title: error.title, status: error.status, detail: error.message, requestId, ...error.extra });
+      // Extensions first: an extension named like a standard member (e.g. `status`) must not replace it.
+      return sendProblem(res, { ...error.extra, type: problemType(error.code), title: error.title, status: error.status, detail: error.message, requestId });
     }
     const bodyError = typeof error?.type === 'string' ? BODY_PARSER_ERRORS[error.type] : undefined;
     if (bodyError) {
       return sendProblem(res, { type: problemType(bodyError.code), title: bodyError.title, status: bodyError.status, detail: bodyError.detail, requestId });
+    }
+    // Other client errors raised by Express or body-parser (e.g. a Content-Encoding that does not
+    // match the body) carry `expose` and a 4xx status: answer that status, with our own words.
+    if (error?.expose === true && Number.isInteger(error.status) && error.status >= 400 && error.status < 500) {
+      return sendProblem(res, {
+        type: problemType('bad-request'),
+        title: 'Bad request',
+        status: error.status,
+        detail: 'The request could not be read; check its headers and body.',
+        requestId,
+      });
     }
     if (isTransientDatabaseError(error)) {
       logger.warn('database unavailable during request', { method: req.method, path: req.path, error: error.message });

@@ -18,6 +18,26 @@ async function check(probe: () => Promise<unknown>): Promise<'ok' | 'unavailable
   }
 }
 
+/**
+ * @openapi
+ * /health:
+ *   get:
+ *     tags: [Operations]
+ *     security: []
+ *     summary: Liveness
+ *     description: Anyone. 200 while the process runs; touches no dependency, so a database outage never restarts the API.
+ *     responses:
+ *       '200': { description: Alive., content: { application/json: { example: { status: ok } } } }
+ * /ready:
+ *   get:
+ *     tags: [Operations]
+ *     security: []
+ *     summary: Readiness
+ *     description: Anyone. 200 when the control database and Redis both answer within 1.5 s; 503 otherwise, naming which one is down.
+ *     responses:
+ *       '200': { description: Ready., content: { application/json: { example: { status: ready, checks: { postgres: ok, redis: ok } } } } }
+ *       '503': { description: Not ready., content: { application/json: { example: { status: unavailable, checks: { postgres: ok, redis: unavailable } } } } }
+ */
 export function healthRoutes(ctx: AppContext): Router {
   const router = Router();
 

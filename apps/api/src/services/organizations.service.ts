@@ -9,9 +9,13 @@ import {
   type OrganizationStatus,
   type OrganizationStore,
   type ProvisioningQueue,
+  withTimeout,
 } from '@orgms/common';
 import type { OrganizationsRepository, Page } from '../repositories/organizations.repository';
 import { slugify } from './slug';
+
+/** How long a request may wait for Redis before leaving the enqueue to the reconciler. */
+const ENQUEUE_TIMEOUT_MS = 1000;
 
 export interface CreateOrganizationInput {
   organization_name: string;
@@ -49,7 +53,7 @@ export class OrganizationsService {
       requestId,
     );
     try {
-      await enqueueProvision(this.deps.provisioningQueue, { orgId: id, requestId });
+      await withTimeout(enqueueProvision(this.deps.provisioningQueue, { orgId: id, requestId }), ENQUEUE_TIMEOUT_MS, 'enqueueing provisioning');
     } catch (error) {
       this.deps.logger.warn('could not enqueue provisioning; the reconciler will', { orgId: id, error: (error as Error).message });
     }

@@ -9,7 +9,9 @@ export function createProvisionProcessor(service: ProvisioningService) {
     return runWithContext({ requestId, jobId: job.id, orgId }, async () => {
       try {
         const isLastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-        return await service.provision(orgId, { requestId, isLastAttempt });
+        // The job's progress names the organization and its step, for operators in Bull Board.
+        const onStep = (step: string, org: { name: string }) => job.updateProgress({ organization: org.name, orgId, step });
+        return await service.provision(orgId, { requestId, isLastAttempt, onStep });
       } catch (error) {
         // A permanent failure must not burn the remaining attempts.
         if (error instanceof ProvisioningError && error.permanent) throw new UnrecoverableError(error.message);

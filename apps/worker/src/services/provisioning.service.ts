@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   type Config,
   createTenantDataSource,
+  currentTemplate,
   DatabaseAdmin,
   type Logger,
   type Organization,
@@ -10,12 +11,15 @@ import {
 } from '@orgms/common';
 import { latestTenantMigration } from '@orgms/migrations';
 import type { DataSource } from 'typeorm';
+import { provisioningStepDuration } from '../metrics';
 import { describeFailure, isPermanentFailure } from './failure-description';
 
 export interface ProvisionOptions {
   requestId: string;
   /** When true a failure is final: the organization becomes `failed` instead of waiting for a retry. */
   isLastAttempt: boolean;
+  /** Told when a step starts, e.g. to show the organization and its step on the job in Bull Board. */
+  onStep?: (step: ProvisioningStep, org: Organization) => Promise<unknown>;
 }
 
 export type ProvisionOutcome = 'activated' | 'skipped';
@@ -61,14 +65,14 @@ export class ProvisioningService {
     const progress: { step: ProvisioningStep } = { step: 'create_database' };
     let tenant: DataSource | undefined;
     try {
-      await this.runStep(org, 'create_database', progress, options, () => this.createDatabase(org));
+      await this.runStep(org, 'create_database', progress, options, () => this.createDatabase(org, options.requestId));
       tenant = await createTenantDataSource(this.deps.config, org.databaseName, 1).initialize();
       const db = tenant;
       await this.runStep(org, 'migrate', progress, options, () => this.migrate(org, db));
       await this.runStep(org, 'seed_admin', progress, options, () => this.seedAdmin(org, db));
-      progress.step = 'activate';
-      await this.deps.beforeStep?.('activate', org.id);
-      await store.transition(org.id, ['provisioning'], 'active', { step: 'activate', requestId: options.requestId, patch: { lastError: null } });
+      await this.runStep(org, 'activate', progress, options, () =>
+        store.transition(org.id, ['provisioning'], 'active', { step: 'activate', requestId: options.requestId, patch: { lastError: null } }),
+      );
       logger.info('organization active', { attempts: org.attempts });
       return 'activated';
     } catch (cause) {
@@ -87,16 +91,36 @@ export class ProvisioningService {
   ): Promise<void> {
     progress.step = step;
     await this.deps.store.transition(org.id, ['provisioning'], 'provisioning', { step, requestId: options.requestId });
+    await options.onStep?.(step, org);
     await this.deps.beforeStep?.(step, org.id);
+    const stopTimer = provisioningStepDuration.startTimer({ step });
     const started = Date.now();
-    const result = await work();
-    this.deps.logger.info('provisioning step done', { step, result, ms: Date.now() - started });
+    try {
+      const result = await work();
+      stopTimer({ outcome: 'ok' });
+      this.deps.logger.info('provisioning step done', { step, result, ms: Date.now() - started });
+    } catch (error) {
+      stopTimer({ outcome: 'error' });
+      throw error;
+    }
   }
 
-  private async createDatabase(org: Organization): Promise<string> {
-    const admin = await DatabaseAdmin.connect(this.deps.config);
+  /**
+   * Clones the template when it is current (DESIGN §8), else creates an empty database; the
+   * migrate step runs either way. `stillWanted` closes the race with a concurrent DELETE: the
+   * database is created only if, under the organization lock, the org is still provisioning.
+   */
+  private async createDatabase(org: Organization, requestId: string): Promise<string> {
+    const { config, store, logger } = this.deps;
+    const admin = await DatabaseAdmin.connect(config);
     try {
-      return await admin.ensureDatabase(org.id, org.databaseName);
+      const outcome = await admin.ensureDatabase(org.id, org.databaseName, {
+        template: config.orgTemplateEnabled ? currentTemplate(config) : undefined,
+        onTemplateFallback: (reason) => logger.warn('template not used; creating an empty database', { reason }),
+        stillWanted: async () => (await store.get(org.id)).status === 'provisioning',
+      });
+      await store.transition(org.id, ['provisioning'], 'provisioning', { step: 'create_database', requestId, detail: `database ${outcome}` });
+      return outcome;
     } finally {
       await admin.close();
     }

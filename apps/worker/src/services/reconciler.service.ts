@@ -1,29 +1,64 @@
 import { randomUUID } from 'node:crypto';
-import { enqueueProvision, type Logger, type OrganizationStore, type ProvisioningQueue } from '@orgms/common';
+import {
+  type Config,
+  DatabaseAdmin,
+  enqueueDeprovision,
+  enqueueProvision,
+  findOrphans,
+  type Logger,
+  type OrganizationStore,
+  type Orphan,
+  type ProvisioningQueue,
+} from '@orgms/common';
+import { orphanDatabasesGauge } from '../metrics';
 
 export interface ReconcilerDeps {
+  config: Config;
   store: OrganizationStore;
   provisioningQueue: ProvisioningQueue;
   logger: Logger;
   stuckAfterMs: number;
 }
 
+export interface ReconcileReport {
+  examined: number;
+  enqueued: string[];
+  orphans: Orphan[];
+}
+
 /**
- * Finds organizations whose provisioning job was lost (Redis was down when the API enqueued,
- * or the job was removed) and enqueues them again under the same deterministic job id, so an
- * organization that still has a live job is never enqueued twice.
+ * Finds organizations whose job was lost (Redis was down when the API enqueued, or the job was
+ * removed) and enqueues them again under the same deterministic job id, so an organization
+ * that still has a live job is never enqueued twice. Then looks for orphans both ways and
+ * reports them (log, metric; the API's GET /admin/orphans shows them): it never drops anything.
  */
 export class ReconcilerService {
   constructor(private readonly deps: ReconcilerDeps) {}
 
-  async reconcile(): Promise<{ examined: number; enqueued: string[] }> {
-    const stale = await this.deps.store.findStale(['pending', 'provisioning'], this.deps.stuckAfterMs);
+  async reconcile(): Promise<ReconcileReport> {
+    const stale = await this.deps.store.findStale(['pending', 'provisioning', 'deleting'], this.deps.stuckAfterMs);
     const enqueued: string[] = [];
     for (const org of stale) {
-      const requestId = org.requestId ?? `reconcile-${randomUUID()}`;
-      if (await enqueueProvision(this.deps.provisioningQueue, { orgId: org.id, requestId })) enqueued.push(org.id);
+      const data = { orgId: org.id, requestId: org.requestId ?? `reconcile-${randomUUID()}` };
+      const added =
+        org.status === 'deleting' ? await enqueueDeprovision(this.deps.provisioningQueue, data) : await enqueueProvision(this.deps.provisioningQueue, data);
+      if (added) enqueued.push(org.id);
     }
     if (enqueued.length > 0) this.deps.logger.warn('reconciler re-enqueued organizations', { orgIds: enqueued });
-    return { examined: stale.length, enqueued };
+    const orphans = await this.detectOrphans();
+    return { examined: stale.length, enqueued, orphans };
+  }
+
+  async detectOrphans(): Promise<Orphan[]> {
+    const admin = await DatabaseAdmin.connect(this.deps.config);
+    try {
+      const orphans = await findOrphans(admin, this.deps.store, this.deps.config.orgDatabasePrefix);
+      orphanDatabasesGauge.set({ kind: 'database_without_organization' }, orphans.filter((o) => o.kind === 'database_without_organization').length);
+      orphanDatabasesGauge.set({ kind: 'organization_without_database' }, orphans.filter((o) => o.kind === 'organization_without_database').length);
+      for (const orphan of orphans) this.deps.logger.warn('orphan found; not touching it', { ...orphan });
+      return orphans;
+    } finally {
+      await admin.close();
+    }
   }
 }

@@ -1,6 +1,7 @@
 import { type DataSource, type EntityManager, In } from 'typeorm';
 import { Organization, OrganizationEvent, type OrganizationStatus } from '../entities';
 import { ConflictError, NotFoundError } from '../errors';
+import type { OrganizationEventPublisher } from '../events/organization-events';
 
 export interface TransitionOptions {
   step?: string | null;
@@ -16,7 +17,11 @@ export interface TransitionOptions {
  * the same transaction, so the audit trail never misses a transition.
  */
 export class OrganizationStore {
-  constructor(private readonly dataSource: DataSource) {}
+  /** `events` hears every committed status change (Redis pub/sub in the API and the worker). */
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly events?: OrganizationEventPublisher,
+  ) {}
 
   async get(id: string): Promise<Organization> {
     const org = await this.dataSource.getRepository(Organization).findOneBy({ id });
@@ -43,9 +48,13 @@ export class OrganizationStore {
    * Organizations in one of `statuses` untouched for `olderThanMs`: candidates for the
    * reconciler, with the request id that started them so their jobs keep logging under it.
    */
-  async findStale(statuses: readonly OrganizationStatus[], olderThanMs: number, limit = 500): Promise<{ id: string; requestId: string | null }[]> {
+  async findStale(
+    statuses: readonly OrganizationStatus[],
+    olderThanMs: number,
+    limit = 500,
+  ): Promise<{ id: string; status: OrganizationStatus; requestId: string | null }[]> {
     return this.dataSource.query(
-      `SELECT o.id,
+      `SELECT o.id, o.status,
               (SELECT e.request_id FROM organization_events e WHERE e.org_id = o.id AND e.request_id IS NOT NULL ORDER BY e.id LIMIT 1) AS "requestId"
          FROM organizations o
         WHERE o.status = ANY($1) AND o.updated_at <= now() - make_interval(secs => $2::double precision / 1000)
@@ -64,17 +73,76 @@ export class OrganizationStore {
    * the organization is in none of `from`; a transition to the same status just records a step.
    */
   async transition(id: string, from: readonly OrganizationStatus[], to: OrganizationStatus, options: TransitionOptions = {}): Promise<Organization> {
-    return this.dataSource.transaction(async (manager) => {
-      const current = await manager.getRepository(Organization).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
-      if (!current) throw new NotFoundError(`Organization ${id} does not exist.`);
-      if (!from.includes(current.status)) {
-        throw new ConflictError(`Organization ${id} is ${current.status}; it cannot become ${to}.`, { status: current.status });
-      }
+    const { org, event } = await this.dataSource.transaction(async (manager) => {
+      const current = await this.lockAllowed(manager, id, from, `it cannot become ${to}`);
       const changes = { ...options.patch, status: to, ...(options.step !== undefined ? { step: options.step } : {}) };
       await manager.getRepository(Organization).update({ id, status: In([...from]) }, changes);
-      await this.recordEvent(manager, id, current.status, to, options);
+      const event = await this.recordEvent(manager, id, current.status, to, options);
+      return { org: await manager.getRepository(Organization).findOneByOrFail({ id }), event };
+    });
+    // After commit only: a listener must never see a change that was rolled back.
+    this.events?.publish({
+      type: 'status',
+      orgId: id,
+      eventId: event.id,
+      from: event.fromStatus as OrganizationStatus | null,
+      status: to,
+      step: org.step,
+      detail: event.detail,
+      at: (event.at ?? new Date()).toISOString(),
+    });
+    return org;
+  }
+
+  /**
+   * Changes columns other than the status (rename, admin email) while the organization is in
+   * one of `allowed`, recording an event without a status change. Unique violations (a taken
+   * name) surface as the driver error for the caller to word.
+   */
+  async amend(
+    id: string,
+    allowed: readonly OrganizationStatus[],
+    patch: TransitionOptions['patch'],
+    options: Omit<TransitionOptions, 'patch'> = {},
+  ): Promise<Organization> {
+    return this.dataSource.transaction(async (manager) => {
+      const current = await this.lockAllowed(manager, id, allowed, 'it cannot be changed');
+      await manager.getRepository(Organization).update({ id }, { ...patch });
+      await this.recordEvent(manager, id, current.status, current.status, options);
       return manager.getRepository(Organization).findOneByOrFail({ id });
     });
+  }
+
+  /** Every organization whose database should exist (or be on its way out), for orphan checks. */
+  async databaseOwners(): Promise<{ id: string; status: OrganizationStatus; databaseName: string }[]> {
+    return this.dataSource.query(`SELECT id, status, database_name AS "databaseName" FROM organizations WHERE status <> 'deleted'`);
+  }
+
+  /** The id of the newest event of `orgId` ("0" when none): where an event stream starts. */
+  async lastEventId(orgId: string): Promise<string> {
+    const [row] = await this.dataSource.query(`SELECT coalesce(max(id), 0)::text AS id FROM organization_events WHERE org_id = $1`, [orgId]);
+    return row.id;
+  }
+
+  /** Events of `orgId` after `afterId`, oldest first: an SSE client resuming with Last-Event-ID. */
+  async eventsAfter(orgId: string, afterId: string, limit = 200): Promise<OrganizationEvent[]> {
+    return this.dataSource
+      .getRepository(OrganizationEvent)
+      .createQueryBuilder('e')
+      .where('e.org_id = :orgId AND e.id > :afterId', { orgId, afterId })
+      .orderBy('e.id', 'ASC')
+      .take(limit)
+      .getMany();
+  }
+
+  private async lockAllowed(manager: EntityManager, id: string, allowed: readonly OrganizationStatus[], refusal: string): Promise<Organization> {
+    const current = await manager.getRepository(Organization).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+    if (!current) throw new NotFoundError(`Organization ${id} does not exist.`);
+    if (!allowed.includes(current.status)) {
+      // `current_status`, not `status`: a problem's `status` is the HTTP status code.
+      throw new ConflictError(`Organization ${id} is ${current.status}; ${refusal}.`, { current_status: current.status });
+    }
+    return current;
   }
 
   async recordEvent(
@@ -83,8 +151,9 @@ export class OrganizationStore {
     fromStatus: OrganizationStatus | null,
     toStatus: OrganizationStatus,
     options: TransitionOptions,
-  ): Promise<void> {
-    await manager.getRepository(OrganizationEvent).insert({
+  ): Promise<OrganizationEvent> {
+    const repository = manager.getRepository(OrganizationEvent);
+    const event = repository.create({
       orgId,
       fromStatus,
       toStatus,
@@ -92,5 +161,6 @@ export class OrganizationStore {
       detail: options.detail ?? null,
       requestId: options.requestId ?? null,
     });
+    return repository.save(event);
   }
 }

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { type Config, databaseOf, serverOf } from '../config';
 import { Organization, OrganizationEvent, PlatformAdmin } from '../entities';
 import { quoteIdent } from '../tenancy/database-names';
+import { poolExtra } from './pool-options';
 
 export const CONTROL_ENTITIES = [Organization, OrganizationEvent, PlatformAdmin];
 
@@ -16,7 +17,7 @@ export function createControlDataSource(config: Config, poolSize = 10): DataSour
     migrations: controlMigrations,
     migrationsTableName: 'control_migrations',
     poolSize,
-    extra: { connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 },
+    extra: poolExtra(30000),
   });
 }
 

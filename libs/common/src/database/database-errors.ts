@@ -11,6 +11,9 @@ const TRANSIENT_MESSAGES = [
   /not yet connected|CannotExecuteNotConnected/i,
 ];
 
+/** TypeORM's names for "the connection went away": not yet connected, or lost mid-transaction. */
+const TRANSIENT_ERROR_NAMES = ['CannotExecuteNotConnectedError', 'QueryRunnerAlreadyReleasedError'];
+
 export function isTransientDatabaseError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
@@ -18,7 +21,7 @@ export function isTransientDatabaseError(error: unknown): boolean {
     if (TRANSIENT_NODE_CODES.includes(code)) return true;
     if (TRANSIENT_SQLSTATE_PREFIXES.some((prefix) => code.startsWith(prefix))) return true;
   }
-  return TRANSIENT_MESSAGES.some((pattern) => pattern.test(error.message)) || error.name === 'CannotExecuteNotConnectedError';
+  return TRANSIENT_MESSAGES.some((pattern) => pattern.test(error.message)) || TRANSIENT_ERROR_NAMES.includes(error.name);
 }
 
 /** The SQLSTATE of a PostgreSQL error, when it is one. */

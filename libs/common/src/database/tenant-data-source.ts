@@ -3,6 +3,7 @@ import { tenantMigrations } from '@orgms/migrations';
 import { DataSource } from 'typeorm';
 import { type Config, withDatabase } from '../config';
 import { TenantUser } from '../entities';
+import { poolExtra } from './pool-options';
 
 export const TENANT_ENTITIES = [TenantUser];
 
@@ -15,6 +16,6 @@ export function createTenantDataSource(config: Config, databaseName: string, poo
     migrations: tenantMigrations,
     migrationsTableName: 'tenant_migrations',
     poolSize,
-    extra: { connectionTimeoutMillis: 5000, idleTimeoutMillis: 10000 },
+    extra: poolExtra(10000),
   });
 }

@@ -1,19 +1,19 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
-import { JOBS, jobIds, type ProvisionJobData, QUEUES } from './registry';
+import { type DeprovisionJobData, JOBS, jobIds, type OrganizationJobData, type ProvisionJobData, QUEUES } from './registry';
 
-export type ProvisioningQueue = Queue<ProvisionJobData>;
+export type ProvisioningQueue = Queue<OrganizationJobData>;
 
 export function createProvisioningQueue(config: Config, connection: Redis): ProvisioningQueue {
-  const queue = new Queue<ProvisionJobData>(QUEUES.provisioning, {
+  const queue = new Queue<OrganizationJobData>(QUEUES.provisioning, {
     connection,
     prefix: config.queuePrefix,
     defaultJobOptions: {
       attempts: config.provisionAttempts,
       backoff: { type: 'exponential', delay: config.provisionBackoffMs },
       // Kept for a while so operators see them in Bull Board; a finished job no longer
-      // blocks its id because enqueueProvision() replaces finished jobs.
+      // blocks its id because enqueueOnce() replaces finished jobs.
       removeOnComplete: { age: 24 * 3600, count: 1000 },
       removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
     },
@@ -27,14 +27,22 @@ export function createProvisioningQueue(config: Config, connection: Redis): Prov
  * same id is left alone; a finished one (from an earlier attempt) is replaced. Returns whether
  * a job was added.
  */
-export async function enqueueProvision(queue: ProvisioningQueue, data: ProvisionJobData): Promise<boolean> {
-  const jobId = jobIds.provision(data.orgId);
+export function enqueueProvision(queue: ProvisioningQueue, data: ProvisionJobData): Promise<boolean> {
+  return enqueueOnce(queue, JOBS.provision, jobIds.provision(data.orgId), data);
+}
+
+/** Enqueues deletion of `orgId`'s database, with the same once-only rule as provisioning. */
+export function enqueueDeprovision(queue: ProvisioningQueue, data: DeprovisionJobData): Promise<boolean> {
+  return enqueueOnce(queue, JOBS.deprovision, jobIds.deprovision(data.orgId), data);
+}
+
+async function enqueueOnce(queue: ProvisioningQueue, name: string, jobId: string, data: OrganizationJobData): Promise<boolean> {
   const existing = await queue.getJob(jobId);
   if (existing) {
     const state = await existing.getState();
     if (state !== 'completed' && state !== 'failed') return false;
     await existing.remove();
   }
-  await queue.add(JOBS.provision, data, { jobId });
+  await queue.add(name, data, { jobId });
   return true;
 }

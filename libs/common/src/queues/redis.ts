@@ -19,3 +19,15 @@ export function createRedis(config: Config, role: 'worker' | 'api'): Redis {
   redis.on('error', () => undefined);
   return redis;
 }
+
+/**
+ * Closes a connection for good. `quit()` waits for Redis to answer, which never happens while it
+ * is unreachable, and the reconnect timer would keep the process alive: disconnect instead.
+ */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') {
+    await redis.quit().catch(() => redis.disconnect());
+  } else {
+    redis.disconnect();
+  }
+}

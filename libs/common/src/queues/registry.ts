@@ -5,12 +5,16 @@
 export const QUEUES = {
   provisioning: 'provisioning',
   maintenance: 'maintenance',
+  migrations: 'migrations',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export const JOBS = {
   provision: 'provision',
+  deprovision: 'deprovision',
   reconcile: 'reconcile',
+  migrateAll: 'migrate-all',
+  migrateTenant: 'migrate-tenant',
 } as const;
 
 export interface ProvisionJobData {
@@ -18,7 +22,27 @@ export interface ProvisionJobData {
   requestId: string;
 }
 
+/** Same shape as provisioning: the organization and the request that asked for its deletion. */
+export type DeprovisionJobData = ProvisionJobData;
+
+/** Jobs of the provisioning queue: both act on one organization's database. */
+export type OrganizationJobData = ProvisionJobData | DeprovisionJobData;
+
 export type ReconcileJobData = Record<string, never>;
+
+/** The parent of a fleet migration run; `phase` survives the parent's re-runs (BullMQ step-job pattern). */
+export interface MigrateAllJobData {
+  runId: string;
+  requestId: string;
+  phase?: 'plan' | 'wait' | 'finish';
+}
+
+/** One child per organization behind the latest tenant migration. */
+export interface MigrateTenantJobData {
+  runId: string;
+  orgId: string;
+  requestId: string;
+}
 
 /**
  * Deterministic ids make enqueueing idempotent: adding a job whose id exists is a no-op.
@@ -26,6 +50,9 @@ export type ReconcileJobData = Record<string, never>;
  */
 export const jobIds = {
   provision: (orgId: string) => `provision-${orgId}`,
+  deprovision: (orgId: string) => `deprovision-${orgId}`,
+  migrateAll: (runId: string) => `migrate-all-${runId}`,
+  migrateTenant: (runId: string, orgId: string) => `migrate-tenant-${runId}-${orgId}`,
 };
 
 /** The id of the repeatable reconcile job scheduler. */

@@ -3,7 +3,35 @@ import type { Config } from '../config';
 import { PermanentJobError } from '../errors';
 import { markerFor, quoteIdent, stagingNameFor } from './database-names';
 
-export type EnsureDatabaseOutcome = 'created' | 'adopted';
+/** Advisory lock key of a template: clones and upgrades of it take this lock. */
+export function templateLockKey(templateName: string): string {
+  return `template:${templateName}`;
+}
+
+export type EnsureDatabaseOutcome = 'created' | 'cloned' | 'adopted';
+
+export interface EnsureDatabaseOptions {
+  /** Clone this template when its marker says it is current (DESIGN §8); otherwise create empty. */
+  template?: { name: string; marker: string };
+  /** Why the template was not used (missing, outdated, busy): for the caller's log. */
+  onTemplateFallback?: (reason: string) => void;
+  /**
+   * Asked under the organization lock just before anything is created: false means the
+   * organization was deleted meanwhile, so creating its database now would leak it.
+   */
+  stillWanted?: () => Promise<boolean>;
+}
+
+export interface DropDatabaseOutcome {
+  dropped: string[];
+  /** Databases under our name that carry someone else's marker: left alone. */
+  foreign: string[];
+}
+
+export interface MarkedDatabase {
+  name: string;
+  marker: string | null;
+}
 
 /**
  * Server-level operations on organization databases. `CREATE/DROP DATABASE` cannot run in a
@@ -28,21 +56,98 @@ export class DatabaseAdmin {
    * the database is built under a staging name, marked, then renamed into place atomically,
    * so a database under the final name without our marker was never made by us and is refused.
    */
-  async ensureDatabase(orgId: string, databaseName: string): Promise<EnsureDatabaseOutcome> {
-    return this.withOrgLock(orgId, async () => {
+  async ensureDatabase(orgId: string, databaseName: string, options: EnsureDatabaseOptions = {}): Promise<EnsureDatabaseOutcome> {
+    return this.withLock(orgId, async () => {
       const marker = await this.markerOf(databaseName);
       if (marker !== undefined) {
         if (marker === markerFor(orgId)) return 'adopted';
         throw new PermanentJobError(`a database named ${databaseName} already exists and does not belong to this organization`);
       }
+      if (options.stillWanted && !(await options.stillWanted())) {
+        throw new PermanentJobError('the organization is no longer being provisioned (deleted meanwhile)');
+      }
       const staging = stagingNameFor(databaseName);
       // A staging database is named after our own id, so a leftover one is ours to drop.
       await this.client.query(`DROP DATABASE IF EXISTS ${quoteIdent(staging)} WITH (FORCE)`);
-      await this.client.query(`CREATE DATABASE ${quoteIdent(staging)}`);
-      await this.client.query(`COMMENT ON DATABASE ${quoteIdent(staging)} IS '${markerFor(orgId)}'`);
-      await this.client.query(`ALTER DATABASE ${quoteIdent(staging)} RENAME TO ${quoteIdent(databaseName)}`);
-      return 'created';
+      const cloned = options.template ? await this.tryClone(staging, options.template, options.onTemplateFallback) : false;
+      if (!cloned) await this.client.query(`CREATE DATABASE ${quoteIdent(staging)}`);
+      await this.setMarker(staging, markerFor(orgId));
+      await this.rename(staging, databaseName);
+      return cloned ? 'cloned' : 'created';
     });
+  }
+
+  /**
+   * Drops `databaseName` (and a leftover staging database) if they are ours. WITH (FORCE)
+   * terminates every remaining connection in the same statement, so a pool that reconnects
+   * between a terminate and the drop cannot block it. Missing databases are fine: idempotent.
+   */
+  async dropDatabase(orgId: string, databaseName: string): Promise<DropDatabaseOutcome> {
+    return this.withLock(orgId, async () => {
+      const outcome: DropDatabaseOutcome = { dropped: [], foreign: [] };
+      const staging = stagingNameFor(databaseName);
+      for (const name of [databaseName, staging]) {
+        const marker = await this.markerOf(name);
+        if (marker === undefined) continue;
+        if (name !== staging && marker !== markerFor(orgId)) {
+          outcome.foreign.push(name);
+          continue;
+        }
+        await this.client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+        outcome.dropped.push(name);
+      }
+      return outcome;
+    });
+  }
+
+  /** Every database whose name starts with `prefix`, with its marker (comment). */
+  async listDatabases(prefix: string): Promise<MarkedDatabase[]> {
+    const { rows } = await this.client.query<MarkedDatabase>(
+      // left() rather than LIKE: '_' in a prefix would be a LIKE wildcard.
+      "SELECT datname AS name, shobj_description(oid, 'pg_database') AS marker FROM pg_database WHERE left(datname, length($1)) = $1 ORDER BY datname",
+      [prefix],
+    );
+    return rows;
+  }
+
+  async createDatabase(name: string): Promise<void> {
+    await this.client.query(`CREATE DATABASE ${quoteIdent(name)}`);
+  }
+
+  async dropDatabaseIfExists(name: string): Promise<void> {
+    await this.client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+  }
+
+  /** COMMENT takes no parameters: markers are built only from ids and migration names (database-names.ts). */
+  async setMarker(name: string, marker: string): Promise<void> {
+    if (!/^[A-Za-z0-9:_-]+$/.test(marker)) throw new Error('refusing an unsafe database marker');
+    await this.client.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS '${marker}'`);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    await this.client.query(`ALTER DATABASE ${quoteIdent(from)} RENAME TO ${quoteIdent(to)}`);
+  }
+
+  /**
+   * CREATE DATABASE … TEMPLATE under the template's lock, so no upgrade of the template runs
+   * (and holds a connection to it) meanwhile. Any failure falls back to the slow path.
+   */
+  private async tryClone(target: string, template: { name: string; marker: string }, onFallback?: (reason: string) => void): Promise<boolean> {
+    try {
+      return await this.withLock(templateLockKey(template.name), async () => {
+        const marker = await this.markerOf(template.name);
+        if (marker !== template.marker) {
+          onFallback?.(marker === undefined ? 'the template database does not exist' : `the template is at ${marker ?? 'an unknown version'}`);
+          return false;
+        }
+        await this.client.query(`CREATE DATABASE ${quoteIdent(target)} TEMPLATE ${quoteIdent(template.name)}`);
+        return true;
+      });
+    } catch (error) {
+      onFallback?.(`cloning failed: ${(error as Error).message}`);
+      await this.client.query(`DROP DATABASE IF EXISTS ${quoteIdent(target)} WITH (FORCE)`);
+      return false;
+    }
   }
 
   /** The database's comment; `undefined` when the database does not exist, `null` when it has none. */
@@ -54,13 +159,17 @@ export class DatabaseAdmin {
     return rows.length === 0 ? undefined : rows[0].marker;
   }
 
-  /** Serializes work on one organization's database across workers (session lock, freed on disconnect). */
-  private async withOrgLock<T>(orgId: string, fn: () => Promise<T>): Promise<T> {
-    await this.client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [orgId]);
+  /**
+   * Serializes work on one organization's database (key: its id) or on a template (key:
+   * templateLockKey) across workers. A session lock, freed on disconnect if we die holding it.
+   * Lock order is always organization, then template, so the two never deadlock.
+   */
+  async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    await this.client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
     try {
       return await fn();
     } finally {
-      await this.client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [orgId]).catch(() => undefined);
+      await this.client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => undefined);
     }
   }
 }

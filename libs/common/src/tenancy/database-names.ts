@@ -30,3 +30,20 @@ function uuidHex(orgId: string): string {
   if (!/^[0-9a-f]{32}$/.test(hex)) throw new Error('organization id is not a uuid');
   return hex;
 }
+
+/** The database new org databases are cloned from (DESIGN §8); it shares the org prefix. */
+export function templateNameFor(prefix: string): string {
+  return `${prefix}template`;
+}
+
+/** The template's marker names the tenant migration it is at: a clone is current only if this matches. */
+export function templateMarkerFor(migration: string): string {
+  if (!/^[A-Za-z0-9_]+$/.test(migration)) throw new Error('migration name is not an identifier');
+  return `orgms:template:${migration}`;
+}
+
+/** The organization id in one of our markers, or undefined for anything else (templates, foreign databases). */
+export function organizationIdOfMarker(marker: string | null | undefined): string | undefined {
+  const match = /^orgms:organization:([0-9a-f-]{36})$/.exec(marker ?? '');
+  return match?.[1];
+}
