@@ -3,6 +3,7 @@ import type { RequestHandler, Response } from 'express';
 import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import type { Principal, Role } from './principal';
+import { jwtKey } from './tokens';
 
 const ROLES: readonly Role[] = ['platform_admin', 'org_admin', 'member'];
 
@@ -13,7 +14,7 @@ export function createPassport(config: Config): passport.Authenticator {
     new JwtStrategy(
       {
         jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-        secretOrKey: config.jwtSecret,
+        secretOrKey: jwtKey(config) as unknown as string, // a KeyObject: see jwtKey()
         algorithms: ['HS256'],
         issuer: config.jwtIssuer,
         audience: config.jwtAudience,

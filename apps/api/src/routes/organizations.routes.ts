@@ -2,7 +2,7 @@ import { IN_PROGRESS_STATUSES, type Organization, type OrganizationStatus } from
 import { type Response, Router } from 'express';
 import type { AppContext } from '../app-context';
 import { authenticate, requireRole } from '../auth/authenticate';
-import { authorizeOrganization } from '../auth/authorize-organization';
+import { authorizeOrganization, organizationOf } from '../auth/authorize-organization';
 import { holdUntilStatusChanges } from '../http/prefer-wait';
 import { validate, validated } from '../http/validate';
 import { presentOrganization, presentStatus } from '../presenters/organization.presenter';
@@ -144,13 +144,13 @@ export function organizationsRoutes(ctx: AppContext): Router {
   });
 
   router.get('/organizations/:id', authenticate(ctx.passport), validate({ params: idParams }), orgAdminOrPlatformAdmin, async (req, res) => {
-    const org = await holdUntilStatusChanges(ctx, req, res, await ctx.organizations.get(validated<{ id: string }>(res, 'params').id));
+    const org = await holdUntilStatusChanges(ctx, req, res, organizationOf(res)); // loaded by the authorization check
     hintPolling(res, org);
     res.json(presentOrganization(org));
   });
 
   router.get('/organizations/:id/status', authenticate(ctx.passport), validate({ params: idParams }), orgAdminOrPlatformAdmin, async (req, res) => {
-    const org = await holdUntilStatusChanges(ctx, req, res, await ctx.organizations.get(validated<{ id: string }>(res, 'params').id));
+    const org = await holdUntilStatusChanges(ctx, req, res, organizationOf(res)); // loaded by the authorization check
     hintPolling(res, org);
     res.json(presentStatus(org));
   });

@@ -60,10 +60,6 @@ export class OrganizationsService {
     return org;
   }
 
-  get(id: string): Promise<Organization> {
-    return this.deps.store.get(id);
-  }
-
   list(filter: { status?: OrganizationStatus; limit: number; cursor?: string }): Promise<Page<Organization>> {
     return this.deps.repository.list(filter);
   }

@@ -3,6 +3,10 @@ import { Organization, OrganizationEvent, type OrganizationStatus } from '../ent
 import { ConflictError, NotFoundError } from '../errors';
 import type { OrganizationEventPublisher } from '../events/organization-events';
 
+/** The selectable columns of `organizations`, named like the entity's properties. */
+const ORGANIZATION_COLUMNS = `id, name, slug, database_name AS "databaseName", status, step, attempts, last_error AS "lastError",
+  admin_email AS "adminEmail", schema_version AS "schemaVersion", created_at AS "createdAt", updated_at AS "updatedAt"`;
+
 export interface TransitionOptions {
   step?: string | null;
   detail?: string | null;
@@ -23,10 +27,14 @@ export class OrganizationStore {
     private readonly events?: OrganizationEventPublisher,
   ) {}
 
+  /**
+   * One organization. This is on every organization-scoped request (status polling above all),
+   * so it is one plain parameterized SELECT: the query builder cost more CPU than the query.
+   */
   async get(id: string): Promise<Organization> {
-    const org = await this.dataSource.getRepository(Organization).findOneBy({ id });
-    if (!org) throw new NotFoundError(`Organization ${id} does not exist.`);
-    return org;
+    const rows: Organization[] = await this.dataSource.query(`SELECT ${ORGANIZATION_COLUMNS} FROM organizations WHERE id = $1`, [id]);
+    if (rows.length === 0) throw new NotFoundError(`Organization ${id} does not exist.`);
+    return Object.assign(new Organization(), rows[0]);
   }
 
   /** The first admin's password hash, which is not selected by default. */

@@ -1,0 +1,95 @@
+/**
+ * `npm run bench [-- --quick]`: the benchmarks of issue 6. Starts the built API and worker as real
+ * processes on an isolated control database, org prefix and queue prefix, measures each scenario
+ * beside its floor in the same run, prints a table and writes bench/results/<timestamp>.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { dropFaultResources, type FaultEnv, faultEnv, killAll, type ServiceProcess, startApi, startWorker } from '../test/support/service-processes';
+import { ServiceClient } from './lib/service';
+import { printTable, type ResultRow } from './lib/stats';
+import { burst } from './scenarios/burst';
+import { fleetMigration } from './scenarios/fleet-migration';
+import { createActiveOrganizations, manyTenants } from './scenarios/many-tenants';
+import { provisioningLatency } from './scenarios/provisioning-latency';
+import { statusPolling } from './scenarios/status-polling';
+
+const quick = process.argv.includes('--quick');
+const sizes = quick
+  ? { latency: 5, burst: 20, pollSeconds: 3, tenants: 100, reads: 2000 }
+  : { latency: 20, burst: 100, pollSeconds: 10, tenants: 1000, reads: 20000 };
+const TENANT_BUDGET = 50;
+const MIGRATION_CONCURRENCY = 4;
+const BCRYPT_ROUNDS = 4;
+
+async function stopGracefully(service: ServiceProcess | undefined): Promise<void> {
+  service?.signal('SIGTERM');
+  await service?.exited;
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `orgms benchmarks (${quick ? 'quick' : 'full'}) on ${os.cpus().length} CPUs; BCRYPT_ROUNDS=${BCRYPT_ROUNDS}: hashing cost is not what is measured`,
+  );
+  const env = await faultEnv(
+    {
+      BCRYPT_ROUNDS: String(BCRYPT_ROUNDS),
+      TENANT_CONNECTION_BUDGET: String(TENANT_BUDGET),
+      MIGRATION_CONCURRENCY: String(MIGRATION_CONCURRENCY),
+      LOGIN_RATE_LIMIT_PER_IP: '100000',
+      LOG_LEVEL: 'info', // the process helpers wait for 'worker started'
+    },
+    'bench',
+  );
+  const rows: ResultRow[] = [];
+  let worker: ServiceProcess | undefined;
+  try {
+    await startApi(env);
+    worker = await startWorker(env);
+    const client = new ServiceClient(env);
+    await client.login();
+
+    const step = async (name: string, scenario: () => Promise<ResultRow[]>) => {
+      console.log(`… ${name}`);
+      const result = await scenario();
+      rows.push(...result);
+      printTable(result);
+    };
+    await step('provisioning latency', () => provisioningLatency(client, sizes.latency));
+    await step('provisioning latency without the template (fallback path)', async () => {
+      await stopGracefully(worker);
+      const fallback = await startWorker(env, { ORG_TEMPLATE_ENABLED: 'false' }, 'worker-no-template');
+      const result = await provisioningLatency(client, sizes.latency, 'without template');
+      await stopGracefully(fallback);
+      worker = await startWorker(env);
+      return result;
+    });
+    await step('burst', () => burst(client, sizes.burst));
+    await step('status polling', () => statusPolling(client, sizes.pollSeconds));
+    console.log(`… creating ${sizes.tenants} active organizations`);
+    const tenants = await createActiveOrganizations(client, sizes.tenants, 'Tenant');
+    console.log(`  ${sizes.tenants} organizations active in ${Math.round(tenants.ms)} ms`);
+    await step('many tenants', () => manyTenants(client, tenants.ids, sizes.reads, TENANT_BUDGET));
+    await step('fleet migration', () => fleetMigration(client, tenants.ids, MIGRATION_CONCURRENCY));
+  } finally {
+    await killAll();
+    await dropFaultResources(env as FaultEnv);
+  }
+
+  console.log('\nAll results');
+  printTable(rows);
+  const dir = path.join(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), quick, cpus: os.cpus().length, bcryptRounds: BCRYPT_ROUNDS, rows }, null, 2)}\n`);
+  console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

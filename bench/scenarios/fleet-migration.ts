@@ -1,0 +1,68 @@
+import { databaseNameFor } from '@orgms/common';
+import { tenantMigrations } from '@orgms/migrations';
+import { Client } from 'pg';
+import type { QueryRunner } from 'typeorm';
+import { controlQuery } from '../../test/support/service-processes';
+import { inPool, type ServiceClient } from '../lib/service';
+import { type ResultRow, round } from '../lib/stats';
+
+const latest = tenantMigrations[tenantMigrations.length - 1];
+const previous = tenantMigrations[tenantMigrations.length - 2];
+
+/** Runs `work` with a QueryRunner-shaped adapter over a raw pg client of one org database. */
+async function onOrgDatabase(client: ServiceClient, orgId: string, work: (q: QueryRunner, pg: Client) => Promise<unknown>): Promise<void> {
+  const pg = new Client({ connectionString: `postgres://postgres@127.0.0.1:5432/${databaseNameFor(orgId, client.env.orgPrefix)}` });
+  await pg.connect();
+  try {
+    await work({ query: (sql: string, params?: unknown[]) => pg.query(sql, params).then((r) => r.rows) } as unknown as QueryRunner, pg);
+  } finally {
+    await pg.end();
+  }
+}
+
+/** Puts every org one migration behind (the newest one undone), so it is "new" to them again. */
+async function undoLatest(client: ServiceClient, ids: string[]): Promise<void> {
+  await inPool(ids, 8, (id) =>
+    onOrgDatabase(client, id, async (q, pg) => {
+      await new latest().down(q);
+      await pg.query('DELETE FROM tenant_migrations WHERE name = $1', [latest.name]);
+    }),
+  );
+  await controlQuery(client.env, 'UPDATE organizations SET schema_version = $1 WHERE id = ANY($2)', [previous.name, ids]);
+}
+
+/** Scenario 5: the newest tenant migration over every org through a fleet run, vs the same DDL over raw pg at the same concurrency. */
+export async function fleetMigration(client: ServiceClient, ids: string[], concurrency: number): Promise<ResultRow[]> {
+  await undoLatest(client, ids);
+  const started = performance.now();
+  const run = await client.request('POST', '/migrations/runs');
+  if (run.status !== 202) throw new Error(`POST /migrations/runs answered ${run.status}: ${JSON.stringify(run.body)}`);
+  const finished = await client.waitMigrationRun(run.body.id as string);
+  const serviceMs = performance.now() - started;
+  if (finished.succeeded !== ids.length) throw new Error(`fleet run: ${JSON.stringify(finished)}`);
+
+  await undoLatest(client, ids);
+  const floorStarted = performance.now();
+  await inPool(ids, concurrency, (id) => onOrgDatabase(client, id, (q) => new latest().up(q)));
+  const floorMs = performance.now() - floorStarted;
+
+  const ratio = round(serviceMs / floorMs, 2);
+  return [
+    {
+      scenario: `5 fleet migration (${ids.length} orgs)`,
+      metric: 'wall time',
+      unit: 'ms',
+      service: round(serviceMs),
+      floor: round(floorMs),
+      ratio,
+      note: `concurrency ${concurrency}`,
+    },
+    {
+      scenario: `5 fleet migration (${ids.length} orgs)`,
+      metric: 'throughput',
+      unit: 'orgs/s',
+      service: round((ids.length / serviceMs) * 1000),
+      floor: round((ids.length / floorMs) * 1000),
+    },
+  ];
+}
