@@ -3,13 +3,11 @@ import {
   ApiClient,
   assertProvisionedExactlyOnce,
   controlQuery,
-  dropFaultResources,
+  endFaultTest,
   type FaultEnv,
   faultEnv,
   freePort,
-  killAll,
   orgDatabases,
-  printLogs,
   startApi,
   startWorker,
   waitForStatuses,
@@ -20,9 +18,7 @@ describe('Fault: concurrent identical creates', function () {
   let fe: FaultEnv | undefined;
 
   afterEach(async function () {
-    if (this.currentTest?.state !== 'passed') printLogs();
-    await killAll();
-    if (fe) await dropFaultResources(fe);
+    await endFaultTest(this.currentTest, fe);
   });
 
   it('when the same organization is requested many times at once (two API replicas, both routes, case and spacing variants), then exactly one org and one database exist', async () => {

@@ -3,12 +3,10 @@ import {
   ApiClient,
   assertProvisionedExactlyOnce,
   controlQuery,
-  dropFaultResources,
+  endFaultTest,
   type FaultEnv,
   faultEnv,
   HeldAdvisoryLock,
-  killAll,
-  printLogs,
   type ServiceProcess,
   startApi,
   startWorker,
@@ -27,11 +25,9 @@ describe('Fault: graceful shutdown of a worker with jobs in flight', function ()
   let lock: HeldAdvisoryLock | undefined;
 
   afterEach(async function () {
-    if (this.currentTest?.state !== 'passed') printLogs();
     await lock?.release();
     lock = undefined;
-    await killAll();
-    if (fe) await dropFaultResources(fe);
+    await endFaultTest(this.currentTest, fe);
   });
 
   async function batchInFlight(shutdownTimeoutMs: number, count: number) {

@@ -3,12 +3,10 @@ import fc from 'fast-check';
 import {
   ApiClient,
   controlQuery,
-  dropFaultResources,
+  endFaultTest,
   type FaultEnv,
   faultEnv,
-  killAll,
   orgDatabases,
-  printLogs,
   type ServiceProcess,
   startApi,
   startWorker,
@@ -288,9 +286,7 @@ describe('Fault: hostile input on every route (property-based, fast-check)', fun
   let fe: FaultEnv | undefined;
 
   afterEach(async function () {
-    if (this.currentTest?.state !== 'passed') printLogs();
-    await killAll();
-    if (fe) await dropFaultResources(fe);
+    await endFaultTest(this.currentTest, fe);
   });
 
   it('when generated bodies, ids, headers and query strings hit every route, then never a 5xx, every 4xx is problem+json, and no database name contains user text', async () => {

@@ -4,11 +4,9 @@ import {
   ApiClient,
   assertProvisionedExactlyOnce,
   controlQuery,
-  dropFaultResources,
+  endFaultTest,
   type FaultEnv,
   faultEnv,
-  killAll,
-  printLogs,
   startApi,
   startWorker,
   terminateOwnBackends,
@@ -22,9 +20,7 @@ describe('Fault: PostgreSQL connections terminated mid-run', function () {
   let fe: FaultEnv | undefined;
 
   afterEach(async function () {
-    if (this.currentTest?.state !== 'passed') printLogs();
-    await killAll();
-    if (fe) await dropFaultResources(fe);
+    await endFaultTest(this.currentTest, fe);
   });
 
   it('when every backend of our databases is terminated repeatedly while orgs are provisioned, then jobs retry and converge, and the API recovers without a restart', async () => {

@@ -3,11 +3,9 @@ import {
   ApiClient,
   assertProvisionedExactlyOnce,
   controlQuery,
-  dropFaultResources,
+  endFaultTest,
   type FaultEnv,
   faultEnv,
-  killAll,
-  printLogs,
   startApi,
   startWorker,
   ThrowawayRedis,
@@ -21,10 +19,7 @@ describe('Fault: Redis unreachable when an organization is created', function ()
   let redis: ThrowawayRedis | undefined;
 
   afterEach(async function () {
-    if (this.currentTest?.state !== 'passed') printLogs();
-    await killAll();
-    await redis?.dispose();
-    if (fe) await dropFaultResources(fe);
+    await endFaultTest(this.currentTest, fe, async () => redis?.dispose());
   });
 
   it('when Redis is down at POST time, then /ready is 503, POST still answers 202, and once Redis is back (restarted empty) the reconciler provisions the org exactly once', async () => {

@@ -3,12 +3,10 @@ import {
   ApiClient,
   assertProvisionedExactlyOnce,
   controlQuery,
-  dropFaultResources,
+  endFaultTest,
   type FaultEnv,
   faultEnv,
   HeldAdvisoryLock,
-  killAll,
-  printLogs,
   startApi,
   startWorker,
   waitForStatuses,
@@ -27,10 +25,8 @@ describe('Fault: a worker killed with SIGKILL in the middle of a batch', functio
   let lock: HeldAdvisoryLock | undefined;
 
   afterEach(async function () {
-    if (this.currentTest?.state !== 'passed') printLogs();
     await lock?.release();
-    await killAll();
-    if (fe) await dropFaultResources(fe);
+    await endFaultTest(this.currentTest, fe);
   });
 
   it('when the worker dies with jobs in flight, then a new worker finishes every org, each with exactly one database, none failed', async () => {

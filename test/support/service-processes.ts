@@ -257,6 +257,17 @@ export function printLogs(): void {
   }
 }
 
+/**
+ * The afterEach of a fault test: print the processes' logs if it failed, kill them, run
+ * `dispose` (e.g. a throwaway Redis), then drop the environment's databases and Redis keys.
+ */
+export async function endFaultTest(test: Mocha.Test | undefined, fe: FaultEnv | undefined, dispose?: () => Promise<unknown>): Promise<void> {
+  if (test?.state !== 'passed') printLogs();
+  await killAll();
+  await dispose?.();
+  if (fe) await dropFaultResources(fe);
+}
+
 /** Kills every process still running (SIGKILL) and forgets them. */
 export async function killAll(): Promise<void> {
   await Promise.all(started.map((s) => s.kill()));
