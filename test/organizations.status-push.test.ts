@@ -62,6 +62,21 @@ describe('Status push: Prefer: wait long-poll and the SSE stream', () => {
     expect(plain.headers['preference-applied']).to.equal(undefined);
   });
 
+  it('when the organization is already active, then a long-poll answers at once instead of waiting for a change that is not coming', async () => {
+    await stack.startWorker();
+    const org = await createOrganization(stack);
+    await waitForStatus(stack, org.id, ['active']);
+    const started = Date.now();
+    const res = await stack.request
+      .get(`/organizations/${org.id}/status`)
+      .set('Authorization', await auth())
+      .set('Prefer', 'wait=20')
+      .expect(200);
+    expect(Date.now() - started).to.be.below(1000);
+    expect(res.body.status).to.equal('active');
+    expect(res.headers['preference-applied']).to.equal('wait=20');
+  });
+
   it('when a client follows the SSE stream, then it receives pending, provisioning and active in order and the stream ends', async () => {
     const org = await createOrganization(stack);
     setTimeout(() => void stack.startWorker(), 300);

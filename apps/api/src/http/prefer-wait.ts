@@ -1,4 +1,4 @@
-import type { Organization } from '@orgms/common';
+import { IN_PROGRESS_STATUSES, type Organization } from '@orgms/common';
 import type { Request, Response } from 'express';
 import type { AppContext } from '../app-context';
 
@@ -17,8 +17,8 @@ export function preferredWait(req: Request): number | undefined {
 }
 
 /**
- * Long-poll: with `Prefer: wait=N`, holds the answer until the organization's status differs
- * from `org.status` or N seconds pass, then answers the organization as it is then, with
+ * Long-poll: with `Prefer: wait=N`, holds the answer for an organization in progress (pending,
+ * provisioning, deleting) until its status differs from `org.status` or N seconds pass, then answers the organization as it is then, with
  * `Preference-Applied`. Without the header, answers at once (unchanged behaviour).
  */
 export async function holdUntilStatusChanges(ctx: AppContext, req: Request, res: Response, org: Organization): Promise<Organization> {
@@ -26,7 +26,10 @@ export async function holdUntilStatusChanges(ctx: AppContext, req: Request, res:
   if (wait === undefined) return org;
   res.setHeader('Preference-Applied', `wait=${wait}`);
   res.vary('Prefer');
-  if (wait === 0 || org.status === 'deleted') return org; // a tombstone never changes again
+  // Only work in progress is worth waiting for. Holding a settled organization (active, failed,
+  // deleted) would stall a client that polls again just after the change it waited for: its
+  // next request would wait the full N seconds for a change that is not coming.
+  if (wait === 0 || !IN_PROGRESS_STATUSES.includes(org.status)) return org;
   const gone = new AbortController();
   const onClose = () => gone.abort();
   res.on('close', onClose);
