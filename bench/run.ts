@@ -20,6 +20,8 @@ const sizes = quick
   ? { latency: 5, burst: 20, pollSeconds: 3, tenants: 100, reads: 2000 }
   : { latency: 20, burst: 100, pollSeconds: 10, tenants: 1000, reads: 20000 };
 const TENANT_BUDGET = 50;
+// Many more tenants than the budget holds: one connection per pool doubles the pools that fit.
+const TENANT_POOL_SIZE = 1;
 const MIGRATION_CONCURRENCY = 4;
 const BCRYPT_ROUNDS = 4;
 
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
     {
       BCRYPT_ROUNDS: String(BCRYPT_ROUNDS),
       TENANT_CONNECTION_BUDGET: String(TENANT_BUDGET),
+      TENANT_POOL_SIZE: String(TENANT_POOL_SIZE),
       MIGRATION_CONCURRENCY: String(MIGRATION_CONCURRENCY),
       LOGIN_RATE_LIMIT_PER_IP: '100000',
       LOG_LEVEL: 'info', // the process helpers wait for 'worker started'
