@@ -7,6 +7,16 @@ import type { OrganizationEventPublisher } from '../events/organization-events';
 const ORGANIZATION_COLUMNS = `id, name, slug, database_name AS "databaseName", status, step, attempts, last_error AS "lastError",
   admin_email AS "adminEmail", schema_version AS "schemaVersion", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
+/**
+ * One organization by id with one plain parameterized SELECT (optionally locking the row). Every
+ * organization-scoped request and every provisioning step reads it, and TypeORM's query builder
+ * cost more CPU than the query itself.
+ */
+async function selectOrganization(db: EntityManager, id: string, options: { forUpdate?: boolean } = {}): Promise<Organization | undefined> {
+  const rows: Organization[] = await db.query(`SELECT ${ORGANIZATION_COLUMNS} FROM organizations WHERE id = $1${options.forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  return rows.length === 0 ? undefined : Object.assign(new Organization(), rows[0]);
+}
+
 export interface TransitionOptions {
   step?: string | null;
   detail?: string | null;
@@ -27,14 +37,10 @@ export class OrganizationStore {
     private readonly events?: OrganizationEventPublisher,
   ) {}
 
-  /**
-   * One organization. This is on every organization-scoped request (status polling above all),
-   * so it is one plain parameterized SELECT: the query builder cost more CPU than the query.
-   */
   async get(id: string): Promise<Organization> {
-    const rows: Organization[] = await this.dataSource.query(`SELECT ${ORGANIZATION_COLUMNS} FROM organizations WHERE id = $1`, [id]);
-    if (rows.length === 0) throw new NotFoundError(`Organization ${id} does not exist.`);
-    return Object.assign(new Organization(), rows[0]);
+    const org = await selectOrganization(this.dataSource.manager, id);
+    if (!org) throw new NotFoundError(`Organization ${id} does not exist.`);
+    return org;
   }
 
   /** The first admin's password hash, which is not selected by default. */
@@ -86,7 +92,7 @@ export class OrganizationStore {
       const changes = { ...options.patch, status: to, ...(options.step !== undefined ? { step: options.step } : {}) };
       await manager.getRepository(Organization).update({ id, status: In([...from]) }, changes);
       const event = await this.recordEvent(manager, id, current.status, to, options);
-      return { org: await manager.getRepository(Organization).findOneByOrFail({ id }), event };
+      return { org: (await selectOrganization(manager, id)) as Organization, event };
     });
     // After commit only: a listener must never see a change that was rolled back.
     this.events?.publish({
@@ -117,7 +123,7 @@ export class OrganizationStore {
       const current = await this.lockAllowed(manager, id, allowed, 'it cannot be changed');
       await manager.getRepository(Organization).update({ id }, { ...patch });
       await this.recordEvent(manager, id, current.status, current.status, options);
-      return manager.getRepository(Organization).findOneByOrFail({ id });
+      return (await selectOrganization(manager, id)) as Organization;
     });
   }
 
@@ -144,7 +150,7 @@ export class OrganizationStore {
   }
 
   private async lockAllowed(manager: EntityManager, id: string, allowed: readonly OrganizationStatus[], refusal: string): Promise<Organization> {
-    const current = await manager.getRepository(Organization).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+    const current = await selectOrganization(manager, id, { forUpdate: true });
     if (!current) throw new NotFoundError(`Organization ${id} does not exist.`);
     if (!allowed.includes(current.status)) {
       // `current_status`, not `status`: a problem's `status` is the HTTP status code.
