@@ -2,14 +2,17 @@
 # One image for both processes: the API (default command) and the worker
 # (`node apps/worker/dist/main.js`). Build: docker build -t orgms .
 
-# --- build: all dependencies, compile TypeScript -------------------------------------------
-FROM node:20-bookworm-slim AS build
+# --- manifests: what npm needs to resolve the workspaces ------------------------------------
+FROM node:20-bookworm-slim AS manifests
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
 COPY libs/common/package.json libs/common/
 COPY migrations/package.json migrations/
+
+# --- build: all dependencies, compile TypeScript -------------------------------------------
+FROM manifests AS build
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json ./
 COPY apps apps
@@ -18,13 +21,7 @@ COPY migrations migrations
 RUN npm run build
 
 # --- deps: production dependencies only ----------------------------------------------------
-FROM node:20-bookworm-slim AS deps
-WORKDIR /app
-COPY package.json package-lock.json ./
-COPY apps/api/package.json apps/api/
-COPY apps/worker/package.json apps/worker/
-COPY libs/common/package.json libs/common/
-COPY migrations/package.json migrations/
+FROM manifests AS deps
 RUN npm ci --omit=dev --no-audit --no-fund
 
 # --- runtime: compiled code + production node_modules, non-root ----------------------------

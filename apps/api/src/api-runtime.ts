@@ -8,7 +8,8 @@ import {
   ensurePlatformAdmin,
   type Logger,
   OrganizationStore,
-  openQueueHandles,
+  openQueue,
+  QUEUES,
   redisEventPublisher,
   shutdownInOrder,
   TenantConnectionManager,
@@ -42,13 +43,17 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
   // Status changes made here (delete, retry) are published like the worker's, for every replica's streams.
   const store = new OrganizationStore(controlDb, redisEventPublisher(redis, config));
   const tenants = TenantConnectionManager.fromConfig(config, logger);
+  // Deleting an org: the worker publishes `evict` and every replica closes its pools for it.
+  const lifecycle = createLifecycleContext({ config, logger, controlDb, redis, store, provisioningQueue, evictTenant: (orgId) => tenants.evict(orgId) });
+  // Bull Board and the job metrics watch every queue, through the handles this process already has.
+  const maintenanceQueue = openQueue(QUEUES.maintenance, config, redis);
   const context: AppContext = {
     config,
     logger,
     controlDb,
     redis,
     provisioningQueue,
-    observedQueues: openQueueHandles(config, redis),
+    observedQueues: [provisioningQueue, maintenanceQueue, lifecycle.migrationsQueue],
     store,
     passport: createPassport(config),
     auth: new AuthService(controlDb, new TokenIssuer(config), config),
@@ -56,8 +61,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     tenants,
     users: new UsersService(tenants, config),
     orgAuth: new OrgAuthService(controlDb, tenants, new TokenIssuer(config), config),
-    // Deleting an org: the worker publishes `evict` and every replica closes its pools for it.
-    lifecycle: createLifecycleContext({ config, logger, controlDb, redis, store, provisioningQueue, evictTenant: (orgId) => tenants.evict(orgId) }),
+    lifecycle,
   };
 
   const abort = new AbortController();
@@ -73,7 +77,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     shutdownInOrder(
       [
         { name: 'stop connecting', run: async () => abort.abort() },
-        { name: 'close queues', run: () => Promise.all([provisioningQueue, ...context.observedQueues].map((queue) => queue.close())) },
+        { name: 'close queues', run: () => Promise.all([provisioningQueue.close(), maintenanceQueue.close()]) },
         { name: 'close lifecycle (event subscription, migrations queue)', run: () => context.lifecycle.close() },
         { name: 'close tenant pools', run: () => tenants.close() },
         { name: 'close control database', run: async () => controlDb.isInitialized && controlDb.destroy() },

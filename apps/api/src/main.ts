@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { createLogger, loadConfigOrExit, stopOnSignals } from '@orgms/common';
+import { createLogger, loadConfigOrExit, stopOnSignals, withTimeout } from '@orgms/common';
 import { startApiRuntime } from './api-runtime';
 
 const config = loadConfigOrExit();
@@ -18,7 +18,10 @@ stopOnSignals(async () => {
   // New connections stop first; keep-alive connections are closed once idle.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
-  const clean = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), config.shutdownTimeoutMs).unref())]);
+  const clean = await withTimeout(closed, config.shutdownTimeoutMs, 'closing the HTTP server').then(
+    () => true,
+    () => false,
+  );
   server.closeAllConnections();
   return (await runtime.stop()) && clean;
 }, logger);

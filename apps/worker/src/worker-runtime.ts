@@ -10,13 +10,14 @@ import {
   type Logger,
   MigrationRunStore,
   OrganizationStore,
+  openQueue,
   QUEUES,
   RECONCILE_SCHEDULER_ID,
   redisEventPublisher,
   refreshTemplate,
   shutdownInOrder,
 } from '@orgms/common';
-import { Queue, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import { jobsProcessed, startMetricsServer } from './metrics';
 import { createDeprovisionProcessor } from './processors/deprovision.processor';
 import { createMigrationsProcessor } from './processors/migrations.processor';
@@ -54,8 +55,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
   const runs = new MigrationRunStore(controlDb);
   const provisioningQueue = createProvisioningQueue(config, connection);
   const migrationsQueue = createMigrationsQueue(config, connection);
-  const maintenanceQueue = new Queue(QUEUES.maintenance, { connection, prefix: config.queuePrefix });
-  maintenanceQueue.on('error', () => undefined);
+  const maintenanceQueue = openQueue(QUEUES.maintenance, config, connection);
 
   const provisioning = new ProvisioningService({ config, store, logger, beforeStep: options.beforeStep });
   const deprovisioning = new DeprovisioningService({ config, store, events, logger });

@@ -60,12 +60,6 @@ export class ConflictError extends AppError {
   }
 }
 
-export class PayloadTooLargeError extends AppError {
-  constructor(detail: string) {
-    super(413, 'payload-too-large', 'Payload too large', detail);
-  }
-}
-
 export class UnsupportedMediaTypeError extends AppError {
   constructor(detail: string) {
     super(415, 'unsupported-media-type', 'Unsupported media type', detail);

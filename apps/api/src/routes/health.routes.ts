@@ -1,20 +1,15 @@
+import { withTimeout } from '@orgms/common';
 import { Router } from 'express';
 import type { AppContext } from '../app-context';
 
 const CHECK_TIMEOUT_MS = 1500;
 
 async function check(probe: () => Promise<unknown>): Promise<'ok' | 'unavailable'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS);
-  });
   try {
-    await Promise.race([probe(), timeout]);
+    await withTimeout(probe(), CHECK_TIMEOUT_MS, 'readiness check');
     return 'ok';
   } catch {
     return 'unavailable';
-  } finally {
-    clearTimeout(timer);
   }
 }
 

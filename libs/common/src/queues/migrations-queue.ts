@@ -1,24 +1,18 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { MigrationRunStore } from '../control-plane/migration-runs';
+import { JOB_RETENTION, openQueue } from './queue-handles';
 import { JOBS, jobIds, type MigrateAllJobData, type MigrateTenantJobData, QUEUES } from './registry';
 
 export type MigrationsQueue = Queue<MigrateAllJobData | MigrateTenantJobData>;
 
 export function createMigrationsQueue(config: Config, connection: Redis): MigrationsQueue {
-  const queue = new Queue<MigrateAllJobData | MigrateTenantJobData>(QUEUES.migrations, {
-    connection,
-    prefix: config.queuePrefix,
-    defaultJobOptions: {
-      attempts: config.migrationAttempts,
-      backoff: { type: 'exponential', delay: config.provisionBackoffMs },
-      removeOnComplete: { age: 24 * 3600, count: 5000 },
-      removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
-    },
+  return openQueue<MigrateAllJobData | MigrateTenantJobData>(QUEUES.migrations, config, connection, {
+    attempts: config.migrationAttempts,
+    backoff: { type: 'exponential', delay: config.provisionBackoffMs },
+    ...JOB_RETENTION,
   });
-  queue.on('error', () => undefined);
-  return queue;
 }
 
 /**

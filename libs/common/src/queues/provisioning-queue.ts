@@ -1,25 +1,17 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
+import { JOB_RETENTION, openQueue } from './queue-handles';
 import { type DeprovisionJobData, JOBS, jobIds, type OrganizationJobData, type ProvisionJobData, QUEUES } from './registry';
 
 export type ProvisioningQueue = Queue<OrganizationJobData>;
 
 export function createProvisioningQueue(config: Config, connection: Redis): ProvisioningQueue {
-  const queue = new Queue<OrganizationJobData>(QUEUES.provisioning, {
-    connection,
-    prefix: config.queuePrefix,
-    defaultJobOptions: {
-      attempts: config.provisionAttempts,
-      backoff: { type: 'exponential', delay: config.provisionBackoffMs },
-      // Kept for a while so operators see them in Bull Board; a finished job no longer
-      // blocks its id because enqueueOnce() replaces finished jobs.
-      removeOnComplete: { age: 24 * 3600, count: 1000 },
-      removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
-    },
+  return openQueue<OrganizationJobData>(QUEUES.provisioning, config, connection, {
+    attempts: config.provisionAttempts,
+    backoff: { type: 'exponential', delay: config.provisionBackoffMs },
+    ...JOB_RETENTION,
   });
-  queue.on('error', () => undefined);
-  return queue;
 }
 
 /**

@@ -1,16 +1,24 @@
-import { Queue } from 'bullmq';
+import { type DefaultJobOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
-import { QUEUES } from './registry';
+import type { QueueName } from './registry';
 
 /**
- * One Queue handle per registered queue, for observing them (Bull Board, job-count metrics).
- * A Queue on a shared connection does not close it: the owner quits the connection itself.
+ * Finished jobs are kept for a while so operators see them in Bull Board; a finished job never
+ * blocks its id, because the enqueue helpers replace finished jobs.
  */
-export function openQueueHandles(config: Config, connection: Redis): Queue[] {
-  return Object.values(QUEUES).map((name) => {
-    const queue = new Queue(name, { connection, prefix: config.queuePrefix });
-    queue.on('error', () => undefined);
-    return queue;
-  });
+export const JOB_RETENTION = {
+  removeOnComplete: { age: 24 * 3600, count: 1000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
+} as const;
+
+/**
+ * A Queue of the registry under QUEUE_PREFIX. Its errors (Redis unreachable) are reported by
+ * /ready and the owners' own calls, so the event is only swallowed here. A Queue on a shared
+ * connection does not close it: the owner quits the connection itself.
+ */
+export function openQueue<T = unknown>(name: QueueName, config: Config, connection: Redis, defaultJobOptions?: DefaultJobOptions): Queue<T> {
+  const queue = new Queue<T>(name, { connection, prefix: config.queuePrefix, defaultJobOptions });
+  queue.on('error', () => undefined);
+  return queue;
 }
