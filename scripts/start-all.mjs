@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm start`: runs the API and one worker as two child processes from the built `dist`.
+// `npm start`: runs the API and one worker as two child processes from the built `dist`
+// (`npm run dev`: from the TypeScript sources).
 // Ctrl-C (SIGINT) or SIGTERM is passed to both; each shuts down gracefully within
 // SHUTDOWN_TIMEOUT_MS. If either exits on its own, the other is stopped too, so a half-running
 // service never goes unnoticed. Both processes migrate the control database at boot.
@@ -7,7 +8,10 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const children = ['apps/api/dist/main.js', 'apps/worker/dist/main.js'].map((entry) => spawn(process.execPath, [entry], { cwd: root, stdio: 'inherit' }));
+// `--source` (npm run dev) runs the TypeScript sources through tsx instead of the built `dist`.
+const fromSource = process.argv.includes('--source');
+const entryArgs = (app) => (fromSource ? ['--conditions=source', '--import', 'tsx', `apps/${app}/src/main.ts`] : [`apps/${app}/dist/main.js`]);
+const children = ['api', 'worker'].map((app) => spawn(process.execPath, entryArgs(app), { cwd: root, stdio: 'inherit' }));
 
 let exitCode = 0;
 let stopping = false;
