@@ -27,7 +27,8 @@ function requireControlDatabase(ctx: AppContext): RequestHandler {
 export function createApp(ctx: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // X-Forwarded-* are believed only from the proxies TRUST_PROXY names (none by default).
+  app.set('trust proxy', ctx.config.trustProxy);
   const operator = operatorTools(ctx);
   app.use(requestContext(ctx.logger));
   app.use(operator.observe);

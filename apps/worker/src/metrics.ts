@@ -30,9 +30,14 @@ collectDefaultMetrics();
 
 /**
  * `GET /metrics` (Prometheus) and `GET /health` of the worker on its own small port, since the
- * worker has no API. Resolves to a close function; port 0 means disabled.
+ * worker has no API. It listens on `host` (loopback by default: nothing on it is for the public).
+ * Resolves to a close function; port 0 means disabled.
  */
-export async function startMetricsServer(port: number, logger: { info: (m: string, meta?: object) => void }): Promise<() => Promise<void>> {
+export async function startMetricsServer(
+  port: number,
+  host: string,
+  logger: { info: (m: string, meta?: object) => void },
+): Promise<() => Promise<void>> {
   if (port === 0) return async () => undefined;
   const server = createServer(async (req, res) => {
     if (req.url === '/metrics') {
@@ -48,8 +53,8 @@ export async function startMetricsServer(port: number, logger: { info: (m: strin
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, () => resolve());
+    server.listen(port, host, () => resolve());
   });
-  logger.info('worker metrics listening', { port });
+  logger.info('worker metrics listening', { host, port });
   return () => new Promise<void>((resolve) => server.close(() => resolve()));
 }

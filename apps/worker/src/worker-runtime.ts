@@ -98,7 +98,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
   const abort = new AbortController();
   const ready = (async () => {
     if (!(await connectControlPlane(controlDb, config, logger, abort.signal))) return;
-    stopMetricsServer = await startMetricsServer(config.workerMetricsPort, logger);
+    stopMetricsServer = await startMetricsServer(config.workerMetricsPort, config.workerMetricsHost, logger);
     await scheduleReconciler();
     // Redis keeps nothing across a restart here, so the schedule is registered again on every
     // reconnect (upsert is idempotent); otherwise orgs created during an outage would wait forever.

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import 'dotenv/config';
 import Joi from 'joi';
+import proxyAddr from 'proxy-addr';
 
 /**
  * Every setting of the service, validated once at boot. Each key is documented in the README
@@ -46,6 +47,17 @@ export interface Config {
   loginRateLimitWindowMs: number;
   loginRateLimitPerIp: number;
   loginRateLimitPerAccount: number;
+  /**
+   * Express's `trust proxy` setting: `false` (default: the peer's address is the client's, and
+   * X-Forwarded-* headers are ignored), a hop count, or a list of addresses/CIDRs/names.
+   */
+  trustProxy: boolean | number | string[];
+  /** The URL clients use to reach the API; an https one turns on HSTS and upgrade-insecure-requests. */
+  publicUrl?: string;
+  /** When set, the API's `/metrics` answers only `Authorization: Bearer <token>`. */
+  metricsToken?: string;
+  /** Interface the worker's metrics/health port listens on. */
+  workerMetricsHost: string;
 }
 
 /** Prefixes become part of SQL identifiers and Redis keys, so only a safe alphabet is allowed. */
@@ -97,6 +109,13 @@ const schema = Joi.object({
   LOGIN_RATE_LIMIT_WINDOW_MS: Joi.number().integer().min(1000).default(900000),
   LOGIN_RATE_LIMIT_PER_IP: Joi.number().integer().min(1).default(100),
   LOGIN_RATE_LIMIT_PER_ACCOUNT: Joi.number().integer().min(1).default(10),
+  TRUST_PROXY: Joi.string()
+    .trim()
+    .pattern(/^(false|true|\d{1,2}|[0-9A-Za-z.:/_,\s-]+)$/)
+    .default('false'),
+  PUBLIC_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
+  METRICS_TOKEN: Joi.string().min(16),
+  WORKER_METRICS_HOST: Joi.string().hostname().default('127.0.0.1'),
 })
   .and('BOOTSTRAP_ADMIN_EMAIL', 'BOOTSTRAP_ADMIN_PASSWORD')
   .unknown(true);
@@ -157,7 +176,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginRateLimitWindowMs: value.LOGIN_RATE_LIMIT_WINDOW_MS,
     loginRateLimitPerIp: value.LOGIN_RATE_LIMIT_PER_IP,
     loginRateLimitPerAccount: value.LOGIN_RATE_LIMIT_PER_ACCOUNT,
+    trustProxy: parseTrustProxy(value.TRUST_PROXY),
+    publicUrl: value.PUBLIC_URL,
+    metricsToken: value.METRICS_TOKEN,
+    workerMetricsHost: value.WORKER_METRICS_HOST,
   });
+}
+
+/**
+ * `TRUST_PROXY` in Express's own syntax. `true` (trust every hop) is refused: any client could
+ * then choose its own address for the login limits by sending X-Forwarded-For.
+ */
+export function parseTrustProxy(raw: string): boolean | number | string[] {
+  if (raw === 'false') return false;
+  if (raw === 'true') throw new ConfigError('Invalid configuration: TRUST_PROXY=true would trust any client; give a hop count or the proxies\' addresses');
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const list = raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+  try {
+    proxyAddr.compile(list); // what Express does with it: refuses what is not an address, CIDR or known name
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration: TRUST_PROXY: ${(error as Error).message}`);
+  }
+  return list;
 }
 
 /** For process entry points: prints a readable configuration error and exits instead of a stack trace. */
