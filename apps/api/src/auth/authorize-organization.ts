@@ -1,6 +1,7 @@
 import { ConflictError, ForbiddenError, NotFoundError, type Organization, UnauthorizedError } from '@orgms/common';
 import type { Request, RequestHandler, Response } from 'express';
 import type { AppContext } from '../app-context';
+import { validated } from '../http/validate';
 import { principalOf } from './authenticate';
 import type { Principal, Role } from './principal';
 
@@ -8,8 +9,8 @@ export interface OrganizationAccess {
   /** Organization roles let in (platform admins always are). */
   roles: Exclude<Role, 'platform_admin'>[];
   /** Members pass only when this returns true, e.g. when they read their own user. */
-  memberMay?: (req: Request, principal: Principal) => boolean;
-  /** Where the organization id comes from; the `:id` path parameter by default. */
+  memberMay?: (req: Request, res: Response, principal: Principal) => boolean;
+  /** Where the organization id comes from; the validated (canonical) `:id` path parameter by default. */
   organizationId?: (req: Request, res: Response) => string | Promise<string>;
   /** Refuse (409) unless the organization is active: its database is only usable then. */
   requireActive?: boolean;
@@ -30,10 +31,10 @@ export function authorizeOrganization(ctx: AppContext, access: OrganizationAcces
   return async (req, res, next) => {
     const principal = principalOf(res);
     if (!principal) throw new UnauthorizedError();
-    const orgId = await (access.organizationId?.(req, res) ?? String(req.params.id));
+    const orgId = await (access.organizationId?.(req, res) ?? validated<{ id: string }>(res, 'params').id);
     if (principal.role !== 'platform_admin') {
       if (principal.org !== orgId) throw new NotFoundError(`Organization ${orgId} does not exist.`);
-      const allowed = access.roles.includes(principal.role) && (principal.role !== 'member' || (access.memberMay?.(req, principal) ?? true));
+      const allowed = access.roles.includes(principal.role) && (principal.role !== 'member' || (access.memberMay?.(req, res, principal) ?? true));
       if (!allowed) throw new ForbiddenError('Your role does not allow this.');
     }
     const org = await ctx.store.get(orgId);

@@ -130,7 +130,7 @@ export function usersRoutes(ctx: AppContext): Router {
   const orgAdmin = authorizeOrganization(ctx, { roles: ['org_admin'], requireActive: true });
   const orgAdminOrSelf = authorizeOrganization(ctx, {
     roles: ['org_admin', 'member'],
-    memberMay: (req, principal) => req.params.userId === principal.sub,
+    memberMay: (_req, res, principal) => validated<UserParams>(res, 'params').userId === principal.sub,
     requireActive: true,
   });
 

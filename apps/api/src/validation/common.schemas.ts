@@ -17,7 +17,15 @@ export const organizationName = Joi.string()
   .pattern(/^[^\p{C}]+$/u)
   .messages({ 'string.pattern.base': 'organization_name must not contain control characters' });
 
-export const uuid = Joi.string().guid({ version: ['uuidv4', 'uuidv7'] });
+/**
+ * An id we issued, in the one spelling we issue: lower-case hex in 8-4-4-4-12 groups. Joi's
+ * `guid` also takes braces, colons or no hyphens, which PostgreSQL folds to the same uuid; two
+ * spellings of one id would be two rate-limit keys and two pub/sub channels. Upper case is folded.
+ */
+export const uuid = Joi.string()
+  .lowercase()
+  .pattern(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+  .messages({ 'string.pattern.base': '{{#label}} must be a UUID (8-4-4-4-12 hexadecimal digits)' });
 
 export const idParams = Joi.object({ id: uuid.required() });
 

@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { email, organizationName } from './common.schemas';
+import { email, organizationName, uuid } from './common.schemas';
 
 /** PATCH /organizations/:id: at least one of the two; everything else (status, database) is refused. */
 export const updateOrganizationBody = Joi.object({
@@ -9,6 +9,6 @@ export const updateOrganizationBody = Joi.object({
   .or('organization_name', 'email')
   .messages({ 'object.missing': 'send organization_name, email or both' });
 
-export const migrationRunParams = Joi.object({ id: Joi.string().guid().required() });
+export const migrationRunParams = Joi.object({ id: uuid.required() });
 
 export const listMigrationRunsQuery = Joi.object({ limit: Joi.number().integer().min(1).max(100).default(20) });
