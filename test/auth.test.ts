@@ -1,4 +1,3 @@
-import { ensurePlatformAdmin } from '@orgms/common';
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startStack, type TestStack } from './support/stack';
@@ -30,7 +29,7 @@ describe('Platform admin authentication', () => {
   });
 
   it('when the bootstrap runs again, then no second admin is created', async () => {
-    expect(await ensurePlatformAdmin(stack.api.context.controlDb, ADMIN_EMAIL, 'whatever-else', 4)).to.equal('exists');
+    expect(await stack.api.context.admins.ensure(ADMIN_EMAIL, 'whatever-else', 4)).to.equal('exists');
     const [{ n }] = await stack.api.context.controlDb.query('SELECT count(*)::int AS n FROM platform_admins');
     expect(n).to.equal(1);
   });

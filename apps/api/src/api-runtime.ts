@@ -5,10 +5,10 @@ import {
   createControlDataSource,
   createProvisioningQueue,
   createRedis,
-  ensurePlatformAdmin,
   type Logger,
   OrganizationStore,
   openQueue,
+  PlatformAdminStore,
   QUEUES,
   redisEventPublisher,
   shutdownInOrder,
@@ -18,6 +18,7 @@ import type { Express } from 'express';
 import { createApp } from './app';
 import type { AppContext } from './app-context';
 import { createPassport } from './auth/authenticate';
+import { LoginThrottle } from './auth/login-throttle';
 import { TokenIssuer } from './auth/tokens';
 import { createLifecycleContext } from './lifecycle-context';
 import { OrganizationsRepository } from './repositories/organizations.repository';
@@ -29,7 +30,7 @@ import { UsersService } from './services/users.service';
 export interface ApiRuntime {
   app: Express;
   context: AppContext;
-  /** Resolves once the control database is migrated and the bootstrap admin exists. */
+  /** Resolves once the control database is migrated and the bootstrap admin exists (then /ready may say so). */
   ready: Promise<void>;
   /** Closes pools and Redis (the HTTP server, if any, is closed by its owner first). */
   stop: () => Promise<boolean>;
@@ -47,30 +48,43 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
   const lifecycle = createLifecycleContext({ config, logger, controlDb, redis, store, provisioningQueue, evictTenant: (orgId) => tenants.evict(orgId) });
   // Bull Board and the job metrics watch every queue, through the handles this process already has.
   const maintenanceQueue = openQueue(QUEUES.maintenance, config, redis);
+  const admins = new PlatformAdminStore(controlDb);
+  const tokens = new TokenIssuer(config);
+  const throttle = new LoginThrottle(
+    redis,
+    {
+      keyPrefix: `${config.queuePrefix}:rl:`,
+      windowMs: config.loginRateLimitWindowMs,
+      perIp: config.loginRateLimitPerIp,
+      perAccount: config.loginRateLimitPerAccount,
+    },
+    logger,
+  );
+  const readiness = { controlPlane: false };
   const context: AppContext = {
     config,
     logger,
     controlDb,
     redis,
+    readiness,
     provisioningQueue,
     observedQueues: [provisioningQueue, maintenanceQueue, lifecycle.migrationsQueue],
     store,
-    passport: createPassport(config),
-    auth: new AuthService(controlDb, new TokenIssuer(config), config),
+    admins,
+    passport: createPassport(config, admins),
+    auth: new AuthService(admins, tokens, throttle, config.bcryptRounds),
     organizations: new OrganizationsService({ config, repository: new OrganizationsRepository(controlDb), store, provisioningQueue, logger }),
     tenants,
     users: new UsersService(tenants, config),
-    orgAuth: new OrgAuthService(controlDb, tenants, new TokenIssuer(config), config),
+    orgAuth: new OrgAuthService(controlDb, tenants, tokens, throttle, config),
     lifecycle,
   };
 
   const abort = new AbortController();
+  // Ready means ready to serve every route: migrated, and the bootstrap admin can log in.
   const ready = (async () => {
-    if (!(await connectControlPlane(controlDb, config, logger, abort.signal))) return;
-    if (config.bootstrapAdminEmail && config.bootstrapAdminPassword) {
-      const outcome = await ensurePlatformAdmin(controlDb, config.bootstrapAdminEmail, config.bootstrapAdminPassword, config.bcryptRounds);
-      logger.info('bootstrap platform admin', { email: config.bootstrapAdminEmail.toLowerCase(), outcome });
-    }
+    if (!(await connectControlPlane(controlDb, config, logger, abort.signal, () => ensureBootstrapAdmin(admins, config, logger)))) return;
+    readiness.controlPlane = true;
   })();
 
   const stop = () =>
@@ -88,4 +102,10 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     );
 
   return { app: createApp(context), context, ready, stop };
+}
+
+async function ensureBootstrapAdmin(admins: PlatformAdminStore, config: Config, logger: Logger): Promise<void> {
+  if (!config.bootstrapAdminEmail || !config.bootstrapAdminPassword) return;
+  const outcome = await admins.ensure(config.bootstrapAdminEmail, config.bootstrapAdminPassword, config.bcryptRounds);
+  logger.info('bootstrap platform admin', { email: config.bootstrapAdminEmail.toLowerCase(), outcome });
 }

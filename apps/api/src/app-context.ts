@@ -1,4 +1,4 @@
-import type { Config, Logger, OrganizationStore, ProvisioningQueue, TenantConnectionManager } from '@orgms/common';
+import type { Config, Logger, OrganizationStore, PlatformAdminStore, ProvisioningQueue, TenantConnectionManager } from '@orgms/common';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type passport from 'passport';
@@ -15,10 +15,13 @@ export interface AppContext {
   logger: Logger;
   controlDb: DataSource;
   redis: Redis;
+  /** Set once the control database is migrated and the bootstrap admin exists: /ready and the route gate read it. */
+  readiness: { controlPlane: boolean };
   provisioningQueue: ProvisioningQueue;
   /** A handle on every registered queue, for Bull Board and job metrics. */
   observedQueues: Queue[];
   store: OrganizationStore;
+  admins: PlatformAdminStore;
   passport: passport.Authenticator;
   auth: AuthService;
   organizations: OrganizationsService;

@@ -1,11 +1,10 @@
 import { ServiceUnavailableError } from '@orgms/common';
 import express, { type Express, type RequestHandler } from 'express';
-import helmet from 'helmet';
 import type { AppContext } from './app-context';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { jsonBody } from './http/json-body';
-import { loginRateLimits } from './http/login-rate-limit';
 import { requestContext } from './http/request-context';
+import { securityHeaders } from './http/security-headers';
 import { docsRoutes } from './openapi/docs.routes';
 import { operatorTools } from './operator';
 import { authRoutes } from './routes/auth.routes';
@@ -17,10 +16,10 @@ import { organizationLifecycleRoutes } from './routes/organization-lifecycle.rou
 import { organizationsRoutes } from './routes/organizations.routes';
 import { usersRoutes } from './routes/users.routes';
 
-/** Routes below this answer 503 until the control database is connected and migrated. */
+/** Routes below this answer 503 until the control database is migrated and the bootstrap admin exists. */
 function requireControlDatabase(ctx: AppContext): RequestHandler {
   return (_req, _res, next) =>
-    next(ctx.controlDb.isInitialized ? undefined : new ServiceUnavailableError('The control database is not reachable yet; try again shortly.'));
+    next(ctx.readiness.controlPlane ? undefined : new ServiceUnavailableError('The control database is not ready yet; try again shortly.'));
 }
 
 /** The Express app, without listening: tests drive it with supertest, main.ts binds it to a port. */
@@ -32,12 +31,11 @@ export function createApp(ctx: AppContext): Express {
   const operator = operatorTools(ctx);
   app.use(requestContext(ctx.logger));
   app.use(operator.observe);
-  app.use(helmet());
+  app.use(securityHeaders(ctx.config));
   app.use(healthRoutes(ctx));
   app.use(docsRoutes());
   app.use(...operator.routers);
   app.use(jsonBody(ctx.config.bodyLimit));
-  app.post(['/auth/login', '/admin/login'], ...loginRateLimits(ctx.config, ctx.redis, ctx.logger));
   app.use(requireControlDatabase(ctx));
   app.use(authRoutes(ctx));
   app.use(organizationsRoutes(ctx));

@@ -189,7 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  */
 export function parseTrustProxy(raw: string): boolean | number | string[] {
   if (raw === 'false') return false;
-  if (raw === 'true') throw new ConfigError('Invalid configuration: TRUST_PROXY=true would trust any client; give a hop count or the proxies\' addresses');
+  if (raw === 'true') throw new ConfigError("Invalid configuration: TRUST_PROXY=true would trust any client; give a hop count or the proxies' addresses");
   if (/^\d+$/.test(raw)) return Number(raw);
   const list = raw
     .split(',')

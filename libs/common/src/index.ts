@@ -1,7 +1,7 @@
 export * from './config';
 export * from './control-plane/migration-runs';
 export * from './control-plane/organization-store';
-export * from './control-plane/platform-admins';
+export * from './control-plane/platform-admin-store';
 export * from './database/control-data-source';
 export * from './database/control-plane-startup';
 export * from './database/database-errors';
@@ -9,6 +9,7 @@ export * from './database/tenant-data-source';
 export * from './entities';
 export * from './errors';
 export * from './events/organization-events';
+export * from './ids';
 export * from './logger';
 export * from './passwords';
 export * from './process/shutdown';

@@ -1,4 +1,4 @@
-import { type Config, ForbiddenError, UnauthorizedError } from '@orgms/common';
+import { type Config, ForbiddenError, isCanonicalUuid, type PlatformAdminAuthState, UnauthorizedError } from '@orgms/common';
 import type { RequestHandler, Response } from 'express';
 import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
@@ -7,8 +7,19 @@ import { jwtKey } from './tokens';
 
 const ROLES: readonly Role[] = ['platform_admin', 'org_admin', 'member'];
 
-/** A passport instance of our own (not the global one), so two apps in one process never share keys. */
-export function createPassport(config: Config): passport.Authenticator {
+/** Where a platform admin's token is checked on every request (the control database). */
+export interface PlatformAdminTokens {
+  authState(adminId: string): Promise<PlatformAdminAuthState | null>;
+}
+
+/**
+ * A passport instance of our own (not the global one), so two apps in one process never share
+ * keys. A token is accepted only with an expiry, and a platform admin's only while the admin
+ * exists, is active and has the token version the token carries (a password change,
+ * deactivation or removal revokes). Org users' tokens are checked against their own
+ * organization's database by authorizeOrganization, which every organization route runs.
+ */
+export function createPassport(config: Config, platformAdmins: PlatformAdminTokens): passport.Authenticator {
   const instance = new passport.Passport();
   instance.use(
     new JwtStrategy(
@@ -21,9 +32,14 @@ export function createPassport(config: Config): passport.Authenticator {
       },
       (payload: Record<string, unknown>, done: (error: unknown, user?: Principal | false) => void) => {
         const role = payload.role as Role;
-        if (typeof payload.sub !== 'string' || !ROLES.includes(role)) return done(null, false);
-        if (role !== 'platform_admin' && typeof payload.org !== 'string') return done(null, false);
-        done(null, { sub: payload.sub, role, org: payload.org as string | undefined, ver: payload.ver as number | undefined });
+        if (!isCanonicalUuid(payload.sub) || !ROLES.includes(role) || typeof payload.exp !== 'number') return done(null, false);
+        if (role !== 'platform_admin' && !isCanonicalUuid(payload.org)) return done(null, false);
+        const principal: Principal = { sub: payload.sub, role, org: payload.org as string | undefined, ver: payload.ver as number | undefined };
+        if (role !== 'platform_admin') return done(null, principal);
+        platformAdmins.authState(principal.sub).then(
+          (state) => done(null, state?.isActive === true && state.tokenVersion === principal.ver ? principal : false),
+          (error) => done(error),
+        );
       },
     ),
   );

@@ -16,15 +16,19 @@ export interface OrganizationAccess {
   requireActive?: boolean;
 }
 
+/** One answer for every organization a caller may not see, so it never confirms that one exists. */
+export const ORGANIZATION_NOT_FOUND = 'No such organization.';
+
 /**
- * THE authorization check for everything under an organization, run after `authenticate` and
- * before any organization database is touched:
- * 1. an org user's token must name this organization (otherwise 404, which does not confirm
- *    that another organization exists) and carry an allowed role (otherwise 403);
- * 2. the organization must exist (404); if required, it must be active (409; 404 once deleted);
- * 3. only then, for org users of an active organization, the token is checked against the
- *    user row in the token's OWN organization database: a deactivated user, or a token issued
- *    before a password or role change, is refused with 401.
+ * THE authorization check for everything under an organization, run after `authenticate` (and
+ * `validate`, so the id is canonical) and before any organization database is touched:
+ * 1. an org user's token must name this organization, otherwise the fixed 404;
+ * 2. the organization must exist (404);
+ * 3. an org user's token is checked before anything else is decided: its organization must be
+ *    active (otherwise 409 with the status: its users cannot be verified, so nothing is read),
+ *    and the user row in that organization's own database must be active with the token's
+ *    version (otherwise 401: deactivated, password or role changed);
+ * 4. only then the role (403), and, if required, an active organization (409; 404 once deleted).
  * The organization is left in `res.locals.organization` (read it with `organizationOf(res)`).
  */
 export function authorizeOrganization(ctx: AppContext, access: OrganizationAccess): RequestHandler {
@@ -32,19 +36,23 @@ export function authorizeOrganization(ctx: AppContext, access: OrganizationAcces
     const principal = principalOf(res);
     if (!principal) throw new UnauthorizedError();
     const orgId = await (access.organizationId?.(req, res) ?? validated<{ id: string }>(res, 'params').id);
-    if (principal.role !== 'platform_admin') {
-      if (principal.org !== orgId) throw new NotFoundError(`Organization ${orgId} does not exist.`);
-      const allowed = access.roles.includes(principal.role) && (principal.role !== 'member' || (access.memberMay?.(req, res, principal) ?? true));
+    const role = principal.role;
+    if (role !== 'platform_admin' && principal.org !== orgId) throw new NotFoundError(ORGANIZATION_NOT_FOUND);
+    const org = await ctx.store.get(orgId);
+    if (role !== 'platform_admin') {
+      if (org.status !== 'active') {
+        throw new ConflictError(`The organization is ${org.status}; its users can use it again once it is active.`, { organization_status: org.status });
+      }
+      if (!(await ctx.users.isTokenCurrent(org, principal.sub, principal.ver))) {
+        throw new UnauthorizedError('This token is no longer valid (user deactivated, password or role changed); log in again.');
+      }
+      const allowed = access.roles.includes(role) && (role !== 'member' || (access.memberMay?.(req, res, principal) ?? true));
       if (!allowed) throw new ForbiddenError('Your role does not allow this.');
     }
-    const org = await ctx.store.get(orgId);
-    // A deleted organization's tombstone stays readable (status polling); nothing else is.
-    if (access.requireActive && org.status === 'deleted') throw new NotFoundError(`Organization ${orgId} does not exist.`);
+    // A deleted organization's tombstone stays readable to platform admins (status polling); nothing else is.
+    if (access.requireActive && org.status === 'deleted') throw new NotFoundError(ORGANIZATION_NOT_FOUND);
     if (access.requireActive && org.status !== 'active') {
       throw new ConflictError(`Organization ${orgId} is ${org.status}; this needs it to be active.`, { organization_status: org.status });
-    }
-    if (principal.role !== 'platform_admin' && org.status === 'active' && !(await ctx.users.isTokenCurrent(org, principal.sub, principal.ver))) {
-      throw new UnauthorizedError('This token is no longer valid (user deactivated, password or role changed); log in again.');
     }
     res.locals.organization = org;
     next();

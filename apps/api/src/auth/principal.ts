@@ -5,6 +5,6 @@ export interface Principal {
   sub: string;
   role: Role;
   org?: string;
-  /** The user's token version when the token was issued (org users only). */
+  /** The token version of the user or platform admin when the token was issued; bumping it revokes. */
   ver?: number;
 }

@@ -1,4 +1,4 @@
-import { AppError, isTransientDatabaseError, type Logger, TooManyRequestsError } from '@orgms/common';
+import { AppError, isTransactionConflict, isTransientDatabaseError, type Logger, TooManyRequestsError } from '@orgms/common';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { problemType, sendProblem } from './problem';
 
@@ -36,6 +36,17 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         title: 'Bad request',
         status: error.status,
         detail: 'The request could not be read; check its headers and body.',
+        requestId,
+      });
+    }
+    // Two requests collided even after one retry: the client may simply send it again. Not an outage.
+    if (isTransactionConflict(error)) {
+      logger.warn('transaction conflict after a retry', { method: req.method, path: req.path, error: error.message });
+      return sendProblem(res, {
+        type: problemType('concurrent-update'),
+        title: 'Concurrent update',
+        status: 409,
+        detail: 'Another request changed the same data at the same moment; send the request again.',
         requestId,
       });
     }

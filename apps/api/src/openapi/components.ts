@@ -40,6 +40,7 @@ export const components = {
       description: 'A token from `POST /auth/login` (platform admin) or `POST /admin/login` (organization user).',
     },
     basicAuth: { type: 'http', scheme: 'basic', description: 'A platform admin email and password (operator pages only).' },
+    metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when the deployment sets one (`/metrics` only).' },
   },
   schemas: {
     Problem: problem,

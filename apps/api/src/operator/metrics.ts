@@ -1,8 +1,25 @@
-import { ORGANIZATION_STATUSES } from '@orgms/common';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { ORGANIZATION_STATUSES, UnauthorizedError } from '@orgms/common';
 import type { Queue } from 'bullmq';
 import { type Request, type RequestHandler, Router } from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppContext } from '../app-context';
+
+/**
+ * With METRICS_TOKEN set, only a scraper sending it as a bearer token reads the metrics (they
+ * name queues and counts that are nobody else's business); without it, protect the port at
+ * the network level. Compared in constant time.
+ */
+function requireMetricsToken(token: string | undefined): RequestHandler {
+  const expected = token ? createHash('sha256').update(token).digest() : undefined;
+  return (req, res, next) => {
+    if (!expected) return next();
+    const offered = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1] ?? '';
+    if (timingSafeEqual(createHash('sha256').update(offered).digest(), expected)) return next();
+    res.setHeader('WWW-Authenticate', 'Bearer realm="orgms metrics"');
+    next(new UnauthorizedError('Send the metrics token as a bearer token.'));
+  };
+}
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children'] as const;
 
@@ -16,11 +33,12 @@ function routeLabel(req: Request): string {
  * /metrics:
  *   get:
  *     tags: [Operations]
- *     security: []
+ *     security: [{}, { metricsToken: [] }]
  *     summary: Prometheus metrics of this API instance
- *     description: For the scraper (restrict it at the network level). Request durations, organizations by status, jobs by queue and state, tenant pools and connections, process metrics.
+ *     description: For the scraper. With METRICS_TOKEN set, only `Authorization Bearer <METRICS_TOKEN>` is answered; without it, restrict the port at the network level. Request durations, organizations by status, jobs by queue and state, tenant pools and connections, process metrics.
  *     responses:
  *       '200': { description: Prometheus text format., content: { text/plain: { example: 'orgms_organizations{status="active"} 12' } } }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
  */
 /**
  * Prometheus metrics of one API instance: request durations, organizations by status and jobs
@@ -97,7 +115,7 @@ export function apiMetrics(ctx: AppContext, queues: Queue[]): { observe: Request
   };
 
   const router = Router();
-  router.get('/metrics', async (_req, res) => {
+  router.get('/metrics', requireMetricsToken(ctx.config.metricsToken), async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });
 

@@ -1,20 +1,43 @@
 import { createHash } from 'node:crypto';
-import { findPlatformAdminWithHash, UnauthorizedError, verifyPassword } from '@orgms/common';
+import { UnauthorizedError } from '@orgms/common';
 import type { RequestHandler } from 'express';
-import type { AppContext } from '../app-context';
-import { authenticate } from '../auth/authenticate';
+import type passport from 'passport';
+import { authenticate, type PlatformAdminTokens } from '../auth/authenticate';
+import type { AuthService } from '../services/auth.service';
 
-/** A browser sends Basic credentials with every asset and poll; bcrypt each time would be seconds. */
-const BASIC_CACHE_MS = 60_000;
+/**
+ * A browser sends Basic credentials with every asset and poll, and bcrypt each time would cost
+ * seconds; a credential that passed is remembered this long. A hit is still checked against
+ * the admin's row (active, same token version), so a revocation ends it at once.
+ */
+const VERIFIED_FOR_MS = 60_000;
+/** Bounds the memory an attacker could fill with correct-looking entries (it takes a real password). */
+const MAX_REMEMBERED = 1000;
+
+export interface OperatorAuthDeps {
+  passport: passport.Authenticator;
+  auth: Pick<AuthService, 'verifyCredentials'>;
+  admins: PlatformAdminTokens;
+}
 
 /**
  * For operator pages (Bull Board): a platform admin's bearer token, or a platform admin's
- * email and password by HTTP Basic so a browser can prompt. Anything else is a 401 with
- * `WWW-Authenticate`, which makes the browser show its login dialog.
+ * email and password by HTTP Basic so a browser can prompt. Basic credentials go through the
+ * same throttled check as `/auth/login` (per address, per account, one bcrypt every time).
+ * Anything else is a 401 with `WWW-Authenticate`, which makes the browser show its dialog.
  */
-export function requirePlatformAdminOperator(ctx: AppContext): RequestHandler {
-  const bearer = authenticate(ctx.passport);
-  const verified = new Map<string, number>();
+export function requirePlatformAdminOperator(deps: OperatorAuthDeps): RequestHandler {
+  const bearer = authenticate(deps.passport);
+  const verified = new Map<string, { adminId: string; tokenVersion: number; until: number }>();
+
+  const remembered = async (key: string): Promise<boolean> => {
+    const entry = verified.get(key);
+    if (!entry) return false;
+    const state = entry.until > Date.now() ? await deps.admins.authState(entry.adminId) : null;
+    if (state?.isActive && state.tokenVersion === entry.tokenVersion) return true;
+    verified.delete(key);
+    return false;
+  };
 
   return (req, res, next) => {
     const challenge = (detail: string) => {
@@ -32,14 +55,15 @@ export function requirePlatformAdminOperator(ctx: AppContext): RequestHandler {
     if (!header.startsWith('Basic ')) return next(challenge('Sign in with a platform admin email and password.'));
     const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    const email = decoded.slice(0, colon);
-    const password = decoded.slice(colon + 1);
     const key = createHash('sha256').update(decoded).digest('hex');
-    if ((verified.get(key) ?? 0) > Date.now()) return next();
     (async () => {
-      const admin = colon > 0 ? await findPlatformAdminWithHash(ctx.controlDb, email) : null;
-      if (!admin || !(await verifyPassword(password, admin.passwordHash))) throw challenge('The email or password is not correct.');
-      verified.set(key, Date.now() + BASIC_CACHE_MS);
+      if (await remembered(key)) return next();
+      if (colon <= 0) throw challenge('Sign in with a platform admin email and password.');
+      const admin = await deps.auth.verifyCredentials(decoded.slice(0, colon), decoded.slice(colon + 1), req.ip ?? 'unknown').catch((error: unknown) => {
+        throw error instanceof UnauthorizedError ? challenge(error.message) : error;
+      });
+      if (verified.size >= MAX_REMEMBERED) verified.delete(verified.keys().next().value as string);
+      verified.set(key, { adminId: admin.id, tokenVersion: admin.tokenVersion, until: Date.now() + VERIFIED_FOR_MS });
       next();
     })().catch(next);
   };

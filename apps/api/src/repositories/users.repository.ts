@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError, TenantUser, type UserRole } from '@orgms/common';
+import { ConflictError, NotFoundError, retryOnTransactionConflict, TenantUser, type UserRole } from '@orgms/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { decodeCursor, encodeCursor } from './cursor';
 import type { Page } from './organizations.repository';
@@ -85,30 +85,37 @@ export class UsersRepository {
    * which revokes every token issued before (tokens carry the role and the version).
    */
   async update(id: string, changes: UserChanges): Promise<TenantUser> {
-    return this.db.transaction(async (manager) => {
-      const current = await this.lockUser(manager, id);
-      const losesAdmin = current.role === 'admin' && current.is_active && (changes.role === 'member' || changes.isActive === false);
-      if (losesAdmin) await this.refuseIfLastAdmin(manager);
-      const revokes =
-        changes.passwordHash !== undefined ||
-        (changes.role !== undefined && changes.role !== current.role) ||
-        (changes.isActive === false && current.is_active);
-      await manager.query(
-        `UPDATE users SET role = COALESCE($2, role), is_active = COALESCE($3, is_active), password_hash = COALESCE($4, password_hash),
-                token_version = token_version + $5, updated_at = now()
-          WHERE id = $1`,
-        [id, changes.role ?? null, changes.isActive ?? null, changes.passwordHash ?? null, revokes ? 1 : 0],
-      );
-      return manager.getRepository(TenantUser).findOneByOrFail({ id });
-    });
+    const mayDemote = changes.role === 'member' || changes.isActive === false;
+    return retryOnTransactionConflict(() =>
+      this.db.transaction(async (manager) => {
+        const activeAdmins = mayDemote ? await this.lockActiveAdmins(manager) : [];
+        const current = await this.lockUser(manager, id);
+        const losesAdmin = current.role === 'admin' && current.is_active && mayDemote;
+        if (losesAdmin && activeAdmins.length <= 1) throw new ConflictError(LAST_ADMIN);
+        const revokes =
+          changes.passwordHash !== undefined ||
+          (changes.role !== undefined && changes.role !== current.role) ||
+          (changes.isActive === false && current.is_active);
+        await manager.query(
+          `UPDATE users SET role = COALESCE($2, role), is_active = COALESCE($3, is_active), password_hash = COALESCE($4, password_hash),
+                  token_version = token_version + $5, updated_at = now()
+            WHERE id = $1`,
+          [id, changes.role ?? null, changes.isActive ?? null, changes.passwordHash ?? null, revokes ? 1 : 0],
+        );
+        return manager.getRepository(TenantUser).findOneByOrFail({ id });
+      }),
+    );
   }
 
   async delete(id: string): Promise<void> {
-    await this.db.transaction(async (manager) => {
-      const current = await this.lockUser(manager, id);
-      if (current.role === 'admin' && current.is_active) await this.refuseIfLastAdmin(manager);
-      await manager.query('DELETE FROM users WHERE id = $1', [id]);
-    });
+    await retryOnTransactionConflict(() =>
+      this.db.transaction(async (manager) => {
+        const activeAdmins = await this.lockActiveAdmins(manager);
+        const current = await this.lockUser(manager, id);
+        if (current.role === 'admin' && current.is_active && activeAdmins.length <= 1) throw new ConflictError(LAST_ADMIN);
+        await manager.query('DELETE FROM users WHERE id = $1', [id]);
+      }),
+    );
   }
 
   private async lockUser(manager: EntityManager, id: string): Promise<{ role: UserRole; is_active: boolean }> {
@@ -118,11 +125,11 @@ export class UsersRepository {
   }
 
   /**
-   * Locks every active admin row, so two concurrent demotions serialize: the second one sees
-   * the first one's result (FOR UPDATE re-checks the WHERE clause after waiting).
+   * Locks every active admin row, always in id order and before the target user, so two
+   * concurrent demotions queue behind each other instead of each holding the row the other
+   * wants (a deadlock); the second then sees the first one's result.
    */
-  private async refuseIfLastAdmin(manager: EntityManager): Promise<void> {
-    const admins = await manager.query("SELECT id FROM users WHERE role = 'admin' AND is_active FOR UPDATE");
-    if (admins.length <= 1) throw new ConflictError(LAST_ADMIN);
+  private lockActiveAdmins(manager: EntityManager): Promise<{ id: string }[]> {
+    return manager.query("SELECT id FROM users WHERE role = 'admin' AND is_active ORDER BY id FOR UPDATE");
   }
 }

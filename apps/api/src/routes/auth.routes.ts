@@ -53,15 +53,14 @@ interface Credentials {
 export function authRoutes(ctx: AppContext): Router {
   const router = Router();
 
-  router.post('/auth/login', validate({ body: loginBody }), async (_req, res) => {
+  router.post('/auth/login', validate({ body: loginBody }), async (req, res) => {
     const { email, password } = validated<Credentials>(res, 'body');
-    res.json(await ctx.auth.loginPlatformAdmin(email, password));
+    res.json(await ctx.auth.loginPlatformAdmin(email, password, req.ip ?? 'unknown'));
   });
 
   router.post('/auth/register', authenticate(ctx.passport), requireRole('platform_admin'), validate({ body: registerBody }), async (_req, res) => {
     const { email, password } = validated<Credentials>(res, 'body');
-    const admin = await ctx.auth.registerPlatformAdmin(email, password);
-    res.status(201).json({ id: admin.id, email: admin.email, role: 'platform_admin', created_at: admin.createdAt.toISOString() });
+    res.status(201).json(await ctx.auth.registerPlatformAdmin(email, password));
   });
 
   return router;

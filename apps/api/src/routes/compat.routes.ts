@@ -2,7 +2,7 @@ import { NotFoundError, ValidationError } from '@orgms/common';
 import { type Request, type Response, Router } from 'express';
 import type { AppContext } from '../app-context';
 import { authenticate, principalOf, requireRole } from '../auth/authenticate';
-import { authorizeOrganization, organizationOf } from '../auth/authorize-organization';
+import { authorizeOrganization, ORGANIZATION_NOT_FOUND, organizationOf } from '../auth/authorize-organization';
 import { validate, validated } from '../http/validate';
 import { presentOrganization } from '../presenters/organization.presenter';
 import { presentUser } from '../presenters/user.presenter';
@@ -162,17 +162,21 @@ export function compatRoutes(ctx: AppContext): Router {
   const auth = authenticate(ctx.passport);
   const mayCreate = ctx.config.allowSelfSignup ? authenticate(ctx.passport, { optional: true }) : [auth, requireRole('platform_admin')];
 
-  /** The organization a compat request names; org users may leave the name out and mean their own. */
+  /**
+   * The organization a compat request names; org users may leave the name out and mean their
+   * own. To an org user every name but its own organization's is the same fixed 404, so these
+   * routes never confirm that another organization exists.
+   */
   const namedOrganization = async (_req: Request, res: Response): Promise<string> => {
     const input = validated<{ organization_name?: string }>(res, 'query') ?? {};
     const name = input.organization_name ?? validated<{ organization_name?: string }>(res, 'body')?.organization_name;
+    const own = principalOf(res)?.org;
     if (!name) {
-      const own = principalOf(res)?.org;
       if (own) return own;
       throw new ValidationError('organization_name is required.', [{ field: 'query.organization_name', message: 'organization_name is required' }]);
     }
     const org = await findOrganizationByName(ctx.controlDb, name);
-    if (!org) throw new NotFoundError(`Organization ${name} does not exist.`);
+    if (!org || (own !== undefined && org.id !== own)) throw new NotFoundError(ORGANIZATION_NOT_FOUND);
     return org.id;
   };
   const orgAdmin = authorizeOrganization(ctx, { roles: ['org_admin'], organizationId: namedOrganization });

@@ -28,7 +28,7 @@ async function check(probe: () => Promise<unknown>): Promise<'ok' | 'unavailable
  *     tags: [Operations]
  *     security: []
  *     summary: Readiness
- *     description: Anyone. 200 when the control database and Redis both answer within 1.5 s; 503 otherwise, naming which one is down.
+ *     description: Anyone. 200 when the control database is migrated (and the bootstrap admin exists) and both it and Redis answer within 1.5 s; 503 otherwise, naming which one is not ready.
  *     responses:
  *       '200': { description: Ready., content: { application/json: { example: { status: ready, checks: { postgres: ok, redis: ok } } } } }
  *       '503': { description: Not ready., content: { application/json: { example: { status: unavailable, checks: { postgres: ok, redis: unavailable } } } } }
@@ -41,11 +41,11 @@ export function healthRoutes(ctx: AppContext): Router {
     res.json({ status: 'ok' });
   });
 
-  /** Readiness: PostgreSQL (control database) and Redis both answer. */
+  /** Readiness: the control database is migrated (bootstrap admin included) and answers, and Redis answers. */
   router.get('/ready', async (_req, res) => {
     const [postgres, redis] = await Promise.all([
       check(async () => {
-        if (!ctx.controlDb.isInitialized) throw new Error('not connected');
+        if (!ctx.readiness.controlPlane) throw new Error('not migrated yet');
         await ctx.controlDb.query('SELECT 1');
       }),
       check(() => ctx.redis.ping()),

@@ -1,4 +1,3 @@
-import { NotFoundError, PlatformAdmin } from '@orgms/common';
 import { Router } from 'express';
 import type { AppContext } from '../app-context';
 import { authenticate, principalOf } from '../auth/authenticate';
@@ -19,6 +18,7 @@ interface OrgLoginBody {
  * /admin/login:
  *   post:
  *     tags: [Auth]
+ *     security: []
  *     summary: Organization user login
  *     description: >-
  *       The organization by `organization_name` or `organization_id` in the body, or by `organization_name` in the query
@@ -50,7 +50,7 @@ interface OrgLoginBody {
  *   get:
  *     tags: [Auth]
  *     summary: Who the token belongs to
- *     description: A platform admin, or an organization user with its organization. Revoked org-user tokens answer 401.
+ *     description: A platform admin, or an organization user with its organization. Revoked tokens (password or role change, deactivation, removal) answer 401.
  *     security: [{ bearerAuth: [] }]
  *     responses:
  *       '200':
@@ -68,16 +68,19 @@ interface OrgLoginBody {
 export function orgAuthRoutes(ctx: AppContext): Router {
   const router = Router();
 
-  router.post('/admin/login', validate({ body: orgLoginBody, query: orgLoginQuery }), async (_req, res) => {
+  router.post('/admin/login', validate({ body: orgLoginBody, query: orgLoginQuery }), async (req, res) => {
     const body = validated<OrgLoginBody>(res, 'body');
     const query = validated<{ organization_name?: string }>(res, 'query');
     res.json(
-      await ctx.orgAuth.login({
-        organizationId: body.organization_id,
-        organizationName: body.organization_name ?? (body.organization_id ? undefined : query.organization_name),
-        email: body.email,
-        password: body.password,
-      }),
+      await ctx.orgAuth.login(
+        {
+          organizationId: body.organization_id,
+          organizationName: body.organization_name ?? (body.organization_id ? undefined : query.organization_name),
+          email: body.email,
+          password: body.password,
+        },
+        req.ip ?? 'unknown',
+      ),
     );
   });
 
@@ -91,9 +94,7 @@ export function orgAuthRoutes(ctx: AppContext): Router {
   router.get('/me', authenticate(ctx.passport), async (_req, res, next) => {
     const principal = principalOf(res);
     if (principal?.role !== 'platform_admin') return next('route');
-    const admin = await ctx.controlDb.getRepository(PlatformAdmin).findOneBy({ id: principal.sub });
-    if (!admin) throw new NotFoundError('This platform admin no longer exists.');
-    res.json({ id: admin.id, email: admin.email, role: 'platform_admin', created_at: admin.createdAt.toISOString() });
+    res.json(await ctx.auth.describe(principal.sub));
   });
 
   router.get('/me', ownOrganization, async (_req, res) => {

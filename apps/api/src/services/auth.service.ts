@@ -1,33 +1,58 @@
-import {
-  type Config,
-  createPlatformAdmin,
-  dummyPasswordHash,
-  findPlatformAdminWithHash,
-  type PlatformAdmin,
-  UnauthorizedError,
-  verifyPassword,
-} from '@orgms/common';
-import type { DataSource } from 'typeorm';
+import { dummyPasswordHash, type PlatformAdmin, type PlatformAdminStore, UnauthorizedError, verifyPassword } from '@orgms/common';
+import type { LoginThrottle } from '../auth/login-throttle';
 import type { IssuedToken, TokenIssuer } from '../auth/tokens';
 
 export const INVALID_CREDENTIALS = 'The email or password is not correct.';
 
+export interface PlatformAdminView {
+  id: string;
+  email: string;
+  role: 'platform_admin';
+  created_at: string;
+}
+
+/** Platform admins: login (bearer token or the operator pages' HTTP Basic), registration, who-am-I. */
 export class AuthService {
   constructor(
-    private readonly controlDb: DataSource,
+    private readonly admins: PlatformAdminStore,
     private readonly tokens: TokenIssuer,
-    private readonly config: Config,
+    private readonly throttle: LoginThrottle,
+    private readonly bcryptRounds: number,
   ) {}
 
-  /** Platform admin login. Unknown email and wrong password cost the same bcrypt compare and give the same 401. */
-  async loginPlatformAdmin(email: string, password: string): Promise<IssuedToken & { user: { id: string; email: string; role: 'platform_admin' } }> {
-    const admin = await findPlatformAdminWithHash(this.controlDb, email);
-    const matches = await verifyPassword(password, admin?.passwordHash ?? (await dummyPasswordHash(this.config.bcryptRounds)));
-    if (!admin || !matches) throw new UnauthorizedError(INVALID_CREDENTIALS);
-    return { ...this.tokens.issue({ sub: admin.id, role: 'platform_admin' }), user: { id: admin.id, email: admin.email, role: 'platform_admin' } };
+  async loginPlatformAdmin(email: string, password: string, clientIp: string): Promise<IssuedToken & { user: Omit<PlatformAdminView, 'created_at'> }> {
+    const admin = await this.verifyCredentials(email, password, clientIp);
+    const token = this.tokens.issue({ sub: admin.id, role: 'platform_admin', ver: admin.tokenVersion });
+    return { ...token, user: { id: admin.id, email: admin.email, role: 'platform_admin' } };
   }
 
-  registerPlatformAdmin(email: string, password: string): Promise<PlatformAdmin> {
-    return createPlatformAdmin(this.controlDb, email, password, this.config.bcryptRounds);
+  /**
+   * Checks a platform admin's email and password, throttled per address and per account.
+   * Unknown email, deactivated admin and wrong password all cost one bcrypt compare and give
+   * the same 401, so neither the answer nor its timing tells which it was.
+   */
+  async verifyCredentials(email: string, password: string, clientIp: string): Promise<PlatformAdmin> {
+    await this.throttle.countAttempt(clientIp);
+    const admin = await this.admins.findForLogin(email);
+    const account = `platform:${admin?.id ?? email.trim().toLowerCase()}`;
+    await this.throttle.assertAccountOpen(account);
+    const matches = await verifyPassword(password, admin?.passwordHash ?? (await dummyPasswordHash(this.bcryptRounds)));
+    if (!admin || !matches || !admin.isActive) {
+      await this.throttle.recordFailure(account);
+      throw new UnauthorizedError(INVALID_CREDENTIALS);
+    }
+    return admin;
   }
+
+  async registerPlatformAdmin(email: string, password: string): Promise<PlatformAdminView> {
+    return present(await this.admins.create(email, password, this.bcryptRounds));
+  }
+
+  async describe(adminId: string): Promise<PlatformAdminView> {
+    return present(await this.admins.get(adminId));
+  }
+}
+
+function present(admin: PlatformAdmin): PlatformAdminView {
+  return { id: admin.id, email: admin.email, role: 'platform_admin', created_at: admin.createdAt.toISOString() };
 }

@@ -8,6 +8,7 @@ import {
   verifyPassword,
 } from '@orgms/common';
 import type { DataSource } from 'typeorm';
+import type { LoginThrottle } from '../auth/login-throttle';
 import type { IssuedToken, TokenIssuer } from '../auth/tokens';
 import { presentUser } from '../presenters/user.presenter';
 import { findOrganizationById, findOrganizationByName } from '../repositories/organization-lookup';
@@ -29,6 +30,7 @@ export class OrgAuthService {
     private readonly controlDb: DataSource,
     private readonly tenants: TenantConnectionManager,
     private readonly tokens: TokenIssuer,
+    private readonly throttle: LoginThrottle,
     private readonly config: Config,
   ) {}
 
@@ -36,16 +38,24 @@ export class OrgAuthService {
    * Unknown organization, unknown user, inactive user and wrong password all cost one bcrypt
    * compare and answer the same 401, so the answer does not tell which one it was. An
    * organization that exists but is not active answers 409 with its status (its database may
-   * not exist yet), as the issue asks.
+   * not exist yet). Throttled per address, and per account as resolved: the organization's id
+   * and the email, whichever way the client named the organization.
    */
-  async login(input: OrgLoginInput): Promise<OrgLoginResult> {
+  async login(input: OrgLoginInput, clientIp: string): Promise<OrgLoginResult> {
+    await this.throttle.countAttempt(clientIp);
     const org = await this.findOrganization(input);
     if (org && org.status !== 'active') {
       throw new ConflictError(`Organization ${org.name} is ${org.status}; its users can log in once it is active.`, { organization_status: org.status });
     }
+    const email = input.email.trim().toLowerCase();
+    const account = org ? `org:${org.id}:${email}` : `unknown-org:${input.organizationId ?? input.organizationName?.trim().toLowerCase()}:${email}`;
+    await this.throttle.assertAccountOpen(account);
     const user = org ? await this.tenants.run(org, (db) => new UsersRepository(db).findForLogin(input.email)) : null;
     const matches = await verifyPassword(input.password, user?.passwordHash ?? (await dummyPasswordHash(this.config.bcryptRounds)));
-    if (!org || !user || !matches || !user.isActive) throw new UnauthorizedError(INVALID_CREDENTIALS);
+    if (!org || !user || !matches || !user.isActive) {
+      await this.throttle.recordFailure(account);
+      throw new UnauthorizedError(INVALID_CREDENTIALS);
+    }
     const token = this.tokens.issue({ sub: user.id, role: user.role === 'admin' ? 'org_admin' : 'member', org: org.id, ver: user.tokenVersion });
     return { ...token, user: presentUser(user, org.id) };
   }

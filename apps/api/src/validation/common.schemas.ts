@@ -1,4 +1,4 @@
-import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '@orgms/common';
+import { CANONICAL_UUID, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '@orgms/common';
 import Joi from 'joi';
 
 export const email = Joi.string().trim().lowercase().email({ tlds: false }).max(254);
@@ -17,14 +17,10 @@ export const organizationName = Joi.string()
   .pattern(/^[^\p{C}]+$/u)
   .messages({ 'string.pattern.base': 'organization_name must not contain control characters' });
 
-/**
- * An id we issued, in the one spelling we issue: lower-case hex in 8-4-4-4-12 groups. Joi's
- * `guid` also takes braces, colons or no hyphens, which PostgreSQL folds to the same uuid; two
- * spellings of one id would be two rate-limit keys and two pub/sub channels. Upper case is folded.
- */
+/** An id we issued, in its canonical spelling (libs/common ids.ts); upper case is folded to it. Joi's `guid` takes too many. */
 export const uuid = Joi.string()
   .lowercase()
-  .pattern(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+  .pattern(CANONICAL_UUID)
   .messages({ 'string.pattern.base': '{{#label}} must be a UUID (8-4-4-4-12 hexadecimal digits)' });
 
 export const idParams = Joi.object({ id: uuid.required() });

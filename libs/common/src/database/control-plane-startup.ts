@@ -5,16 +5,24 @@ import type { Logger } from '../logger';
 import { ensureControlDatabaseExists, migrateControlDatabase } from './control-data-source';
 
 /**
- * Connects `dataSource` to the control database, creating and migrating it first, and keeps
- * trying with backoff while PostgreSQL is unreachable, so a process can start before its
- * database and recover on its own. Resolves false if `signal` aborts first.
+ * Connects `dataSource` to the control database, creating and migrating it first, then runs
+ * `prepare` (e.g. the bootstrap admin), and keeps trying all of it with backoff while any step
+ * fails, so a process can start before its database and recover on its own. Resolves true only
+ * once every step succeeded, false if `signal` aborts first.
  */
-export async function connectControlPlane(dataSource: DataSource, config: Config, logger: Logger, signal?: AbortSignal): Promise<boolean> {
+export async function connectControlPlane(
+  dataSource: DataSource,
+  config: Config,
+  logger: Logger,
+  signal?: AbortSignal,
+  prepare: () => Promise<void> = async () => undefined,
+): Promise<boolean> {
   for (let attempt = 1; !signal?.aborted; attempt++) {
     try {
       await ensureControlDatabaseExists(config);
       if (!dataSource.isInitialized) await dataSource.initialize();
       const applied = await migrateControlDatabase(dataSource);
+      await prepare();
       logger.info('control database ready', { appliedMigrations: applied });
       return true;
     } catch (error) {

@@ -29,3 +29,22 @@ export function sqlStateOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
+
+/** A deadlock or serialization failure: two transactions collided; running one again usually succeeds. */
+export function isTransactionConflict(error: unknown): boolean {
+  const code = sqlStateOf(error);
+  return code === '40P01' || code === '40001';
+}
+
+/**
+ * Runs a transaction, and once more if it lost a deadlock or serialization conflict, so a
+ * collision between two requests is not the caller's problem (nor reported as an outage).
+ */
+export async function retryOnTransactionConflict<T>(transaction: () => Promise<T>): Promise<T> {
+  try {
+    return await transaction();
+  } catch (error) {
+    if (!isTransactionConflict(error)) throw error;
+    return transaction();
+  }
+}

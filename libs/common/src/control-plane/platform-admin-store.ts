@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { PlatformAdmin } from '../entities';
+import { ConflictError, NotFoundError } from '../errors';
+import { hashPassword } from '../passwords';
+
+export type PlatformAdminWithHash = PlatformAdmin & { passwordHash: string };
+
+/** What a platform admin's token is checked against on every request. */
+export interface PlatformAdminAuthState {
+  isActive: boolean;
+  tokenVersion: number;
+}
+
+/**
+ * The one owner of `platform_admins`: every read and write of the table goes through here.
+ * Emails are stored lower-cased and are unique case-insensitively.
+ */
+export class PlatformAdminStore {
+  constructor(private readonly db: DataSource) {}
+
+  /** The admin with this email and its password hash, active or not (the caller decides). */
+  findForLogin(email: string): Promise<PlatformAdminWithHash | null> {
+    return this.db
+      .getRepository(PlatformAdmin)
+      .createQueryBuilder('a')
+      .addSelect('a.passwordHash')
+      .where('lower(a.email) = lower(:email)', { email: email.trim() })
+      .getOne() as Promise<PlatformAdminWithHash | null>;
+  }
+
+  async get(id: string): Promise<PlatformAdmin> {
+    const admin = await this.db.getRepository(PlatformAdmin).findOneBy({ id });
+    if (!admin) throw new NotFoundError('This platform admin no longer exists.');
+    return admin;
+  }
+
+  async authState(id: string): Promise<PlatformAdminAuthState | null> {
+    const rows: { is_active: boolean; token_version: number }[] = await this.db.query('SELECT is_active, token_version FROM platform_admins WHERE id = $1', [
+      id,
+    ]);
+    return rows.length === 0 ? null : { isActive: rows[0].is_active, tokenVersion: rows[0].token_version };
+  }
+
+  /** Inserts a platform admin; a taken email (any case) is a ConflictError. */
+  async create(email: string, password: string, rounds: number): Promise<PlatformAdmin> {
+    const passwordHash = await hashPassword(password, rounds);
+    const id = randomUUID();
+    const inserted = await this.db.query(
+      'INSERT INTO platform_admins (id, email, password_hash) VALUES ($1, $2, $3) ON CONFLICT ((lower(email))) DO NOTHING RETURNING id',
+      [id, email.trim().toLowerCase(), passwordHash],
+    );
+    if (inserted.length === 0) throw new ConflictError(`A platform admin with email ${email.trim().toLowerCase()} already exists.`);
+    return this.get(id);
+  }
+
+  /** Creates the bootstrap admin unless one with that email exists; safe on every start. */
+  async ensure(email: string, password: string, rounds: number): Promise<'created' | 'exists'> {
+    try {
+      await this.create(email, password, rounds);
+      return 'created';
+    } catch (error) {
+      if (error instanceof ConflictError) return 'exists';
+      throw error;
+    }
+  }
+
+  /** A new password revokes every token issued before it. */
+  async changePassword(email: string, password: string, rounds: number): Promise<PlatformAdmin> {
+    const passwordHash = await hashPassword(password, rounds);
+    return this.updateByEmail(email, 'password_hash = $2, token_version = token_version + 1', [passwordHash]);
+  }
+
+  /** Deactivation revokes every token; the row stays (for audit) and can be reactivated. */
+  deactivate(email: string): Promise<PlatformAdmin> {
+    return this.updateByEmail(email, 'is_active = false, token_version = token_version + 1', []);
+  }
+
+  activate(email: string): Promise<PlatformAdmin> {
+    return this.updateByEmail(email, 'is_active = true', []);
+  }
+
+  /** Removes the admin; its tokens then find no row and are refused. */
+  async remove(email: string): Promise<void> {
+    const removed = await this.db.query('DELETE FROM platform_admins WHERE lower(email) = lower($1) RETURNING id', [email.trim()]);
+    if (removed.length === 0) throw new NotFoundError(`No platform admin has the email ${email.trim().toLowerCase()}.`);
+  }
+
+  private async updateByEmail(email: string, assignments: string, values: unknown[]): Promise<PlatformAdmin> {
+    const rows: { id: string }[] = await this.db.query(
+      `UPDATE platform_admins SET ${assignments}, updated_at = now() WHERE lower(email) = lower($1) RETURNING id`,
+      [email.trim(), ...values],
+    );
+    if (rows.length === 0) throw new NotFoundError(`No platform admin has the email ${email.trim().toLowerCase()}.`);
+    return this.get(rows[0].id);
+  }
+}
