@@ -82,16 +82,24 @@ export class PlatformAdminStore {
 
   /** Removes the admin; its tokens then find no row and are refused. */
   async remove(email: string): Promise<void> {
-    const removed = await this.db.query('DELETE FROM platform_admins WHERE lower(email) = lower($1) RETURNING id', [email.trim()]);
+    const removed = returnedRows(await this.db.query('DELETE FROM platform_admins WHERE lower(email) = lower($1) RETURNING id', [email.trim()]));
     if (removed.length === 0) throw new NotFoundError(`No platform admin has the email ${email.trim().toLowerCase()}.`);
   }
 
   private async updateByEmail(email: string, assignments: string, values: unknown[]): Promise<PlatformAdmin> {
-    const rows: { id: string }[] = await this.db.query(
-      `UPDATE platform_admins SET ${assignments}, updated_at = now() WHERE lower(email) = lower($1) RETURNING id`,
-      [email.trim(), ...values],
+    // `assignments` is one of the constant SET lists above, never user text; values are parameters.
+    const rows = returnedRows(
+      await this.db.query(`UPDATE platform_admins SET ${assignments}, updated_at = now() WHERE lower(email) = lower($1) RETURNING id`, [
+        email.trim(),
+        ...values,
+      ]),
     );
     if (rows.length === 0) throw new NotFoundError(`No platform admin has the email ${email.trim().toLowerCase()}.`);
     return this.get(rows[0].id);
   }
+}
+
+/** TypeORM answers `[rows, affected]` for UPDATE/DELETE … RETURNING on PostgreSQL, and the rows alone for INSERT. */
+function returnedRows(result: unknown): { id: string }[] {
+  return (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as { id: string }[];
 }
