@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import { Client } from 'pg';
 import { auth, createActiveOrganization, orgLogin, usersSnapshot } from './support/org-users';
-import type { CreatedOrg } from './support/organizations';
+import { type CreatedOrg, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
 
 interface RouteCase {
@@ -128,6 +128,44 @@ describe('Authorization across organizations', () => {
       }
     }
     expect(await usersSnapshot(stack, orgB.id)).to.deep.equal(beforeUsers);
+  });
+
+  it('when an org user names another organization by name on the compatibility routes, then it gets the same 404 as for a name that does not exist', async () => {
+    for (const token of [tokens.aAdmin, tokens.aMember]) {
+      const answers = [];
+      for (const name of [orgB.name, 'No Such Organization Anywhere']) {
+        const res = await stack.request
+          .get(`/org/get?organization_name=${encodeURIComponent(name)}`)
+          .set(auth(token))
+          .expect(404);
+        expect(JSON.stringify(res.body)).to.not.include(orgB.id).and.not.include(name);
+        answers.push({ ...res.body, requestId: undefined });
+      }
+      expect(answers[0]).to.deep.equal(answers[1]);
+    }
+  });
+
+  it("when a deactivated user's token is used after its organization was deleted, then it reads nothing", async () => {
+    const orgC = await createActiveOrganization(stack);
+    const owner = await orgLogin(stack, orgC.id, orgC.email, orgC.password);
+    const second = await stack.request
+      .post(`/organizations/${orgC.id}/users`)
+      .set(auth(owner))
+      .send({ email: 'second-admin@c.test', password: 'second password', role: 'admin' })
+      .expect(201);
+    const secondToken = await orgLogin(stack, orgC.id, 'second-admin@c.test', 'second password');
+    await stack.request.patch(`/organizations/${orgC.id}/users/${second.body.id}`).set(auth(owner)).send({ is_active: false }).expect(200);
+    await stack.request.get(`/organizations/${orgC.id}`).set(auth(secondToken)).expect(401);
+    await stack.request
+      .delete(`/organizations/${orgC.id}`)
+      .set(auth(await stack.adminToken()))
+      .expect(202);
+    await waitForStatus(stack, orgC.id, ['deleted']);
+    for (const path of [`/organizations/${orgC.id}`, `/organizations/${orgC.id}/status`, '/me']) {
+      const res = await stack.request.get(path).set(auth(secondToken));
+      expect(res.status, path).to.be.oneOf([401, 409]);
+      expect(JSON.stringify(res.body), path).to.not.include(orgC.name);
+    }
   });
 
   it('when a token of a user that no longer exists is used, then it answers 401', async () => {

@@ -110,6 +110,22 @@ describe('Status push: Prefer: wait long-poll and the SSE stream', () => {
     expect(parseSse(resumed.body as string).map((f) => f.id)).to.deep.equal(frames.slice(1).map((f) => f.id));
   });
 
+  it('when the id is given in upper case, then the stream follows the same organization live and ends as soon as it is active', async () => {
+    const org = await createOrganization(stack);
+    setTimeout(() => void stack.startWorker(), 300);
+    const started = Date.now();
+    const res = await stack.request
+      .get(`/organizations/${org.id.toUpperCase()}/events`)
+      .set('Authorization', await auth())
+      .buffer(true)
+      .parse(collectText)
+      .expect(200);
+    const frames = parseSse(res.body as string);
+    expect(frames[frames.length - 1].data).to.include({ id: org.id, status: 'active' });
+    // Live pub/sub events, not the 15 s heartbeat's re-read, ended the stream.
+    expect(Date.now() - started).to.be.below(10000);
+  });
+
   it('when the organization does not exist, then the stream answers 404 problem+json instead of starting', async () => {
     const res = await stack.request
       .get('/organizations/0b6f0f5e-5f0e-4c71-9a59-2f1b8c8f2a11/events')

@@ -152,6 +152,47 @@ describe('Organization users', () => {
     expect(rows).to.deep.equal([{ role: 'admin', is_active: true, token_version: 0 }]);
   });
 
+  it('when two admins are demoted at the same moment, again and again, then neither request deadlocks or answers 5xx, and one admin always remains', async () => {
+    const org = await createActiveOrganization(stack);
+    const owner = await orgLogin(stack, org.id, org.email, org.password);
+    const admins: string[] = [];
+    for (const email of ['twin-a@example.test', 'twin-b@example.test']) {
+      const res = await stack.request
+        .post(`/organizations/${org.id}/users`)
+        .set(auth(owner))
+        .send({ email, password: 'twin password', role: 'admin' })
+        .expect(201);
+      admins.push(res.body.id);
+    }
+    const demoteBoth = (token = owner) =>
+      Promise.all(admins.map((id) => stack.request.patch(`/organizations/${org.id}/users/${id}`).set(auth(token)).send({ role: 'member' })));
+    const promoteBoth = () =>
+      Promise.all(admins.map((id) => stack.request.patch(`/organizations/${org.id}/users/${id}`).set(auth(owner)).send({ role: 'admin' }).expect(200)));
+    for (let round = 0; round < 8; round++) {
+      const answers = await demoteBoth();
+      expect(
+        answers.map((r) => r.status),
+        `round ${round}`,
+      ).to.deep.equal([200, 200]); // the owner stays admin
+      await promoteBoth();
+    }
+    // With only the two of them left as admins, exactly one demotion wins and the other is the last-admin 409.
+    await stack.request
+      .patch(`/organizations/${org.id}/users/${await ownerId(org.id)}`)
+      .set(auth(owner))
+      .send({ role: 'member' })
+      .expect(200);
+    const last = await demoteBoth(await stack.adminToken()); // the owner's own token ended with its role
+    expect(last.map((r) => r.status).sort()).to.deep.equal([200, 409]);
+    const [{ n }] = await queryOrgDatabase<{ n: number }>(stack, org.id, "SELECT count(*)::int AS n FROM users WHERE role = 'admin' AND is_active");
+    expect(n).to.equal(1);
+  });
+
+  async function ownerId(orgId: string): Promise<string> {
+    const [{ id }] = await queryOrgDatabase<{ id: string }>(stack, orgId, "SELECT id FROM users WHERE email = 'owner@example.test'");
+    return id;
+  }
+
   it('when an admin deletes a user, then it answers 204, the row is gone and a second delete is 404', async () => {
     const org = await createActiveOrganization(stack);
     const admin = await orgLogin(stack, org.id, org.email, org.password);
