@@ -1,0 +1,59 @@
+import type { Config } from '@orgms/common';
+import type { Request, RequestHandler, Response } from 'express';
+import helmet, { type HelmetOptions } from 'helmet';
+
+type CspDirectives = NonNullable<Exclude<HelmetOptions['contentSecurityPolicy'], boolean | undefined>['directives']>;
+
+/**
+ * Whether this answer belongs to an HTTPS deployment: the request reached us over TLS as Express
+ * sees it (`req.secure`, which believes X-Forwarded-Proto only from the proxies TRUST_PROXY
+ * names), or PUBLIC_URL says clients use https. Set by `securityHeaders` for later page policies.
+ */
+export function servesHttps(res: Response): boolean {
+  return res.locals.servesHttps === true;
+}
+
+/**
+ * Helmet's headers, minus those that assume HTTPS when the deployment does not serve it.
+ * Over plain http by hostname (issue 15) they do harm or nothing:
+ * - CSP `upgrade-insecure-requests` makes the browser fetch every script and style of the
+ *   page over https, which fails, so /docs rendered blank;
+ * - Strict-Transport-Security is ignored over http and would pin a name to https that has none;
+ * - Cross-Origin-Opener-Policy and Origin-Agent-Cluster only apply to potentially trustworthy
+ *   origins (https, localhost); elsewhere Chromium ignores them and says so in the console.
+ * The remaining defaults (nosniff, frame and referrer policies, CORP, the rest of the CSP)
+ * work over http too and are always sent.
+ */
+function helmetFor(https: boolean): RequestHandler {
+  return helmet({
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: https ? [] : null } },
+    strictTransportSecurity: https,
+    crossOriginOpenerPolicy: https,
+    originAgentCluster: https,
+  }) as RequestHandler;
+}
+
+/** The API-wide security headers; mount before every route. */
+export function securityHeaders(config: Pick<Config, 'publicUrl'>): RequestHandler {
+  const publicHttps = config.publicUrl !== undefined && new URL(config.publicUrl).protocol === 'https:';
+  const overHttps = helmetFor(true);
+  const overHttp = helmetFor(false);
+  return (req: Request, res, next) => {
+    const https = publicHttps || req.secure;
+    res.locals.servesHttps = https;
+    (https ? overHttps : overHttp)(req, res, next);
+  };
+}
+
+/**
+ * Replaces the API-wide Content-Security-Policy for one page that needs more (ReDoc's blob:
+ * worker, Bull Board's inline styles): helmet's defaults plus `directives`, keeping the
+ * https-only `upgrade-insecure-requests` rule of `securityHeaders`, which must run first.
+ */
+export function pageContentSecurityPolicy(directives: CspDirectives): RequestHandler {
+  const build = (https: boolean) =>
+    helmet.contentSecurityPolicy({ directives: { ...directives, upgradeInsecureRequests: https ? [] : null } }) as RequestHandler;
+  const overHttps = build(true);
+  const overHttp = build(false);
+  return (req, res, next) => (servesHttps(res) ? overHttps : overHttp)(req, res, next);
+}
