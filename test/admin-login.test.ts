@@ -33,6 +33,9 @@ describe('Organization user login', () => {
     const me = await stack.request.get('/me').set(auth(res.body.access_token)).expect(200);
     expect(me.body).to.include({ id: res.body.user.id, email: org.email, role: 'admin' });
     expect(me.body.organization).to.include({ id: org.id, name: org.name, status: 'active' });
+    // The login is stamped, so admins can spot dormant accounts.
+    expect(Date.parse(res.body.user.last_login_at)).to.be.closeTo(Date.now(), 60_000);
+    expect(me.body.last_login_at).to.equal(res.body.user.last_login_at);
   });
 
   it('when the organization comes by id, or by name in the query string (the seed style), then it logs in too', async () => {

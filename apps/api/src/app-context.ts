@@ -9,7 +9,7 @@ import type { OrgAuthService } from './services/org-auth.service';
 import type { OrganizationsService } from './services/organizations.service';
 import type { UsersService } from './services/users.service';
 
-/** Everything the routes need, built once by createApiContext() and handed to createApp(). */
+/** Everything the routes need, built once by startApiRuntime() and handed to createApp(). */
 export interface AppContext {
   config: Config;
   logger: Logger;

@@ -1,7 +1,7 @@
 /**
  * The one error family of the service. Services throw these; the API maps them to
- * `application/problem+json` in exactly one place (apps/api/src/http/error-handler.ts) and the
- * worker decides retry vs give-up from `retryable`.
+ * `application/problem+json` in exactly one place (apps/api/src/http/error-handler.ts). Jobs
+ * give up at once on a `PermanentJobError` and retry anything else.
  */
 export interface FieldError {
   field: string;

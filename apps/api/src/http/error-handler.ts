@@ -1,6 +1,10 @@
 import { AppError, isTransactionConflict, isTransientDatabaseError, type Logger, TooManyRequestsError } from '@orgms/common';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { problemType, sendProblem } from './problem';
+import { retryAfter } from './retry-after';
+
+/** A database outage usually lasts longer than a job poll: ask clients to back off a little more. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /** body-parser's error types, mapped to what the client did wrong. */
 const BODY_PARSER_ERRORS: Record<string, { status: number; code: string; title: string; detail: string }> = {
@@ -20,7 +24,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const requestId = res.locals.requestId as string | undefined;
     if (error instanceof AppError) {
-      if (error instanceof TooManyRequestsError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+      if (error instanceof TooManyRequestsError) retryAfter(res, error.retryAfterSeconds);
       // Extensions first: an extension named like a standard member (e.g. `status`) must not replace it.
       return sendProblem(res, { ...error.extra, type: problemType(error.code), title: error.title, status: error.status, detail: error.message, requestId });
     }
@@ -52,7 +56,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (isTransientDatabaseError(error)) {
       logger.warn('database unavailable during request', { method: req.method, path: req.path, error: error.message });
-      res.setHeader('Retry-After', '5');
+      retryAfter(res, DATABASE_RETRY_AFTER_SECONDS);
       return sendProblem(res, {
         type: problemType('service-unavailable'),
         title: 'Service unavailable',

@@ -8,6 +8,7 @@ export function presentUser(user: TenantUser, organizationId: string) {
     email: user.email,
     role: user.role,
     is_active: user.isActive,
+    last_login_at: user.lastLoginAt?.toISOString() ?? null,
     created_at: user.createdAt.toISOString(),
     updated_at: user.updatedAt.toISOString(),
   };

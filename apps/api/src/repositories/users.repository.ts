@@ -74,6 +74,12 @@ export class UsersRepository {
       .getOne()) as UserWithHash | null;
   }
 
+  /** Stamps a successful login (without touching updated_at, which tracks changes to the user). */
+  async recordLogin(id: string): Promise<Date> {
+    const rows: { last_login_at: Date }[] = await this.db.query('UPDATE users SET last_login_at = now() WHERE id = $1 RETURNING last_login_at', [id]);
+    return (Array.isArray(rows[0]) ? rows[0][0] : rows[0]).last_login_at;
+  }
+
   /** What a token is checked against on every request: is the user still active, same token version? */
   async authState(id: string): Promise<{ isActive: boolean; tokenVersion: number } | null> {
     const rows: { is_active: boolean; token_version: number }[] = await this.db.query('SELECT is_active, token_version FROM users WHERE id = $1', [id]);

@@ -3,6 +3,7 @@ import { type Request, type Response, Router } from 'express';
 import type { AppContext } from '../app-context';
 import { authenticate, principalOf, requireRole } from '../auth/authenticate';
 import { authorizeOrganization, ORGANIZATION_NOT_FOUND, organizationOf } from '../auth/authorize-organization';
+import { retryAfter } from '../http/retry-after';
 import { validate, validated } from '../http/validate';
 import { presentOrganization } from '../presenters/organization.presenter';
 import { presentUser } from '../presenters/user.presenter';
@@ -216,7 +217,7 @@ export function compatRoutes(ctx: AppContext): Router {
 
   router.delete('/org/delete', auth, validate({ query: organizationNameQuery, body: organizationNameBody }), orgAdmin, async (_req, res) => {
     const org = await ctx.lifecycle.service.delete(organizationOf(res).id, res.locals.requestId);
-    res.status(202).location(`/organizations/${org.id}`).setHeader('Retry-After', '2').json(presentOrganization(org));
+    retryAfter(res.status(202).location(`/organizations/${org.id}`)).json(presentOrganization(org));
   });
 
   router.post('/user/create', auth, validate({ body: compatCreateUserBody }), activeOrgAdmin, async (_req, res) => {

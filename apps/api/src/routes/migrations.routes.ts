@@ -2,6 +2,7 @@ import { ServiceUnavailableError, startMigrationRun } from '@orgms/common';
 import { Router } from 'express';
 import type { AppContext } from '../app-context';
 import { authenticate, requireRole } from '../auth/authenticate';
+import { retryAfter } from '../http/retry-after';
 import { validate, validated } from '../http/validate';
 import { presentMigrationRun, presentMigrationRunSummary } from '../presenters/migration-run.presenter';
 import { listMigrationRunsQuery, migrationRunParams } from '../validation/lifecycle.schemas';
@@ -127,7 +128,7 @@ export function migrationsRoutes(ctx: AppContext): Router {
 
   router.get('/migrations/runs/:id', ...platformAdmin, validate({ params: migrationRunParams }), async (_req, res) => {
     const run = await ctx.lifecycle.migrationRuns.get(validated<{ id: string }>(res, 'params').id);
-    if (run.status !== 'completed') res.setHeader('Retry-After', '2');
+    if (run.status !== 'completed') retryAfter(res);
     res.json(presentMigrationRun(run));
   });
 

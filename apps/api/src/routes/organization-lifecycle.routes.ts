@@ -2,6 +2,7 @@ import { type Response, Router } from 'express';
 import type { AppContext } from '../app-context';
 import { authenticate, requireRole } from '../auth/authenticate';
 import { authorizeOrganization } from '../auth/authorize-organization';
+import { retryAfter } from '../http/retry-after';
 import { streamOrganizationStatus } from '../http/status-stream';
 import { type RequestSchemas, validate, validated } from '../http/validate';
 import { presentOrganization } from '../presenters/organization.presenter';
@@ -11,7 +12,7 @@ import { updateOrganizationBody } from '../validation/lifecycle.schemas';
 
 /** The same hint as GET /organizations/:id gives while the worker is busy. */
 function accepted(res: Response, id: string): Response {
-  return res.status(202).location(`/organizations/${id}`).setHeader('Retry-After', '2');
+  return retryAfter(res.status(202).location(`/organizations/${id}`));
 }
 
 /**

@@ -4,17 +4,16 @@ import type { AppContext } from '../app-context';
 import { authenticate, requireRole } from '../auth/authenticate';
 import { authorizeOrganization, organizationOf } from '../auth/authorize-organization';
 import { holdUntilStatusChanges } from '../http/prefer-wait';
+import { retryAfter } from '../http/retry-after';
 import { validate, validated } from '../http/validate';
 import { presentOrganization, presentStatus } from '../presenters/organization.presenter';
 import type { CreateOrganizationInput } from '../services/organizations.service';
 import { idParams } from '../validation/common.schemas';
 import { createOrganizationBody, listOrganizationsQuery } from '../validation/organizations.schemas';
 
-/** How long a client should wait before polling an organization that is still being worked on. */
-const POLL_AFTER_SECONDS = 2;
-
+/** While the worker is busy with the organization, tell the client when to poll again. */
 export function hintPolling(res: Response, org: Organization): void {
-  if (IN_PROGRESS_STATUSES.includes(org.status)) res.setHeader('Retry-After', String(POLL_AFTER_SECONDS));
+  if (IN_PROGRESS_STATUSES.includes(org.status)) retryAfter(res);
 }
 
 /**

@@ -17,13 +17,14 @@ type UserParams = { id: string; userId: string };
  *     User:
  *       type: object
  *       description: A user of one organization (never its password hash).
- *       required: [id, organization_id, email, role, is_active, created_at, updated_at]
+ *       required: [id, organization_id, email, role, is_active, last_login_at, created_at, updated_at]
  *       properties:
  *         id: { type: string, format: uuid }
  *         organization_id: { type: string, format: uuid }
  *         email: { type: string, format: email, example: alice@acme.test }
  *         role: { type: string, enum: [admin, member] }
  *         is_active: { type: boolean }
+ *         last_login_at: { type: [string, 'null'], format: date-time, description: 'The last successful login; null if never.' }
  *         created_at: { type: string, format: date-time }
  *         updated_at: { type: string, format: date-time }
  *     UserList:

@@ -56,6 +56,7 @@ export class OrgAuthService {
       await this.throttle.recordFailure(account);
       throw new UnauthorizedError(INVALID_CREDENTIALS);
     }
+    user.lastLoginAt = await this.tenants.run(org, (db) => new UsersRepository(db).recordLogin(user.id));
     const token = this.tokens.issue({ sub: user.id, role: user.role === 'admin' ? 'org_admin' : 'member', org: org.id, ver: user.tokenVersion });
     return { ...token, user: presentUser(user, org.id) };
   }

@@ -25,6 +25,10 @@ export class TenantUser {
   @Column('integer', { name: 'token_version', default: 0 })
   tokenVersion!: number;
 
+  /** Set by every successful login, so admins can spot dormant accounts. */
+  @Column('timestamptz', { name: 'last_login_at', nullable: true })
+  lastLoginAt!: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 
