@@ -99,4 +99,23 @@ describe('Fleet migrations: POST /migrations/runs', () => {
       .expect(400);
     expect(bad.type).to.equal('application/problem+json');
   });
+
+  it('when there are more runs than one page, then next_cursor leads through all of them without repeats, and the last page has none', async () => {
+    for (let i = 0; i < 3; i++) await stack.api.context.lifecycle.migrationRuns.create(`paging-${i}`);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await stack.request
+        .get('/migrations/runs')
+        .query({ limit: 2, ...(cursor && { cursor }) })
+        .set('Authorization', await auth())
+        .expect(200);
+      expect(page.body.items.length).to.be.at.most(2);
+      seen.push(...page.body.items.map((r: { id: string }) => r.id));
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    const [{ n }] = await stack.api.context.controlDb.query('SELECT count(*)::int AS n FROM migration_runs');
+    expect(seen).to.have.lengthOf(n);
+    expect(new Set(seen).size).to.equal(n);
+  });
 });

@@ -5,6 +5,7 @@ import { authenticate, requireRole } from '../auth/authenticate';
 import { retryAfter } from '../http/retry-after';
 import { validate, validated } from '../http/validate';
 import { presentMigrationRun, presentMigrationRunSummary } from '../presenters/migration-run.presenter';
+import { decodeCursor, encodeCursor } from '../repositories/cursor';
 import { listMigrationRunsQuery, migrationRunParams } from '../validation/lifecycle.schemas';
 
 /** Fleet migrations (issue 4) and the orphan report: operators' routes, platform admins only. */
@@ -55,7 +56,9 @@ import { listMigrationRunsQuery, migrationRunParams } from '../validation/lifecy
  *     tags: [Migrations]
  *     summary: List recent migration runs
  *     description: Platform admins only. Newest first, with totals (no per-organization failures; read one run for those).
- *     parameters: [{ name: limit, in: query, required: false, schema: { type: integer, minimum: 1, maximum: 100, default: 20 } }]
+ *     parameters:
+ *       - { name: limit, in: query, required: false, schema: { type: integer, minimum: 1, maximum: 100, default: 20 } }
+ *       - { name: cursor, in: query, required: false, schema: { type: string }, description: 'next_cursor of the previous page' }
  *     responses:
  *       '200':
  *         description: The runs.
@@ -122,8 +125,11 @@ export function migrationsRoutes(ctx: AppContext): Router {
   });
 
   router.get('/migrations/runs', ...platformAdmin, validate({ query: listMigrationRunsQuery }), async (_req, res) => {
-    const runs = await ctx.lifecycle.migrationRuns.list(validated<{ limit: number }>(res, 'query').limit);
-    res.json({ items: runs.map(presentMigrationRunSummary), next_cursor: null });
+    const { limit, cursor } = validated<{ limit: number; cursor?: string }>(res, 'query');
+    const runs = await ctx.lifecycle.migrationRuns.list(limit + 1, cursor ? decodeCursor(cursor) : undefined);
+    const items = runs.slice(0, limit);
+    const last = items[items.length - 1];
+    res.json({ items: items.map(presentMigrationRunSummary), next_cursor: runs.length > limit && last ? encodeCursor(last) : null });
   });
 
   router.get('/migrations/runs/:id', ...platformAdmin, validate({ params: migrationRunParams }), async (_req, res) => {

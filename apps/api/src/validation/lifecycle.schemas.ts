@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { email, organizationName, uuid } from './common.schemas';
+import { email, organizationName, paginationQuery, uuid } from './common.schemas';
 
 /** PATCH /organizations/:id: at least one of the two; everything else (status, database) is refused. */
 export const updateOrganizationBody = Joi.object({
@@ -11,4 +11,4 @@ export const updateOrganizationBody = Joi.object({
 
 export const migrationRunParams = Joi.object({ id: uuid.required() });
 
-export const listMigrationRunsQuery = Joi.object({ limit: Joi.number().integer().min(1).max(100).default(20) });
+export const listMigrationRunsQuery = Joi.object({ ...paginationQuery });

@@ -112,8 +112,18 @@ export class MigrationRunStore {
     return { ...toSummary(row), failures };
   }
 
-  async list(limit: number): Promise<MigrationRunSummary[]> {
-    const rows = await this.dataSource.query(`${SUMMARY} GROUP BY r.id ORDER BY r.created_at DESC LIMIT $1`, [limit]);
+  /**
+   * Newest first, keyset-paginated on (created_at, id): `after` is the last run of the previous
+   * page. created_at has millisecond precision, so a JS Date carries it exactly.
+   */
+  async list(limit: number, after?: { createdAt: Date; id: string }): Promise<MigrationRunSummary[]> {
+    const rows = after
+      ? await this.dataSource.query(`${SUMMARY} WHERE (r.created_at, r.id) < ($2, $3) GROUP BY r.id ORDER BY r.created_at DESC, r.id DESC LIMIT $1`, [
+          limit,
+          after.createdAt,
+          after.id,
+        ])
+      : await this.dataSource.query(`${SUMMARY} GROUP BY r.id ORDER BY r.created_at DESC, r.id DESC LIMIT $1`, [limit]);
     return rows.map(toSummary);
   }
 }
