@@ -11,6 +11,7 @@ export * from './errors';
 export * from './events/organization-events';
 export * from './ids';
 export * from './logger';
+export * from './organizations/organization-names';
 export * from './passwords';
 export * from './process/shutdown';
 export * from './process/timeout';

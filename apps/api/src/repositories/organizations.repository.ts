@@ -1,4 +1,4 @@
-import { ConflictError, Organization, OrganizationEvent, type OrganizationStatus, sqlStateOf } from '@orgms/common';
+import { ConflictError, Organization, OrganizationEvent, type OrganizationStatus, organizationNameKey, sqlStateOf } from '@orgms/common';
 import type { DataSource } from 'typeorm';
 import { type Cursor, decodeCursor, encodeCursor } from './cursor';
 
@@ -21,12 +21,13 @@ export class OrganizationsRepository {
 
   /**
    * Inserts the organization and its first event in one transaction. The partial unique index
-   * on lower(name) decides races: of concurrent duplicates exactly one insert wins.
+   * on name_key (the name as it looks: NFKC, case folded, confusable skeleton) decides races:
+   * of concurrent duplicates or look-alikes exactly one insert wins.
    */
   async insertPending(org: NewOrganization, requestId: string): Promise<Organization> {
     try {
       return await this.dataSource.transaction(async (manager) => {
-        await manager.getRepository(Organization).insert({ ...org, status: 'pending', attempts: 0 });
+        await manager.getRepository(Organization).insert({ ...org, nameKey: organizationNameKey(org.name), status: 'pending', attempts: 0 });
         await manager.getRepository(OrganizationEvent).insert({ orgId: org.id, fromStatus: null, toStatus: 'pending', requestId, detail: 'requested' });
         return manager.getRepository(Organization).findOneByOrFail({ id: org.id });
       });

@@ -1,4 +1,4 @@
-import { CANONICAL_UUID, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '@orgms/common';
+import { CANONICAL_UUID, findMixedScriptConfusable, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '@orgms/common';
 import Joi from 'joi';
 
 export const email = Joi.string().trim().lowercase().email({ tlds: false }).max(254);
@@ -9,13 +9,24 @@ export const password = Joi.string()
   .custom((value: string, helpers) => (Buffer.byteLength(value, 'utf8') > PASSWORD_MAX_BYTES ? helpers.error('string.maxBytes') : value))
   .messages({ 'string.maxBytes': `password must be at most ${PASSWORD_MAX_BYTES} bytes` });
 
-/** A display name: printable text, no control characters. */
+/**
+ * A display name: printable text, no control characters, and no word that mixes look-alike
+ * letters of different scripts ("Аcme" with a Cyrillic А). Uniqueness and lookups compare the
+ * name key (libs/common organization-names.ts), not this text.
+ */
 export const organizationName = Joi.string()
   .trim()
   .min(2)
   .max(100)
   .pattern(/^[^\p{C}]+$/u)
-  .messages({ 'string.pattern.base': 'organization_name must not contain control characters' });
+  .custom((value: string, helpers) => {
+    const mixed = findMixedScriptConfusable(value);
+    return mixed ? helpers.error('string.mixedScripts', { scripts: mixed.scripts.join(' and ') }) : value;
+  })
+  .messages({
+    'string.pattern.base': 'organization_name must not contain control characters',
+    'string.mixedScripts': '{#label} mixes scripts that look alike ({#scripts}); use one script',
+  });
 
 /** An id we issued, in its canonical spelling (libs/common ids.ts); upper case is folded to it. Joi's `guid` takes too many. */
 export const uuid = Joi.string()

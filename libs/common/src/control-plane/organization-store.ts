@@ -2,6 +2,7 @@ import { type DataSource, type EntityManager, In } from 'typeorm';
 import { Organization, OrganizationEvent, type OrganizationStatus } from '../entities';
 import { ConflictError, NotFoundError } from '../errors';
 import type { OrganizationEventPublisher } from '../events/organization-events';
+import { organizationNameKey } from '../organizations/organization-names';
 
 /** The selectable columns of `organizations`, named like the entity's properties. */
 const ORGANIZATION_COLUMNS = `id, name, slug, database_name AS "databaseName", status, step, attempts, last_error AS "lastError",
@@ -15,6 +16,11 @@ const ORGANIZATION_COLUMNS = `id, name, slug, database_name AS "databaseName", s
 async function selectOrganization(db: EntityManager, id: string, options: { forUpdate?: boolean } = {}): Promise<Organization | undefined> {
   const rows: Organization[] = await db.query(`SELECT ${ORGANIZATION_COLUMNS} FROM organizations WHERE id = $1${options.forUpdate ? ' FOR UPDATE' : ''}`, [id]);
   return rows.length === 0 ? undefined : Object.assign(new Organization(), rows[0]);
+}
+
+/** The columns to write for `patch`: a new name brings its name key, which the unique index compares. */
+function withNameKey(patch: TransitionOptions['patch']): Partial<Organization> {
+  return patch?.name === undefined ? { ...patch } : { ...patch, nameKey: organizationNameKey(patch.name) };
 }
 
 export interface TransitionOptions {
@@ -89,7 +95,7 @@ export class OrganizationStore {
   async transition(id: string, from: readonly OrganizationStatus[], to: OrganizationStatus, options: TransitionOptions = {}): Promise<Organization> {
     const { org, event } = await this.dataSource.transaction(async (manager) => {
       const current = await this.lockAllowed(manager, id, from, `it cannot become ${to}`);
-      const changes = { ...options.patch, status: to, ...(options.step !== undefined ? { step: options.step } : {}) };
+      const changes = { ...withNameKey(options.patch), status: to, ...(options.step !== undefined ? { step: options.step } : {}) };
       await manager.getRepository(Organization).update({ id, status: In([...from]) }, changes);
       const event = await this.recordEvent(manager, id, current.status, to, options);
       return { org: (await selectOrganization(manager, id)) as Organization, event };
@@ -110,8 +116,9 @@ export class OrganizationStore {
 
   /**
    * Changes columns other than the status (rename, admin email) while the organization is in
-   * one of `allowed`, recording an event without a status change. Unique violations (a taken
-   * name) surface as the driver error for the caller to word.
+   * one of `allowed`, recording an event without a status change. A new name gets its name key
+   * in the same update; unique violations (a name taken, or one that looks the same) surface as
+   * the driver error for the caller to word.
    */
   async amend(
     id: string,
@@ -121,7 +128,7 @@ export class OrganizationStore {
   ): Promise<Organization> {
     return this.dataSource.transaction(async (manager) => {
       const current = await this.lockAllowed(manager, id, allowed, 'it cannot be changed');
-      await manager.getRepository(Organization).update({ id }, { ...patch });
+      await manager.getRepository(Organization).update({ id }, withNameKey(patch));
       await this.recordEvent(manager, id, current.status, current.status, options);
       return (await selectOrganization(manager, id)) as Organization;
     });

@@ -10,6 +10,13 @@ export class Organization {
   @Column('varchar', { length: 100 })
   name!: string;
 
+  /**
+   * organizationNameKey(name): unique among live organizations, and what a lookup by name
+   * compares. Internal (not a display value), so not selected by default.
+   */
+  @Column('text', { name: 'name_key', select: false })
+  nameKey!: string;
+
   @Column('varchar', { length: 120 })
   slug!: string;
 
