@@ -153,7 +153,7 @@ export const components = {
       409,
       'conflict',
       'Conflict',
-      'An organization named "Acme Corp" already exists.',
+      'An organization named "Acme Corp" (or a name that looks the same) already exists.',
     ),
     PayloadTooLarge: problemResponse(
       'The body is larger than BODY_LIMIT.',

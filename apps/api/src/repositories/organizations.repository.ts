@@ -32,7 +32,7 @@ export class OrganizationsRepository {
         return manager.getRepository(Organization).findOneByOrFail({ id: org.id });
       });
     } catch (error) {
-      if (sqlStateOf(error) === '23505') throw new ConflictError(`An organization named "${org.name}" already exists.`);
+      if (sqlStateOf(error) === '23505') throw new ConflictError(`An organization named "${org.name}" (or a name that looks the same) already exists.`);
       throw error;
     }
   }
