@@ -6,15 +6,36 @@ export interface Cursor {
   id: string;
 }
 
+/**
+ * What `encodeCursor` writes, and the only thing `decodeCursor` takes back: an ISO timestamp
+ * (four-digit year, milliseconds, `Z`) and a canonical lower-case uuid, separated by `|`.
+ */
+const CURSOR_TEXT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/** Rows are created by `now()`: anything outside these years is not ours (and may be outside PostgreSQL's range). */
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(`${cursor.createdAt.toISOString()}|${cursor.id}`).toString('base64url');
 }
 
+/**
+ * The position a cursor of ours names; anything else (not our base64url spelling, not our text,
+ * an impossible or out-of-range date, a non-canonical id) is a 400, before any query runs.
+ */
 export function decodeCursor(encoded: string): Cursor {
-  const [createdAt, id] = Buffer.from(encoded, 'base64url').toString('utf8').split('|');
-  const date = new Date(createdAt);
-  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(date.getTime())) {
-    throw new BadRequestError('The cursor is not valid; use next_cursor from a previous page.', 'invalid-cursor');
-  }
+  const invalid = () => new BadRequestError('The cursor is not valid; use next_cursor from a previous page.', 'invalid-cursor');
+  if (typeof encoded !== 'string' || encoded.length === 0 || encoded.length > 200 || !/^[A-Za-z0-9_-]+$/.test(encoded)) throw invalid();
+  const bytes = Buffer.from(encoded, 'base64url');
+  // One spelling per cursor: re-encoding must give the same text (no padding, no stray trailing bits).
+  if (bytes.toString('base64url') !== encoded) throw invalid();
+  const match = CURSOR_TEXT.exec(bytes.toString('latin1'));
+  if (!match) throw invalid();
+  const [, iso, id] = match;
+  const date = new Date(iso);
+  const time = date.getTime();
+  // A real instant (no 2026-02-30, no 25:00) written exactly as toISOString writes it, in range.
+  if (Number.isNaN(time) || time < EARLIEST || time > LATEST || date.toISOString() !== iso) throw invalid();
   return { createdAt: date, id };
 }
