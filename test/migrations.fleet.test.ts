@@ -105,13 +105,14 @@ describe('Fleet migrations: POST /migrations/runs', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = await stack.request
+      const query: Record<string, string | number> = cursor ? { limit: 2, cursor } : { limit: 2 };
+      const page: { body: { items: { id: string }[]; next_cursor: string | null } } = await stack.request
         .get('/migrations/runs')
-        .query({ limit: 2, ...(cursor && { cursor }) })
+        .query(query)
         .set('Authorization', await auth())
         .expect(200);
       expect(page.body.items.length).to.be.at.most(2);
-      seen.push(...page.body.items.map((r: { id: string }) => r.id));
+      seen.push(...page.body.items.map((r) => r.id));
       cursor = page.body.next_cursor;
     } while (cursor);
     const [{ n }] = await stack.api.context.controlDb.query('SELECT count(*)::int AS n FROM migration_runs');

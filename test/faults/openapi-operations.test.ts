@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import {
@@ -608,6 +609,29 @@ describe('Fault: every operation of the OpenAPI document, with requests derived 
 
   afterEach(async function () {
     await endFaultTest(this.currentTest, fe);
+  });
+
+  it('when a request head is larger than Node accepts, or the request line is garbage, then the answer is still problem+json', async () => {
+    fe = await faultEnv();
+    await startApi(fe);
+    const huge = await fetch(`${fe.baseUrl}/organizations/${'a'.repeat(20000)}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    expect(huge.status).to.equal(431);
+    expect(huge.headers.get('content-type')).to.equal('application/problem+json');
+    expect(await huge.json()).to.include({ status: 431 });
+    const { port } = new URL(fe.baseUrl);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.end('GARBAGE\r\n\r\n'));
+      let answer = '';
+      socket.on('data', (chunk) => {
+        answer += chunk.toString();
+      });
+      socket.on('end', () => resolve(answer));
+      socket.on('error', reject);
+    });
+    expect(raw)
+      .to.match(/^HTTP\/1\.1 400 /)
+      .and.include('application/problem+json')
+      .and.include('"status":400');
   });
 
   it('when requests derived from the document (and hostile variants) hit every operation, then never a 5xx or a hang, every 4xx is problem+json with its status, nothing leaks', async () => {

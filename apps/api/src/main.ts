@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { createLogger, loadConfigOrExit, stopOnSignals, withTimeout } from '@orgms/common';
 import { startApiRuntime } from './api-runtime';
+import { clientErrorResponse } from './http/problem';
 
 const config = loadConfigOrExit();
 const logger = createLogger('api', config.logLevel);
@@ -11,6 +12,13 @@ const server = createServer(runtime.app);
 server.on('error', (error: NodeJS.ErrnoException) => {
   logger.error(error.code === 'EADDRINUSE' ? `port ${config.port} is already in use; set PORT` : 'http server error', { error: error.message });
   process.exit(1);
+});
+// Node refuses a malformed request or one whose head is too large (431) before Express sees it;
+// answer that in our own format too, and without leaking the parser's message.
+server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+  if (error.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  socket.end(clientErrorResponse(tooLarge ? 431 : 400, tooLarge ? 'The request head (URL and headers) is too large.' : 'The request could not be read.'));
 });
 server.listen(config.port, () => logger.info('api listening', { port: config.port }));
 
