@@ -9,6 +9,24 @@ import { requirePlatformAdminOperator } from './operator-auth';
 export const BULL_BOARD_PATH = '/admin/queues';
 
 /**
+ * Bull Board's page links a Google Fonts stylesheet, and its scripts wait for that stylesheet: on a
+ * network that drops packets to Google instead of refusing them, the board stays on "Loading"
+ * (reproduced by holding that one request: still "Loading" after 8 s; without the link it renders
+ * at once). The page falls back to system fonts, the CSP would refuse the stylesheet anyway, and an
+ * operator page must not depend on a CDN.
+ */
+const GOOGLE_FONTS_LINK = /<link[^>]*fonts\.googleapis\.com[^>]*>\s*/g;
+const withoutFontCdn: RequestHandler = (req, res, next) => {
+  if (req.method !== 'GET') return next();
+  const send = res.send;
+  // Only the entry page is an HTML document; API answers (JSON strings) pass through untouched.
+  res.send = function (this: typeof res, body?: unknown) {
+    return send.call(this, typeof body === 'string' && body.startsWith('<!DOCTYPE html>') ? body.replace(GOOGLE_FONTS_LINK, '') : body);
+  };
+  next();
+};
+
+/**
  * @openapi
  * /admin/queues:
  *   get:
@@ -34,13 +52,9 @@ export function bullBoard(ctx: AppContext, queues: Queue[]): Router {
     options: { uiConfig: { boardTitle: 'orgms queues' } },
   });
   const router = Router();
-  // Bull Board's page uses inline scripts and styles, which the API-wide helmet CSP forbids.
-  const relaxCsp: RequestHandler = (_req, res, next) => {
-    res.removeHeader('Content-Security-Policy');
-    next();
-  };
   const board = serverAdapter.getRouter() as { disable?: (setting: string) => void } & RequestHandler;
   board.disable?.('x-powered-by'); // Bull Board's own Express app would announce itself again
-  router.use(BULL_BOARD_PATH, requirePlatformAdminOperator(ctx), relaxCsp, board);
+  // The API-wide CSP suits the board (its scripts are files, its inline styles are allowed).
+  router.use(BULL_BOARD_PATH, requirePlatformAdminOperator(ctx), withoutFontCdn, board);
   return router;
 }
