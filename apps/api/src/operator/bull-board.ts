@@ -1,12 +1,49 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
+import { type Config, ForbiddenError } from '@orgms/common';
 import type { Queue } from 'bullmq';
-import { type RequestHandler, Router } from 'express';
+import { type Request, type RequestHandler, Router } from 'express';
 import type { AppContext } from '../app-context';
 import { requirePlatformAdminOperator } from './operator-auth';
 
 export const BULL_BOARD_PATH = '/admin/queues';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Content-Length 0 (what the board's own PUTs send) is no body; type-is would count it as one. */
+function carriesBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
+/**
+ * The dashboard authenticates by HTTP Basic, which a browser attaches to any request for this
+ * origin, including a form or a `text/plain` fetch from another site (hardening finding 10). So a
+ * state change is refused unless it is demonstrably same-origin: `Sec-Fetch-Site` (sent by every
+ * current browser) must be same-origin or none, `Origin` (sent with every cross-site write) must be
+ * ours, and any body must be JSON, which no page of another site can send here without a CORS
+ * preflight, and we answer no preflight. Scripts without these headers (curl) still work.
+ */
+export function refuseCrossSiteChanges(config: Pick<Config, 'publicUrl'>): RequestHandler {
+  const publicOrigin = config.publicUrl === undefined ? undefined : new URL(config.publicUrl).origin;
+  return (req, _res, next) => {
+    if (SAFE_METHODS.has(req.method)) return next();
+    const site = req.get('Sec-Fetch-Site');
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+      return next(new ForbiddenError(`The queue dashboard accepts changes only from its own pages (Sec-Fetch-Site: ${site}).`));
+    }
+    const origin = req.get('Origin')?.toLowerCase();
+    // Our origin as Express sees it: the scheme honours X-Forwarded-Proto only from trusted proxies.
+    const own = `${req.protocol}://${req.host}`.toLowerCase();
+    if (origin !== undefined && origin !== own && origin !== publicOrigin) {
+      return next(new ForbiddenError('The queue dashboard accepts changes only from its own origin.'));
+    }
+    if (carriesBody(req) && !req.is('application/json')) {
+      return next(new ForbiddenError('The queue dashboard accepts only application/json request bodies.'));
+    }
+    next();
+  };
+}
 
 /**
  * Bull Board's page links a Google Fonts stylesheet, and its scripts wait for that stylesheet: on a
@@ -54,7 +91,8 @@ export function bullBoard(ctx: AppContext, queues: Queue[]): Router {
   const router = Router();
   const board = serverAdapter.getRouter() as { disable?: (setting: string) => void } & RequestHandler;
   board.disable?.('x-powered-by'); // Bull Board's own Express app would announce itself again
+  // Cross-site writes are refused before authentication: no credentials make them acceptable.
   // The API-wide CSP suits the board (its scripts are files, its inline styles are allowed).
-  router.use(BULL_BOARD_PATH, requirePlatformAdminOperator(ctx), withoutFontCdn, board);
+  router.use(BULL_BOARD_PATH, refuseCrossSiteChanges(ctx.config), requirePlatformAdminOperator(ctx), withoutFontCdn, board);
   return router;
 }

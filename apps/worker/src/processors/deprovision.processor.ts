@@ -2,10 +2,11 @@ import { type DeprovisionJobData, runWithContext } from '@orgms/common';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { DeprovisioningService } from '../services/deprovisioning.service';
 import { ProvisioningError } from '../services/provisioning.service';
+import { organizationJobData } from './job-data';
 
 export function createDeprovisionProcessor(service: DeprovisioningService) {
   return async (job: Job<DeprovisionJobData>) => {
-    const { orgId, requestId } = job.data;
+    const { orgId, requestId } = organizationJobData(job);
     return runWithContext({ requestId, jobId: job.id, orgId }, async () => {
       try {
         return await service.deprovision(orgId, { requestId });

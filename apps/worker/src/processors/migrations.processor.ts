@@ -1,7 +1,8 @@
-import { JOBS, jobIds, type MigrateAllJobData, type MigrateTenantJobData, type MigrationsQueue, runWithContext } from '@orgms/common';
+import { JOBS, jobIds, type MigrateAllJobData, type MigrateTenantJobData, type MigrationsQueue, QUEUES, runWithContext } from '@orgms/common';
 import { type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import type { MigrationsService } from '../services/migrations.service';
 import { ProvisioningError } from '../services/provisioning.service';
+import { migrateAllJobData, migrateTenantJobData, unknownJobName } from './job-data';
 
 type MigrationJob = Job<MigrateAllJobData> | Job<MigrateTenantJobData>;
 
@@ -9,12 +10,12 @@ type MigrationJob = Job<MigrateAllJobData> | Job<MigrateTenantJobData>;
  * The migrations queue: `migrate-all` is a BullMQ parent that runs in phases (plan → wait for
  * its children → finish; the phase is stored on the job, so a crash resumes where it was) and
  * `migrate-tenant` is one child per organization. Children ignore-on-failure, so the parent
- * still finishes when some organizations fail.
+ * still finishes when some organizations fail. Data and names are checked first (job-data.ts).
  */
 export function createMigrationsProcessor(service: MigrationsService, queue: MigrationsQueue) {
   return async (job: MigrationJob, token?: string) => {
     if (job.name === JOBS.migrateTenant) {
-      const { runId, orgId, requestId } = job.data as MigrateTenantJobData;
+      const { runId, orgId, requestId } = migrateTenantJobData(job);
       return runWithContext({ requestId, jobId: job.id, orgId }, async () => {
         try {
           return await service.migrateTenant(runId, orgId, job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
@@ -24,10 +25,11 @@ export function createMigrationsProcessor(service: MigrationsService, queue: Mig
         }
       });
     }
+    if (job.name !== JOBS.migrateAll) return unknownJobName(job, QUEUES.migrations, [JOBS.migrateAll, JOBS.migrateTenant]);
     const parent = job as Job<MigrateAllJobData>;
-    const { runId, requestId } = parent.data;
+    const { runId, requestId, phase: storedPhase } = migrateAllJobData(parent);
     return runWithContext({ requestId, jobId: job.id }, async () => {
-      let phase = parent.data.phase ?? 'plan';
+      let phase = storedPhase ?? 'plan';
       if (phase === 'plan') {
         const orgIds = await service.planRun(runId);
         // Same job ids on a re-run of this phase, so children are never added twice.

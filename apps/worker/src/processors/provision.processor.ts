@@ -1,11 +1,12 @@
 import { type ProvisionJobData, runWithContext } from '@orgms/common';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { ProvisioningError, type ProvisioningService } from '../services/provisioning.service';
+import { organizationJobData } from './job-data';
 
 /** BullMQ adapter: unpacks the job, runs the service in the job's log context, maps failures. */
 export function createProvisionProcessor(service: ProvisioningService) {
   return async (job: Job<ProvisionJobData>) => {
-    const { orgId, requestId } = job.data;
+    const { orgId, requestId } = organizationJobData(job);
     return runWithContext({ requestId, jobId: job.id, orgId }, async () => {
       try {
         const isLastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

@@ -1,0 +1,66 @@
+import { isCanonicalUuid, type MigrateAllJobData, type MigrateTenantJobData, type OrganizationJobData } from '@orgms/common';
+import { type Job, UnrecoverableError } from 'bullmq';
+
+/**
+ * The data of a job is checked before anything touches a database. Jobs may come from outside our
+ * own code (Bull Board's "Add job", a script on the Redis), and data that is not one of our ids
+ * would otherwise fail at the database on every attempt, or reach SQL and logs as it is. Such a job
+ * fails at once (UnrecoverableError: no retries) with a message saying what is wrong.
+ *
+ * Only the fields below are read and passed on; other keys are ignored rather than refused, so a
+ * field added by a newer API does not fail every job of an older worker during a rolling update.
+ */
+const MAX_REQUEST_ID_LENGTH = 200;
+
+type Data = Record<string, unknown>;
+
+function reject(job: Job, problem: string): never {
+  throw new UnrecoverableError(`job ${job.name} (${job.id}) has invalid data: ${problem}; it is not retried`);
+}
+
+function objectData(job: Job): Data {
+  const data: unknown = job.data;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) reject(job, 'the data is not an object');
+  return data as Data;
+}
+
+function canonicalId(job: Job, data: Data, field: string): string {
+  const value = data[field];
+  if (!isCanonicalUuid(value)) reject(job, `${field} must be a lower-case uuid (8-4-4-4-12), got ${JSON.stringify(value) ?? 'nothing'}`);
+  return value;
+}
+
+function requestIdOf(job: Job, data: Data): string {
+  const value = data.requestId;
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_REQUEST_ID_LENGTH) {
+    reject(job, `requestId must be a string of 1 to ${MAX_REQUEST_ID_LENGTH} characters`);
+  }
+  return value;
+}
+
+/** `provision` and `deprovision`: `{ orgId, requestId }`. */
+export function organizationJobData(job: Job): OrganizationJobData {
+  const data = objectData(job);
+  return { orgId: canonicalId(job, data, 'orgId'), requestId: requestIdOf(job, data) };
+}
+
+/** `migrate-tenant`: `{ runId, orgId, requestId }`. */
+export function migrateTenantJobData(job: Job): MigrateTenantJobData {
+  const data = objectData(job);
+  return { runId: canonicalId(job, data, 'runId'), orgId: canonicalId(job, data, 'orgId'), requestId: requestIdOf(job, data) };
+}
+
+const PHASES = new Set(['plan', 'wait', 'finish']);
+
+/** `migrate-all`: `{ runId, requestId, phase? }`. */
+export function migrateAllJobData(job: Job): MigrateAllJobData {
+  const data = objectData(job);
+  const phase = data.phase;
+  if (phase !== undefined && !(typeof phase === 'string' && PHASES.has(phase))) reject(job, 'phase must be plan, wait or finish');
+  return { runId: canonicalId(job, data, 'runId'), requestId: requestIdOf(job, data), phase: phase as MigrateAllJobData['phase'] };
+}
+
+/** A job name this queue does not know: refused, never run as some default job. */
+export function unknownJobName(job: Job, queue: string, known: readonly string[]): never {
+  throw new UnrecoverableError(`job ${JSON.stringify(job.name)} (${job.id}) is not a job of the ${queue} queue (${known.join(', ')}); it is not retried`);
+}

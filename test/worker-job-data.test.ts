@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { JOBS, QUEUES } from '@orgms/common';
+import { createDeprovisionProcessor } from '@orgms/worker/processors/deprovision.processor';
+import { createMigrationsProcessor } from '@orgms/worker/processors/migrations.processor';
+import { routeOrganizationJobs } from '@orgms/worker/processors/organization-jobs.processor';
+import { createProvisionProcessor } from '@orgms/worker/processors/provision.processor';
+import type { DeprovisioningService } from '@orgms/worker/services/deprovisioning.service';
+import type { MigrationsService } from '@orgms/worker/services/migrations.service';
+import type { ProvisioningService } from '@orgms/worker/services/provisioning.service';
+import { type Job, type Queue, UnrecoverableError } from 'bullmq';
+import { expect } from 'chai';
+import { createOrganization, waitForStatus } from './support/organizations';
+import { startStack, type TestStack } from './support/stack';
+
+/** Data that is not `{ orgId: <lower-case uuid>, requestId: string }`, each with what the message must name. */
+const BAD_ORGANIZATION_DATA: { label: string; data: unknown; reason: RegExp }[] = [
+  { label: 'an orgId that is no uuid', data: { orgId: 'not-a-uuid', requestId: 'spec' }, reason: /orgId must be a lower-case uuid/ },
+  { label: 'an upper-case uuid', data: { orgId: randomUUID().toUpperCase(), requestId: 'spec' }, reason: /orgId must be a lower-case uuid/ },
+  { label: 'SQL in orgId', data: { orgId: "x'; DROP DATABASE postgres; --", requestId: 'spec' }, reason: /orgId/ },
+  { label: 'no requestId', data: { orgId: randomUUID() }, reason: /requestId/ },
+  { label: 'a string instead of an object', data: 'provision everything', reason: /not an object/ },
+  { label: 'nothing', data: null, reason: /not an object/ },
+];
+
+/** Any call to a service would be a database touch: the stubs record them. */
+function recordingStubs() {
+  const calls: string[] = [];
+  const record = (name: string) => async () => {
+    calls.push(name);
+    return 'activated';
+  };
+  return {
+    calls,
+    provisioning: { provision: record('provision') } as unknown as ProvisioningService,
+    deprovisioning: { deprovision: record('deprovision') } as unknown as DeprovisioningService,
+    migrations: { migrateTenant: record('migrateTenant'), planRun: record('planRun'), finishRun: record('finishRun') } as unknown as MigrationsService,
+  };
+}
+
+const fakeJob = (name: string, data: unknown) => ({ id: 'spec-job', name, data, attemptsMade: 0, opts: { attempts: 5 } }) as unknown as Job;
+
+describe('Worker: job data is checked before anything touches a database', () => {
+  describe('the processors (with services that record every call)', () => {
+    for (const { label, data, reason } of BAD_ORGANIZATION_DATA) {
+      it(`when a provision or deprovision job carries ${label}, then it fails with UnrecoverableError and no service is called`, async () => {
+        const stubs = recordingStubs();
+        const route = routeOrganizationJobs({
+          provision: createProvisionProcessor(stubs.provisioning),
+          deprovision: createDeprovisionProcessor(stubs.deprovisioning),
+        });
+        for (const name of [JOBS.provision, JOBS.deprovision]) {
+          const error = await route(fakeJob(name, data)).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(error).to.be.instanceOf(UnrecoverableError);
+          expect((error as Error).message)
+            .to.match(reason)
+            .and.match(/not retried/);
+        }
+        expect(stubs.calls).to.deep.equal([]);
+      });
+    }
+
+    it('when a job name is not registered for the provisioning queue, then it fails with UnrecoverableError instead of provisioning', async () => {
+      const stubs = recordingStubs();
+      const route = routeOrganizationJobs({
+        provision: createProvisionProcessor(stubs.provisioning),
+        deprovision: createDeprovisionProcessor(stubs.deprovisioning),
+      });
+      const error = await route(fakeJob('drop-everything', { orgId: randomUUID(), requestId: 'spec' })).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(UnrecoverableError);
+      expect((error as Error).message)
+        .to.include('"drop-everything"')
+        .and.include('provision, deprovision');
+      expect(stubs.calls).to.deep.equal([]);
+    });
+
+    it('when good data arrives, then the service is called with exactly the orgId and requestId', async () => {
+      const stubs = recordingStubs();
+      const orgId = randomUUID();
+      const seen: unknown[] = [];
+      const provisioning = { provision: async (...args: unknown[]) => seen.push(args) } as unknown as ProvisioningService;
+      const route = routeOrganizationJobs({ provision: createProvisionProcessor(provisioning), deprovision: createDeprovisionProcessor(stubs.deprovisioning) });
+      await route(fakeJob(JOBS.provision, { orgId, requestId: 'spec-request', extra: 'ignored' }));
+      expect(seen).to.have.length(1);
+      expect((seen[0] as unknown[])[0]).to.equal(orgId);
+      expect((seen[0] as [string, { requestId: string }])[1].requestId).to.equal('spec-request');
+    });
+
+    for (const [label, name, data] of [
+      ['a migrate-tenant job with a runId that is no uuid', JOBS.migrateTenant, { runId: 'latest', orgId: randomUUID(), requestId: 'spec' }],
+      ['a migrate-tenant job with an upper-case orgId', JOBS.migrateTenant, { runId: randomUUID(), orgId: randomUUID().toUpperCase(), requestId: 'spec' }],
+      ['a migrate-all job with a runId that is no uuid', JOBS.migrateAll, { runId: '1 OR 1=1', requestId: 'spec' }],
+      ['a job name the migrations queue does not know', 'migrate-everything', { runId: randomUUID(), requestId: 'spec' }],
+    ] as const) {
+      it(`when ${label} arrives, then it fails with UnrecoverableError and no service is called`, async () => {
+        const stubs = recordingStubs();
+        const processor = createMigrationsProcessor(stubs.migrations, {} as never);
+        const error = await processor(fakeJob(name, data) as never).catch((e: unknown) => e);
+        expect(error).to.be.instanceOf(UnrecoverableError);
+        expect(stubs.calls).to.deep.equal([]);
+      });
+    }
+  });
+
+  describe('a real worker (PROVISION_ATTEMPTS 5)', () => {
+    let stack: TestStack;
+    let provisioning: Queue;
+    let migrations: Queue;
+    before(async () => {
+      stack = await startStack({ worker: true });
+      provisioning = stack.api.context.provisioningQueue as Queue;
+      migrations = stack.api.context.observedQueues.find((queue) => queue.name === QUEUES.migrations) as Queue;
+    });
+    after(() => stack.stop());
+
+    async function settled(queue: Queue, id: string): Promise<Job> {
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        // State first, then the job: a job read before it settled would show its old attempt count.
+        if (['failed', 'completed'].includes(await queue.getJobState(id))) return (await queue.getJob(id)) as Job;
+        await sleep(50);
+      }
+      throw new Error(`job ${id} did not finish`);
+    }
+
+    async function expectFailedOnce(queue: Queue, name: string, data: unknown, reason: RegExp) {
+      const added = await queue.add(name, data, { attempts: 5 });
+      const job = await settled(queue, added.id as string);
+      expect(await job.getState()).to.equal('failed');
+      expect(job.attemptsMade, 'attempts').to.equal(1);
+      expect(job.failedReason).to.match(reason);
+    }
+
+    for (const { label, data, reason } of BAD_ORGANIZATION_DATA) {
+      it(`when a provision job with ${label} is added straight to the queue, then it ends failed after exactly 1 attempt`, async () => {
+        await expectFailedOnce(provisioning, JOBS.provision, data, reason);
+      });
+    }
+
+    it('when a deprovision job without a requestId names a live organization, then it fails once and the organization stays active', async () => {
+      const org = await createOrganization(stack);
+      await waitForStatus(stack, org.id, ['active']);
+      const [{ count: eventsBefore }] = await stack.api.context.controlDb.query('SELECT count(*)::int AS count FROM organization_events WHERE org_id = $1', [
+        org.id,
+      ]);
+      await expectFailedOnce(provisioning, JOBS.deprovision, { orgId: org.id }, /requestId/);
+      await expectFailedOnce(provisioning, 'drop-everything', { orgId: org.id, requestId: 'spec' }, /not a job of the provisioning queue/);
+      expect((await stack.api.context.store.get(org.id)).status).to.equal('active');
+      const [{ count: eventsAfter }] = await stack.api.context.controlDb.query('SELECT count(*)::int AS count FROM organization_events WHERE org_id = $1', [
+        org.id,
+      ]);
+      expect(eventsAfter, 'organization events').to.equal(eventsBefore);
+    });
+
+    it('when a migrate-tenant job with a bad runId is added, then it ends failed after exactly 1 attempt', async () => {
+      await expectFailedOnce(migrations, JOBS.migrateTenant, { runId: 'latest', orgId: randomUUID(), requestId: 'spec' }, /runId must be a lower-case uuid/);
+    });
+  });
+});
