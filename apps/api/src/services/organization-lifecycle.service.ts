@@ -37,7 +37,8 @@ export class OrganizationLifecycleService {
       return await this.deps.store.amend(id, RENAMEABLE, patch, { requestId, detail: `updated ${Object.keys(input).join(', ')}` });
     } catch (error) {
       // The same partial unique index as on create decides: names are unique among live orgs.
-      if (sqlStateOf(error) === '23505') throw new ConflictError(`An organization named "${input.organization_name}" (or a name that looks the same) already exists.`);
+      if (sqlStateOf(error) === '23505')
+        throw new ConflictError(`An organization named "${input.organization_name}" (or a name that looks the same) already exists.`);
       throw error;
     }
   }
