@@ -63,7 +63,8 @@ describe('Tenant connection manager', () => {
     monitor = new Client({ connectionString: stack.config.orgDatabaseUrl });
     await monitor.connect();
   });
-  after(async () => {
+  after(async function () {
+    this.timeout(120000); // dropping the ~200 cloned databases takes tens of seconds on a loaded machine
     await monitor?.end();
     await stack.stop();
   });
