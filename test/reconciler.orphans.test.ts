@@ -54,7 +54,7 @@ describe('Reconciler: stuck deletions and orphans', () => {
     const org = await createOrganization(stack);
     await waitForStatus(stack, org.id, ['active']);
     // As if the API committed `deleting` while Redis was down: no deprovision job exists.
-    await stack.api.context.store.transition(org.id, ['active'], 'deleting', { step: 'delete_requested' });
+    await stack.api.context.store.transition(org.id, 'deleting', { step: 'delete_requested' });
     const report = await stack.worker?.reconciler.reconcile();
     expect(report?.enqueued).to.include(org.id);
     await waitForStatus(stack, org.id, ['deleted']);
@@ -65,7 +65,7 @@ describe('Reconciler: stuck deletions and orphans', () => {
     const org = await createOrganization(stack);
     await waitForStatus(stack, org.id, ['active']);
     // Mark it deleted without dropping, as a bug or a manual edit would.
-    await stack.api.context.store.transition(org.id, ['active'], 'deleting');
+    await stack.api.context.store.transition(org.id, 'deleting');
     await stack.api.context.controlDb.query(`UPDATE organizations SET status = 'deleted' WHERE id = $1`, [org.id]);
     const orphans = (await stack.worker?.reconciler.detectOrphans()) ?? [];
     expect(orphans.filter((o) => o.orgId === org.id).map((o) => o.kind)).to.deep.equal(['database_without_organization']);

@@ -1,7 +1,7 @@
 import { durationToSeconds } from '@orgms/api/auth/tokens';
 import { decodeCursor, encodeCursor } from '@orgms/api/repositories/cursor';
 import { slugify } from '@orgms/api/services/slug';
-import { canTransition, databaseNameFor, loadConfig, markerFor, PermanentJobError, quoteIdent, serverOf } from '@orgms/common';
+import { databaseNameFor, loadConfig, markerFor, PermanentJobError, quoteIdent, serverOf } from '@orgms/common';
 import { describeFailure, isPermanentFailure } from '@orgms/worker/services/failure-description';
 import { expect } from 'chai';
 
@@ -59,16 +59,6 @@ describe('Pure logic (no servers)', () => {
     it('when an identifier has anything but lowercase letters, digits and _, then quoting refuses it', () => {
       expect(quoteIdent('org_abc')).to.equal('"org_abc"');
       for (const bad of ['Org', 'a"b', 'a b', '', 'a;b', 'x'.repeat(64)]) expect(() => quoteIdent(bad)).to.throw();
-    });
-  });
-
-  describe('organization states', () => {
-    it('when moving along DESIGN §3, then only the listed transitions are legal', () => {
-      expect(canTransition('pending', 'provisioning')).to.equal(true);
-      expect(canTransition('failed', 'provisioning')).to.equal(true);
-      expect(canTransition('active', 'deleting')).to.equal(true);
-      expect(canTransition('active', 'pending')).to.equal(false);
-      expect(canTransition('deleted', 'active')).to.equal(false);
     });
   });
 

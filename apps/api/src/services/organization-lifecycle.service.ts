@@ -4,7 +4,6 @@ import {
   enqueueProvision,
   type Logger,
   type Organization,
-  type OrganizationStatus,
   type OrganizationStore,
   type ProvisioningQueue,
   sqlStateOf,
@@ -15,11 +14,6 @@ export interface UpdateOrganizationInput {
   organization_name?: string;
   email?: string;
 }
-
-/** A rename is refused once deletion has started: the tombstone keeps the name it died with. */
-const RENAMEABLE: readonly OrganizationStatus[] = ['pending', 'provisioning', 'active', 'failed'];
-/** `deleting` is accepted again so a client can re-send DELETE; it only re-enqueues the job. */
-const DELETABLE: readonly OrganizationStatus[] = ['pending', 'provisioning', 'active', 'failed', 'deleting'];
 
 /**
  * Everything after creation (issue 4): rename, delete, retry. Status changes go through
@@ -34,7 +28,7 @@ export class OrganizationLifecycleService {
     if (input.organization_name !== undefined) Object.assign(patch, { name: input.organization_name, slug: slugify(input.organization_name) });
     if (input.email !== undefined) patch.adminEmail = input.email;
     try {
-      return await this.deps.store.amend(id, RENAMEABLE, patch, { requestId, detail: `updated ${Object.keys(input).join(', ')}` });
+      return await this.deps.store.amend(id, patch, { requestId, detail: `updated ${Object.keys(input).join(', ')}` });
     } catch (error) {
       // The same partial unique index as on create decides: names are unique among live orgs.
       if (sqlStateOf(error) === '23505')
@@ -43,16 +37,19 @@ export class OrganizationLifecycleService {
     }
   }
 
-  /** `deleting` now, `deleted` once the worker has dropped the database. */
+  /**
+   * `deleting` now, `deleted` once the worker has dropped the database. A DELETE sent again
+   * while `deleting` is accepted and only re-enqueues the job.
+   */
   async delete(id: string, requestId: string): Promise<Organization> {
-    const org = await this.deps.store.transition(id, DELETABLE, 'deleting', { step: 'delete_requested', requestId, detail: 'deletion requested' });
+    const org = await this.deps.store.transition(id, 'deleting', { step: 'delete_requested', requestId, detail: 'deletion requested' });
     await this.enqueue(() => enqueueDeprovision(this.deps.provisioningQueue, { orgId: id, requestId }), id);
     return org;
   }
 
   /** Re-runs provisioning of a `failed` organization; its half-made database is adopted or rebuilt. */
   async retry(id: string, requestId: string): Promise<Organization> {
-    const org = await this.deps.store.transition(id, ['failed'], 'provisioning', { step: 'retry_requested', requestId, detail: 'retry requested' });
+    const org = await this.deps.store.transition(id, 'provisioning', { onlyFrom: ['failed'], step: 'retry_requested', requestId, detail: 'retry requested' });
     await this.enqueue(() => enqueueProvision(this.deps.provisioningQueue, { orgId: id, requestId }), id);
     return org;
   }

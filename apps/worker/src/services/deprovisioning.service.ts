@@ -1,4 +1,4 @@
-import { type Config, DatabaseAdmin, type Logger, type OrganizationEventPublisher, type OrganizationStore } from '@orgms/common';
+import { type Config, canTransition, DatabaseAdmin, type Logger, type OrganizationEventPublisher, type OrganizationStore } from '@orgms/common';
 import { describeFailure, isPermanentFailure } from './failure-description';
 import { ProvisioningError } from './provisioning.service';
 
@@ -22,12 +22,12 @@ export class DeprovisioningService {
   async deprovision(orgId: string, options: { requestId: string }): Promise<DeprovisionOutcome> {
     const { store, logger, events } = this.deps;
     const org = await store.get(orgId);
-    if (org.status !== 'deleting') {
+    if (!canTransition(org.status, 'deleted')) {
       logger.info('nothing to deprovision', { status: org.status });
       return 'skipped';
     }
     try {
-      await store.transition(orgId, ['deleting'], 'deleting', { step: 'drop_database', requestId: options.requestId });
+      await store.recordStep(orgId, 'deleting', { step: 'drop_database', requestId: options.requestId });
       // Pools first (on every API replica, via pub/sub); DROP … WITH (FORCE) then ends whatever is left.
       events.publish({ type: 'evict', orgId });
       const admin = await DatabaseAdmin.connect(this.deps.config);
@@ -39,7 +39,7 @@ export class DeprovisioningService {
       }
       if (dropped.foreign.length > 0) logger.warn('left a database that is not ours untouched', { databases: dropped.foreign });
       await store.clearPendingAdminPasswordHash(orgId);
-      await store.transition(orgId, ['deleting'], 'deleted', {
+      await store.transition(orgId, 'deleted', {
         step: 'deleted',
         requestId: options.requestId,
         detail: dropped.dropped.length > 0 ? 'database dropped' : 'no database to drop',
@@ -53,7 +53,7 @@ export class DeprovisioningService {
       logger.error('deprovisioning failed', { permanent, error: cause });
       // The org stays `deleting` (there is no way back); the reconciler re-enqueues it later.
       await store
-        .transition(orgId, ['deleting'], 'deleting', { step: 'drop_database', requestId: options.requestId, detail: message, patch: { lastError: message } })
+        .recordStep(orgId, 'deleting', { step: 'drop_database', requestId: options.requestId, detail: message, patch: { lastError: message } })
         .catch(() => undefined);
       throw new ProvisioningError(message, permanent, { cause });
     }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type Config,
+  canTransition,
   createTenantDataSource,
   currentTemplate,
   DatabaseAdmin,
@@ -52,11 +53,11 @@ export class ProvisioningService {
   async provision(orgId: string, options: ProvisionOptions): Promise<ProvisionOutcome> {
     const { store, logger } = this.deps;
     let org = await store.get(orgId);
-    if (org.status !== 'pending' && org.status !== 'provisioning' && org.status !== 'failed') {
+    if (!canTransition(org.status, 'provisioning')) {
       logger.info('nothing to provision', { status: org.status });
       return 'skipped';
     }
-    org = await store.transition(orgId, ['pending', 'provisioning', 'failed'], 'provisioning', {
+    org = await store.transition(orgId, 'provisioning', {
       requestId: options.requestId,
       detail: `attempt ${org.attempts + 1}`,
       patch: { attempts: org.attempts + 1 },
@@ -71,7 +72,7 @@ export class ProvisioningService {
       await this.runStep(org, 'migrate', progress, options, () => this.migrate(org, db));
       await this.runStep(org, 'seed_admin', progress, options, () => this.seedAdmin(org, db));
       await this.runStep(org, 'activate', progress, options, () =>
-        store.transition(org.id, ['provisioning'], 'active', { step: 'activate', requestId: options.requestId, patch: { lastError: null } }),
+        store.transition(org.id, 'active', { step: 'activate', requestId: options.requestId, patch: { lastError: null } }),
       );
       logger.info('organization active', { attempts: org.attempts });
       return 'activated';
@@ -90,7 +91,7 @@ export class ProvisioningService {
     work: () => Promise<unknown>,
   ): Promise<void> {
     progress.step = step;
-    await this.deps.store.transition(org.id, ['provisioning'], 'provisioning', { step, requestId: options.requestId });
+    await this.deps.store.recordStep(org.id, 'provisioning', { step, requestId: options.requestId });
     await options.onStep?.(step, org);
     await this.deps.beforeStep?.(step, org.id);
     const stopTimer = provisioningStepDuration.startTimer({ step });
@@ -119,7 +120,7 @@ export class ProvisioningService {
         onTemplateFallback: (reason) => logger.warn('template not used; creating an empty database', { reason }),
         stillWanted: async () => (await store.get(org.id)).status === 'provisioning',
       });
-      await store.transition(org.id, ['provisioning'], 'provisioning', { step: 'create_database', requestId, detail: `database ${outcome}` });
+      await store.recordStep(org.id, 'provisioning', { step: 'create_database', requestId, detail: `database ${outcome}` });
       return outcome;
     } finally {
       await admin.close();
@@ -152,14 +153,14 @@ export class ProvisioningService {
     this.deps.logger.error('provisioning step failed', { step, permanent, final, error: cause });
     try {
       if (final) {
-        await this.deps.store.transition(org.id, ['provisioning'], 'failed', {
+        await this.deps.store.transition(org.id, 'failed', {
           step,
           detail: message,
           requestId: options.requestId,
           patch: { lastError: message },
         });
       } else {
-        await this.deps.store.transition(org.id, ['provisioning'], 'provisioning', {
+        await this.deps.store.recordStep(org.id, 'provisioning', {
           step,
           detail: `will retry: ${message}`,
           requestId: options.requestId,

@@ -1,5 +1,5 @@
 import { type DataSource, type EntityManager, In } from 'typeorm';
-import { Organization, OrganizationEvent, type OrganizationStatus } from '../entities';
+import { EDITABLE_STATUSES, Organization, OrganizationEvent, type OrganizationStatus, statusesLeadingTo } from '../entities';
 import { ConflictError, NotFoundError } from '../errors';
 import type { OrganizationEventPublisher } from '../events/organization-events';
 import { organizationNameKey } from '../organizations/organization-names';
@@ -29,12 +29,27 @@ export interface TransitionOptions {
   requestId?: string | null;
   /** Other columns to set in the same update. */
   patch?: Partial<Pick<Organization, 'attempts' | 'lastError' | 'schemaVersion' | 'name' | 'slug' | 'adminEmail'>>;
+  /**
+   * Narrows the table's legal sources for this change (a retry only from `failed`). Listing a
+   * status the table does not lead from is a bug in the caller, refused before any query.
+   */
+  onlyFrom?: readonly OrganizationStatus[];
+}
+
+/** Where `to` may be reached from: the table's sources, or the caller's narrower list. */
+function sourcesOf(to: OrganizationStatus, onlyFrom: readonly OrganizationStatus[] | undefined): readonly OrganizationStatus[] {
+  const legal = statusesLeadingTo(to);
+  if (!onlyFrom) return legal;
+  const illegal = onlyFrom.filter((from) => !legal.includes(from));
+  if (illegal.length > 0) throw new Error(`not a legal organization transition: ${illegal.join(', ')} → ${to}`);
+  return onlyFrom;
 }
 
 /**
- * The one place that changes an organization's status. Each change is a conditional UPDATE
- * (`WHERE status IN (from)`), so two writers cannot both win, and it writes its event row in
- * the same transaction, so the audit trail never misses a transition.
+ * The one place that changes an organization's status, and it enforces the transition table
+ * (entities/organization-status.ts): a change the table does not allow from the current status
+ * is a 409 with `current_status`. Each change locks the row, so two writers cannot both win,
+ * and writes its event row in the same transaction, so the audit trail never misses one.
  */
 export class OrganizationStore {
   /** `events` hears every committed status change (Redis pub/sub in the API and the worker). */
@@ -89,10 +104,11 @@ export class OrganizationStore {
   }
 
   /**
-   * Moves `id` from one of `from` to `to`. Throws ConflictError (with the current status) when
-   * the organization is in none of `from`; a transition to the same status just records a step.
+   * Moves `id` to `to` if the table allows it from the current status (and `onlyFrom`, when
+   * given, lists it); otherwise a ConflictError with the current status.
    */
-  async transition(id: string, from: readonly OrganizationStatus[], to: OrganizationStatus, options: TransitionOptions = {}): Promise<Organization> {
+  async transition(id: string, to: OrganizationStatus, options: TransitionOptions = {}): Promise<Organization> {
+    const from = sourcesOf(to, options.onlyFrom);
     const { org, event } = await this.dataSource.transaction(async (manager) => {
       const current = await this.lockAllowed(manager, id, from, `it cannot become ${to}`);
       const changes = { ...withNameKey(options.patch), status: to, ...(options.step !== undefined ? { step: options.step } : {}) };
@@ -114,20 +130,20 @@ export class OrganizationStore {
     return org;
   }
 
+  /** Records a step (and `patch`) while the organization stays `status`; a ConflictError once it has left it. */
+  recordStep(id: string, status: OrganizationStatus, options: Omit<TransitionOptions, 'onlyFrom'> = {}): Promise<Organization> {
+    return this.transition(id, status, { ...options, onlyFrom: [status] });
+  }
+
   /**
-   * Changes columns other than the status (rename, admin email) while the organization is in
-   * one of `allowed`, recording an event without a status change. A new name gets its name key
-   * in the same update; unique violations (a name taken, or one that looks the same) surface as
-   * the driver error for the caller to word.
+   * Changes columns other than the status (rename, admin email) while the organization is
+   * editable, recording an event without a status change. A new name gets its name key in the
+   * same update; unique violations (a name taken, or one that looks the same) surface as the
+   * driver error for the caller to word.
    */
-  async amend(
-    id: string,
-    allowed: readonly OrganizationStatus[],
-    patch: TransitionOptions['patch'],
-    options: Omit<TransitionOptions, 'patch'> = {},
-  ): Promise<Organization> {
+  async amend(id: string, patch: TransitionOptions['patch'], options: Omit<TransitionOptions, 'patch' | 'onlyFrom'> = {}): Promise<Organization> {
     return this.dataSource.transaction(async (manager) => {
-      const current = await this.lockAllowed(manager, id, allowed, 'it cannot be changed');
+      const current = await this.lockAllowed(manager, id, EDITABLE_STATUSES, 'it cannot be changed');
       await manager.getRepository(Organization).update({ id }, withNameKey(patch));
       await this.recordEvent(manager, id, current.status, current.status, options);
       return (await selectOrganization(manager, id)) as Organization;
@@ -166,7 +182,7 @@ export class OrganizationStore {
     return current;
   }
 
-  async recordEvent(
+  private async recordEvent(
     manager: EntityManager,
     orgId: string,
     fromStatus: OrganizationStatus | null,

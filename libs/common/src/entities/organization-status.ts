@@ -1,19 +1,35 @@
-/** The lifecycle of an organization (DESIGN §3). Only the listed transitions are legal. */
+/** The states of an organization (DESIGN §3, as far as they exist today). */
 export const ORGANIZATION_STATUSES = ['pending', 'provisioning', 'active', 'failed', 'deleting', 'deleted'] as const;
 export type OrganizationStatus = (typeof ORGANIZATION_STATUSES)[number];
 
-const LEGAL_TRANSITIONS: Record<OrganizationStatus, readonly OrganizationStatus[]> = {
+/** Every organization starts here: recorded, not yet picked up by the worker. */
+export const INITIAL_STATUS: OrganizationStatus = 'pending';
+
+/**
+ * The only legal status changes, and the one table the store enforces (README "States").
+ * A status that leads to itself records progress without changing: a provisioning step or
+ * attempt, a deletion step, a DELETE sent again. `deleting → deleted` drops the database at once.
+ */
+const TRANSITIONS: Record<OrganizationStatus, readonly OrganizationStatus[]> = {
   pending: ['provisioning', 'deleting'],
-  provisioning: ['active', 'failed', 'deleting'],
+  provisioning: ['provisioning', 'active', 'failed', 'deleting'],
   active: ['deleting'],
   failed: ['provisioning', 'deleting'],
-  deleting: ['deleted'],
+  deleting: ['deleting', 'deleted'],
   deleted: [],
 };
 
 export function canTransition(from: OrganizationStatus, to: OrganizationStatus): boolean {
-  return LEGAL_TRANSITIONS[from].includes(to);
+  return TRANSITIONS[from].includes(to);
 }
+
+/** The statuses from which an organization may become `to`. */
+export function statusesLeadingTo(to: OrganizationStatus): OrganizationStatus[] {
+  return ORGANIZATION_STATUSES.filter((from) => canTransition(from, to));
+}
+
+/** Name and admin email may change until deletion starts: a tombstone keeps the name it died with. */
+export const EDITABLE_STATUSES: readonly OrganizationStatus[] = ['pending', 'provisioning', 'active', 'failed'];
 
 /** Statuses in which the worker still has something to do, so a client should poll again. */
 export const IN_PROGRESS_STATUSES: readonly OrganizationStatus[] = ['pending', 'provisioning', 'deleting'];
