@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor } from '@orgms/api/repositories/cursor';
+import { decodeCursor, encodeCursor } from '@orgms/api/services/pagination';
 import { BadRequestError } from '@orgms/common';
 import { expect } from 'chai';
 

@@ -1,5 +1,5 @@
 import { durationToSeconds } from '@orgms/api/auth/tokens';
-import { decodeCursor, encodeCursor } from '@orgms/api/repositories/cursor';
+import { decodeCursor, encodeCursor } from '@orgms/api/services/pagination';
 import { slugify } from '@orgms/api/services/slug';
 import { databaseNameFor, loadConfig, markerFor, PermanentJobError, quoteIdent, serverOf } from '@orgms/common';
 import { describeFailure, isPermanentFailure } from '@orgms/worker/services/failure-description';

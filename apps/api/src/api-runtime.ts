@@ -21,7 +21,6 @@ import { createPassport } from './auth/authenticate';
 import { LoginThrottle } from './auth/login-throttle';
 import { TokenIssuer } from './auth/tokens';
 import { createLifecycleContext } from './lifecycle-context';
-import { OrganizationsRepository } from './repositories/organizations.repository';
 import { AuthService } from './services/auth.service';
 import { OrgAuthService } from './services/org-auth.service';
 import { OrganizationsService } from './services/organizations.service';
@@ -73,10 +72,10 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     admins,
     passport: createPassport(config, admins),
     auth: new AuthService(admins, tokens, throttle, config.bcryptRounds),
-    organizations: new OrganizationsService({ config, repository: new OrganizationsRepository(controlDb), store, provisioningQueue, logger }),
+    organizations: new OrganizationsService({ config, store, provisioningQueue, logger }),
     tenants,
     users: new UsersService(tenants, config),
-    orgAuth: new OrgAuthService(controlDb, tenants, tokens, throttle, config),
+    orgAuth: new OrgAuthService(store, tenants, tokens, throttle, config),
     lifecycle,
   };
 

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ORGANIZATION_STATUSES, UnauthorizedError } from '@orgms/common';
+import { UnauthorizedError } from '@orgms/common';
 import type { Queue } from 'bullmq';
 import { type Request, type RequestHandler, Router } from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -37,8 +37,12 @@ function routeLabel(req: Request): string {
  *     summary: Prometheus metrics of this API instance
  *     description: For the scraper. With METRICS_TOKEN set, only `Authorization Bearer <METRICS_TOKEN>` is answered; without it, restrict the port at the network level. Request durations, organizations by status, jobs by queue and state, tenant pools and connections, process metrics.
  *     responses:
- *       '200': { description: Prometheus text format., content: { text/plain: { example: 'orgms_organizations{status="active"} 12' } } }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '200': { description: Prometheus text format., content: { text/plain: { schema: { type: string }, example: 'orgms_organizations{status="active"} 12' } } }
+ *       '401':
+ *         description: METRICS_TOKEN is set and the request did not send it.
+ *         headers: { WWW-Authenticate: { $ref: '#/components/headers/BearerChallenge' } }
+ *         content: { application/problem+json: { schema: { $ref: '#/components/schemas/Problem' } } }
+ *       '431': { $ref: '#/components/responses/RequestHeadTooLarge' }
  */
 /**
  * Prometheus metrics of one API instance: request durations, organizations by status and jobs
@@ -64,8 +68,7 @@ export function apiMetrics(ctx: AppContext, queues: Queue[]): { observe: Request
     registers: [registry],
     async collect() {
       if (!ctx.controlDb.isInitialized) return;
-      const rows: { status: string; n: number }[] = await ctx.controlDb.query('SELECT status, count(*)::int AS n FROM organizations GROUP BY status');
-      for (const status of ORGANIZATION_STATUSES) this.set({ status }, rows.find((r) => r.status === status)?.n ?? 0);
+      for (const [status, count] of Object.entries(await ctx.store.countByStatus())) this.set({ status }, count);
     },
   });
 

@@ -7,7 +7,6 @@ import { retryAfter } from '../http/retry-after';
 import { validate, validated } from '../http/validate';
 import { presentOrganization } from '../presenters/organization.presenter';
 import { presentUser } from '../presenters/user.presenter';
-import { findOrganizationByName } from '../repositories/organization-lookup';
 import type { CreateOrganizationInput } from '../services/organizations.service';
 import type { CreateUserInput } from '../services/users.service';
 import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNameBody, organizationNameQuery } from '../validation/compat.schemas';
@@ -176,7 +175,7 @@ export function compatRoutes(ctx: AppContext): Router {
       if (own) return own;
       throw new ValidationError('organization_name is required.', [{ field: 'query.organization_name', message: 'organization_name is required' }]);
     }
-    const org = await findOrganizationByName(ctx.controlDb, name);
+    const org = await ctx.organizations.findLiveByName(name);
     if (!org || (own !== undefined && org.id !== own)) throw new NotFoundError(ORGANIZATION_NOT_FOUND);
     return org.id;
   };

@@ -5,7 +5,7 @@ import { authenticate, requireRole } from '../auth/authenticate';
 import { retryAfter } from '../http/retry-after';
 import { validate, validated } from '../http/validate';
 import { presentMigrationRun, presentMigrationRunSummary } from '../presenters/migration-run.presenter';
-import { decodeCursor, encodeCursor } from '../repositories/cursor';
+import { pageQuery, withCursor } from '../services/pagination';
 import { listMigrationRunsQuery, migrationRunParams } from '../validation/lifecycle.schemas';
 
 /** Fleet migrations (issue 4) and the orphan report: operators' routes, platform admins only. */
@@ -126,10 +126,8 @@ export function migrationsRoutes(ctx: AppContext): Router {
 
   router.get('/migrations/runs', ...platformAdmin, validate({ query: listMigrationRunsQuery }), async (_req, res) => {
     const { limit, cursor } = validated<{ limit: number; cursor?: string }>(res, 'query');
-    const runs = await ctx.lifecycle.migrationRuns.list(limit + 1, cursor ? decodeCursor(cursor) : undefined);
-    const items = runs.slice(0, limit);
-    const last = items[items.length - 1];
-    res.json({ items: items.map(presentMigrationRunSummary), next_cursor: runs.length > limit && last ? encodeCursor(last) : null });
+    const page = withCursor(await ctx.lifecycle.migrationRuns.list(pageQuery({ limit, cursor })));
+    res.json({ items: page.items.map(presentMigrationRunSummary), next_cursor: page.nextCursor });
   });
 
   router.get('/migrations/runs/:id', ...platformAdmin, validate({ params: migrationRunParams }), async (_req, res) => {

@@ -3,16 +3,15 @@ import {
   ConflictError,
   dummyPasswordHash,
   type Organization,
+  type OrganizationStore,
   type TenantConnectionManager,
+  TenantUserStore,
   UnauthorizedError,
   verifyPassword,
 } from '@orgms/common';
-import type { DataSource } from 'typeorm';
 import type { LoginThrottle } from '../auth/login-throttle';
 import type { IssuedToken, TokenIssuer } from '../auth/tokens';
 import { presentUser } from '../presenters/user.presenter';
-import { findOrganizationById, findOrganizationByName } from '../repositories/organization-lookup';
-import { UsersRepository } from '../repositories/users.repository';
 import { INVALID_CREDENTIALS } from './auth.service';
 
 export interface OrgLoginInput {
@@ -27,7 +26,7 @@ export type OrgLoginResult = IssuedToken & { user: ReturnType<typeof presentUser
 /** Login of organization users (`POST /admin/login`), against the user table in the org's own database. */
 export class OrgAuthService {
   constructor(
-    private readonly controlDb: DataSource,
+    private readonly organizations: OrganizationStore,
     private readonly tenants: TenantConnectionManager,
     private readonly tokens: TokenIssuer,
     private readonly throttle: LoginThrottle,
@@ -50,20 +49,20 @@ export class OrgAuthService {
     const email = input.email.trim().toLowerCase();
     const account = org ? `org:${org.id}:${email}` : `unknown-org:${input.organizationId ?? input.organizationName?.trim().toLowerCase()}:${email}`;
     await this.throttle.assertAccountOpen(account);
-    const user = org ? await this.tenants.run(org, (db) => new UsersRepository(db).findForLogin(input.email)) : null;
+    const user = org ? await this.tenants.run(org, (db) => new TenantUserStore(db).findForLogin(input.email)) : null;
     const matches = await verifyPassword(input.password, user?.passwordHash ?? (await dummyPasswordHash(this.config.bcryptRounds)));
     if (!org || !user || !matches || !user.isActive) {
       await this.throttle.recordFailure(account);
       throw new UnauthorizedError(INVALID_CREDENTIALS);
     }
-    user.lastLoginAt = await this.tenants.run(org, (db) => new UsersRepository(db).recordLogin(user.id));
+    user.lastLoginAt = await this.tenants.run(org, (db) => new TenantUserStore(db).recordLogin(user.id));
     const token = this.tokens.issue({ sub: user.id, role: user.role === 'admin' ? 'org_admin' : 'member', org: org.id, ver: user.tokenVersion });
     return { ...token, user: presentUser(user, org.id) };
   }
 
-  private findOrganization(input: OrgLoginInput): Promise<Organization | null> {
-    if (input.organizationId) return findOrganizationById(this.controlDb, input.organizationId);
-    if (input.organizationName) return findOrganizationByName(this.controlDb, input.organizationName);
-    return Promise.resolve(null);
+  private async findOrganization(input: OrgLoginInput): Promise<Organization | undefined> {
+    if (input.organizationId) return this.organizations.findLive(input.organizationId);
+    if (input.organizationName) return this.organizations.findLiveByName(input.organizationName);
+    return undefined;
   }
 }

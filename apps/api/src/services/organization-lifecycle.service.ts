@@ -1,13 +1,4 @@
-import {
-  ConflictError,
-  enqueueDeprovision,
-  enqueueProvision,
-  type Logger,
-  type Organization,
-  type OrganizationStore,
-  type ProvisioningQueue,
-  sqlStateOf,
-} from '@orgms/common';
+import { enqueueDeprovision, enqueueProvision, type Logger, type Organization, type OrganizationStore, type ProvisioningQueue } from '@orgms/common';
 import { slugify } from './slug';
 
 export interface UpdateOrganizationInput {
@@ -27,14 +18,7 @@ export class OrganizationLifecycleService {
     const patch: { name?: string; slug?: string; adminEmail?: string } = {};
     if (input.organization_name !== undefined) Object.assign(patch, { name: input.organization_name, slug: slugify(input.organization_name) });
     if (input.email !== undefined) patch.adminEmail = input.email;
-    try {
-      return await this.deps.store.amend(id, patch, { requestId, detail: `updated ${Object.keys(input).join(', ')}` });
-    } catch (error) {
-      // The same partial unique index as on create decides: names are unique among live orgs.
-      if (sqlStateOf(error) === '23505')
-        throw new ConflictError(`An organization named "${input.organization_name}" (or a name that looks the same) already exists.`);
-      throw error;
-    }
+    return this.deps.store.amend(id, patch, { requestId, detail: `updated ${Object.keys(input).join(', ')}` });
   }
 
   /**

@@ -11,7 +11,7 @@ import {
   type ProvisioningQueue,
   withTimeout,
 } from '@orgms/common';
-import type { OrganizationsRepository, Page } from '../repositories/organizations.repository';
+import { type Page, pageQuery, withCursor } from './pagination';
 import { slugify } from './slug';
 
 /** How long a request may wait for Redis before leaving the enqueue to the reconciler. */
@@ -25,7 +25,6 @@ export interface CreateOrganizationInput {
 
 export interface OrganizationsServiceDeps {
   config: Config;
-  repository: OrganizationsRepository;
   store: OrganizationStore;
   provisioningQueue: ProvisioningQueue;
   logger: Logger;
@@ -41,7 +40,7 @@ export class OrganizationsService {
    */
   async create(input: CreateOrganizationInput, requestId: string): Promise<Organization> {
     const id = randomUUID();
-    const org = await this.deps.repository.insertPending(
+    const org = await this.deps.store.create(
       {
         id,
         name: input.organization_name,
@@ -50,7 +49,7 @@ export class OrganizationsService {
         adminEmail: input.email,
         pendingAdminPasswordHash: await hashPassword(input.password, this.deps.config.bcryptRounds),
       },
-      requestId,
+      { requestId },
     );
     try {
       await withTimeout(enqueueProvision(this.deps.provisioningQueue, { orgId: id, requestId }), ENQUEUE_TIMEOUT_MS, 'enqueueing provisioning');
@@ -60,7 +59,12 @@ export class OrganizationsService {
     return org;
   }
 
-  list(filter: { status?: OrganizationStatus; limit: number; cursor?: string }): Promise<Page<Organization>> {
-    return this.deps.repository.list(filter);
+  async list(filter: { status?: OrganizationStatus; limit: number; cursor?: string }): Promise<Page<Organization>> {
+    return withCursor(await this.deps.store.list({ ...pageQuery(filter), status: filter.status }));
+  }
+
+  /** The live organization with this name as it looks (any case, full width, look-alike letters), if any. */
+  findLiveByName(name: string): Promise<Organization | undefined> {
+    return this.deps.store.findLiveByName(name);
   }
 }

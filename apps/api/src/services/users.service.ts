@@ -1,6 +1,14 @@
-import { type Config, hashPassword, type Organization, type TenantConnectionManager, type TenantUser, type UserRole } from '@orgms/common';
-import type { Page } from '../repositories/organizations.repository';
-import { type UserChanges, UsersRepository } from '../repositories/users.repository';
+import {
+  type Config,
+  hashPassword,
+  type Organization,
+  type TenantConnectionManager,
+  type TenantUser,
+  TenantUserStore,
+  type UserChanges,
+  type UserRole,
+} from '@orgms/common';
+import { type Page, pageQuery, withCursor } from './pagination';
 
 export interface CreateUserInput {
   email: string;
@@ -28,30 +36,31 @@ export class UsersService {
 
   async create(org: Organization, input: CreateUserInput): Promise<TenantUser> {
     const passwordHash = await hashPassword(input.password, this.config.bcryptRounds);
-    return this.tenants.run(org, (db) => new UsersRepository(db).insert({ email: input.email, passwordHash, role: input.role, isActive: input.is_active }));
+    return this.tenants.run(org, (db) => new TenantUserStore(db).insert({ email: input.email, passwordHash, role: input.role, isActive: input.is_active }));
   }
 
-  list(org: Organization, filter: { limit: number; cursor?: string }): Promise<Page<TenantUser>> {
-    return this.tenants.run(org, (db) => new UsersRepository(db).list(filter));
+  async list(org: Organization, filter: { limit: number; cursor?: string }): Promise<Page<TenantUser>> {
+    const page = pageQuery(filter); // a bad cursor is a 400 before a connection is leased
+    return withCursor(await this.tenants.run(org, (db) => new TenantUserStore(db).list(page)));
   }
 
   get(org: Organization, userId: string): Promise<TenantUser> {
-    return this.tenants.run(org, (db) => new UsersRepository(db).get(userId));
+    return this.tenants.run(org, (db) => new TenantUserStore(db).get(userId));
   }
 
   async update(org: Organization, userId: string, input: UpdateUserInput): Promise<TenantUser> {
     const changes: UserChanges = { role: input.role, isActive: input.is_active };
     if (input.password !== undefined) changes.passwordHash = await hashPassword(input.password, this.config.bcryptRounds);
-    return this.tenants.run(org, (db) => new UsersRepository(db).update(userId, changes));
+    return this.tenants.run(org, (db) => new TenantUserStore(db).update(userId, changes));
   }
 
   delete(org: Organization, userId: string): Promise<void> {
-    return this.tenants.run(org, (db) => new UsersRepository(db).delete(userId));
+    return this.tenants.run(org, (db) => new TenantUserStore(db).delete(userId));
   }
 
   /** Whether a token issued at `tokenVersion` for this user is still good. */
   async isTokenCurrent(org: Organization, userId: string, tokenVersion: number | undefined): Promise<boolean> {
-    const state = await this.tenants.run(org, (db) => new UsersRepository(db).authState(userId));
+    const state = await this.tenants.run(org, (db) => new TenantUserStore(db).authState(userId));
     return state?.isActive === true && state.tokenVersion === tokenVersion;
   }
 }

@@ -13,7 +13,7 @@ export interface MigrationsDeps {
 export type TenantMigrationOutcome = 'succeeded' | 'skipped';
 
 /**
- * Fleet migrations (issue 4): the template first, then every active organization's database,
+ * Fleet migrations: the template first, then every active organization's database,
  * each in its own job, so one broken database fails alone and the others carry on.
  */
 export class MigrationsService {
@@ -22,7 +22,7 @@ export class MigrationsService {
   /** Upgrades the template, records the plan, returns the organizations that need a child job. */
   async planRun(runId: string): Promise<string[]> {
     const templateOutcome = await this.upgradeTemplate();
-    const pending = await this.deps.runs.plan(runId, templateOutcome);
+    const pending = await this.deps.runs.plan(runId, templateOutcome, await this.deps.store.activeSchemaVersions());
     this.deps.logger.info('migration run planned', { runId, pending: pending.length, templateOutcome });
     return pending;
   }

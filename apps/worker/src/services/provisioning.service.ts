@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   type Config,
   canTransition,
@@ -9,6 +8,7 @@ import {
   type Organization,
   type OrganizationStore,
   type ProvisioningStep,
+  TenantUserStore,
 } from '@orgms/common';
 import { latestTenantMigration } from '@orgms/migrations';
 import type { DataSource } from 'typeorm';
@@ -137,11 +137,7 @@ export class ProvisioningService {
   private async seedAdmin(org: Organization, tenant: DataSource): Promise<string> {
     const hash = await this.deps.store.pendingAdminPasswordHash(org.id);
     if (!hash) return 'already seeded';
-    await tenant.query(
-      `INSERT INTO users (id, email, password_hash, role) VALUES ($1, $2, $3, 'admin')
-       ON CONFLICT ((lower(email))) DO NOTHING`,
-      [randomUUID(), org.adminEmail, hash],
-    );
+    await new TenantUserStore(tenant).seedAdmin(org.adminEmail, hash);
     await this.deps.store.clearPendingAdminPasswordHash(org.id);
     return 'seeded';
   }

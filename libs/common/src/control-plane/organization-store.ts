@@ -1,26 +1,27 @@
-import { type DataSource, type EntityManager, In } from 'typeorm';
-import { EDITABLE_STATUSES, Organization, OrganizationEvent, type OrganizationStatus, statusesLeadingTo } from '../entities';
+import type { DataSource, EntityManager } from 'typeorm';
+import {
+  EDITABLE_STATUSES,
+  INITIAL_STATUS,
+  ORGANIZATION_STATUSES,
+  Organization,
+  OrganizationEvent,
+  type OrganizationStatus,
+  statusesLeadingTo,
+} from '../entities';
 import { ConflictError, NotFoundError } from '../errors';
 import type { OrganizationEventPublisher } from '../events/organization-events';
+import { type KeysetPage, keysetPage, type PageQuery } from '../keyset-page';
 import { organizationNameKey } from '../organizations/organization-names';
+import { refusingTakenNames, selectOrganization, withNameKey } from './organization-rows';
 
-/** The selectable columns of `organizations`, named like the entity's properties. */
-const ORGANIZATION_COLUMNS = `id, name, slug, database_name AS "databaseName", status, step, attempts, last_error AS "lastError",
-  admin_email AS "adminEmail", schema_version AS "schemaVersion", created_at AS "createdAt", updated_at AS "updatedAt"`;
-
-/**
- * One organization by id with one plain parameterized SELECT (optionally locking the row). Every
- * organization-scoped request and every provisioning step reads it, and TypeORM's query builder
- * cost more CPU than the query itself.
- */
-async function selectOrganization(db: EntityManager, id: string, options: { forUpdate?: boolean } = {}): Promise<Organization | undefined> {
-  const rows: Organization[] = await db.query(`SELECT ${ORGANIZATION_COLUMNS} FROM organizations WHERE id = $1${options.forUpdate ? ' FOR UPDATE' : ''}`, [id]);
-  return rows.length === 0 ? undefined : Object.assign(new Organization(), rows[0]);
-}
-
-/** The columns to write for `patch`: a new name brings its name key, which the unique index compares. */
-function withNameKey(patch: TransitionOptions['patch']): Partial<Organization> {
-  return patch?.name === undefined ? { ...patch } : { ...patch, nameKey: organizationNameKey(patch.name) };
+/** A new organization as the API records it; the store adds its name key and initial status. */
+export interface NewOrganization {
+  id: string;
+  name: string;
+  slug: string;
+  databaseName: string;
+  adminEmail: string;
+  pendingAdminPasswordHash: string;
 }
 
 export interface TransitionOptions {
@@ -46,10 +47,12 @@ function sourcesOf(to: OrganizationStatus, onlyFrom: readonly OrganizationStatus
 }
 
 /**
- * The one place that changes an organization's status, and it enforces the transition table
+ * The one owner of `organizations` and `organization_events`: every read and write of them goes
+ * through here, in the API and in the worker. It enforces the transition table
  * (entities/organization-status.ts): a change the table does not allow from the current status
  * is a 409 with `current_status`. Each change locks the row, so two writers cannot both win,
- * and writes its event row in the same transaction, so the audit trail never misses one.
+ * writes its event row in the same transaction, so the audit trail never misses one, and is
+ * published after commit, so every replica's status streams hear it.
  */
 export class OrganizationStore {
   /** `events` hears every committed status change (Redis pub/sub in the API and the worker). */
@@ -58,25 +61,58 @@ export class OrganizationStore {
     private readonly events?: OrganizationEventPublisher,
   ) {}
 
+  /** Records a new organization in its initial status with its first event; a taken name is a 409. */
+  async create(org: NewOrganization, options: { requestId: string }): Promise<Organization> {
+    const { created, event } = await refusingTakenNames(org.name, () =>
+      this.dataSource.transaction(async (manager) => {
+        await manager.getRepository(Organization).insert({ ...org, nameKey: organizationNameKey(org.name), status: INITIAL_STATUS, attempts: 0 });
+        const event = await this.recordEvent(manager, org.id, null, INITIAL_STATUS, { requestId: options.requestId, detail: 'requested' });
+        return { created: (await selectOrganization(manager, 'id = $1', [org.id])) as Organization, event };
+      }),
+    );
+    this.publish(created, event);
+    return created;
+  }
+
   async get(id: string): Promise<Organization> {
-    const org = await selectOrganization(this.dataSource.manager, id);
+    const org = await selectOrganization(this.dataSource.manager, 'id = $1', [id]);
     if (!org) throw new NotFoundError(`Organization ${id} does not exist.`);
     return org;
   }
 
-  /** The first admin's password hash, which is not selected by default. */
-  async pendingAdminPasswordHash(id: string): Promise<string | null> {
-    const row = await this.dataSource
-      .getRepository(Organization)
-      .createQueryBuilder('o')
-      .select('o.pending_admin_password_hash', 'hash')
-      .where('o.id = :id', { id })
-      .getRawOne<{ hash: string | null }>();
-    return row?.hash ?? null;
+  /** The live (not deleted) organization with this id, if any. */
+  async findLive(id: string): Promise<Organization | undefined> {
+    return selectOrganization(this.dataSource.manager, `id = $1 AND status <> 'deleted'`, [id]);
   }
 
-  async setSchemaVersion(id: string, schemaVersion: string): Promise<void> {
-    await this.dataSource.getRepository(Organization).update({ id }, { schemaVersion });
+  /**
+   * The live organization with this name as it looks: any case, full-width or decomposed
+   * spellings, look-alike letters of other scripts (the name key, which the unique index also
+   * uses). Names of deleted ones are free again.
+   */
+  async findLiveByName(name: string): Promise<Organization | undefined> {
+    return selectOrganization(this.dataSource.manager, `name_key = $1 AND status <> 'deleted'`, [organizationNameKey(name)]);
+  }
+
+  /** Newest first, keyset-paginated on (created_at, id); created_at has millisecond precision, like a JS Date. */
+  async list(filter: PageQuery & { status?: OrganizationStatus }): Promise<KeysetPage<Organization>> {
+    const query = this.dataSource
+      .getRepository(Organization)
+      .createQueryBuilder('o')
+      .orderBy('o.created_at', 'DESC')
+      .addOrderBy('o.id', 'DESC')
+      .take(filter.limit + 1);
+    if (filter.status) query.andWhere('o.status = :status', { status: filter.status });
+    if (filter.after) query.andWhere('(o.created_at, o.id) < (:createdAt, :id)', filter.after);
+    return keysetPage(await query.getMany(), filter.limit);
+  }
+
+  async countByStatus(): Promise<Record<OrganizationStatus, number>> {
+    const rows: { status: string; n: number }[] = await this.dataSource.query('SELECT status, count(*)::int AS n FROM organizations GROUP BY status');
+    return Object.fromEntries(ORGANIZATION_STATUSES.map((status) => [status, rows.find((r) => r.status === status)?.n ?? 0])) as Record<
+      OrganizationStatus,
+      number
+    >;
   }
 
   /**
@@ -99,8 +135,20 @@ export class OrganizationStore {
     );
   }
 
-  async clearPendingAdminPasswordHash(id: string): Promise<void> {
-    await this.dataSource.getRepository(Organization).update({ id }, { pendingAdminPasswordHash: null });
+  /** Every organization whose database should exist (or be on its way out), for orphan checks. */
+  async databaseOwners(): Promise<{ id: string; status: OrganizationStatus; databaseName: string }[]> {
+    return this.dataSource.query(`SELECT id, status, database_name AS "databaseName" FROM organizations WHERE status <> 'deleted'`);
+  }
+
+  /** The schema version of every active organization: what a fleet migration run covers. */
+  async activeSchemaVersions(): Promise<{ id: string; schemaVersion: string | null }[]> {
+    return this.dataSource.query(`SELECT id, schema_version AS "schemaVersion" FROM organizations WHERE status = 'active'`);
+  }
+
+  /** The first admin's password hash, which is not selected by default. */
+  async pendingAdminPasswordHash(id: string): Promise<string | null> {
+    const [row]: { hash: string | null }[] = await this.dataSource.query('SELECT pending_admin_password_hash AS hash FROM organizations WHERE id = $1', [id]);
+    return row?.hash ?? null;
   }
 
   /**
@@ -110,23 +158,13 @@ export class OrganizationStore {
   async transition(id: string, to: OrganizationStatus, options: TransitionOptions = {}): Promise<Organization> {
     const from = sourcesOf(to, options.onlyFrom);
     const { org, event } = await this.dataSource.transaction(async (manager) => {
-      const current = await this.lockAllowed(manager, id, from, `it cannot become ${to}`);
+      const current = await this.lockIn(manager, id, from, `it cannot become ${to}`);
       const changes = { ...withNameKey(options.patch), status: to, ...(options.step !== undefined ? { step: options.step } : {}) };
-      await manager.getRepository(Organization).update({ id, status: In([...from]) }, changes);
+      await manager.getRepository(Organization).update({ id }, changes);
       const event = await this.recordEvent(manager, id, current.status, to, options);
-      return { org: (await selectOrganization(manager, id)) as Organization, event };
+      return { org: (await selectOrganization(manager, 'id = $1', [id])) as Organization, event };
     });
-    // After commit only: a listener must never see a change that was rolled back.
-    this.events?.publish({
-      type: 'status',
-      orgId: id,
-      eventId: event.id,
-      from: event.fromStatus as OrganizationStatus | null,
-      status: to,
-      step: org.step,
-      detail: event.detail,
-      at: (event.at ?? new Date()).toISOString(),
-    });
+    this.publish(org, event);
     return org;
   }
 
@@ -137,22 +175,25 @@ export class OrganizationStore {
 
   /**
    * Changes columns other than the status (rename, admin email) while the organization is
-   * editable, recording an event without a status change. A new name gets its name key in the
-   * same update; unique violations (a name taken, or one that looks the same) surface as the
-   * driver error for the caller to word.
+   * editable, recording an event without a status change. A taken name is a 409.
    */
   async amend(id: string, patch: TransitionOptions['patch'], options: Omit<TransitionOptions, 'patch' | 'onlyFrom'> = {}): Promise<Organization> {
-    return this.dataSource.transaction(async (manager) => {
-      const current = await this.lockAllowed(manager, id, EDITABLE_STATUSES, 'it cannot be changed');
-      await manager.getRepository(Organization).update({ id }, withNameKey(patch));
-      await this.recordEvent(manager, id, current.status, current.status, options);
-      return (await selectOrganization(manager, id)) as Organization;
-    });
+    return refusingTakenNames(patch?.name, () =>
+      this.dataSource.transaction(async (manager) => {
+        const current = await this.lockIn(manager, id, EDITABLE_STATUSES, 'it cannot be changed');
+        await manager.getRepository(Organization).update({ id }, withNameKey(patch));
+        await this.recordEvent(manager, id, current.status, current.status, options);
+        return (await selectOrganization(manager, 'id = $1', [id])) as Organization;
+      }),
+    );
   }
 
-  /** Every organization whose database should exist (or be on its way out), for orphan checks. */
-  async databaseOwners(): Promise<{ id: string; status: OrganizationStatus; databaseName: string }[]> {
-    return this.dataSource.query(`SELECT id, status, database_name AS "databaseName" FROM organizations WHERE status <> 'deleted'`);
+  async setSchemaVersion(id: string, schemaVersion: string): Promise<void> {
+    await this.dataSource.getRepository(Organization).update({ id }, { schemaVersion });
+  }
+
+  async clearPendingAdminPasswordHash(id: string): Promise<void> {
+    await this.dataSource.getRepository(Organization).update({ id }, { pendingAdminPasswordHash: null });
   }
 
   /** The id of the newest event of `orgId` ("0" when none): where an event stream starts. */
@@ -172,8 +213,9 @@ export class OrganizationStore {
       .getMany();
   }
 
-  private async lockAllowed(manager: EntityManager, id: string, allowed: readonly OrganizationStatus[], refusal: string): Promise<Organization> {
-    const current = await selectOrganization(manager, id, { forUpdate: true });
+  /** Locks the organization's row; a ConflictError unless it is in one of `allowed`. */
+  private async lockIn(manager: EntityManager, id: string, allowed: readonly OrganizationStatus[], refusal: string): Promise<Organization> {
+    const current = await selectOrganization(manager, 'id = $1', [id], { forUpdate: true });
     if (!current) throw new NotFoundError(`Organization ${id} does not exist.`);
     if (!allowed.includes(current.status)) {
       // `current_status`, not `status`: a problem's `status` is the HTTP status code.
@@ -187,7 +229,7 @@ export class OrganizationStore {
     orgId: string,
     fromStatus: OrganizationStatus | null,
     toStatus: OrganizationStatus,
-    options: TransitionOptions,
+    options: Omit<TransitionOptions, 'patch' | 'onlyFrom'>,
   ): Promise<OrganizationEvent> {
     const repository = manager.getRepository(OrganizationEvent);
     const event = repository.create({
@@ -199,5 +241,19 @@ export class OrganizationStore {
       requestId: options.requestId ?? null,
     });
     return repository.save(event);
+  }
+
+  /** After commit only: a listener must never see a change that was rolled back. */
+  private publish(org: Organization, event: OrganizationEvent): void {
+    this.events?.publish({
+      type: 'status',
+      orgId: org.id,
+      eventId: event.id,
+      from: event.fromStatus as OrganizationStatus | null,
+      status: org.status,
+      step: org.step,
+      detail: event.detail,
+      at: (event.at ?? new Date()).toISOString(),
+    });
   }
 }

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
-import type { MigrationRunStore } from '../control-plane/migration-runs';
+import type { MigrationRunStore } from '../control-plane/migration-run-store';
 import { JOB_RETENTION, openQueue } from './queue-handles';
 import { JOBS, jobIds, type MigrateAllJobData, type MigrateTenantJobData, QUEUES } from './registry';
 

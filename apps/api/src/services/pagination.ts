@@ -1,9 +1,19 @@
-import { BadRequestError } from '@orgms/common';
+import { BadRequestError, type KeysetPage, type KeysetPosition, type PageQuery } from '@orgms/common';
 
-/** Keyset pagination position: the (created_at, id) of the last item of the previous page. */
-export interface Cursor {
-  createdAt: Date;
-  id: string;
+/** A page as the API answers it: `nextCursor` is the next page's position as a cursor, null on the last page. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** A page request from the query string (`limit`, `cursor`) as stores take it; a cursor that is not ours is a 400. */
+export function pageQuery(query: { limit: number; cursor?: string }): PageQuery {
+  return { limit: query.limit, after: query.cursor ? decodeCursor(query.cursor) : undefined };
+}
+
+/** A store's page with its next position written as a cursor. */
+export function withCursor<T>(page: KeysetPage<T>): Page<T> {
+  return { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null };
 }
 
 /**
@@ -16,7 +26,7 @@ const CURSOR_TEXT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\|([0-9a-f]{8
 const EARLIEST = Date.UTC(1970, 0, 1);
 const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
-export function encodeCursor(cursor: Cursor): string {
+export function encodeCursor(cursor: KeysetPosition): string {
   return Buffer.from(`${cursor.createdAt.toISOString()}|${cursor.id}`).toString('base64url');
 }
 
@@ -24,7 +34,7 @@ export function encodeCursor(cursor: Cursor): string {
  * The position a cursor of ours names; anything else (not our base64url spelling, not our text,
  * an impossible or out-of-range date, a non-canonical id) is a 400, before any query runs.
  */
-export function decodeCursor(encoded: string): Cursor {
+export function decodeCursor(encoded: string): KeysetPosition {
   const invalid = () => new BadRequestError('The cursor is not valid; use next_cursor from a previous page.', 'invalid-cursor');
   if (typeof encoded !== 'string' || encoded.length === 0 || encoded.length > 200 || !/^[A-Za-z0-9_-]+$/.test(encoded)) throw invalid();
   const bytes = Buffer.from(encoded, 'base64url');

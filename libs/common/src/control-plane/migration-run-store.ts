@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { latestTenantMigration } from '@orgms/migrations';
 import type { DataSource } from 'typeorm';
 import { NotFoundError } from '../errors';
+import { type KeysetPage, keysetPage, type PageQuery } from '../keyset-page';
 
 export type MigrationRunStatus = 'queued' | 'running' | 'completed';
 export type MigrationItemStatus = 'pending' | 'succeeded' | 'failed' | 'skipped';
@@ -40,8 +41,9 @@ function toSummary(row: SummaryRow): MigrationRunSummary {
 }
 
 /**
- * Fleet migration runs in the control database. Every write is idempotent (insert-if-absent,
- * first terminal outcome wins), because the jobs that make them may run more than once.
+ * The one owner of `migration_runs` and `migration_run_items` (fleet migrations). Every write is
+ * idempotent (insert-if-absent, first terminal outcome wins), because the jobs that make them
+ * may run more than once.
  */
 export class MigrationRunStore {
   constructor(private readonly dataSource: DataSource) {}
@@ -61,20 +63,21 @@ export class MigrationRunStore {
   }
 
   /**
-   * Records the run's plan: every active organization gets an item, `skipped` when already at
-   * the target (no connection to its database needed), otherwise `pending`. Returns the pending
-   * ones, read back so a re-run of the planner after a crash returns the same set.
+   * Records the run's plan over `organizations` (the active ones, from OrganizationStore): each
+   * gets an item, `skipped` when already at the target (no connection to its database needed),
+   * otherwise `pending`. Returns the pending ones, read back so a re-run of the planner after a
+   * crash returns the same set.
    */
-  async plan(id: string, templateOutcome: string): Promise<string[]> {
+  async plan(id: string, templateOutcome: string, organizations: { id: string; schemaVersion: string | null }[]): Promise<string[]> {
     return this.dataSource.transaction(async (manager) => {
       await manager.query(
         `INSERT INTO migration_run_items (run_id, org_id, status, from_version, finished_at)
          SELECT $1, o.id, CASE WHEN o.schema_version = r.target_version THEN 'skipped' ELSE 'pending' END, o.schema_version,
                 CASE WHEN o.schema_version = r.target_version THEN now() END
-           FROM organizations o, migration_runs r
-          WHERE r.id = $1 AND o.status = 'active'
+           FROM unnest($2::uuid[], $3::varchar[]) AS o(id, schema_version), migration_runs r
+          WHERE r.id = $1
          ON CONFLICT (run_id, org_id) DO NOTHING`,
-        [id],
+        [id, organizations.map((o) => o.id), organizations.map((o) => o.schemaVersion)],
       );
       await manager.query(
         `UPDATE migration_runs SET status = 'running', template_outcome = $2, started_at = coalesce(started_at, now()) WHERE id = $1 AND status = 'queued'`,
@@ -112,18 +115,15 @@ export class MigrationRunStore {
     return { ...toSummary(row), failures };
   }
 
-  /**
-   * Newest first, keyset-paginated on (created_at, id): `after` is the last run of the previous
-   * page. created_at has millisecond precision, so a JS Date carries it exactly.
-   */
-  async list(limit: number, after?: { createdAt: Date; id: string }): Promise<MigrationRunSummary[]> {
-    const rows = after
+  /** Newest first, keyset-paginated on (created_at, id); created_at has millisecond precision, like a JS Date. */
+  async list(page: PageQuery): Promise<KeysetPage<MigrationRunSummary>> {
+    const rows = page.after
       ? await this.dataSource.query(`${SUMMARY} WHERE (r.created_at, r.id) < ($2, $3) GROUP BY r.id ORDER BY r.created_at DESC, r.id DESC LIMIT $1`, [
-          limit,
-          after.createdAt,
-          after.id,
+          page.limit + 1,
+          page.after.createdAt,
+          page.after.id,
         ])
-      : await this.dataSource.query(`${SUMMARY} GROUP BY r.id ORDER BY r.created_at DESC, r.id DESC LIMIT $1`, [limit]);
-    return rows.map(toSummary);
+      : await this.dataSource.query(`${SUMMARY} GROUP BY r.id ORDER BY r.created_at DESC, r.id DESC LIMIT $1`, [page.limit + 1]);
+    return keysetPage(rows.map(toSummary), page.limit);
   }
 }

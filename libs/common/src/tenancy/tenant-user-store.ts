@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError, retryOnTransactionConflict, TenantUser, type UserRole } from '@orgms/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import { decodeCursor, encodeCursor } from './cursor';
-import type { Page } from './organizations.repository';
+import { retryOnTransactionConflict } from '../database/database-errors';
+import { TenantUser, type UserRole } from '../entities';
+import { ConflictError, NotFoundError } from '../errors';
+import { type KeysetPage, keysetPage, type PageQuery } from '../keyset-page';
 
 export interface NewUser {
   email: string;
@@ -22,10 +23,11 @@ export type UserWithHash = TenantUser & { passwordHash: string };
 const LAST_ADMIN = 'An organization must keep at least one active admin.';
 
 /**
- * Users of ONE organization, in that organization's own database. Built per call on the
- * DataSource the tenant connection manager hands out; it never chooses the database itself.
+ * The one owner of `users`, in ONE organization's own database: the API's user management and
+ * logins, and the worker's first admin. Built per call on the DataSource the caller was handed
+ * (the tenant connection manager, a provisioning connection); it never chooses the database.
  */
-export class UsersRepository {
+export class TenantUserStore {
   constructor(private readonly db: DataSource) {}
 
   /** The unique index on lower(email) decides duplicates, races included. */
@@ -40,23 +42,29 @@ export class UsersRepository {
     return this.db.getRepository(TenantUser).findOneByOrFail({ id });
   }
 
+  /** The organization's first admin, from the hash the API kept; nothing if that email exists already (a re-run). */
+  async seedAdmin(email: string, passwordHash: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO users (id, email, password_hash, role) VALUES ($1, $2, $3, 'admin')
+       ON CONFLICT ((lower(email))) DO NOTHING`,
+      [randomUUID(), email, passwordHash],
+    );
+  }
+
   /**
-   * Keyset pagination on (created_at, id). created_at is truncated to milliseconds on both
-   * sides because the cursor carries a JS Date, which has no microseconds.
+   * Oldest first, keyset-paginated on (created_at, id). created_at is truncated to milliseconds
+   * on both sides because a position carries a JS Date, which has no microseconds.
    */
-  async list(filter: { limit: number; cursor?: string }): Promise<Page<TenantUser>> {
+  async list(page: PageQuery): Promise<KeysetPage<TenantUser>> {
     const createdMs = "date_trunc('milliseconds', u.created_at)";
     const query = this.db
       .getRepository(TenantUser)
       .createQueryBuilder('u')
       .orderBy(createdMs, 'ASC')
       .addOrderBy('u.id', 'ASC')
-      .take(filter.limit + 1);
-    if (filter.cursor) query.where(`(${createdMs}, u.id) > (:createdAt, :id)`, decodeCursor(filter.cursor));
-    const rows = await query.getMany();
-    const items = rows.slice(0, filter.limit);
-    const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > filter.limit && last ? encodeCursor(last) : null };
+      .take(page.limit + 1);
+    if (page.after) query.where(`(${createdMs}, u.id) > (:createdAt, :id)`, page.after);
+    return keysetPage(await query.getMany(), page.limit);
   }
 
   async get(id: string): Promise<TenantUser> {

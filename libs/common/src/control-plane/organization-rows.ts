@@ -1,0 +1,46 @@
+import type { EntityManager } from 'typeorm';
+import { sqlStateOf } from '../database/database-errors';
+import { Organization } from '../entities';
+import { ConflictError } from '../errors';
+import { organizationNameKey } from '../organizations/organization-names';
+
+/** The selectable columns of `organizations`, named like the entity's properties (no name key, no hash). */
+const ORGANIZATION_COLUMNS = `id, name, slug, database_name AS "databaseName", status, step, attempts, last_error AS "lastError",
+  admin_email AS "adminEmail", schema_version AS "schemaVersion", created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+/**
+ * One organization with one plain parameterized SELECT (optionally locking the row). Every
+ * organization-scoped request and every provisioning step reads one, and TypeORM's query
+ * builder cost more CPU than the query itself. `where` is a constant of the store, never input.
+ */
+export async function selectOrganization(
+  db: EntityManager,
+  where: string,
+  params: unknown[],
+  options: { forUpdate?: boolean } = {},
+): Promise<Organization | undefined> {
+  const rows: Organization[] = await db.query(
+    `SELECT ${ORGANIZATION_COLUMNS} FROM organizations WHERE ${where}${options.forUpdate ? ' FOR UPDATE' : ''}`,
+    params,
+  );
+  return rows.length === 0 ? undefined : Object.assign(new Organization(), rows[0]);
+}
+
+/** The columns to write for `patch`: a new name brings its name key, which the unique index compares. */
+export function withNameKey<T extends { name?: string }>(patch: T | undefined): T & { nameKey?: string } {
+  return (patch?.name === undefined ? { ...patch } : { ...patch, nameKey: organizationNameKey(patch.name) }) as T & { nameKey?: string };
+}
+
+/**
+ * Runs a write that may give an organization `name`. The partial unique index on the name key
+ * (the name as it looks: NFKC, case folded, confusable skeleton) decides races: of concurrent
+ * duplicates or look-alikes exactly one wins, and the others get this 409.
+ */
+export async function refusingTakenNames<T>(name: string | undefined, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (sqlStateOf(error) === '23505') throw new ConflictError(`An organization named "${name}" (or a name that looks the same) already exists.`);
+    throw error;
+  }
+}
