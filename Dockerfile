@@ -10,6 +10,8 @@ COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
 COPY libs/common/package.json libs/common/
 COPY migrations/package.json migrations/
+# The typed client is a workspace too (not part of the image; its manifest keeps npm ci consistent).
+COPY packages/client/package.json packages/client/
 
 # --- build: all dependencies, compile TypeScript -------------------------------------------
 FROM manifests AS build
