@@ -2,28 +2,35 @@ import { ValidationError } from '@orgms/common';
 import type { RequestHandler, Response } from 'express';
 import type Joi from 'joi';
 
+/** The schemas of one route's request parts (validation/*.schemas.ts, each made with `requestShape`). */
 export interface RequestSchemas {
-  body?: Joi.Schema;
-  query?: Joi.Schema;
-  params?: Joi.Schema;
+  body?: Joi.ObjectSchema;
+  query?: Joi.ObjectSchema;
+  params?: Joi.ObjectSchema;
 }
 
 type Part = keyof RequestSchemas;
 
+interface ValidatedInput {
+  byPart: Partial<Record<Part, unknown>>;
+  bySchema: Map<Joi.Schema, unknown>;
+}
+
 /**
  * Validates the listed request parts with joi (all errors at once, unknown keys refused) and
- * stores the converted values for the handler: read them with `validated(res, part)`.
+ * stores the converted values for the handler, which reads them with `validated(res, schema)`.
  */
 export function validate(schemas: RequestSchemas): RequestHandler {
   return (req, res, next) => {
-    const values: Record<string, unknown> = {};
+    const input: ValidatedInput = { byPart: {}, bySchema: new Map() };
     const errors: { field: string; message: string }[] = [];
     for (const part of ['params', 'query', 'body'] as Part[]) {
       const schema = schemas[part];
       if (!schema) continue;
       const raw = part === 'body' ? (req.body ?? {}) : req[part];
       const { value, error } = schema.validate(raw, { abortEarly: false, convert: true, errors: { wrap: { label: false } } });
-      values[part] = value;
+      input.byPart[part] = value;
+      input.bySchema.set(schema, value);
       for (const detail of error?.details ?? []) {
         errors.push({ field: [part, ...detail.path].join('.'), message: detail.message });
       }
@@ -31,12 +38,25 @@ export function validate(schemas: RequestSchemas): RequestHandler {
     if (errors.length > 0) {
       return next(new ValidationError(errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors));
     }
-    res.locals.input = values;
+    res.locals.input = input;
     next();
   };
 }
 
-/** One validated (and joi-converted) part of the current request. */
-export function validated<T>(res: Response, part: Part): T {
-  return res.locals.input[part] as T;
+/**
+ * The value (joi-converted: trimmed, defaults filled in) of the request part that `schema`
+ * validated, typed by the schema itself: `validated(res, createUserBody)` is a `CreateUserBody`.
+ * A schema that `validate` did not run for this request is a programming error.
+ */
+export function validated<T>(res: Response, schema: Joi.ObjectSchema<T>): T;
+/**
+ * One part by name, for middleware shared by routes whose schemas differ (the organization id in
+ * `params`): the caller names the fields it reads. Handlers use the schema form above.
+ */
+export function validated<T>(res: Response, part: Part): T;
+export function validated<T>(res: Response, source: Part | Joi.ObjectSchema<T>): T {
+  const input = res.locals.input as ValidatedInput | undefined;
+  if (typeof source === 'string') return input?.byPart[source] as T;
+  if (!input?.bySchema.has(source)) throw new Error('validated(res, schema): validate() did not run this schema for this route');
+  return input.bySchema.get(source) as T;
 }

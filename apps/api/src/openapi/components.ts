@@ -1,35 +1,182 @@
-/**
- * Shared OpenAPI components: schemas, error responses and security schemes. Route files
- * reference them from their `@openapi` blocks (`$ref: '#/components/...'`).
- */
-const problem = {
-  type: 'object',
-  description: 'RFC 9457 problem details. Never contains stack traces, SQL or driver messages.',
-  required: ['type', 'title', 'status', 'detail'],
-  properties: {
-    type: { type: 'string', format: 'uri', example: 'https://orgms.dev/problems/not-found' },
-    title: { type: 'string', example: 'Not found' },
-    status: { type: 'integer', example: 404 },
-    detail: { type: 'string', example: 'Organization 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab does not exist.' },
-    requestId: {
-      type: 'string',
-      description: 'Quote it when reporting a problem; it is in every log line of the request.',
-      example: '0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980',
-    },
-  },
-};
+import { requestBodySchemas, requestParameters } from './request-schemas';
+import { responseSchemas } from './response-schemas';
 
-function problemResponse(description: string, status: number, code: string, title: string, detail: string) {
+/**
+ * The shared OpenAPI components. Nothing here is written twice: request schemas and parameters
+ * are generated from the Joi schemas that validate them, answers come from response-schemas.ts;
+ * only the reusable error responses, headers and security schemes are declared here. Route
+ * files reference them from their `@openapi` blocks (`$ref: '#/components/...'`).
+ */
+
+type Json = Record<string, unknown>;
+
+/**
+ * The response shapes as components: a shape nested in another (the same object, e.g. the
+ * Organization inside OrganizationList's items) becomes a `$ref`, so each is named once.
+ */
+function namedResponseSchemas(): Record<string, unknown> {
+  const names = new Map<unknown, string>(Object.entries(responseSchemas).map(([name, schema]) => [schema, name]));
+  const withRefs = (value: unknown, root: boolean): unknown => {
+    if (!root && names.has(value)) return { $ref: `#/components/schemas/${names.get(value)}` };
+    if (Array.isArray(value)) return value.map((item) => withRefs(item, false));
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withRefs(item, false)]));
+    return value;
+  };
+  return Object.fromEntries(Object.entries(responseSchemas).map(([name, schema]) => [name, withRefs(schema, true)]));
+}
+
+const EXAMPLE_REQUEST_ID = '0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980';
+
+function problemResponse(description: string, schema: string, example: Json, headers?: Json): Json {
   return {
     description,
+    ...(headers && { headers }),
     content: {
       'application/problem+json': {
-        schema: { $ref: '#/components/schemas/Problem' },
-        example: { type: `https://orgms.dev/problems/${code}`, title, status, detail, requestId: '0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980' },
+        schema: { $ref: `#/components/schemas/${schema}` },
+        example: { ...example, type: `https://orgms.dev/problems/${example.type}`, requestId: EXAMPLE_REQUEST_ID },
       },
     },
   };
 }
+
+const headers = {
+  RetryAfter: {
+    required: true,
+    description: 'Seconds to wait before asking again.',
+    schema: { type: 'integer', minimum: 0, examples: [2] },
+  },
+  RetryAfterWhileInProgress: {
+    description: 'Seconds to wait before polling again; present while the organization is `pending`, `provisioning` or `deleting`.',
+    schema: { type: 'integer', minimum: 0, examples: [2] },
+  },
+  PreferenceApplied: {
+    description: '`wait=N`, when the request sent `Prefer: wait=N`: the answer was held up to N seconds.',
+    schema: { type: 'string', pattern: '^wait=\\d+$', examples: ['wait=10'] },
+  },
+  OrganizationLocation: {
+    required: true,
+    description: "The organization's URL.",
+    schema: { type: 'string', examples: ['/organizations/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab'] },
+  },
+  UserLocation: {
+    required: true,
+    description: "The user's URL.",
+    schema: { type: 'string', examples: ['/organizations/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab/users/5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b'] },
+  },
+  MigrationRunLocation: {
+    required: true,
+    description: "The run's URL.",
+    schema: { type: 'string', examples: ['/migrations/runs/9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'] },
+  },
+  BasicChallenge: {
+    required: true,
+    description: 'A Basic challenge, so a browser asks for an email and password.',
+    schema: { type: 'string', examples: ['Basic realm="orgms operators", charset="UTF-8"'] },
+  },
+  BearerChallenge: {
+    required: true,
+    description: 'A Bearer challenge: send METRICS_TOKEN as a bearer token.',
+    schema: { type: 'string', examples: ['Bearer realm="orgms metrics"'] },
+  },
+};
+
+const parameters = {
+  ...requestParameters(),
+  PreferWait: {
+    name: 'Prefer',
+    in: 'header',
+    required: false,
+    description: '`wait=N` (N ≤ 30) holds the answer until the status changes or N seconds pass; the answer then carries `Preference-Applied`.',
+    schema: { type: 'string', examples: ['wait=10'] },
+  },
+  LastEventId: {
+    name: 'Last-Event-ID',
+    in: 'header',
+    required: false,
+    description: 'Resume after this event id.',
+    schema: { type: 'string', examples: ['42'] },
+  },
+};
+
+const responses = {
+  BadRequest: problemResponse(
+    'The request is invalid (malformed JSON, a wrong type, an unknown field, a bad parameter); `errors` names each failing field. Nothing was changed.',
+    'ValidationProblem',
+    {
+      type: 'validation-error',
+      title: 'Your request is not valid',
+      status: 400,
+      detail: 'body.password: password length must be at least 8 characters long',
+      errors: [{ field: 'body.password', message: 'password length must be at least 8 characters long' }],
+    },
+  ),
+  Unauthorized: problemResponse('No token, or the token is invalid, expired, revoked or for another audience.', 'Problem', {
+    type: 'unauthorized',
+    title: 'Unauthorized',
+    status: 401,
+    detail: 'A valid bearer token is required.',
+  }),
+  LoginFailed: problemResponse('The email or password is not correct (the same answer for an unknown account, and after the same work).', 'Problem', {
+    type: 'unauthorized',
+    title: 'Unauthorized',
+    status: 401,
+    detail: 'The email or password is not correct.',
+  }),
+  Forbidden: problemResponse('The token is valid but its role or organization may not do this.', 'Problem', {
+    type: 'forbidden',
+    title: 'Forbidden',
+    status: 403,
+    detail: 'You are not allowed to do this.',
+  }),
+  NotFound: problemResponse('No such resource (or not visible to this token).', 'Problem', {
+    type: 'not-found',
+    title: 'Not found',
+    status: 404,
+    detail: 'No such organization.',
+  }),
+  Conflict: problemResponse(
+    'The request conflicts with the current state: a taken name or email, the last admin, an organization that is not active ' +
+      '(`organization_status`) or a status change that is not allowed (`current_status`).',
+    'ConflictProblem',
+    {
+      type: 'conflict',
+      title: 'Conflict',
+      status: 409,
+      detail: 'The organization is deleting; its users can use it again once it is active.',
+      organization_status: 'deleting',
+    },
+  ),
+  PayloadTooLarge: problemResponse('The body is larger than BODY_LIMIT.', 'Problem', {
+    type: 'payload-too-large',
+    title: 'Payload too large',
+    status: 413,
+    detail: 'The request body is larger than the server accepts.',
+  }),
+  UnsupportedMediaType: problemResponse('The body is not UTF-8 `application/json`.', 'Problem', {
+    type: 'unsupported-media-type',
+    title: 'Unsupported media type',
+    status: 415,
+    detail: 'Send the request body as application/json.',
+  }),
+  TooManyRequests: problemResponse(
+    'Too many attempts; wait for the number of seconds in Retry-After.',
+    'Problem',
+    { type: 'too-many-requests', title: 'Too many requests', status: 429, detail: 'Too many login attempts; try again later.' },
+    { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
+  ),
+  RequestHeadTooLarge: problemResponse(
+    'The request head (request line and headers) is over 16 KB: answered by the HTTP server before any route runs, so by every path.',
+    'Problem',
+    { type: 'request-head-too-large', title: 'Request header fields too large', status: 431, detail: 'The request head (URL and headers) is too large.' },
+  ),
+  ServiceUnavailable: problemResponse(
+    'A backing service (PostgreSQL, Redis) is unavailable or the control database is not migrated yet; retry shortly.',
+    'Problem',
+    { type: 'service-unavailable', title: 'Service unavailable', status: 503, detail: 'The database is unavailable; try again shortly.' },
+    { 'Retry-After': { description: 'Seconds to wait, when the outage is expected to last.', schema: { type: 'integer', minimum: 0, examples: [5] } } },
+  ),
+};
 
 export const components = {
   securitySchemes: {
@@ -42,146 +189,8 @@ export const components = {
     basicAuth: { type: 'http', scheme: 'basic', description: 'A platform admin email and password (operator pages only).' },
     metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when the deployment sets one (`/metrics` only).' },
   },
-  schemas: {
-    Problem: problem,
-    ValidationProblem: {
-      allOf: [
-        { $ref: '#/components/schemas/Problem' },
-        {
-          type: 'object',
-          properties: {
-            errors: {
-              type: 'array',
-              items: {
-                type: 'object',
-                required: ['field', 'message'],
-                properties: { field: { type: 'string', example: 'body.password' }, message: { type: 'string' } },
-              },
-            },
-          },
-        },
-      ],
-    },
-    OrganizationStatusName: { type: 'string', enum: ['pending', 'provisioning', 'active', 'failed', 'deleting', 'deleted'] },
-    Organization: {
-      type: 'object',
-      required: ['id', 'name', 'slug', 'status', 'admin_email', 'created_at', 'updated_at'],
-      properties: {
-        id: { type: 'string', format: 'uuid', example: '4f0c2a7e-9d1b-4c1e-8f00-1234567890ab' },
-        name: { type: 'string', example: 'Acme Corp' },
-        slug: { type: 'string', example: 'acme-corp' },
-        status: { $ref: '#/components/schemas/OrganizationStatusName' },
-        step: { type: ['string', 'null'], description: 'The provisioning step running or last run.', example: 'activate' },
-        last_error: { type: ['string', 'null'], description: 'Why the last attempt failed, in plain words.', example: null },
-        admin_email: { type: 'string', format: 'email', example: 'owner@acme.test' },
-        schema_version: { type: ['string', 'null'], description: 'Newest tenant migration applied to its database.', example: 'CreateUsers1732200000000' },
-        created_at: { type: 'string', format: 'date-time' },
-        updated_at: { type: 'string', format: 'date-time' },
-      },
-    },
-    OrganizationStatus: {
-      type: 'object',
-      required: ['id', 'status', 'attempts', 'updated_at'],
-      properties: {
-        id: { type: 'string', format: 'uuid' },
-        status: { $ref: '#/components/schemas/OrganizationStatusName' },
-        step: { type: ['string', 'null'], example: 'migrate' },
-        attempts: { type: 'integer', example: 1 },
-        last_error: { type: ['string', 'null'], example: null },
-        updated_at: { type: 'string', format: 'date-time' },
-      },
-    },
-    OrganizationList: {
-      type: 'object',
-      required: ['items', 'next_cursor'],
-      properties: {
-        items: { type: 'array', items: { $ref: '#/components/schemas/Organization' } },
-        next_cursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; null on the last page.' },
-      },
-    },
-    Credentials: {
-      type: 'object',
-      required: ['email', 'password'],
-      additionalProperties: false,
-      properties: {
-        email: { type: 'string', format: 'email', example: 'admin@example.com' },
-        password: { type: 'string', minLength: 8, example: 'change-me-please' },
-      },
-    },
-    Token: {
-      type: 'object',
-      required: ['access_token', 'token_type', 'expires_in', 'user'],
-      properties: {
-        access_token: { type: 'string', example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…' },
-        token_type: { type: 'string', enum: ['bearer'] },
-        expires_in: { type: 'integer', description: 'Seconds until the token expires.', example: 3600 },
-        user: { type: 'object', additionalProperties: true, example: { id: '5e1d…', email: 'admin@example.com', role: 'platform_admin' } },
-      },
-    },
-  },
-  responses: {
-    BadRequest: problemResponse(
-      'The request is invalid (malformed JSON, a wrong type, an unknown field, a bad parameter). Nothing was changed.',
-      400,
-      'validation-error',
-      'Your request is not valid',
-      'body.password: password length must be at least 8 characters long',
-    ),
-    Unauthorized: problemResponse(
-      'No token, or the token is invalid, expired or for another audience.',
-      401,
-      'unauthorized',
-      'Unauthorized',
-      'A valid bearer token is required.',
-    ),
-    Forbidden: problemResponse(
-      'The token is valid but its role or organization may not do this.',
-      403,
-      'forbidden',
-      'Forbidden',
-      'You are not allowed to do this.',
-    ),
-    NotFound: problemResponse(
-      'No such resource (or not visible to this token).',
-      404,
-      'not-found',
-      'Not found',
-      'Organization 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab does not exist.',
-    ),
-    Conflict: problemResponse(
-      'The request conflicts with the current state (a taken name, an illegal status change).',
-      409,
-      'conflict',
-      'Conflict',
-      'An organization named "Acme Corp" (or a name that looks the same) already exists.',
-    ),
-    PayloadTooLarge: problemResponse(
-      'The body is larger than BODY_LIMIT.',
-      413,
-      'payload-too-large',
-      'Payload too large',
-      'The request body is larger than the server accepts.',
-    ),
-    UnsupportedMediaType: problemResponse(
-      'The body is not application/json.',
-      415,
-      'unsupported-media-type',
-      'Unsupported media type',
-      'Send the request body as application/json.',
-    ),
-    TooManyRequests: problemResponse(
-      'Too many attempts; wait for the number of seconds in Retry-After.',
-      429,
-      'too-many-requests',
-      'Too many requests',
-      'Too many login attempts; try again later.',
-    ),
-    ServiceUnavailable: problemResponse(
-      'A backing service (PostgreSQL, Redis) is unavailable; retry shortly.',
-      503,
-      'service-unavailable',
-      'Service unavailable',
-      'The database is unavailable; try again shortly.',
-    ),
-  },
+  schemas: { ...namedResponseSchemas(), ...requestBodySchemas() },
+  parameters,
+  headers,
+  responses,
 };

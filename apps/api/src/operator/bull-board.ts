@@ -72,13 +72,17 @@ const withoutFontCdn: RequestHandler = (req, res, next) => {
  *     description: |
  *       Platform admins only, by HTTP Basic (email and password, so a browser prompts) or a bearer token. Shows every
  *       queue (provisioning, maintenance, migrations), their jobs, progress (the organization's name and step) and failures.
+ *       The Basic sign-in is throttled like the logins (429 with Retry-After). The page's own assets and API live below
+ *       this path, behind the same check.
  *     security: [{ basicAuth: [] }, { bearerAuth: [] }]
  *     responses:
- *       '200': { description: The dashboard (HTML)., content: { text/html: { example: '<!DOCTYPE html>…' } } }
+ *       '200': { description: The dashboard (HTML)., content: { text/html: { schema: { type: string }, example: '<!DOCTYPE html>…' } } }
  *       '401':
- *         description: 'Not a platform admin; the answer carries a Basic WWW-Authenticate challenge.'
- *         headers: { WWW-Authenticate: { schema: { type: string, example: 'Basic realm="orgms operators", charset="UTF-8"' } } }
+ *         description: 'Not a platform admin; the answer carries a Basic challenge.'
+ *         headers: { WWW-Authenticate: { $ref: '#/components/headers/BasicChallenge' } }
  *         content: { application/problem+json: { schema: { $ref: '#/components/schemas/Problem' } } }
+ *       '429': { $ref: '#/components/responses/TooManyRequests' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
 export function bullBoard(ctx: AppContext, queues: Queue[]): Router {
   const serverAdapter = new ExpressAdapter();

@@ -1,6 +1,7 @@
 import type { MigrationRun, MigrationRunSummary } from '@orgms/common';
+import type { MigrationRunBody, MigrationRunSummaryBody } from '../openapi/response-schemas';
 
-export function presentMigrationRunSummary(run: MigrationRunSummary) {
+export function presentMigrationRunSummary(run: MigrationRunSummary): MigrationRunSummaryBody {
   const { total, pending, succeeded, failed, skipped } = run.totals;
   return {
     id: run.id,
@@ -20,7 +21,7 @@ export function presentMigrationRunSummary(run: MigrationRunSummary) {
   };
 }
 
-export function presentMigrationRun(run: MigrationRun) {
+export function presentMigrationRun(run: MigrationRun): MigrationRunBody {
   return {
     ...presentMigrationRunSummary(run),
     failures: run.failures.map((f) => ({ org_id: f.orgId, error: f.error, finished_at: f.finishedAt ? new Date(f.finishedAt).toISOString() : null })),

@@ -1,7 +1,8 @@
 import type { Organization } from '@orgms/common';
+import type { OrganizationBody, OrganizationStatusBody } from '../openapi/response-schemas';
 
 /** The public shape of an organization (snake_case, DESIGN §5); no database name, no hashes. */
-export function presentOrganization(org: Organization) {
+export function presentOrganization(org: Organization): OrganizationBody {
   return {
     id: org.id,
     name: org.name,
@@ -16,7 +17,7 @@ export function presentOrganization(org: Organization) {
   };
 }
 
-export function presentStatus(org: Organization) {
+export function presentStatus(org: Organization): OrganizationStatusBody {
   return {
     id: org.id,
     status: org.status,

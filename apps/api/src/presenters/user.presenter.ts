@@ -1,7 +1,8 @@
 import type { TenantUser } from '@orgms/common';
+import type { UserBody } from '../openapi/response-schemas';
 
 /** The public shape of an organization user; never the password hash or the token version. */
-export function presentUser(user: TenantUser, organizationId: string) {
+export function presentUser(user: TenantUser, organizationId: string): UserBody {
   return {
     id: user.id,
     organization_id: organizationId,

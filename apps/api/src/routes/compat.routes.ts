@@ -7,136 +7,173 @@ import { retryAfter } from '../http/retry-after';
 import { validate, validated } from '../http/validate';
 import { presentOrganization } from '../presenters/organization.presenter';
 import { presentUser } from '../presenters/user.presenter';
-import type { CreateOrganizationInput } from '../services/organizations.service';
-import type { CreateUserInput } from '../services/users.service';
 import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNameBody, organizationNameQuery } from '../validation/compat.schemas';
 import { createOrganizationBody } from '../validation/organizations.schemas';
 import { hintPolling } from './organizations.routes';
 
 /**
  * @openapi
- * components:
- *   parameters:
- *     OrganizationNameQuery: { name: organization_name, in: query, schema: { type: string }, description: "The organization's name, in any case." }
- *   schemas:
- *     CompatCreateOrganization:
- *       type: object
- *       required: [organization_name, email, password]
- *       properties:
- *         organization_name: { type: string, example: Acme Corp }
- *         email: { type: string, format: email, example: owner@acme.test }
- *         password: { type: string, minLength: 8 }
  * /org/create:
  *   post:
  *     tags: [Compatibility]
  *     summary: Same as POST /organizations
  *     description: 'Compatibility route of the seed services: same rules and answer as `POST /organizations` (platform admins, or anyone when self-signup is on). New clients should use `POST /organizations`.'
- *     security: [{ bearerAuth: [] }]
- *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/CompatCreateOrganization' } } } }
+ *     security: [{ bearerAuth: [] }, {}]
+ *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/NewOrganization' } } } }
  *     responses:
- *       '202': { description: Accepted; provisioning runs in the worker., content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } } }
+ *       '202':
+ *         description: Accepted; provisioning runs in the worker.
+ *         headers:
+ *           Location: { $ref: '#/components/headers/OrganizationLocation' }
+ *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
+ *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
  *       '400': { $ref: '#/components/responses/BadRequest' }
  *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
  *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
+ *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /organization/create:
  *   post:
  *     tags: [Compatibility]
  *     summary: Same as POST /organizations
  *     description: 'Compatibility route of the seed services: same rules and answer as `POST /organizations` (platform admins, or anyone when self-signup is on). New clients should use `POST /organizations`.'
- *     security: [{ bearerAuth: [] }]
- *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/CompatCreateOrganization' } } } }
+ *     security: [{ bearerAuth: [] }, {}]
+ *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/NewOrganization' } } } }
  *     responses:
- *       '202': { description: Accepted., content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } } }
+ *       '202':
+ *         description: Accepted; provisioning runs in the worker.
+ *         headers:
+ *           Location: { $ref: '#/components/headers/OrganizationLocation' }
+ *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
+ *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
  *       '400': { $ref: '#/components/responses/BadRequest' }
  *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
  *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
+ *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /org/get:
  *   get:
  *     tags: [Compatibility]
  *     summary: An organization by name (platform admins, that organization's admins)
- *     description: 'Compatibility route: reads the organization named by the `organization_name` query parameter (any case), like `GET /organizations/{id}`. Platform admins and that organization''s admins. Poll it until `status` is `active`.'
+ *     description: 'Compatibility route: reads the organization named by the `organization_name` query parameter (any case), like `GET /organizations/{id}`. Platform admins and that organization''s admins; an organization user may leave the name out to mean its own. Poll it until `status` is `active`.'
  *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationNameQuery' }]
  *     responses:
- *       '200': { description: The organization; Retry-After while in progress., content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } } }
+ *       '200':
+ *         description: The organization.
+ *         headers: { Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' } }
+ *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
  *       '400': { $ref: '#/components/responses/BadRequest' }
  *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
  *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  *   post:
  *     tags: [Compatibility]
  *     summary: An organization by name, the name in the body
- *     description: 'Compatibility route: as `GET /org/get`, with `organization_name` in a JSON body.'
+ *     description: 'Compatibility route: as `GET /org/get`, with `organization_name` in a JSON body (or the query string).'
  *     security: [{ bearerAuth: [] }]
- *     requestBody: { content: { application/json: { schema: { type: object, properties: { organization_name: { type: string } } } } } }
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationNameQuery' }]
+ *     requestBody: { content: { application/json: { schema: { $ref: '#/components/schemas/CompatOrganizationName' } } } }
  *     responses:
- *       '200': { description: The organization., content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } } }
+ *       '200':
+ *         description: The organization.
+ *         headers: { Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' } }
+ *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
  *       '400': { $ref: '#/components/responses/BadRequest' }
  *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
  *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
+ *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /organization:
  *   get:
  *     tags: [Compatibility]
  *     summary: One organization by name, or (platform admins, without a name) the list
- *     description: 'Compatibility route: with `organization_name`, that organization; without it, platform admins get the list (as `GET /organizations`).'
+ *     description: 'Compatibility route: with `organization_name`, that organization (as `GET /org/get`); without it, platform admins get the list (as `GET /organizations`).'
  *     security: [{ bearerAuth: [] }]
  *     parameters:
  *       - { $ref: '#/components/parameters/OrganizationNameQuery' }
- *       - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 100, default: 20 } }
- *       - { name: cursor, in: query, schema: { type: string } }
+ *       - { $ref: '#/components/parameters/Limit' }
+ *       - { $ref: '#/components/parameters/Cursor' }
  *     responses:
- *       '200': { description: 'The organization, or a page of organizations.', content: { application/json: { schema: { oneOf: [{ $ref: '#/components/schemas/Organization' }, { $ref: '#/components/schemas/OrganizationList' }] } } } }
+ *       '200':
+ *         description: 'The organization, or a page of organizations.'
+ *         headers: { Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' } }
+ *         content: { application/json: { schema: { oneOf: [{ $ref: '#/components/schemas/Organization' }, { $ref: '#/components/schemas/OrganizationList' }] } } }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
  *       '401': { $ref: '#/components/responses/Unauthorized' }
  *       '403': { $ref: '#/components/responses/Forbidden' }
  *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /org/update:
  *   put:
  *     tags: [Compatibility]
  *     summary: Rename an organization or change its admin email (as PATCH /organizations/{id})
  *     description: 'Compatibility route: finds the organization by `organization_name` and applies `new_organization_name` and/or `email` like `PATCH /organizations/{id}`. Platform admins and that organization''s admins.'
  *     security: [{ bearerAuth: [] }]
- *     requestBody:
- *       required: true
- *       content:
- *         application/json:
- *           schema:
- *             type: object
- *             required: [organization_name]
- *             properties: { organization_name: { type: string }, new_organization_name: { type: string }, email: { type: string, format: email } }
+ *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/CompatOrganizationChanges' } } } }
  *     responses:
  *       '200': { description: The updated organization., content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } } }
  *       '400': { $ref: '#/components/responses/BadRequest' }
  *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
  *       '404': { $ref: '#/components/responses/NotFound' }
  *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
+ *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /org/delete:
  *   delete:
  *     tags: [Compatibility]
  *     summary: Delete an organization by name (as DELETE /organizations/{id})
- *     description: 'Compatibility route: starts deleting the organization named by `organization_name`, like `DELETE /organizations/{id}` (202, asynchronous).'
+ *     description: 'Compatibility route: starts deleting the organization named by `organization_name` (query string or JSON body), like `DELETE /organizations/{id}` (202, asynchronous).'
  *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationNameQuery' }]
+ *     requestBody: { content: { application/json: { schema: { $ref: '#/components/schemas/CompatOrganizationName' } } } }
  *     responses:
- *       '202': { description: Deletion accepted., content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } } }
+ *       '202':
+ *         description: Deletion accepted.
+ *         headers:
+ *           Location: { $ref: '#/components/headers/OrganizationLocation' }
+ *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
+ *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
  *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
  *       '404': { $ref: '#/components/responses/NotFound' }
  *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
+ *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /user/create:
  *   post:
  *     tags: [Compatibility]
  *     summary: Create a user (in the token's organization, or organization_name for platform admins)
  *     description: 'Compatibility route: creates a user like `POST /organizations/{id}/users`. An organization admin''s token names its own organization; platform admins add `organization_name`.'
  *     security: [{ bearerAuth: [] }]
- *     requestBody:
- *       required: true
- *       content:
- *         application/json:
- *           schema: { allOf: [{ $ref: '#/components/schemas/NewUser' }, { type: object, properties: { organization_name: { type: string } } }] }
+ *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/CompatNewUser' } } } }
  *     responses:
- *       '201': { description: Created., content: { application/json: { schema: { $ref: '#/components/schemas/User' } } } }
+ *       '201':
+ *         description: Created.
+ *         headers: { Location: { $ref: '#/components/headers/UserLocation' } }
+ *         content: { application/json: { schema: { $ref: '#/components/schemas/User' } } }
  *       '400': { $ref: '#/components/responses/BadRequest' }
  *       '401': { $ref: '#/components/responses/Unauthorized' }
  *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
  *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
+ *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /user/list:
  *   get:
  *     tags: [Compatibility]
@@ -145,12 +182,16 @@ import { hintPolling } from './organizations.routes';
  *     security: [{ bearerAuth: [] }]
  *     parameters:
  *       - { $ref: '#/components/parameters/OrganizationNameQuery' }
- *       - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 100, default: 20 } }
- *       - { name: cursor, in: query, schema: { type: string } }
+ *       - { $ref: '#/components/parameters/Limit' }
+ *       - { $ref: '#/components/parameters/Cursor' }
  *     responses:
  *       '200': { description: A page of users., content: { application/json: { schema: { $ref: '#/components/schemas/UserList' } } } }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
  *       '401': { $ref: '#/components/responses/Unauthorized' }
  *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
 /**
  * The seed services' original routes (DESIGN §5), kept so their clients keep working. Each one
@@ -183,7 +224,7 @@ export function compatRoutes(ctx: AppContext): Router {
   const activeOrgAdmin = authorizeOrganization(ctx, { roles: ['org_admin'], organizationId: namedOrganization, requireActive: true });
 
   const createOrganization = async (_req: Request, res: Response) => {
-    const org = await ctx.organizations.create(validated<CreateOrganizationInput>(res, 'body'), res.locals.requestId);
+    const org = await ctx.organizations.create(validated(res, createOrganizationBody), res.locals.requestId);
     hintPolling(res, org);
     res.status(202).location(`/organizations/${org.id}`).json(presentOrganization(org));
   };
@@ -200,16 +241,16 @@ export function compatRoutes(ctx: AppContext): Router {
 
   // `GET /organization?organization_name=` reads one organization; without a name it lists them (platform admins).
   router.get('/organization', auth, validate({ query: compatListQuery }), async (_req, res, next) => {
-    if (validated<{ organization_name?: string }>(res, 'query').organization_name) return orgAdmin(_req, res, next);
+    if (validated(res, compatListQuery).organization_name) return orgAdmin(_req, res, next);
     if (principalOf(res)?.role !== 'platform_admin') return requireRole('platform_admin')(_req, res, next);
-    const page = await ctx.organizations.list(validated<{ limit: number; cursor?: string }>(res, 'query'));
+    const page = await ctx.organizations.list(validated(res, compatListQuery));
     res.json({ items: page.items.map(presentOrganization), next_cursor: page.nextCursor });
   });
   router.get('/organization', getOrganization);
 
   // Rename / admin email and deletion run issue 4's lifecycle service, as PATCH and DELETE /organizations/:id do.
   router.put('/org/update', auth, validate({ body: compatUpdateBody }), orgAdmin, async (_req, res) => {
-    const { new_organization_name, email } = validated<{ new_organization_name?: string; email?: string }>(res, 'body');
+    const { new_organization_name, email } = validated(res, compatUpdateBody);
     const input = { ...(new_organization_name !== undefined && { organization_name: new_organization_name }), ...(email !== undefined && { email }) };
     res.json(presentOrganization(await ctx.lifecycle.service.update(organizationOf(res).id, input, res.locals.requestId)));
   });
@@ -221,14 +262,14 @@ export function compatRoutes(ctx: AppContext): Router {
 
   router.post('/user/create', auth, validate({ body: compatCreateUserBody }), activeOrgAdmin, async (_req, res) => {
     const org = organizationOf(res);
-    const { organization_name: _name, ...input } = validated<CreateUserInput & { organization_name?: string }>(res, 'body');
+    const { organization_name: _name, ...input } = validated(res, compatCreateUserBody);
     const user = await ctx.users.create(org, input);
     res.status(201).location(`/organizations/${org.id}/users/${user.id}`).json(presentUser(user, org.id));
   });
 
   router.get('/user/list', auth, validate({ query: compatListQuery }), activeOrgAdmin, async (_req, res) => {
     const org = organizationOf(res);
-    const { limit, cursor } = validated<{ limit: number; cursor?: string }>(res, 'query');
+    const { limit, cursor } = validated(res, compatListQuery);
     const page = await ctx.users.list(org, { limit, cursor });
     res.json({ items: page.items.map((u) => presentUser(u, org.id)), next_cursor: page.nextCursor });
   });

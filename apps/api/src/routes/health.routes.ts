@@ -22,7 +22,8 @@ async function check(probe: () => Promise<unknown>): Promise<'ok' | 'unavailable
  *     summary: Liveness
  *     description: Anyone. 200 while the process runs; touches no dependency, so a database outage never restarts the API.
  *     responses:
- *       '200': { description: Alive., content: { application/json: { example: { status: ok } } } }
+ *       '200': { description: Alive., content: { application/json: { schema: { $ref: '#/components/schemas/Health' }, example: { status: ok } } } }
+ *       '431': { $ref: '#/components/responses/RequestHeadTooLarge' }
  * /ready:
  *   get:
  *     tags: [Operations]
@@ -30,8 +31,9 @@ async function check(probe: () => Promise<unknown>): Promise<'ok' | 'unavailable
  *     summary: Readiness
  *     description: Anyone. 200 when the control database is migrated (and the bootstrap admin exists) and both it and Redis answer within 1.5 s; 503 otherwise, naming which one is not ready.
  *     responses:
- *       '200': { description: Ready., content: { application/json: { example: { status: ready, checks: { postgres: ok, redis: ok } } } } }
- *       '503': { description: Not ready., content: { application/json: { example: { status: unavailable, checks: { postgres: ok, redis: unavailable } } } } }
+ *       '200': { description: Ready., content: { application/json: { schema: { $ref: '#/components/schemas/Readiness' }, example: { status: ready, checks: { postgres: ok, redis: ok } } } } }
+ *       '431': { $ref: '#/components/responses/RequestHeadTooLarge' }
+ *       '503': { description: Not ready., content: { application/json: { schema: { $ref: '#/components/schemas/Readiness' }, example: { status: unavailable, checks: { postgres: ok, redis: unavailable } } } } }
  */
 export function healthRoutes(ctx: AppContext): Router {
   const router = Router();

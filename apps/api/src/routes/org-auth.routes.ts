@@ -6,13 +6,6 @@ import { validate, validated } from '../http/validate';
 import { presentUser } from '../presenters/user.presenter';
 import { orgLoginBody, orgLoginQuery } from '../validation/users.schemas';
 
-interface OrgLoginBody {
-  organization_name?: string;
-  organization_id?: string;
-  email: string;
-  password: string;
-}
-
 /**
  * @openapi
  * /admin/login:
@@ -21,56 +14,50 @@ interface OrgLoginBody {
  *     security: []
  *     summary: Organization user login
  *     description: >-
- *       The organization by `organization_name` or `organization_id` in the body, or by `organization_name` in the query
- *       string (the seed services' style). A wrong password, an unknown user and an unknown organization all answer the
- *       same 401; an organization that is not active answers 409 with `organization_status`. Throttled per IP and per
- *       account (429 with Retry-After).
- *     parameters:
- *       - { name: organization_name, in: query, schema: { type: string } }
+ *       Anyone may call it (no token). The organization by `organization_name` or `organization_id` in the body, or by
+ *       `organization_name` in the query string (the seed services' style). A wrong password, an unknown user and an
+ *       unknown organization all answer the same 401; an organization that is not active answers 409 with
+ *       `organization_status`. Throttled per IP and per account (429 with Retry-After).
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationNameQuery' }]
  *     requestBody:
  *       required: true
- *       content:
- *         application/json:
- *           schema:
- *             type: object
- *             required: [email, password]
- *             additionalProperties: false
- *             properties:
- *               organization_name: { type: string, example: Acme Corp }
- *               organization_id: { type: string, format: uuid }
- *               email: { type: string, format: email, example: owner@acme.test }
- *               password: { type: string, example: correct horse battery }
+ *       content: { application/json: { schema: { $ref: '#/components/schemas/OrganizationLogin' } } }
  *     responses:
- *       '200': { description: 'A bearer token; its claims are sub, org, role (org_admin or member), ver, iss, aud, exp.', content: { application/json: { schema: { $ref: '#/components/schemas/Token' } } } }
+ *       '200':
+ *         description: 'A bearer token; its claims are sub, org, role (org_admin or member), ver, iss, aud, exp.'
+ *         content: { application/json: { schema: { $ref: '#/components/schemas/Token' } } }
  *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '401': { $ref: '#/components/responses/LoginFailed' }
  *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
+ *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
  *       '429': { $ref: '#/components/responses/TooManyRequests' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /me:
  *   get:
  *     tags: [Auth]
  *     summary: Who the token belongs to
- *     description: A platform admin, or an organization user with its organization. Revoked tokens (password or role change, deactivation, removal) answer 401.
+ *     description: |
+ *       A platform admin, or an organization user with its organization. Revoked tokens (password or role change,
+ *       deactivation, removal) answer 401; an organization user's organization that is not active answers 409 with
+ *       `organization_status`.
  *     security: [{ bearerAuth: [] }]
  *     responses:
  *       '200':
  *         description: The caller.
- *         content:
- *           application/json:
- *             schema:
- *               oneOf:
- *                 - { type: object, properties: { id: { type: string }, email: { type: string }, role: { type: string, enum: [platform_admin] }, created_at: { type: string, format: date-time } } }
- *                 - allOf: [{ $ref: '#/components/schemas/User' }, { type: object, properties: { organization: { type: object, properties: { id: { type: string }, name: { type: string }, status: { $ref: '#/components/schemas/OrganizationStatusName' } } } } }]
+ *         content: { application/json: { schema: { $ref: '#/components/schemas/CurrentUser' } } }
  *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
  *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
 /** `POST /admin/login` (organization users) and `GET /me` (any token). */
 export function orgAuthRoutes(ctx: AppContext): Router {
   const router = Router();
 
   router.post('/admin/login', validate({ body: orgLoginBody, query: orgLoginQuery }), async (req, res) => {
-    const body = validated<OrgLoginBody>(res, 'body');
-    const query = validated<{ organization_name?: string }>(res, 'query');
+    const body = validated(res, orgLoginBody);
+    const query = validated(res, orgLoginQuery);
     res.json(
       await ctx.orgAuth.login(
         {

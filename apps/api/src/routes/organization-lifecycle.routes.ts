@@ -6,7 +6,6 @@ import { retryAfter } from '../http/retry-after';
 import { streamOrganizationStatus } from '../http/status-stream';
 import { type RequestSchemas, validate, validated } from '../http/validate';
 import { presentOrganization } from '../presenters/organization.presenter';
-import type { UpdateOrganizationInput } from '../services/organization-lifecycle.service';
 import { idParams } from '../validation/common.schemas';
 import { updateOrganizationBody } from '../validation/lifecycle.schemas';
 
@@ -29,19 +28,12 @@ function accepted(res: Response, id: string): Response {
  *     description: |
  *       Platform admins, or an admin of this organization. Changes the display name (and its slug) and/or the admin
  *       contact email. The database name is derived from the immutable id, so a rename never moves data. Names are
- *       unique case-insensitively among live organizations (409 when taken). Refused with 409 once deletion started.
+ *       unique among live organizations (409 when taken). Refused with 409 (`current_status`) once deletion started.
+ *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *     requestBody:
  *       required: true
- *       content:
- *         application/json:
- *           schema:
- *             type: object
- *             additionalProperties: false
- *             minProperties: 1
- *             properties:
- *               organization_name: { type: string, minLength: 2, maxLength: 100, example: Acme Europe }
- *               email: { type: string, format: email, example: owner@acme.test }
+ *       content: { application/json: { schema: { $ref: '#/components/schemas/OrganizationChanges' } } }
  *     responses:
  *       '200': { description: The updated organization., content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } } }
  *       '400': { $ref: '#/components/responses/BadRequest' }
@@ -49,6 +41,9 @@ function accepted(res: Response, id: string): Response {
  *       '403': { $ref: '#/components/responses/Forbidden' }
  *       '404': { $ref: '#/components/responses/NotFound' }
  *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
+ *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  *   delete:
  *     tags: [Lifecycle]
  *     summary: Delete an organization and its database (asynchronously)
@@ -56,18 +51,22 @@ function accepted(res: Response, id: string): Response {
  *       Platform admins, or an admin of this organization. The organization becomes `deleting` at once; the worker then
  *       evicts every API replica's pools for it, drops its database (ending remaining connections) and leaves a `deleted`
  *       tombstone that stays readable. Its name is free again at once. Sending DELETE again while `deleting` is accepted;
- *       on a `deleted` organization it is a 409.
+ *       on a `deleted` organization it is a 409 (`current_status`).
+ *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *     responses:
  *       '202':
  *         description: Deletion accepted; follow `Location` (or the events stream) until `deleted`.
- *         headers: { Retry-After: { $ref: '#/components/headers/RetryAfter' } }
+ *         headers:
+ *           Location: { $ref: '#/components/headers/OrganizationLocation' }
+ *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
  *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
  *       '400': { $ref: '#/components/responses/BadRequest' }
  *       '401': { $ref: '#/components/responses/Unauthorized' }
  *       '403': { $ref: '#/components/responses/Forbidden' }
  *       '404': { $ref: '#/components/responses/NotFound' }
  *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /organizations/{id}/retry:
  *   post:
  *     tags: [Lifecycle]
@@ -75,18 +74,22 @@ function accepted(res: Response, id: string): Response {
  *     description: |
  *       Platform admins only. Moves a `failed` organization back to `provisioning` and enqueues its provisioning again.
  *       A database left half-made by the failed attempt is adopted (it carries our marker) or rebuilt, never leaked.
- *       409 unless the organization is `failed`.
+ *       409 (`current_status`) unless the organization is `failed`.
+ *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *     responses:
  *       '202':
  *         description: Retry accepted.
- *         headers: { Retry-After: { $ref: '#/components/headers/RetryAfter' } }
+ *         headers:
+ *           Location: { $ref: '#/components/headers/OrganizationLocation' }
+ *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
  *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
  *       '400': { $ref: '#/components/responses/BadRequest' }
  *       '401': { $ref: '#/components/responses/Unauthorized' }
  *       '403': { $ref: '#/components/responses/Forbidden' }
  *       '404': { $ref: '#/components/responses/NotFound' }
  *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /organizations/{id}/events:
  *   get:
  *     tags: [Lifecycle]
@@ -96,9 +99,8 @@ function accepted(res: Response, id: string): Response {
  *       (`data: {"id","status","step","detail","at"}`, `id:` the event id). The first event is the current status; the
  *       stream ends once the organization is `active`, `failed` or `deleted`. Reconnect with `Last-Event-ID` to receive
  *       the events you missed. Works across API replicas (fed by Redis pub/sub).
- *     parameters:
- *       - { $ref: '#/components/parameters/OrganizationId' }
- *       - { name: Last-Event-ID, in: header, required: false, schema: { type: string, example: '42' }, description: Resume after this event id. }
+ *     security: [{ bearerAuth: [] }]
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/LastEventId' }]
  *     responses:
  *       '200':
  *         description: The event stream.
@@ -110,6 +112,8 @@ function accepted(res: Response, id: string): Response {
  *       '401': { $ref: '#/components/responses/Unauthorized' }
  *       '403': { $ref: '#/components/responses/Forbidden' }
  *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
 export function organizationLifecycleRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -120,10 +124,10 @@ export function organizationLifecycleRoutes(ctx: AppContext): Router {
     validate(schemas),
     authorizeOrganization(ctx, { roles: ['org_admin'] }),
   ];
-  const id = (res: Response) => validated<{ id: string }>(res, 'params').id;
+  const id = (res: Response) => validated(res, idParams).id;
 
   router.patch('/organizations/:id', ...orgAdmin({ params: idParams, body: updateOrganizationBody }), async (_req, res) => {
-    const org = await ctx.lifecycle.service.update(id(res), validated<UpdateOrganizationInput>(res, 'body'), res.locals.requestId);
+    const org = await ctx.lifecycle.service.update(id(res), validated(res, updateOrganizationBody), res.locals.requestId);
     res.json(presentOrganization(org));
   });
 

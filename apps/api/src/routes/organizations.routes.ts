@@ -1,4 +1,4 @@
-import { IN_PROGRESS_STATUSES, type Organization, type OrganizationStatus } from '@orgms/common';
+import { IN_PROGRESS_STATUSES, type Organization } from '@orgms/common';
 import { type Response, Router } from 'express';
 import type { AppContext } from '../app-context';
 import { authenticate, requireRole } from '../auth/authenticate';
@@ -7,7 +7,6 @@ import { holdUntilStatusChanges } from '../http/prefer-wait';
 import { retryAfter } from '../http/retry-after';
 import { validate, validated } from '../http/validate';
 import { presentOrganization, presentStatus } from '../presenters/organization.presenter';
-import type { CreateOrganizationInput } from '../services/organizations.service';
 import { idParams } from '../validation/common.schemas';
 import { createOrganizationBody, listOrganizationsQuery } from '../validation/organizations.schemas';
 
@@ -18,18 +17,6 @@ export function hintPolling(res: Response, org: Organization): void {
 
 /**
  * @openapi
- * components:
- *   parameters:
- *     PreferWait:
- *       name: Prefer
- *       in: header
- *       required: false
- *       description: '`wait=N` (N ≤ 30) holds the answer until the status changes or N seconds pass; the answer then carries `Preference-Applied`.'
- *       schema: { type: string, example: 'wait=10' }
- *   headers:
- *     RetryAfter:
- *       description: Seconds to wait before polling again; present while the organization is pending, provisioning or deleting.
- *       schema: { type: integer, example: 2 }
  * /organizations:
  *   post:
  *     tags: [Organizations]
@@ -38,26 +25,17 @@ export function hintPolling(res: Response, org: Organization): void {
  *       Platform admins (anyone when `ALLOW_SELF_SIGNUP=true`). Records the organization as `pending` and enqueues its
  *       provisioning: the worker creates its own PostgreSQL database, migrates it and seeds the first admin (the `email`
  *       and `password` given here). Poll `Location` (or `/status`) until `status` is `active` or `failed`.
- *       Names are unique case-insensitively among live organizations. Passwords need 8 characters (at most 72 bytes).
+ *       Names are unique among live organizations, compared case-insensitively and by look-alike skeleton.
  *     security: [{ bearerAuth: [] }, {}]
  *     requestBody:
  *       required: true
- *       content:
- *         application/json:
- *           schema:
- *             type: object
- *             additionalProperties: false
- *             required: [organization_name, email, password]
- *             properties:
- *               organization_name: { type: string, minLength: 2, maxLength: 100, example: Acme Corp }
- *               email: { type: string, format: email, description: The first admin's email., example: owner@acme.test }
- *               password: { type: string, minLength: 8, description: The first admin's password., example: correct horse battery }
+ *       content: { application/json: { schema: { $ref: '#/components/schemas/NewOrganization' } } }
  *     responses:
  *       '202':
  *         description: Accepted; the organization is `pending`.
  *         headers:
- *           Location: { description: The organization's URL., schema: { type: string, example: /organizations/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab } }
- *           Retry-After: { $ref: '#/components/headers/RetryAfter' }
+ *           Location: { $ref: '#/components/headers/OrganizationLocation' }
+ *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/Organization' }
@@ -68,15 +46,16 @@ export function hintPolling(res: Response, org: Organization): void {
  *       '409': { $ref: '#/components/responses/Conflict' }
  *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
  *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  *   get:
  *     tags: [Organizations]
  *     summary: List organizations (newest first, keyset pages)
  *     description: Platform admins only. Follow `next_cursor` until it is null.
  *     security: [{ bearerAuth: [] }]
  *     parameters:
- *       - { name: status, in: query, schema: { $ref: '#/components/schemas/OrganizationStatusName' } }
- *       - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 100, default: 20 } }
- *       - { name: cursor, in: query, schema: { type: string }, description: '`next_cursor` of the previous page.' }
+ *       - { $ref: '#/components/parameters/OrganizationStatusFilter' }
+ *       - { $ref: '#/components/parameters/Limit' }
+ *       - { $ref: '#/components/parameters/Cursor' }
  *     responses:
  *       '200':
  *         description: A page of organizations.
@@ -87,33 +66,42 @@ export function hintPolling(res: Response, org: Organization): void {
  *       '400': { $ref: '#/components/responses/BadRequest' }
  *       '401': { $ref: '#/components/responses/Unauthorized' }
  *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /organizations/{id}:
  *   get:
  *     tags: [Organizations]
  *     summary: Read one organization
- *     description: Platform admins, or an admin of this organization. `Retry-After` while the organization is in progress.
+ *     description: |
+ *       Platform admins, or an admin of this organization (whose organization must be `active`: otherwise 409 with
+ *       `organization_status`). `Retry-After` while the organization is in progress; `Prefer: wait=N` long-polls.
  *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/PreferWait' }]
  *     responses:
  *       '200':
  *         description: The organization.
- *         headers: { Retry-After: { $ref: '#/components/headers/RetryAfter' } }
+ *         headers:
+ *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
+ *           Preference-Applied: { $ref: '#/components/headers/PreferenceApplied' }
  *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
  *       '400': { $ref: '#/components/responses/BadRequest' }
  *       '401': { $ref: '#/components/responses/Unauthorized' }
  *       '403': { $ref: '#/components/responses/Forbidden' }
  *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /organizations/{id}/status:
  *   get:
  *     tags: [Organizations]
  *     summary: Read an organization's provisioning status
- *     description: A small answer for polling. Platform admins, or an admin of this organization.
+ *     description: A small answer for polling. Platform admins, or an admin of this organization (409 with `organization_status` unless it is `active`).
  *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/PreferWait' }]
  *     responses:
  *       '200':
  *         description: The status.
- *         headers: { Retry-After: { $ref: '#/components/headers/RetryAfter' } }
+ *         headers:
+ *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
+ *           Preference-Applied: { $ref: '#/components/headers/PreferenceApplied' }
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/OrganizationStatus' }
@@ -122,6 +110,8 @@ export function hintPolling(res: Response, org: Organization): void {
  *       '401': { $ref: '#/components/responses/Unauthorized' }
  *       '403': { $ref: '#/components/responses/Forbidden' }
  *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
 export function organizationsRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -132,13 +122,13 @@ export function organizationsRoutes(ctx: AppContext): Router {
   const mayCreate = ctx.config.allowSelfSignup ? [authenticate(ctx.passport, { optional: true })] : platformAdmin;
 
   router.post('/organizations', ...mayCreate, validate({ body: createOrganizationBody }), async (_req, res) => {
-    const org = await ctx.organizations.create(validated<CreateOrganizationInput>(res, 'body'), res.locals.requestId);
+    const org = await ctx.organizations.create(validated(res, createOrganizationBody), res.locals.requestId);
     hintPolling(res, org);
     res.status(202).location(`/organizations/${org.id}`).json(presentOrganization(org));
   });
 
   router.get('/organizations', ...platformAdmin, validate({ query: listOrganizationsQuery }), async (_req, res) => {
-    const page = await ctx.organizations.list(validated<{ status?: OrganizationStatus; limit: number; cursor?: string }>(res, 'query'));
+    const page = await ctx.organizations.list(validated(res, listOrganizationsQuery));
     res.json({ items: page.items.map(presentOrganization), next_cursor: page.nextCursor });
   });
 

@@ -1,6 +1,10 @@
-import Joi from 'joi';
-import { email, password } from './common.schemas';
+import { email, loginPassword, password, requestShape } from './common.schemas';
 
-export const loginBody = Joi.object({ email: email.required(), password: Joi.string().max(1000).required() });
+export interface Credentials {
+  email: string;
+  password: string;
+}
 
-export const registerBody = Joi.object({ email: email.required(), password: password.required() });
+export const loginBody = requestShape<Credentials>({ email: email.required(), password: loginPassword.required() });
+
+export const registerBody = requestShape<Credentials>({ email: email.required(), password: password.required() });

@@ -1,13 +1,29 @@
 import { CANONICAL_UUID, findMixedScriptConfusable, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '@orgms/common';
 import Joi from 'joi';
 
-export const email = Joi.string().trim().lowercase().email({ tlds: false }).max(254);
+/**
+ * A request part's schema and the TypeScript type of the value it produces, written once, side by
+ * side (joi has no static inference). Joi's strict schema map makes the compiler check that the
+ * keys are exactly `T`'s and that each key's schema kind (string, number, boolean…) matches its
+ * type; `T`'s optional members are the ones without `.required()` or `.default()`. The OpenAPI
+ * document's request schemas are generated from these same objects (openapi/request-schemas.ts).
+ */
+export function requestShape<T>(keys: Joi.StrictSchemaMap<T>): Joi.ObjectSchema<T> {
+  return Joi.object<T, true>(keys);
+}
+
+export const email = Joi.string().trim().lowercase().email({ tlds: false }).max(254).example('owner@acme.test');
 
 /** NIST 800-63B: a minimum length and no composition rules; bcrypt reads 72 bytes at most. */
 export const password = Joi.string()
   .min(PASSWORD_MIN_LENGTH)
   .custom((value: string, helpers) => (Buffer.byteLength(value, 'utf8') > PASSWORD_MAX_BYTES ? helpers.error('string.maxBytes') : value))
-  .messages({ 'string.maxBytes': `password must be at most ${PASSWORD_MAX_BYTES} bytes` });
+  .messages({ 'string.maxBytes': `password must be at most ${PASSWORD_MAX_BYTES} bytes` })
+  .description(`At least ${PASSWORD_MIN_LENGTH} characters and at most ${PASSWORD_MAX_BYTES} bytes in UTF-8; no composition rules.`)
+  .example('correct horse battery');
+
+/** A password being checked, not set: any length up to a bound, so old passwords still log in. */
+export const loginPassword = Joi.string().max(1000).example('correct horse battery');
 
 /**
  * A display name: printable text, no control characters, and no word that mixes look-alike
@@ -26,19 +42,34 @@ export const organizationName = Joi.string()
   .messages({
     'string.pattern.base': 'organization_name must not contain control characters',
     'string.mixedScripts': '{#label} mixes scripts that look alike ({#scripts}); use one script',
-  });
+  })
+  .description(
+    'Printable text without control characters; a word may not mix look-alike letters of different scripts. ' +
+      'Unique among live organizations, compared case-insensitively and by look-alike skeleton.',
+  )
+  .example('Acme Corp');
 
 /** An id we issued, in its canonical spelling (libs/common ids.ts); upper case is folded to it. Joi's `guid` takes too many. */
 export const uuid = Joi.string()
   .lowercase()
   .pattern(CANONICAL_UUID)
-  .messages({ 'string.pattern.base': '{{#label}} must be a UUID (8-4-4-4-12 hexadecimal digits)' });
+  .messages({ 'string.pattern.base': '{{#label}} must be a UUID (8-4-4-4-12 hexadecimal digits)' })
+  .example('4f0c2a7e-9d1b-4c1e-8f00-1234567890ab');
 
-export const idParams = Joi.object({ id: uuid.required() });
+export interface IdParams {
+  id: string;
+}
+export const idParams = requestShape<IdParams>({ id: uuid.required() });
 
-export const paginationQuery = {
-  limit: Joi.number().integer().min(1).max(100).default(20),
-  cursor: Joi.string()
-    .max(200)
-    .pattern(/^[A-Za-z0-9_-]+$/),
-};
+export interface Page {
+  limit: number;
+  cursor?: string;
+}
+
+export const pageLimit = Joi.number().integer().min(1).max(100).default(20).description('Items per page.');
+export const pageCursor = Joi.string()
+  .max(200)
+  .pattern(/^[A-Za-z0-9_-]+$/)
+  .description('`next_cursor` of the previous page.');
+
+export const paginationQuery = { limit: pageLimit, cursor: pageCursor };

@@ -1,14 +1,18 @@
-import Joi from 'joi';
-import { email, organizationName, paginationQuery, uuid } from './common.schemas';
+import { email, organizationName, type Page, paginationQuery, requestShape } from './common.schemas';
+
+export interface OrganizationChanges {
+  organization_name?: string;
+  email?: string;
+}
 
 /** PATCH /organizations/:id: at least one of the two; everything else (status, database) is refused. */
-export const updateOrganizationBody = Joi.object({
+export const updateOrganizationBody = requestShape<OrganizationChanges>({
   organization_name: organizationName,
-  email,
+  email: email.description("The admin contact's email."),
 })
   .or('organization_name', 'email')
   .messages({ 'object.missing': 'send organization_name, email or both' });
 
-export const migrationRunParams = Joi.object({ id: uuid.required() });
+export { idParams as migrationRunParams } from './common.schemas';
 
-export const listMigrationRunsQuery = Joi.object({ ...paginationQuery });
+export const listMigrationRunsQuery = requestShape<Page>({ ...paginationQuery });

@@ -1,14 +1,26 @@
-import { ORGANIZATION_STATUSES } from '@orgms/common';
+import { ORGANIZATION_STATUSES, type OrganizationStatus } from '@orgms/common';
 import Joi from 'joi';
-import { email, organizationName, paginationQuery, password } from './common.schemas';
+import { email, organizationName, type Page, paginationQuery, password, requestShape } from './common.schemas';
 
-export const createOrganizationBody = Joi.object({
+export interface NewOrganization {
+  organization_name: string;
+  email: string;
+  password: string;
+}
+
+export const createOrganizationBody = requestShape<NewOrganization>({
   organization_name: organizationName.required(),
-  email: email.required(),
-  password: password.required(),
+  email: email.required().description("The first admin's email."),
+  password: password.required().description("The first admin's password: at least 8 characters, at most 72 bytes in UTF-8."),
 });
 
-export const listOrganizationsQuery = Joi.object({
-  status: Joi.string().valid(...ORGANIZATION_STATUSES),
+export const organizationStatusName = Joi.string().valid(...ORGANIZATION_STATUSES);
+
+export interface OrganizationFilter extends Page {
+  status?: OrganizationStatus;
+}
+
+export const listOrganizationsQuery = requestShape<OrganizationFilter>({
+  status: organizationStatusName.description('Only organizations in this status.'),
   ...paginationQuery,
 });

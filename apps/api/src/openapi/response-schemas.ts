@@ -1,0 +1,348 @@
+import { ORGANIZATION_STATUSES, USER_ROLES } from '@orgms/common';
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+
+/**
+ * Every JSON answer of the API, once: a JSON Schema object per shape. The OpenAPI components are
+ * built from these objects (openapi/components.ts turns a nested named shape into a `$ref`), and
+ * the presenters' return types are derived from them with `FromSchema`, so a presenter that adds,
+ * drops or retypes a member no longer compiles. The test suites validate every answer against
+ * the document (test/support/contract.ts), so the server cannot drift from them either.
+ *
+ * Answers are closed (`additionalProperties: false`): a new member is a contract change, made here.
+ */
+
+const uuid = { type: 'string', format: 'uuid', examples: ['4f0c2a7e-9d1b-4c1e-8f00-1234567890ab'] } as const;
+const dateTime = { type: 'string', format: 'date-time', examples: ['2026-11-21T21:13:17.815Z'] } as const;
+const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
+const nextCursor = {
+  type: ['string', 'null'],
+  description: 'Pass as `cursor` for the next page; null on the last page.',
+  examples: ['MjAyNi0xMS0yMVQyMToxMzoxNy44MTVa'],
+} as const;
+
+export const organizationStatusName = { type: 'string', enum: ORGANIZATION_STATUSES } as const satisfies JSONSchema;
+
+export const organization = {
+  type: 'object',
+  description: 'An organization (no database name, no hashes).',
+  additionalProperties: false,
+  required: ['id', 'name', 'slug', 'status', 'step', 'last_error', 'admin_email', 'schema_version', 'created_at', 'updated_at'],
+  properties: {
+    id: uuid,
+    name: { type: 'string', examples: ['Acme Corp'] },
+    slug: { type: 'string', examples: ['acme-corp'] },
+    status: organizationStatusName,
+    step: { type: ['string', 'null'], description: 'The provisioning step running or last run.', examples: ['activate'] },
+    last_error: { type: ['string', 'null'], description: 'Why the last attempt failed, in plain words.' },
+    admin_email: { type: 'string', format: 'email', examples: ['owner@acme.test'] },
+    schema_version: { type: ['string', 'null'], description: 'Newest tenant migration applied to its database.', examples: ['CreateUsers1732200000000'] },
+    created_at: dateTime,
+    updated_at: dateTime,
+  },
+} as const satisfies JSONSchema;
+
+export const organizationStatus = {
+  type: 'object',
+  description: "An organization's provisioning status: a small answer for polling.",
+  additionalProperties: false,
+  required: ['id', 'status', 'step', 'attempts', 'last_error', 'updated_at'],
+  properties: {
+    id: uuid,
+    status: organizationStatusName,
+    step: { type: ['string', 'null'], examples: ['migrate'] },
+    attempts: { type: 'integer', minimum: 0, examples: [1] },
+    last_error: { type: ['string', 'null'] },
+    updated_at: dateTime,
+  },
+} as const satisfies JSONSchema;
+
+export const organizationList = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['items', 'next_cursor'],
+  properties: { items: { type: 'array', items: organization }, next_cursor: nextCursor },
+} as const satisfies JSONSchema;
+
+export const user = {
+  type: 'object',
+  description: 'A user of one organization (never its password hash).',
+  additionalProperties: false,
+  required: ['id', 'organization_id', 'email', 'role', 'is_active', 'last_login_at', 'created_at', 'updated_at'],
+  properties: {
+    id: uuid,
+    organization_id: uuid,
+    email: { type: 'string', format: 'email', examples: ['alice@acme.test'] },
+    role: { type: 'string', enum: USER_ROLES },
+    is_active: { type: 'boolean' },
+    last_login_at: { ...nullableDateTime, description: 'The last successful login; null if never.' },
+    created_at: dateTime,
+    updated_at: dateTime,
+  },
+} as const satisfies JSONSchema;
+
+export const userList = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['items', 'next_cursor'],
+  properties: { items: { type: 'array', items: user }, next_cursor: nextCursor },
+} as const satisfies JSONSchema;
+
+export const platformAdmin = {
+  type: 'object',
+  description: 'A platform admin.',
+  additionalProperties: false,
+  required: ['id', 'email', 'role', 'created_at'],
+  properties: {
+    id: uuid,
+    email: { type: 'string', format: 'email', examples: ['admin@example.com'] },
+    role: { type: 'string', const: 'platform_admin' },
+    created_at: dateTime,
+  },
+} as const satisfies JSONSchema;
+
+/** The platform admin a token was issued to (`POST /auth/login`). */
+export const platformAdminIdentity = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'email', 'role'],
+  properties: { id: uuid, email: platformAdmin.properties.email, role: platformAdmin.properties.role },
+} as const satisfies JSONSchema;
+
+export const token = {
+  type: 'object',
+  description: 'A bearer token (OAuth 2.0 token response style) and who it was issued to.',
+  additionalProperties: false,
+  required: ['access_token', 'token_type', 'expires_in', 'user'],
+  properties: {
+    access_token: {
+      type: 'string',
+      description: 'A JWT; send it as `Authorization: Bearer <access_token>`.',
+      examples: ['eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…'],
+    },
+    token_type: { type: 'string', const: 'bearer' },
+    expires_in: { type: 'integer', minimum: 1, description: 'Seconds until the token expires.', examples: [3600] },
+    user: { description: 'The platform admin (`POST /auth/login`) or the organization user (`POST /admin/login`).', oneOf: [platformAdminIdentity, user] },
+  },
+} as const satisfies JSONSchema;
+
+/** `GET /me` of an organization user: the user and its organization. */
+export const organizationUserSelf = {
+  type: 'object',
+  additionalProperties: false,
+  required: [...user.required, 'organization'],
+  properties: {
+    ...user.properties,
+    organization: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'name', 'status'],
+      properties: { id: uuid, name: organization.properties.name, status: organizationStatusName },
+    },
+  },
+} as const satisfies JSONSchema;
+
+export const currentUser = { oneOf: [platformAdmin, organizationUserSelf] } as const satisfies JSONSchema;
+
+const migrationRunProperties = {
+  id: uuid,
+  status: { type: 'string', enum: ['queued', 'running', 'completed'] },
+  target_version: { type: 'string', description: 'The tenant migration every database is brought to.', examples: ['AddUserLastLogin1732300000000'] },
+  template: { type: ['string', 'null'], description: 'What happened to the template database.', examples: ['template migrated'] },
+  total: { type: 'integer', minimum: 0, examples: [20] },
+  succeeded: { type: 'integer', minimum: 0, examples: [19] },
+  failed: { type: 'integer', minimum: 0, examples: [1] },
+  skipped: { type: 'integer', minimum: 0, examples: [0] },
+  pending: { type: 'integer', minimum: 0, examples: [0] },
+  progress: { type: 'number', minimum: 0, maximum: 1, description: 'Share of organizations done (0 while queued).', examples: [1] },
+  created_at: dateTime,
+  started_at: nullableDateTime,
+  finished_at: nullableDateTime,
+} as const;
+
+const migrationRunSummaryRequired = [
+  'id',
+  'status',
+  'target_version',
+  'template',
+  'total',
+  'succeeded',
+  'failed',
+  'skipped',
+  'pending',
+  'progress',
+  'created_at',
+  'started_at',
+  'finished_at',
+] as const;
+
+export const migrationRunSummary = {
+  type: 'object',
+  description: 'A fleet migration run with its totals.',
+  additionalProperties: false,
+  required: migrationRunSummaryRequired,
+  properties: migrationRunProperties,
+} as const satisfies JSONSchema;
+
+export const migrationFailure = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['org_id', 'error', 'finished_at'],
+  properties: {
+    org_id: uuid,
+    error: { type: ['string', 'null'], examples: ['migrate: unexpected error (SQLSTATE 42701); see the worker log'] },
+    finished_at: nullableDateTime,
+  },
+} as const satisfies JSONSchema;
+
+export const migrationRun = {
+  type: 'object',
+  description: 'A fleet migration run: totals, progress and each organization that failed.',
+  additionalProperties: false,
+  required: [...migrationRunSummaryRequired, 'failures'],
+  properties: { ...migrationRunProperties, failures: { type: 'array', items: migrationFailure } },
+} as const satisfies JSONSchema;
+
+export const migrationRunList = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['items', 'next_cursor'],
+  properties: { items: { type: 'array', items: migrationRunSummary }, next_cursor: nextCursor },
+} as const satisfies JSONSchema;
+
+export const orphan = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind', 'database', 'org_id', 'status'],
+  properties: {
+    kind: { type: 'string', enum: ['database_without_organization', 'organization_without_database'] },
+    database: { type: 'string', examples: ['org_4f0c2a7e9d1b4c1e8f001234567890ab'] },
+    org_id: uuid,
+    status: { description: "The organization's status; null when no organization row owns the database.", oneOf: [organizationStatusName, { type: 'null' }] },
+  },
+} as const satisfies JSONSchema;
+
+export const orphanList = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['items'],
+  properties: { items: { type: 'array', items: orphan } },
+} as const satisfies JSONSchema;
+
+export const health = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status'],
+  properties: { status: { type: 'string', const: 'ok' } },
+} as const satisfies JSONSchema;
+
+const checkOutcome = { type: 'string', enum: ['ok', 'unavailable'] } as const;
+
+export const readiness = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['status', 'checks'],
+  properties: {
+    status: { type: 'string', enum: ['ready', 'unavailable'] },
+    checks: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['postgres', 'redis'],
+      properties: { postgres: checkOutcome, redis: checkOutcome },
+    },
+  },
+} as const satisfies JSONSchema;
+
+const problemProperties = {
+  type: { type: 'string', format: 'uri', description: 'Stable per kind of problem.', examples: ['https://orgms.dev/problems/not-found'] },
+  title: { type: 'string', examples: ['Not found'] },
+  status: { type: 'integer', minimum: 400, maximum: 599, examples: [404] },
+  detail: { type: 'string', examples: ['No such organization.'] },
+  requestId: {
+    type: 'string',
+    description: 'Quote it when reporting a problem; it is in every log line of the request.',
+    examples: ['0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980'],
+  },
+} as const;
+
+/** Answers that Node's HTTP parser writes before Express runs (clientError) carry no requestId. */
+const problemRequired = ['type', 'title', 'status', 'detail'] as const;
+
+export const problem = {
+  type: 'object',
+  description: 'RFC 9457 problem details. Never contains stack traces, SQL or driver messages.',
+  additionalProperties: false,
+  required: problemRequired,
+  properties: problemProperties,
+} as const satisfies JSONSchema;
+
+export const fieldError = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['field', 'message'],
+  properties: {
+    field: { type: 'string', description: 'The request part and path of the field.', examples: ['body.password'] },
+    message: { type: 'string', examples: ['password length must be at least 8 characters long'] },
+  },
+} as const satisfies JSONSchema;
+
+export const validationProblem = {
+  type: 'object',
+  description: 'A 400: the problem, and for a request that failed validation, each failing field (absent for unreadable bodies).',
+  additionalProperties: false,
+  required: problemRequired,
+  properties: { ...problemProperties, errors: { type: 'array', items: fieldError } },
+} as const satisfies JSONSchema;
+
+export const conflictProblem = {
+  type: 'object',
+  description:
+    'A 409. `organization_status`: the organization is not active, so what needs it waits (its users, its users routes, logins). ' +
+    '`current_status`: the organization is in a status from which this change is not allowed.',
+  additionalProperties: false,
+  required: problemRequired,
+  properties: { ...problemProperties, organization_status: organizationStatusName, current_status: organizationStatusName },
+} as const satisfies JSONSchema;
+
+/** The named shapes of the document, in its order: `#/components/schemas/<name>`. */
+export const responseSchemas = {
+  Problem: problem,
+  ValidationProblem: validationProblem,
+  ConflictProblem: conflictProblem,
+  FieldError: fieldError,
+  OrganizationStatusName: organizationStatusName,
+  Organization: organization,
+  OrganizationStatus: organizationStatus,
+  OrganizationList: organizationList,
+  User: user,
+  UserList: userList,
+  PlatformAdmin: platformAdmin,
+  PlatformAdminIdentity: platformAdminIdentity,
+  Token: token,
+  OrganizationUserSelf: organizationUserSelf,
+  CurrentUser: currentUser,
+  MigrationRunSummary: migrationRunSummary,
+  MigrationFailure: migrationFailure,
+  MigrationRun: migrationRun,
+  MigrationRunList: migrationRunList,
+  Orphan: orphan,
+  OrphanList: orphanList,
+  Health: health,
+  Readiness: readiness,
+} as const;
+
+export type OrganizationBody = FromSchema<typeof organization>;
+export type OrganizationStatusBody = FromSchema<typeof organizationStatus>;
+export type OrganizationListBody = FromSchema<typeof organizationList>;
+export type UserBody = FromSchema<typeof user>;
+export type UserListBody = FromSchema<typeof userList>;
+export type PlatformAdminBody = FromSchema<typeof platformAdmin>;
+export type TokenBody = FromSchema<typeof token>;
+export type OrganizationUserSelfBody = FromSchema<typeof organizationUserSelf>;
+export type MigrationRunSummaryBody = FromSchema<typeof migrationRunSummary>;
+export type MigrationRunBody = FromSchema<typeof migrationRun>;
+export type MigrationRunListBody = FromSchema<typeof migrationRunList>;
+export type OrphanBody = FromSchema<typeof orphan>;
+export type OrphanListBody = FromSchema<typeof orphanList>;
+export type HealthBody = FromSchema<typeof health>;
+export type ReadinessBody = FromSchema<typeof readiness>;
+export type ProblemBody = FromSchema<typeof problem>;
