@@ -4,7 +4,8 @@ import { type Config, createLogger, type Logger, loadConfig, quoteIdent } from '
 import { startWorkerRuntime, type WorkerOptions, type WorkerRuntime } from '@orgms/worker/worker-runtime';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
-import supertest from 'supertest';
+import type supertest from 'supertest';
+import { contractCheckedRequest } from './contract';
 
 export const ADMIN_EMAIL = 'root@platform.test';
 export const ADMIN_PASSWORD = 'platform-admin-password';
@@ -65,7 +66,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     config,
     logger,
     api,
-    request: supertest(api.app),
+    request: contractCheckedRequest(api.app),
     async startWorker(workerOptions = {}, env = {}) {
       const worker = startWorkerRuntime(testConfig(id, { ...options.env, ...env }), logger, workerOptions);
       workers.push(worker);

@@ -1,0 +1,76 @@
+import { openApiSpec } from '@orgms/api/openapi/spec';
+import { expect } from 'chai';
+import { contractViolations } from './support/contract';
+
+/**
+ * The contract check that stack.request runs on every answer of the suites (support/contract.ts):
+ * these specs show that it fails on each kind of drift, so a green suite means an exact document.
+ */
+describe('OpenAPI contract check', () => {
+  const problem = { type: 'https://orgms.dev/problems/conflict', title: 'Conflict', status: 409, detail: 'Taken.', requestId: 'r-12345678' };
+  const json = { 'content-type': 'application/json; charset=utf-8' };
+  const problemJson = { 'content-type': 'application/problem+json' };
+
+  it('when an answer is exactly as documented, then it passes', () => {
+    expect(contractViolations({ method: 'GET', url: '/health', status: 200, headers: json, body: { status: 'ok' } })).to.deep.equal([]);
+  });
+
+  it('when an answer has a status the operation does not list, then it fails', () => {
+    const [violation] = contractViolations({ method: 'GET', url: '/health', status: 418, headers: json, body: { status: 'ok' } });
+    expect(violation).to.match(/answered 418, which the document does not list/);
+  });
+
+  it('when a body has a member the schema does not list, then it fails', () => {
+    const [violation] = contractViolations({ method: 'POST', url: '/auth/register', status: 409, headers: problemJson, body: { ...problem, stack: 'at x' } });
+    expect(violation).to.match(/must NOT have additional properties.*stack/);
+  });
+
+  it('when a 409 carries organization_status, then the Conflict schema accepts it', () => {
+    const body = { ...problem, organization_status: 'deleting' };
+    expect(contractViolations({ method: 'GET', url: '/me', status: 409, headers: problemJson, body })).to.deep.equal([]);
+  });
+
+  it('when a required header is missing, then it fails', () => {
+    const violations = contractViolations({ method: 'POST', url: '/auth/login', status: 429, headers: problemJson, body: { ...problem, status: 429 } });
+    expect(violations.join()).to.match(/required header retry-after is missing/);
+  });
+
+  it('when a header clients act on is sent but not declared, then it fails', () => {
+    const headers = { ...json, 'ratelimit-remaining': '3' };
+    const violations = contractViolations({ method: 'GET', url: '/health', status: 200, headers, body: { status: 'ok' } });
+    expect(violations.join()).to.match(/sends header ratelimit-remaining/);
+  });
+
+  it('when the media type is not documented, then it fails', () => {
+    const [violation] = contractViolations({ method: 'GET', url: '/health', status: 200, headers: { 'content-type': 'text/html' }, text: '<p>ok</p>' });
+    expect(violation).to.match(/media type text\/html is not one of application\/json/);
+  });
+
+  it('when a path is in no operation, then only the 404 problem of an unknown route passes', () => {
+    const notFound = { type: 'https://orgms.dev/problems/not-found', title: 'Not found', status: 404, detail: 'No route GET /nope.' };
+    expect(contractViolations({ method: 'GET', url: '/nope', status: 404, headers: problemJson, body: notFound })).to.deep.equal([]);
+    expect(contractViolations({ method: 'GET', url: '/nope', status: 200, headers: json, body: {} })).to.have.length(1);
+  });
+});
+
+describe('OpenAPI document built from the validation schemas', () => {
+  const spec = openApiSpec() as { components: { schemas: Record<string, { properties: Record<string, Record<string, unknown>>; required?: string[] }> } };
+  const { schemas } = spec.components;
+
+  it('when a Joi schema gives a default, then the document shows it (NewUser.role)', () => {
+    expect(schemas.NewUser.properties.role).to.include({ default: 'member' });
+    expect(schemas.NewUser.required).to.deep.equal(['email', 'password']);
+  });
+
+  it('when a Joi pattern uses the u flag, then the document carries the bare pattern', () => {
+    expect(schemas.NewOrganization.properties.organization_name.pattern).to.equal('^[^\\p{C}]+$');
+  });
+
+  it('when a Joi object needs at least one key, then the document says minProperties 1 (UserChanges)', () => {
+    expect(schemas.UserChanges).to.include({ minProperties: 1, additionalProperties: false });
+  });
+
+  it('when an answer nests a named shape, then the document refers to it instead of repeating it', () => {
+    expect(schemas.OrganizationList.properties.items).to.deep.equal({ type: 'array', items: { $ref: '#/components/schemas/Organization' } });
+  });
+});

@@ -1,0 +1,16 @@
+import { contractStats } from './contract';
+
+/**
+ * Mocha root hooks (loaded by .mocharc.json): at the end of a run, how many answers were checked
+ * against the OpenAPI document, so a wiring mistake that checks nothing shows.
+ */
+export const mochaHooks = {
+  afterAll(): void {
+    if (contractStats.validated === 0 && contractStats.thirdParty === 0) return;
+    const operations = [...contractStats.byOperation.keys()].filter((key) => key !== 'no operation (404)').length;
+    console.log(
+      `\n  OpenAPI contract: ${contractStats.validated} answers validated against the document (${operations} operations), ` +
+        `${contractStats.thirdParty} answers of third-party operator pages not checked`,
+    );
+  },
+};
