@@ -1,5 +1,6 @@
 import type { MigrationRun, MigrationRunSummary } from '@orgms/common';
-import type { MigrationRunBody, MigrationRunSummaryBody } from '../openapi/response-schemas';
+import type { MigrationRunBody, MigrationRunListBody, MigrationRunSummaryBody } from '../openapi/response-schemas';
+import type { Page } from '../services/pagination';
 
 export function presentMigrationRunSummary(run: MigrationRunSummary): MigrationRunSummaryBody {
   const { total, pending, succeeded, failed, skipped } = run.totals;
@@ -26,4 +27,8 @@ export function presentMigrationRun(run: MigrationRun): MigrationRunBody {
     ...presentMigrationRunSummary(run),
     failures: run.failures.map((f) => ({ org_id: f.orgId, error: f.error, finished_at: f.finishedAt ? new Date(f.finishedAt).toISOString() : null })),
   };
+}
+
+export function presentMigrationRunPage(page: Page<MigrationRunSummary>): MigrationRunListBody {
+  return { items: page.items.map(presentMigrationRunSummary), next_cursor: page.nextCursor };
 }

@@ -1,5 +1,6 @@
 import type { Organization } from '@orgms/common';
-import type { OrganizationBody, OrganizationStatusBody } from '../openapi/response-schemas';
+import type { OrganizationBody, OrganizationListBody, OrganizationStatusBody } from '../openapi/response-schemas';
+import type { Page } from '../services/pagination';
 
 /** The public shape of an organization (snake_case, DESIGN §5); no database name, no hashes. */
 export function presentOrganization(org: Organization): OrganizationBody {
@@ -26,4 +27,8 @@ export function presentStatus(org: Organization): OrganizationStatusBody {
     last_error: org.lastError,
     updated_at: org.updatedAt.toISOString(),
   };
+}
+
+export function presentOrganizationPage(page: Page<Organization>): OrganizationListBody {
+  return { items: page.items.map(presentOrganization), next_cursor: page.nextCursor };
 }

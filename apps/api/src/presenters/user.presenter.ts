@@ -1,5 +1,6 @@
 import type { TenantUser } from '@orgms/common';
-import type { UserBody } from '../openapi/response-schemas';
+import type { UserBody, UserListBody } from '../openapi/response-schemas';
+import type { Page } from '../services/pagination';
 
 /** The public shape of an organization user; never the password hash or the token version. */
 export function presentUser(user: TenantUser, organizationId: string): UserBody {
@@ -13,4 +14,8 @@ export function presentUser(user: TenantUser, organizationId: string): UserBody 
     created_at: user.createdAt.toISOString(),
     updated_at: user.updatedAt.toISOString(),
   };
+}
+
+export function presentUserPage(page: Page<TenantUser>, organizationId: string): UserListBody {
+  return { items: page.items.map((user) => presentUser(user, organizationId)), next_cursor: page.nextCursor };
 }
