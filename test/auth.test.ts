@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
+import { queryControlDatabase } from './support/control-database';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startStack, type TestStack } from './support/stack';
 
 describe('Platform admin authentication', () => {
@@ -29,8 +30,8 @@ describe('Platform admin authentication', () => {
   });
 
   it('when the bootstrap runs again, then no second admin is created', async () => {
-    expect(await stack.api.context.admins.ensure(ADMIN_EMAIL, 'whatever-else', 4)).to.equal('exists');
-    const [{ n }] = await stack.api.context.controlDb.query('SELECT count(*)::int AS n FROM platform_admins');
+    expect(await stack.api.stores.platformAdmins.ensure(ADMIN_EMAIL, 'whatever-else', 4)).to.equal('exists');
+    const [{ n }] = await queryControlDatabase(stack, 'SELECT count(*)::int AS n FROM platform_admins');
     expect(n).to.equal(1);
   });
 

@@ -2,6 +2,7 @@ import { databaseNameFor } from '@orgms/common';
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import { Client } from 'pg';
+import { queryControlDatabase } from './support/control-database';
 import { auth, createActiveOrganization, orgLogin, usersSnapshot } from './support/org-users';
 import { type CreatedOrg, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
@@ -72,11 +73,11 @@ describe('Authorization across organizations', () => {
 
   for (const who of ['aAdmin', 'aMember'] as const) {
     it(`when org A's ${who === 'aAdmin' ? 'admin' : 'member'} token is used on every one of org B's routes, then each answers 403/404, B's database is unchanged and never opened`, async () => {
-      await stack.api.context.tenants.evict(orgB.id);
+      await stack.api.tenantPools.evict(orgB.id);
       // A closed backend leaves pg_stat_activity a moment later.
       for (let i = 0; i < 40 && (await connectionsToB()) > 0; i++) await new Promise((r) => setTimeout(r, 25));
       const beforeUsers = await usersSnapshot(stack, orgB.id);
-      const [beforeOrg] = await stack.api.context.controlDb.query('SELECT * FROM organizations WHERE id = $1', [orgB.id]);
+      const [beforeOrg] = await queryControlDatabase(stack, 'SELECT * FROM organizations WHERE id = $1', [orgB.id]);
       for (const route of routes) {
         const res = await call(route, tokens[who]);
         expect([403, 404], `${route.method.toUpperCase()} ${route.path} → ${res.status}`).to.include(res.status);
@@ -84,7 +85,7 @@ describe('Authorization across organizations', () => {
         expect(JSON.stringify(res.body)).to.not.include('member@b.test');
       }
       expect(await usersSnapshot(stack, orgB.id)).to.deep.equal(beforeUsers);
-      expect((await stack.api.context.controlDb.query('SELECT * FROM organizations WHERE id = $1', [orgB.id]))[0]).to.deep.equal(beforeOrg);
+      expect((await queryControlDatabase(stack, 'SELECT * FROM organizations WHERE id = $1', [orgB.id]))[0]).to.deep.equal(beforeOrg);
       expect(await connectionsToB(), 'no tenant pool was opened on B').to.equal(0);
     });
   }

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { queryControlDatabase } from './support/control-database';
 import { startStack, type TestStack } from './support/stack';
 
 describe('Bad requests', () => {
@@ -11,7 +12,7 @@ describe('Bad requests', () => {
   after(() => stack.stop());
 
   const valid = { organization_name: 'Valid Name', email: 'a@example.test', password: 'long enough' };
-  const orgCount = async () => (await stack.api.context.controlDb.query('SELECT count(*)::int AS n FROM organizations'))[0].n as number;
+  const orgCount = async () => (await queryControlDatabase(stack, 'SELECT count(*)::int AS n FROM organizations'))[0].n as number;
 
   /** Each case: what is sent, and the field the problem must name. */
   const invalidBodies: [string, Record<string, unknown>, string][] = [

@@ -64,7 +64,7 @@ describe('Login throttling', () => {
     for (let i = 0; i < 10; i++) await login(`10.0.6.${i}`, { organization_id: org.id, email: org.email, password: 123 }).expect(400);
     await login('10.0.6.50', { organization_id: org.id, email: org.email, password: org.password }).expect(200);
     const root = { email: 'root-of-400s@platform.test', password: 'a platform admin password' };
-    await stack.api.context.admins.create(root.email, root.password, 4);
+    await stack.api.stores.platformAdmins.create(root.email, root.password, 4);
     const admin = (ip: string, body: Record<string, unknown>) => stack.request.post('/auth/login').set('X-Forwarded-For', ip).send(body);
     for (let i = 0; i < 10; i++) await admin(`10.0.6.${100 + i}`, { email: root.email, password: 123 }).expect(400);
     await admin('10.0.6.200', root).expect(200);

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { latestTenantMigration, tenantMigrations } from '@orgms/migrations';
 import { expect } from 'chai';
+import { queryControlDatabase } from './support/control-database';
 import { databaseOf, withClient } from './support/lifecycle';
 import { createOrganization, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
@@ -27,7 +28,7 @@ describe('Fleet migrations: POST /migrations/runs', () => {
       },
       databaseOf(stack, orgId),
     );
-    await stack.api.context.controlDb.query('UPDATE organizations SET schema_version = $2 WHERE id = $1', [orgId, previous]);
+    await queryControlDatabase(stack, 'UPDATE organizations SET schema_version = $2 WHERE id = $1', [orgId, previous]);
   }
 
   async function waitForRun(location: string): Promise<Record<string, unknown>> {
@@ -65,7 +66,7 @@ describe('Fleet migrations: POST /migrations/runs', () => {
     expect(failure.org_id).to.equal(broken.id);
     expect(failure.error).to.match(/^migrate: unexpected error \(SQLSTATE 42701\)/);
 
-    const versions = await stack.api.context.controlDb.query('SELECT id, schema_version FROM organizations WHERE id = ANY($1)', [orgs.map((o) => o.id)]);
+    const versions = await queryControlDatabase(stack, 'SELECT id, schema_version FROM organizations WHERE id = ANY($1)', [orgs.map((o) => o.id)]);
     for (const row of versions) expect(row.schema_version).to.equal(row.id === broken.id ? previous : latestTenantMigration);
     const columns = await withClient(
       stack,
@@ -101,7 +102,7 @@ describe('Fleet migrations: POST /migrations/runs', () => {
   });
 
   it('when there are more runs than one page, then next_cursor leads through all of them without repeats, and the last page has none', async () => {
-    for (let i = 0; i < 3; i++) await stack.api.context.lifecycle.migrationRuns.create(`paging-${i}`);
+    for (let i = 0; i < 3; i++) await stack.api.stores.migrationRuns.create(`paging-${i}`);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
@@ -115,7 +116,7 @@ describe('Fleet migrations: POST /migrations/runs', () => {
       seen.push(...page.body.items.map((r) => r.id));
       cursor = page.body.next_cursor;
     } while (cursor);
-    const [{ n }] = await stack.api.context.controlDb.query('SELECT count(*)::int AS n FROM migration_runs');
+    const [{ n }] = await queryControlDatabase<{ n: number }>(stack, 'SELECT count(*)::int AS n FROM migration_runs');
     expect(seen).to.have.lengthOf(n);
     expect(new Set(seen).size).to.equal(n);
   });

@@ -1,6 +1,7 @@
 import { databaseNameFor, withDatabase } from '@orgms/common';
 import { expect } from 'chai';
 import { Client } from 'pg';
+import { queryControlDatabase } from './support/control-database';
 import { createOrganization, uniqueName, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
 
@@ -36,12 +37,14 @@ describe('Creating an organization', () => {
     } finally {
       await db.end();
     }
-    const events = await stack.api.context.controlDb.query('SELECT from_status, to_status, request_id FROM organization_events WHERE org_id = $1 ORDER BY id', [
-      res.body.id,
-    ]);
-    expect(events.map((e: { to_status: string }) => e.to_status)).to.include.members(['pending', 'provisioning', 'active']);
-    expect(new Set(events.map((e: { request_id: string }) => e.request_id))).to.deep.equal(new Set([res.headers['x-request-id']]));
-    const [{ hash }] = await stack.api.context.controlDb.query('SELECT pending_admin_password_hash AS hash FROM organizations WHERE id = $1', [res.body.id]);
+    const events = await queryControlDatabase<{ to_status: string; request_id: string }>(
+      stack,
+      'SELECT from_status, to_status, request_id FROM organization_events WHERE org_id = $1 ORDER BY id',
+      [res.body.id],
+    );
+    expect(events.map((e) => e.to_status)).to.include.members(['pending', 'provisioning', 'active']);
+    expect(new Set(events.map((e) => e.request_id))).to.deep.equal(new Set([res.headers['x-request-id']]));
+    const [{ hash }] = await queryControlDatabase(stack, 'SELECT pending_admin_password_hash AS hash FROM organizations WHERE id = $1', [res.body.id]);
     expect(hash, 'the first admin hash is forgotten once seeded').to.equal(null);
   });
 
@@ -53,7 +56,7 @@ describe('Creating an organization', () => {
       .send({ organization_name: org.name.toUpperCase(), email: 'x@example.test', password: 'long enough' })
       .expect(409);
     expect(res.type).to.equal('application/problem+json');
-    const [{ count }] = await stack.api.context.controlDb.query('SELECT count(*)::int AS count FROM organizations WHERE lower(name) = lower($1)', [org.name]);
+    const [{ count }] = await queryControlDatabase(stack, 'SELECT count(*)::int AS count FROM organizations WHERE lower(name) = lower($1)', [org.name]);
     expect(count).to.equal(1);
   });
 
@@ -72,7 +75,7 @@ describe('Creating an organization', () => {
     expect(statuses).to.deep.equal([202, ...Array(9).fill(409)]);
     const winner = responses.find((r) => r.status === 202)?.body.id as string;
     await waitForStatus(stack, winner, ['active']);
-    const rows = await stack.api.context.controlDb.query('SELECT id FROM organizations WHERE lower(name) = lower($1)', [name]);
+    const rows = await queryControlDatabase(stack, 'SELECT id FROM organizations WHERE lower(name) = lower($1)', [name]);
     expect(rows).to.have.length(1);
   });
 
@@ -98,7 +101,7 @@ describe('Creating an organization', () => {
       for (const item of res.body.items) seen.add(item.id);
       cursor = res.body.next_cursor;
     } while (cursor);
-    const [{ count }] = await stack.api.context.controlDb.query('SELECT count(*)::int AS count FROM organizations');
+    const [{ count }] = await queryControlDatabase(stack, 'SELECT count(*)::int AS count FROM organizations');
     expect(seen.size).to.equal(count);
 
     const failed = await stack.request.get('/organizations').query({ status: 'failed' }).set('Authorization', `Bearer ${token}`).expect(200);

@@ -3,6 +3,7 @@ import { DeprovisioningService } from '@orgms/worker/services/deprovisioning.ser
 import { expect } from 'chai';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
+import { queryControlDatabase } from './support/control-database';
 import { databaseExists, databaseOf, withClient } from './support/lifecycle';
 import { createOrganization, uniqueName, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
@@ -18,7 +19,7 @@ describe('Organization lifecycle: rename, delete, retry', () => {
       worker: {
         beforeStep: async (step, orgId) => {
           if (step !== 'migrate' || failedOnce.has(orgId)) return;
-          if (!(await stack.api.context.store.get(orgId)).name.startsWith('Flaky')) return;
+          if (!(await stack.api.stores.organizations.get(orgId)).name.startsWith('Flaky')) return;
           failedOnce.add(orgId);
           throw new PermanentJobError('injected failure for the test');
         },
@@ -39,7 +40,7 @@ describe('Organization lifecycle: rename, delete, retry', () => {
         .expect(200);
       expect(res.body).to.include({ id: org.id, name: newName, admin_email: 'new-owner@example.test', status: 'active' });
       expect(res.body.slug).to.match(/^renamed-co-/);
-      const [row] = await stack.api.context.controlDb.query('SELECT database_name FROM organizations WHERE id = $1', [org.id]);
+      const [row] = await queryControlDatabase(stack, 'SELECT database_name FROM organizations WHERE id = $1', [org.id]);
       expect(row.database_name).to.equal(databaseOf(stack, org.id));
       const users = await withClient(stack, (c) => c.query('SELECT email FROM users'), databaseOf(stack, org.id));
       expect(users.rows.map((u) => u.email)).to.deep.equal([org.email]);
@@ -54,7 +55,7 @@ describe('Organization lifecycle: rename, delete, retry', () => {
         .send({ organization_name: a.name.toUpperCase() })
         .expect(409);
       expect(res.type).to.equal('application/problem+json');
-      const [row] = await stack.api.context.controlDb.query('SELECT name FROM organizations WHERE id = $1', [b.id]);
+      const [row] = await queryControlDatabase(stack, 'SELECT name FROM organizations WHERE id = $1', [b.id]);
       expect(row.name).to.equal(b.name);
     });
 
@@ -133,7 +134,7 @@ describe('Organization lifecycle: rename, delete, retry', () => {
       await waitForStatus(stack, org.id, ['deleted']);
       const service = new DeprovisioningService({
         config: stack.config,
-        store: stack.api.context.store,
+        store: stack.api.stores.organizations,
         events: { publish: () => undefined },
         logger: stack.logger,
       });

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
+import { queryControlDatabase } from './support/control-database';
 import { createActiveOrganization } from './support/org-users';
 import { createOrganization } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
@@ -22,7 +23,7 @@ describe('Organization names that look alike', () => {
   after(() => stack.stop());
 
   const organizationCount = async (): Promise<number> => {
-    const [{ count }] = await stack.api.context.controlDb.query(`SELECT count(*)::int AS count FROM organizations WHERE status <> 'deleted'`);
+    const [{ count }] = await queryControlDatabase<{ count: number }>(stack, `SELECT count(*)::int AS count FROM organizations WHERE status <> 'deleted'`);
     return count;
   };
 
@@ -53,7 +54,7 @@ describe('Organization names that look alike', () => {
       ]);
     }
     expect(await organizationCount()).to.equal(before);
-    const [{ count }] = await stack.api.context.controlDb.query('SELECT count(*)::int AS count FROM organizations WHERE name = $1', [MIXED_ACME]);
+    const [{ count }] = await queryControlDatabase(stack, 'SELECT count(*)::int AS count FROM organizations WHERE name = $1', [MIXED_ACME]);
     expect(count).to.equal(0);
   });
 
@@ -112,7 +113,7 @@ describe('Organization names that look alike', () => {
     const deadline = Date.now() + 20000;
     let status = '';
     while (status !== 'deleted' && Date.now() < deadline) {
-      [{ status }] = await stack.api.context.controlDb.query('SELECT status FROM organizations WHERE id = $1', [initech.id]);
+      [{ status }] = await queryControlDatabase(stack, 'SELECT status FROM organizations WHERE id = $1', [initech.id]);
       if (status !== 'deleted') await sleep(50);
     }
     expect(status).to.equal('deleted');
@@ -120,9 +121,10 @@ describe('Organization names that look alike', () => {
   });
 
   it('when organizations are written, then name_key is stored for each and the unique index is on it among live organizations', async () => {
-    const rows = await stack.api.context.controlDb.query(`SELECT name, name_key FROM organizations WHERE name_key IS NULL OR name_key = ''`);
+    const rows = await queryControlDatabase(stack, `SELECT name, name_key FROM organizations WHERE name_key IS NULL OR name_key = ''`);
     expect(rows).to.deep.equal([]);
-    const [{ indexdef }] = await stack.api.context.controlDb.query(
+    const [{ indexdef }] = await queryControlDatabase(
+      stack,
       `SELECT indexdef FROM pg_indexes WHERE tablename = 'organizations' AND indexname = 'organizations_live_name_key_uq'`,
     );
     expect(indexdef).to.match(/UNIQUE INDEX .* \(name_key\) WHERE \(\(status\)::text <> 'deleted'::text\)/);

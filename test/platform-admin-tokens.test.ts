@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
+import { queryControlDatabase } from './support/control-database';
 import { auth } from './support/org-users';
 import { startStack, type TestStack } from './support/stack';
 
@@ -17,7 +18,7 @@ describe('Platform admin tokens can be revoked', () => {
   async function adminWithToken(): Promise<{ email: string; password: string; token: string }> {
     counter += 1;
     const admin = { email: `revocable-${counter}@platform.test`, password: 'a long admin password' };
-    await stack.api.context.admins.create(admin.email, admin.password, 4);
+    await stack.api.stores.platformAdmins.create(admin.email, admin.password, 4);
     const res = await stack.request.post('/auth/login').send(admin).expect(200);
     await stack.request.get('/organizations').set(auth(res.body.access_token)).expect(200);
     return { ...admin, token: res.body.access_token };
@@ -36,25 +37,25 @@ describe('Platform admin tokens can be revoked', () => {
 
   it('when the admin is removed, then its token no longer lists organizations nor registers admins', async () => {
     const admin = await adminWithToken();
-    await stack.api.context.admins.remove(admin.email);
+    await stack.api.stores.platformAdmins.remove(admin.email);
     await expectRevoked(admin.token);
-    const [{ n }] = await stack.api.context.controlDb.query("SELECT count(*)::int AS n FROM platform_admins WHERE email LIKE 'never-%'");
+    const [{ n }] = await queryControlDatabase(stack, "SELECT count(*)::int AS n FROM platform_admins WHERE email LIKE 'never-%'");
     expect(n).to.equal(0);
   });
 
   it('when the admin is deactivated, then its token is refused and it cannot log in until activated again', async () => {
     const admin = await adminWithToken();
-    await stack.api.context.admins.deactivate(admin.email);
+    await stack.api.stores.platformAdmins.deactivate(admin.email);
     await expectRevoked(admin.token);
     await stack.request.post('/auth/login').send({ email: admin.email, password: admin.password }).expect(401);
-    await stack.api.context.admins.activate(admin.email);
+    await stack.api.stores.platformAdmins.activate(admin.email);
     await expectRevoked(admin.token); // activation does not bring old tokens back
     await stack.request.post('/auth/login').send({ email: admin.email, password: admin.password }).expect(200);
   });
 
   it('when the password changes, then tokens issued before are refused and the new password works', async () => {
     const admin = await adminWithToken();
-    await stack.api.context.admins.changePassword(admin.email, 'the new admin password', 4);
+    await stack.api.stores.platformAdmins.changePassword(admin.email, 'the new admin password', 4);
     await expectRevoked(admin.token);
     const res = await stack.request.post('/auth/login').send({ email: admin.email, password: 'the new admin password' }).expect(200);
     await stack.request.get('/organizations').set(auth(res.body.access_token)).expect(200);

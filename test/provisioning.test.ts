@@ -2,6 +2,7 @@ import { DatabaseAdmin, databaseNameFor, markerFor, quoteIdent, stagingNameFor }
 import { ProvisioningService } from '@orgms/worker/services/provisioning.service';
 import { expect } from 'chai';
 import { Client } from 'pg';
+import { queryControlDatabase } from './support/control-database';
 import { createOrganization, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
 
@@ -17,7 +18,7 @@ async function onServer(stack: TestStack, sql: string): Promise<void> {
 }
 
 async function events(stack: TestStack, orgId: string): Promise<{ to_status: string; step: string | null; detail: string | null }[]> {
-  return stack.api.context.controlDb.query('SELECT to_status, step, detail FROM organization_events WHERE org_id = $1 ORDER BY id', [orgId]);
+  return queryControlDatabase(stack, 'SELECT to_status, step, detail FROM organization_events WHERE org_id = $1 ORDER BY id', [orgId]);
 }
 
 describe('Provisioning an organization', () => {
@@ -126,7 +127,7 @@ describe('Provisioning an organization', () => {
     const org = await createOrganization(stack);
     await waitForStatus(stack, org.id, ['active']);
     const before = await events(stack, org.id);
-    const service = new ProvisioningService({ config: stack.config, store: stack.api.context.store, logger: stack.logger });
+    const service = new ProvisioningService({ config: stack.config, store: stack.api.stores.organizations, logger: stack.logger });
     expect(await service.provision(org.id, { requestId: 'again-1234', isLastAttempt: false })).to.equal('skipped');
     expect(await events(stack, org.id)).to.deep.equal(before);
   });

@@ -28,8 +28,11 @@ describe('Readiness means ready to serve every route', () => {
     const runtime = startApiRuntime(config, logger);
     const request = supertest(runtime.app);
     try {
-      await sleep(1500); // long enough for the connection to be initialised
-      expect(runtime.context.controlDb.isInitialized).to.equal(true);
+      await sleep(1500); // long enough for the API to connect and wait for the lock
+      const [{ connections }] = (
+        await holder.query('SELECT count(*)::int AS connections FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [`orgms_test_${id}`])
+      ).rows;
+      expect(connections, 'the API is connected to the control database').to.be.greaterThan(0);
       const waiting = await request.get('/ready').expect(503);
       expect(waiting.body.checks.postgres).to.equal('unavailable');
       await request.post('/auth/login').send({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }).expect(503);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { databaseNameFor, markerFor, quoteIdent } from '@orgms/common';
 import { expect } from 'chai';
+import { queryControlDatabase } from './support/control-database';
 import { databaseExists, databaseOf, withClient } from './support/lifecycle';
 import { createOrganization, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
@@ -46,7 +47,7 @@ describe('Reconciler: stuck deletions and orphans', () => {
       `organization_without_database:${org.id}`,
     ]);
     expect(await databaseExists(stack, ghost), 'the reconciler never drops a database on its own').to.equal(true);
-    const [{ status }] = await stack.api.context.controlDb.query('SELECT status FROM organizations WHERE id = $1', [org.id]);
+    const [{ status }] = await queryControlDatabase(stack, 'SELECT status FROM organizations WHERE id = $1', [org.id]);
     expect(status).to.equal('active');
   });
 
@@ -54,7 +55,7 @@ describe('Reconciler: stuck deletions and orphans', () => {
     const org = await createOrganization(stack);
     await waitForStatus(stack, org.id, ['active']);
     // As if the API committed `deleting` while Redis was down: no deprovision job exists.
-    await stack.api.context.store.transition(org.id, 'deleting', { step: 'delete_requested' });
+    await stack.api.stores.organizations.transition(org.id, 'deleting', { step: 'delete_requested' });
     const report = await stack.worker?.reconciler.reconcile();
     expect(report?.enqueued).to.include(org.id);
     await waitForStatus(stack, org.id, ['deleted']);
@@ -65,8 +66,8 @@ describe('Reconciler: stuck deletions and orphans', () => {
     const org = await createOrganization(stack);
     await waitForStatus(stack, org.id, ['active']);
     // Mark it deleted without dropping, as a bug or a manual edit would.
-    await stack.api.context.store.transition(org.id, 'deleting');
-    await stack.api.context.controlDb.query(`UPDATE organizations SET status = 'deleted' WHERE id = $1`, [org.id]);
+    await stack.api.stores.organizations.transition(org.id, 'deleting');
+    await queryControlDatabase(stack, `UPDATE organizations SET status = 'deleted' WHERE id = $1`, [org.id]);
     const orphans = (await stack.worker?.reconciler.detectOrphans()) ?? [];
     expect(orphans.filter((o) => o.orgId === org.id).map((o) => o.kind)).to.deep.equal(['database_without_organization']);
   });

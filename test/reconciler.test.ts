@@ -1,6 +1,7 @@
 import { markerFor } from '@orgms/common';
 import { expect } from 'chai';
 import { Client } from 'pg';
+import { queryControlDatabase } from './support/control-database';
 import { createOrganization, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
 
@@ -34,19 +35,18 @@ describe('Reconciling organizations whose job was lost', () => {
     } finally {
       await client.end();
     }
-    const [{ count }] = await stack.api.context.controlDb.query(
-      `SELECT count(*)::int AS count FROM organization_events WHERE org_id = $1 AND to_status = 'active'`,
-      [org.id],
-    );
+    const [{ count }] = await queryControlDatabase(stack, `SELECT count(*)::int AS count FROM organization_events WHERE org_id = $1 AND to_status = 'active'`, [
+      org.id,
+    ]);
     expect(count).to.equal(1);
-    const [{ request_id: requestId }] = await stack.api.context.controlDb.query(
+    const [{ request_id: requestId }] = await queryControlDatabase(
+      stack,
       `SELECT request_id FROM organization_events WHERE org_id = $1 AND to_status = 'active'`,
       [org.id],
     );
-    const [{ request_id: original }] = await stack.api.context.controlDb.query(
-      `SELECT request_id FROM organization_events WHERE org_id = $1 ORDER BY id LIMIT 1`,
-      [org.id],
-    );
+    const [{ request_id: original }] = await queryControlDatabase(stack, `SELECT request_id FROM organization_events WHERE org_id = $1 ORDER BY id LIMIT 1`, [
+      org.id,
+    ]);
     expect(requestId, 'the job keeps the request id of the POST').to.equal(original);
   });
 });

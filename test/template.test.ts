@@ -3,6 +3,7 @@ import { createTenantDataSource, currentTemplate, DatabaseAdmin, databaseNameFor
 import { latestTenantMigration } from '@orgms/migrations';
 import { expect } from 'chai';
 import type { Client } from 'pg';
+import { queryControlDatabase } from './support/control-database';
 import { withClient } from './support/lifecycle';
 import { createOrganization, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
@@ -95,9 +96,9 @@ describe('Template fast path', () => {
     await waitForStatus(stack, slow.id, ['active']);
     await slowWorker.stop();
     const details = async (id: string) =>
-      (await stack.api.context.controlDb.query(`SELECT detail FROM organization_events WHERE org_id = $1 AND detail LIKE 'database %'`, [id])).map(
-        (r: { detail: string }) => r.detail,
-      );
+      (
+        await queryControlDatabase<{ detail: string }>(stack, `SELECT detail FROM organization_events WHERE org_id = $1 AND detail LIKE 'database %'`, [id])
+      ).map((r) => r.detail);
     expect(await details(fast.id)).to.deep.equal(['database cloned']);
     expect(await details(slow.id)).to.deep.equal(['database created']);
   });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { JOBS, QUEUES } from '@orgms/common';
+import { JOBS } from '@orgms/common';
 import { createDeprovisionProcessor } from '@orgms/worker/processors/deprovision.processor';
 import { createMigrationsProcessor } from '@orgms/worker/processors/migrations.processor';
 import { routeOrganizationJobs } from '@orgms/worker/processors/organization-jobs.processor';
@@ -10,6 +10,7 @@ import type { MigrationsService } from '@orgms/worker/services/migrations.servic
 import type { ProvisioningService } from '@orgms/worker/services/provisioning.service';
 import { type Job, type Queue, UnrecoverableError } from 'bullmq';
 import { expect } from 'chai';
+import { queryControlDatabase } from './support/control-database';
 import { createOrganization, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
 
@@ -111,8 +112,8 @@ describe('Worker: job data is checked before anything touches a database', () =>
     let migrations: Queue;
     before(async () => {
       stack = await startStack({ worker: true });
-      provisioning = stack.api.context.provisioningQueue as Queue;
-      migrations = stack.api.context.observedQueues.find((queue) => queue.name === QUEUES.migrations) as Queue;
+      provisioning = stack.api.queues.provisioning as Queue;
+      migrations = stack.api.queues.migrations as Queue;
     });
     after(() => stack.stop());
 
@@ -143,15 +144,11 @@ describe('Worker: job data is checked before anything touches a database', () =>
     it('when a deprovision job without a requestId names a live organization, then it fails once and the organization stays active', async () => {
       const org = await createOrganization(stack);
       await waitForStatus(stack, org.id, ['active']);
-      const [{ count: eventsBefore }] = await stack.api.context.controlDb.query('SELECT count(*)::int AS count FROM organization_events WHERE org_id = $1', [
-        org.id,
-      ]);
+      const [{ count: eventsBefore }] = await queryControlDatabase(stack, 'SELECT count(*)::int AS count FROM organization_events WHERE org_id = $1', [org.id]);
       await expectFailedOnce(provisioning, JOBS.deprovision, { orgId: org.id }, /requestId/);
       await expectFailedOnce(provisioning, 'drop-everything', { orgId: org.id, requestId: 'spec' }, /not a job of the provisioning queue/);
-      expect((await stack.api.context.store.get(org.id)).status).to.equal('active');
-      const [{ count: eventsAfter }] = await stack.api.context.controlDb.query('SELECT count(*)::int AS count FROM organization_events WHERE org_id = $1', [
-        org.id,
-      ]);
+      expect((await stack.api.stores.organizations.get(org.id)).status).to.equal('active');
+      const [{ count: eventsAfter }] = await queryControlDatabase(stack, 'SELECT count(*)::int AS count FROM organization_events WHERE org_id = $1', [org.id]);
       expect(eventsAfter, 'organization events').to.equal(eventsBefore);
     });
 

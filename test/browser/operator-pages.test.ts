@@ -67,7 +67,7 @@ describe('Operator pages in a real browser (headless Chromium)', function () {
       worker: {
         beforeStep: async (step, orgId) => {
           if (step !== 'migrate' || failedOnce.has(orgId)) return;
-          if (!(await stack.api.context.store.get(orgId)).name.startsWith('Flaky')) return;
+          if (!(await stack.api.stores.organizations.get(orgId)).name.startsWith('Flaky')) return;
           failedOnce.add(orgId);
           throw new PermanentJobError('injected failure for the test');
         },
@@ -192,7 +192,7 @@ describe('Operator pages in a real browser (headless Chromium)', function () {
 
       const status = await waitForStatus(stack, org.id, ['active']);
       expect(status.attempts).to.equal(2);
-      const job = await stack.api.context.provisioningQueue.getJob(jobId);
+      const job = await stack.api.queues.provisioning.getJob(jobId);
       expect(await job?.getState()).to.equal('completed');
       await page.goto(`http://${HOSTNAME}:${port}/admin/queues/queue/provisioning?status=completed`);
       await page.waitForSelector(`main >> text=${jobId}`, { timeout: 20_000 });

@@ -21,7 +21,7 @@ describe('Bull Board refuses cross-site state changes (hardening finding 10)', (
   });
   after(() => Promise.all([stack?.stop(), proxied?.stop()]));
 
-  const jobCount = async (s: TestStack) => Object.values(await s.api.context.provisioningQueue.getJobCounts()).reduce((a, b) => a + b, 0);
+  const jobCount = async (s: TestStack) => Object.values(await s.api.queues.provisioning.getJobCounts()).reduce((a, b) => a + b, 0);
   const jobData = () => ({ name: 'provision', data: { orgId: randomUUID(), requestId: `csrf-spec-${randomUUID()}` } });
 
   /** Asserts a 403 problem+json that enqueued nothing. */
@@ -73,21 +73,21 @@ describe('Bull Board refuses cross-site state changes (hardening finding 10)', (
   it('when the dashboard page itself adds a job (same origin, JSON), then the job is enqueued', async () => {
     const job = jobData();
     const res = await sameOrigin(stack.request.post(ADD)).send(job).expect(200);
-    const stored = await stack.api.context.provisioningQueue.getJob(res.body.job.id);
+    const stored = await stack.api.queues.provisioning.getJob(res.body.job.id);
     expect(stored?.data).to.deep.equal(job.data);
     await stored?.remove();
   });
 
   it('when the dashboard page pauses and resumes a queue (PUT without a body), then both work', async () => {
     await sameOrigin(stack.request.put('/admin/queues/api/queues/provisioning/pause')).expect(200);
-    expect(await stack.api.context.provisioningQueue.isPaused()).to.equal(true);
+    expect(await stack.api.queues.provisioning.isPaused()).to.equal(true);
     await sameOrigin(stack.request.put('/admin/queues/api/queues/provisioning/resume')).expect(200);
-    expect(await stack.api.context.provisioningQueue.isPaused()).to.equal(false);
+    expect(await stack.api.queues.provisioning.isPaused()).to.equal(false);
   });
 
   it('when a script without browser headers (curl) sends JSON with credentials, then it works', async () => {
     const res = await stack.request.post(ADD).set('Authorization', basic).send(jobData()).expect(200);
-    await (await stack.api.context.provisioningQueue.getJob(res.body.job.id))?.remove();
+    await (await stack.api.queues.provisioning.getJob(res.body.job.id))?.remove();
   });
 
   it('when reads come from anywhere, then they are not refused (GET is no state change)', async () => {
@@ -109,7 +109,7 @@ describe('Bull Board refuses cross-site state changes (hardening finding 10)', (
         .set('Sec-Fetch-Site', 'same-origin')
         .send(jobData())
         .expect(200);
-      await (await proxied.api.context.provisioningQueue.getJob(res.body.job.id))?.remove();
+      await (await proxied.api.queues.provisioning.getJob(res.body.job.id))?.remove();
     });
 
     it('when another origin sends the same request, then 403', async () => {

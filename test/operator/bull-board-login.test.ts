@@ -33,7 +33,7 @@ describe('Bull Board sign-in (HTTP Basic) is a throttled credential check', () =
 
   it('when wrong passwords are tried for an admin, then after the account limit even the right one answers 429, from any address', async () => {
     const victim = { email: 'board-victim@platform.test', password: 'the right admin password' };
-    await stack.api.context.admins.create(victim.email, victim.password, 4);
+    await stack.api.stores.platformAdmins.create(victim.email, victim.password, 4);
     for (let i = 0; i < 5; i++) await board(`10.1.0.${i}`, basic(victim.email, `wrong ${i}`)).expect(401);
     const locked = await board('10.1.0.99', basic(victim.email, victim.password)).expect(429);
     expect(locked.type).to.equal('application/problem+json');
@@ -49,7 +49,7 @@ describe('Bull Board sign-in (HTTP Basic) is a throttled credential check', () =
   });
 
   it('when the email is unknown or the password wrong, then both cost a bcrypt compare: no timing tells admins apart', async () => {
-    await stack.api.context.admins.create('board-timed@platform.test', 'a timed admin password', 10);
+    await stack.api.stores.platformAdmins.create('board-timed@platform.test', 'a timed admin password', 10);
     const known = await medianMs(5, () => board('10.3.0.1', basic('board-timed@platform.test', 'not the password')).expect(401));
     const unknown = await medianMs(5, () => board('10.3.0.2', basic('nobody-here@platform.test', 'not the password')).expect(401));
     console.log(`      Basic auth medians (ms, bcrypt cost 10): known ${known.toFixed(1)}, unknown ${unknown.toFixed(1)}`);
@@ -59,10 +59,10 @@ describe('Bull Board sign-in (HTTP Basic) is a throttled credential check', () =
 
   it('when an admin that signed in by Basic is deactivated, then its remembered credentials stop working at once', async () => {
     const admin = { email: 'board-revoked@platform.test', password: 'another admin password' };
-    await stack.api.context.admins.create(admin.email, admin.password, 4);
+    await stack.api.stores.platformAdmins.create(admin.email, admin.password, 4);
     await board('10.4.0.1', basic(admin.email, admin.password)).expect(200);
     await board('10.4.0.1', basic(admin.email, admin.password)).expect(200); // remembered
-    await stack.api.context.admins.deactivate(admin.email);
+    await stack.api.stores.platformAdmins.deactivate(admin.email);
     await board('10.4.0.1', basic(admin.email, admin.password)).expect(401);
     await board('10.4.0.2', basic(ADMIN_EMAIL, ADMIN_PASSWORD)).expect(200); // other admins are unaffected
   });

@@ -3,51 +3,83 @@ import {
   closeRedis,
   connectControlPlane,
   createControlDataSource,
+  createMigrationsQueue,
   createProvisioningQueue,
   createRedis,
   type Logger,
+  MigrationRunStore,
+  type MigrationsQueue,
   OrganizationStore,
   openQueue,
+  organizationJobs,
   PlatformAdminStore,
+  type ProvisioningQueue,
   QUEUES,
   redisEventPublisher,
   shutdownInOrder,
   TenantConnectionManager,
 } from '@orgms/common';
+import type { Queue } from 'bullmq';
 import type { Express } from 'express';
-import { createApp } from './app';
-import type { AppContext } from './app-context';
-import { createPassport } from './auth/authenticate';
+import { type ApiServices, createApp } from './app';
 import { LoginThrottle } from './auth/login-throttle';
 import { TokenIssuer } from './auth/tokens';
-import { createLifecycleContext } from './lifecycle-context';
+import { OrganizationEventsHub } from './events/organization-events-hub';
 import { AuthService } from './services/auth.service';
+import { MigrationRunsService } from './services/migration-runs.service';
 import { OrgAuthService } from './services/org-auth.service';
 import { OrganizationsService } from './services/organizations.service';
+import { OrphansService } from './services/orphans.service';
+import { ReadinessService } from './services/readiness.service';
 import { UsersService } from './services/users.service';
 
+/** The control-plane stores, one per table group, each the only code that reads or writes its tables. */
+export interface ApiStores {
+  organizations: OrganizationStore;
+  platformAdmins: PlatformAdminStore;
+  migrationRuns: MigrationRunStore;
+}
+
+export interface ApiQueues {
+  provisioning: ProvisioningQueue;
+  maintenance: Queue;
+  migrations: MigrationsQueue;
+}
+
+/**
+ * One API process, wired. Besides the app, it shows its services, stores and queue handles, so
+ * tests can call and inspect them without reaching into how they are built.
+ */
 export interface ApiRuntime {
   app: Express;
-  context: AppContext;
+  services: ApiServices;
+  stores: ApiStores;
+  queues: ApiQueues;
+  /** This process's organization-database pools. */
+  tenantPools: TenantConnectionManager;
   /** Resolves once the control database is migrated and the bootstrap admin exists (then /ready may say so). */
   ready: Promise<void>;
   /** Closes pools and Redis (the HTTP server, if any, is closed by its owner first). */
   stop: () => Promise<boolean>;
 }
 
-/** Wires the API's dependencies. Starts even when PostgreSQL or Redis is down; /ready tells. */
+/** Wires the API's dependencies once. Starts even when PostgreSQL or Redis is down; /ready tells. */
 export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
   const controlDb = createControlDataSource(config);
   const redis = createRedis(config, 'api');
-  const provisioningQueue = createProvisioningQueue(config, redis);
-  // Status changes made here (delete, retry) are published like the worker's, for every replica's streams.
-  const store = new OrganizationStore(controlDb, redisEventPublisher(redis, config));
-  const tenants = TenantConnectionManager.fromConfig(config, logger);
-  // Deleting an org: the worker publishes `evict` and every replica closes its pools for it.
-  const lifecycle = createLifecycleContext({ config, logger, controlDb, redis, store, provisioningQueue, evictTenant: (orgId) => tenants.evict(orgId) });
   // Bull Board and the job metrics watch every queue, through the handles this process already has.
-  const maintenanceQueue = openQueue(QUEUES.maintenance, config, redis);
-  const admins = new PlatformAdminStore(controlDb);
+  const queues: ApiQueues = {
+    provisioning: createProvisioningQueue(config, redis),
+    maintenance: openQueue(QUEUES.maintenance, config, redis),
+    migrations: createMigrationsQueue(config, redis),
+  };
+  const stores: ApiStores = {
+    // Status changes made here (create, delete, retry) are published like the worker's, for every replica's streams.
+    organizations: new OrganizationStore(controlDb, redisEventPublisher(redis, config)),
+    platformAdmins: new PlatformAdminStore(controlDb),
+    migrationRuns: new MigrationRunStore(controlDb),
+  };
+  const tenantPools = TenantConnectionManager.fromConfig(config, logger);
   const tokens = new TokenIssuer(config);
   const throttle = new LoginThrottle(
     redis,
@@ -59,40 +91,32 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     },
     logger,
   );
-  const readiness = { controlPlane: false };
-  const context: AppContext = {
-    config,
-    logger,
-    controlDb,
-    redis,
-    readiness,
-    provisioningQueue,
-    observedQueues: [provisioningQueue, maintenanceQueue, lifecycle.migrationsQueue],
-    store,
-    admins,
-    passport: createPassport(config, admins),
-    auth: new AuthService(admins, tokens, throttle, config.bcryptRounds),
-    organizations: new OrganizationsService({ config, store, provisioningQueue, logger }),
-    tenants,
-    users: new UsersService(tenants, config),
-    orgAuth: new OrgAuthService(store, tenants, tokens, throttle, config),
-    lifecycle,
+  const services: ApiServices = {
+    auth: new AuthService(stores.platformAdmins, tokens, throttle, config.bcryptRounds),
+    orgAuth: new OrgAuthService(stores.organizations, tenantPools, tokens, throttle, config),
+    organizations: new OrganizationsService({ config, store: stores.organizations, jobs: organizationJobs(queues.provisioning), logger }),
+    users: new UsersService(tenantPools, config),
+    migrationRuns: new MigrationRunsService({ runs: stores.migrationRuns, queue: queues.migrations, logger }),
+    orphans: new OrphansService({ config, organizations: stores.organizations }),
+    // Deleting an org: the worker publishes `evict` and every replica closes its pools for it.
+    events: new OrganizationEventsHub(config, logger, (orgId) => tenantPools.evict(orgId)),
+    readiness: new ReadinessService(controlDb, redis),
   };
 
   const abort = new AbortController();
   // Ready means ready to serve every route: migrated, and the bootstrap admin can log in.
   const ready = (async () => {
-    if (!(await connectControlPlane(controlDb, config, logger, abort.signal, () => ensureBootstrapAdmin(admins, config, logger)))) return;
-    readiness.controlPlane = true;
+    const prepare = () => ensureBootstrapAdmin(stores.platformAdmins, config, logger);
+    if (await connectControlPlane(controlDb, config, logger, abort.signal, prepare)) services.readiness.markControlPlaneReady();
   })();
 
   const stop = () =>
     shutdownInOrder(
       [
         { name: 'stop connecting', run: async () => abort.abort() },
-        { name: 'close queues', run: () => Promise.all([provisioningQueue.close(), maintenanceQueue.close()]) },
-        { name: 'close lifecycle (event subscription, migrations queue)', run: () => context.lifecycle.close() },
-        { name: 'close tenant pools', run: () => tenants.close() },
+        { name: 'close queues', run: () => Promise.all(Object.values(queues).map((queue) => queue.close())) },
+        { name: 'close the status event subscription', run: () => services.events.close() },
+        { name: 'close tenant pools', run: () => tenantPools.close() },
         { name: 'close control database', run: async () => controlDb.isInitialized && controlDb.destroy() },
         { name: 'close redis', run: () => closeRedis(redis) },
       ],
@@ -100,7 +124,8 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
       logger,
     );
 
-  return { app: createApp(context), context, ready, stop };
+  const app = createApp({ config, logger, services, queues: Object.values(queues), tenantPools });
+  return { app, services, stores, queues, tenantPools, ready, stop };
 }
 
 async function ensureBootstrapAdmin(admins: PlatformAdminStore, config: Config, logger: Logger): Promise<void> {

@@ -1,6 +1,9 @@
-import { ServiceUnavailableError } from '@orgms/common';
+import { type Config, type Logger, ServiceUnavailableError, type TenantConnectionManager } from '@orgms/common';
+import type { Queue } from 'bullmq';
 import express, { type Express, type RequestHandler } from 'express';
-import type { AppContext } from './app-context';
+import { createAuthentication } from './auth/authenticate';
+import { organizationAuthorizer } from './auth/authorize-organization';
+import type { OrganizationEventsHub } from './events/organization-events-hub';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { jsonBody } from './http/json-body';
 import { requestContext } from './http/request-context';
@@ -12,39 +15,76 @@ import { compatRoutes } from './routes/compat.routes';
 import { healthRoutes } from './routes/health.routes';
 import { migrationsRoutes } from './routes/migrations.routes';
 import { orgAuthRoutes } from './routes/org-auth.routes';
-import { organizationLifecycleRoutes } from './routes/organization-lifecycle.routes';
+import { organizationChangesRoutes } from './routes/organization-changes.routes';
 import { organizationsRoutes } from './routes/organizations.routes';
 import { usersRoutes } from './routes/users.routes';
+import type { AuthService } from './services/auth.service';
+import type { MigrationRunsService } from './services/migration-runs.service';
+import type { OrgAuthService } from './services/org-auth.service';
+import type { OrganizationsService } from './services/organizations.service';
+import type { OrphansService } from './services/orphans.service';
+import type { ReadinessService } from './services/readiness.service';
+import type { UsersService } from './services/users.service';
 
-/** Routes below this answer 503 until the control database is migrated and the bootstrap admin exists. */
-function requireControlDatabase(ctx: AppContext): RequestHandler {
-  return (_req, _res, next) =>
-    next(ctx.readiness.controlPlane ? undefined : new ServiceUnavailableError('The control database is not ready yet; try again shortly.'));
+/** The API's services, wired once by startApiRuntime(). */
+export interface ApiServices {
+  auth: AuthService;
+  orgAuth: OrgAuthService;
+  organizations: OrganizationsService;
+  users: UsersService;
+  migrationRuns: MigrationRunsService;
+  orphans: OrphansService;
+  /** This replica's subscription to organization status changes (long-polls, SSE). */
+  events: OrganizationEventsHub;
+  readiness: ReadinessService;
 }
 
-/** The Express app, without listening: tests drive it with supertest, main.ts binds it to a port. */
-export function createApp(ctx: AppContext): Express {
+export interface AppDependencies {
+  config: Config;
+  logger: Logger;
+  services: ApiServices;
+  /** What the operator pages watch: every queue, and this process's organization-database pools. */
+  queues: Queue[];
+  tenantPools: Pick<TenantConnectionManager, 'stats'>;
+}
+
+/** Routes below this answer 503 until the control database is migrated and the bootstrap admin exists. */
+function requireControlDatabase(readiness: ReadinessService): RequestHandler {
+  return (_req, _res, next) =>
+    next(readiness.isControlPlaneReady ? undefined : new ServiceUnavailableError('The control database is not ready yet; try again shortly.'));
+}
+
+/**
+ * The Express app over already wired services, without listening: tests drive it with
+ * supertest, main.ts binds it to a port. Each router gets only the services it uses.
+ */
+export function createApp({ config, logger, services, queues, tenantPools }: AppDependencies): Express {
+  const { auth, organizations, users, events, readiness } = services;
+  const authentication = createAuthentication(config, auth);
+  const authorize = organizationAuthorizer({ organizations, users });
+  const { allowSelfSignup } = config;
+
   const app = express();
   app.disable('x-powered-by');
   // X-Forwarded-* are believed only from the proxies TRUST_PROXY names (none by default).
-  app.set('trust proxy', ctx.config.trustProxy);
-  const operator = operatorTools(ctx);
-  app.use(requestContext(ctx.logger));
+  app.set('trust proxy', config.trustProxy);
+  const operator = operatorTools({ config, authentication, auth, organizations, readiness, queues, tenantPools });
+  app.use(requestContext(logger));
   app.use(operator.observe);
-  app.use(securityHeaders(ctx.config));
-  app.use(healthRoutes(ctx));
+  app.use(securityHeaders(config));
+  app.use(healthRoutes(readiness));
   app.use(docsRoutes());
   app.use(...operator.routers);
-  app.use(jsonBody(ctx.config.bodyLimit));
-  app.use(requireControlDatabase(ctx));
-  app.use(authRoutes(ctx));
-  app.use(organizationsRoutes(ctx));
-  app.use(organizationLifecycleRoutes(ctx));
-  app.use(migrationsRoutes(ctx));
-  app.use(orgAuthRoutes(ctx));
-  app.use(usersRoutes(ctx));
-  app.use(compatRoutes(ctx));
+  app.use(jsonBody(config.bodyLimit));
+  app.use(requireControlDatabase(readiness));
+  app.use(authRoutes({ authentication, auth }));
+  app.use(organizationsRoutes({ authentication, authorize, organizations, events, allowSelfSignup }));
+  app.use(organizationChangesRoutes({ authentication, authorize, organizations, events, logger }));
+  app.use(migrationsRoutes({ authentication, migrationRuns: services.migrationRuns, orphans: services.orphans }));
+  app.use(orgAuthRoutes({ authentication, authorize, orgAuth: services.orgAuth, auth, users }));
+  app.use(usersRoutes({ authentication, authorize, users }));
+  app.use(compatRoutes({ authentication, authorize, organizations, users, allowSelfSignup }));
   app.use(notFoundHandler);
-  app.use(errorHandler(ctx.logger));
+  app.use(errorHandler(logger));
   return app;
 }

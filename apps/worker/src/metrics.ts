@@ -2,8 +2,8 @@ import { createServer } from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, register } from 'prom-client';
 
 /**
- * Orphans found by the last reconcile, by kind (issue 4). Registered in prom-client's default
- * registry; whoever exposes the worker's /metrics (issue 5) publishes it with the rest.
+ * Orphans found by the last reconcile, by kind. Registered in prom-client's default registry,
+ * which the worker's own /metrics port (startMetricsServer below) serves with the rest.
  */
 export const orphanDatabasesGauge = new Gauge({
   name: 'orgms_orphans',

@@ -11,6 +11,7 @@ import {
   MigrationRunStore,
   OrganizationStore,
   openQueue,
+  organizationJobs,
   QUEUES,
   RECONCILE_SCHEDULER_ID,
   redisEventPublisher,
@@ -60,7 +61,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
   const provisioning = new ProvisioningService({ config, store, logger, beforeStep: options.beforeStep });
   const deprovisioning = new DeprovisioningService({ config, store, events, logger });
   const migrations = new MigrationsService({ config, store, runs, logger });
-  const reconciler = new ReconcilerService({ config, store, provisioningQueue, logger, stuckAfterMs: config.reconcileStuckAfterMs });
+  const reconciler = new ReconcilerService({ config, store, jobs: organizationJobs(provisioningQueue), logger, stuckAfterMs: config.reconcileStuckAfterMs });
 
   // A job whose worker died (lock not renewed) goes back to waiting after at most about
   // lockDuration + stalledInterval.

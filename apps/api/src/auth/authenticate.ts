@@ -13,13 +13,28 @@ export interface PlatformAdminTokens {
 }
 
 /**
+ * The bearer-token check, built once per app (auth/authenticate.ts is the only place that knows
+ * it is passport): `required` answers 401 without a valid token, `optional` lets a request
+ * without any token through. The caller is then available as `principalOf(res)`.
+ */
+export interface Authentication {
+  required: RequestHandler;
+  optional: RequestHandler;
+}
+
+export function createAuthentication(config: Config, platformAdmins: PlatformAdminTokens): Authentication {
+  const instance = createPassport(config, platformAdmins);
+  return { required: authenticate(instance), optional: authenticate(instance, { optional: true }) };
+}
+
+/**
  * A passport instance of our own (not the global one), so two apps in one process never share
  * keys. A token is accepted only with an expiry, and a platform admin's only while the admin
  * exists, is active and has the token version the token carries (a password change,
  * deactivation or removal revokes). Org users' tokens are checked against their own
  * organization's database by authorizeOrganization, which every organization route runs.
  */
-export function createPassport(config: Config, platformAdmins: PlatformAdminTokens): passport.Authenticator {
+function createPassport(config: Config, platformAdmins: PlatformAdminTokens): passport.Authenticator {
   const instance = new passport.Passport();
   instance.use(
     new JwtStrategy(
@@ -46,11 +61,8 @@ export function createPassport(config: Config, platformAdmins: PlatformAdminToke
   return instance;
 }
 
-/**
- * Requires a valid bearer token (signature, expiry, issuer, audience); the caller is then
- * available as `principalOf(res)`. With `optional`, a request without a token passes through.
- */
-export function authenticate(instance: passport.Authenticator, options: { optional?: boolean } = {}): RequestHandler {
+/** Checks the bearer token's signature, expiry, issuer and audience, and then its principal. */
+function authenticate(instance: passport.Authenticator, options: { optional?: boolean } = {}): RequestHandler {
   return (req, res, next) => {
     if (options.optional && !req.headers.authorization) return next();
     instance.authenticate('jwt', { session: false }, (error: unknown, principal: Principal | false) => {

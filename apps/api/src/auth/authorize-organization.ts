@@ -1,7 +1,8 @@
 import { ConflictError, ForbiddenError, NotFoundError, type Organization, UnauthorizedError } from '@orgms/common';
 import type { Request, RequestHandler, Response } from 'express';
-import type { AppContext } from '../app-context';
 import { validated } from '../http/validate';
+import type { OrganizationsService } from '../services/organizations.service';
+import type { UsersService } from '../services/users.service';
 import { principalOf } from './authenticate';
 import type { Principal, Role } from './principal';
 
@@ -15,6 +16,9 @@ export interface OrganizationAccess {
   /** Refuse (409) unless the organization is active: its database is only usable then. */
   requireActive?: boolean;
 }
+
+/** The authorization check with the access rules of one route: see organizationAuthorizer. */
+export type AuthorizeOrganization = (access: OrganizationAccess) => RequestHandler;
 
 /** One answer for every organization a caller may not see, so it never confirms that one exists. */
 export const ORGANIZATION_NOT_FOUND = 'No such organization.';
@@ -31,19 +35,22 @@ export const ORGANIZATION_NOT_FOUND = 'No such organization.';
  * 4. only then the role (403), and, if required, an active organization (409; 404 once deleted).
  * The organization is left in `res.locals.organization` (read it with `organizationOf(res)`).
  */
-export function authorizeOrganization(ctx: AppContext, access: OrganizationAccess): RequestHandler {
-  return async (req, res, next) => {
+export function organizationAuthorizer(deps: {
+  organizations: Pick<OrganizationsService, 'get'>;
+  users: Pick<UsersService, 'isTokenCurrent'>;
+}): AuthorizeOrganization {
+  return (access) => async (req, res, next) => {
     const principal = principalOf(res);
     if (!principal) throw new UnauthorizedError();
     const orgId = await (access.organizationId?.(req, res) ?? validated<{ id: string }>(res, 'params').id);
     const role = principal.role;
     if (role !== 'platform_admin' && principal.org !== orgId) throw new NotFoundError(ORGANIZATION_NOT_FOUND);
-    const org = await ctx.store.get(orgId);
+    const org = await deps.organizations.get(orgId);
     if (role !== 'platform_admin') {
       if (org.status !== 'active') {
         throw new ConflictError(`The organization is ${org.status}; its users can use it again once it is active.`, { organization_status: org.status });
       }
-      if (!(await ctx.users.isTokenCurrent(org, principal.sub, principal.ver))) {
+      if (!(await deps.users.isTokenCurrent(org, principal.sub, principal.ver))) {
         throw new UnauthorizedError('This token is no longer valid (user deactivated, password or role changed); log in again.');
       }
       const allowed = access.roles.includes(role) && (role !== 'member' || (access.memberMay?.(req, res, principal) ?? true));

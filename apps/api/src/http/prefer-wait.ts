@@ -1,8 +1,9 @@
 import { IN_PROGRESS_STATUSES, type Organization } from '@orgms/common';
 import type { Request, Response } from 'express';
-import type { AppContext } from '../app-context';
+import type { OrganizationEventsHub } from '../events/organization-events-hub';
+import type { OrganizationsService } from '../services/organizations.service';
 
-/** The longest a client may make us hold an answer (issue 4). */
+/** The longest a client may make us hold an answer. */
 export const MAX_WAIT_SECONDS = 30;
 
 /** `Prefer: wait=N` (RFC 7240 §4.3), clamped to MAX_WAIT_SECONDS; undefined when absent or malformed. */
@@ -16,12 +17,19 @@ export function preferredWait(req: Request): number | undefined {
   return undefined;
 }
 
+/** Where a long-poll reads the organization again, and hears that its status changed. */
+export interface StatusSources {
+  organizations: Pick<OrganizationsService, 'get'>;
+  events: Pick<OrganizationEventsHub, 'waitForStatusChange'>;
+}
+
 /**
  * Long-poll: with `Prefer: wait=N`, holds the answer for an organization in progress (pending,
- * provisioning, deleting) until its status differs from `org.status` or N seconds pass, then answers the organization as it is then, with
- * `Preference-Applied`. Without the header, answers at once (unchanged behaviour).
+ * provisioning, deleting) until its status differs from `org.status` or N seconds pass, then
+ * answers the organization as it is then, with `Preference-Applied`. Without the header,
+ * answers at once.
  */
-export async function holdUntilStatusChanges(ctx: AppContext, req: Request, res: Response, org: Organization): Promise<Organization> {
+export async function holdUntilStatusChanges(sources: StatusSources, req: Request, res: Response, org: Organization): Promise<Organization> {
   const wait = preferredWait(req);
   if (wait === undefined) return org;
   res.setHeader('Preference-Applied', `wait=${wait}`);
@@ -34,10 +42,10 @@ export async function holdUntilStatusChanges(ctx: AppContext, req: Request, res:
   const onClose = () => gone.abort();
   res.on('close', onClose);
   try {
-    const read = () => ctx.store.get(org.id).then((o) => o.status);
-    await ctx.lifecycle.events.waitForStatusChange(org.id, org.status, wait * 1000, read, gone.signal);
+    const read = () => sources.organizations.get(org.id).then((o) => o.status);
+    await sources.events.waitForStatusChange(org.id, org.status, wait * 1000, read, gone.signal);
     // Read again even on timeout: the step or last_error may have moved meanwhile.
-    return gone.signal.aborted ? org : await ctx.store.get(org.id);
+    return gone.signal.aborted ? org : await sources.organizations.get(org.id);
   } finally {
     res.off('close', onClose);
   }

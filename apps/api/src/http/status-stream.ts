@@ -1,9 +1,9 @@
-import type { OrganizationEvent, OrganizationStatus } from '@orgms/common';
+import type { Logger, OrganizationEvent, OrganizationStatus } from '@orgms/common';
 import type { Request, Response } from 'express';
-import type { AppContext } from '../app-context';
-import type { StatusMessage } from '../events/organization-events-hub';
+import type { OrganizationEventsHub, StatusMessage } from '../events/organization-events-hub';
+import type { OrganizationsService } from '../services/organizations.service';
 
-/** The stream ends once the organization reaches one of these (issue 4). */
+/** The stream ends once the organization reaches one of these. */
 const FINAL_STATUSES: readonly OrganizationStatus[] = ['active', 'failed', 'deleted'];
 /** Keeps proxies from closing an idle stream, and re-reads the control database as a safety net. */
 const HEARTBEAT_MS = 15000;
@@ -16,14 +16,22 @@ interface StatusFrame {
   at: string;
 }
 
+/** What a status stream reads (the organization and its event history) and listens to. */
+export interface StatusStreamSources {
+  organizations: Pick<OrganizationsService, 'get' | 'lastEventId' | 'eventsAfter'>;
+  events: Pick<OrganizationEventsHub, 'subscribe'>;
+  logger: Logger;
+}
+
 /**
  * `GET /organizations/:id/events`: Server-Sent Events of the organization's status changes,
  * fed by Redis pub/sub (so any replica can serve any client). The first frame is the current
  * status; a client reconnecting with `Last-Event-ID` gets the events it missed from the
  * control database instead. Frames are ordered by event id and never repeated.
  */
-export async function streamOrganizationStatus(ctx: AppContext, req: Request, res: Response, orgId: string): Promise<void> {
-  const org = await ctx.store.get(orgId); // a 404 problem before the stream starts
+export async function streamOrganizationStatus(sources: StatusStreamSources, req: Request, res: Response, orgId: string): Promise<void> {
+  const { organizations, events, logger } = sources;
+  const org = await organizations.get(orgId); // a 404 problem before the stream starts
   let lastId = BigInt(0);
   let lastStatus: OrganizationStatus = org.status;
   let ended = false;
@@ -46,7 +54,7 @@ export async function streamOrganizationStatus(ctx: AppContext, req: Request, re
     if (FINAL_STATUSES.includes(frame.status)) end();
   };
   // Subscribe before reading, buffering, so nothing published in between is lost.
-  const unsubscribe = ctx.lifecycle.events.subscribe(orgId, (message) => (live ? send(fromMessage(message)) : early.push(message)));
+  const unsubscribe = events.subscribe(orgId, (message) => (live ? send(fromMessage(message)) : early.push(message)));
   const heartbeat = setInterval(() => void recheck(), HEARTBEAT_MS);
   res.on('close', end);
 
@@ -58,9 +66,9 @@ export async function streamOrganizationStatus(ctx: AppContext, req: Request, re
     const resumeFrom = req.get('Last-Event-ID');
     if (resumeFrom && /^\d{1,18}$/.test(resumeFrom)) {
       lastId = BigInt(resumeFrom);
-      for (const event of await ctx.store.eventsAfter(orgId, resumeFrom)) send(fromEvent(event));
+      for (const event of await organizations.eventsAfter(orgId, resumeFrom)) send(fromEvent(event));
       // Nothing missed and already final: nothing more will come.
-      if (FINAL_STATUSES.includes((await ctx.store.get(orgId)).status)) end();
+      if (FINAL_STATUSES.includes((await organizations.get(orgId)).status)) end();
     } else {
       await sendCurrent();
     }
@@ -68,12 +76,12 @@ export async function streamOrganizationStatus(ctx: AppContext, req: Request, re
     for (const message of early) send(fromMessage(message));
   } catch (error) {
     // Headers are sent: the error handler can no longer answer, so log and close the stream.
-    ctx.logger.warn('status stream failed', { orgId, error: (error as Error).message });
+    logger.warn('status stream failed', { orgId, error: (error as Error).message });
     end();
   }
 
   async function sendCurrent(): Promise<void> {
-    const [eventId, current] = await Promise.all([ctx.store.lastEventId(orgId), ctx.store.get(orgId)]);
+    const [eventId, current] = await Promise.all([organizations.lastEventId(orgId), organizations.get(orgId)]);
     send({ eventId, status: current.status, step: current.step, detail: null, at: current.updatedAt.toISOString() });
   }
 
@@ -81,7 +89,7 @@ export async function streamOrganizationStatus(ctx: AppContext, req: Request, re
   async function recheck(): Promise<void> {
     if (ended) return;
     res.write(': keep-alive\n\n');
-    const current = await ctx.store.get(orgId).catch(() => undefined);
+    const current = await organizations.get(orgId).catch(() => undefined);
     if (current && current.status !== lastStatus) await sendCurrent().catch(() => undefined);
   }
 }

@@ -4,8 +4,7 @@ import { ExpressAdapter } from '@bull-board/express';
 import { type Config, ForbiddenError } from '@orgms/common';
 import type { Queue } from 'bullmq';
 import { type Request, type RequestHandler, Router } from 'express';
-import type { AppContext } from '../app-context';
-import { requirePlatformAdminOperator } from './operator-auth';
+import { type OperatorAuthDeps, requirePlatformAdminOperator } from './operator-auth';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
@@ -84,11 +83,11 @@ const withoutFontCdn: RequestHandler = (req, res, next) => {
  *       '429': { $ref: '#/components/responses/TooManyRequests' }
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
-export function bullBoard(ctx: AppContext, queues: Queue[]): Router {
+export function bullBoard(deps: OperatorAuthDeps & { config: Pick<Config, 'publicUrl'>; queues: Queue[] }): Router {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BULL_BOARD_PATH);
   createBullBoard({
-    queues: queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: false })),
+    queues: deps.queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: false })),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'orgms queues' } },
   });
@@ -97,6 +96,6 @@ export function bullBoard(ctx: AppContext, queues: Queue[]): Router {
   board.disable?.('x-powered-by'); // Bull Board's own Express app would announce itself again
   // Cross-site writes are refused before authentication: no credentials make them acceptable.
   // The API-wide CSP suits the board (its scripts are files, its inline styles are allowed).
-  router.use(BULL_BOARD_PATH, refuseCrossSiteChanges(ctx.config), requirePlatformAdminOperator(ctx), withoutFontCdn, board);
+  router.use(BULL_BOARD_PATH, refuseCrossSiteChanges(deps.config), requirePlatformAdminOperator(deps), withoutFontCdn, board);
   return router;
 }

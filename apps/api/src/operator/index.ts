@@ -1,7 +1,8 @@
+import type { Config } from '@orgms/common';
 import type { RequestHandler, Router } from 'express';
-import type { AppContext } from '../app-context';
 import { bullBoard } from './bull-board';
-import { apiMetrics } from './metrics';
+import { type ApiMetricsSources, apiMetrics } from './metrics';
+import type { OperatorAuthDeps } from './operator-auth';
 
 export interface OperatorTools {
   /** Times every request for the duration histogram; mount first. */
@@ -9,8 +10,10 @@ export interface OperatorTools {
   routers: Router[];
 }
 
-/** Bull Board and /metrics over the context's queue handles. */
-export function operatorTools(ctx: AppContext): OperatorTools {
-  const metrics = apiMetrics(ctx, ctx.observedQueues);
-  return { observe: metrics.observe, routers: [metrics.router, bullBoard(ctx, ctx.observedQueues)] };
+export type OperatorDeps = OperatorAuthDeps & Omit<ApiMetricsSources, 'metricsToken'> & { config: Pick<Config, 'publicUrl' | 'metricsToken'> };
+
+/** Bull Board and /metrics, both over this process's queue handles. */
+export function operatorTools(deps: OperatorDeps): OperatorTools {
+  const metrics = apiMetrics({ ...deps, metricsToken: deps.config.metricsToken });
+  return { observe: metrics.observe, routers: [metrics.router, bullBoard(deps)] };
 }

@@ -1,9 +1,19 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { UnauthorizedError } from '@orgms/common';
+import { type TenantConnectionManager, UnauthorizedError } from '@orgms/common';
 import type { Queue } from 'bullmq';
 import { type Request, type RequestHandler, Router } from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { AppContext } from '../app-context';
+import type { OrganizationsService } from '../services/organizations.service';
+import type { ReadinessService } from '../services/readiness.service';
+
+export interface ApiMetricsSources {
+  /** When set, only a scraper sending it as a bearer token reads the metrics. */
+  metricsToken: string | undefined;
+  organizations: Pick<OrganizationsService, 'countByStatus'>;
+  readiness: Pick<ReadinessService, 'isControlPlaneReady' | 'isRedisConnected'>;
+  queues: Queue[];
+  tenantPools: Pick<TenantConnectionManager, 'stats'>;
+}
 
 /**
  * With METRICS_TOKEN set, only a scraper sending it as a bearer token reads the metrics (they
@@ -49,7 +59,8 @@ function routeLabel(req: Request): string {
  * by queue and state (read at scrape time), tenant pools and connections, process metrics.
  * A registry per app, so several apps in one process (tests) never collide.
  */
-export function apiMetrics(ctx: AppContext, queues: Queue[]): { observe: RequestHandler; router: Router } {
+export function apiMetrics(sources: ApiMetricsSources): { observe: RequestHandler; router: Router } {
+  const { organizations, readiness, queues, tenantPools } = sources;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -67,8 +78,8 @@ export function apiMetrics(ctx: AppContext, queues: Queue[]): { observe: Request
     labelNames: ['status'] as const,
     registers: [registry],
     async collect() {
-      if (!ctx.controlDb.isInitialized) return;
-      for (const [status, count] of Object.entries(await ctx.store.countByStatus())) this.set({ status }, count);
+      if (!readiness.isControlPlaneReady) return;
+      for (const [status, count] of Object.entries(await organizations.countByStatus())) this.set({ status }, count);
     },
   });
 
@@ -78,7 +89,7 @@ export function apiMetrics(ctx: AppContext, queues: Queue[]): { observe: Request
     labelNames: ['queue', 'state'] as const,
     registers: [registry],
     async collect() {
-      if (ctx.redis.status !== 'ready') return;
+      if (!readiness.isRedisConnected) return;
       for (const queue of queues) {
         const counts = await queue.getJobCounts(...JOB_STATES);
         for (const state of JOB_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
@@ -92,7 +103,7 @@ export function apiMetrics(ctx: AppContext, queues: Queue[]): { observe: Request
     labelNames: ['state'] as const,
     registers: [registry],
     collect() {
-      const stats = ctx.tenants.stats();
+      const stats = tenantPools.stats();
       this.set({ state: 'open' }, stats.pools);
       this.set({ state: 'closing' }, stats.closingPools);
     },
@@ -103,7 +114,7 @@ export function apiMetrics(ctx: AppContext, queues: Queue[]): { observe: Request
     labelNames: ['kind'] as const,
     registers: [registry],
     collect() {
-      const stats = ctx.tenants.stats();
+      const stats = tenantPools.stats();
       this.set({ kind: 'open' }, stats.openConnections);
       this.set({ kind: 'reserved' }, stats.reservedConnections);
       this.set({ kind: 'budget' }, stats.budget);
@@ -118,7 +129,7 @@ export function apiMetrics(ctx: AppContext, queues: Queue[]): { observe: Request
   };
 
   const router = Router();
-  router.get('/metrics', requireMetricsToken(ctx.config.metricsToken), async (_req, res) => {
+  router.get('/metrics', requireMetricsToken(sources.metricsToken), async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });
 

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { UnauthorizedError } from '@orgms/common';
 import type { RequestHandler } from 'express';
-import type passport from 'passport';
-import { authenticate, type PlatformAdminTokens } from '../auth/authenticate';
+import type { Authentication } from '../auth/authenticate';
 import type { AuthService } from '../services/auth.service';
 
 /**
@@ -15,9 +14,8 @@ const VERIFIED_FOR_MS = 60_000;
 const MAX_REMEMBERED = 1000;
 
 export interface OperatorAuthDeps {
-  passport: passport.Authenticator;
-  auth: Pick<AuthService, 'verifyCredentials'>;
-  admins: PlatformAdminTokens;
+  authentication: Authentication;
+  auth: Pick<AuthService, 'verifyCredentials' | 'authState'>;
 }
 
 /**
@@ -27,13 +25,13 @@ export interface OperatorAuthDeps {
  * Anything else is a 401 with `WWW-Authenticate`, which makes the browser show its dialog.
  */
 export function requirePlatformAdminOperator(deps: OperatorAuthDeps): RequestHandler {
-  const bearer = authenticate(deps.passport);
+  const bearer = deps.authentication.required;
   const verified = new Map<string, { adminId: string; tokenVersion: number; until: number }>();
 
   const remembered = async (key: string): Promise<boolean> => {
     const entry = verified.get(key);
     if (!entry) return false;
-    const state = entry.until > Date.now() ? await deps.admins.authState(entry.adminId) : null;
+    const state = entry.until > Date.now() ? await deps.auth.authState(entry.adminId) : null;
     if (state?.isActive && state.tokenVersion === entry.tokenVersion) return true;
     verified.delete(key);
     return false;

@@ -1,7 +1,7 @@
 import { Router } from 'express';
-import type { AppContext } from '../app-context';
-import { authenticate, requireRole } from '../auth/authenticate';
+import { type Authentication, requireRole } from '../auth/authenticate';
 import { validate, validated } from '../http/validate';
+import type { AuthService } from '../services/auth.service';
 import { loginBody, registerBody } from '../validation/auth.schemas';
 
 /**
@@ -52,17 +52,18 @@ import { loginBody, registerBody } from '../validation/auth.schemas';
  *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
-export function authRoutes(ctx: AppContext): Router {
+/** Platform admins' login and registration. */
+export function authRoutes({ authentication, auth }: { authentication: Authentication; auth: AuthService }): Router {
   const router = Router();
 
   router.post('/auth/login', validate({ body: loginBody }), async (req, res) => {
     const { email, password } = validated(res, loginBody);
-    res.json(await ctx.auth.loginPlatformAdmin(email, password, req.ip ?? 'unknown'));
+    res.json(await auth.loginPlatformAdmin(email, password, req.ip ?? 'unknown'));
   });
 
-  router.post('/auth/register', authenticate(ctx.passport), requireRole('platform_admin'), validate({ body: registerBody }), async (_req, res) => {
+  router.post('/auth/register', authentication.required, requireRole('platform_admin'), validate({ body: registerBody }), async (_req, res) => {
     const { email, password } = validated(res, registerBody);
-    res.status(201).json(await ctx.auth.registerPlatformAdmin(email, password));
+    res.status(201).json(await auth.registerPlatformAdmin(email, password));
   });
 
   return router;

@@ -1,12 +1,13 @@
 import { NotFoundError, ValidationError } from '@orgms/common';
 import { type Request, type Response, Router } from 'express';
-import type { AppContext } from '../app-context';
-import { authenticate, principalOf, requireRole } from '../auth/authenticate';
-import { authorizeOrganization, ORGANIZATION_NOT_FOUND, organizationOf } from '../auth/authorize-organization';
+import { type Authentication, principalOf, requireRole } from '../auth/authenticate';
+import { type AuthorizeOrganization, ORGANIZATION_NOT_FOUND, organizationOf } from '../auth/authorize-organization';
 import { retryAfter } from '../http/retry-after';
 import { validate, validated } from '../http/validate';
 import { presentOrganization } from '../presenters/organization.presenter';
 import { presentUser } from '../presenters/user.presenter';
+import type { OrganizationsService } from '../services/organizations.service';
+import type { UsersService } from '../services/users.service';
 import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNameBody, organizationNameQuery } from '../validation/compat.schemas';
 import { createOrganizationBody } from '../validation/organizations.schemas';
 import { hintPolling } from './organizations.routes';
@@ -198,10 +199,17 @@ import { hintPolling } from './organizations.routes';
  * only translates the old request shape (organizations named by `organization_name`) and then
  * runs the same authorization middleware and services as the resource routes.
  */
-export function compatRoutes(ctx: AppContext): Router {
+export function compatRoutes(deps: {
+  authentication: Authentication;
+  authorize: AuthorizeOrganization;
+  organizations: OrganizationsService;
+  users: UsersService;
+  allowSelfSignup: boolean;
+}): Router {
+  const { authorize, organizations, users } = deps;
   const router = Router();
-  const auth = authenticate(ctx.passport);
-  const mayCreate = ctx.config.allowSelfSignup ? authenticate(ctx.passport, { optional: true }) : [auth, requireRole('platform_admin')];
+  const auth = deps.authentication.required;
+  const mayCreate = deps.allowSelfSignup ? deps.authentication.optional : [auth, requireRole('platform_admin')];
 
   /**
    * The organization a compat request names; org users may leave the name out and mean their
@@ -216,15 +224,15 @@ export function compatRoutes(ctx: AppContext): Router {
       if (own) return own;
       throw new ValidationError('organization_name is required.', [{ field: 'query.organization_name', message: 'organization_name is required' }]);
     }
-    const org = await ctx.organizations.findLiveByName(name);
+    const org = await organizations.findLiveByName(name);
     if (!org || (own !== undefined && org.id !== own)) throw new NotFoundError(ORGANIZATION_NOT_FOUND);
     return org.id;
   };
-  const orgAdmin = authorizeOrganization(ctx, { roles: ['org_admin'], organizationId: namedOrganization });
-  const activeOrgAdmin = authorizeOrganization(ctx, { roles: ['org_admin'], organizationId: namedOrganization, requireActive: true });
+  const orgAdmin = authorize({ roles: ['org_admin'], organizationId: namedOrganization });
+  const activeOrgAdmin = authorize({ roles: ['org_admin'], organizationId: namedOrganization, requireActive: true });
 
   const createOrganization = async (_req: Request, res: Response) => {
-    const org = await ctx.organizations.create(validated(res, createOrganizationBody), res.locals.requestId);
+    const org = await organizations.create(validated(res, createOrganizationBody), res.locals.requestId);
     hintPolling(res, org);
     res.status(202).location(`/organizations/${org.id}`).json(presentOrganization(org));
   };
@@ -243,34 +251,34 @@ export function compatRoutes(ctx: AppContext): Router {
   router.get('/organization', auth, validate({ query: compatListQuery }), async (_req, res, next) => {
     if (validated(res, compatListQuery).organization_name) return orgAdmin(_req, res, next);
     if (principalOf(res)?.role !== 'platform_admin') return requireRole('platform_admin')(_req, res, next);
-    const page = await ctx.organizations.list(validated(res, compatListQuery));
+    const page = await organizations.list(validated(res, compatListQuery));
     res.json({ items: page.items.map(presentOrganization), next_cursor: page.nextCursor });
   });
   router.get('/organization', getOrganization);
 
-  // Rename / admin email and deletion run issue 4's lifecycle service, as PATCH and DELETE /organizations/:id do.
+  // Rename / admin email and deletion run the organizations service, as PATCH and DELETE /organizations/:id do.
   router.put('/org/update', auth, validate({ body: compatUpdateBody }), orgAdmin, async (_req, res) => {
     const { new_organization_name, email } = validated(res, compatUpdateBody);
     const input = { ...(new_organization_name !== undefined && { organization_name: new_organization_name }), ...(email !== undefined && { email }) };
-    res.json(presentOrganization(await ctx.lifecycle.service.update(organizationOf(res).id, input, res.locals.requestId)));
+    res.json(presentOrganization(await organizations.update(organizationOf(res).id, input, res.locals.requestId)));
   });
 
   router.delete('/org/delete', auth, validate({ query: organizationNameQuery, body: organizationNameBody }), orgAdmin, async (_req, res) => {
-    const org = await ctx.lifecycle.service.delete(organizationOf(res).id, res.locals.requestId);
+    const org = await organizations.delete(organizationOf(res).id, res.locals.requestId);
     retryAfter(res.status(202).location(`/organizations/${org.id}`)).json(presentOrganization(org));
   });
 
   router.post('/user/create', auth, validate({ body: compatCreateUserBody }), activeOrgAdmin, async (_req, res) => {
     const org = organizationOf(res);
     const { organization_name: _name, ...input } = validated(res, compatCreateUserBody);
-    const user = await ctx.users.create(org, input);
+    const user = await users.create(org, input);
     res.status(201).location(`/organizations/${org.id}/users/${user.id}`).json(presentUser(user, org.id));
   });
 
   router.get('/user/list', auth, validate({ query: compatListQuery }), activeOrgAdmin, async (_req, res) => {
     const org = organizationOf(res);
     const { limit, cursor } = validated(res, compatListQuery);
-    const page = await ctx.users.list(org, { limit, cursor });
+    const page = await users.list(org, { limit, cursor });
     res.json({ items: page.items.map((u) => presentUser(u, org.id)), next_cursor: page.nextCursor });
   });
 

@@ -1,17 +1,5 @@
-import { withTimeout } from '@orgms/common';
 import { Router } from 'express';
-import type { AppContext } from '../app-context';
-
-const CHECK_TIMEOUT_MS = 1500;
-
-async function check(probe: () => Promise<unknown>): Promise<'ok' | 'unavailable'> {
-  try {
-    await withTimeout(probe(), CHECK_TIMEOUT_MS, 'readiness check');
-    return 'ok';
-  } catch {
-    return 'unavailable';
-  }
-}
+import type { ReadinessService } from '../services/readiness.service';
 
 /**
  * @openapi
@@ -35,7 +23,7 @@ async function check(probe: () => Promise<unknown>): Promise<'ok' | 'unavailable
  *       '431': { $ref: '#/components/responses/RequestHeadTooLarge' }
  *       '503': { description: Not ready., content: { application/json: { schema: { $ref: '#/components/schemas/Readiness' }, example: { status: unavailable, checks: { postgres: ok, redis: unavailable } } } } }
  */
-export function healthRoutes(ctx: AppContext): Router {
+export function healthRoutes(readiness: ReadinessService): Router {
   const router = Router();
 
   /** Liveness: the process answers. Never touches a dependency, so a DB outage does not restart pods. */
@@ -45,15 +33,9 @@ export function healthRoutes(ctx: AppContext): Router {
 
   /** Readiness: the control database is migrated (bootstrap admin included) and answers, and Redis answers. */
   router.get('/ready', async (_req, res) => {
-    const [postgres, redis] = await Promise.all([
-      check(async () => {
-        if (!ctx.readiness.controlPlane) throw new Error('not migrated yet');
-        await ctx.controlDb.query('SELECT 1');
-      }),
-      check(() => ctx.redis.ping()),
-    ]);
-    const ready = postgres === 'ok' && redis === 'ok';
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks: { postgres, redis } });
+    const checks = await readiness.check();
+    const ready = checks.postgres === 'ok' && checks.redis === 'ok';
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
   });
 
   return router;

@@ -1,14 +1,13 @@
-import { ServiceUnavailableError, startMigrationRun } from '@orgms/common';
 import { Router } from 'express';
-import type { AppContext } from '../app-context';
-import { authenticate, requireRole } from '../auth/authenticate';
+import { type Authentication, requireRole } from '../auth/authenticate';
 import { retryAfter } from '../http/retry-after';
 import { validate, validated } from '../http/validate';
 import { presentMigrationRun, presentMigrationRunSummary } from '../presenters/migration-run.presenter';
-import { pageQuery, withCursor } from '../services/pagination';
+import type { MigrationRunsService } from '../services/migration-runs.service';
+import type { OrphansService } from '../services/orphans.service';
 import { listMigrationRunsQuery, migrationRunParams } from '../validation/lifecycle.schemas';
 
-/** Fleet migrations (issue 4) and the orphan report: operators' routes, platform admins only. */
+/** Fleet migrations and the orphan report: operators' routes, platform admins only. */
 /**
  * @openapi
  * /migrations/runs:
@@ -73,37 +72,29 @@ import { listMigrationRunsQuery, migrationRunParams } from '../validation/lifecy
  *       '403': { $ref: '#/components/responses/Forbidden' }
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
-export function migrationsRoutes(ctx: AppContext): Router {
+export function migrationsRoutes(deps: { authentication: Authentication; migrationRuns: MigrationRunsService; orphans: OrphansService }): Router {
+  const { migrationRuns, orphans } = deps;
   const router = Router();
-  const platformAdmin = [authenticate(ctx.passport), requireRole('platform_admin')];
+  const platformAdmin = [deps.authentication.required, requireRole('platform_admin')];
 
   router.post('/migrations/runs', ...platformAdmin, async (_req, res) => {
-    let runId: string;
-    try {
-      runId = await startMigrationRun(ctx.lifecycle.migrationRuns, ctx.lifecycle.migrationsQueue, res.locals.requestId);
-    } catch (error) {
-      ctx.logger.warn('could not start a migration run', { error: (error as Error).message });
-      throw new ServiceUnavailableError('The job queue is unavailable; no run was started. Try again shortly.');
-    }
-    const run = await ctx.lifecycle.migrationRuns.get(runId);
-    res.status(202).location(`/migrations/runs/${runId}`).json(presentMigrationRun(run));
+    const run = await migrationRuns.start(res.locals.requestId);
+    res.status(202).location(`/migrations/runs/${run.id}`).json(presentMigrationRun(run));
   });
 
   router.get('/migrations/runs', ...platformAdmin, validate({ query: listMigrationRunsQuery }), async (_req, res) => {
-    const { limit, cursor } = validated(res, listMigrationRunsQuery);
-    const page = withCursor(await ctx.lifecycle.migrationRuns.list(pageQuery({ limit, cursor })));
+    const page = await migrationRuns.list(validated(res, listMigrationRunsQuery));
     res.json({ items: page.items.map(presentMigrationRunSummary), next_cursor: page.nextCursor });
   });
 
   router.get('/migrations/runs/:id', ...platformAdmin, validate({ params: migrationRunParams }), async (_req, res) => {
-    const run = await ctx.lifecycle.migrationRuns.get(validated(res, migrationRunParams).id);
+    const run = await migrationRuns.get(validated(res, migrationRunParams).id);
     if (run.status !== 'completed') retryAfter(res);
     res.json(presentMigrationRun(run));
   });
 
   router.get('/admin/orphans', ...platformAdmin, async (_req, res) => {
-    const orphans = await ctx.lifecycle.findOrphans();
-    res.json({ items: orphans.map((o) => ({ kind: o.kind, database: o.database, org_id: o.orgId, status: o.status ?? null })) });
+    res.json({ items: (await orphans.list()).map((o) => ({ kind: o.kind, database: o.database, org_id: o.orgId, status: o.status ?? null })) });
   });
 
   return router;

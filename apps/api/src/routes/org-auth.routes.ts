@@ -1,9 +1,11 @@
 import { Router } from 'express';
-import type { AppContext } from '../app-context';
-import { authenticate, principalOf } from '../auth/authenticate';
-import { authorizeOrganization, organizationOf } from '../auth/authorize-organization';
+import { type Authentication, principalOf } from '../auth/authenticate';
+import { type AuthorizeOrganization, organizationOf } from '../auth/authorize-organization';
 import { validate, validated } from '../http/validate';
 import { presentUser } from '../presenters/user.presenter';
+import type { AuthService } from '../services/auth.service';
+import type { OrgAuthService } from '../services/org-auth.service';
+import type { UsersService } from '../services/users.service';
 import { orgLoginBody, orgLoginQuery } from '../validation/users.schemas';
 
 /**
@@ -52,14 +54,21 @@ import { orgLoginBody, orgLoginQuery } from '../validation/users.schemas';
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
 /** `POST /admin/login` (organization users) and `GET /me` (any token). */
-export function orgAuthRoutes(ctx: AppContext): Router {
+export function orgAuthRoutes(deps: {
+  authentication: Authentication;
+  authorize: AuthorizeOrganization;
+  orgAuth: OrgAuthService;
+  auth: AuthService;
+  users: UsersService;
+}): Router {
+  const { orgAuth, auth, users } = deps;
   const router = Router();
 
   router.post('/admin/login', validate({ body: orgLoginBody, query: orgLoginQuery }), async (req, res) => {
     const body = validated(res, orgLoginBody);
     const query = validated(res, orgLoginQuery);
     res.json(
-      await ctx.orgAuth.login(
+      await orgAuth.login(
         {
           organizationId: body.organization_id,
           organizationName: body.organization_name ?? (body.organization_id ? undefined : query.organization_name),
@@ -71,22 +80,22 @@ export function orgAuthRoutes(ctx: AppContext): Router {
     );
   });
 
-  const ownOrganization = authorizeOrganization(ctx, {
+  const ownOrganization = deps.authorize({
     roles: ['org_admin', 'member'],
     organizationId: (_req, res) => principalOf(res)?.org ?? '',
     requireActive: true,
   });
 
   // Platform admins are answered from the control database; everyone else goes on to the next route.
-  router.get('/me', authenticate(ctx.passport), async (_req, res, next) => {
+  router.get('/me', deps.authentication.required, async (_req, res, next) => {
     const principal = principalOf(res);
     if (principal?.role !== 'platform_admin') return next('route');
-    res.json(await ctx.auth.describe(principal.sub));
+    res.json(await auth.describe(principal.sub));
   });
 
   router.get('/me', ownOrganization, async (_req, res) => {
     const org = organizationOf(res);
-    const user = await ctx.users.get(org, principalOf(res)?.sub ?? '');
+    const user = await users.get(org, principalOf(res)?.sub ?? '');
     res.json({ ...presentUser(user, org.id), organization: { id: org.id, name: org.name, status: org.status } });
   });
 

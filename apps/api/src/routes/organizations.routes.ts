@@ -1,12 +1,13 @@
 import { IN_PROGRESS_STATUSES, type Organization } from '@orgms/common';
 import { type Response, Router } from 'express';
-import type { AppContext } from '../app-context';
-import { authenticate, requireRole } from '../auth/authenticate';
-import { authorizeOrganization, organizationOf } from '../auth/authorize-organization';
+import { type Authentication, requireRole } from '../auth/authenticate';
+import { type AuthorizeOrganization, organizationOf } from '../auth/authorize-organization';
+import type { OrganizationEventsHub } from '../events/organization-events-hub';
 import { holdUntilStatusChanges } from '../http/prefer-wait';
 import { retryAfter } from '../http/retry-after';
 import { validate, validated } from '../http/validate';
 import { presentOrganization, presentStatus } from '../presenters/organization.presenter';
+import type { OrganizationsService } from '../services/organizations.service';
 import { idParams } from '../validation/common.schemas';
 import { createOrganizationBody, listOrganizationsQuery } from '../validation/organizations.schemas';
 
@@ -113,33 +114,40 @@ export function hintPolling(res: Response, org: Organization): void {
  *       '409': { $ref: '#/components/responses/Conflict' }
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
-export function organizationsRoutes(ctx: AppContext): Router {
+export function organizationsRoutes(deps: {
+  authentication: Authentication;
+  authorize: AuthorizeOrganization;
+  organizations: OrganizationsService;
+  events: OrganizationEventsHub;
+  allowSelfSignup: boolean;
+}): Router {
+  const { authentication, organizations } = deps;
   const router = Router();
-  const platformAdmin = [authenticate(ctx.passport), requireRole('platform_admin')];
+  const platformAdmin = [authentication.required, requireRole('platform_admin')];
   // Platform admins, or an admin of this very organization (auth/authorize-organization.ts).
-  const orgAdminOrPlatformAdmin = authorizeOrganization(ctx, { roles: ['org_admin'] });
+  const orgAdminOrPlatformAdmin = deps.authorize({ roles: ['org_admin'] });
   // With self-signup anyone may create an organization; otherwise only platform admins.
-  const mayCreate = ctx.config.allowSelfSignup ? [authenticate(ctx.passport, { optional: true })] : platformAdmin;
+  const mayCreate = deps.allowSelfSignup ? [authentication.optional] : platformAdmin;
 
   router.post('/organizations', ...mayCreate, validate({ body: createOrganizationBody }), async (_req, res) => {
-    const org = await ctx.organizations.create(validated(res, createOrganizationBody), res.locals.requestId);
+    const org = await organizations.create(validated(res, createOrganizationBody), res.locals.requestId);
     hintPolling(res, org);
     res.status(202).location(`/organizations/${org.id}`).json(presentOrganization(org));
   });
 
   router.get('/organizations', ...platformAdmin, validate({ query: listOrganizationsQuery }), async (_req, res) => {
-    const page = await ctx.organizations.list(validated(res, listOrganizationsQuery));
+    const page = await organizations.list(validated(res, listOrganizationsQuery));
     res.json({ items: page.items.map(presentOrganization), next_cursor: page.nextCursor });
   });
 
-  router.get('/organizations/:id', authenticate(ctx.passport), validate({ params: idParams }), orgAdminOrPlatformAdmin, async (req, res) => {
-    const org = await holdUntilStatusChanges(ctx, req, res, organizationOf(res)); // loaded by the authorization check
+  router.get('/organizations/:id', authentication.required, validate({ params: idParams }), orgAdminOrPlatformAdmin, async (req, res) => {
+    const org = await holdUntilStatusChanges(deps, req, res, organizationOf(res)); // loaded by the authorization check
     hintPolling(res, org);
     res.json(presentOrganization(org));
   });
 
-  router.get('/organizations/:id/status', authenticate(ctx.passport), validate({ params: idParams }), orgAdminOrPlatformAdmin, async (req, res) => {
-    const org = await holdUntilStatusChanges(ctx, req, res, organizationOf(res)); // loaded by the authorization check
+  router.get('/organizations/:id/status', authentication.required, validate({ params: idParams }), orgAdminOrPlatformAdmin, async (req, res) => {
+    const org = await holdUntilStatusChanges(deps, req, res, organizationOf(res)); // loaded by the authorization check
     hintPolling(res, org);
     res.json(presentStatus(org));
   });

@@ -1,9 +1,9 @@
 import { Router } from 'express';
-import type { AppContext } from '../app-context';
-import { authenticate } from '../auth/authenticate';
-import { authorizeOrganization, organizationOf } from '../auth/authorize-organization';
+import type { Authentication } from '../auth/authenticate';
+import { type AuthorizeOrganization, organizationOf } from '../auth/authorize-organization';
 import { validate, validated } from '../http/validate';
 import { presentUser } from '../presenters/user.presenter';
+import type { UsersService } from '../services/users.service';
 import { idParams } from '../validation/common.schemas';
 import { createUserBody, listUsersQuery, updateUserBody, userParams } from '../validation/users.schemas';
 
@@ -97,11 +97,12 @@ import { createUserBody, listUsersQuery, updateUserBody, userParams } from '../v
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
 /** User management inside one organization's database: its admins (and platform admins) manage, members read themselves. */
-export function usersRoutes(ctx: AppContext): Router {
+export function usersRoutes(deps: { authentication: Authentication; authorize: AuthorizeOrganization; users: UsersService }): Router {
+  const { authorize, users } = deps;
   const router = Router();
-  const auth = authenticate(ctx.passport);
-  const orgAdmin = authorizeOrganization(ctx, { roles: ['org_admin'], requireActive: true });
-  const orgAdminOrSelf = authorizeOrganization(ctx, {
+  const auth = deps.authentication.required;
+  const orgAdmin = authorize({ roles: ['org_admin'], requireActive: true });
+  const orgAdminOrSelf = authorize({
     roles: ['org_admin', 'member'],
     memberMay: (_req, res, principal) => validated(res, userParams).userId === principal.sub,
     requireActive: true,
@@ -109,29 +110,29 @@ export function usersRoutes(ctx: AppContext): Router {
 
   router.post('/organizations/:id/users', auth, validate({ params: idParams, body: createUserBody }), orgAdmin, async (_req, res) => {
     const org = organizationOf(res);
-    const user = await ctx.users.create(org, validated(res, createUserBody));
+    const user = await users.create(org, validated(res, createUserBody));
     res.status(201).location(`/organizations/${org.id}/users/${user.id}`).json(presentUser(user, org.id));
   });
 
   router.get('/organizations/:id/users', auth, validate({ params: idParams, query: listUsersQuery }), orgAdmin, async (_req, res) => {
     const org = organizationOf(res);
-    const page = await ctx.users.list(org, validated(res, listUsersQuery));
+    const page = await users.list(org, validated(res, listUsersQuery));
     res.json({ items: page.items.map((u) => presentUser(u, org.id)), next_cursor: page.nextCursor });
   });
 
   router.get('/organizations/:id/users/:userId', auth, validate({ params: userParams }), orgAdminOrSelf, async (_req, res) => {
     const org = organizationOf(res);
-    res.json(presentUser(await ctx.users.get(org, validated(res, userParams).userId), org.id));
+    res.json(presentUser(await users.get(org, validated(res, userParams).userId), org.id));
   });
 
   router.patch('/organizations/:id/users/:userId', auth, validate({ params: userParams, body: updateUserBody }), orgAdmin, async (_req, res) => {
     const org = organizationOf(res);
-    const user = await ctx.users.update(org, validated(res, userParams).userId, validated(res, updateUserBody));
+    const user = await users.update(org, validated(res, userParams).userId, validated(res, updateUserBody));
     res.json(presentUser(user, org.id));
   });
 
   router.delete('/organizations/:id/users/:userId', auth, validate({ params: userParams }), orgAdmin, async (_req, res) => {
-    await ctx.users.delete(organizationOf(res), validated(res, userParams).userId);
+    await users.delete(organizationOf(res), validated(res, userParams).userId);
     res.status(204).end();
   });
 

@@ -1,4 +1,4 @@
-import { dummyPasswordHash, type PlatformAdmin, type PlatformAdminStore, UnauthorizedError, verifyPassword } from '@orgms/common';
+import { dummyPasswordHash, type PlatformAdmin, type PlatformAdminAuthState, type PlatformAdminStore, UnauthorizedError, verifyPassword } from '@orgms/common';
 import type { LoginThrottle } from '../auth/login-throttle';
 import type { IssuedToken, TokenIssuer } from '../auth/tokens';
 
@@ -11,7 +11,7 @@ export interface PlatformAdminView {
   created_at: string;
 }
 
-/** Platform admins: login (bearer token or the operator pages' HTTP Basic), registration, who-am-I. */
+/** Platform admins: login (bearer token or the operator pages' HTTP Basic), token checks, registration, who-am-I. */
 export class AuthService {
   constructor(
     private readonly admins: PlatformAdminStore,
@@ -42,6 +42,11 @@ export class AuthService {
       throw new UnauthorizedError(INVALID_CREDENTIALS);
     }
     return admin;
+  }
+
+  /** What a platform admin's token is checked against on every request: still there, active, same token version? */
+  authState(adminId: string): Promise<PlatformAdminAuthState | null> {
+    return this.admins.authState(adminId);
   }
 
   async registerPlatformAdmin(email: string, password: string): Promise<PlatformAdminView> {

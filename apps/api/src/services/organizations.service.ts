@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import {
   type Config,
   databaseNameFor,
-  enqueueProvision,
   hashPassword,
   type Logger,
   type Organization,
+  type OrganizationEvent,
+  type OrganizationJobs,
   type OrganizationStatus,
   type OrganizationStore,
-  type ProvisioningQueue,
   withTimeout,
 } from '@orgms/common';
 import { type Page, pageQuery, withCursor } from './pagination';
@@ -23,21 +23,33 @@ export interface CreateOrganizationInput {
   password: string;
 }
 
+export interface UpdateOrganizationInput {
+  organization_name?: string;
+  email?: string;
+}
+
+/** What the service uses of OrganizationStore (its unit spec gives it a fake). */
+export type OrganizationRecords = Pick<
+  OrganizationStore,
+  'create' | 'get' | 'findLiveByName' | 'list' | 'countByStatus' | 'transition' | 'amend' | 'lastEventId' | 'eventsAfter'
+>;
+
 export interface OrganizationsServiceDeps {
-  config: Config;
-  store: OrganizationStore;
-  provisioningQueue: ProvisioningQueue;
+  config: Pick<Config, 'orgDatabasePrefix' | 'bcryptRounds'>;
+  store: OrganizationRecords;
+  jobs: OrganizationJobs;
   logger: Logger;
 }
 
+/**
+ * Organizations in the control plane: create, read, rename, delete, retry. Status changes go
+ * through the store, which refuses what the transition table does not allow (409); the work on
+ * the organization's database is the worker's, asked for by a job after the change is committed.
+ */
 export class OrganizationsService {
   constructor(private readonly deps: OrganizationsServiceDeps) {}
 
-  /**
-   * Records the organization as `pending`, then asks the worker to provision it. The row is
-   * committed before the enqueue, so if Redis is down nothing is lost: the reconciler
-   * enqueues it later and the caller still gets its 202.
-   */
+  /** Records the organization as `pending` (its password hashed), then asks the worker to provision it. */
   async create(input: CreateOrganizationInput, requestId: string): Promise<Organization> {
     const id = randomUUID();
     const org = await this.deps.store.create(
@@ -51,20 +63,71 @@ export class OrganizationsService {
       },
       { requestId },
     );
-    try {
-      await withTimeout(enqueueProvision(this.deps.provisioningQueue, { orgId: id, requestId }), ENQUEUE_TIMEOUT_MS, 'enqueueing provisioning');
-    } catch (error) {
-      this.deps.logger.warn('could not enqueue provisioning; the reconciler will', { orgId: id, error: (error as Error).message });
-    }
+    await this.enqueue('provisioning', () => this.deps.jobs.provision({ orgId: id, requestId }), id);
     return org;
+  }
+
+  get(id: string): Promise<Organization> {
+    return this.deps.store.get(id);
+  }
+
+  /** The live organization with this name as it looks (any case, full width, look-alike letters), if any. */
+  findLiveByName(name: string): Promise<Organization | undefined> {
+    return this.deps.store.findLiveByName(name);
   }
 
   async list(filter: { status?: OrganizationStatus; limit: number; cursor?: string }): Promise<Page<Organization>> {
     return withCursor(await this.deps.store.list({ ...pageQuery(filter), status: filter.status }));
   }
 
-  /** The live organization with this name as it looks (any case, full width, look-alike letters), if any. */
-  findLiveByName(name: string): Promise<Organization | undefined> {
-    return this.deps.store.findLiveByName(name);
+  countByStatus(): Promise<Record<OrganizationStatus, number>> {
+    return this.deps.store.countByStatus();
+  }
+
+  /** Display name (and slug) and admin email only: the database name never changes, no data moves. */
+  update(id: string, input: UpdateOrganizationInput, requestId: string): Promise<Organization> {
+    const patch: { name?: string; slug?: string; adminEmail?: string } = {};
+    if (input.organization_name !== undefined) Object.assign(patch, { name: input.organization_name, slug: slugify(input.organization_name) });
+    if (input.email !== undefined) patch.adminEmail = input.email;
+    return this.deps.store.amend(id, patch, { requestId, detail: `updated ${Object.keys(input).join(', ')}` });
+  }
+
+  /**
+   * `deleting` now, `deleted` once the worker has dropped the database. A DELETE sent again
+   * while `deleting` is accepted and only asks for the job again.
+   */
+  async delete(id: string, requestId: string): Promise<Organization> {
+    const org = await this.deps.store.transition(id, 'deleting', { step: 'delete_requested', requestId, detail: 'deletion requested' });
+    await this.enqueue('deprovisioning', () => this.deps.jobs.deprovision({ orgId: id, requestId }), id);
+    return org;
+  }
+
+  /** Re-runs provisioning of a `failed` organization; its half-made database is adopted or rebuilt. */
+  async retry(id: string, requestId: string): Promise<Organization> {
+    const org = await this.deps.store.transition(id, 'provisioning', { onlyFrom: ['failed'], step: 'retry_requested', requestId, detail: 'retry requested' });
+    await this.enqueue('provisioning', () => this.deps.jobs.provision({ orgId: id, requestId }), id);
+    return org;
+  }
+
+  /** The id of the organization's newest event ("0" when none): where a status stream starts. */
+  lastEventId(id: string): Promise<string> {
+    return this.deps.store.lastEventId(id);
+  }
+
+  /** The events after `afterId`, oldest first: what a status stream resuming with Last-Event-ID missed. */
+  eventsAfter(id: string, afterId: string): Promise<OrganizationEvent[]> {
+    return this.deps.store.eventsAfter(id, afterId);
+  }
+
+  /**
+   * The change is committed before the job is asked for, so if Redis is down (or slow) nothing
+   * is lost: the reconciler enqueues it later and the caller still gets its answer.
+   */
+  private async enqueue(job: string, add: () => Promise<boolean>, orgId: string): Promise<void> {
+    try {
+      await withTimeout(add(), ENQUEUE_TIMEOUT_MS, `enqueueing ${job}`);
+    } catch (error) {
+      this.deps.logger.warn(`could not enqueue ${job}; the reconciler will`, { orgId, error: (error as Error).message });
+    }
   }
 }

@@ -1,21 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type Config,
-  DatabaseAdmin,
-  enqueueDeprovision,
-  enqueueProvision,
-  findOrphans,
-  type Logger,
-  type OrganizationStore,
-  type Orphan,
-  type ProvisioningQueue,
-} from '@orgms/common';
+import { type Config, findOrphans, IN_PROGRESS_STATUSES, type Logger, type OrganizationJobs, type OrganizationStore, type Orphan } from '@orgms/common';
 import { orphanDatabasesGauge } from '../metrics';
 
 export interface ReconcilerDeps {
   config: Config;
   store: OrganizationStore;
-  provisioningQueue: ProvisioningQueue;
+  jobs: OrganizationJobs;
   logger: Logger;
   stuckAfterMs: number;
 }
@@ -36,12 +26,11 @@ export class ReconcilerService {
   constructor(private readonly deps: ReconcilerDeps) {}
 
   async reconcile(): Promise<ReconcileReport> {
-    const stale = await this.deps.store.findStale(['pending', 'provisioning', 'deleting'], this.deps.stuckAfterMs);
+    const stale = await this.deps.store.findStale(IN_PROGRESS_STATUSES, this.deps.stuckAfterMs);
     const enqueued: string[] = [];
     for (const org of stale) {
       const data = { orgId: org.id, requestId: org.requestId ?? `reconcile-${randomUUID()}` };
-      const added =
-        org.status === 'deleting' ? await enqueueDeprovision(this.deps.provisioningQueue, data) : await enqueueProvision(this.deps.provisioningQueue, data);
+      const added = org.status === 'deleting' ? await this.deps.jobs.deprovision(data) : await this.deps.jobs.provision(data);
       if (added) enqueued.push(org.id);
     }
     if (enqueued.length > 0) this.deps.logger.warn('reconciler re-enqueued organizations', { orgIds: enqueued });
@@ -50,15 +39,10 @@ export class ReconcilerService {
   }
 
   async detectOrphans(): Promise<Orphan[]> {
-    const admin = await DatabaseAdmin.connect(this.deps.config);
-    try {
-      const orphans = await findOrphans(admin, this.deps.store, this.deps.config.orgDatabasePrefix);
-      orphanDatabasesGauge.set({ kind: 'database_without_organization' }, orphans.filter((o) => o.kind === 'database_without_organization').length);
-      orphanDatabasesGauge.set({ kind: 'organization_without_database' }, orphans.filter((o) => o.kind === 'organization_without_database').length);
-      for (const orphan of orphans) this.deps.logger.warn('orphan found; not touching it', { ...orphan });
-      return orphans;
-    } finally {
-      await admin.close();
-    }
+    const orphans = await findOrphans(this.deps.config, this.deps.store);
+    orphanDatabasesGauge.set({ kind: 'database_without_organization' }, orphans.filter((o) => o.kind === 'database_without_organization').length);
+    orphanDatabasesGauge.set({ kind: 'organization_without_database' }, orphans.filter((o) => o.kind === 'organization_without_database').length);
+    for (const orphan of orphans) this.deps.logger.warn('orphan found; not touching it', { ...orphan });
+    return orphans;
   }
 }

@@ -15,17 +15,20 @@ export function createProvisioningQueue(config: Config, connection: Redis): Prov
 }
 
 /**
- * Enqueues provisioning of `orgId` exactly once: a waiting, delayed or running job with the
- * same id is left alone; a finished one (from an earlier attempt) is replaced. Returns whether
- * a job was added.
+ * The work the worker does on one organization's database, as the API and the reconciler ask
+ * for it. Each resolves to whether a job was added: a waiting, delayed or running job of the
+ * same organization and kind is left alone; a finished one (an earlier attempt) is replaced.
  */
-export function enqueueProvision(queue: ProvisioningQueue, data: ProvisionJobData): Promise<boolean> {
-  return enqueueOnce(queue, JOBS.provision, jobIds.provision(data.orgId), data);
+export interface OrganizationJobs {
+  provision(data: ProvisionJobData): Promise<boolean>;
+  deprovision(data: DeprovisionJobData): Promise<boolean>;
 }
 
-/** Enqueues deletion of `orgId`'s database, with the same once-only rule as provisioning. */
-export function enqueueDeprovision(queue: ProvisioningQueue, data: DeprovisionJobData): Promise<boolean> {
-  return enqueueOnce(queue, JOBS.deprovision, jobIds.deprovision(data.orgId), data);
+export function organizationJobs(queue: ProvisioningQueue): OrganizationJobs {
+  return {
+    provision: (data) => enqueueOnce(queue, JOBS.provision, jobIds.provision(data.orgId), data),
+    deprovision: (data) => enqueueOnce(queue, JOBS.deprovision, jobIds.deprovision(data.orgId), data),
+  };
 }
 
 async function enqueueOnce(queue: ProvisioningQueue, name: string, jobId: string, data: OrganizationJobData): Promise<boolean> {

@@ -1,6 +1,7 @@
+import type { Config } from '../config';
 import type { OrganizationStore } from '../control-plane/organization-store';
 import type { OrganizationStatus } from '../entities/organization-status';
-import type { DatabaseAdmin } from './database-admin';
+import { DatabaseAdmin, type MarkedDatabase } from './database-admin';
 import { organizationIdOfMarker, stagingNameFor } from './database-names';
 
 export type OrphanKind = 'database_without_organization' | 'organization_without_database';
@@ -17,12 +18,21 @@ export interface Orphan {
 const STAGING_EXPECTED: readonly OrganizationStatus[] = ['pending', 'provisioning', 'failed', 'deleting'];
 
 /**
- * Compares the server's databases with the control plane, both ways (issue 4): a database with
- * our organization marker that no live organization owns, and an active organization whose
+ * Compares the organization server's databases with the control plane, both ways: a database
+ * with our organization marker that no live organization owns, and an active organization whose
  * database is gone. Read-only: deciding what to drop is an operator's call.
  */
-export async function findOrphans(admin: DatabaseAdmin, store: OrganizationStore, prefix: string): Promise<Orphan[]> {
-  const [databases, owners] = await Promise.all([admin.listDatabases(prefix), store.databaseOwners()]);
+export async function findOrphans(config: Config, store: Pick<OrganizationStore, 'databaseOwners'>): Promise<Orphan[]> {
+  const admin = await DatabaseAdmin.connect(config);
+  try {
+    const [databases, owners] = await Promise.all([admin.listDatabases(config.orgDatabasePrefix), store.databaseOwners()]);
+    return compare(databases, owners);
+  } finally {
+    await admin.close();
+  }
+}
+
+function compare(databases: MarkedDatabase[], owners: Awaited<ReturnType<OrganizationStore['databaseOwners']>>): Orphan[] {
   const expected = new Map<string, OrganizationStatus>();
   for (const owner of owners) {
     expected.set(owner.databaseName, owner.status);

@@ -1,11 +1,13 @@
+import type { Logger } from '@orgms/common';
 import { type Response, Router } from 'express';
-import type { AppContext } from '../app-context';
-import { authenticate, requireRole } from '../auth/authenticate';
-import { authorizeOrganization } from '../auth/authorize-organization';
+import { type Authentication, requireRole } from '../auth/authenticate';
+import type { AuthorizeOrganization } from '../auth/authorize-organization';
+import type { OrganizationEventsHub } from '../events/organization-events-hub';
 import { retryAfter } from '../http/retry-after';
 import { streamOrganizationStatus } from '../http/status-stream';
 import { type RequestSchemas, validate, validated } from '../http/validate';
 import { presentOrganization } from '../presenters/organization.presenter';
+import type { OrganizationsService } from '../services/organizations.service';
 import { idParams } from '../validation/common.schemas';
 import { updateOrganizationBody } from '../validation/lifecycle.schemas';
 
@@ -15,9 +17,10 @@ function accepted(res: Response, id: string): Response {
 }
 
 /**
- * Issue 4's organization routes. PATCH, DELETE and GET …/events admit platform admins and that
- * organization's own admins (DESIGN §5, via issue 3's authorizeOrganization); retry re-runs
- * infrastructure work, so it stays platform-admin only.
+ * An organization after its creation: rename, delete, retry, and its status changes as they
+ * happen (SSE). PATCH, DELETE and GET …/events admit platform admins and that organization's own
+ * admins (DESIGN §5, auth/authorize-organization.ts); retry re-runs infrastructure work, so it
+ * stays platform-admin only.
  */
 /**
  * @openapi
@@ -115,34 +118,37 @@ function accepted(res: Response, id: string): Response {
  *       '409': { $ref: '#/components/responses/Conflict' }
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
-export function organizationLifecycleRoutes(ctx: AppContext): Router {
+export function organizationChangesRoutes(deps: {
+  authentication: Authentication;
+  authorize: AuthorizeOrganization;
+  organizations: OrganizationsService;
+  events: OrganizationEventsHub;
+  logger: Logger;
+}): Router {
+  const { authentication, organizations } = deps;
   const router = Router();
-  const platformAdmin = [authenticate(ctx.passport), requireRole('platform_admin'), validate({ params: idParams })];
+  const platformAdmin = [authentication.required, requireRole('platform_admin'), validate({ params: idParams })];
   // One validate() per route: it stores all parts at once, so the body is validated here too.
-  const orgAdmin = (schemas: RequestSchemas = { params: idParams }) => [
-    authenticate(ctx.passport),
-    validate(schemas),
-    authorizeOrganization(ctx, { roles: ['org_admin'] }),
-  ];
+  const orgAdmin = (schemas: RequestSchemas = { params: idParams }) => [authentication.required, validate(schemas), deps.authorize({ roles: ['org_admin'] })];
   const id = (res: Response) => validated(res, idParams).id;
 
   router.patch('/organizations/:id', ...orgAdmin({ params: idParams, body: updateOrganizationBody }), async (_req, res) => {
-    const org = await ctx.lifecycle.service.update(id(res), validated(res, updateOrganizationBody), res.locals.requestId);
+    const org = await organizations.update(id(res), validated(res, updateOrganizationBody), res.locals.requestId);
     res.json(presentOrganization(org));
   });
 
   router.delete('/organizations/:id', ...orgAdmin(), async (_req, res) => {
-    const org = await ctx.lifecycle.service.delete(id(res), res.locals.requestId);
+    const org = await organizations.delete(id(res), res.locals.requestId);
     accepted(res, org.id).json(presentOrganization(org));
   });
 
   router.post('/organizations/:id/retry', ...platformAdmin, async (_req, res) => {
-    const org = await ctx.lifecycle.service.retry(id(res), res.locals.requestId);
+    const org = await organizations.retry(id(res), res.locals.requestId);
     accepted(res, org.id).json(presentOrganization(org));
   });
 
   router.get('/organizations/:id/events', ...orgAdmin(), async (req, res) => {
-    await streamOrganizationStatus(ctx, req, res, id(res));
+    await streamOrganizationStatus(deps, req, res, id(res));
   });
 
   return router;

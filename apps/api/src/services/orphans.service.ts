@@ -1,0 +1,13 @@
+import { type Config, findOrphans, type OrganizationStore, type Orphan } from '@orgms/common';
+
+/**
+ * Databases without an organization and active organizations without a database, compared on
+ * request (the worker's reconciler finds the same on its schedule). Never drops anything.
+ */
+export class OrphansService {
+  constructor(private readonly deps: { config: Config; organizations: Pick<OrganizationStore, 'databaseOwners'> }) {}
+
+  list(): Promise<Orphan[]> {
+    return findOrphans(this.deps.config, this.deps.organizations);
+  }
+}
