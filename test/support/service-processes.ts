@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
+import { assertContract } from './contract';
 
 /**
  * Support for the fault suite (test/faults): the API and the worker run as real processes
@@ -471,6 +472,8 @@ export class ApiClient {
     } catch {
       // not JSON: keep the text
     }
+    // The same contract check as the in-process suites: even through outages and crashes, every answer is a documented one.
+    assertContract({ method, url: path, status: res.status, headers: Object.fromEntries(res.headers.entries()), body, text });
     return { status: res.status, headers: res.headers, body };
   }
 
