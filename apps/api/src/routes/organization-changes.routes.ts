@@ -1,15 +1,13 @@
 import type { Logger } from '@orgms/common';
 import { type Response, Router } from 'express';
-import { type Authentication, requireRole } from '../auth/authenticate';
-import type { AuthorizeOrganization } from '../auth/authorize-organization';
-import type { OrganizationEventsHub } from '../events/organization-events-hub';
+import { requireRole } from '../auth/authenticate';
 import { retryAfter } from '../http/retry-after';
 import { streamOrganizationStatus } from '../http/status-stream';
 import { type RequestSchemas, validate, validated } from '../http/validate';
 import { presentOrganization } from '../presenters/organization.presenter';
-import type { OrganizationsService } from '../services/organizations.service';
 import { idParams } from '../validation/common.schemas';
 import { updateOrganizationBody } from '../validation/lifecycle.schemas';
+import type { OrganizationRouteDeps } from './organizations.routes';
 
 /** The same hint as GET /organizations/:id gives while the worker is busy. */
 function accepted(res: Response, id: string): Response {
@@ -118,13 +116,7 @@ function accepted(res: Response, id: string): Response {
  *       '409': { $ref: '#/components/responses/Conflict' }
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
-export function organizationChangesRoutes(deps: {
-  authentication: Authentication;
-  authorize: AuthorizeOrganization;
-  organizations: OrganizationsService;
-  events: OrganizationEventsHub;
-  logger: Logger;
-}): Router {
+export function organizationChangesRoutes(deps: OrganizationRouteDeps & { logger: Logger }): Router {
   const { authentication, organizations } = deps;
   const router = Router();
   const platformAdmin = [authentication.required, requireRole('platform_admin'), validate({ params: idParams })];

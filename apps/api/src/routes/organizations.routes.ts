@@ -11,6 +11,14 @@ import type { OrganizationsService } from '../services/organizations.service';
 import { idParams } from '../validation/common.schemas';
 import { createOrganizationBody, listOrganizationsQuery } from '../validation/organizations.schemas';
 
+/** What the routes of one organization use: who is calling, may they, the service, and its status changes. */
+export interface OrganizationRouteDeps {
+  authentication: Authentication;
+  authorize: AuthorizeOrganization;
+  organizations: OrganizationsService;
+  events: OrganizationEventsHub;
+}
+
 /** While the worker is busy with the organization, tell the client when to poll again. */
 export function hintPolling(res: Response, org: Organization): void {
   if (IN_PROGRESS_STATUSES.includes(org.status)) retryAfter(res);
@@ -114,13 +122,7 @@ export function hintPolling(res: Response, org: Organization): void {
  *       '409': { $ref: '#/components/responses/Conflict' }
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
-export function organizationsRoutes(deps: {
-  authentication: Authentication;
-  authorize: AuthorizeOrganization;
-  organizations: OrganizationsService;
-  events: OrganizationEventsHub;
-  allowSelfSignup: boolean;
-}): Router {
+export function organizationsRoutes(deps: OrganizationRouteDeps & { allowSelfSignup: boolean }): Router {
   const { authentication, organizations } = deps;
   const router = Router();
   const platformAdmin = [authentication.required, requireRole('platform_admin')];
