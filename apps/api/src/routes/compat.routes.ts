@@ -4,8 +4,8 @@ import { type Authentication, principalOf, requireRole } from '../auth/authentic
 import { type AuthorizeOrganization, ORGANIZATION_NOT_FOUND, organizationOf } from '../auth/authorize-organization';
 import { retryAfter } from '../http/retry-after';
 import { validate, validated } from '../http/validate';
-import { presentOrganization } from '../presenters/organization.presenter';
-import { presentUser } from '../presenters/user.presenter';
+import { presentOrganization, presentOrganizationPage } from '../presenters/organization.presenter';
+import { presentUser, presentUserPage } from '../presenters/user.presenter';
 import type { OrganizationsService } from '../services/organizations.service';
 import type { UsersService } from '../services/users.service';
 import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNameBody, organizationNameQuery } from '../validation/compat.schemas';
@@ -252,7 +252,7 @@ export function compatRoutes(deps: {
     if (validated(res, compatListQuery).organization_name) return orgAdmin(_req, res, next);
     if (principalOf(res)?.role !== 'platform_admin') return requireRole('platform_admin')(_req, res, next);
     const page = await organizations.list(validated(res, compatListQuery));
-    res.json({ items: page.items.map(presentOrganization), next_cursor: page.nextCursor });
+    res.json(presentOrganizationPage(page));
   });
   router.get('/organization', getOrganization);
 
@@ -279,7 +279,7 @@ export function compatRoutes(deps: {
     const org = organizationOf(res);
     const { limit, cursor } = validated(res, compatListQuery);
     const page = await users.list(org, { limit, cursor });
-    res.json({ items: page.items.map((u) => presentUser(u, org.id)), next_cursor: page.nextCursor });
+    res.json(presentUserPage(page, org.id));
   });
 
   return router;

@@ -2,7 +2,8 @@ import { Router } from 'express';
 import { type Authentication, requireRole } from '../auth/authenticate';
 import { retryAfter } from '../http/retry-after';
 import { validate, validated } from '../http/validate';
-import { presentMigrationRun, presentMigrationRunSummary } from '../presenters/migration-run.presenter';
+import { presentMigrationRun, presentMigrationRunPage } from '../presenters/migration-run.presenter';
+import { presentOrphans } from '../presenters/orphan.presenter';
 import type { MigrationRunsService } from '../services/migration-runs.service';
 import type { OrphansService } from '../services/orphans.service';
 import { listMigrationRunsQuery, migrationRunParams } from '../validation/lifecycle.schemas';
@@ -84,7 +85,7 @@ export function migrationsRoutes(deps: { authentication: Authentication; migrati
 
   router.get('/migrations/runs', ...platformAdmin, validate({ query: listMigrationRunsQuery }), async (_req, res) => {
     const page = await migrationRuns.list(validated(res, listMigrationRunsQuery));
-    res.json({ items: page.items.map(presentMigrationRunSummary), next_cursor: page.nextCursor });
+    res.json(presentMigrationRunPage(page));
   });
 
   router.get('/migrations/runs/:id', ...platformAdmin, validate({ params: migrationRunParams }), async (_req, res) => {
@@ -94,7 +95,7 @@ export function migrationsRoutes(deps: { authentication: Authentication; migrati
   });
 
   router.get('/admin/orphans', ...platformAdmin, async (_req, res) => {
-    res.json({ items: (await orphans.list()).map((o) => ({ kind: o.kind, database: o.database, org_id: o.orgId, status: o.status ?? null })) });
+    res.json(presentOrphans(await orphans.list()));
   });
 
   return router;

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Authentication } from '../auth/authenticate';
 import { type AuthorizeOrganization, organizationOf } from '../auth/authorize-organization';
 import { validate, validated } from '../http/validate';
-import { presentUser } from '../presenters/user.presenter';
+import { presentUser, presentUserPage } from '../presenters/user.presenter';
 import type { UsersService } from '../services/users.service';
 import { idParams } from '../validation/common.schemas';
 import { createUserBody, listUsersQuery, updateUserBody, userParams } from '../validation/users.schemas';
@@ -117,7 +117,7 @@ export function usersRoutes(deps: { authentication: Authentication; authorize: A
   router.get('/organizations/:id/users', auth, validate({ params: idParams, query: listUsersQuery }), orgAdmin, async (_req, res) => {
     const org = organizationOf(res);
     const page = await users.list(org, validated(res, listUsersQuery));
-    res.json({ items: page.items.map((u) => presentUser(u, org.id)), next_cursor: page.nextCursor });
+    res.json(presentUserPage(page, org.id));
   });
 
   router.get('/organizations/:id/users/:userId', auth, validate({ params: userParams }), orgAdminOrSelf, async (_req, res) => {
