@@ -6,7 +6,7 @@ import type { OrganizationEventsHub } from '../events/organization-events-hub';
 import { holdUntilStatusChanges } from '../http/prefer-wait';
 import { retryAfter } from '../http/retry-after';
 import { validate, validated } from '../http/validate';
-import { presentOrganization, presentStatus } from '../presenters/organization.presenter';
+import { presentOrganization, presentOrganizationPage, presentStatus } from '../presenters/organization.presenter';
 import type { OrganizationsService } from '../services/organizations.service';
 import { idParams } from '../validation/common.schemas';
 import { createOrganizationBody, listOrganizationsQuery } from '../validation/organizations.schemas';
@@ -139,7 +139,7 @@ export function organizationsRoutes(deps: OrganizationRouteDeps & { allowSelfSig
 
   router.get('/organizations', ...platformAdmin, validate({ query: listOrganizationsQuery }), async (_req, res) => {
     const page = await organizations.list(validated(res, listOrganizationsQuery));
-    res.json({ items: page.items.map(presentOrganization), next_cursor: page.nextCursor });
+    res.json(presentOrganizationPage(page));
   });
 
   router.get('/organizations/:id', authentication.required, validate({ params: idParams }), orgAdminOrPlatformAdmin, async (req, res) => {
