@@ -32,7 +32,8 @@ export function createAuthentication(config: Config, platformAdmins: PlatformAdm
  * keys. A token is accepted only with an expiry, and a platform admin's only while the admin
  * exists, is active and has the token version the token carries (a password change,
  * deactivation or removal revokes). Org users' tokens are checked against their own
- * organization's database by authorizeOrganization, which every organization route runs.
+ * organization's database by the organization authorizer (authorize-organization.ts), which every
+ * organization route runs.
  */
 function createPassport(config: Config, platformAdmins: PlatformAdminTokens): passport.Authenticator {
   const instance = new passport.Passport();

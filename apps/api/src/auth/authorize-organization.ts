@@ -68,6 +68,6 @@ export function organizationAuthorizer(deps: {
 
 export function organizationOf(res: Response): Organization {
   const org = res.locals.organization as Organization | undefined;
-  if (!org) throw new Error('authorizeOrganization must run before this handler');
+  if (!org) throw new Error('the organization authorizer must run before this handler');
   return org;
 }
