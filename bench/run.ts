@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick]`: the benchmarks of issue 6. Starts the built API and worker as real
+ * `npm run bench [-- --quick]`: the benchmarks (README "Benchmarks"). Starts the built API and worker as real
  * processes on an isolated control database, org prefix and queue prefix, measures each scenario
  * beside its floor in the same run, prints a table and writes bench/results/<timestamp>.json.
  */

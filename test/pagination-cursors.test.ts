@@ -45,7 +45,7 @@ function expectProblem(res: Response, status: number, what: string): void {
   expect(res.text, `${what} leaks internals`).not.to.match(/\n\s+at |QueryFailedError|invalid input syntax|out of range/);
 }
 
-describe('Pagination cursors and ids are validated at the edge (finding 6)', () => {
+describe('Pagination cursors and ids are validated at the edge', () => {
   let stack: TestStack;
   let orgId: string;
   let orgAdminToken: string;

@@ -6,7 +6,7 @@ import { uniqueName } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
 
 /**
- * Only UTF-8 JSON is read (finding 15, README "a body that is not application/json is 415"):
+ * Only UTF-8 JSON is read (README "a body that is not application/json is 415"):
  * a charset other than utf-8 is a 415, a body that is not UTF-8 (UTF-16/32, with or without a
  * byte order mark) is a 415 whatever its label, and neither is ever parsed: nothing is created.
  */

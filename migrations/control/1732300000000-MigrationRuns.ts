@@ -1,6 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** Fleet migration runs (issue 4): one row per run, one item per organization it covers. */
+/** Fleet migration runs: one row per run, one item per organization it covers. */
 export class MigrationRuns1732300000000 implements MigrationInterface {
   name = 'MigrationRuns1732300000000';
 

@@ -11,7 +11,7 @@ const ADD = '/admin/queues/api/queues/provisioning/add';
 /** What the dashboard's own page sends for "Add job": same-origin fetch metadata and a JSON body. */
 const sameOrigin = (req: Test) => req.set('Host', HOST).set('Authorization', basic).set('Origin', OWN_ORIGIN).set('Sec-Fetch-Site', 'same-origin');
 
-describe('Bull Board refuses cross-site state changes (hardening finding 10)', () => {
+describe('Bull Board refuses cross-site state changes', () => {
   // No worker: an enqueued job stays in the queue, where the spec can see it.
   let stack: TestStack;
   /** Clients reach this one at PUBLIC_URL through a proxy that Express does not trust. */

@@ -15,7 +15,7 @@ export function servesHttps(res: Response): boolean {
 
 /**
  * Helmet's headers, minus those that assume HTTPS when the deployment does not serve it.
- * Over plain http by hostname (issue 15) they do harm or nothing:
+ * Over plain http by hostname they do harm or nothing:
  * - CSP `upgrade-insecure-requests` makes the browser fetch every script and style of the
  *   page over https, which fails, so /docs rendered blank;
  * - Strict-Transport-Security is ignored over http and would pin a name to https that has none;

@@ -17,7 +17,7 @@ function carriesBody(req: Request): boolean {
 
 /**
  * The dashboard authenticates by HTTP Basic, which a browser attaches to any request for this
- * origin, including a form or a `text/plain` fetch from another site (hardening finding 10). So a
+ * origin, including a form or a `text/plain` fetch from another site (cross-site request forgery). So a
  * state change is refused unless it is demonstrably same-origin: `Sec-Fetch-Site` (sent by every
  * current browser) must be same-origin or none, `Origin` (sent with every cross-site write) must be
  * ours, and any body must be JSON, which no page of another site can send here without a CORS
