@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { latestTenantMigration, tenantMigrations } from '@orgms/migrations';
 import { expect } from 'chai';
 import { queryControlDatabase } from './support/control-database';
-import { databaseOf, withClient } from './support/lifecycle';
+import { databaseOf, withClient } from './support/org-databases';
 import { createOrganization, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
 

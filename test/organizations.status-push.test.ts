@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { collectText, parseSse } from './support/lifecycle';
 import { createOrganization, waitForStatus } from './support/organizations';
+import { collectText, parseSse } from './support/sse';
 import { startStack, type TestStack } from './support/stack';
 
 describe('Status push: Prefer: wait long-poll and the SSE stream', () => {

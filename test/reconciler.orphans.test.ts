@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { databaseNameFor, markerFor, quoteIdent } from '@orgms/common';
 import { expect } from 'chai';
 import { queryControlDatabase } from './support/control-database';
-import { databaseExists, databaseOf, withClient } from './support/lifecycle';
+import { databaseExists, databaseOf, withClient } from './support/org-databases';
 import { createOrganization, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
 

@@ -4,7 +4,7 @@ import { latestTenantMigration } from '@orgms/migrations';
 import { expect } from 'chai';
 import type { Client } from 'pg';
 import { queryControlDatabase } from './support/control-database';
-import { withClient } from './support/lifecycle';
+import { withClient } from './support/org-databases';
 import { createOrganization, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
 

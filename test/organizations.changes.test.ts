@@ -4,11 +4,11 @@ import { expect } from 'chai';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { queryControlDatabase } from './support/control-database';
-import { databaseExists, databaseOf, withClient } from './support/lifecycle';
+import { databaseExists, databaseOf, withClient } from './support/org-databases';
 import { createOrganization, uniqueName, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
 
-describe('Organization lifecycle: rename, delete, retry', () => {
+describe('Organization changes: rename, delete, retry', () => {
   let stack: TestStack;
   /** Organizations named "Flaky …" fail once, permanently, at the migrate step. */
   const failedOnce = new Set<string>();
