@@ -1,7 +1,7 @@
 import { durationToSeconds } from '@orgms/api/auth/tokens';
 import { decodeCursor, encodeCursor } from '@orgms/api/services/pagination';
 import { slugify } from '@orgms/api/services/slug';
-import { databaseNameFor, loadConfig, markerFor, PermanentJobError, quoteIdent, serverOf } from '@orgms/common';
+import { databaseNameFor, isTransientDatabaseError, loadConfig, markerFor, PermanentJobError, quoteIdent, serverOf } from '@orgms/common';
 import { describeFailure, isPermanentFailure } from '@orgms/worker/services/failure-description';
 import { expect } from 'chai';
 
@@ -76,6 +76,13 @@ describe('Pure logic (no servers)', () => {
 
     it('when JWT_EXPIRES_IN is given in s/m/h/d, then expires_in is in seconds', () => {
       expect([durationToSeconds('90'), durationToSeconds('15m'), durationToSeconds('1h'), durationToSeconds('7d')]).to.deep.equal([90, 900, 3600, 604800]);
+    });
+
+    it('when the connection goes away under a transaction (TypeORM releases its runner), then the error is transient: a 503, not a 500', () => {
+      for (const name of ['QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError', 'CannotExecuteNotConnectedError']) {
+        expect(isTransientDatabaseError(Object.assign(new Error('released'), { name })), name).to.equal(true);
+      }
+      expect(isTransientDatabaseError(new Error('syntax error at or near "SELEC"'))).to.equal(false);
     });
 
     it('when provisioning fails, then last_error is our own sentence and permanence is decided by cause', () => {

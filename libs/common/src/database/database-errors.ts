@@ -11,8 +11,11 @@ const TRANSIENT_MESSAGES = [
   /not yet connected|CannotExecuteNotConnected/i,
 ];
 
-/** TypeORM's names for "the connection went away": not yet connected, or lost mid-transaction. */
-const TRANSIENT_ERROR_NAMES = ['CannotExecuteNotConnectedError', 'QueryRunnerAlreadyReleasedError'];
+/**
+ * TypeORM's names for "the connection went away": not yet connected, or lost mid-transaction
+ * (a query through the transaction's runner, or through its EntityManager, after the runner let go).
+ */
+const TRANSIENT_ERROR_NAMES = ['CannotExecuteNotConnectedError', 'QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError'];
 
 export function isTransientDatabaseError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
