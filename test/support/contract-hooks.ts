@@ -1,4 +1,4 @@
-import { contractStats } from './contract';
+import { contractStats, documentedOperations } from './contract';
 
 /**
  * Mocha root hooks (loaded by .mocharc.json): at the end of a run, how many answers were checked
@@ -12,5 +12,7 @@ export const mochaHooks = {
       `\n  OpenAPI contract: ${contractStats.validated} answers validated against the document (${operations} operations), ` +
         `${contractStats.thirdParty} answers of third-party operator pages not checked`,
     );
+    const unexercised = documentedOperations().filter((key) => !contractStats.byOperation.has(key));
+    if (unexercised.length > 0) console.log(`  Operations no answer came from in this run: ${unexercised.join(', ')}`);
   },
 };

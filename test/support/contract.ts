@@ -207,6 +207,11 @@ function isEmptyObject(value: unknown): boolean {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
 }
 
+/** Every operation of the document, as `METHOD /path`. */
+export function documentedOperations(): string[] {
+  return document().routes.map((route) => route.operation.key);
+}
+
 function isThirdPartyPage(path: string): boolean {
   return THIRD_PARTY_PAGES.some((page) => page.test(path));
 }
