@@ -1,30 +1,20 @@
-import { organizationEventsChannel, PermanentJobError, stagingNameFor, withDatabase } from '@orgms/common';
+import { organizationEventsChannel, stagingNameFor, withDatabase } from '@orgms/common';
 import { DeprovisioningService } from '@orgms/worker/services/deprovisioning.service';
 import { expect } from 'chai';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { queryControlDatabase } from './support/control-database';
+import { flakyOrganizationsFailOnce } from './support/injected-failures';
 import { databaseExists, databaseOf, withClient } from './support/org-databases';
 import { createOrganization, uniqueName, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
 
 describe('Organization changes: rename, delete, retry', () => {
   let stack: TestStack;
-  /** Organizations named "Flaky …" fail once, permanently, at the migrate step. */
-  const failedOnce = new Set<string>();
   const auth = async () => `Bearer ${await stack.adminToken()}`;
 
   before(async () => {
-    stack = await startStack({
-      worker: {
-        beforeStep: async (step, orgId) => {
-          if (step !== 'migrate' || failedOnce.has(orgId)) return;
-          if (!(await stack.api.stores.organizations.get(orgId)).name.startsWith('Flaky')) return;
-          failedOnce.add(orgId);
-          throw new PermanentJobError('injected failure for the test');
-        },
-      },
-    });
+    stack = await startStack({ worker: flakyOrganizationsFailOnce(() => stack) });
   });
   after(() => stack.stop());
 

@@ -2,9 +2,10 @@ import { mkdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { jobIds, PermanentJobError } from '@orgms/common';
+import { jobIds } from '@orgms/common';
 import { expect } from 'chai';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { flakyOrganizationsFailOnce } from '../support/injected-failures';
 import { createOrganization, uniqueName, waitForStatus } from '../support/organizations';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startStack, type TestStack } from '../support/stack';
 
@@ -51,8 +52,6 @@ describe('Operator pages in a real browser (headless Chromium)', function () {
   let orgName: string;
   /** A blank page's screenshot size: a screenshot with content is several times larger. */
   let blankScreenshotBytes: number;
-  /** Organizations named "Flaky …" fail once, permanently, at the migrate step. */
-  const failedOnce = new Set<string>();
 
   const admin = () => browser.newContext({ httpCredentials: { username: ADMIN_EMAIL, password: ADMIN_PASSWORD } });
   const screenshot = async (page: Page, name: string, fullPage = false) => {
@@ -63,16 +62,7 @@ describe('Operator pages in a real browser (headless Chromium)', function () {
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    stack = await startStack({
-      worker: {
-        beforeStep: async (step, orgId) => {
-          if (step !== 'migrate' || failedOnce.has(orgId)) return;
-          if (!(await stack.api.stores.organizations.get(orgId)).name.startsWith('Flaky')) return;
-          failedOnce.add(orgId);
-          throw new PermanentJobError('injected failure for the test');
-        },
-      },
-    });
+    stack = await startStack({ worker: flakyOrganizationsFailOnce(() => stack) });
     const org = await createOrganization(stack);
     orgName = org.name;
     await waitForStatus(stack, org.id, ['active']);
