@@ -4,7 +4,7 @@ import jwt from 'jsonwebtoken';
 import { Client } from 'pg';
 import { queryControlDatabase } from './support/control-database';
 import { auth, createActiveOrganization, orgLogin, usersSnapshot } from './support/org-users';
-import { type CreatedOrg, waitForStatus } from './support/organizations';
+import { type CreatedOrg, deleteOrganization } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
 
 interface RouteCase {
@@ -157,11 +157,7 @@ describe('Authorization across organizations', () => {
     const secondToken = await orgLogin(stack, orgC.id, 'second-admin@c.test', 'second password');
     await stack.request.patch(`/organizations/${orgC.id}/users/${second.body.id}`).set(auth(owner)).send({ is_active: false }).expect(200);
     await stack.request.get(`/organizations/${orgC.id}`).set(auth(secondToken)).expect(401);
-    await stack.request
-      .delete(`/organizations/${orgC.id}`)
-      .set(auth(await stack.adminToken()))
-      .expect(202);
-    await waitForStatus(stack, orgC.id, ['deleted']);
+    await deleteOrganization(stack, orgC.id);
     for (const path of [`/organizations/${orgC.id}`, `/organizations/${orgC.id}/status`, '/me']) {
       const res = await stack.request.get(path).set(auth(secondToken));
       expect(res.status, path).to.be.oneOf([401, 409]);

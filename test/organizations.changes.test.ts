@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import { queryControlDatabase } from './support/control-database';
 import { flakyOrganizationsFailOnce } from './support/injected-failures';
 import { databaseExists, databaseOf, withClient } from './support/org-databases';
-import { createOrganization, uniqueName, waitForStatus } from './support/organizations';
+import { createOrganization, deleteOrganization, uniqueName, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
 
 describe('Organization changes: rename, delete, retry', () => {
@@ -117,11 +117,7 @@ describe('Organization changes: rename, delete, retry', () => {
     it('when the deprovision job runs twice, then the second run changes nothing', async () => {
       const org = await createOrganization(stack);
       await waitForStatus(stack, org.id, ['active']);
-      await stack.request
-        .delete(`/organizations/${org.id}`)
-        .set('Authorization', await auth())
-        .expect(202);
-      await waitForStatus(stack, org.id, ['deleted']);
+      await deleteOrganization(stack, org.id);
       const service = new DeprovisioningService({
         config: stack.config,
         store: stack.api.stores.organizations,
@@ -133,11 +129,7 @@ describe('Organization changes: rename, delete, retry', () => {
 
     it('when a pending organization is deleted, then it ends deleted and leaves no database behind', async () => {
       const org = await createOrganization(stack);
-      await stack.request
-        .delete(`/organizations/${org.id}`)
-        .set('Authorization', await auth())
-        .expect(202);
-      await waitForStatus(stack, org.id, ['deleted']);
+      await deleteOrganization(stack, org.id);
       // Provisioning may still be finishing its step; give it a moment, then nothing may remain.
       await new Promise((r) => setTimeout(r, 500));
       expect(await databaseExists(stack, databaseOf(stack, org.id))).to.equal(false);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createOrganization, waitForStatus } from './support/organizations';
+import { createOrganization, deleteOrganization, waitForStatus } from './support/organizations';
 import { collectText, parseSse } from './support/sse';
 import { startStack, type TestStack } from './support/stack';
 
@@ -44,11 +44,7 @@ describe('Status push: Prefer: wait long-poll and the SSE stream', () => {
     // A tombstone never changes, so even wait=600 (capped to 30) answers at once.
     await stack.startWorker();
     await waitForStatus(stack, org.id, ['active']);
-    await stack.request
-      .delete(`/organizations/${org.id}`)
-      .set('Authorization', await auth())
-      .expect(202);
-    await waitForStatus(stack, org.id, ['deleted']);
+    await deleteOrganization(stack, org.id);
     const capped = await stack.request
       .get(`/organizations/${org.id}/status`)
       .set('Authorization', await auth())

@@ -41,3 +41,12 @@ export async function waitForStatus(stack: TestStack, id: string, statuses: stri
   }
   throw new Error(`organization ${id} did not reach ${statuses.join('|')} in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
 }
+
+/** `DELETE /organizations/:id` as a platform admin (202), then waits until the organization is a `deleted` tombstone. */
+export async function deleteOrganization(stack: TestStack, id: string): Promise<void> {
+  await stack.request
+    .delete(`/organizations/${id}`)
+    .set('Authorization', `Bearer ${await stack.adminToken()}`)
+    .expect(202);
+  await waitForStatus(stack, id, ['deleted']);
+}
