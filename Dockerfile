@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for both processes: the API (default command) and the worker
-# (`node apps/worker/dist/main.js`). Build: docker build -t orgms .
+# (`node apps/worker/dist/main.js`), plus the operator commands (`node apps/cli/dist/<command>.js`).
+# Build: docker build -t orgms .
 
 # --- manifests: what npm needs to resolve the workspaces ------------------------------------
 FROM node:20-bookworm-slim AS manifests
@@ -8,6 +9,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
+COPY apps/cli/package.json apps/cli/
 COPY libs/common/package.json libs/common/
 COPY migrations/package.json migrations/
 # The typed client is a workspace too (not part of the image; its manifest keeps npm ci consistent).
@@ -40,6 +42,8 @@ COPY --from=build /app/apps/api/package.json apps/api/
 COPY --from=build /app/apps/api/dist apps/api/dist
 COPY --from=build /app/apps/worker/package.json apps/worker/
 COPY --from=build /app/apps/worker/dist apps/worker/dist
+COPY --from=build /app/apps/cli/package.json apps/cli/
+COPY --from=build /app/apps/cli/dist apps/cli/dist
 USER node
 EXPOSE 3000
 CMD ["node", "apps/api/dist/main.js"]

@@ -5,11 +5,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig } from '../config';
-import { MigrationRunStore } from '../control-plane/migration-run-store';
-import { createControlDataSource, ensureControlDatabaseExists, migrateControlDatabase } from '../database/control-data-source';
-import { createMigrationsQueue, startMigrationRun } from '../queues/migrations-queue';
-import { closeRedis, createRedis } from '../queues/redis';
+import {
+  closeRedis,
+  createControlDataSource,
+  createMigrationsQueue,
+  createRedis,
+  ensureControlDatabaseExists,
+  loadConfig,
+  MigrationRunStore,
+  migrateControlDatabase,
+  startMigrationRun,
+} from '@orgms/common';
 
 async function main(): Promise<number> {
   const config = loadConfig();

@@ -6,11 +6,17 @@
  *   npm run admin:activate   -- --email a@b.c
  *   npm run admin:remove     -- --email a@b.c                  (revokes; the row is deleted)
  */
+
+import {
+  createControlDataSource,
+  ensureControlDatabaseExists,
+  loadConfig,
+  migrateControlDatabase,
+  PASSWORD_MAX_BYTES,
+  PASSWORD_MIN_LENGTH,
+  PlatformAdminStore,
+} from '@orgms/common';
 import Joi from 'joi';
-import { loadConfig } from '../config';
-import { PlatformAdminStore } from '../control-plane/platform-admin-store';
-import { createControlDataSource, ensureControlDatabaseExists, migrateControlDatabase } from '../database/control-data-source';
-import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../passwords';
 import { parseArgs } from './args';
 
 const COMMANDS = ['create', 'password', 'deactivate', 'activate', 'remove'] as const;

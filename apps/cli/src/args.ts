@@ -1,4 +1,4 @@
-/** `--email a --password b` → { email: 'a', password: 'b' }; enough for our two small CLIs. */
+/** `--email a --password b` → { email: 'a', password: 'b' }; enough for these small commands. */
 export function parseArgs(argv: string[]): Record<string, string> {
   const args: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {

@@ -1,7 +1,5 @@
 /** `npm run migrate`: create the control database if missing and apply its migrations. */
-import { loadConfig } from '../config';
-import { createControlDataSource, ensureControlDatabaseExists, migrateControlDatabase } from '../database/control-data-source';
-import { createLogger } from '../logger';
+import { createControlDataSource, createLogger, ensureControlDatabaseExists, loadConfig, migrateControlDatabase } from '@orgms/common';
 
 async function main(): Promise<void> {
   const config = loadConfig();
