@@ -1,5 +1,6 @@
-import { DatabaseAdmin, databaseNameFor, markerFor, quoteIdent, stagingNameFor } from '@orgms/common';
+import { databaseNameFor, markerFor, quoteIdent, stagingNameFor } from '@orgms/common';
 import { ProvisioningService } from '@orgms/worker/services/provisioning.service';
+import { DatabaseAdmin } from '@orgms/worker/tenancy/database-admin';
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { queryControlDatabase } from './support/control-database';

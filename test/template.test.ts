@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createTenantDataSource, currentTemplate, DatabaseAdmin, databaseNameFor, refreshTemplate, templateMarkerFor, templateNameFor } from '@orgms/common';
+import { createTenantDataSource, databaseNameFor, templateMarkerFor, templateNameFor } from '@orgms/common';
 import { latestTenantMigration } from '@orgms/migrations';
+import { DatabaseAdmin } from '@orgms/worker/tenancy/database-admin';
+import { currentTemplate, refreshTemplate } from '@orgms/worker/tenancy/template-database';
 import { expect } from 'chai';
 import type { Client } from 'pg';
 import { queryControlDatabase } from './support/control-database';

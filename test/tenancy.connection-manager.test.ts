@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { databaseNameFor, markerFor, quoteIdent, ServiceUnavailableError, TenantConnectionManager, type TenantRef } from '@orgms/common';
+import { TenantConnectionManager, type TenantRef } from '@orgms/api/tenancy/connection-manager';
+import { databaseNameFor, markerFor, quoteIdent, ServiceUnavailableError } from '@orgms/common';
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { createActiveOrganization } from './support/org-users';

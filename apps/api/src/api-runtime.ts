@@ -17,7 +17,6 @@ import {
   QUEUES,
   redisEventPublisher,
   shutdownInOrder,
-  TenantConnectionManager,
 } from '@orgms/common';
 import type { Queue } from 'bullmq';
 import type { Express } from 'express';
@@ -32,6 +31,7 @@ import { OrganizationsService } from './services/organizations.service';
 import { OrphansService } from './services/orphans.service';
 import { ReadinessService } from './services/readiness.service';
 import { UsersService } from './services/users.service';
+import { TenantConnectionManager } from './tenancy/connection-manager';
 
 /** The control-plane stores, one per table group, each the only code that reads or writes its tables. */
 export interface ApiStores {

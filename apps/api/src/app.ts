@@ -1,4 +1,4 @@
-import { type Config, type Logger, ServiceUnavailableError, type TenantConnectionManager } from '@orgms/common';
+import { type Config, type Logger, ServiceUnavailableError } from '@orgms/common';
 import type { Queue } from 'bullmq';
 import express, { type Express, type RequestHandler } from 'express';
 import { createAuthentication } from './auth/authenticate';
@@ -25,6 +25,7 @@ import type { OrganizationsService } from './services/organizations.service';
 import type { OrphansService } from './services/orphans.service';
 import type { ReadinessService } from './services/readiness.service';
 import type { UsersService } from './services/users.service';
+import { type TenantConnectionManager } from './tenancy/connection-manager';
 
 /** The API's services, wired once by startApiRuntime(). */
 export interface ApiServices {

@@ -15,7 +15,6 @@ import {
   QUEUES,
   RECONCILE_SCHEDULER_ID,
   redisEventPublisher,
-  refreshTemplate,
   shutdownInOrder,
 } from '@orgms/common';
 import { Worker } from 'bullmq';
@@ -29,6 +28,7 @@ import { DeprovisioningService } from './services/deprovisioning.service';
 import { MigrationsService } from './services/migrations.service';
 import { type ProvisioningDeps, ProvisioningService } from './services/provisioning.service';
 import { ReconcilerService } from './services/reconciler.service';
+import { refreshTemplate } from './tenancy/template-database';
 
 export interface WorkerRuntime {
   /** Resolves once the control database is reachable and the workers consume jobs. */

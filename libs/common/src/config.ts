@@ -38,7 +38,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   bodyLimit: string;
   logLevel: string;
-  /** Tenant connection manager (libs/common/src/tenancy/connection-manager.ts). */
+  /** The API's tenant connection manager (apps/api/src/tenancy/connection-manager.ts). */
   tenantPoolSize: number;
   tenantConnectionBudget: number;
   tenantPoolIdleMs: number;

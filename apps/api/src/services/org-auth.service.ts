@@ -4,7 +4,6 @@ import {
   dummyPasswordHash,
   type Organization,
   type OrganizationStore,
-  type TenantConnectionManager,
   TenantUserStore,
   UnauthorizedError,
   verifyPassword,
@@ -12,6 +11,7 @@ import {
 import type { LoginThrottle } from '../auth/login-throttle';
 import type { IssuedToken, TokenIssuer } from '../auth/tokens';
 import { presentUser } from '../presenters/user.presenter';
+import { type TenantConnectionManager } from '../tenancy/connection-manager';
 import { INVALID_CREDENTIALS } from './auth.service';
 
 export interface OrgLoginInput {

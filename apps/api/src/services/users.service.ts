@@ -1,13 +1,5 @@
-import {
-  type Config,
-  hashPassword,
-  type Organization,
-  type TenantConnectionManager,
-  type TenantUser,
-  TenantUserStore,
-  type UserChanges,
-  type UserRole,
-} from '@orgms/common';
+import { type Config, hashPassword, type Organization, type TenantUser, TenantUserStore, type UserChanges, type UserRole } from '@orgms/common';
+import { type TenantConnectionManager } from '../tenancy/connection-manager';
 import { type Page, pageQuery, withCursor } from './pagination';
 
 export interface CreateUserInput {

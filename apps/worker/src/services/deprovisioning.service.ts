@@ -1,4 +1,5 @@
-import { type Config, canTransition, DatabaseAdmin, type Logger, type OrganizationEventPublisher, type OrganizationStore } from '@orgms/common';
+import { type Config, canTransition, type Logger, type OrganizationEventPublisher, type OrganizationStore } from '@orgms/common';
+import { DatabaseAdmin } from '../tenancy/database-admin';
 import { describeFailure, isPermanentFailure } from './failure-description';
 import { ProvisioningError } from './provisioning.service';
 

@@ -1,5 +1,6 @@
-import { type Config, createTenantDataSource, type Logger, type MigrationRunStore, type OrganizationStore, refreshTemplate } from '@orgms/common';
+import { type Config, createTenantDataSource, type Logger, type MigrationRunStore, type OrganizationStore } from '@orgms/common';
 import { latestTenantMigration } from '@orgms/migrations';
+import { refreshTemplate } from '../tenancy/template-database';
 import { describeFailure, isPermanentFailure } from './failure-description';
 import { ProvisioningError } from './provisioning.service';
 

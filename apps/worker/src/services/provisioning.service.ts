@@ -2,8 +2,6 @@ import {
   type Config,
   canTransition,
   createTenantDataSource,
-  currentTemplate,
-  DatabaseAdmin,
   type Logger,
   type Organization,
   type OrganizationStore,
@@ -13,6 +11,8 @@ import {
 import { latestTenantMigration } from '@orgms/migrations';
 import type { DataSource } from 'typeorm';
 import { provisioningStepDuration } from '../metrics';
+import { DatabaseAdmin } from '../tenancy/database-admin';
+import { currentTemplate } from '../tenancy/template-database';
 import { describeFailure, isPermanentFailure } from './failure-description';
 
 export interface ProvisionOptions {

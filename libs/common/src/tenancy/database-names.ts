@@ -14,7 +14,7 @@ export function databaseNameFor(orgId: string, prefix: string): string {
   return `${prefix}${uuidHex(orgId)}`;
 }
 
-/** Where a database is built before it is renamed into place (see database-admin.ts). */
+/** Where a database is built before it is renamed into place (the worker's tenancy/database-admin.ts). */
 export function stagingNameFor(databaseName: string): string {
   return `${databaseName}_new`;
 }

@@ -1,7 +1,7 @@
+import { Client } from 'pg';
 import type { Config } from '../config';
 import type { OrganizationStore } from '../control-plane/organization-store';
 import type { OrganizationStatus } from '../entities/organization-status';
-import { DatabaseAdmin, type MarkedDatabase } from './database-admin';
 import { organizationIdOfMarker, stagingNameFor } from './database-names';
 
 export type OrphanKind = 'database_without_organization' | 'organization_without_database';
@@ -23,12 +23,30 @@ const STAGING_EXPECTED: readonly OrganizationStatus[] = ['pending', 'provisionin
  * database is gone. Read-only: deciding what to drop is an operator's call.
  */
 export async function findOrphans(config: Config, store: Pick<OrganizationStore, 'databaseOwners'>): Promise<Orphan[]> {
-  const admin = await DatabaseAdmin.connect(config);
+  const [databases, owners] = await Promise.all([listMarkedDatabases(config.orgDatabaseUrl, config.orgDatabasePrefix), store.databaseOwners()]);
+  return compare(databases, owners);
+}
+
+interface MarkedDatabase {
+  name: string;
+  /** Its `COMMENT ON DATABASE` (ours name the organization), null when it has none. */
+  marker: string | null;
+}
+
+/** Every database of the server whose name starts with `prefix`, with its marker: one catalog read, nothing more. */
+async function listMarkedDatabases(serverUrl: string, prefix: string): Promise<MarkedDatabase[]> {
+  const client = new Client({ connectionString: serverUrl, connectionTimeoutMillis: 5000 });
+  client.on('error', () => undefined); // a terminated session surfaces on the query instead
+  await client.connect();
   try {
-    const [databases, owners] = await Promise.all([admin.listDatabases(config.orgDatabasePrefix), store.databaseOwners()]);
-    return compare(databases, owners);
+    const { rows } = await client.query<MarkedDatabase>(
+      // left() rather than LIKE: '_' in a prefix would be a LIKE wildcard.
+      "SELECT datname AS name, shobj_description(oid, 'pg_database') AS marker FROM pg_database WHERE left(datname, length($1)) = $1 ORDER BY datname",
+      [prefix],
+    );
+    return rows;
   } finally {
-    await admin.close();
+    await client.end().catch(() => undefined);
   }
 }
 

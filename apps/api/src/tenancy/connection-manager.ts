@@ -1,8 +1,5 @@
+import { type Config, createTenantDataSource, type Logger, ServiceUnavailableError } from '@orgms/common';
 import type { DataSource } from 'typeorm';
-import type { Config } from '../config';
-import { createTenantDataSource } from '../database/tenant-data-source';
-import { ServiceUnavailableError } from '../errors';
-import type { Logger } from '../logger';
 
 /** What the manager needs to know about an organization: its id (the cache key) and its database. */
 export interface TenantRef {

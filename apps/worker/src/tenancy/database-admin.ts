@@ -1,7 +1,5 @@
+import { type Config, markerFor, PermanentJobError, quoteIdent, stagingNameFor } from '@orgms/common';
 import { Client } from 'pg';
-import type { Config } from '../config';
-import { PermanentJobError } from '../errors';
-import { markerFor, quoteIdent, stagingNameFor } from './database-names';
 
 /** Advisory lock key of a template: clones and upgrades of it take this lock. */
 export function templateLockKey(templateName: string): string {
@@ -28,14 +26,10 @@ export interface DropDatabaseOutcome {
   foreign: string[];
 }
 
-export interface MarkedDatabase {
-  name: string;
-  marker: string | null;
-}
-
 /**
- * Server-level operations on organization databases. `CREATE/DROP DATABASE` cannot run in a
- * transaction, so this uses its own direct `pg.Client` on ORG_DATABASE_URL, never a pool.
+ * Server-level operations on organization databases (create, clone, mark, rename, drop), which
+ * only the worker performs. `CREATE/DROP DATABASE` cannot run in a transaction, so this uses its
+ * own direct `pg.Client` on ORG_DATABASE_URL, never a pool.
  */
 export class DatabaseAdmin {
   private constructor(private readonly client: Client) {}
@@ -98,16 +92,6 @@ export class DatabaseAdmin {
       }
       return outcome;
     });
-  }
-
-  /** Every database whose name starts with `prefix`, with its marker (comment). */
-  async listDatabases(prefix: string): Promise<MarkedDatabase[]> {
-    const { rows } = await this.client.query<MarkedDatabase>(
-      // left() rather than LIKE: '_' in a prefix would be a LIKE wildcard.
-      "SELECT datname AS name, shobj_description(oid, 'pg_database') AS marker FROM pg_database WHERE left(datname, length($1)) = $1 ORDER BY datname",
-      [prefix],
-    );
-    return rows;
   }
 
   async createDatabase(name: string): Promise<void> {

@@ -1,9 +1,6 @@
+import { type Config, createTenantDataSource, PermanentJobError, stagingNameFor, templateMarkerFor, templateNameFor } from '@orgms/common';
 import { latestTenantMigration } from '@orgms/migrations';
-import type { Config } from '../config';
-import { createTenantDataSource } from '../database/tenant-data-source';
-import { PermanentJobError } from '../errors';
 import { DatabaseAdmin, templateLockKey } from './database-admin';
-import { stagingNameFor, templateMarkerFor, templateNameFor } from './database-names';
 
 export type TemplateRefreshOutcome = 'current' | 'created' | 'migrated';
 
