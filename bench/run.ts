@@ -6,7 +6,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { dropFaultResources, type FaultEnv, faultEnv, killAll, type ServiceProcess, startApi, startWorker } from '../test/support/service-processes';
+import { startApi, startWorker } from '../harness/built-service';
+import { dropServiceResources, isolatedServiceEnv, type ServiceEnv } from '../harness/service-env';
+import { killAll, type ServiceProcess } from '../harness/service-process';
 import { ServiceClient } from './lib/service';
 import { printTable, type ResultRow } from './lib/stats';
 import { burst } from './scenarios/burst';
@@ -34,7 +36,7 @@ async function main(): Promise<void> {
   console.log(
     `orgms benchmarks (${quick ? 'quick' : 'full'}) on ${os.cpus().length} CPUs; BCRYPT_ROUNDS=${BCRYPT_ROUNDS}: hashing cost is not what is measured`,
   );
-  const env = await faultEnv(
+  const env = await isolatedServiceEnv(
     {
       BCRYPT_ROUNDS: String(BCRYPT_ROUNDS),
       TENANT_CONNECTION_BUDGET: String(TENANT_BUDGET),
@@ -77,7 +79,7 @@ async function main(): Promise<void> {
     await step('fleet migration', () => fleetMigration(client, tenants.ids, MIGRATION_CONCURRENCY));
   } finally {
     await killAll();
-    await dropFaultResources(env as FaultEnv);
+    await dropServiceResources(env as ServiceEnv);
   }
 
   console.log('\nAll results');

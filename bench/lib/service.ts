@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FAULT_ADMIN_EMAIL, FAULT_ADMIN_PASSWORD, type FaultEnv } from '../../test/support/service-processes';
+import { SERVICE_ADMIN_EMAIL, SERVICE_ADMIN_PASSWORD, type ServiceEnv } from '../../harness/service-env';
 
 /** A tiny client of the running API (fetch, JSON, the platform admin's token). */
 export class ServiceClient {
   token = '';
 
-  constructor(readonly env: FaultEnv) {}
+  constructor(readonly env: ServiceEnv) {}
 
   async login(): Promise<void> {
-    const res = await this.request('POST', '/auth/login', { email: FAULT_ADMIN_EMAIL, password: FAULT_ADMIN_PASSWORD });
+    const res = await this.request('POST', '/auth/login', { email: SERVICE_ADMIN_EMAIL, password: SERVICE_ADMIN_PASSWORD });
     this.token = res.body.access_token as string;
   }
 

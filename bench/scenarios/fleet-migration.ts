@@ -2,7 +2,7 @@ import { databaseNameFor } from '@orgms/common';
 import { tenantMigrations } from '@orgms/migrations';
 import { Client } from 'pg';
 import type { QueryRunner } from 'typeorm';
-import { controlQuery } from '../../test/support/service-processes';
+import { controlQuery } from '../../harness/service-env';
 import { inPool, type ServiceClient } from '../lib/service';
 import { type ResultRow, round } from '../lib/stats';
 

@@ -1,6 +1,7 @@
 import { templateNameFor } from '@orgms/common';
 import { Client } from 'pg';
-import { controlQuery, waitUntil } from '../../test/support/service-processes';
+import { controlQuery } from '../../harness/service-env';
+import { waitUntil } from '../../harness/wait';
 import { load } from '../lib/load';
 import { inPool, type ServiceClient } from '../lib/service';
 import { type ResultRow, round } from '../lib/stats';

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { freePort, waitUntil } from '../../test/support/service-processes';
+import { freePort } from '../../harness/service-env';
+import { waitUntil } from '../../harness/wait';
 import { load } from '../lib/load';
 import type { ServiceClient } from '../lib/service';
 import { type ResultRow, round } from '../lib/stats';

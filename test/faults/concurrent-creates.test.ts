@@ -1,28 +1,18 @@
 import { expect } from 'chai';
-import {
-  ApiClient,
-  assertProvisionedExactlyOnce,
-  controlQuery,
-  endFaultTest,
-  type FaultEnv,
-  faultEnv,
-  freePort,
-  orgDatabases,
-  startApi,
-  startWorker,
-  waitForStatuses,
-} from '../support/service-processes';
+import { startApi, startWorker } from '../../harness/built-service';
+import { controlQuery, freePort, isolatedServiceEnv, type ServiceEnv } from '../../harness/service-env';
+import { ApiClient, assertProvisionedExactlyOnce, endFaultTest, orgDatabases, waitForStatuses } from '../support/service-processes';
 
 describe('Fault: concurrent identical creates', function () {
   this.timeout(60000);
-  let fe: FaultEnv | undefined;
+  let fe: ServiceEnv | undefined;
 
   afterEach(async function () {
     await endFaultTest(this.currentTest, fe);
   });
 
   it('when the same organization is requested many times at once (two API replicas, both routes, case and spacing variants), then exactly one org and one database exist', async () => {
-    fe = await faultEnv({ WORKER_CONCURRENCY: '4' });
+    fe = await isolatedServiceEnv({ WORKER_CONCURRENCY: '4' });
     const env = fe;
     await startApi(env);
     // A second API replica on another port, sharing the control database and the queue.

@@ -1,18 +1,9 @@
 import { expect } from 'chai';
-import {
-  ApiClient,
-  assertProvisionedExactlyOnce,
-  controlQuery,
-  endFaultTest,
-  type FaultEnv,
-  faultEnv,
-  HeldAdvisoryLock,
-  type ServiceProcess,
-  startApi,
-  startWorker,
-  waitForStatuses,
-  waitUntil,
-} from '../support/service-processes';
+import { startApi, startWorker } from '../../harness/built-service';
+import { controlQuery, isolatedServiceEnv, type ServiceEnv } from '../../harness/service-env';
+import { type ServiceProcess } from '../../harness/service-process';
+import { waitUntil } from '../../harness/wait';
+import { ApiClient, assertProvisionedExactlyOnce, endFaultTest, HeldAdvisoryLock, waitForStatuses } from '../support/service-processes';
 
 /**
  * SIGTERM to a worker while jobs are in flight. The jobs are held inside create_database (the
@@ -21,7 +12,7 @@ import {
  */
 describe('Fault: graceful shutdown of a worker with jobs in flight', function () {
   this.timeout(110000);
-  let fe: FaultEnv | undefined;
+  let fe: ServiceEnv | undefined;
   let lock: HeldAdvisoryLock | undefined;
 
   afterEach(async function () {
@@ -31,7 +22,7 @@ describe('Fault: graceful shutdown of a worker with jobs in flight', function ()
   });
 
   async function batchInFlight(shutdownTimeoutMs: number, count: number) {
-    fe = await faultEnv({ WORKER_CONCURRENCY: '2', SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs) });
+    fe = await isolatedServiceEnv({ WORKER_CONCURRENCY: '2', SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs) });
     const env = fe;
     await startApi(env);
     const worker = await startWorker(env, {}, 'worker-1');
@@ -53,7 +44,7 @@ describe('Fault: graceful shutdown of a worker with jobs in flight', function ()
     return { env, worker, ids, inFlight };
   }
 
-  async function statusCounts(env: FaultEnv, ids: string[]): Promise<Record<string, number>> {
+  async function statusCounts(env: ServiceEnv, ids: string[]): Promise<Record<string, number>> {
     const rows = await controlQuery<{ status: string; n: number }>(
       env,
       'SELECT status, count(*)::int AS n FROM organizations WHERE id = ANY($1::uuid[]) GROUP BY status',

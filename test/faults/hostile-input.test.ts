@@ -1,18 +1,10 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import {
-  ApiClient,
-  controlQuery,
-  endFaultTest,
-  type FaultEnv,
-  faultEnv,
-  orgDatabases,
-  type ServiceProcess,
-  startApi,
-  startWorker,
-  waitForStatuses,
-  waitUntil,
-} from '../support/service-processes';
+import { startApi, startWorker } from '../../harness/built-service';
+import { controlQuery, isolatedServiceEnv, type ServiceEnv } from '../../harness/service-env';
+import { type ServiceProcess } from '../../harness/service-process';
+import { waitUntil } from '../../harness/wait';
+import { ApiClient, endFaultTest, orgDatabases, waitForStatuses } from '../support/service-processes';
 
 /**
  * Property-based: fast-check generates bodies, path ids, query strings and headers for every
@@ -283,14 +275,14 @@ function authorization(ctx: Context, auth: Auth): string | undefined {
 
 describe('Fault: hostile input on every route (property-based, fast-check)', function () {
   this.timeout(120000);
-  let fe: FaultEnv | undefined;
+  let fe: ServiceEnv | undefined;
 
   afterEach(async function () {
     await endFaultTest(this.currentTest, fe);
   });
 
   it('when generated bodies, ids, headers and query strings hit every route, then never a 5xx, every 4xx is problem+json, and no database name contains user text', async () => {
-    fe = await faultEnv({
+    fe = await isolatedServiceEnv({
       WORKER_CONCURRENCY: '2',
       LOGIN_RATE_LIMIT_PER_IP: '1000000',
       LOGIN_RATE_LIMIT_PER_ACCOUNT: '1000000',

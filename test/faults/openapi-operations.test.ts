@@ -2,18 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import {
-  ApiClient,
-  endFaultTest,
-  FAULT_ADMIN_EMAIL,
-  FAULT_ADMIN_PASSWORD,
-  type FaultEnv,
-  faultEnv,
-  type ServiceProcess,
-  startApi,
-  startWorker,
-  waitForStatuses,
-} from '../support/service-processes';
+import { startApi, startWorker } from '../../harness/built-service';
+import { isolatedServiceEnv, SERVICE_ADMIN_EMAIL, SERVICE_ADMIN_PASSWORD, type ServiceEnv } from '../../harness/service-env';
+import { type ServiceProcess } from '../../harness/service-process';
+import { ApiClient, endFaultTest, waitForStatuses } from '../support/service-processes';
 
 /**
  * Property-based, derived from the API's own OpenAPI document: the test fetches `/openapi.json`
@@ -353,10 +345,11 @@ function stringFor(ctx: Context, op: DerivedOperation, schema: Schema, name: str
   const generic = fc.string({ minLength: min, maxLength: max });
   if (schema.format === 'uuid') return fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...knownUuids(ctx, op, name)) }, { weight: 1, arbitrary: fc.uuid() });
   if (schema.format === 'email' || name === 'email') {
-    return fc.oneof(fc.constantFrom(OWNER.email, MEMBER.email, FAULT_ADMIN_EMAIL, 'OWNER@faults.test'), fc.emailAddress());
+    return fc.oneof(fc.constantFrom(OWNER.email, MEMBER.email, SERVICE_ADMIN_EMAIL, 'OWNER@faults.test'), fc.emailAddress());
   }
   if (schema.format === 'date-time') return fc.date({ noInvalidDate: true }).map((d) => d.toISOString());
-  if (name === 'password') return fc.oneof(fc.constantFrom(OWNER.password, MEMBER.password, FAULT_ADMIN_PASSWORD), fc.string({ minLength: 8, maxLength: 72 }));
+  if (name === 'password')
+    return fc.oneof(fc.constantFrom(OWNER.password, MEMBER.password, SERVICE_ADMIN_PASSWORD), fc.string({ minLength: 8, maxLength: 72 }));
   if (name === 'organization_name') return fc.oneof(fc.constantFrom(...knownNames(ctx, op)), freshName);
   if (name === 'new_organization_name') return freshName;
   if (name === 'cursor') return fc.oneof(fc.constantFrom(...ctx.cursors), hostileCursors());
@@ -588,9 +581,9 @@ function authorization(ctx: Context, auth: Auth): string | undefined {
     case 'garbage':
       return 'Bearer not.a.jwt';
     case 'basicAdmin':
-      return `Basic ${Buffer.from(`${FAULT_ADMIN_EMAIL}:${FAULT_ADMIN_PASSWORD}`).toString('base64')}`;
+      return `Basic ${Buffer.from(`${SERVICE_ADMIN_EMAIL}:${SERVICE_ADMIN_PASSWORD}`).toString('base64')}`;
     case 'basicWrong':
-      return `Basic ${Buffer.from(`${FAULT_ADMIN_EMAIL}:wrong`).toString('base64')}`;
+      return `Basic ${Buffer.from(`${SERVICE_ADMIN_EMAIL}:wrong`).toString('base64')}`;
     case 'forged': {
       const [h, , s] = ctx.tokens.admin.split('.');
       const payload = Buffer.from(JSON.stringify({ sub: randomUUID(), role: 'platform_admin', iss: 'orgms', aud: 'orgms-api' })).toString('base64url');
@@ -605,14 +598,14 @@ const LEAK = /\n\s+at |node_modules|QueryFailedError|TypeORMError|invalid input 
 
 describe('Fault: every operation of the OpenAPI document, with requests derived from it (property-based, fast-check)', function () {
   this.timeout(180000);
-  let fe: FaultEnv | undefined;
+  let fe: ServiceEnv | undefined;
 
   afterEach(async function () {
     await endFaultTest(this.currentTest, fe);
   });
 
   it('when a request head is larger than Node accepts, or the request line is garbage, then the answer is still problem+json', async () => {
-    fe = await faultEnv();
+    fe = await isolatedServiceEnv();
     await startApi(fe);
     const huge = await fetch(`${fe.baseUrl}/organizations/${'a'.repeat(20000)}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     expect(huge.status).to.equal(431);
@@ -636,7 +629,7 @@ describe('Fault: every operation of the OpenAPI document, with requests derived 
 
   it('when requests derived from the document (and hostile variants) hit every operation, then never a 5xx or a hang, every 4xx is problem+json with its status, nothing leaks', async () => {
     const started = Date.now();
-    fe = await faultEnv({ WORKER_CONCURRENCY: '2', LOGIN_RATE_LIMIT_PER_IP: '1000000', LOGIN_RATE_LIMIT_PER_ACCOUNT: '1000000' });
+    fe = await isolatedServiceEnv({ WORKER_CONCURRENCY: '2', LOGIN_RATE_LIMIT_PER_IP: '1000000', LOGIN_RATE_LIMIT_PER_ACCOUNT: '1000000' });
     const env = fe;
     const apiProcess: ServiceProcess = await startApi(env);
     await startWorker(env);

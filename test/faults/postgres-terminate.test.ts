@@ -1,30 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import {
-  ApiClient,
-  assertProvisionedExactlyOnce,
-  controlQuery,
-  endFaultTest,
-  type FaultEnv,
-  faultEnv,
-  startApi,
-  startWorker,
-  terminateOwnBackends,
-  waitForStatuses,
-} from '../support/service-processes';
+import { startApi, startWorker } from '../../harness/built-service';
+import { controlQuery, isolatedServiceEnv, type ServiceEnv } from '../../harness/service-env';
+import { ApiClient, assertProvisionedExactlyOnce, endFaultTest, terminateOwnBackends, waitForStatuses } from '../support/service-processes';
 
 const STORM_MS = 3000;
 
 describe('Fault: PostgreSQL connections terminated mid-run', function () {
   this.timeout(60000);
-  let fe: FaultEnv | undefined;
+  let fe: ServiceEnv | undefined;
 
   afterEach(async function () {
     await endFaultTest(this.currentTest, fe);
   });
 
   it('when every backend of our databases is terminated repeatedly while orgs are provisioned, then jobs retry and converge, and the API recovers without a restart', async () => {
-    fe = await faultEnv({
+    fe = await isolatedServiceEnv({
       WORKER_CONCURRENCY: '2',
       PROVISION_BACKOFF_MS: '500', // 5 attempts span 0.5+1+2+4 s, longer than the storm
       RECONCILE_INTERVAL_MS: '1000',

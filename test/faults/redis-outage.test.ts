@@ -1,21 +1,12 @@
 import { expect } from 'chai';
-import {
-  ApiClient,
-  assertProvisionedExactlyOnce,
-  controlQuery,
-  endFaultTest,
-  type FaultEnv,
-  faultEnv,
-  startApi,
-  startWorker,
-  ThrowawayRedis,
-  waitForStatuses,
-  waitUntil,
-} from '../support/service-processes';
+import { startApi, startWorker } from '../../harness/built-service';
+import { controlQuery, isolatedServiceEnv, type ServiceEnv } from '../../harness/service-env';
+import { waitUntil } from '../../harness/wait';
+import { ApiClient, assertProvisionedExactlyOnce, endFaultTest, ThrowawayRedis, waitForStatuses } from '../support/service-processes';
 
 describe('Fault: Redis unreachable when an organization is created', function () {
   this.timeout(60000);
-  let fe: FaultEnv | undefined;
+  let fe: ServiceEnv | undefined;
   let redis: ThrowawayRedis | undefined;
 
   afterEach(async function () {
@@ -24,7 +15,7 @@ describe('Fault: Redis unreachable when an organization is created', function ()
 
   it('when Redis is down at POST time, then /ready is 503, POST still answers 202, and once Redis is back (restarted empty) the reconciler provisions the org exactly once', async () => {
     redis = await ThrowawayRedis.start();
-    fe = await faultEnv({ REDIS_URL: redis.url, RECONCILE_INTERVAL_MS: '500', RECONCILE_STUCK_AFTER_MS: '1000' });
+    fe = await isolatedServiceEnv({ REDIS_URL: redis.url, RECONCILE_INTERVAL_MS: '500', RECONCILE_STUCK_AFTER_MS: '1000' });
     await startApi(fe);
     await startWorker(fe);
     const api = new ApiClient(fe.baseUrl);
@@ -64,7 +55,7 @@ describe('Fault: Redis unreachable when an organization is created', function ()
 
   it('when Redis restarts with its data (saved) after the outage, then the org created meanwhile becomes active exactly once', async () => {
     redis = await ThrowawayRedis.start();
-    fe = await faultEnv({ REDIS_URL: redis.url, RECONCILE_INTERVAL_MS: '500', RECONCILE_STUCK_AFTER_MS: '1000' });
+    fe = await isolatedServiceEnv({ REDIS_URL: redis.url, RECONCILE_INTERVAL_MS: '500', RECONCILE_STUCK_AFTER_MS: '1000' });
     await startApi(fe);
     await startWorker(fe);
     const api = new ApiClient(fe.baseUrl);

@@ -1,17 +1,8 @@
 import { expect } from 'chai';
-import {
-  ApiClient,
-  assertProvisionedExactlyOnce,
-  controlQuery,
-  endFaultTest,
-  type FaultEnv,
-  faultEnv,
-  HeldAdvisoryLock,
-  startApi,
-  startWorker,
-  waitForStatuses,
-  waitUntil,
-} from '../support/service-processes';
+import { startApi, startWorker } from '../../harness/built-service';
+import { controlQuery, isolatedServiceEnv, type ServiceEnv } from '../../harness/service-env';
+import { waitUntil } from '../../harness/wait';
+import { ApiClient, assertProvisionedExactlyOnce, endFaultTest, HeldAdvisoryLock, waitForStatuses } from '../support/service-processes';
 
 /**
  * BullMQ gives a crashed worker's active jobs back through its stalled-job check: after the lock
@@ -21,7 +12,7 @@ import {
  */
 describe('Fault: a worker killed with SIGKILL in the middle of a batch', function () {
   this.timeout(60000);
-  let fe: FaultEnv | undefined;
+  let fe: ServiceEnv | undefined;
   let lock: HeldAdvisoryLock | undefined;
 
   afterEach(async function () {
@@ -30,7 +21,7 @@ describe('Fault: a worker killed with SIGKILL in the middle of a batch', functio
   });
 
   it('when the worker dies with jobs in flight, then a new worker finishes every org, each with exactly one database, none failed', async () => {
-    fe = await faultEnv({ WORKER_CONCURRENCY: '2' });
+    fe = await isolatedServiceEnv({ WORKER_CONCURRENCY: '2' });
     await startApi(fe);
     const first = await startWorker(fe, {}, 'worker-1');
     const api = new ApiClient(fe.baseUrl);

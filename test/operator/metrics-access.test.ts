@@ -1,6 +1,6 @@
 import { networkInterfaces } from 'node:os';
 import { expect } from 'chai';
-import { freePort } from '../support/service-processes';
+import { freePort } from '../../harness/service-env';
 import { startStack, type TestStack } from '../support/stack';
 
 const METRICS_TOKEN = 'scrape-token-0123456789abcdef';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
+import { freePort } from '../../harness/service-env';
 import { createOrganization, waitForStatus } from '../support/organizations';
-import { freePort } from '../support/service-processes';
 import { startStack, type TestStack } from '../support/stack';
 
 describe('Worker metrics', () => {
