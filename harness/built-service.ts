@@ -13,7 +13,7 @@ import { waitUntil } from './wait';
 
 export const ROOT = resolve(__dirname, '..');
 const PACKAGES = ['apps/api', 'apps/worker', 'libs/common', 'migrations'];
-const ENTRY_POINTS = ['apps/api/dist/main.js', 'apps/worker/dist/main.js', 'libs/common/dist/index.js', 'migrations/dist/index.js'];
+const ENTRY_POINTS = ['apps/api/dist/main.js', 'apps/worker/dist/main.js', 'libs/common/dist/config.js', 'migrations/dist/index.js'];
 let snapshot: string | undefined;
 
 /**

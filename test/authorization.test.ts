@@ -1,4 +1,4 @@
-import { databaseNameFor } from '@orgms/common';
+import { databaseNameFor } from '@orgms/common/tenancy/database-names';
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import { Client } from 'pg';

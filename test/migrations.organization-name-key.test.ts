@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { organizationNameKey } from '@orgms/common';
+import { organizationNameKey } from '@orgms/common/organizations/organization-names';
 import { controlMigrations } from '@orgms/migrations';
 import { expect } from 'chai';
 import { Client } from 'pg';

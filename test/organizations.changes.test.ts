@@ -1,4 +1,6 @@
-import { organizationEventsChannel, stagingNameFor, withDatabase } from '@orgms/common';
+import { withDatabase } from '@orgms/common/config';
+import { organizationEventsChannel } from '@orgms/common/events/organization-events';
+import { stagingNameFor } from '@orgms/common/tenancy/database-names';
 import { DeprovisioningService } from '@orgms/worker/services/deprovisioning.service';
 import { expect } from 'chai';
 import IORedis from 'ioredis';

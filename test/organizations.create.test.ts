@@ -1,4 +1,5 @@
-import { databaseNameFor, withDatabase } from '@orgms/common';
+import { withDatabase } from '@orgms/common/config';
+import { databaseNameFor } from '@orgms/common/tenancy/database-names';
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { queryControlDatabase } from './support/control-database';

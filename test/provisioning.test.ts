@@ -1,4 +1,4 @@
-import { databaseNameFor, markerFor, quoteIdent, stagingNameFor } from '@orgms/common';
+import { databaseNameFor, markerFor, quoteIdent, stagingNameFor } from '@orgms/common/tenancy/database-names';
 import { ProvisioningService } from '@orgms/worker/services/provisioning.service';
 import { DatabaseAdmin } from '@orgms/worker/tenancy/database-admin';
 import { expect } from 'chai';

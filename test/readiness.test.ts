@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiRuntime } from '@orgms/api/api-runtime';
-import { createLogger, withDatabase } from '@orgms/common';
+import { withDatabase } from '@orgms/common/config';
+import { createLogger } from '@orgms/common/logger';
 import { expect } from 'chai';
 import { Client } from 'pg';
 import supertest from 'supertest';

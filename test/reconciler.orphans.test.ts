@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { databaseNameFor, markerFor, quoteIdent } from '@orgms/common';
+import { databaseNameFor, markerFor, quoteIdent } from '@orgms/common/tenancy/database-names';
 import { expect } from 'chai';
 import { queryControlDatabase } from './support/control-database';
 import { databaseExists, databaseOf, withClient } from './support/org-databases';

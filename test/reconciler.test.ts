@@ -1,4 +1,4 @@
-import { markerFor } from '@orgms/common';
+import { markerFor } from '@orgms/common/tenancy/database-names';
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { queryControlDatabase } from './support/control-database';

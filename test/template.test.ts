@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createTenantDataSource, databaseNameFor, templateMarkerFor, templateNameFor } from '@orgms/common';
+import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
+import { databaseNameFor, templateMarkerFor, templateNameFor } from '@orgms/common/tenancy/database-names';
 import { latestTenantMigration } from '@orgms/migrations';
 import { DatabaseAdmin } from '@orgms/worker/tenancy/database-admin';
 import { currentTemplate, refreshTemplate } from '@orgms/worker/tenancy/template-database';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TenantConnectionManager, type TenantRef } from '@orgms/api/tenancy/connection-manager';
-import { databaseNameFor, markerFor, quoteIdent, ServiceUnavailableError } from '@orgms/common';
+import { ServiceUnavailableError } from '@orgms/common/errors';
+import { databaseNameFor, markerFor, quoteIdent } from '@orgms/common/tenancy/database-names';
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { createActiveOrganization } from './support/org-users';

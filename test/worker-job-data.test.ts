@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { JOBS } from '@orgms/common';
+import { JOBS } from '@orgms/common/queues/registry';
 import { createDeprovisionProcessor } from '@orgms/worker/processors/deprovision.processor';
 import { createMigrationsProcessor } from '@orgms/worker/processors/migrations.processor';
 import { routeOrganizationJobs } from '@orgms/worker/processors/organization-jobs.processor';

@@ -1,4 +1,4 @@
-import { quoteIdent } from '@orgms/common';
+import { quoteIdent } from '@orgms/common/tenancy/database-names';
 import { Client } from 'pg';
 
 const SERVER_URL = 'postgres://postgres@127.0.0.1:5432/postgres';

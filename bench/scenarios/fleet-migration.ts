@@ -1,4 +1,4 @@
-import { databaseNameFor } from '@orgms/common';
+import { databaseNameFor } from '@orgms/common/tenancy/database-names';
 import { tenantMigrations } from '@orgms/migrations';
 import { Client } from 'pg';
 import type { QueryRunner } from 'typeorm';

@@ -1,4 +1,4 @@
-import { templateNameFor } from '@orgms/common';
+import { templateNameFor } from '@orgms/common/tenancy/database-names';
 import { Client } from 'pg';
 import { controlQuery } from '../../harness/service-env';
 import { waitUntil } from '../../harness/wait';

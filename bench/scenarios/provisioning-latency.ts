@@ -1,4 +1,4 @@
-import { templateNameFor } from '@orgms/common';
+import { templateNameFor } from '@orgms/common/tenancy/database-names';
 import bcrypt from 'bcrypt';
 import { dropDatabases, rawClone } from '../lib/floor';
 import type { ServiceClient } from '../lib/service';

@@ -2,7 +2,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { jobIds } from '@orgms/common';
+import { jobIds } from '@orgms/common/queues/registry';
 import { expect } from 'chai';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { flakyOrganizationsFailOnce } from '../support/injected-failures';

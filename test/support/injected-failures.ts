@@ -1,4 +1,4 @@
-import { PermanentJobError } from '@orgms/common';
+import { PermanentJobError } from '@orgms/common/errors';
 import type { WorkerOptions } from '@orgms/worker/worker-runtime';
 import type { TestStack } from './stack';
 

@@ -1,4 +1,5 @@
-import { databaseNameFor, withDatabase } from '@orgms/common';
+import { withDatabase } from '@orgms/common/config';
+import { databaseNameFor } from '@orgms/common/tenancy/database-names';
 import { Client } from 'pg';
 import type { TestStack } from './stack';
 

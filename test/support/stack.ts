@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { type ApiRuntime, startApiRuntime } from '@orgms/api/api-runtime';
-import { type Config, createLogger, type Logger, loadConfig, quoteIdent } from '@orgms/common';
+import { type Config, loadConfig } from '@orgms/common/config';
+import { createLogger, type Logger } from '@orgms/common/logger';
+import { quoteIdent } from '@orgms/common/tenancy/database-names';
 import { startWorkerRuntime, type WorkerOptions, type WorkerRuntime } from '@orgms/worker/worker-runtime';
 import IORedis from 'ioredis';
 import { Client } from 'pg';

@@ -1,5 +1,5 @@
 import { decodeCursor, encodeCursor } from '@orgms/api/services/pagination';
-import { BadRequestError } from '@orgms/common';
+import { BadRequestError } from '@orgms/common/errors';
 import { expect } from 'chai';
 
 const ID = '0e6c4a12-3b7d-4c1e-9f00-1234567890ab';

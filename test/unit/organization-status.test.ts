@@ -1,4 +1,11 @@
-import { canTransition, EDITABLE_STATUSES, ORGANIZATION_STATUSES, type OrganizationStatus, OrganizationStore, statusesLeadingTo } from '@orgms/common';
+import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import {
+  canTransition,
+  EDITABLE_STATUSES,
+  ORGANIZATION_STATUSES,
+  type OrganizationStatus,
+  statusesLeadingTo,
+} from '@orgms/common/entities/organization-status';
 import { expect } from 'chai';
 import type { DataSource } from 'typeorm';
 

@@ -1,7 +1,10 @@
 import { durationToSeconds } from '@orgms/api/auth/tokens';
 import { decodeCursor, encodeCursor } from '@orgms/api/services/pagination';
 import { slugify } from '@orgms/api/services/slug';
-import { databaseNameFor, isTransientDatabaseError, loadConfig, markerFor, PermanentJobError, quoteIdent, serverOf } from '@orgms/common';
+import { loadConfig, serverOf } from '@orgms/common/config';
+import { isTransientDatabaseError } from '@orgms/common/database/database-errors';
+import { PermanentJobError } from '@orgms/common/errors';
+import { databaseNameFor, markerFor, quoteIdent } from '@orgms/common/tenancy/database-names';
 import { describeFailure, isPermanentFailure } from '@orgms/worker/services/failure-description';
 import { expect } from 'chai';
 

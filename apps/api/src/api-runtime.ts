@@ -1,23 +1,17 @@
-import {
-  type Config,
-  closeRedis,
-  connectControlPlane,
-  createControlDataSource,
-  createMigrationsQueue,
-  createProvisioningQueue,
-  createRedis,
-  type Logger,
-  MigrationRunStore,
-  type MigrationsQueue,
-  OrganizationStore,
-  openQueue,
-  organizationJobs,
-  PlatformAdminStore,
-  type ProvisioningQueue,
-  QUEUES,
-  redisEventPublisher,
-  shutdownInOrder,
-} from '@orgms/common';
+import { type Config } from '@orgms/common/config';
+import { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
+import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import { PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-store';
+import { createControlDataSource } from '@orgms/common/database/control-data-source';
+import { connectControlPlane } from '@orgms/common/database/control-plane-startup';
+import { redisEventPublisher } from '@orgms/common/events/organization-events';
+import { type Logger } from '@orgms/common/logger';
+import { shutdownInOrder } from '@orgms/common/process/shutdown';
+import { createMigrationsQueue, type MigrationsQueue } from '@orgms/common/queues/migrations-queue';
+import { createProvisioningQueue, organizationJobs, type ProvisioningQueue } from '@orgms/common/queues/provisioning-queue';
+import { openQueue } from '@orgms/common/queues/queue-handles';
+import { closeRedis, createRedis } from '@orgms/common/queues/redis';
+import { QUEUES } from '@orgms/common/queues/registry';
 import type { Queue } from 'bullmq';
 import type { Express } from 'express';
 import { type ApiServices, createApp } from './app';

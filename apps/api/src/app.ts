@@ -1,4 +1,6 @@
-import { type Config, type Logger, ServiceUnavailableError } from '@orgms/common';
+import { type Config } from '@orgms/common/config';
+import { ServiceUnavailableError } from '@orgms/common/errors';
+import { type Logger } from '@orgms/common/logger';
 import type { Queue } from 'bullmq';
 import express, { type Express, type RequestHandler } from 'express';
 import { createAuthentication } from './auth/authenticate';

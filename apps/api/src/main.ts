@@ -1,5 +1,8 @@
 import { createServer } from 'node:http';
-import { createLogger, loadConfigOrExit, stopOnSignals, withTimeout } from '@orgms/common';
+import { loadConfigOrExit } from '@orgms/common/config';
+import { createLogger } from '@orgms/common/logger';
+import { stopOnSignals } from '@orgms/common/process/shutdown';
+import { withTimeout } from '@orgms/common/process/timeout';
 import { startApiRuntime } from './api-runtime';
 import { clientErrorResponse } from './http/problem';
 

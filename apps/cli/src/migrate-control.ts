@@ -1,5 +1,7 @@
 /** `npm run migrate`: create the control database if missing and apply its migrations. */
-import { createControlDataSource, createLogger, ensureControlDatabaseExists, loadConfig, migrateControlDatabase } from '@orgms/common';
+import { loadConfig } from '@orgms/common/config';
+import { createControlDataSource, ensureControlDatabaseExists, migrateControlDatabase } from '@orgms/common/database/control-data-source';
+import { createLogger } from '@orgms/common/logger';
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -5,17 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  closeRedis,
-  createControlDataSource,
-  createMigrationsQueue,
-  createRedis,
-  ensureControlDatabaseExists,
-  loadConfig,
-  MigrationRunStore,
-  migrateControlDatabase,
-  startMigrationRun,
-} from '@orgms/common';
+import { loadConfig } from '@orgms/common/config';
+import { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
+import { createControlDataSource, ensureControlDatabaseExists, migrateControlDatabase } from '@orgms/common/database/control-data-source';
+import { createMigrationsQueue, startMigrationRun } from '@orgms/common/queues/migrations-queue';
+import { closeRedis, createRedis } from '@orgms/common/queues/redis';
 
 async function main(): Promise<number> {
   const config = loadConfig();

@@ -7,15 +7,10 @@
  *   npm run admin:remove     -- --email a@b.c                  (revokes; the row is deleted)
  */
 
-import {
-  createControlDataSource,
-  ensureControlDatabaseExists,
-  loadConfig,
-  migrateControlDatabase,
-  PASSWORD_MAX_BYTES,
-  PASSWORD_MIN_LENGTH,
-  PlatformAdminStore,
-} from '@orgms/common';
+import { loadConfig } from '@orgms/common/config';
+import { PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-store';
+import { createControlDataSource, ensureControlDatabaseExists, migrateControlDatabase } from '@orgms/common/database/control-data-source';
+import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '@orgms/common/passwords';
 import Joi from 'joi';
 import { parseArgs } from './args';
 

@@ -1,4 +1,6 @@
-import { createLogger, loadConfigOrExit, stopOnSignals } from '@orgms/common';
+import { loadConfigOrExit } from '@orgms/common/config';
+import { createLogger } from '@orgms/common/logger';
+import { stopOnSignals } from '@orgms/common/process/shutdown';
 import { startWorkerRuntime } from './worker-runtime';
 
 const config = loadConfigOrExit();

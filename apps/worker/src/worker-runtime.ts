@@ -1,22 +1,16 @@
-import {
-  type Config,
-  closeRedis,
-  connectControlPlane,
-  createControlDataSource,
-  createMigrationsQueue,
-  createProvisioningQueue,
-  createRedis,
-  JOBS,
-  type Logger,
-  MigrationRunStore,
-  OrganizationStore,
-  openQueue,
-  organizationJobs,
-  QUEUES,
-  RECONCILE_SCHEDULER_ID,
-  redisEventPublisher,
-  shutdownInOrder,
-} from '@orgms/common';
+import { type Config } from '@orgms/common/config';
+import { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
+import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import { createControlDataSource } from '@orgms/common/database/control-data-source';
+import { connectControlPlane } from '@orgms/common/database/control-plane-startup';
+import { redisEventPublisher } from '@orgms/common/events/organization-events';
+import { type Logger } from '@orgms/common/logger';
+import { shutdownInOrder } from '@orgms/common/process/shutdown';
+import { createMigrationsQueue } from '@orgms/common/queues/migrations-queue';
+import { createProvisioningQueue, organizationJobs } from '@orgms/common/queues/provisioning-queue';
+import { openQueue } from '@orgms/common/queues/queue-handles';
+import { closeRedis, createRedis } from '@orgms/common/queues/redis';
+import { JOBS, QUEUES, RECONCILE_SCHEDULER_ID } from '@orgms/common/queues/registry';
 import { Worker } from 'bullmq';
 import { jobsProcessed, startMetricsServer } from './metrics';
 import { createDeprovisionProcessor } from './processors/deprovision.processor';

@@ -1,4 +1,7 @@
-import { type Config, ForbiddenError, isCanonicalUuid, type PlatformAdminAuthState, UnauthorizedError } from '@orgms/common';
+import { type Config } from '@orgms/common/config';
+import { type PlatformAdminAuthState } from '@orgms/common/control-plane/platform-admin-store';
+import { ForbiddenError, UnauthorizedError } from '@orgms/common/errors';
+import { isCanonicalUuid } from '@orgms/common/ids';
 import type { RequestHandler, Response } from 'express';
 import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';

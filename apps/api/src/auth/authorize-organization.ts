@@ -1,4 +1,5 @@
-import { ConflictError, ForbiddenError, NotFoundError, type Organization, UnauthorizedError } from '@orgms/common';
+import { type Organization } from '@orgms/common/entities/organization.entity';
+import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '@orgms/common/errors';
 import type { Request, RequestHandler, Response } from 'express';
 import { validated } from '../http/validate';
 import type { OrganizationsService } from '../services/organizations.service';

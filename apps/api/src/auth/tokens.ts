@@ -1,5 +1,5 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
-import type { Config } from '@orgms/common';
+import { type Config } from '@orgms/common/config';
 import jwt from 'jsonwebtoken';
 import type { Principal } from './principal';
 

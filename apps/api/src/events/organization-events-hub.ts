@@ -1,13 +1,9 @@
 import { EventEmitter } from 'node:events';
-import {
-  type Config,
-  createRedis,
-  type Logger,
-  type OrganizationEventMessage,
-  type OrganizationStatus,
-  organizationEventsChannel,
-  parseOrganizationEvent,
-} from '@orgms/common';
+import { type Config } from '@orgms/common/config';
+import { type OrganizationStatus } from '@orgms/common/entities/organization-status';
+import { type OrganizationEventMessage, organizationEventsChannel, parseOrganizationEvent } from '@orgms/common/events/organization-events';
+import { type Logger } from '@orgms/common/logger';
+import { createRedis } from '@orgms/common/queues/redis';
 
 export type StatusMessage = Extract<OrganizationEventMessage, { type: 'status' }>;
 

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { UnsupportedMediaTypeError } from '@orgms/common';
+import { UnsupportedMediaTypeError } from '@orgms/common/errors';
 import express, { type RequestHandler } from 'express';
 
 /**

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type Logger, runWithContext } from '@orgms/common';
+import { type Logger } from '@orgms/common/logger';
+import { runWithContext } from '@orgms/common/request-context';
 import type { RequestHandler } from 'express';
 
 /** A client-supplied X-Request-Id is kept only if it is short and plain; otherwise we mint one. */

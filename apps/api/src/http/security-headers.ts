@@ -1,4 +1,4 @@
-import type { Config } from '@orgms/common';
+import { type Config } from '@orgms/common/config';
 import type { Request, RequestHandler, Response } from 'express';
 import helmet, { type HelmetOptions } from 'helmet';
 

@@ -1,4 +1,4 @@
-import { ValidationError } from '@orgms/common';
+import { ValidationError } from '@orgms/common/errors';
 import type { RequestHandler, Response } from 'express';
 import type Joi from 'joi';
 

@@ -1,4 +1,5 @@
-import { ORGANIZATION_STATUSES, USER_ROLES } from '@orgms/common';
+import { ORGANIZATION_STATUSES } from '@orgms/common/entities/organization-status';
+import { USER_ROLES } from '@orgms/common/entities/tenant-user.entity';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 
 /**

@@ -1,7 +1,8 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { type Config, ForbiddenError } from '@orgms/common';
+import { type Config } from '@orgms/common/config';
+import { ForbiddenError } from '@orgms/common/errors';
 import type { Queue } from 'bullmq';
 import { type Request, type RequestHandler, Router } from 'express';
 import { type OperatorAuthDeps, requirePlatformAdminOperator } from './operator-auth';

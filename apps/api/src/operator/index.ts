@@ -1,4 +1,4 @@
-import type { Config } from '@orgms/common';
+import { type Config } from '@orgms/common/config';
 import type { RequestHandler, Router } from 'express';
 import { bullBoard } from './bull-board';
 import { type ApiMetricsSources, apiMetrics } from './metrics';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { UnauthorizedError } from '@orgms/common';
+import { UnauthorizedError } from '@orgms/common/errors';
 import type { RequestHandler } from 'express';
 import type { Authentication } from '../auth/authenticate';
 import type { AuthService } from '../services/auth.service';

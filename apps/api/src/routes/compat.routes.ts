@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from '@orgms/common';
+import { NotFoundError, ValidationError } from '@orgms/common/errors';
 import { type Request, type Response, Router } from 'express';
 import { type Authentication, principalOf, requireRole } from '../auth/authenticate';
 import { type AuthorizeOrganization, ORGANIZATION_NOT_FOUND, organizationOf } from '../auth/authorize-organization';

@@ -1,4 +1,5 @@
-import { IN_PROGRESS_STATUSES, type Organization } from '@orgms/common';
+import { type Organization } from '@orgms/common/entities/organization.entity';
+import { IN_PROGRESS_STATUSES } from '@orgms/common/entities/organization-status';
 import { type Response, Router } from 'express';
 import { type Authentication, requireRole } from '../auth/authenticate';
 import { type AuthorizeOrganization, organizationOf } from '../auth/authorize-organization';

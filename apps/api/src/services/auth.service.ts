@@ -1,4 +1,7 @@
-import { dummyPasswordHash, type PlatformAdmin, type PlatformAdminAuthState, type PlatformAdminStore, UnauthorizedError, verifyPassword } from '@orgms/common';
+import { type PlatformAdminAuthState, type PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-store';
+import { type PlatformAdmin } from '@orgms/common/entities/platform-admin.entity';
+import { UnauthorizedError } from '@orgms/common/errors';
+import { dummyPasswordHash, verifyPassword } from '@orgms/common/passwords';
 import type { LoginThrottle } from '../auth/login-throttle';
 import type { IssuedToken, TokenIssuer } from '../auth/tokens';
 

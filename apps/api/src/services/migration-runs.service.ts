@@ -1,12 +1,7 @@
-import {
-  type Logger,
-  type MigrationRun,
-  type MigrationRunStore,
-  type MigrationRunSummary,
-  type MigrationsQueue,
-  ServiceUnavailableError,
-  startMigrationRun,
-} from '@orgms/common';
+import { type MigrationRun, type MigrationRunStore, type MigrationRunSummary } from '@orgms/common/control-plane/migration-run-store';
+import { ServiceUnavailableError } from '@orgms/common/errors';
+import { type Logger } from '@orgms/common/logger';
+import { type MigrationsQueue, startMigrationRun } from '@orgms/common/queues/migrations-queue';
 import { type Page, pageQuery, withCursor } from './pagination';
 
 /** Fleet migrations: start a run of every organization database to the latest tenant migration, and follow it. */

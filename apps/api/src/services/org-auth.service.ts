@@ -1,13 +1,9 @@
-import {
-  type Config,
-  ConflictError,
-  dummyPasswordHash,
-  type Organization,
-  type OrganizationStore,
-  TenantUserStore,
-  UnauthorizedError,
-  verifyPassword,
-} from '@orgms/common';
+import { type Config } from '@orgms/common/config';
+import { type OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import { type Organization } from '@orgms/common/entities/organization.entity';
+import { ConflictError, UnauthorizedError } from '@orgms/common/errors';
+import { dummyPasswordHash, verifyPassword } from '@orgms/common/passwords';
+import { TenantUserStore } from '@orgms/common/tenancy/tenant-user-store';
 import type { LoginThrottle } from '../auth/login-throttle';
 import type { IssuedToken, TokenIssuer } from '../auth/tokens';
 import { presentUser } from '../presenters/user.presenter';

@@ -1,16 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type Config,
-  databaseNameFor,
-  hashPassword,
-  type Logger,
-  type Organization,
-  type OrganizationEvent,
-  type OrganizationJobs,
-  type OrganizationStatus,
-  type OrganizationStore,
-  withTimeout,
-} from '@orgms/common';
+import { type Config } from '@orgms/common/config';
+import { type OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import { type Organization } from '@orgms/common/entities/organization.entity';
+import { type OrganizationEvent } from '@orgms/common/entities/organization-event.entity';
+import { type OrganizationStatus } from '@orgms/common/entities/organization-status';
+import { type Logger } from '@orgms/common/logger';
+import { hashPassword } from '@orgms/common/passwords';
+import { withTimeout } from '@orgms/common/process/timeout';
+import { type OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
+import { databaseNameFor } from '@orgms/common/tenancy/database-names';
 import { type Page, pageQuery, withCursor } from './pagination';
 import { slugify } from './slug';
 

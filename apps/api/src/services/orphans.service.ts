@@ -1,4 +1,6 @@
-import { type Config, findOrphans, type OrganizationStore, type Orphan } from '@orgms/common';
+import { type Config } from '@orgms/common/config';
+import { type OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import { findOrphans, type Orphan } from '@orgms/common/tenancy/orphans';
 
 /**
  * Databases without an organization and active organizations without a database, compared on

@@ -1,4 +1,4 @@
-import { withTimeout } from '@orgms/common';
+import { withTimeout } from '@orgms/common/process/timeout';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 

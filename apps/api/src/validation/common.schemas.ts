@@ -1,4 +1,6 @@
-import { CANONICAL_UUID, findMixedScriptConfusable, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '@orgms/common';
+import { CANONICAL_UUID } from '@orgms/common/ids';
+import { findMixedScriptConfusable } from '@orgms/common/organizations/organization-names';
+import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '@orgms/common/passwords';
 import Joi from 'joi';
 
 /**

@@ -1,4 +1,4 @@
-import { ORGANIZATION_STATUSES, type OrganizationStatus } from '@orgms/common';
+import { ORGANIZATION_STATUSES, type OrganizationStatus } from '@orgms/common/entities/organization-status';
 import Joi from 'joi';
 import { email, organizationName, type Page, paginationQuery, password, requestShape } from './common.schemas';
 

@@ -1,4 +1,4 @@
-import { USER_ROLES, type UserRole } from '@orgms/common';
+import { USER_ROLES, type UserRole } from '@orgms/common/entities/tenant-user.entity';
 import Joi from 'joi';
 import { email, loginPassword, organizationName, type Page, paginationQuery, password, requestShape, uuid } from './common.schemas';
 

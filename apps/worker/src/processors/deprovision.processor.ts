@@ -1,4 +1,5 @@
-import { type DeprovisionJobData, runWithContext } from '@orgms/common';
+import { type DeprovisionJobData } from '@orgms/common/queues/registry';
+import { runWithContext } from '@orgms/common/request-context';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { DeprovisioningService } from '../services/deprovisioning.service';
 import { ProvisioningError } from '../services/provisioning.service';

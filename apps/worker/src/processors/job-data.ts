@@ -1,4 +1,5 @@
-import { isCanonicalUuid, type MigrateAllJobData, type MigrateTenantJobData, type OrganizationJobData } from '@orgms/common';
+import { isCanonicalUuid } from '@orgms/common/ids';
+import { type MigrateAllJobData, type MigrateTenantJobData, type OrganizationJobData } from '@orgms/common/queues/registry';
 import { type Job, UnrecoverableError } from 'bullmq';
 
 /**

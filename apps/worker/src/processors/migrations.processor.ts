@@ -1,4 +1,6 @@
-import { JOBS, jobIds, type MigrateAllJobData, type MigrateTenantJobData, type MigrationsQueue, QUEUES, runWithContext } from '@orgms/common';
+import { type MigrationsQueue } from '@orgms/common/queues/migrations-queue';
+import { JOBS, jobIds, type MigrateAllJobData, type MigrateTenantJobData, QUEUES } from '@orgms/common/queues/registry';
+import { runWithContext } from '@orgms/common/request-context';
 import { type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import type { MigrationsService } from '../services/migrations.service';
 import { ProvisioningError } from '../services/provisioning.service';

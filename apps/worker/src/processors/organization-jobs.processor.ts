@@ -1,4 +1,4 @@
-import { JOBS, type OrganizationJobData, QUEUES } from '@orgms/common';
+import { JOBS, type OrganizationJobData, QUEUES } from '@orgms/common/queues/registry';
 import type { Job } from 'bullmq';
 import { unknownJobName } from './job-data';
 

@@ -1,4 +1,5 @@
-import { type ProvisionJobData, runWithContext } from '@orgms/common';
+import { type ProvisionJobData } from '@orgms/common/queues/registry';
+import { runWithContext } from '@orgms/common/request-context';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { ProvisioningError, type ProvisioningService } from '../services/provisioning.service';
 import { organizationJobData } from './job-data';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { runWithContext } from '@orgms/common';
+import { runWithContext } from '@orgms/common/request-context';
 import type { Job } from 'bullmq';
 import type { ReconcilerService } from '../services/reconciler.service';
 

@@ -1,4 +1,8 @@
-import { type Config, canTransition, type Logger, type OrganizationEventPublisher, type OrganizationStore } from '@orgms/common';
+import { type Config } from '@orgms/common/config';
+import { type OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import { canTransition } from '@orgms/common/entities/organization-status';
+import { type OrganizationEventPublisher } from '@orgms/common/events/organization-events';
+import { type Logger } from '@orgms/common/logger';
 import { DatabaseAdmin } from '../tenancy/database-admin';
 import { describeFailure, isPermanentFailure } from './failure-description';
 import { ProvisioningError } from './provisioning.service';

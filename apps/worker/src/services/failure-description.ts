@@ -1,4 +1,5 @@
-import { isTransientDatabaseError, PermanentJobError, sqlStateOf } from '@orgms/common';
+import { isTransientDatabaseError, sqlStateOf } from '@orgms/common/database/database-errors';
+import { PermanentJobError } from '@orgms/common/errors';
 
 /** SQLSTATEs that no retry can fix, with the sentence an operator needs to fix them. */
 const PERMANENT_SQLSTATES: Record<string, string> = {

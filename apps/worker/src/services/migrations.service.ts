@@ -1,4 +1,8 @@
-import { type Config, createTenantDataSource, type Logger, type MigrationRunStore, type OrganizationStore } from '@orgms/common';
+import { type Config } from '@orgms/common/config';
+import { type MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
+import { type OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
+import { type Logger } from '@orgms/common/logger';
 import { latestTenantMigration } from '@orgms/migrations';
 import { refreshTemplate } from '../tenancy/template-database';
 import { describeFailure, isPermanentFailure } from './failure-description';

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type Config, findOrphans, IN_PROGRESS_STATUSES, type Logger, type OrganizationJobs, type OrganizationStore, type Orphan } from '@orgms/common';
+import { type Config } from '@orgms/common/config';
+import { type OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import { IN_PROGRESS_STATUSES } from '@orgms/common/entities/organization-status';
+import { type Logger } from '@orgms/common/logger';
+import { type OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
+import { findOrphans, type Orphan } from '@orgms/common/tenancy/orphans';
 import { orphanDatabasesGauge } from '../metrics';
 
 export interface ReconcilerDeps {

@@ -1,4 +1,6 @@
-import { type Config, markerFor, PermanentJobError, quoteIdent, stagingNameFor } from '@orgms/common';
+import { type Config } from '@orgms/common/config';
+import { PermanentJobError } from '@orgms/common/errors';
+import { markerFor, quoteIdent, stagingNameFor } from '@orgms/common/tenancy/database-names';
 import { Client } from 'pg';
 
 /** Advisory lock key of a template: clones and upgrades of it take this lock. */

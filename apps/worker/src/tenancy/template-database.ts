@@ -1,4 +1,7 @@
-import { type Config, createTenantDataSource, PermanentJobError, stagingNameFor, templateMarkerFor, templateNameFor } from '@orgms/common';
+import { type Config } from '@orgms/common/config';
+import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
+import { PermanentJobError } from '@orgms/common/errors';
+import { stagingNameFor, templateMarkerFor, templateNameFor } from '@orgms/common/tenancy/database-names';
 import { latestTenantMigration } from '@orgms/migrations';
 import { DatabaseAdmin, templateLockKey } from './database-admin';
 

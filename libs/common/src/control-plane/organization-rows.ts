@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { sqlStateOf } from '../database/database-errors';
-import { Organization } from '../entities';
+import { Organization } from '../entities/organization.entity';
 import { ConflictError } from '../errors';
 import { organizationNameKey } from '../organizations/organization-names';
 

@@ -1,13 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import {
-  EDITABLE_STATUSES,
-  INITIAL_STATUS,
-  ORGANIZATION_STATUSES,
-  Organization,
-  OrganizationEvent,
-  type OrganizationStatus,
-  statusesLeadingTo,
-} from '../entities';
+import { Organization } from '../entities/organization.entity';
+import { OrganizationEvent } from '../entities/organization-event.entity';
+import { EDITABLE_STATUSES, INITIAL_STATUS, ORGANIZATION_STATUSES, type OrganizationStatus, statusesLeadingTo } from '../entities/organization-status';
 import { ConflictError, NotFoundError } from '../errors';
 import type { OrganizationEventPublisher } from '../events/organization-events';
 import { type KeysetPage, keysetPage, type PageQuery } from '../keyset-page';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { PlatformAdmin } from '../entities';
+import { PlatformAdmin } from '../entities/platform-admin.entity';
 import { ConflictError, NotFoundError } from '../errors';
 import { hashPassword } from '../passwords';
 

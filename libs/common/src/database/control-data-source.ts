@@ -3,7 +3,9 @@ import { controlMigrations } from '@orgms/migrations';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { type Config, databaseOf, serverOf } from '../config';
-import { Organization, OrganizationEvent, PlatformAdmin } from '../entities';
+import { Organization } from '../entities/organization.entity';
+import { OrganizationEvent } from '../entities/organization-event.entity';
+import { PlatformAdmin } from '../entities/platform-admin.entity';
 import { quoteIdent } from '../tenancy/database-names';
 import { poolExtra } from './pool-options';
 

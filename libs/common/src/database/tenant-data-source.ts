@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { tenantMigrations } from '@orgms/migrations';
 import { DataSource } from 'typeorm';
 import { type Config, withDatabase } from '../config';
-import { TenantUser } from '../entities';
+import { TenantUser } from '../entities/tenant-user.entity';
 import { poolExtra } from './pool-options';
 
 export const TENANT_ENTITIES = [TenantUser];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { retryOnTransactionConflict } from '../database/database-errors';
-import { TenantUser, type UserRole } from '../entities';
+import { TenantUser, type UserRole } from '../entities/tenant-user.entity';
 import { ConflictError, NotFoundError } from '../errors';
 import { type KeysetPage, keysetPage, type PageQuery } from '../keyset-page';
 
