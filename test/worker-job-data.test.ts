@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { JOBS } from '@orgms/common/queues/registry';
-import { createDeprovisionProcessor } from '@orgms/worker/processors/deprovision.processor';
-import { createMigrationsProcessor } from '@orgms/worker/processors/migrations.processor';
-import { routeOrganizationJobs } from '@orgms/worker/processors/organization-jobs.processor';
-import { createProvisionProcessor } from '@orgms/worker/processors/provision.processor';
+import { JOBS, QUEUES, type QueueName } from '@orgms/common/queues/registry';
+import { JobFailure } from '@orgms/worker/job-failure';
+import { createJobHandlers } from '@orgms/worker/processors/job-handlers';
+import { queueProcessor } from '@orgms/worker/processors/job-processor';
 import type { DeprovisioningService } from '@orgms/worker/services/deprovisioning.service';
 import type { MigrationsService } from '@orgms/worker/services/migrations.service';
 import type { ProvisioningService } from '@orgms/worker/services/provisioning.service';
+import type { ReconcilerService } from '@orgms/worker/services/reconciler.service';
 import { type Job, type Queue, UnrecoverableError } from 'bullmq';
 import { expect } from 'chai';
 import { queryControlDatabase } from './support/control-database';
@@ -36,7 +36,14 @@ function recordingStubs() {
     provisioning: { provision: record('provision') } as unknown as ProvisioningService,
     deprovisioning: { deprovision: record('deprovision') } as unknown as DeprovisioningService,
     migrations: { migrateTenant: record('migrateTenant'), planRun: record('planRun'), finishRun: record('finishRun') } as unknown as MigrationsService,
+    reconciler: { reconcile: record('reconcile') } as unknown as ReconcilerService,
+    migrationsQueue: {} as never,
   };
+}
+
+/** The processor a worker runs for `queue`, over the job handlers of these services. */
+function processorFor(queue: QueueName, services: ReturnType<typeof recordingStubs>) {
+  return queueProcessor(queue, createJobHandlers(services));
 }
 
 const fakeJob = (name: string, data: unknown) => ({ id: 'spec-job', name, data, attemptsMade: 0, opts: { attempts: 5 } }) as unknown as Job;
@@ -46,10 +53,7 @@ describe('Worker: job data is checked before anything touches a database', () =>
     for (const { label, data, reason } of BAD_ORGANIZATION_DATA) {
       it(`when a provision or deprovision job carries ${label}, then it fails with UnrecoverableError and no service is called`, async () => {
         const stubs = recordingStubs();
-        const route = routeOrganizationJobs({
-          provision: createProvisionProcessor(stubs.provisioning),
-          deprovision: createDeprovisionProcessor(stubs.deprovisioning),
-        });
+        const route = processorFor(QUEUES.provisioning, stubs);
         for (const name of [JOBS.provision, JOBS.deprovision]) {
           const error = await route(fakeJob(name, data)).then(
             () => undefined,
@@ -66,10 +70,7 @@ describe('Worker: job data is checked before anything touches a database', () =>
 
     it('when a job name is not registered for the provisioning queue, then it fails with UnrecoverableError instead of provisioning', async () => {
       const stubs = recordingStubs();
-      const route = routeOrganizationJobs({
-        provision: createProvisionProcessor(stubs.provisioning),
-        deprovision: createDeprovisionProcessor(stubs.deprovisioning),
-      });
+      const route = processorFor(QUEUES.provisioning, stubs);
       const error = await route(fakeJob('drop-everything', { orgId: randomUUID(), requestId: 'spec' })).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(UnrecoverableError);
       expect((error as Error).message)
@@ -83,7 +84,7 @@ describe('Worker: job data is checked before anything touches a database', () =>
       const orgId = randomUUID();
       const seen: unknown[] = [];
       const provisioning = { provision: async (...args: unknown[]) => seen.push(args) } as unknown as ProvisioningService;
-      const route = routeOrganizationJobs({ provision: createProvisionProcessor(provisioning), deprovision: createDeprovisionProcessor(stubs.deprovisioning) });
+      const route = processorFor(QUEUES.provisioning, { ...stubs, provisioning });
       await route(fakeJob(JOBS.provision, { orgId, requestId: 'spec-request', extra: 'ignored' }));
       expect(seen).to.have.length(1);
       expect((seen[0] as unknown[])[0]).to.equal(orgId);
@@ -98,10 +99,39 @@ describe('Worker: job data is checked before anything touches a database', () =>
     ] as const) {
       it(`when ${label} arrives, then it fails with UnrecoverableError and no service is called`, async () => {
         const stubs = recordingStubs();
-        const processor = createMigrationsProcessor(stubs.migrations, {} as never);
-        const error = await processor(fakeJob(name, data) as never).catch((e: unknown) => e);
+        const processor = processorFor(QUEUES.migrations, stubs);
+        const error = await processor(fakeJob(name, data)).catch((e: unknown) => e);
         expect(error).to.be.instanceOf(UnrecoverableError);
         expect(stubs.calls).to.deep.equal([]);
+      });
+    }
+
+    it('when a provisioning job is added to the maintenance queue, then it fails with UnrecoverableError and nothing is reconciled', async () => {
+      const stubs = recordingStubs();
+      const error = await processorFor(QUEUES.maintenance, stubs)(fakeJob(JOBS.provision, { orgId: randomUUID(), requestId: 'spec' })).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(UnrecoverableError);
+      expect((error as Error).message).to.include('not a job of the maintenance queue (reconcile)');
+      expect(stubs.calls).to.deep.equal([]);
+    });
+
+    for (const job of [JOBS.provision, JOBS.deprovision, JOBS.migrateTenant]) {
+      it(`when the service of a ${job} job fails permanently, then the job fails with UnrecoverableError; a failure a retry may fix is thrown as it is`, async () => {
+        const failing = (permanent: boolean) => async () => {
+          throw new JobFailure('step: what went wrong', { permanent });
+        };
+        const services = (permanent: boolean) => ({
+          ...recordingStubs(),
+          provisioning: { provision: failing(permanent) } as unknown as ProvisioningService,
+          deprovisioning: { deprovision: failing(permanent) } as unknown as DeprovisioningService,
+          migrations: { migrateTenant: failing(permanent) } as unknown as MigrationsService,
+        });
+        const queue = job === JOBS.migrateTenant ? QUEUES.migrations : QUEUES.provisioning;
+        const data = { runId: randomUUID(), orgId: randomUUID(), requestId: 'spec' };
+        const permanent = await processorFor(queue, services(true))(fakeJob(job, data)).catch((e: unknown) => e);
+        expect(permanent).to.be.instanceOf(UnrecoverableError);
+        expect((permanent as Error).message).to.equal('step: what went wrong');
+        const transient = await processorFor(queue, services(false))(fakeJob(job, data)).catch((e: unknown) => e);
+        expect(transient).to.be.instanceOf(JobFailure).and.not.be.instanceOf(UnrecoverableError);
       });
     }
   });

@@ -1,4 +1,4 @@
-import { PermanentJobError } from '@orgms/common/errors';
+import { JobFailure } from '@orgms/worker/job-failure';
 import type { WorkerOptions } from '@orgms/worker/worker-runtime';
 import type { TestStack } from './stack';
 
@@ -14,7 +14,7 @@ export function flakyOrganizationsFailOnce(stack: () => TestStack): WorkerOption
       if (step !== 'migrate' || failedOnce.has(orgId)) return;
       if (!(await stack().api.stores.organizations.get(orgId)).name.startsWith('Flaky')) return;
       failedOnce.add(orgId);
-      throw new PermanentJobError('injected failure for the test');
+      throw new JobFailure('injected failure for the test', { permanent: true });
     },
   };
 }

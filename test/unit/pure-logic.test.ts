@@ -3,9 +3,8 @@ import { decodeCursor, encodeCursor } from '@orgms/api/services/pagination';
 import { slugify } from '@orgms/api/services/slug';
 import { loadConfig, serverOf } from '@orgms/common/config';
 import { isTransientDatabaseError } from '@orgms/common/database/database-errors';
-import { PermanentJobError } from '@orgms/common/errors';
 import { databaseNameFor, markerFor, quoteIdent } from '@orgms/common/tenancy/database-names';
-import { describeFailure, isPermanentFailure } from '@orgms/worker/services/failure-description';
+import { describeFailure, isPermanentFailure, JobFailure } from '@orgms/worker/job-failure';
 import { expect } from 'chai';
 
 describe('Pure logic (no servers)', () => {
@@ -93,7 +92,8 @@ describe('Pure logic (no servers)', () => {
         'create_database: the database role lacks a privilege it needs (CREATEDB on ORG_DATABASE_URL)',
       );
       expect(describeFailure('migrate', new Error('SELECT secret FROM x'))).to.equal('migrate: unexpected error; see the worker log');
-      expect(isPermanentFailure(new PermanentJobError('no'))).to.equal(true);
+      expect(isPermanentFailure(new JobFailure('no', { permanent: true }))).to.equal(true);
+      expect(isPermanentFailure(new JobFailure('later', { permanent: false }))).to.equal(false);
       expect(isPermanentFailure(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).to.equal(false);
     });
   });

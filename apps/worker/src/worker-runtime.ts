@@ -13,11 +13,8 @@ import { closeRedis, createRedis } from '@orgms/common/queues/redis';
 import { JOBS, QUEUES, RECONCILE_SCHEDULER_ID } from '@orgms/common/queues/registry';
 import { Worker } from 'bullmq';
 import { jobsProcessed, startMetricsServer } from './metrics';
-import { createDeprovisionProcessor } from './processors/deprovision.processor';
-import { createMigrationsProcessor } from './processors/migrations.processor';
-import { routeOrganizationJobs } from './processors/organization-jobs.processor';
-import { createProvisionProcessor } from './processors/provision.processor';
-import { createReconcileProcessor } from './processors/reconcile.processor';
+import { createJobHandlers } from './processors/job-handlers';
+import { queueProcessor } from './processors/job-processor';
 import { DeprovisioningService } from './services/deprovisioning.service';
 import { MigrationsService } from './services/migrations.service';
 import { type ProvisioningDeps, ProvisioningService } from './services/provisioning.service';
@@ -66,16 +63,16 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     lockDuration: config.workerLockDurationMs,
     stalledInterval: config.workerStalledIntervalMs,
   } as const;
-  const provisioningWorker = new Worker(
-    QUEUES.provisioning,
-    routeOrganizationJobs({ provision: createProvisionProcessor(provisioning), deprovision: createDeprovisionProcessor(deprovisioning) }),
-    { ...workerOptions, concurrency: config.workerConcurrency },
-  );
-  const migrationsWorker = new Worker(QUEUES.migrations, createMigrationsProcessor(migrations, migrationsQueue), {
+  const handlers = createJobHandlers({ provisioning, deprovisioning, migrations, reconciler, migrationsQueue });
+  const provisioningWorker = new Worker(QUEUES.provisioning, queueProcessor(QUEUES.provisioning, handlers), {
+    ...workerOptions,
+    concurrency: config.workerConcurrency,
+  });
+  const migrationsWorker = new Worker(QUEUES.migrations, queueProcessor(QUEUES.migrations, handlers), {
     ...workerOptions,
     concurrency: config.migrationConcurrency,
   });
-  const maintenanceWorker = new Worker(QUEUES.maintenance, createReconcileProcessor(reconciler), { ...workerOptions, concurrency: 1 });
+  const maintenanceWorker = new Worker(QUEUES.maintenance, queueProcessor(QUEUES.maintenance, handlers), { ...workerOptions, concurrency: 1 });
   const workers = [provisioningWorker, migrationsWorker, maintenanceWorker];
   for (const worker of workers) {
     worker.on('error', (error) => logger.warn('worker connection problem', { queue: worker.name, error: error.message }));

@@ -1,7 +1,7 @@
 /**
  * The one error family of the service. Services throw these; the API maps them to
- * `application/problem+json` in exactly one place (apps/api/src/http/error-handler.ts). Jobs
- * give up at once on a `PermanentJobError` and retry anything else.
+ * `application/problem+json` in exactly one place (apps/api/src/http/error-handler.ts). How a
+ * job fails is the worker's own JobFailure (apps/worker/src/job-failure.ts).
  */
 export interface FieldError {
   field: string;
@@ -78,16 +78,5 @@ export class TooManyRequestsError extends AppError {
 export class ServiceUnavailableError extends AppError {
   constructor(detail = 'A backing service is unavailable; try again shortly.') {
     super(503, 'service-unavailable', 'Service unavailable', detail);
-  }
-}
-
-/**
- * A provisioning failure that no retry can fix (missing privilege, a foreign database in the
- * way). The worker marks the organization `failed` at once instead of retrying.
- */
-export class PermanentJobError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PermanentJobError';
   }
 }

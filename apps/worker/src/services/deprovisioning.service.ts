@@ -3,9 +3,8 @@ import { type OrganizationStore } from '@orgms/common/control-plane/organization
 import { canTransition } from '@orgms/common/entities/organization-status';
 import { type OrganizationEventPublisher } from '@orgms/common/events/organization-events';
 import { type Logger } from '@orgms/common/logger';
+import { jobFailureOf } from '../job-failure';
 import { DatabaseAdmin } from '../tenancy/database-admin';
-import { describeFailure, isPermanentFailure } from './failure-description';
-import { ProvisioningError } from './provisioning.service';
 
 export interface DeprovisioningDeps {
   config: Config;
@@ -53,14 +52,13 @@ export class DeprovisioningService {
       logger.info('organization deleted', { dropped: dropped.dropped });
       return 'deleted';
     } catch (cause) {
-      const message = describeFailure('drop_database', cause);
-      const permanent = isPermanentFailure(cause);
-      logger.error('deprovisioning failed', { permanent, error: cause });
+      const failure = jobFailureOf('drop_database', cause);
+      logger.error('deprovisioning failed', { permanent: failure.permanent, error: cause });
       // The org stays `deleting` (there is no way back); the reconciler re-enqueues it later.
       await store
-        .recordStep(orgId, 'deleting', { step: 'drop_database', requestId: options.requestId, detail: message, patch: { lastError: message } })
+        .recordStep(orgId, 'deleting', { step: 'drop_database', requestId: options.requestId, detail: failure.message, patch: { lastError: failure.message } })
         .catch(() => undefined);
-      throw new ProvisioningError(message, permanent, { cause });
+      throw failure;
     }
   }
 }

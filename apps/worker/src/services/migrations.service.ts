@@ -4,9 +4,8 @@ import { type OrganizationStore } from '@orgms/common/control-plane/organization
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
 import { type Logger } from '@orgms/common/logger';
 import { latestTenantMigration } from '@orgms/migrations';
+import { describeFailure, jobFailureOf } from '../job-failure';
 import { refreshTemplate } from '../tenancy/template-database';
-import { describeFailure, isPermanentFailure } from './failure-description';
-import { ProvisioningError } from './provisioning.service';
 
 export interface MigrationsDeps {
   config: Config;
@@ -63,11 +62,11 @@ export class MigrationsService {
       await runs.finishItem(runId, orgId, 'succeeded');
       return 'succeeded';
     } catch (cause) {
-      const message = describeFailure('migrate', cause);
-      const permanent = isPermanentFailure(cause);
-      logger.warn('organization migration failed', { permanent, final: permanent || isLastAttempt, error: cause });
-      if (permanent || isLastAttempt) await runs.finishItem(runId, orgId, 'failed', message);
-      throw new ProvisioningError(message, permanent, { cause });
+      const failure = jobFailureOf('migrate', cause);
+      const final = failure.permanent || isLastAttempt;
+      logger.warn('organization migration failed', { permanent: failure.permanent, final, error: cause });
+      if (final) await runs.finishItem(runId, orgId, 'failed', failure.message);
+      throw failure;
     }
   }
 

@@ -7,10 +7,10 @@ import { type Logger } from '@orgms/common/logger';
 import { TenantUserStore } from '@orgms/common/tenancy/tenant-user-store';
 import { latestTenantMigration } from '@orgms/migrations';
 import type { DataSource } from 'typeorm';
+import { type JobFailure, jobFailureOf } from '../job-failure';
 import { provisioningStepDuration } from '../metrics';
 import { DatabaseAdmin } from '../tenancy/database-admin';
 import { currentTemplate } from '../tenancy/template-database';
-import { describeFailure, isPermanentFailure } from './failure-description';
 
 export interface ProvisionOptions {
   requestId: string;
@@ -28,16 +28,6 @@ export interface ProvisioningDeps {
   logger: Logger;
   /** Called before each step; tests use it to interrupt provisioning at a chosen point. */
   beforeStep?: (step: ProvisioningStep, orgId: string) => Promise<void> | void;
-}
-
-export class ProvisioningError extends Error {
-  constructor(
-    message: string,
-    readonly permanent: boolean,
-    options: { cause: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /**
@@ -139,9 +129,9 @@ export class ProvisioningService {
     return 'seeded';
   }
 
-  private async recordFailure(org: Organization, step: ProvisioningStep, cause: unknown, options: ProvisionOptions): Promise<ProvisioningError> {
-    const permanent = isPermanentFailure(cause);
-    const message = describeFailure(step, cause);
+  private async recordFailure(org: Organization, step: ProvisioningStep, cause: unknown, options: ProvisionOptions): Promise<JobFailure> {
+    const failure = jobFailureOf(step, cause);
+    const { message, permanent } = failure;
     const final = permanent || options.isLastAttempt;
     this.deps.logger.error('provisioning step failed', { step, permanent, final, error: cause });
     try {
@@ -164,6 +154,6 @@ export class ProvisioningService {
       // The control database may be what failed; the retry (or the reconciler) records it later.
       this.deps.logger.warn('could not record the provisioning failure', { error: (recordError as Error).message });
     }
-    return new ProvisioningError(message, permanent, { cause });
+    return failure;
   }
 }

@@ -1,7 +1,7 @@
 import { type Config } from '@orgms/common/config';
-import { PermanentJobError } from '@orgms/common/errors';
 import { markerFor, quoteIdent, stagingNameFor } from '@orgms/common/tenancy/database-names';
 import { Client } from 'pg';
+import { JobFailure } from '../job-failure';
 
 /** Advisory lock key of a template: clones and upgrades of it take this lock. */
 export function templateLockKey(templateName: string): string {
@@ -57,10 +57,10 @@ export class DatabaseAdmin {
       const marker = await this.markerOf(databaseName);
       if (marker !== undefined) {
         if (marker === markerFor(orgId)) return 'adopted';
-        throw new PermanentJobError(`a database named ${databaseName} already exists and does not belong to this organization`);
+        throw new JobFailure(`a database named ${databaseName} already exists and does not belong to this organization`, { permanent: true });
       }
       if (options.stillWanted && !(await options.stillWanted())) {
-        throw new PermanentJobError('the organization is no longer being provisioned (deleted meanwhile)');
+        throw new JobFailure('the organization is no longer being provisioned (deleted meanwhile)', { permanent: true });
       }
       const staging = stagingNameFor(databaseName);
       // A staging database is named after our own id, so a leftover one is ours to drop.

@@ -1,8 +1,8 @@
 import { type Config } from '@orgms/common/config';
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
-import { PermanentJobError } from '@orgms/common/errors';
 import { stagingNameFor, templateMarkerFor, templateNameFor } from '@orgms/common/tenancy/database-names';
 import { latestTenantMigration } from '@orgms/migrations';
+import { JobFailure } from '../job-failure';
 import { DatabaseAdmin, templateLockKey } from './database-admin';
 
 export type TemplateRefreshOutcome = 'current' | 'created' | 'migrated';
@@ -36,7 +36,7 @@ export async function refreshTemplate(config: Config): Promise<TemplateRefreshOu
         return 'created';
       }
       if (!existing?.startsWith('orgms:template:')) {
-        throw new PermanentJobError(`a database named ${name} exists and is not our template; drop or rename it`);
+        throw new JobFailure(`a database named ${name} exists and is not our template; drop or rename it`, { permanent: true });
       }
       await migrate(config, name);
       await admin.setMarker(name, marker);

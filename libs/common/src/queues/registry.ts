@@ -16,6 +16,21 @@ export const JOBS = {
   migrateAll: 'migrate-all',
   migrateTenant: 'migrate-tenant',
 } as const;
+export type JobName = (typeof JOBS)[keyof typeof JOBS];
+
+/** The queue each job travels on; a worker refuses, on a queue, every job name not listed for it. */
+export const JOB_QUEUES = {
+  [JOBS.provision]: QUEUES.provisioning,
+  [JOBS.deprovision]: QUEUES.provisioning,
+  [JOBS.reconcile]: QUEUES.maintenance,
+  [JOBS.migrateAll]: QUEUES.migrations,
+  [JOBS.migrateTenant]: QUEUES.migrations,
+} as const satisfies Record<JobName, QueueName>;
+
+/** The names of the jobs that travel on `queue`. */
+export function jobsOn(queue: QueueName): JobName[] {
+  return (Object.keys(JOB_QUEUES) as JobName[]).filter((name) => JOB_QUEUES[name] === queue);
+}
 
 export interface ProvisionJobData {
   orgId: string;
@@ -42,6 +57,15 @@ export interface MigrateTenantJobData {
   runId: string;
   orgId: string;
   requestId: string;
+}
+
+/** The data of each job, by name: the worker's handler map is typed by it, so every job name needs its entry. */
+export interface JobDataByName {
+  [JOBS.provision]: ProvisionJobData;
+  [JOBS.deprovision]: DeprovisionJobData;
+  [JOBS.reconcile]: ReconcileJobData;
+  [JOBS.migrateAll]: MigrateAllJobData;
+  [JOBS.migrateTenant]: MigrateTenantJobData;
 }
 
 /**

@@ -1,5 +1,20 @@
 import { isTransientDatabaseError, sqlStateOf } from '@orgms/common/database/database-errors';
-import { PermanentJobError } from '@orgms/common/errors';
+
+/**
+ * How every job fails on purpose (provisioning, deletion, migrations, the template): the message
+ * is ours and safe to show (`last_error`, a migration run's failures, Bull Board), and
+ * `permanent` says that no retry can fix it, so the job gives up at once (the processor turns it
+ * into BullMQ's UnrecoverableError) instead of spending its remaining attempts.
+ */
+export class JobFailure extends Error {
+  readonly permanent: boolean;
+
+  constructor(message: string, options: { permanent: boolean; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.name = 'JobFailure';
+    this.permanent = options.permanent;
+  }
+}
 
 /** SQLSTATEs that no retry can fix, with the sentence an operator needs to fix them. */
 const PERMANENT_SQLSTATES: Record<string, string> = {
@@ -10,7 +25,7 @@ const PERMANENT_SQLSTATES: Record<string, string> = {
 };
 
 export function isPermanentFailure(error: unknown): boolean {
-  if (error instanceof PermanentJobError) return true;
+  if (error instanceof JobFailure) return error.permanent;
   const state = sqlStateOf(error);
   return state !== undefined && state in PERMANENT_SQLSTATES;
 }
@@ -20,9 +35,17 @@ export function isPermanentFailure(error: unknown): boolean {
  * driver messages or stack traces (those go to the worker's log).
  */
 export function describeFailure(step: string, error: unknown): string {
-  if (error instanceof PermanentJobError) return `${step}: ${error.message}`;
+  if (error instanceof JobFailure) return `${step}: ${error.message}`;
   const state = sqlStateOf(error);
   if (state && state in PERMANENT_SQLSTATES) return `${step}: ${PERMANENT_SQLSTATES[state]}`;
   if (isTransientDatabaseError(error)) return `${step}: PostgreSQL was unavailable${state ? ` (SQLSTATE ${state})` : ''}`;
   return `${step}: unexpected error${state ? ` (SQLSTATE ${state})` : ''}; see the worker log`;
+}
+
+/**
+ * The failure a job reports after a step failed: described for clients, permanent or not as the
+ * cause says, with the cause kept for the log.
+ */
+export function jobFailureOf(step: string, cause: unknown): JobFailure {
+  return new JobFailure(describeFailure(step, cause), { permanent: isPermanentFailure(cause), cause });
 }
