@@ -23,9 +23,9 @@ describe('Organization user login', () => {
     expect(res.headers['x-content-type-options'], 'helmet is on').to.equal('nosniff');
     expect(res.body.user).to.include({ email: org.email, role: 'admin', is_active: true, organization_id: org.id });
     expect(JSON.stringify(res.body.user)).to.not.match(/hash|password/);
-    const claims = jwt.verify(res.body.access_token, stack.config.jwtSecret, {
-      audience: stack.config.jwtAudience,
-      issuer: stack.config.jwtIssuer,
+    const claims = jwt.verify(res.body.access_token, stack.config.auth.jwt.secret, {
+      audience: stack.config.auth.jwt.audience,
+      issuer: stack.config.auth.jwt.issuer,
     }) as jwt.JwtPayload;
     expect(claims).to.include({ sub: res.body.user.id, org: org.id, role: 'org_admin', iss: 'orgms', aud: 'orgms-api' });
     expect(claims.exp).to.be.a('number');

@@ -14,9 +14,9 @@ describe('Platform admin authentication', () => {
     const res = await stack.request.post('/auth/login').send({ email: ADMIN_EMAIL.toUpperCase(), password: ADMIN_PASSWORD }).expect(200);
     expect(res.body).to.include({ token_type: 'bearer', expires_in: 3600 });
     expect(res.body.user).to.include({ email: ADMIN_EMAIL, role: 'platform_admin' });
-    const claims = jwt.verify(res.body.access_token, stack.config.jwtSecret, {
-      audience: stack.config.jwtAudience,
-      issuer: stack.config.jwtIssuer,
+    const claims = jwt.verify(res.body.access_token, stack.config.auth.jwt.secret, {
+      audience: stack.config.auth.jwt.audience,
+      issuer: stack.config.auth.jwt.issuer,
     }) as jwt.JwtPayload;
     expect(claims).to.include({ role: 'platform_admin', sub: res.body.user.id });
     expect(claims).to.not.have.property('org');
@@ -62,7 +62,7 @@ describe('Platform admin authentication', () => {
   });
 
   it('when a token is forged, expired, or for another audience, then 401', async () => {
-    const { jwtSecret, jwtIssuer, jwtAudience } = stack.config;
+    const { secret: jwtSecret, issuer: jwtIssuer, audience: jwtAudience } = stack.config.auth.jwt;
     const sub = '00000000-0000-4000-8000-000000000000';
     const forged = jwt.sign({ role: 'platform_admin' }, 'x'.repeat(40), { subject: sub, issuer: jwtIssuer, audience: jwtAudience });
     const expired = jwt.sign({ role: 'platform_admin', exp: Math.floor(Date.now() / 1000) - 10 }, jwtSecret, {

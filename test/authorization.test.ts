@@ -59,11 +59,11 @@ describe('Authorization across organizations', () => {
 
   /** Connections the API holds on B's database: none unless the request reached it. */
   async function connectionsToB(): Promise<number> {
-    const client = new Client({ connectionString: stack.config.orgDatabaseUrl });
+    const client = new Client({ connectionString: stack.config.tenancy.serverUrl });
     await client.connect();
     try {
       const { rows } = await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [
-        databaseNameFor(orgB.id, stack.config.orgDatabasePrefix),
+        databaseNameFor(orgB.id, stack.config.tenancy.databasePrefix),
       ]);
       return rows[0].n;
     } finally {
@@ -109,7 +109,7 @@ describe('Authorization across organizations', () => {
   });
 
   it('when a token is forged, expired, for another audience or issuer, unsigned or malformed, then every route answers 401', async () => {
-    const { jwtSecret, jwtIssuer, jwtAudience } = stack.config;
+    const { secret: jwtSecret, issuer: jwtIssuer, audience: jwtAudience } = stack.config.auth.jwt;
     const claims = { role: 'org_admin', org: orgB.id, ver: 0 };
     const sign = (secret: string, options: jwt.SignOptions) => jwt.sign(claims, secret, { subject: bUserId, algorithm: 'HS256', ...options });
     const bad = {
@@ -166,10 +166,10 @@ describe('Authorization across organizations', () => {
   });
 
   it('when a token of a user that no longer exists is used, then it answers 401', async () => {
-    const token = jwt.sign({ role: 'org_admin', org: orgB.id, ver: 0 }, stack.config.jwtSecret, {
+    const token = jwt.sign({ role: 'org_admin', org: orgB.id, ver: 0 }, stack.config.auth.jwt.secret, {
       subject: '00000000-0000-4000-8000-000000000000',
-      issuer: stack.config.jwtIssuer,
-      audience: stack.config.jwtAudience,
+      issuer: stack.config.auth.jwt.issuer,
+      audience: stack.config.auth.jwt.audience,
       expiresIn: 60,
     });
     await stack.request.get(`/organizations/${orgB.id}/users`).set(auth(token)).expect(401);

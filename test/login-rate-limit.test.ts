@@ -71,9 +71,9 @@ describe('Login throttling', () => {
   });
 
   it('when counters are stored, then they live in Redis under the deployment prefix (so suites and deployments never share them)', async () => {
-    const redis = new IORedis(stack.config.redisUrl);
+    const redis = new IORedis(stack.config.queue.redisUrl);
     try {
-      const keys = await redis.keys(`${stack.config.queuePrefix}:rl:login-*`);
+      const keys = await redis.keys(`${stack.config.queue.prefix}:rl:login-*`);
       expect(keys.some((k) => k.includes(':rl:login-ip:'))).to.equal(true);
       expect(keys.some((k) => k.includes(':rl:login-account:'))).to.equal(true);
       expect(keys.join(' ')).to.not.include('@');

@@ -13,7 +13,7 @@ describe('Fleet migrations: POST /migrations/runs', () => {
   const auth = async () => `Bearer ${await stack.adminToken()}`;
 
   before(async () => {
-    stack = await startStack({ worker: true, env: { MIGRATION_CONCURRENCY: '4', MIGRATION_ATTEMPTS: '2' } });
+    stack = await startStack({ worker: true, env: { MIGRATION_CONCURRENCY: '4', MIGRATION_ATTEMPTS: '2', MIGRATION_BACKOFF_MS: '60' } });
   });
   after(() => stack.stop());
 
@@ -87,6 +87,11 @@ describe('Fleet migrations: POST /migrations/runs', () => {
       .set('Authorization', await auth())
       .expect(200);
     expect(list.body.items.map((r: { id: string }) => r.id)).to.include.members([started.body.id, again.body.id]);
+  });
+
+  it('when MIGRATION_BACKOFF_MS is set, then an organization of a run is retried after it, and provisioning keeps PROVISION_BACKOFF_MS', () => {
+    expect(stack.api.queues.migrations.defaultJobOptions).to.deep.include({ attempts: 2, backoff: { type: 'exponential', delay: 60 } });
+    expect(stack.api.queues.provisioning.defaultJobOptions.backoff).to.deep.equal({ type: 'exponential', delay: 50 });
   });
 
   it('when the run id is unknown or malformed, then it answers 404 or 400 problem+json', async () => {

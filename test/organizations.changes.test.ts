@@ -1,4 +1,4 @@
-import { withDatabase } from '@orgms/common/config';
+import { withDatabase } from '@orgms/common/database/database-urls';
 import { organizationEventsChannel } from '@orgms/common/events/organization-events';
 import { stagingNameFor } from '@orgms/common/tenancy/database-names';
 import { DeprovisioningService } from '@orgms/worker/services/deprovisioning.service';
@@ -77,12 +77,12 @@ describe('Organization changes: rename, delete, retry', () => {
       const org = await createOrganization(stack);
       await waitForStatus(stack, org.id, ['active']);
       const database = databaseOf(stack, org.id);
-      const subscriber = new IORedis(stack.config.redisUrl);
+      const subscriber = new IORedis(stack.config.queue.redisUrl);
       const heard: string[] = [];
-      await subscriber.subscribe(organizationEventsChannel(stack.config));
+      await subscriber.subscribe(organizationEventsChannel(stack.config.queue));
       subscriber.on('message', (_c, raw: string) => heard.push(raw));
       // A session that never lets go, as a forgotten pool would: DROP … WITH (FORCE) ends it.
-      const holder = new Client({ connectionString: withDatabase(stack.config.orgDatabaseUrl, database) });
+      const holder = new Client({ connectionString: withDatabase(stack.config.tenancy.serverUrl, database) });
       await holder.connect();
       holder.on('error', () => undefined);
       try {
@@ -121,7 +121,7 @@ describe('Organization changes: rename, delete, retry', () => {
       await waitForStatus(stack, org.id, ['active']);
       await deleteOrganization(stack, org.id);
       const service = new DeprovisioningService({
-        config: stack.config,
+        tenancy: stack.config.tenancy,
         store: stack.api.stores.organizations,
         events: { publish: () => undefined },
         logger: stack.logger,

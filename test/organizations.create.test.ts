@@ -1,4 +1,4 @@
-import { withDatabase } from '@orgms/common/config';
+import { withDatabase } from '@orgms/common/database/database-urls';
 import { databaseNameFor } from '@orgms/common/tenancy/database-names';
 import { expect } from 'chai';
 import { Client } from 'pg';
@@ -28,7 +28,9 @@ describe('Creating an organization', () => {
     expect(status.status).to.equal('active');
     stack.logger.info('POST to active', { ms: Date.now() - started });
 
-    const db = new Client({ connectionString: withDatabase(stack.config.orgDatabaseUrl, databaseNameFor(res.body.id, stack.config.orgDatabasePrefix)) });
+    const db = new Client({
+      connectionString: withDatabase(stack.config.tenancy.serverUrl, databaseNameFor(res.body.id, stack.config.tenancy.databasePrefix)),
+    });
     await db.connect();
     try {
       const { rows } = await db.query('SELECT email, role, is_active, password_hash FROM users');

@@ -65,7 +65,12 @@ describe('Platform admin tokens can be revoked', () => {
     const admin = await adminWithToken();
     const { sub, ver } = jwt.decode(admin.token) as jwt.JwtPayload;
     const sign = (claims: object, options: jwt.SignOptions = {}) =>
-      jwt.sign(claims, stack.config.jwtSecret, { issuer: stack.config.jwtIssuer, audience: stack.config.jwtAudience, subject: sub, ...options });
+      jwt.sign(claims, stack.config.auth.jwt.secret, {
+        issuer: stack.config.auth.jwt.issuer,
+        audience: stack.config.auth.jwt.audience,
+        subject: sub,
+        ...options,
+      });
     await stack.request
       .get('/organizations')
       .set(auth(sign({ role: 'platform_admin', ver })))
@@ -85,7 +90,7 @@ describe('Platform admin tokens can be revoked', () => {
     const admin = await adminWithToken();
     const cli = spawnSync('npm', ['run', '--silent', 'admin:deactivate', '--', '--email', admin.email], {
       cwd: path.resolve(__dirname, '..'),
-      env: { ...process.env, DATABASE_URL: stack.config.databaseUrl, REDIS_URL: stack.config.redisUrl },
+      env: { ...process.env, DATABASE_URL: stack.config.database.url, REDIS_URL: stack.config.queue.redisUrl },
       encoding: 'utf8',
     });
     expect(cli.status, cli.stderr).to.equal(0);

@@ -9,7 +9,7 @@ import { startStack, type TestStack } from './support/stack';
 
 /** Runs SQL on the server's maintenance database (outside any transaction, as CREATE DATABASE needs). */
 async function onServer(stack: TestStack, sql: string): Promise<void> {
-  const client = new Client({ connectionString: stack.config.orgDatabaseUrl });
+  const client = new Client({ connectionString: stack.config.tenancy.serverUrl });
   await client.connect();
   try {
     await client.query(sql);
@@ -66,7 +66,7 @@ describe('Provisioning an organization', () => {
   it('when a marked database already exists from a crashed attempt, then it is adopted, not recreated', async () => {
     await stack.worker?.provisioningWorker.pause();
     const org = await createOrganization(stack);
-    const name = databaseNameFor(org.id, stack.config.orgDatabasePrefix);
+    const name = databaseNameFor(org.id, stack.config.tenancy.databasePrefix);
     // Simulate the crash: the database was created and marked, nothing else happened.
     await onServer(stack, `CREATE DATABASE ${quoteIdent(name)}`);
     await onServer(stack, `COMMENT ON DATABASE ${quoteIdent(name)} IS '${markerFor(org.id)}'`);
@@ -74,7 +74,7 @@ describe('Provisioning an organization', () => {
     stack.worker?.provisioningWorker.resume();
     expect((await waitForStatus(stack, org.id, ['active', 'failed'])).status).to.equal('active');
     expect((await events(stack, org.id)).map((e) => e.step)).to.include('create_database');
-    const admin = await DatabaseAdmin.connect(stack.config);
+    const admin = await DatabaseAdmin.connect(stack.config.tenancy);
     try {
       expect(await admin.markerOf(name)).to.equal(markerFor(org.id));
     } finally {
@@ -85,11 +85,11 @@ describe('Provisioning an organization', () => {
   it('when a leftover staging database exists, then it is dropped and the organization still converges', async () => {
     await stack.worker?.provisioningWorker.pause();
     const org = await createOrganization(stack);
-    const name = databaseNameFor(org.id, stack.config.orgDatabasePrefix);
+    const name = databaseNameFor(org.id, stack.config.tenancy.databasePrefix);
     await onServer(stack, `CREATE DATABASE ${quoteIdent(stagingNameFor(name))}`);
     stack.worker?.provisioningWorker.resume();
     expect((await waitForStatus(stack, org.id, ['active', 'failed'])).status).to.equal('active');
-    const admin = await DatabaseAdmin.connect(stack.config);
+    const admin = await DatabaseAdmin.connect(stack.config.tenancy);
     try {
       expect(await admin.markerOf(stagingNameFor(name))).to.equal(undefined);
     } finally {
@@ -100,7 +100,7 @@ describe('Provisioning an organization', () => {
   it('when a foreign database occupies the name, then provisioning fails at once (no retries) with a readable reason', async () => {
     await stack.worker?.provisioningWorker.pause();
     const org = await createOrganization(stack);
-    const name = databaseNameFor(org.id, stack.config.orgDatabasePrefix);
+    const name = databaseNameFor(org.id, stack.config.tenancy.databasePrefix);
     await onServer(stack, `CREATE DATABASE ${quoteIdent(name)}`); // unmarked: not ours
     stack.worker?.provisioningWorker.resume();
     const status = await waitForStatus(stack, org.id, ['active', 'failed']);
@@ -128,7 +128,7 @@ describe('Provisioning an organization', () => {
     const org = await createOrganization(stack);
     await waitForStatus(stack, org.id, ['active']);
     const before = await events(stack, org.id);
-    const service = new ProvisioningService({ config: stack.config, store: stack.api.stores.organizations, logger: stack.logger });
+    const service = new ProvisioningService({ tenancy: stack.config.tenancy, store: stack.api.stores.organizations, logger: stack.logger });
     expect(await service.provision(org.id, { requestId: 'again-1234', isLastAttempt: false })).to.equal('skipped');
     expect(await events(stack, org.id)).to.deep.equal(before);
   });

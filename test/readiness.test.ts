@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiRuntime } from '@orgms/api/api-runtime';
-import { withDatabase } from '@orgms/common/config';
+import { withDatabase } from '@orgms/common/database/database-urls';
 import { createLogger } from '@orgms/common/logger';
 import { expect } from 'chai';
 import { Client } from 'pg';
@@ -18,11 +18,11 @@ describe('Readiness means ready to serve every route', () => {
 
   it('when the control database is reachable but its migrations cannot run yet, then /ready and the routes answer 503 until migrations and the bootstrap admin are done, and a login right after /ready succeeds', async () => {
     // Hold the migration lock, as another process migrating for a long time would.
-    const server = new Client({ connectionString: withDatabase(config.databaseUrl, 'postgres') });
+    const server = new Client({ connectionString: withDatabase(config.database.url, 'postgres') });
     await server.connect();
     await server.query(`CREATE DATABASE orgms_test_${id}`);
     await server.end();
-    const holder = new Client({ connectionString: config.databaseUrl });
+    const holder = new Client({ connectionString: config.database.url });
     await holder.connect();
     await holder.query("SELECT pg_advisory_lock(hashtext('orgms:control-migrations'))");
 

@@ -18,7 +18,7 @@ describe('Reconciler: stuck deletions and orphans', () => {
   it('when orphans exist both ways, then the reconciler and GET /admin/orphans report each kind and drop nothing', async () => {
     // 1. A database carrying our marker for an organization the control plane does not know.
     const ghostId = randomUUID();
-    const ghost = databaseNameFor(ghostId, stack.config.orgDatabasePrefix);
+    const ghost = databaseNameFor(ghostId, stack.config.tenancy.databasePrefix);
     await withClient(stack, async (c) => {
       await c.query(`CREATE DATABASE ${quoteIdent(ghost)}`);
       await c.query(`COMMENT ON DATABASE ${quoteIdent(ghost)} IS '${markerFor(ghostId)}'`);

@@ -27,7 +27,7 @@ describe('Reconciling organizations whose job was lost', () => {
 
     // Exactly once: one database for the org, and the reconciler's later passes change nothing.
     await new Promise((resolve) => setTimeout(resolve, 600));
-    const client = new Client({ connectionString: stack.config.orgDatabaseUrl });
+    const client = new Client({ connectionString: stack.config.tenancy.serverUrl });
     await client.connect();
     try {
       const { rows } = await client.query(`SELECT datname FROM pg_database WHERE shobj_description(oid, 'pg_database') = $1`, [markerFor(org.id)]);

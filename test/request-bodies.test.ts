@@ -19,7 +19,7 @@ describe('Request bodies: UTF-8 JSON only', () => {
   after(() => stack?.stop());
 
   async function organizationCount(): Promise<number> {
-    const client = new Client({ connectionString: stack.config.databaseUrl });
+    const client = new Client({ connectionString: stack.config.database.url });
     await client.connect();
     try {
       return (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM organizations')).rows[0].n;

@@ -10,15 +10,15 @@ import { startStack, type TestStack } from './support/stack';
 
 /** Clones `count` organization databases from one provisioned org (named and marked as ours), `parallel` at a time. */
 async function cloneOrgDatabases(stack: TestStack, templateOrgId: string, count: number, parallel = 4): Promise<TenantRef[]> {
-  const template = databaseNameFor(templateOrgId, stack.config.orgDatabasePrefix);
+  const template = databaseNameFor(templateOrgId, stack.config.tenancy.databasePrefix);
   const refs = Array.from({ length: count }, () => {
     const id = randomUUID();
-    return { id, databaseName: databaseNameFor(id, stack.config.orgDatabasePrefix) };
+    return { id, databaseName: databaseNameFor(id, stack.config.tenancy.databasePrefix) };
   });
   const queue = [...refs];
   await Promise.all(
     Array.from({ length: parallel }, async () => {
-      const client = new Client({ connectionString: stack.config.orgDatabaseUrl });
+      const client = new Client({ connectionString: stack.config.tenancy.serverUrl });
       await client.connect();
       try {
         for (let ref = queue.shift(); ref; ref = queue.shift()) {
@@ -37,7 +37,7 @@ async function cloneOrgDatabases(stack: TestStack, templateOrgId: string, count:
 async function connectionsByDatabase(monitor: Client, stack: TestStack): Promise<Map<string, number>> {
   const { rows } = await monitor.query<{ datname: string; n: number }>(
     'SELECT datname, count(*)::int AS n FROM pg_stat_activity WHERE datname LIKE $1 GROUP BY datname',
-    [`${stack.config.orgDatabasePrefix.replace(/_/g, '\\_')}%`],
+    [`${stack.config.tenancy.databasePrefix.replace(/_/g, '\\_')}%`],
   );
   return new Map(rows.map((r) => [r.datname, r.n]));
 }
@@ -62,7 +62,7 @@ describe('Tenant connection manager', () => {
   before(async () => {
     stack = await startStack({ worker: true });
     templateOrgId = (await createActiveOrganization(stack)).id;
-    monitor = new Client({ connectionString: stack.config.orgDatabaseUrl });
+    monitor = new Client({ connectionString: stack.config.tenancy.serverUrl });
     await monitor.connect();
   });
   after(async function () {
@@ -72,7 +72,7 @@ describe('Tenant connection manager', () => {
   });
 
   const manager = (options: { budget: number; poolSize?: number; idleMs?: number; acquireTimeoutMs?: number }) =>
-    TenantConnectionManager.fromConfig(stack.config, stack.logger, { poolSize: 2, idleMs: 60000, acquireTimeoutMs: 10000, ...options });
+    TenantConnectionManager.fromConfig(stack.config.tenancy, stack.logger, { poolSize: 2, idleMs: 60000, acquireTimeoutMs: 10000, ...options });
 
   it('when 200 organizations are driven through a budget of 20 connections, then no call fails and PostgreSQL never sees more than 20', async function () {
     this.timeout(120000);
@@ -193,7 +193,7 @@ describe('Tenant connection manager', () => {
   });
 
   it('when an organization database cannot be reached, then the call fails, its budget is returned and the next call retries', async () => {
-    const missing = { id: randomUUID(), databaseName: databaseNameFor(randomUUID(), stack.config.orgDatabasePrefix) };
+    const missing = { id: randomUUID(), databaseName: databaseNameFor(randomUUID(), stack.config.tenancy.databasePrefix) };
     const tenants = manager({ budget: 2, poolSize: 2 });
     for (let i = 0; i < 2; i++) {
       const error = await tenants.run(missing, (db) => db.query('SELECT 1')).catch((e: Error) => e);

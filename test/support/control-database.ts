@@ -7,7 +7,7 @@ import type { TestStack } from './stack';
  * stay the only code of the service that touches these tables.
  */
 export async function queryControlDatabase<T = Record<string, unknown>>(stack: Pick<TestStack, 'config'>, sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: stack.config.databaseUrl });
+  const client = new Client({ connectionString: stack.config.database.url });
   await client.connect();
   try {
     return (await client.query(sql, params)).rows as T[];

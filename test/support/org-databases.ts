@@ -1,16 +1,16 @@
-import { withDatabase } from '@orgms/common/config';
+import { withDatabase } from '@orgms/common/database/database-urls';
 import { databaseNameFor } from '@orgms/common/tenancy/database-names';
 import { Client } from 'pg';
 import type { TestStack } from './stack';
 
 /** The database of an organization, as the service names it. */
 export function databaseOf(stack: TestStack, orgId: string): string {
-  return databaseNameFor(orgId, stack.config.orgDatabasePrefix);
+  return databaseNameFor(orgId, stack.config.tenancy.databasePrefix);
 }
 
 /** Runs `fn` with a direct connection to `database` on the org server (maintenance db by default). */
 export async function withClient<T>(stack: TestStack, fn: (client: Client) => Promise<T>, database = 'postgres'): Promise<T> {
-  const client = new Client({ connectionString: withDatabase(stack.config.orgDatabaseUrl, database) });
+  const client = new Client({ connectionString: withDatabase(stack.config.tenancy.serverUrl, database) });
   await client.connect();
   try {
     return await fn(client);

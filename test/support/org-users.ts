@@ -1,4 +1,4 @@
-import { withDatabase } from '@orgms/common/config';
+import { withDatabase } from '@orgms/common/database/database-urls';
 import { databaseNameFor } from '@orgms/common/tenancy/database-names';
 import { Client } from 'pg';
 import { type CreatedOrg, createOrganization, waitForStatus } from './organizations';
@@ -24,7 +24,7 @@ export const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 /** Reads an organization's own database directly (what the API must or must not have changed). */
 export async function queryOrgDatabase<T = Record<string, unknown>>(stack: TestStack, orgId: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: withDatabase(stack.config.orgDatabaseUrl, databaseNameFor(orgId, stack.config.orgDatabasePrefix)) });
+  const client = new Client({ connectionString: withDatabase(stack.config.tenancy.serverUrl, databaseNameFor(orgId, stack.config.tenancy.databasePrefix)) });
   await client.connect();
   try {
     return (await client.query(sql, params)).rows as T[];

@@ -45,6 +45,7 @@ export function testConfig(id: string, env: Record<string, string> = {}): Config
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
     BCRYPT_ROUNDS: '4',
     PROVISION_BACKOFF_MS: '50',
+    MIGRATION_BACKOFF_MS: '50',
     RECONCILE_INTERVAL_MS: '600000',
     SHUTDOWN_TIMEOUT_MS: '5000',
     LOG_LEVEL: 'debug',
@@ -56,7 +57,7 @@ export function testConfig(id: string, env: Record<string, string> = {}): Config
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {
   const id = randomBytes(4).toString('hex');
   const config = testConfig(id, options.env);
-  const logger = createLogger('test', config.logLevel);
+  const logger = createLogger('test', config.runtime.logLevel);
   logger.silent = !process.env.TEST_LOGS;
   const api = startApiRuntime(config, logger);
   await api.ready;
@@ -110,7 +111,7 @@ export async function dropTestResources(config: Config, id: string): Promise<voi
   try {
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.queuePrefix}:*`, 'COUNT', 500);
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.queue.prefix}:*`, 'COUNT', 500);
       if (keys.length > 0) await redis.del(...keys);
       cursor = next;
     } while (cursor !== '0');

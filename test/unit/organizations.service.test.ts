@@ -64,7 +64,8 @@ function fixture(options: { queueDown?: boolean } = {}) {
   const warnings: string[] = [];
   const logger = { warn: (message: string) => warnings.push(message) } as unknown as Logger;
   const service = new OrganizationsService({
-    config: { orgDatabasePrefix: 'org_', bcryptRounds: 4 },
+    databasePrefix: 'org_',
+    bcryptRounds: 4,
     store: store as unknown as OrganizationStore,
     jobs,
     logger,

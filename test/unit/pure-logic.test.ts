@@ -1,8 +1,9 @@
 import { durationToSeconds } from '@orgms/api/auth/tokens';
 import { decodeCursor, encodeCursor } from '@orgms/api/services/pagination';
 import { slugify } from '@orgms/api/services/slug';
-import { loadConfig, serverOf } from '@orgms/common/config';
+import { loadConfig } from '@orgms/common/config';
 import { isTransientDatabaseError } from '@orgms/common/database/database-errors';
+import { serverOf } from '@orgms/common/database/database-urls';
 import { databaseNameFor, markerFor, quoteIdent } from '@orgms/common/tenancy/database-names';
 import { describeFailure, isPermanentFailure, JobFailure } from '@orgms/worker/job-failure';
 import { expect } from 'chai';
@@ -11,20 +12,42 @@ describe('Pure logic (no servers)', () => {
   describe('configuration', () => {
     it('when nothing is set, then the documented defaults apply', () => {
       const config = loadConfig({});
-      expect(config).to.include({
-        port: 3000,
-        databaseUrl: 'postgres://postgres@127.0.0.1:5432/orgms_control',
-        orgDatabaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
-        orgDatabasePrefix: 'org_',
-        redisUrl: 'redis://127.0.0.1:6379',
-        queuePrefix: 'orgms',
-        jwtExpiresIn: '1h',
-        allowSelfSignup: false,
-        bcryptRounds: 12,
-        workerConcurrency: 4,
-        logLevel: 'info',
+      expect(config.runtime).to.deep.equal({ nodeEnv: 'development', logLevel: 'info', shutdownTimeoutMs: 10000 });
+      expect(config.database).to.deep.equal({ url: 'postgres://postgres@127.0.0.1:5432/orgms_control' });
+      expect(config.tenancy).to.deep.equal({
+        serverUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
+        databasePrefix: 'org_',
+        templateEnabled: true,
+        pools: { size: 2, budget: 40, idleMs: 60000, acquireTimeoutMs: 5000 },
       });
-      expect(config.jwtSecret).to.have.length(64);
+      expect(config.queue).to.deep.equal({
+        redisUrl: 'redis://127.0.0.1:6379',
+        prefix: 'orgms',
+        retry: { provisioning: { attempts: 5, backoffMs: 2000 }, migrations: { attempts: 3, backoffMs: 2000 } },
+      });
+      expect(config.auth).to.deep.include({
+        bcryptRounds: 12,
+        bootstrapAdmin: undefined,
+        allowSelfSignup: false,
+        loginThrottle: { windowMs: 900000, perIp: 100, perAccount: 10 },
+      });
+      expect(config.auth.jwt).to.include({ expiresIn: '1h', issuer: 'orgms', audience: 'orgms-api' });
+      expect(config.auth.jwt.secret).to.have.length(64);
+      expect(config.worker).to.deep.equal({
+        concurrency: 4,
+        migrationConcurrency: 2,
+        lockDurationMs: 30000,
+        stalledIntervalMs: 30000,
+        reconcile: { intervalMs: 30000, stuckAfterMs: 60000 },
+        metrics: { port: 9464, host: '127.0.0.1' },
+      });
+      expect(config.http).to.deep.equal({ port: 3000, bodyLimit: '100kb', trustProxy: false, publicUrl: undefined, metricsToken: undefined });
+    });
+
+    it('when MIGRATION_BACKOFF_MS is set, then fleet migrations retry after it and provisioning keeps PROVISION_BACKOFF_MS', () => {
+      const { retry } = loadConfig({ MIGRATION_BACKOFF_MS: '500', PROVISION_BACKOFF_MS: '100' }).queue;
+      expect(retry.migrations.backoffMs).to.equal(500);
+      expect(retry.provisioning.backoffMs).to.equal(100);
     });
 
     it('when a value is invalid, then loading fails naming every bad variable', () => {
@@ -36,7 +59,9 @@ describe('Pure logic (no servers)', () => {
     });
 
     it('when a variable is set but empty, then its default applies', () => {
-      expect(loadConfig({ PORT: '', BOOTSTRAP_ADMIN_EMAIL: '', BOOTSTRAP_ADMIN_PASSWORD: '' })).to.include({ port: 3000, bootstrapAdminEmail: undefined });
+      const config = loadConfig({ PORT: '', BOOTSTRAP_ADMIN_EMAIL: '', BOOTSTRAP_ADMIN_PASSWORD: '' });
+      expect(config.http.port).to.equal(3000);
+      expect(config.auth.bootstrapAdmin).to.equal(undefined);
     });
 
     it('when only one bootstrap variable is set, then loading fails', () => {

@@ -1,4 +1,4 @@
-import { type Config } from '@orgms/common/config';
+import type { AuthConfig, Config } from '@orgms/common/config';
 import { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
 import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-store';
@@ -59,49 +59,47 @@ export interface ApiRuntime {
 
 /** Wires the API's dependencies once. Starts even when PostgreSQL or Redis is down; /ready tells. */
 export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
-  const controlDb = createControlDataSource(config);
-  const redis = createRedis(config, 'api');
+  const controlDb = createControlDataSource(config.database);
+  const redis = createRedis(config.queue, 'api');
   // Bull Board and the job metrics watch every queue, through the handles this process already has.
   const queues: ApiQueues = {
-    provisioning: createProvisioningQueue(config, redis),
-    maintenance: openQueue(QUEUES.maintenance, config, redis),
-    migrations: createMigrationsQueue(config, redis),
+    provisioning: createProvisioningQueue(config.queue, redis),
+    maintenance: openQueue(QUEUES.maintenance, config.queue, redis),
+    migrations: createMigrationsQueue(config.queue, redis),
   };
   const stores: ApiStores = {
     // Status changes made here (create, delete, retry) are published like the worker's, for every replica's streams.
-    organizations: new OrganizationStore(controlDb, redisEventPublisher(redis, config)),
+    organizations: new OrganizationStore(controlDb, redisEventPublisher(redis, config.queue)),
     platformAdmins: new PlatformAdminStore(controlDb),
     migrationRuns: new MigrationRunStore(controlDb),
   };
-  const tenantPools = TenantConnectionManager.fromConfig(config, logger);
-  const tokens = new TokenIssuer(config);
-  const throttle = new LoginThrottle(
-    redis,
-    {
-      keyPrefix: `${config.queuePrefix}:rl:`,
-      windowMs: config.loginRateLimitWindowMs,
-      perIp: config.loginRateLimitPerIp,
-      perAccount: config.loginRateLimitPerAccount,
-    },
-    logger,
-  );
+  const tenantPools = TenantConnectionManager.fromConfig(config.tenancy, logger);
+  const { bcryptRounds } = config.auth;
+  const tokens = new TokenIssuer(config.auth.jwt);
+  const throttle = new LoginThrottle(redis, { keyPrefix: `${config.queue.prefix}:rl:`, ...config.auth.loginThrottle }, logger);
   const services: ApiServices = {
-    auth: new AuthService(stores.platformAdmins, tokens, throttle, config.bcryptRounds),
-    orgAuth: new OrgAuthService(stores.organizations, tenantPools, tokens, throttle, config),
-    organizations: new OrganizationsService({ config, store: stores.organizations, jobs: organizationJobs(queues.provisioning), logger }),
-    users: new UsersService(tenantPools, config),
+    auth: new AuthService(stores.platformAdmins, tokens, throttle, bcryptRounds),
+    orgAuth: new OrgAuthService(stores.organizations, tenantPools, tokens, throttle, bcryptRounds),
+    organizations: new OrganizationsService({
+      databasePrefix: config.tenancy.databasePrefix,
+      bcryptRounds,
+      store: stores.organizations,
+      jobs: organizationJobs(queues.provisioning),
+      logger,
+    }),
+    users: new UsersService(tenantPools, bcryptRounds),
     migrationRuns: new MigrationRunsService({ runs: stores.migrationRuns, queue: queues.migrations, logger }),
-    orphans: new OrphansService({ config, organizations: stores.organizations }),
+    orphans: new OrphansService({ tenancy: config.tenancy, organizations: stores.organizations }),
     // Deleting an org: the worker publishes `evict` and every replica closes its pools for it.
-    events: new OrganizationEventsHub(config, logger, (orgId) => tenantPools.evict(orgId)),
+    events: new OrganizationEventsHub(config.queue, logger, (orgId) => tenantPools.evict(orgId)),
     readiness: new ReadinessService(controlDb, redis),
   };
 
   const abort = new AbortController();
   // Ready means ready to serve every route: migrated, and the bootstrap admin can log in.
   const ready = (async () => {
-    const prepare = () => ensureBootstrapAdmin(stores.platformAdmins, config, logger);
-    if (await connectControlPlane(controlDb, config, logger, abort.signal, prepare)) services.readiness.markControlPlaneReady();
+    const prepare = () => ensureBootstrapAdmin(stores.platformAdmins, config.auth, logger);
+    if (await connectControlPlane(controlDb, config.database, logger, abort.signal, prepare)) services.readiness.markControlPlaneReady();
   })();
 
   const stop = () =>
@@ -114,7 +112,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
         { name: 'close control database', run: async () => controlDb.isInitialized && controlDb.destroy() },
         { name: 'close redis', run: () => closeRedis(redis) },
       ],
-      config.shutdownTimeoutMs,
+      config.runtime.shutdownTimeoutMs,
       logger,
     );
 
@@ -122,8 +120,9 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
   return { app, services, stores, queues, tenantPools, ready, stop };
 }
 
-async function ensureBootstrapAdmin(admins: PlatformAdminStore, config: Config, logger: Logger): Promise<void> {
-  if (!config.bootstrapAdminEmail || !config.bootstrapAdminPassword) return;
-  const outcome = await admins.ensure(config.bootstrapAdminEmail, config.bootstrapAdminPassword, config.bcryptRounds);
-  logger.info('bootstrap platform admin', { email: config.bootstrapAdminEmail.toLowerCase(), outcome });
+async function ensureBootstrapAdmin(admins: PlatformAdminStore, auth: AuthConfig, logger: Logger): Promise<void> {
+  if (!auth.bootstrapAdmin) return;
+  const { email, password } = auth.bootstrapAdmin;
+  const outcome = await admins.ensure(email, password, auth.bcryptRounds);
+  logger.info('bootstrap platform admin', { email: email.toLowerCase(), outcome });
 }

@@ -43,7 +43,7 @@ export interface ApiServices {
 }
 
 export interface AppDependencies {
-  config: Config;
+  config: Pick<Config, 'http' | 'auth'>;
   logger: Logger;
   services: ApiServices;
   /** What the operator pages watch: every queue, and this process's organization-database pools. */
@@ -63,22 +63,23 @@ function requireControlDatabase(readiness: ReadinessService): RequestHandler {
  */
 export function createApp({ config, logger, services, queues, tenantPools }: AppDependencies): Express {
   const { auth, organizations, users, events, readiness } = services;
-  const authentication = createAuthentication(config, auth);
+  const { http } = config;
+  const authentication = createAuthentication(config.auth.jwt, auth);
   const authorize = organizationAuthorizer({ organizations, users });
-  const { allowSelfSignup } = config;
+  const { allowSelfSignup } = config.auth;
 
   const app = express();
   app.disable('x-powered-by');
   // X-Forwarded-* are believed only from the proxies TRUST_PROXY names (none by default).
-  app.set('trust proxy', config.trustProxy);
-  const operator = operatorTools({ config, authentication, auth, organizations, readiness, queues, tenantPools });
+  app.set('trust proxy', http.trustProxy);
+  const operator = operatorTools({ http, authentication, auth, organizations, readiness, queues, tenantPools });
   app.use(requestContext(logger));
   app.use(operator.observe);
-  app.use(securityHeaders(config));
+  app.use(securityHeaders(http));
   app.use(healthRoutes(readiness));
   app.use(docsRoutes());
   app.use(...operator.routers);
-  app.use(jsonBody(config.bodyLimit));
+  app.use(jsonBody(http.bodyLimit));
   app.use(requireControlDatabase(readiness));
   app.use(authRoutes({ authentication, auth }));
   app.use(organizationsRoutes({ authentication, authorize, organizations, events, allowSelfSignup }));

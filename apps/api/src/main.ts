@@ -7,13 +7,13 @@ import { startApiRuntime } from './api-runtime';
 import { clientErrorResponse } from './http/problem';
 
 const config = loadConfigOrExit();
-const logger = createLogger('api', config.logLevel);
+const logger = createLogger('api', config.runtime.logLevel);
 const runtime = startApiRuntime(config, logger);
 runtime.ready.catch((error) => logger.error('api failed to prepare the control database', { error }));
 
 const server = createServer(runtime.app);
 server.on('error', (error: NodeJS.ErrnoException) => {
-  logger.error(error.code === 'EADDRINUSE' ? `port ${config.port} is already in use; set PORT` : 'http server error', { error: error.message });
+  logger.error(error.code === 'EADDRINUSE' ? `port ${config.http.port} is already in use; set PORT` : 'http server error', { error: error.message });
   process.exit(1);
 });
 // Node refuses a malformed request or one whose head is too large (431) before Express sees it;
@@ -23,13 +23,13 @@ server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
   const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
   socket.end(clientErrorResponse(tooLarge ? 431 : 400, tooLarge ? 'The request head (URL and headers) is too large.' : 'The request could not be read.'));
 });
-server.listen(config.port, () => logger.info('api listening', { port: config.port }));
+server.listen(config.http.port, () => logger.info('api listening', { port: config.http.port }));
 
 stopOnSignals(async () => {
   // New connections stop first; keep-alive connections are closed once idle.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
-  const clean = await withTimeout(closed, config.shutdownTimeoutMs, 'closing the HTTP server').then(
+  const clean = await withTimeout(closed, config.runtime.shutdownTimeoutMs, 'closing the HTTP server').then(
     () => true,
     () => false,
   );

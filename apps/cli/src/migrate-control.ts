@@ -5,9 +5,9 @@ import { createLogger } from '@orgms/common/logger';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger('migrate', config.logLevel);
-  await ensureControlDatabaseExists(config);
-  const dataSource = await createControlDataSource(config, 2).initialize();
+  const logger = createLogger('migrate', config.runtime.logLevel);
+  await ensureControlDatabaseExists(config.database);
+  const dataSource = await createControlDataSource(config.database, 2).initialize();
   try {
     const applied = await migrateControlDatabase(dataSource);
     logger.info('control database migrated', { appliedMigrations: applied });

@@ -14,10 +14,10 @@ import { closeRedis, createRedis } from '@orgms/common/queues/redis';
 async function main(): Promise<number> {
   const config = loadConfig();
   const follow = !process.argv.includes('--no-wait');
-  await ensureControlDatabaseExists(config);
-  const dataSource = await createControlDataSource(config, 2).initialize();
-  const redis = createRedis(config, 'worker');
-  const queue = createMigrationsQueue(config, redis);
+  await ensureControlDatabaseExists(config.database);
+  const dataSource = await createControlDataSource(config.database, 2).initialize();
+  const redis = createRedis(config.queue, 'worker');
+  const queue = createMigrationsQueue(config.queue, redis);
   try {
     await migrateControlDatabase(dataSource);
     const runs = new MigrationRunStore(dataSource);

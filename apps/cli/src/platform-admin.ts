@@ -41,20 +41,20 @@ async function main(): Promise<void> {
     throw new Error(
       `${error.message}. Usage: npm run admin:${command} -- --email <email>${command === 'create' || command === 'password' ? ' --password <password>' : ''}`,
     );
-  const config = loadConfig();
-  await ensureControlDatabaseExists(config);
-  const dataSource = await createControlDataSource(config, 2).initialize();
+  const { database, auth } = loadConfig();
+  await ensureControlDatabaseExists(database);
+  const dataSource = await createControlDataSource(database, 2).initialize();
   try {
     await migrateControlDatabase(dataSource);
     const admins = new PlatformAdminStore(dataSource);
     switch (command as Command) {
       case 'create': {
-        const admin = await admins.create(value.email, value.password, config.bcryptRounds);
+        const admin = await admins.create(value.email, value.password, auth.bcryptRounds);
         console.log(`platform admin ${admin.email} created (id ${admin.id})`);
         break;
       }
       case 'password':
-        await admins.changePassword(value.email, value.password, config.bcryptRounds);
+        await admins.changePassword(value.email, value.password, auth.bcryptRounds);
         console.log(`password of ${value.email} changed; its earlier tokens are revoked`);
         break;
       case 'deactivate':

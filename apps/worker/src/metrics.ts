@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import type { WorkerConfig } from '@orgms/common/config';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, register } from 'prom-client';
 
 /**
@@ -33,7 +34,10 @@ collectDefaultMetrics();
  * worker has no API. It listens on `host` (loopback by default: nothing on it is for the public).
  * Resolves to a close function; port 0 means disabled.
  */
-export async function startMetricsServer(port: number, host: string, logger: { info: (m: string, meta?: object) => void }): Promise<() => Promise<void>> {
+export async function startMetricsServer(
+  { port, host }: WorkerConfig['metrics'],
+  logger: { info: (m: string, meta?: object) => void },
+): Promise<() => Promise<void>> {
   if (port === 0) return async () => undefined;
   const server = createServer(async (req, res) => {
     if (req.url === '/metrics') {

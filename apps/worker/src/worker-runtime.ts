@@ -40,37 +40,39 @@ export interface WorkerOptions {
  * workers begin consuming once the control database is migrated and reachable.
  */
 export function startWorkerRuntime(config: Config, logger: Logger, options: WorkerOptions = {}): WorkerRuntime {
-  const connection = createRedis(config, 'worker');
-  const controlDb = createControlDataSource(config, 5);
-  const events = redisEventPublisher(connection, config);
+  const { tenancy, worker: settings } = config;
+  const connection = createRedis(config.queue, 'worker');
+  const controlDb = createControlDataSource(config.database, 5);
+  const events = redisEventPublisher(connection, config.queue);
   const store = new OrganizationStore(controlDb, events);
   const runs = new MigrationRunStore(controlDb);
-  const provisioningQueue = createProvisioningQueue(config, connection);
-  const migrationsQueue = createMigrationsQueue(config, connection);
-  const maintenanceQueue = openQueue(QUEUES.maintenance, config, connection);
+  const provisioningQueue = createProvisioningQueue(config.queue, connection);
+  const migrationsQueue = createMigrationsQueue(config.queue, connection);
+  const maintenanceQueue = openQueue(QUEUES.maintenance, config.queue, connection);
 
-  const provisioning = new ProvisioningService({ config, store, logger, beforeStep: options.beforeStep });
-  const deprovisioning = new DeprovisioningService({ config, store, events, logger });
-  const migrations = new MigrationsService({ config, store, runs, logger });
-  const reconciler = new ReconcilerService({ config, store, jobs: organizationJobs(provisioningQueue), logger, stuckAfterMs: config.reconcileStuckAfterMs });
+  const provisioning = new ProvisioningService({ tenancy, store, logger, beforeStep: options.beforeStep });
+  const deprovisioning = new DeprovisioningService({ tenancy, store, events, logger });
+  const migrations = new MigrationsService({ tenancy, store, runs, logger });
+  const jobs = organizationJobs(provisioningQueue);
+  const reconciler = new ReconcilerService({ tenancy, store, jobs, logger, stuckAfterMs: settings.reconcile.stuckAfterMs });
 
   // A job whose worker died (lock not renewed) goes back to waiting after at most about
   // lockDuration + stalledInterval.
   const workerOptions = {
     connection,
-    prefix: config.queuePrefix,
+    prefix: config.queue.prefix,
     autorun: false,
-    lockDuration: config.workerLockDurationMs,
-    stalledInterval: config.workerStalledIntervalMs,
+    lockDuration: settings.lockDurationMs,
+    stalledInterval: settings.stalledIntervalMs,
   } as const;
   const handlers = createJobHandlers({ provisioning, deprovisioning, migrations, reconciler, migrationsQueue });
   const provisioningWorker = new Worker(QUEUES.provisioning, queueProcessor(QUEUES.provisioning, handlers), {
     ...workerOptions,
-    concurrency: config.workerConcurrency,
+    concurrency: settings.concurrency,
   });
   const migrationsWorker = new Worker(QUEUES.migrations, queueProcessor(QUEUES.migrations, handlers), {
     ...workerOptions,
-    concurrency: config.migrationConcurrency,
+    concurrency: settings.migrationConcurrency,
   });
   const maintenanceWorker = new Worker(QUEUES.maintenance, queueProcessor(QUEUES.maintenance, handlers), { ...workerOptions, concurrency: 1 });
   const workers = [provisioningWorker, migrationsWorker, maintenanceWorker];
@@ -84,13 +86,13 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
   }
 
   const scheduleReconciler = () =>
-    maintenanceQueue.upsertJobScheduler(RECONCILE_SCHEDULER_ID, { every: config.reconcileIntervalMs }, { name: JOBS.reconcile, data: {} });
+    maintenanceQueue.upsertJobScheduler(RECONCILE_SCHEDULER_ID, { every: settings.reconcile.intervalMs }, { name: JOBS.reconcile, data: {} });
 
   let stopMetricsServer: () => Promise<void> = async () => undefined;
   const abort = new AbortController();
   const ready = (async () => {
-    if (!(await connectControlPlane(controlDb, config, logger, abort.signal))) return;
-    stopMetricsServer = await startMetricsServer(config.workerMetricsPort, config.workerMetricsHost, logger);
+    if (!(await connectControlPlane(controlDb, config.database, logger, abort.signal))) return;
+    stopMetricsServer = await startMetricsServer(settings.metrics, logger);
     await scheduleReconciler();
     // Redis keeps nothing across a restart here, so the schedule is registered again on every
     // reconnect (upsert is idempotent); otherwise orgs created during an outage would wait forever.
@@ -98,13 +100,13 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
       scheduleReconciler().catch((error) => logger.warn('could not schedule the reconciler', { error }));
     });
     for (const worker of workers) void worker.run();
-    logger.info('worker started', { concurrency: config.workerConcurrency, queuePrefix: config.queuePrefix });
+    logger.info('worker started', { concurrency: settings.concurrency, queuePrefix: config.queue.prefix });
   })();
   // In the background: until the template is current, new databases take the slow path.
   const templateReady = ready.then(async () => {
-    if (!config.orgTemplateEnabled || abort.signal.aborted) return;
+    if (!tenancy.templateEnabled || abort.signal.aborted) return;
     try {
-      logger.info('template database', { outcome: await refreshTemplate(config) });
+      logger.info('template database', { outcome: await refreshTemplate(tenancy) });
     } catch (error) {
       logger.error('could not prepare the template database; creating empty databases instead', { error });
     }
@@ -123,7 +125,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
         { name: 'close redis', run: () => closeRedis(connection) },
         { name: 'close metrics server', run: () => stopMetricsServer() },
       ],
-      config.shutdownTimeoutMs,
+      config.runtime.shutdownTimeoutMs,
       logger,
     );
 

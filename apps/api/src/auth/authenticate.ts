@@ -1,4 +1,4 @@
-import { type Config } from '@orgms/common/config';
+import type { JwtConfig } from '@orgms/common/config';
 import { type PlatformAdminAuthState } from '@orgms/common/control-plane/platform-admin-store';
 import { ForbiddenError, UnauthorizedError } from '@orgms/common/errors';
 import { isCanonicalUuid } from '@orgms/common/ids';
@@ -25,8 +25,8 @@ export interface Authentication {
   optional: RequestHandler;
 }
 
-export function createAuthentication(config: Config, platformAdmins: PlatformAdminTokens): Authentication {
-  const instance = createPassport(config, platformAdmins);
+export function createAuthentication(jwtConfig: JwtConfig, platformAdmins: PlatformAdminTokens): Authentication {
+  const instance = createPassport(jwtConfig, platformAdmins);
   return { required: authenticate(instance), optional: authenticate(instance, { optional: true }) };
 }
 
@@ -38,16 +38,16 @@ export function createAuthentication(config: Config, platformAdmins: PlatformAdm
  * organization's database by the organization authorizer (authorize-organization.ts), which every
  * organization route runs.
  */
-function createPassport(config: Config, platformAdmins: PlatformAdminTokens): passport.Authenticator {
+function createPassport(jwtConfig: JwtConfig, platformAdmins: PlatformAdminTokens): passport.Authenticator {
   const instance = new passport.Passport();
   instance.use(
     new JwtStrategy(
       {
         jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-        secretOrKey: jwtKey(config) as unknown as string, // a KeyObject: see jwtKey()
+        secretOrKey: jwtKey(jwtConfig) as unknown as string, // a KeyObject: see jwtKey()
         algorithms: ['HS256'],
-        issuer: config.jwtIssuer,
-        audience: config.jwtAudience,
+        issuer: jwtConfig.issuer,
+        audience: jwtConfig.audience,
       },
       (payload: Record<string, unknown>, done: (error: unknown, user?: Principal | false) => void) => {
         const role = payload.role as Role;

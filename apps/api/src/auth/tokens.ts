@@ -1,5 +1,5 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
-import { type Config } from '@orgms/common/config';
+import type { JwtConfig } from '@orgms/common/config';
 import jwt from 'jsonwebtoken';
 import type { Principal } from './principal';
 
@@ -21,17 +21,17 @@ export function durationToSeconds(duration: string): number {
  * The HS256 key as a KeyObject. Given a string, jsonwebtoken first tries (and fails) to parse it
  * as a PEM public key on every verify, which cost a fifth of the API's CPU under load.
  */
-export function jwtKey(config: Config): KeyObject {
-  return createSecretKey(Buffer.from(config.jwtSecret, 'utf8'));
+export function jwtKey(jwtConfig: Pick<JwtConfig, 'secret'>): KeyObject {
+  return createSecretKey(Buffer.from(jwtConfig.secret, 'utf8'));
 }
 
 export class TokenIssuer {
   private readonly expiresIn: number;
   private readonly key: KeyObject;
 
-  constructor(private readonly config: Config) {
-    this.expiresIn = durationToSeconds(config.jwtExpiresIn);
-    this.key = jwtKey(config);
+  constructor(private readonly jwtConfig: JwtConfig) {
+    this.expiresIn = durationToSeconds(jwtConfig.expiresIn);
+    this.key = jwtKey(jwtConfig);
   }
 
   issue(principal: Principal): IssuedToken {
@@ -40,8 +40,8 @@ export class TokenIssuer {
       algorithm: 'HS256',
       subject: sub,
       expiresIn: this.expiresIn,
-      issuer: this.config.jwtIssuer,
-      audience: this.config.jwtAudience,
+      issuer: this.jwtConfig.issuer,
+      audience: this.jwtConfig.audience,
     });
     return { access_token: accessToken, token_type: 'bearer', expires_in: this.expiresIn };
   }

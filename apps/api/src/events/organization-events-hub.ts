@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type Config } from '@orgms/common/config';
+import type { QueueConfig } from '@orgms/common/config';
 import { type OrganizationStatus } from '@orgms/common/entities/organization-status';
 import { type OrganizationEventMessage, organizationEventsChannel, parseOrganizationEvent } from '@orgms/common/events/organization-events';
 import { type Logger } from '@orgms/common/logger';
@@ -21,15 +21,15 @@ export class OrganizationEventsHub {
   private readonly subscriber;
 
   constructor(
-    config: Config,
+    queue: Pick<QueueConfig, 'redisUrl' | 'prefix'>,
     private readonly logger: Logger,
     private readonly onEvict: (orgId: string) => Promise<void> | void,
   ) {
     this.emitter.setMaxListeners(0);
     // A subscriber must wait for Redis (and resubscribes by itself after a reconnect).
-    this.subscriber = createRedis(config, 'worker');
+    this.subscriber = createRedis(queue, 'worker');
     this.subscriber
-      .subscribe(organizationEventsChannel(config))
+      .subscribe(organizationEventsChannel(queue))
       .catch((error) => logger.warn('could not subscribe to organization events', { error: error.message }));
     this.subscriber.on('message', (_channel, raw: string) => this.dispatch(raw));
   }

@@ -1,4 +1,4 @@
-import { type Config } from '@orgms/common/config';
+import type { HttpConfig } from '@orgms/common/config';
 import type { Request, RequestHandler, Response } from 'express';
 import helmet, { type HelmetOptions } from 'helmet';
 
@@ -34,8 +34,8 @@ function helmetFor(https: boolean): RequestHandler {
 }
 
 /** The API-wide security headers; mount before every route. */
-export function securityHeaders(config: Pick<Config, 'publicUrl'>): RequestHandler {
-  const publicHttps = config.publicUrl !== undefined && new URL(config.publicUrl).protocol === 'https:';
+export function securityHeaders(http: Pick<HttpConfig, 'publicUrl'>): RequestHandler {
+  const publicHttps = http.publicUrl !== undefined && new URL(http.publicUrl).protocol === 'https:';
   const overHttps = helmetFor(true);
   const overHttp = helmetFor(false);
   return (req: Request, res, next) => {

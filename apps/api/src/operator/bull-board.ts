@@ -1,7 +1,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { type Config } from '@orgms/common/config';
+import type { HttpConfig } from '@orgms/common/config';
 import { ForbiddenError } from '@orgms/common/errors';
 import type { Queue } from 'bullmq';
 import { type Request, type RequestHandler, Router } from 'express';
@@ -24,8 +24,8 @@ function carriesBody(req: Request): boolean {
  * ours, and any body must be JSON, which no page of another site can send here without a CORS
  * preflight, and we answer no preflight. Scripts without these headers (curl) still work.
  */
-export function refuseCrossSiteChanges(config: Pick<Config, 'publicUrl'>): RequestHandler {
-  const publicOrigin = config.publicUrl === undefined ? undefined : new URL(config.publicUrl).origin;
+export function refuseCrossSiteChanges(http: Pick<HttpConfig, 'publicUrl'>): RequestHandler {
+  const publicOrigin = http.publicUrl === undefined ? undefined : new URL(http.publicUrl).origin;
   return (req, _res, next) => {
     if (SAFE_METHODS.has(req.method)) return next();
     const site = req.get('Sec-Fetch-Site');
@@ -84,7 +84,7 @@ const withoutFontCdn: RequestHandler = (req, res, next) => {
  *       '429': { $ref: '#/components/responses/TooManyRequests' }
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
-export function bullBoard(deps: OperatorAuthDeps & { config: Pick<Config, 'publicUrl'>; queues: Queue[] }): Router {
+export function bullBoard(deps: OperatorAuthDeps & { http: Pick<HttpConfig, 'publicUrl'>; queues: Queue[] }): Router {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BULL_BOARD_PATH);
   createBullBoard({
@@ -97,6 +97,6 @@ export function bullBoard(deps: OperatorAuthDeps & { config: Pick<Config, 'publi
   board.disable?.('x-powered-by'); // Bull Board's own Express app would announce itself again
   // Cross-site writes are refused before authentication: no credentials make them acceptable.
   // The API-wide CSP suits the board (its scripts are files, its inline styles are allowed).
-  router.use(BULL_BOARD_PATH, refuseCrossSiteChanges(deps.config), requirePlatformAdminOperator(deps), withoutFontCdn, board);
+  router.use(BULL_BOARD_PATH, refuseCrossSiteChanges(deps.http), requirePlatformAdminOperator(deps), withoutFontCdn, board);
   return router;
 }

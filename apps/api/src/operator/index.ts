@@ -1,4 +1,4 @@
-import { type Config } from '@orgms/common/config';
+import type { HttpConfig } from '@orgms/common/config';
 import type { RequestHandler, Router } from 'express';
 import { bullBoard } from './bull-board';
 import { type ApiMetricsSources, apiMetrics } from './metrics';
@@ -10,10 +10,10 @@ export interface OperatorTools {
   routers: Router[];
 }
 
-export type OperatorDeps = OperatorAuthDeps & Omit<ApiMetricsSources, 'metricsToken'> & { config: Pick<Config, 'publicUrl' | 'metricsToken'> };
+export type OperatorDeps = OperatorAuthDeps & Omit<ApiMetricsSources, 'metricsToken'> & { http: Pick<HttpConfig, 'publicUrl' | 'metricsToken'> };
 
 /** Bull Board and /metrics, both over this process's queue handles. */
 export function operatorTools(deps: OperatorDeps): OperatorTools {
-  const metrics = apiMetrics({ ...deps, metricsToken: deps.config.metricsToken });
+  const metrics = apiMetrics({ ...deps, metricsToken: deps.http.metricsToken });
   return { observe: metrics.observe, routers: [metrics.router, bullBoard(deps)] };
 }

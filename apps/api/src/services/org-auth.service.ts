@@ -1,4 +1,3 @@
-import { type Config } from '@orgms/common/config';
 import { type OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { type Organization } from '@orgms/common/entities/organization.entity';
 import { ConflictError, UnauthorizedError } from '@orgms/common/errors';
@@ -26,7 +25,7 @@ export class OrgAuthService {
     private readonly tenants: TenantConnectionManager,
     private readonly tokens: TokenIssuer,
     private readonly throttle: LoginThrottle,
-    private readonly config: Config,
+    private readonly bcryptRounds: number,
   ) {}
 
   /**
@@ -46,7 +45,7 @@ export class OrgAuthService {
     const account = org ? `org:${org.id}:${email}` : `unknown-org:${input.organizationId ?? input.organizationName?.trim().toLowerCase()}:${email}`;
     await this.throttle.assertAccountOpen(account);
     const user = org ? await this.tenants.run(org, (db) => new TenantUserStore(db).findForLogin(input.email)) : null;
-    const matches = await verifyPassword(input.password, user?.passwordHash ?? (await dummyPasswordHash(this.config.bcryptRounds)));
+    const matches = await verifyPassword(input.password, user?.passwordHash ?? (await dummyPasswordHash(this.bcryptRounds)));
     if (!org || !user || !matches || !user.isActive) {
       await this.throttle.recordFailure(account);
       throw new UnauthorizedError(INVALID_CREDENTIALS);

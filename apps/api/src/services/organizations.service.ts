@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { type Config } from '@orgms/common/config';
 import { type OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { type Organization } from '@orgms/common/entities/organization.entity';
 import { type OrganizationEvent } from '@orgms/common/entities/organization-event.entity';
@@ -33,7 +32,9 @@ export type OrganizationRecords = Pick<
 >;
 
 export interface OrganizationsServiceDeps {
-  config: Pick<Config, 'orgDatabasePrefix' | 'bcryptRounds'>;
+  /** ORG_DATABASE_PREFIX: the database name is derived from it and the id, once, at creation. */
+  databasePrefix: string;
+  bcryptRounds: number;
   store: OrganizationRecords;
   jobs: OrganizationJobs;
   logger: Logger;
@@ -55,9 +56,9 @@ export class OrganizationsService {
         id,
         name: input.organization_name,
         slug: slugify(input.organization_name),
-        databaseName: databaseNameFor(id, this.deps.config.orgDatabasePrefix),
+        databaseName: databaseNameFor(id, this.deps.databasePrefix),
         adminEmail: input.email,
-        pendingAdminPasswordHash: await hashPassword(input.password, this.deps.config.bcryptRounds),
+        pendingAdminPasswordHash: await hashPassword(input.password, this.deps.bcryptRounds),
       },
       { requestId },
     );

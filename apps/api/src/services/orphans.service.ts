@@ -1,4 +1,4 @@
-import { type Config } from '@orgms/common/config';
+import type { TenancyConfig } from '@orgms/common/config';
 import { type OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { findOrphans, type Orphan } from '@orgms/common/tenancy/orphans';
 
@@ -7,9 +7,11 @@ import { findOrphans, type Orphan } from '@orgms/common/tenancy/orphans';
  * request (the worker's reconciler finds the same on its schedule). Never drops anything.
  */
 export class OrphansService {
-  constructor(private readonly deps: { config: Config; organizations: Pick<OrganizationStore, 'databaseOwners'> }) {}
+  constructor(
+    private readonly deps: { tenancy: Pick<TenancyConfig, 'serverUrl' | 'databasePrefix'>; organizations: Pick<OrganizationStore, 'databaseOwners'> },
+  ) {}
 
   list(): Promise<Orphan[]> {
-    return findOrphans(this.deps.config, this.deps.organizations);
+    return findOrphans(this.deps.tenancy, this.deps.organizations);
   }
 }

@@ -1,4 +1,3 @@
-import { type Config } from '@orgms/common/config';
 import { type Organization } from '@orgms/common/entities/organization.entity';
 import { type TenantUser, type UserRole } from '@orgms/common/entities/tenant-user.entity';
 import { hashPassword } from '@orgms/common/passwords';
@@ -27,11 +26,11 @@ export interface UpdateUserInput {
 export class UsersService {
   constructor(
     private readonly tenants: TenantConnectionManager,
-    private readonly config: Config,
+    private readonly bcryptRounds: number,
   ) {}
 
   async create(org: Organization, input: CreateUserInput): Promise<TenantUser> {
-    const passwordHash = await hashPassword(input.password, this.config.bcryptRounds);
+    const passwordHash = await hashPassword(input.password, this.bcryptRounds);
     return this.tenants.run(org, (db) => new TenantUserStore(db).insert({ email: input.email, passwordHash, role: input.role, isActive: input.is_active }));
   }
 
@@ -46,7 +45,7 @@ export class UsersService {
 
   async update(org: Organization, userId: string, input: UpdateUserInput): Promise<TenantUser> {
     const changes: UserChanges = { role: input.role, isActive: input.is_active };
-    if (input.password !== undefined) changes.passwordHash = await hashPassword(input.password, this.config.bcryptRounds);
+    if (input.password !== undefined) changes.passwordHash = await hashPassword(input.password, this.bcryptRounds);
     return this.tenants.run(org, (db) => new TenantUserStore(db).update(userId, changes));
   }
 

@@ -1,4 +1,4 @@
-import { type Config } from '@orgms/common/config';
+import type { TenancyConfig } from '@orgms/common/config';
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
 import { ServiceUnavailableError } from '@orgms/common/errors';
 import { type Logger } from '@orgms/common/logger';
@@ -75,13 +75,17 @@ export class TenantConnectionManager {
     this.sweeper.unref();
   }
 
-  static fromConfig(config: Config, logger?: Logger, overrides: Partial<TenantConnectionManagerOptions> = {}): TenantConnectionManager {
+  static fromConfig(
+    tenancy: Pick<TenancyConfig, 'serverUrl' | 'pools'>,
+    logger?: Logger,
+    overrides: Partial<TenantConnectionManagerOptions> = {},
+  ): TenantConnectionManager {
     return new TenantConnectionManager({
-      poolSize: config.tenantPoolSize,
-      budget: config.tenantConnectionBudget,
-      idleMs: config.tenantPoolIdleMs,
-      acquireTimeoutMs: config.tenantAcquireTimeoutMs,
-      createDataSource: (databaseName, poolSize) => createTenantDataSource(config, databaseName, poolSize),
+      poolSize: tenancy.pools.size,
+      budget: tenancy.pools.budget,
+      idleMs: tenancy.pools.idleMs,
+      acquireTimeoutMs: tenancy.pools.acquireTimeoutMs,
+      createDataSource: (databaseName, poolSize) => createTenantDataSource(tenancy, databaseName, poolSize),
       logger,
       ...overrides,
     });

@@ -1,4 +1,4 @@
-import { type Config } from '@orgms/common/config';
+import type { TenancyConfig } from '@orgms/common/config';
 import { type OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { canTransition } from '@orgms/common/entities/organization-status';
 import { type OrganizationEventPublisher } from '@orgms/common/events/organization-events';
@@ -7,7 +7,7 @@ import { jobFailureOf } from '../job-failure';
 import { DatabaseAdmin } from '../tenancy/database-admin';
 
 export interface DeprovisioningDeps {
-  config: Config;
+  tenancy: Pick<TenancyConfig, 'serverUrl'>;
   store: OrganizationStore;
   events: OrganizationEventPublisher;
   logger: Logger;
@@ -34,7 +34,7 @@ export class DeprovisioningService {
       await store.recordStep(orgId, 'deleting', { step: 'drop_database', requestId: options.requestId });
       // Pools first (on every API replica, via pub/sub); DROP … WITH (FORCE) then ends whatever is left.
       events.publish({ type: 'evict', orgId });
-      const admin = await DatabaseAdmin.connect(this.deps.config);
+      const admin = await DatabaseAdmin.connect(this.deps.tenancy);
       let dropped: { dropped: string[]; foreign: string[] };
       try {
         dropped = await admin.dropDatabase(org.id, org.databaseName);

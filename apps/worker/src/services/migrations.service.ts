@@ -1,4 +1,4 @@
-import { type Config } from '@orgms/common/config';
+import type { TenancyConfig } from '@orgms/common/config';
 import { type MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
 import { type OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
@@ -8,7 +8,7 @@ import { describeFailure, jobFailureOf } from '../job-failure';
 import { refreshTemplate } from '../tenancy/template-database';
 
 export interface MigrationsDeps {
-  config: Config;
+  tenancy: Pick<TenancyConfig, 'serverUrl' | 'databasePrefix' | 'templateEnabled'>;
   store: OrganizationStore;
   runs: MigrationRunStore;
   logger: Logger;
@@ -51,7 +51,7 @@ export class MigrationsService {
       return 'skipped';
     }
     try {
-      const tenant = await createTenantDataSource(this.deps.config, org.databaseName, 1).initialize();
+      const tenant = await createTenantDataSource(this.deps.tenancy, org.databaseName, 1).initialize();
       try {
         const applied = await tenant.runMigrations({ transaction: 'each' });
         logger.info('organization database migrated', { applied: applied.map((m) => m.name) });
@@ -71,9 +71,9 @@ export class MigrationsService {
   }
 
   private async upgradeTemplate(): Promise<string> {
-    if (!this.deps.config.orgTemplateEnabled) return 'template disabled';
+    if (!this.deps.tenancy.templateEnabled) return 'template disabled';
     try {
-      return `template ${await refreshTemplate(this.deps.config)}`;
+      return `template ${await refreshTemplate(this.deps.tenancy)}`;
     } catch (error) {
       // Clones fall back to the slow path while the template is unusable; the fleet still migrates.
       this.deps.logger.error('could not upgrade the template database', { error });

@@ -1,4 +1,4 @@
-import { type Config } from '@orgms/common/config';
+import type { TenancyConfig } from '@orgms/common/config';
 import { type OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
 import { type Organization } from '@orgms/common/entities/organization.entity';
@@ -23,7 +23,7 @@ export interface ProvisionOptions {
 export type ProvisionOutcome = 'activated' | 'skipped';
 
 export interface ProvisioningDeps {
-  config: Config;
+  tenancy: Pick<TenancyConfig, 'serverUrl' | 'databasePrefix' | 'templateEnabled'>;
   store: OrganizationStore;
   logger: Logger;
   /** Called before each step; tests use it to interrupt provisioning at a chosen point. */
@@ -54,7 +54,7 @@ export class ProvisioningService {
     let tenant: DataSource | undefined;
     try {
       await this.runStep(org, 'create_database', progress, options, () => this.createDatabase(org, options.requestId));
-      tenant = await createTenantDataSource(this.deps.config, org.databaseName, 1).initialize();
+      tenant = await createTenantDataSource(this.deps.tenancy, org.databaseName, 1).initialize();
       const db = tenant;
       await this.runStep(org, 'migrate', progress, options, () => this.migrate(org, db));
       await this.runStep(org, 'seed_admin', progress, options, () => this.seedAdmin(org, db));
@@ -99,11 +99,11 @@ export class ProvisioningService {
    * database is created only if, under the organization lock, the org is still provisioning.
    */
   private async createDatabase(org: Organization, requestId: string): Promise<string> {
-    const { config, store, logger } = this.deps;
-    const admin = await DatabaseAdmin.connect(config);
+    const { tenancy, store, logger } = this.deps;
+    const admin = await DatabaseAdmin.connect(tenancy);
     try {
       const outcome = await admin.ensureDatabase(org.id, org.databaseName, {
-        template: config.orgTemplateEnabled ? currentTemplate(config) : undefined,
+        template: tenancy.templateEnabled ? currentTemplate(tenancy) : undefined,
         onTemplateFallback: (reason) => logger.warn('template not used; creating an empty database', { reason }),
         stillWanted: async () => (await store.get(org.id)).status === 'provisioning',
       });

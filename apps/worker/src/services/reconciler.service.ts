@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Config } from '@orgms/common/config';
+import type { TenancyConfig } from '@orgms/common/config';
 import { type OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { IN_PROGRESS_STATUSES } from '@orgms/common/entities/organization-status';
 import { type Logger } from '@orgms/common/logger';
@@ -8,7 +8,7 @@ import { findOrphans, type Orphan } from '@orgms/common/tenancy/orphans';
 import { orphanDatabasesGauge } from '../metrics';
 
 export interface ReconcilerDeps {
-  config: Config;
+  tenancy: Pick<TenancyConfig, 'serverUrl' | 'databasePrefix'>;
   store: OrganizationStore;
   jobs: OrganizationJobs;
   logger: Logger;
@@ -44,7 +44,7 @@ export class ReconcilerService {
   }
 
   async detectOrphans(): Promise<Orphan[]> {
-    const orphans = await findOrphans(this.deps.config, this.deps.store);
+    const orphans = await findOrphans(this.deps.tenancy, this.deps.store);
     orphanDatabasesGauge.set({ kind: 'database_without_organization' }, orphans.filter((o) => o.kind === 'database_without_organization').length);
     orphanDatabasesGauge.set({ kind: 'organization_without_database' }, orphans.filter((o) => o.kind === 'organization_without_database').length);
     for (const orphan of orphans) this.deps.logger.warn('orphan found; not touching it', { ...orphan });

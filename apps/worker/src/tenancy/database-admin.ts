@@ -1,4 +1,4 @@
-import { type Config } from '@orgms/common/config';
+import type { TenancyConfig } from '@orgms/common/config';
 import { markerFor, quoteIdent, stagingNameFor } from '@orgms/common/tenancy/database-names';
 import { Client } from 'pg';
 import { JobFailure } from '../job-failure';
@@ -36,8 +36,8 @@ export interface DropDatabaseOutcome {
 export class DatabaseAdmin {
   private constructor(private readonly client: Client) {}
 
-  static async connect(config: Config): Promise<DatabaseAdmin> {
-    const client = new Client({ connectionString: config.orgDatabaseUrl, connectionTimeoutMillis: 5000 });
+  static async connect(tenancy: Pick<TenancyConfig, 'serverUrl'>): Promise<DatabaseAdmin> {
+    const client = new Client({ connectionString: tenancy.serverUrl, connectionTimeoutMillis: 5000 });
     client.on('error', () => undefined); // a terminated session surfaces on the next query instead
     await client.connect();
     return new DatabaseAdmin(client);

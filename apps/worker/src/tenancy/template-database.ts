@@ -1,4 +1,4 @@
-import { type Config } from '@orgms/common/config';
+import type { TenancyConfig } from '@orgms/common/config';
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
 import { stagingNameFor, templateMarkerFor, templateNameFor } from '@orgms/common/tenancy/database-names';
 import { latestTenantMigration } from '@orgms/migrations';
@@ -8,8 +8,8 @@ import { DatabaseAdmin, templateLockKey } from './database-admin';
 export type TemplateRefreshOutcome = 'current' | 'created' | 'migrated';
 
 /** Name and expected marker of the template for the code's latest tenant migration. */
-export function currentTemplate(config: Config): { name: string; marker: string } {
-  return { name: templateNameFor(config.orgDatabasePrefix), marker: templateMarkerFor(latestTenantMigration) };
+export function currentTemplate(tenancy: Pick<TenancyConfig, 'databasePrefix'>): { name: string; marker: string } {
+  return { name: templateNameFor(tenancy.databasePrefix), marker: templateMarkerFor(latestTenantMigration) };
 }
 
 /**
@@ -18,9 +18,9 @@ export function currentTemplate(config: Config): { name: string; marker: string 
  * before releasing the lock, because PostgreSQL refuses to copy a template that has sessions.
  * The marker is written last: until then clones see an old version and take the slow path.
  */
-export async function refreshTemplate(config: Config): Promise<TemplateRefreshOutcome> {
-  const { name, marker } = currentTemplate(config);
-  const admin = await DatabaseAdmin.connect(config);
+export async function refreshTemplate(tenancy: Pick<TenancyConfig, 'serverUrl' | 'databasePrefix'>): Promise<TemplateRefreshOutcome> {
+  const { name, marker } = currentTemplate(tenancy);
+  const admin = await DatabaseAdmin.connect(tenancy);
   try {
     return await admin.withLock(templateLockKey(name), async () => {
       const existing = await admin.markerOf(name);
@@ -30,7 +30,7 @@ export async function refreshTemplate(config: Config): Promise<TemplateRefreshOu
         const staging = stagingNameFor(name);
         await admin.dropDatabaseIfExists(staging);
         await admin.createDatabase(staging);
-        await migrate(config, staging);
+        await migrate(tenancy, staging);
         await admin.setMarker(staging, marker);
         await admin.rename(staging, name);
         return 'created';
@@ -38,7 +38,7 @@ export async function refreshTemplate(config: Config): Promise<TemplateRefreshOu
       if (!existing?.startsWith('orgms:template:')) {
         throw new JobFailure(`a database named ${name} exists and is not our template; drop or rename it`, { permanent: true });
       }
-      await migrate(config, name);
+      await migrate(tenancy, name);
       await admin.setMarker(name, marker);
       return 'migrated';
     });
@@ -47,8 +47,8 @@ export async function refreshTemplate(config: Config): Promise<TemplateRefreshOu
   }
 }
 
-async function migrate(config: Config, databaseName: string): Promise<void> {
-  const dataSource = await createTenantDataSource(config, databaseName, 1).initialize();
+async function migrate(tenancy: Pick<TenancyConfig, 'serverUrl'>, databaseName: string): Promise<void> {
+  const dataSource = await createTenantDataSource(tenancy, databaseName, 1).initialize();
   try {
     await dataSource.runMigrations({ transaction: 'each' });
   } finally {

@@ -2,19 +2,20 @@ import 'reflect-metadata';
 import { controlMigrations } from '@orgms/migrations';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { type Config, databaseOf, serverOf } from '../config';
+import type { DatabaseConfig } from '../config';
 import { Organization } from '../entities/organization.entity';
 import { OrganizationEvent } from '../entities/organization-event.entity';
 import { PlatformAdmin } from '../entities/platform-admin.entity';
 import { quoteIdent } from '../tenancy/database-names';
+import { databaseNameOf, serverOf } from './database-urls';
 import { poolExtra } from './pool-options';
 
 export const CONTROL_ENTITIES = [Organization, OrganizationEvent, PlatformAdmin];
 
-export function createControlDataSource(config: Config, poolSize = 10): DataSource {
+export function createControlDataSource(database: DatabaseConfig, poolSize = 10): DataSource {
   return new DataSource({
     type: 'postgres',
-    url: config.databaseUrl,
+    url: database.url,
     entities: CONTROL_ENTITIES,
     migrations: controlMigrations,
     migrationsTableName: 'control_migrations',
@@ -24,9 +25,9 @@ export function createControlDataSource(config: Config, poolSize = 10): DataSour
 }
 
 /** Creates the control database when it is missing (DATABASE_URL's role needs CREATEDB for that). */
-export async function ensureControlDatabaseExists(config: Config): Promise<void> {
-  const name = databaseOf(config.databaseUrl);
-  const client = new Client({ connectionString: serverOf(config.databaseUrl), connectionTimeoutMillis: 5000 });
+export async function ensureControlDatabaseExists(database: DatabaseConfig): Promise<void> {
+  const name = databaseNameOf(database.url);
+  const client = new Client({ connectionString: serverOf(database.url), connectionTimeoutMillis: 5000 });
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
-import type { Config } from '../config';
+import type { DatabaseConfig } from '../config';
 import type { Logger } from '../logger';
 import { ensureControlDatabaseExists, migrateControlDatabase } from './control-data-source';
 
@@ -12,14 +12,14 @@ import { ensureControlDatabaseExists, migrateControlDatabase } from './control-d
  */
 export async function connectControlPlane(
   dataSource: DataSource,
-  config: Config,
+  database: DatabaseConfig,
   logger: Logger,
   signal?: AbortSignal,
   prepare: () => Promise<void> = async () => undefined,
 ): Promise<boolean> {
   for (let attempt = 1; !signal?.aborted; attempt++) {
     try {
-      await ensureControlDatabaseExists(config);
+      await ensureControlDatabaseExists(database);
       if (!dataSource.isInitialized) await dataSource.initialize();
       const applied = await migrateControlDatabase(dataSource);
       await prepare();

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Config } from '../config';
+import type { QueueConfig } from '../config';
 import type { OrganizationStatus } from '../entities/organization-status';
 
 /**
@@ -23,8 +23,8 @@ export type OrganizationEventMessage =
   | { type: 'evict'; orgId: string };
 
 /** The channel, prefixed by QUEUE_PREFIX so two deployments sharing a Redis never cross-talk. */
-export function organizationEventsChannel(config: Pick<Config, 'queuePrefix'>): string {
-  return `${config.queuePrefix}:organization-events`;
+export function organizationEventsChannel(queue: Pick<QueueConfig, 'prefix'>): string {
+  return `${queue.prefix}:organization-events`;
 }
 
 export interface OrganizationEventPublisher {
@@ -35,8 +35,8 @@ export interface OrganizationEventPublisher {
  * Publishes on `redis` without waiting: a status change is already committed, and a worker's
  * Redis connection queues commands while Redis is down, which must never stall a job.
  */
-export function redisEventPublisher(redis: Redis, config: Pick<Config, 'queuePrefix'>): OrganizationEventPublisher {
-  const channel = organizationEventsChannel(config);
+export function redisEventPublisher(redis: Redis, queue: Pick<QueueConfig, 'prefix'>): OrganizationEventPublisher {
+  const channel = organizationEventsChannel(queue);
   return {
     publish(message) {
       redis.publish(channel, JSON.stringify(message)).catch(() => undefined);

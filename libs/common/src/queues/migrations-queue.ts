@@ -1,16 +1,16 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Config } from '../config';
+import type { QueueConfig } from '../config';
 import type { MigrationRunStore } from '../control-plane/migration-run-store';
 import { JOB_RETENTION, openQueue } from './queue-handles';
 import { JOBS, jobIds, type MigrateAllJobData, type MigrateTenantJobData, QUEUES } from './registry';
 
 export type MigrationsQueue = Queue<MigrateAllJobData | MigrateTenantJobData>;
 
-export function createMigrationsQueue(config: Config, connection: Redis): MigrationsQueue {
-  return openQueue<MigrateAllJobData | MigrateTenantJobData>(QUEUES.migrations, config, connection, {
-    attempts: config.migrationAttempts,
-    backoff: { type: 'exponential', delay: config.provisionBackoffMs },
+export function createMigrationsQueue(queue: QueueConfig, connection: Redis): MigrationsQueue {
+  return openQueue<MigrateAllJobData | MigrateTenantJobData>(QUEUES.migrations, queue, connection, {
+    attempts: queue.retry.migrations.attempts,
+    backoff: { type: 'exponential', delay: queue.retry.migrations.backoffMs },
     ...JOB_RETENTION,
   });
 }

@@ -1,15 +1,15 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Config } from '../config';
+import type { QueueConfig } from '../config';
 import { JOB_RETENTION, openQueue } from './queue-handles';
 import { type DeprovisionJobData, JOBS, jobIds, type OrganizationJobData, type ProvisionJobData, QUEUES } from './registry';
 
 export type ProvisioningQueue = Queue<OrganizationJobData>;
 
-export function createProvisioningQueue(config: Config, connection: Redis): ProvisioningQueue {
-  return openQueue<OrganizationJobData>(QUEUES.provisioning, config, connection, {
-    attempts: config.provisionAttempts,
-    backoff: { type: 'exponential', delay: config.provisionBackoffMs },
+export function createProvisioningQueue(queue: QueueConfig, connection: Redis): ProvisioningQueue {
+  return openQueue<OrganizationJobData>(QUEUES.provisioning, queue, connection, {
+    attempts: queue.retry.provisioning.attempts,
+    backoff: { type: 'exponential', delay: queue.retry.provisioning.backoffMs },
     ...JOB_RETENTION,
   });
 }

@@ -1,6 +1,6 @@
 import { type DefaultJobOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Config } from '../config';
+import type { QueueConfig } from '../config';
 import type { QueueName } from './registry';
 
 /**
@@ -17,8 +17,13 @@ export const JOB_RETENTION = {
  * /ready and the owners' own calls, so the event is only swallowed here. A Queue on a shared
  * connection does not close it: the owner quits the connection itself.
  */
-export function openQueue<T = unknown>(name: QueueName, config: Config, connection: Redis, defaultJobOptions?: DefaultJobOptions): Queue<T> {
-  const queue = new Queue<T>(name, { connection, prefix: config.queuePrefix, defaultJobOptions });
+export function openQueue<T = unknown>(
+  name: QueueName,
+  settings: Pick<QueueConfig, 'prefix'>,
+  connection: Redis,
+  defaultJobOptions?: DefaultJobOptions,
+): Queue<T> {
+  const queue = new Queue<T>(name, { connection, prefix: settings.prefix, defaultJobOptions });
   queue.on('error', () => undefined);
   return queue;
 }

@@ -1,15 +1,15 @@
 import IORedis, { type Redis, type RedisOptions } from 'ioredis';
-import type { Config } from '../config';
+import type { QueueConfig } from '../config';
 
 /**
  * Workers and queue-event listeners must wait for Redis forever (`maxRetriesPerRequest: null`,
  * BullMQ's requirement); the API must fail fast instead, so a request never hangs on a dead
  * Redis: the organization row is already committed and the reconciler enqueues it later.
  */
-export function createRedis(config: Config, role: 'worker' | 'api'): Redis {
+export function createRedis(queue: Pick<QueueConfig, 'redisUrl'>, role: 'worker' | 'api'): Redis {
   const options: RedisOptions =
     role === 'worker' ? { maxRetriesPerRequest: null } : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 };
-  const redis = new IORedis(config.redisUrl, {
+  const redis = new IORedis(queue.redisUrl, {
     ...options,
     lazyConnect: false,
     retryStrategy: (times) => Math.min(times * 200, 2000),

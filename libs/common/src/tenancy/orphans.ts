@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import type { Config } from '../config';
+import type { TenancyConfig } from '../config';
 import type { OrganizationStore } from '../control-plane/organization-store';
 import type { OrganizationStatus } from '../entities/organization-status';
 import { organizationIdOfMarker, stagingNameFor } from './database-names';
@@ -22,8 +22,11 @@ const STAGING_EXPECTED: readonly OrganizationStatus[] = ['pending', 'provisionin
  * with our organization marker that no live organization owns, and an active organization whose
  * database is gone. Read-only: deciding what to drop is an operator's call.
  */
-export async function findOrphans(config: Config, store: Pick<OrganizationStore, 'databaseOwners'>): Promise<Orphan[]> {
-  const [databases, owners] = await Promise.all([listMarkedDatabases(config.orgDatabaseUrl, config.orgDatabasePrefix), store.databaseOwners()]);
+export async function findOrphans(
+  tenancy: Pick<TenancyConfig, 'serverUrl' | 'databasePrefix'>,
+  store: Pick<OrganizationStore, 'databaseOwners'>,
+): Promise<Orphan[]> {
+  const [databases, owners] = await Promise.all([listMarkedDatabases(tenancy.serverUrl, tenancy.databasePrefix), store.databaseOwners()]);
   return compare(databases, owners);
 }
 

@@ -1,0 +1,112 @@
+import 'dotenv/config';
+import Joi from 'joi';
+import proxyAddr from 'proxy-addr';
+
+export class ConfigError extends Error {}
+
+/** Prefixes become part of SQL identifiers and Redis keys, so only a safe alphabet is allowed. */
+const identifierPrefix = Joi.string().pattern(/^[a-z][a-z0-9_]{0,19}$/);
+
+/**
+ * Every environment variable the service reads, with its default. The README's "Configuration"
+ * table and `.env.example` list exactly these, with the same defaults (a unit spec compares them).
+ */
+export const environmentSchema = Joi.object({
+  NODE_ENV: Joi.string().valid('development', 'production', 'test').default('development'),
+  PORT: Joi.number().port().default(3000),
+  DATABASE_URL: Joi.string()
+    .uri({ scheme: ['postgres', 'postgresql'] })
+    .default('postgres://postgres@127.0.0.1:5432/orgms_control'),
+  ORG_DATABASE_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }),
+  ORG_DATABASE_PREFIX: identifierPrefix.default('org_'),
+  REDIS_URL: Joi.string()
+    .uri({ scheme: ['redis', 'rediss'] })
+    .default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: Joi.string()
+    .pattern(/^[A-Za-z0-9_-]{1,40}$/)
+    .default('orgms'),
+  JWT_SECRET: Joi.string().min(32),
+  JWT_EXPIRES_IN: Joi.string()
+    .pattern(/^\d+[smhd]?$/)
+    .default('1h'),
+  JWT_ISSUER: Joi.string().default('orgms'),
+  JWT_AUDIENCE: Joi.string().default('orgms-api'),
+  BOOTSTRAP_ADMIN_EMAIL: Joi.string().email({ tlds: false }),
+  BOOTSTRAP_ADMIN_PASSWORD: Joi.string().min(8).max(72),
+  ALLOW_SELF_SIGNUP: Joi.boolean().default(false),
+  BCRYPT_ROUNDS: Joi.number().integer().min(4).max(15).default(12),
+  WORKER_CONCURRENCY: Joi.number().integer().min(1).max(64).default(4),
+  WORKER_LOCK_DURATION_MS: Joi.number().integer().min(1000).default(30000),
+  WORKER_STALLED_INTERVAL_MS: Joi.number().integer().min(1000).default(30000),
+  WORKER_METRICS_PORT: Joi.number().port().default(9464),
+  PROVISION_ATTEMPTS: Joi.number().integer().min(1).max(20).default(5),
+  PROVISION_BACKOFF_MS: Joi.number().integer().min(0).default(2000),
+  RECONCILE_INTERVAL_MS: Joi.number().integer().min(100).default(30000),
+  RECONCILE_STUCK_AFTER_MS: Joi.number().integer().min(0).default(60000),
+  ORG_TEMPLATE_ENABLED: Joi.boolean().default(true),
+  MIGRATION_CONCURRENCY: Joi.number().integer().min(1).max(64).default(2),
+  MIGRATION_ATTEMPTS: Joi.number().integer().min(1).max(20).default(3),
+  // The same first delay as provisioning's, which fleet migrations used before they had their own.
+  MIGRATION_BACKOFF_MS: Joi.number().integer().min(0).default(2000),
+  TENANT_POOL_SIZE: Joi.number().integer().min(1).max(20).default(2),
+  // Well under PostgreSQL's default max_connections (100), leaving room for the control pool and workers.
+  TENANT_CONNECTION_BUDGET: Joi.number().integer().min(1).max(10000).default(40),
+  TENANT_POOL_IDLE_MS: Joi.number().integer().min(100).default(60000),
+  TENANT_ACQUIRE_TIMEOUT_MS: Joi.number().integer().min(1).default(5000),
+  LOGIN_RATE_LIMIT_WINDOW_MS: Joi.number().integer().min(1000).default(900000),
+  LOGIN_RATE_LIMIT_PER_IP: Joi.number().integer().min(1).default(100),
+  LOGIN_RATE_LIMIT_PER_ACCOUNT: Joi.number().integer().min(1).default(10),
+  TRUST_PROXY: Joi.string()
+    .trim()
+    .pattern(/^(false|true|\d{1,2}|[0-9A-Za-z.:/_,\s-]+)$/)
+    .default('false'),
+  PUBLIC_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
+  METRICS_TOKEN: Joi.string().min(16),
+  WORKER_METRICS_HOST: Joi.string().hostname().default('127.0.0.1'),
+  SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(100).default(10000),
+  BODY_LIMIT: Joi.string().default('100kb'),
+  LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly').default('info'),
+})
+  .and('BOOTSTRAP_ADMIN_EMAIL', 'BOOTSTRAP_ADMIN_PASSWORD')
+  .unknown(true);
+
+/**
+ * The environment validated and converted, defaults filled in (joi's output is untyped; config.ts
+ * turns it into the typed sections). Throws a ConfigError naming every bad variable.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: joi's validated output has no static type; config.ts reads it field by field
+export function readEnvironment(env: NodeJS.ProcessEnv): Record<string, any> {
+  // An empty variable (`FOO=` in .env or compose) means "not set", so its default applies.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const { value, error } = environmentSchema.validate(present, { abortEarly: false, convert: true });
+  if (error) {
+    throw new ConfigError(`Invalid configuration: ${error.details.map((d) => d.message).join('; ')}`);
+  }
+  if (value.NODE_ENV === 'production' && !value.JWT_SECRET) {
+    throw new ConfigError('Invalid configuration: JWT_SECRET is required when NODE_ENV=production');
+  }
+  if (value.TENANT_CONNECTION_BUDGET < value.TENANT_POOL_SIZE) {
+    throw new ConfigError('Invalid configuration: TENANT_CONNECTION_BUDGET must be at least TENANT_POOL_SIZE');
+  }
+  return value;
+}
+
+/**
+ * `TRUST_PROXY` in Express's own syntax. `true` (trust every hop) is refused: any client could
+ * then choose its own address for the login limits by sending X-Forwarded-For.
+ */
+export function parseTrustProxy(raw: string): boolean | number | string[] {
+  if (raw === 'false') return false;
+  if (raw === 'true') throw new ConfigError("Invalid configuration: TRUST_PROXY=true would trust any client; give a hop count or the proxies' addresses");
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const list = raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+  try {
+    proxyAddr.compile(list); // what Express does with it: refuses what is not an address, CIDR or known name
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration: TRUST_PROXY: ${(error as Error).message}`);
+  }
+  return list;
+}
