@@ -1,9 +1,6 @@
 import bcrypt from 'bcrypt';
 
-/** bcrypt silently ignores bytes past 72, so longer passwords are refused at validation. */
-export const PASSWORD_MIN_LENGTH = 8;
-export const PASSWORD_MAX_BYTES = 72;
-
+/** Hashing and checking; which passwords may be set at all is password-policy.ts's rule. */
 export function hashPassword(password: string, rounds: number): Promise<string> {
   return bcrypt.hash(password, rounds);
 }

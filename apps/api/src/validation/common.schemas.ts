@@ -1,6 +1,6 @@
 import { CANONICAL_UUID } from '@orgms/common/ids';
 import { findMixedScriptConfusable } from '@orgms/common/organizations/organization-names';
-import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '@orgms/common/passwords';
+import { newPasswordSchema, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '@orgms/common/password-policy';
 import Joi from 'joi';
 
 /**
@@ -16,11 +16,8 @@ export function requestShape<T>(keys: Joi.StrictSchemaMap<T>): Joi.ObjectSchema<
 
 export const email = Joi.string().trim().lowercase().email({ tlds: false }).max(254).example('owner@acme.test');
 
-/** NIST 800-63B: a minimum length and no composition rules; bcrypt reads 72 bytes at most. */
-export const password = Joi.string()
-  .min(PASSWORD_MIN_LENGTH)
-  .custom((value: string, helpers) => (Buffer.byteLength(value, 'utf8') > PASSWORD_MAX_BYTES ? helpers.error('string.maxBytes') : value))
-  .messages({ 'string.maxBytes': `password must be at most ${PASSWORD_MAX_BYTES} bytes` })
+/** A password being set: the service's one rule (libs/common password-policy.ts), described for the document. */
+export const password = newPasswordSchema
   .description(`At least ${PASSWORD_MIN_LENGTH} characters and at most ${PASSWORD_MAX_BYTES} bytes in UTF-8; no composition rules.`)
   .example('correct horse battery');
 

@@ -1,6 +1,7 @@
 import 'dotenv/config';
 import Joi from 'joi';
 import proxyAddr from 'proxy-addr';
+import { newPasswordSchema } from '../password-policy';
 
 export class ConfigError extends Error {}
 
@@ -32,7 +33,7 @@ export const environmentSchema = Joi.object({
   JWT_ISSUER: Joi.string().default('orgms'),
   JWT_AUDIENCE: Joi.string().default('orgms-api'),
   BOOTSTRAP_ADMIN_EMAIL: Joi.string().email({ tlds: false }),
-  BOOTSTRAP_ADMIN_PASSWORD: Joi.string().min(8).max(72),
+  BOOTSTRAP_ADMIN_PASSWORD: newPasswordSchema,
   ALLOW_SELF_SIGNUP: Joi.boolean().default(false),
   BCRYPT_ROUNDS: Joi.number().integer().min(4).max(15).default(12),
   WORKER_CONCURRENCY: Joi.number().integer().min(1).max(64).default(4),
