@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { startApi, startWorker } from '../../harness/built-service';
 import { controlQuery, isolatedServiceEnv, type ServiceEnv } from '../../harness/service-env';
-import { type ServiceProcess } from '../../harness/service-process';
+import type { ServiceProcess } from '../../harness/service-process';
 import { waitUntil } from '../../harness/wait';
 import { ApiClient, assertProvisionedExactlyOnce, endFaultTest, HeldAdvisoryLock, waitForStatuses } from '../support/service-processes';
 

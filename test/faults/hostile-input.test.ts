@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { startApi, startWorker } from '../../harness/built-service';
 import { controlQuery, isolatedServiceEnv, type ServiceEnv } from '../../harness/service-env';
-import { type ServiceProcess } from '../../harness/service-process';
+import type { ServiceProcess } from '../../harness/service-process';
 import { waitUntil } from '../../harness/wait';
 import { ApiClient, endFaultTest, orgDatabases, waitForStatuses } from '../support/service-processes';
 

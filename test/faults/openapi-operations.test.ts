@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { startApi, startWorker } from '../../harness/built-service';
 import { isolatedServiceEnv, SERVICE_ADMIN_EMAIL, SERVICE_ADMIN_PASSWORD, type ServiceEnv } from '../../harness/service-env';
-import { type ServiceProcess } from '../../harness/service-process';
+import type { ServiceProcess } from '../../harness/service-process';
 import { ApiClient, endFaultTest, waitForStatuses } from '../support/service-processes';
 
 /**

@@ -1,11 +1,11 @@
 import { OrganizationsService } from '@orgms/api/services/organizations.service';
-import { type NewOrganization, type OrganizationStore, type TransitionOptions } from '@orgms/common/control-plane/organization-store';
+import type { NewOrganization, OrganizationStore, TransitionOptions } from '@orgms/common/control-plane/organization-store';
 import { Organization } from '@orgms/common/entities/organization.entity';
 import { canTransition, EDITABLE_STATUSES, type OrganizationStatus, statusesLeadingTo } from '@orgms/common/entities/organization-status';
 import { ConflictError, NotFoundError } from '@orgms/common/errors';
-import { type Logger } from '@orgms/common/logger';
+import type { Logger } from '@orgms/common/logger';
 import { verifyPassword } from '@orgms/common/passwords';
-import { type OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
+import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { expect } from 'chai';
 
 /** A store in memory that keeps the real store's rules: the transition table, editable statuses, 409 with current_status. */

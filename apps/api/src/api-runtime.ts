@@ -5,7 +5,7 @@ import { PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-s
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
 import { connectControlPlane } from '@orgms/common/database/control-plane-startup';
 import { redisEventPublisher } from '@orgms/common/events/organization-events';
-import { type Logger } from '@orgms/common/logger';
+import type { Logger } from '@orgms/common/logger';
 import { shutdownInOrder } from '@orgms/common/process/shutdown';
 import { createMigrationsQueue, type MigrationsQueue } from '@orgms/common/queues/migrations-queue';
 import { createProvisioningQueue, organizationJobs, type ProvisioningQueue } from '@orgms/common/queues/provisioning-queue';

@@ -1,6 +1,6 @@
-import { type Config } from '@orgms/common/config';
+import type { Config } from '@orgms/common/config';
 import { ServiceUnavailableError } from '@orgms/common/errors';
-import { type Logger } from '@orgms/common/logger';
+import type { Logger } from '@orgms/common/logger';
 import type { Queue } from 'bullmq';
 import express, { type Express, type RequestHandler } from 'express';
 import { createAuthentication } from './auth/authenticate';
@@ -27,7 +27,7 @@ import type { OrganizationsService } from './services/organizations.service';
 import type { OrphansService } from './services/orphans.service';
 import type { ReadinessService } from './services/readiness.service';
 import type { UsersService } from './services/users.service';
-import { type TenantConnectionManager } from './tenancy/connection-manager';
+import type { TenantConnectionManager } from './tenancy/connection-manager';
 
 /** The API's services, wired once by startApiRuntime(). */
 export interface ApiServices {

@@ -1,10 +1,10 @@
-import { type Config } from '@orgms/common/config';
+import type { Config } from '@orgms/common/config';
 import { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
 import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
 import { connectControlPlane } from '@orgms/common/database/control-plane-startup';
 import { redisEventPublisher } from '@orgms/common/events/organization-events';
-import { type Logger } from '@orgms/common/logger';
+import type { Logger } from '@orgms/common/logger';
 import { shutdownInOrder } from '@orgms/common/process/shutdown';
 import { createMigrationsQueue } from '@orgms/common/queues/migrations-queue';
 import { createProvisioningQueue, organizationJobs } from '@orgms/common/queues/provisioning-queue';

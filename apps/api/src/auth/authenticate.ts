@@ -1,5 +1,5 @@
 import type { JwtConfig } from '@orgms/common/config';
-import { type PlatformAdminAuthState } from '@orgms/common/control-plane/platform-admin-store';
+import type { PlatformAdminAuthState } from '@orgms/common/control-plane/platform-admin-store';
 import { ForbiddenError, UnauthorizedError } from '@orgms/common/errors';
 import { isCanonicalUuid } from '@orgms/common/ids';
 import type { RequestHandler, Response } from 'express';

@@ -1,4 +1,4 @@
-import { type Organization } from '@orgms/common/entities/organization.entity';
+import type { Organization } from '@orgms/common/entities/organization.entity';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '@orgms/common/errors';
 import type { Request, RequestHandler, Response } from 'express';
 import { validated } from '../http/validate';

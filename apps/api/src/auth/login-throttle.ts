@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { TooManyRequestsError } from '@orgms/common/errors';
-import { type Logger } from '@orgms/common/logger';
+import type { Logger } from '@orgms/common/logger';
 import type { Redis } from 'ioredis';
 
 export interface LoginThrottleSettings {

@@ -1,6 +1,6 @@
 import { isTransactionConflict, isTransientDatabaseError } from '@orgms/common/database/database-errors';
 import { AppError, TooManyRequestsError } from '@orgms/common/errors';
-import { type Logger } from '@orgms/common/logger';
+import type { Logger } from '@orgms/common/logger';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { problemType, sendProblem } from './problem';
 import { retryAfter } from './retry-after';

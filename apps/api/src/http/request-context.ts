@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Logger } from '@orgms/common/logger';
+import type { Logger } from '@orgms/common/logger';
 import { runWithContext } from '@orgms/common/request-context';
 import type { RequestHandler } from 'express';
 

@@ -1,6 +1,6 @@
-import { type OrganizationEvent } from '@orgms/common/entities/organization-event.entity';
-import { type OrganizationStatus } from '@orgms/common/entities/organization-status';
-import { type Logger } from '@orgms/common/logger';
+import type { OrganizationEvent } from '@orgms/common/entities/organization-event.entity';
+import type { OrganizationStatus } from '@orgms/common/entities/organization-status';
+import type { Logger } from '@orgms/common/logger';
 import type { Request, Response } from 'express';
 import type { OrganizationEventsHub, StatusMessage } from '../events/organization-events-hub';
 import type { OrganizationsService } from '../services/organizations.service';

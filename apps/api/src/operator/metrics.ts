@@ -5,7 +5,7 @@ import { type Request, type RequestHandler, Router } from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { OrganizationsService } from '../services/organizations.service';
 import type { ReadinessService } from '../services/readiness.service';
-import { type TenantConnectionManager } from '../tenancy/connection-manager';
+import type { TenantConnectionManager } from '../tenancy/connection-manager';
 
 export interface ApiMetricsSources {
   /** When set, only a scraper sending it as a bearer token reads the metrics. */

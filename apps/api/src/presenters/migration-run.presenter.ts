@@ -1,4 +1,4 @@
-import { type MigrationRun, type MigrationRunSummary } from '@orgms/common/control-plane/migration-run-store';
+import type { MigrationRun, MigrationRunSummary } from '@orgms/common/control-plane/migration-run-store';
 import type { MigrationRunBody, MigrationRunListBody, MigrationRunSummaryBody } from '../openapi/response-schemas';
 import type { Page } from '../services/pagination';
 

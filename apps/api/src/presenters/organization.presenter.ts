@@ -1,4 +1,4 @@
-import { type Organization } from '@orgms/common/entities/organization.entity';
+import type { Organization } from '@orgms/common/entities/organization.entity';
 import type { OrganizationBody, OrganizationListBody, OrganizationStatusBody } from '../openapi/response-schemas';
 import type { Page } from '../services/pagination';
 

@@ -1,4 +1,4 @@
-import { type Orphan } from '@orgms/common/tenancy/orphans';
+import type { Orphan } from '@orgms/common/tenancy/orphans';
 import type { OrphanListBody } from '../openapi/response-schemas';
 
 /** The orphan report: `status` is null when no organization row owns the database. */

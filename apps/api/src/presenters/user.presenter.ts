@@ -1,4 +1,4 @@
-import { type TenantUser } from '@orgms/common/entities/tenant-user.entity';
+import type { TenantUser } from '@orgms/common/entities/tenant-user.entity';
 import type { UserBody, UserListBody } from '../openapi/response-schemas';
 import type { Page } from '../services/pagination';
 

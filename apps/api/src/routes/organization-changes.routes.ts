@@ -1,4 +1,4 @@
-import { type Logger } from '@orgms/common/logger';
+import type { Logger } from '@orgms/common/logger';
 import { type Response, Router } from 'express';
 import { requireRole } from '../auth/authenticate';
 import { retryAfter } from '../http/retry-after';

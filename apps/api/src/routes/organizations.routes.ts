@@ -1,4 +1,4 @@
-import { type Organization } from '@orgms/common/entities/organization.entity';
+import type { Organization } from '@orgms/common/entities/organization.entity';
 import { IN_PROGRESS_STATUSES } from '@orgms/common/entities/organization-status';
 import { type Response, Router } from 'express';
 import { type Authentication, requireRole } from '../auth/authenticate';

@@ -1,5 +1,5 @@
-import { type PlatformAdminAuthState, type PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-store';
-import { type PlatformAdmin } from '@orgms/common/entities/platform-admin.entity';
+import type { PlatformAdminAuthState, PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-store';
+import type { PlatformAdmin } from '@orgms/common/entities/platform-admin.entity';
 import { UnauthorizedError } from '@orgms/common/errors';
 import { dummyPasswordHash, verifyPassword } from '@orgms/common/passwords';
 import type { LoginThrottle } from '../auth/login-throttle';

@@ -1,6 +1,6 @@
-import { type MigrationRun, type MigrationRunStore, type MigrationRunSummary } from '@orgms/common/control-plane/migration-run-store';
+import type { MigrationRun, MigrationRunStore, MigrationRunSummary } from '@orgms/common/control-plane/migration-run-store';
 import { ServiceUnavailableError } from '@orgms/common/errors';
-import { type Logger } from '@orgms/common/logger';
+import type { Logger } from '@orgms/common/logger';
 import { type MigrationsQueue, startMigrationRun } from '@orgms/common/queues/migrations-queue';
 import { type Page, pageQuery, withCursor } from './pagination';
 

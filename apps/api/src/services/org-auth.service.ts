@@ -1,12 +1,12 @@
-import { type OrganizationStore } from '@orgms/common/control-plane/organization-store';
-import { type Organization } from '@orgms/common/entities/organization.entity';
+import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import type { Organization } from '@orgms/common/entities/organization.entity';
 import { ConflictError, UnauthorizedError } from '@orgms/common/errors';
 import { dummyPasswordHash, verifyPassword } from '@orgms/common/passwords';
 import { TenantUserStore } from '@orgms/common/tenancy/tenant-user-store';
 import type { LoginThrottle } from '../auth/login-throttle';
 import type { IssuedToken, TokenIssuer } from '../auth/tokens';
 import { presentUser } from '../presenters/user.presenter';
-import { type TenantConnectionManager } from '../tenancy/connection-manager';
+import type { TenantConnectionManager } from '../tenancy/connection-manager';
 import { INVALID_CREDENTIALS } from './auth.service';
 
 export interface OrgLoginInput {

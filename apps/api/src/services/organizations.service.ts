@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { type OrganizationStore } from '@orgms/common/control-plane/organization-store';
-import { type Organization } from '@orgms/common/entities/organization.entity';
-import { type OrganizationEvent } from '@orgms/common/entities/organization-event.entity';
-import { type OrganizationStatus } from '@orgms/common/entities/organization-status';
-import { type Logger } from '@orgms/common/logger';
+import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import type { Organization } from '@orgms/common/entities/organization.entity';
+import type { OrganizationEvent } from '@orgms/common/entities/organization-event.entity';
+import type { OrganizationStatus } from '@orgms/common/entities/organization-status';
+import type { Logger } from '@orgms/common/logger';
 import { hashPassword } from '@orgms/common/passwords';
 import { withTimeout } from '@orgms/common/process/timeout';
-import { type OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
+import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { databaseNameFor } from '@orgms/common/tenancy/database-names';
 import { type Page, pageQuery, withCursor } from './pagination';
 import { slugify } from './slug';

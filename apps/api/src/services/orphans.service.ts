@@ -1,5 +1,5 @@
 import type { TenancyConfig } from '@orgms/common/config';
-import { type OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { findOrphans, type Orphan } from '@orgms/common/tenancy/orphans';
 
 /**

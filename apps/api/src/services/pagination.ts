@@ -1,5 +1,5 @@
 import { BadRequestError } from '@orgms/common/errors';
-import { type KeysetPage, type KeysetPosition, type PageQuery } from '@orgms/common/keyset-page';
+import type { KeysetPage, KeysetPosition, PageQuery } from '@orgms/common/keyset-page';
 
 /** A page as the API answers it: `nextCursor` is the next page's position as a cursor, null on the last page. */
 export interface Page<T> {

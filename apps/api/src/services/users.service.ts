@@ -1,8 +1,8 @@
-import { type Organization } from '@orgms/common/entities/organization.entity';
-import { type TenantUser, type UserRole } from '@orgms/common/entities/tenant-user.entity';
+import type { Organization } from '@orgms/common/entities/organization.entity';
+import type { TenantUser, UserRole } from '@orgms/common/entities/tenant-user.entity';
 import { hashPassword } from '@orgms/common/passwords';
 import { TenantUserStore, type UserChanges } from '@orgms/common/tenancy/tenant-user-store';
-import { type TenantConnectionManager } from '../tenancy/connection-manager';
+import type { TenantConnectionManager } from '../tenancy/connection-manager';
 import { type Page, pageQuery, withCursor } from './pagination';
 
 export interface CreateUserInput {

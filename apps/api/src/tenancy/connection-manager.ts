@@ -1,7 +1,7 @@
 import type { TenancyConfig } from '@orgms/common/config';
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
 import { ServiceUnavailableError } from '@orgms/common/errors';
-import { type Logger } from '@orgms/common/logger';
+import type { Logger } from '@orgms/common/logger';
 import type { DataSource } from 'typeorm';
 
 /** What the manager needs to know about an organization: its id (the cache key) and its database. */

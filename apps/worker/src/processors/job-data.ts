@@ -1,5 +1,5 @@
 import { isCanonicalUuid } from '@orgms/common/ids';
-import { type MigrateAllJobData, type MigrateTenantJobData, type OrganizationJobData } from '@orgms/common/queues/registry';
+import type { MigrateAllJobData, MigrateTenantJobData, OrganizationJobData } from '@orgms/common/queues/registry';
 import { type Job, UnrecoverableError } from 'bullmq';
 
 /**

@@ -20,7 +20,7 @@ interface LoggedIds {
  * jobs nobody requested, the job id, the organization); and a permanent JobFailure becomes
  * BullMQ's UnrecoverableError, so it does not spend the remaining attempts.
  */
-export function processJob<D extends LoggedIds>(handler: JobHandler<D>): Processor {
+function processJob<D extends LoggedIds>(handler: JobHandler<D>): Processor {
   return async (job, token) => {
     const data = handler.data(job);
     const context = { requestId: data.requestId ?? `${job.name}-${randomUUID()}`, jobId: job.id, ...(data.orgId && { orgId: data.orgId }) };
@@ -35,6 +35,7 @@ export function processJob<D extends LoggedIds>(handler: JobHandler<D>): Process
   };
 }
 
+/** Generic in the name, so the compiler pairs each job's handler with that job's own data type. */
 function processorOf<N extends JobName>(handlers: JobHandlers, name: N): Processor {
   return processJob(handlers[name]);
 }

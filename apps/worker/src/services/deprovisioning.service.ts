@@ -1,8 +1,8 @@
 import type { TenancyConfig } from '@orgms/common/config';
-import { type OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { canTransition } from '@orgms/common/entities/organization-status';
-import { type OrganizationEventPublisher } from '@orgms/common/events/organization-events';
-import { type Logger } from '@orgms/common/logger';
+import type { OrganizationEventPublisher } from '@orgms/common/events/organization-events';
+import type { Logger } from '@orgms/common/logger';
 import { jobFailureOf } from '../job-failure';
 import { DatabaseAdmin } from '../tenancy/database-admin';
 

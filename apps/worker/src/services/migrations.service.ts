@@ -1,8 +1,8 @@
 import type { TenancyConfig } from '@orgms/common/config';
-import { type MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
-import { type OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import type { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
+import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
-import { type Logger } from '@orgms/common/logger';
+import type { Logger } from '@orgms/common/logger';
 import { latestTenantMigration } from '@orgms/migrations';
 import { describeFailure, jobFailureOf } from '../job-failure';
 import { refreshTemplate } from '../tenancy/template-database';

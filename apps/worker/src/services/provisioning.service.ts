@@ -1,9 +1,9 @@
 import type { TenancyConfig } from '@orgms/common/config';
-import { type OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
-import { type Organization } from '@orgms/common/entities/organization.entity';
+import type { Organization } from '@orgms/common/entities/organization.entity';
 import { canTransition, type ProvisioningStep } from '@orgms/common/entities/organization-status';
-import { type Logger } from '@orgms/common/logger';
+import type { Logger } from '@orgms/common/logger';
 import { TenantUserStore } from '@orgms/common/tenancy/tenant-user-store';
 import { latestTenantMigration } from '@orgms/migrations';
 import type { DataSource } from 'typeorm';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { TenancyConfig } from '@orgms/common/config';
-import { type OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { IN_PROGRESS_STATUSES } from '@orgms/common/entities/organization-status';
-import { type Logger } from '@orgms/common/logger';
-import { type OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
+import type { Logger } from '@orgms/common/logger';
+import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { findOrphans, type Orphan } from '@orgms/common/tenancy/orphans';
 import { orphanDatabasesGauge } from '../metrics';
 
