@@ -23,11 +23,26 @@ export interface PlatformAdminTokens {
 export interface Authentication {
   required: RequestHandler;
   optional: RequestHandler;
+  /**
+   * Whether an accepted principal still holds, for answers that outlive their request (event
+   * streams): a platform admin's row must still be active at the token's version. Org users'
+   * streams need an active organization, which ends them at their first frame.
+   */
+  stillValid(principal: Principal | undefined): Promise<boolean>;
 }
 
 export function createAuthentication(jwtConfig: JwtConfig, platformAdmins: PlatformAdminTokens): Authentication {
   const instance = createPassport(jwtConfig, platformAdmins);
-  return { required: authenticate(instance), optional: authenticate(instance, { optional: true }) };
+  return {
+    required: authenticate(instance),
+    optional: authenticate(instance, { optional: true }),
+    async stillValid(principal) {
+      if (!principal) return false;
+      if (principal.role !== 'platform_admin') return true;
+      const state = await platformAdmins.authState(principal.sub);
+      return state?.isActive === true && state.tokenVersion === principal.ver;
+    },
+  };
 }
 
 /**

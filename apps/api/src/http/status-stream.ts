@@ -7,7 +7,7 @@ import type { OrganizationsService } from '../services/organizations.service';
 
 /** The stream ends once the organization reaches one of these. */
 const FINAL_STATUSES: readonly OrganizationStatus[] = ['active', 'failed', 'deleted'];
-/** Keeps proxies from closing an idle stream, and re-reads the control database as a safety net. */
+/** Keeps proxies from closing an idle stream, re-reads the control database as a safety net, and re-checks the caller. */
 const HEARTBEAT_MS = 15000;
 
 interface StatusFrame {
@@ -23,6 +23,9 @@ export interface StatusStreamSources {
   organizations: Pick<OrganizationsService, 'get' | 'lastEventId' | 'eventsAfter'>;
   events: Pick<OrganizationEventsHub, 'subscribe'>;
   logger: Logger;
+  /** Re-checked at every heartbeat: a stream ends once its caller's token is revoked. */
+  stillAuthorized: () => Promise<boolean>;
+  heartbeatMs?: number;
 }
 
 /**
@@ -32,7 +35,7 @@ export interface StatusStreamSources {
  * control database instead. Frames are ordered by event id and never repeated.
  */
 export async function streamOrganizationStatus(sources: StatusStreamSources, req: Request, res: Response, orgId: string): Promise<void> {
-  const { organizations, events, logger } = sources;
+  const { organizations, events, logger, stillAuthorized } = sources;
   const org = await organizations.get(orgId); // a 404 problem before the stream starts
   let lastId = BigInt(0);
   let lastStatus: OrganizationStatus = org.status;
@@ -57,7 +60,7 @@ export async function streamOrganizationStatus(sources: StatusStreamSources, req
   };
   // Subscribe before reading, buffering, so nothing published in between is lost.
   const unsubscribe = events.subscribe(orgId, (message) => (live ? send(fromMessage(message)) : early.push(message)));
-  const heartbeat = setInterval(() => void recheck(), HEARTBEAT_MS);
+  const heartbeat = setInterval(() => void recheck(), sources.heartbeatMs ?? HEARTBEAT_MS);
   res.on('close', end);
 
   res.status(200).set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no' });
@@ -87,9 +90,11 @@ export async function streamOrganizationStatus(sources: StatusStreamSources, req
     send({ eventId, status: current.status, step: current.step, detail: null, at: current.updatedAt.toISOString() });
   }
 
-  /** Heartbeat: a comment line, plus a fresh read in case a pub/sub message was lost. */
+  /** Heartbeat: the caller still authorized, a comment line, and a fresh read in case a pub/sub message was lost. */
   async function recheck(): Promise<void> {
     if (ended) return;
+    // Fail closed: a stream whose caller cannot be checked ends; the client reconnects and is checked anew.
+    if (!(await stillAuthorized().catch(() => false))) return end();
     res.write(': keep-alive\n\n');
     const current = await organizations.get(orgId).catch(() => undefined);
     if (current && current.status !== lastStatus) await sendCurrent().catch(() => undefined);

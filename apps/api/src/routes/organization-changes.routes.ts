@@ -1,6 +1,6 @@
 import type { Logger } from '@orgms/common/logger';
 import { type Response, Router } from 'express';
-import { requireRole } from '../auth/authenticate';
+import { principalOf, requireRole } from '../auth/authenticate';
 import { retryAfter } from '../http/retry-after';
 import { streamOrganizationStatus } from '../http/status-stream';
 import { type RequestSchemas, validate, validated } from '../http/validate';
@@ -140,7 +140,8 @@ export function organizationChangesRoutes(deps: OrganizationRouteDeps & { logger
   });
 
   router.get('/organizations/:id/events', ...orgAdmin(), async (req, res) => {
-    await streamOrganizationStatus(deps, req, res, id(res));
+    const principal = principalOf(res);
+    await streamOrganizationStatus({ ...deps, stillAuthorized: () => authentication.stillValid(principal) }, req, res, id(res));
   });
 
   return router;
