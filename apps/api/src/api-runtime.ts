@@ -16,7 +16,9 @@ import type { Queue } from 'bullmq';
 import type { Express } from 'express';
 import { type ApiServices, createApp } from './app';
 import { LoginThrottle } from './auth/login-throttle';
+import { SignupThrottle } from './auth/signup-throttle';
 import { TokenIssuer } from './auth/tokens';
+import { WindowCounter } from './auth/window-counter';
 import { OrganizationEventsHub } from './events/organization-events-hub';
 import { AuthService } from './services/auth.service';
 import { MigrationRunsService } from './services/migration-runs.service';
@@ -76,7 +78,9 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
   const tenantPools = TenantConnectionManager.fromConfig(config.tenancy, logger);
   const { bcryptRounds } = config.auth;
   const tokens = new TokenIssuer(config.auth.jwt);
-  const throttle = new LoginThrottle(redis, { keyPrefix: `${config.queue.prefix}:rl:`, ...config.auth.loginThrottle }, logger);
+  const rateLimits = new WindowCounter(redis, logger);
+  const rateLimitPrefix = `${config.queue.prefix}:rl:`;
+  const throttle = new LoginThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.loginThrottle });
   const services: ApiServices = {
     auth: new AuthService(stores.platformAdmins, tokens, throttle, bcryptRounds),
     orgAuth: new OrgAuthService(stores.organizations, tenantPools, tokens, throttle, bcryptRounds),
@@ -88,6 +92,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
       logger,
     }),
     users: new UsersService(tenantPools, bcryptRounds),
+    signups: new SignupThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.signupThrottle }),
     migrationRuns: new MigrationRunsService({ runs: stores.migrationRuns, queue: queues.migrations, logger }),
     orphans: new OrphansService({ tenancy: config.tenancy, organizations: stores.organizations }),
     // Deleting an org: the worker publishes `evict` and every replica closes its pools for it.

@@ -5,6 +5,7 @@ import type { Queue } from 'bullmq';
 import express, { type Express, type RequestHandler } from 'express';
 import { createAuthentication } from './auth/authenticate';
 import { organizationAuthorizer } from './auth/authorize-organization';
+import { limitSelfSignups, type SignupThrottle } from './auth/signup-throttle';
 import type { OrganizationEventsHub } from './events/organization-events-hub';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { jsonBody } from './http/json-body';
@@ -40,6 +41,8 @@ export interface ApiServices {
   /** This replica's subscription to organization status changes (long-polls, SSE). */
   events: OrganizationEventsHub;
   readiness: ReadinessService;
+  /** Limits organizations created without a platform admin's token (self-signup). */
+  signups: SignupThrottle;
 }
 
 export interface AppDependencies {
@@ -66,7 +69,8 @@ export function createApp({ config, logger, services, queues, tenantPools }: App
   const { http } = config;
   const authentication = createAuthentication(config.auth.jwt, auth);
   const authorize = organizationAuthorizer({ organizations, users });
-  const { allowSelfSignup } = config.auth;
+  // With self-signup on, creating needs no token, but creations without a platform admin's count per address.
+  const selfSignup = config.auth.allowSelfSignup ? limitSelfSignups(services.signups) : undefined;
 
   const app = express();
   app.disable('x-powered-by');
@@ -82,12 +86,12 @@ export function createApp({ config, logger, services, queues, tenantPools }: App
   app.use(jsonBody(http.bodyLimit));
   app.use(requireControlDatabase(readiness));
   app.use(authRoutes({ authentication, auth }));
-  app.use(organizationsRoutes({ authentication, authorize, organizations, events, allowSelfSignup }));
+  app.use(organizationsRoutes({ authentication, authorize, organizations, events, selfSignup }));
   app.use(organizationChangesRoutes({ authentication, authorize, organizations, events, logger }));
   app.use(migrationsRoutes({ authentication, migrationRuns: services.migrationRuns, orphans: services.orphans }));
   app.use(orgAuthRoutes({ authentication, authorize, orgAuth: services.orgAuth, auth, users }));
   app.use(usersRoutes({ authentication, authorize, users }));
-  app.use(compatRoutes({ authentication, authorize, organizations, users, allowSelfSignup }));
+  app.use(compatRoutes({ authentication, authorize, organizations, users, selfSignup }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;

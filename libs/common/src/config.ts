@@ -77,6 +77,8 @@ export interface AuthConfig {
   allowSelfSignup: boolean;
   /** Per client IP (every attempt) and per account (failed attempts), per window. */
   loginThrottle: { windowMs: number; perIp: number; perAccount: number };
+  /** Organizations created without a platform admin's token (self-signup), per client IP per window. */
+  signupThrottle: { windowMs: number; perIp: number };
 }
 
 export interface JwtConfig {
@@ -152,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bootstrapAdmin: value.BOOTSTRAP_ADMIN_EMAIL ? { email: value.BOOTSTRAP_ADMIN_EMAIL, password: value.BOOTSTRAP_ADMIN_PASSWORD } : undefined,
       allowSelfSignup: value.ALLOW_SELF_SIGNUP,
       loginThrottle: { windowMs: value.LOGIN_RATE_LIMIT_WINDOW_MS, perIp: value.LOGIN_RATE_LIMIT_PER_IP, perAccount: value.LOGIN_RATE_LIMIT_PER_ACCOUNT },
+      signupThrottle: { windowMs: value.SIGNUP_RATE_LIMIT_WINDOW_MS, perIp: value.SIGNUP_RATE_LIMIT_PER_IP },
     },
     worker: {
       concurrency: value.WORKER_CONCURRENCY,

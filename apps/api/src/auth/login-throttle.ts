@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { TooManyRequestsError } from '@orgms/common/errors';
-import type { Logger } from '@orgms/common/logger';
-import type { Redis } from 'ioredis';
+import { secondsLeft, type WindowCounter } from './window-counter';
 
 export interface LoginThrottleSettings {
   /** Redis key prefix of this deployment (`<QUEUE_PREFIX>:rl:`), so deployments never share counters. */
@@ -27,55 +26,28 @@ const TOO_MANY = 'Too many login attempts; try again later.';
  */
 export class LoginThrottle {
   constructor(
-    private readonly redis: Redis,
+    private readonly counter: WindowCounter,
     private readonly settings: LoginThrottleSettings,
-    private readonly logger: Logger,
   ) {}
 
   /** Counts one credential check from `ip`; 429 once the address is over its limit. */
   async countAttempt(ip: string): Promise<void> {
-    const key = `${this.settings.keyPrefix}login-ip:${ip}`;
-    const counted = await this.safely(() => this.increment(key));
-    if (counted && counted.count > this.settings.perIp) throw new TooManyRequestsError(TOO_MANY, secondsOf(counted.ttlMs));
+    const counted = await this.counter.hit(`${this.settings.keyPrefix}login-ip:${ip}`, this.settings.windowMs);
+    if (counted && counted.count > this.settings.perIp) throw new TooManyRequestsError(TOO_MANY, secondsLeft(counted.ttlMs));
   }
 
   /** 429 while `account` has failed too often in the window, before any password is compared. */
   async assertAccountOpen(account: string): Promise<void> {
-    const key = this.accountKey(account);
-    const state = await this.safely(async () => {
-      const [count, ttlMs] = await Promise.all([this.redis.get(key), this.redis.pttl(key)]);
-      return { count: Number(count ?? 0), ttlMs };
-    });
-    if (state && state.count >= this.settings.perAccount) throw new TooManyRequestsError(TOO_MANY, secondsOf(state.ttlMs));
+    const state = await this.counter.read(this.accountKey(account));
+    if (state && state.count >= this.settings.perAccount) throw new TooManyRequestsError(TOO_MANY, secondsLeft(state.ttlMs));
   }
 
   /** Records a failed credential check (a 401) against `account`. */
   async recordFailure(account: string): Promise<void> {
-    await this.safely(() => this.increment(this.accountKey(account)));
+    await this.counter.hit(this.accountKey(account), this.settings.windowMs);
   }
 
   private accountKey(account: string): string {
     return `${this.settings.keyPrefix}login-account:${createHash('sha256').update(account).digest('base64url')}`;
   }
-
-  /** INCR, and start the window on the first hit: a fixed window per key. */
-  private async increment(key: string): Promise<{ count: number; ttlMs: number }> {
-    const results = await this.redis.multi().incr(key).pexpire(key, this.settings.windowMs, 'NX').pttl(key).exec();
-    if (!results) throw new Error('rate-limit transaction aborted');
-    for (const [error] of results) if (error) throw error;
-    return { count: Number(results[0][1]), ttlMs: Number(results[2][1]) };
-  }
-
-  private async safely<T>(operation: () => Promise<T>): Promise<T | undefined> {
-    try {
-      return await operation();
-    } catch (error) {
-      this.logger.warn('login throttle store unavailable; not throttling', { error: (error as Error).message });
-      return undefined;
-    }
-  }
-}
-
-function secondsOf(ttlMs: number): number {
-  return ttlMs > 0 ? Math.ceil(ttlMs / 1000) : 1;
 }

@@ -1,5 +1,5 @@
 import { NotFoundError, ValidationError } from '@orgms/common/errors';
-import { type Request, type Response, Router } from 'express';
+import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { type Authentication, principalOf, requireRole } from '../auth/authenticate';
 import { type AuthorizeOrganization, ORGANIZATION_NOT_FOUND, organizationOf } from '../auth/authorize-organization';
 import { retryAfter } from '../http/retry-after';
@@ -34,6 +34,7 @@ import { hintPolling } from './organizations.routes';
  *       '409': { $ref: '#/components/responses/Conflict' }
  *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
  *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '429': { $ref: '#/components/responses/TooManyRequests' }
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /organization/create:
  *   post:
@@ -55,6 +56,7 @@ import { hintPolling } from './organizations.routes';
  *       '409': { $ref: '#/components/responses/Conflict' }
  *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
  *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '429': { $ref: '#/components/responses/TooManyRequests' }
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /org/get:
  *   get:
@@ -204,12 +206,13 @@ export function compatRoutes(deps: {
   authorize: AuthorizeOrganization;
   organizations: OrganizationsService;
   users: UsersService;
-  allowSelfSignup: boolean;
+  /** When set, anyone may create an organization, through this limit. */
+  selfSignup?: RequestHandler;
 }): Router {
   const { authorize, organizations, users } = deps;
   const router = Router();
   const auth = deps.authentication.required;
-  const mayCreate = deps.allowSelfSignup ? deps.authentication.optional : [auth, requireRole('platform_admin')];
+  const mayCreate = deps.selfSignup ? [deps.authentication.optional, deps.selfSignup] : [auth, requireRole('platform_admin')];
 
   /**
    * The organization a compat request names; org users may leave the name out and mean their

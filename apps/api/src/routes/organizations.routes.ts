@@ -1,6 +1,6 @@
 import type { Organization } from '@orgms/common/entities/organization.entity';
 import { IN_PROGRESS_STATUSES } from '@orgms/common/entities/organization-status';
-import { type Response, Router } from 'express';
+import { type RequestHandler, type Response, Router } from 'express';
 import { type Authentication, requireRole } from '../auth/authenticate';
 import { type AuthorizeOrganization, organizationOf } from '../auth/authorize-organization';
 import type { OrganizationEventsHub } from '../events/organization-events-hub';
@@ -32,7 +32,7 @@ export function hintPolling(res: Response, org: Organization): void {
  *     tags: [Organizations]
  *     summary: Request a new organization (provisioned asynchronously)
  *     description: |
- *       Platform admins (anyone when `ALLOW_SELF_SIGNUP=true`). Records the organization as `pending` and enqueues its
+ *       Platform admins (anyone when `ALLOW_SELF_SIGNUP=true`, then at most `SIGNUP_RATE_LIMIT_PER_IP` per address per window without a platform admin's token: 429). Records the organization as `pending` and enqueues its
  *       provisioning: the worker creates its own PostgreSQL database, migrates it and seeds the first admin (the `email`
  *       and `password` given here). Poll `Location` (or `/status`) until `status` is `active` or `failed`.
  *       Names are unique among live organizations, compared case-insensitively and by look-alike skeleton.
@@ -56,6 +56,7 @@ export function hintPolling(res: Response, org: Organization): void {
  *       '409': { $ref: '#/components/responses/Conflict' }
  *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
  *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '429': { $ref: '#/components/responses/TooManyRequests' }
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  *   get:
  *     tags: [Organizations]
@@ -123,14 +124,15 @@ export function hintPolling(res: Response, org: Organization): void {
  *       '409': { $ref: '#/components/responses/Conflict' }
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
-export function organizationsRoutes(deps: OrganizationRouteDeps & { allowSelfSignup: boolean }): Router {
+/** `selfSignup`: when set, anyone may create an organization, through this limit (auth/signup-throttle.ts). */
+export function organizationsRoutes(deps: OrganizationRouteDeps & { selfSignup?: RequestHandler }): Router {
   const { authentication, organizations } = deps;
   const router = Router();
   const platformAdmin = [authentication.required, requireRole('platform_admin')];
   // Platform admins, or an admin of this very organization (auth/authorize-organization.ts).
   const orgAdminOrPlatformAdmin = deps.authorize({ roles: ['org_admin'] });
   // With self-signup anyone may create an organization; otherwise only platform admins.
-  const mayCreate = deps.allowSelfSignup ? [authentication.optional] : platformAdmin;
+  const mayCreate = deps.selfSignup ? [authentication.optional, deps.selfSignup] : platformAdmin;
 
   router.post('/organizations', ...mayCreate, validate({ body: createOrganizationBody }), async (_req, res) => {
     const org = await organizations.create(validated(res, createOrganizationBody), res.locals.requestId);

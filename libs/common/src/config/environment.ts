@@ -57,6 +57,8 @@ export const environmentSchema = Joi.object({
   LOGIN_RATE_LIMIT_WINDOW_MS: Joi.number().integer().min(1000).default(900000),
   LOGIN_RATE_LIMIT_PER_IP: Joi.number().integer().min(1).default(100),
   LOGIN_RATE_LIMIT_PER_ACCOUNT: Joi.number().integer().min(1).default(10),
+  SIGNUP_RATE_LIMIT_WINDOW_MS: Joi.number().integer().min(1000).default(3600000),
+  SIGNUP_RATE_LIMIT_PER_IP: Joi.number().integer().min(1).default(10),
   TRUST_PROXY: Joi.string()
     .trim()
     .pattern(/^(false|true|\d{1,2}|[0-9A-Za-z.:/_,\s-]+)$/)

@@ -72,7 +72,7 @@ export interface paths {
         put?: never;
         /**
          * Request a new organization (provisioned asynchronously)
-         * @description Platform admins (anyone when `ALLOW_SELF_SIGNUP=true`). Records the organization as `pending` and enqueues its
+         * @description Platform admins (anyone when `ALLOW_SELF_SIGNUP=true`, then at most `SIGNUP_RATE_LIMIT_PER_IP` per address per window without a platform admin's token: 429). Records the organization as `pending` and enqueues its
          *     provisioning: the worker creates its own PostgreSQL database, migrates it and seeds the first admin (the `email`
          *     and `password` given here). Poll `Location` (or `/status`) until `status` is `active` or `failed`.
          *     Names are unique among live organizations, compared case-insensitively and by look-alike skeleton.
@@ -1714,6 +1714,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -2197,6 +2198,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -2230,6 +2232,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

@@ -1,0 +1,50 @@
+import type { Logger } from '@orgms/common/logger';
+import type { Redis } from 'ioredis';
+
+export interface WindowCount {
+  count: number;
+  /** Until the window ends. */
+  ttlMs: number;
+}
+
+/**
+ * Fixed-window counters in Redis, shared by every API replica: the first hit of a key starts its
+ * window. A limit must never take the service down with it, so when Redis is unreachable every
+ * call answers `undefined` (no count) and the caller lets the request through; that is logged.
+ */
+export class WindowCounter {
+  constructor(
+    private readonly redis: Redis,
+    private readonly logger: Logger,
+  ) {}
+
+  hit(key: string, windowMs: number): Promise<WindowCount | undefined> {
+    return this.safely(async () => {
+      const results = await this.redis.multi().incr(key).pexpire(key, windowMs, 'NX').pttl(key).exec();
+      if (!results) throw new Error('rate-limit transaction aborted');
+      for (const [error] of results) if (error) throw error;
+      return { count: Number(results[0][1]), ttlMs: Number(results[2][1]) };
+    });
+  }
+
+  read(key: string): Promise<WindowCount | undefined> {
+    return this.safely(async () => {
+      const [count, ttlMs] = await Promise.all([this.redis.get(key), this.redis.pttl(key)]);
+      return { count: Number(count ?? 0), ttlMs };
+    });
+  }
+
+  private async safely<T>(operation: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await operation();
+    } catch (error) {
+      this.logger.warn('rate-limit store unavailable; not limiting', { error: (error as Error).message });
+      return undefined;
+    }
+  }
+}
+
+/** `Retry-After` seconds for a window that ends in `ttlMs`. */
+export function secondsLeft(ttlMs: number): number {
+  return ttlMs > 0 ? Math.ceil(ttlMs / 1000) : 1;
+}
