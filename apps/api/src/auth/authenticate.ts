@@ -1,5 +1,4 @@
 import type { JwtConfig } from '@orgms/common/config';
-import type { PlatformAdminAuthState } from '@orgms/common/control-plane/platform-admin-store';
 import { ForbiddenError, UnauthorizedError } from '@orgms/common/errors';
 import { isCanonicalUuid } from '@orgms/common/ids';
 import type { RequestHandler, Response } from 'express';
@@ -12,7 +11,7 @@ const ROLES: readonly Role[] = ['platform_admin', 'org_admin', 'member'];
 
 /** Where a platform admin's token is checked on every request (the control database). */
 export interface PlatformAdminTokens {
-  authState(adminId: string): Promise<PlatformAdminAuthState | null>;
+  isTokenCurrent(adminId: string, tokenVersion: number | undefined): Promise<boolean>;
 }
 
 /**
@@ -38,9 +37,7 @@ export function createAuthentication(jwtConfig: JwtConfig, platformAdmins: Platf
     optional: authenticate(instance, { optional: true }),
     async stillValid(principal) {
       if (!principal) return false;
-      if (principal.role !== 'platform_admin') return true;
-      const state = await platformAdmins.authState(principal.sub);
-      return state?.isActive === true && state.tokenVersion === principal.ver;
+      return principal.role !== 'platform_admin' || platformAdmins.isTokenCurrent(principal.sub, principal.ver);
     },
   };
 }
@@ -70,8 +67,8 @@ function createPassport(jwtConfig: JwtConfig, platformAdmins: PlatformAdminToken
         if (role !== 'platform_admin' && !isCanonicalUuid(payload.org)) return done(null, false);
         const principal: Principal = { sub: payload.sub, role, org: payload.org as string | undefined, ver: payload.ver as number | undefined };
         if (role !== 'platform_admin') return done(null, principal);
-        platformAdmins.authState(principal.sub).then(
-          (state) => done(null, state?.isActive === true && state.tokenVersion === principal.ver ? principal : false),
+        platformAdmins.isTokenCurrent(principal.sub, principal.ver).then(
+          (current) => done(null, current ? principal : false),
           (error) => done(error),
         );
       },

@@ -15,7 +15,7 @@ const MAX_REMEMBERED = 1000;
 
 export interface OperatorAuthDeps {
   authentication: Authentication;
-  auth: Pick<AuthService, 'verifyCredentials' | 'authState'>;
+  auth: Pick<AuthService, 'verifyCredentials' | 'isTokenCurrent'>;
 }
 
 /**
@@ -31,8 +31,7 @@ export function requirePlatformAdminOperator(deps: OperatorAuthDeps): RequestHan
   const remembered = async (key: string): Promise<boolean> => {
     const entry = verified.get(key);
     if (!entry) return false;
-    const state = entry.until > Date.now() ? await deps.auth.authState(entry.adminId) : null;
-    if (state?.isActive && state.tokenVersion === entry.tokenVersion) return true;
+    if (entry.until > Date.now() && (await deps.auth.isTokenCurrent(entry.adminId, entry.tokenVersion))) return true;
     verified.delete(key);
     return false;
   };

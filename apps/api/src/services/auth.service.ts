@@ -1,7 +1,8 @@
-import type { PlatformAdminAuthState, PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-store';
+import type { PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-store';
 import type { PlatformAdmin } from '@orgms/common/entities/platform-admin.entity';
 import { UnauthorizedError } from '@orgms/common/errors';
 import { dummyPasswordHash, verifyPassword } from '@orgms/common/passwords';
+import { holdsTokenVersion } from '@orgms/common/token-version';
 import type { LoginThrottle } from '../auth/login-throttle';
 import type { IssuedToken, TokenIssuer } from '../auth/tokens';
 
@@ -47,9 +48,9 @@ export class AuthService {
     return admin;
   }
 
-  /** What a platform admin's token is checked against on every request: still there, active, same token version? */
-  authState(adminId: string): Promise<PlatformAdminAuthState | null> {
-    return this.admins.authState(adminId);
+  /** Whether a platform admin's token issued at `tokenVersion` still holds (checked on every request). */
+  async isTokenCurrent(adminId: string, tokenVersion: number | undefined): Promise<boolean> {
+    return holdsTokenVersion(await this.admins.authState(adminId), tokenVersion);
   }
 
   async registerPlatformAdmin(email: string, password: string): Promise<PlatformAdminView> {

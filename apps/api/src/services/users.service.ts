@@ -2,6 +2,7 @@ import type { Organization } from '@orgms/common/entities/organization.entity';
 import type { TenantUser, UserRole } from '@orgms/common/entities/tenant-user.entity';
 import { hashPassword } from '@orgms/common/passwords';
 import { TenantUserStore, type UserChanges } from '@orgms/common/tenancy/tenant-user-store';
+import { holdsTokenVersion } from '@orgms/common/token-version';
 import type { TenantConnectionManager } from '../tenancy/connection-manager';
 import { type Page, pageQuery, withCursor } from './pagination';
 
@@ -55,7 +56,6 @@ export class UsersService {
 
   /** Whether a token issued at `tokenVersion` for this user is still good. */
   async isTokenCurrent(org: Organization, userId: string, tokenVersion: number | undefined): Promise<boolean> {
-    const state = await this.tenants.run(org, (db) => new TenantUserStore(db).authState(userId));
-    return state?.isActive === true && state.tokenVersion === tokenVersion;
+    return holdsTokenVersion(await this.tenants.run(org, (db) => new TenantUserStore(db).authState(userId)), tokenVersion);
   }
 }

@@ -1,16 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { returnedRows } from '../database/returned-rows';
 import { PlatformAdmin } from '../entities/platform-admin.entity';
 import { ConflictError, NotFoundError } from '../errors';
 import { hashPassword } from '../passwords';
+import type { AccountAuthState } from '../token-version';
 
 export type PlatformAdminWithHash = PlatformAdmin & { passwordHash: string };
-
-/** What a platform admin's token is checked against on every request. */
-export interface PlatformAdminAuthState {
-  isActive: boolean;
-  tokenVersion: number;
-}
 
 /**
  * The one owner of `platform_admins`: every read and write of the table goes through here.
@@ -35,7 +31,7 @@ export class PlatformAdminStore {
     return admin;
   }
 
-  async authState(id: string): Promise<PlatformAdminAuthState | null> {
+  async authState(id: string): Promise<AccountAuthState | null> {
     const rows: { is_active: boolean; token_version: number }[] = await this.db.query('SELECT is_active, token_version FROM platform_admins WHERE id = $1', [
       id,
     ]);
@@ -82,13 +78,15 @@ export class PlatformAdminStore {
 
   /** Removes the admin; its tokens then find no row and are refused. */
   async remove(email: string): Promise<void> {
-    const removed = returnedRows(await this.db.query('DELETE FROM platform_admins WHERE lower(email) = lower($1) RETURNING id', [email.trim()]));
+    const removed = returnedRows<{ id: string }>(
+      await this.db.query('DELETE FROM platform_admins WHERE lower(email) = lower($1) RETURNING id', [email.trim()]),
+    );
     if (removed.length === 0) throw new NotFoundError(`No platform admin has the email ${email.trim().toLowerCase()}.`);
   }
 
   private async updateByEmail(email: string, assignments: string, values: unknown[]): Promise<PlatformAdmin> {
     // `assignments` is one of the constant SET lists above, never user text; values are parameters.
-    const rows = returnedRows(
+    const rows = returnedRows<{ id: string }>(
       await this.db.query(`UPDATE platform_admins SET ${assignments}, updated_at = now() WHERE lower(email) = lower($1) RETURNING id`, [
         email.trim(),
         ...values,
@@ -97,9 +95,4 @@ export class PlatformAdminStore {
     if (rows.length === 0) throw new NotFoundError(`No platform admin has the email ${email.trim().toLowerCase()}.`);
     return this.get(rows[0].id);
   }
-}
-
-/** TypeORM answers `[rows, affected]` for UPDATE/DELETE … RETURNING on PostgreSQL, and the rows alone for INSERT. */
-function returnedRows(result: unknown): { id: string }[] {
-  return (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as { id: string }[];
 }

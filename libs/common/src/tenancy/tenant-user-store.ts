@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { retryOnTransactionConflict } from '../database/database-errors';
+import { returnedRows } from '../database/returned-rows';
 import { TenantUser, type UserRole } from '../entities/tenant-user.entity';
 import { ConflictError, NotFoundError } from '../errors';
 import { type KeysetPage, keysetPage, type PageQuery } from '../keyset-page';
+import type { AccountAuthState } from '../token-version';
 
 export interface NewUser {
   email: string;
@@ -84,12 +86,14 @@ export class TenantUserStore {
 
   /** Stamps a successful login (without touching updated_at, which tracks changes to the user). */
   async recordLogin(id: string): Promise<Date> {
-    const rows: { last_login_at: Date }[] = await this.db.query('UPDATE users SET last_login_at = now() WHERE id = $1 RETURNING last_login_at', [id]);
-    return (Array.isArray(rows[0]) ? rows[0][0] : rows[0]).last_login_at;
+    const [row] = returnedRows<{ last_login_at: Date }>(
+      await this.db.query('UPDATE users SET last_login_at = now() WHERE id = $1 RETURNING last_login_at', [id]),
+    );
+    return row.last_login_at;
   }
 
   /** What a token is checked against on every request: is the user still active, same token version? */
-  async authState(id: string): Promise<{ isActive: boolean; tokenVersion: number } | null> {
+  async authState(id: string): Promise<AccountAuthState | null> {
     const rows: { is_active: boolean; token_version: number }[] = await this.db.query('SELECT is_active, token_version FROM users WHERE id = $1', [id]);
     return rows.length === 0 ? null : { isActive: rows[0].is_active, tokenVersion: rows[0].token_version };
   }
