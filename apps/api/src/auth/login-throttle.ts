@@ -32,8 +32,7 @@ export class LoginThrottle {
 
   /** Counts one credential check from `ip`; 429 once the address is over its limit. */
   async countAttempt(ip: string): Promise<void> {
-    const counted = await this.counter.hit(`${this.settings.keyPrefix}login-ip:${ip}`, this.settings.windowMs);
-    if (counted && counted.count > this.settings.perIp) throw new TooManyRequestsError(TOO_MANY, secondsLeft(counted.ttlMs));
+    await this.counter.limit(`${this.settings.keyPrefix}login-ip:${ip}`, this.settings.windowMs, this.settings.perIp, TOO_MANY);
   }
 
   /** 429 while `account` has failed too often in the window, before any password is compared. */

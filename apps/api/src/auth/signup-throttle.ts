@@ -1,7 +1,6 @@
-import { TooManyRequestsError } from '@orgms/common/errors';
 import type { RequestHandler } from 'express';
 import { principalOf } from './authenticate';
-import { secondsLeft, type WindowCounter } from './window-counter';
+import type { WindowCounter } from './window-counter';
 
 export interface SignupThrottleSettings {
   /** Redis key prefix of this deployment (`<QUEUE_PREFIX>:rl:`). */
@@ -22,10 +21,8 @@ export class SignupThrottle {
   ) {}
 
   async countSignup(ip: string): Promise<void> {
-    const counted = await this.counter.hit(`${this.settings.keyPrefix}signup-ip:${ip}`, this.settings.windowMs);
-    if (counted && counted.count > this.settings.perIp) {
-      throw new TooManyRequestsError('Too many organizations created from this address; try again later.', secondsLeft(counted.ttlMs));
-    }
+    const { keyPrefix, windowMs, perIp } = this.settings;
+    await this.counter.limit(`${keyPrefix}signup-ip:${ip}`, windowMs, perIp, 'Too many organizations created from this address; try again later.');
   }
 }
 

@@ -1,3 +1,4 @@
+import { TooManyRequestsError } from '@orgms/common/errors';
 import type { Logger } from '@orgms/common/logger';
 import type { Redis } from 'ioredis';
 
@@ -25,6 +26,12 @@ export class WindowCounter {
       for (const [error] of results) if (error) throw error;
       return { count: Number(results[0][1]), ttlMs: Number(results[2][1]) };
     });
+  }
+
+  /** Counts one hit of `key`; a 429 (with the seconds left in the window) once it is over `max`. */
+  async limit(key: string, windowMs: number, max: number, refusal: string): Promise<void> {
+    const counted = await this.hit(key, windowMs);
+    if (counted && counted.count > max) throw new TooManyRequestsError(refusal, secondsLeft(counted.ttlMs));
   }
 
   read(key: string): Promise<WindowCount | undefined> {
