@@ -1,4 +1,5 @@
 import { BadRequestError } from '@orgms/common/errors';
+import { isCanonicalUuid } from '@orgms/common/ids';
 import type { KeysetPage, KeysetPosition, PageQuery } from '@orgms/common/keyset-page';
 
 /** A page as the API answers it: `nextCursor` is the next page's position as a cursor, null on the last page. */
@@ -19,9 +20,9 @@ export function withCursor<T>(page: KeysetPage<T>): Page<T> {
 
 /**
  * What `encodeCursor` writes, and the only thing `decodeCursor` takes back: an ISO timestamp
- * (four-digit year, milliseconds, `Z`) and a canonical lower-case uuid, separated by `|`.
+ * (four-digit year, milliseconds, `Z`) and a canonical id, separated by `|`.
  */
-const CURSOR_TEXT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+const CURSOR_TEXT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\|(.*)$/;
 
 /** Rows are created by `now()`: anything outside these years is not ours (and may be outside PostgreSQL's range). */
 const EARLIEST = Date.UTC(1970, 0, 1);
@@ -37,12 +38,11 @@ export function encodeCursor(cursor: KeysetPosition): string {
  */
 export function decodeCursor(encoded: string): KeysetPosition {
   const invalid = () => new BadRequestError('The cursor is not valid; use next_cursor from a previous page.', 'invalid-cursor');
-  if (typeof encoded !== 'string' || encoded.length === 0 || encoded.length > 200 || !/^[A-Za-z0-9_-]+$/.test(encoded)) throw invalid();
   const bytes = Buffer.from(encoded, 'base64url');
-  // One spelling per cursor: re-encoding must give the same text (no padding, no stray trailing bits).
+  // One spelling per cursor: re-encoding must give the same text (no padding, no character outside base64url, no stray trailing bits).
   if (bytes.toString('base64url') !== encoded) throw invalid();
   const match = CURSOR_TEXT.exec(bytes.toString('latin1'));
-  if (!match) throw invalid();
+  if (!match || !isCanonicalUuid(match[2])) throw invalid();
   const [, iso, id] = match;
   const date = new Date(iso);
   const time = date.getTime();
