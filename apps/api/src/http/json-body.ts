@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { UnsupportedMediaTypeError } from '@orgms/common/errors';
-import express, { type RequestHandler } from 'express';
+import express, { type Request, type RequestHandler } from 'express';
 
 /**
  * Runs on the raw (already decompressed) bytes, before anything decodes them. body-parser would
@@ -20,11 +20,19 @@ function requireUtf8(_req: unknown, _res: unknown, body: Buffer, charset: string
   }
 }
 
+/**
+ * Whether the request carries a body that is not JSON. `Content-Length: 0` is no body (type-is
+ * would count it as one, and Bull Board's own PUTs send it).
+ */
+export function sendsNonJsonBody(req: Request): boolean {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  return hasBody && !req.is('application/json');
+}
+
 /** Parses JSON bodies (up to `limit`, UTF-8 only) and refuses bodies of any other media type or charset with a 415. */
 export function jsonBody(limit: string): RequestHandler[] {
   const refuseOtherMediaTypes: RequestHandler = (req, _res, next) => {
-    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-    if (hasBody && !req.is('application/json')) {
+    if (sendsNonJsonBody(req)) {
       return next(new UnsupportedMediaTypeError('Send the request body as application/json.'));
     }
     next();

@@ -4,17 +4,13 @@ import { ExpressAdapter } from '@bull-board/express';
 import type { HttpConfig } from '@orgms/common/config';
 import { ForbiddenError } from '@orgms/common/errors';
 import type { Queue } from 'bullmq';
-import { type Request, type RequestHandler, Router } from 'express';
+import { type RequestHandler, Router } from 'express';
+import { sendsNonJsonBody } from '../http/json-body';
 import { type OperatorAuthDeps, requirePlatformAdminOperator } from './operator-auth';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/** Content-Length 0 (what the board's own PUTs send) is no body; type-is would count it as one. */
-function carriesBody(req: Request): boolean {
-  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-}
 
 /**
  * The dashboard authenticates by HTTP Basic, which a browser attaches to any request for this
@@ -38,7 +34,7 @@ export function refuseCrossSiteChanges(http: Pick<HttpConfig, 'publicUrl'>): Req
     if (origin !== undefined && origin !== own && origin !== publicOrigin) {
       return next(new ForbiddenError('The queue dashboard accepts changes only from its own origin.'));
     }
-    if (carriesBody(req) && !req.is('application/json')) {
+    if (sendsNonJsonBody(req)) {
       return next(new ForbiddenError('The queue dashboard accepts only application/json request bodies.'));
     }
     next();
