@@ -2,6 +2,7 @@ import { InitControl1732200000000 } from './control/1732200000000-InitControl';
 import { MigrationRuns1732300000000 } from './control/1732300000000-MigrationRuns';
 import { PlatformAdminRevocation1732400000000 } from './control/1732400000000-PlatformAdminRevocation';
 import { OrganizationNameKey1732500000000 } from './control/1732500000000-OrganizationNameKey';
+import { DatabaseServers1732600000000 } from './control/1732600000000-DatabaseServers';
 import { CreateUsers1732200000000 } from './tenant/1732200000000-CreateUsers';
 import { AddUserLastLogin1732300000000 } from './tenant/1732300000000-AddUserLastLogin';
 
@@ -9,7 +10,13 @@ import { AddUserLastLogin1732300000000 } from './tenant/1732300000000-AddUserLas
  * Migration classes, not globs, so one DataSource config works from `src` (tsx) and `dist`.
  * Append new migrations at the end of their list.
  */
-export const controlMigrations = [InitControl1732200000000, MigrationRuns1732300000000, PlatformAdminRevocation1732400000000, OrganizationNameKey1732500000000];
+export const controlMigrations = [
+  InitControl1732200000000,
+  MigrationRuns1732300000000,
+  PlatformAdminRevocation1732400000000,
+  OrganizationNameKey1732500000000,
+  DatabaseServers1732600000000,
+];
 export const tenantMigrations = [CreateUsers1732200000000, AddUserLastLogin1732300000000];
 
 /** The name of the newest tenant migration: an org database at this version is current. */

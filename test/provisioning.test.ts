@@ -74,7 +74,7 @@ describe('Provisioning an organization', () => {
     stack.worker?.provisioningWorker.resume();
     expect((await waitForStatus(stack, org.id, ['active', 'failed'])).status).to.equal('active');
     expect((await events(stack, org.id)).map((e) => e.step)).to.include('create_database');
-    const admin = await DatabaseAdmin.connect(stack.config.tenancy);
+    const admin = await DatabaseAdmin.connect(stack.config.tenancy.serverUrl);
     try {
       expect(await admin.markerOf(name)).to.equal(markerFor(org.id));
     } finally {
@@ -89,7 +89,7 @@ describe('Provisioning an organization', () => {
     await onServer(stack, `CREATE DATABASE ${quoteIdent(stagingNameFor(name))}`);
     stack.worker?.provisioningWorker.resume();
     expect((await waitForStatus(stack, org.id, ['active', 'failed'])).status).to.equal('active');
-    const admin = await DatabaseAdmin.connect(stack.config.tenancy);
+    const admin = await DatabaseAdmin.connect(stack.config.tenancy.serverUrl);
     try {
       expect(await admin.markerOf(stagingNameFor(name))).to.equal(undefined);
     } finally {
@@ -128,7 +128,12 @@ describe('Provisioning an organization', () => {
     const org = await createOrganization(stack);
     await waitForStatus(stack, org.id, ['active']);
     const before = await events(stack, org.id);
-    const service = new ProvisioningService({ tenancy: stack.config.tenancy, store: stack.api.stores.organizations, logger: stack.logger });
+    const service = new ProvisioningService({
+      tenancy: stack.config.tenancy,
+      servers: stack.worker!.servers,
+      store: stack.api.stores.organizations,
+      logger: stack.logger,
+    });
     expect(await service.provision(org.id, { requestId: 'again-1234', isLastAttempt: false })).to.equal('skipped');
     expect(await events(stack, org.id)).to.deep.equal(before);
   });

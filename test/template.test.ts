@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { withDatabase } from '@orgms/common/database/database-urls';
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
 import { databaseNameFor, templateMarkerFor, templateNameFor } from '@orgms/common/tenancy/database-names';
 import { latestTenantMigration } from '@orgms/migrations';
@@ -29,7 +30,7 @@ async function schemaDump(client: Client): Promise<unknown> {
 }
 
 async function migrate(stack: TestStack, database: string): Promise<void> {
-  const ds = await createTenantDataSource(stack.config.tenancy, database, 1).initialize();
+  const ds = await createTenantDataSource(withDatabase(stack.config.tenancy.serverUrl, database), 1).initialize();
   try {
     await ds.runMigrations({ transaction: 'each' });
   } finally {
@@ -45,13 +46,13 @@ describe('Template fast path', () => {
   after(() => stack.stop());
 
   it('when one database is cloned from the template and one is built empty plus migrations, then their schemas are identical', async () => {
-    expect(await refreshTemplate(stack.config.tenancy)).to.equal('created');
-    expect(await refreshTemplate(stack.config.tenancy), 'a second refresh is a no-op').to.equal('current');
+    expect(await refreshTemplate(stack.config.tenancy.serverUrl, stack.config.tenancy.databasePrefix)).to.equal('created');
+    expect(await refreshTemplate(stack.config.tenancy.serverUrl, stack.config.tenancy.databasePrefix), 'a second refresh is a no-op').to.equal('current');
     const [fastId, slowId] = [randomUUID(), randomUUID()];
     const [fast, slow] = [databaseNameFor(fastId, stack.config.tenancy.databasePrefix), databaseNameFor(slowId, stack.config.tenancy.databasePrefix)];
-    const admin = await DatabaseAdmin.connect(stack.config.tenancy);
+    const admin = await DatabaseAdmin.connect(stack.config.tenancy.serverUrl);
     try {
-      expect(await admin.ensureDatabase(fastId, fast, { template: currentTemplate(stack.config.tenancy) })).to.equal('cloned');
+      expect(await admin.ensureDatabase(fastId, fast, { template: currentTemplate(stack.config.tenancy.databasePrefix) })).to.equal('cloned');
       expect(await admin.ensureDatabase(slowId, slow)).to.equal('created');
       expect(await admin.markerOf(fast), 'a clone carries its own marker, not the template’s').to.equal(`orgms:organization:${fastId}`);
     } finally {
@@ -71,12 +72,12 @@ describe('Template fast path', () => {
   it('when the template is outdated or missing, then creation falls back to an empty database and still succeeds', async () => {
     const template = templateNameFor(stack.config.tenancy.databasePrefix);
     const reasons: string[] = [];
-    const admin = await DatabaseAdmin.connect(stack.config.tenancy);
+    const admin = await DatabaseAdmin.connect(stack.config.tenancy.serverUrl);
     try {
       await admin.setMarker(template, templateMarkerFor('CreateUsers1732200000000'));
       const id = randomUUID();
       const outcome = await admin.ensureDatabase(id, databaseNameFor(id, stack.config.tenancy.databasePrefix), {
-        template: currentTemplate(stack.config.tenancy),
+        template: currentTemplate(stack.config.tenancy.databasePrefix),
         onTemplateFallback: (reason) => reasons.push(reason),
       });
       expect(outcome).to.equal('created');
@@ -85,7 +86,7 @@ describe('Template fast path', () => {
       await admin.close();
     }
     // An outdated template is migrated in place by the next refresh.
-    expect(await refreshTemplate(stack.config.tenancy)).to.equal('migrated');
+    expect(await refreshTemplate(stack.config.tenancy.serverUrl, stack.config.tenancy.databasePrefix)).to.equal('migrated');
   });
 
   it('when the worker provisions with the template on, then the org database is cloned; with ORG_TEMPLATE_ENABLED=false it is created empty; both end active', async () => {

@@ -72,7 +72,12 @@ describe('Tenant connection manager', () => {
   });
 
   const manager = (options: { budget: number; poolSize?: number; idleMs?: number; acquireTimeoutMs?: number }) =>
-    TenantConnectionManager.fromConfig(stack.config.tenancy, stack.logger, { poolSize: 2, idleMs: 60000, acquireTimeoutMs: 10000, ...options });
+    TenantConnectionManager.forServer(
+      { adminUrl: stack.config.tenancy.serverUrl, poolUrl: null, connectionBudget: options.budget },
+      stack.config.tenancy.pools,
+      stack.logger,
+      { poolSize: 2, idleMs: 60000, acquireTimeoutMs: 10000, ...options },
+    );
 
   it('when 200 organizations are driven through a budget of 20 connections, then no call fails and PostgreSQL never sees more than 20', async function () {
     this.timeout(120000);

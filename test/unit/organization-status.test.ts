@@ -13,7 +13,8 @@ import type { DataSource } from 'typeorm';
 const LEGAL: Record<OrganizationStatus, OrganizationStatus[]> = {
   pending: ['provisioning', 'deleting'],
   provisioning: ['provisioning', 'active', 'failed', 'deleting'],
-  active: ['deleting'],
+  active: ['moving', 'deleting'],
+  moving: ['moving', 'active'],
   failed: ['provisioning', 'deleting'],
   deleting: ['deleting', 'deleted'],
   deleted: [],
@@ -36,7 +37,7 @@ describe('Organization states (no servers)', () => {
   });
 
   it('when deletion has started, then the organization is no longer editable', () => {
-    expect(EDITABLE_STATUSES).to.have.members(['pending', 'provisioning', 'active', 'failed']);
+    expect(EDITABLE_STATUSES).to.have.members(['pending', 'provisioning', 'active', 'moving', 'failed']);
   });
 
   it('when a caller narrows a transition to a source the table does not allow, then the store refuses before any query', async () => {

@@ -1,4 +1,5 @@
 import { OrganizationsService } from '@orgms/api/services/organizations.service';
+import type { DatabaseServer } from '@orgms/common/control-plane/database-server-store';
 import type { NewOrganization, OrganizationStore, TransitionOptions } from '@orgms/common/control-plane/organization-store';
 import { Organization } from '@orgms/common/entities/organization.entity';
 import { canTransition, EDITABLE_STATUSES, type OrganizationStatus, statusesLeadingTo } from '@orgms/common/entities/organization-status';
@@ -13,10 +14,13 @@ class FakeOrganizationStore {
   readonly rows = new Map<string, Organization>();
   readonly hashes = new Map<string, string>();
 
-  async create(org: NewOrganization): Promise<Organization> {
+  async create(org: NewOrganization, options: { place: (liveByServer: Map<string, number>) => string }): Promise<Organization> {
+    const databaseServerId = options.place(new Map());
     const { pendingAdminPasswordHash, ...columns } = org;
     this.hashes.set(org.id, pendingAdminPasswordHash);
-    return this.put(Object.assign(new Organization(), columns, { status: 'pending', step: null, attempts: 0, lastError: null, schemaVersion: null }));
+    return this.put(
+      Object.assign(new Organization(), columns, { status: 'pending', step: null, attempts: 0, lastError: null, schemaVersion: null, databaseServerId }),
+    );
   }
 
   async get(id: string): Promise<Organization> {
@@ -67,6 +71,8 @@ function fixture(options: { queueDown?: boolean } = {}) {
     databasePrefix: 'org_',
     bcryptRounds: 4,
     store: store as unknown as OrganizationStore,
+    // One server that always has room: placement itself is specified in test/unit/placement.test.ts.
+    placement: { candidates: async () => [], choose: () => ({ id: 'server-1' }) as DatabaseServer },
     jobs,
     logger,
   });

@@ -1,10 +1,15 @@
 import type { AuthConfig, Config } from '@orgms/common/config';
+import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
 import { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
 import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-store';
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
 import { connectControlPlane } from '@orgms/common/database/control-plane-startup';
 import { redisEventPublisher } from '@orgms/common/events/organization-events';
+import { prepareFleet } from '@orgms/common/fleet/fleet-startup';
+import { SecretBox } from '@orgms/common/fleet/secret-box';
+import { ServerDirectory } from '@orgms/common/fleet/server-directory';
+import { probeServer, ServerReachability } from '@orgms/common/fleet/server-probe';
 import type { Logger } from '@orgms/common/logger';
 import { shutdownInOrder } from '@orgms/common/process/shutdown';
 import { createMigrationsQueue, type MigrationsQueue } from '@orgms/common/queues/migrations-queue';
@@ -21,19 +26,22 @@ import { TokenIssuer } from './auth/tokens';
 import { WindowCounter } from './auth/window-counter';
 import { OrganizationEventsHub } from './events/organization-events-hub';
 import { AuthService } from './services/auth.service';
+import { DatabaseServersService } from './services/database-servers.service';
 import { MigrationRunsService } from './services/migration-runs.service';
 import { OrgAuthService } from './services/org-auth.service';
 import { OrganizationsService } from './services/organizations.service';
 import { OrphansService } from './services/orphans.service';
+import { PlacementService } from './services/placement.service';
 import { ReadinessService } from './services/readiness.service';
 import { UsersService } from './services/users.service';
-import { TenantConnectionManager } from './tenancy/connection-manager';
+import { TenantDatabases } from './tenancy/tenant-databases';
 
 /** The control-plane stores, one per table group, each the only code that reads or writes its tables. */
 export interface ApiStores {
   organizations: OrganizationStore;
   platformAdmins: PlatformAdminStore;
   migrationRuns: MigrationRunStore;
+  databaseServers: DatabaseServerStore;
 }
 
 export interface ApiQueues {
@@ -51,8 +59,8 @@ export interface ApiRuntime {
   services: ApiServices;
   stores: ApiStores;
   queues: ApiQueues;
-  /** This process's organization-database pools. */
-  tenantPools: TenantConnectionManager;
+  /** This process's organization-database pools, per database server. */
+  tenantPools: TenantDatabases;
   /** Resolves once the control database is migrated and the bootstrap admin exists (then /ready may say so). */
   ready: Promise<void>;
   /** Closes pools and Redis (the HTTP server, if any, is closed by its owner first). */
@@ -74,8 +82,10 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     organizations: new OrganizationStore(controlDb, redisEventPublisher(redis, config.queue)),
     platformAdmins: new PlatformAdminStore(controlDb),
     migrationRuns: new MigrationRunStore(controlDb),
+    databaseServers: new DatabaseServerStore(controlDb, new SecretBox(config.secrets.current, config.secrets.previous)),
   };
-  const tenantPools = TenantConnectionManager.fromConfig(config.tenancy, logger);
+  const servers = new ServerDirectory(stores.databaseServers);
+  const tenantPools = new TenantDatabases({ servers, pools: config.tenancy.pools, logger });
   const { bcryptRounds } = config.auth;
   const tokens = new TokenIssuer(config.auth.jwt);
   const rateLimits = new WindowCounter(redis, logger);
@@ -88,13 +98,15 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
       databasePrefix: config.tenancy.databasePrefix,
       bcryptRounds,
       store: stores.organizations,
+      placement: new PlacementService({ servers: stores.databaseServers, reachability: new ServerReachability() }),
       jobs: organizationJobs(queues.provisioning),
       logger,
     }),
     users: new UsersService(tenantPools, bcryptRounds),
     signups: new SignupThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.signupThrottle }),
     migrationRuns: new MigrationRunsService({ runs: stores.migrationRuns, queue: queues.migrations, logger }),
-    orphans: new OrphansService({ tenancy: config.tenancy, organizations: stores.organizations }),
+    orphans: new OrphansService({ databasePrefix: config.tenancy.databasePrefix, servers, organizations: stores.organizations }),
+    databaseServers: new DatabaseServersService({ servers: stores.databaseServers, organizations: stores.organizations, probe: probeServer }),
     // Deleting an org: the worker publishes `evict` and every replica closes its pools for it.
     events: new OrganizationEventsHub(config.queue, logger, (orgId) => tenantPools.evict(orgId)),
     readiness: new ReadinessService(controlDb, redis),
@@ -103,7 +115,10 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
   const abort = new AbortController();
   // Ready means ready to serve every route: migrated, and the bootstrap admin can log in.
   const ready = (async () => {
-    const prepare = () => ensureBootstrapAdmin(stores.platformAdmins, config.auth, logger);
+    const prepare = async () => {
+      await ensureBootstrapAdmin(stores.platformAdmins, config.auth, logger);
+      await prepareFleet(config.tenancy, stores.databaseServers, stores.organizations, logger);
+    };
     if (await connectControlPlane(controlDb, config.database, logger, abort.signal, prepare)) services.readiness.markControlPlaneReady();
   })();
 

@@ -15,6 +15,7 @@ import { docsRoutes } from './openapi/docs.routes';
 import { operatorTools } from './operator';
 import { authRoutes } from './routes/auth.routes';
 import { compatRoutes } from './routes/compat.routes';
+import { databaseServersRoutes } from './routes/database-servers.routes';
 import { healthRoutes } from './routes/health.routes';
 import { migrationsRoutes } from './routes/migrations.routes';
 import { orgAuthRoutes } from './routes/org-auth.routes';
@@ -22,13 +23,14 @@ import { organizationChangesRoutes } from './routes/organization-changes.routes'
 import { organizationsRoutes } from './routes/organizations.routes';
 import { usersRoutes } from './routes/users.routes';
 import type { AuthService } from './services/auth.service';
+import type { DatabaseServersService } from './services/database-servers.service';
 import type { MigrationRunsService } from './services/migration-runs.service';
 import type { OrgAuthService } from './services/org-auth.service';
 import type { OrganizationsService } from './services/organizations.service';
 import type { OrphansService } from './services/orphans.service';
 import type { ReadinessService } from './services/readiness.service';
 import type { UsersService } from './services/users.service';
-import type { TenantConnectionManager } from './tenancy/connection-manager';
+import type { TenantDatabases } from './tenancy/tenant-databases';
 
 /** The API's services, wired once by startApiRuntime(). */
 export interface ApiServices {
@@ -38,6 +40,7 @@ export interface ApiServices {
   users: UsersService;
   migrationRuns: MigrationRunsService;
   orphans: OrphansService;
+  databaseServers: DatabaseServersService;
   /** This replica's subscription to organization status changes (long-polls, SSE). */
   events: OrganizationEventsHub;
   readiness: ReadinessService;
@@ -51,7 +54,7 @@ export interface AppDependencies {
   services: ApiServices;
   /** What the operator pages watch: every queue, and this process's organization-database pools. */
   queues: Queue[];
-  tenantPools: Pick<TenantConnectionManager, 'stats'>;
+  tenantPools: Pick<TenantDatabases, 'stats'>;
 }
 
 /** Routes below this answer 503 until the control database is migrated and the bootstrap admin exists. */
@@ -88,6 +91,7 @@ export function createApp({ config, logger, services, queues, tenantPools }: App
   app.use(authRoutes({ authentication, auth }));
   app.use(organizationsRoutes({ authentication, authorize, organizations, events, selfSignup }));
   app.use(organizationChangesRoutes({ authentication, authorize, organizations, events, logger }));
+  app.use(databaseServersRoutes({ authentication, databaseServers: services.databaseServers }));
   app.use(migrationsRoutes({ authentication, migrationRuns: services.migrationRuns, orphans: services.orphans }));
   app.use(orgAuthRoutes({ authentication, authorize, orgAuth: services.orgAuth, auth, users }));
   app.use(usersRoutes({ authentication, authorize, users }));

@@ -1,9 +1,13 @@
 import type { Config } from '@orgms/common/config';
+import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
 import { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
 import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
 import { connectControlPlane } from '@orgms/common/database/control-plane-startup';
 import { redisEventPublisher } from '@orgms/common/events/organization-events';
+import { prepareFleet } from '@orgms/common/fleet/fleet-startup';
+import { SecretBox } from '@orgms/common/fleet/secret-box';
+import { ServerDirectory } from '@orgms/common/fleet/server-directory';
 import type { Logger } from '@orgms/common/logger';
 import { shutdownInOrder } from '@orgms/common/process/shutdown';
 import { createMigrationsQueue } from '@orgms/common/queues/migrations-queue';
@@ -19,6 +23,8 @@ import { DeprovisioningService } from './services/deprovisioning.service';
 import { MigrationsService } from './services/migrations.service';
 import { type ProvisioningDeps, ProvisioningService } from './services/provisioning.service';
 import { ReconcilerService } from './services/reconciler.service';
+import { OrganizationServers } from './tenancy/organization-servers';
+import { PgBouncerDatabases } from './tenancy/pgbouncer-databases';
 import { refreshTemplate } from './tenancy/template-database';
 
 export interface WorkerRuntime {
@@ -28,6 +34,9 @@ export interface WorkerRuntime {
   templateReady: Promise<void>;
   provisioningWorker: Worker;
   reconciler: ReconcilerService;
+  /** The fleet as this worker sees it (tests build services on it). */
+  servers: OrganizationServers;
+  pgbouncer?: PgBouncerDatabases;
   stop: () => Promise<boolean>;
 }
 
@@ -46,15 +55,26 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
   const events = redisEventPublisher(connection, config.queue);
   const store = new OrganizationStore(controlDb, events);
   const runs = new MigrationRunStore(controlDb);
+  const serverStore = new DatabaseServerStore(controlDb, new SecretBox(config.secrets.current, config.secrets.previous));
+  const servers = new OrganizationServers(new ServerDirectory(serverStore));
+  const { pgbouncer: pgbouncerSettings } = tenancy.fleet;
+  const pgbouncer = pgbouncerSettings && new PgBouncerDatabases({ settings: pgbouncerSettings, controlDb, store, servers: servers.directory, logger });
   const provisioningQueue = createProvisioningQueue(config.queue, connection);
   const migrationsQueue = createMigrationsQueue(config.queue, connection);
   const maintenanceQueue = openQueue(QUEUES.maintenance, config.queue, connection);
 
-  const provisioning = new ProvisioningService({ tenancy, store, logger, beforeStep: options.beforeStep });
-  const deprovisioning = new DeprovisioningService({ tenancy, store, events, logger });
-  const migrations = new MigrationsService({ tenancy, store, runs, logger });
+  const provisioning = new ProvisioningService({ tenancy, store, servers, pgbouncer, logger, beforeStep: options.beforeStep });
+  const deprovisioning = new DeprovisioningService({ servers, pgbouncer, store, events, logger });
+  const migrations = new MigrationsService({ tenancy, servers, store, runs, logger });
   const jobs = organizationJobs(provisioningQueue);
-  const reconciler = new ReconcilerService({ tenancy, store, jobs, logger, stuckAfterMs: settings.reconcile.stuckAfterMs });
+  const reconciler = new ReconcilerService({
+    databasePrefix: tenancy.databasePrefix,
+    servers,
+    store,
+    jobs,
+    logger,
+    stuckAfterMs: settings.reconcile.stuckAfterMs,
+  });
 
   // A job whose worker died (lock not renewed) goes back to waiting after at most about
   // lockDuration + stalledInterval.
@@ -91,7 +111,8 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
   let stopMetricsServer: () => Promise<void> = async () => undefined;
   const abort = new AbortController();
   const ready = (async () => {
-    if (!(await connectControlPlane(controlDb, config.database, logger, abort.signal))) return;
+    const prepare = () => prepareFleet(tenancy, serverStore, store, logger).then(() => undefined);
+    if (!(await connectControlPlane(controlDb, config.database, logger, abort.signal, prepare))) return;
     stopMetricsServer = await startMetricsServer(settings.metrics, logger);
     await scheduleReconciler();
     // Redis keeps nothing across a restart here, so the schedule is registered again on every
@@ -102,13 +123,15 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     for (const worker of workers) void worker.run();
     logger.info('worker started', { concurrency: settings.concurrency, queuePrefix: config.queue.prefix });
   })();
-  // In the background: until the template is current, new databases take the slow path.
+  // In the background, on every server: until its template is current, new databases there take the slow path.
   const templateReady = ready.then(async () => {
     if (!tenancy.templateEnabled || abort.signal.aborted) return;
-    try {
-      logger.info('template database', { outcome: await refreshTemplate(tenancy) });
-    } catch (error) {
-      logger.error('could not prepare the template database; creating empty databases instead', { error });
+    for (const server of await servers.inService().catch(() => [])) {
+      try {
+        logger.info('template database', { server: server.name, outcome: await refreshTemplate(server.adminUrl, tenancy.databasePrefix) });
+      } catch (error) {
+        logger.error('could not prepare the template database; creating empty databases instead', { server: server.name, error });
+      }
     }
   });
 
@@ -129,5 +152,5 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
       logger,
     );
 
-  return { ready, templateReady, provisioningWorker, reconciler, stop };
+  return { ready, templateReady, provisioningWorker, reconciler, servers, pgbouncer, stop };
 }

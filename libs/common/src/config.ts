@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError, parseTrustProxy, readEnvironment } from './config/environment';
 import { serverOf } from './database/database-urls';
+import { parseSecretKey, type SecretKey } from './fleet/secret-box';
+import { queuePrefixFor } from './queues/redis-url';
 
 /**
  * Every setting of the service, validated once at boot (config/environment.ts holds the
@@ -18,6 +20,14 @@ export interface Config {
   worker: WorkerConfig;
   /** The API's HTTP surface, its operator pages included. */
   http: HttpConfig;
+  /** Keys that encrypt secrets at rest (database server credentials). */
+  secrets: SecretsConfig;
+}
+
+export interface SecretsConfig {
+  current: SecretKey;
+  /** Keys of earlier rotations: they open old values, which are then sealed again with `current`. */
+  previous: SecretKey[];
 }
 
 export interface RuntimeConfig {
@@ -33,7 +43,10 @@ export interface DatabaseConfig {
 }
 
 export interface TenancyConfig {
-  /** ORG_DATABASE_URL: the server and role organization databases are created on. */
+  /**
+   * ORG_DATABASE_URL: the server and role organization databases are created on when the
+   * fleet is empty; registered at start as the `default` database server.
+   */
   serverUrl: string;
   /** ORG_DATABASE_PREFIX: of every organization database's name (and of the template's). */
   databasePrefix: string;
@@ -41,12 +54,26 @@ export interface TenancyConfig {
   templateEnabled: boolean;
   /** The API's tenant connection manager (apps/api/src/tenancy/connection-manager.ts). */
   pools: TenantPoolsConfig;
+  fleet: FleetConfig;
+}
+
+export interface FleetConfig {
+  /** Organizations the `default` server takes when it is registered at start. */
+  defaultServerCapacity: number;
+  /**
+   * A PgBouncer shared by several servers knows each organization database by an entry of its
+   * own: the worker writes them to `databasesFile` (which pgbouncer.ini `%include`s) and sends
+   * RELOAD to `adminUrl`. Unset when each server's PgBouncer has its own `*` fallback.
+   */
+  pgbouncer?: { databasesFile: string; adminUrl: string };
+  /** During a move, how long sessions opened before writes stopped may finish before they are ended. */
+  moveSessionGraceMs: number;
 }
 
 export interface TenantPoolsConfig {
   /** Connections per organization pool. */
   size: number;
-  /** Organization-database connections one API process may hold in total. */
+  /** The `default` server's connection budget when it is registered at start (each server has its own). */
   budget: number;
   idleMs: number;
   acquireTimeoutMs: number;
@@ -132,10 +159,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         idleMs: value.TENANT_POOL_IDLE_MS,
         acquireTimeoutMs: value.TENANT_ACQUIRE_TIMEOUT_MS,
       },
+      fleet: {
+        defaultServerCapacity: value.DEFAULT_SERVER_CAPACITY,
+        pgbouncer: value.PGBOUNCER_DATABASES_FILE ? { databasesFile: value.PGBOUNCER_DATABASES_FILE, adminUrl: value.PGBOUNCER_ADMIN_URL } : undefined,
+        moveSessionGraceMs: value.MOVE_SESSION_GRACE_MS,
+      },
     },
     queue: {
       redisUrl: value.REDIS_URL,
-      prefix: value.QUEUE_PREFIX,
+      // On a Redis Cluster the prefix is a hash tag ({orgms}): BullMQ's scripts and flows need all
+      // of a deployment's queue keys in one slot (queues/redis-url.ts).
+      prefix: queuePrefixFor(value.REDIS_URL, value.QUEUE_PREFIX),
       retry: {
         provisioning: { attempts: value.PROVISION_ATTEMPTS, backoffMs: value.PROVISION_BACKOFF_MS },
         migrations: { attempts: value.MIGRATION_ATTEMPTS, backoffMs: value.MIGRATION_BACKOFF_MS },
@@ -171,7 +205,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       publicUrl: value.PUBLIC_URL,
       metricsToken: value.METRICS_TOKEN,
     },
+    secrets: secretsOf(value),
   });
+}
+
+/**
+ * Outside production a missing SECRETS_KEY falls back to a fixed development key (id
+ * `development`), so stored server credentials survive restarts; production refuses to start
+ * without a key of its own (config/environment.ts).
+ */
+const DEVELOPMENT_SECRETS_KEY = 'b3JnbXMtZGV2ZWxvcG1lbnQta2V5LW5vdC1zZWNyZXQ=';
+
+// biome-ignore lint/suspicious/noExplicitAny: joi's validated output (see readEnvironment)
+function secretsOf(value: Record<string, any>): SecretsConfig {
+  const current = value.SECRETS_KEY ? keyOrConfigError(value.SECRETS_KEY_ID, value.SECRETS_KEY) : parseSecretKey('development', DEVELOPMENT_SECRETS_KEY);
+  const previous = ((value.SECRETS_PREVIOUS_KEYS as string | undefined) ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((entry) => {
+      const [id, key] = entry.split(':');
+      return keyOrConfigError(id, key);
+    });
+  return { current, previous };
+}
+
+function keyOrConfigError(id: string, raw: string): SecretKey {
+  try {
+    return parseSecretKey(id, raw);
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
+  }
 }
 
 /** For process entry points: prints a readable configuration error and exits instead of a stack trace. */
@@ -187,6 +250,7 @@ export function loadConfigOrExit(): Config {
 
 /** No part of the service may change the settings another part reads. */
 function deepFreeze<T extends object>(value: T): T {
-  for (const member of Object.values(value)) if (member && typeof member === 'object') deepFreeze(member);
+  // Key bytes (Buffers) cannot be frozen; nothing hands them out for writing.
+  for (const member of Object.values(value)) if (member && typeof member === 'object' && !ArrayBuffer.isView(member)) deepFreeze(member);
   return Object.freeze(value);
 }

@@ -75,8 +75,13 @@ export class TooManyRequestsError extends AppError {
   }
 }
 
+/** Something the request needs is unavailable for now; the answer tells when to try again. */
 export class ServiceUnavailableError extends AppError {
-  constructor(detail = 'A backing service is unavailable; try again shortly.') {
-    super(503, 'service-unavailable', 'Service unavailable', detail);
+  constructor(
+    detail = 'A backing service is unavailable; try again shortly.',
+    readonly retryAfterSeconds = 5,
+    extra: Record<string, unknown> = {},
+  ) {
+    super(503, 'service-unavailable', 'Service unavailable', detail, extra);
   }
 }

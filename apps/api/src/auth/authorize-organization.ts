@@ -1,4 +1,5 @@
 import type { Organization } from '@orgms/common/entities/organization.entity';
+import { SERVING_STATUSES } from '@orgms/common/entities/organization-status';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '@orgms/common/errors';
 import type { Request, RequestHandler, Response } from 'express';
 import { validated } from '../http/validate';
@@ -14,7 +15,7 @@ export interface OrganizationAccess {
   memberMay?: (req: Request, res: Response, principal: Principal) => boolean;
   /** Where the organization id comes from; the validated (canonical) `:id` path parameter by default. */
   organizationId?: (req: Request, res: Response) => string | Promise<string>;
-  /** Refuse (409) unless the organization is active: its database is only usable then. */
+  /** Refuse (409) unless the organization's database serves: active, or moving (reads work, writes answer 503). */
   requireActive?: boolean;
 }
 
@@ -30,10 +31,10 @@ export const ORGANIZATION_NOT_FOUND = 'No such organization.';
  * 1. an org user's token must name this organization, otherwise the fixed 404;
  * 2. the organization must exist (404);
  * 3. an org user's token is checked before anything else is decided: its organization must be
- *    active (otherwise 409 with the status: its users cannot be verified, so nothing is read),
+ *    serving, active or moving (otherwise 409 with the status: its users cannot be verified, so nothing is read),
  *    and the user row in that organization's own database must be active with the token's
  *    version (otherwise 401: deactivated, password or role changed);
- * 4. only then the role (403), and, if required, an active organization (409; 404 once deleted).
+ * 4. only then the role (403), and, if required, a serving organization (409; 404 once deleted).
  * The organization is left in `res.locals.organization` (read it with `organizationOf(res)`).
  */
 export function organizationAuthorizer(deps: {
@@ -48,7 +49,7 @@ export function organizationAuthorizer(deps: {
     if (role !== 'platform_admin' && principal.org !== orgId) throw new NotFoundError(ORGANIZATION_NOT_FOUND);
     const org = await deps.organizations.get(orgId);
     if (role !== 'platform_admin') {
-      if (org.status !== 'active') {
+      if (!SERVING_STATUSES.includes(org.status)) {
         throw new ConflictError(`The organization is ${org.status}; its users can use it again once it is active.`, { organization_status: org.status });
       }
       if (!(await deps.users.isTokenCurrent(org, principal.sub, principal.ver))) {
@@ -59,7 +60,7 @@ export function organizationAuthorizer(deps: {
     }
     // A deleted organization's tombstone stays readable to platform admins (status polling); nothing else is.
     if (access.requireActive && org.status === 'deleted') throw new NotFoundError(ORGANIZATION_NOT_FOUND);
-    if (access.requireActive && org.status !== 'active') {
+    if (access.requireActive && !SERVING_STATUSES.includes(org.status)) {
       throw new ConflictError(`Organization ${orgId} is ${org.status}; this needs it to be active.`, { organization_status: org.status });
     }
     res.locals.organization = org;

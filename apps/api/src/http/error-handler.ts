@@ -1,5 +1,5 @@
 import { isTransactionConflict, isTransientDatabaseError } from '@orgms/common/database/database-errors';
-import { AppError, TooManyRequestsError } from '@orgms/common/errors';
+import { AppError, ServiceUnavailableError, TooManyRequestsError } from '@orgms/common/errors';
 import type { Logger } from '@orgms/common/logger';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { problemType, sendProblem } from './problem';
@@ -26,7 +26,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const requestId = res.locals.requestId as string | undefined;
     if (error instanceof AppError) {
-      if (error instanceof TooManyRequestsError) retryAfter(res, error.retryAfterSeconds);
+      if (error instanceof TooManyRequestsError || error instanceof ServiceUnavailableError) retryAfter(res, error.retryAfterSeconds);
       // Extensions first: an extension named like a standard member (e.g. `status`) must not replace it.
       return sendProblem(res, { ...error.extra, type: problemType(error.code), title: error.title, status: error.status, detail: error.message, requestId });
     }

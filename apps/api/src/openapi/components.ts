@@ -69,6 +69,11 @@ const headers = {
     description: "The run's URL.",
     schema: { type: 'string', examples: ['/migrations/runs/9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'] },
   },
+  DatabaseServerLocation: {
+    required: true,
+    description: "The server's URL.",
+    schema: { type: 'string', examples: ['/database-servers/7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f'] },
+  },
   BasicChallenge: {
     required: true,
     description: 'A Basic challenge, so a browser asks for an email and password.',

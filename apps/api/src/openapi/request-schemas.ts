@@ -3,6 +3,7 @@ import parse from 'joi-to-json';
 import { loginBody, registerBody } from '../validation/auth.schemas';
 import { idParams } from '../validation/common.schemas';
 import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNameBody } from '../validation/compat.schemas';
+import { createDatabaseServerBody, updateDatabaseServerBody } from '../validation/database-servers.schemas';
 import { updateOrganizationBody } from '../validation/lifecycle.schemas';
 import { createOrganizationBody, listOrganizationsQuery } from '../validation/organizations.schemas';
 import { createUserBody, orgLoginBody, updateUserBody, userParams } from '../validation/users.schemas';
@@ -65,6 +66,8 @@ export function requestBodySchemas(): Record<string, JsonSchema> {
     CompatNewUser: compatCreateUserBody,
     CompatOrganizationChanges: compatUpdateBody,
     CompatOrganizationName: organizationNameBody,
+    NewDatabaseServer: createDatabaseServerBody,
+    DatabaseServerChanges: updateDatabaseServerBody,
   };
   return Object.fromEntries(Object.entries(bodies).map(([name, schema]) => [name, jsonSchemaOf(schema)]));
 }
@@ -84,6 +87,7 @@ export function requestParameters(): Record<string, JsonSchema> {
     OrganizationId: parameter('path', idParams, 'id', "The organization's id."),
     UserId: parameter('path', userParams, 'userId', "The user's id."),
     MigrationRunId: parameter('path', idParams, 'id', "The migration run's id."),
+    DatabaseServerId: parameter('path', idParams, 'id', "The database server's id."),
     OrganizationStatusFilter: parameter('query', listOrganizationsQuery, 'status'),
     Limit: parameter('query', listOrganizationsQuery, 'limit'),
     Cursor: parameter('query', listOrganizationsQuery, 'cursor'),

@@ -23,11 +23,17 @@ const nextCursor = {
 
 export const organizationStatusName = { type: 'string', enum: ORGANIZATION_STATUSES } as const satisfies JSONSchema;
 
+const databaseServerName = {
+  type: ['string', 'null'],
+  description: 'The name of the database server holding its database (null only before one is chosen).',
+  examples: ['default'],
+} as const;
+
 export const organization = {
   type: 'object',
   description: 'An organization (no database name, no hashes).',
   additionalProperties: false,
-  required: ['id', 'name', 'slug', 'status', 'step', 'last_error', 'admin_email', 'schema_version', 'created_at', 'updated_at'],
+  required: ['id', 'name', 'slug', 'status', 'step', 'last_error', 'admin_email', 'schema_version', 'database_server', 'created_at', 'updated_at'],
   properties: {
     id: uuid,
     name: { type: 'string', examples: ['Acme Corp'] },
@@ -37,6 +43,7 @@ export const organization = {
     last_error: { type: ['string', 'null'], description: 'Why the last attempt failed, in plain words.' },
     admin_email: { type: 'string', format: 'email', examples: ['owner@acme.test'] },
     schema_version: { type: ['string', 'null'], description: 'Newest tenant migration applied to its database.', examples: ['CreateUsers1732200000000'] },
+    database_server: databaseServerName,
     created_at: dateTime,
     updated_at: dateTime,
   },
@@ -46,13 +53,14 @@ export const organizationStatus = {
   type: 'object',
   description: "An organization's provisioning status: a small answer for polling.",
   additionalProperties: false,
-  required: ['id', 'status', 'step', 'attempts', 'last_error', 'updated_at'],
+  required: ['id', 'status', 'step', 'attempts', 'last_error', 'database_server', 'updated_at'],
   properties: {
     id: uuid,
     status: organizationStatusName,
     step: { type: ['string', 'null'], examples: ['migrate'] },
     attempts: { type: 'integer', minimum: 0, examples: [1] },
     last_error: { type: ['string', 'null'] },
+    database_server: databaseServerName,
     updated_at: dateTime,
   },
 } as const satisfies JSONSchema;
@@ -213,10 +221,11 @@ export const migrationRunList = {
 export const orphan = {
   type: 'object',
   additionalProperties: false,
-  required: ['kind', 'database', 'org_id', 'status'],
+  required: ['kind', 'database', 'server', 'org_id', 'status'],
   properties: {
     kind: { type: 'string', enum: ['database_without_organization', 'organization_without_database'] },
     database: { type: 'string', examples: ['org_4f0c2a7e9d1b4c1e8f001234567890ab'] },
+    server: { type: 'string', description: 'The database server where the database is, or should be.', examples: ['default'] },
     org_id: uuid,
     status: { description: "The organization's status; null when no organization row owns the database.", oneOf: [organizationStatusName, { type: 'null' }] },
   },
@@ -225,8 +234,38 @@ export const orphan = {
 export const orphanList = {
   type: 'object',
   additionalProperties: false,
+  required: ['items', 'unreachable_servers'],
+  properties: {
+    items: { type: 'array', items: orphan },
+    unreachable_servers: { type: 'array', items: { type: 'string' }, description: 'Servers that could not be read: their orphans are unknown.' },
+  },
+} as const satisfies JSONSchema;
+
+export const databaseServer = {
+  type: 'object',
+  description: 'A PostgreSQL server of the fleet. URLs are shown with the password masked; credentials are stored encrypted.',
+  additionalProperties: false,
+  required: ['id', 'name', 'admin_url', 'pool_url', 'capacity', 'connection_budget', 'status', 'organizations', 'free_capacity', 'created_at', 'updated_at'],
+  properties: {
+    id: uuid,
+    name: { type: 'string', examples: ['pg-b'] },
+    admin_url: { type: 'string', examples: ['postgres://orgms:****@10.0.0.12:5432/postgres'] },
+    pool_url: { type: ['string', 'null'], examples: ['postgres://orgms:****@10.0.0.12:6432/postgres'] },
+    capacity: { type: 'integer', minimum: 0, examples: [500] },
+    connection_budget: { type: 'integer', minimum: 1, examples: [40] },
+    status: { type: 'string', enum: ['active', 'draining', 'disabled'] },
+    organizations: { type: 'integer', minimum: 0, description: 'Organizations it holds now (not deleted; copies being moved in count).', examples: [120] },
+    free_capacity: { type: 'integer', minimum: 0, examples: [380] },
+    created_at: dateTime,
+    updated_at: dateTime,
+  },
+} as const satisfies JSONSchema;
+
+export const databaseServerList = {
+  type: 'object',
+  additionalProperties: false,
   required: ['items'],
-  properties: { items: { type: 'array', items: orphan } },
+  properties: { items: { type: 'array', items: databaseServer } },
 } as const satisfies JSONSchema;
 
 export const health = {
@@ -327,6 +366,8 @@ export const responseSchemas = {
   MigrationRunList: migrationRunList,
   Orphan: orphan,
   OrphanList: orphanList,
+  DatabaseServer: databaseServer,
+  DatabaseServerList: databaseServerList,
   Health: health,
   Readiness: readiness,
 } as const;
@@ -344,6 +385,8 @@ export type MigrationRunBody = FromSchema<typeof migrationRun>;
 export type MigrationRunListBody = FromSchema<typeof migrationRunList>;
 export type OrphanBody = FromSchema<typeof orphan>;
 export type OrphanListBody = FromSchema<typeof orphanList>;
+export type DatabaseServerBody = FromSchema<typeof databaseServer>;
+export type DatabaseServerListBody = FromSchema<typeof databaseServerList>;
 export type HealthBody = FromSchema<typeof health>;
 export type ReadinessBody = FromSchema<typeof readiness>;
 export type ProblemBody = FromSchema<typeof problem>;

@@ -5,7 +5,7 @@ import { type Request, type RequestHandler, Router } from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { OrganizationsService } from '../services/organizations.service';
 import type { ReadinessService } from '../services/readiness.service';
-import type { TenantConnectionManager } from '../tenancy/connection-manager';
+import type { TenantDatabases } from '../tenancy/tenant-databases';
 
 export interface ApiMetricsSources {
   /** When set, only a scraper sending it as a bearer token reads the metrics. */
@@ -13,7 +13,7 @@ export interface ApiMetricsSources {
   organizations: Pick<OrganizationsService, 'countByStatus'>;
   readiness: Pick<ReadinessService, 'isControlPlaneReady' | 'isRedisConnected'>;
   queues: Queue[];
-  tenantPools: Pick<TenantConnectionManager, 'stats'>;
+  tenantPools: Pick<TenantDatabases, 'stats'>;
 }
 
 /**
@@ -100,26 +100,28 @@ export function apiMetrics(sources: ApiMetricsSources): { observe: RequestHandle
 
   new Gauge({
     name: 'orgms_tenant_pools',
-    help: 'Organization database pools held by this API instance (open, closing)',
-    labelNames: ['state'] as const,
+    help: 'Organization database pools held by this API instance, per database server (open, closing)',
+    labelNames: ['server', 'state'] as const,
     registers: [registry],
     collect() {
-      const stats = tenantPools.stats();
-      this.set({ state: 'open' }, stats.pools);
-      this.set({ state: 'closing' }, stats.closingPools);
+      for (const [server, stats] of tenantPools.stats()) {
+        this.set({ server, state: 'open' }, stats.pools);
+        this.set({ server, state: 'closing' }, stats.closingPools);
+      }
     },
   });
   new Gauge({
     name: 'orgms_tenant_connections',
-    help: 'Organization database connections of this API instance: open, reserved, budget, waiting callers',
-    labelNames: ['kind'] as const,
+    help: 'Organization database connections of this API instance per database server: open, reserved, budget, waiting callers',
+    labelNames: ['server', 'kind'] as const,
     registers: [registry],
     collect() {
-      const stats = tenantPools.stats();
-      this.set({ kind: 'open' }, stats.openConnections);
-      this.set({ kind: 'reserved' }, stats.reservedConnections);
-      this.set({ kind: 'budget' }, stats.budget);
-      this.set({ kind: 'waiting' }, stats.waiting);
+      for (const [server, stats] of tenantPools.stats()) {
+        this.set({ server, kind: 'open' }, stats.openConnections);
+        this.set({ server, kind: 'reserved' }, stats.reservedConnections);
+        this.set({ server, kind: 'budget' }, stats.budget);
+        this.set({ server, kind: 'waiting' }, stats.waiting);
+      }
     },
   });
 

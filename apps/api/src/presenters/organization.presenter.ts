@@ -13,6 +13,7 @@ export function presentOrganization(org: Organization): OrganizationBody {
     last_error: org.lastError,
     admin_email: org.adminEmail,
     schema_version: org.schemaVersion,
+    database_server: org.databaseServer ?? null,
     created_at: org.createdAt.toISOString(),
     updated_at: org.updatedAt.toISOString(),
   };
@@ -25,6 +26,7 @@ export function presentStatus(org: Organization): OrganizationStatusBody {
     step: org.step,
     attempts: org.attempts,
     last_error: org.lastError,
+    database_server: org.databaseServer ?? null,
     updated_at: org.updatedAt.toISOString(),
   };
 }

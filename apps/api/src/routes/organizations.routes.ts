@@ -1,7 +1,8 @@
 import type { Organization } from '@orgms/common/entities/organization.entity';
 import { IN_PROGRESS_STATUSES } from '@orgms/common/entities/organization-status';
+import { ForbiddenError } from '@orgms/common/errors';
 import { type RequestHandler, type Response, Router } from 'express';
-import { type Authentication, requireRole } from '../auth/authenticate';
+import { type Authentication, principalOf, requireRole } from '../auth/authenticate';
 import { type AuthorizeOrganization, organizationOf } from '../auth/authorize-organization';
 import type { OrganizationEventsHub } from '../events/organization-events-hub';
 import { holdUntilStatusChanges } from '../http/prefer-wait';
@@ -36,6 +37,9 @@ export function hintPolling(res: Response, org: Organization): void {
  *       provisioning: the worker creates its own PostgreSQL database, migrates it and seeds the first admin (the `email`
  *       and `password` given here). Poll `Location` (or `/status`) until `status` is `active` or `failed`.
  *       Names are unique among live organizations, compared case-insensitively and by look-alike skeleton.
+ *       The organization is placed on the `active` database server with the most free capacity (a platform admin may name
+ *       one with `database_server`); when no server can take it (all full, or unreachable) the answer is 503 with `Retry-After`
+ *       and nothing is recorded.
  *     security: [{ bearerAuth: [] }, {}]
  *     requestBody:
  *       required: true
@@ -49,7 +53,7 @@ export function hintPolling(res: Response, org: Organization): void {
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/Organization' }
- *             example: { id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, name: Acme Corp, slug: acme-corp, status: pending, step: null, last_error: null, admin_email: owner@acme.test, schema_version: null, created_at: '2026-11-21T21:13:17.815Z', updated_at: '2026-11-21T21:13:17.815Z' }
+ *             example: { id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, name: Acme Corp, slug: acme-corp, status: pending, step: null, last_error: null, admin_email: owner@acme.test, schema_version: null, database_server: default, created_at: '2026-11-21T21:13:17.815Z', updated_at: '2026-11-21T21:13:17.815Z' }
  *       '400': { $ref: '#/components/responses/BadRequest' }
  *       '401': { $ref: '#/components/responses/Unauthorized' }
  *       '403': { $ref: '#/components/responses/Forbidden' }
@@ -116,7 +120,7 @@ export function hintPolling(res: Response, org: Organization): void {
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/OrganizationStatus' }
- *             example: { id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, status: provisioning, step: migrate, attempts: 1, last_error: null, updated_at: '2026-11-21T21:13:17.900Z' }
+ *             example: { id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, status: provisioning, step: migrate, attempts: 1, last_error: null, database_server: default, updated_at: '2026-11-21T21:13:17.900Z' }
  *       '400': { $ref: '#/components/responses/BadRequest' }
  *       '401': { $ref: '#/components/responses/Unauthorized' }
  *       '403': { $ref: '#/components/responses/Forbidden' }
@@ -135,7 +139,12 @@ export function organizationsRoutes(deps: OrganizationRouteDeps & { selfSignup?:
   const mayCreate = deps.selfSignup ? [authentication.optional, deps.selfSignup] : platformAdmin;
 
   router.post('/organizations', ...mayCreate, validate({ body: createOrganizationBody }), async (_req, res) => {
-    const org = await organizations.create(validated(res, createOrganizationBody), res.locals.requestId);
+    const body = validated(res, createOrganizationBody);
+    // Choosing the server is an operator's decision, never a self-signup's.
+    if (body.database_server !== undefined && principalOf(res)?.role !== 'platform_admin') {
+      throw new ForbiddenError('Only platform admins may choose the database server.');
+    }
+    const org = await organizations.create(body, res.locals.requestId);
     hintPolling(res, org);
     res.status(202).location(`/organizations/${org.id}`).json(presentOrganization(org));
   });

@@ -1,12 +1,13 @@
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import type { Organization } from '@orgms/common/entities/organization.entity';
+import { SERVING_STATUSES } from '@orgms/common/entities/organization-status';
 import { ConflictError, UnauthorizedError } from '@orgms/common/errors';
 import { dummyPasswordHash, verifyPassword } from '@orgms/common/passwords';
 import { TenantUserStore } from '@orgms/common/tenancy/tenant-user-store';
 import type { LoginThrottle } from '../auth/login-throttle';
 import type { IssuedToken, TokenIssuer } from '../auth/tokens';
 import { presentUser } from '../presenters/user.presenter';
-import type { TenantConnectionManager } from '../tenancy/connection-manager';
+import type { TenantDatabases } from '../tenancy/tenant-databases';
 import { INVALID_CREDENTIALS } from './auth.service';
 
 export interface OrgLoginInput {
@@ -22,7 +23,7 @@ export type OrgLoginResult = IssuedToken & { user: ReturnType<typeof presentUser
 export class OrgAuthService {
   constructor(
     private readonly organizations: OrganizationStore,
-    private readonly tenants: TenantConnectionManager,
+    private readonly tenants: TenantDatabases,
     private readonly tokens: TokenIssuer,
     private readonly throttle: LoginThrottle,
     private readonly bcryptRounds: number,
@@ -31,26 +32,26 @@ export class OrgAuthService {
   /**
    * Unknown organization, unknown user, inactive user and wrong password all cost one bcrypt
    * compare and answer the same 401, so the answer does not tell which one it was. An
-   * organization that exists but is not active answers 409 with its status (its database may
-   * not exist yet). Throttled per address, and per account as resolved: the organization's id
+   * organization that exists but does not serve (not active, nor moving) answers 409 with its
+   * status (its database may not exist yet). While it moves, logins work but are not recorded. Throttled per address, and per account as resolved: the organization's id
    * and the email, whichever way the client named the organization.
    */
   async login(input: OrgLoginInput, clientIp: string): Promise<OrgLoginResult> {
     await this.throttle.countAttempt(clientIp);
     const org = await this.findOrganization(input);
-    if (org && org.status !== 'active') {
+    if (org && !SERVING_STATUSES.includes(org.status)) {
       throw new ConflictError(`Organization ${org.name} is ${org.status}; its users can log in once it is active.`, { organization_status: org.status });
     }
     const email = input.email.trim().toLowerCase();
     const account = org ? `org:${org.id}:${email}` : `unknown-org:${input.organizationId ?? input.organizationName?.trim().toLowerCase()}:${email}`;
     await this.throttle.assertAccountOpen(account);
-    const user = org ? await this.tenants.run(org, (db) => new TenantUserStore(db).findForLogin(input.email)) : null;
+    const user = org ? await this.tenants.read(org, (db) => new TenantUserStore(db).findForLogin(input.email)) : null;
     const matches = await verifyPassword(input.password, user?.passwordHash ?? (await dummyPasswordHash(this.bcryptRounds)));
     if (!org || !user || !matches || !user.isActive) {
       await this.throttle.recordFailure(account);
       throw new UnauthorizedError(INVALID_CREDENTIALS);
     }
-    user.lastLoginAt = await this.tenants.run(org, (db) => new TenantUserStore(db).recordLogin(user.id));
+    if (org.status === 'active') user.lastLoginAt = await this.tenants.write(org, (db) => new TenantUserStore(db).recordLogin(user.id));
     const token = this.tokens.issue({ sub: user.id, role: user.role === 'admin' ? 'org_admin' : 'member', org: org.id, ver: user.tokenVersion });
     return { ...token, user: presentUser(user, org.id) };
   }

@@ -9,6 +9,7 @@ import { withTimeout } from '@orgms/common/process/timeout';
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { databaseNameFor } from '@orgms/common/tenancy/database-names';
 import { type Page, pageQuery, withCursor } from './pagination';
+import type { PlacementService } from './placement.service';
 import { slugify } from './slug';
 
 /** How long a request may wait for Redis before leaving the enqueue to the reconciler. */
@@ -18,6 +19,8 @@ export interface CreateOrganizationInput {
   organization_name: string;
   email: string;
   password: string;
+  /** A platform admin may name the database server; otherwise placement chooses. */
+  database_server?: string;
 }
 
 export interface UpdateOrganizationInput {
@@ -36,6 +39,7 @@ export interface OrganizationsServiceDeps {
   databasePrefix: string;
   bcryptRounds: number;
   store: OrganizationRecords;
+  placement: Pick<PlacementService, 'candidates' | 'choose'>;
   jobs: OrganizationJobs;
   logger: Logger;
 }
@@ -48,8 +52,13 @@ export interface OrganizationsServiceDeps {
 export class OrganizationsService {
   constructor(private readonly deps: OrganizationsServiceDeps) {}
 
-  /** Records the organization as `pending` (its password hashed), then asks the worker to provision it. */
+  /**
+   * Places the organization on a server (503 when none can take it), records it as `pending`
+   * (its password hashed), then asks the worker to provision it.
+   */
   async create(input: CreateOrganizationInput, requestId: string): Promise<Organization> {
+    const { placement } = this.deps;
+    const candidates = await placement.candidates({ named: input.database_server });
     const id = randomUUID();
     const org = await this.deps.store.create(
       {
@@ -60,7 +69,7 @@ export class OrganizationsService {
         adminEmail: input.email,
         pendingAdminPasswordHash: await hashPassword(input.password, this.deps.bcryptRounds),
       },
-      { requestId },
+      { requestId, place: (liveByServer) => placement.choose(candidates, liveByServer).id },
     );
     await this.enqueue('provisioning', () => this.deps.jobs.provision({ orgId: id, requestId }), id);
     return org;

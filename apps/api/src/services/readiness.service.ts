@@ -1,5 +1,5 @@
 import { withTimeout } from '@orgms/common/process/timeout';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@orgms/common/queues/redis';
 import type { DataSource } from 'typeorm';
 
 const CHECK_TIMEOUT_MS = 1500;
@@ -24,7 +24,7 @@ export class ReadinessService {
 
   constructor(
     private readonly controlDb: DataSource,
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
   ) {}
 
   /** Called once by the runtime when the control database is migrated and the bootstrap admin exists. */

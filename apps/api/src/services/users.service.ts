@@ -3,7 +3,7 @@ import type { TenantUser, UserRole } from '@orgms/common/entities/tenant-user.en
 import { hashPassword } from '@orgms/common/passwords';
 import { TenantUserStore, type UserChanges } from '@orgms/common/tenancy/tenant-user-store';
 import { holdsTokenVersion } from '@orgms/common/token-version';
-import type { TenantConnectionManager } from '../tenancy/connection-manager';
+import type { TenantDatabases } from '../tenancy/tenant-databases';
 import { type Page, pageQuery, withCursor } from './pagination';
 
 export interface CreateUserInput {
@@ -26,36 +26,36 @@ export interface UpdateUserInput {
  */
 export class UsersService {
   constructor(
-    private readonly tenants: TenantConnectionManager,
+    private readonly tenants: TenantDatabases,
     private readonly bcryptRounds: number,
   ) {}
 
   async create(org: Organization, input: CreateUserInput): Promise<TenantUser> {
     const passwordHash = await hashPassword(input.password, this.bcryptRounds);
-    return this.tenants.run(org, (db) => new TenantUserStore(db).insert({ email: input.email, passwordHash, role: input.role, isActive: input.is_active }));
+    return this.tenants.write(org, (db) => new TenantUserStore(db).insert({ email: input.email, passwordHash, role: input.role, isActive: input.is_active }));
   }
 
   async list(org: Organization, filter: { limit: number; cursor?: string }): Promise<Page<TenantUser>> {
     const page = pageQuery(filter); // a bad cursor is a 400 before a connection is leased
-    return withCursor(await this.tenants.run(org, (db) => new TenantUserStore(db).list(page)));
+    return withCursor(await this.tenants.read(org, (db) => new TenantUserStore(db).list(page)));
   }
 
   get(org: Organization, userId: string): Promise<TenantUser> {
-    return this.tenants.run(org, (db) => new TenantUserStore(db).get(userId));
+    return this.tenants.read(org, (db) => new TenantUserStore(db).get(userId));
   }
 
   async update(org: Organization, userId: string, input: UpdateUserInput): Promise<TenantUser> {
     const changes: UserChanges = { role: input.role, isActive: input.is_active };
     if (input.password !== undefined) changes.passwordHash = await hashPassword(input.password, this.bcryptRounds);
-    return this.tenants.run(org, (db) => new TenantUserStore(db).update(userId, changes));
+    return this.tenants.write(org, (db) => new TenantUserStore(db).update(userId, changes));
   }
 
   delete(org: Organization, userId: string): Promise<void> {
-    return this.tenants.run(org, (db) => new TenantUserStore(db).delete(userId));
+    return this.tenants.write(org, (db) => new TenantUserStore(db).delete(userId));
   }
 
   /** Whether a token issued at `tokenVersion` for this user is still good. */
   async isTokenCurrent(org: Organization, userId: string, tokenVersion: number | undefined): Promise<boolean> {
-    return holdsTokenVersion(await this.tenants.run(org, (db) => new TenantUserStore(db).authState(userId)), tokenVersion);
+    return holdsTokenVersion(await this.tenants.read(org, (db) => new TenantUserStore(db).authState(userId)), tokenVersion);
   }
 }

@@ -1,6 +1,8 @@
-import type { TenancyConfig } from '@orgms/common/config';
+import type { TenantPoolsConfig } from '@orgms/common/config';
+import type { DatabaseServer } from '@orgms/common/control-plane/database-server-store';
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
 import { ServiceUnavailableError } from '@orgms/common/errors';
+import { tenantUrlOf } from '@orgms/common/fleet/server-urls';
 import type { Logger } from '@orgms/common/logger';
 import type { DataSource } from 'typeorm';
 
@@ -49,8 +51,9 @@ interface Entry {
 }
 
 /**
- * Resolves an organization to a DataSource on its own database, from a bounded cache, so that
- * thousands of organizations never exhaust PostgreSQL's `max_connections`:
+ * Resolves an organization to a DataSource on its own database on ONE server, from a bounded
+ * cache, so that thousands of organizations never exhaust the server's `max_connections`
+ * (tenancy/tenant-databases.ts keeps one manager per server):
  * - LRU: the map keeps use order; when the budget is full the least recently used idle pool is
  *   evicted to make room.
  * - The budget is enforced by reservation: a pool counts `poolSize` connections from the moment
@@ -75,17 +78,19 @@ export class TenantConnectionManager {
     this.sweeper.unref();
   }
 
-  static fromConfig(
-    tenancy: Pick<TenancyConfig, 'serverUrl' | 'pools'>,
+  /** Pools on `server`, through its PgBouncer when it has one, within its connection budget. */
+  static forServer(
+    server: Pick<DatabaseServer, 'adminUrl' | 'poolUrl' | 'connectionBudget'>,
+    pools: TenantPoolsConfig,
     logger?: Logger,
     overrides: Partial<TenantConnectionManagerOptions> = {},
   ): TenantConnectionManager {
     return new TenantConnectionManager({
-      poolSize: tenancy.pools.size,
-      budget: tenancy.pools.budget,
-      idleMs: tenancy.pools.idleMs,
-      acquireTimeoutMs: tenancy.pools.acquireTimeoutMs,
-      createDataSource: (databaseName, poolSize) => createTenantDataSource(tenancy, databaseName, poolSize),
+      poolSize: Math.min(pools.size, server.connectionBudget),
+      budget: server.connectionBudget,
+      idleMs: pools.idleMs,
+      acquireTimeoutMs: pools.acquireTimeoutMs,
+      createDataSource: (databaseName, poolSize) => createTenantDataSource(tenantUrlOf(server, databaseName), poolSize),
       logger,
       ...overrides,
     });

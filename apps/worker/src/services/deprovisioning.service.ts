@@ -1,13 +1,15 @@
-import type { TenancyConfig } from '@orgms/common/config';
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { canTransition } from '@orgms/common/entities/organization-status';
 import type { OrganizationEventPublisher } from '@orgms/common/events/organization-events';
 import type { Logger } from '@orgms/common/logger';
 import { jobFailureOf } from '../job-failure';
 import { DatabaseAdmin } from '../tenancy/database-admin';
+import type { OrganizationServers } from '../tenancy/organization-servers';
+import type { PgBouncerDatabases } from '../tenancy/pgbouncer-databases';
 
 export interface DeprovisioningDeps {
-  tenancy: Pick<TenancyConfig, 'serverUrl'>;
+  servers: OrganizationServers;
+  pgbouncer?: PgBouncerDatabases;
   store: OrganizationStore;
   events: OrganizationEventPublisher;
   logger: Logger;
@@ -34,7 +36,8 @@ export class DeprovisioningService {
       await store.recordStep(orgId, 'deleting', { step: 'drop_database', requestId: options.requestId });
       // Pools first (on every API replica, via pub/sub); DROP … WITH (FORCE) then ends whatever is left.
       events.publish({ type: 'evict', orgId });
-      const admin = await DatabaseAdmin.connect(this.deps.tenancy);
+      const server = await this.deps.servers.of(org);
+      const admin = await DatabaseAdmin.connect(server.adminUrl);
       let dropped: { dropped: string[]; foreign: string[] };
       try {
         dropped = await admin.dropDatabase(org.id, org.databaseName);
@@ -42,6 +45,7 @@ export class DeprovisioningService {
         await admin.close();
       }
       if (dropped.foreign.length > 0) logger.warn('left a database that is not ours untouched', { databases: dropped.foreign });
+      await this.deps.pgbouncer?.sync();
       await store.clearPendingAdminPasswordHash(orgId);
       await store.transition(orgId, 'deleted', {
         step: 'deleted',

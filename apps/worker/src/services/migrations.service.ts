@@ -1,14 +1,17 @@
 import type { TenancyConfig } from '@orgms/common/config';
 import type { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import { withDatabase } from '@orgms/common/database/database-urls';
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
 import type { Logger } from '@orgms/common/logger';
 import { latestTenantMigration } from '@orgms/migrations';
 import { describeFailure, jobFailureOf } from '../job-failure';
+import type { OrganizationServers } from '../tenancy/organization-servers';
 import { refreshTemplate } from '../tenancy/template-database';
 
 export interface MigrationsDeps {
-  tenancy: Pick<TenancyConfig, 'serverUrl' | 'databasePrefix' | 'templateEnabled'>;
+  tenancy: Pick<TenancyConfig, 'databasePrefix' | 'templateEnabled'>;
+  servers: OrganizationServers;
   store: OrganizationStore;
   runs: MigrationRunStore;
   logger: Logger;
@@ -17,7 +20,7 @@ export interface MigrationsDeps {
 export type TenantMigrationOutcome = 'succeeded' | 'skipped';
 
 /**
- * Fleet migrations: the template first, then every active organization's database,
+ * Fleet migrations: every server's template first, then every active organization's database,
  * each in its own job, so one broken database fails alone and the others carry on.
  */
 export class MigrationsService {
@@ -51,7 +54,8 @@ export class MigrationsService {
       return 'skipped';
     }
     try {
-      const tenant = await createTenantDataSource(this.deps.tenancy, org.databaseName, 1).initialize();
+      const server = await this.deps.servers.of(org);
+      const tenant = await createTenantDataSource(withDatabase(server.adminUrl, org.databaseName), 1).initialize();
       try {
         const applied = await tenant.runMigrations({ transaction: 'each' });
         logger.info('organization database migrated', { applied: applied.map((m) => m.name) });
@@ -70,14 +74,25 @@ export class MigrationsService {
     }
   }
 
+  /** Every server's template; the outcome names the servers when they differ (e.g. one unreachable). */
   private async upgradeTemplate(): Promise<string> {
     if (!this.deps.tenancy.templateEnabled) return 'template disabled';
-    try {
-      return `template ${await refreshTemplate(this.deps.tenancy)}`;
-    } catch (error) {
-      // Clones fall back to the slow path while the template is unusable; the fleet still migrates.
-      this.deps.logger.error('could not upgrade the template database', { error });
-      return `template upgrade failed: ${describeFailure('template', error)}`;
-    }
+    const servers = await this.deps.servers.inService();
+    const outcomes = await Promise.all(
+      servers.map(async (server) => {
+        try {
+          return `template ${await refreshTemplate(server.adminUrl, this.deps.tenancy.databasePrefix)}`;
+        } catch (error) {
+          // Clones fall back to the slow path while the template is unusable; the fleet still migrates.
+          this.deps.logger.error('could not upgrade the template database', { server: server.name, error });
+          return `template upgrade failed: ${describeFailure('template', error)}`;
+        }
+      }),
+    );
+    if (new Set(outcomes).size <= 1) return outcomes[0] ?? 'no database server';
+    return servers
+      .map((server, i) => `${server.name}: ${outcomes[i]}`)
+      .join('; ')
+      .slice(0, 200);
   }
 }

@@ -1,5 +1,7 @@
 import type { TenancyConfig } from '@orgms/common/config';
+import type { DatabaseServer } from '@orgms/common/control-plane/database-server-store';
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import { withDatabase } from '@orgms/common/database/database-urls';
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
 import type { Organization } from '@orgms/common/entities/organization.entity';
 import { canTransition, type ProvisioningStep } from '@orgms/common/entities/organization-status';
@@ -10,6 +12,8 @@ import type { DataSource } from 'typeorm';
 import { type JobFailure, jobFailureOf } from '../job-failure';
 import { provisioningStepDuration } from '../metrics';
 import { DatabaseAdmin } from '../tenancy/database-admin';
+import type { OrganizationServers } from '../tenancy/organization-servers';
+import type { PgBouncerDatabases } from '../tenancy/pgbouncer-databases';
 import { currentTemplate } from '../tenancy/template-database';
 
 export interface ProvisionOptions {
@@ -23,8 +27,12 @@ export interface ProvisionOptions {
 export type ProvisionOutcome = 'activated' | 'skipped';
 
 export interface ProvisioningDeps {
-  tenancy: Pick<TenancyConfig, 'serverUrl' | 'databasePrefix' | 'templateEnabled'>;
+  tenancy: Pick<TenancyConfig, 'databasePrefix' | 'templateEnabled'>;
   store: OrganizationStore;
+  /** Where each organization's database lives. */
+  servers: OrganizationServers;
+  /** A shared PgBouncer's database entries, when the service keeps them (PGBOUNCER_DATABASES_FILE). */
+  pgbouncer?: PgBouncerDatabases;
   logger: Logger;
   /** Called before each step; tests use it to interrupt provisioning at a chosen point. */
   beforeStep?: (step: ProvisioningStep, orgId: string) => Promise<void> | void;
@@ -53,8 +61,9 @@ export class ProvisioningService {
     const progress: { step: ProvisioningStep } = { step: 'create_database' };
     let tenant: DataSource | undefined;
     try {
-      await this.runStep(org, 'create_database', progress, options, () => this.createDatabase(org, options.requestId));
-      tenant = await createTenantDataSource(this.deps.tenancy, org.databaseName, 1).initialize();
+      const server = await this.deps.servers.of(org);
+      await this.runStep(org, 'create_database', progress, options, () => this.createDatabase(org, server, options.requestId));
+      tenant = await createTenantDataSource(withDatabase(server.adminUrl, org.databaseName), 1).initialize();
       const db = tenant;
       await this.runStep(org, 'migrate', progress, options, () => this.migrate(org, db));
       await this.runStep(org, 'seed_admin', progress, options, () => this.seedAdmin(org, db));
@@ -98,16 +107,18 @@ export class ProvisioningService {
    * migrate step runs either way. `stillWanted` closes the race with a concurrent DELETE: the
    * database is created only if, under the organization lock, the org is still provisioning.
    */
-  private async createDatabase(org: Organization, requestId: string): Promise<string> {
+  private async createDatabase(org: Organization, server: DatabaseServer, requestId: string): Promise<string> {
     const { tenancy, store, logger } = this.deps;
-    const admin = await DatabaseAdmin.connect(tenancy);
+    const admin = await DatabaseAdmin.connect(server.adminUrl);
     try {
       const outcome = await admin.ensureDatabase(org.id, org.databaseName, {
-        template: tenancy.templateEnabled ? currentTemplate(tenancy) : undefined,
+        template: tenancy.templateEnabled ? currentTemplate(tenancy.databasePrefix) : undefined,
         onTemplateFallback: (reason) => logger.warn('template not used; creating an empty database', { reason }),
         stillWanted: async () => (await store.get(org.id)).status === 'provisioning',
       });
-      await store.recordStep(org.id, 'provisioning', { step: 'create_database', requestId, detail: `database ${outcome}` });
+      // Before the organization can be active, a shared PgBouncer must know where its database is.
+      await this.deps.pgbouncer?.sync();
+      await store.recordStep(org.id, 'provisioning', { step: 'create_database', requestId, detail: `database ${outcome} on ${server.name}` });
       return outcome;
     } finally {
       await admin.close();

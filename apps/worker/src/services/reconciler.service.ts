@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { TenancyConfig } from '@orgms/common/config';
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { IN_PROGRESS_STATUSES } from '@orgms/common/entities/organization-status';
 import type { Logger } from '@orgms/common/logger';
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { findOrphans, type Orphan } from '@orgms/common/tenancy/orphans';
 import { orphanDatabasesGauge } from '../metrics';
+import type { OrganizationServers } from '../tenancy/organization-servers';
 
 export interface ReconcilerDeps {
-  tenancy: Pick<TenancyConfig, 'serverUrl' | 'databasePrefix'>;
+  databasePrefix: string;
+  servers: OrganizationServers;
   store: OrganizationStore;
   jobs: OrganizationJobs;
   logger: Logger;
@@ -44,7 +45,8 @@ export class ReconcilerService {
   }
 
   async detectOrphans(): Promise<Orphan[]> {
-    const orphans = await findOrphans(this.deps.tenancy, this.deps.store);
+    const { orphans, unreachableServers } = await findOrphans(await this.deps.servers.inService(), this.deps.databasePrefix, this.deps.store);
+    if (unreachableServers.length > 0) this.deps.logger.warn('could not look for orphans on unreachable database servers', { servers: unreachableServers });
     orphanDatabasesGauge.set({ kind: 'database_without_organization' }, orphans.filter((o) => o.kind === 'database_without_organization').length);
     orphanDatabasesGauge.set({ kind: 'organization_without_database' }, orphans.filter((o) => o.kind === 'organization_without_database').length);
     for (const orphan of orphans) this.deps.logger.warn('orphan found; not touching it', { ...orphan });

@@ -1,4 +1,3 @@
-import type { TenancyConfig } from '@orgms/common/config';
 import { markerFor, quoteIdent, stagingNameFor } from '@orgms/common/tenancy/database-names';
 import { Client } from 'pg';
 import { JobFailure } from '../job-failure';
@@ -31,13 +30,13 @@ export interface DropDatabaseOutcome {
 /**
  * Server-level operations on organization databases (create, clone, mark, rename, drop), which
  * only the worker performs. `CREATE/DROP DATABASE` cannot run in a transaction, so this uses its
- * own direct `pg.Client` on ORG_DATABASE_URL, never a pool.
+ * own direct `pg.Client` on a server's admin URL (never a pool, never PgBouncer).
  */
 export class DatabaseAdmin {
   private constructor(private readonly client: Client) {}
 
-  static async connect(tenancy: Pick<TenancyConfig, 'serverUrl'>): Promise<DatabaseAdmin> {
-    const client = new Client({ connectionString: tenancy.serverUrl, connectionTimeoutMillis: 5000 });
+  static async connect(adminUrl: string): Promise<DatabaseAdmin> {
+    const client = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
     client.on('error', () => undefined); // a terminated session surfaces on the next query instead
     await client.connect();
     return new DatabaseAdmin(client);

@@ -1,4 +1,4 @@
-import type { TenancyConfig } from '@orgms/common/config';
+import { withDatabase } from '@orgms/common/database/database-urls';
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
 import { stagingNameFor, templateMarkerFor, templateNameFor } from '@orgms/common/tenancy/database-names';
 import { latestTenantMigration } from '@orgms/migrations';
@@ -8,19 +8,20 @@ import { DatabaseAdmin, templateLockKey } from './database-admin';
 export type TemplateRefreshOutcome = 'current' | 'created' | 'migrated';
 
 /** Name and expected marker of the template for the code's latest tenant migration. */
-export function currentTemplate(tenancy: Pick<TenancyConfig, 'databasePrefix'>): { name: string; marker: string } {
-  return { name: templateNameFor(tenancy.databasePrefix), marker: templateMarkerFor(latestTenantMigration) };
+export function currentTemplate(databasePrefix: string): { name: string; marker: string } {
+  return { name: templateNameFor(databasePrefix), marker: templateMarkerFor(latestTenantMigration) };
 }
 
 /**
- * Brings `<prefix>template` to the latest tenant migration (DESIGN §8). Runs under the
+ * Brings `<prefix>template` on the server of `adminUrl` (each server has its own) to the latest
+ * tenant migration (DESIGN §8). Runs under the
  * template's advisory lock, so no clone copies it half-migrated, and closes its own pool
  * before releasing the lock, because PostgreSQL refuses to copy a template that has sessions.
  * The marker is written last: until then clones see an old version and take the slow path.
  */
-export async function refreshTemplate(tenancy: Pick<TenancyConfig, 'serverUrl' | 'databasePrefix'>): Promise<TemplateRefreshOutcome> {
-  const { name, marker } = currentTemplate(tenancy);
-  const admin = await DatabaseAdmin.connect(tenancy);
+export async function refreshTemplate(adminUrl: string, databasePrefix: string): Promise<TemplateRefreshOutcome> {
+  const { name, marker } = currentTemplate(databasePrefix);
+  const admin = await DatabaseAdmin.connect(adminUrl);
   try {
     return await admin.withLock(templateLockKey(name), async () => {
       const existing = await admin.markerOf(name);
@@ -30,7 +31,7 @@ export async function refreshTemplate(tenancy: Pick<TenancyConfig, 'serverUrl' |
         const staging = stagingNameFor(name);
         await admin.dropDatabaseIfExists(staging);
         await admin.createDatabase(staging);
-        await migrate(tenancy, staging);
+        await migrate(adminUrl, staging);
         await admin.setMarker(staging, marker);
         await admin.rename(staging, name);
         return 'created';
@@ -38,7 +39,7 @@ export async function refreshTemplate(tenancy: Pick<TenancyConfig, 'serverUrl' |
       if (!existing?.startsWith('orgms:template:')) {
         throw new JobFailure(`a database named ${name} exists and is not our template; drop or rename it`, { permanent: true });
       }
-      await migrate(tenancy, name);
+      await migrate(adminUrl, name);
       await admin.setMarker(name, marker);
       return 'migrated';
     });
@@ -47,8 +48,8 @@ export async function refreshTemplate(tenancy: Pick<TenancyConfig, 'serverUrl' |
   }
 }
 
-async function migrate(tenancy: Pick<TenancyConfig, 'serverUrl'>, databaseName: string): Promise<void> {
-  const dataSource = await createTenantDataSource(tenancy, databaseName, 1).initialize();
+async function migrate(adminUrl: string, databaseName: string): Promise<void> {
+  const dataSource = await createTenantDataSource(withDatabase(adminUrl, databaseName), 1).initialize();
   try {
     await dataSource.runMigrations({ transaction: 'each' });
   } finally {

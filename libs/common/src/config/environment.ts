@@ -2,6 +2,7 @@ import 'dotenv/config';
 import Joi from 'joi';
 import proxyAddr from 'proxy-addr';
 import { newPasswordSchema } from '../password-policy';
+import { LOOKS_LIKE_CLUSTER_URL, parseRedisClusterUrl } from '../queues/redis-url';
 
 export class ConfigError extends Error {}
 
@@ -20,8 +21,14 @@ export const environmentSchema = Joi.object({
     .default('postgres://postgres@127.0.0.1:5432/orgms_control'),
   ORG_DATABASE_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }),
   ORG_DATABASE_PREFIX: identifierPrefix.default('org_'),
-  REDIS_URL: Joi.string()
-    .uri({ scheme: ['redis', 'rediss'] })
+  // One Redis (redis://, rediss://) or a Redis Cluster by its nodes (redis+cluster://host:port,host:port).
+  REDIS_URL: Joi.alternatives()
+    .conditional(Joi.string().pattern(LOOKS_LIKE_CLUSTER_URL), {
+      then: Joi.string()
+        .custom((url: string) => parseRedisClusterUrl(url) && url)
+        .messages({ 'any.custom': '{{#label}} must be redis+cluster://host:port,host:port (rediss+cluster:// for TLS): {{#error.message}}' }),
+      otherwise: Joi.string().uri({ scheme: ['redis', 'rediss'] }),
+    })
     .default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: Joi.string()
     .pattern(/^[A-Za-z0-9_-]{1,40}$/)
@@ -66,6 +73,17 @@ export const environmentSchema = Joi.object({
   PUBLIC_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
   METRICS_TOKEN: Joi.string().min(16),
   WORKER_METRICS_HOST: Joi.string().hostname().default('127.0.0.1'),
+  // 32 bytes, base64 or hex; encrypts database server credentials at rest (required in production).
+  SECRETS_KEY: Joi.string().pattern(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/),
+  SECRETS_KEY_ID: Joi.string()
+    .pattern(/^[A-Za-z0-9_-]{1,32}$/)
+    .default('primary'),
+  // Older keys, `id:key,id:key`, that still open values sealed before a rotation.
+  SECRETS_PREVIOUS_KEYS: Joi.string().pattern(/^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/=]+(,[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/=]+)*$/),
+  DEFAULT_SERVER_CAPACITY: Joi.number().integer().min(0).default(1000),
+  PGBOUNCER_DATABASES_FILE: Joi.string(),
+  PGBOUNCER_ADMIN_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }),
+  MOVE_SESSION_GRACE_MS: Joi.number().integer().min(0).default(5000),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(100).default(10000),
   BODY_LIMIT: Joi.string().default('100kb'),
   LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly').default('info'),
@@ -87,6 +105,12 @@ export function readEnvironment(env: NodeJS.ProcessEnv): Record<string, any> {
   }
   if (value.NODE_ENV === 'production' && !value.JWT_SECRET) {
     throw new ConfigError('Invalid configuration: JWT_SECRET is required when NODE_ENV=production');
+  }
+  if (value.NODE_ENV === 'production' && !value.SECRETS_KEY) {
+    throw new ConfigError('Invalid configuration: SECRETS_KEY is required when NODE_ENV=production');
+  }
+  if (Boolean(value.PGBOUNCER_DATABASES_FILE) !== Boolean(value.PGBOUNCER_ADMIN_URL)) {
+    throw new ConfigError('Invalid configuration: PGBOUNCER_DATABASES_FILE and PGBOUNCER_ADMIN_URL go together');
   }
   if (value.TENANT_CONNECTION_BUDGET < value.TENANT_POOL_SIZE) {
     throw new ConfigError('Invalid configuration: TENANT_CONNECTION_BUDGET must be at least TENANT_POOL_SIZE');

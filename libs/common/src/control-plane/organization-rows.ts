@@ -4,9 +4,14 @@ import { Organization } from '../entities/organization.entity';
 import { ConflictError } from '../errors';
 import { organizationNameKey } from '../organizations/organization-names';
 
-/** The selectable columns of `organizations`, named like the entity's properties (no name key, no hash). */
-const ORGANIZATION_COLUMNS = `id, name, slug, database_name AS "databaseName", status, step, attempts, last_error AS "lastError",
-  admin_email AS "adminEmail", schema_version AS "schemaVersion", created_at AS "createdAt", updated_at AS "updatedAt"`;
+/**
+ * The selectable columns of `organizations`, named like the entity's properties (no name key, no
+ * hash), and the name of its database server, read with it for every representation.
+ */
+export const ORGANIZATION_COLUMNS = `id, name, slug, database_name AS "databaseName", status, step, attempts, last_error AS "lastError",
+  admin_email AS "adminEmail", schema_version AS "schemaVersion", created_at AS "createdAt", updated_at AS "updatedAt",
+  database_server_id AS "databaseServerId", moving_to_server_id AS "movingToServerId",
+  (SELECT s.name FROM database_servers s WHERE s.id = organizations.database_server_id) AS "databaseServer"`;
 
 /**
  * One organization with one plain parameterized SELECT (optionally locking the row). Every
@@ -23,7 +28,11 @@ export async function selectOrganization(
     `SELECT ${ORGANIZATION_COLUMNS} FROM organizations WHERE ${where}${options.forUpdate ? ' FOR UPDATE' : ''}`,
     params,
   );
-  return rows.length === 0 ? undefined : Object.assign(new Organization(), rows[0]);
+  return rows.length === 0 ? undefined : asOrganization(rows[0]);
+}
+
+export function asOrganization(row: object): Organization {
+  return Object.assign(new Organization(), row);
 }
 
 /** The columns to write for `patch`: a new name brings its name key, which the unique index compares. */

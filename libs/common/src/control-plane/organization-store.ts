@@ -6,7 +6,7 @@ import { ConflictError, NotFoundError } from '../errors';
 import type { OrganizationEventPublisher } from '../events/organization-events';
 import { type KeysetPage, keysetPage, type PageQuery } from '../keyset-page';
 import { organizationNameKey } from '../organizations/organization-names';
-import { refusingTakenNames, selectOrganization, withNameKey } from './organization-rows';
+import { asOrganization, ORGANIZATION_COLUMNS, refusingTakenNames, selectOrganization, withNameKey } from './organization-rows';
 
 /** A new organization as the API records it; the store adds its name key and initial status. */
 export interface NewOrganization {
@@ -23,12 +23,31 @@ export interface TransitionOptions {
   detail?: string | null;
   requestId?: string | null;
   /** Other columns to set in the same update. */
-  patch?: Partial<Pick<Organization, 'attempts' | 'lastError' | 'schemaVersion' | 'name' | 'slug' | 'adminEmail'>>;
+  patch?: Partial<Pick<Organization, 'attempts' | 'lastError' | 'schemaVersion' | 'name' | 'slug' | 'adminEmail' | 'databaseServerId' | 'movingToServerId'>>;
   /**
    * Narrows the table's legal sources for this change (a retry only from `failed`). Listing a
    * status the table does not lead from is a bug in the caller, refused before any query.
    */
   onlyFrom?: readonly OrganizationStatus[];
+}
+
+export interface DatabaseOwner {
+  id: string;
+  status: OrganizationStatus;
+  databaseName: string;
+  databaseServerId: string | null;
+  movingToServerId: string | null;
+}
+
+async function liveCountsByServer(db: EntityManager): Promise<Map<string, number>> {
+  // A moving organization counts on both servers: its copy on the target takes room too.
+  const rows: { serverId: string; n: number }[] = await db.query(
+    `SELECT server_id AS "serverId", count(*)::int AS n
+       FROM (SELECT database_server_id AS server_id FROM organizations WHERE status <> 'deleted'
+             UNION ALL SELECT moving_to_server_id FROM organizations WHERE status = 'moving') placed
+      WHERE server_id IS NOT NULL GROUP BY server_id`,
+  );
+  return new Map(rows.map((r) => [r.serverId, r.n]));
 }
 
 /** Where `to` may be reached from: the table's sources, or the caller's narrower list. */
@@ -55,11 +74,19 @@ export class OrganizationStore {
     private readonly events?: OrganizationEventPublisher,
   ) {}
 
-  /** Records a new organization in its initial status with its first event; a taken name is a 409. */
-  async create(org: NewOrganization, options: { requestId: string }): Promise<Organization> {
+  /**
+   * Records a new organization in its initial status with its first event; a taken name is a
+   * 409. `place` picks its database server from the live organizations each server holds, read
+   * under a lock that concurrent creations share, so no server takes more than its capacity.
+   */
+  async create(org: NewOrganization, options: { requestId: string; place: (liveByServer: Map<string, number>) => string }): Promise<Organization> {
     const { created, event } = await refusingTakenNames(org.name, () =>
       this.dataSource.transaction(async (manager) => {
-        await manager.getRepository(Organization).insert({ ...org, nameKey: organizationNameKey(org.name), status: INITIAL_STATUS, attempts: 0 });
+        await manager.query(`SELECT pg_advisory_xact_lock(hashtext('orgms:placement'))`);
+        const databaseServerId = options.place(await liveCountsByServer(manager));
+        await manager
+          .getRepository(Organization)
+          .insert({ ...org, databaseServerId, nameKey: organizationNameKey(org.name), status: INITIAL_STATUS, attempts: 0 });
         const event = await this.recordEvent(manager, org.id, null, INITIAL_STATUS, { requestId: options.requestId, detail: 'requested' });
         return { created: (await selectOrganization(manager, 'id = $1', [org.id])) as Organization, event };
       }),
@@ -89,16 +116,42 @@ export class OrganizationStore {
   }
 
   /** Newest first, keyset-paginated on (created_at, id); created_at has millisecond precision, like a JS Date. */
-  async list(filter: PageQuery & { status?: OrganizationStatus }): Promise<KeysetPage<Organization>> {
-    const query = this.dataSource
-      .getRepository(Organization)
-      .createQueryBuilder('o')
-      .orderBy('o.created_at', 'DESC')
-      .addOrderBy('o.id', 'DESC')
-      .take(filter.limit + 1);
-    if (filter.status) query.andWhere('o.status = :status', { status: filter.status });
-    if (filter.after) query.andWhere('(o.created_at, o.id) < (:createdAt, :id)', filter.after);
-    return keysetPage(await query.getMany(), filter.limit);
+  async list(filter: PageQuery & { status?: OrganizationStatus; databaseServerId?: string }): Promise<KeysetPage<Organization>> {
+    const params: unknown[] = [filter.limit + 1];
+    const where: string[] = [];
+    const condition = (sql: (n: number) => string, ...values: unknown[]) => {
+      where.push(sql(params.length + 1));
+      params.push(...values);
+    };
+    if (filter.status) condition((n) => `status = $${n}`, filter.status);
+    if (filter.databaseServerId) condition((n) => `database_server_id = $${n}`, filter.databaseServerId);
+    if (filter.after) condition((n) => `(created_at, id) < ($${n}, $${n + 1})`, filter.after.createdAt, filter.after.id);
+    const rows: object[] = await this.dataSource.query(
+      `SELECT ${ORGANIZATION_COLUMNS} FROM organizations ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY created_at DESC, id DESC LIMIT $1`,
+      params,
+    );
+    return keysetPage(rows.map(asOrganization), filter.limit);
+  }
+
+  /** Live (not deleted) organizations on each database server: what placement and capacity count. */
+  liveCountsByServer(): Promise<Map<string, number>> {
+    return liveCountsByServer(this.dataSource.manager);
+  }
+
+  /** Ids of the organizations on `serverId` in `status`, oldest first: what a drain moves. */
+  async idsOnServer(serverId: string, status: OrganizationStatus): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM organizations WHERE database_server_id = $1 AND status = $2 ORDER BY created_at, id`,
+      [serverId, status],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Gives every organization recorded before the fleet existed to `serverId` (the `default` server). */
+  async assignUnplacedTo(serverId: string): Promise<number> {
+    const [, affected] = await this.dataSource.query(`UPDATE organizations SET database_server_id = $1 WHERE database_server_id IS NULL`, [serverId]);
+    return affected;
   }
 
   async countByStatus(): Promise<Record<OrganizationStatus, number>> {
@@ -129,9 +182,15 @@ export class OrganizationStore {
     );
   }
 
-  /** Every organization whose database should exist (or be on its way out), for orphan checks. */
-  async databaseOwners(): Promise<{ id: string; status: OrganizationStatus; databaseName: string }[]> {
-    return this.dataSource.query(`SELECT id, status, database_name AS "databaseName" FROM organizations WHERE status <> 'deleted'`);
+  /**
+   * Every organization whose database should exist (or be on its way out), with the server that
+   * holds it and, while moving, the one it is copied to: for orphan checks and PgBouncer entries.
+   */
+  async databaseOwners(): Promise<DatabaseOwner[]> {
+    return this.dataSource.query(
+      `SELECT id, status, database_name AS "databaseName", database_server_id AS "databaseServerId", moving_to_server_id AS "movingToServerId"
+         FROM organizations WHERE status <> 'deleted'`,
+    );
   }
 
   /** The schema version of every active organization: what a fleet migration run covers. */

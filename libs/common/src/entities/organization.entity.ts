@@ -24,6 +24,17 @@ export class Organization {
   @Column('varchar', { name: 'database_name', length: 63 })
   databaseName!: string;
 
+  /** The database server holding the organization's database (database_servers). */
+  @Column('uuid', { name: 'database_server_id', nullable: true })
+  databaseServerId!: string | null;
+
+  /** While `moving`: the server its database is being copied to. */
+  @Column('uuid', { name: 'moving_to_server_id', nullable: true })
+  movingToServerId!: string | null;
+
+  /** The name of `databaseServerId`'s server, as read with the organization (not a column). */
+  databaseServer?: string | null;
+
   @Column('varchar', { length: 20 })
   status!: OrganizationStatus;
 

@@ -1,0 +1,51 @@
+import type { DatabaseServer, DatabaseServerChanges, DatabaseServerStore, NewDatabaseServer } from '@orgms/common/control-plane/database-server-store';
+import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import { BadRequestError } from '@orgms/common/errors';
+import type { ProbeResult } from '@orgms/common/fleet/server-probe';
+
+/** A server with what it holds now: live organizations, moving copies included. */
+export interface DatabaseServerWithLoad extends DatabaseServer {
+  organizations: number;
+}
+
+/**
+ * The fleet as platform admins manage it (`/database-servers`, `npm run servers:*`). A server is
+ * registered only if its admin URL connects and may create databases, so a typo is a 400 with
+ * the reason at once, not failed provisioning later.
+ */
+export class DatabaseServersService {
+  constructor(
+    private readonly deps: {
+      servers: DatabaseServerStore;
+      organizations: Pick<OrganizationStore, 'liveCountsByServer'>;
+      probe: (adminUrl: string) => Promise<ProbeResult>;
+    },
+  ) {}
+
+  async list(): Promise<DatabaseServerWithLoad[]> {
+    const [servers, load] = await Promise.all([this.deps.servers.list(), this.deps.organizations.liveCountsByServer()]);
+    return servers.map((server) => ({ ...server, organizations: load.get(server.id) ?? 0 }));
+  }
+
+  async get(id: string): Promise<DatabaseServerWithLoad> {
+    const [server, load] = await Promise.all([this.deps.servers.get(id), this.deps.organizations.liveCountsByServer()]);
+    return { ...server, organizations: load.get(server.id) ?? 0 };
+  }
+
+  async add(server: NewDatabaseServer): Promise<DatabaseServerWithLoad> {
+    await this.assertUsable(server.adminUrl);
+    return { ...(await this.deps.servers.create(server)), organizations: 0 };
+  }
+
+  async update(id: string, changes: DatabaseServerChanges): Promise<DatabaseServerWithLoad> {
+    if (changes.adminUrl !== undefined) await this.assertUsable(changes.adminUrl);
+    await this.deps.servers.update(id, changes);
+    return this.get(id);
+  }
+
+  private async assertUsable(adminUrl: string): Promise<void> {
+    const probe = await this.deps.probe(adminUrl);
+    // The reason names the host and the role's rights, never the password (pg's messages do not echo it).
+    if (!probe.ok) throw new BadRequestError(`The database server cannot be used: ${probe.reason}.`, 'database-server-unusable');
+  }
+}

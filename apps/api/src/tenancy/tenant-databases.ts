@@ -1,0 +1,105 @@
+import type { TenantPoolsConfig } from '@orgms/common/config';
+import type { DatabaseServer } from '@orgms/common/control-plane/database-server-store';
+import { isTransientDatabaseError, sqlStateOf } from '@orgms/common/database/database-errors';
+import type { Organization } from '@orgms/common/entities/organization.entity';
+import { ServiceUnavailableError } from '@orgms/common/errors';
+import type { ServerDirectory } from '@orgms/common/fleet/server-directory';
+import type { Logger } from '@orgms/common/logger';
+import type { DataSource } from 'typeorm';
+import { TenantConnectionManager, type TenantConnectionManagerOptions, type TenantConnectionStats } from './connection-manager';
+
+export type TenantOrganization = Pick<Organization, 'id' | 'databaseName' | 'databaseServerId' | 'status'>;
+
+/** How long a client should wait before writing to an organization that is being moved. */
+const MOVING_RETRY_AFTER_SECONDS = 5;
+
+/** The database was ended under us (a move's or deletion's cut-over): a fresh pool reads elsewhere. */
+function isCutOver(error: unknown): boolean {
+  return sqlStateOf(error) === '3D000' || isTransientDatabaseError(error);
+}
+
+/**
+ * The API's way into organization databases across the fleet: one connection manager (LRU pools,
+ * one budget) per server and process, on the server the organization's row names. Reads keep
+ * working while an organization is moved: one that meets a cut-over (its session ended, its
+ * database gone) is retried once on a fresh pool. Writes are refused with a 503 while it moves,
+ * by this check and, for a write that raced it, by the source database itself, which the move
+ * makes read-only before it copies anything (apps/worker/src/services/move.service.ts).
+ */
+export class TenantDatabases {
+  private readonly managers = new Map<string, { manager: TenantConnectionManager; version: number; name: string }>();
+  private closed = false;
+
+  constructor(
+    private readonly deps: {
+      servers: Pick<ServerDirectory, 'get'>;
+      pools: TenantPoolsConfig;
+      logger?: Logger;
+      /** For tests: options of every manager created. */
+      managerOptions?: Partial<TenantConnectionManagerOptions>;
+    },
+  ) {}
+
+  async read<T>(org: TenantOrganization, work: (db: DataSource) => Promise<T>): Promise<T> {
+    try {
+      return await (await this.managerOf(org)).run(org, work);
+    } catch (error) {
+      if (!isCutOver(error)) throw error;
+      this.deps.logger?.info('organization database was cut over during a read; reading again', { orgId: org.id });
+      await this.evict(org.id);
+      return (await this.managerOf(org)).run(org, work);
+    }
+  }
+
+  async write<T>(org: TenantOrganization, work: (db: DataSource) => Promise<T>): Promise<T> {
+    if (org.status === 'moving') throw movingError();
+    try {
+      return await (await this.managerOf(org)).run(org, work);
+    } catch (error) {
+      // 25006: the source was made read-only by a move that started after this request read the organization.
+      if (sqlStateOf(error) === '25006') throw movingError();
+      if (sqlStateOf(error) === '3D000') throw new ServiceUnavailableError('The organization database has just moved; send the request again.', 1);
+      throw error;
+    }
+  }
+
+  /** Closes the organization's pools on every server (deletion, moves); running work finishes first. */
+  async evict(orgId: string): Promise<void> {
+    await Promise.all([...this.managers.values()].map(({ manager }) => manager.evict(orgId)));
+  }
+
+  /** Per server (by name), what this process holds. */
+  stats(): Map<string, TenantConnectionStats> {
+    return new Map([...this.managers.values()].map(({ name, manager }) => [name, manager.stats()]));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.managers.values()].map(({ manager }) => manager.close()));
+  }
+
+  private async managerOf(org: TenantOrganization): Promise<TenantConnectionManager> {
+    if (this.closed) throw new ServiceUnavailableError('The service is shutting down.');
+    if (!org.databaseServerId) throw new ServiceUnavailableError('The organization has no database server yet; try again shortly.');
+    const server = await this.deps.servers.get(org.databaseServerId);
+    const version = server.updatedAt.getTime();
+    const current = this.managers.get(server.id);
+    if (current?.version === version) return current.manager;
+    // The server's URLs or budget changed (PATCH): new pools use the new settings, old ones drain.
+    if (current) void current.manager.close();
+    const manager = this.createManager(server);
+    this.managers.set(server.id, { manager, version, name: server.name });
+    return manager;
+  }
+
+  private createManager(server: DatabaseServer): TenantConnectionManager {
+    return TenantConnectionManager.forServer(server, this.deps.pools, this.deps.logger, this.deps.managerOptions);
+  }
+}
+
+function movingError(): ServiceUnavailableError {
+  return new ServiceUnavailableError(
+    'The organization is being moved to another database server; reads work, writes resume when the move ends.',
+    MOVING_RETRY_AFTER_SECONDS,
+  );
+}

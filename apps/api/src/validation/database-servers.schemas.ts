@@ -1,0 +1,56 @@
+import { DATABASE_SERVER_STATUSES, type DatabaseServerStatus } from '@orgms/common/control-plane/database-server-store';
+import Joi from 'joi';
+import { requestShape } from './common.schemas';
+
+/** Server names are ours to show and to log: a short lower-case slug. */
+export const databaseServerName = Joi.string()
+  .pattern(/^[a-z][a-z0-9-]{0,62}$/)
+  .messages({ 'string.pattern.base': '{{#label}} must be lower-case letters, digits and dashes, starting with a letter' })
+  .description('The name of a database server (`GET /database-servers`).')
+  .example('pg-b');
+
+const postgresUrl = Joi.string()
+  .uri({ scheme: ['postgres', 'postgresql'] })
+  .max(2000);
+
+export interface NewDatabaseServerBody {
+  name: string;
+  admin_url: string;
+  pool_url?: string | null;
+  capacity: number;
+  connection_budget: number;
+  status?: DatabaseServerStatus;
+}
+
+export const createDatabaseServerBody = requestShape<NewDatabaseServerBody>({
+  name: databaseServerName.required(),
+  admin_url: postgresUrl
+    .required()
+    .description('A role with CREATEDB on the server; its database part is ignored. Stored encrypted, never shown with its password.')
+    .example('postgres://orgms:secret@10.0.0.12:5432/postgres'),
+  pool_url: postgresUrl
+    .allow(null)
+    .description('A PgBouncer (transaction pooling) in front of the server, for tenant connections; null or absent: direct.')
+    .example('postgres://orgms:secret@10.0.0.12:6432/postgres'),
+  capacity: Joi.number().integer().min(0).max(1000000).required().description('Organizations (not deleted) it may hold.').example(500),
+  connection_budget: Joi.number().integer().min(1).max(10000).required().description('Tenant connections one API process may hold to it.').example(40),
+  status: Joi.string()
+    .valid(...DATABASE_SERVER_STATUSES)
+    .description('`active` (default) takes new organizations; `draining` and `disabled` do not.'),
+});
+
+export interface DatabaseServerChangesBody {
+  admin_url?: string;
+  pool_url?: string | null;
+  capacity?: number;
+  connection_budget?: number;
+  status?: DatabaseServerStatus;
+}
+
+export const updateDatabaseServerBody = requestShape<DatabaseServerChangesBody>({
+  admin_url: postgresUrl.description('Checked like a new server’s.'),
+  pool_url: postgresUrl.allow(null).description('null removes the pool: tenant connections go direct.'),
+  capacity: Joi.number().integer().min(0).max(1000000),
+  connection_budget: Joi.number().integer().min(1).max(10000),
+  status: Joi.string().valid(...DATABASE_SERVER_STATUSES),
+}).min(1);

@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { sqlStateOf } from '../database/database-errors';
+import { ConflictError, NotFoundError } from '../errors';
+import type { SecretBox } from '../fleet/secret-box';
+
+export const DATABASE_SERVER_STATUSES = ['active', 'draining', 'disabled'] as const;
+export type DatabaseServerStatus = (typeof DATABASE_SERVER_STATUSES)[number];
+
+/** The server that holds organization databases when nothing else was registered (ORG_DATABASE_URL). */
+export const DEFAULT_SERVER_NAME = 'default';
+
+/** One PostgreSQL server of the fleet, its credentials opened (never leave the process: see presenters). */
+export interface DatabaseServer {
+  id: string;
+  name: string;
+  /** A role with CREATEDB: the worker creates, copies and drops organization databases with it. */
+  adminUrl: string;
+  /** A PgBouncer in front of the server (transaction pooling) for the API's tenant connections. */
+  poolUrl: string | null;
+  /** Organizations (not deleted) the server may hold. */
+  capacity: number;
+  /** Tenant connections one API process may hold to this server. */
+  connectionBudget: number;
+  status: DatabaseServerStatus;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewDatabaseServer = Pick<DatabaseServer, 'name' | 'adminUrl' | 'poolUrl' | 'capacity' | 'connectionBudget'> & {
+  status?: DatabaseServerStatus;
+};
+export type DatabaseServerChanges = Partial<Pick<DatabaseServer, 'poolUrl' | 'capacity' | 'connectionBudget' | 'status' | 'adminUrl'>>;
+
+interface ServerRow extends Omit<DatabaseServer, 'adminUrl' | 'poolUrl'> {
+  adminUrlSecret: string;
+  poolUrlSecret: string | null;
+}
+
+const COLUMNS = `id, name, admin_url_secret AS "adminUrlSecret", pool_url_secret AS "poolUrlSecret", capacity,
+  connection_budget AS "connectionBudget", status, created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+/**
+ * The one owner of `database_servers`. URLs carry passwords, so they are sealed with the
+ * secrets key before they are written and opened only in memory; a value sealed with an older
+ * key is sealed again with the current one at start (`resealStale`).
+ */
+export class DatabaseServerStore {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  /**
+   * Registers `default` when the fleet is empty, so a one-server install changes nothing. Two
+   * processes starting at once both try; the unique name lets exactly one insert win.
+   */
+  async ensureDefault(server: Omit<NewDatabaseServer, 'name'>): Promise<DatabaseServer> {
+    await this.dataSource.query(
+      `INSERT INTO database_servers (id, name, admin_url_secret, pool_url_secret, capacity, connection_budget)
+       SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM database_servers)
+       ON CONFLICT (name) DO NOTHING`,
+      [
+        randomUUID(),
+        DEFAULT_SERVER_NAME,
+        this.secrets.seal(server.adminUrl),
+        server.poolUrl && this.secrets.seal(server.poolUrl),
+        server.capacity,
+        server.connectionBudget,
+      ],
+    );
+    const [first] = await this.list();
+    return (await this.findByName(DEFAULT_SERVER_NAME)) ?? first;
+  }
+
+  /** A taken name is a 409. */
+  async create(server: NewDatabaseServer): Promise<DatabaseServer> {
+    const id = randomUUID();
+    try {
+      await this.dataSource.query(
+        `INSERT INTO database_servers (id, name, admin_url_secret, pool_url_secret, capacity, connection_budget, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [
+          id,
+          server.name,
+          this.secrets.seal(server.adminUrl),
+          server.poolUrl && this.secrets.seal(server.poolUrl),
+          server.capacity,
+          server.connectionBudget,
+          server.status ?? 'active',
+        ],
+      );
+    } catch (error) {
+      if (sqlStateOf(error) === '23505') throw new ConflictError(`A database server named "${server.name}" already exists.`);
+      throw error;
+    }
+    return this.get(id);
+  }
+
+  async get(id: string): Promise<DatabaseServer> {
+    const [row] = await this.dataSource.query(`SELECT ${COLUMNS} FROM database_servers WHERE id = $1`, [id]);
+    if (!row) throw new NotFoundError(`Database server ${id} does not exist.`);
+    return this.opened(row);
+  }
+
+  async findByName(name: string): Promise<DatabaseServer | undefined> {
+    const [row] = await this.dataSource.query(`SELECT ${COLUMNS} FROM database_servers WHERE name = $1`, [name]);
+    return row ? this.opened(row) : undefined;
+  }
+
+  /** Every server, by name: a fleet is a handful of rows. */
+  async list(): Promise<DatabaseServer[]> {
+    const rows: ServerRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM database_servers ORDER BY name`);
+    return rows.map((row) => this.opened(row));
+  }
+
+  async update(id: string, changes: DatabaseServerChanges): Promise<DatabaseServer> {
+    const sets: string[] = [];
+    const params: unknown[] = [id];
+    const set = (column: string, value: unknown) => {
+      params.push(value);
+      sets.push(`${column} = $${params.length}`);
+    };
+    if (changes.adminUrl !== undefined) set('admin_url_secret', this.secrets.seal(changes.adminUrl));
+    if (changes.poolUrl !== undefined) set('pool_url_secret', changes.poolUrl && this.secrets.seal(changes.poolUrl));
+    if (changes.capacity !== undefined) set('capacity', changes.capacity);
+    if (changes.connectionBudget !== undefined) set('connection_budget', changes.connectionBudget);
+    if (changes.status !== undefined) set('status', changes.status);
+    if (sets.length > 0) {
+      const [, affected] = await this.dataSource.query(`UPDATE database_servers SET ${sets.join(', ')}, updated_at = now() WHERE id = $1`, params);
+      if (affected === 0) throw new NotFoundError(`Database server ${id} does not exist.`);
+    }
+    return this.get(id);
+  }
+
+  /** Seals again, with the current key, every URL sealed with an older one; returns how many rows changed. */
+  async resealStale(): Promise<number> {
+    const rows: ServerRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM database_servers`);
+    let changed = 0;
+    for (const row of rows) {
+      if (!this.secrets.isStale(row.adminUrlSecret) && !(row.poolUrlSecret && this.secrets.isStale(row.poolUrlSecret))) continue;
+      const server = this.opened(row);
+      await this.update(server.id, { adminUrl: server.adminUrl, poolUrl: server.poolUrl });
+      changed += 1;
+    }
+    return changed;
+  }
+
+  private opened(row: ServerRow): DatabaseServer {
+    const { adminUrlSecret, poolUrlSecret, ...rest } = row;
+    return { ...rest, adminUrl: this.secrets.open(adminUrlSecret), poolUrl: poolUrlSecret ? this.secrets.open(poolUrlSecret) : null };
+  }
+}

@@ -1,0 +1,51 @@
+import { Client } from 'pg';
+
+export interface ProbeResult {
+  ok: boolean;
+  /** Why the server cannot take organization databases, in words for an operator. */
+  reason?: string;
+}
+
+/**
+ * Connects to a server's admin URL and checks that its role may create databases: what adding
+ * a server and placing organizations on it need. Never throws; a failure is the reason.
+ */
+export async function probeServer(adminUrl: string, timeoutMs = 3000): Promise<ProbeResult> {
+  let client: Client;
+  try {
+    client = new Client({ connectionString: adminUrl, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+  } catch (error) {
+    return { ok: false, reason: `the URL cannot be used: ${(error as Error).message}` };
+  }
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ may: boolean }>('SELECT (rolcreatedb OR rolsuper) AS may FROM pg_roles WHERE rolname = current_user');
+    return rows[0]?.may ? { ok: true } : { ok: false, reason: 'the role may not create databases (needs CREATEDB)' };
+  } catch (error) {
+    return { ok: false, reason: `cannot connect: ${(error as Error).message}` };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Remembers probe results for a few seconds, so placing a burst of organizations costs one
+ * connection per server, not one per organization, and a server that went down is skipped soon.
+ */
+export class ServerReachability {
+  private readonly results = new Map<string, { at: number; result: Promise<ProbeResult> }>();
+
+  constructor(
+    private readonly ttlMs = 5000,
+    private readonly probe: (adminUrl: string) => Promise<ProbeResult> = probeServer,
+  ) {}
+
+  check(server: { id: string; adminUrl: string }): Promise<ProbeResult> {
+    const cached = this.results.get(server.id);
+    if (cached && Date.now() - cached.at < this.ttlMs) return cached.result;
+    const result = this.probe(server.adminUrl);
+    this.results.set(server.id, { at: Date.now(), result });
+    return result;
+  }
+}
