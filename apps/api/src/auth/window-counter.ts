@@ -1,6 +1,6 @@
 import { TooManyRequestsError } from '@orgms/common/errors';
 import type { Logger } from '@orgms/common/logger';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@orgms/common/queues/redis';
 
 export interface WindowCount {
   count: number;
@@ -15,7 +15,7 @@ export interface WindowCount {
  */
 export class WindowCounter {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly logger: Logger,
   ) {}
 

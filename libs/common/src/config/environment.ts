@@ -24,6 +24,7 @@ export const environmentSchema = Joi.object({
   // One Redis (redis://, rediss://) or a Redis Cluster by its nodes (redis+cluster://host:port,host:port).
   REDIS_URL: Joi.alternatives()
     .conditional(Joi.string().pattern(LOOKS_LIKE_CLUSTER_URL), {
+      // biome-ignore lint/suspicious/noThenProperty: joi's conditional schema, not a thenable
       then: Joi.string()
         .custom((url: string) => parseRedisClusterUrl(url) && url)
         .messages({ 'any.custom': '{{#label}} must be redis+cluster://host:port,host:port (rediss+cluster:// for TLS): {{#error.message}}' }),

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { QueueConfig } from '../config';
 import type { OrganizationStatus } from '../entities/organization-status';
+import type { RedisConnection } from '../queues/redis';
 
 /**
  * Organization events travel over Redis pub/sub so that every API replica hears them: status
@@ -35,7 +35,7 @@ export interface OrganizationEventPublisher {
  * Publishes on `redis` without waiting: a status change is already committed, and a worker's
  * Redis connection queues commands while Redis is down, which must never stall a job.
  */
-export function redisEventPublisher(redis: Redis, queue: Pick<QueueConfig, 'prefix'>): OrganizationEventPublisher {
+export function redisEventPublisher(redis: RedisConnection, queue: Pick<QueueConfig, 'prefix'>): OrganizationEventPublisher {
   const channel = organizationEventsChannel(queue);
   return {
     publish(message) {

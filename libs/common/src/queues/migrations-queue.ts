@@ -1,13 +1,13 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { QueueConfig } from '../config';
 import type { MigrationRunStore } from '../control-plane/migration-run-store';
 import { JOB_RETENTION, openQueue } from './queue-handles';
+import type { RedisConnection } from './redis';
 import { JOBS, jobIds, type MigrateAllJobData, type MigrateTenantJobData, QUEUES } from './registry';
 
 export type MigrationsQueue = Queue<MigrateAllJobData | MigrateTenantJobData>;
 
-export function createMigrationsQueue(queue: QueueConfig, connection: Redis): MigrationsQueue {
+export function createMigrationsQueue(queue: QueueConfig, connection: RedisConnection): MigrationsQueue {
   return openQueue<MigrateAllJobData | MigrateTenantJobData>(QUEUES.migrations, queue, connection, {
     attempts: queue.retry.migrations.attempts,
     backoff: { type: 'exponential', delay: queue.retry.migrations.backoffMs },

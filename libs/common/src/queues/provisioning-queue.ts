@@ -1,12 +1,12 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { QueueConfig } from '../config';
 import { JOB_RETENTION, openQueue } from './queue-handles';
+import type { RedisConnection } from './redis';
 import { type DeprovisionJobData, JOBS, jobIds, type OrganizationJobData, type ProvisionJobData, QUEUES } from './registry';
 
 export type ProvisioningQueue = Queue<OrganizationJobData>;
 
-export function createProvisioningQueue(queue: QueueConfig, connection: Redis): ProvisioningQueue {
+export function createProvisioningQueue(queue: QueueConfig, connection: RedisConnection): ProvisioningQueue {
   return openQueue<OrganizationJobData>(QUEUES.provisioning, queue, connection, {
     attempts: queue.retry.provisioning.attempts,
     backoff: { type: 'exponential', delay: queue.retry.provisioning.backoffMs },

@@ -1,6 +1,6 @@
 import { type DefaultJobOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { QueueConfig } from '../config';
+import type { RedisConnection } from './redis';
 import type { QueueName } from './registry';
 
 /**
@@ -20,7 +20,7 @@ export const JOB_RETENTION = {
 export function openQueue<T = unknown>(
   name: QueueName,
   settings: Pick<QueueConfig, 'prefix'>,
-  connection: Redis,
+  connection: RedisConnection,
   defaultJobOptions?: DefaultJobOptions,
 ): Queue<T> {
   const queue = new Queue<T>(name, { connection, prefix: settings.prefix, defaultJobOptions });
