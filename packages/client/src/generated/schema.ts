@@ -76,6 +76,9 @@ export interface paths {
          *     provisioning: the worker creates its own PostgreSQL database, migrates it and seeds the first admin (the `email`
          *     and `password` given here). Poll `Location` (or `/status`) until `status` is `active` or `failed`.
          *     Names are unique among live organizations, compared case-insensitively and by look-alike skeleton.
+         *     The organization is placed on the `active` database server with the most free capacity (a platform admin may name
+         *     one with `database_server`); when no server can take it (all full, or unreachable) the answer is 503 with `Retry-After`
+         *     and nothing is recorded.
          */
         post: operations["postOrganizations"];
         delete?: never;
@@ -332,6 +335,58 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/database-servers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the PostgreSQL servers organization databases live on
+         * @description Platform admins only. Each server with its capacity, what it holds and its status; URLs with passwords masked.
+         */
+        get: operations["getDatabaseServers"];
+        put?: never;
+        /**
+         * Register a PostgreSQL server
+         * @description Platform admins only. The admin URL must connect and its role must be allowed to create databases (400 with the
+         *     reason otherwise). URLs are stored encrypted with `SECRETS_KEY` and never returned with their password.
+         *     An `active` server takes new organizations at once (placement: most free capacity first).
+         */
+        post: operations["postDatabaseServers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/database-servers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one database server
+         * @description Platform admins only.
+         */
+        get: operations["getDatabaseServersId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a database server (capacity, budget, pool, status, credentials)
+         * @description Platform admins only. `draining` or `disabled` stops new placements (use `POST /database-servers/{id}/drain` to
+         *     move its organizations off). A new admin URL is checked like a new server's. Every process sees the change
+         *     within 5 s; tenant pools on the server are rebuilt with the new settings.
+         */
+        patch: operations["patchDatabaseServersId"];
         trace?: never;
     };
     "/org/create": {
@@ -718,7 +773,7 @@ export interface components {
             message: string;
         };
         /** @enum {string} */
-        OrganizationStatusName: "pending" | "provisioning" | "active" | "failed" | "deleting" | "deleted";
+        OrganizationStatusName: "pending" | "provisioning" | "active" | "moving" | "failed" | "deleting" | "deleted";
         /** @description An organization (no database name, no hashes). */
         Organization: {
             /**
@@ -749,6 +804,11 @@ export interface components {
              */
             schema_version: string | null;
             /**
+             * @description The name of the database server holding its database (null only before one is chosen).
+             * @example default
+             */
+            database_server: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-21T21:13:17.815Z
              */
@@ -772,6 +832,11 @@ export interface components {
             /** @example 1 */
             attempts: number;
             last_error: string | null;
+            /**
+             * @description The name of the database server holding its database (null only before one is chosen).
+             * @example default
+             */
+            database_server: string | null;
             /**
              * Format: date-time
              * @example 2026-11-21T21:13:17.815Z
@@ -1041,6 +1106,11 @@ export interface components {
             /** @example org_4f0c2a7e9d1b4c1e8f001234567890ab */
             database: string;
             /**
+             * @description The database server where the database is, or should be.
+             * @example default
+             */
+            server: string;
+            /**
              * Format: uuid
              * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
              */
@@ -1050,6 +1120,48 @@ export interface components {
         };
         OrphanList: {
             items: components["schemas"]["Orphan"][];
+            /** @description Servers that could not be read: their orphans are unknown. */
+            unreachable_servers: string[];
+        };
+        /** @description A PostgreSQL server of the fleet. URLs are shown with the password masked; credentials are stored encrypted. */
+        DatabaseServer: {
+            /**
+             * Format: uuid
+             * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+             */
+            id: string;
+            /** @example pg-b */
+            name: string;
+            /** @example postgres://orgms:****@10.0.0.12:5432/postgres */
+            admin_url: string;
+            /** @example postgres://orgms:****@10.0.0.12:6432/postgres */
+            pool_url: string | null;
+            /** @example 500 */
+            capacity: number;
+            /** @example 40 */
+            connection_budget: number;
+            /** @enum {string} */
+            status: "active" | "draining" | "disabled";
+            /**
+             * @description Organizations it holds now (not deleted; copies being moved in count).
+             * @example 120
+             */
+            organizations: number;
+            /** @example 380 */
+            free_capacity: number;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T21:13:17.815Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T21:13:17.815Z
+             */
+            updated_at: string;
+        };
+        DatabaseServerList: {
+            items: components["schemas"]["DatabaseServer"][];
         };
         Health: {
             /** @constant */
@@ -1103,6 +1215,11 @@ export interface components {
              * @example correct horse battery
              */
             password: string;
+            /**
+             * @description Platform admins only: the database server to place it on (otherwise the one with the most free capacity).
+             * @example pg-b
+             */
+            database_server?: string;
         };
         OrganizationChanges: {
             /**
@@ -1211,6 +1328,56 @@ export interface components {
              * @example Acme Corp
              */
             organization_name?: string;
+        };
+        NewDatabaseServer: {
+            /**
+             * @description The name of a database server (`GET /database-servers`).
+             * @example pg-b
+             */
+            name: string;
+            /**
+             * Format: uri
+             * @description A role with CREATEDB on the server; its database part is ignored. Stored encrypted, never shown with its password.
+             * @example postgres://orgms:secret@10.0.0.12:5432/postgres
+             */
+            admin_url: string;
+            /**
+             * Format: uri
+             * @description A PgBouncer (transaction pooling) in front of the server, for tenant connections; null or absent: direct.
+             * @example postgres://orgms:secret@10.0.0.12:6432/postgres
+             */
+            pool_url?: string | null;
+            /**
+             * @description Organizations (not deleted) it may hold.
+             * @example 500
+             */
+            capacity: number;
+            /**
+             * @description Tenant connections one API process may hold to it.
+             * @example 40
+             */
+            connection_budget: number;
+            /**
+             * @description `active` (default) takes new organizations; `draining` and `disabled` do not.
+             * @enum {string}
+             */
+            status?: "active" | "draining" | "disabled";
+        };
+        DatabaseServerChanges: {
+            /**
+             * Format: uri
+             * @description Checked like a new server’s.
+             */
+            admin_url?: string;
+            /**
+             * Format: uri
+             * @description null removes the pool: tenant connections go direct.
+             */
+            pool_url?: string | null;
+            capacity?: number;
+            connection_budget?: number;
+            /** @enum {string} */
+            status?: "active" | "draining" | "disabled";
         };
     };
     responses: {
@@ -1430,8 +1597,10 @@ export interface components {
         UserId: string;
         /** @description The migration run's id. */
         MigrationRunId: string;
+        /** @description The database server's id. */
+        DatabaseServerId: string;
         /** @description Only organizations in this status. */
-        OrganizationStatusFilter: "pending" | "provisioning" | "active" | "failed" | "deleting" | "deleted";
+        OrganizationStatusFilter: "pending" | "provisioning" | "active" | "moving" | "failed" | "deleting" | "deleted";
         /** @description Items per page. */
         Limit: number;
         /** @description `next_cursor` of the previous page. */
@@ -1457,6 +1626,8 @@ export interface components {
         UserLocation: string;
         /** @description The run's URL. */
         MigrationRunLocation: string;
+        /** @description The server's URL. */
+        DatabaseServerLocation: string;
         /** @description A Basic challenge, so a browser asks for an email and password. */
         BasicChallenge: string;
         /** @description A Bearer challenge: send METRICS_TOKEN as a bearer token. */
@@ -1701,6 +1872,7 @@ export interface operations {
                      *       "last_error": null,
                      *       "admin_email": "owner@acme.test",
                      *       "schema_version": null,
+                     *       "database_server": "default",
                      *       "created_at": "2026-11-21T21:13:17.815Z",
                      *       "updated_at": "2026-11-21T21:13:17.815Z"
                      *     }
@@ -1848,6 +2020,7 @@ export interface operations {
                      *       "step": "migrate",
                      *       "attempts": 1,
                      *       "last_error": null,
+                     *       "database_server": "default",
                      *       "updated_at": "2026-11-21T21:13:17.900Z"
                      *     }
                      */
@@ -2166,6 +2339,142 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
+        };
+    };
+    getDatabaseServers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The fleet, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+                     *           "name": "default",
+                     *           "admin_url": "postgres://postgres@127.0.0.1:5432/postgres",
+                     *           "pool_url": null,
+                     *           "capacity": 1000,
+                     *           "connection_budget": 40,
+                     *           "status": "active",
+                     *           "organizations": 12,
+                     *           "free_capacity": 988,
+                     *           "created_at": "2026-11-21T21:13:17.815Z",
+                     *           "updated_at": "2026-11-21T21:13:17.815Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DatabaseServerList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postDatabaseServers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewDatabaseServer"];
+            };
+        };
+        responses: {
+            /** @description Registered. */
+            201: {
+                headers: {
+                    Location: components["headers"]["DatabaseServerLocation"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatabaseServer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getDatabaseServersId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The database server's id. */
+                id: components["parameters"]["DatabaseServerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The server. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatabaseServer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    patchDatabaseServersId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The database server's id. */
+                id: components["parameters"]["DatabaseServerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatabaseServerChanges"];
+            };
+        };
+        responses: {
+            /** @description The changed server. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatabaseServer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     postOrgCreate: {
