@@ -106,6 +106,7 @@ export async function dropTestResources(config: Config, id: string): Promise<voi
   } finally {
     await client.end();
   }
+  await dropSecondServerDatabases(id);
   // The suite may have pointed the service at a dead Redis on purpose; clean up on the real one.
   const redis = new IORedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   try {
@@ -117,5 +118,25 @@ export async function dropTestResources(config: Config, id: string): Promise<voi
     } while (cursor !== '0');
   } finally {
     await redis.quit();
+  }
+}
+
+/** The second PostgreSQL of the fleet specs (scripts/fleet/ensure-fleet-services.sh), when it runs. */
+export const SECOND_SERVER_URL = process.env.SECOND_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5433/postgres';
+
+/** Drops the suite's org databases (and template) on the second server; nothing to do when it does not run. */
+async function dropSecondServerDatabases(id: string): Promise<void> {
+  const client = new Client({ connectionString: SECOND_SERVER_URL, connectionTimeoutMillis: 2000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch {
+    return;
+  }
+  try {
+    const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`t${id}\\_%`]);
+    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`);
+  } finally {
+    await client.end();
   }
 }
