@@ -103,7 +103,7 @@ describe('Template fast path', () => {
       (
         await queryControlDatabase<{ detail: string }>(stack, `SELECT detail FROM organization_events WHERE org_id = $1 AND detail LIKE 'database %'`, [id])
       ).map((r) => r.detail);
-    expect(await details(fast.id)).to.deep.equal(['database cloned']);
-    expect(await details(slow.id)).to.deep.equal(['database created']);
+    expect(await details(fast.id)).to.deep.equal(['database cloned on default']);
+    expect(await details(slow.id)).to.deep.equal(['database created on default']);
   });
 });

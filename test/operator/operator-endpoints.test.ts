@@ -33,11 +33,13 @@ describe('Operator endpoints', () => {
   it('when an organization was provisioned, then /metrics shows request durations, orgs by status, jobs by queue and state, tenant pools and process metrics', async () => {
     const org = await createOrganization(stack);
     await waitForStatus(stack, org.id, ['active']);
+    // One tenant query, so this process holds pools on the organization's server.
+    await stack.api.tenantPools.read(await stack.api.stores.organizations.get(org.id), (db) => db.query('SELECT 1'));
     const res = await stack.request.get('/metrics').expect(200);
     expect(res.text).to.match(/orgms_http_request_duration_seconds_bucket\{[^}]*route="\/organizations\/:id\/status"/);
     expect(res.text).to.match(/orgms_organizations\{status="active"\} [1-9]/);
     expect(res.text).to.match(/orgms_jobs\{queue="provisioning",state="completed"\} [1-9]/);
-    expect(res.text).to.match(/orgms_tenant_connections\{kind="budget"\}/);
+    expect(res.text).to.match(/orgms_tenant_connections\{server="default",kind="budget"\} 40/);
     expect(res.text).to.include('process_cpu_user_seconds_total');
   });
 

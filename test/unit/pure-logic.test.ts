@@ -19,7 +19,9 @@ describe('Pure logic (no servers)', () => {
         databasePrefix: 'org_',
         templateEnabled: true,
         pools: { size: 2, budget: 40, idleMs: 60000, acquireTimeoutMs: 5000 },
+        fleet: { defaultServerCapacity: 1000, pgbouncer: undefined, moveSessionGraceMs: 5000 },
       });
+      expect(config.secrets.current.id, 'outside production, the development key').to.equal('development');
       expect(config.queue).to.deep.equal({
         redisUrl: 'redis://127.0.0.1:6379',
         prefix: 'orgms',
