@@ -1,0 +1,83 @@
+/**
+ * The database server fleet from the command line (the same rules as /database-servers):
+ *   npm run servers:add   -- --name pg-b --admin-url postgres://… [--pool-url postgres://…] --capacity 500 [--budget 40]
+ *   npm run servers:list
+ *   npm run servers:drain -- --name pg-a      (no new organizations go there; moves start via the API)
+ * `add` connects to the server first and refuses, with the reason, one whose role may not create
+ * databases. URLs are sealed with SECRETS_KEY like the API does, and printed masked.
+ */
+
+import { loadConfig } from '@orgms/common/config';
+import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
+import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import { createControlDataSource, ensureControlDatabaseExists, migrateControlDatabase } from '@orgms/common/database/control-data-source';
+import { prepareFleet } from '@orgms/common/fleet/fleet-startup';
+import { SecretBox } from '@orgms/common/fleet/secret-box';
+import { probeServer } from '@orgms/common/fleet/server-probe';
+import { maskedUrl } from '@orgms/common/fleet/server-urls';
+import { createLogger } from '@orgms/common/logger';
+import { formatServerTable, parseDatabaseServersCommand } from './database-servers-command';
+
+async function main(): Promise<void> {
+  const args = parseDatabaseServersCommand(process.argv.slice(2));
+  const config = loadConfig();
+  await ensureControlDatabaseExists(config.database);
+  const dataSource = await createControlDataSource(config.database, 2).initialize();
+  try {
+    await migrateControlDatabase(dataSource);
+    const servers = new DatabaseServerStore(dataSource, new SecretBox(config.secrets.current, config.secrets.previous));
+    const organizations = new OrganizationStore(dataSource);
+    // What the API and the worker do at start: `default` exists before anything is added next to it.
+    await prepareFleet(config.tenancy, servers, organizations, createLogger('cli', 'warn'));
+    switch (args.command) {
+      case 'add': {
+        const probe = await probeServer(args.adminUrl);
+        if (!probe.ok) throw new Error(`the database server cannot be used: ${probe.reason}`);
+        const server = await servers.create({
+          name: args.name,
+          adminUrl: args.adminUrl,
+          poolUrl: args.poolUrl,
+          capacity: args.capacity,
+          connectionBudget: args.budget,
+        });
+        console.log(
+          `database server ${server.name} added (id ${server.id}): ${maskedUrl(server.adminUrl)}, capacity ${server.capacity}, budget ${server.connectionBudget}`,
+        );
+        break;
+      }
+      case 'list': {
+        const [all, load] = await Promise.all([servers.list(), organizations.liveCountsByServer()]);
+        console.log(
+          formatServerTable(
+            all.map((s) => ({
+              name: s.name,
+              status: s.status,
+              organizations: load.get(s.id) ?? 0,
+              capacity: s.capacity,
+              connectionBudget: s.connectionBudget,
+              adminUrl: maskedUrl(s.adminUrl),
+              poolUrl: s.poolUrl && maskedUrl(s.poolUrl),
+            })),
+          ),
+        );
+        break;
+      }
+      case 'drain': {
+        const server = await servers.findByName(args.name);
+        if (!server) throw new Error(`no database server is named "${args.name}"`);
+        await servers.update(server.id, { status: 'draining' });
+        const held = (await organizations.liveCountsByServer()).get(server.id) ?? 0;
+        console.log(`database server ${server.name} is draining: no new organizations are placed on it (${held} still there)`);
+        console.log(`move them off with POST /database-servers/${server.id}/drain (or POST /organizations/{id}/move each)`);
+        break;
+      }
+    }
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+main().catch((error) => {
+  console.error(`servers: ${(error as Error).message}`);
+  process.exit(1);
+});
