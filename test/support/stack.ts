@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { type ApiRuntime, startApiRuntime } from '@orgms/api/api-runtime';
 import { type Config, loadConfig } from '@orgms/common/config';
 import { createLogger, type Logger } from '@orgms/common/logger';
+import { closeRedis, createRedis } from '@orgms/common/queues/redis';
+import { isRedisClusterUrl } from '@orgms/common/queues/redis-url';
 import { quoteIdent } from '@orgms/common/tenancy/database-names';
 import { startWorkerRuntime, type WorkerOptions, type WorkerRuntime } from '@orgms/worker/worker-runtime';
-import IORedis from 'ioredis';
+import { Cluster } from 'ioredis';
 import { Client } from 'pg';
 import type supertest from 'supertest';
 import { contractCheckedRequest } from './contract';
@@ -107,17 +110,29 @@ export async function dropTestResources(config: Config, id: string): Promise<voi
     await client.end();
   }
   await dropSecondServerDatabases(id);
-  // The suite may have pointed the service at a dead Redis on purpose; clean up on the real one.
-  const redis = new IORedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  // The suite may have pointed the service at a dead Redis on purpose; clean up on the real one,
+  // or on the Redis Cluster the suite used.
+  const redisUrl = isRedisClusterUrl(config.queue.redisUrl) ? config.queue.redisUrl : (process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  await deleteRedisKeys(redisUrl, `${config.queue.prefix}:*`);
+}
+
+/** Deletes the keys matching `pattern`; on a cluster, on every master (each holds its own slots). */
+async function deleteRedisKeys(redisUrl: string, pattern: string): Promise<void> {
+  const redis = createRedis({ redisUrl }, 'worker');
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.queue.prefix}:*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    if (redis instanceof Cluster && redis.status !== 'ready') await once(redis, 'ready');
+    const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+        // One DEL per key: a cluster refuses a DEL whose keys lie in different slots.
+        if (keys.length > 0) await Promise.all(keys.map((key) => node.del(key)));
+        cursor = next;
+      } while (cursor !== '0');
+    }
   } finally {
-    await redis.quit();
+    await closeRedis(redis);
   }
 }
 
