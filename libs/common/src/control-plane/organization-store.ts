@@ -23,7 +23,9 @@ export interface TransitionOptions {
   detail?: string | null;
   requestId?: string | null;
   /** Other columns to set in the same update. */
-  patch?: Partial<Pick<Organization, 'attempts' | 'lastError' | 'schemaVersion' | 'name' | 'slug' | 'adminEmail' | 'databaseServerId' | 'movingToServerId'>>;
+  patch?: Partial<
+    Pick<Organization, 'attempts' | 'lastError' | 'schemaVersion' | 'name' | 'slug' | 'adminEmail' | 'databaseServerId' | 'movingToServerId' | 'step'>
+  >;
   /**
    * Narrows the table's legal sources for this change (a retry only from `failed`). Listing a
    * status the table does not lead from is a bug in the caller, refused before any query.
@@ -210,12 +212,27 @@ export class OrganizationStore {
    */
   async transition(id: string, to: OrganizationStatus, options: TransitionOptions = {}): Promise<Organization> {
     const from = sourcesOf(to, options.onlyFrom);
+    const { org, event } = await this.dataSource.transaction((manager) => this.changeIn(manager, id, to, from, () => options));
+    this.publish(org, event);
+    return org;
+  }
+
+  /**
+   * `active → moving` towards the server `place` picks (it may refuse by throwing: full, or the
+   * organization's own server), under the placement lock that creations take too, so the copy
+   * the move makes never takes a server past its capacity. Moving counts on both servers until
+   * it ends (liveCountsByServer).
+   */
+  async startMove(
+    id: string,
+    options: { requestId: string; detail?: string; place: (liveByServer: Map<string, number>, org: Organization) => string },
+  ): Promise<Organization> {
     const { org, event } = await this.dataSource.transaction(async (manager) => {
-      const current = await this.lockIn(manager, id, from, `it cannot become ${to}`);
-      const changes = { ...withNameKey(options.patch), status: to, ...(options.step !== undefined ? { step: options.step } : {}) };
-      await manager.getRepository(Organization).update({ id }, changes);
-      const event = await this.recordEvent(manager, id, current.status, to, options);
-      return { org: (await selectOrganization(manager, 'id = $1', [id])) as Organization, event };
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtext('orgms:placement'))`);
+      return this.changeIn(manager, id, 'moving', sourcesOf('moving', ['active']), async (current) => {
+        const target = options.place(await liveCountsByServer(manager), current);
+        return { step: null, requestId: options.requestId, detail: options.detail ?? 'move requested', patch: { movingToServerId: target, lastError: null } };
+      });
     });
     this.publish(org, event);
     return org;
@@ -264,6 +281,25 @@ export class OrganizationStore {
       .orderBy('e.id', 'ASC')
       .take(limit)
       .getMany();
+  }
+
+  /**
+   * One status change inside `manager`'s transaction: locks the row (a 409 unless it is in
+   * `from`), asks `optionsFor` what to write given the current row, updates it and records the event.
+   */
+  private async changeIn(
+    manager: EntityManager,
+    id: string,
+    to: OrganizationStatus,
+    from: readonly OrganizationStatus[],
+    optionsFor: (current: Organization) => TransitionOptions | Promise<TransitionOptions>,
+  ): Promise<{ org: Organization; event: OrganizationEvent }> {
+    const current = await this.lockIn(manager, id, from, `it cannot become ${to}`);
+    const options = await optionsFor(current);
+    const changes = { ...withNameKey(options.patch), status: to, ...(options.step !== undefined ? { step: options.step } : {}) };
+    await manager.getRepository(Organization).update({ id }, changes);
+    const event = await this.recordEvent(manager, id, current.status, to, options);
+    return { org: (await selectOrganization(manager, 'id = $1', [id])) as Organization, event };
   }
 
   /** Locks the organization's row; a ConflictError unless it is in one of `allowed`. */

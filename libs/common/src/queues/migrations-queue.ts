@@ -3,12 +3,15 @@ import type { QueueConfig } from '../config';
 import type { MigrationRunStore } from '../control-plane/migration-run-store';
 import { JOB_RETENTION, openQueue } from './queue-handles';
 import type { RedisConnection } from './redis';
-import { JOBS, jobIds, type MigrateAllJobData, type MigrateTenantJobData, QUEUES } from './registry';
+import { type DrainServerJobData, JOBS, jobIds, type MigrateAllJobData, type MigrateTenantJobData, QUEUES } from './registry';
 
-export type MigrationsQueue = Queue<MigrateAllJobData | MigrateTenantJobData>;
+/** Jobs of the migrations queue: fleet-wide runs (migrations, drains) and their parts. */
+export type MigrationsJobData = MigrateAllJobData | MigrateTenantJobData | DrainServerJobData;
+
+export type MigrationsQueue = Queue<MigrationsJobData>;
 
 export function createMigrationsQueue(queue: QueueConfig, connection: RedisConnection): MigrationsQueue {
-  return openQueue<MigrateAllJobData | MigrateTenantJobData>(QUEUES.migrations, queue, connection, {
+  return openQueue<MigrationsJobData>(QUEUES.migrations, queue, connection, {
     attempts: queue.retry.migrations.attempts,
     backoff: { type: 'exponential', delay: queue.retry.migrations.backoffMs },
     ...JOB_RETENTION,
@@ -29,4 +32,9 @@ export async function startMigrationRun(runs: MigrationRunStore, queue: Migratio
     throw error;
   }
   return runId;
+}
+
+/** Asks for the job of a recorded drain; the job id makes asking again a no-op. */
+export async function enqueueDrain(queue: MigrationsQueue, data: DrainServerJobData): Promise<void> {
+  await queue.add(JOBS.drainServer, data, { jobId: jobIds.drainServer(data.drainId), attempts: 5 });
 }

@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { QueueConfig } from '../config';
 import { JOB_RETENTION, openQueue } from './queue-handles';
 import type { RedisConnection } from './redis';
-import { type DeprovisionJobData, JOBS, jobIds, type OrganizationJobData, type ProvisionJobData, QUEUES } from './registry';
+import { type DeprovisionJobData, JOBS, jobIds, type MoveJobData, type OrganizationJobData, type ProvisionJobData, QUEUES } from './registry';
 
 export type ProvisioningQueue = Queue<OrganizationJobData>;
 
@@ -22,12 +22,14 @@ export function createProvisioningQueue(queue: QueueConfig, connection: RedisCon
 export interface OrganizationJobs {
   provision(data: ProvisionJobData): Promise<boolean>;
   deprovision(data: DeprovisionJobData): Promise<boolean>;
+  move(data: MoveJobData): Promise<boolean>;
 }
 
 export function organizationJobs(queue: ProvisioningQueue): OrganizationJobs {
   return {
     provision: (data) => enqueueOnce(queue, JOBS.provision, jobIds.provision(data.orgId), data),
     deprovision: (data) => enqueueOnce(queue, JOBS.deprovision, jobIds.deprovision(data.orgId), data),
+    move: (data) => enqueueOnce(queue, JOBS.move, jobIds.move(data.orgId), data),
   };
 }
 

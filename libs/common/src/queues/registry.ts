@@ -15,6 +15,8 @@ export const JOBS = {
   reconcile: 'reconcile',
   migrateAll: 'migrate-all',
   migrateTenant: 'migrate-tenant',
+  move: 'move',
+  drainServer: 'drain-server',
 } as const;
 export type JobName = (typeof JOBS)[keyof typeof JOBS];
 
@@ -25,6 +27,8 @@ export const JOB_QUEUES = {
   [JOBS.reconcile]: QUEUES.maintenance,
   [JOBS.migrateAll]: QUEUES.migrations,
   [JOBS.migrateTenant]: QUEUES.migrations,
+  [JOBS.move]: QUEUES.provisioning,
+  [JOBS.drainServer]: QUEUES.migrations,
 } as const satisfies Record<JobName, QueueName>;
 
 /** The names of the jobs that travel on `queue`. */
@@ -40,8 +44,19 @@ export interface ProvisionJobData {
 /** Same shape as provisioning: the organization and the request that asked for its deletion. */
 export type DeprovisionJobData = ProvisionJobData;
 
-/** Jobs of the provisioning queue: both act on one organization's database. */
-export type OrganizationJobData = ProvisionJobData | DeprovisionJobData;
+/**
+ * A move of one organization's database to the server its row names as `moving_to_server_id`.
+ * `fromServerId` is the source: after the switch the row no longer names it, and a re-run still
+ * has to drop the source copy.
+ */
+export interface MoveJobData {
+  orgId: string;
+  requestId: string;
+  fromServerId: string;
+}
+
+/** Jobs of the provisioning queue: each acts on one organization's database. */
+export type OrganizationJobData = ProvisionJobData | DeprovisionJobData | MoveJobData;
 
 export type ReconcileJobData = Record<string, never>;
 
@@ -59,6 +74,12 @@ export interface MigrateTenantJobData {
   requestId: string;
 }
 
+/** A drain of one database server: every active organization on it is moved elsewhere, one at a time. */
+export interface DrainServerJobData {
+  drainId: string;
+  requestId: string;
+}
+
 /** The data of each job, by name: the worker's handler map is typed by it, so every job name needs its entry. */
 export interface JobDataByName {
   [JOBS.provision]: ProvisionJobData;
@@ -66,6 +87,8 @@ export interface JobDataByName {
   [JOBS.reconcile]: ReconcileJobData;
   [JOBS.migrateAll]: MigrateAllJobData;
   [JOBS.migrateTenant]: MigrateTenantJobData;
+  [JOBS.move]: MoveJobData;
+  [JOBS.drainServer]: DrainServerJobData;
 }
 
 /**
@@ -77,6 +100,8 @@ export const jobIds = {
   deprovision: (orgId: string) => `deprovision-${orgId}`,
   migrateAll: (runId: string) => `migrate-all-${runId}`,
   migrateTenant: (runId: string, orgId: string) => `migrate-tenant-${runId}-${orgId}`,
+  move: (orgId: string) => `move-${orgId}`,
+  drainServer: (drainId: string) => `drain-${drainId}`,
 };
 
 /** The id of the repeatable reconcile job scheduler. */
