@@ -5,7 +5,9 @@ import { JobFailure } from '@orgms/worker/job-failure';
 import { createJobHandlers } from '@orgms/worker/processors/job-handlers';
 import { queueProcessor } from '@orgms/worker/processors/job-processor';
 import type { DeprovisioningService } from '@orgms/worker/services/deprovisioning.service';
+import type { DrainService } from '@orgms/worker/services/drain.service';
 import type { MigrationsService } from '@orgms/worker/services/migrations.service';
+import type { MoveService } from '@orgms/worker/services/move.service';
 import type { ProvisioningService } from '@orgms/worker/services/provisioning.service';
 import type { ReconcilerService } from '@orgms/worker/services/reconciler.service';
 import { type Job, type Queue, UnrecoverableError } from 'bullmq';
@@ -37,6 +39,8 @@ function recordingStubs() {
     deprovisioning: { deprovision: record('deprovision') } as unknown as DeprovisioningService,
     migrations: { migrateTenant: record('migrateTenant'), planRun: record('planRun'), finishRun: record('finishRun') } as unknown as MigrationsService,
     reconciler: { reconcile: record('reconcile') } as unknown as ReconcilerService,
+    moves: { move: record('move') } as unknown as MoveService,
+    drains: { drain: record('drain') } as unknown as DrainService,
     migrationsQueue: {} as never,
   };
 }
@@ -79,6 +83,28 @@ describe('Worker: job data is checked before anything touches a database', () =>
       expect(stubs.calls).to.deep.equal([]);
     });
 
+    for (const [label, data] of [
+      ['no fromServerId', { orgId: randomUUID(), requestId: 'spec' }],
+      ['a fromServerId that is no uuid', { orgId: randomUUID(), requestId: 'spec', fromServerId: 'default' }],
+      ['no requestId', { orgId: randomUUID(), fromServerId: randomUUID() }],
+    ] as const) {
+      it(`when a move job carries ${label}, then it fails with UnrecoverableError and nothing is moved`, async () => {
+        const stubs = recordingStubs();
+        const error = await processorFor(QUEUES.provisioning, stubs)(fakeJob(JOBS.move, data)).catch((e: unknown) => e);
+        expect(error).to.be.instanceOf(UnrecoverableError);
+        expect(stubs.calls).to.deep.equal([]);
+      });
+    }
+
+    it('when a good move job arrives, then the move service gets its orgId, requestId, fromServerId and whether it is the last attempt', async () => {
+      const stubs = recordingStubs();
+      const seen: unknown[][] = [];
+      const moves = { move: async (...args: unknown[]) => seen.push(args) } as unknown as MoveService;
+      const data = { orgId: randomUUID(), requestId: 'spec-request', fromServerId: randomUUID() };
+      await processorFor(QUEUES.provisioning, { ...stubs, moves })(fakeJob(JOBS.move, data));
+      expect(seen).to.deep.equal([[data.orgId, { requestId: 'spec-request', fromServerId: data.fromServerId, isLastAttempt: false }]]);
+    });
+
     it('when good data arrives, then the service is called with exactly the orgId and requestId', async () => {
       const stubs = recordingStubs();
       const orgId = randomUUID();
@@ -96,6 +122,7 @@ describe('Worker: job data is checked before anything touches a database', () =>
       ['a migrate-tenant job with an upper-case orgId', JOBS.migrateTenant, { runId: randomUUID(), orgId: randomUUID().toUpperCase(), requestId: 'spec' }],
       ['a migrate-all job with a runId that is no uuid', JOBS.migrateAll, { runId: '1 OR 1=1', requestId: 'spec' }],
       ['a job name the migrations queue does not know', 'migrate-everything', { runId: randomUUID(), requestId: 'spec' }],
+      ['a drain-server job with a drainId that is no uuid', JOBS.drainServer, { drainId: 'all', requestId: 'spec' }],
     ] as const) {
       it(`when ${label} arrives, then it fails with UnrecoverableError and no service is called`, async () => {
         const stubs = recordingStubs();
@@ -114,7 +141,7 @@ describe('Worker: job data is checked before anything touches a database', () =>
       expect(stubs.calls).to.deep.equal([]);
     });
 
-    for (const job of [JOBS.provision, JOBS.deprovision, JOBS.migrateTenant]) {
+    for (const job of [JOBS.provision, JOBS.deprovision, JOBS.migrateTenant, JOBS.move]) {
       it(`when the service of a ${job} job fails permanently, then the job fails with UnrecoverableError; a failure a retry may fix is thrown as it is`, async () => {
         const failing = (permanent: boolean) => async () => {
           throw new JobFailure('step: what went wrong', { permanent });
@@ -124,9 +151,10 @@ describe('Worker: job data is checked before anything touches a database', () =>
           provisioning: { provision: failing(permanent) } as unknown as ProvisioningService,
           deprovisioning: { deprovision: failing(permanent) } as unknown as DeprovisioningService,
           migrations: { migrateTenant: failing(permanent) } as unknown as MigrationsService,
+          moves: { move: failing(permanent) } as unknown as MoveService,
         });
         const queue = job === JOBS.migrateTenant ? QUEUES.migrations : QUEUES.provisioning;
-        const data = { runId: randomUUID(), orgId: randomUUID(), requestId: 'spec' };
+        const data = { runId: randomUUID(), orgId: randomUUID(), requestId: 'spec', fromServerId: randomUUID() };
         const permanent = await processorFor(queue, services(true))(fakeJob(job, data)).catch((e: unknown) => e);
         expect(permanent).to.be.instanceOf(UnrecoverableError);
         expect((permanent as Error).message).to.equal('step: what went wrong');

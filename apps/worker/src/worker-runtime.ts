@@ -2,12 +2,14 @@ import type { Config } from '@orgms/common/config';
 import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
 import { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
 import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import { ServerDrainStore } from '@orgms/common/control-plane/server-drain-store';
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
 import { connectControlPlane } from '@orgms/common/database/control-plane-startup';
 import { redisEventPublisher } from '@orgms/common/events/organization-events';
 import { prepareFleet } from '@orgms/common/fleet/fleet-startup';
 import { SecretBox } from '@orgms/common/fleet/secret-box';
 import { ServerDirectory } from '@orgms/common/fleet/server-directory';
+import { ServerReachability } from '@orgms/common/fleet/server-probe';
 import type { Logger } from '@orgms/common/logger';
 import { shutdownInOrder } from '@orgms/common/process/shutdown';
 import { createMigrationsQueue } from '@orgms/common/queues/migrations-queue';
@@ -20,7 +22,9 @@ import { jobsProcessed, startMetricsServer } from './metrics';
 import { createJobHandlers } from './processors/job-handlers';
 import { queueProcessor } from './processors/job-processor';
 import { DeprovisioningService } from './services/deprovisioning.service';
+import { DrainService } from './services/drain.service';
 import { MigrationsService } from './services/migrations.service';
+import { type MoveDeps, MoveService } from './services/move.service';
 import { type ProvisioningDeps, ProvisioningService } from './services/provisioning.service';
 import { ReconcilerService } from './services/reconciler.service';
 import { OrganizationServers } from './tenancy/organization-servers';
@@ -42,6 +46,8 @@ export interface WorkerRuntime {
 
 export interface WorkerOptions {
   beforeStep?: ProvisioningDeps['beforeStep'];
+  /** Called before each step of a move (tests slow or interrupt moves with it). */
+  beforeMoveStep?: MoveDeps['beforeStep'];
 }
 
 /**
@@ -66,6 +72,23 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
   const provisioning = new ProvisioningService({ tenancy, store, servers, pgbouncer, logger, beforeStep: options.beforeStep });
   const deprovisioning = new DeprovisioningService({ servers, pgbouncer, store, events, logger });
   const migrations = new MigrationsService({ tenancy, servers, store, runs, logger });
+  const moves = new MoveService({
+    store,
+    servers,
+    pgbouncer,
+    events,
+    logger,
+    sessionGraceMs: tenancy.fleet.moveSessionGraceMs,
+    beforeStep: options.beforeMoveStep,
+  });
+  const drains = new DrainService({
+    store,
+    drains: new ServerDrainStore(controlDb),
+    servers,
+    reachability: new ServerReachability(),
+    moves,
+    logger,
+  });
   const jobs = organizationJobs(provisioningQueue);
   const reconciler = new ReconcilerService({
     databasePrefix: tenancy.databasePrefix,
@@ -85,7 +108,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     lockDuration: settings.lockDurationMs,
     stalledInterval: settings.stalledIntervalMs,
   } as const;
-  const handlers = createJobHandlers({ provisioning, deprovisioning, migrations, reconciler, migrationsQueue });
+  const handlers = createJobHandlers({ provisioning, deprovisioning, migrations, reconciler, moves, drains, migrationsQueue });
   const provisioningWorker = new Worker(QUEUES.provisioning, queueProcessor(QUEUES.provisioning, handlers), {
     ...workerOptions,
     concurrency: settings.concurrency,

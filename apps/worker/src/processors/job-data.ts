@@ -1,5 +1,5 @@
 import { isCanonicalUuid } from '@orgms/common/ids';
-import type { MigrateAllJobData, MigrateTenantJobData, OrganizationJobData } from '@orgms/common/queues/registry';
+import type { DrainServerJobData, MigrateAllJobData, MigrateTenantJobData, MoveJobData, OrganizationJobData } from '@orgms/common/queues/registry';
 import { type Job, UnrecoverableError } from 'bullmq';
 
 /**
@@ -43,6 +43,18 @@ function requestIdOf(job: Job, data: Data): string {
 export function organizationJobData(job: Job): OrganizationJobData {
   const data = objectData(job);
   return { orgId: canonicalId(job, data, 'orgId'), requestId: requestIdOf(job, data) };
+}
+
+/** `move`: `{ orgId, requestId, fromServerId }`. */
+export function moveJobData(job: Job): MoveJobData {
+  const data = objectData(job);
+  return { orgId: canonicalId(job, data, 'orgId'), requestId: requestIdOf(job, data), fromServerId: canonicalId(job, data, 'fromServerId') };
+}
+
+/** `drain-server`: `{ drainId, requestId }`. */
+export function drainServerJobData(job: Job): DrainServerJobData {
+  const data = objectData(job);
+  return { drainId: canonicalId(job, data, 'drainId'), requestId: requestIdOf(job, data) };
 }
 
 /** `migrate-tenant`: `{ runId, orgId, requestId }`. */

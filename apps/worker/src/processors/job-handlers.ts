@@ -2,10 +2,12 @@ import type { MigrationsQueue } from '@orgms/common/queues/migrations-queue';
 import { JOBS, type JobDataByName, type JobName } from '@orgms/common/queues/registry';
 import type { Job } from 'bullmq';
 import type { DeprovisioningService } from '../services/deprovisioning.service';
+import type { DrainService } from '../services/drain.service';
 import type { MigrationsService } from '../services/migrations.service';
+import type { MoveService } from '../services/move.service';
 import type { ProvisioningService } from '../services/provisioning.service';
 import type { ReconcilerService } from '../services/reconciler.service';
-import { migrateTenantJobData, organizationJobData } from './job-data';
+import { drainServerJobData, migrateTenantJobData, moveJobData, organizationJobData } from './job-data';
 import { migrateAllHandler } from './migrate-all.handler';
 
 /**
@@ -26,6 +28,8 @@ export interface JobServices {
   deprovisioning: DeprovisioningService;
   migrations: MigrationsService;
   reconciler: ReconcilerService;
+  moves: MoveService;
+  drains: DrainService;
   /** Where `migrate-all` adds its children. */
   migrationsQueue: MigrationsQueue;
 }
@@ -35,7 +39,7 @@ function isLastAttempt(job: Job): boolean {
   return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
-export function createJobHandlers({ provisioning, deprovisioning, migrations, reconciler, migrationsQueue }: JobServices): JobHandlers {
+export function createJobHandlers({ provisioning, deprovisioning, migrations, reconciler, moves, drains, migrationsQueue }: JobServices): JobHandlers {
   return {
     [JOBS.provision]: {
       data: organizationJobData,
@@ -60,6 +64,14 @@ export function createJobHandlers({ provisioning, deprovisioning, migrations, re
     [JOBS.migrateTenant]: {
       data: migrateTenantJobData,
       run: ({ runId, orgId }, job) => migrations.migrateTenant(runId, orgId, isLastAttempt(job)),
+    },
+    [JOBS.move]: {
+      data: moveJobData,
+      run: ({ orgId, requestId, fromServerId }, job) => moves.move(orgId, { requestId, fromServerId, isLastAttempt: isLastAttempt(job) }),
+    },
+    [JOBS.drainServer]: {
+      data: drainServerJobData,
+      run: ({ drainId, requestId }) => drains.drain(drainId, requestId),
     },
   };
 }

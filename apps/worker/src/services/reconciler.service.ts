@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
-import { IN_PROGRESS_STATUSES } from '@orgms/common/entities/organization-status';
+import { IN_PROGRESS_STATUSES, type OrganizationStatus } from '@orgms/common/entities/organization-status';
 import type { Logger } from '@orgms/common/logger';
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { findOrphans, type Orphan } from '@orgms/common/tenancy/orphans';
@@ -36,12 +36,22 @@ export class ReconcilerService {
     const enqueued: string[] = [];
     for (const org of stale) {
       const data = { orgId: org.id, requestId: org.requestId ?? `reconcile-${randomUUID()}` };
-      const added = org.status === 'deleting' ? await this.deps.jobs.deprovision(data) : await this.deps.jobs.provision(data);
+      const added = await this.enqueueFor(org, data);
       if (added) enqueued.push(org.id);
     }
     if (enqueued.length > 0) this.deps.logger.warn('reconciler re-enqueued organizations', { orgIds: enqueued });
     const orphans = await this.detectOrphans();
     return { examined: stale.length, enqueued, orphans };
+  }
+
+  /** The job that carries on where `org` is: deletion, a move (from the server it is still on), or provisioning. */
+  private async enqueueFor(org: { id: string; status: OrganizationStatus }, data: { orgId: string; requestId: string }): Promise<boolean> {
+    if (org.status === 'deleting') return this.deps.jobs.deprovision(data);
+    if (org.status === 'moving') {
+      const { databaseServerId } = await this.deps.store.get(org.id);
+      return databaseServerId ? this.deps.jobs.move({ ...data, fromServerId: databaseServerId }) : false;
+    }
+    return this.deps.jobs.provision(data);
   }
 
   async detectOrphans(): Promise<Orphan[]> {

@@ -103,6 +103,46 @@ export class DatabaseAdmin {
     await this.client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
   }
 
+  /**
+   * Makes new sessions of `name` read-only (a move's stop_writes) or writable again (its
+   * rollback). Sessions already open keep what they had: the move waits for them to end.
+   */
+  async setReadOnly(name: string, readOnly: boolean): Promise<void> {
+    await this.client.query(
+      readOnly
+        ? `ALTER DATABASE ${quoteIdent(name)} SET default_transaction_read_only = on`
+        : `ALTER DATABASE ${quoteIdent(name)} RESET default_transaction_read_only`,
+    );
+  }
+
+  /** The server's clock: what backend start times are compared with. */
+  async serverNow(): Promise<Date> {
+    const { rows } = await this.client.query<{ now: Date }>('SELECT clock_timestamp() AS now');
+    return rows[0].now;
+  }
+
+  /** Sessions on `name` other than this one, optionally only those that started before `startedBefore`. */
+  async sessionsOn(name: string, startedBefore?: Date): Promise<{ pid: number; state: string | null }[]> {
+    const { rows } = await this.client.query<{ pid: number; state: string | null }>(
+      `SELECT pid, state FROM pg_stat_activity
+        WHERE datname = $1 AND pid <> pg_backend_pid() AND ($2::timestamptz IS NULL OR backend_start < $2)`,
+      [name, startedBefore ?? null],
+    );
+    return rows;
+  }
+
+  async terminate(pids: number[]): Promise<void> {
+    if (pids.length > 0) await this.client.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]);
+  }
+
+  /** Identifies the PostgreSQL instance behind the URL (two URLs may name the same one). */
+  async instanceIdentity(): Promise<string> {
+    const { rows } = await this.client.query<{ id: string }>(
+      `SELECT pg_postmaster_start_time()::text || ':' || (SELECT oid FROM pg_database WHERE datname = current_database())::text AS id`,
+    );
+    return rows[0].id;
+  }
+
   /** COMMENT takes no parameters: markers are built only from ids and migration names (database-names.ts). */
   async setMarker(name: string, marker: string): Promise<void> {
     if (!/^[A-Za-z0-9:_-]+$/.test(marker)) throw new Error('refusing an unsafe database marker');

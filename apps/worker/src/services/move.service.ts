@@ -1,0 +1,320 @@
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DatabaseServer } from '@orgms/common/control-plane/database-server-store';
+import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import { withDatabase } from '@orgms/common/database/database-urls';
+import type { Organization } from '@orgms/common/entities/organization.entity';
+import type { MoveStep } from '@orgms/common/entities/organization-status';
+import type { OrganizationEventPublisher } from '@orgms/common/events/organization-events';
+import type { Logger } from '@orgms/common/logger';
+import { markerFor, stagingNameFor } from '@orgms/common/tenancy/database-names';
+import { Client } from 'pg';
+import { JobFailure, jobFailureOf } from '../job-failure';
+import { DatabaseAdmin } from '../tenancy/database-admin';
+import type { OrganizationServers } from '../tenancy/organization-servers';
+import type { PgBouncerDatabases } from '../tenancy/pgbouncer-databases';
+
+export interface MoveOptions {
+  requestId: string;
+  /** The server the move started from: after the switch the organization's row names the target. */
+  fromServerId: string;
+  /** When true a failure is final: the move is rolled back and the organization stays on the source. */
+  isLastAttempt: boolean;
+}
+
+export type MoveOutcome = 'moved' | 'source_dropped' | 'skipped';
+
+export interface MoveDeps {
+  store: OrganizationStore;
+  servers: OrganizationServers;
+  pgbouncer?: PgBouncerDatabases;
+  events: OrganizationEventPublisher;
+  logger: Logger;
+  /** MOVE_SESSION_GRACE_MS: how long sessions opened before writes stopped may finish. */
+  sessionGraceMs: number;
+  /** Called before each step; tests use it to slow or interrupt a move at a chosen point. */
+  beforeStep?: (step: MoveStep, orgId: string) => Promise<void> | void;
+}
+
+/** How often the session wait looks again. */
+const SESSION_POLL_MS = 100;
+/** How much of pg_restore's error output reaches `last_error`. */
+const MAX_TOOL_ERROR = 500;
+
+/**
+ * Moves an organization's database to another server (DESIGN §10), step by step: stop_writes
+ * (the source becomes read-only and older sessions end), copy (pg_dump | pg_restore into a
+ * staging database on the target), verify (schema version and row counts, then mark and rename
+ * into place), switch (PgBouncer first, then the row), drop_source. Every step converges, so a
+ * re-run after a crash starts again from stop_writes while the organization is `moving`, or
+ * only drops the source once it is `active` on the target. A final failure rolls back: the
+ * target copy is dropped and the source is writable again. Never two live copies, never none.
+ */
+export class MoveService {
+  constructor(private readonly deps: MoveDeps) {}
+
+  async move(orgId: string, options: MoveOptions): Promise<MoveOutcome> {
+    const { store, servers, logger } = this.deps;
+    const first = await store.get(orgId);
+    const sourceId = first.status === 'moving' ? first.databaseServerId : options.fromServerId;
+    if (!sourceId) return 'skipped';
+    const source = await servers.directory.get(sourceId);
+    const sourceAdmin = await DatabaseAdmin.connect(source.adminUrl);
+    try {
+      // One mover per organization: a re-run (or the reconciler's job) waits for the one running.
+      return await sourceAdmin.withLock(`move:${orgId}`, async () => {
+        const org = await store.get(orgId);
+        if (org.status === 'active') {
+          if (org.databaseServerId === options.fromServerId || org.movingToServerId === options.fromServerId) {
+            logger.info('nothing to move', { status: org.status });
+            return 'skipped';
+          }
+          // Switched already (a crash after the switch): only the source copy remains to drop.
+          await this.dropSource(org, sourceAdmin, options);
+          return 'source_dropped';
+        }
+        if (org.status !== 'moving' || org.databaseServerId !== sourceId || !org.movingToServerId) {
+          logger.info('nothing to move', { status: org.status });
+          return 'skipped';
+        }
+        return this.run(org, source, sourceAdmin, await servers.directory.get(org.movingToServerId), options);
+      });
+    } finally {
+      await sourceAdmin.close();
+    }
+  }
+
+  private async run(org: Organization, source: DatabaseServer, sourceAdmin: DatabaseAdmin, target: DatabaseServer, options: MoveOptions): Promise<MoveOutcome> {
+    const progress: { step: MoveStep } = { step: 'stop_writes' };
+    let targetAdmin: DatabaseAdmin | undefined;
+    const started = Date.now();
+    try {
+      const admin = await DatabaseAdmin.connect(target.adminUrl);
+      if ((await admin.instanceIdentity()) === (await sourceAdmin.instanceIdentity())) {
+        await admin.close();
+        // Its "copy" would be the source itself: nothing on it may be dropped, not even by the rollback.
+        throw new JobFailure(`${target.name} is the same PostgreSQL server as ${source.name}`, { permanent: true });
+      }
+      targetAdmin = admin;
+      await this.step(org, 'stop_writes', progress, options, () => this.stopWrites(org, sourceAdmin));
+      const adopted = await this.step(org, 'copy', progress, options, () => this.copy(org, source, target, admin));
+      await this.step(org, 'verify', progress, options, () => this.verifyAndPlace(org, source, target, admin, adopted));
+      await this.step(org, 'switch', progress, options, () => this.switchTo(org, target, options));
+      this.deps.logger.info('organization switched to its new server', { from: source.name, to: target.name, ms: Date.now() - started });
+    } catch (cause) {
+      throw await this.recordFailure(org, progress.step, cause, options, sourceAdmin, targetAdmin);
+    } finally {
+      await targetAdmin?.close();
+    }
+    // The organization is active on the target: a failure to drop the source is retried, never rolled back.
+    await this.dropSource(await this.deps.store.get(org.id), sourceAdmin, options);
+    return 'moved';
+  }
+
+  private async step<T>(org: Organization, step: MoveStep, progress: { step: MoveStep }, options: MoveOptions, work: () => Promise<T>): Promise<T> {
+    progress.step = step;
+    await this.deps.store.recordStep(org.id, 'moving', { step, requestId: options.requestId });
+    await this.deps.beforeStep?.(step, org.id);
+    const started = Date.now();
+    const result = await work();
+    this.deps.logger.info('move step done', { step, ms: Date.now() - started });
+    return result;
+  }
+
+  /**
+   * New sessions of the source are read-only; replicas close their pools; sessions opened before
+   * end (idle ones at once, busy ones after the grace). Then every write that was answered 2xx
+   * is committed on the source, and none can commit any more.
+   */
+  private async stopWrites(org: Organization, sourceAdmin: DatabaseAdmin): Promise<void> {
+    await sourceAdmin.setReadOnly(org.databaseName, true);
+    const stoppedAt = await sourceAdmin.serverNow();
+    this.deps.events.publish({ type: 'evict', orgId: org.id });
+    await this.deps.pgbouncer?.reconnect(org.databaseName);
+    await this.endSessions(sourceAdmin, org.databaseName, stoppedAt);
+  }
+
+  /** Waits for the sessions on `database` (those started before `startedBefore`, when given) to end. */
+  private async endSessions(admin: DatabaseAdmin, database: string, startedBefore?: Date): Promise<void> {
+    const deadline = Date.now() + this.deps.sessionGraceMs;
+    for (;;) {
+      const sessions = await admin.sessionsOn(database, startedBefore);
+      if (sessions.length === 0) return;
+      const overdue = Date.now() >= deadline;
+      await admin.terminate(sessions.filter((s) => overdue || s.state === 'idle').map((s) => s.pid));
+      await sleep(SESSION_POLL_MS);
+    }
+  }
+
+  /**
+   * A fresh staging copy on the target, unless a copy under the final name is already there with
+   * our marker (a crash after the rename): that one is verified again instead (returns true).
+   */
+  private async copy(org: Organization, source: DatabaseServer, target: DatabaseServer, targetAdmin: DatabaseAdmin): Promise<boolean> {
+    const existing = await targetAdmin.markerOf(org.databaseName);
+    if (existing !== undefined) {
+      if (existing !== markerFor(org.id)) {
+        throw new JobFailure(`a database named ${org.databaseName} already exists on ${target.name} and does not belong to this organization`, {
+          permanent: true,
+        });
+      }
+      return true;
+    }
+    const staging = stagingNameFor(org.databaseName);
+    await targetAdmin.dropDatabaseIfExists(staging);
+    await targetAdmin.createDatabase(staging);
+    await pipeDump(withDatabase(source.adminUrl, org.databaseName), withDatabase(target.adminUrl, staging));
+    return false;
+  }
+
+  /** Compares the copy with the source; a good staging copy is marked and renamed into place. */
+  private async verifyAndPlace(org: Organization, source: DatabaseServer, target: DatabaseServer, targetAdmin: DatabaseAdmin, adopted: boolean): Promise<void> {
+    const copyName = adopted ? org.databaseName : stagingNameFor(org.databaseName);
+    const difference = await compareDatabases(withDatabase(source.adminUrl, org.databaseName), withDatabase(target.adminUrl, copyName));
+    if (difference) {
+      // Ours and never switched to: the next attempt copies again.
+      if (adopted) await targetAdmin.dropDatabase(org.id, org.databaseName);
+      throw new JobFailure(`the copy on ${target.name} differs from the source (${difference})`, { permanent: false });
+    }
+    if (adopted) return;
+    await targetAdmin.withLock(org.id, async () => {
+      await targetAdmin.setMarker(copyName, markerFor(org.id));
+      await targetAdmin.rename(copyName, org.databaseName);
+    });
+  }
+
+  /** PgBouncer routes to the target before the row says so, so no write can reach the source after the switch. */
+  private async switchTo(org: Organization, target: DatabaseServer, options: MoveOptions): Promise<void> {
+    const { store, pgbouncer, events } = this.deps;
+    await pgbouncer?.sync({ [org.id]: target.id });
+    await store.transition(org.id, 'active', {
+      onlyFrom: ['moving'],
+      step: 'switch',
+      requestId: options.requestId,
+      detail: `moved to ${target.name}`,
+      patch: { databaseServerId: target.id, movingToServerId: null, lastError: null },
+    });
+    await pgbouncer?.sync();
+    events.publish({ type: 'evict', orgId: org.id });
+  }
+
+  /** Ends the sessions still on the source copy, then drops it (only if it carries our marker). */
+  private async dropSource(org: Organization, sourceAdmin: DatabaseAdmin, options: MoveOptions): Promise<void> {
+    const { store, logger } = this.deps;
+    await this.deps.beforeStep?.('drop_source', org.id);
+    await this.endSessions(sourceAdmin, org.databaseName);
+    const outcome = await sourceAdmin.dropDatabase(org.id, org.databaseName);
+    const detail = outcome.dropped.length > 0 ? `dropped ${outcome.dropped.join(', ')} on the source` : 'the source copy was already gone';
+    // Active again since the switch: the step is an event without a status change.
+    await store
+      .amend(org.id, { step: 'drop_source' }, { step: 'drop_source', requestId: options.requestId, detail })
+      .catch((error) => logger.warn('could not record the drop of the source', { error: (error as Error).message }));
+    logger.info('move source dropped', { ...outcome });
+  }
+
+  private async recordFailure(
+    org: Organization,
+    step: MoveStep,
+    cause: unknown,
+    options: MoveOptions,
+    sourceAdmin: DatabaseAdmin,
+    targetAdmin: DatabaseAdmin | undefined,
+  ): Promise<JobFailure> {
+    const failure = jobFailureOf(step, cause);
+    const { message, permanent } = failure;
+    const final = permanent || options.isLastAttempt;
+    this.deps.logger.error('move step failed', { step, permanent, final, error: cause });
+    try {
+      if (final) await this.rollBack(org, message, options, sourceAdmin, targetAdmin);
+      else
+        await this.deps.store.recordStep(org.id, 'moving', {
+          step,
+          detail: `will retry: ${message}`,
+          requestId: options.requestId,
+          patch: { lastError: message },
+        });
+    } catch (recordError) {
+      this.deps.logger.warn('could not record the move failure', { error: (recordError as Error).message });
+    }
+    return failure;
+  }
+
+  /** The move is given up: the target copy goes, the source takes writes again, the organization stays where it was. */
+  private async rollBack(
+    org: Organization,
+    reason: string,
+    options: MoveOptions,
+    sourceAdmin: DatabaseAdmin,
+    targetAdmin: DatabaseAdmin | undefined,
+  ): Promise<void> {
+    const { store, events } = this.deps;
+    const current = await store.get(org.id);
+    if (current.status !== 'moving' || current.databaseServerId !== org.databaseServerId) return;
+    // The staging copy, and the final name only when it carries our marker (never someone else's database).
+    if (targetAdmin) await targetAdmin.dropDatabase(org.id, org.databaseName);
+    await sourceAdmin.setReadOnly(org.databaseName, false);
+    await store.transition(org.id, 'active', {
+      onlyFrom: ['moving'],
+      step: null,
+      detail: `move rolled back: ${reason}`,
+      requestId: options.requestId,
+      patch: { movingToServerId: null, lastError: reason },
+    });
+    events.publish({ type: 'evict', orgId: org.id });
+  }
+}
+
+/** pg_dump of `sourceUrl` piped into pg_restore on `targetUrl`; URLs go through argv, never a shell. */
+async function pipeDump(sourceUrl: string, targetUrl: string): Promise<void> {
+  const dump = spawn('pg_dump', ['-Fc', '--no-owner', '--no-acl', '-d', sourceUrl], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const restore = spawn('pg_restore', ['--no-owner', '--no-acl', '--exit-on-error', '-d', targetUrl], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const errors = { dump: '', restore: '' };
+  dump.stderr.on('data', (chunk) => (errors.dump = (errors.dump + chunk).slice(-4000)));
+  restore.stderr.on('data', (chunk) => (errors.restore = (errors.restore + chunk).slice(-4000)));
+  restore.stdin.on('error', () => undefined); // pg_restore exited early: its own exit code says why
+  dump.stdout.pipe(restore.stdin);
+  const exited = (child: ReturnType<typeof spawn>) =>
+    new Promise<number>((resolve) => {
+      child.on('error', () => resolve(-1));
+      child.on('close', (code) => resolve(code ?? -1));
+    });
+  const [dumpCode, restoreCode] = await Promise.all([exited(dump), exited(restore)]);
+  const secrets = [sourceUrl, targetUrl].map((url) => decodeURIComponent(new URL(url).password)).filter(Boolean);
+  const clean = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('****'), text.trim()).slice(0, MAX_TOOL_ERROR);
+  if (restoreCode !== 0) throw new JobFailure(`pg_restore failed (exit ${restoreCode}): ${clean(errors.restore) || clean(errors.dump)}`, { permanent: false });
+  if (dumpCode !== 0) throw new JobFailure(`pg_dump failed (exit ${dumpCode}): ${clean(errors.dump)}`, { permanent: false });
+}
+
+/** What differs between two copies (schema version, a table's row count), or undefined when nothing does. */
+async function compareDatabases(sourceUrl: string, copyUrl: string): Promise<string | undefined> {
+  const [source, copy] = await Promise.all([snapshotOf(sourceUrl), snapshotOf(copyUrl)]);
+  if (source.version !== copy.version) return `schema version ${copy.version ?? 'none'} instead of ${source.version ?? 'none'}`;
+  const tables = new Set([...source.counts.keys(), ...copy.counts.keys()]);
+  for (const table of tables) {
+    if (source.counts.get(table) !== copy.counts.get(table)) {
+      return `table ${table}: ${copy.counts.get(table) ?? 'missing'} rows instead of ${source.counts.get(table) ?? 'missing'}`;
+    }
+  }
+  return undefined;
+}
+
+async function snapshotOf(url: string): Promise<{ version: string | null; counts: Map<string, number> }> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const { rows: tables } = await client.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
+    const counts = new Map<string, number>();
+    for (const { name } of tables) {
+      // Table names come from the catalog; quoted as identifiers all the same.
+      const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM public."${name.replace(/"/g, '""')}"`);
+      counts.set(name, rows[0].n);
+    }
+    const version = counts.has('tenant_migrations')
+      ? ((await client.query<{ name: string }>('SELECT name FROM tenant_migrations ORDER BY timestamp DESC, id DESC LIMIT 1')).rows[0]?.name ?? null)
+      : null;
+    return { version, counts };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
