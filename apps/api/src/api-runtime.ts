@@ -3,6 +3,7 @@ import { DatabaseServerStore } from '@orgms/common/control-plane/database-server
 import { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
 import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-store';
+import { ServerDrainStore } from '@orgms/common/control-plane/server-drain-store';
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
 import { connectControlPlane } from '@orgms/common/database/control-plane-startup';
 import { redisEventPublisher } from '@orgms/common/events/organization-events';
@@ -28,6 +29,7 @@ import { OrganizationEventsHub } from './events/organization-events-hub';
 import { AuthService } from './services/auth.service';
 import { DatabaseServersService } from './services/database-servers.service';
 import { MigrationRunsService } from './services/migration-runs.service';
+import { MovesService } from './services/moves.service';
 import { OrgAuthService } from './services/org-auth.service';
 import { OrganizationsService } from './services/organizations.service';
 import { OrphansService } from './services/orphans.service';
@@ -42,6 +44,7 @@ export interface ApiStores {
   platformAdmins: PlatformAdminStore;
   migrationRuns: MigrationRunStore;
   databaseServers: DatabaseServerStore;
+  serverDrains: ServerDrainStore;
 }
 
 export interface ApiQueues {
@@ -83,10 +86,13 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     platformAdmins: new PlatformAdminStore(controlDb),
     migrationRuns: new MigrationRunStore(controlDb),
     databaseServers: new DatabaseServerStore(controlDb, new SecretBox(config.secrets.current, config.secrets.previous)),
+    serverDrains: new ServerDrainStore(controlDb),
   };
   const servers = new ServerDirectory(stores.databaseServers);
   const tenantPools = new TenantDatabases({ servers, pools: config.tenancy.pools, logger });
   const { bcryptRounds } = config.auth;
+  const placement = new PlacementService({ servers: stores.databaseServers, reachability: new ServerReachability() });
+  const jobs = organizationJobs(queues.provisioning);
   const tokens = new TokenIssuer(config.auth.jwt);
   const rateLimits = new WindowCounter(redis, logger);
   const rateLimitPrefix = `${config.queue.prefix}:rl:`;
@@ -98,8 +104,17 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
       databasePrefix: config.tenancy.databasePrefix,
       bcryptRounds,
       store: stores.organizations,
-      placement: new PlacementService({ servers: stores.databaseServers, reachability: new ServerReachability() }),
-      jobs: organizationJobs(queues.provisioning),
+      placement,
+      jobs,
+      logger,
+    }),
+    moves: new MovesService({
+      store: stores.organizations,
+      servers: stores.databaseServers,
+      drains: stores.serverDrains,
+      placement,
+      jobs,
+      queue: queues.migrations,
       logger,
     }),
     users: new UsersService(tenantPools, bcryptRounds),

@@ -20,11 +20,13 @@ import { healthRoutes } from './routes/health.routes';
 import { migrationsRoutes } from './routes/migrations.routes';
 import { orgAuthRoutes } from './routes/org-auth.routes';
 import { organizationChangesRoutes } from './routes/organization-changes.routes';
+import { organizationMovesRoutes } from './routes/organization-moves.routes';
 import { organizationsRoutes } from './routes/organizations.routes';
 import { usersRoutes } from './routes/users.routes';
 import type { AuthService } from './services/auth.service';
 import type { DatabaseServersService } from './services/database-servers.service';
 import type { MigrationRunsService } from './services/migration-runs.service';
+import type { MovesService } from './services/moves.service';
 import type { OrgAuthService } from './services/org-auth.service';
 import type { OrganizationsService } from './services/organizations.service';
 import type { OrphansService } from './services/orphans.service';
@@ -41,6 +43,8 @@ export interface ApiServices {
   migrationRuns: MigrationRunsService;
   orphans: OrphansService;
   databaseServers: DatabaseServersService;
+  /** Moves of organizations between database servers, and drains of a server. */
+  moves: MovesService;
   /** This replica's subscription to organization status changes (long-polls, SSE). */
   events: OrganizationEventsHub;
   readiness: ReadinessService;
@@ -92,6 +96,7 @@ export function createApp({ config, logger, services, queues, tenantPools }: App
   app.use(organizationsRoutes({ authentication, authorize, organizations, events, selfSignup }));
   app.use(organizationChangesRoutes({ authentication, authorize, organizations, events, logger }));
   app.use(databaseServersRoutes({ authentication, databaseServers: services.databaseServers }));
+  app.use(organizationMovesRoutes({ authentication, moves: services.moves }));
   app.use(migrationsRoutes({ authentication, migrationRuns: services.migrationRuns, orphans: services.orphans }));
   app.use(orgAuthRoutes({ authentication, authorize, orgAuth: services.orgAuth, auth, users }));
   app.use(usersRoutes({ authentication, authorize, users }));

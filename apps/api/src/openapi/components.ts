@@ -69,6 +69,11 @@ const headers = {
     description: "The run's URL.",
     schema: { type: 'string', examples: ['/migrations/runs/9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'] },
   },
+  ServerDrainLocation: {
+    required: true,
+    description: "The drain's URL.",
+    schema: { type: 'string', examples: ['/database-servers/7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f/drains/2b3c4d5e-6f70-4a81-9b2c-3d4e5f607182'] },
+  },
   DatabaseServerLocation: {
     required: true,
     description: "The server's URL.",

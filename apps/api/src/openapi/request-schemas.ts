@@ -5,6 +5,7 @@ import { idParams } from '../validation/common.schemas';
 import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNameBody } from '../validation/compat.schemas';
 import { createDatabaseServerBody, updateDatabaseServerBody } from '../validation/database-servers.schemas';
 import { updateOrganizationBody } from '../validation/lifecycle.schemas';
+import { drainParams, moveOrganizationBody } from '../validation/moves.schemas';
 import { createOrganizationBody, listOrganizationsQuery } from '../validation/organizations.schemas';
 import { createUserBody, orgLoginBody, updateUserBody, userParams } from '../validation/users.schemas';
 
@@ -68,6 +69,7 @@ export function requestBodySchemas(): Record<string, JsonSchema> {
     CompatOrganizationName: organizationNameBody,
     NewDatabaseServer: createDatabaseServerBody,
     DatabaseServerChanges: updateDatabaseServerBody,
+    OrganizationMove: moveOrganizationBody,
   };
   return Object.fromEntries(Object.entries(bodies).map(([name, schema]) => [name, jsonSchemaOf(schema)]));
 }
@@ -88,6 +90,7 @@ export function requestParameters(): Record<string, JsonSchema> {
     UserId: parameter('path', userParams, 'userId', "The user's id."),
     MigrationRunId: parameter('path', idParams, 'id', "The migration run's id."),
     DatabaseServerId: parameter('path', idParams, 'id', "The database server's id."),
+    DrainId: parameter('path', drainParams, 'drainId', "The drain's id."),
     OrganizationStatusFilter: parameter('query', listOrganizationsQuery, 'status'),
     Limit: parameter('query', listOrganizationsQuery, 'limit'),
     Cursor: parameter('query', listOrganizationsQuery, 'cursor'),

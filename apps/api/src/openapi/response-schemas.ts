@@ -268,6 +268,54 @@ export const databaseServerList = {
   properties: { items: { type: 'array', items: databaseServer } },
 } as const satisfies JSONSchema;
 
+export const serverDrain = {
+  type: 'object',
+  description: 'A drain of one database server: every organization active on it when it started, moved elsewhere one at a time.',
+  additionalProperties: false,
+  required: [
+    'id',
+    'server_id',
+    'status',
+    'total',
+    'succeeded',
+    'failed',
+    'skipped',
+    'pending',
+    'progress',
+    'failures',
+    'created_at',
+    'started_at',
+    'finished_at',
+  ],
+  properties: {
+    id: uuid,
+    server_id: uuid,
+    status: { type: 'string', enum: ['queued', 'running', 'completed'] },
+    total: { type: 'integer', minimum: 0, description: 'Organizations the drain covers.', examples: [12] },
+    succeeded: { type: 'integer', minimum: 0, description: 'Moved to another server.', examples: [11] },
+    failed: { type: 'integer', minimum: 0, description: 'Their move failed and was rolled back: still on this server, active.', examples: [1] },
+    skipped: { type: 'integer', minimum: 0, description: 'No longer active on this server when their turn came.', examples: [0] },
+    pending: { type: 'integer', minimum: 0, examples: [0] },
+    progress: { type: 'number', minimum: 0, maximum: 1, description: 'Share of organizations done (0 while queued).', examples: [1] },
+    failures: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['org_id', 'error', 'finished_at'],
+        properties: {
+          org_id: uuid,
+          error: { type: ['string', 'null'], examples: ['copy: pg_restore failed (exit 1): could not connect'] },
+          finished_at: nullableDateTime,
+        },
+      },
+    },
+    created_at: dateTime,
+    started_at: nullableDateTime,
+    finished_at: nullableDateTime,
+  },
+} as const satisfies JSONSchema;
+
 export const health = {
   type: 'object',
   additionalProperties: false,
@@ -368,6 +416,7 @@ export const responseSchemas = {
   OrphanList: orphanList,
   DatabaseServer: databaseServer,
   DatabaseServerList: databaseServerList,
+  ServerDrain: serverDrain,
   Health: health,
   Readiness: readiness,
 } as const;
@@ -387,6 +436,7 @@ export type OrphanBody = FromSchema<typeof orphan>;
 export type OrphanListBody = FromSchema<typeof orphanList>;
 export type DatabaseServerBody = FromSchema<typeof databaseServer>;
 export type DatabaseServerListBody = FromSchema<typeof databaseServerList>;
+export type ServerDrainBody = FromSchema<typeof serverDrain>;
 export type HealthBody = FromSchema<typeof health>;
 export type ReadinessBody = FromSchema<typeof readiness>;
 export type ProblemBody = FromSchema<typeof problem>;

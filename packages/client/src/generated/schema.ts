@@ -141,6 +141,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/organizations/{id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move an organization's database to another server
+         * @description Platform admins only. The organization becomes `moving` (`database_server` stays the source until the switch) and
+         *     the worker stops writes on the source, copies the database to the named server, verifies the copy (schema version,
+         *     row counts), switches to it and drops the source; then it is `active` again on the target. While it moves, reads
+         *     work and writes answer 503 with `Retry-After`. A move that fails for good is rolled back: the organization stays
+         *     `active` on its server, with `last_error` saying why. Follow `Location` (`GET /organizations/{id}/status`).
+         *     400 when no server has that name; 409 when it is the organization's own server, takes no new organizations
+         *     (`draining`, `disabled`) or the organization is not `active` (`current_status`); 503 with `Retry-After` when the
+         *     server is full or unreachable.
+         */
+        post: operations["postOrganizationsIdMove"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/database-servers/{id}/drain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move every organization off a database server
+         * @description Platform admins only. The server becomes `draining` at once (no new organizations), then the worker moves each
+         *     organization active on it, one at a time, to the server placement chooses among the other active ones. Follow
+         *     `Location` for progress. Organizations whose move fails stay on the server, `active` (listed in `failures`);
+         *     ones that are not active when their turn comes are skipped. 503 when the job queue is unavailable (no drain is started).
+         */
+        post: operations["postDatabaseServersIdDrain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/database-servers/{id}/drains/{drainId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one drain (progress, failures)
+         * @description Platform admins only. Totals, progress (0–1) and each organization whose move failed, with its error. `Retry-After` until completed.
+         */
+        get: operations["getDatabaseServersIdDrainsDrainId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/organizations/{id}/retry": {
         parameters: {
             query?: never;
@@ -1163,6 +1233,68 @@ export interface components {
         DatabaseServerList: {
             items: components["schemas"]["DatabaseServer"][];
         };
+        /** @description A drain of one database server: every organization active on it when it started, moved elsewhere one at a time. */
+        ServerDrain: {
+            /**
+             * Format: uuid
+             * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+             */
+            server_id: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "completed";
+            /**
+             * @description Organizations the drain covers.
+             * @example 12
+             */
+            total: number;
+            /**
+             * @description Moved to another server.
+             * @example 11
+             */
+            succeeded: number;
+            /**
+             * @description Their move failed and was rolled back: still on this server, active.
+             * @example 1
+             */
+            failed: number;
+            /**
+             * @description No longer active on this server when their turn came.
+             * @example 0
+             */
+            skipped: number;
+            /** @example 0 */
+            pending: number;
+            /**
+             * @description Share of organizations done (0 while queued).
+             * @example 1
+             */
+            progress: number;
+            failures: {
+                /**
+                 * Format: uuid
+                 * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+                 */
+                org_id: string;
+                /** @example copy: pg_restore failed (exit 1): could not connect */
+                error: string | null;
+                /** Format: date-time */
+                finished_at: string | null;
+            }[];
+            /**
+             * Format: date-time
+             * @example 2026-11-21T21:13:17.815Z
+             */
+            created_at: string;
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+        };
         Health: {
             /** @constant */
             status: "ok";
@@ -1378,6 +1510,13 @@ export interface components {
             connection_budget?: number;
             /** @enum {string} */
             status?: "active" | "draining" | "disabled";
+        };
+        OrganizationMove: {
+            /**
+             * @description The server to move the organization database to (`GET /database-servers`).
+             * @example pg-b
+             */
+            database_server: string;
         };
     };
     responses: {
@@ -1599,6 +1738,8 @@ export interface components {
         MigrationRunId: string;
         /** @description The database server's id. */
         DatabaseServerId: string;
+        /** @description The drain's id. */
+        DrainId: string;
         /** @description Only organizations in this status. */
         OrganizationStatusFilter: "pending" | "provisioning" | "active" | "moving" | "failed" | "deleting" | "deleted";
         /** @description Items per page. */
@@ -1626,6 +1767,8 @@ export interface components {
         UserLocation: string;
         /** @description The run's URL. */
         MigrationRunLocation: string;
+        /** @description The drain's URL. */
+        ServerDrainLocation: string;
         /** @description The server's URL. */
         DatabaseServerLocation: string;
         /** @description A Basic challenge, so a browser asks for an email and password. */
@@ -2032,6 +2175,164 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postOrganizationsIdMove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "database_server": "pg-b"
+                 *     }
+                 */
+                "application/json": components["schemas"]["OrganizationMove"];
+            };
+        };
+        responses: {
+            /** @description The move is under way; the organization is `moving`. */
+            202: {
+                headers: {
+                    Location: components["headers"]["OrganizationLocation"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
+                     *       "name": "Acme Corp",
+                     *       "slug": "acme-corp",
+                     *       "status": "moving",
+                     *       "step": null,
+                     *       "last_error": null,
+                     *       "admin_email": "owner@acme.test",
+                     *       "schema_version": "AddUserLastLogin1732300000000",
+                     *       "database_server": "default",
+                     *       "created_at": "2026-11-21T21:13:17.815Z",
+                     *       "updated_at": "2026-11-22T08:01:02.345Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Organization"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postDatabaseServersIdDrain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The database server's id. */
+                id: components["parameters"]["DatabaseServerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Drain started. */
+            202: {
+                headers: {
+                    Location: components["headers"]["ServerDrainLocation"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "2b3c4d5e-6f70-4a81-9b2c-3d4e5f607182",
+                     *       "server_id": "7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+                     *       "status": "queued",
+                     *       "total": 0,
+                     *       "succeeded": 0,
+                     *       "failed": 0,
+                     *       "skipped": 0,
+                     *       "pending": 0,
+                     *       "progress": 0,
+                     *       "failures": [],
+                     *       "created_at": "2026-11-22T08:00:00.000Z",
+                     *       "started_at": null,
+                     *       "finished_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerDrain"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getDatabaseServersIdDrainsDrainId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The database server's id. */
+                id: components["parameters"]["DatabaseServerId"];
+                /** @description The drain's id. */
+                drainId: components["parameters"]["DrainId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The drain. */
+            200: {
+                headers: {
+                    /** @description Seconds to wait before polling again; present until the drain is completed. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "2b3c4d5e-6f70-4a81-9b2c-3d4e5f607182",
+                     *       "server_id": "7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+                     *       "status": "completed",
+                     *       "total": 3,
+                     *       "succeeded": 2,
+                     *       "failed": 1,
+                     *       "skipped": 0,
+                     *       "pending": 0,
+                     *       "progress": 1,
+                     *       "failures": [
+                     *         {
+                     *           "org_id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
+                     *           "error": "copy: pg_restore failed (exit 1): could not connect",
+                     *           "finished_at": "2026-11-22T08:00:09.120Z"
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-11-22T08:00:00.000Z",
+                     *       "started_at": "2026-11-22T08:00:00.050Z",
+                     *       "finished_at": "2026-11-22T08:00:09.200Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServerDrain"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
