@@ -31,6 +31,11 @@ RUN npm ci --omit=dev --no-audit --no-fund
 # --- runtime: compiled code + production node_modules, non-root ----------------------------
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
+# pg_dump / pg_restore of the servers' major version (bookworm ships 15): the worker copies databases
+# when it moves an organization to another server.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-client-15 \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=deps /app/node_modules node_modules
 COPY --from=build /app/package.json ./
