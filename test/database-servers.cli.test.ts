@@ -22,6 +22,9 @@ describe('npm run servers:add|list|drain (apps/cli/src/database-servers.ts)', fu
       DATABASE_URL: stack.config.database.url,
       ORG_DATABASE_URL: stack.config.tenancy.serverUrl,
       ORG_DATABASE_PREFIX: stack.config.tenancy.databasePrefix,
+      // The drain run's job goes to the suite's own queues.
+      REDIS_URL: stack.config.queue.redisUrl,
+      QUEUE_PREFIX: stack.config.queue.prefix,
     };
     try {
       const { stdout, stderr } = await run('npx', ['tsx', '--conditions=source', 'apps/cli/src/database-servers.ts', ...args], { env });
@@ -75,10 +78,13 @@ describe('npm run servers:add|list|drain (apps/cli/src/database-servers.ts)', fu
     expect(await queryControlDatabase(stack, 'SELECT name FROM database_servers ORDER BY name')).to.deep.equal([{ name: 'default' }, { name: 'pg-b' }]);
   });
 
-  it('when the fleet is listed and a server drained, then the table shows status, orgs/capacity, budget and masked URLs', async () => {
+  it('when the fleet is listed and a server drained, then a drain run starts and the table shows status, orgs/capacity, budget and masked URLs', async () => {
     const drained = await cli('drain', '--name', 'pg-b');
     expect(drained.code, drained.stderr).to.equal(0);
     expect(drained.stdout).to.match(/pg-b is draining/);
+    const drainId = /drain ([0-9a-f-]{36}) started/.exec(drained.stdout)?.[1];
+    expect(drainId, drained.stdout).to.be.a('string');
+    expect(await stack.api.queues.migrations.getJob(`drain-${drainId}`), 'its job is queued').to.not.equal(undefined);
     const list = await cli('list');
     expect(list.code, list.stderr).to.equal(0);
     const lines = list.stdout.trim().split('\n');

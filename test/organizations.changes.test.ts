@@ -121,7 +121,7 @@ describe('Organization changes: rename, delete, retry', () => {
       await waitForStatus(stack, org.id, ['active']);
       await deleteOrganization(stack, org.id);
       const service = new DeprovisioningService({
-        servers: stack.worker!.servers,
+        servers: (stack.worker ?? expect.fail('this suite runs a worker')).servers,
         store: stack.api.stores.organizations,
         events: { publish: () => undefined },
         logger: stack.logger,

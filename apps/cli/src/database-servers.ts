@@ -2,20 +2,24 @@
  * The database server fleet from the command line (the same rules as /database-servers):
  *   npm run servers:add   -- --name pg-b --admin-url postgres://… [--pool-url postgres://…] --capacity 500 [--budget 40]
  *   npm run servers:list
- *   npm run servers:drain -- --name pg-a      (no new organizations go there; moves start via the API)
+ *   npm run servers:drain -- --name pg-a      (no new organizations go there; a drain run moves the others off)
  * `add` connects to the server first and refuses, with the reason, one whose role may not create
  * databases. URLs are sealed with SECRETS_KEY like the API does, and printed masked.
  */
 
+import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@orgms/common/config';
 import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
 import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import { ServerDrainStore } from '@orgms/common/control-plane/server-drain-store';
 import { createControlDataSource, ensureControlDatabaseExists, migrateControlDatabase } from '@orgms/common/database/control-data-source';
 import { prepareFleet } from '@orgms/common/fleet/fleet-startup';
 import { SecretBox } from '@orgms/common/fleet/secret-box';
 import { probeServer } from '@orgms/common/fleet/server-probe';
 import { maskedUrl } from '@orgms/common/fleet/server-urls';
 import { createLogger } from '@orgms/common/logger';
+import { createMigrationsQueue, startDrain } from '@orgms/common/queues/migrations-queue';
+import { closeRedis, createRedis } from '@orgms/common/queues/redis';
 import { formatServerTable, parseDatabaseServersCommand } from './database-servers-command';
 
 async function main(): Promise<void> {
@@ -68,7 +72,16 @@ async function main(): Promise<void> {
         await servers.update(server.id, { status: 'draining' });
         const held = (await organizations.liveCountsByServer()).get(server.id) ?? 0;
         console.log(`database server ${server.name} is draining: no new organizations are placed on it (${held} still there)`);
-        console.log(`move them off with POST /database-servers/${server.id}/drain (or POST /organizations/{id}/move each)`);
+        // The same run as POST /database-servers/{id}/drain: a worker moves them off one by one.
+        const redis = createRedis(config.queue, 'worker');
+        const queue = createMigrationsQueue(config.queue, redis);
+        try {
+          const drainId = await startDrain(new ServerDrainStore(dataSource), queue, server.id, `cli-${randomUUID()}`);
+          console.log(`drain ${drainId} started; follow GET /database-servers/${server.id}/drains/${drainId}`);
+        } finally {
+          await queue.close();
+          await closeRedis(redis);
+        }
         break;
       }
     }

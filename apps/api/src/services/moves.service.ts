@@ -5,7 +5,7 @@ import type { Organization } from '@orgms/common/entities/organization.entity';
 import { ConflictError, ServiceUnavailableError } from '@orgms/common/errors';
 import type { Logger } from '@orgms/common/logger';
 import { withTimeout } from '@orgms/common/process/timeout';
-import { enqueueDrain, type MigrationsQueue } from '@orgms/common/queues/migrations-queue';
+import { type MigrationsQueue, startDrain } from '@orgms/common/queues/migrations-queue';
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import type { PlacementService } from './placement.service';
 
@@ -67,15 +67,13 @@ export class MovesService {
     const { servers, drains } = this.deps;
     const server = await servers.get(serverId);
     if (server.status === 'active') await servers.update(serverId, { status: 'draining' });
-    const drainId = await drains.create(serverId, requestId);
     try {
-      await withTimeout(enqueueDrain(this.deps.queue, { drainId, requestId }), ENQUEUE_TIMEOUT_MS, 'enqueueing drain-server');
+      const drainId = await withTimeout(startDrain(drains, this.deps.queue, serverId, requestId), ENQUEUE_TIMEOUT_MS, 'enqueueing drain-server');
+      return await drains.get(drainId);
     } catch (error) {
-      await drains.remove(drainId);
       this.deps.logger.warn('could not start a drain', { serverId, error: (error as Error).message });
       throw new ServiceUnavailableError('The job queue is unavailable; no drain was started (the server stays draining). Try again shortly.');
     }
-    return drains.get(drainId);
   }
 
   getDrain(serverId: string, drainId: string): Promise<ServerDrain> {

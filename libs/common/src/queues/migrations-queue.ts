@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { QueueConfig } from '../config';
 import type { MigrationRunStore } from '../control-plane/migration-run-store';
+import type { ServerDrainStore } from '../control-plane/server-drain-store';
 import { JOB_RETENTION, openQueue } from './queue-handles';
 import type { RedisConnection } from './redis';
 import { type DrainServerJobData, JOBS, jobIds, type MigrateAllJobData, type MigrateTenantJobData, QUEUES } from './registry';
@@ -34,7 +35,22 @@ export async function startMigrationRun(runs: MigrationRunStore, queue: Migratio
   return runId;
 }
 
-/** Asks for the job of a recorded drain; the job id makes asking again a no-op. */
-export async function enqueueDrain(queue: MigrationsQueue, data: DrainServerJobData): Promise<void> {
-  await queue.add(JOBS.drainServer, data, { jobId: jobIds.drainServer(data.drainId), attempts: 5 });
+/**
+ * Starts a drain of a server: records the run, then enqueues its job (the job id makes asking
+ * again a no-op). If Redis refuses the job the run row is removed again, so no run waits forever.
+ */
+export async function startDrain(
+  drains: Pick<ServerDrainStore, 'create' | 'remove'>,
+  queue: MigrationsQueue,
+  serverId: string,
+  requestId: string,
+): Promise<string> {
+  const drainId = await drains.create(serverId, requestId);
+  try {
+    await queue.add(JOBS.drainServer, { drainId, requestId }, { jobId: jobIds.drainServer(drainId), attempts: 5 });
+  } catch (error) {
+    await drains.remove(drainId);
+    throw error;
+  }
+  return drainId;
 }
