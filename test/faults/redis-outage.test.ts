@@ -53,6 +53,29 @@ describe('Fault: Redis unreachable when an organization is created', function ()
     expect(attempts).to.equal(1);
   });
 
+  it('when Redis comes back, then the API hands over the job it could not enqueue at once, without waiting for the reconciler', async () => {
+    redis = await ThrowawayRedis.start();
+    // The fault environment's reconciler runs every 10 min: only the API's handover can be quick.
+    fe = await isolatedServiceEnv({ REDIS_URL: redis.url });
+    await startApi(fe);
+    await startWorker(fe);
+    const api = new ApiClient(fe.baseUrl);
+    await api.adminToken();
+
+    await redis.stop();
+    const created = await api.createOrganization(`Redis Handover ${fe.id}`);
+    expect(created.status, JSON.stringify(created.body)).to.equal(202);
+    const id = created.body.id as string;
+
+    await redis.start();
+    const back = Date.now();
+    await waitForStatuses(fe, [id], ['active', 'failed'], 20000);
+    const activeAfterMs = Date.now() - back;
+    expect((await api.status(id)).status).to.equal('active');
+    await assertProvisionedExactlyOnce(fe, [id]);
+    process.stdout.write(`      (active ${activeAfterMs} ms after Redis was back)\n`);
+  });
+
   it('when Redis restarts with its data (saved) after the outage, then the org created meanwhile becomes active exactly once', async () => {
     redis = await ThrowawayRedis.start();
     fe = await isolatedServiceEnv({ REDIS_URL: redis.url, RECONCILE_INTERVAL_MS: '500', RECONCILE_STUCK_AFTER_MS: '1000' });

@@ -1,3 +1,4 @@
+import { JobHandover } from '@orgms/api/services/job-handover';
 import { OrganizationsService } from '@orgms/api/services/organizations.service';
 import type { DatabaseServer } from '@orgms/common/control-plane/database-server-store';
 import type { NewOrganization, OrganizationStore, TransitionOptions } from '@orgms/common/control-plane/organization-store';
@@ -74,7 +75,7 @@ function fixture(options: { queueDown?: boolean } = {}) {
     // One server that always has room: placement itself is specified in test/unit/placement.test.ts.
     placement: { candidates: async () => [], choose: () => ({ id: 'server-1' }) as DatabaseServer },
     jobs,
-    logger,
+    handover: new JobHandover(logger),
   });
   const create = () => service.create({ organization_name: 'Acme Widgets', email: 'owner@acme.test', password: 'correct horse battery' }, 'req-1');
   return { store, asked, warnings, service, create };
@@ -106,7 +107,7 @@ describe('OrganizationsService (no servers, a store in memory)', () => {
       const { store, warnings, create } = fixture({ queueDown: true });
       const org = await create();
       expect(store.rows.get(org.id)?.status).to.equal('pending');
-      expect(warnings).to.deep.equal(['could not enqueue provisioning; the reconciler will']);
+      expect(warnings).to.deep.equal(['could not enqueue; holding the job until Redis is back']);
     });
   });
 

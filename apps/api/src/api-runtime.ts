@@ -28,6 +28,7 @@ import { WindowCounter } from './auth/window-counter';
 import { OrganizationEventsHub } from './events/organization-events-hub';
 import { AuthService } from './services/auth.service';
 import { DatabaseServersService } from './services/database-servers.service';
+import { JobHandover } from './services/job-handover';
 import { MigrationRunsService } from './services/migration-runs.service';
 import { MovesService } from './services/moves.service';
 import { OrgAuthService } from './services/org-auth.service';
@@ -97,6 +98,9 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
   const rateLimits = new WindowCounter(redis, logger);
   const rateLimitPrefix = `${config.queue.prefix}:rl:`;
   const throttle = new LoginThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.loginThrottle });
+  // Jobs Redis refused while it was down are asked for again the moment the connection is back.
+  const handover = new JobHandover(logger);
+  redis.on('ready', () => void handover.redeliver());
   const services: ApiServices = {
     auth: new AuthService(stores.platformAdmins, tokens, throttle, bcryptRounds),
     orgAuth: new OrgAuthService(stores.organizations, tenantPools, tokens, throttle, bcryptRounds),
@@ -106,7 +110,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
       store: stores.organizations,
       placement,
       jobs,
-      logger,
+      handover,
     }),
     moves: new MovesService({
       store: stores.organizations,
@@ -114,6 +118,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
       drains: stores.serverDrains,
       placement,
       jobs,
+      handover,
       queue: queues.migrations,
       logger,
     }),

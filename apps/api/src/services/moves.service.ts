@@ -7,6 +7,7 @@ import type { Logger } from '@orgms/common/logger';
 import { withTimeout } from '@orgms/common/process/timeout';
 import { type MigrationsQueue, startDrain } from '@orgms/common/queues/migrations-queue';
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
+import type { JobHandover } from './job-handover';
 import type { PlacementService } from './placement.service';
 
 /** How long a request may wait for Redis before leaving the enqueue to the reconciler. */
@@ -18,6 +19,8 @@ export interface MovesServiceDeps {
   drains: ServerDrainStore;
   placement: Pick<PlacementService, 'candidates' | 'choose'>;
   jobs: Pick<OrganizationJobs, 'move'>;
+  /** Where a move job Redis refuses waits for the reconnect. */
+  handover: Pick<JobHandover, 'submit'>;
   queue: MigrationsQueue;
   logger: Logger;
 }
@@ -51,11 +54,7 @@ export class MovesService {
       },
     });
     const fromServerId = moving.databaseServerId as string;
-    try {
-      await withTimeout(this.deps.jobs.move({ orgId: id, requestId, fromServerId }), ENQUEUE_TIMEOUT_MS, 'enqueueing move');
-    } catch (error) {
-      this.deps.logger.warn('could not enqueue move; the reconciler will', { orgId: id, error: (error as Error).message });
-    }
+    await this.deps.handover.submit(`move:${id}`, () => this.deps.jobs.move({ orgId: id, requestId, fromServerId }));
     return moving;
   }
 

@@ -3,17 +3,13 @@ import type { OrganizationStore } from '@orgms/common/control-plane/organization
 import type { Organization } from '@orgms/common/entities/organization.entity';
 import type { OrganizationEvent } from '@orgms/common/entities/organization-event.entity';
 import type { OrganizationStatus } from '@orgms/common/entities/organization-status';
-import type { Logger } from '@orgms/common/logger';
 import { hashPassword } from '@orgms/common/passwords';
-import { withTimeout } from '@orgms/common/process/timeout';
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { databaseNameFor } from '@orgms/common/tenancy/database-names';
+import type { JobHandover } from './job-handover';
 import { type Page, pageQuery, withCursor } from './pagination';
 import type { PlacementService } from './placement.service';
 import { slugify } from './slug';
-
-/** How long a request may wait for Redis before leaving the enqueue to the reconciler. */
-const ENQUEUE_TIMEOUT_MS = 1000;
 
 export interface CreateOrganizationInput {
   organization_name: string;
@@ -41,7 +37,8 @@ export interface OrganizationsServiceDeps {
   store: OrganizationRecords;
   placement: Pick<PlacementService, 'candidates' | 'choose'>;
   jobs: OrganizationJobs;
-  logger: Logger;
+  /** Where a job Redis refuses waits for the reconnect. */
+  handover: Pick<JobHandover, 'submit'>;
 }
 
 /**
@@ -129,13 +126,10 @@ export class OrganizationsService {
 
   /**
    * The change is committed before the job is asked for, so if Redis is down (or slow) nothing
-   * is lost: the reconciler enqueues it later and the caller still gets its answer.
+   * is lost: the job is handed over when Redis is back (the reconciler is the backstop) and the
+   * caller still gets its answer.
    */
-  private async enqueue(job: string, add: () => Promise<boolean>, orgId: string): Promise<void> {
-    try {
-      await withTimeout(add(), ENQUEUE_TIMEOUT_MS, `enqueueing ${job}`);
-    } catch (error) {
-      this.deps.logger.warn(`could not enqueue ${job}; the reconciler will`, { orgId, error: (error as Error).message });
-    }
+  private enqueue(job: string, add: () => Promise<boolean>, orgId: string): Promise<void> {
+    return this.deps.handover.submit(`${job}:${orgId}`, add);
   }
 }

@@ -45,8 +45,11 @@ export const environmentSchema = Joi.object({
   ALLOW_SELF_SIGNUP: Joi.boolean().default(false),
   BCRYPT_ROUNDS: Joi.number().integer().min(4).max(15).default(12),
   WORKER_CONCURRENCY: Joi.number().integer().min(1).max(64).default(4),
-  WORKER_LOCK_DURATION_MS: Joi.number().integer().min(1000).default(30000),
-  WORKER_STALLED_INTERVAL_MS: Joi.number().integer().min(1000).default(30000),
+  // A dead worker's jobs return within lock + stalled interval (15 s); the price is a lock renewal
+  // per running job every 5 s, and a job that blocks its event loop for 10 s counts as stalled and
+  // runs again (every job is idempotent, so that only costs time).
+  WORKER_LOCK_DURATION_MS: Joi.number().integer().min(1000).default(10000),
+  WORKER_STALLED_INTERVAL_MS: Joi.number().integer().min(1000).default(5000),
   WORKER_METRICS_PORT: Joi.number().port().default(9464),
   PROVISION_ATTEMPTS: Joi.number().integer().min(1).max(20).default(5),
   PROVISION_BACKOFF_MS: Joi.number().integer().min(0).default(2000),
