@@ -90,7 +90,8 @@ describe('Platform admin tokens can be revoked', () => {
     const admin = await adminWithToken();
     const cli = spawnSync('npm', ['run', '--silent', 'admin:deactivate', '--', '--email', admin.email], {
       cwd: path.resolve(__dirname, '..'),
-      env: { ...process.env, DATABASE_URL: stack.config.database.url, REDIS_URL: stack.config.queue.redisUrl },
+      // The suite's Redis channel: the CLI tells the API replicas, whose cached token state goes at once.
+      env: { ...process.env, DATABASE_URL: stack.config.database.url, REDIS_URL: stack.config.queue.redisUrl, QUEUE_PREFIX: stack.config.queue.prefix },
       encoding: 'utf8',
     });
     expect(cli.status, cli.stderr).to.equal(0);

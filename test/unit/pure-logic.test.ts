@@ -38,8 +38,8 @@ describe('Pure logic (no servers)', () => {
       expect(config.worker).to.deep.equal({
         concurrency: 4,
         migrationConcurrency: 2,
-        lockDurationMs: 30000,
-        stalledIntervalMs: 30000,
+        lockDurationMs: 10000,
+        stalledIntervalMs: 5000,
         reconcile: { intervalMs: 30000, stuckAfterMs: 60000 },
         metrics: { port: 9464, host: '127.0.0.1' },
       });

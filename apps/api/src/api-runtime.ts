@@ -6,7 +6,8 @@ import { PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-s
 import { ServerDrainStore } from '@orgms/common/control-plane/server-drain-store';
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
 import { connectControlPlane } from '@orgms/common/database/control-plane-startup';
-import { redisEventPublisher } from '@orgms/common/events/organization-events';
+import type { Organization } from '@orgms/common/entities/organization.entity';
+import { type OrganizationEventPublisher, redisEventPublisher } from '@orgms/common/events/organization-events';
 import { prepareFleet } from '@orgms/common/fleet/fleet-startup';
 import { SecretBox } from '@orgms/common/fleet/secret-box';
 import { ServerDirectory } from '@orgms/common/fleet/server-directory';
@@ -25,8 +26,9 @@ import { LoginThrottle } from './auth/login-throttle';
 import { SignupThrottle } from './auth/signup-throttle';
 import { TokenIssuer } from './auth/tokens';
 import { WindowCounter } from './auth/window-counter';
+import { InvalidatedCache } from './events/invalidated-cache';
 import { OrganizationEventsHub } from './events/organization-events-hub';
-import { AuthService } from './services/auth.service';
+import { AuthService, type CachedAuthState } from './services/auth.service';
 import { DatabaseServersService } from './services/database-servers.service';
 import { JobHandover } from './services/job-handover';
 import { MigrationRunsService } from './services/migration-runs.service';
@@ -81,16 +83,39 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     maintenance: openQueue(QUEUES.maintenance, config.queue, redis),
     migrations: createMigrationsQueue(config.queue, redis),
   };
+  // Rows every request reads, cached per replica while the pub/sub subscription that invalidates them is up.
+  const isLive = () => events.isLive;
+  const organizationRows = new InvalidatedCache<Organization>({ isLive, maxEntries: 20000 });
+  const adminAuthStates = new InvalidatedCache<CachedAuthState>({ isLive, maxEntries: 1000 });
+  const forgetCached = (change: { orgId: string } | { adminId: string }) =>
+    'orgId' in change ? organizationRows.invalidate(change.orgId) : adminAuthStates.invalidate(change.adminId);
+  // Changes made here (create, delete, retry, rename…) are published like the worker's, for every
+  // replica's streams and caches; this replica forgets its own copy at once, before it answers.
+  const redisPublisher = redisEventPublisher(redis, config.queue);
+  const publisher: OrganizationEventPublisher = {
+    publish(message) {
+      forgetCached(message.type === 'admin-changed' ? { adminId: message.adminId } : { orgId: message.orgId });
+      redisPublisher.publish(message);
+    },
+  };
   const stores: ApiStores = {
-    // Status changes made here (create, delete, retry) are published like the worker's, for every replica's streams.
-    organizations: new OrganizationStore(controlDb, redisEventPublisher(redis, config.queue)),
-    platformAdmins: new PlatformAdminStore(controlDb),
+    organizations: new OrganizationStore(controlDb, publisher),
+    platformAdmins: new PlatformAdminStore(controlDb, publisher),
     migrationRuns: new MigrationRunStore(controlDb),
     databaseServers: new DatabaseServerStore(controlDb, new SecretBox(config.secrets.current, config.secrets.previous)),
     serverDrains: new ServerDrainStore(controlDb),
   };
   const servers = new ServerDirectory(stores.databaseServers);
   const tenantPools = new TenantDatabases({ servers, pools: config.tenancy.pools, logger });
+  const events: OrganizationEventsHub = new OrganizationEventsHub(config.queue, logger, {
+    // Deleting or moving an org: the worker publishes `evict` and every replica closes its pools for it.
+    evict: (orgId) => tenantPools.evict(orgId),
+    invalidate: forgetCached,
+    reset: () => {
+      organizationRows.clear();
+      adminAuthStates.clear();
+    },
+  });
   const { bcryptRounds } = config.auth;
   const placement = new PlacementService({ servers: stores.databaseServers, reachability: new ServerReachability() });
   const jobs = organizationJobs(queues.provisioning);
@@ -102,7 +127,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
   const handover = new JobHandover(logger);
   redis.on('ready', () => void handover.redeliver());
   const services: ApiServices = {
-    auth: new AuthService(stores.platformAdmins, tokens, throttle, bcryptRounds),
+    auth: new AuthService(stores.platformAdmins, tokens, throttle, bcryptRounds, adminAuthStates),
     orgAuth: new OrgAuthService(stores.organizations, tenantPools, tokens, throttle, bcryptRounds),
     organizations: new OrganizationsService({
       databasePrefix: config.tenancy.databasePrefix,
@@ -111,6 +136,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
       placement,
       jobs,
       handover,
+      cache: organizationRows,
     }),
     moves: new MovesService({
       store: stores.organizations,
@@ -127,8 +153,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     migrationRuns: new MigrationRunsService({ runs: stores.migrationRuns, queue: queues.migrations, logger }),
     orphans: new OrphansService({ databasePrefix: config.tenancy.databasePrefix, servers, organizations: stores.organizations }),
     databaseServers: new DatabaseServersService({ servers: stores.databaseServers, organizations: stores.organizations, probe: probeServer }),
-    // Deleting an org: the worker publishes `evict` and every replica closes its pools for it.
-    events: new OrganizationEventsHub(config.queue, logger, (orgId) => tenantPools.evict(orgId)),
+    events,
     readiness: new ReadinessService(controlDb, redis),
   };
 

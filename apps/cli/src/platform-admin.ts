@@ -10,16 +10,24 @@
 import { loadConfig } from '@orgms/common/config';
 import { PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-store';
 import { createControlDataSource, ensureControlDatabaseExists, migrateControlDatabase } from '@orgms/common/database/control-data-source';
+import { type OrganizationEventMessage, organizationEventsChannel } from '@orgms/common/events/organization-events';
+import { withTimeout } from '@orgms/common/process/timeout';
+import { closeRedis, createRedis } from '@orgms/common/queues/redis';
 import { parsePlatformAdminCommand } from './platform-admin-command';
 
 async function main(): Promise<void> {
   const args = parsePlatformAdminCommand(process.argv.slice(2));
-  const { database, auth } = loadConfig();
+  const { database, auth, queue } = loadConfig();
   await ensureControlDatabaseExists(database);
   const dataSource = await createControlDataSource(database, 2).initialize();
+  // API replicas cache admins' token states: they must hear of a revocation made here.
+  const redis = createRedis(queue, 'worker');
+  const notices: Promise<unknown>[] = [];
+  const publish = (message: OrganizationEventMessage) =>
+    notices.push(withTimeout(redis.publish(organizationEventsChannel(queue), JSON.stringify(message)), 3000, 'telling the API replicas'));
   try {
     await migrateControlDatabase(dataSource);
-    const admins = new PlatformAdminStore(dataSource);
+    const admins = new PlatformAdminStore(dataSource, { publish });
     switch (args.command) {
       case 'create': {
         const admin = await admins.create(args.email, args.password, auth.bcryptRounds);
@@ -43,7 +51,11 @@ async function main(): Promise<void> {
         console.log(`${args.email} removed; its tokens are revoked`);
         break;
     }
+    if ((await Promise.allSettled(notices)).some((notice) => notice.status === 'rejected')) {
+      console.warn('Redis did not answer: API replicas drop their cached copy of this admin within 10 s instead of at once');
+    }
   } finally {
+    await closeRedis(redis);
     await dataSource.destroy();
   }
 }

@@ -2,7 +2,7 @@ import type { OrganizationEvent } from '@orgms/common/entities/organization-even
 import type { OrganizationStatus } from '@orgms/common/entities/organization-status';
 import type { Logger } from '@orgms/common/logger';
 import type { Request, Response } from 'express';
-import type { OrganizationEventsHub, StatusMessage } from '../events/organization-events-hub';
+import type { OrganizationEventsHub } from '../events/organization-events-hub';
 import type { OrganizationsService } from '../services/organizations.service';
 
 /** The stream ends once the organization reaches one of these. */
@@ -32,7 +32,10 @@ export interface StatusStreamSources {
  * `GET /organizations/:id/events`: Server-Sent Events of the organization's status changes,
  * fed by Redis pub/sub (so any replica can serve any client). The first frame is the current
  * status; a client reconnecting with `Last-Event-ID` gets the events it missed from the
- * control database instead. Frames are ordered by event id and never repeated.
+ * control database instead. A pub/sub message only says that something happened: the frames
+ * themselves are read from the events table after the last one sent, so they are ordered by
+ * event id, never repeated and never skipped, even when messages arrive out of order (Redis
+ * Cluster publishes through any node) or a quick succession coalesces into one read.
  */
 export async function streamOrganizationStatus(sources: StatusStreamSources, req: Request, res: Response, orgId: string): Promise<void> {
   const { organizations, events, logger, stillAuthorized } = sources;
@@ -40,8 +43,10 @@ export async function streamOrganizationStatus(sources: StatusStreamSources, req
   let lastId = BigInt(0);
   let lastStatus: OrganizationStatus = org.status;
   let ended = false;
-  const early: StatusMessage[] = [];
   let live = false;
+  let missedWhileStarting = false;
+  let catchingUp: Promise<void> | undefined;
+  let catchUpAgain = false;
 
   const end = () => {
     if (ended) return;
@@ -58,8 +63,32 @@ export async function streamOrganizationStatus(sources: StatusStreamSources, req
     res.write(`id: ${frame.eventId}\nevent: status\ndata: ${JSON.stringify(data)}\n\n`);
     if (FINAL_STATUSES.includes(frame.status)) end();
   };
-  // Subscribe before reading, buffering, so nothing published in between is lost.
-  const unsubscribe = events.subscribe(orgId, (message) => (live ? send(fromMessage(message)) : early.push(message)));
+  /** Sends every event after the last one sent; one read at a time, and one more if news came meanwhile. */
+  const catchUp = (): Promise<void> => {
+    if (catchingUp) {
+      catchUpAgain = true;
+      return catchingUp;
+    }
+    const run = (async () => {
+      try {
+        do {
+          catchUpAgain = false;
+          for (const event of await organizations.eventsAfter(orgId, lastId.toString())) send(fromEvent(event));
+        } while (catchUpAgain && !ended);
+      } catch (error) {
+        logger.warn('status stream could not read events', { orgId, error: (error as Error).message });
+      } finally {
+        catchingUp = undefined;
+      }
+    })();
+    catchingUp = run;
+    return run;
+  };
+  // Subscribe before reading, so nothing published in between is lost.
+  const unsubscribe = events.subscribe(orgId, () => {
+    if (live) void catchUp();
+    else missedWhileStarting = true;
+  });
   const heartbeat = setInterval(() => void recheck(), sources.heartbeatMs ?? HEARTBEAT_MS);
   res.on('close', end);
 
@@ -78,7 +107,7 @@ export async function streamOrganizationStatus(sources: StatusStreamSources, req
       await sendCurrent();
     }
     live = true;
-    for (const message of early) send(fromMessage(message));
+    if (missedWhileStarting) await catchUp();
   } catch (error) {
     // Headers are sent: the error handler can no longer answer, so log and close the stream.
     logger.warn('status stream failed', { orgId, error: (error as Error).message });
@@ -99,10 +128,6 @@ export async function streamOrganizationStatus(sources: StatusStreamSources, req
     const current = await organizations.get(orgId).catch(() => undefined);
     if (current && current.status !== lastStatus) await sendCurrent().catch(() => undefined);
   }
-}
-
-function fromMessage(message: StatusMessage): StatusFrame {
-  return { eventId: message.eventId, status: message.status, step: message.step, detail: message.detail, at: message.at };
 }
 
 function fromEvent(event: OrganizationEvent): StatusFrame {

@@ -2,11 +2,15 @@ import type { PlatformAdminStore } from '@orgms/common/control-plane/platform-ad
 import type { PlatformAdmin } from '@orgms/common/entities/platform-admin.entity';
 import { UnauthorizedError } from '@orgms/common/errors';
 import { dummyPasswordHash, verifyPassword } from '@orgms/common/passwords';
-import { holdsTokenVersion } from '@orgms/common/token-version';
+import { type AccountAuthState, holdsTokenVersion } from '@orgms/common/token-version';
 import type { LoginThrottle } from '../auth/login-throttle';
 import type { IssuedToken, TokenIssuer } from '../auth/tokens';
+import type { InvalidatedCache } from '../events/invalidated-cache';
 
 export const INVALID_CREDENTIALS = 'The email or password is not correct.';
+
+/** A platform admin's token state as cached per replica; `state` null: the admin no longer exists. */
+export type CachedAuthState = { state: AccountAuthState | null };
 
 export interface PlatformAdminView {
   id: string;
@@ -22,6 +26,8 @@ export class AuthService {
     private readonly tokens: TokenIssuer,
     private readonly throttle: LoginThrottle,
     private readonly bcryptRounds: number,
+    /** This replica's copies of admins' token states, dropped on every change heard over pub/sub. */
+    private readonly authStates?: Pick<InvalidatedCache<CachedAuthState>, 'get'>,
   ) {}
 
   async loginPlatformAdmin(email: string, password: string, clientIp: string): Promise<IssuedToken & { user: Omit<PlatformAdminView, 'created_at'> }> {
@@ -50,7 +56,9 @@ export class AuthService {
 
   /** Whether a platform admin's token issued at `tokenVersion` still holds (checked on every request). */
   async isTokenCurrent(adminId: string, tokenVersion: number | undefined): Promise<boolean> {
-    return holdsTokenVersion(await this.admins.authState(adminId), tokenVersion);
+    const read = async (): Promise<CachedAuthState> => ({ state: await this.admins.authState(adminId) });
+    const { state } = this.authStates ? await this.authStates.get(adminId, read) : await read();
+    return holdsTokenVersion(state, tokenVersion);
   }
 
   async registerPlatformAdmin(email: string, password: string): Promise<PlatformAdminView> {

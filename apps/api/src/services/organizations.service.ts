@@ -6,6 +6,7 @@ import type { OrganizationStatus } from '@orgms/common/entities/organization-sta
 import { hashPassword } from '@orgms/common/passwords';
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { databaseNameFor } from '@orgms/common/tenancy/database-names';
+import type { InvalidatedCache } from '../events/invalidated-cache';
 import type { JobHandover } from './job-handover';
 import { type Page, pageQuery, withCursor } from './pagination';
 import type { PlacementService } from './placement.service';
@@ -39,6 +40,8 @@ export interface OrganizationsServiceDeps {
   jobs: OrganizationJobs;
   /** Where a job Redis refuses waits for the reconnect. */
   handover: Pick<JobHandover, 'submit'>;
+  /** This replica's copies of organization rows, dropped on every change heard over pub/sub. */
+  cache?: Pick<InvalidatedCache<Organization>, 'get'>;
 }
 
 /**
@@ -72,8 +75,10 @@ export class OrganizationsService {
     return org;
   }
 
+  /** The organization as every request sees it: from this replica's cache while its pub/sub subscription is up. */
   get(id: string): Promise<Organization> {
-    return this.deps.store.get(id);
+    const { cache, store } = this.deps;
+    return cache ? cache.get(id, () => store.get(id)) : store.get(id);
   }
 
   /** The live organization with this name as it looks (any case, full width, look-alike letters), if any. */

@@ -248,7 +248,7 @@ export class OrganizationStore {
    * editable, recording an event without a status change. A taken name is a 409.
    */
   async amend(id: string, patch: TransitionOptions['patch'], options: Omit<TransitionOptions, 'patch' | 'onlyFrom'> = {}): Promise<Organization> {
-    return refusingTakenNames(patch?.name, () =>
+    const amended = await refusingTakenNames(patch?.name, () =>
       this.dataSource.transaction(async (manager) => {
         const current = await this.lockIn(manager, id, EDITABLE_STATUSES, 'it cannot be changed');
         await manager.getRepository(Organization).update({ id }, withNameKey(patch));
@@ -256,10 +256,13 @@ export class OrganizationStore {
         return (await selectOrganization(manager, 'id = $1', [id])) as Organization;
       }),
     );
+    this.events?.publish({ type: 'changed', orgId: id });
+    return amended;
   }
 
   async setSchemaVersion(id: string, schemaVersion: string): Promise<void> {
     await this.dataSource.getRepository(Organization).update({ id }, { schemaVersion });
+    this.events?.publish({ type: 'changed', orgId: id });
   }
 
   async clearPendingAdminPasswordHash(id: string): Promise<void> {

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { returnedRows } from '../database/returned-rows';
 import { PlatformAdmin } from '../entities/platform-admin.entity';
 import { ConflictError, NotFoundError } from '../errors';
+import type { OrganizationEventPublisher } from '../events/organization-events';
 import { hashPassword } from '../passwords';
 import type { AccountAuthState } from '../token-version';
 
@@ -10,10 +11,14 @@ export type PlatformAdminWithHash = PlatformAdmin & { passwordHash: string };
 
 /**
  * The one owner of `platform_admins`: every read and write of the table goes through here.
- * Emails are stored lower-cased and are unique case-insensitively.
+ * Emails are stored lower-cased and are unique case-insensitively. A change of what a token
+ * check reads (password, activity, existence) is published, so API replicas drop their copy.
  */
 export class PlatformAdminStore {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly events?: OrganizationEventPublisher,
+  ) {}
 
   /** The admin with this email and its password hash, active or not (the caller decides). */
   findForLogin(email: string): Promise<PlatformAdminWithHash | null> {
@@ -82,6 +87,7 @@ export class PlatformAdminStore {
       await this.db.query('DELETE FROM platform_admins WHERE lower(email) = lower($1) RETURNING id', [email.trim()]),
     );
     if (removed.length === 0) throw new NotFoundError(`No platform admin has the email ${email.trim().toLowerCase()}.`);
+    this.events?.publish({ type: 'admin-changed', adminId: removed[0].id });
   }
 
   private async updateByEmail(email: string, assignments: string, values: unknown[]): Promise<PlatformAdmin> {
@@ -93,6 +99,8 @@ export class PlatformAdminStore {
       ]),
     );
     if (rows.length === 0) throw new NotFoundError(`No platform admin has the email ${email.trim().toLowerCase()}.`);
+    // After commit: every API replica drops its cached token state of this admin.
+    this.events?.publish({ type: 'admin-changed', adminId: rows[0].id });
     return this.get(rows[0].id);
   }
 }

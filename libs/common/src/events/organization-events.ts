@@ -5,7 +5,8 @@ import type { RedisConnection } from '../queues/redis';
 /**
  * Organization events travel over Redis pub/sub so that every API replica hears them: status
  * changes feed long-polls and SSE streams, `evict` tells replicas to drop their pools for an
- * organization whose database is about to be dropped. Pub/sub is fire-and-forget: readers
+ * organization whose database is about to be dropped or moved, and every change of a cached
+ * control-plane row (a status, `changed`, `admin-changed`) drops it from each replica's cache. Pub/sub is fire-and-forget: readers
  * also re-read the control database now and then, so a lost message only delays an answer.
  */
 export type OrganizationEventMessage =
@@ -20,7 +21,11 @@ export type OrganizationEventMessage =
       detail: string | null;
       at: string;
     }
-  | { type: 'evict'; orgId: string };
+  | { type: 'evict'; orgId: string }
+  /** The organization's row changed without a status change (rename, schema version): replicas drop what they cached of it. */
+  | { type: 'changed'; orgId: string }
+  /** A platform admin's password, activity or existence changed: replicas drop its cached token state. */
+  | { type: 'admin-changed'; adminId: string };
 
 /** The channel, prefixed by QUEUE_PREFIX so two deployments sharing a Redis never cross-talk. */
 export function organizationEventsChannel(queue: Pick<QueueConfig, 'prefix'>): string {
@@ -47,7 +52,8 @@ export function redisEventPublisher(redis: RedisConnection, queue: Pick<QueueCon
 export function parseOrganizationEvent(raw: string): OrganizationEventMessage | undefined {
   try {
     const message = JSON.parse(raw) as OrganizationEventMessage;
-    return typeof message?.orgId === 'string' && (message.type === 'status' || message.type === 'evict') ? message : undefined;
+    if (message?.type === 'admin-changed') return typeof message.adminId === 'string' ? message : undefined;
+    return typeof message?.orgId === 'string' && ['status', 'evict', 'changed'].includes(message.type) ? message : undefined;
   } catch {
     return undefined;
   }
