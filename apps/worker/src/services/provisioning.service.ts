@@ -1,20 +1,17 @@
 import type { TenancyConfig } from '@orgms/common/config';
 import type { DatabaseServer } from '@orgms/common/control-plane/database-server-store';
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
-import { withDatabase } from '@orgms/common/database/database-urls';
-import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
 import type { Organization } from '@orgms/common/entities/organization.entity';
 import { canTransition, type ProvisioningStep } from '@orgms/common/entities/organization-status';
 import type { Logger } from '@orgms/common/logger';
-import { TenantUserStore } from '@orgms/common/tenancy/tenant-user-store';
 import { latestTenantMigration } from '@orgms/migrations';
-import type { DataSource } from 'typeorm';
 import { type JobFailure, jobFailureOf } from '../job-failure';
 import { provisioningStepDuration } from '../metrics';
-import { DatabaseAdmin } from '../tenancy/database-admin';
+import { DatabaseAdmin, type EnsureDatabaseOutcome } from '../tenancy/database-admin';
 import type { OrganizationServers } from '../tenancy/organization-servers';
 import type { PgBouncerDatabases } from '../tenancy/pgbouncer-databases';
 import { currentTemplate } from '../tenancy/template-database';
+import { openProvisioningConnection, type ProvisioningConnection } from '../tenancy/tenant-connection';
 
 export interface ProvisionOptions {
   requestId: string;
@@ -59,11 +56,11 @@ export class ProvisioningService {
     });
 
     const progress: { step: ProvisioningStep } = { step: 'create_database' };
-    let tenant: DataSource | undefined;
+    let tenant: ProvisioningConnection | undefined;
     try {
       const server = await this.deps.servers.of(org);
-      await this.runStep(org, 'create_database', progress, options, () => this.createDatabase(org, server, options.requestId));
-      tenant = await createTenantDataSource(withDatabase(server.adminUrl, org.databaseName), 1).initialize();
+      const made = await this.runStep(org, 'create_database', progress, options, () => this.createDatabase(org, server, options.requestId));
+      tenant = await openProvisioningConnection(server.adminUrl, org.databaseName, made === 'cloned');
       const db = tenant;
       await this.runStep(org, 'migrate', progress, options, () => this.migrate(org, db));
       await this.runStep(org, 'seed_admin', progress, options, () => this.seedAdmin(org, db));
@@ -75,17 +72,17 @@ export class ProvisioningService {
     } catch (cause) {
       throw await this.recordFailure(org, progress.step, cause, options);
     } finally {
-      await tenant?.destroy().catch(() => undefined);
+      await tenant?.close();
     }
   }
 
-  private async runStep(
+  private async runStep<T>(
     org: Organization,
     step: ProvisioningStep,
     progress: { step: ProvisioningStep },
     options: ProvisionOptions,
-    work: () => Promise<unknown>,
-  ): Promise<void> {
+    work: () => Promise<T>,
+  ): Promise<T> {
     progress.step = step;
     await this.deps.store.recordStep(org.id, 'provisioning', { step, requestId: options.requestId });
     await options.onStep?.(step, org);
@@ -96,6 +93,7 @@ export class ProvisioningService {
       const result = await work();
       stopTimer({ outcome: 'ok' });
       this.deps.logger.info('provisioning step done', { step, result, ms: Date.now() - started });
+      return result;
     } catch (error) {
       stopTimer({ outcome: 'error' });
       throw error;
@@ -107,7 +105,7 @@ export class ProvisioningService {
    * migrate step runs either way. `stillWanted` closes the race with a concurrent DELETE: the
    * database is created only if, under the organization lock, the org is still provisioning.
    */
-  private async createDatabase(org: Organization, server: DatabaseServer, requestId: string): Promise<string> {
+  private async createDatabase(org: Organization, server: DatabaseServer, requestId: string): Promise<EnsureDatabaseOutcome> {
     const { tenancy, store, logger } = this.deps;
     const admin = await DatabaseAdmin.connect(server.adminUrl);
     try {
@@ -125,17 +123,17 @@ export class ProvisioningService {
     }
   }
 
-  private async migrate(org: Organization, tenant: DataSource): Promise<number> {
-    const applied = await tenant.runMigrations({ transaction: 'each' });
+  private async migrate(org: Organization, tenant: ProvisioningConnection): Promise<number> {
+    const applied = await tenant.migrate();
     await this.deps.store.setSchemaVersion(org.id, latestTenantMigration);
-    return applied.length;
+    return applied;
   }
 
   /** Upserts the first admin from the hash kept in the control database, then forgets the hash. */
-  private async seedAdmin(org: Organization, tenant: DataSource): Promise<string> {
+  private async seedAdmin(org: Organization, tenant: ProvisioningConnection): Promise<string> {
     const hash = await this.deps.store.pendingAdminPasswordHash(org.id);
     if (!hash) return 'already seeded';
-    await new TenantUserStore(tenant).seedAdmin(org.adminEmail, hash);
+    await tenant.seedAdmin(org.adminEmail, hash);
     await this.deps.store.clearPendingAdminPasswordHash(org.id);
     return 'seeded';
   }

@@ -25,6 +25,19 @@ export type UserWithHash = TenantUser & { passwordHash: string };
 const LAST_ADMIN = 'An organization must keep at least one active admin.';
 
 /**
+ * The first admin, inserted unless a user with that email exists (a re-run changes nothing). A
+ * statement rather than only a method: provisioning runs it on a plain connection when the
+ * database is a fresh clone of the current template and TypeORM has nothing to do.
+ */
+export function seedAdminStatement(email: string, passwordHash: string): [string, unknown[]] {
+  return [
+    `INSERT INTO users (id, email, password_hash, role) VALUES ($1, $2, $3, 'admin')
+     ON CONFLICT ((lower(email))) DO NOTHING`,
+    [randomUUID(), email, passwordHash],
+  ];
+}
+
+/**
  * The one owner of `users`, in ONE organization's own database: the API's user management and
  * logins, and the worker's first admin. Built per call on the DataSource the caller was handed
  * (the tenant connection manager, a provisioning connection); it never chooses the database.
@@ -46,11 +59,7 @@ export class TenantUserStore {
 
   /** The organization's first admin, from the hash the API kept; nothing if that email exists already (a re-run). */
   async seedAdmin(email: string, passwordHash: string): Promise<void> {
-    await this.db.query(
-      `INSERT INTO users (id, email, password_hash, role) VALUES ($1, $2, $3, 'admin')
-       ON CONFLICT ((lower(email))) DO NOTHING`,
-      [randomUUID(), email, passwordHash],
-    );
+    await this.db.query(...seedAdminStatement(email, passwordHash));
   }
 
   /**
