@@ -1,46 +1,22 @@
-import { readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import { Client } from 'pg';
-import { startApi, startWorker } from '../../harness/built-service';
-import { dropServiceResources, freePort, isolatedServiceEnv, type ServiceEnv } from '../../harness/service-env';
-import { killAll, printLogs, type ServiceProcess } from '../../harness/service-process';
-import { ApiClient, waitForStatuses } from '../support/service-processes';
+import { startWorker } from '../../harness/built-service';
+import type { ServiceEnv } from '../../harness/service-env';
+import { printLogs, type ServiceProcess } from '../../harness/service-process';
+import {
+  DEFAULT_SERVER,
+  pgbouncerConsole,
+  pgbouncerMaxDbConnections,
+  registerSecondServer,
+  SECOND_SERVER,
+  startFleet,
+  stopFleet,
+  tenantBackends,
+} from '../support/fleet-processes';
+import { type ApiClient, waitForStatuses } from '../support/service-processes';
 
-/** What scripts/fleet/ensure-fleet-services.sh starts. */
-const SECOND_SERVER = 'postgres://postgres@127.0.0.1:5433/postgres';
-const PGBOUNCER_POOL = 'postgres://postgres@127.0.0.1:6432/postgres';
-const PGBOUNCER_ADMIN = 'postgres://postgres@127.0.0.1:6432/pgbouncer';
-const DATABASES_FILE = '/tmp/orgms-fleet/pgbouncer/databases.ini';
 const BUDGET = 4;
 const LOGIN_LIMIT = 12;
-
-async function query<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
-/** PgBouncer's console takes only simple queries without parameters. */
-async function console<T = Record<string, unknown>>(command: string): Promise<T[]> {
-  return query<T>(PGBOUNCER_ADMIN, command);
-}
-
-/** Tenant backends of this environment on one server (its org databases, not the template): all, and those in a transaction. */
-async function tenantBackends(serverUrl: string, prefix: string): Promise<{ all: number; busy: number }> {
-  const [row] = await query<{ all: number; busy: number }>(
-    serverUrl,
-    `SELECT count(*)::int AS all, (count(*) FILTER (WHERE state <> 'idle'))::int AS busy
-       FROM pg_stat_activity WHERE left(datname, length($1)) = $1 AND datname <> $1 || 'template'`,
-    [prefix],
-  );
-  return row;
-}
 
 describe('Fleet at scale: 2 APIs + 2 workers, two PostgreSQL servers, one shared PgBouncer', () => {
   let fe: ServiceEnv;
@@ -52,25 +28,13 @@ describe('Fleet at scale: 2 APIs + 2 workers, two PostgreSQL servers, one shared
 
   before(async function () {
     this.timeout(120000);
-    fe = await isolatedServiceEnv(
-      {
-        PGBOUNCER_DATABASES_FILE: DATABASES_FILE,
-        PGBOUNCER_ADMIN_URL: PGBOUNCER_ADMIN,
-        LOGIN_RATE_LIMIT_PER_IP: String(LOGIN_LIMIT),
-        LOGIN_RATE_LIMIT_WINDOW_MS: '120000',
-        WORKER_CONCURRENCY: '4',
-        TENANT_CONNECTION_BUDGET: String(BUDGET),
-      },
-      'scale',
-    );
-    const port2 = await freePort();
-    await startApi(fe, {}, 'api-1');
-    await startApi({ ...fe, port: port2, baseUrl: `http://127.0.0.1:${port2}` }, { PORT: String(port2) }, 'api-2');
-    workers = [await startWorker(fe, {}, 'worker-1'), await startWorker(fe, {}, 'worker-2')];
-    api1 = new ApiClient(fe.baseUrl);
-    api2 = new ApiClient(`http://127.0.0.1:${port2}`);
-    await api1.adminToken();
-    await api2.adminToken();
+    const fleet = await startFleet({
+      LOGIN_RATE_LIMIT_PER_IP: String(LOGIN_LIMIT),
+      LOGIN_RATE_LIMIT_WINDOW_MS: '120000',
+      WORKER_CONCURRENCY: '4',
+      TENANT_CONNECTION_BUDGET: String(BUDGET),
+    });
+    ({ fe, api1, api2, workers } = fleet);
     logins = 2;
   });
 
@@ -80,30 +44,14 @@ describe('Fleet at scale: 2 APIs + 2 workers, two PostgreSQL servers, one shared
 
   after(async function () {
     this.timeout(60000);
-    await killAll();
-    if (!fe) return;
-    const theirs = await query<{ datname: string }>(SECOND_SERVER, 'SELECT datname FROM pg_database WHERE left(datname, length($1)) = $1', [fe.orgPrefix]);
-    for (const { datname } of theirs) await query(SECOND_SERVER, `DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-    await dropServiceResources(fe);
-    // Our lines out of the shared PgBouncer's entries file, then RELOAD.
-    const lines = (await readFile(DATABASES_FILE, 'utf8').catch(() => '')).split('\n');
-    await writeFile(DATABASES_FILE, lines.filter((line) => !line.startsWith(fe.orgPrefix)).join('\n'));
-    await console('RELOAD').catch(() => undefined);
+    await stopFleet(fe);
   });
 
   it('when pg-b (capacity 30, behind PgBouncer) joins default (capacity 10) and 40 organizations are created through both APIs, then they fill both exactly, all active', async function () {
     this.timeout(150000);
-    const added = await api1.request('POST', '/database-servers', {
-      body: { name: 'pg-b', admin_url: SECOND_SERVER, pool_url: PGBOUNCER_POOL, capacity: 30, connection_budget: BUDGET },
-    });
+    const { added, changed } = await registerSecondServer({ fe, api1, api2, workers }, { capacity: 30, defaultCapacity: 10, budget: BUDGET });
     expect(added.status, JSON.stringify(added.body)).to.equal(201);
-    const fleet = (await api1.request('GET', '/database-servers')).body.items as { id: string; name: string }[];
-    const fallback = fleet.find((s) => s.name === 'default') as { id: string };
-    const changed = await api2.request('PATCH', `/database-servers/${fallback.id}`, {
-      body: { capacity: 10, pool_url: PGBOUNCER_POOL, connection_budget: BUDGET },
-    });
     expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
-    await sleep(5500); // every process re-reads the fleet within 5 s (fleet/server-directory.ts)
 
     const ids: string[] = [];
     for (let batch = 0; batch < 5; batch += 1) {
@@ -122,7 +70,7 @@ describe('Fleet at scale: 2 APIs + 2 workers, two PostgreSQL servers, one shared
     expect(full.status).to.equal(503);
     expect(Number(full.headers.get('retry-after'))).to.be.greaterThan(0);
     // Every org database is an entry of the shared PgBouncer (the workers wrote the file and sent RELOAD).
-    const entries = (await console<{ name: string }>('SHOW DATABASES')).map((d) => d.name).filter((n) => n.startsWith(fe.orgPrefix));
+    const entries = (await pgbouncerConsole<{ name: string }>('SHOW DATABASES')).map((d) => d.name).filter((n) => n.startsWith(fe.orgPrefix));
     expect(entries).to.have.lengthOf(40);
   });
 
@@ -137,21 +85,22 @@ describe('Fleet at scale: 2 APIs + 2 workers, two PostgreSQL servers, one shared
       const listed = await api2.request('GET', `/organizations/${org.id}/users`);
       expect(listed.body.items.map((u: { email: string }) => u.email)).to.include(`member-${org.id.slice(0, 8)}@scale.test`);
     }
-    const pools = await console<{ database: string; cl_active: number; cl_idle: number; sv_idle: number; sv_active: number; sv_used: number }>('SHOW POOLS');
+    const pools = await pgbouncerConsole<{ database: string; cl_active: number; cl_idle: number; sv_idle: number; sv_active: number; sv_used: number }>(
+      'SHOW POOLS',
+    );
     const ours = pools.filter((p) => p.database.startsWith(fe.orgPrefix));
     expect(ours.length, 'PgBouncer pools of our databases').to.be.greaterThan(0);
   });
 
   it('when reads run on all 40 organizations through both APIs, then busy tenant backends per server stay within budget × 2 APIs and all within max_db_connections per database', async function () {
     this.timeout(60000);
-    const [setting] = await console<{ key: string; value: string }>('SHOW CONFIG').then((rows) => rows.filter((r) => r.key === 'max_db_connections'));
-    const maxDbConnections = Number(setting.value);
+    const maxDbConnections = await pgbouncerMaxDbConnections();
     const peaks = { default: { all: 0, busy: 0 }, 'pg-b': { all: 0, busy: 0 } };
     let running = true;
     const sampler = (async () => {
       while (running) {
         for (const [name, url] of [
-          ['default', 'postgres://postgres@127.0.0.1:5432/postgres'],
+          ['default', DEFAULT_SERVER],
           ['pg-b', SECOND_SERVER],
         ] as const) {
           const now = await tenantBackends(url, fe.orgPrefix);
