@@ -117,7 +117,10 @@ export class OrganizationEventsHub {
   private dispatch(raw: string): void {
     const message = parseOrganizationEvent(raw);
     if (!message) return;
-    if (message.type === 'admin-changed') return this.reactions.invalidate({ adminId: message.adminId });
+    if (message.type === 'admin-changed') {
+      this.reactions.invalidate({ adminId: message.adminId });
+      return;
+    }
     // The cached row goes first, so a waiter woken below already reads the new one.
     this.reactions.invalidate({ orgId: message.orgId });
     if (message.type === 'status') this.emitter.emit(message.orgId, message);
