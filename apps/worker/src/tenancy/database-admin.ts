@@ -124,8 +124,9 @@ export class DatabaseAdmin {
   /** Sessions on `name` other than this one, optionally only those that started before `startedBefore`. */
   async sessionsOn(name: string, startedBefore?: Date): Promise<{ pid: number; state: string | null }[]> {
     const { rows } = await this.client.query<{ pid: number; state: string | null }>(
+      // Client sessions only: an autovacuum worker comes back by itself (DROP … WITH (FORCE) ends it).
       `SELECT pid, state FROM pg_stat_activity
-        WHERE datname = $1 AND pid <> pg_backend_pid() AND ($2::timestamptz IS NULL OR backend_start < $2)`,
+        WHERE datname = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND ($2::timestamptz IS NULL OR backend_start < $2)`,
       [name, startedBefore ?? null],
     );
     return rows;
