@@ -2,6 +2,8 @@
  * `npm run bench [-- --quick]`: the benchmarks (README "Benchmarks"). Starts the built API and worker as real
  * processes on an isolated control database, org prefix and queue prefix, measures each scenario
  * beside its floor in the same run, prints a table and writes bench/results/<timestamp>.json.
+ * Scenarios 4–6 run on a fleet of two servers (5432 `default`, 5433 `pg-b` registered through the
+ * API) when `scripts/fleet/ensure-fleet-services.sh` has started the second one, else on one.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -9,9 +11,11 @@ import path from 'node:path';
 import { startApi, startWorker } from '../harness/built-service';
 import { dropServiceResources, isolatedServiceEnv, type ServiceEnv } from '../harness/service-env';
 import { killAll, type ServiceProcess } from '../harness/service-process';
+import { budgets, DEFAULT_SERVER, dropPrefixedDatabases, registerSecondServer, SECOND_SERVER, waitForTemplate } from './lib/fleet';
 import { ServiceClient } from './lib/service';
 import { printTable, type ResultRow } from './lib/stats';
 import { burst } from './scenarios/burst';
+import { fleetCapacity } from './scenarios/fleet-capacity';
 import { fleetMigration } from './scenarios/fleet-migration';
 import { createActiveOrganizations, manyTenants } from './scenarios/many-tenants';
 import { provisioningLatency } from './scenarios/provisioning-latency';
@@ -19,8 +23,9 @@ import { statusPolling } from './scenarios/status-polling';
 
 const quick = process.argv.includes('--quick');
 const sizes = quick
-  ? { latency: 5, burst: 20, pollSeconds: 3, tenants: 100, reads: 2000 }
-  : { latency: 20, burst: 100, pollSeconds: 10, tenants: 1000, reads: 20000 };
+  ? { latency: 5, burst: 20, pollSeconds: 3, tenants: 100, reads: 2000, creates: 10 }
+  : { latency: 20, burst: 100, pollSeconds: 10, tenants: 1000, reads: 20000, creates: 30 };
+/** Tenant connections one API process may hold to each server: `default` (TENANT_CONNECTION_BUDGET) and pg-b (its connection_budget). */
 const TENANT_BUDGET = 50;
 // Many more tenants than the budget holds: one connection per pool doubles the pools that fit.
 const TENANT_POOL_SIZE = 1;
@@ -49,6 +54,7 @@ async function main(): Promise<void> {
   );
   const rows: ResultRow[] = [];
   let worker: ServiceProcess | undefined;
+  let servers = [DEFAULT_SERVER];
   try {
     await startApi(env);
     worker = await startWorker(env);
@@ -72,13 +78,28 @@ async function main(): Promise<void> {
     });
     await step('burst', () => burst(client, sizes.burst));
     await step('status polling', () => statusPolling(client, sizes.pollSeconds));
-    console.log(`… creating ${sizes.tenants} active organizations`);
-    const tenants = await createActiveOrganizations(client, sizes.tenants, 'Tenant');
+
+    // From here on the fleet has two servers (pg-b on 5433, when it is up); the scenarios above ran on default alone.
+    console.log(`… registering ${SECOND_SERVER.name} (${SECOND_SERVER.adminUrl}) through POST /database-servers`);
+    servers = await registerSecondServer(client, TENANT_BUDGET, sizes.tenants);
+    if (servers.length > 1) {
+      // The worker prepares <prefix>template on the servers it knows at start: restart it so pg-b has one.
+      await stopGracefully(worker);
+      worker = await startWorker(env);
+      await waitForTemplate(SECOND_SERVER, env.orgPrefix);
+    }
+    const budgetOf = await budgets(client);
+    console.log(`  fleet: ${servers.map((s) => `${s.name} (connection_budget ${budgetOf[s.name]})`).join(', ')}`);
+    console.log(`… creating ${sizes.tenants} active organizations on ${servers.map((s) => s.name).join(' + ')}`);
+    const tenants = await createActiveOrganizations(client, sizes.tenants, 'Tenant', servers);
     console.log(`  ${sizes.tenants} organizations active in ${Math.round(tenants.ms)} ms`);
-    await step('many tenants', () => manyTenants(client, tenants.ids, sizes.reads, TENANT_BUDGET));
-    await step('fleet migration', () => fleetMigration(client, tenants.ids, MIGRATION_CONCURRENCY));
+    await step('many tenants', () => manyTenants(client, tenants.ids, sizes.reads, servers, budgetOf));
+    await step('fleet migration', () => fleetMigration(client, tenants.ids, MIGRATION_CONCURRENCY, servers));
+    await step('fleet capacity', () => fleetCapacity(client, servers, sizes.creates));
   } finally {
     await killAll();
+    // The harness drops this run's databases on 5432 only.
+    if (servers.length > 1) await dropPrefixedDatabases(SECOND_SERVER, env.orgPrefix);
     await dropServiceResources(env as ServiceEnv);
   }
 

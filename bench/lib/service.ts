@@ -26,8 +26,14 @@ export class ServiceClient {
     return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
   }
 
-  async createOrganization(name: string): Promise<string> {
-    const res = await this.request('POST', '/organizations', { organization_name: name, email: 'owner@bench.test', password: 'bench password' });
+  /** `server`: place it on that registered database server (`database_server`), else the service chooses. */
+  async createOrganization(name: string, server?: string): Promise<string> {
+    const res = await this.request('POST', '/organizations', {
+      organization_name: name,
+      email: 'owner@bench.test',
+      password: 'bench password',
+      ...(server ? { database_server: server } : {}),
+    });
     if (res.status !== 202) throw new Error(`POST /organizations answered ${res.status}: ${JSON.stringify(res.body)}`);
     return res.body.id as string;
   }
@@ -37,6 +43,15 @@ export class ServiceClient {
     for (;;) {
       const res = await this.request('GET', `/organizations/${id}/status`, undefined, { prefer: 'wait=30' });
       if (res.body.status === 'active') return;
+      if (res.body.status === 'failed' || res.status >= 400) throw new Error(`organization ${id}: ${JSON.stringify(res.body)}`);
+    }
+  }
+
+  /** Follows the status with long-polls until it is `status` (or `failed`, which throws). */
+  async waitStatus(id: string, status: string): Promise<void> {
+    for (;;) {
+      const res = await this.request('GET', `/organizations/${id}/status`, undefined, { prefer: 'wait=30' });
+      if (res.body.status === status) return;
       if (res.body.status === 'failed' || res.status >= 400) throw new Error(`organization ${id}: ${JSON.stringify(res.body)}`);
     }
   }

@@ -24,6 +24,8 @@ export interface ResultRow {
   target?: string;
   met?: boolean;
   note?: string;
+  /** Peak tenant connections per database server name, sampled in the same run (many tenants). */
+  perServerPeak?: Record<string, number>;
 }
 
 export function printTable(rows: ResultRow[]): void {

@@ -3,6 +3,7 @@ import { tenantMigrations } from '@orgms/migrations';
 import { Client } from 'pg';
 import type { QueryRunner } from 'typeorm';
 import { controlQuery } from '../../harness/service-env';
+import { type BenchServer, DEFAULT_SERVER, onDatabase, serverOfOrganizations } from '../lib/fleet';
 import { inPool, type ServiceClient } from '../lib/service';
 import { type ResultRow, round } from '../lib/stats';
 
@@ -10,8 +11,8 @@ const latest = tenantMigrations[tenantMigrations.length - 1];
 const previous = tenantMigrations[tenantMigrations.length - 2];
 
 /** Runs `work` with a QueryRunner-shaped adapter over a raw pg client of one org database. */
-async function onOrgDatabase(client: ServiceClient, orgId: string, work: (q: QueryRunner, pg: Client) => Promise<unknown>): Promise<void> {
-  const pg = new Client({ connectionString: `postgres://postgres@127.0.0.1:5432/${databaseNameFor(orgId, client.env.orgPrefix)}` });
+async function onOrgDatabase(client: ServiceClient, orgId: string, server: BenchServer, work: (q: QueryRunner, pg: Client) => Promise<unknown>): Promise<void> {
+  const pg = new Client({ connectionString: onDatabase(server.adminUrl, databaseNameFor(orgId, client.env.orgPrefix)) });
   await pg.connect();
   try {
     await work({ query: (sql: string, params?: unknown[]) => pg.query(sql, params).then((r) => r.rows) } as unknown as QueryRunner, pg);
@@ -21,9 +22,9 @@ async function onOrgDatabase(client: ServiceClient, orgId: string, work: (q: Que
 }
 
 /** Puts every org one migration behind (the newest one undone), so it is "new" to them again. */
-async function undoLatest(client: ServiceClient, ids: string[]): Promise<void> {
+async function undoLatest(client: ServiceClient, ids: string[], placed: Map<string, BenchServer>): Promise<void> {
   await inPool(ids, 8, (id) =>
-    onOrgDatabase(client, id, async (q, pg) => {
+    onOrgDatabase(client, id, placed.get(id) ?? DEFAULT_SERVER, async (q, pg) => {
       await new latest().down(q);
       await pg.query('DELETE FROM tenant_migrations WHERE name = $1', [latest.name]);
     }),
@@ -32,8 +33,15 @@ async function undoLatest(client: ServiceClient, ids: string[]): Promise<void> {
 }
 
 /** Scenario 5: the newest tenant migration over every org through a fleet run, vs the same DDL over raw pg at the same concurrency. */
-export async function fleetMigration(client: ServiceClient, ids: string[], concurrency: number): Promise<ResultRow[]> {
-  await undoLatest(client, ids);
+export async function fleetMigration(
+  client: ServiceClient,
+  ids: string[],
+  concurrency: number,
+  servers: BenchServer[] = [DEFAULT_SERVER],
+): Promise<ResultRow[]> {
+  // The organizations may live on several servers (many tenants spreads them): reach each on its own.
+  const placed = await serverOfOrganizations(client, ids, servers);
+  await undoLatest(client, ids, placed);
   const started = performance.now();
   const run = await client.request('POST', '/migrations/runs');
   if (run.status !== 202) throw new Error(`POST /migrations/runs answered ${run.status}: ${JSON.stringify(run.body)}`);
@@ -41,15 +49,15 @@ export async function fleetMigration(client: ServiceClient, ids: string[], concu
   const serviceMs = performance.now() - started;
   if (finished.succeeded !== ids.length) throw new Error(`fleet run: ${JSON.stringify(finished)}`);
 
-  await undoLatest(client, ids);
+  await undoLatest(client, ids, placed);
   const floorStarted = performance.now();
-  await inPool(ids, concurrency, (id) => onOrgDatabase(client, id, (q) => new latest().up(q)));
+  await inPool(ids, concurrency, (id) => onOrgDatabase(client, id, placed.get(id) ?? DEFAULT_SERVER, (q) => new latest().up(q)));
   const floorMs = performance.now() - floorStarted;
 
   const ratio = round(serviceMs / floorMs, 2);
   return [
     {
-      scenario: `5 fleet migration (${ids.length} orgs)`,
+      scenario: `5 fleet migration (${ids.length} orgs, ${servers.length} server${servers.length > 1 ? 's' : ''})`,
       metric: 'wall time',
       unit: 'ms',
       service: round(serviceMs),
@@ -58,7 +66,7 @@ export async function fleetMigration(client: ServiceClient, ids: string[], concu
       note: `concurrency ${concurrency}`,
     },
     {
-      scenario: `5 fleet migration (${ids.length} orgs)`,
+      scenario: `5 fleet migration (${ids.length} orgs, ${servers.length} server${servers.length > 1 ? 's' : ''})`,
       metric: 'throughput',
       unit: 'orgs/s',
       service: round((ids.length / serviceMs) * 1000),
