@@ -1,7 +1,7 @@
 import type { JwtConfig } from '@orgms/common/config';
 import { ForbiddenError, UnauthorizedError } from '@orgms/common/errors';
 import { isCanonicalUuid } from '@orgms/common/ids';
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import type { Principal, Role } from './principal';
@@ -31,10 +31,11 @@ export interface Authentication {
 }
 
 export function createAuthentication(jwtConfig: JwtConfig, platformAdmins: PlatformAdminTokens): Authentication {
-  const instance = createPassport(jwtConfig, platformAdmins);
+  const verified = new VerifiedTokens();
+  const instance = createPassport(jwtConfig, platformAdmins, verified);
   return {
-    required: authenticate(instance),
-    optional: authenticate(instance, { optional: true }),
+    required: authenticate(instance, verified, platformAdmins),
+    optional: authenticate(instance, verified, platformAdmins, { optional: true }),
     async stillValid(principal) {
       if (!principal) return false;
       return principal.role !== 'platform_admin' || platformAdmins.isTokenCurrent(principal.sub, principal.ver);
@@ -50,7 +51,7 @@ export function createAuthentication(jwtConfig: JwtConfig, platformAdmins: Platf
  * organization's database by the organization authorizer (authorize-organization.ts), which every
  * organization route runs.
  */
-function createPassport(jwtConfig: JwtConfig, platformAdmins: PlatformAdminTokens): passport.Authenticator {
+function createPassport(jwtConfig: JwtConfig, platformAdmins: PlatformAdminTokens, verified: VerifiedTokens): passport.Authenticator {
   const instance = new passport.Passport();
   instance.use(
     new JwtStrategy(
@@ -60,12 +61,14 @@ function createPassport(jwtConfig: JwtConfig, platformAdmins: PlatformAdminToken
         algorithms: ['HS256'],
         issuer: jwtConfig.issuer,
         audience: jwtConfig.audience,
+        passReqToCallback: true,
       },
-      (payload: Record<string, unknown>, done: (error: unknown, user?: Principal | false) => void) => {
+      (req: Request, payload: Record<string, unknown>, done: (error: unknown, user?: Principal | false) => void) => {
         const role = payload.role as Role;
         if (!isCanonicalUuid(payload.sub) || !ROLES.includes(role) || typeof payload.exp !== 'number') return done(null, false);
         if (role !== 'platform_admin' && !isCanonicalUuid(payload.org)) return done(null, false);
         const principal: Principal = { sub: payload.sub, role, org: payload.org as string | undefined, ver: payload.ver as number | undefined };
+        verified.remember(bearerTokenOf(req), principal, payload.exp);
         if (role !== 'platform_admin') return done(null, principal);
         platformAdmins.isTokenCurrent(principal.sub, principal.ver).then(
           (current) => done(null, current ? principal : false),
@@ -77,15 +80,60 @@ function createPassport(jwtConfig: JwtConfig, platformAdmins: PlatformAdminToken
   return instance;
 }
 
+/**
+ * Tokens whose signature, issuer, audience and claims passport already verified, until they
+ * expire: a client polling with one token pays the HMAC and the JSON parsing once, not on every
+ * request. Keyed by the exact token text, so nothing but that token can match; the revocation
+ * check (a platform admin's token version) still runs on every request.
+ */
+class VerifiedTokens {
+  private static readonly MAX = 10000;
+  private readonly tokens = new Map<string, { principal: Principal; expiresAt: number }>();
+
+  find(token: string): Principal | undefined {
+    const hit = this.tokens.get(token);
+    if (!hit) return undefined;
+    if (hit.expiresAt > Date.now()) return hit.principal;
+    this.tokens.delete(token);
+    return undefined;
+  }
+
+  remember(token: string | undefined, principal: Principal, exp: number): void {
+    if (!token) return;
+    if (this.tokens.size >= VerifiedTokens.MAX) this.tokens.delete(this.tokens.keys().next().value as string);
+    this.tokens.set(token, { principal: Object.freeze({ ...principal }), expiresAt: exp * 1000 });
+  }
+}
+
+/** The token of `Authorization: Bearer <token>`, as passport-jwt reads it. */
+function bearerTokenOf(req: Request): string | undefined {
+  return ExtractJwt.fromAuthHeaderAsBearerToken()(req) ?? undefined;
+}
+
 /** Checks the bearer token's signature, expiry, issuer and audience, and then its principal. */
-function authenticate(instance: passport.Authenticator, options: { optional?: boolean } = {}): RequestHandler {
+function authenticate(
+  instance: passport.Authenticator,
+  verified: VerifiedTokens,
+  platformAdmins: PlatformAdminTokens,
+  options: { optional?: boolean } = {},
+): RequestHandler {
+  const accept = (res: Response, next: (error?: unknown) => void) => (principal: Principal | false) => {
+    if (!principal) return next(new UnauthorizedError());
+    res.locals.principal = principal;
+    next();
+  };
   return (req, res, next) => {
     if (options.optional && !req.headers.authorization) return next();
+    const token = bearerTokenOf(req);
+    const known = token ? verified.find(token) : undefined;
+    if (known) {
+      if (known.role !== 'platform_admin') return accept(res, next)(known);
+      platformAdmins.isTokenCurrent(known.sub, known.ver).then((current) => accept(res, next)(current && known), next);
+      return;
+    }
     instance.authenticate('jwt', { session: false }, (error: unknown, principal: Principal | false) => {
       if (error) return next(error);
-      if (!principal) return next(new UnauthorizedError());
-      res.locals.principal = principal;
-      next();
+      accept(res, next)(principal);
     })(req, res, next);
   };
 }

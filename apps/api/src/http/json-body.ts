@@ -31,11 +31,13 @@ export function sendsNonJsonBody(req: Request): boolean {
 
 /** Parses JSON bodies (up to `limit`, UTF-8 only) and refuses bodies of any other media type or charset with a 415. */
 export function jsonBody(limit: string): RequestHandler[] {
-  const refuseOtherMediaTypes: RequestHandler = (req, _res, next) => {
-    if (sendsNonJsonBody(req)) {
-      return next(new UnsupportedMediaTypeError('Send the request body as application/json.'));
-    }
-    next();
-  };
-  return [refuseOtherMediaTypes, express.json({ limit, strict: true, type: 'application/json', verify: requireUtf8 })];
+  const parse = express.json({ limit, strict: true, type: 'application/json', verify: requireUtf8 });
+  return [
+    (req, res, next) => {
+      if (sendsNonJsonBody(req)) return next(new UnsupportedMediaTypeError('Send the request body as application/json.'));
+      // Most requests (every poll) carry no body at all: nothing to parse.
+      if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return next();
+      parse(req, res, next);
+    },
+  ];
 }

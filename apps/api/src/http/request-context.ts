@@ -11,16 +11,22 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._-]{8,100}$/;
  * log context carrying it, so every log line (and every job it enqueues) can be traced back.
  */
 export function requestContext(logger: Logger): RequestHandler {
+  // The access log is at `http` level, below the default `info`: without it, no per-request listener.
+  const logsRequests = logger.isLevelEnabled('http');
   return (req, res, next) => {
-    const offered = req.get('x-request-id');
-    const requestId = offered && SANE_REQUEST_ID.test(offered) ? offered : randomUUID();
+    const offered = req.headers['x-request-id'];
+    const requestId = typeof offered === 'string' && SANE_REQUEST_ID.test(offered) ? offered : randomUUID();
     res.locals.requestId = requestId;
     res.setHeader('X-Request-Id', requestId);
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      runWithContext({ requestId }, () => logger.http('request', { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }));
-    });
+    if (logsRequests) {
+      const started = process.hrtime.bigint();
+      res.on('finish', () => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        runWithContext({ requestId }, () =>
+          logger.http('request', { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }),
+        );
+      });
+    }
     runWithContext({ requestId }, next);
   };
 }

@@ -33,15 +33,36 @@ function helmetFor(https: boolean): RequestHandler {
   }) as RequestHandler;
 }
 
+/**
+ * The headers a helmet middleware sets, recorded once. Helmet's API-wide headers depend on its
+ * options only, never on the request, and running its dozen middlewares on every request cost
+ * more than the rest of a status read.
+ */
+function headersOf(middleware: RequestHandler): [string, string][] {
+  const headers: [string, string][] = [];
+  const recorder = {
+    setHeader: (name: string, value: unknown) => headers.push([name, String(value)]),
+    removeHeader: () => undefined,
+    getHeader: () => undefined,
+  };
+  let done = false;
+  middleware({ method: 'GET', url: '/', headers: {} } as Request, recorder as unknown as Response, () => {
+    done = true;
+  });
+  if (!done) throw new Error('helmet did not finish synchronously; its headers cannot be recorded');
+  return headers;
+}
+
 /** The API-wide security headers; mount before every route. */
 export function securityHeaders(http: Pick<HttpConfig, 'publicUrl'>): RequestHandler {
   const publicHttps = http.publicUrl !== undefined && new URL(http.publicUrl).protocol === 'https:';
-  const overHttps = helmetFor(true);
-  const overHttp = helmetFor(false);
+  const overHttps = headersOf(helmetFor(true));
+  const overHttp = headersOf(helmetFor(false));
   return (req: Request, res, next) => {
     const https = publicHttps || req.secure;
     res.locals.servesHttps = https;
-    (https ? overHttps : overHttp)(req, res, next);
+    for (const [name, value] of https ? overHttps : overHttp) res.setHeader(name, value);
+    next();
   };
 }
 
