@@ -1,4 +1,3 @@
-import { expect } from 'chai';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startStack, type TestStack } from './support/stack';
 
 /** Verified tokens are remembered per process (auth/authenticate.ts), never past their expiry. */
