@@ -2,8 +2,10 @@
  * `npm run bench [-- --quick]`: the benchmarks (README "Benchmarks"). Starts the built API and worker as real
  * processes on an isolated control database, org prefix and queue prefix, measures each scenario
  * beside its floor in the same run, prints a table and writes bench/results/<timestamp>.json.
- * Scenarios 4–6 run on a fleet of two servers (5432 `default`, 5433 `pg-b` registered through the
+ * Scenarios 4–7 run on a fleet of two servers (5432 `default`, 5433 `pg-b` registered through the
  * API) when `scripts/fleet/ensure-fleet-services.sh` has started the second one, else on one.
+ * Scenario 3 also starts a second API process (replica visibility); scenario 7 (memory) runs
+ * last, with the worker stopped.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,19 +14,20 @@ import { startApi, startWorker } from '../harness/built-service';
 import { dropServiceResources, isolatedServiceEnv, type ServiceEnv } from '../harness/service-env';
 import { killAll, type ServiceProcess } from '../harness/service-process';
 import { budgets, DEFAULT_SERVER, dropPrefixedDatabases, registerSecondServer, SECOND_SERVER, waitForTemplate } from './lib/fleet';
-import { ServiceClient } from './lib/service';
+import { ServiceClient, startReplica } from './lib/service';
 import { printTable, type ResultRow } from './lib/stats';
 import { burst } from './scenarios/burst';
 import { fleetCapacity } from './scenarios/fleet-capacity';
 import { fleetMigration } from './scenarios/fleet-migration';
 import { createActiveOrganizations, manyTenants } from './scenarios/many-tenants';
+import { memory } from './scenarios/memory';
 import { provisioningLatency } from './scenarios/provisioning-latency';
+import { replicaVisibility } from './scenarios/replica-visibility';
 import { statusPolling } from './scenarios/status-polling';
 
 const quick = process.argv.includes('--quick');
-const sizes = quick
-  ? { latency: 5, burst: 20, pollSeconds: 3, tenants: 100, reads: 2000, creates: 10 }
-  : { latency: 20, burst: 100, pollSeconds: 10, tenants: 1000, reads: 20000, creates: 30 };
+const FULL = { latency: 20, burst: 100, pollSeconds: 10, renames: 20, tenants: 1000, reads: 10000, coldConnects: 5000, creates: 30, streams: 300 };
+const sizes = quick ? { latency: 5, burst: 20, pollSeconds: 3, renames: 20, tenants: 200, reads: 1000, coldConnects: 1000, creates: 10, streams: 300 } : FULL;
 /** Tenant connections one API process may hold to each server: `default` (TENANT_CONNECTION_BUDGET) and pg-b (its connection_budget). */
 const TENANT_BUDGET = 50;
 // Many more tenants than the budget holds: one connection per pool doubles the pools that fit.
@@ -38,6 +41,8 @@ async function stopGracefully(service: ServiceProcess | undefined): Promise<void
 }
 
 async function main(): Promise<void> {
+  const runStarted = performance.now();
+  let tenantsMs = Number.NaN;
   console.log(
     `orgms benchmarks (${quick ? 'quick' : 'full'}) on ${os.cpus().length} CPUs; BCRYPT_ROUNDS=${BCRYPT_ROUNDS}: hashing cost is not what is measured`,
   );
@@ -56,14 +61,16 @@ async function main(): Promise<void> {
   let worker: ServiceProcess | undefined;
   let servers = [DEFAULT_SERVER];
   try {
-    await startApi(env);
+    const api = await startApi(env);
     worker = await startWorker(env);
     const client = new ServiceClient(env);
     await client.login();
 
     const step = async (name: string, scenario: () => Promise<ResultRow[]>) => {
+      const at = performance.now();
       console.log(`… ${name}`);
       const result = await scenario();
+      console.log(`  (${Math.round((performance.now() - at) / 1000)} s; ${Math.round((performance.now() - runStarted) / 1000)} s since the start)`);
       rows.push(...result);
       printTable(result);
     };
@@ -76,8 +83,16 @@ async function main(): Promise<void> {
       worker = await startWorker(env);
       return result;
     });
-    await step('burst', () => burst(client, sizes.burst));
+    await step('burst', () => burst(client, sizes.burst, FULL.burst));
     await step('status polling', () => statusPolling(client, sizes.pollSeconds));
+    await step('replica visibility (a second API process)', async () => {
+      const replica = await startReplica(client);
+      try {
+        return await replicaVisibility(client, replica.client, sizes.renames);
+      } finally {
+        await stopGracefully(replica.process);
+      }
+    });
 
     // From here on the fleet has two servers (pg-b on 5433, when it is up); the scenarios above ran on default alone.
     console.log(`… registering ${SECOND_SERVER.name} (${SECOND_SERVER.adminUrl}) through POST /database-servers`);
@@ -92,10 +107,17 @@ async function main(): Promise<void> {
     console.log(`  fleet: ${servers.map((s) => `${s.name} (connection_budget ${budgetOf[s.name]})`).join(', ')}`);
     console.log(`… creating ${sizes.tenants} active organizations on ${servers.map((s) => s.name).join(' + ')}`);
     const tenants = await createActiveOrganizations(client, sizes.tenants, 'Tenant', servers);
+    tenantsMs = tenants.ms;
     console.log(`  ${sizes.tenants} organizations active in ${Math.round(tenants.ms)} ms`);
-    await step('many tenants', () => manyTenants(client, tenants.ids, sizes.reads, servers, budgetOf));
+    await step('many tenants', () => manyTenants(client, tenants.ids, sizes.reads, sizes.coldConnects, servers, budgetOf, api.child.pid));
     await step('fleet migration', () => fleetMigration(client, tenants.ids, MIGRATION_CONCURRENCY, servers));
     await step('fleet capacity', () => fleetCapacity(client, servers, sizes.creates));
+    await step(`memory (worker stopped, ${sizes.streams} SSE streams on pending organizations)`, async () => {
+      // Last: with no worker, the organizations it requests stay pending, so their streams stay open.
+      await stopGracefully(worker);
+      worker = undefined;
+      return memory(client, tenants.ids, sizes.streams, api.child.pid);
+    });
   } finally {
     await killAll();
     // The harness drops this run's databases on 5432 only.
@@ -108,7 +130,10 @@ async function main(): Promise<void> {
   const dir = path.join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), quick, cpus: os.cpus().length, bcryptRounds: BCRYPT_ROUNDS, rows }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ at: new Date().toISOString(), quick, cpus: os.cpus().length, bcryptRounds: BCRYPT_ROUNDS, sizes, tenantsCreatedMs: Math.round(tenantsMs), seconds: Math.round((performance.now() - runStarted) / 1000), rows }, null, 2)}\n`,
+  );
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
 }
 

@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SERVICE_ADMIN_EMAIL, SERVICE_ADMIN_PASSWORD, type ServiceEnv } from '../../harness/service-env';
+import { startApi } from '../../harness/built-service';
+import { freePort, SERVICE_ADMIN_EMAIL, SERVICE_ADMIN_PASSWORD, type ServiceEnv } from '../../harness/service-env';
+import type { ServiceProcess } from '../../harness/service-process';
 
 /** A tiny client of the running API (fetch, JSON, the platform admin's token). */
 export class ServiceClient {
@@ -76,4 +78,53 @@ export async function inPool<T>(items: T[], concurrency: number, work: (item: T,
       }
     }),
   );
+}
+
+/**
+ * Another API replica on the same environment (control database, Redis, org and queue prefixes)
+ * on a port of its own, as `startApi` starts the first one; the client shares `client`'s token.
+ */
+export async function startReplica(client: ServiceClient, name = 'api-2'): Promise<{ process: ServiceProcess; client: ServiceClient }> {
+  const port = await freePort();
+  const env: ServiceEnv = { ...client.env, port, baseUrl: `http://127.0.0.1:${port}`, env: { ...client.env.env, PORT: String(port) } };
+  const replica = await startApi(env, { PORT: String(port) }, name);
+  const replicaClient = new ServiceClient(env);
+  replicaClient.token = client.token;
+  return { process: replica, client: replicaClient };
+}
+
+/**
+ * Opens `GET /organizations/:id/events` and resolves once its first frame (the current status)
+ * has arrived, with the status it carried and a way to close the stream; rejects when the
+ * answer is not a 200 event stream.
+ */
+export async function openStatusStream(client: ServiceClient, id: string): Promise<{ firstStatus: string; ended: () => boolean; close: () => void }> {
+  const abort = new AbortController();
+  const res = await fetch(`${client.env.baseUrl}/organizations/${id}/events`, {
+    headers: { authorization: `Bearer ${client.token}`, accept: 'text/event-stream' },
+    signal: abort.signal,
+  });
+  if (res.status !== 200 || !res.body) throw new Error(`GET /organizations/${id}/events answered ${res.status}`);
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let ended = false;
+  let firstStatus: string | undefined;
+  while (firstStatus === undefined) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the event stream of ${id} ended before its first frame`);
+    text += decoder.decode(value, { stream: true });
+    const data = /^data: (.*)$/m.exec(text);
+    if (data) firstStatus = (JSON.parse(data[1]) as { status: string }).status;
+  }
+  // Keep draining (keep-alives, further frames) so the stream stays open until closed; note when the server ends it.
+  void (async () => {
+    try {
+      for (;;) if ((await reader.read()).done) break;
+    } catch {
+      // aborted by close()
+    }
+    ended = true;
+  })();
+  return { firstStatus, ended: () => ended, close: () => abort.abort() };
 }

@@ -4,8 +4,8 @@ import { dropDatabases, rawClone } from '../lib/floor';
 import type { ServiceClient } from '../lib/service';
 import { type ResultRow, round } from '../lib/stats';
 
-/** Scenario 2: `count` orgs requested at once, time until all are active, vs `count` sequential raw clones. */
-export async function burst(client: ServiceClient, count: number): Promise<ResultRow[]> {
+/** Scenario 2: `count` orgs requested at once, time until all are active, vs `count` sequential raw clones (target 1.5x). */
+export async function burst(client: ServiceClient, count: number, fullCount = count): Promise<ResultRow[]> {
   const started = performance.now();
   const ids = await Promise.all(Array.from({ length: count }, (_, i) => client.createOrganization(`Burst ${i} ${client.env.id}`)));
   await Promise.all(ids.map((id) => client.waitActive(id)));
@@ -23,13 +23,13 @@ export async function burst(client: ServiceClient, count: number): Promise<Resul
   return [
     {
       scenario: '2 burst',
-      metric: `${count} orgs until all active`,
+      metric: `${count} orgs until all active${count === fullCount ? '' : ` (quick run; the full run bursts ${fullCount})`}`,
       unit: 'ms',
       service: round(serviceMs),
       floor: round(floorMs),
       ratio,
-      target: '<= 3x',
-      met: ratio <= 3,
+      target: '<= 1.5x',
+      met: ratio <= 1.5,
     },
     { scenario: '2 burst', metric: 'throughput', unit: 'orgs/min', service: round((count / serviceMs) * 60000), floor: round((count / floorMs) * 60000) },
   ];

@@ -63,6 +63,8 @@ export async function fleetMigration(
       service: round(serviceMs),
       floor: round(floorMs),
       ratio,
+      target: '<= 1.5x',
+      met: ratio <= 1.5,
       note: `concurrency ${concurrency}`,
     },
     {
