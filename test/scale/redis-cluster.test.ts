@@ -77,7 +77,10 @@ describe('Redis Cluster (REDIS_URL=redis+cluster://…): queues, flows, counters
     const org = await createOrganization(stack);
     const status = await waitForStatus(stack, org.id, ['active'], 60000);
     expect(status.status).to.equal('active');
+    // The organization is active before its job returns: the job completes just after.
     const job = await stack.api.queues.provisioning.getJob(jobIds.provision(org.id));
+    const deadline = Date.now() + 5000;
+    while ((await job?.getState()) !== 'completed' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await job?.getState()).to.equal('completed');
   });
 
