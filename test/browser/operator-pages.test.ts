@@ -182,7 +182,10 @@ describe('Operator pages in a real browser (headless Chromium)', function () {
 
       const status = await waitForStatus(stack, org.id, ['active']);
       expect(status.attempts).to.equal(2);
+      // The organization is active before its job returns: the job completes just after.
       const job = await stack.api.queues.provisioning.getJob(jobId);
+      const deadline = Date.now() + 5000;
+      while ((await job?.getState()) !== 'completed' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(await job?.getState()).to.equal('completed');
       await page.goto(`http://${HOSTNAME}:${port}/admin/queues/queue/provisioning?status=completed`);
       await page.waitForSelector(`main >> text=${jobId}`, { timeout: 20_000 });
