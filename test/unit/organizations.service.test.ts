@@ -65,7 +65,7 @@ function fixture(options: { queueDown?: boolean } = {}) {
     asked.push(`${kind}:${data.orgId}`);
     return true;
   };
-  const jobs: OrganizationJobs = { provision: ask('provision'), deprovision: ask('deprovision'), move: ask('move') };
+  const jobs: OrganizationJobs = { provisionNew: ask('provision'), provision: ask('provision'), deprovision: ask('deprovision'), move: ask('move') };
   const warnings: string[] = [];
   const logger = { warn: (message: string) => warnings.push(message) } as unknown as Logger;
   const service = new OrganizationsService({

@@ -117,7 +117,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     },
   });
   const { bcryptRounds } = config.auth;
-  const placement = new PlacementService({ servers: stores.databaseServers, reachability: new ServerReachability() });
+  const placement = new PlacementService({ servers, reachability: new ServerReachability() });
   const jobs = organizationJobs(queues.provisioning);
   const tokens = new TokenIssuer(config.auth.jwt);
   const rateLimits = new WindowCounter(redis, logger);
@@ -147,12 +147,18 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
       handover,
       queue: queues.migrations,
       logger,
+      onServerChange: () => servers.invalidate(),
     }),
     users: new UsersService(tenantPools, bcryptRounds),
     signups: new SignupThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.signupThrottle }),
     migrationRuns: new MigrationRunsService({ runs: stores.migrationRuns, queue: queues.migrations, logger }),
     orphans: new OrphansService({ databasePrefix: config.tenancy.databasePrefix, servers, organizations: stores.organizations }),
-    databaseServers: new DatabaseServersService({ servers: stores.databaseServers, organizations: stores.organizations, probe: probeServer }),
+    databaseServers: new DatabaseServersService({
+      servers: stores.databaseServers,
+      organizations: stores.organizations,
+      probe: probeServer,
+      onChange: () => servers.invalidate(),
+    }),
     events,
     readiness: new ReadinessService(controlDb, redis),
   };

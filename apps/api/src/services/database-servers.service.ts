@@ -19,6 +19,8 @@ export class DatabaseServersService {
       servers: DatabaseServerStore;
       organizations: Pick<OrganizationStore, 'liveCountsByServer'>;
       probe: (adminUrl: string) => Promise<ProbeResult>;
+      /** Told after every change, so this process places on the fleet as it is now. */
+      onChange?: () => void;
     },
   ) {}
 
@@ -34,12 +36,15 @@ export class DatabaseServersService {
 
   async add(server: NewDatabaseServer): Promise<DatabaseServerWithLoad> {
     await this.assertUsable(server.adminUrl);
-    return { ...(await this.deps.servers.create(server)), organizations: 0 };
+    const created = await this.deps.servers.create(server);
+    this.deps.onChange?.();
+    return { ...created, organizations: 0 };
   }
 
   async update(id: string, changes: DatabaseServerChanges): Promise<DatabaseServerWithLoad> {
     if (changes.adminUrl !== undefined) await this.assertUsable(changes.adminUrl);
     await this.deps.servers.update(id, changes);
+    this.deps.onChange?.();
     return this.get(id);
   }
 

@@ -23,6 +23,8 @@ export interface MovesServiceDeps {
   handover: Pick<JobHandover, 'submit'>;
   queue: MigrationsQueue;
   logger: Logger;
+  /** Told when a drain changes a server's status, so this process stops placing there at once. */
+  onServerChange?: () => void;
 }
 
 /**
@@ -65,7 +67,10 @@ export class MovesService {
   async drain(serverId: string, requestId: string): Promise<ServerDrain> {
     const { servers, drains } = this.deps;
     const server = await servers.get(serverId);
-    if (server.status === 'active') await servers.update(serverId, { status: 'draining' });
+    if (server.status === 'active') {
+      await servers.update(serverId, { status: 'draining' });
+      this.deps.onServerChange?.();
+    }
     try {
       const drainId = await withTimeout(startDrain(drains, this.deps.queue, serverId, requestId), ENQUEUE_TIMEOUT_MS, 'enqueueing drain-server');
       return await drains.get(drainId);

@@ -71,7 +71,7 @@ export class OrganizationsService {
       },
       { requestId, place: (liveByServer) => placement.choose(candidates, liveByServer).id },
     );
-    await this.enqueue('provisioning', () => this.deps.jobs.provision({ orgId: id, requestId }), id);
+    await this.enqueue('provisioning', () => this.deps.jobs.provisionNew({ orgId: id, requestId }), id);
     return org;
   }
 

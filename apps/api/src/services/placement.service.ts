@@ -1,6 +1,7 @@
-import type { DatabaseServer, DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
+import type { DatabaseServer } from '@orgms/common/control-plane/database-server-store';
 import { ConflictError, ServiceUnavailableError, ValidationError } from '@orgms/common/errors';
 import { choosePlacement } from '@orgms/common/fleet/placement';
+import type { ServerDirectory } from '@orgms/common/fleet/server-directory';
 import type { ServerReachability } from '@orgms/common/fleet/server-probe';
 
 /** How long a client should wait when no server can take an organization now. */
@@ -14,7 +15,8 @@ const FLEET_RETRY_AFTER_SECONDS = 30;
 export class PlacementService {
   constructor(
     private readonly deps: {
-      servers: Pick<DatabaseServerStore, 'list'>;
+      /** The fleet as this process knows it (re-read every few seconds and after this process changes it). */
+      servers: Pick<ServerDirectory, 'all'>;
       reachability: Pick<ServerReachability, 'check'>;
     },
   ) {}
@@ -24,7 +26,7 @@ export class PlacementService {
    * a platform admin named (400 when there is none of that name, 409 when it takes no new ones).
    */
   async candidates(options: { named?: string; excluding?: string } = {}): Promise<DatabaseServer[]> {
-    const servers = (await this.deps.servers.list()).filter((server) => server.id !== options.excluding);
+    const servers = (await this.deps.servers.all()).filter((server) => server.id !== options.excluding);
     let wanted = servers.filter((server) => server.status === 'active');
     if (options.named !== undefined) {
       const named = servers.find((server) => server.name === options.named);

@@ -20,6 +20,8 @@ export function createProvisioningQueue(queue: QueueConfig, connection: RedisCon
  * same organization and kind is left alone; a finished one (an earlier attempt) is replaced.
  */
 export interface OrganizationJobs {
+  /** A new organization's first job: no earlier job can exist for a new id, so no lookup first. */
+  provisionNew(data: ProvisionJobData): Promise<boolean>;
   provision(data: ProvisionJobData): Promise<boolean>;
   deprovision(data: DeprovisionJobData): Promise<boolean>;
   move(data: MoveJobData): Promise<boolean>;
@@ -27,6 +29,10 @@ export interface OrganizationJobs {
 
 export function organizationJobs(queue: ProvisioningQueue): OrganizationJobs {
   return {
+    provisionNew: async (data) => {
+      await queue.add(JOBS.provision, data, { jobId: jobIds.provision(data.orgId) });
+      return true;
+    },
     provision: (data) => enqueueOnce(queue, JOBS.provision, jobIds.provision(data.orgId), data),
     deprovision: (data) => enqueueOnce(queue, JOBS.deprovision, jobIds.deprovision(data.orgId), data),
     move: (data) => enqueueOnce(queue, JOBS.move, jobIds.move(data.orgId), data),
