@@ -1,5 +1,6 @@
 import type { AuthConfig, Config } from '@orgms/common/config';
 import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
+import { IdempotencyKeyStore } from '@orgms/common/control-plane/idempotency-key-store';
 import { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
 import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-store';
@@ -30,6 +31,7 @@ import { InvalidatedCache } from './events/invalidated-cache';
 import { OrganizationEventsHub } from './events/organization-events-hub';
 import { AuthService, type CachedAuthState } from './services/auth.service';
 import { DatabaseServersService } from './services/database-servers.service';
+import { IdempotentRequests } from './services/idempotent-requests';
 import { JobHandover } from './services/job-handover';
 import { MigrationRunsService } from './services/migration-runs.service';
 import { MovesService } from './services/moves.service';
@@ -48,7 +50,11 @@ export interface ApiStores {
   migrationRuns: MigrationRunStore;
   databaseServers: DatabaseServerStore;
   serverDrains: ServerDrainStore;
+  idempotencyKeys: IdempotencyKeyStore;
 }
+
+/** How long an Idempotency-Key is remembered per caller. */
+const IDEMPOTENCY_KEY_TTL_MS = 24 * 3600 * 1000;
 
 export interface ApiQueues {
   provisioning: ProvisioningQueue;
@@ -104,6 +110,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     migrationRuns: new MigrationRunStore(controlDb),
     databaseServers: new DatabaseServerStore(controlDb, new SecretBox(config.secrets.current, config.secrets.previous)),
     serverDrains: new ServerDrainStore(controlDb),
+    idempotencyKeys: new IdempotencyKeyStore(controlDb, IDEMPOTENCY_KEY_TTL_MS),
   };
   const servers = new ServerDirectory(stores.databaseServers);
   const tenantPools = new TenantDatabases({ servers, pools: config.tenancy.pools, logger });
@@ -137,6 +144,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
       jobs,
       handover,
       cache: organizationRows,
+      idempotent: new IdempotentRequests(stores.idempotencyKeys, config.secrets.current.key),
     }),
     moves: new MovesService({
       store: stores.organizations,

@@ -60,6 +60,13 @@ export class ConflictError extends AppError {
   }
 }
 
+/** The request is well formed but contradicts an earlier one (an Idempotency-Key reused with another body). */
+export class UnprocessableEntityError extends AppError {
+  constructor(detail: string) {
+    super(422, 'unprocessable-entity', 'Unprocessable entity', detail);
+  }
+}
+
 export class UnsupportedMediaTypeError extends AppError {
   constructor(detail: string) {
     super(415, 'unsupported-media-type', 'Unsupported media type', detail);

@@ -163,6 +163,12 @@ const responses = {
     status: 413,
     detail: 'The request body is larger than the server accepts.',
   }),
+  UnprocessableEntity: problemResponse('The Idempotency-Key was already used, within 24 h, with a different request.', 'Problem', {
+    type: 'unprocessable-entity',
+    title: 'Unprocessable entity',
+    status: 422,
+    detail: 'This Idempotency-Key was already used with a different request.',
+  }),
   UnsupportedMediaType: problemResponse('The body is not UTF-8 `application/json`.', 'Problem', {
     type: 'unsupported-media-type',
     title: 'Unsupported media type',

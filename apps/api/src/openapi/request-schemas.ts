@@ -6,7 +6,7 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
 import { createDatabaseServerBody, updateDatabaseServerBody } from '../validation/database-servers.schemas';
 import { updateOrganizationBody } from '../validation/lifecycle.schemas';
 import { drainParams, moveOrganizationBody } from '../validation/moves.schemas';
-import { createOrganizationBody, listOrganizationsQuery } from '../validation/organizations.schemas';
+import { createOrganizationBody, idempotencyHeaders, listOrganizationsQuery } from '../validation/organizations.schemas';
 import { createUserBody, orgLoginBody, updateUserBody, userParams } from '../validation/users.schemas';
 
 type JsonSchema = Record<string, unknown>;
@@ -74,7 +74,7 @@ export function requestBodySchemas(): Record<string, JsonSchema> {
   return Object.fromEntries(Object.entries(bodies).map(([name, schema]) => [name, jsonSchemaOf(schema)]));
 }
 
-function parameter(location: 'path' | 'query', object: Joi.ObjectSchema, key: string, description?: string): JsonSchema {
+function parameter(location: 'path' | 'query' | 'header', object: Joi.ObjectSchema, key: string, description?: string): JsonSchema {
   const objectSchema = jsonSchemaOf(object) as { properties: Record<string, JsonSchema>; required?: string[] };
   const schema = objectSchema.properties[key];
   if (!schema) throw new Error(`no "${key}" in the ${location} schema`);
@@ -90,6 +90,7 @@ export function requestParameters(): Record<string, JsonSchema> {
     UserId: parameter('path', userParams, 'userId', "The user's id."),
     MigrationRunId: parameter('path', idParams, 'id', "The migration run's id."),
     DatabaseServerId: parameter('path', idParams, 'id', "The database server's id."),
+    IdempotencyKey: { ...parameter('header', idempotencyHeaders, 'idempotency-key'), name: 'Idempotency-Key' },
     DrainId: parameter('path', drainParams, 'drainId', "The drain's id."),
     OrganizationStatusFilter: parameter('query', listOrganizationsQuery, 'status'),
     Limit: parameter('query', listOrganizationsQuery, 'limit'),

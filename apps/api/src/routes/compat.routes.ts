@@ -10,7 +10,7 @@ import type { OrganizationsService } from '../services/organizations.service';
 import type { UsersService } from '../services/users.service';
 import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNameBody, organizationNameQuery } from '../validation/compat.schemas';
 import { createOrganizationBody } from '../validation/organizations.schemas';
-import { hintPolling } from './organizations.routes';
+import { createOrganizationHandler, hintPolling } from './organizations.routes';
 
 /**
  * @openapi
@@ -20,6 +20,7 @@ import { hintPolling } from './organizations.routes';
  *     summary: Same as POST /organizations
  *     description: 'Compatibility route of the seed services: same rules and answer as `POST /organizations` (platform admins, or anyone when self-signup is on). New clients should use `POST /organizations`.'
  *     security: [{ bearerAuth: [] }, {}]
+ *     parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }]
  *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/NewOrganization' } } } }
  *     responses:
  *       '202':
@@ -34,6 +35,7 @@ import { hintPolling } from './organizations.routes';
  *       '409': { $ref: '#/components/responses/Conflict' }
  *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
  *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '422': { $ref: '#/components/responses/UnprocessableEntity' }
  *       '429': { $ref: '#/components/responses/TooManyRequests' }
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /organization/create:
@@ -42,6 +44,7 @@ import { hintPolling } from './organizations.routes';
  *     summary: Same as POST /organizations
  *     description: 'Compatibility route of the seed services: same rules and answer as `POST /organizations` (platform admins, or anyone when self-signup is on). New clients should use `POST /organizations`.'
  *     security: [{ bearerAuth: [] }, {}]
+ *     parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }]
  *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/NewOrganization' } } } }
  *     responses:
  *       '202':
@@ -56,6 +59,7 @@ import { hintPolling } from './organizations.routes';
  *       '409': { $ref: '#/components/responses/Conflict' }
  *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
  *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '422': { $ref: '#/components/responses/UnprocessableEntity' }
  *       '429': { $ref: '#/components/responses/TooManyRequests' }
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /org/get:
@@ -234,11 +238,7 @@ export function compatRoutes(deps: {
   const orgAdmin = authorize({ roles: ['org_admin'], organizationId: namedOrganization });
   const activeOrgAdmin = authorize({ roles: ['org_admin'], organizationId: namedOrganization, requireActive: true });
 
-  const createOrganization = async (_req: Request, res: Response) => {
-    const org = await organizations.create(validated(res, createOrganizationBody), res.locals.requestId);
-    hintPolling(res, org);
-    res.status(202).location(`/organizations/${org.id}`).json(presentOrganization(org));
-  };
+  const createOrganization = createOrganizationHandler(organizations);
   router.post('/org/create', mayCreate, validate({ body: createOrganizationBody }), createOrganization);
   router.post('/organization/create', mayCreate, validate({ body: createOrganizationBody }), createOrganization);
 

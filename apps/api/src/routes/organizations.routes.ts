@@ -11,7 +11,7 @@ import { validate, validated } from '../http/validate';
 import { presentOrganization, presentOrganizationPage, presentStatus } from '../presenters/organization.presenter';
 import type { OrganizationsService } from '../services/organizations.service';
 import { idParams } from '../validation/common.schemas';
-import { createOrganizationBody, listOrganizationsQuery } from '../validation/organizations.schemas';
+import { createOrganizationBody, idempotencyKeyOf, listOrganizationsQuery } from '../validation/organizations.schemas';
 
 /** What the routes of one organization use: who is calling, may they, the service, and its status changes. */
 export interface OrganizationRouteDeps {
@@ -19,6 +19,27 @@ export interface OrganizationRouteDeps {
   authorize: AuthorizeOrganization;
   organizations: OrganizationsService;
   events: OrganizationEventsHub;
+}
+
+/**
+ * `POST /organizations` and the compatibility creates: one handler. Choosing the database server
+ * is an operator's decision, never a self-signup's. With an `Idempotency-Key` header the create
+ * happens once per caller and key (services/idempotent-requests.ts); callers are told apart by
+ * their token's subject, or by their address when they sent none.
+ */
+export function createOrganizationHandler(organizations: Pick<OrganizationsService, 'create'>): RequestHandler {
+  return async (req, res) => {
+    const body = validated(res, createOrganizationBody);
+    const principal = principalOf(res);
+    if (body.database_server !== undefined && principal?.role !== 'platform_admin') {
+      throw new ForbiddenError('Only platform admins may choose the database server.');
+    }
+    const key = idempotencyKeyOf(req);
+    const scope = principal ? `${principal.role}:${principal.sub}` : `address:${req.ip}`;
+    const org = await organizations.create(body, res.locals.requestId, key === undefined ? undefined : { scope, key });
+    hintPolling(res, org);
+    res.status(202).location(`/organizations/${org.id}`).json(presentOrganization(org));
+  };
 }
 
 /** While the worker is busy with the organization, tell the client when to poll again. */
@@ -39,8 +60,10 @@ export function hintPolling(res: Response, org: Organization): void {
  *       Names are unique among live organizations, compared case-insensitively and by look-alike skeleton.
  *       The organization is placed on the `active` database server with the most free capacity (a platform admin may name
  *       one with `database_server`); when no server can take it (all full, or unreachable) the answer is 503 with `Retry-After`
- *       and nothing is recorded.
+ *       and nothing is recorded. With an `Idempotency-Key` the same caller's retries (same key, same body, within 24 h) answer the
+ *       organization the first request made, in its current state; the key with another body is a 422.
  *     security: [{ bearerAuth: [] }, {}]
+ *     parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }]
  *     requestBody:
  *       required: true
  *       content: { application/json: { schema: { $ref: '#/components/schemas/NewOrganization' } } }
@@ -60,6 +83,7 @@ export function hintPolling(res: Response, org: Organization): void {
  *       '409': { $ref: '#/components/responses/Conflict' }
  *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
  *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '422': { $ref: '#/components/responses/UnprocessableEntity' }
  *       '429': { $ref: '#/components/responses/TooManyRequests' }
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  *   get:
@@ -138,16 +162,7 @@ export function organizationsRoutes(deps: OrganizationRouteDeps & { selfSignup?:
   // With self-signup anyone may create an organization; otherwise only platform admins.
   const mayCreate = deps.selfSignup ? [authentication.optional, deps.selfSignup] : platformAdmin;
 
-  router.post('/organizations', ...mayCreate, validate({ body: createOrganizationBody }), async (_req, res) => {
-    const body = validated(res, createOrganizationBody);
-    // Choosing the server is an operator's decision, never a self-signup's.
-    if (body.database_server !== undefined && principalOf(res)?.role !== 'platform_admin') {
-      throw new ForbiddenError('Only platform admins may choose the database server.');
-    }
-    const org = await organizations.create(body, res.locals.requestId);
-    hintPolling(res, org);
-    res.status(202).location(`/organizations/${org.id}`).json(presentOrganization(org));
-  });
+  router.post('/organizations', ...mayCreate, validate({ body: createOrganizationBody }), createOrganizationHandler(organizations));
 
   router.get('/organizations', ...platformAdmin, validate({ query: listOrganizationsQuery }), async (_req, res) => {
     const page = await organizations.list(validated(res, listOrganizationsQuery));

@@ -7,6 +7,7 @@ import { hashPassword } from '@orgms/common/passwords';
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { databaseNameFor } from '@orgms/common/tenancy/database-names';
 import type { InvalidatedCache } from '../events/invalidated-cache';
+import type { IdempotencyKey, IdempotentRequests } from './idempotent-requests';
 import type { JobHandover } from './job-handover';
 import { type Page, pageQuery, withCursor } from './pagination';
 import type { PlacementService } from './placement.service';
@@ -42,6 +43,8 @@ export interface OrganizationsServiceDeps {
   handover: Pick<JobHandover, 'submit'>;
   /** This replica's copies of organization rows, dropped on every change heard over pub/sub. */
   cache?: Pick<InvalidatedCache<Organization>, 'get'>;
+  /** Creates sent with an Idempotency-Key. */
+  idempotent?: Pick<IdempotentRequests, 'once'>;
 }
 
 /**
@@ -56,7 +59,20 @@ export class OrganizationsService {
    * Places the organization on a server (503 when none can take it), records it as `pending`
    * (its password hashed), then asks the worker to provision it.
    */
-  async create(input: CreateOrganizationInput, requestId: string): Promise<Organization> {
+  async create(input: CreateOrganizationInput, requestId: string, idempotency?: IdempotencyKey): Promise<Organization> {
+    const { idempotent, store } = this.deps;
+    // A replay answers the organization as it is now, read from the store, not from a cache.
+    if (idempotency && idempotent)
+      return idempotent.once(
+        idempotency,
+        input,
+        () => this.createNow(input, requestId),
+        (id) => store.get(id),
+      );
+    return this.createNow(input, requestId);
+  }
+
+  private async createNow(input: CreateOrganizationInput, requestId: string): Promise<Organization> {
     const { placement } = this.deps;
     const candidates = await placement.candidates({ named: input.database_server });
     const id = randomUUID();

@@ -1,4 +1,6 @@
 import { ORGANIZATION_STATUSES, type OrganizationStatus } from '@orgms/common/entities/organization-status';
+import { ValidationError } from '@orgms/common/errors';
+import type { Request } from 'express';
 import Joi from 'joi';
 import { email, organizationName, type Page, paginationQuery, password, requestShape } from './common.schemas';
 import { databaseServerName } from './database-servers.schemas';
@@ -18,6 +20,27 @@ export const createOrganizationBody = requestShape<NewOrganization>({
 });
 
 export const organizationStatusName = Joi.string().valid(...ORGANIZATION_STATUSES);
+
+/** `Idempotency-Key`: any visible ASCII, 1–255 characters (a UUID is the usual choice). */
+export const idempotencyKey = Joi.string()
+  .pattern(/^[\x21-\x7e]{1,255}$/)
+  .description('Send the same key again (with the same body) to get the same organization instead of a second one; kept 24 h per caller.')
+  .example('5c0b1e7a-2f4d-4c8e-9a6b-3d2e1f0a9b8c');
+
+/** The header as a request part, for the OpenAPI document's parameter. */
+export const idempotencyHeaders = requestShape<{ 'idempotency-key'?: string }>({ 'idempotency-key': idempotencyKey });
+
+/** The request's Idempotency-Key, checked; undefined when it sent none. */
+export function idempotencyKeyOf(req: Request): string | undefined {
+  const raw = req.headers['idempotency-key'];
+  if (raw === undefined) return undefined;
+  const { value, error } = idempotencyKey.validate(raw);
+  if (error)
+    throw new ValidationError('The Idempotency-Key header is not valid.', [
+      { field: 'header.idempotency-key', message: 'must be 1–255 visible ASCII characters' },
+    ]);
+  return value;
+}
 
 export interface OrganizationFilter extends Page {
   status?: OrganizationStatus;

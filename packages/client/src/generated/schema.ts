@@ -78,7 +78,8 @@ export interface paths {
          *     Names are unique among live organizations, compared case-insensitively and by look-alike skeleton.
          *     The organization is placed on the `active` database server with the most free capacity (a platform admin may name
          *     one with `database_server`); when no server can take it (all full, or unreachable) the answer is 503 with `Retry-After`
-         *     and nothing is recorded.
+         *     and nothing is recorded. With an `Idempotency-Key` the same caller's retries (same key, same body, within 24 h) answer the
+         *     organization the first request made, in its current state; the key with another body is a 422.
          */
         post: operations["postOrganizations"];
         delete?: never;
@@ -1653,6 +1654,24 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The Idempotency-Key was already used, within 24 h, with a different request. */
+        UnprocessableEntity: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://orgms.dev/problems/unprocessable-entity",
+                 *       "title": "Unprocessable entity",
+                 *       "status": 422,
+                 *       "detail": "This Idempotency-Key was already used with a different request.",
+                 *       "requestId": "0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The body is not UTF-8 `application/json`. */
         UnsupportedMediaType: {
             headers: {
@@ -1738,6 +1757,8 @@ export interface components {
         MigrationRunId: string;
         /** @description The database server's id. */
         DatabaseServerId: string;
+        /** @description Send the same key again (with the same body) to get the same organization instead of a second one; kept 24 h per caller. */
+        IdempotencyKey: string;
         /** @description The drain's id. */
         DrainId: string;
         /** @description Only organizations in this status. */
@@ -1987,7 +2008,10 @@ export interface operations {
     postOrganizations: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again (with the same body) to get the same organization instead of a second one; kept 24 h per caller. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2029,6 +2053,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2781,7 +2806,10 @@ export interface operations {
     postOrgCreate: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again (with the same body) to get the same organization instead of a second one; kept 24 h per caller. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2808,6 +2836,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2815,7 +2844,10 @@ export interface operations {
     postOrganizationCreate: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Send the same key again (with the same body) to get the same organization instead of a second one; kept 24 h per caller. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2842,6 +2874,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
