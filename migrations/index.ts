@@ -3,6 +3,7 @@ import { MigrationRuns1732300000000 } from './control/1732300000000-MigrationRun
 import { PlatformAdminRevocation1732400000000 } from './control/1732400000000-PlatformAdminRevocation';
 import { OrganizationNameKey1732500000000 } from './control/1732500000000-OrganizationNameKey';
 import { DatabaseServers1732600000000 } from './control/1732600000000-DatabaseServers';
+import { OrganizationExports1732700000000 } from './control/1732700000000-OrganizationExports';
 import { IdempotencyKeys1732710000000 } from './control/1732710000000-IdempotencyKeys';
 import { CreateUsers1732200000000 } from './tenant/1732200000000-CreateUsers';
 import { AddUserLastLogin1732300000000 } from './tenant/1732300000000-AddUserLastLogin';
@@ -17,6 +18,7 @@ export const controlMigrations = [
   PlatformAdminRevocation1732400000000,
   OrganizationNameKey1732500000000,
   DatabaseServers1732600000000,
+  OrganizationExports1732700000000,
   IdempotencyKeys1732710000000,
 ];
 export const tenantMigrations = [CreateUsers1732200000000, AddUserLastLogin1732300000000];

@@ -6,6 +6,7 @@ import { createJobHandlers } from '@orgms/worker/processors/job-handlers';
 import { queueProcessor } from '@orgms/worker/processors/job-processor';
 import type { DeprovisioningService } from '@orgms/worker/services/deprovisioning.service';
 import type { DrainService } from '@orgms/worker/services/drain.service';
+import type { ExportService } from '@orgms/worker/services/export.service';
 import type { MigrationsService } from '@orgms/worker/services/migrations.service';
 import type { MoveService } from '@orgms/worker/services/move.service';
 import type { ProvisioningService } from '@orgms/worker/services/provisioning.service';
@@ -41,6 +42,7 @@ function recordingStubs() {
     reconciler: { reconcile: record('reconcile') } as unknown as ReconcilerService,
     moves: { move: record('move') } as unknown as MoveService,
     drains: { drain: record('drain') } as unknown as DrainService,
+    exports: { export: record('export') } as unknown as ExportService,
     migrationsQueue: {} as never,
   };
 }

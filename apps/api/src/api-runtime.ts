@@ -2,6 +2,7 @@ import type { AuthConfig, Config } from '@orgms/common/config';
 import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
 import { IdempotencyKeyStore } from '@orgms/common/control-plane/idempotency-key-store';
 import { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
+import { OrganizationExportStore } from '@orgms/common/control-plane/organization-export-store';
 import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-store';
 import { ServerDrainStore } from '@orgms/common/control-plane/server-drain-store';
@@ -36,6 +37,7 @@ import { JobHandover } from './services/job-handover';
 import { MigrationRunsService } from './services/migration-runs.service';
 import { MovesService } from './services/moves.service';
 import { OrgAuthService } from './services/org-auth.service';
+import { OrganizationExportsService } from './services/organization-exports.service';
 import { OrganizationsService } from './services/organizations.service';
 import { OrphansService } from './services/orphans.service';
 import { PlacementService } from './services/placement.service';
@@ -51,6 +53,7 @@ export interface ApiStores {
   databaseServers: DatabaseServerStore;
   serverDrains: ServerDrainStore;
   idempotencyKeys: IdempotencyKeyStore;
+  organizationExports: OrganizationExportStore;
 }
 
 /** How long an Idempotency-Key is remembered per caller. */
@@ -110,6 +113,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     migrationRuns: new MigrationRunStore(controlDb),
     databaseServers: new DatabaseServerStore(controlDb, new SecretBox(config.secrets.current, config.secrets.previous)),
     serverDrains: new ServerDrainStore(controlDb),
+    organizationExports: new OrganizationExportStore(controlDb),
     idempotencyKeys: new IdempotencyKeyStore(controlDb, IDEMPOTENCY_KEY_TTL_MS),
   };
   const servers = new ServerDirectory(stores.databaseServers);
@@ -157,6 +161,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
       logger,
       onServerChange: () => servers.invalidate(),
     }),
+    exports: new OrganizationExportsService({ exports: stores.organizationExports, queue: queues.provisioning, handover, dir: config.exports.dir }),
     users: new UsersService(tenantPools, bcryptRounds),
     signups: new SignupThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.signupThrottle }),
     migrationRuns: new MigrationRunsService({ runs: stores.migrationRuns, queue: queues.migrations, logger }),

@@ -20,6 +20,7 @@ import { healthRoutes } from './routes/health.routes';
 import { migrationsRoutes } from './routes/migrations.routes';
 import { orgAuthRoutes } from './routes/org-auth.routes';
 import { organizationChangesRoutes } from './routes/organization-changes.routes';
+import { organizationExportsRoutes } from './routes/organization-exports.routes';
 import { organizationMovesRoutes } from './routes/organization-moves.routes';
 import { organizationsRoutes } from './routes/organizations.routes';
 import { usersRoutes } from './routes/users.routes';
@@ -28,6 +29,7 @@ import type { DatabaseServersService } from './services/database-servers.service
 import type { MigrationRunsService } from './services/migration-runs.service';
 import type { MovesService } from './services/moves.service';
 import type { OrgAuthService } from './services/org-auth.service';
+import type { OrganizationExportsService } from './services/organization-exports.service';
 import type { OrganizationsService } from './services/organizations.service';
 import type { OrphansService } from './services/orphans.service';
 import type { ReadinessService } from './services/readiness.service';
@@ -45,6 +47,8 @@ export interface ApiServices {
   databaseServers: DatabaseServersService;
   /** Moves of organizations between database servers, and drains of a server. */
   moves: MovesService;
+  /** Exports of an organization's database (pg_dump files written by the worker). */
+  exports: OrganizationExportsService;
   /** This replica's subscription to organization status changes (long-polls, SSE). */
   events: OrganizationEventsHub;
   readiness: ReadinessService;
@@ -96,6 +100,7 @@ export function createApp({ config, logger, services, queues, tenantPools }: App
   app.use(organizationsRoutes({ authentication, authorize, organizations, events, selfSignup }));
   app.use(organizationChangesRoutes({ authentication, authorize, organizations, events, logger }));
   app.use(databaseServersRoutes({ authentication, databaseServers: services.databaseServers }));
+  app.use(organizationExportsRoutes({ authentication, authorize, exports: services.exports }));
   app.use(organizationMovesRoutes({ authentication, moves: services.moves }));
   app.use(migrationsRoutes({ authentication, migrationRuns: services.migrationRuns, orphans: services.orphans }));
   app.use(orgAuthRoutes({ authentication, authorize, orgAuth: services.orgAuth, auth, users }));

@@ -1,6 +1,7 @@
 import type { Config } from '@orgms/common/config';
 import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
 import { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
+import { OrganizationExportStore } from '@orgms/common/control-plane/organization-export-store';
 import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { ServerDrainStore } from '@orgms/common/control-plane/server-drain-store';
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
@@ -23,6 +24,7 @@ import { createJobHandlers } from './processors/job-handlers';
 import { queueProcessor } from './processors/job-processor';
 import { DeprovisioningService } from './services/deprovisioning.service';
 import { DrainService } from './services/drain.service';
+import { ExportService } from './services/export.service';
 import { MigrationsService } from './services/migrations.service';
 import { type MoveDeps, MoveService } from './services/move.service';
 import { type ProvisioningDeps, ProvisioningService } from './services/provisioning.service';
@@ -89,6 +91,14 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     moves,
     logger,
   });
+  const exports = new ExportService({
+    store,
+    exports: new OrganizationExportStore(controlDb),
+    servers,
+    logger,
+    dir: config.exports.dir,
+    ttlMs: config.exports.ttlMs,
+  });
   const jobs = organizationJobs(provisioningQueue);
   const reconciler = new ReconcilerService({
     databasePrefix: tenancy.databasePrefix,
@@ -97,6 +107,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     jobs,
     logger,
     stuckAfterMs: settings.reconcile.stuckAfterMs,
+    exports,
   });
 
   // A job whose worker died (lock not renewed) goes back to waiting after at most about
@@ -108,7 +119,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     lockDuration: settings.lockDurationMs,
     stalledInterval: settings.stalledIntervalMs,
   } as const;
-  const handlers = createJobHandlers({ provisioning, deprovisioning, migrations, reconciler, moves, drains, migrationsQueue });
+  const handlers = createJobHandlers({ provisioning, deprovisioning, migrations, reconciler, moves, drains, exports, migrationsQueue });
   const provisioningWorker = new Worker(QUEUES.provisioning, queueProcessor(QUEUES.provisioning, handlers), {
     ...workerOptions,
     concurrency: settings.concurrency,

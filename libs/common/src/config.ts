@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { ConfigError, parseTrustProxy, readEnvironment } from './config/environment';
 import { serverOf } from './database/database-urls';
 import { parseSecretKey, type SecretKey } from './fleet/secret-box';
@@ -22,6 +23,15 @@ export interface Config {
   http: HttpConfig;
   /** Keys that encrypt secrets at rest (database server credentials). */
   secrets: SecretsConfig;
+  /** Organization exports: where their files are written (worker) and read (API), and how long they are kept. */
+  exports: ExportsConfig;
+}
+
+export interface ExportsConfig {
+  /** EXPORT_DIR, absolute; created by the worker when missing. */
+  dir: string;
+  /** EXPORT_TTL_MS: an export expires this long after it is ready; its file is then deleted. */
+  ttlMs: number;
 }
 
 export interface SecretsConfig {
@@ -206,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       metricsToken: value.METRICS_TOKEN,
     },
     secrets: secretsOf(value),
+    exports: { dir: resolve(value.EXPORT_DIR), ttlMs: value.EXPORT_TTL_MS },
   });
 }
 

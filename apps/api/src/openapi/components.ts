@@ -74,6 +74,11 @@ const headers = {
     description: "The drain's URL.",
     schema: { type: 'string', examples: ['/database-servers/7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f/drains/2b3c4d5e-6f70-4a81-9b2c-3d4e5f607182'] },
   },
+  ExportLocation: {
+    required: true,
+    description: "The export's URL.",
+    schema: { type: 'string', examples: ['/organizations/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab/exports/3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a'] },
+  },
   DatabaseServerLocation: {
     required: true,
     description: "The server's URL.",

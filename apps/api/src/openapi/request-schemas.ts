@@ -4,6 +4,7 @@ import { loginBody, registerBody } from '../validation/auth.schemas';
 import { idParams } from '../validation/common.schemas';
 import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNameBody } from '../validation/compat.schemas';
 import { createDatabaseServerBody, updateDatabaseServerBody } from '../validation/database-servers.schemas';
+import { exportParams } from '../validation/exports.schemas';
 import { updateOrganizationBody } from '../validation/lifecycle.schemas';
 import { drainParams, moveOrganizationBody } from '../validation/moves.schemas';
 import { createOrganizationBody, idempotencyHeaders, listOrganizationsQuery } from '../validation/organizations.schemas';
@@ -92,6 +93,7 @@ export function requestParameters(): Record<string, JsonSchema> {
     DatabaseServerId: parameter('path', idParams, 'id', "The database server's id."),
     IdempotencyKey: { ...parameter('header', idempotencyHeaders, 'idempotency-key'), name: 'Idempotency-Key' },
     DrainId: parameter('path', drainParams, 'drainId', "The drain's id."),
+    ExportId: parameter('path', exportParams, 'exportId', "The export's id."),
     OrganizationStatusFilter: parameter('query', listOrganizationsQuery, 'status'),
     Limit: parameter('query', listOrganizationsQuery, 'limit'),
     Cursor: parameter('query', listOrganizationsQuery, 'cursor'),

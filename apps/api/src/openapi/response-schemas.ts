@@ -1,3 +1,4 @@
+import { EXPORT_STATUSES } from '@orgms/common/control-plane/organization-export-store';
 import { ORGANIZATION_STATUSES } from '@orgms/common/entities/organization-status';
 import { USER_ROLES } from '@orgms/common/entities/tenant-user.entity';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
@@ -316,6 +317,31 @@ export const serverDrain = {
   },
 } as const satisfies JSONSchema;
 
+export const organizationExport = {
+  type: 'object',
+  description:
+    "A `pg_dump -Fc` of an organization's database. `queued` → `running` → `ready` (download it) or `failed` (`error` says why); " +
+    '`expired` once `expires_at` has passed (the file is deleted).',
+  additionalProperties: false,
+  required: ['id', 'organization_id', 'status', 'size_bytes', 'sha256', 'error', 'created_at', 'finished_at', 'expires_at'],
+  properties: {
+    id: uuid,
+    organization_id: uuid,
+    status: { type: 'string', enum: EXPORT_STATUSES },
+    size_bytes: { type: ['integer', 'null'], minimum: 0, description: 'The size of the archive once ready.', examples: [48213] },
+    sha256: {
+      type: ['string', 'null'],
+      pattern: '^[0-9a-f]{64}$',
+      description: 'The SHA-256 of the archive in hex, once ready (the download sends it base64 in `Repr-Digest`).',
+      examples: ['9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'],
+    },
+    error: { type: ['string', 'null'], description: 'Why it failed.', examples: ['export: pg_dump failed (exit 1): connection refused'] },
+    created_at: dateTime,
+    finished_at: nullableDateTime,
+    expires_at: nullableDateTime,
+  },
+} as const satisfies JSONSchema;
+
 export const health = {
   type: 'object',
   additionalProperties: false,
@@ -388,7 +414,12 @@ export const conflictProblem = {
     '`current_status`: the organization is in a status from which this change is not allowed.',
   additionalProperties: false,
   required: problemRequired,
-  properties: { ...problemProperties, organization_status: organizationStatusName, current_status: organizationStatusName },
+  properties: {
+    ...problemProperties,
+    organization_status: organizationStatusName,
+    current_status: organizationStatusName,
+    export_status: { type: 'string', enum: EXPORT_STATUSES, description: 'The export is not ready (download).' },
+  },
 } as const satisfies JSONSchema;
 
 /** The named shapes of the document, in its order: `#/components/schemas/<name>`. */
@@ -417,6 +448,7 @@ export const responseSchemas = {
   DatabaseServer: databaseServer,
   DatabaseServerList: databaseServerList,
   ServerDrain: serverDrain,
+  OrganizationExport: organizationExport,
   Health: health,
   Readiness: readiness,
 } as const;
@@ -437,6 +469,7 @@ export type OrphanListBody = FromSchema<typeof orphanList>;
 export type DatabaseServerBody = FromSchema<typeof databaseServer>;
 export type DatabaseServerListBody = FromSchema<typeof databaseServerList>;
 export type ServerDrainBody = FromSchema<typeof serverDrain>;
+export type OrganizationExportBody = FromSchema<typeof organizationExport>;
 export type HealthBody = FromSchema<typeof health>;
 export type ReadinessBody = FromSchema<typeof readiness>;
 export type ProblemBody = FromSchema<typeof problem>;

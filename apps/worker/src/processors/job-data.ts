@@ -1,5 +1,12 @@
 import { isCanonicalUuid } from '@orgms/common/ids';
-import type { DrainServerJobData, MigrateAllJobData, MigrateTenantJobData, MoveJobData, OrganizationJobData } from '@orgms/common/queues/registry';
+import type {
+  DrainServerJobData,
+  ExportJobData,
+  MigrateAllJobData,
+  MigrateTenantJobData,
+  MoveJobData,
+  OrganizationJobData,
+} from '@orgms/common/queues/registry';
 import { type Job, UnrecoverableError } from 'bullmq';
 
 /**
@@ -55,6 +62,12 @@ export function moveJobData(job: Job): MoveJobData {
 export function drainServerJobData(job: Job): DrainServerJobData {
   const data = objectData(job);
   return { drainId: canonicalId(job, data, 'drainId'), requestId: requestIdOf(job, data) };
+}
+
+/** `export`: `{ exportId, orgId, requestId }`. */
+export function exportJobData(job: Job): ExportJobData {
+  const data = objectData(job);
+  return { exportId: canonicalId(job, data, 'exportId'), orgId: canonicalId(job, data, 'orgId'), requestId: requestIdOf(job, data) };
 }
 
 /** `migrate-tenant`: `{ runId, orgId, requestId }`. */

@@ -3,11 +3,12 @@ import { JOBS, type JobDataByName, type JobName } from '@orgms/common/queues/reg
 import type { Job } from 'bullmq';
 import type { DeprovisioningService } from '../services/deprovisioning.service';
 import type { DrainService } from '../services/drain.service';
+import type { ExportService } from '../services/export.service';
 import type { MigrationsService } from '../services/migrations.service';
 import type { MoveService } from '../services/move.service';
 import type { ProvisioningService } from '../services/provisioning.service';
 import type { ReconcilerService } from '../services/reconciler.service';
-import { drainServerJobData, migrateTenantJobData, moveJobData, organizationJobData } from './job-data';
+import { drainServerJobData, exportJobData, migrateTenantJobData, moveJobData, organizationJobData } from './job-data';
 import { migrateAllHandler } from './migrate-all.handler';
 
 /**
@@ -30,6 +31,7 @@ export interface JobServices {
   reconciler: ReconcilerService;
   moves: MoveService;
   drains: DrainService;
+  exports: ExportService;
   /** Where `migrate-all` adds its children. */
   migrationsQueue: MigrationsQueue;
 }
@@ -39,7 +41,7 @@ function isLastAttempt(job: Job): boolean {
   return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
-export function createJobHandlers({ provisioning, deprovisioning, migrations, reconciler, moves, drains, migrationsQueue }: JobServices): JobHandlers {
+export function createJobHandlers({ provisioning, deprovisioning, migrations, reconciler, moves, drains, exports, migrationsQueue }: JobServices): JobHandlers {
   return {
     [JOBS.provision]: {
       data: organizationJobData,
@@ -72,6 +74,10 @@ export function createJobHandlers({ provisioning, deprovisioning, migrations, re
     [JOBS.drainServer]: {
       data: drainServerJobData,
       run: ({ drainId, requestId }) => drains.drain(drainId, requestId),
+    },
+    [JOBS.export]: {
+      data: exportJobData,
+      run: ({ exportId, orgId, requestId }, job) => exports.export(orgId, exportId, { requestId, isLastAttempt: isLastAttempt(job) }),
     },
   };
 }

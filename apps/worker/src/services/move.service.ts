@@ -7,6 +7,7 @@ import type { Organization } from '@orgms/common/entities/organization.entity';
 import type { MoveStep } from '@orgms/common/entities/organization-status';
 import type { OrganizationEventPublisher } from '@orgms/common/events/organization-events';
 import type { Logger } from '@orgms/common/logger';
+import { exitCodeOf, keepErrorOutput, redactPasswords, spawnPgDump } from '@orgms/common/process/pg-dump';
 import { markerFor, stagingNameFor } from '@orgms/common/tenancy/database-names';
 import { Client } from 'pg';
 import { JobFailure, jobFailureOf } from '../job-failure';
@@ -266,23 +267,16 @@ export class MoveService {
 
 /** pg_dump of `sourceUrl` piped into pg_restore on `targetUrl`; URLs go through argv, never a shell. */
 async function pipeDump(sourceUrl: string, targetUrl: string): Promise<void> {
-  const dump = spawn('pg_dump', ['-Fc', '--no-owner', '--no-acl', '-d', sourceUrl], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const dump = spawnPgDump(sourceUrl);
   const restore = spawn('pg_restore', ['--no-owner', '--no-acl', '--exit-on-error', '-d', targetUrl], { stdio: ['pipe', 'ignore', 'pipe'] });
-  const errors = { dump: '', restore: '' };
-  dump.stderr.on('data', (chunk) => (errors.dump = (errors.dump + chunk).slice(-4000)));
-  restore.stderr.on('data', (chunk) => (errors.restore = (errors.restore + chunk).slice(-4000)));
+  const restoreErrors = keepErrorOutput(restore);
   restore.stdin.on('error', () => undefined); // pg_restore exited early: its own exit code says why
   dump.stdout.pipe(restore.stdin);
-  const exited = (child: ReturnType<typeof spawn>) =>
-    new Promise<number>((resolve) => {
-      child.on('error', () => resolve(-1));
-      child.on('close', (code) => resolve(code ?? -1));
-    });
-  const [dumpCode, restoreCode] = await Promise.all([exited(dump), exited(restore)]);
-  const secrets = [sourceUrl, targetUrl].map((url) => decodeURIComponent(new URL(url).password)).filter(Boolean);
-  const clean = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('****'), text.trim()).slice(0, MAX_TOOL_ERROR);
-  if (restoreCode !== 0) throw new JobFailure(`pg_restore failed (exit ${restoreCode}): ${clean(errors.restore) || clean(errors.dump)}`, { permanent: false });
-  if (dumpCode !== 0) throw new JobFailure(`pg_dump failed (exit ${dumpCode}): ${clean(errors.dump)}`, { permanent: false });
+  const [dumpCode, restoreCode] = await Promise.all([dump.exited, exitCodeOf(restore)]);
+  const clean = (text: string) => redactPasswords(text, [sourceUrl, targetUrl], MAX_TOOL_ERROR);
+  if (restoreCode !== 0)
+    throw new JobFailure(`pg_restore failed (exit ${restoreCode}): ${clean(restoreErrors()) || clean(dump.errors())}`, { permanent: false });
+  if (dumpCode !== 0) throw new JobFailure(`pg_dump failed (exit ${dumpCode}): ${clean(dump.errors())}`, { permanent: false });
 }
 
 /** What differs between two copies (schema version, a table's row count), or undefined when nothing does. */

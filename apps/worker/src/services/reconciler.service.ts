@@ -6,6 +6,7 @@ import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { findOrphans, type Orphan } from '@orgms/common/tenancy/orphans';
 import { orphanDatabasesGauge } from '../metrics';
 import type { OrganizationServers } from '../tenancy/organization-servers';
+import type { ExportService } from './export.service';
 
 export interface ReconcilerDeps {
   databasePrefix: string;
@@ -14,6 +15,8 @@ export interface ReconcilerDeps {
   jobs: OrganizationJobs;
   logger: Logger;
   stuckAfterMs: number;
+  /** Deletes the files of expired organization exports. */
+  exports?: Pick<ExportService, 'expireDue'>;
 }
 
 export interface ReconcileReport {
@@ -41,6 +44,7 @@ export class ReconcilerService {
     }
     if (enqueued.length > 0) this.deps.logger.warn('reconciler re-enqueued organizations', { orgIds: enqueued });
     const orphans = await this.detectOrphans();
+    await this.deps.exports?.expireDue().catch((error) => this.deps.logger.warn('could not delete expired exports', { error: (error as Error).message }));
     return { examined: stale.length, enqueued, orphans };
   }
 

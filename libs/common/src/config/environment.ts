@@ -88,6 +88,9 @@ export const environmentSchema = Joi.object({
   PGBOUNCER_DATABASES_FILE: Joi.string(),
   PGBOUNCER_ADMIN_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }),
   MOVE_SESSION_GRACE_MS: Joi.number().integer().min(0).default(5000),
+  // Where organization exports (pg_dump -Fc files) are written; relative paths are resolved against the working directory.
+  EXPORT_DIR: Joi.string().default('./var/exports'),
+  EXPORT_TTL_MS: Joi.number().integer().min(1).default(86400000),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(100).default(10000),
   BODY_LIMIT: Joi.string().default('100kb'),
   LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly').default('info'),

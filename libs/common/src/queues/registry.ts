@@ -17,6 +17,7 @@ export const JOBS = {
   migrateTenant: 'migrate-tenant',
   move: 'move',
   drainServer: 'drain-server',
+  export: 'export',
 } as const;
 export type JobName = (typeof JOBS)[keyof typeof JOBS];
 
@@ -29,6 +30,7 @@ export const JOB_QUEUES = {
   [JOBS.migrateTenant]: QUEUES.migrations,
   [JOBS.move]: QUEUES.provisioning,
   [JOBS.drainServer]: QUEUES.migrations,
+  [JOBS.export]: QUEUES.provisioning,
 } as const satisfies Record<JobName, QueueName>;
 
 /** The names of the jobs that travel on `queue`. */
@@ -55,8 +57,15 @@ export interface MoveJobData {
   fromServerId: string;
 }
 
+/** A `pg_dump -Fc` of one organization's database into EXPORT_DIR, recorded as the export `exportId`. */
+export interface ExportJobData {
+  exportId: string;
+  orgId: string;
+  requestId: string;
+}
+
 /** Jobs of the provisioning queue: each acts on one organization's database. */
-export type OrganizationJobData = ProvisionJobData | DeprovisionJobData | MoveJobData;
+export type OrganizationJobData = ProvisionJobData | DeprovisionJobData | MoveJobData | ExportJobData;
 
 export type ReconcileJobData = Record<string, never>;
 
@@ -89,6 +98,7 @@ export interface JobDataByName {
   [JOBS.migrateTenant]: MigrateTenantJobData;
   [JOBS.move]: MoveJobData;
   [JOBS.drainServer]: DrainServerJobData;
+  [JOBS.export]: ExportJobData;
 }
 
 /**
@@ -102,6 +112,7 @@ export const jobIds = {
   migrateTenant: (runId: string, orgId: string) => `migrate-tenant-${runId}-${orgId}`,
   move: (orgId: string) => `move-${orgId}`,
   drainServer: (drainId: string) => `drain-${drainId}`,
+  export: (exportId: string) => `export-${exportId}`,
 };
 
 /** The id of the repeatable reconcile job scheduler. */

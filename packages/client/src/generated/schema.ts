@@ -212,6 +212,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/organizations/{id}/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export an organization's database (pg_dump custom format)
+         * @description Platform admins and that organization's admins. The organization must be active (409 with `organization_status`
+         *     otherwise). The worker writes `pg_dump -Fc` of the organization's database to the export directory, with its size
+         *     and SHA-256; follow `Location` until the export is `ready`, then download it. A ready export expires after
+         *     EXPORT_TTL_MS and its file is deleted.
+         */
+        post: operations["postOrganizationsIdExports"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{id}/exports/{exportId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one export
+         * @description Platform admins and that organization's admins. `Retry-After` while it is `queued` or `running`. 404 for an export of another organization.
+         */
+        get: operations["getOrganizationsIdExportsExportId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{id}/exports/{exportId}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a ready export
+         * @description Platform admins and that organization's admins. The `pg_dump -Fc` archive (restore it with `pg_restore`), with its
+         *     SHA-256 in `Repr-Digest` (RFC 9530). 409 with `export_status` while it is not ready (`queued`, `running`, `failed`);
+         *     410 once it has expired; 404 for an export of another organization.
+         */
+        get: operations["getOrganizationsIdExportsExportIdDownload"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/organizations/{id}/retry": {
         parameters: {
             query?: never;
@@ -833,6 +898,11 @@ export interface components {
             requestId?: string;
             organization_status?: components["schemas"]["OrganizationStatusName"];
             current_status?: components["schemas"]["OrganizationStatusName"];
+            /**
+             * @description The export is not ready (download).
+             * @enum {string}
+             */
+            export_status?: "queued" | "running" | "ready" | "failed" | "expired";
         };
         FieldError: {
             /**
@@ -1295,6 +1365,45 @@ export interface components {
             started_at: string | null;
             /** Format: date-time */
             finished_at: string | null;
+        };
+        /** @description A `pg_dump -Fc` of an organization's database. `queued` → `running` → `ready` (download it) or `failed` (`error` says why); `expired` once `expires_at` has passed (the file is deleted). */
+        OrganizationExport: {
+            /**
+             * Format: uuid
+             * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+             */
+            organization_id: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "ready" | "failed" | "expired";
+            /**
+             * @description The size of the archive once ready.
+             * @example 48213
+             */
+            size_bytes: number | null;
+            /**
+             * @description The SHA-256 of the archive in hex, once ready (the download sends it base64 in `Repr-Digest`).
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            sha256: string | null;
+            /**
+             * @description Why it failed.
+             * @example export: pg_dump failed (exit 1): connection refused
+             */
+            error: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T21:13:17.815Z
+             */
+            created_at: string;
+            /** Format: date-time */
+            finished_at: string | null;
+            /** Format: date-time */
+            expires_at: string | null;
         };
         Health: {
             /** @constant */
@@ -1761,6 +1870,8 @@ export interface components {
         IdempotencyKey: string;
         /** @description The drain's id. */
         DrainId: string;
+        /** @description The export's id. */
+        ExportId: string;
         /** @description Only organizations in this status. */
         OrganizationStatusFilter: "pending" | "provisioning" | "active" | "moving" | "failed" | "deleting" | "deleted";
         /** @description Items per page. */
@@ -1790,6 +1901,8 @@ export interface components {
         MigrationRunLocation: string;
         /** @description The drain's URL. */
         ServerDrainLocation: string;
+        /** @description The export's URL. */
+        ExportLocation: string;
         /** @description The server's URL. */
         DatabaseServerLocation: string;
         /** @description A Basic challenge, so a browser asks for an email and password. */
@@ -2358,6 +2471,150 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postOrganizationsIdExports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export is queued. */
+            202: {
+                headers: {
+                    Location: components["headers"]["ExportLocation"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a",
+                     *       "organization_id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
+                     *       "status": "queued",
+                     *       "size_bytes": null,
+                     *       "sha256": null,
+                     *       "error": null,
+                     *       "created_at": "2026-11-22T08:00:00.000Z",
+                     *       "finished_at": null,
+                     *       "expires_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OrganizationExport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOrganizationsIdExportsExportId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+                /** @description The export's id. */
+                exportId: components["parameters"]["ExportId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export. */
+            200: {
+                headers: {
+                    /** @description Seconds to wait before polling again; present while the export is `queued` or `running`. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a",
+                     *       "organization_id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
+                     *       "status": "ready",
+                     *       "size_bytes": 48213,
+                     *       "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                     *       "error": null,
+                     *       "created_at": "2026-11-22T08:00:00.000Z",
+                     *       "finished_at": "2026-11-22T08:00:01.200Z",
+                     *       "expires_at": "2026-11-23T08:00:01.200Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OrganizationExport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOrganizationsIdExportsExportIdDownload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+                /** @description The export's id. */
+                exportId: components["parameters"]["ExportId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The archive. */
+            200: {
+                headers: {
+                    /** @description The size of the archive in bytes. */
+                    "Content-Length": number;
+                    /** @description An attachment named `<organization slug>-<YYYY-MM-DD>.dump`. */
+                    "Content-Disposition": string;
+                    /** @description The SHA-256 of the archive (RFC 9530), base64 between colons; the export's `sha256` is the same digest in hex. */
+                    "Repr-Digest": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description The export has expired; its file is deleted. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://orgms.dev/problems/gone",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "detail": "This export has expired and its file is deleted; ask for a new one.",
+                     *       "requestId": "0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             503: components["responses"]["ServiceUnavailable"];
         };
     };

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { NotFoundError } from '../errors';
+
+export const EXPORT_STATUSES = ['queued', 'running', 'ready', 'failed', 'expired'] as const;
+export type ExportStatus = (typeof EXPORT_STATUSES)[number];
+
+export interface OrganizationExport {
+  id: string;
+  orgId: string;
+  /** `expired` as soon as `expiresAt` has passed, even before the reconciler has deleted the file. */
+  status: ExportStatus;
+  sizeBytes: number | null;
+  /** Hex SHA-256 of the file. */
+  sha256: string | null;
+  error: string | null;
+  requestId: string | null;
+  createdAt: Date;
+  finishedAt: Date | null;
+  expiresAt: Date | null;
+}
+
+const COLUMNS = `
+  id, org_id AS "orgId",
+  CASE WHEN status = 'ready' AND expires_at <= now() THEN 'expired' ELSE status END AS status,
+  size_bytes::float8 AS "sizeBytes", sha256, error, request_id AS "requestId",
+  created_at AS "createdAt", finished_at AS "finishedAt", expires_at AS "expiresAt"`;
+
+/** One answer for an export that does not exist and one of another organization. */
+export const EXPORT_NOT_FOUND = 'No such export.';
+
+/**
+ * The one owner of `organization_exports`. Every read names the organization as well as the
+ * export, so an export id under the wrong organization is never found. Writes converge: the job
+ * may run again after a crash (or a retry) and simply records its latest file.
+ */
+export class OrganizationExportStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async create(orgId: string, requestId: string): Promise<OrganizationExport> {
+    const id = randomUUID();
+    await this.dataSource.query(`INSERT INTO organization_exports (id, org_id, status, request_id) VALUES ($1, $2, 'queued', $3)`, [id, orgId, requestId]);
+    return this.get(orgId, id);
+  }
+
+  /** The export `id` of `orgId` (404 when there is none, or it is another organization's). */
+  async get(orgId: string, id: string): Promise<OrganizationExport> {
+    const [row] = await this.dataSource.query(`SELECT ${COLUMNS} FROM organization_exports WHERE id = $1 AND org_id = $2`, [id, orgId]);
+    if (!row) throw new NotFoundError(EXPORT_NOT_FOUND);
+    return row;
+  }
+
+  /** `queued` → `running` (a re-run of a `running` or `ready` export keeps its status until it finishes again). */
+  async start(orgId: string, id: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE organization_exports SET status = 'running', started_at = coalesce(started_at, now()), error = NULL
+        WHERE id = $1 AND org_id = $2 AND status = 'queued'`,
+      [id, orgId],
+    );
+  }
+
+  /** The file is in place: `ready`, with its size and hash; it expires `ttlMs` after it first became ready. */
+  async finish(orgId: string, id: string, file: { sizeBytes: number; sha256: string }, ttlMs: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE organization_exports
+          SET status = 'ready', size_bytes = $3, sha256 = $4, error = NULL, finished_at = now(),
+              expires_at = coalesce(expires_at, now() + ($5::float8 * interval '1 millisecond'))
+        WHERE id = $1 AND org_id = $2 AND status IN ('queued','running','ready')`,
+      [id, orgId, file.sizeBytes, file.sha256, ttlMs],
+    );
+  }
+
+  async fail(orgId: string, id: string, error: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE organization_exports SET status = 'failed', error = $3, finished_at = now() WHERE id = $1 AND org_id = $2 AND status IN ('queued','running')`,
+      [id, orgId, error],
+    );
+  }
+
+  /** Ready exports whose time is up (their files are to be deleted, then `expire`). */
+  async due(limit = 500): Promise<{ id: string; orgId: string }[]> {
+    return this.dataSource.query(
+      `SELECT id, org_id AS "orgId" FROM organization_exports WHERE status = 'ready' AND expires_at <= now() ORDER BY expires_at LIMIT $1`,
+      [limit],
+    );
+  }
+
+  async expire(orgId: string, id: string): Promise<void> {
+    await this.dataSource.query(`UPDATE organization_exports SET status = 'expired' WHERE id = $1 AND org_id = $2 AND status = 'ready'`, [id, orgId]);
+  }
+}
