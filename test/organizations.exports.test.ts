@@ -1,11 +1,14 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { OrganizationExportStore } from '@orgms/common/control-plane/organization-export-store';
+import { createControlDataSource } from '@orgms/common/database/control-data-source';
 import { withDatabase } from '@orgms/common/database/database-urls';
 import { quoteIdent } from '@orgms/common/tenancy/database-names';
+import { ExportService } from '@orgms/worker/services/export.service';
 import { expect } from 'chai';
 import type { Response } from 'supertest';
 import { withClient } from './support/org-databases';
@@ -89,7 +92,7 @@ describe('Organization exports', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('exports an organization: ready, downloadable, its SHA-256 matches, and pg_restore restores the same users', async () => {
+  it('when an organization is exported, then the export becomes ready, downloads with a matching SHA-256, and pg_restore restores the same users', async () => {
     const exportId = await requestExport(stack, orgA.id, tokenA);
     const ready = await waitReady(stack, orgA.id, exportId, tokenA);
     expect(ready.status).to.equal('ready');
@@ -121,7 +124,7 @@ describe('Organization exports', function () {
     expect(copy).to.equal(original.n);
   });
 
-  it('never lets a token of organization A create, read or download organization B exports (404), nor members export (403)', async () => {
+  it('when a token of organization A asks for organization B exports, then it is a 404 (create, read, download), and a member asking is a 403', async () => {
     const exportOfB = await requestExport(stack, orgB.id, tokenB);
     await waitReady(stack, orgB.id, exportOfB, tokenB);
     await stack.request.post(`/organizations/${orgB.id}/exports`).set(auth(tokenA)).expect(404);
@@ -139,7 +142,7 @@ describe('Organization exports', function () {
     await stack.request.get(`/organizations/${orgA.id}/exports/${exportOfB}`).set(auth(member)).expect(403);
   });
 
-  it('answers 409 with the export status while it is not ready, and 400 for ids that are not uuids', async () => {
+  it('when an export is not ready, then its download is a 409 with the export status, and ids that are not uuids are a 400', async () => {
     const id = randomUUID();
     await stack.api.stores.organizationExports.create(orgA.id, 'spec').then(async (created) => {
       // A queued export whose job is not picked up yet (created straight in the store).
@@ -152,7 +155,7 @@ describe('Organization exports', function () {
     await stack.request.post('/organizations/not-a-uuid/exports').set(auth(admin)).expect(400);
   });
 
-  it('measures an export of an organization with 10,000 users', async () => {
+  it('when an organization has 10,000 users, then its export completes (size and time printed)', async () => {
     await addUsers(stack, orgB.id, 10000);
     const started = Date.now();
     const exportId = await requestExport(stack, orgB.id, tokenB);
@@ -160,6 +163,33 @@ describe('Organization exports', function () {
     const ms = Date.now() - started;
     expect(ready.status).to.equal('ready');
     console.log(`      export of 10,001 users: ${ready.size_bytes} bytes in ${ms} ms (request to ready, polling every 100 ms)`);
+  });
+
+  it('when the export job runs twice (a stalled job run again), then it converges: one file, its recorded size and SHA-256, no partial file left', async () => {
+    const exportId = await requestExport(stack, orgA.id, tokenA);
+    await waitReady(stack, orgA.id, exportId, tokenA);
+    const controlDb = await createControlDataSource(stack.config.database, 1).initialize();
+    try {
+      const service = new ExportService({
+        store: stack.api.stores.organizations,
+        exports: new OrganizationExportStore(controlDb),
+        servers: (stack.worker ?? expect.fail('this suite runs a worker')).servers,
+        logger: stack.logger,
+        dir,
+        ttlMs: stack.config.exports.ttlMs,
+      });
+      expect(await service.export(orgA.id, exportId, { requestId: 'run-twice', isLastAttempt: false })).to.equal('exported');
+      expect(await service.export(orgA.id, exportId, { requestId: 'run-twice', isLastAttempt: false })).to.equal('exported');
+    } finally {
+      await controlDb.destroy();
+    }
+    const after = await stack.request.get(`/organizations/${orgA.id}/exports/${exportId}`).set(auth(tokenA)).expect(200);
+    expect(after.body.status).to.equal('ready');
+    const files = readdirSync(dir).filter((name) => name.includes(exportId));
+    expect(files, 'one file, no partial one').to.have.length(1);
+    const bytes = readFileSync(join(dir, files[0]));
+    expect(bytes.length).to.equal(after.body.size_bytes);
+    expect(createHash('sha256').update(bytes).digest('hex')).to.equal(after.body.sha256);
   });
 });
 
@@ -178,7 +208,7 @@ describe('Organization exports: expiry', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('answers 410 once an export has expired, and the reconciler deletes its file and marks it expired', async () => {
+  it('when an export has expired, then its download is a 410, and the reconciler deletes its file and marks it expired', async () => {
     const org = await createActiveOrganization(stack);
     const token = await orgLogin(stack, org.id, org.email, org.password);
     const exportId = await requestExport(stack, org.id, token);
