@@ -1,6 +1,7 @@
 import type { MigrationRun, MigrationRunSummary } from '@orgms/common/control-plane/migration-run-store';
 import type { MigrationRunBody, MigrationRunListBody, MigrationRunSummaryBody } from '../openapi/response-schemas';
 import type { Page } from '../services/pagination';
+import { isoOrNull, runProgress } from './run-progress';
 
 export function presentMigrationRunSummary(run: MigrationRunSummary): MigrationRunSummaryBody {
   const { total, pending, succeeded, failed, skipped } = run.totals;
@@ -14,18 +15,17 @@ export function presentMigrationRunSummary(run: MigrationRunSummary): MigrationR
     failed,
     skipped,
     pending,
-    // Planning has not happened yet while queued: 0 rather than a misleading 100%.
-    progress: total === 0 ? (run.status === 'completed' ? 1 : 0) : Number(((total - pending) / total).toFixed(4)),
+    progress: runProgress(run.totals, run.status),
     created_at: new Date(run.createdAt).toISOString(),
-    started_at: run.startedAt ? new Date(run.startedAt).toISOString() : null,
-    finished_at: run.finishedAt ? new Date(run.finishedAt).toISOString() : null,
+    started_at: isoOrNull(run.startedAt),
+    finished_at: isoOrNull(run.finishedAt),
   };
 }
 
 export function presentMigrationRun(run: MigrationRun): MigrationRunBody {
   return {
     ...presentMigrationRunSummary(run),
-    failures: run.failures.map((f) => ({ org_id: f.orgId, error: f.error, finished_at: f.finishedAt ? new Date(f.finishedAt).toISOString() : null })),
+    failures: run.failures.map((f) => ({ org_id: f.orgId, error: f.error, finished_at: isoOrNull(f.finishedAt) })),
   };
 }
 
