@@ -160,7 +160,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
   // In the background, on every server: until its template is current, new databases there take the slow path.
   const templateReady = ready.then(async () => {
     if (!tenancy.templateEnabled || abort.signal.aborted) return;
-    for (const server of await servers.inService().catch(() => [])) {
+    for (const server of await servers.directory.inService().catch(() => [])) {
       try {
         logger.info('template database', { server: server.name, outcome: await refreshTemplate(server.adminUrl, tenancy.databasePrefix) });
       } catch (error) {

@@ -9,11 +9,10 @@ import { findOrphans, type OrphanReport } from '@orgms/common/tenancy/orphans';
  */
 export class OrphansService {
   constructor(
-    private readonly deps: { databasePrefix: string; servers: Pick<ServerDirectory, 'all'>; organizations: Pick<OrganizationStore, 'databaseOwners'> },
+    private readonly deps: { databasePrefix: string; servers: Pick<ServerDirectory, 'inService'>; organizations: Pick<OrganizationStore, 'databaseOwners'> },
   ) {}
 
   async list(): Promise<OrphanReport> {
-    const servers = (await this.deps.servers.all()).filter((server) => server.status !== 'disabled');
-    return findOrphans(servers, this.deps.databasePrefix, this.deps.organizations);
+    return findOrphans(await this.deps.servers.inService(), this.deps.databasePrefix, this.deps.organizations);
   }
 }

@@ -2,7 +2,7 @@ import type { DatabaseServer } from '@orgms/common/control-plane/database-server
 import { ConflictError, ServiceUnavailableError, ValidationError } from '@orgms/common/errors';
 import { choosePlacement } from '@orgms/common/fleet/placement';
 import type { ServerDirectory } from '@orgms/common/fleet/server-directory';
-import type { ServerReachability } from '@orgms/common/fleet/server-probe';
+import { reachableServers, type ServerReachability } from '@orgms/common/fleet/server-probe';
 
 /** How long a client should wait when no server can take an organization now. */
 const FLEET_RETRY_AFTER_SECONDS = 30;
@@ -35,8 +35,7 @@ export class PlacementService {
       if (named.status !== 'active') throw new ConflictError(`Database server ${named.name} is ${named.status}; it takes no new organizations.`);
       wanted = [named];
     }
-    const probes = await Promise.all(wanted.map((server) => this.deps.reachability.check(server)));
-    const reachable = wanted.filter((_, i) => probes[i].ok);
+    const reachable = await reachableServers(wanted, this.deps.reachability);
     if (reachable.length === 0) {
       throw new ServiceUnavailableError(
         wanted.length === 0 ? 'No database server takes new organizations now.' : 'No database server that could take the organization is reachable now.',

@@ -2,7 +2,7 @@ import type { OrganizationStore } from '@orgms/common/control-plane/organization
 import type { ServerDrainStore } from '@orgms/common/control-plane/server-drain-store';
 import { ConflictError } from '@orgms/common/errors';
 import { choosePlacement } from '@orgms/common/fleet/placement';
-import type { ServerReachability } from '@orgms/common/fleet/server-probe';
+import { reachableServers, type ServerReachability } from '@orgms/common/fleet/server-probe';
 import type { Logger } from '@orgms/common/logger';
 import { JobFailure } from '../job-failure';
 import type { OrganizationServers } from '../tenancy/organization-servers';
@@ -95,7 +95,6 @@ export class DrainService {
   /** The active servers other than the drained one that answer now. */
   private async candidates(serverId: string) {
     const others = (await this.deps.servers.directory.all()).filter((server) => server.id !== serverId && server.status === 'active');
-    const probes = await Promise.all(others.map((server) => this.deps.reachability.check(server)));
-    return others.filter((_, i) => probes[i].ok);
+    return reachableServers(others, this.deps.reachability);
   }
 }

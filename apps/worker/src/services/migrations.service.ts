@@ -77,7 +77,7 @@ export class MigrationsService {
   /** Every server's template; the outcome names the servers when they differ (e.g. one unreachable). */
   private async upgradeTemplate(): Promise<string> {
     if (!this.deps.tenancy.templateEnabled) return 'template disabled';
-    const servers = await this.deps.servers.inService();
+    const servers = await this.deps.servers.directory.inService();
     const outcomes = await Promise.all(
       servers.map(async (server) => {
         try {

@@ -59,7 +59,7 @@ export class ReconcilerService {
   }
 
   async detectOrphans(): Promise<Orphan[]> {
-    const { orphans, unreachableServers } = await findOrphans(await this.deps.servers.inService(), this.deps.databasePrefix, this.deps.store);
+    const { orphans, unreachableServers } = await findOrphans(await this.deps.servers.directory.inService(), this.deps.databasePrefix, this.deps.store);
     if (unreachableServers.length > 0) this.deps.logger.warn('could not look for orphans on unreachable database servers', { servers: unreachableServers });
     orphanDatabasesGauge.set({ kind: 'database_without_organization' }, orphans.filter((o) => o.kind === 'database_without_organization').length);
     orphanDatabasesGauge.set({ kind: 'organization_without_database' }, orphans.filter((o) => o.kind === 'organization_without_database').length);

@@ -12,9 +12,4 @@ export class OrganizationServers {
     if (!org.databaseServerId) throw new JobFailure(`organization ${org.id} has no database server`, { permanent: true });
     return this.directory.get(org.databaseServerId);
   }
-
-  /** Every server that may hold organization databases (not `disabled`). */
-  async inService(): Promise<DatabaseServer[]> {
-    return (await this.directory.all()).filter((server) => server.status !== 'disabled');
-  }
 }

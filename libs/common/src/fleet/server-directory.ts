@@ -28,6 +28,11 @@ export class ServerDirectory {
     return [...this.servers.values()];
   }
 
+  /** Every server that may hold organization databases (not `disabled`): what templates, orphans and migrations cover. */
+  async inService(): Promise<DatabaseServer[]> {
+    return (await this.all()).filter((server) => server.status !== 'disabled');
+  }
+
   /** Forgets what it knows: the next read asks the control database. */
   invalidate(): void {
     this.loadedAt = 0;

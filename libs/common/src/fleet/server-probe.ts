@@ -29,6 +29,15 @@ export async function probeServer(adminUrl: string, timeoutMs = 3000): Promise<P
   }
 }
 
+/** Those of `servers` that answer a probe now (in their order). */
+export async function reachableServers<T extends { id: string; adminUrl: string }>(
+  servers: T[],
+  reachability: Pick<ServerReachability, 'check'>,
+): Promise<T[]> {
+  const probes = await Promise.all(servers.map((server) => reachability.check(server)));
+  return servers.filter((_, i) => probes[i].ok);
+}
+
 /**
  * Remembers probe results for a few seconds, so placing a burst of organizations costs one
  * connection per server, not one per organization, and a server that went down is skipped soon.
