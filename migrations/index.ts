@@ -5,6 +5,8 @@ import { OrganizationNameKey1732500000000 } from './control/1732500000000-Organi
 import { DatabaseServers1732600000000 } from './control/1732600000000-DatabaseServers';
 import { OrganizationExports1732700000000 } from './control/1732700000000-OrganizationExports';
 import { IdempotencyKeys1732710000000 } from './control/1732710000000-IdempotencyKeys';
+import { RefreshTokens1732750000000 } from './control/1732750000000-RefreshTokens';
+import { AuditLog1732760000000 } from './control/1732760000000-AuditLog';
 import { CreateUsers1732200000000 } from './tenant/1732200000000-CreateUsers';
 import { AddUserLastLogin1732300000000 } from './tenant/1732300000000-AddUserLastLogin';
 
@@ -20,6 +22,8 @@ export const controlMigrations = [
   DatabaseServers1732600000000,
   OrganizationExports1732700000000,
   IdempotencyKeys1732710000000,
+  RefreshTokens1732750000000,
+  AuditLog1732760000000,
 ];
 export const tenantMigrations = [CreateUsers1732200000000, AddUserLastLogin1732300000000];
 

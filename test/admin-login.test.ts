@@ -19,7 +19,7 @@ describe('Organization user login', () => {
       .post('/admin/login')
       .send({ organization_name: org.name.toUpperCase(), email: org.email, password: org.password })
       .expect(200);
-    expect(res.body).to.include({ token_type: 'bearer', expires_in: 3600 });
+    expect(res.body).to.include({ token_type: 'bearer', expires_in: 900, refresh_expires_in: 30 * 24 * 3600 });
     expect(res.headers['x-content-type-options'], 'helmet is on').to.equal('nosniff');
     expect(res.body.user).to.include({ email: org.email, role: 'admin', is_active: true, organization_id: org.id });
     expect(JSON.stringify(res.body.user)).to.not.match(/hash|password/);

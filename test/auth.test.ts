@@ -10,9 +10,9 @@ describe('Platform admin authentication', () => {
   });
   after(() => stack.stop());
 
-  it('when the bootstrap admin logs in (email in any case), then it gets a bearer JWT with the documented claims', async () => {
+  it('when the bootstrap admin logs in (email in any case), then it gets a 15-minute bearer JWT with the documented claims and a refresh token', async () => {
     const res = await stack.request.post('/auth/login').send({ email: ADMIN_EMAIL.toUpperCase(), password: ADMIN_PASSWORD }).expect(200);
-    expect(res.body).to.include({ token_type: 'bearer', expires_in: 3600 });
+    expect(res.body).to.include({ token_type: 'bearer', expires_in: 900, refresh_expires_in: 30 * 24 * 3600 });
     expect(res.body.user).to.include({ email: ADMIN_EMAIL, role: 'platform_admin' });
     const claims = jwt.verify(res.body.access_token, stack.config.auth.jwt.secret, {
       audience: stack.config.auth.jwt.audience,

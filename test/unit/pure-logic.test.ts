@@ -33,7 +33,8 @@ describe('Pure logic (no servers)', () => {
         allowSelfSignup: false,
         loginThrottle: { windowMs: 900000, perIp: 100, perAccount: 10 },
       });
-      expect(config.auth.jwt).to.include({ expiresIn: '1h', issuer: 'orgms', audience: 'orgms-api' });
+      expect(config.auth.jwt).to.include({ expiresIn: '15m', issuer: 'orgms', audience: 'orgms-api' });
+      expect(config.auth.refreshTokenTtl).to.equal('30d');
       expect(config.auth.jwt.secret).to.have.length(64);
       expect(config.worker).to.deep.equal({
         concurrency: 4,

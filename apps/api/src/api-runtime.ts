@@ -1,10 +1,12 @@
 import type { AuthConfig, Config } from '@orgms/common/config';
+import { AuditLogStore } from '@orgms/common/control-plane/audit-log-store';
 import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
 import { IdempotencyKeyStore } from '@orgms/common/control-plane/idempotency-key-store';
 import { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
 import { OrganizationExportStore } from '@orgms/common/control-plane/organization-export-store';
 import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-store';
+import { RefreshTokenStore } from '@orgms/common/control-plane/refresh-token-store';
 import { ServerDrainStore } from '@orgms/common/control-plane/server-drain-store';
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
 import { connectControlPlane } from '@orgms/common/database/control-plane-startup';
@@ -26,10 +28,11 @@ import type { Express } from 'express';
 import { type ApiServices, createApp } from './app';
 import { LoginThrottle } from './auth/login-throttle';
 import { SignupThrottle } from './auth/signup-throttle';
-import { TokenIssuer } from './auth/tokens';
+import { durationToSeconds, TokenIssuer } from './auth/tokens';
 import { WindowCounter } from './auth/window-counter';
 import { InvalidatedCache } from './events/invalidated-cache';
 import { OrganizationEventsHub } from './events/organization-events-hub';
+import { AuditService } from './services/audit.service';
 import { AuthService, type CachedAuthState } from './services/auth.service';
 import { DatabaseServersService } from './services/database-servers.service';
 import { IdempotentRequests } from './services/idempotent-requests';
@@ -42,6 +45,7 @@ import { OrganizationsService } from './services/organizations.service';
 import { OrphansService } from './services/orphans.service';
 import { PlacementService } from './services/placement.service';
 import { ReadinessService } from './services/readiness.service';
+import { SessionsService } from './services/sessions.service';
 import { UsersService } from './services/users.service';
 import { TenantDatabases } from './tenancy/tenant-databases';
 
@@ -54,6 +58,8 @@ export interface ApiStores {
   serverDrains: ServerDrainStore;
   idempotencyKeys: IdempotencyKeyStore;
   organizationExports: OrganizationExportStore;
+  refreshTokens: RefreshTokenStore;
+  auditLog: AuditLogStore;
 }
 
 /** How long an Idempotency-Key is remembered per caller. */
@@ -114,6 +120,8 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     databaseServers: new DatabaseServerStore(controlDb, new SecretBox(config.secrets.current, config.secrets.previous)),
     serverDrains: new ServerDrainStore(controlDb),
     organizationExports: new OrganizationExportStore(controlDb),
+    refreshTokens: new RefreshTokenStore(controlDb),
+    auditLog: new AuditLogStore(controlDb),
     idempotencyKeys: new IdempotencyKeyStore(controlDb, IDEMPOTENCY_KEY_TTL_MS),
   };
   const servers = new ServerDirectory(stores.databaseServers);
@@ -137,9 +145,21 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
   // Jobs Redis refused while it was down are asked for again the moment the connection is back.
   const handover = new JobHandover(logger);
   redis.on('ready', () => void handover.redeliver());
+  const audit = new AuditService(stores.auditLog, logger);
+  const sessions = new SessionsService({
+    tokens,
+    refreshTokens: stores.refreshTokens,
+    refreshTtlSeconds: durationToSeconds(config.auth.refreshTokenTtl),
+    admins: stores.platformAdmins,
+    organizations: stores.organizations,
+    tenants: tenantPools,
+    audit,
+  });
   const services: ApiServices = {
-    auth: new AuthService(stores.platformAdmins, tokens, throttle, bcryptRounds, adminAuthStates),
-    orgAuth: new OrgAuthService(stores.organizations, tenantPools, tokens, throttle, bcryptRounds),
+    auth: new AuthService(stores.platformAdmins, sessions, audit, throttle, bcryptRounds, adminAuthStates),
+    orgAuth: new OrgAuthService(stores.organizations, tenantPools, sessions, audit, throttle, bcryptRounds),
+    sessions,
+    audit,
     organizations: new OrganizationsService({
       databasePrefix: config.tenancy.databasePrefix,
       bcryptRounds,
@@ -162,7 +182,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
       onServerChange: () => servers.invalidate(),
     }),
     exports: new OrganizationExportsService({ exports: stores.organizationExports, queue: queues.provisioning, handover, dir: config.exports.dir }),
-    users: new UsersService(tenantPools, bcryptRounds),
+    users: new UsersService(tenantPools, bcryptRounds, audit),
     signups: new SignupThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.signupThrottle }),
     migrationRuns: new MigrationRunsService({ runs: stores.migrationRuns, queue: queues.migrations, logger }),
     orphans: new OrphansService({ databasePrefix: config.tenancy.databasePrefix, servers, organizations: stores.organizations }),

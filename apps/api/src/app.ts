@@ -13,6 +13,7 @@ import { requestContext } from './http/request-context';
 import { securityHeaders } from './http/security-headers';
 import { docsRoutes } from './openapi/docs.routes';
 import { operatorTools } from './operator';
+import { auditRoutes } from './routes/audit.routes';
 import { authRoutes } from './routes/auth.routes';
 import { compatRoutes } from './routes/compat.routes';
 import { databaseServersRoutes } from './routes/database-servers.routes';
@@ -24,6 +25,7 @@ import { organizationExportsRoutes } from './routes/organization-exports.routes'
 import { organizationMovesRoutes } from './routes/organization-moves.routes';
 import { organizationsRoutes } from './routes/organizations.routes';
 import { usersRoutes } from './routes/users.routes';
+import type { AuditService } from './services/audit.service';
 import type { AuthService } from './services/auth.service';
 import type { DatabaseServersService } from './services/database-servers.service';
 import type { MigrationRunsService } from './services/migration-runs.service';
@@ -33,6 +35,7 @@ import type { OrganizationExportsService } from './services/organization-exports
 import type { OrganizationsService } from './services/organizations.service';
 import type { OrphansService } from './services/orphans.service';
 import type { ReadinessService } from './services/readiness.service';
+import type { SessionsService } from './services/sessions.service';
 import type { UsersService } from './services/users.service';
 import type { TenantDatabases } from './tenancy/tenant-databases';
 
@@ -40,6 +43,10 @@ import type { TenantDatabases } from './tenancy/tenant-databases';
 export interface ApiServices {
   auth: AuthService;
   orgAuth: OrgAuthService;
+  /** Refresh and logout of the sessions both logins start. */
+  sessions: SessionsService;
+  /** Who did what: written by logins and changes, read by admins. */
+  audit: AuditService;
   organizations: OrganizationsService;
   users: UsersService;
   migrationRuns: MigrationRunsService;
@@ -96,7 +103,8 @@ export function createApp({ config, logger, services, queues, tenantPools }: App
   app.use(...operator.routers);
   app.use(jsonBody(http.bodyLimit));
   app.use(requireControlDatabase(readiness));
-  app.use(authRoutes({ authentication, auth }));
+  app.use(authRoutes({ authentication, auth, sessions: services.sessions }));
+  app.use(auditRoutes({ authentication, authorize, audit: services.audit }));
   app.use(organizationsRoutes({ authentication, authorize, organizations, events, selfSignup }));
   app.use(organizationChangesRoutes({ authentication, authorize, organizations, events, logger }));
   app.use(databaseServersRoutes({ authentication, databaseServers: services.databaseServers }));

@@ -107,6 +107,8 @@ export interface RetryPolicy {
 
 export interface AuthConfig {
   jwt: JwtConfig;
+  /** Lifetime of each refresh token (REFRESH_TOKEN_TTL, `30d` style); every refresh issues a new one. */
+  refreshTokenTtl: string;
   bcryptRounds: number;
   /** Created at start if absent (BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD, both or neither). */
   bootstrapAdmin?: { email: string; password: string };
@@ -194,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         issuer: value.JWT_ISSUER,
         audience: value.JWT_AUDIENCE,
       },
+      refreshTokenTtl: value.REFRESH_TOKEN_TTL,
       bcryptRounds: value.BCRYPT_ROUNDS,
       bootstrapAdmin: value.BOOTSTRAP_ADMIN_EMAIL ? { email: value.BOOTSTRAP_ADMIN_EMAIL, password: value.BOOTSTRAP_ADMIN_PASSWORD } : undefined,
       allowSelfSignup: value.ALLOW_SELF_SIGNUP,

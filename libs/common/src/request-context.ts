@@ -9,6 +9,14 @@ export interface RequestContext {
   requestId: string;
   jobId?: string;
   orgId?: string;
+  /** The authenticated caller, once its token is verified: who the audit log says acted. */
+  actor?: Actor;
+}
+
+/** Someone who can act: a platform admin, or a user of one organization. */
+export interface Actor {
+  kind: 'platform_admin' | 'org_user';
+  id: string;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

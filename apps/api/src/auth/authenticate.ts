@@ -1,6 +1,7 @@
 import type { JwtConfig } from '@orgms/common/config';
 import { ForbiddenError, UnauthorizedError } from '@orgms/common/errors';
 import { isCanonicalUuid } from '@orgms/common/ids';
+import { currentContext } from '@orgms/common/request-context';
 import type { Request, RequestHandler, Response } from 'express';
 import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
@@ -120,6 +121,9 @@ function authenticate(
   const accept = (res: Response, next: (error?: unknown) => void) => (principal: Principal | false) => {
     if (!principal) return next(new UnauthorizedError());
     res.locals.principal = principal;
+    // The request's log lines and audit entries name the caller from here on.
+    const context = currentContext();
+    if (context) context.actor = { kind: principal.role === 'platform_admin' ? 'platform_admin' : 'org_user', id: principal.sub };
     next();
   };
   return (req, res, next) => {

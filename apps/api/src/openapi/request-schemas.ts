@@ -1,6 +1,7 @@
 import type Joi from 'joi';
 import parse from 'joi-to-json';
-import { loginBody, registerBody } from '../validation/auth.schemas';
+import { auditQuery } from '../validation/audit.schemas';
+import { loginBody, refreshTokenBody, registerBody } from '../validation/auth.schemas';
 import { idParams } from '../validation/common.schemas';
 import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNameBody } from '../validation/compat.schemas';
 import { createDatabaseServerBody, updateDatabaseServerBody } from '../validation/database-servers.schemas';
@@ -60,6 +61,7 @@ export function requestBodySchemas(): Record<string, JsonSchema> {
   const bodies: Record<string, Joi.Schema> = {
     Credentials: loginBody,
     NewPlatformAdmin: registerBody,
+    RefreshToken: refreshTokenBody,
     NewOrganization: createOrganizationBody,
     OrganizationChanges: updateOrganizationBody,
     OrganizationLogin: orgLoginBody,
@@ -98,5 +100,10 @@ export function requestParameters(): Record<string, JsonSchema> {
     Limit: parameter('query', listOrganizationsQuery, 'limit'),
     Cursor: parameter('query', listOrganizationsQuery, 'cursor'),
     OrganizationNameQuery: parameter('query', compatListQuery, 'organization_name', "The organization's name, in any case."),
+    AuditOrganization: parameter('query', auditQuery, 'organization_id'),
+    AuditActor: parameter('query', auditQuery, 'actor_id'),
+    AuditAction: parameter('query', auditQuery, 'action'),
+    AuditFrom: parameter('query', auditQuery, 'from'),
+    AuditTo: parameter('query', auditQuery, 'to'),
   };
 }

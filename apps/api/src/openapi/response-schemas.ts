@@ -120,9 +120,9 @@ export const platformAdminIdentity = {
 
 export const token = {
   type: 'object',
-  description: 'A bearer token (OAuth 2.0 token response style) and who it was issued to.',
+  description: 'A bearer token and the refresh token that renews it (OAuth 2.0 token response style), and who they were issued to.',
   additionalProperties: false,
-  required: ['access_token', 'token_type', 'expires_in', 'user'],
+  required: ['access_token', 'token_type', 'expires_in', 'refresh_token', 'refresh_expires_in', 'user'],
   properties: {
     access_token: {
       type: 'string',
@@ -130,7 +130,13 @@ export const token = {
       examples: ['eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…'],
     },
     token_type: { type: 'string', const: 'bearer' },
-    expires_in: { type: 'integer', minimum: 1, description: 'Seconds until the token expires.', examples: [3600] },
+    expires_in: { type: 'integer', minimum: 1, description: 'Seconds until the access token expires.', examples: [900] },
+    refresh_token: {
+      type: 'string',
+      description: 'Opaque; trade it once at `POST /auth/refresh` for a new pair, end the session with `POST /auth/logout`.',
+      examples: ['q3Xh0m9pB1d2Vx7yZ4kLw8sT6uR5eN0aC3fG1hJ2iK4'],
+    },
+    refresh_expires_in: { type: 'integer', minimum: 1, description: 'Seconds until the refresh token expires.', examples: [2592000] },
     user: { description: 'The platform admin (`POST /auth/login`) or the organization user (`POST /admin/login`).', oneOf: [platformAdminIdentity, user] },
   },
 } as const satisfies JSONSchema;
@@ -342,6 +348,48 @@ export const organizationExport = {
   },
 } as const satisfies JSONSchema;
 
+const auditAccount = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind', 'id'],
+  properties: { kind: { type: 'string', enum: ['platform_admin', 'org_user'] }, id: uuid },
+} as const;
+
+export const auditEntry = {
+  type: 'object',
+  description: 'Who did what, when: an entry of the audit log. It never holds a password, a token or a hash.',
+  additionalProperties: false,
+  required: ['id', 'at', 'actor', 'organization_id', 'action', 'target', 'request_id', 'details'],
+  properties: {
+    id: uuid,
+    at: dateTime,
+    actor: { description: 'Who acted; null for an anonymous caller (a failed login).', anyOf: [auditAccount, { type: 'null' }] },
+    organization_id: { type: ['string', 'null'], format: 'uuid', description: 'The organization concerned, if any.' },
+    action: { type: 'string', examples: ['auth.login.failed'] },
+    target: {
+      description: 'What it was done to, if anything.',
+      anyOf: [
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type', 'id'],
+          properties: { type: { type: 'string', examples: ['user'] }, id: { type: 'string', examples: ['7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d'] } },
+        },
+        { type: 'null' },
+      ],
+    },
+    request_id: { type: ['string', 'null'], description: 'The `X-Request-Id` of the request that did it.' },
+    details: { type: 'object', description: 'What changed (before and after), or the client address of a login.', additionalProperties: true },
+  },
+} as const satisfies JSONSchema;
+
+export const auditEntryList = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['items', 'next_cursor'],
+  properties: { items: { type: 'array', items: auditEntry }, next_cursor: nextCursor },
+} as const satisfies JSONSchema;
+
 export const health = {
   type: 'object',
   additionalProperties: false,
@@ -449,6 +497,8 @@ export const responseSchemas = {
   DatabaseServerList: databaseServerList,
   ServerDrain: serverDrain,
   OrganizationExport: organizationExport,
+  AuditEntry: auditEntry,
+  AuditEntryList: auditEntryList,
   Health: health,
   Readiness: readiness,
 } as const;
@@ -470,6 +520,8 @@ export type DatabaseServerBody = FromSchema<typeof databaseServer>;
 export type DatabaseServerListBody = FromSchema<typeof databaseServerList>;
 export type ServerDrainBody = FromSchema<typeof serverDrain>;
 export type OrganizationExportBody = FromSchema<typeof organizationExport>;
+export type AuditEntryBody = FromSchema<typeof auditEntry>;
+export type AuditEntryListBody = FromSchema<typeof auditEntryList>;
 export type HealthBody = FromSchema<typeof health>;
 export type ReadinessBody = FromSchema<typeof readiness>;
 export type ProblemBody = FromSchema<typeof problem>;

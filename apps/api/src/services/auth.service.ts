@@ -4,8 +4,9 @@ import { UnauthorizedError } from '@orgms/common/errors';
 import { dummyPasswordHash, verifyPassword } from '@orgms/common/passwords';
 import { type AccountAuthState, holdsTokenVersion } from '@orgms/common/token-version';
 import type { LoginThrottle } from '../auth/login-throttle';
-import type { IssuedToken, TokenIssuer } from '../auth/tokens';
 import type { InvalidatedCache } from '../events/invalidated-cache';
+import type { AuditService } from './audit.service';
+import type { Session, SessionsService } from './sessions.service';
 
 export const INVALID_CREDENTIALS = 'The email or password is not correct.';
 
@@ -23,17 +24,27 @@ export interface PlatformAdminView {
 export class AuthService {
   constructor(
     private readonly admins: PlatformAdminStore,
-    private readonly tokens: TokenIssuer,
+    private readonly sessions: Pick<SessionsService, 'start'>,
+    private readonly audit: Pick<AuditService, 'recordAfter'>,
     private readonly throttle: LoginThrottle,
     private readonly bcryptRounds: number,
     /** This replica's copies of admins' token states, dropped on every change heard over pub/sub. */
     private readonly authStates?: Pick<InvalidatedCache<CachedAuthState>, 'get'>,
   ) {}
 
-  async loginPlatformAdmin(email: string, password: string, clientIp: string): Promise<IssuedToken & { user: Omit<PlatformAdminView, 'created_at'> }> {
-    const admin = await this.verifyCredentials(email, password, clientIp);
-    const token = this.tokens.issue({ sub: admin.id, role: 'platform_admin', ver: admin.tokenVersion });
-    return { ...token, user: { id: admin.id, email: admin.email, role: 'platform_admin' } };
+  /** A session for the admin, audited either way (the account tried, when there is one; never the email or password). */
+  async loginPlatformAdmin(email: string, password: string, clientIp: string): Promise<Session> {
+    const admin = await this.verifyCredentials(email, password, clientIp, (tried) =>
+      this.audit.recordAfter({
+        action: 'auth.login.failed',
+        actor: null,
+        target: tried && { type: 'platform_admin', id: tried.id },
+        details: { ip: clientIp },
+      }),
+    );
+    const actor = { kind: 'platform_admin' as const, id: admin.id };
+    await this.audit.recordAfter({ action: 'auth.login.succeeded', actor, target: { type: 'platform_admin', id: admin.id }, details: { ip: clientIp } });
+    return this.sessions.start({ kind: 'platform_admin', admin });
   }
 
   /**
@@ -41,7 +52,12 @@ export class AuthService {
    * Unknown email, deactivated admin and wrong password all cost one bcrypt compare and give
    * the same 401, so neither the answer nor its timing tells which it was.
    */
-  async verifyCredentials(email: string, password: string, clientIp: string): Promise<PlatformAdmin> {
+  async verifyCredentials(
+    email: string,
+    password: string,
+    clientIp: string,
+    onFailure?: (tried: PlatformAdmin | null) => Promise<void>,
+  ): Promise<PlatformAdmin> {
     await this.throttle.countAttempt(clientIp);
     const admin = await this.admins.findForLogin(email);
     const account = `platform:${admin?.id ?? email.trim().toLowerCase()}`;
@@ -49,6 +65,7 @@ export class AuthService {
     const matches = await verifyPassword(password, admin?.passwordHash ?? (await dummyPasswordHash(this.bcryptRounds)));
     if (!admin || !matches || !admin.isActive) {
       await this.throttle.recordFailure(account);
+      await onFailure?.(admin);
       throw new UnauthorizedError(INVALID_CREDENTIALS);
     }
     return admin;

@@ -5,10 +5,10 @@ import { ConflictError, UnauthorizedError } from '@orgms/common/errors';
 import { dummyPasswordHash, verifyPassword } from '@orgms/common/passwords';
 import { TenantUserStore } from '@orgms/common/tenancy/tenant-user-store';
 import type { LoginThrottle } from '../auth/login-throttle';
-import type { IssuedToken, TokenIssuer } from '../auth/tokens';
-import { presentUser } from '../presenters/user.presenter';
 import type { TenantDatabases } from '../tenancy/tenant-databases';
+import type { AuditService } from './audit.service';
 import { INVALID_CREDENTIALS } from './auth.service';
+import type { Session, SessionsService } from './sessions.service';
 
 export interface OrgLoginInput {
   organizationName?: string;
@@ -17,14 +17,13 @@ export interface OrgLoginInput {
   password: string;
 }
 
-export type OrgLoginResult = IssuedToken & { user: ReturnType<typeof presentUser> };
-
 /** Login of organization users (`POST /admin/login`), against the user table in the org's own database. */
 export class OrgAuthService {
   constructor(
     private readonly organizations: OrganizationStore,
     private readonly tenants: TenantDatabases,
-    private readonly tokens: TokenIssuer,
+    private readonly sessions: Pick<SessionsService, 'start'>,
+    private readonly audit: Pick<AuditService, 'recordAfter'>,
     private readonly throttle: LoginThrottle,
     private readonly bcryptRounds: number,
   ) {}
@@ -36,7 +35,7 @@ export class OrgAuthService {
    * status (its database may not exist yet). While it moves, logins work but are not recorded. Throttled per address, and per account as resolved: the organization's id
    * and the email, whichever way the client named the organization.
    */
-  async login(input: OrgLoginInput, clientIp: string): Promise<OrgLoginResult> {
+  async login(input: OrgLoginInput, clientIp: string): Promise<Session> {
     await this.throttle.countAttempt(clientIp);
     const org = await this.findOrganization(input);
     if (org && !SERVING_STATUSES.includes(org.status)) {
@@ -49,11 +48,20 @@ export class OrgAuthService {
     const matches = await verifyPassword(input.password, user?.passwordHash ?? (await dummyPasswordHash(this.bcryptRounds)));
     if (!org || !user || !matches || !user.isActive) {
       await this.throttle.recordFailure(account);
+      // The organization and the account tried, when they exist; never the email or the password.
+      await this.audit.recordAfter({
+        action: 'auth.login.failed',
+        actor: null,
+        orgId: org?.id ?? null,
+        target: user && { type: 'user', id: user.id },
+        details: { ip: clientIp },
+      });
       throw new UnauthorizedError(INVALID_CREDENTIALS);
     }
     if (org.status === 'active') user.lastLoginAt = await this.tenants.write(org, (db) => new TenantUserStore(db).recordLogin(user.id));
-    const token = this.tokens.issue({ sub: user.id, role: user.role === 'admin' ? 'org_admin' : 'member', org: org.id, ver: user.tokenVersion });
-    return { ...token, user: presentUser(user, org.id) };
+    const actor = { kind: 'org_user' as const, id: user.id };
+    await this.audit.recordAfter({ action: 'auth.login.succeeded', actor, orgId: org.id, target: { type: 'user', id: user.id }, details: { ip: clientIp } });
+    return this.sessions.start({ kind: 'org_user', org, user });
   }
 
   private async findOrganization(input: OrgLoginInput): Promise<Organization | undefined> {

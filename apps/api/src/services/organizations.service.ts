@@ -115,7 +115,8 @@ export class OrganizationsService {
     const patch: { name?: string; slug?: string; adminEmail?: string } = {};
     if (input.organization_name !== undefined) Object.assign(patch, { name: input.organization_name, slug: slugify(input.organization_name) });
     if (input.email !== undefined) patch.adminEmail = input.email;
-    return this.deps.store.amend(id, patch, { requestId, detail: `updated ${Object.keys(input).join(', ')}` });
+    const audit = input.organization_name !== undefined ? 'organization.renamed' : 'organization.updated';
+    return this.deps.store.amend(id, patch, { requestId, detail: `updated ${Object.keys(input).join(', ')}`, audit });
   }
 
   /**
@@ -123,14 +124,25 @@ export class OrganizationsService {
    * while `deleting` is accepted and only asks for the job again.
    */
   async delete(id: string, requestId: string): Promise<Organization> {
-    const org = await this.deps.store.transition(id, 'deleting', { step: 'delete_requested', requestId, detail: 'deletion requested' });
+    const org = await this.deps.store.transition(id, 'deleting', {
+      step: 'delete_requested',
+      requestId,
+      detail: 'deletion requested',
+      audit: 'organization.deleted',
+    });
     await this.enqueue('deprovisioning', () => this.deps.jobs.deprovision({ orgId: id, requestId }), id);
     return org;
   }
 
   /** Re-runs provisioning of a `failed` organization; its half-made database is adopted or rebuilt. */
   async retry(id: string, requestId: string): Promise<Organization> {
-    const org = await this.deps.store.transition(id, 'provisioning', { onlyFrom: ['failed'], step: 'retry_requested', requestId, detail: 'retry requested' });
+    const org = await this.deps.store.transition(id, 'provisioning', {
+      onlyFrom: ['failed'],
+      step: 'retry_requested',
+      requestId,
+      detail: 'retry requested',
+      audit: 'organization.retried',
+    });
     await this.enqueue('provisioning', () => this.deps.jobs.provision({ orgId: id, requestId }), id);
     return org;
   }

@@ -37,7 +37,10 @@ export const environmentSchema = Joi.object({
   JWT_SECRET: Joi.string().min(32),
   JWT_EXPIRES_IN: Joi.string()
     .pattern(/^\d+[smhd]?$/)
-    .default('1h'),
+    .default('15m'),
+  REFRESH_TOKEN_TTL: Joi.string()
+    .pattern(/^\d+[smhd]?$/)
+    .default('30d'),
   JWT_ISSUER: Joi.string().default('orgms'),
   JWT_AUDIENCE: Joi.string().default('orgms-api'),
   BOOTSTRAP_ADMIN_EMAIL: Joi.string().email({ tlds: false }),

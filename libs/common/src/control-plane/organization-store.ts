@@ -6,6 +6,7 @@ import { ConflictError, NotFoundError } from '../errors';
 import type { OrganizationEventPublisher } from '../events/organization-events';
 import { type KeysetPage, keysetPage, type PageQuery } from '../keyset-page';
 import { organizationNameKey } from '../organizations/organization-names';
+import { type AuditAction, AuditLogStore } from './audit-log-store';
 import { asOrganization, ORGANIZATION_COLUMNS, refusingTakenNames, selectOrganization, withNameKey } from './organization-rows';
 
 /** A new organization as the API records it; the store adds its name key and initial status. */
@@ -22,6 +23,11 @@ export interface TransitionOptions {
   step?: string | null;
   detail?: string | null;
   requestId?: string | null;
+  /**
+   * The action to record in the audit log, by the request's caller, in the same transaction as
+   * the change (so neither is ever written without the other).
+   */
+  audit?: AuditAction;
   /** Other columns to set in the same update. */
   patch?: Partial<
     Pick<Organization, 'attempts' | 'lastError' | 'schemaVersion' | 'name' | 'slug' | 'adminEmail' | 'databaseServerId' | 'movingToServerId' | 'step'>
@@ -118,6 +124,16 @@ async function changeInOneStatement(
   return { org: asOrganization(columns), event };
 }
 
+/** What an amendment changes, before and after, for its audit entry. */
+function changesOf(current: Organization, patch: TransitionOptions['patch']): Record<string, unknown> {
+  const before: Record<string, unknown> = {};
+  const after: Record<string, unknown> = {};
+  if (patch?.name !== undefined && patch.name !== current.name) [before.name, after.name] = [current.name, patch.name];
+  if (patch?.adminEmail !== undefined && patch.adminEmail !== current.adminEmail)
+    [before.admin_email, after.admin_email] = [current.adminEmail, patch.adminEmail];
+  return { before, after };
+}
+
 /** Where `to` may be reached from: the table's sources, or the caller's narrower list. */
 function sourcesOf(to: OrganizationStatus, onlyFrom: readonly OrganizationStatus[] | undefined): readonly OrganizationStatus[] {
   const legal = statusesLeadingTo(to);
@@ -155,7 +171,11 @@ export class OrganizationStore {
         await manager
           .getRepository(Organization)
           .insert({ ...org, databaseServerId, nameKey: organizationNameKey(org.name), status: INITIAL_STATUS, attempts: 0 });
-        const event = await this.recordEvent(manager, org.id, null, INITIAL_STATUS, { requestId: options.requestId, detail: 'requested' });
+        const event = await this.recordEvent(manager, org.id, null, INITIAL_STATUS, {
+          requestId: options.requestId,
+          detail: 'requested',
+          audit: 'organization.created',
+        });
         return { created: (await selectOrganization(manager, 'id = $1', [org.id])) as Organization, event };
       }),
     );
@@ -279,9 +299,10 @@ export class OrganizationStore {
   async transition(id: string, to: OrganizationStatus, options: TransitionOptions = {}): Promise<Organization> {
     const from = sourcesOf(to, options.onlyFrom);
     // One statement does the common case; a refusal is explained by the locking path, which
-    // throws the 404 or 409 (or succeeds, if the row changed in between).
+    // throws the 404 or 409 (or succeeds, if the row changed in between). An audited change takes
+    // the locking path too: its audit entry is written in that transaction.
     const { org, event } =
-      (await changeInOneStatement(this.dataSource.manager, id, to, from, options)) ??
+      (options.audit ? undefined : await changeInOneStatement(this.dataSource.manager, id, to, from, options)) ??
       (await this.dataSource.transaction((manager) => this.changeIn(manager, id, to, from, () => options)));
     this.publish(org, event);
     return org;
@@ -301,7 +322,13 @@ export class OrganizationStore {
       await manager.query(`SELECT pg_advisory_xact_lock(hashtext('orgms:placement'))`);
       return this.changeIn(manager, id, 'moving', sourcesOf('moving', ['active']), async (current) => {
         const target = options.place(await liveCountsByServer(manager), current);
-        return { step: null, requestId: options.requestId, detail: options.detail ?? 'move requested', patch: { movingToServerId: target, lastError: null } };
+        return {
+          step: null,
+          requestId: options.requestId,
+          detail: options.detail ?? 'move requested',
+          patch: { movingToServerId: target, lastError: null },
+          audit: 'organization.moved',
+        };
       });
     });
     this.publish(org, event);
@@ -322,7 +349,7 @@ export class OrganizationStore {
       this.dataSource.transaction(async (manager) => {
         const current = await this.lockIn(manager, id, EDITABLE_STATUSES, 'it cannot be changed');
         await manager.getRepository(Organization).update({ id }, withNameKey(patch));
-        await this.recordEvent(manager, id, current.status, current.status, options);
+        await this.recordEvent(manager, id, current.status, current.status, options, changesOf(current, patch));
         return (await selectOrganization(manager, 'id = $1', [id])) as Organization;
       }),
     );
@@ -392,6 +419,7 @@ export class OrganizationStore {
     fromStatus: OrganizationStatus | null,
     toStatus: OrganizationStatus,
     options: Omit<TransitionOptions, 'patch' | 'onlyFrom'>,
+    changes: Record<string, unknown> = {},
   ): Promise<OrganizationEvent> {
     const repository = manager.getRepository(OrganizationEvent);
     const event = repository.create({
@@ -402,6 +430,15 @@ export class OrganizationStore {
       detail: options.detail ?? null,
       requestId: options.requestId ?? null,
     });
+    if (options.audit) {
+      await new AuditLogStore(manager).record({
+        action: options.audit,
+        orgId,
+        target: { type: 'organization', id: orgId },
+        requestId: options.requestId,
+        details: { from_status: fromStatus, to_status: toStatus, ...(options.detail ? { detail: options.detail } : {}), ...changes },
+      });
+    }
     return repository.save(event);
   }
 

@@ -700,9 +700,54 @@ export interface paths {
         put?: never;
         /**
          * Log in as a platform admin
-         * @description Anyone may call it. A wrong password and an unknown email give the same 401 in the same time. Throttled per IP and per account (429 with Retry-After).
+         * @description Anyone may call it. A wrong password and an unknown email give the same 401 in the same time. Throttled per IP and per account (429 with Retry-After). Answers an access token and a refresh token (`POST /auth/refresh`). Audited, failures too (without the email or password).
          */
         post: operations["postAuthLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trade a refresh token for a new access token and refresh token
+         * @description For platform admins and organization users alike (the refresh token says whose it is). Each refresh token can be
+         *     traded once: the answer carries its successor. Presenting one that was already traded revokes every refresh token
+         *     descended from the same login (someone else holds a copy) and answers 401, as do expired and revoked ones and those
+         *     of an account whose password, role or activity changed, or that was removed. An organization user's organization
+         *     that is not active answers 409 with `organization_status`.
+         */
+        post: operations["postAuthRefresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End a session (revoke its refresh tokens)
+         * @description Revokes the refresh token and every other one of its login. Always 204 for a well-formed token, known or not, so it
+         *     tells nothing. Access tokens already issued stay valid until they expire (JWT_EXPIRES_IN, 15 minutes by default).
+         */
+        post: operations["postAuthLogout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -723,6 +768,30 @@ export interface paths {
          * @description Platform admins only (the first one comes from BOOTSTRAP_ADMIN_EMAIL/PASSWORD or `npm run admin:create`).
          */
         post: operations["postAuthRegister"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the audit log
+         * @description Newest first. Platform admins read every entry and may filter by organization, actor, action and time.
+         *     Organization admins read only their own organization's entries (`organization_id` defaults to it; another
+         *     organization's id answers 404); members get 403. Entries: `auth.login.succeeded`, `auth.login.failed` (the
+         *     account tried when it exists, never the email or password), `auth.logout`, `auth.refresh.reused`,
+         *     `user.created|updated|deleted`, `organization.created|renamed|updated|deleted|restored|purged|retried|moved`, `webhook.*`.
+         */
+        get: operations["getAudit"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1070,7 +1139,7 @@ export interface components {
             /** @constant */
             role: "platform_admin";
         };
-        /** @description A bearer token (OAuth 2.0 token response style) and who it was issued to. */
+        /** @description A bearer token and the refresh token that renews it (OAuth 2.0 token response style), and who they were issued to. */
         Token: {
             /**
              * @description A JWT; send it as `Authorization: Bearer <access_token>`.
@@ -1080,10 +1149,20 @@ export interface components {
             /** @constant */
             token_type: "bearer";
             /**
-             * @description Seconds until the token expires.
-             * @example 3600
+             * @description Seconds until the access token expires.
+             * @example 900
              */
             expires_in: number;
+            /**
+             * @description Opaque; trade it once at `POST /auth/refresh` for a new pair, end the session with `POST /auth/logout`.
+             * @example q3Xh0m9pB1d2Vx7yZ4kLw8sT6uR5eN0aC3fG1hJ2iK4
+             */
+            refresh_token: string;
+            /**
+             * @description Seconds until the refresh token expires.
+             * @example 2592000
+             */
+            refresh_expires_in: number;
             /** @description The platform admin (`POST /auth/login`) or the organization user (`POST /admin/login`). */
             user: components["schemas"]["PlatformAdminIdentity"] | components["schemas"]["User"];
         };
@@ -1405,6 +1484,57 @@ export interface components {
             /** Format: date-time */
             expires_at: string | null;
         };
+        /** @description Who did what, when: an entry of the audit log. It never holds a password, a token or a hash. */
+        AuditEntry: {
+            /**
+             * Format: uuid
+             * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T21:13:17.815Z
+             */
+            at: string;
+            /** @description Who acted; null for an anonymous caller (a failed login). */
+            actor: {
+                /** @enum {string} */
+                kind: "platform_admin" | "org_user";
+                /**
+                 * Format: uuid
+                 * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+                 */
+                id: string;
+            } | null;
+            /**
+             * Format: uuid
+             * @description The organization concerned, if any.
+             */
+            organization_id: string | null;
+            /** @example auth.login.failed */
+            action: string;
+            /** @description What it was done to, if anything. */
+            target: {
+                /** @example user */
+                type: string;
+                /** @example 7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d */
+                id: string;
+            } | null;
+            /** @description The `X-Request-Id` of the request that did it. */
+            request_id: string | null;
+            /** @description What changed (before and after), or the client address of a login. */
+            details: {
+                [key: string]: unknown;
+            };
+        };
+        AuditEntryList: {
+            items: components["schemas"]["AuditEntry"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page.
+             * @example MjAyNi0xMS0yMVQyMToxMzoxNy44MTVa
+             */
+            next_cursor: string | null;
+        };
         Health: {
             /** @constant */
             status: "ok";
@@ -1439,6 +1569,13 @@ export interface components {
              * @example correct horse battery
              */
             password: string;
+        };
+        RefreshToken: {
+            /**
+             * @description The `refresh_token` of a login or of the previous refresh.
+             * @example q3Xh0m9pB1d2Vx7yZ4kLw8sT6uR5eN0aC3fG1hJ2iK4
+             */
+            refresh_token: string;
         };
         NewOrganization: {
             /**
@@ -1880,6 +2017,16 @@ export interface components {
         Cursor: string;
         /** @description The organization's name, in any case. */
         OrganizationNameQuery: string;
+        /** @description Only this organization's entries (an organization admin may name only its own, which is the default for it). */
+        AuditOrganization: string;
+        /** @description Only what this platform admin or user did. */
+        AuditActor: string;
+        /** @description One action (`auth.login.failed`), or every action under a prefix (`auth.*`). */
+        AuditAction: string;
+        /** @description Entries at or after this instant (ISO 8601). */
+        AuditFrom: string;
+        /** @description Entries before this instant (ISO 8601). */
+        AuditTo: string;
         /** @description `wait=N` (N ≤ 30) holds the answer until the status changes or N seconds pass; the answer then carries `Preference-Applied`. */
         PreferWait: string;
         /** @description Resume after this event id. */
@@ -3394,7 +3541,9 @@ export interface operations {
                      * @example {
                      *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…",
                      *       "token_type": "bearer",
-                     *       "expires_in": 3600,
+                     *       "expires_in": 900,
+                     *       "refresh_token": "q3Xh0m9pB1d2Vx7yZ4kLw8sT6uR5eN0aC3fG1hJ2iK4",
+                     *       "refresh_expires_in": 2592000,
                      *       "user": {
                      *         "id": "5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b",
                      *         "email": "admin@example.com",
@@ -3410,6 +3559,76 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postAuthRefresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshToken"];
+            };
+        };
+        responses: {
+            /** @description A new access token and refresh token. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…",
+                     *       "token_type": "bearer",
+                     *       "expires_in": 900,
+                     *       "refresh_token": "Vd8kQ2pL0xN7sR4tY1uW6zA3bC9eF5gH2iJ0kL8mN4o",
+                     *       "refresh_expires_in": 2592000,
+                     *       "user": {
+                     *         "id": "5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b",
+                     *         "email": "admin@example.com",
+                     *         "role": "platform_admin"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Token"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postAuthLogout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshToken"];
+            };
+        };
+        responses: {
+            /** @description Logged out. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -3449,6 +3668,92 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getAudit: {
+        parameters: {
+            query?: {
+                /** @description Only this organization's entries (an organization admin may name only its own, which is the default for it). */
+                organization_id?: components["parameters"]["AuditOrganization"];
+                /** @description Only what this platform admin or user did. */
+                actor_id?: components["parameters"]["AuditActor"];
+                /** @description One action (`auth.login.failed`), or every action under a prefix (`auth.*`). */
+                action?: components["parameters"]["AuditAction"];
+                /** @description Entries at or after this instant (ISO 8601). */
+                from?: components["parameters"]["AuditFrom"];
+                /** @description Entries before this instant (ISO 8601). */
+                to?: components["parameters"]["AuditTo"];
+                /** @description Items per page. */
+                limit?: components["parameters"]["Limit"];
+                /** @description `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of entries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e",
+                     *           "at": "2026-12-05T04:10:00.000Z",
+                     *           "actor": {
+                     *             "kind": "org_user",
+                     *             "id": "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d"
+                     *           },
+                     *           "organization_id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
+                     *           "action": "user.updated",
+                     *           "target": {
+                     *             "type": "user",
+                     *             "id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
+                     *           },
+                     *           "request_id": "3b2f7c1e-0d4a-4c5b-9e6f-7a8b9c0d1e2f",
+                     *           "details": {
+                     *             "changed": [
+                     *               "is_active"
+                     *             ],
+                     *             "before": {
+                     *               "is_active": true
+                     *             },
+                     *             "after": {
+                     *               "is_active": false
+                     *             }
+                     *           }
+                     *         },
+                     *         {
+                     *           "id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                     *           "at": "2026-12-05T04:09:00.000Z",
+                     *           "actor": null,
+                     *           "organization_id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
+                     *           "action": "auth.login.failed",
+                     *           "target": null,
+                     *           "request_id": "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a",
+                     *           "details": {
+                     *             "ip": "203.0.113.7"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "next_cursor": "MjAyNi0xMi0wNVQwNDowOTowMC4wMDBafDFjMmQzZTRm"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuditEntryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };

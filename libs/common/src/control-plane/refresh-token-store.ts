@@ -1,0 +1,104 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import { returnedRows } from '../database/returned-rows';
+
+/** Whose session a refresh token continues: a platform admin, or a user of one organization. */
+export type RefreshSubject = { kind: 'platform_admin'; id: string } | { kind: 'org_user'; id: string; orgId: string };
+
+/** A stored refresh token, as found by its text. */
+export interface RefreshTokenRecord {
+  id: string;
+  familyId: string;
+  subject: RefreshSubject;
+  /** The account's token version when the family was last rotated; a bump since revokes it. */
+  tokenVersion: number;
+  /** `live` may be traded once; `used` was traded already (reuse means theft); the rest are dead. */
+  state: 'live' | 'used' | 'revoked' | 'expired';
+}
+
+/** 256 random bits: a plain SHA-256 of such a token cannot be reversed, so no salt or slow hash is needed. */
+function newTokenText(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+function hashOf(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+async function insertToken(
+  db: EntityManager,
+  token: string,
+  row: Pick<RefreshTokenRecord, 'familyId' | 'subject' | 'tokenVersion'>,
+  ttlSeconds: number,
+): Promise<void> {
+  const { subject } = row;
+  await db.query(
+    `INSERT INTO refresh_tokens (id, family_id, token_hash, subject_kind, subject_id, org_id, token_version, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, now() + ($8::int * interval '1 second'))`,
+    [randomUUID(), row.familyId, hashOf(token), subject.kind, subject.id, subject.kind === 'org_user' ? subject.orgId : null, row.tokenVersion, ttlSeconds],
+  );
+}
+
+/**
+ * The one owner of `refresh_tokens`. Only hashes are stored. Each login starts a family; each
+ * refresh marks its token used and issues the next one of the family, in one transaction, so of
+ * two requests with one token only one can win; the loser sees it used, as a thief would.
+ */
+export class RefreshTokenStore {
+  constructor(private readonly db: DataSource) {}
+
+  /** A new token for `subject`, in `familyId`'s family (a new family without it); answers its text. */
+  async issue(subject: RefreshSubject, tokenVersion: number, ttlSeconds: number, familyId: string = randomUUID()): Promise<string> {
+    const token = newTokenText();
+    await insertToken(this.db.manager, token, { familyId, subject, tokenVersion }, ttlSeconds);
+    return token;
+  }
+
+  async find(token: string): Promise<RefreshTokenRecord | undefined> {
+    const [row]: Record<string, unknown>[] = await this.db.query(
+      `SELECT id, family_id, subject_kind, subject_id, org_id, token_version,
+              CASE WHEN revoked_at IS NOT NULL THEN 'revoked' WHEN used_at IS NOT NULL THEN 'used'
+                   WHEN expires_at <= now() THEN 'expired' ELSE 'live' END AS state
+         FROM refresh_tokens WHERE token_hash = $1`,
+      [hashOf(token)],
+    );
+    if (!row) return undefined;
+    const subject: RefreshSubject =
+      row.subject_kind === 'org_user'
+        ? { kind: 'org_user', id: row.subject_id as string, orgId: row.org_id as string }
+        : { kind: 'platform_admin', id: row.subject_id as string };
+    return {
+      id: row.id as string,
+      familyId: row.family_id as string,
+      subject,
+      tokenVersion: row.token_version as number,
+      state: row.state as RefreshTokenRecord['state'],
+    };
+  }
+
+  /**
+   * Trades the live token `record` for the next of its family (carrying `tokenVersion`);
+   * undefined when it is no longer live (another request traded it first).
+   */
+  async rotate(record: RefreshTokenRecord, tokenVersion: number, ttlSeconds: number): Promise<string | undefined> {
+    const token = newTokenText();
+    const traded = await this.db.transaction(async (manager) => {
+      const used = returnedRows(
+        await manager.query(
+          `UPDATE refresh_tokens SET used_at = now()
+            WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now() RETURNING id`,
+          [record.id],
+        ),
+      );
+      if (used.length === 0) return false;
+      await insertToken(manager, token, { familyId: record.familyId, subject: record.subject, tokenVersion }, ttlSeconds);
+      return true;
+    });
+    return traded ? token : undefined;
+  }
+
+  /** Ends every token of the family (logout, reuse of a traded token, a revoked account). */
+  async revokeFamily(familyId: string): Promise<void> {
+    await this.db.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`, [familyId]);
+  }
+}
