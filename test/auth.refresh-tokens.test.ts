@@ -167,7 +167,7 @@ describe('Refresh tokens of organization users', () => {
 describe('Refresh tokens expire', () => {
   let stack: TestStack;
   before(async () => {
-    stack = await startStack({ env: { REFRESH_TOKEN_TTL: '1s' } });
+    stack = await startStack({ worker: true, env: { REFRESH_TOKEN_TTL: '1s' } });
   });
   after(() => stack.stop());
 
@@ -176,5 +176,14 @@ describe('Refresh tokens expire', () => {
     expect(login.body.refresh_expires_in).to.equal(1);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     await stack.request.post('/auth/refresh').send({ refresh_token: login.body.refresh_token }).expect(401);
+  });
+
+  it('when the reconciler runs, then expired refresh tokens are deleted and live ones kept', async () => {
+    const expired = await stack.request.post('/auth/login').send({ email: 'root@platform.test', password: 'platform-admin-password' }).expect(200);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await stack.api.stores.refreshTokens.issue({ kind: 'platform_admin', id: expired.body.user.id }, 0, 3600);
+    await (stack.worker as NonNullable<TestStack['worker']>).reconciler.reconcile();
+    const rows = await queryControlDatabase<{ live: boolean }>(stack, 'SELECT expires_at > now() AS live FROM refresh_tokens');
+    expect(rows).to.deep.equal([{ live: true }]);
   });
 });

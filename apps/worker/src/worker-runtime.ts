@@ -3,6 +3,7 @@ import { DatabaseServerStore } from '@orgms/common/control-plane/database-server
 import { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
 import { OrganizationExportStore } from '@orgms/common/control-plane/organization-export-store';
 import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import { RefreshTokenStore } from '@orgms/common/control-plane/refresh-token-store';
 import { ServerDrainStore } from '@orgms/common/control-plane/server-drain-store';
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
 import { connectControlPlane } from '@orgms/common/database/control-plane-startup';
@@ -108,6 +109,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     logger,
     stuckAfterMs: settings.reconcile.stuckAfterMs,
     exports,
+    refreshTokens: new RefreshTokenStore(controlDb),
   });
 
   // A job whose worker died (lock not renewed) goes back to waiting after at most about

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import type { RefreshTokenStore } from '@orgms/common/control-plane/refresh-token-store';
 import { IN_PROGRESS_STATUSES, type OrganizationStatus } from '@orgms/common/entities/organization-status';
 import type { Logger } from '@orgms/common/logger';
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
@@ -17,6 +18,8 @@ export interface ReconcilerDeps {
   stuckAfterMs: number;
   /** Deletes the files of expired organization exports. */
   exports?: Pick<ExportService, 'expireDue'>;
+  /** Forgets expired refresh tokens, which are refused anyway. */
+  refreshTokens?: Pick<RefreshTokenStore, 'deleteExpired'>;
 }
 
 export interface ReconcileReport {
@@ -45,6 +48,9 @@ export class ReconcilerService {
     if (enqueued.length > 0) this.deps.logger.warn('reconciler re-enqueued organizations', { orgIds: enqueued });
     const orphans = await this.detectOrphans();
     await this.deps.exports?.expireDue().catch((error) => this.deps.logger.warn('could not delete expired exports', { error: (error as Error).message }));
+    await this.deps.refreshTokens
+      ?.deleteExpired()
+      .catch((error) => this.deps.logger.warn('could not delete expired refresh tokens', { error: (error as Error).message }));
     return { examined: stale.length, enqueued, orphans };
   }
 

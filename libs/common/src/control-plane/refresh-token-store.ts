@@ -97,6 +97,18 @@ export class RefreshTokenStore {
     return traded ? token : undefined;
   }
 
+  /**
+   * Forgets up to `limit` expired tokens (the reconciler calls it on every run). An expired token
+   * is refused whether its row is there or not; only the reuse of a traded one within its
+   * lifetime needs the row, to revoke its family.
+   */
+  async deleteExpired(limit = 5000): Promise<number> {
+    const deleted = returnedRows(
+      await this.db.query(`DELETE FROM refresh_tokens WHERE id IN (SELECT id FROM refresh_tokens WHERE expires_at <= now() LIMIT $1) RETURNING id`, [limit]),
+    );
+    return deleted.length;
+  }
+
   /** Ends every token of the family (logout, reuse of a traded token, a revoked account). */
   async revokeFamily(familyId: string): Promise<void> {
     await this.db.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`, [familyId]);
