@@ -31,6 +31,15 @@ describe('Login throttling', () => {
     await login('10.0.1.97', { organization_id: org.id, email: org.email, password: org.password }).expect(200);
   });
 
+  it('when one address trades refresh tokens too often, then it answers 429 like a login, and other addresses still refresh', async () => {
+    const session = await login('10.0.6.1', { organization_id: org.id, email: org.email, password: org.password }).expect(200);
+    const refresh = (ip: string, refreshToken: string) => stack.request.post('/auth/refresh').set('X-Forwarded-For', ip).send({ refresh_token: refreshToken });
+    for (let i = 0; i < 8; i++) await refresh('10.0.6.2', `guessed-refresh-token-${i}`).expect(401);
+    const res = await refresh('10.0.6.2', session.body.refresh_token).expect(429);
+    expect(Number(res.headers['retry-after'])).to.be.within(1, 60);
+    await refresh('10.0.6.3', session.body.refresh_token).expect(200);
+  });
+
   it('when an account logs in successfully many times, then it is not throttled (only failures count per account)', async () => {
     for (let i = 0; i < 5; i++) await login(`10.0.2.${i}`, { organization_name: org.name, email: org.email, password: org.password }).expect(200);
   });

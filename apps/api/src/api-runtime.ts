@@ -154,6 +154,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     organizations: stores.organizations,
     tenants: tenantPools,
     audit,
+    throttle,
   });
   const services: ApiServices = {
     auth: new AuthService(stores.platformAdmins, sessions, audit, throttle, bcryptRounds, adminAuthStates),

@@ -39,7 +39,8 @@ import { loginBody, refreshTokenBody, registerBody } from '../validation/auth.sc
  *       traded once: the answer carries its successor. Presenting one that was already traded revokes every refresh token
  *       descended from the same login (someone else holds a copy) and answers 401, as do expired and revoked ones and those
  *       of an account whose password, role or activity changed, or that was removed. An organization user's organization
- *       that is not active answers 409 with `organization_status`.
+ *       that is not active answers 409 with `organization_status`. Each refresh counts against the client address's
+ *       login limit (LOGIN_RATE_LIMIT_PER_IP; 429 with Retry-After).
  *     requestBody:
  *       required: true
  *       content: { application/json: { schema: { $ref: '#/components/schemas/RefreshToken' } } }
@@ -55,6 +56,7 @@ import { loginBody, refreshTokenBody, registerBody } from '../validation/auth.sc
  *       '409': { $ref: '#/components/responses/Conflict' }
  *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
  *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '429': { $ref: '#/components/responses/TooManyRequests' }
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /auth/logout:
  *   post:
@@ -106,8 +108,8 @@ export function authRoutes({ authentication, auth, sessions }: { authentication:
     res.json(await auth.loginPlatformAdmin(email, password, req.ip ?? 'unknown'));
   });
 
-  router.post('/auth/refresh', validate({ body: refreshTokenBody }), async (_req, res) => {
-    res.json(await sessions.refresh(validated(res, refreshTokenBody).refresh_token));
+  router.post('/auth/refresh', validate({ body: refreshTokenBody }), async (req, res) => {
+    res.json(await sessions.refresh(validated(res, refreshTokenBody).refresh_token, req.ip ?? 'unknown'));
   });
 
   router.post('/auth/logout', validate({ body: refreshTokenBody }), async (_req, res) => {

@@ -10,6 +10,7 @@ import { ConflictError, NotFoundError, UnauthorizedError } from '@orgms/common/e
 import type { Actor } from '@orgms/common/request-context';
 import { TenantUserStore } from '@orgms/common/tenancy/tenant-user-store';
 import { holdsTokenVersion } from '@orgms/common/token-version';
+import type { LoginThrottle } from '../auth/login-throttle';
 import type { IssuedToken, TokenIssuer } from '../auth/tokens';
 import type { TokenBody } from '../openapi/response-schemas';
 import { presentUser } from '../presenters/user.presenter';
@@ -34,6 +35,8 @@ export interface SessionsDeps {
   organizations: Pick<OrganizationStore, 'findLive'>;
   tenants: Pick<TenantDatabases, 'read'>;
   audit: Pick<AuditService, 'recordAfter'>;
+  /** A refresh token is a credential: refreshes count against the client address's login limit. */
+  throttle: Pick<LoginThrottle, 'countAttempt'>;
 }
 
 /**
@@ -56,8 +59,9 @@ export class SessionsService {
    * its owner's thief or by its owner after the thief: either way the whole family ends (both
    * must log in again) and the reuse is audited.
    */
-  async refresh(token: string): Promise<Session> {
+  async refresh(token: string, clientIp: string): Promise<Session> {
     const { refreshTokens } = this.deps;
+    await this.deps.throttle.countAttempt(clientIp);
     const record = await refreshTokens.find(token);
     if (!record || record.state === 'revoked' || record.state === 'expired') throw new UnauthorizedError(REFRESH_REFUSED);
     if (record.state === 'used') return this.refuseReuse(record);

@@ -724,7 +724,8 @@ export interface paths {
          *     traded once: the answer carries its successor. Presenting one that was already traded revokes every refresh token
          *     descended from the same login (someone else holds a copy) and answers 401, as do expired and revoked ones and those
          *     of an account whose password, role or activity changed, or that was removed. An organization user's organization
-         *     that is not active answers 409 with `organization_status`.
+         *     that is not active answers 409 with `organization_status`. Each refresh counts against the client address's
+         *     login limit (LOGIN_RATE_LIMIT_PER_IP; 429 with Retry-After).
          */
         post: operations["postAuthRefresh"];
         delete?: never;
@@ -3603,6 +3604,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
