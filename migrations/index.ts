@@ -5,6 +5,9 @@ import { OrganizationNameKey1732500000000 } from './control/1732500000000-Organi
 import { DatabaseServers1732600000000 } from './control/1732600000000-DatabaseServers';
 import { OrganizationExports1732700000000 } from './control/1732700000000-OrganizationExports';
 import { IdempotencyKeys1732710000000 } from './control/1732710000000-IdempotencyKeys';
+import { OrganizationArchives1732720000000 } from './control/1732720000000-OrganizationArchives';
+import { TenantDatabaseRoles1732730000000 } from './control/1732730000000-TenantDatabaseRoles';
+import { Webhooks1732740000000 } from './control/1732740000000-Webhooks';
 import { RefreshTokens1732750000000 } from './control/1732750000000-RefreshTokens';
 import { AuditLog1732760000000 } from './control/1732760000000-AuditLog';
 import { CreateUsers1732200000000 } from './tenant/1732200000000-CreateUsers';
@@ -22,6 +25,9 @@ export const controlMigrations = [
   DatabaseServers1732600000000,
   OrganizationExports1732700000000,
   IdempotencyKeys1732710000000,
+  OrganizationArchives1732720000000,
+  TenantDatabaseRoles1732730000000,
+  Webhooks1732740000000,
   RefreshTokens1732750000000,
   AuditLog1732760000000,
 ];

@@ -26,7 +26,7 @@ describe('OpenAPI contract check', () => {
   });
 
   it('when a 409 carries organization_status, then the Conflict schema accepts it', () => {
-    const body = { ...problem, organization_status: 'deleting' };
+    const body = { ...problem, organization_status: 'deleted' };
     expect(contractViolations({ method: 'GET', url: '/me', status: 409, headers: problemJson, body })).to.deep.equal([]);
   });
 

@@ -1,17 +1,11 @@
-import { withDatabase } from '@orgms/common/database/database-urls';
-import { organizationEventsChannel } from '@orgms/common/events/organization-events';
-import { stagingNameFor } from '@orgms/common/tenancy/database-names';
-import { DeprovisioningService } from '@orgms/worker/services/deprovisioning.service';
 import { expect } from 'chai';
-import IORedis from 'ioredis';
-import { Client } from 'pg';
 import { queryControlDatabase } from './support/control-database';
 import { flakyOrganizationsFailOnce } from './support/injected-failures';
 import { databaseExists, databaseOf, withClient } from './support/org-databases';
-import { createOrganization, deleteOrganization, uniqueName, waitForStatus } from './support/organizations';
+import { createOrganization, uniqueName, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
 
-describe('Organization changes: rename, delete, retry', () => {
+describe('Organization changes: rename, retry', () => {
   let stack: TestStack;
   const auth = async () => `Bearer ${await stack.adminToken()}`;
 
@@ -69,73 +63,6 @@ describe('Organization changes: rename, delete, retry', () => {
         .set('Authorization', await auth())
         .send({ organization_name: 'Whatever' })
         .expect(400);
-    });
-  });
-
-  describe('DELETE /organizations/:id', () => {
-    it('when an active organization is deleted, then every replica hears evict, its database is dropped despite open connections, it becomes a tombstone and its name is free', async () => {
-      const org = await createOrganization(stack);
-      await waitForStatus(stack, org.id, ['active']);
-      const database = databaseOf(stack, org.id);
-      const subscriber = new IORedis(stack.config.queue.redisUrl);
-      const heard: string[] = [];
-      await subscriber.subscribe(organizationEventsChannel(stack.config.queue));
-      subscriber.on('message', (_c, raw: string) => heard.push(raw));
-      // A session that never lets go, as a forgotten pool would: DROP … WITH (FORCE) ends it.
-      const holder = new Client({ connectionString: withDatabase(stack.config.tenancy.serverUrl, database) });
-      await holder.connect();
-      holder.on('error', () => undefined);
-      try {
-        const res = await stack.request
-          .delete(`/organizations/${org.id}`)
-          .set('Authorization', await auth())
-          .expect(202);
-        expect(res.body.status).to.equal('deleting');
-        expect(res.headers.location).to.equal(`/organizations/${org.id}`);
-        await waitForStatus(stack, org.id, ['deleted']);
-      } finally {
-        await holder.end().catch(() => undefined);
-        await subscriber.quit();
-      }
-      expect(await databaseExists(stack, database)).to.equal(false);
-      expect(heard.map((m) => JSON.parse(m)).filter((m) => m.type === 'evict' && m.orgId === org.id)).to.have.length(1);
-      const tombstone = await stack.request
-        .get(`/organizations/${org.id}`)
-        .set('Authorization', await auth())
-        .expect(200);
-      expect(tombstone.body.status).to.equal('deleted');
-      await createOrganization(stack, { organization_name: org.name });
-      await stack.request
-        .delete(`/organizations/${org.id}`)
-        .set('Authorization', await auth())
-        .expect(409);
-      await stack.request
-        .patch(`/organizations/${org.id}`)
-        .set('Authorization', await auth())
-        .send({ organization_name: uniqueName() })
-        .expect(409);
-    });
-
-    it('when the deprovision job runs twice, then the second run changes nothing', async () => {
-      const org = await createOrganization(stack);
-      await waitForStatus(stack, org.id, ['active']);
-      await deleteOrganization(stack, org.id);
-      const service = new DeprovisioningService({
-        servers: (stack.worker ?? expect.fail('this suite runs a worker')).servers,
-        store: stack.api.stores.organizations,
-        events: { publish: () => undefined },
-        logger: stack.logger,
-      });
-      expect(await service.deprovision(org.id, { requestId: 'again' })).to.equal('skipped');
-    });
-
-    it('when a pending organization is deleted, then it ends deleted and leaves no database behind', async () => {
-      const org = await createOrganization(stack);
-      await deleteOrganization(stack, org.id);
-      // Provisioning may still be finishing its step; give it a moment, then nothing may remain.
-      await new Promise((r) => setTimeout(r, 500));
-      expect(await databaseExists(stack, databaseOf(stack, org.id))).to.equal(false);
-      expect(await databaseExists(stack, stagingNameFor(databaseOf(stack, org.id)))).to.equal(false);
     });
   });
 

@@ -1,5 +1,4 @@
 import { databaseNameFor, markerFor, quoteIdent, stagingNameFor } from '@orgms/common/tenancy/database-names';
-import { ProvisioningService } from '@orgms/worker/services/provisioning.service';
 import { DatabaseAdmin } from '@orgms/worker/tenancy/database-admin';
 import { expect } from 'chai';
 import { Client } from 'pg';
@@ -45,7 +44,7 @@ describe('Provisioning an organization', () => {
   });
   after(() => stack.stop());
 
-  for (const step of ['create_database', 'migrate', 'seed_admin', 'activate']) {
+  for (const step of ['create_database', 'database_role', 'migrate', 'seed_admin', 'activate']) {
     it(`when the ${step} step fails once, then the job is retried and the organization converges to active`, async () => {
       const token = await stack.adminToken();
       // Arm the failure before the worker can pick the job up: pause, create, arm, resume.
@@ -128,13 +127,8 @@ describe('Provisioning an organization', () => {
     const org = await createOrganization(stack);
     await waitForStatus(stack, org.id, ['active']);
     const before = await events(stack, org.id);
-    const service = new ProvisioningService({
-      tenancy: stack.config.tenancy,
-      servers: (stack.worker ?? expect.fail('this suite runs a worker')).servers,
-      store: stack.api.stores.organizations,
-      logger: stack.logger,
-    });
-    expect(await service.provision(org.id, { requestId: 'again-1234', isLastAttempt: false })).to.equal('skipped');
+    const worker = stack.worker ?? expect.fail('this suite runs a worker');
+    expect(await worker.provisioning.provision(org.id, { requestId: 'again-1234', isLastAttempt: false })).to.equal('skipped');
     expect(await events(stack, org.id)).to.deep.equal(before);
   });
 });

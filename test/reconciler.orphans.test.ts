@@ -51,23 +51,23 @@ describe('Reconciler: stuck deletions and orphans', () => {
     expect(status).to.equal('active');
   });
 
-  it('when a deletion is stuck in deleting without a job, then the reconciler re-enqueues it and it ends deleted', async () => {
+  it('when a purge is stuck in purging without a job, then the reconciler re-enqueues it and it ends purged', async () => {
     const org = await createOrganization(stack);
     await waitForStatus(stack, org.id, ['active']);
-    // As if the API committed `deleting` while Redis was down: no deprovision job exists.
-    await stack.api.stores.organizations.transition(org.id, 'deleting', { step: 'delete_requested' });
+    // As if the API committed `purging` while Redis was down: no purge job exists.
+    await stack.api.stores.organizations.markDeleted(org.id, { requestId: 'test', graceMs: 0 });
+    await stack.api.stores.organizations.transition(org.id, 'purging', { step: 'archive' });
     const report = await stack.worker?.reconciler.reconcile();
     expect(report?.enqueued).to.include(org.id);
-    await waitForStatus(stack, org.id, ['deleted']);
+    await waitForStatus(stack, org.id, ['purged']);
     expect(await databaseExists(stack, databaseOf(stack, org.id))).to.equal(false);
   });
 
-  it('when a deleted organization left its database behind, then it is reported as an orphan', async () => {
+  it('when a purged organization left its database behind, then it is reported as an orphan', async () => {
     const org = await createOrganization(stack);
     await waitForStatus(stack, org.id, ['active']);
-    // Mark it deleted without dropping, as a bug or a manual edit would.
-    await stack.api.stores.organizations.transition(org.id, 'deleting');
-    await queryControlDatabase(stack, `UPDATE organizations SET status = 'deleted' WHERE id = $1`, [org.id]);
+    // Mark it purged without dropping, as a bug or a manual edit would.
+    await queryControlDatabase(stack, `UPDATE organizations SET status = 'purged' WHERE id = $1`, [org.id]);
     const orphans = (await stack.worker?.reconciler.detectOrphans()) ?? [];
     expect(orphans.filter((o) => o.orgId === org.id).map((o) => o.kind)).to.deep.equal(['database_without_organization']);
   });

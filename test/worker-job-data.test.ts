@@ -4,12 +4,12 @@ import { JOBS, QUEUES, type QueueName } from '@orgms/common/queues/registry';
 import { JobFailure } from '@orgms/worker/job-failure';
 import { createJobHandlers } from '@orgms/worker/processors/job-handlers';
 import { queueProcessor } from '@orgms/worker/processors/job-processor';
-import type { DeprovisioningService } from '@orgms/worker/services/deprovisioning.service';
 import type { DrainService } from '@orgms/worker/services/drain.service';
 import type { ExportService } from '@orgms/worker/services/export.service';
 import type { MigrationsService } from '@orgms/worker/services/migrations.service';
 import type { MoveService } from '@orgms/worker/services/move.service';
 import type { ProvisioningService } from '@orgms/worker/services/provisioning.service';
+import type { PurgeService } from '@orgms/worker/services/purge.service';
 import type { ReconcilerService } from '@orgms/worker/services/reconciler.service';
 import { type Job, type Queue, UnrecoverableError } from 'bullmq';
 import { expect } from 'chai';
@@ -37,7 +37,7 @@ function recordingStubs() {
   return {
     calls,
     provisioning: { provision: record('provision') } as unknown as ProvisioningService,
-    deprovisioning: { deprovision: record('deprovision') } as unknown as DeprovisioningService,
+    purges: { purge: record('purge') } as unknown as PurgeService,
     migrations: { migrateTenant: record('migrateTenant'), planRun: record('planRun'), finishRun: record('finishRun') } as unknown as MigrationsService,
     reconciler: { reconcile: record('reconcile') } as unknown as ReconcilerService,
     moves: { move: record('move') } as unknown as MoveService,
@@ -57,10 +57,10 @@ const fakeJob = (name: string, data: unknown) => ({ id: 'spec-job', name, data, 
 describe('Worker: job data is checked before anything touches a database', () => {
   describe('the processors (with services that record every call)', () => {
     for (const { label, data, reason } of BAD_ORGANIZATION_DATA) {
-      it(`when a provision or deprovision job carries ${label}, then it fails with UnrecoverableError and no service is called`, async () => {
+      it(`when a provision or purge job carries ${label}, then it fails with UnrecoverableError and no service is called`, async () => {
         const stubs = recordingStubs();
         const route = processorFor(QUEUES.provisioning, stubs);
-        for (const name of [JOBS.provision, JOBS.deprovision]) {
+        for (const name of [JOBS.provision, JOBS.purge]) {
           const error = await route(fakeJob(name, data)).then(
             () => undefined,
             (e: unknown) => e,
@@ -81,7 +81,7 @@ describe('Worker: job data is checked before anything touches a database', () =>
       expect(error).to.be.instanceOf(UnrecoverableError);
       expect((error as Error).message)
         .to.include('"drop-everything"')
-        .and.include('provision, deprovision');
+        .and.include('provision, purge');
       expect(stubs.calls).to.deep.equal([]);
     });
 
@@ -143,7 +143,7 @@ describe('Worker: job data is checked before anything touches a database', () =>
       expect(stubs.calls).to.deep.equal([]);
     });
 
-    for (const job of [JOBS.provision, JOBS.deprovision, JOBS.migrateTenant, JOBS.move]) {
+    for (const job of [JOBS.provision, JOBS.purge, JOBS.migrateTenant, JOBS.move]) {
       it(`when the service of a ${job} job fails permanently, then the job fails with UnrecoverableError; a failure a retry may fix is thrown as it is`, async () => {
         const failing = (permanent: boolean) => async () => {
           throw new JobFailure('step: what went wrong', { permanent });
@@ -151,7 +151,7 @@ describe('Worker: job data is checked before anything touches a database', () =>
         const services = (permanent: boolean) => ({
           ...recordingStubs(),
           provisioning: { provision: failing(permanent) } as unknown as ProvisioningService,
-          deprovisioning: { deprovision: failing(permanent) } as unknown as DeprovisioningService,
+          purges: { purge: failing(permanent) } as unknown as PurgeService,
           migrations: { migrateTenant: failing(permanent) } as unknown as MigrationsService,
           moves: { move: failing(permanent) } as unknown as MoveService,
         });
@@ -201,11 +201,11 @@ describe('Worker: job data is checked before anything touches a database', () =>
       });
     }
 
-    it('when a deprovision job without a requestId names a live organization, then it fails once and the organization stays active', async () => {
+    it('when a purge job without a requestId names a live organization, then it fails once and the organization stays active', async () => {
       const org = await createOrganization(stack);
       await waitForStatus(stack, org.id, ['active']);
       const [{ count: eventsBefore }] = await queryControlDatabase(stack, 'SELECT count(*)::int AS count FROM organization_events WHERE org_id = $1', [org.id]);
-      await expectFailedOnce(provisioning, JOBS.deprovision, { orgId: org.id }, /requestId/);
+      await expectFailedOnce(provisioning, JOBS.purge, { orgId: org.id }, /requestId/);
       await expectFailedOnce(provisioning, 'drop-everything', { orgId: org.id, requestId: 'spec' }, /not a job of the provisioning queue/);
       expect((await stack.api.stores.organizations.get(org.id)).status).to.equal('active');
       const [{ count: eventsAfter }] = await queryControlDatabase(stack, 'SELECT count(*)::int AS count FROM organization_events WHERE org_id = $1', [org.id]);

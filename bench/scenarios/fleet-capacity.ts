@@ -47,7 +47,7 @@ async function createRate(server: BenchServer, prefix: string, label: string, co
  * with `database_server`, and of `<prefix>template`), and the rate of `CREATE DATABASE … TEMPLATE`
  * over raw pg: `count` in sequence, then `count` at 2 and at 4 at once. The figures behind the
  * README capacity model. Every database it creates is dropped (the organization through
- * `DELETE /organizations/:id`, the clones directly).
+ * `DELETE /organizations/:id?purge=true`, the clones directly).
  */
 export async function fleetCapacity(client: ServiceClient, servers: BenchServer[], count: number): Promise<ResultRow[]> {
   const rows: ResultRow[] = [];
@@ -58,9 +58,9 @@ export async function fleetCapacity(client: ServiceClient, servers: BenchServer[
     const [{ database }] = await controlQuery<{ database: string }>(client.env, 'SELECT database_name AS database FROM organizations WHERE id = $1', [id]);
     const orgMb = await sizeMb(server, database);
     const templateMb = await sizeMb(server, templateNameFor(client.env.orgPrefix));
-    const deleted = await client.request('DELETE', `/organizations/${id}`);
-    if (deleted.status !== 202) throw new Error(`DELETE /organizations/${id} answered ${deleted.status}`);
-    await client.waitStatus(id, 'deleted');
+    const purged = await client.request('DELETE', `/organizations/${id}?purge=true`);
+    if (purged.status !== 202) throw new Error(`DELETE /organizations/${id}?purge=true answered ${purged.status}`);
+    await client.waitStatus(id, 'purged');
 
     const label = server.name.replace(/[^a-z0-9]/g, '');
     const sequential = await createRate(server, client.env.orgPrefix, `${label}_s`, count, 1);

@@ -37,6 +37,7 @@ const ROUTES: Array<[Method, string]> = [
   ['PATCH', '/organizations/:id'],
   ['DELETE', '/organizations/:id'],
   ['POST', '/organizations/:id/retry'],
+  ['POST', '/organizations/:id/restore'],
   ['POST', '/admin/login'],
   ['GET', '/me'],
   ['POST', '/organizations/:id/users'],
@@ -408,8 +409,8 @@ describe('Fault: hostile input on every route (property-based, fast-check)', fun
     // Let the worker settle every organization the run created, then inspect the database names.
     await waitUntil(
       async () =>
-        (await controlQuery<{ n: number }>(env, "SELECT count(*)::int AS n FROM organizations WHERE status IN ('pending', 'provisioning', 'deleting')"))[0]
-          .n === 0,
+        (await controlQuery<{ n: number }>(env, "SELECT count(*)::int AS n FROM organizations WHERE status IN ('pending', 'provisioning', 'purging')"))[0].n ===
+        0,
       40000,
       'every generated organization to settle',
       250,

@@ -42,11 +42,20 @@ export async function waitForStatus(stack: TestStack, id: string, statuses: stri
   throw new Error(`organization ${id} did not reach ${statuses.join('|')} in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
 }
 
-/** `DELETE /organizations/:id` as a platform admin (202), then waits until the organization is a `deleted` tombstone. */
+/** `DELETE /organizations/:id` as a platform admin: 200, `deleted` at once (its database kept for the grace period). */
 export async function deleteOrganization(stack: TestStack, id: string): Promise<void> {
-  await stack.request
+  const res = await stack.request
     .delete(`/organizations/${id}`)
     .set('Authorization', `Bearer ${await stack.adminToken()}`)
+    .expect(200);
+  if (res.body.status !== 'deleted') throw new Error(`DELETE answered ${res.body.status}, not deleted`);
+}
+
+/** `DELETE /organizations/:id?purge=true` as a platform admin (202), then waits until it is `purged`: archived, database dropped. */
+export async function purgeOrganization(stack: TestStack, id: string, timeoutMs?: number): Promise<void> {
+  await stack.request
+    .delete(`/organizations/${id}?purge=true`)
+    .set('Authorization', `Bearer ${await stack.adminToken()}`)
     .expect(202);
-  await waitForStatus(stack, id, ['deleted']);
+  await waitForStatus(stack, id, ['purged'], timeoutMs);
 }

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type ApiRuntime, startApiRuntime } from '@orgms/api/api-runtime';
 import { type Config, loadConfig } from '@orgms/common/config';
 import { createLogger, type Logger } from '@orgms/common/logger';
@@ -53,6 +56,9 @@ export function testConfig(id: string, env: Record<string, string> = {}): Config
     SHUTDOWN_TIMEOUT_MS: '5000',
     LOG_LEVEL: 'debug',
     WORKER_METRICS_PORT: '0', // several workers share this process
+    // Files a suite writes live under its own directory, removed with the rest of its resources.
+    ARCHIVE_DIR: join(suiteFilesDir(id), 'archives'),
+    EXPORT_DIR: join(suiteFilesDir(id), 'exports'),
     ...env,
   });
 }
@@ -96,8 +102,14 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   return stack;
 }
 
-/** Drops the suite's org databases, its control database and its Redis keys. */
+/** Where a suite's archives and exports are written. */
+export function suiteFilesDir(id: string): string {
+  return join(tmpdir(), `orgms-test-${id}`);
+}
+
+/** Drops the suite's org databases, its control database, its Redis keys and its files. */
 export async function dropTestResources(config: Config, id: string): Promise<void> {
+  await rm(suiteFilesDir(id), { recursive: true, force: true });
   const client = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
   await client.connect();
   try {
@@ -106,6 +118,7 @@ export async function dropTestResources(config: Config, id: string): Promise<voi
       `orgms_test_${id}`,
     ]);
     for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`);
+    await dropOrganizationRoles(client, id);
   } finally {
     await client.end();
   }
@@ -151,7 +164,14 @@ async function dropSecondServerDatabases(id: string): Promise<void> {
   try {
     const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`t${id}\\_%`]);
     for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`);
+    await dropOrganizationRoles(client, id);
   } finally {
     await client.end();
   }
+}
+
+/** The organizations' own login roles of the suite (named like their databases), once their databases are gone. */
+async function dropOrganizationRoles(client: Client, id: string): Promise<void> {
+  const { rows } = await client.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname LIKE $1', [`t${id}\\_%`]);
+  for (const { rolname } of rows) await client.query(`DROP ROLE IF EXISTS ${quoteIdent(rolname)}`);
 }

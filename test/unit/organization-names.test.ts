@@ -1,6 +1,6 @@
-import { slugify } from '@orgms/api/services/slug';
 import { organizationName } from '@orgms/api/validation/common.schemas';
 import { confusableSkeleton, findMixedScriptConfusable, isMixedScriptConfusable, organizationNameKey } from '@orgms/common/organizations/organization-names';
+import { slugify } from '@orgms/common/organizations/slug';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { organizationNameKeyV1 } from '../../migrations/control/1732500000000-OrganizationNameKey';

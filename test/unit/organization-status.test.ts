@@ -11,13 +11,14 @@ import type { DataSource } from 'typeorm';
 
 /** The README's "States" table, written out: every pair not listed here must be refused. */
 const LEGAL: Record<OrganizationStatus, OrganizationStatus[]> = {
-  pending: ['provisioning', 'deleting'],
-  provisioning: ['provisioning', 'active', 'failed', 'deleting'],
-  active: ['moving', 'deleting'],
+  pending: ['provisioning', 'deleted'],
+  provisioning: ['provisioning', 'active', 'failed', 'deleted'],
+  active: ['moving', 'deleted'],
   moving: ['moving', 'active'],
-  failed: ['provisioning', 'deleting'],
-  deleting: ['deleting', 'deleted'],
-  deleted: [],
+  failed: ['provisioning', 'deleted'],
+  deleted: ['active', 'purging'],
+  purging: ['purging', 'purged'],
+  purged: [],
 };
 
 describe('Organization states (no servers)', () => {
@@ -36,7 +37,7 @@ describe('Organization states (no servers)', () => {
     }
   });
 
-  it('when deletion has started, then the organization is no longer editable', () => {
+  it('when the organization is deleted, then it is no longer editable', () => {
     expect(EDITABLE_STATUSES).to.have.members(['pending', 'provisioning', 'active', 'moving', 'failed']);
   });
 

@@ -18,7 +18,7 @@ class FakeOrganizationStore {
   async create(org: NewOrganization, options: { place: (liveByServer: Map<string, number>) => string }): Promise<Organization> {
     const databaseServerId = options.place(new Map());
     const { pendingAdminPasswordHash, ...columns } = org;
-    this.hashes.set(org.id, pendingAdminPasswordHash);
+    if (pendingAdminPasswordHash) this.hashes.set(org.id, pendingAdminPasswordHash);
     return this.put(
       Object.assign(new Organization(), columns, { status: 'pending', step: null, attempts: 0, lastError: null, schemaVersion: null, databaseServerId }),
     );
@@ -36,6 +36,13 @@ class FakeOrganizationStore {
     if (!from.every((status) => canTransition(status, to))) throw new Error('not a legal organization transition');
     if (!from.includes(org.status)) throw new ConflictError(`Organization ${id} is ${org.status}.`, { current_status: org.status });
     return this.put(Object.assign(new Organization(), org, options.patch, { status: to, step: options.step ?? org.step }));
+  }
+
+  async markDeleted(id: string, options: { requestId: string; graceMs: number }): Promise<Organization> {
+    const org = await this.get(id);
+    const now = new Date();
+    const patch = { deletedAt: now, deletedFrom: org.status, purgeAfter: new Date(now.getTime() + options.graceMs) };
+    return this.transition(id, 'deleted', { patch });
   }
 
   async amend(id: string, patch: TransitionOptions['patch']): Promise<Organization> {
@@ -65,11 +72,12 @@ function fixture(options: { queueDown?: boolean } = {}) {
     asked.push(`${kind}:${data.orgId}`);
     return true;
   };
-  const jobs: OrganizationJobs = { provisionNew: ask('provision'), provision: ask('provision'), deprovision: ask('deprovision'), move: ask('move') };
+  const jobs: OrganizationJobs = { provisionNew: ask('provision'), provision: ask('provision'), purge: ask('purge'), move: ask('move') };
   const warnings: string[] = [];
   const logger = { warn: (message: string) => warnings.push(message) } as unknown as Logger;
   const service = new OrganizationsService({
     databasePrefix: 'org_',
+    deleteGraceMs: 60000,
     bcryptRounds: 4,
     store: store as unknown as OrganizationStore,
     // One server that always has room: placement itself is specified in test/unit/placement.test.ts.
@@ -113,30 +121,48 @@ describe('OrganizationsService (no servers, a store in memory)', () => {
 
   describe('delete', () => {
     for (const status of ['pending', 'provisioning', 'active', 'failed'] as const) {
-      it(`when the organization is ${status} and is deleted, then it becomes deleting and deprovisioning is asked for`, async () => {
+      it(`when the organization is ${status} and is deleted, then it is deleted at once, its purge is due after the grace period, and no job is asked for`, async () => {
         const { store, asked, service, create } = fixture();
         const org = await create();
         store.force(org.id, status);
-        expect((await service.delete(org.id, 'req-2')).status).to.equal('deleting');
-        expect(asked).to.include(`deprovision:${org.id}`);
+        const deleted = await service.delete(org.id, 'req-2');
+        expect(deleted).to.include({ status: 'deleted', deletedFrom: status });
+        expect((deleted.purgeAfter as Date).getTime() - (deleted.deletedAt as Date).getTime()).to.equal(60000);
+        expect(asked).to.deep.equal([`provision:${org.id}`]);
       });
     }
 
-    it('when DELETE is sent again while deleting, then it is accepted and deprovisioning is asked for again', async () => {
+    it('when DELETE is sent again, then nothing changes and no job is asked for', async () => {
       const { asked, service, create } = fixture();
       const org = await create();
-      await service.delete(org.id, 'req-2');
-      expect((await service.delete(org.id, 'req-3')).status).to.equal('deleting');
-      expect(asked.filter((job) => job === `deprovision:${org.id}`)).to.have.lengthOf(2);
+      const first = await service.delete(org.id, 'req-2');
+      const again = await service.delete(org.id, 'req-3');
+      expect(again).to.include({ status: 'deleted', deletedAt: first.deletedAt });
+      expect(asked).to.deep.equal([`provision:${org.id}`]);
     });
 
-    it('when the organization is already deleted, then it is a 409 with its status and no job is asked for', async () => {
+    it('when the purge is asked for, then it is purging and the purge is asked for (again, when sent again)', async () => {
+      const { asked, service, create } = fixture();
+      const org = await create();
+      expect((await service.delete(org.id, 'req-2', { purge: true })).status).to.equal('purging');
+      expect((await service.delete(org.id, 'req-3', { purge: true })).status).to.equal('purging');
+      expect(asked.filter((job) => job === `purge:${org.id}`)).to.have.lengthOf(2);
+    });
+
+    it('when the organization is already purged, then DELETE changes nothing and asks for no job', async () => {
       const { store, asked, service, create } = fixture();
       const org = await create();
-      store.force(org.id, 'deleted');
-      const error = await refusal(service.delete(org.id, 'req-2'));
-      expect(error.extra).to.deep.equal({ current_status: 'deleted' });
+      store.force(org.id, 'purged');
+      expect((await service.delete(org.id, 'req-2', { purge: true })).status).to.equal('purged');
       expect(asked).to.deep.equal([`provision:${org.id}`]);
+    });
+
+    it('when the organization is moving, then DELETE is a 409 with its status', async () => {
+      const { store, service, create } = fixture();
+      const org = await create();
+      store.force(org.id, 'moving');
+      const error = await refusal(service.delete(org.id, 'req-2'));
+      expect(error.extra).to.deep.equal({ current_status: 'moving' });
     });
   });
 
@@ -149,7 +175,7 @@ describe('OrganizationsService (no servers, a store in memory)', () => {
       expect(asked).to.deep.equal([`provision:${org.id}`, `provision:${org.id}`]);
     });
 
-    for (const status of ['pending', 'provisioning', 'active', 'deleting', 'deleted'] as const) {
+    for (const status of ['pending', 'provisioning', 'active', 'deleted', 'purging', 'purged'] as const) {
       it(`when the organization is ${status} and is retried, then it is a 409 with its status and nothing changes`, async () => {
         const { store, asked, service, create } = fixture();
         const org = await create();
@@ -170,8 +196,8 @@ describe('OrganizationsService (no servers, a store in memory)', () => {
       expect(renamed).to.include({ name: 'Acme Europe', slug: 'acme-europe', adminEmail: 'new@acme.test', databaseName: org.databaseName });
     });
 
-    for (const status of ['deleting', 'deleted'] as const) {
-      it(`when the organization is ${status} and is renamed, then it is a 409: the tombstone keeps its name`, async () => {
+    for (const status of ['deleted', 'purging', 'purged'] as const) {
+      it(`when the organization is ${status} and is renamed, then it is a 409: it keeps the name it had`, async () => {
         const { store, service, create } = fixture();
         const org = await create();
         store.force(org.id, status);

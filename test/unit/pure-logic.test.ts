@@ -1,9 +1,9 @@
 import { durationToSeconds } from '@orgms/api/auth/tokens';
 import { decodeCursor, encodeCursor } from '@orgms/api/services/pagination';
-import { slugify } from '@orgms/api/services/slug';
 import { loadConfig } from '@orgms/common/config';
 import { isTransientDatabaseError } from '@orgms/common/database/database-errors';
 import { serverOf } from '@orgms/common/database/database-urls';
+import { slugify } from '@orgms/common/organizations/slug';
 import { databaseNameFor, markerFor, quoteIdent } from '@orgms/common/tenancy/database-names';
 import { describeFailure, isPermanentFailure, JobFailure } from '@orgms/worker/job-failure';
 import { expect } from 'chai';

@@ -8,6 +8,8 @@ import { OrganizationStore } from '@orgms/common/control-plane/organization-stor
 import { PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-store';
 import { RefreshTokenStore } from '@orgms/common/control-plane/refresh-token-store';
 import { ServerDrainStore } from '@orgms/common/control-plane/server-drain-store';
+import { TenantRoleStore } from '@orgms/common/control-plane/tenant-role-store';
+import { WebhookStore } from '@orgms/common/control-plane/webhook-store';
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
 import { connectControlPlane } from '@orgms/common/database/control-plane-startup';
 import type { Organization } from '@orgms/common/entities/organization.entity';
@@ -23,6 +25,7 @@ import { createProvisioningQueue, organizationJobs, type ProvisioningQueue } fro
 import { openQueue } from '@orgms/common/queues/queue-handles';
 import { closeRedis, createRedis } from '@orgms/common/queues/redis';
 import { QUEUES } from '@orgms/common/queues/registry';
+import { createWebhooksQueue, type WebhooksQueue } from '@orgms/common/queues/webhooks-queue';
 import type { Queue } from 'bullmq';
 import type { Express } from 'express';
 import { type ApiServices, createApp } from './app';
@@ -47,7 +50,9 @@ import { PlacementService } from './services/placement.service';
 import { ReadinessService } from './services/readiness.service';
 import { SessionsService } from './services/sessions.service';
 import { UsersService } from './services/users.service';
+import { WebhooksService } from './services/webhooks.service';
 import { TenantDatabases } from './tenancy/tenant-databases';
+import { TenantLogins } from './tenancy/tenant-logins';
 
 /** The control-plane stores, one per table group, each the only code that reads or writes its tables. */
 export interface ApiStores {
@@ -58,6 +63,7 @@ export interface ApiStores {
   serverDrains: ServerDrainStore;
   idempotencyKeys: IdempotencyKeyStore;
   organizationExports: OrganizationExportStore;
+  webhooks: WebhookStore;
   refreshTokens: RefreshTokenStore;
   auditLog: AuditLogStore;
 }
@@ -69,6 +75,8 @@ export interface ApiQueues {
   provisioning: ProvisioningQueue;
   maintenance: Queue;
   migrations: MigrationsQueue;
+  /** Only watched here (Bull Board, metrics): the worker adds and runs its jobs. */
+  webhooks: WebhooksQueue;
 }
 
 /**
@@ -97,6 +105,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     provisioning: createProvisioningQueue(config.queue, redis),
     maintenance: openQueue(QUEUES.maintenance, config.queue, redis),
     migrations: createMigrationsQueue(config.queue, redis),
+    webhooks: createWebhooksQueue(config.queue, redis),
   };
   // Rows every request reads, cached per replica while the pub/sub subscription that invalidates them is up.
   const isLive = () => events.isLive;
@@ -113,19 +122,22 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
       redisPublisher.publish(message);
     },
   };
+  const secrets = new SecretBox(config.secrets.current, config.secrets.previous);
   const stores: ApiStores = {
     organizations: new OrganizationStore(controlDb, publisher),
     platformAdmins: new PlatformAdminStore(controlDb, publisher),
     migrationRuns: new MigrationRunStore(controlDb),
-    databaseServers: new DatabaseServerStore(controlDb, new SecretBox(config.secrets.current, config.secrets.previous)),
+    databaseServers: new DatabaseServerStore(controlDb, secrets),
     serverDrains: new ServerDrainStore(controlDb),
     organizationExports: new OrganizationExportStore(controlDb),
+    webhooks: new WebhookStore(controlDb, new SecretBox(config.secrets.current, config.secrets.previous)),
+    idempotencyKeys: new IdempotencyKeyStore(controlDb, IDEMPOTENCY_KEY_TTL_MS),
     refreshTokens: new RefreshTokenStore(controlDb),
     auditLog: new AuditLogStore(controlDb),
-    idempotencyKeys: new IdempotencyKeyStore(controlDb, IDEMPOTENCY_KEY_TTL_MS),
   };
   const servers = new ServerDirectory(stores.databaseServers);
-  const tenantPools = new TenantDatabases({ servers, pools: config.tenancy.pools, logger });
+  const logins = new TenantLogins({ roles: new TenantRoleStore(controlDb, secrets), logger });
+  const tenantPools = new TenantDatabases({ servers, pools: config.tenancy.pools, logins, logger });
   const events: OrganizationEventsHub = new OrganizationEventsHub(config.queue, logger, {
     // Deleting or moving an org: the worker publishes `evict` and every replica closes its pools for it.
     evict: (orgId) => tenantPools.evict(orgId),
@@ -163,6 +175,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     audit,
     organizations: new OrganizationsService({
       databasePrefix: config.tenancy.databasePrefix,
+      deleteGraceMs: config.archives.deleteGraceMs,
       bcryptRounds,
       store: stores.organizations,
       placement,
@@ -184,6 +197,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     }),
     exports: new OrganizationExportsService({ exports: stores.organizationExports, queue: queues.provisioning, handover, dir: config.exports.dir }),
     users: new UsersService(tenantPools, bcryptRounds, audit),
+    webhooks: new WebhooksService({ store: stores.webhooks, allowPrivate: config.webhooks.allowPrivate }),
     signups: new SignupThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.signupThrottle }),
     migrationRuns: new MigrationRunsService({ runs: stores.migrationRuns, queue: queues.migrations, logger }),
     orphans: new OrphansService({ databasePrefix: config.tenancy.databasePrefix, servers, organizations: stores.organizations }),

@@ -30,12 +30,28 @@ export function isPermanentFailure(error: unknown): boolean {
   return state !== undefined && state in PERMANENT_SQLSTATES;
 }
 
+/** Errors of the file system (writing an archive or an export), by their errno code: the path stays in the log. */
+const FILE_ERRORS: Record<string, string> = {
+  ENOSPC: 'no space left on the disk (ENOSPC)',
+  EDQUOT: 'the disk quota is exceeded (EDQUOT)',
+  EACCES: 'permission denied on the directory (EACCES)',
+  EROFS: 'the file system is read-only (EROFS)',
+};
+
+/** Only these codes: others (ECONNREFUSED, …) are the network's, which the database checks describe. */
+function fileErrorOf(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && Object.hasOwn(FILE_ERRORS, code) ? FILE_ERRORS[code] : undefined;
+}
+
 /**
  * A sentence for `last_error`, which clients read: our own wording only, never raw SQL,
  * driver messages or stack traces (those go to the worker's log).
  */
 export function describeFailure(step: string, error: unknown): string {
   if (error instanceof JobFailure) return `${step}: ${error.message}`;
+  const fileError = fileErrorOf(error);
+  if (fileError) return `${step}: ${fileError}`;
   const state = sqlStateOf(error);
   if (state && state in PERMANENT_SQLSTATES) return `${step}: ${PERMANENT_SQLSTATES[state]}`;
   if (isTransientDatabaseError(error)) return `${step}: PostgreSQL was unavailable${state ? ` (SQLSTATE ${state})` : ''}`;

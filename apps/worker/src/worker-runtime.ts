@@ -1,10 +1,13 @@
 import type { Config } from '@orgms/common/config';
 import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
 import { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
+import { OrganizationArchiveStore } from '@orgms/common/control-plane/organization-archive-store';
 import { OrganizationExportStore } from '@orgms/common/control-plane/organization-export-store';
 import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { RefreshTokenStore } from '@orgms/common/control-plane/refresh-token-store';
 import { ServerDrainStore } from '@orgms/common/control-plane/server-drain-store';
+import { TenantRoleStore } from '@orgms/common/control-plane/tenant-role-store';
+import { WebhookStore } from '@orgms/common/control-plane/webhook-store';
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
 import { connectControlPlane } from '@orgms/common/database/control-plane-startup';
 import { redisEventPublisher } from '@orgms/common/events/organization-events';
@@ -18,21 +21,27 @@ import { createMigrationsQueue } from '@orgms/common/queues/migrations-queue';
 import { createProvisioningQueue, organizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { openQueue } from '@orgms/common/queues/queue-handles';
 import { closeRedis, createRedis } from '@orgms/common/queues/redis';
-import { JOBS, QUEUES, RECONCILE_SCHEDULER_ID } from '@orgms/common/queues/registry';
+import { type DeliverWebhooksJobData, JOBS, QUEUES, RECONCILE_SCHEDULER_ID, WEBHOOK_SWEEP_SCHEDULER_ID } from '@orgms/common/queues/registry';
+import { createWebhooksQueue, enqueueWebhookLane } from '@orgms/common/queues/webhooks-queue';
 import { Worker } from 'bullmq';
 import { jobsProcessed, startMetricsServer } from './metrics';
 import { createJobHandlers } from './processors/job-handlers';
 import { queueProcessor } from './processors/job-processor';
-import { DeprovisioningService } from './services/deprovisioning.service';
 import { DrainService } from './services/drain.service';
 import { ExportService } from './services/export.service';
 import { MigrationsService } from './services/migrations.service';
 import { type MoveDeps, MoveService } from './services/move.service';
 import { type ProvisioningDeps, ProvisioningService } from './services/provisioning.service';
+import { type PurgeDeps, PurgeService } from './services/purge.service';
 import { ReconcilerService } from './services/reconciler.service';
+import { WebhookDeliveryService } from './services/webhook-delivery.service';
+import { ArchiveRestorer } from './tenancy/archive-restore';
 import { OrganizationServers } from './tenancy/organization-servers';
 import { PgBouncerDatabases } from './tenancy/pgbouncer-databases';
 import { refreshTemplate } from './tenancy/template-database';
+import { TenantRoles } from './tenancy/tenant-roles';
+import { listenForDeliveries } from './webhooks/delivery-notifications';
+import { sendWebhook } from './webhooks/webhook-sender';
 
 export interface WorkerRuntime {
   /** Resolves once the control database is reachable and the workers consume jobs. */
@@ -40,9 +49,13 @@ export interface WorkerRuntime {
   /** Resolves once the template database is current (or its refresh failed, which is logged). */
   templateReady: Promise<void>;
   provisioningWorker: Worker;
+  /** The services behind the jobs, for tests that run a job's work twice. */
+  provisioning: ProvisioningService;
   reconciler: ReconcilerService;
   /** The fleet as this worker sees it (tests build services on it). */
   servers: OrganizationServers;
+  /** Organizations' own database roles (tests build services on it and check roles with it). */
+  roles: TenantRoles;
   pgbouncer?: PgBouncerDatabases;
   stop: () => Promise<boolean>;
 }
@@ -51,6 +64,8 @@ export interface WorkerOptions {
   beforeStep?: ProvisioningDeps['beforeStep'];
   /** Called before each step of a move (tests slow or interrupt moves with it). */
   beforeMoveStep?: MoveDeps['beforeStep'];
+  /** Called before each purge step (tests interrupt purges with it). */
+  beforePurgeStep?: PurgeDeps['beforeStep'];
 }
 
 /**
@@ -64,21 +79,39 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
   const events = redisEventPublisher(connection, config.queue);
   const store = new OrganizationStore(controlDb, events);
   const runs = new MigrationRunStore(controlDb);
-  const serverStore = new DatabaseServerStore(controlDb, new SecretBox(config.secrets.current, config.secrets.previous));
+  const secrets = new SecretBox(config.secrets.current, config.secrets.previous);
+  const serverStore = new DatabaseServerStore(controlDb, secrets);
+  const roleStore = new TenantRoleStore(controlDb, secrets);
+  const roles = new TenantRoles({ store: roleStore, databasePrefix: tenancy.databasePrefix, logger });
   const servers = new OrganizationServers(new ServerDirectory(serverStore));
   const { pgbouncer: pgbouncerSettings } = tenancy.fleet;
   const pgbouncer = pgbouncerSettings && new PgBouncerDatabases({ settings: pgbouncerSettings, controlDb, store, servers: servers.directory, logger });
   const provisioningQueue = createProvisioningQueue(config.queue, connection);
   const migrationsQueue = createMigrationsQueue(config.queue, connection);
   const maintenanceQueue = openQueue(QUEUES.maintenance, config.queue, connection);
+  const webhooksQueue = createWebhooksQueue(config.queue, connection);
+  const webhookStore = new WebhookStore(controlDb, new SecretBox(config.secrets.current, config.secrets.previous));
+  const enqueueLane = (lane: DeliverWebhooksJobData) => enqueueWebhookLane(webhooksQueue, lane);
+  const webhooks = new WebhookDeliveryService({ store: webhookStore, settings: config.webhooks, send: sendWebhook, enqueueLane, logger });
 
-  const provisioning = new ProvisioningService({ tenancy, store, servers, pgbouncer, logger, beforeStep: options.beforeStep });
-  const deprovisioning = new DeprovisioningService({ servers, pgbouncer, store, events, logger });
-  const migrations = new MigrationsService({ tenancy, servers, store, runs, logger });
+  const archives = new OrganizationArchiveStore(controlDb);
+  const provisioning = new ProvisioningService({
+    tenancy,
+    store,
+    servers,
+    pgbouncer,
+    roles,
+    archives: new ArchiveRestorer(archives, config.archives.dir),
+    logger,
+    beforeStep: options.beforeStep,
+  });
+  const purges = new PurgeService({ servers, pgbouncer, store, archives, events, logger, dir: config.archives.dir, beforeStep: options.beforePurgeStep });
+  const migrations = new MigrationsService({ tenancy, servers, store, runs, roles, events, logger });
   const moves = new MoveService({
     store,
     servers,
     pgbouncer,
+    roles,
     events,
     logger,
     sessionGraceMs: tenancy.fleet.moveSessionGraceMs,
@@ -121,7 +154,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     lockDuration: settings.lockDurationMs,
     stalledInterval: settings.stalledIntervalMs,
   } as const;
-  const handlers = createJobHandlers({ provisioning, deprovisioning, migrations, reconciler, moves, drains, exports, migrationsQueue });
+  const handlers = createJobHandlers({ provisioning, purges, migrations, reconciler, moves, drains, exports, webhooks, migrationsQueue });
   const provisioningWorker = new Worker(QUEUES.provisioning, queueProcessor(QUEUES.provisioning, handlers), {
     ...workerOptions,
     concurrency: settings.concurrency,
@@ -131,7 +164,21 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     concurrency: settings.migrationConcurrency,
   });
   const maintenanceWorker = new Worker(QUEUES.maintenance, queueProcessor(QUEUES.maintenance, handlers), { ...workerOptions, concurrency: 1 });
-  const workers = [provisioningWorker, migrationsWorker, maintenanceWorker];
+  const webhooksWorker = new Worker(QUEUES.webhooks, queueProcessor(QUEUES.webhooks, handlers), {
+    ...workerOptions,
+    concurrency: config.webhooks.concurrency,
+  });
+  // A delivery added while its lane's job was finishing found that job still there (so adding the
+  // lane again was a no-op): once the job is gone, the lane is looked at again.
+  webhooksWorker.on('completed', (job) => {
+    if (job.name !== JOBS.deliverWebhooks) return;
+    const lane = job.data as DeliverWebhooksJobData;
+    webhookStore
+      .hasPending(lane.endpointId, lane.orgId)
+      .then((pending) => pending && enqueueLane(lane))
+      .catch((error) => logger.warn('could not look at a webhook lane again; the sweep will', { error: (error as Error).message }));
+  });
+  const workers = [provisioningWorker, migrationsWorker, maintenanceWorker, webhooksWorker];
   for (const worker of workers) {
     worker.on('error', (error) => logger.warn('worker connection problem', { queue: worker.name, error: error.message }));
     worker.on('completed', () => jobsProcessed.inc({ queue: worker.name, outcome: 'completed' }));
@@ -142,12 +189,21 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
   }
 
   const scheduleReconciler = () =>
-    maintenanceQueue.upsertJobScheduler(RECONCILE_SCHEDULER_ID, { every: settings.reconcile.intervalMs }, { name: JOBS.reconcile, data: {} });
+    Promise.all([
+      maintenanceQueue.upsertJobScheduler(RECONCILE_SCHEDULER_ID, { every: settings.reconcile.intervalMs }, { name: JOBS.reconcile, data: {} }),
+      webhooksQueue.upsertJobScheduler(WEBHOOK_SWEEP_SCHEDULER_ID, { every: config.webhooks.sweepIntervalMs }, { name: JOBS.sweepWebhooks, data: {} }),
+    ]);
+  let stopListening: () => Promise<void> = async () => undefined;
 
   let stopMetricsServer: () => Promise<void> = async () => undefined;
   const abort = new AbortController();
   const ready = (async () => {
-    const prepare = () => prepareFleet(tenancy, serverStore, store, logger).then(() => undefined);
+    const prepare = async () => {
+      await prepareFleet(tenancy, serverStore, store, logger);
+      // Organizations' role passwords sealed with an older SECRETS_KEY, sealed again with the current one.
+      const resealed = await roleStore.resealStale();
+      if (resealed > 0) logger.info('organization role passwords sealed with the current key', { resealed });
+    };
     if (!(await connectControlPlane(controlDb, config.database, logger, abort.signal, prepare))) return;
     stopMetricsServer = await startMetricsServer(settings.metrics, logger);
     await scheduleReconciler();
@@ -156,6 +212,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     connection.on('ready', () => {
       scheduleReconciler().catch((error) => logger.warn('could not schedule the reconciler', { error }));
     });
+    stopListening = listenForDeliveries({ databaseUrl: config.database.url, onLane: enqueueLane, logger });
     for (const worker of workers) void worker.run();
     logger.info('worker started', { concurrency: settings.concurrency, queuePrefix: config.queue.prefix });
   })();
@@ -179,7 +236,11 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
         // close() lets running jobs finish; jobs that outlive the time limit are picked up
         // again by another worker through BullMQ's stalled-job check.
         { name: 'finish running jobs', run: () => Promise.all(workers.map((w) => w.close())) },
-        { name: 'close queues', run: () => Promise.all([provisioningQueue.close(), migrationsQueue.close(), maintenanceQueue.close()]) },
+        { name: 'stop hearing webhook deliveries', run: () => stopListening() },
+        {
+          name: 'close queues',
+          run: () => Promise.all([provisioningQueue.close(), migrationsQueue.close(), maintenanceQueue.close(), webhooksQueue.close()]),
+        },
         { name: 'close control database', run: async () => controlDb.isInitialized && controlDb.destroy() },
         { name: 'close redis', run: () => closeRedis(connection) },
         { name: 'close metrics server', run: () => stopMetricsServer() },
@@ -188,5 +249,5 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
       logger,
     );
 
-  return { ready, templateReady, provisioningWorker, reconciler, servers, pgbouncer, stop };
+  return { ready, templateReady, provisioningWorker, provisioning, reconciler, servers, roles, pgbouncer, stop };
 }

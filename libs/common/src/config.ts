@@ -25,6 +25,32 @@ export interface Config {
   secrets: SecretsConfig;
   /** Organization exports: where their files are written (worker) and read (API), and how long they are kept. */
   exports: ExportsConfig;
+  /** Deleted organizations: how long their database is kept, and where purges archive it. */
+  archives: ArchivesConfig;
+  /** Signed webhooks: which targets are allowed, and how deliveries are timed and retried (worker). */
+  webhooks: WebhooksConfig;
+}
+
+export interface WebhooksConfig {
+  /** WEBHOOK_ALLOW_PRIVATE: private, loopback and link-local targets are allowed (refused by default). */
+  allowPrivate: boolean;
+  /** One attempt's time limit, connection to last byte. */
+  timeoutMs: number;
+  /** The first retry's delay, doubled at each attempt (at most an hour apart). */
+  retryBaseMs: number;
+  /** A delivery is retried until it is this old; then it fails and its endpoint is marked `failing`. */
+  maxAgeMs: number;
+  /** Lanes (endpoint × organization) delivered at once per worker process. */
+  concurrency: number;
+  /** How often the worker looks for deliveries that no notification announced (a worker was down). */
+  sweepIntervalMs: number;
+}
+
+export interface ArchivesConfig {
+  /** ARCHIVE_DIR, absolute; created by the worker when missing. */
+  dir: string;
+  /** ORG_DELETE_GRACE_MS: a deleted organization can be restored this long; then it is archived and purged. */
+  deleteGraceMs: number;
 }
 
 export interface ExportsConfig {
@@ -220,6 +246,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     secrets: secretsOf(value),
     exports: { dir: resolve(value.EXPORT_DIR), ttlMs: value.EXPORT_TTL_MS },
+    archives: { dir: resolve(value.ARCHIVE_DIR), deleteGraceMs: value.ORG_DELETE_GRACE_MS },
+    webhooks: {
+      allowPrivate: value.WEBHOOK_ALLOW_PRIVATE,
+      timeoutMs: value.WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: value.WEBHOOK_RETRY_BASE_MS,
+      maxAgeMs: value.WEBHOOK_MAX_AGE_MS,
+      concurrency: value.WEBHOOK_CONCURRENCY,
+      sweepIntervalMs: value.WEBHOOK_SWEEP_INTERVAL_MS,
+    },
   });
 }
 

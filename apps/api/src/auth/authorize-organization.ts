@@ -34,7 +34,7 @@ export const ORGANIZATION_NOT_FOUND = 'No such organization.';
  *    serving, active or moving (otherwise 409 with the status: its users cannot be verified, so nothing is read),
  *    and the user row in that organization's own database must be active with the token's
  *    version (otherwise 401: deactivated, password or role changed);
- * 4. only then the role (403), and, if required, a serving organization (409; 404 once deleted).
+ * 4. only then the role (403), and, if required, a serving organization (409 with the status; 404 once purged).
  * The organization is left in `res.locals.organization` (read it with `organizationOf(res)`).
  */
 export function organizationAuthorizer(deps: {
@@ -58,8 +58,8 @@ export function organizationAuthorizer(deps: {
       const allowed = access.roles.includes(role) && (role !== 'member' || (access.memberMay?.(req, res, principal) ?? true));
       if (!allowed) throw new ForbiddenError('Your role does not allow this.');
     }
-    // A deleted organization's tombstone stays readable to platform admins (status polling); nothing else is.
-    if (access.requireActive && org.status === 'deleted') throw new NotFoundError(ORGANIZATION_NOT_FOUND);
+    // A purged organization's tombstone stays readable to platform admins (status polling); nothing else is.
+    if (access.requireActive && org.status === 'purged') throw new NotFoundError(ORGANIZATION_NOT_FOUND);
     if (access.requireActive && !SERVING_STATUSES.includes(org.status)) {
       throw new ConflictError(`Organization ${orgId} is ${org.status}; this needs it to be active.`, { organization_status: org.status });
     }

@@ -26,7 +26,7 @@ export interface StatusSources {
 
 /**
  * Long-poll: with `Prefer: wait=N`, holds the answer for an organization in progress (pending,
- * provisioning, deleting) until its status differs from `org.status` or N seconds pass, then
+ * provisioning, moving, purging) until its status differs from `org.status` or N seconds pass, then
  * answers the organization as it is then, with `Preference-Applied`. Without the header,
  * answers at once.
  */
@@ -36,7 +36,7 @@ export async function holdUntilStatusChanges(sources: StatusSources, req: Reques
   res.setHeader('Preference-Applied', `wait=${wait}`);
   res.vary('Prefer');
   // Only work in progress is worth waiting for. Holding a settled organization (active, failed,
-  // deleted) would stall a client that polls again just after the change it waited for: its
+  // deleted, purged) would stall a client that polls again just after the change it waited for: its
   // next request would wait the full N seconds for a change that is not coming.
   if (wait === 0 || !IN_PROGRESS_STATUSES.includes(org.status)) return org;
   const gone = new AbortController();

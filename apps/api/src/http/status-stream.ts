@@ -6,7 +6,7 @@ import type { OrganizationEventsHub } from '../events/organization-events-hub';
 import type { OrganizationsService } from '../services/organizations.service';
 
 /** The stream ends once the organization reaches one of these. */
-const FINAL_STATUSES: readonly OrganizationStatus[] = ['active', 'failed', 'deleted'];
+const FINAL_STATUSES: readonly OrganizationStatus[] = ['active', 'failed', 'deleted', 'purged'];
 /** Keeps proxies from closing an idle stream, re-reads the control database as a safety net, and re-checks the caller. */
 const HEARTBEAT_MS = 15000;
 

@@ -47,7 +47,7 @@ const headers = {
     schema: { type: 'integer', minimum: 0, examples: [2] },
   },
   RetryAfterWhileInProgress: {
-    description: 'Seconds to wait before polling again; present while the organization is `pending`, `provisioning` or `deleting`.',
+    description: 'Seconds to wait before polling again; present while the organization is `pending`, `provisioning`, `moving` or `purging`.',
     schema: { type: 'integer', minimum: 0, examples: [2] },
   },
   PreferenceApplied: {
@@ -78,6 +78,11 @@ const headers = {
     required: true,
     description: "The export's URL.",
     schema: { type: 'string', examples: ['/organizations/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab/exports/3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a'] },
+  },
+  WebhookLocation: {
+    required: true,
+    description: "The webhook endpoint's URL.",
+    schema: { type: 'string', examples: ['/webhooks/6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d'] },
   },
   DatabaseServerLocation: {
     required: true,
@@ -158,8 +163,8 @@ const responses = {
       type: 'conflict',
       title: 'Conflict',
       status: 409,
-      detail: 'The organization is deleting; its users can use it again once it is active.',
-      organization_status: 'deleting',
+      detail: 'The organization is deleted; its users can use it again once it is active.',
+      organization_status: 'deleted',
     },
   ),
   PayloadTooLarge: problemResponse('The body is larger than BODY_LIMIT.', 'Problem', {

@@ -6,10 +6,11 @@ import { idParams } from '../validation/common.schemas';
 import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNameBody } from '../validation/compat.schemas';
 import { createDatabaseServerBody, updateDatabaseServerBody } from '../validation/database-servers.schemas';
 import { exportParams } from '../validation/exports.schemas';
-import { updateOrganizationBody } from '../validation/lifecycle.schemas';
+import { deleteOrganizationQuery, restoreOrganizationBody, updateOrganizationBody } from '../validation/lifecycle.schemas';
 import { drainParams, moveOrganizationBody } from '../validation/moves.schemas';
 import { createOrganizationBody, idempotencyHeaders, listOrganizationsQuery } from '../validation/organizations.schemas';
 import { createUserBody, orgLoginBody, updateUserBody, userParams } from '../validation/users.schemas';
+import { createWebhookBody, deliveryParams, listDeliveriesQuery, updateWebhookBody } from '../validation/webhooks.schemas';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -64,6 +65,7 @@ export function requestBodySchemas(): Record<string, JsonSchema> {
     RefreshToken: refreshTokenBody,
     NewOrganization: createOrganizationBody,
     OrganizationChanges: updateOrganizationBody,
+    OrganizationRestore: restoreOrganizationBody,
     OrganizationLogin: orgLoginBody,
     NewUser: createUserBody,
     UserChanges: updateUserBody,
@@ -73,6 +75,8 @@ export function requestBodySchemas(): Record<string, JsonSchema> {
     NewDatabaseServer: createDatabaseServerBody,
     DatabaseServerChanges: updateDatabaseServerBody,
     OrganizationMove: moveOrganizationBody,
+    NewWebhook: createWebhookBody,
+    WebhookChanges: updateWebhookBody,
   };
   return Object.fromEntries(Object.entries(bodies).map(([name, schema]) => [name, jsonSchemaOf(schema)]));
 }
@@ -96,6 +100,9 @@ export function requestParameters(): Record<string, JsonSchema> {
     IdempotencyKey: { ...parameter('header', idempotencyHeaders, 'idempotency-key'), name: 'Idempotency-Key' },
     DrainId: parameter('path', drainParams, 'drainId', "The drain's id."),
     ExportId: parameter('path', exportParams, 'exportId', "The export's id."),
+    WebhookId: parameter('path', idParams, 'id', "The webhook endpoint's id."),
+    DeliveryId: parameter('path', deliveryParams, 'deliveryId', "The delivery's id."),
+    DeliveryStatusFilter: parameter('query', listDeliveriesQuery, 'status'),
     OrganizationStatusFilter: parameter('query', listOrganizationsQuery, 'status'),
     Limit: parameter('query', listOrganizationsQuery, 'limit'),
     Cursor: parameter('query', listOrganizationsQuery, 'cursor'),
@@ -105,5 +112,6 @@ export function requestParameters(): Record<string, JsonSchema> {
     AuditAction: parameter('query', auditQuery, 'action'),
     AuditFrom: parameter('query', auditQuery, 'from'),
     AuditTo: parameter('query', auditQuery, 'to'),
+    Purge: parameter('query', deleteOrganizationQuery, 'purge'),
   };
 }

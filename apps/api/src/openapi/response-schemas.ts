@@ -1,6 +1,8 @@
 import { EXPORT_STATUSES } from '@orgms/common/control-plane/organization-export-store';
+import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_ENDPOINT_STATUSES } from '@orgms/common/control-plane/webhook-store';
 import { ORGANIZATION_STATUSES } from '@orgms/common/entities/organization-status';
 import { USER_ROLES } from '@orgms/common/entities/tenant-user.entity';
+import { WEBHOOK_EVENT_TYPES } from '@orgms/common/webhooks/webhook-events';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 
 /**
@@ -34,7 +36,22 @@ export const organization = {
   type: 'object',
   description: 'An organization (no database name, no hashes).',
   additionalProperties: false,
-  required: ['id', 'name', 'slug', 'status', 'step', 'last_error', 'admin_email', 'schema_version', 'database_server', 'created_at', 'updated_at'],
+  required: [
+    'id',
+    'name',
+    'slug',
+    'status',
+    'step',
+    'last_error',
+    'admin_email',
+    'schema_version',
+    'database_server',
+    'database_role',
+    'deleted_at',
+    'purge_after',
+    'created_at',
+    'updated_at',
+  ],
   properties: {
     id: uuid,
     name: { type: 'string', examples: ['Acme Corp'] },
@@ -45,6 +62,20 @@ export const organization = {
     admin_email: { type: 'string', format: 'email', examples: ['owner@acme.test'] },
     schema_version: { type: ['string', 'null'], description: 'Newest tenant migration applied to its database.', examples: ['CreateUsers1732200000000'] },
     database_server: databaseServerName,
+    database_role: {
+      type: 'string',
+      enum: ['own', 'shared'],
+      description:
+        '`own`: its database is owned by, and reached only as, its own login role. `shared`: reached as the service role ' +
+        '(before provisioning made its role, an organization from before roles until a fleet run gives it one, or a server registered with `tenant_roles: false`).',
+      examples: ['own'],
+    },
+    deleted_at: { ...nullableDateTime, description: 'When it was deleted; null unless `deleted`, `purging` or `purged`.' },
+    purge_after: {
+      ...nullableDateTime,
+      description:
+        'While `deleted`: when the grace period ends and its database is archived and dropped. Until then `POST /organizations/{id}/restore` brings it back.',
+    },
     created_at: dateTime,
     updated_at: dateTime,
   },
@@ -252,7 +283,20 @@ export const databaseServer = {
   type: 'object',
   description: 'A PostgreSQL server of the fleet. URLs are shown with the password masked; credentials are stored encrypted.',
   additionalProperties: false,
-  required: ['id', 'name', 'admin_url', 'pool_url', 'capacity', 'connection_budget', 'status', 'organizations', 'free_capacity', 'created_at', 'updated_at'],
+  required: [
+    'id',
+    'name',
+    'admin_url',
+    'pool_url',
+    'capacity',
+    'connection_budget',
+    'tenant_roles',
+    'status',
+    'organizations',
+    'free_capacity',
+    'created_at',
+    'updated_at',
+  ],
   properties: {
     id: uuid,
     name: { type: 'string', examples: ['pg-b'] },
@@ -260,6 +304,11 @@ export const databaseServer = {
     pool_url: { type: ['string', 'null'], examples: ['postgres://orgms:****@10.0.0.12:6432/postgres'] },
     capacity: { type: 'integer', minimum: 0, examples: [500] },
     connection_budget: { type: 'integer', minimum: 1, examples: [40] },
+    tenant_roles: {
+      type: 'boolean',
+      description: 'Whether each organization on it has its own login role; false: they use the admin role (registered so on purpose).',
+      examples: [true],
+    },
     status: { type: 'string', enum: ['active', 'draining', 'disabled'] },
     organizations: { type: 'integer', minimum: 0, description: 'Organizations it holds now (not deleted; copies being moved in count).', examples: [120] },
     free_capacity: { type: 'integer', minimum: 0, examples: [380] },
@@ -390,6 +439,152 @@ export const auditEntryList = {
   properties: { items: { type: 'array', items: auditEntry }, next_cursor: nextCursor },
 } as const satisfies JSONSchema;
 
+const webhookEventType = { type: 'string', enum: WEBHOOK_EVENT_TYPES, examples: ['organization.active'] } as const;
+
+const webhookEndpointProperties = {
+  id: uuid,
+  url: { type: 'string', format: 'uri', examples: ['https://hooks.example.com/orgms'] },
+  description: { type: ['string', 'null'], examples: ['Billing system'] },
+  events: { type: 'array', items: webhookEventType, minItems: 1, examples: [['organization.created', 'organization.active']] },
+  status: {
+    type: 'string',
+    enum: WEBHOOK_ENDPOINT_STATUSES,
+    description: '`failing` once a delivery ran out of retries (WEBHOOK_MAX_AGE_MS); a later successful delivery makes it `active` again.',
+  },
+  failing_since: { ...nullableDateTime, description: 'When it became `failing`.' },
+  last_error: { type: ['string', 'null'], description: 'Why the delivery that made it `failing` failed.', examples: ['HTTP 503'] },
+  created_at: dateTime,
+  updated_at: dateTime,
+} as const;
+
+const webhookEndpointRequired = ['id', 'url', 'description', 'events', 'status', 'failing_since', 'last_error', 'created_at', 'updated_at'] as const;
+
+export const webhookEndpoint = {
+  type: 'object',
+  description: 'A webhook endpoint: where events are POSTed, signed per Standard Webhooks. Its signing secret is never shown again after creation or rotation.',
+  additionalProperties: false,
+  required: webhookEndpointRequired,
+  properties: webhookEndpointProperties,
+} as const satisfies JSONSchema;
+
+export const webhookEndpointWithSecret = {
+  type: 'object',
+  description: 'A webhook endpoint with its signing secret, shown this once: verify deliveries with it (any Standard Webhooks library).',
+  additionalProperties: false,
+  required: [...webhookEndpointRequired, 'secret'],
+  properties: {
+    ...webhookEndpointProperties,
+    secret: { type: 'string', pattern: '^whsec_[A-Za-z0-9+/]+=*$', examples: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'] },
+  },
+} as const satisfies JSONSchema;
+
+export const webhookEndpointList = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['items', 'next_cursor'],
+  properties: { items: { type: 'array', items: webhookEndpoint }, next_cursor: nextCursor },
+} as const satisfies JSONSchema;
+
+export const webhookDelivery = {
+  type: 'object',
+  description:
+    'One event sent to one endpoint: `pending` (being tried; `next_attempt_at` says when), `delivered` (a 2xx) or `failed` (out of retries). ' +
+    'The response code and latency are those of the last attempt.',
+  additionalProperties: false,
+  required: [
+    'id',
+    'event_id',
+    'event_type',
+    'organization_id',
+    'message_id',
+    'status',
+    'attempts',
+    'response_status',
+    'latency_ms',
+    'last_error',
+    'next_attempt_at',
+    'redelivery_of',
+    'created_at',
+    'last_attempt_at',
+    'delivered_at',
+  ],
+  properties: {
+    id: uuid,
+    event_id: { type: 'string', pattern: '^[0-9]+$', description: 'The organization event (as in the status stream).', examples: ['42'] },
+    event_type: webhookEventType,
+    organization_id: uuid,
+    message_id: { type: 'string', description: 'The `webhook-id` header: the same for every attempt and redelivery of the event.', examples: ['msg_42'] },
+    status: { type: 'string', enum: WEBHOOK_DELIVERY_STATUSES },
+    attempts: { type: 'integer', minimum: 0, examples: [1] },
+    response_status: { type: ['integer', 'null'], description: "The last attempt's HTTP status (null: no answer).", examples: [200] },
+    latency_ms: { type: ['integer', 'null'], minimum: 0, description: "The last attempt's duration, request to the answer's last byte.", examples: [38] },
+    last_error: { type: ['string', 'null'], examples: ['no complete answer within 10000 ms'] },
+    next_attempt_at: { ...nullableDateTime, description: 'When the next attempt is due, while `pending`.' },
+    redelivery_of: { type: ['string', 'null'], format: 'uuid', description: 'The delivery this one sends again (`POST …/redeliver`).' },
+    created_at: dateTime,
+    last_attempt_at: nullableDateTime,
+    delivered_at: nullableDateTime,
+  },
+} as const satisfies JSONSchema;
+
+export const webhookDeliveryList = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['items', 'next_cursor'],
+  properties: { items: { type: 'array', items: webhookDelivery }, next_cursor: nextCursor },
+} as const satisfies JSONSchema;
+
+/** The organization inside a webhook event, as it was in the transaction of the event. */
+export const webhookOrganization = {
+  type: 'object',
+  description: 'The organization as it was when the event happened (the members of its API representation that existed when webhooks were built).',
+  additionalProperties: true,
+  required: ['id', 'name', 'slug', 'status', 'step', 'last_error', 'admin_email', 'schema_version', 'database_server', 'created_at', 'updated_at'],
+  properties: {
+    id: uuid,
+    name: { type: 'string', examples: ['Acme Corp'] },
+    slug: { type: 'string', examples: ['acme-corp'] },
+    status: organizationStatusName,
+    step: { type: ['string', 'null'], examples: ['activate'] },
+    last_error: { type: ['string', 'null'] },
+    admin_email: { type: 'string', examples: ['owner@acme.test'] },
+    schema_version: { type: ['string', 'null'], examples: ['AddUserLastLogin1732300000000'] },
+    database_server: { type: ['string', 'null'], examples: ['default'] },
+    created_at: dateTime,
+    updated_at: dateTime,
+  },
+} as const satisfies JSONSchema;
+
+export const webhookEvent = {
+  type: 'object',
+  description: 'The body of every webhook (Standard Webhooks: `type`, `timestamp`, `data`).',
+  additionalProperties: false,
+  required: ['type', 'timestamp', 'data'],
+  properties: {
+    type: webhookEventType,
+    timestamp: { ...dateTime, description: 'When the event happened.' },
+    data: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['event_id', 'organization', 'previous_status', 'request_id'],
+      properties: {
+        event_id: { type: 'string', pattern: '^[0-9]+$', description: "The organization event's id: increasing per organization.", examples: ['42'] },
+        organization: webhookOrganization,
+        previous_status: {
+          type: ['string', 'null'],
+          enum: [...ORGANIZATION_STATUSES, null],
+          description: 'The status before (null for `organization.created`).',
+        },
+        request_id: {
+          type: ['string', 'null'],
+          description: 'The request that caused it (its `X-Request-Id`).',
+          examples: ['0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980'],
+        },
+      },
+    },
+  },
+} as const satisfies JSONSchema;
+
 export const health = {
   type: 'object',
   additionalProperties: false,
@@ -499,6 +694,13 @@ export const responseSchemas = {
   OrganizationExport: organizationExport,
   AuditEntry: auditEntry,
   AuditEntryList: auditEntryList,
+  WebhookEndpoint: webhookEndpoint,
+  WebhookEndpointWithSecret: webhookEndpointWithSecret,
+  WebhookEndpointList: webhookEndpointList,
+  WebhookDelivery: webhookDelivery,
+  WebhookDeliveryList: webhookDeliveryList,
+  WebhookOrganization: webhookOrganization,
+  WebhookEvent: webhookEvent,
   Health: health,
   Readiness: readiness,
 } as const;
@@ -525,3 +727,8 @@ export type AuditEntryListBody = FromSchema<typeof auditEntryList>;
 export type HealthBody = FromSchema<typeof health>;
 export type ReadinessBody = FromSchema<typeof readiness>;
 export type ProblemBody = FromSchema<typeof problem>;
+export type WebhookEndpointBody = FromSchema<typeof webhookEndpoint>;
+export type WebhookEndpointWithSecretBody = FromSchema<typeof webhookEndpointWithSecret>;
+export type WebhookEndpointListBody = FromSchema<typeof webhookEndpointList>;
+export type WebhookDeliveryBody = FromSchema<typeof webhookDelivery>;
+export type WebhookDeliveryListBody = FromSchema<typeof webhookDeliveryList>;

@@ -14,6 +14,9 @@ export function presentOrganization(org: Organization): OrganizationBody {
     admin_email: org.adminEmail,
     schema_version: org.schemaVersion,
     database_server: org.databaseServer ?? null,
+    database_role: org.databaseRole ?? 'shared',
+    deleted_at: org.deletedAt?.toISOString() ?? null,
+    purge_after: org.status === 'deleted' ? (org.purgeAfter?.toISOString() ?? null) : null,
     created_at: org.createdAt.toISOString(),
     updated_at: org.updatedAt.toISOString(),
   };

@@ -2,7 +2,6 @@ import { NotFoundError, ValidationError } from '@orgms/common/errors';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { type Authentication, principalOf, requireRole } from '../auth/authenticate';
 import { type AuthorizeOrganization, ORGANIZATION_NOT_FOUND, organizationOf } from '../auth/authorize-organization';
-import { retryAfter } from '../http/retry-after';
 import { validate, validated } from '../http/validate';
 import { presentOrganization, presentOrganizationPage } from '../presenters/organization.presenter';
 import { presentUser, presentUserPage } from '../presenters/user.presenter';
@@ -142,16 +141,13 @@ import { createOrganizationHandler, hintPolling } from './organizations.routes';
  *   delete:
  *     tags: [Compatibility]
  *     summary: Delete an organization by name (as DELETE /organizations/{id})
- *     description: 'Compatibility route: starts deleting the organization named by `organization_name` (query string or JSON body), like `DELETE /organizations/{id}` (202, asynchronous).'
+ *     description: 'Compatibility route: deletes the organization named by `organization_name` (query string or JSON body), like `DELETE /organizations/{id}`: `deleted` at once, its database kept for the grace period (restorable by a platform admin).'
  *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationNameQuery' }]
  *     requestBody: { content: { application/json: { schema: { $ref: '#/components/schemas/CompatOrganizationName' } } } }
  *     responses:
- *       '202':
- *         description: Deletion accepted.
- *         headers:
- *           Location: { $ref: '#/components/headers/OrganizationLocation' }
- *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
+ *       '200':
+ *         description: The organization, now `deleted`.
  *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
  *       '400': { $ref: '#/components/responses/BadRequest' }
  *       '401': { $ref: '#/components/responses/Unauthorized' }
@@ -267,8 +263,7 @@ export function compatRoutes(deps: {
   });
 
   router.delete('/org/delete', auth, validate({ query: organizationNameQuery, body: organizationNameBody }), orgAdmin, async (_req, res) => {
-    const org = await organizations.delete(organizationOf(res).id, res.locals.requestId);
-    retryAfter(res.status(202).location(`/organizations/${org.id}`)).json(presentOrganization(org));
+    res.json(presentOrganization(await organizations.delete(organizationOf(res).id, res.locals.requestId)));
   });
 
   router.post('/user/create', auth, validate({ body: compatCreateUserBody }), activeOrgAdmin, async (_req, res) => {

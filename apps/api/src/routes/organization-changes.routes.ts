@@ -1,3 +1,4 @@
+import { ForbiddenError } from '@orgms/common/errors';
 import type { Logger } from '@orgms/common/logger';
 import { type Response, Router } from 'express';
 import { principalOf, requireRole } from '../auth/authenticate';
@@ -6,7 +7,7 @@ import { streamOrganizationStatus } from '../http/status-stream';
 import { type RequestSchemas, validate, validated } from '../http/validate';
 import { presentOrganization } from '../presenters/organization.presenter';
 import { idParams } from '../validation/common.schemas';
-import { updateOrganizationBody } from '../validation/lifecycle.schemas';
+import { deleteOrganizationQuery, restoreOrganizationBody, updateOrganizationBody } from '../validation/lifecycle.schemas';
 import type { OrganizationRouteDeps } from './organizations.routes';
 
 /** The same hint as GET /organizations/:id gives while the worker is busy. */
@@ -15,10 +16,10 @@ function accepted(res: Response, id: string): Response {
 }
 
 /**
- * An organization after its creation: rename, delete, retry, and its status changes as they
- * happen (SSE). PATCH, DELETE and GET …/events admit platform admins and that organization's own
- * admins (DESIGN §5, auth/authorize-organization.ts); retry re-runs infrastructure work, so it
- * stays platform-admin only.
+ * An organization after its creation: rename, delete, restore, retry, and its status changes as
+ * they happen (SSE). PATCH, DELETE and GET …/events admit platform admins and that organization's
+ * own admins (DESIGN §5, auth/authorize-organization.ts); purge, restore and retry act on
+ * infrastructure (or on an organization whose users are locked out), so they are platform-admin only.
  */
 /**
  * @openapi
@@ -47,17 +48,23 @@ function accepted(res: Response, id: string): Response {
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  *   delete:
  *     tags: [Lifecycle]
- *     summary: Delete an organization and its database (asynchronously)
+ *     summary: Delete an organization (its database is kept for a grace period)
  *     description: |
- *       Platform admins, or an admin of this organization. The organization becomes `deleting` at once; the worker then
- *       evicts every API replica's pools for it, drops its database (ending remaining connections) and leaves a `deleted`
- *       tombstone that stays readable. Its name is free again at once. Sending DELETE again while `deleting` is accepted;
- *       on a `deleted` organization it is a 409 (`current_status`).
+ *       Platform admins, or an admin of this organization. The organization becomes `deleted` at once: its users'
+ *       logins and requests are refused (409 with `organization_status`), every API replica closes its pools, and its
+ *       name is free again. Its database is kept until `purge_after` (ORG_DELETE_GRACE_MS, 7 days by default);
+ *       until then `POST /organizations/{id}/restore` brings it back. When the grace period ends the worker archives the
+ *       database (`pg_dump -Fc` into ARCHIVE_DIR, size and SHA-256 recorded), verifies the archive, and only then drops
+ *       the database: the organization becomes `purged`. With `?purge=true` (platform admins only; 403 for others) that
+ *       happens now: 202 and `purging`. Sending DELETE again changes nothing (200 with the organization as it is).
  *     security: [{ bearerAuth: [] }]
- *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/Purge' }]
  *     responses:
+ *       '200':
+ *         description: The organization, now `deleted` (or as it already was, when it had been deleted before).
+ *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
  *       '202':
- *         description: Deletion accepted; follow `Location` (or the events stream) until `deleted`.
+ *         description: Purge accepted (`?purge=true`); follow `Location` (or the events stream) until `purged`.
  *         headers:
  *           Location: { $ref: '#/components/headers/OrganizationLocation' }
  *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
@@ -67,6 +74,29 @@ function accepted(res: Response, id: string): Response {
  *       '403': { $ref: '#/components/responses/Forbidden' }
  *       '404': { $ref: '#/components/responses/NotFound' }
  *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ * /organizations/{id}/restore:
+ *   post:
+ *     tags: [Lifecycle]
+ *     summary: Restore a deleted organization within its grace period
+ *     description: |
+ *       Platform admins only. Brings a `deleted` organization (deleted while `active`) back to `active` with its database
+ *       as it was. If its name has been taken since, the answer is 409 unless a new `organization_name` is given.
+ *       409 (`current_status`) when it is not `deleted` (too late once `purging`; see `npm run org:restore` for archives).
+ *     security: [{ bearerAuth: [] }]
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
+ *     requestBody:
+ *       required: false
+ *       content: { application/json: { schema: { $ref: '#/components/schemas/OrganizationRestore' } } }
+ *     responses:
+ *       '200': { description: 'The organization, active again.', content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } } }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
+ *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /organizations/{id}/retry:
  *   post:
@@ -129,10 +159,24 @@ export function organizationChangesRoutes(deps: OrganizationRouteDeps & { logger
     res.json(presentOrganization(org));
   });
 
-  router.delete('/organizations/:id', ...orgAdmin(), async (_req, res) => {
-    const org = await organizations.delete(id(res), res.locals.requestId);
-    accepted(res, org.id).json(presentOrganization(org));
+  router.delete('/organizations/:id', ...orgAdmin({ params: idParams, query: deleteOrganizationQuery }), async (_req, res) => {
+    const { purge } = validated(res, deleteOrganizationQuery);
+    if (purge && principalOf(res)?.role !== 'platform_admin') throw new ForbiddenError('Only a platform admin may purge an organization.');
+    const org = await organizations.delete(id(res), res.locals.requestId, { purge });
+    if (org.status === 'purging') accepted(res, org.id).json(presentOrganization(org));
+    else res.json(presentOrganization(org));
   });
+
+  router.post(
+    '/organizations/:id/restore',
+    authentication.required,
+    requireRole('platform_admin'),
+    validate({ params: idParams, body: restoreOrganizationBody }),
+    async (_req, res) => {
+      const org = await organizations.restore(id(res), validated(res, restoreOrganizationBody), res.locals.requestId);
+      res.json(presentOrganization(org));
+    },
+  );
 
   router.post('/organizations/:id/retry', ...platformAdmin, async (_req, res) => {
     const org = await organizations.retry(id(res), res.locals.requestId);

@@ -65,7 +65,8 @@ export class OrgAuthService {
   }
 
   private async findOrganization(input: OrgLoginInput): Promise<Organization | undefined> {
-    if (input.organizationId) return this.organizations.findLive(input.organizationId);
+    // By id, a deleted organization is found (409 with its status, below); by name it is not: its name is free.
+    if (input.organizationId) return this.organizations.findUnpurged(input.organizationId);
     if (input.organizationName) return this.organizations.findLiveByName(input.organizationName);
     return undefined;
   }

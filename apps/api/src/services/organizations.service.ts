@@ -3,6 +3,7 @@ import type { OrganizationStore } from '@orgms/common/control-plane/organization
 import type { Organization } from '@orgms/common/entities/organization.entity';
 import type { OrganizationEvent } from '@orgms/common/entities/organization-event.entity';
 import type { OrganizationStatus } from '@orgms/common/entities/organization-status';
+import { slugify } from '@orgms/common/organizations/slug';
 import { hashPassword } from '@orgms/common/passwords';
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { databaseNameFor } from '@orgms/common/tenancy/database-names';
@@ -11,7 +12,6 @@ import type { IdempotencyKey, IdempotentRequests } from './idempotent-requests';
 import type { JobHandover } from './job-handover';
 import { type Page, pageQuery, withCursor } from './pagination';
 import type { PlacementService } from './placement.service';
-import { slugify } from './slug';
 
 export interface CreateOrganizationInput {
   organization_name: string;
@@ -29,12 +29,14 @@ export interface UpdateOrganizationInput {
 /** What the service uses of OrganizationStore (its unit spec gives it a fake). */
 export type OrganizationRecords = Pick<
   OrganizationStore,
-  'create' | 'get' | 'findLiveByName' | 'list' | 'countByStatus' | 'transition' | 'amend' | 'lastEventId' | 'eventsAfter'
+  'create' | 'get' | 'findLiveByName' | 'list' | 'countByStatus' | 'transition' | 'amend' | 'markDeleted' | 'restore' | 'lastEventId' | 'eventsAfter'
 >;
 
 export interface OrganizationsServiceDeps {
   /** ORG_DATABASE_PREFIX: the database name is derived from it and the id, once, at creation. */
   databasePrefix: string;
+  /** ORG_DELETE_GRACE_MS: how long a deleted organization keeps its database and can be restored. */
+  deleteGraceMs: number;
   bcryptRounds: number;
   store: OrganizationRecords;
   placement: Pick<PlacementService, 'candidates' | 'choose'>;
@@ -120,18 +122,33 @@ export class OrganizationsService {
   }
 
   /**
-   * `deleting` now, `deleted` once the worker has dropped the database. A DELETE sent again
-   * while `deleting` is accepted and only asks for the job again.
+   * `deleted` at once: its users are refused from now on and its name is free, but its database
+   * is kept for the grace period (restore). With `purge` (platform admins) the worker archives
+   * and drops it now. DELETE sent again changes nothing (with `purge`, it asks for the job again).
    */
-  async delete(id: string, requestId: string): Promise<Organization> {
-    const org = await this.deps.store.transition(id, 'deleting', {
-      step: 'delete_requested',
-      requestId,
-      detail: 'deletion requested',
-      audit: 'organization.deleted',
-    });
-    await this.enqueue('deprovisioning', () => this.deps.jobs.deprovision({ orgId: id, requestId }), id);
+  async delete(id: string, requestId: string, options: { purge?: boolean } = {}): Promise<Organization> {
+    const { store } = this.deps;
+    let org = await store.get(id);
+    if (org.status !== 'deleted' && org.status !== 'purging' && org.status !== 'purged') {
+      org = await store.markDeleted(id, { requestId, graceMs: this.deps.deleteGraceMs });
+    }
+    if (!options.purge || org.status === 'purged') return org;
+    if (org.status === 'deleted')
+      org = await store.transition(id, 'purging', {
+        onlyFrom: ['deleted'],
+        step: 'archive',
+        requestId,
+        detail: 'purge requested',
+        audit: 'organization.purged',
+      });
+    await this.enqueue('purge', () => this.deps.jobs.purge({ orgId: id, requestId }), id);
     return org;
+  }
+
+  /** `deleted → active` within the grace period, under a new name when the old one was taken since. */
+  restore(id: string, input: { organization_name?: string }, requestId: string): Promise<Organization> {
+    const name = input.organization_name;
+    return this.deps.store.restore(id, { requestId, ...(name === undefined ? {} : { name, slug: slugify(name) }) });
   }
 
   /** Re-runs provisioning of a `failed` organization; its half-made database is adopted or rebuilt. */

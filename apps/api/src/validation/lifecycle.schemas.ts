@@ -1,3 +1,4 @@
+import Joi from 'joi';
 import { email, organizationName, type Page, paginationQuery, requestShape } from './common.schemas';
 
 export interface OrganizationChanges {
@@ -16,3 +17,21 @@ export const updateOrganizationBody = requestShape<OrganizationChanges>({
 export { idParams as migrationRunParams } from './common.schemas';
 
 export const listMigrationRunsQuery = requestShape<Page>({ ...paginationQuery });
+
+export interface DeleteOrganizationQuery {
+  purge: boolean;
+}
+
+/** DELETE /organizations/:id: `?purge=true` (platform admins) archives and drops the database now instead of after the grace period. */
+export const deleteOrganizationQuery = requestShape<DeleteOrganizationQuery>({
+  purge: Joi.boolean().truthy('1').falsy('0').default(false).description('Archive and drop the database now (platform admins only).'),
+});
+
+export interface RestoreOrganization {
+  organization_name?: string;
+}
+
+/** POST /organizations/:id/restore: an optional new name, for when its name was taken since it was deleted. */
+export const restoreOrganizationBody = requestShape<RestoreOrganization>({
+  organization_name: organizationName.description('A new name, needed only when its old one has been taken since it was deleted.'),
+});

@@ -1,5 +1,6 @@
 import { isCanonicalUuid } from '@orgms/common/ids';
 import type {
+  DeliverWebhooksJobData,
   DrainServerJobData,
   ExportJobData,
   MigrateAllJobData,
@@ -46,7 +47,7 @@ function requestIdOf(job: Job, data: Data): string {
   return value;
 }
 
-/** `provision` and `deprovision`: `{ orgId, requestId }`. */
+/** `provision` and `purge`: `{ orgId, requestId }`. */
 export function organizationJobData(job: Job): OrganizationJobData {
   const data = objectData(job);
   return { orgId: canonicalId(job, data, 'orgId'), requestId: requestIdOf(job, data) };
@@ -68,6 +69,12 @@ export function drainServerJobData(job: Job): DrainServerJobData {
 export function exportJobData(job: Job): ExportJobData {
   const data = objectData(job);
   return { exportId: canonicalId(job, data, 'exportId'), orgId: canonicalId(job, data, 'orgId'), requestId: requestIdOf(job, data) };
+}
+
+/** `deliver-webhooks`: `{ endpointId, orgId }` (deliveries carry the request ids of their events). */
+export function deliverWebhooksJobData(job: Job): DeliverWebhooksJobData {
+  const data = objectData(job);
+  return { endpointId: canonicalId(job, data, 'endpointId'), orgId: canonicalId(job, data, 'orgId') };
 }
 
 /** `migrate-tenant`: `{ runId, orgId, requestId }`. */

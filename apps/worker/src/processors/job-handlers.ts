@@ -1,14 +1,15 @@
 import type { MigrationsQueue } from '@orgms/common/queues/migrations-queue';
 import { JOBS, type JobDataByName, type JobName } from '@orgms/common/queues/registry';
-import type { Job } from 'bullmq';
-import type { DeprovisioningService } from '../services/deprovisioning.service';
+import { DelayedError, type Job } from 'bullmq';
 import type { DrainService } from '../services/drain.service';
 import type { ExportService } from '../services/export.service';
 import type { MigrationsService } from '../services/migrations.service';
 import type { MoveService } from '../services/move.service';
 import type { ProvisioningService } from '../services/provisioning.service';
+import type { PurgeService } from '../services/purge.service';
 import type { ReconcilerService } from '../services/reconciler.service';
-import { drainServerJobData, exportJobData, migrateTenantJobData, moveJobData, organizationJobData } from './job-data';
+import type { WebhookDeliveryService } from '../services/webhook-delivery.service';
+import { deliverWebhooksJobData, drainServerJobData, exportJobData, migrateTenantJobData, moveJobData, organizationJobData } from './job-data';
 import { migrateAllHandler } from './migrate-all.handler';
 
 /**
@@ -26,12 +27,13 @@ export type JobHandlers = { [N in JobName]: JobHandler<JobDataByName[N]> };
 
 export interface JobServices {
   provisioning: ProvisioningService;
-  deprovisioning: DeprovisioningService;
+  purges: PurgeService;
   migrations: MigrationsService;
   reconciler: ReconcilerService;
   moves: MoveService;
   drains: DrainService;
   exports: ExportService;
+  webhooks: WebhookDeliveryService;
   /** Where `migrate-all` adds its children. */
   migrationsQueue: MigrationsQueue;
 }
@@ -41,7 +43,17 @@ function isLastAttempt(job: Job): boolean {
   return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
-export function createJobHandlers({ provisioning, deprovisioning, migrations, reconciler, moves, drains, exports, migrationsQueue }: JobServices): JobHandlers {
+export function createJobHandlers({
+  provisioning,
+  purges,
+  migrations,
+  reconciler,
+  moves,
+  drains,
+  exports,
+  webhooks,
+  migrationsQueue,
+}: JobServices): JobHandlers {
   return {
     [JOBS.provision]: {
       data: organizationJobData,
@@ -53,9 +65,9 @@ export function createJobHandlers({ provisioning, deprovisioning, migrations, re
           onStep: (step, org) => job.updateProgress({ organization: org.name, orgId, step }),
         }),
     },
-    [JOBS.deprovision]: {
+    [JOBS.purge]: {
       data: organizationJobData,
-      run: ({ orgId, requestId }) => deprovisioning.deprovision(orgId, { requestId }),
+      run: ({ orgId, requestId }) => purges.purge(orgId, { requestId }),
     },
     [JOBS.reconcile]: {
       // A repeatable job without data: there is nothing to check.
@@ -78,6 +90,21 @@ export function createJobHandlers({ provisioning, deprovisioning, migrations, re
     [JOBS.export]: {
       data: exportJobData,
       run: ({ exportId, orgId, requestId }, job) => exports.export(orgId, exportId, { requestId, isLastAttempt: isLastAttempt(job) }),
+    },
+    [JOBS.deliverWebhooks]: {
+      data: deliverWebhooksJobData,
+      run: async ({ endpointId, orgId }, job, token) => {
+        const { waitUntil } = await webhooks.deliverLane(endpointId, orgId);
+        if (!waitUntil) return;
+        // The lane's next delivery is due later (a retry): the same job waits, delayed, so the lane keeps one job.
+        await job.moveToDelayed(waitUntil.getTime(), token);
+        throw new DelayedError();
+      },
+    },
+    [JOBS.sweepWebhooks]: {
+      // A repeatable job without data: there is nothing to check.
+      data: () => ({}),
+      run: () => webhooks.sweep(),
     },
   };
 }

@@ -7,11 +7,13 @@ import type { Logger } from '@orgms/common/logger';
 import { latestTenantMigration } from '@orgms/migrations';
 import { type JobFailure, jobFailureOf } from '../job-failure';
 import { provisioningStepDuration } from '../metrics';
+import type { ArchiveRestorer } from '../tenancy/archive-restore';
 import { DatabaseAdmin, type EnsureDatabaseOutcome } from '../tenancy/database-admin';
 import type { OrganizationServers } from '../tenancy/organization-servers';
 import type { PgBouncerDatabases } from '../tenancy/pgbouncer-databases';
 import { currentTemplate } from '../tenancy/template-database';
 import { openProvisioningConnection, type ProvisioningConnection } from '../tenancy/tenant-connection';
+import type { TenantRoles } from '../tenancy/tenant-roles';
 
 export interface ProvisionOptions {
   requestId: string;
@@ -30,6 +32,10 @@ export interface ProvisioningDeps {
   servers: OrganizationServers;
   /** A shared PgBouncer's database entries, when the service keeps them (PGBOUNCER_DATABASES_FILE). */
   pgbouncer?: PgBouncerDatabases;
+  /** Each organization's own login role, which owns its database; migrations and seeding connect as it. */
+  roles: TenantRoles;
+  /** Fills the database of an organization recreated from an archive (`restoredFromArchiveId`). */
+  archives: ArchiveRestorer;
   logger: Logger;
   /** Called before each step; tests use it to interrupt provisioning at a chosen point. */
   beforeStep?: (step: ProvisioningStep, orgId: string) => Promise<void> | void;
@@ -60,7 +66,8 @@ export class ProvisioningService {
     try {
       const server = await this.deps.servers.of(org);
       const made = await this.runStep(org, 'create_database', progress, options, () => this.createDatabase(org, server, options.requestId));
-      tenant = await openProvisioningConnection(server.adminUrl, org.databaseName, made === 'cloned');
+      await this.runStep(org, 'database_role', progress, options, () => this.deps.roles.provide(org, server));
+      tenant = await openProvisioningConnection(await this.deps.roles.tenantUrl(org, server), made === 'cloned');
       const db = tenant;
       await this.runStep(org, 'migrate', progress, options, () => this.migrate(org, db));
       await this.runStep(org, 'seed_admin', progress, options, () => this.seedAdmin(org, db));
@@ -113,6 +120,9 @@ export class ProvisioningService {
         template: tenancy.templateEnabled ? currentTemplate(tenancy.databasePrefix) : undefined,
         onTemplateFallback: (reason) => logger.warn('template not used; creating an empty database', { reason }),
         stillWanted: async () => (await store.get(org.id)).status === 'provisioning',
+        fill: org.restoredFromArchiveId
+          ? (staging) => this.deps.archives.restoreInto(org.restoredFromArchiveId as string, server.adminUrl, staging)
+          : undefined,
       });
       // Before the organization can be active, a shared PgBouncer must know where its database is.
       await this.deps.pgbouncer?.sync();

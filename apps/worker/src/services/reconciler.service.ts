@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import type { RefreshTokenStore } from '@orgms/common/control-plane/refresh-token-store';
 import { IN_PROGRESS_STATUSES, type OrganizationStatus } from '@orgms/common/entities/organization-status';
+import { ConflictError } from '@orgms/common/errors';
 import type { Logger } from '@orgms/common/logger';
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { findOrphans, type Orphan } from '@orgms/common/tenancy/orphans';
@@ -25,6 +26,8 @@ export interface ReconcilerDeps {
 export interface ReconcileReport {
   examined: number;
   enqueued: string[];
+  /** Deleted organizations whose grace period ended: now `purging`, their purge enqueued. */
+  purgesStarted: string[];
   orphans: Orphan[];
 }
 
@@ -38,6 +41,7 @@ export class ReconcilerService {
   constructor(private readonly deps: ReconcilerDeps) {}
 
   async reconcile(): Promise<ReconcileReport> {
+    const purgesStarted = await this.startDuePurges();
     const stale = await this.deps.store.findStale(IN_PROGRESS_STATUSES, this.deps.stuckAfterMs);
     const enqueued: string[] = [];
     for (const org of stale) {
@@ -51,12 +55,34 @@ export class ReconcilerService {
     await this.deps.refreshTokens
       ?.deleteExpired()
       .catch((error) => this.deps.logger.warn('could not delete expired refresh tokens', { error: (error as Error).message }));
-    return { examined: stale.length, enqueued, orphans };
+    return { examined: stale.length, enqueued, purgesStarted, orphans };
   }
 
-  /** The job that carries on where `org` is: deletion, a move (from the server it is still on), or provisioning. */
+  /**
+   * The end of the grace period: each deleted organization due is made `purging` (one at a time,
+   * so one restored meanwhile simply stays active) and its purge enqueued. A purge whose job is
+   * lost is found again as a stale `purging` organization.
+   */
+  private async startDuePurges(): Promise<string[]> {
+    const started: string[] = [];
+    for (const orgId of await this.deps.store.dueForPurge()) {
+      const requestId = `purge-${randomUUID()}`;
+      try {
+        await this.deps.store.transition(orgId, 'purging', { onlyFrom: ['deleted'], step: 'archive', requestId, detail: 'grace period over' });
+      } catch (error) {
+        if (error instanceof ConflictError) continue;
+        throw error;
+      }
+      await this.deps.jobs.purge({ orgId, requestId });
+      started.push(orgId);
+    }
+    if (started.length > 0) this.deps.logger.info('grace period over; purging organizations', { orgIds: started });
+    return started;
+  }
+
+  /** The job that carries on where `org` is: a purge, a move (from the server it is still on), or provisioning. */
   private async enqueueFor(org: { id: string; status: OrganizationStatus }, data: { orgId: string; requestId: string }): Promise<boolean> {
-    if (org.status === 'deleting') return this.deps.jobs.deprovision(data);
+    if (org.status === 'purging') return this.deps.jobs.purge(data);
     if (org.status === 'moving') {
       const { databaseServerId } = await this.deps.store.get(org.id);
       return databaseServerId ? this.deps.jobs.move({ ...data, fromServerId: databaseServerId }) : false;

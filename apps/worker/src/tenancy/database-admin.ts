@@ -7,7 +7,7 @@ export function templateLockKey(templateName: string): string {
   return `template:${templateName}`;
 }
 
-export type EnsureDatabaseOutcome = 'created' | 'cloned' | 'adopted';
+export type EnsureDatabaseOutcome = 'created' | 'cloned' | 'restored' | 'adopted';
 
 export interface EnsureDatabaseOptions {
   /** Clone this template when its marker says it is current (DESIGN §8); otherwise create empty. */
@@ -19,6 +19,11 @@ export interface EnsureDatabaseOptions {
    * organization was deleted meanwhile, so creating its database now would leak it.
    */
   stillWanted?: () => Promise<boolean>;
+  /**
+   * Instead of a template: fills the new, empty database (named `staging`) before it is marked and
+   * renamed into place (an archive restored into it), so the final name never holds half of it.
+   */
+  fill?: (staging: string) => Promise<void>;
 }
 
 export interface DropDatabaseOutcome {
@@ -64,11 +69,13 @@ export class DatabaseAdmin {
       const staging = stagingNameFor(databaseName);
       // A staging database is named after our own id, so a leftover one is ours to drop.
       await this.client.query(`DROP DATABASE IF EXISTS ${quoteIdent(staging)} WITH (FORCE)`);
-      const cloned = options.template ? await this.tryClone(staging, options.template, options.onTemplateFallback) : false;
+      const cloned = options.template && !options.fill ? await this.tryClone(staging, options.template, options.onTemplateFallback) : false;
       if (!cloned) await this.client.query(`CREATE DATABASE ${quoteIdent(staging)}`);
+      await options.fill?.(staging);
       await this.setMarker(staging, markerFor(orgId));
       await this.rename(staging, databaseName);
-      return cloned ? 'cloned' : 'created';
+      if (cloned) return 'cloned';
+      return options.fill ? 'restored' : 'created';
     });
   }
 
@@ -93,6 +100,11 @@ export class DatabaseAdmin {
       }
       return outcome;
     });
+  }
+
+  /** Whether the database under `databaseName` exists and is this organization's (carries its marker). */
+  async holds(orgId: string, databaseName: string): Promise<boolean> {
+    return (await this.markerOf(databaseName)) === markerFor(orgId);
   }
 
   async createDatabase(name: string): Promise<void> {

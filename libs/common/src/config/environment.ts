@@ -94,6 +94,17 @@ export const environmentSchema = Joi.object({
   // Where organization exports (pg_dump -Fc files) are written; relative paths are resolved against the working directory.
   EXPORT_DIR: Joi.string().default('./var/exports'),
   EXPORT_TTL_MS: Joi.number().integer().min(1).default(86400000),
+  // Where a purge writes the archive (pg_dump -Fc) of a deleted organization before it drops its database.
+  ARCHIVE_DIR: Joi.string().default('./var/archives'),
+  ORG_DELETE_GRACE_MS: Joi.number().integer().min(0).default(604800000),
+  // Webhooks: private, loopback and link-local targets are refused unless this is true (tests, a private network).
+  WEBHOOK_ALLOW_PRIVATE: Joi.boolean().default(false),
+  WEBHOOK_TIMEOUT_MS: Joi.number().integer().min(100).default(10000),
+  // A failed delivery is retried after this, doubled at each attempt (at most an hour apart), until WEBHOOK_MAX_AGE_MS.
+  WEBHOOK_RETRY_BASE_MS: Joi.number().integer().min(10).default(5000),
+  WEBHOOK_MAX_AGE_MS: Joi.number().integer().min(100).default(86400000),
+  WEBHOOK_CONCURRENCY: Joi.number().integer().min(1).max(256).default(16),
+  WEBHOOK_SWEEP_INTERVAL_MS: Joi.number().integer().min(100).default(10000),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(100).default(10000),
   BODY_LIMIT: Joi.string().default('100kb'),
   LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly').default('info'),

@@ -6,12 +6,17 @@ import { organizationNameKey } from '../organizations/organization-names';
 
 /**
  * The selectable columns of `organizations`, named like the entity's properties (no name key, no
- * hash), and the name of its database server, read with it for every representation.
+ * hash), and the name of its database server and whether it has its own database role
+ * (tenant_database_roles, granted, on a server with tenant roles), read with it for every representation.
  */
 export const ORGANIZATION_COLUMNS = `id, name, slug, database_name AS "databaseName", status, step, attempts, last_error AS "lastError",
   admin_email AS "adminEmail", schema_version AS "schemaVersion", created_at AS "createdAt", updated_at AS "updatedAt",
   database_server_id AS "databaseServerId", moving_to_server_id AS "movingToServerId",
-  (SELECT s.name FROM database_servers s WHERE s.id = organizations.database_server_id) AS "databaseServer"`;
+  deleted_at AS "deletedAt", deleted_from AS "deletedFrom", purge_after AS "purgeAfter", restored_from_archive_id AS "restoredFromArchiveId",
+  (SELECT s.name FROM database_servers s WHERE s.id = organizations.database_server_id) AS "databaseServer",
+  CASE WHEN (SELECT s.tenant_roles FROM database_servers s WHERE s.id = organizations.database_server_id)
+        AND EXISTS (SELECT 1 FROM tenant_database_roles r WHERE r.org_id = organizations.id AND r.granted_at IS NOT NULL)
+       THEN 'own' ELSE 'shared' END AS "databaseRole"`;
 
 /**
  * One organization with one plain parameterized SELECT (optionally locking the row). Every

@@ -1,7 +1,14 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { Organization } from '../entities/organization.entity';
 import { OrganizationEvent } from '../entities/organization-event.entity';
-import { EDITABLE_STATUSES, INITIAL_STATUS, ORGANIZATION_STATUSES, type OrganizationStatus, statusesLeadingTo } from '../entities/organization-status';
+import {
+  EDITABLE_STATUSES,
+  INITIAL_STATUS,
+  ORGANIZATION_STATUSES,
+  type OrganizationStatus,
+  RELEASED_STATUSES,
+  statusesLeadingTo,
+} from '../entities/organization-status';
 import { ConflictError, NotFoundError } from '../errors';
 import type { OrganizationEventPublisher } from '../events/organization-events';
 import { type KeysetPage, keysetPage, type PageQuery } from '../keyset-page';
@@ -16,7 +23,9 @@ export interface NewOrganization {
   slug: string;
   databaseName: string;
   adminEmail: string;
-  pendingAdminPasswordHash: string;
+  /** The first admin's bcrypt hash; null for an organization restored from an archive (its users come with it). */
+  pendingAdminPasswordHash: string | null;
+  restoredFromArchiveId?: string;
 }
 
 export interface TransitionOptions {
@@ -30,7 +39,21 @@ export interface TransitionOptions {
   audit?: AuditAction;
   /** Other columns to set in the same update. */
   patch?: Partial<
-    Pick<Organization, 'attempts' | 'lastError' | 'schemaVersion' | 'name' | 'slug' | 'adminEmail' | 'databaseServerId' | 'movingToServerId' | 'step'>
+    Pick<
+      Organization,
+      | 'attempts'
+      | 'lastError'
+      | 'schemaVersion'
+      | 'name'
+      | 'slug'
+      | 'adminEmail'
+      | 'databaseServerId'
+      | 'movingToServerId'
+      | 'step'
+      | 'deletedAt'
+      | 'deletedFrom'
+      | 'purgeAfter'
+    >
   >;
   /**
    * Narrows the table's legal sources for this change (a retry only from `failed`). Listing a
@@ -48,10 +71,11 @@ export interface DatabaseOwner {
 }
 
 async function liveCountsByServer(db: EntityManager): Promise<Map<string, number>> {
-  // A moving organization counts on both servers: its copy on the target takes room too.
+  // A moving organization counts on both servers: its copy on the target takes room too; a
+  // deleted one counts until it is purged, since its database is kept for the grace period.
   const rows: { serverId: string; n: number }[] = await db.query(
     `SELECT server_id AS "serverId", count(*)::int AS n
-       FROM (SELECT database_server_id AS server_id FROM organizations WHERE status <> 'deleted'
+       FROM (SELECT database_server_id AS server_id FROM organizations WHERE status <> 'purged'
              UNION ALL SELECT moving_to_server_id FROM organizations WHERE status = 'moving') placed
       WHERE server_id IS NOT NULL GROUP BY server_id`,
   );
@@ -70,6 +94,9 @@ const PATCH_COLUMNS: Record<string, string> = {
   databaseServerId: 'database_server_id',
   movingToServerId: 'moving_to_server_id',
   step: 'step',
+  deletedAt: 'deleted_at',
+  deletedFrom: 'deleted_from',
+  purgeAfter: 'purge_after',
 };
 
 /**
@@ -191,7 +218,12 @@ export class OrganizationStore {
 
   /** The live (not deleted) organization with this id, if any. */
   async findLive(id: string): Promise<Organization | undefined> {
-    return selectOrganization(this.dataSource.manager, `id = $1 AND status <> 'deleted'`, [id]);
+    return selectOrganization(this.dataSource.manager, `id = $1 AND status <> ALL($2)`, [id, RELEASED_STATUSES]);
+  }
+
+  /** The organization with this id unless it is purged (a deleted one still has its database and users). */
+  async findUnpurged(id: string): Promise<Organization | undefined> {
+    return selectOrganization(this.dataSource.manager, `id = $1 AND status <> 'purged'`, [id]);
   }
 
   /**
@@ -200,7 +232,7 @@ export class OrganizationStore {
    * uses). Names of deleted ones are free again.
    */
   async findLiveByName(name: string): Promise<Organization | undefined> {
-    return selectOrganization(this.dataSource.manager, `name_key = $1 AND status <> 'deleted'`, [organizationNameKey(name)]);
+    return selectOrganization(this.dataSource.manager, `name_key = $1 AND status <> ALL($2)`, [organizationNameKey(name), RELEASED_STATUSES]);
   }
 
   /** Newest first, keyset-paginated on (created_at, id); created_at has millisecond precision, like a JS Date. */
@@ -222,7 +254,7 @@ export class OrganizationStore {
     return keysetPage(rows.map(asOrganization), filter.limit);
   }
 
-  /** Live (not deleted) organizations on each database server: what placement and capacity count. */
+  /** Organizations holding a database on each server (all but purged ones): what placement and capacity count. */
   liveCountsByServer(): Promise<Map<string, number>> {
     return liveCountsByServer(this.dataSource.manager);
   }
@@ -277,8 +309,71 @@ export class OrganizationStore {
   async databaseOwners(): Promise<DatabaseOwner[]> {
     return this.dataSource.query(
       `SELECT id, status, database_name AS "databaseName", database_server_id AS "databaseServerId", moving_to_server_id AS "movingToServerId"
-         FROM organizations WHERE status <> 'deleted'`,
+         FROM organizations WHERE status <> 'purged'`,
     );
+  }
+
+  /** Deleted organizations whose grace period has ended, oldest first: what the reconciler starts purging. */
+  async dueForPurge(limit = 100): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM organizations WHERE status = 'deleted' AND purge_after <= now() ORDER BY purge_after LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * `deleted` at once, keeping the database until `graceMs` from now; the status it had is
+   * remembered, since only an organization deleted while `active` has data to restore.
+   */
+  async markDeleted(id: string, options: { requestId: string; graceMs: number }): Promise<Organization> {
+    const { org, event } = await this.dataSource.transaction((manager) =>
+      this.changeIn(manager, id, 'deleted', statusesLeadingTo('deleted'), (current) => {
+        const now = new Date();
+        return {
+          step: 'deleted',
+          requestId: options.requestId,
+          detail: 'deleted; the database is kept until the grace period ends',
+          audit: 'organization.deleted',
+          patch: { deletedAt: now, deletedFrom: current.status, purgeAfter: new Date(now.getTime() + options.graceMs) },
+        };
+      }),
+    );
+    this.publish(org, event);
+    // Its users are refused from now on: every API replica closes its pools to the database.
+    this.events?.publish({ type: 'evict', orgId: id });
+    return org;
+  }
+
+  /**
+   * `deleted → active` within the grace period, optionally under a new name (the old one may have
+   * been taken since: a 409). Only an organization deleted while active comes back: the others
+   * never had a working database.
+   */
+  async restore(id: string, options: { requestId: string; name?: string; slug?: string }): Promise<Organization> {
+    // Names the name that is taken in the 409: the new one, or the one it had.
+    const name = options.name ?? (await this.get(id)).name;
+    const { org, event } = await refusingTakenNames(name, () =>
+      this.dataSource.transaction((manager) =>
+        this.changeIn(manager, id, 'active', ['deleted'], (current) => {
+          if (current.deletedFrom !== 'active') {
+            throw new ConflictError(`Organization ${id} was deleted while ${current.deletedFrom}; only an organization deleted while active can be restored.`, {
+              current_status: current.status,
+            });
+          }
+          const renamed = options.name === undefined ? {} : { name: options.name, slug: options.slug };
+          return {
+            step: 'restored',
+            requestId: options.requestId,
+            detail: 'restored',
+            patch: { ...renamed, deletedAt: null, deletedFrom: null, purgeAfter: null, lastError: null },
+            audit: 'organization.restored',
+          };
+        }),
+      ),
+    );
+    this.publish(org, event);
+    return org;
   }
 
   /** The schema version of every active organization: what a fleet migration run covers. */

@@ -1,5 +1,5 @@
 /** The states of an organization (DESIGN §3, as far as they exist today). */
-export const ORGANIZATION_STATUSES = ['pending', 'provisioning', 'active', 'moving', 'failed', 'deleting', 'deleted'] as const;
+export const ORGANIZATION_STATUSES = ['pending', 'provisioning', 'active', 'moving', 'failed', 'deleted', 'purging', 'purged'] as const;
 export type OrganizationStatus = (typeof ORGANIZATION_STATUSES)[number];
 
 /** Every organization starts here: recorded, not yet picked up by the worker. */
@@ -8,18 +8,21 @@ export const INITIAL_STATUS: OrganizationStatus = 'pending';
 /**
  * The only legal status changes, and the one table the store enforces (README "States").
  * A status that leads to itself records progress without changing: a provisioning step or
- * attempt, a deletion step, a DELETE sent again. `deleting → deleted` drops the database at once.
- * `active → moving → active` copies the database to another server (a failed move ends where it
- * started, on the source, still `active`); an organization is not deleted in the middle of a move.
+ * attempt, a purge step. `active → moving → active` copies the database to another server (a
+ * failed move ends where it started, on the source, still `active`); an organization is not
+ * deleted in the middle of a move. `deleted` keeps the database for the grace period (restore
+ * leads back to `active`); `purging` archives it and drops it only once the archive is verified;
+ * `purged` is the tombstone.
  */
 const TRANSITIONS: Record<OrganizationStatus, readonly OrganizationStatus[]> = {
-  pending: ['provisioning', 'deleting'],
-  provisioning: ['provisioning', 'active', 'failed', 'deleting'],
-  active: ['moving', 'deleting'],
+  pending: ['provisioning', 'deleted'],
+  provisioning: ['provisioning', 'active', 'failed', 'deleted'],
+  active: ['moving', 'deleted'],
   moving: ['moving', 'active'],
-  failed: ['provisioning', 'deleting'],
-  deleting: ['deleting', 'deleted'],
-  deleted: [],
+  failed: ['provisioning', 'deleted'],
+  deleted: ['active', 'purging'],
+  purging: ['purging', 'purged'],
+  purged: [],
 };
 
 export function canTransition(from: OrganizationStatus, to: OrganizationStatus): boolean {
@@ -31,11 +34,20 @@ export function statusesLeadingTo(to: OrganizationStatus): OrganizationStatus[] 
   return ORGANIZATION_STATUSES.filter((from) => canTransition(from, to));
 }
 
-/** Name and admin email may change until deletion starts: a tombstone keeps the name it died with. */
+/** Name and admin email may change until deletion: a deleted organization keeps the name it had. */
 export const EDITABLE_STATUSES: readonly OrganizationStatus[] = ['pending', 'provisioning', 'active', 'moving', 'failed'];
 
 /** Statuses in which the worker still has something to do, so a client should poll again. */
-export const IN_PROGRESS_STATUSES: readonly OrganizationStatus[] = ['pending', 'provisioning', 'moving', 'deleting'];
+export const IN_PROGRESS_STATUSES: readonly OrganizationStatus[] = ['pending', 'provisioning', 'moving', 'purging'];
+
+/**
+ * Statuses that no longer hold their name (another organization may take it) and no longer count
+ * as live. Their database is still there while `deleted` or `purging`; see HOLDS_DATABASE.
+ */
+export const RELEASED_STATUSES: readonly OrganizationStatus[] = ['deleted', 'purging', 'purged'];
+
+/** Every status except `purged`: the organization's database (or its half-made start) may exist and takes room on its server. */
+export const HOLDS_DATABASE: readonly OrganizationStatus[] = ORGANIZATION_STATUSES.filter((status) => status !== 'purged');
 
 /** Statuses in which the organization's database serves its users: reads always, writes only when `active`. */
 export const SERVING_STATUSES: readonly OrganizationStatus[] = ['active', 'moving'];
@@ -45,5 +57,9 @@ export const MOVE_STEPS = ['stop_writes', 'copy', 'verify', 'switch', 'drop_sour
 export type MoveStep = (typeof MOVE_STEPS)[number];
 
 /** The provisioning steps, in order; `step` on the organization names the one running or last run. */
-export const PROVISIONING_STEPS = ['create_database', 'migrate', 'seed_admin', 'activate'] as const;
+/** The steps of a purge, in order: the database is dropped only after its archive is verified. */
+export const PURGE_STEPS = ['archive', 'verify_archive', 'drop_database'] as const;
+export type PurgeStep = (typeof PURGE_STEPS)[number];
+
+export const PROVISIONING_STEPS = ['create_database', 'database_role', 'migrate', 'seed_admin', 'activate'] as const;
 export type ProvisioningStep = (typeof PROVISIONING_STEPS)[number];

@@ -35,6 +35,9 @@ export class Organization {
   /** The name of `databaseServerId`'s server, as read with the organization (not a column). */
   databaseServer?: string | null;
 
+  /** `own`: connections log in as its own role; `shared`: as the service's (not a column; organization-rows.ts). */
+  databaseRole?: 'own' | 'shared';
+
   @Column('varchar', { length: 20 })
   status!: OrganizationStatus;
 
@@ -56,6 +59,22 @@ export class Organization {
 
   @Column('varchar', { name: 'schema_version', length: 100, nullable: true })
   schemaVersion!: string | null;
+
+  /** When it was last deleted (soft: the database is kept until `purgeAfter`); null while live. */
+  @Column({ type: 'timestamptz', name: 'deleted_at', precision: 3, nullable: true })
+  deletedAt!: Date | null;
+
+  /** The status it was deleted from: only an organization deleted while `active` has data to restore. */
+  @Column('varchar', { name: 'deleted_from', length: 20, nullable: true })
+  deletedFrom!: OrganizationStatus | null;
+
+  /** While `deleted`: when the grace period ends and the worker archives and drops the database. */
+  @Column({ type: 'timestamptz', name: 'purge_after', precision: 3, nullable: true })
+  purgeAfter!: Date | null;
+
+  /** Set on an organization recreated from an archive: provisioning restores that archive instead of cloning the template. */
+  @Column('uuid', { name: 'restored_from_archive_id', nullable: true })
+  restoredFromArchiveId!: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;

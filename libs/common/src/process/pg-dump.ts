@@ -42,3 +42,21 @@ export function redactPasswords(text: string, urls: string[], max: number): stri
   const secrets = urls.map((url) => decodeURIComponent(new URL(url).password)).filter(Boolean);
   return secrets.reduce((out, secret) => out.split(secret).join('****'), text.trim()).slice(0, max);
 }
+
+export interface PgRestoreResult {
+  /** The exit code (-1 when it could not start or was killed by a signal). */
+  code: number;
+  stdout: string;
+  /** The tail of its error output. */
+  errors: string;
+}
+
+/** Runs `pg_restore` with `args` to its end. Arguments go through argv, never a shell. */
+export async function runPgRestore(args: string[]): Promise<PgRestoreResult> {
+  const restore = spawn('pg_restore', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  restore.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  const errors = keepErrorOutput(restore);
+  const code = await exitCodeOf(restore);
+  return { code, stdout, errors: errors() };
+}

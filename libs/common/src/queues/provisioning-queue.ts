@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { QueueConfig } from '../config';
 import { JOB_RETENTION, openQueue } from './queue-handles';
 import type { RedisConnection } from './redis';
-import { type DeprovisionJobData, JOBS, jobIds, type MoveJobData, type OrganizationJobData, type ProvisionJobData, QUEUES } from './registry';
+import { JOBS, jobIds, type MoveJobData, type OrganizationJobData, type ProvisionJobData, type PurgeJobData, QUEUES } from './registry';
 
 export type ProvisioningQueue = Queue<OrganizationJobData>;
 
@@ -23,7 +23,7 @@ export interface OrganizationJobs {
   /** A new organization's first job: no earlier job can exist for a new id, so no lookup first. */
   provisionNew(data: ProvisionJobData): Promise<boolean>;
   provision(data: ProvisionJobData): Promise<boolean>;
-  deprovision(data: DeprovisionJobData): Promise<boolean>;
+  purge(data: PurgeJobData): Promise<boolean>;
   move(data: MoveJobData): Promise<boolean>;
 }
 
@@ -34,7 +34,7 @@ export function organizationJobs(queue: ProvisioningQueue): OrganizationJobs {
       return true;
     },
     provision: (data) => enqueueOnce(queue, JOBS.provision, jobIds.provision(data.orgId), data),
-    deprovision: (data) => enqueueOnce(queue, JOBS.deprovision, jobIds.deprovision(data.orgId), data),
+    purge: (data) => enqueueOnce(queue, JOBS.purge, jobIds.purge(data.orgId), data),
     move: (data) => enqueueOnce(queue, JOBS.move, jobIds.move(data.orgId), data),
   };
 }

@@ -6,31 +6,36 @@ export const QUEUES = {
   provisioning: 'provisioning',
   maintenance: 'maintenance',
   migrations: 'migrations',
+  webhooks: 'webhooks',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export const JOBS = {
   provision: 'provision',
-  deprovision: 'deprovision',
+  purge: 'purge',
   reconcile: 'reconcile',
   migrateAll: 'migrate-all',
   migrateTenant: 'migrate-tenant',
   move: 'move',
   drainServer: 'drain-server',
   export: 'export',
+  deliverWebhooks: 'deliver-webhooks',
+  sweepWebhooks: 'sweep-webhooks',
 } as const;
 export type JobName = (typeof JOBS)[keyof typeof JOBS];
 
 /** The queue each job travels on; a worker refuses, on a queue, every job name not listed for it. */
 export const JOB_QUEUES = {
   [JOBS.provision]: QUEUES.provisioning,
-  [JOBS.deprovision]: QUEUES.provisioning,
+  [JOBS.purge]: QUEUES.provisioning,
   [JOBS.reconcile]: QUEUES.maintenance,
   [JOBS.migrateAll]: QUEUES.migrations,
   [JOBS.migrateTenant]: QUEUES.migrations,
   [JOBS.move]: QUEUES.provisioning,
   [JOBS.drainServer]: QUEUES.migrations,
   [JOBS.export]: QUEUES.provisioning,
+  [JOBS.deliverWebhooks]: QUEUES.webhooks,
+  [JOBS.sweepWebhooks]: QUEUES.webhooks,
 } as const satisfies Record<JobName, QueueName>;
 
 /** The names of the jobs that travel on `queue`. */
@@ -43,8 +48,8 @@ export interface ProvisionJobData {
   requestId: string;
 }
 
-/** Same shape as provisioning: the organization and the request that asked for its deletion. */
-export type DeprovisionJobData = ProvisionJobData;
+/** Same shape as provisioning: the organization and the request that asked for its purge (or the reconciler's, when its grace period ended). */
+export type PurgeJobData = ProvisionJobData;
 
 /**
  * A move of one organization's database to the server its row names as `moving_to_server_id`.
@@ -65,7 +70,7 @@ export interface ExportJobData {
 }
 
 /** Jobs of the provisioning queue: each acts on one organization's database. */
-export type OrganizationJobData = ProvisionJobData | DeprovisionJobData | MoveJobData | ExportJobData;
+export type OrganizationJobData = ProvisionJobData | PurgeJobData | MoveJobData | ExportJobData;
 
 export type ReconcileJobData = Record<string, never>;
 
@@ -89,16 +94,30 @@ export interface DrainServerJobData {
   requestId: string;
 }
 
+/**
+ * The deliveries of one lane, one endpoint and one organization, in event order: one job per
+ * lane, so one delivery at a time per lane. It waits (delayed) until its next retry is due.
+ */
+export interface DeliverWebhooksJobData {
+  endpointId: string;
+  orgId: string;
+}
+
+/** A repeatable job without data: hands every lane with pending deliveries to the queue. */
+export type SweepWebhooksJobData = Record<string, never>;
+
 /** The data of each job, by name: the worker's handler map is typed by it, so every job name needs its entry. */
 export interface JobDataByName {
   [JOBS.provision]: ProvisionJobData;
-  [JOBS.deprovision]: DeprovisionJobData;
+  [JOBS.purge]: PurgeJobData;
   [JOBS.reconcile]: ReconcileJobData;
   [JOBS.migrateAll]: MigrateAllJobData;
   [JOBS.migrateTenant]: MigrateTenantJobData;
   [JOBS.move]: MoveJobData;
   [JOBS.drainServer]: DrainServerJobData;
   [JOBS.export]: ExportJobData;
+  [JOBS.deliverWebhooks]: DeliverWebhooksJobData;
+  [JOBS.sweepWebhooks]: SweepWebhooksJobData;
 }
 
 /**
@@ -107,13 +126,17 @@ export interface JobDataByName {
  */
 export const jobIds = {
   provision: (orgId: string) => `provision-${orgId}`,
-  deprovision: (orgId: string) => `deprovision-${orgId}`,
+  purge: (orgId: string) => `purge-${orgId}`,
   migrateAll: (runId: string) => `migrate-all-${runId}`,
   migrateTenant: (runId: string, orgId: string) => `migrate-tenant-${runId}-${orgId}`,
   move: (orgId: string) => `move-${orgId}`,
   drainServer: (drainId: string) => `drain-${drainId}`,
   export: (exportId: string) => `export-${exportId}`,
+  deliverWebhooks: (endpointId: string, orgId: string) => `webhooks-${endpointId}-${orgId}`,
 };
 
 /** The id of the repeatable reconcile job scheduler. */
 export const RECONCILE_SCHEDULER_ID = 'reconcile-every-interval';
+
+/** The id of the repeatable webhook sweep's scheduler. */
+export const WEBHOOK_SWEEP_SCHEDULER_ID = 'sweep-webhooks-every-interval';

@@ -23,7 +23,7 @@ export interface OrphanReport {
 }
 
 /** While provisioning may still be building it, a staging database is expected, not orphaned. */
-const STAGING_EXPECTED: readonly OrganizationStatus[] = ['pending', 'provisioning', 'failed', 'deleting', 'moving'];
+const STAGING_EXPECTED: readonly OrganizationStatus[] = ['pending', 'provisioning', 'failed', 'deleted', 'purging', 'moving'];
 
 type ServerToCheck = Pick<DatabaseServer, 'id' | 'name' | 'adminUrl'>;
 

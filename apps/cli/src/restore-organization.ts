@@ -1,0 +1,133 @@
+/**
+ * `npm run org:restore -- --archive <file> [--name <name>] [--email <admin email>] [--no-wait]`
+ *
+ * Recreates an organization from an archive (a purge's `pg_dump -Fc`): a new organization, with a
+ * new id and database, placed like any new one, whose users come from the archive. A worker does
+ * the work (provisioning restores the archive instead of cloning the template, then migrates it to
+ * the current schema). The name and admin email default to those of the organization the archive
+ * was made of; a file this installation did not record (another installation's) needs both, and is
+ * first copied into ARCHIVE_DIR and recorded. Exits 1 when the organization ends `failed`.
+ */
+import { randomUUID } from 'node:crypto';
+import { copyFile, mkdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig } from '@orgms/common/config';
+import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
+import { type OrganizationArchive, OrganizationArchiveStore } from '@orgms/common/control-plane/organization-archive-store';
+import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import { createControlDataSource, ensureControlDatabaseExists, migrateControlDatabase } from '@orgms/common/database/control-data-source';
+import { prepareFleet } from '@orgms/common/fleet/fleet-startup';
+import { choosePlacement } from '@orgms/common/fleet/placement';
+import { SecretBox } from '@orgms/common/fleet/secret-box';
+import { reachableServers, ServerReachability } from '@orgms/common/fleet/server-probe';
+import { createLogger } from '@orgms/common/logger';
+import { slugify } from '@orgms/common/organizations/slug';
+import { hashFile } from '@orgms/common/process/file-hash';
+import { runPgRestore } from '@orgms/common/process/pg-dump';
+import { createProvisioningQueue, organizationJobs } from '@orgms/common/queues/provisioning-queue';
+import { closeRedis, createRedis } from '@orgms/common/queues/redis';
+import { databaseNameFor } from '@orgms/common/tenancy/database-names';
+import { parseArgs } from './args';
+
+const USAGE = 'usage: npm run org:restore -- --archive <file> [--name <organization name>] [--email <admin email>] [--no-wait]';
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  if (!args.archive) throw new Error(USAGE);
+  const config = loadConfig();
+  const file = resolve(args.archive);
+  const listed = await runPgRestore(['--list', file]);
+  if (listed.code !== 0) throw new Error(`${file} is not a readable pg_dump archive: ${listed.errors.trim().slice(0, 300)}`);
+
+  await ensureControlDatabaseExists(config.database);
+  const dataSource = await createControlDataSource(config.database, 2).initialize();
+  const redis = createRedis(config.queue, 'worker');
+  const queue = createProvisioningQueue(config.queue, redis);
+  try {
+    await migrateControlDatabase(dataSource);
+    const organizations = new OrganizationStore(dataSource);
+    const archives = new OrganizationArchiveStore(dataSource);
+    const servers = new DatabaseServerStore(dataSource, new SecretBox(config.secrets.current, config.secrets.previous));
+    await prepareFleet(config.tenancy, servers, organizations, createLogger('cli', 'warn'));
+
+    const archive = await recordedArchive(archives, file, config.archives.dir);
+    const source = archive.orgId ? await organizations.get(archive.orgId) : undefined;
+    const name = args.name ?? source?.name;
+    const email = args.email ?? source?.adminEmail;
+    if (!name || !email) throw new Error(`this archive was not made here: give --name and --email\n${USAGE}`);
+
+    const candidates = await reachableServers(
+      (await servers.list()).filter((server) => server.status === 'active'),
+      new ServerReachability(),
+    );
+    const id = randomUUID();
+    const requestId = `cli-restore-${randomUUID()}`;
+    await organizations.create(
+      {
+        id,
+        name,
+        slug: slugify(name),
+        databaseName: databaseNameFor(id, config.tenancy.databasePrefix),
+        adminEmail: email,
+        pendingAdminPasswordHash: null,
+        restoredFromArchiveId: archive.id,
+      },
+      {
+        requestId,
+        place: (liveByServer) => {
+          const server = choosePlacement(candidates, liveByServer);
+          if (!server) throw new Error('no reachable database server has room for the organization');
+          return server.id;
+        },
+      },
+    );
+    await organizationJobs(queue).provisionNew({ orgId: id, requestId });
+    console.log(`organization ${id} ("${name}") recorded from archive ${archive.fileName}; a worker restores it`);
+    if (args['no-wait'] !== undefined) return 0;
+    for (;;) {
+      const org = await organizations.get(id);
+      if (org.status === 'active') {
+        console.log(`active: organization ${id} restored on ${org.databaseServer}`);
+        return 0;
+      }
+      if (org.status === 'failed') {
+        console.error(`failed: ${org.lastError}`);
+        return 1;
+      }
+      await sleep(500);
+    }
+  } finally {
+    await queue.close();
+    await closeRedis(redis);
+    await dataSource.destroy();
+  }
+}
+
+/**
+ * The archive row of `file`, recognised by its SHA-256. A file not recorded here is copied into
+ * ARCHIVE_DIR and recorded; a recorded one whose copy in ARCHIVE_DIR is gone is put back there.
+ */
+async function recordedArchive(archives: OrganizationArchiveStore, file: string, dir: string): Promise<OrganizationArchive> {
+  const digest = await hashFile(file);
+  const known = await archives.findBySha256(digest.sha256);
+  const target = join(dir, known?.fileName ?? `imported-${randomUUID()}.dump`);
+  const present = await stat(target).then(
+    () => true,
+    () => false,
+  );
+  if (!present) {
+    await mkdir(dir, { recursive: true });
+    await copyFile(file, target);
+  }
+  if (known) return known;
+  return archives.record({ id: randomUUID(), orgId: null, databaseName: 'imported', fileName: target.slice(dir.length + 1), requestId: null, ...digest });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    console.error(error.message);
+    process.exit(1);
+  },
+);
