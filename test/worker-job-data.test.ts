@@ -11,6 +11,7 @@ import type { MoveService } from '@orgms/worker/services/move.service';
 import type { ProvisioningService } from '@orgms/worker/services/provisioning.service';
 import type { PurgeService } from '@orgms/worker/services/purge.service';
 import type { ReconcilerService } from '@orgms/worker/services/reconciler.service';
+import type { WebhookDeliveryService } from '@orgms/worker/services/webhook-delivery.service';
 import { type Job, type Queue, UnrecoverableError } from 'bullmq';
 import { expect } from 'chai';
 import { queryControlDatabase } from './support/control-database';
@@ -43,6 +44,7 @@ function recordingStubs() {
     moves: { move: record('move') } as unknown as MoveService,
     drains: { drain: record('drain') } as unknown as DrainService,
     exports: { export: record('export') } as unknown as ExportService,
+    webhooks: { deliverLane: record('deliverLane'), sweep: record('sweep') } as unknown as WebhookDeliveryService,
     migrationsQueue: {} as never,
   };
 }

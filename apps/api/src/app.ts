@@ -25,6 +25,7 @@ import { organizationExportsRoutes } from './routes/organization-exports.routes'
 import { organizationMovesRoutes } from './routes/organization-moves.routes';
 import { organizationsRoutes } from './routes/organizations.routes';
 import { usersRoutes } from './routes/users.routes';
+import { webhooksRoutes } from './routes/webhooks.routes';
 import type { AuditService } from './services/audit.service';
 import type { AuthService } from './services/auth.service';
 import type { DatabaseServersService } from './services/database-servers.service';
@@ -37,6 +38,7 @@ import type { OrphansService } from './services/orphans.service';
 import type { ReadinessService } from './services/readiness.service';
 import type { SessionsService } from './services/sessions.service';
 import type { UsersService } from './services/users.service';
+import type { WebhooksService } from './services/webhooks.service';
 import type { TenantDatabases } from './tenancy/tenant-databases';
 
 /** The API's services, wired once by startApiRuntime(). */
@@ -56,6 +58,8 @@ export interface ApiServices {
   moves: MovesService;
   /** Exports of an organization's database (pg_dump files written by the worker). */
   exports: OrganizationExportsService;
+  /** Webhook endpoints and their deliveries (sent by the worker). */
+  webhooks: WebhooksService;
   /** This replica's subscription to organization status changes (long-polls, SSE). */
   events: OrganizationEventsHub;
   readiness: ReadinessService;
@@ -109,6 +113,7 @@ export function createApp({ config, logger, services, queues, tenantPools }: App
   app.use(organizationChangesRoutes({ authentication, authorize, organizations, events, logger }));
   app.use(databaseServersRoutes({ authentication, databaseServers: services.databaseServers }));
   app.use(organizationExportsRoutes({ authentication, authorize, exports: services.exports }));
+  app.use(webhooksRoutes({ authentication, webhooks: services.webhooks }));
   app.use(organizationMovesRoutes({ authentication, moves: services.moves }));
   app.use(migrationsRoutes({ authentication, migrationRuns: services.migrationRuns, orphans: services.orphans }));
   app.use(orgAuthRoutes({ authentication, authorize, orgAuth: services.orgAuth, auth, users }));

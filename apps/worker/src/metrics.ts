@@ -27,6 +27,16 @@ export const jobsProcessed = new Counter({
   labelNames: ['queue', 'outcome'] as const,
 });
 
+/**
+ * Webhook delivery attempts by outcome: `delivered`, `retried` (failed, tried again later) and
+ * `failed` (out of retries: its endpoint is now `failing`), the one operators alert on.
+ */
+export const webhookDeliveries = new Counter({
+  name: 'orgms_webhook_deliveries_total',
+  help: 'Webhook delivery attempts by outcome (delivered, retried, failed: out of retries and the endpoint marked failing)',
+  labelNames: ['outcome'] as const,
+});
+
 collectDefaultMetrics();
 
 /**

@@ -44,6 +44,7 @@ export function openApiSpec(): Record<string, unknown> {
         { name: 'Lifecycle', description: 'Rename, delete, retry, status streams' },
         { name: 'Users', description: 'Users inside one organization database' },
         { name: 'Migrations', description: 'Fleet-wide tenant migrations' },
+        { name: 'Webhooks', description: 'Signed organization events POSTed to registered endpoints (Standard Webhooks)' },
         { name: 'Audit', description: 'Who did what: logins, user, organization and webhook changes' },
         { name: 'Operations', description: 'Health, readiness, metrics, docs, queue dashboard' },
         { name: 'Compatibility', description: 'Routes of the seed services, kept so existing clients keep working. Prefer the resource routes.' },

@@ -1,0 +1,111 @@
+import type { WebhooksConfig } from '@orgms/common/config';
+import type { DueDelivery, WebhookStore } from '@orgms/common/control-plane/webhook-store';
+import type { Logger } from '@orgms/common/logger';
+import type { DeliverWebhooksJobData } from '@orgms/common/queues/registry';
+import { Webhook } from 'standardwebhooks';
+import { webhookDeliveries } from '../metrics';
+import type { SendOutcome, WebhookRequest } from '../webhooks/webhook-sender';
+
+/** Retries are at most this far apart, so an endpoint that comes back is reached within the hour. */
+const MAX_RETRY_DELAY_MS = 3600 * 1000;
+
+/** Deliveries one lane job sends before it makes room for other lanes (it comes back at once). */
+const DELIVERIES_PER_RUN = 50;
+
+export interface WebhookDeliveryDeps {
+  store: Pick<WebhookStore, 'nextInLane' | 'recordDelivered' | 'recordRetry' | 'recordFailed' | 'pendingLanes'>;
+  settings: Pick<WebhooksConfig, 'allowPrivate' | 'timeoutMs' | 'retryBaseMs' | 'maxAgeMs'>;
+  send: (request: WebhookRequest) => Promise<SendOutcome>;
+  /** Hands a lane to the queue (one job per lane). */
+  enqueueLane: (lane: DeliverWebhooksJobData) => Promise<unknown>;
+  logger: Logger;
+}
+
+/** What a lane job did: when set, the lane has a delivery that is due at `waitUntil` (now: more to send at once). */
+export interface LaneRun {
+  delivered: number;
+  waitUntil?: Date;
+}
+
+/** The delay before retry `attempt` (1 = the first retry): the base, doubled each time, at most an hour. */
+export function retryDelayMs(baseMs: number, attempt: number): number {
+  return Math.min(baseMs * 2 ** Math.min(attempt - 1, 30), MAX_RETRY_DELAY_MS);
+}
+
+/**
+ * Sends the deliveries of one lane (one endpoint, one organization) in event order, one at a time:
+ * a delivery that fails holds the ones after it until it succeeds or runs out of time, so a
+ * receiver never sees an organization's events out of order. Failed attempts are retried with
+ * exponential backoff until the delivery is WEBHOOK_MAX_AGE_MS old; then it fails, the endpoint
+ * is marked `failing` (GET /webhooks/{id}), an error is logged and counted, and the lane moves on.
+ * At least once: a worker that dies after sending but before recording sends again, with the same
+ * `webhook-id`, so receivers can drop the duplicate.
+ */
+export class WebhookDeliveryService {
+  constructor(private readonly deps: WebhookDeliveryDeps) {}
+
+  async deliverLane(endpointId: string, orgId: string): Promise<LaneRun> {
+    const { store, settings, logger } = this.deps;
+    let delivered = 0;
+    for (let sent = 0; sent < DELIVERIES_PER_RUN; sent += 1) {
+      const due = await store.nextInLane(endpointId, orgId);
+      if (!due) return { delivered };
+      if (due.nextAttemptAt.getTime() > Date.now()) return { delivered, waitUntil: due.nextAttemptAt };
+      const outcome = await this.attempt(due);
+      const attempt = { responseStatus: outcome.responseStatus, latencyMs: outcome.latencyMs, error: outcome.error };
+      if (outcome.ok) {
+        await store.recordDelivered(due, endpointId, attempt);
+        webhookDeliveries.inc({ outcome: 'delivered' });
+        delivered += 1;
+        continue;
+      }
+      const deadline = new Date(due.createdAt).getTime() + settings.maxAgeMs;
+      if (Date.now() >= deadline) {
+        await store.recordFailed(due, endpointId, attempt);
+        webhookDeliveries.inc({ outcome: 'failed' });
+        logger.error('webhook delivery failed after retrying for WEBHOOK_MAX_AGE_MS; the endpoint is marked failing', {
+          endpointId,
+          deliveryId: due.id,
+          eventType: due.eventType,
+          attempts: due.attempts + 1,
+          error: outcome.error,
+        });
+        continue;
+      }
+      // The last retry falls on the deadline itself, so a delivery gets its whole time.
+      const next = new Date(Math.min(Date.now() + retryDelayMs(settings.retryBaseMs, due.attempts + 1), deadline));
+      await store.recordRetry(due, attempt, next);
+      webhookDeliveries.inc({ outcome: 'retried' });
+      logger.warn('webhook delivery attempt failed; retrying', { endpointId, deliveryId: due.id, attempts: due.attempts + 1, error: outcome.error, next });
+      return { delivered, waitUntil: next };
+    }
+    return { delivered, waitUntil: new Date() };
+  }
+
+  /** Hands every lane with pending deliveries to the queue: the backstop for notifications that were missed. */
+  async sweep(): Promise<number> {
+    const lanes = await this.deps.store.pendingLanes();
+    for (const lane of lanes) await this.deps.enqueueLane(lane);
+    return lanes.length;
+  }
+
+  /** One signed POST, per the Standard Webhooks specification: one signature per current secret, space-separated. */
+  private attempt(due: DueDelivery): Promise<SendOutcome> {
+    const { settings, send } = this.deps;
+    const at = new Date();
+    const signature = due.secrets.map((secret) => new Webhook(secret).sign(due.messageId, at, due.payload)).join(' ');
+    return send({
+      url: due.url,
+      body: due.payload,
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'orgms-webhooks/1',
+        'webhook-id': due.messageId,
+        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+        'webhook-signature': signature,
+      },
+      timeoutMs: settings.timeoutMs,
+      allowPrivate: settings.allowPrivate,
+    });
+  }
+}
