@@ -128,6 +128,30 @@ describe('Audit log', () => {
     expect(entry.details).to.include({ from_status: 'active' });
   });
 
+  it('when a platform admin registers another, then "platform_admin.created" names both; an operator command is recorded without an actor', async () => {
+    const res = await stack.request
+      .post('/auth/register')
+      .set(auth(adminToken))
+      .send({ email: 'second-admin@platform.test', password: 'second admin password' })
+      .expect(201);
+    const [created] = (await entries({ action: 'platform_admin.created' })).filter((e) => e.target?.id === res.body.id);
+    expect(created).to.deep.include({
+      actor: { kind: 'platform_admin', id: platformAdminId },
+      organization_id: null,
+      details: { email: 'second-admin@platform.test' },
+    });
+
+    // What `npm run admin:password` and `admin:remove` do: no request, so no actor.
+    await stack.api.stores.platformAdmins.changePassword('second-admin@platform.test', 'a newer admin password', 4);
+    await stack.api.stores.platformAdmins.remove('second-admin@platform.test');
+    const trail = (await entries({ action: 'platform_admin.*' })).filter((e) => e.target?.id === res.body.id);
+    expect(trail.map((e) => [e.action, e.actor, e.details])).to.deep.equal([
+      ['platform_admin.deleted', null, { email: 'second-admin@platform.test' }],
+      ['platform_admin.updated', null, { changed: ['password'] }],
+      ['platform_admin.created', { kind: 'platform_admin', id: platformAdminId }, { email: 'second-admin@platform.test' }],
+    ]);
+  });
+
   it('when pages are read with a cursor, then they go newest first without gaps or repeats, and filters by time bound them', async () => {
     const all = await entries({ organization_id: org.id });
     expect(all.length).to.be.greaterThan(4);

@@ -6,6 +6,7 @@ import { ConflictError, NotFoundError } from '../errors';
 import type { OrganizationEventPublisher } from '../events/organization-events';
 import { hashPassword } from '../passwords';
 import type { AccountAuthState } from '../token-version';
+import { AuditLogStore } from './audit-log-store';
 
 export type PlatformAdminWithHash = PlatformAdmin & { passwordHash: string };
 
@@ -13,6 +14,8 @@ export type PlatformAdminWithHash = PlatformAdmin & { passwordHash: string };
  * The one owner of `platform_admins`: every read and write of the table goes through here.
  * Emails are stored lower-cased and are unique case-insensitively. A change of what a token
  * check reads (password, activity, existence) is published, so API replicas drop their copy.
+ * Every change is audited in its own transaction (by the request's caller; an operator's command
+ * has none).
  */
 export class PlatformAdminStore {
   constructor(
@@ -47,11 +50,15 @@ export class PlatformAdminStore {
   async create(email: string, password: string, rounds: number): Promise<PlatformAdmin> {
     const passwordHash = await hashPassword(password, rounds);
     const id = randomUUID();
-    const inserted = await this.db.query(
-      'INSERT INTO platform_admins (id, email, password_hash) VALUES ($1, $2, $3) ON CONFLICT ((lower(email))) DO NOTHING RETURNING id',
-      [id, email.trim().toLowerCase(), passwordHash],
-    );
-    if (inserted.length === 0) throw new ConflictError(`A platform admin with email ${email.trim().toLowerCase()} already exists.`);
+    const address = email.trim().toLowerCase();
+    await this.db.transaction(async (manager) => {
+      const inserted = await manager.query(
+        'INSERT INTO platform_admins (id, email, password_hash) VALUES ($1, $2, $3) ON CONFLICT ((lower(email))) DO NOTHING RETURNING id',
+        [id, address, passwordHash],
+      );
+      if (inserted.length === 0) throw new ConflictError(`A platform admin with email ${address} already exists.`);
+      await new AuditLogStore(manager).record({ action: 'platform_admin.created', target: { type: 'platform_admin', id }, details: { email: address } });
+    });
     return this.get(id);
   }
 
@@ -69,36 +76,47 @@ export class PlatformAdminStore {
   /** A new password revokes every token issued before it. */
   async changePassword(email: string, password: string, rounds: number): Promise<PlatformAdmin> {
     const passwordHash = await hashPassword(password, rounds);
-    return this.updateByEmail(email, 'password_hash = $2, token_version = token_version + 1', [passwordHash]);
+    return this.updateByEmail(email, 'password_hash = $2, token_version = token_version + 1', [passwordHash], { changed: ['password'] });
   }
 
   /** Deactivation revokes every token; the row stays (for audit) and can be reactivated. */
   deactivate(email: string): Promise<PlatformAdmin> {
-    return this.updateByEmail(email, 'is_active = false, token_version = token_version + 1', []);
+    return this.updateByEmail(email, 'is_active = false, token_version = token_version + 1', [], { is_active: false });
   }
 
   activate(email: string): Promise<PlatformAdmin> {
-    return this.updateByEmail(email, 'is_active = true', []);
+    return this.updateByEmail(email, 'is_active = true', [], { is_active: true });
   }
 
   /** Removes the admin; its tokens then find no row and are refused. */
   async remove(email: string): Promise<void> {
-    const removed = returnedRows<{ id: string }>(
-      await this.db.query('DELETE FROM platform_admins WHERE lower(email) = lower($1) RETURNING id', [email.trim()]),
-    );
-    if (removed.length === 0) throw new NotFoundError(`No platform admin has the email ${email.trim().toLowerCase()}.`);
+    const removed = await this.db.transaction(async (manager) => {
+      const rows = returnedRows<{ id: string }>(await manager.query('DELETE FROM platform_admins WHERE lower(email) = lower($1) RETURNING id', [email.trim()]));
+      if (rows.length === 0) throw new NotFoundError(`No platform admin has the email ${email.trim().toLowerCase()}.`);
+      await new AuditLogStore(manager).record({
+        action: 'platform_admin.deleted',
+        target: { type: 'platform_admin', id: rows[0].id },
+        details: { email: email.trim().toLowerCase() },
+      });
+      return rows;
+    });
     this.events?.publish({ type: 'admin-changed', adminId: removed[0].id });
   }
 
-  private async updateByEmail(email: string, assignments: string, values: unknown[]): Promise<PlatformAdmin> {
-    // `assignments` is one of the constant SET lists above, never user text; values are parameters.
-    const rows = returnedRows<{ id: string }>(
-      await this.db.query(`UPDATE platform_admins SET ${assignments}, updated_at = now() WHERE lower(email) = lower($1) RETURNING id`, [
-        email.trim(),
-        ...values,
-      ]),
-    );
-    if (rows.length === 0) throw new NotFoundError(`No platform admin has the email ${email.trim().toLowerCase()}.`);
+  /** One change of an admin and its audit entry (`details` says what changed), in one transaction. */
+  private async updateByEmail(email: string, assignments: string, values: unknown[], details: Record<string, unknown>): Promise<PlatformAdmin> {
+    const rows = await this.db.transaction(async (manager) => {
+      // `assignments` is one of the constant SET lists above, never user text; values are parameters.
+      const updated = returnedRows<{ id: string }>(
+        await manager.query(`UPDATE platform_admins SET ${assignments}, updated_at = now() WHERE lower(email) = lower($1) RETURNING id`, [
+          email.trim(),
+          ...values,
+        ]),
+      );
+      if (updated.length === 0) throw new NotFoundError(`No platform admin has the email ${email.trim().toLowerCase()}.`);
+      await new AuditLogStore(manager).record({ action: 'platform_admin.updated', target: { type: 'platform_admin', id: updated[0].id }, details });
+      return updated;
+    });
     // After commit: every API replica drops its cached token state of this admin.
     this.events?.publish({ type: 'admin-changed', adminId: rows[0].id });
     return this.get(rows[0].id);
