@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatabaseServer } from '@orgms/common/control-plane/database-server-store';
 import type { OrganizationArchive, OrganizationArchiveStore } from '@orgms/common/control-plane/organization-archive-store';
@@ -98,6 +99,7 @@ export class PurgeService {
     const existing = await archives.latestVerified(org.id, org.deletedAt ?? org.updatedAt);
     if (existing) return existing;
     await this.enter(org, 'archive', progress, requestId, null);
+    await this.removeLeftovers(org.id);
     const started = Date.now();
     const at = new Date();
     const fileName = archiveFileName(org.id, at);
@@ -108,6 +110,22 @@ export class PurgeService {
     await verifyDumpFile(join(dir, fileName), written);
     await archives.markVerified(written.id);
     return archives.get(written.id);
+  }
+
+  /**
+   * What a run killed half way left in ARCHIVE_DIR for this organization: a temporary file, or a
+   * whole file it did not get to record. Neither is an archive anyone can rely on, and a new one
+   * is about to be written; recorded archives are never touched.
+   */
+  private async removeLeftovers(orgId: string): Promise<void> {
+    const { dir, archives, logger } = this.deps;
+    const recorded = new Set(await archives.fileNamesOf(orgId));
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const leftovers = names.filter(
+      (name) => (name.startsWith(`.${orgId}-`) && name.endsWith('.partial')) || (name.startsWith(`${orgId}-`) && name.endsWith('.dump') && !recorded.has(name)),
+    );
+    for (const name of leftovers) await rm(join(dir, name), { force: true });
+    if (leftovers.length > 0) logger.warn('removed files an interrupted purge left behind', { files: leftovers });
   }
 
   private async enter(org: Organization, step: PurgeStep, progress: { step: PurgeStep }, requestId: string, detail: string | null): Promise<void> {

@@ -67,6 +67,12 @@ export class OrganizationArchiveStore {
     return row;
   }
 
+  /** The file names of every archive recorded for `orgId`. */
+  async fileNamesOf(orgId: string): Promise<string[]> {
+    const rows: { fileName: string }[] = await this.dataSource.query(`SELECT file_name AS "fileName" FROM organization_archives WHERE org_id = $1`, [orgId]);
+    return rows.map((r) => r.fileName);
+  }
+
   /** A recorded archive with this content (SHA-256), if any: how `org:restore` recognises a file it is given. */
   async findBySha256(sha256: string): Promise<OrganizationArchive | undefined> {
     const [row] = await this.dataSource.query(`SELECT ${COLUMNS} FROM organization_archives WHERE sha256 = $1 ORDER BY created_at DESC LIMIT 1`, [sha256]);
