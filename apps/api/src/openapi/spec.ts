@@ -1,6 +1,7 @@
 import path from 'node:path';
 import swaggerJsdoc from 'swagger-jsdoc';
 import { components } from './components';
+import { outgoingWebhooks } from './outgoing-webhooks';
 
 let cached: Record<string, unknown> | undefined;
 
@@ -38,6 +39,7 @@ export function openApiSpec(): Record<string, unknown> {
       // Most routes need a bearer token; public ones say `security: []`.
       security: [{ bearerAuth: [] }],
       components,
+      webhooks: outgoingWebhooks,
       tags: [
         { name: 'Auth', description: 'Logins and platform admins' },
         { name: 'Organizations', description: 'Create, read and follow organizations' },

@@ -4,6 +4,123 @@
  */
 
 export interface paths {
+    "/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @description Platform admins only. Newest first; secrets are never listed.
+         */
+        get: operations["getWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description Platform admins only. Events of every organization (`organization.created`, `organization.<status>` for each later
+         *     status, `organization.renamed`) are POSTed to `url`, signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`,
+         *     `webhook-signature`) with the `secret` in the answer, which is shown this once. The URL must resolve to public addresses
+         *     only (400 naming `body.url` otherwise) unless WEBHOOK_ALLOW_PRIVATE is true. See the WebhookEvent schema for the body.
+         */
+        post: operations["postWebhooks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one webhook endpoint
+         * @description Platform admins only. `status` is `failing` (with `failing_since` and `last_error`) once a delivery ran out of retries.
+         */
+        get: operations["getWebhooksId"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Platform admins only. Nothing more is sent to it, pending deliveries included; its delivery history goes with it.
+         */
+        delete: operations["deleteWebhooksId"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint's URL, events or description
+         * @description Platform admins only. A new URL is checked like a new endpoint's. Deliveries still pending go to the new URL.
+         */
+        patch: operations["patchWebhooksId"];
+        trace?: never;
+    };
+    "/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a webhook endpoint's signing secret
+         * @description Platform admins only. Answers the new secret, shown this once. For 24 hours deliveries carry two signatures in
+         *     `webhook-signature`, by the new and the old secret, so a receiver verifies with either while it switches.
+         */
+        post: operations["postWebhooksIdRotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a webhook endpoint's deliveries
+         * @description Platform admins only. Newest first, with each delivery's status, attempts, last response code and latency.
+         */
+        get: operations["getWebhooksIdDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery's event again
+         * @description Platform admins only. A new pending delivery of the same event, with the same body and `webhook-id`, sent after whatever
+         *     its lane (this endpoint and that organization) still has to send. 404 for a delivery of another endpoint.
+         */
+        post: operations["postWebhooksIdDeliveriesDeliveryIdRedeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/organizations/{id}/users": {
         parameters: {
             query?: never;
@@ -104,11 +221,14 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete an organization and its database (asynchronously)
-         * @description Platform admins, or an admin of this organization. The organization becomes `deleting` at once; the worker then
-         *     evicts every API replica's pools for it, drops its database (ending remaining connections) and leaves a `deleted`
-         *     tombstone that stays readable. Its name is free again at once. Sending DELETE again while `deleting` is accepted;
-         *     on a `deleted` organization it is a 409 (`current_status`).
+         * Delete an organization (its database is kept for a grace period)
+         * @description Platform admins, or an admin of this organization. The organization becomes `deleted` at once: its users'
+         *     logins and requests are refused (409 with `organization_status`), every API replica closes its pools, and its
+         *     name is free again. Its database is kept until `purge_after` (ORG_DELETE_GRACE_MS, 7 days by default);
+         *     until then `POST /organizations/{id}/restore` brings it back. When the grace period ends the worker archives the
+         *     database (`pg_dump -Fc` into ARCHIVE_DIR, size and SHA-256 recorded), verifies the archive, and only then drops
+         *     the database: the organization becomes `purged`. With `?purge=true` (platform admins only; 403 for others) that
+         *     happens now: 202 and `purging`. Sending DELETE again changes nothing (200 with the organization as it is).
          */
         delete: operations["deleteOrganizationsId"];
         options?: never;
@@ -271,6 +391,28 @@ export interface paths {
         get: operations["getOrganizationsIdExportsExportIdDownload"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a deleted organization within its grace period
+         * @description Platform admins only. Brings a `deleted` organization (deleted while `active`) back to `active` with its database
+         *     as it was. If its name has been taken since, the answer is 409 unless a new `organization_name` is given.
+         *     409 (`current_status`) when it is not `deleted` (too late once `purging`; see `npm run org:restore` for archives).
+         */
+        post: operations["postOrganizationsIdRestore"];
         delete?: never;
         options?: never;
         head?: never;
@@ -641,7 +783,7 @@ export interface paths {
         post?: never;
         /**
          * Delete an organization by name (as DELETE /organizations/{id})
-         * @description Compatibility route: starts deleting the organization named by `organization_name` (query string or JSON body), like `DELETE /organizations/{id}` (202, asynchronous).
+         * @description Compatibility route: deletes the organization named by `organization_name` (query string or JSON body), like `DELETE /organizations/{id}`: `deleted` at once, its database kept for the grace period (restorable by a platform admin).
          */
         delete: operations["deleteOrgDelete"];
         options?: never;
@@ -903,7 +1045,28 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    organizationEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An organization event, POSTed to each endpoint subscribed to its type
+         * @description Signed per Standard Webhooks: verify the raw body with the endpoint secret and any Standard Webhooks library (`new Webhook(secret).verify(body, headers)`), and drop a `webhook-id` already seen (delivery is at least once). Events of one organization arrive in order (`data.event_id` increases): the next is sent only once this one is answered 2xx or has run out of retries. Any other answer, or none within WEBHOOK_TIMEOUT_MS, is retried with exponential backoff for WEBHOOK_MAX_AGE_MS (24 h).
+         */
+        post: operations["receiveOrganizationEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** @description RFC 9457 problem details. Never contains stack traces, SQL or driver messages. */
@@ -984,7 +1147,7 @@ export interface components {
             message: string;
         };
         /** @enum {string} */
-        OrganizationStatusName: "pending" | "provisioning" | "active" | "moving" | "failed" | "deleting" | "deleted";
+        OrganizationStatusName: "pending" | "provisioning" | "active" | "moving" | "failed" | "deleted" | "purging" | "purged";
         /** @description An organization (no database name, no hashes). */
         Organization: {
             /**
@@ -1019,6 +1182,22 @@ export interface components {
              * @example default
              */
             database_server: string | null;
+            /**
+             * @description `own`: its database is owned by, and reached only as, its own login role. `shared`: reached as the service role (before provisioning made its role, an organization from before roles until a fleet run gives it one, or a server registered with `tenant_roles: false`).
+             * @example own
+             * @enum {string}
+             */
+            database_role: "own" | "shared";
+            /**
+             * Format: date-time
+             * @description When it was deleted; null unless `deleted`, `purging` or `purged`.
+             */
+            deleted_at: string | null;
+            /**
+             * Format: date-time
+             * @description While `deleted`: when the grace period ends and its database is archived and dropped. Until then `POST /organizations/{id}/restore` brings it back.
+             */
+            purge_after: string | null;
             /**
              * Format: date-time
              * @example 2026-11-21T21:13:17.815Z
@@ -1361,6 +1540,11 @@ export interface components {
             capacity: number;
             /** @example 40 */
             connection_budget: number;
+            /**
+             * @description Whether each organization on it has its own login role; false: they use the admin role (registered so on purpose).
+             * @example true
+             */
+            tenant_roles: boolean;
             /** @enum {string} */
             status: "active" | "draining" | "disabled";
             /**
@@ -1536,6 +1720,247 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /** @description A webhook endpoint: where events are POSTed, signed per Standard Webhooks. Its signing secret is never shown again after creation or rotation. */
+        WebhookEndpoint: {
+            /**
+             * Format: uuid
+             * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+             */
+            id: string;
+            /**
+             * Format: uri
+             * @example https://hooks.example.com/orgms
+             */
+            url: string;
+            /** @example Billing system */
+            description: string | null;
+            /**
+             * @example [
+             *       "organization.created",
+             *       "organization.active"
+             *     ]
+             */
+            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed")[];
+            /**
+             * @description `failing` once a delivery ran out of retries (WEBHOOK_MAX_AGE_MS); a later successful delivery makes it `active` again.
+             * @enum {string}
+             */
+            status: "active" | "failing";
+            /**
+             * Format: date-time
+             * @description When it became `failing`.
+             */
+            failing_since: string | null;
+            /**
+             * @description Why the delivery that made it `failing` failed.
+             * @example HTTP 503
+             */
+            last_error: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T21:13:17.815Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T21:13:17.815Z
+             */
+            updated_at: string;
+        };
+        /** @description A webhook endpoint with its signing secret, shown this once: verify deliveries with it (any Standard Webhooks library). */
+        WebhookEndpointWithSecret: {
+            /**
+             * Format: uuid
+             * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+             */
+            id: string;
+            /**
+             * Format: uri
+             * @example https://hooks.example.com/orgms
+             */
+            url: string;
+            /** @example Billing system */
+            description: string | null;
+            /**
+             * @example [
+             *       "organization.created",
+             *       "organization.active"
+             *     ]
+             */
+            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed")[];
+            /**
+             * @description `failing` once a delivery ran out of retries (WEBHOOK_MAX_AGE_MS); a later successful delivery makes it `active` again.
+             * @enum {string}
+             */
+            status: "active" | "failing";
+            /**
+             * Format: date-time
+             * @description When it became `failing`.
+             */
+            failing_since: string | null;
+            /**
+             * @description Why the delivery that made it `failing` failed.
+             * @example HTTP 503
+             */
+            last_error: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T21:13:17.815Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T21:13:17.815Z
+             */
+            updated_at: string;
+            /** @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw */
+            secret: string;
+        };
+        WebhookEndpointList: {
+            items: components["schemas"]["WebhookEndpoint"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page.
+             * @example MjAyNi0xMS0yMVQyMToxMzoxNy44MTVa
+             */
+            next_cursor: string | null;
+        };
+        /** @description One event sent to one endpoint: `pending` (being tried; `next_attempt_at` says when), `delivered` (a 2xx) or `failed` (out of retries). The response code and latency are those of the last attempt. */
+        WebhookDelivery: {
+            /**
+             * Format: uuid
+             * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+             */
+            id: string;
+            /**
+             * @description The organization event (as in the status stream).
+             * @example 42
+             */
+            event_id: string;
+            /**
+             * @example organization.active
+             * @enum {string}
+             */
+            event_type: "organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed";
+            /**
+             * Format: uuid
+             * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+             */
+            organization_id: string;
+            /**
+             * @description The `webhook-id` header: the same for every attempt and redelivery of the event.
+             * @example msg_42
+             */
+            message_id: string;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+            /** @example 1 */
+            attempts: number;
+            /**
+             * @description The last attempt's HTTP status (null: no answer).
+             * @example 200
+             */
+            response_status: number | null;
+            /**
+             * @description The last attempt's duration, request to the answer's last byte.
+             * @example 38
+             */
+            latency_ms: number | null;
+            /** @example no complete answer within 10000 ms */
+            last_error: string | null;
+            /**
+             * Format: date-time
+             * @description When the next attempt is due, while `pending`.
+             */
+            next_attempt_at: string | null;
+            /**
+             * Format: uuid
+             * @description The delivery this one sends again (`POST …/redeliver`).
+             */
+            redelivery_of: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T21:13:17.815Z
+             */
+            created_at: string;
+            /** Format: date-time */
+            last_attempt_at: string | null;
+            /** Format: date-time */
+            delivered_at: string | null;
+        };
+        WebhookDeliveryList: {
+            items: components["schemas"]["WebhookDelivery"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page.
+             * @example MjAyNi0xMS0yMVQyMToxMzoxNy44MTVa
+             */
+            next_cursor: string | null;
+        };
+        /** @description The organization as it was when the event happened (the members of its API representation that existed when webhooks were built). */
+        WebhookOrganization: {
+            /**
+             * Format: uuid
+             * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+             */
+            id: string;
+            /** @example Acme Corp */
+            name: string;
+            /** @example acme-corp */
+            slug: string;
+            status: components["schemas"]["OrganizationStatusName"];
+            /** @example activate */
+            step: string | null;
+            last_error: string | null;
+            /** @example owner@acme.test */
+            admin_email: string;
+            /** @example AddUserLastLogin1732300000000 */
+            schema_version: string | null;
+            /** @example default */
+            database_server: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T21:13:17.815Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T21:13:17.815Z
+             */
+            updated_at: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description The body of every webhook (Standard Webhooks: `type`, `timestamp`, `data`). */
+        WebhookEvent: {
+            /**
+             * @example organization.active
+             * @enum {string}
+             */
+            type: "organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed";
+            /**
+             * Format: date-time
+             * @description When the event happened.
+             * @example 2026-11-21T21:13:17.815Z
+             */
+            timestamp: string;
+            data: {
+                /**
+                 * @description The organization event's id: increasing per organization.
+                 * @example 42
+                 */
+                event_id: string;
+                organization: components["schemas"]["WebhookOrganization"];
+                /**
+                 * @description The status before (null for `organization.created`).
+                 * @enum {string|null}
+                 */
+                previous_status: "pending" | "provisioning" | "active" | "moving" | "failed" | "deleted" | "purging" | "purged" | null;
+                /**
+                 * @description The request that caused it (its `X-Request-Id`).
+                 * @example 0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980
+                 */
+                request_id: string | null;
+            };
+        };
         Health: {
             /** @constant */
             status: "ok";
@@ -1614,6 +2039,13 @@ export interface components {
              */
             email?: string;
         } | unknown | unknown;
+        OrganizationRestore: {
+            /**
+             * @description A new name, needed only when its old one has been taken since it was deleted.
+             * @example Acme Corp
+             */
+            organization_name?: string;
+        };
         OrganizationLogin: {
             /**
              * @description Printable text without control characters; a word may not mix look-alike letters of different scripts. Unique among live organizations, compared case-insensitively and by look-alike skeleton.
@@ -1766,6 +2198,50 @@ export interface components {
              */
             database_server: string;
         };
+        NewWebhook: {
+            /**
+             * Format: uri
+             * @description Where events are POSTed. It must resolve to public addresses only (not private, loopback, link-local…) unless WEBHOOK_ALLOW_PRIVATE is true; checked again before every delivery.
+             * @example https://hooks.example.com/orgms
+             */
+            url: string;
+            /**
+             * @description The events to receive (`organization.created`, `organization.<status>`, `organization.renamed`).
+             * @example [
+             *       "organization.created",
+             *       "organization.active",
+             *       "organization.failed"
+             *     ]
+             */
+            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed")[];
+            /**
+             * @description For the people who manage it.
+             * @example Billing system
+             */
+            description?: string | null;
+        };
+        WebhookChanges: {
+            /**
+             * Format: uri
+             * @description Where events are POSTed. It must resolve to public addresses only (not private, loopback, link-local…) unless WEBHOOK_ALLOW_PRIVATE is true; checked again before every delivery.
+             * @example https://hooks.example.com/orgms
+             */
+            url?: string;
+            /**
+             * @description The events to receive (`organization.created`, `organization.<status>`, `organization.renamed`).
+             * @example [
+             *       "organization.created",
+             *       "organization.active",
+             *       "organization.failed"
+             *     ]
+             */
+            events?: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed")[];
+            /**
+             * @description null removes it.
+             * @example Billing system
+             */
+            description?: string | null;
+        };
     };
     responses: {
         /** @description The request is invalid (malformed JSON, a wrong type, an unknown field, a bad parameter); `errors` names each failing field. Nothing was changed. */
@@ -1875,8 +2351,8 @@ export interface components {
                  *       "type": "https://orgms.dev/problems/conflict",
                  *       "title": "Conflict",
                  *       "status": 409,
-                 *       "detail": "The organization is deleting; its users can use it again once it is active.",
-                 *       "organization_status": "deleting",
+                 *       "detail": "The organization is deleted; its users can use it again once it is active.",
+                 *       "organization_status": "deleted",
                  *       "requestId": "0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980"
                  *     }
                  */
@@ -2010,8 +2486,14 @@ export interface components {
         DrainId: string;
         /** @description The export's id. */
         ExportId: string;
+        /** @description The webhook endpoint's id. */
+        WebhookId: string;
+        /** @description The delivery's id. */
+        DeliveryId: string;
+        /** @description Only deliveries in this status. */
+        DeliveryStatusFilter: "pending" | "delivered" | "failed";
         /** @description Only organizations in this status. */
-        OrganizationStatusFilter: "pending" | "provisioning" | "active" | "moving" | "failed" | "deleting" | "deleted";
+        OrganizationStatusFilter: "pending" | "provisioning" | "active" | "moving" | "failed" | "deleted" | "purging" | "purged";
         /** @description Items per page. */
         Limit: number;
         /** @description `next_cursor` of the previous page. */
@@ -2028,6 +2510,8 @@ export interface components {
         AuditFrom: string;
         /** @description Entries before this instant (ISO 8601). */
         AuditTo: string;
+        /** @description Archive and drop the database now (platform admins only). */
+        Purge: boolean;
         /** @description `wait=N` (N ≤ 30) holds the answer until the status changes or N seconds pass; the answer then carries `Preference-Applied`. */
         PreferWait: string;
         /** @description Resume after this event id. */
@@ -2037,7 +2521,7 @@ export interface components {
     headers: {
         /** @description Seconds to wait before asking again. */
         RetryAfter: number;
-        /** @description Seconds to wait before polling again; present while the organization is `pending`, `provisioning` or `deleting`. */
+        /** @description Seconds to wait before polling again; present while the organization is `pending`, `provisioning`, `moving` or `purging`. */
         RetryAfterWhileInProgress: number;
         /** @description `wait=N`, when the request sent `Prefer: wait=N`: the answer was held up to N seconds. */
         PreferenceApplied: string;
@@ -2051,6 +2535,8 @@ export interface components {
         ServerDrainLocation: string;
         /** @description The export's URL. */
         ExportLocation: string;
+        /** @description The webhook endpoint's URL. */
+        WebhookLocation: string;
         /** @description The server's URL. */
         DatabaseServerLocation: string;
         /** @description A Basic challenge, so a browser asks for an email and password. */
@@ -2062,6 +2548,399 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getWebhooks: {
+        parameters: {
+            query?: {
+                /** @description Items per page. */
+                limit?: components["parameters"]["Limit"];
+                /** @description `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of endpoints. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
+                     *           "url": "https://hooks.example.com/orgms",
+                     *           "description": "Billing system",
+                     *           "events": [
+                     *             "organization.created",
+                     *             "organization.active"
+                     *           ],
+                     *           "status": "active",
+                     *           "failing_since": null,
+                     *           "last_error": null,
+                     *           "created_at": "2026-12-05T04:00:00.000Z",
+                     *           "updated_at": "2026-12-05T04:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.com/orgms",
+                 *       "events": [
+                 *         "organization.created",
+                 *         "organization.active",
+                 *         "organization.failed"
+                 *       ],
+                 *       "description": "Billing system"
+                 *     }
+                 */
+                "application/json": components["schemas"]["NewWebhook"];
+            };
+        };
+        responses: {
+            /** @description Registered; the secret is shown this once. */
+            201: {
+                headers: {
+                    Location: components["headers"]["WebhookLocation"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
+                     *       "url": "https://hooks.example.com/orgms",
+                     *       "description": "Billing system",
+                     *       "events": [
+                     *         "organization.created",
+                     *         "organization.active",
+                     *         "organization.failed"
+                     *       ],
+                     *       "status": "active",
+                     *       "failing_since": null,
+                     *       "last_error": null,
+                     *       "created_at": "2026-12-05T04:00:00.000Z",
+                     *       "updated_at": "2026-12-05T04:00:00.000Z",
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWebhooksId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
+                     *       "url": "https://hooks.example.com/orgms",
+                     *       "description": "Billing system",
+                     *       "events": [
+                     *         "organization.created",
+                     *         "organization.active"
+                     *       ],
+                     *       "status": "failing",
+                     *       "failing_since": "2026-12-06T04:00:00.000Z",
+                     *       "last_error": "HTTP 503",
+                     *       "created_at": "2026-12-05T04:00:00.000Z",
+                     *       "updated_at": "2026-12-06T04:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteWebhooksId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    patchWebhooksId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "events": [
+                 *         "organization.created",
+                 *         "organization.active",
+                 *         "organization.deleted"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookChanges"];
+            };
+        };
+        responses: {
+            /** @description The changed endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
+                     *       "url": "https://hooks.example.com/orgms",
+                     *       "description": "Billing system",
+                     *       "events": [
+                     *         "organization.created",
+                     *         "organization.active",
+                     *         "organization.deleted"
+                     *       ],
+                     *       "status": "active",
+                     *       "failing_since": null,
+                     *       "last_error": null,
+                     *       "created_at": "2026-12-05T04:00:00.000Z",
+                     *       "updated_at": "2026-12-05T05:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postWebhooksIdRotateSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint with its new secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
+                     *       "url": "https://hooks.example.com/orgms",
+                     *       "description": "Billing system",
+                     *       "events": [
+                     *         "organization.created",
+                     *         "organization.active"
+                     *       ],
+                     *       "status": "active",
+                     *       "failing_since": null,
+                     *       "last_error": null,
+                     *       "created_at": "2026-12-05T04:00:00.000Z",
+                     *       "updated_at": "2026-12-05T05:00:00.000Z",
+                     *       "secret": "whsec_3oZ1bCk7mAr0ZK5wXKa5Q3qJmB3qv8Yd"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWebhooksIdDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Only deliveries in this status. */
+                status?: components["parameters"]["DeliveryStatusFilter"];
+                /** @description Items per page. */
+                limit?: components["parameters"]["Limit"];
+                /** @description `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of deliveries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0c1d2e3f-4a5b-4c6d-8e7f-8a9b0c1d2e3f",
+                     *           "event_id": "42",
+                     *           "event_type": "organization.active",
+                     *           "organization_id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
+                     *           "message_id": "msg_42",
+                     *           "status": "delivered",
+                     *           "attempts": 2,
+                     *           "response_status": 200,
+                     *           "latency_ms": 38,
+                     *           "last_error": null,
+                     *           "next_attempt_at": null,
+                     *           "redelivery_of": null,
+                     *           "created_at": "2026-12-05T04:00:01.000Z",
+                     *           "last_attempt_at": "2026-12-05T04:00:06.100Z",
+                     *           "delivered_at": "2026-12-05T04:00:06.140Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postWebhooksIdDeliveriesDeliveryIdRedeliver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id. */
+                id: components["parameters"]["WebhookId"];
+                /** @description The delivery's id. */
+                deliveryId: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new delivery, pending. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a",
+                     *       "event_id": "42",
+                     *       "event_type": "organization.active",
+                     *       "organization_id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
+                     *       "message_id": "msg_42",
+                     *       "status": "pending",
+                     *       "attempts": 0,
+                     *       "response_status": null,
+                     *       "latency_ms": null,
+                     *       "last_error": null,
+                     *       "next_attempt_at": "2026-12-05T05:00:00.000Z",
+                     *       "redelivery_of": "0c1d2e3f-4a5b-4c6d-8e7f-8a9b0c1d2e3f",
+                     *       "created_at": "2026-12-05T05:00:00.000Z",
+                     *       "last_attempt_at": null,
+                     *       "delivered_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getOrganizationsIdUsers: {
         parameters: {
             query?: {
@@ -2355,7 +3234,10 @@ export interface operations {
     };
     deleteOrganizationsId: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Archive and drop the database now (platform admins only). */
+                purge?: components["parameters"]["Purge"];
+            };
             header?: never;
             path: {
                 /** @description The organization's id. */
@@ -2365,7 +3247,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Deletion accepted; follow `Location` (or the events stream) until `deleted`. */
+            /** @description The organization, now `deleted` (or as it already was, when it had been deleted before). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organization"];
+                };
+            };
+            /** @description Purge accepted (`?purge=true`); follow `Location` (or the events stream) until `purged`. */
             202: {
                 headers: {
                     Location: components["headers"]["OrganizationLocation"];
@@ -2763,6 +3654,41 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postOrganizationsIdRestore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["OrganizationRestore"];
+            };
+        };
+        responses: {
+            /** @description The organization, active again. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organization"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -3432,11 +4358,9 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Deletion accepted. */
-            202: {
+            /** @description The organization, now `deleted`. */
+            200: {
                 headers: {
-                    Location: components["headers"]["OrganizationLocation"];
-                    "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3903,6 +4827,66 @@ export interface operations {
                 };
             };
             431: components["responses"]["RequestHeadTooLarge"];
+        };
+    };
+    receiveOrganizationEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same for every attempt and redelivery of one event. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in seconds since the epoch (refuse old ones against replays). */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>`, space-separated; two during the 24 hours after a secret rotation (new and old secret). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "organization.active",
+                 *       "timestamp": "2026-12-05T04:00:01.214Z",
+                 *       "data": {
+                 *         "event_id": "42",
+                 *         "organization": {
+                 *           "id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
+                 *           "name": "Acme Corp",
+                 *           "slug": "acme-corp",
+                 *           "status": "active",
+                 *           "step": "activate",
+                 *           "last_error": null,
+                 *           "admin_email": "owner@acme.test",
+                 *           "schema_version": "AddUserLastLogin1732300000000",
+                 *           "database_server": "default",
+                 *           "created_at": "2026-12-05T04:00:00.512Z",
+                 *           "updated_at": "2026-12-05T04:00:01.214Z"
+                 *         },
+                 *         "previous_status": "provisioning",
+                 *         "request_id": "0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Received: the delivery is done. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not accepted: retried like any failure (as are 3XX, 5XX and no answer in time). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
 }
