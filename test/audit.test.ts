@@ -122,7 +122,7 @@ describe('Audit log', () => {
     expect(renames.map((e) => e.details.after)).to.not.deep.include({ name: org.name });
 
     const doomed = await createActiveOrganization(stack);
-    await stack.request.delete(`/organizations/${doomed.id}`).set(auth(adminToken)).set('X-Request-Id', 'audit-delete-request-1').expect(202);
+    await stack.request.delete(`/organizations/${doomed.id}`).set(auth(adminToken)).set('X-Request-Id', 'audit-delete-request-1').expect(200);
     const [entry] = await entries({ organization_id: doomed.id, action: 'organization.deleted' });
     expect(entry).to.deep.include({ actor: { kind: 'platform_admin', id: platformAdminId }, request_id: 'audit-delete-request-1' });
     expect(entry.details).to.include({ from_status: 'active' });
@@ -150,6 +150,26 @@ describe('Audit log', () => {
       ['platform_admin.updated', null, { changed: ['password'] }],
       ['platform_admin.created', { kind: 'platform_admin', id: platformAdminId }, { email: 'second-admin@platform.test' }],
     ]);
+  });
+
+  it('when a platform admin registers, changes, rotates and deletes a webhook endpoint, then each is recorded with where it points, never its secret', async () => {
+    const created = await stack.request
+      .post('/webhooks')
+      .set(auth(adminToken))
+      .send({ url: 'https://93.184.216.34/hooks/receiver-credential?key=receiver-key', events: ['organization.purged'] })
+      .expect(201);
+    const { id, secret } = created.body;
+    await stack.request.patch(`/webhooks/${id}`).set(auth(adminToken)).send({ description: 'Billing' }).expect(200);
+    const rotated = await stack.request.post(`/webhooks/${id}/rotate-secret`).set(auth(adminToken)).expect(200);
+    await stack.request.delete(`/webhooks/${id}`).set(auth(adminToken)).expect(204);
+
+    const trail = (await entries({ action: 'webhook.*' })).filter((e) => e.target?.id === id);
+    expect(trail.map((e) => e.action)).to.deep.equal(['webhook.deleted', 'webhook.secret_rotated', 'webhook.updated', 'webhook.created']);
+    for (const entry of trail) expect(entry).to.deep.include({ actor: { kind: 'platform_admin', id: platformAdminId }, organization_id: null });
+    expect(trail[3].details).to.deep.equal({ url: 'https://93.184.216.34', events: ['organization.purged'] });
+    expect(trail[2].details).to.deep.include({ changed: ['description'] });
+    const text = JSON.stringify(trail);
+    for (const hidden of [secret, rotated.body.secret, 'receiver-credential', 'receiver-key']) expect(text).to.not.include(hidden);
   });
 
   it('when pages are read with a cursor, then they go newest first without gaps or repeats, and filters by time bound them', async () => {

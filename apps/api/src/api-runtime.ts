@@ -197,7 +197,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     }),
     exports: new OrganizationExportsService({ exports: stores.organizationExports, queue: queues.provisioning, handover, dir: config.exports.dir }),
     users: new UsersService(tenantPools, bcryptRounds, audit),
-    webhooks: new WebhooksService({ store: stores.webhooks, allowPrivate: config.webhooks.allowPrivate }),
+    webhooks: new WebhooksService({ store: stores.webhooks, allowPrivate: config.webhooks.allowPrivate, audit }),
     signups: new SignupThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.signupThrottle }),
     migrationRuns: new MigrationRunsService({ runs: stores.migrationRuns, queue: queues.migrations, logger }),
     orphans: new OrphansService({ databasePrefix: config.tenancy.databasePrefix, servers, organizations: stores.organizations }),

@@ -3,6 +3,7 @@ import { ValidationError } from '@orgms/common/errors';
 import type { PageQuery } from '@orgms/common/keyset-page';
 import type { WebhookEventType } from '@orgms/common/webhooks/webhook-events';
 import { RefusedWebhookUrl, type Resolve, resolveWebhookTarget } from '@orgms/common/webhooks/webhook-targets';
+import type { AuditService } from './audit.service';
 import { type Page, withCursor } from './pagination';
 
 export interface WebhooksDeps {
@@ -11,6 +12,7 @@ export interface WebhooksDeps {
   allowPrivate: boolean;
   /** The host name resolver (node's by default). */
   resolve?: Resolve;
+  audit: Pick<AuditService, 'recordAfter'>;
 }
 
 /** An endpoint as created or rotated: with its signing secret, which is shown this once. */
@@ -29,7 +31,9 @@ export class WebhooksService {
 
   async create(input: { url: string; events: WebhookEventType[]; description: string | null }): Promise<WebhookEndpointWithSecret> {
     await this.assertCallable(input.url);
-    return this.deps.store.create(input);
+    const created = await this.deps.store.create(input);
+    await this.audited('webhook.created', created.endpoint.id, { url: urlOrigin(input.url), events: input.events });
+    return created;
   }
 
   async list(page: PageQuery): Promise<Page<WebhookEndpoint>> {
@@ -43,15 +47,24 @@ export class WebhooksService {
   async update(id: string, changes: { url?: string; events?: WebhookEventType[]; description?: string | null }): Promise<WebhookEndpoint> {
     await this.deps.store.get(id);
     if (changes.url !== undefined) await this.assertCallable(changes.url);
-    return this.deps.store.update(id, changes);
+    const updated = await this.deps.store.update(id, changes);
+    await this.audited('webhook.updated', id, {
+      changed: Object.keys(changes).filter((key) => changes[key as keyof typeof changes] !== undefined),
+      url: urlOrigin(updated.url),
+      events: updated.events,
+    });
+    return updated;
   }
 
-  remove(id: string): Promise<void> {
-    return this.deps.store.remove(id);
+  async remove(id: string): Promise<void> {
+    await this.deps.store.remove(id);
+    await this.audited('webhook.deleted', id, {});
   }
 
-  rotateSecret(id: string): Promise<WebhookEndpointWithSecret> {
-    return this.deps.store.rotateSecret(id);
+  async rotateSecret(id: string): Promise<WebhookEndpointWithSecret> {
+    const rotated = await this.deps.store.rotateSecret(id);
+    await this.audited('webhook.secret_rotated', id, {});
+    return rotated;
   }
 
   async deliveries(id: string, filter: PageQuery & { status?: WebhookDeliveryStatus }): Promise<Page<WebhookDelivery>> {
@@ -60,6 +73,11 @@ export class WebhooksService {
 
   redeliver(id: string, deliveryId: string): Promise<WebhookDelivery> {
     return this.deps.store.redeliver(id, deliveryId);
+  }
+
+  /** Endpoints are platform-wide (no organization); recorded after the change, as its store writes it alone. */
+  private audited(action: `webhook.${string}`, id: string, details: Record<string, unknown>): Promise<void> {
+    return this.deps.audit.recordAfter({ action, target: { type: 'webhook', id }, details });
   }
 
   private async assertCallable(url: string): Promise<void> {
@@ -71,4 +89,9 @@ export class WebhooksService {
       throw new ValidationError(`body.url: ${message}`, [{ field: 'body.url', message }]);
     }
   }
+}
+
+/** Only where an endpoint is: its path and query may carry a credential (many receivers put one there). */
+function urlOrigin(url: string): string {
+  return new URL(url).origin;
 }
