@@ -71,7 +71,8 @@ export class SessionsService {
       throw new UnauthorizedError(REFRESH_REFUSED);
     }
     const next = await refreshTokens.rotate(record, versionOf(account), this.deps.refreshTtlSeconds);
-    // Another request traded it between our read and our write: the same replay, seen late.
+    // Another request traded it between our read and our write (the same replay, seen late), or it
+    // expired or was logged out meanwhile: ending the family is right in every case.
     if (!next) return this.refuseReuse(record);
     return this.answer(account, next);
   }
@@ -101,7 +102,10 @@ export class SessionsService {
     throw new UnauthorizedError(REFRESH_REFUSED);
   }
 
-  /** The account as it is now; undefined once it is gone. An organization that does not serve answers 409, as its login does. */
+  /**
+   * The account as it is now; undefined once it is gone (removed, or its organization deleted). An
+   * organization that exists but does not serve (provisioning, failed) answers 409, as its login does.
+   */
   private async currentAccount(subject: RefreshSubject): Promise<SessionAccount | undefined> {
     try {
       if (subject.kind === 'platform_admin') return { kind: 'platform_admin', admin: await this.deps.admins.get(subject.id) };
