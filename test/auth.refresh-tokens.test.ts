@@ -162,6 +162,17 @@ describe('Refresh tokens of organization users', () => {
     const untouched = await memberSession();
     await refresh(untouched.login.refresh_token, 200);
   });
+
+  it('when the organization is deleted, then its users cannot refresh, and a restore does not bring their sessions back', async () => {
+    const doomed = await createActiveOrganization(stack);
+    const login = await stack.request.post('/admin/login').send({ organization_id: doomed.id, email: doomed.email, password: doomed.password }).expect(200);
+    const platformAdmin = await stack.adminToken();
+    await stack.request.delete(`/organizations/${doomed.id}`).set(auth(platformAdmin)).expect(200);
+    await refresh(login.body.refresh_token, 401);
+    await stack.request.post(`/organizations/${doomed.id}/restore`).set(auth(platformAdmin)).send({}).expect(200);
+    await refresh(login.body.refresh_token, 401);
+    await stack.request.post('/admin/login').send({ organization_id: doomed.id, email: doomed.email, password: doomed.password }).expect(200);
+  });
 });
 
 describe('Refresh tokens expire', () => {
