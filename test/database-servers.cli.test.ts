@@ -96,7 +96,7 @@ describe('npm run servers:add|list|drain (apps/cli/src/database-servers.ts)', fu
     expect(missing.code).to.equal(1);
   });
 
-  it('when arguments are parsed, then numbers are converted, the budget defaults to 40 and unknown commands are refused', () => {
+  it('when arguments are parsed, then numbers are converted, the budget defaults to 40, tenant roles to true, and unknown commands are refused', () => {
     expect(parseDatabaseServersCommand(['add', '--name', 'pg-b', '--admin-url', SECOND_SERVER_URL, '--capacity', '10'])).to.deep.equal({
       command: 'add',
       name: 'pg-b',
@@ -104,6 +104,10 @@ describe('npm run servers:add|list|drain (apps/cli/src/database-servers.ts)', fu
       poolUrl: null,
       capacity: 10,
       budget: 40,
+      tenantRoles: true,
+    });
+    expect(parseDatabaseServersCommand(['add', '--name', 'pg-b', '--admin-url', SECOND_SERVER_URL, '--capacity', '1', '--tenant-roles', 'false'])).to.include({
+      tenantRoles: false,
     });
     expect(parseDatabaseServersCommand(['list'])).to.deep.equal({ command: 'list' });
     expect(() => parseDatabaseServersCommand(['remove'])).to.throw(/one of: add, list, drain/);

@@ -17,7 +17,7 @@ describe('Worker metrics', () => {
     const org = await createOrganization(stack);
     await waitForStatus(stack, org.id, ['active']);
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    for (const step of ['create_database', 'migrate', 'seed_admin', 'activate']) {
+    for (const step of ['create_database', 'database_role', 'migrate', 'seed_admin', 'activate']) {
       expect(text).to.match(new RegExp(`orgms_provisioning_step_duration_seconds_count\\{step="${step}",outcome="ok"\\} [1-9]`));
     }
     expect(text).to.match(/orgms_worker_jobs_total\{queue="provisioning",outcome="completed"\} [1-9]/);

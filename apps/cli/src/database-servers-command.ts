@@ -5,7 +5,7 @@ const COMMANDS = ['add', 'list', 'drain'] as const;
 type Command = (typeof COMMANDS)[number];
 
 export type DatabaseServersCommand =
-  | { command: 'add'; name: string; adminUrl: string; poolUrl: string | null; capacity: number; budget: number }
+  | { command: 'add'; name: string; adminUrl: string; poolUrl: string | null; capacity: number; budget: number; tenantRoles: boolean }
   | { command: 'list' }
   | { command: 'drain'; name: string };
 
@@ -25,13 +25,14 @@ const schemas: Record<Command, Joi.ObjectSchema> = {
     'pool-url': url,
     capacity: Joi.number().integer().min(0).max(1000000).required(),
     budget: Joi.number().integer().min(1).max(10000).default(40),
+    'tenant-roles': Joi.boolean().default(true),
   }),
   list: Joi.object({}),
   drain: Joi.object({ name }),
 };
 
 const USAGE: Record<Command, string> = {
-  add: 'npm run servers:add -- --name pg-b --admin-url postgres://user:pass@host:5432/postgres [--pool-url postgres://…:6432/postgres] --capacity 500 [--budget 40]',
+  add: 'npm run servers:add -- --name pg-b --admin-url postgres://user:pass@host:5432/postgres [--pool-url postgres://…:6432/postgres] --capacity 500 [--budget 40] [--tenant-roles false]',
   list: 'npm run servers:list',
   drain: 'npm run servers:drain -- --name pg-a',
 };
@@ -51,6 +52,7 @@ export function parseDatabaseServersCommand(argv: string[]): DatabaseServersComm
         poolUrl: value['pool-url'] ?? null,
         capacity: value.capacity,
         budget: value.budget,
+        tenantRoles: value['tenant-roles'],
       };
     case 'drain':
       return { command: 'drain', name: value.name };

@@ -37,12 +37,19 @@ async function main(): Promise<void> {
       case 'add': {
         const probe = await probeServer(args.adminUrl);
         if (!probe.ok) throw new Error(`the database server cannot be used: ${probe.reason}`);
+        if (args.tenantRoles && !probe.mayCreateRoles) {
+          throw new Error(
+            'the database server cannot be used: the role may not create roles (needs CREATEROLE) for the organizations’ own roles; ' +
+              'grant it, or pass --tenant-roles false to have its organizations use this shared role',
+          );
+        }
         const server = await servers.create({
           name: args.name,
           adminUrl: args.adminUrl,
           poolUrl: args.poolUrl,
           capacity: args.capacity,
           connectionBudget: args.budget,
+          tenantRoles: args.tenantRoles,
         });
         console.log(
           `database server ${server.name} added (id ${server.id}): ${maskedUrl(server.adminUrl)}, capacity ${server.capacity}, budget ${server.connectionBudget}`,

@@ -11,6 +11,7 @@ export function presentDatabaseServer(server: DatabaseServerWithLoad): DatabaseS
     pool_url: server.poolUrl ? maskedUrl(server.poolUrl) : null,
     capacity: server.capacity,
     connection_budget: server.connectionBudget,
+    tenant_roles: server.tenantRoles,
     status: server.status,
     organizations: server.organizations,
     free_capacity: Math.max(0, server.capacity - server.organizations),

@@ -20,7 +20,7 @@ import { createDatabaseServerBody, updateDatabaseServerBody } from '../validatio
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/DatabaseServerList' }
- *             example: { items: [{ id: 7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f, name: default, admin_url: 'postgres://postgres@127.0.0.1:5432/postgres', pool_url: null, capacity: 1000, connection_budget: 40, status: active, organizations: 12, free_capacity: 988, created_at: '2026-11-21T21:13:17.815Z', updated_at: '2026-11-21T21:13:17.815Z' }] }
+ *             example: { items: [{ id: 7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f, name: default, admin_url: 'postgres://postgres@127.0.0.1:5432/postgres', pool_url: null, capacity: 1000, connection_budget: 40, tenant_roles: true, status: active, organizations: 12, free_capacity: 988, created_at: '2026-11-21T21:13:17.815Z', updated_at: '2026-11-21T21:13:17.815Z' }] }
  *       '401': { $ref: '#/components/responses/Unauthorized' }
  *       '403': { $ref: '#/components/responses/Forbidden' }
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
@@ -29,7 +29,10 @@ import { createDatabaseServerBody, updateDatabaseServerBody } from '../validatio
  *     summary: Register a PostgreSQL server
  *     description: |
  *       Platform admins only. The admin URL must connect and its role must be allowed to create databases (400 with the
- *       reason otherwise). URLs are stored encrypted with `SECRETS_KEY` and never returned with their password.
+ *       reason otherwise). Its role must also be allowed to create roles (`CREATEROLE`), because each organization gets
+ *       its own login role; on a server where that is not possible (managed PostgreSQL), send `tenant_roles: false` to
+ *       have its organizations use the admin role (their answers then say `database_role: shared`); without it, 400.
+ *       URLs are stored encrypted with `SECRETS_KEY` and never returned with their password.
  *       An `active` server takes new organizations at once (placement: most free capacity first).
  *     security: [{ bearerAuth: [] }]
  *     requestBody:
@@ -101,6 +104,7 @@ export function databaseServersRoutes(deps: { authentication: Authentication; da
       capacity: body.capacity,
       connectionBudget: body.connection_budget,
       status: body.status,
+      tenantRoles: body.tenant_roles,
     });
     res.status(201).location(`/database-servers/${server.id}`).json(presentDatabaseServer(server));
   });

@@ -11,7 +11,9 @@ export interface DatabaseServerWithLoad extends DatabaseServer {
 /**
  * The fleet as platform admins manage it (`/database-servers`, `npm run servers:*`). A server is
  * registered only if its admin URL connects and may create databases, so a typo is a 400 with
- * the reason at once, not failed provisioning later.
+ * the reason at once, not failed provisioning later. It must also be allowed to create roles
+ * (each organization's own login role) unless the request says `tenant_roles: false`: a managed
+ * PostgreSQL without CREATEROLE is then used with the shared role on purpose, never by surprise.
  */
 export class DatabaseServersService {
   constructor(
@@ -35,22 +37,29 @@ export class DatabaseServersService {
   }
 
   async add(server: NewDatabaseServer): Promise<DatabaseServerWithLoad> {
-    await this.assertUsable(server.adminUrl);
+    await this.assertUsable(server.adminUrl, server.tenantRoles ?? true);
     const created = await this.deps.servers.create(server);
     this.deps.onChange?.();
     return { ...created, organizations: 0 };
   }
 
   async update(id: string, changes: DatabaseServerChanges): Promise<DatabaseServerWithLoad> {
-    if (changes.adminUrl !== undefined) await this.assertUsable(changes.adminUrl);
+    if (changes.adminUrl !== undefined) await this.assertUsable(changes.adminUrl, (await this.deps.servers.get(id)).tenantRoles);
     await this.deps.servers.update(id, changes);
     this.deps.onChange?.();
     return this.get(id);
   }
 
-  private async assertUsable(adminUrl: string): Promise<void> {
+  private async assertUsable(adminUrl: string, tenantRoles: boolean): Promise<void> {
     const probe = await this.deps.probe(adminUrl);
     // The reason names the host and the role's rights, never the password (pg's messages do not echo it).
     if (!probe.ok) throw new BadRequestError(`The database server cannot be used: ${probe.reason}.`, 'database-server-unusable');
+    if (tenantRoles && !probe.mayCreateRoles) {
+      throw new BadRequestError(
+        'The database server cannot be used: the role may not create roles (needs CREATEROLE), which each organization’s own login role needs; ' +
+          'grant it, or register the server with "tenant_roles": false to have its organizations use this shared role.',
+        'database-server-unusable',
+      );
+    }
   }
 }

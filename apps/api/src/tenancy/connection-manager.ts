@@ -2,14 +2,16 @@ import type { TenantPoolsConfig } from '@orgms/common/config';
 import type { DatabaseServer } from '@orgms/common/control-plane/database-server-store';
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
 import { ServiceUnavailableError } from '@orgms/common/errors';
-import { tenantUrlOf } from '@orgms/common/fleet/server-urls';
+import { type DatabaseLogin, tenantUrlOf } from '@orgms/common/fleet/server-urls';
 import type { Logger } from '@orgms/common/logger';
 import type { DataSource } from 'typeorm';
 
-/** What the manager needs to know about an organization: its id (the cache key) and its database. */
+/** What the manager needs to know about an organization: its id (the cache key), its database and how to log in. */
 export interface TenantRef {
   id: string;
   databaseName: string;
+  /** Its own role (tenant-logins.ts); absent: the server URL's role. A pool keeps the login it was opened with. */
+  login?: DatabaseLogin;
 }
 
 export interface TenantConnectionManagerOptions {
@@ -21,7 +23,7 @@ export interface TenantConnectionManagerOptions {
   idleMs: number;
   /** How long a request waits for room in the budget before a 503. */
   acquireTimeoutMs: number;
-  createDataSource: (databaseName: string, poolSize: number) => DataSource;
+  createDataSource: (org: TenantRef, poolSize: number) => DataSource;
   logger?: Logger;
 }
 
@@ -90,7 +92,7 @@ export class TenantConnectionManager {
       budget: server.connectionBudget,
       idleMs: pools.idleMs,
       acquireTimeoutMs: pools.acquireTimeoutMs,
-      createDataSource: (databaseName, poolSize) => createTenantDataSource(tenantUrlOf(server, databaseName), poolSize),
+      createDataSource: (org, poolSize) => createTenantDataSource(tenantUrlOf(server, org.databaseName, org.login), poolSize),
       logger,
       ...overrides,
     });
@@ -159,7 +161,7 @@ export class TenantConnectionManager {
   }
 
   private open(org: TenantRef): Entry {
-    const dataSource = this.options.createDataSource(org.databaseName, this.options.poolSize);
+    const dataSource = this.options.createDataSource(org, this.options.poolSize);
     this.reserved += this.options.poolSize;
     const entry: Entry = { ref: org, ready: dataSource.initialize(), leases: 1, lastUsed: Date.now() };
     entry.dataSource = dataSource;

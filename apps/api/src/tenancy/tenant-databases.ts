@@ -6,7 +6,8 @@ import { ServiceUnavailableError } from '@orgms/common/errors';
 import type { ServerDirectory } from '@orgms/common/fleet/server-directory';
 import type { Logger } from '@orgms/common/logger';
 import type { DataSource } from 'typeorm';
-import { TenantConnectionManager, type TenantConnectionManagerOptions, type TenantConnectionStats } from './connection-manager';
+import { TenantConnectionManager, type TenantConnectionManagerOptions, type TenantConnectionStats, type TenantRef } from './connection-manager';
+import type { TenantLogins } from './tenant-logins';
 
 export type TenantOrganization = Pick<Organization, 'id' | 'databaseName' | 'databaseServerId' | 'status'>;
 
@@ -24,7 +25,8 @@ function isCutOver(error: unknown): boolean {
  * working while an organization is moved: one that meets a cut-over (its session ended, its
  * database gone) is retried once on a fresh pool. Writes are refused with a 503 while it moves,
  * by this check and, for a write that raced it, by the source database itself, which the move
- * makes read-only before it copies anything (apps/worker/src/services/move.service.ts).
+ * makes read-only before it copies anything (apps/worker/src/services/move.service.ts). Connections
+ * log in as the organization's own role when it has one (tenant-logins.ts).
  */
 export class TenantDatabases {
   private readonly managers = new Map<string, { manager: TenantConnectionManager; version: number; name: string }>();
@@ -34,6 +36,7 @@ export class TenantDatabases {
     private readonly deps: {
       servers: Pick<ServerDirectory, 'get'>;
       pools: TenantPoolsConfig;
+      logins: TenantLogins;
       logger?: Logger;
       /** For tests: options of every manager created. */
       managerOptions?: Partial<TenantConnectionManagerOptions>;
@@ -42,19 +45,19 @@ export class TenantDatabases {
 
   async read<T>(org: TenantOrganization, work: (db: DataSource) => Promise<T>): Promise<T> {
     try {
-      return await (await this.managerOf(org)).run(org, work);
+      return await this.run(org, work);
     } catch (error) {
       if (!isCutOver(error)) throw error;
       this.deps.logger?.info('organization database was cut over during a read; reading again', { orgId: org.id });
       await this.evict(org.id);
-      return (await this.managerOf(org)).run(org, work);
+      return this.run(org, work);
     }
   }
 
   async write<T>(org: TenantOrganization, work: (db: DataSource) => Promise<T>): Promise<T> {
     if (org.status === 'moving') throw movingError();
     try {
-      return await (await this.managerOf(org)).run(org, work);
+      return await this.run(org, work);
     } catch (error) {
       // 25006: the source was made read-only by a move that started after this request read the organization.
       if (sqlStateOf(error) === '25006') throw movingError();
@@ -63,8 +66,12 @@ export class TenantDatabases {
     }
   }
 
-  /** Closes the organization's pools on every server (deletion, moves); running work finishes first. */
+  /**
+   * Closes the organization's pools on every server (deletion, moves, a new role); running work
+   * finishes first. The next connection reads its login again.
+   */
   async evict(orgId: string): Promise<void> {
+    this.deps.logins.forget(orgId);
     await Promise.all([...this.managers.values()].map(({ manager }) => manager.evict(orgId)));
   }
 
@@ -78,18 +85,24 @@ export class TenantDatabases {
     await Promise.all([...this.managers.values()].map(({ manager }) => manager.close()));
   }
 
-  private async managerOf(org: TenantOrganization): Promise<TenantConnectionManager> {
+  private async run<T>(org: TenantOrganization, work: (db: DataSource) => Promise<T>): Promise<T> {
+    const { manager, server } = await this.managerOf(org);
+    const ref: TenantRef = { id: org.id, databaseName: org.databaseName, login: await this.deps.logins.of(org.id, server) };
+    return manager.run(ref, work);
+  }
+
+  private async managerOf(org: TenantOrganization): Promise<{ manager: TenantConnectionManager; server: DatabaseServer }> {
     if (this.closed) throw new ServiceUnavailableError('The service is shutting down.');
     if (!org.databaseServerId) throw new ServiceUnavailableError('The organization has no database server yet; try again shortly.');
     const server = await this.deps.servers.get(org.databaseServerId);
     const version = server.updatedAt.getTime();
     const current = this.managers.get(server.id);
-    if (current?.version === version) return current.manager;
+    if (current?.version === version) return { manager: current.manager, server };
     // The server's URLs or budget changed (PATCH): new pools use the new settings, old ones drain.
     if (current) void current.manager.close();
     const manager = this.createManager(server);
     this.managers.set(server.id, { manager, version, name: server.name });
-    return manager;
+    return { manager, server };
   }
 
   private createManager(server: DatabaseServer): TenantConnectionManager {

@@ -20,6 +20,7 @@ export interface NewDatabaseServerBody {
   capacity: number;
   connection_budget: number;
   status?: DatabaseServerStatus;
+  tenant_roles?: boolean;
 }
 
 export const createDatabaseServerBody = requestShape<NewDatabaseServerBody>({
@@ -37,6 +38,12 @@ export const createDatabaseServerBody = requestShape<NewDatabaseServerBody>({
   status: Joi.string()
     .valid(...DATABASE_SERVER_STATUSES)
     .description('`active` (default) takes new organizations; `draining` and `disabled` do not.'),
+  tenant_roles: Joi.boolean()
+    .description(
+      'true (default): each organization on it gets its own login role, so the admin role needs CREATEROLE. ' +
+        'false: its organizations use the admin role (for managed PostgreSQL that refuses CREATE ROLE).',
+    )
+    .example(true),
 });
 
 export interface DatabaseServerChangesBody {

@@ -1,19 +1,24 @@
 import type { TenancyConfig } from '@orgms/common/config';
 import type { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
-import { withDatabase } from '@orgms/common/database/database-urls';
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
+import type { OrganizationEventPublisher } from '@orgms/common/events/organization-events';
 import type { Logger } from '@orgms/common/logger';
 import { latestTenantMigration } from '@orgms/migrations';
 import { describeFailure, jobFailureOf } from '../job-failure';
 import type { OrganizationServers } from '../tenancy/organization-servers';
 import { refreshTemplate } from '../tenancy/template-database';
+import type { TenantRoles } from '../tenancy/tenant-roles';
 
 export interface MigrationsDeps {
   tenancy: Pick<TenancyConfig, 'databasePrefix' | 'templateEnabled'>;
   servers: OrganizationServers;
   store: OrganizationStore;
   runs: MigrationRunStore;
+  /** Organizations from before per-organization roles get theirs in a fleet run; migrations connect as it. */
+  roles: TenantRoles;
+  /** Tells every API replica to reconnect an organization that just got its own role. */
+  events: OrganizationEventPublisher;
   logger: Logger;
 }
 
@@ -21,7 +26,9 @@ export type TenantMigrationOutcome = 'succeeded' | 'skipped';
 
 /**
  * Fleet migrations: every server's template first, then every active organization's database,
- * each in its own job, so one broken database fails alone and the others carry on.
+ * each in its own job, so one broken database fails alone and the others carry on. An
+ * organization without its own database role (made before roles existed) is migrated too,
+ * whatever its version: its job gives it its role first, so a run is also how roles reach the fleet.
  */
 export class MigrationsService {
   constructor(private readonly deps: MigrationsDeps) {}
@@ -29,7 +36,7 @@ export class MigrationsService {
   /** Upgrades the template, records the plan, returns the organizations that need a child job. */
   async planRun(runId: string): Promise<string[]> {
     const templateOutcome = await this.upgradeTemplate();
-    const pending = await this.deps.runs.plan(runId, templateOutcome, await this.deps.store.activeSchemaVersions());
+    const pending = await this.deps.runs.plan(runId, templateOutcome, await this.withRoleNeeds(await this.deps.store.activeSchemaVersions()));
     this.deps.logger.info('migration run planned', { runId, pending: pending.length, templateOutcome });
     return pending;
   }
@@ -46,22 +53,30 @@ export class MigrationsService {
    * retry follows, so `failed` means failed for good; a success records `schema_version`.
    */
   async migrateTenant(runId: string, orgId: string, isLastAttempt: boolean): Promise<TenantMigrationOutcome> {
-    const { runs, store, logger } = this.deps;
+    const { runs, store, roles, logger } = this.deps;
     if ((await runs.itemStatus(runId, orgId)) !== 'pending') return 'skipped';
     const org = await store.get(orgId);
-    if (org.status !== 'active' || org.schemaVersion === latestTenantMigration) {
-      await runs.finishItem(runId, orgId, 'skipped', org.status !== 'active' ? `organization is ${org.status}` : null);
+    if (org.status !== 'active') {
+      await runs.finishItem(runId, orgId, 'skipped', `organization is ${org.status}`);
       return 'skipped';
     }
     try {
       const server = await this.deps.servers.of(org);
-      const tenant = await createTenantDataSource(withDatabase(server.adminUrl, org.databaseName), 1).initialize();
+      const needsRole = await roles.lacksRole(org, server);
+      if (org.schemaVersion === latestTenantMigration && !needsRole) {
+        await runs.finishItem(runId, orgId, 'skipped');
+        return 'skipped';
+      }
+      if (needsRole) await roles.provide(org, server);
+      const tenant = await createTenantDataSource(await roles.tenantUrl(org, server), 1).initialize();
       try {
         const applied = await tenant.runMigrations({ transaction: 'each' });
-        logger.info('organization database migrated', { applied: applied.map((m) => m.name) });
+        logger.info('organization database migrated', { applied: applied.map((m) => m.name), role: needsRole ? 'given' : 'kept' });
       } finally {
         await tenant.destroy().catch(() => undefined);
       }
+      // Replicas drop their pools (and cached login) of it: the next request logs in as its own role.
+      if (needsRole) this.deps.events.publish({ type: 'evict', orgId });
       await store.setSchemaVersion(orgId, latestTenantMigration);
       await runs.finishItem(runId, orgId, 'succeeded');
       return 'succeeded';
@@ -72,6 +87,21 @@ export class MigrationsService {
       if (final) await runs.finishItem(runId, orgId, 'failed', failure.message);
       throw failure;
     }
+  }
+
+  /**
+   * Which organizations wait for their own role: those without a granted one, on a server that
+   * gives roles (read one by one, but only for the few without a role once a run has given them).
+   */
+  private async withRoleNeeds(organizations: { id: string; schemaVersion: string | null }[]) {
+    const granted = await this.deps.roles.grantedAmong(organizations.map((o) => o.id));
+    return Promise.all(
+      organizations.map(async (o) => {
+        if (granted.has(o.id)) return { ...o, needsRole: false };
+        const org = await this.deps.store.get(o.id);
+        return { ...o, needsRole: org.databaseServerId !== null && (await this.deps.servers.of(org)).tenantRoles };
+      }),
+    );
   }
 
   /** Every server's template; the outcome names the servers when they differ (e.g. one unreachable). */

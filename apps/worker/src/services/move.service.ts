@@ -14,6 +14,7 @@ import { JobFailure, jobFailureOf } from '../job-failure';
 import { DatabaseAdmin } from '../tenancy/database-admin';
 import type { OrganizationServers } from '../tenancy/organization-servers';
 import type { PgBouncerDatabases } from '../tenancy/pgbouncer-databases';
+import type { TenantRoles } from '../tenancy/tenant-roles';
 
 export interface MoveOptions {
   requestId: string;
@@ -29,12 +30,20 @@ export interface MoveDeps {
   store: OrganizationStore;
   servers: OrganizationServers;
   pgbouncer?: PgBouncerDatabases;
+  /** The organization's own role: made on the target before the copy, owning the copy, dropped from the source with it. */
+  roles: TenantRoles;
   events: OrganizationEventPublisher;
   logger: Logger;
   /** MOVE_SESSION_GRACE_MS: how long sessions opened before writes stopped may finish. */
   sessionGraceMs: number;
   /** Called before each step; tests use it to slow or interrupt a move at a chosen point. */
   beforeStep?: (step: MoveStep, orgId: string) => Promise<void> | void;
+}
+
+/** The target server of a move, once known to be another PostgreSQL instance than the source. */
+interface TargetCopy {
+  admin: DatabaseAdmin;
+  server: DatabaseServer;
 }
 
 /** How often the session wait looks again. */
@@ -71,7 +80,7 @@ export class MoveService {
             return 'skipped';
           }
           // Switched already (a crash after the switch): only the source copy remains to drop.
-          await this.dropSource(org, sourceAdmin, options);
+          await this.dropSource(org, source, sourceAdmin, options);
           return 'source_dropped';
         }
         if (org.status !== 'moving' || org.databaseServerId !== sourceId || !org.movingToServerId) {
@@ -103,12 +112,12 @@ export class MoveService {
       await this.step(org, 'switch', progress, options, () => this.switchTo(org, target, options));
       this.deps.logger.info('organization switched to its new server', { from: source.name, to: target.name, ms: Date.now() - started });
     } catch (cause) {
-      throw await this.recordFailure(org, progress.step, cause, options, sourceAdmin, targetAdmin);
+      throw await this.recordFailure(org, progress.step, cause, options, sourceAdmin, targetAdmin && { admin: targetAdmin, server: target });
     } finally {
       await targetAdmin?.close();
     }
     // The organization is active on the target: a failure to drop the source is retried, never rolled back.
-    await this.dropSource(await this.deps.store.get(org.id), sourceAdmin, options);
+    await this.dropSource(await this.deps.store.get(org.id), source, sourceAdmin, options);
     return 'moved';
   }
 
@@ -150,8 +159,11 @@ export class MoveService {
   /**
    * A fresh staging copy on the target, unless a copy under the final name is already there with
    * our marker (a crash after the rename): that one is verified again instead (returns true).
+   * The organization's role exists on the target first, with its one password, so the API's
+   * cached login works there the moment it switches.
    */
   private async copy(org: Organization, source: DatabaseServer, target: DatabaseServer, targetAdmin: DatabaseAdmin): Promise<boolean> {
+    await this.deps.roles.ensureOn(org, target);
     const existing = await targetAdmin.markerOf(org.databaseName);
     if (existing !== undefined) {
       if (existing !== markerFor(org.id)) {
@@ -168,7 +180,11 @@ export class MoveService {
     return false;
   }
 
-  /** Compares the copy with the source; a good staging copy is marked and renamed into place. */
+  /**
+   * Compares the copy with the source; a good copy is given to the organization's role (pg_restore
+   * made the target's admin role its owner, and PUBLIC may connect to a new database), then a
+   * staging copy is marked and renamed into place.
+   */
   private async verifyAndPlace(org: Organization, source: DatabaseServer, target: DatabaseServer, targetAdmin: DatabaseAdmin, adopted: boolean): Promise<void> {
     const copyName = adopted ? org.databaseName : stagingNameFor(org.databaseName);
     const difference = await compareDatabases(withDatabase(source.adminUrl, org.databaseName), withDatabase(target.adminUrl, copyName));
@@ -177,6 +193,8 @@ export class MoveService {
       if (adopted) await targetAdmin.dropDatabase(org.id, org.databaseName);
       throw new JobFailure(`the copy on ${target.name} differs from the source (${difference})`, { permanent: false });
     }
+    // Recorded granted only once the organization has switched: until then its row names the source.
+    await this.deps.roles.provide(org, target, { database: copyName, record: false });
     if (adopted) return;
     await targetAdmin.withLock(org.id, async () => {
       await targetAdmin.setMarker(copyName, markerFor(org.id));
@@ -188,6 +206,7 @@ export class MoveService {
   private async switchTo(org: Organization, target: DatabaseServer, options: MoveOptions): Promise<void> {
     const { store, pgbouncer, events } = this.deps;
     await pgbouncer?.sync({ [org.id]: target.id });
+    await this.deps.roles.recordGranted(org, target);
     await store.transition(org.id, 'active', {
       onlyFrom: ['moving'],
       step: 'switch',
@@ -199,13 +218,17 @@ export class MoveService {
     events.publish({ type: 'evict', orgId: org.id });
   }
 
-  /** Ends the sessions still on the source copy, then drops it (only if it carries our marker). */
-  private async dropSource(org: Organization, sourceAdmin: DatabaseAdmin, options: MoveOptions): Promise<void> {
+  /**
+   * Ends the sessions still on the source copy, then drops it (only if it carries our marker),
+   * and the organization's role there with it (kept if something else on the server uses it).
+   */
+  private async dropSource(org: Organization, source: DatabaseServer, sourceAdmin: DatabaseAdmin, options: MoveOptions): Promise<void> {
     const { store, logger } = this.deps;
     await this.deps.beforeStep?.('drop_source', org.id);
     await this.endSessions(sourceAdmin, org.databaseName);
     const outcome = await sourceAdmin.dropDatabase(org.id, org.databaseName);
-    const detail = outcome.dropped.length > 0 ? `dropped ${outcome.dropped.join(', ')} on the source` : 'the source copy was already gone';
+    const role = await this.deps.roles.dropFrom(org, source);
+    const detail = `${outcome.dropped.length > 0 ? `dropped ${outcome.dropped.join(', ')} on the source` : 'the source copy was already gone'}; role ${role}`;
     // Active again since the switch: the step is an event without a status change.
     await store
       .amend(org.id, { step: 'drop_source' }, { step: 'drop_source', requestId: options.requestId, detail })
@@ -219,14 +242,14 @@ export class MoveService {
     cause: unknown,
     options: MoveOptions,
     sourceAdmin: DatabaseAdmin,
-    targetAdmin: DatabaseAdmin | undefined,
+    target: TargetCopy | undefined,
   ): Promise<JobFailure> {
     const failure = jobFailureOf(step, cause);
     const { message, permanent } = failure;
     const final = permanent || options.isLastAttempt;
     this.deps.logger.error('move step failed', { step, permanent, final, error: cause });
     try {
-      if (final) await this.rollBack(org, message, options, sourceAdmin, targetAdmin);
+      if (final) await this.rollBack(org, message, options, sourceAdmin, target);
       else
         await this.deps.store.recordStep(org.id, 'moving', {
           step,
@@ -241,18 +264,16 @@ export class MoveService {
   }
 
   /** The move is given up: the target copy goes, the source takes writes again, the organization stays where it was. */
-  private async rollBack(
-    org: Organization,
-    reason: string,
-    options: MoveOptions,
-    sourceAdmin: DatabaseAdmin,
-    targetAdmin: DatabaseAdmin | undefined,
-  ): Promise<void> {
+  private async rollBack(org: Organization, reason: string, options: MoveOptions, sourceAdmin: DatabaseAdmin, target: TargetCopy | undefined): Promise<void> {
     const { store, events } = this.deps;
     const current = await store.get(org.id);
     if (current.status !== 'moving' || current.databaseServerId !== org.databaseServerId) return;
-    // The staging copy, and the final name only when it carries our marker (never someone else's database).
-    if (targetAdmin) await targetAdmin.dropDatabase(org.id, org.databaseName);
+    // The staging copy, and the final name only when it carries our marker (never someone else's
+    // database); then the role made there for it.
+    if (target) {
+      await target.admin.dropDatabase(org.id, org.databaseName);
+      await this.deps.roles.dropFrom(org, target.server);
+    }
     await sourceAdmin.setReadOnly(org.databaseName, false);
     await store.transition(org.id, 'active', {
       onlyFrom: ['moving'],

@@ -1,4 +1,3 @@
-import { withDatabase } from '@orgms/common/database/database-urls';
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
 import { seedAdminStatement, TenantUserStore } from '@orgms/common/tenancy/tenant-user-store';
 import { Client } from 'pg';
@@ -13,14 +12,13 @@ export interface ProvisioningConnection {
 }
 
 /**
- * A connection to the organization database just made on the server of `adminUrl`. A fresh clone
+ * A connection to the organization database just made, at `url` (as its own role once it has one). A fresh clone
  * of the current template is already at the latest migration (the template's marker says so), so
  * it needs only a plain connection: building a TypeORM DataSource and reading its migrations
  * table cost more than the rest of provisioning's work in the database. Any other database (built
  * empty, or adopted after a crash) gets the DataSource and runs its migrations.
  */
-export async function openProvisioningConnection(adminUrl: string, databaseName: string, freshClone: boolean): Promise<ProvisioningConnection> {
-  const url = withDatabase(adminUrl, databaseName);
+export async function openProvisioningConnection(url: string, freshClone: boolean): Promise<ProvisioningConnection> {
   return freshClone ? plainConnection(url) : migratingConnection(url);
 }
 

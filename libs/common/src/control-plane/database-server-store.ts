@@ -22,6 +22,11 @@ export interface DatabaseServer {
   capacity: number;
   /** Tenant connections one API process may hold to this server. */
   connectionBudget: number;
+  /**
+   * Whether each organization on it gets its own login role. False only where the admin role may
+   * not CREATE ROLE (managed PostgreSQL) and the operator said so: its organizations use the admin role.
+   */
+  tenantRoles: boolean;
   status: DatabaseServerStatus;
   createdAt: Date;
   updatedAt: Date;
@@ -29,6 +34,7 @@ export interface DatabaseServer {
 
 export type NewDatabaseServer = Pick<DatabaseServer, 'name' | 'adminUrl' | 'poolUrl' | 'capacity' | 'connectionBudget'> & {
   status?: DatabaseServerStatus;
+  tenantRoles?: boolean;
 };
 export type DatabaseServerChanges = Partial<Pick<DatabaseServer, 'poolUrl' | 'capacity' | 'connectionBudget' | 'status' | 'adminUrl'>>;
 
@@ -38,7 +44,7 @@ interface ServerRow extends Omit<DatabaseServer, 'adminUrl' | 'poolUrl'> {
 }
 
 const COLUMNS = `id, name, admin_url_secret AS "adminUrlSecret", pool_url_secret AS "poolUrlSecret", capacity,
-  connection_budget AS "connectionBudget", status, created_at AS "createdAt", updated_at AS "updatedAt"`;
+  connection_budget AS "connectionBudget", tenant_roles AS "tenantRoles", status, created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /**
  * The one owner of `database_servers`. URLs carry passwords, so they are sealed with the
@@ -57,8 +63,8 @@ export class DatabaseServerStore {
    */
   async ensureDefault(server: Omit<NewDatabaseServer, 'name'>): Promise<DatabaseServer> {
     await this.dataSource.query(
-      `INSERT INTO database_servers (id, name, admin_url_secret, pool_url_secret, capacity, connection_budget)
-       SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM database_servers)
+      `INSERT INTO database_servers (id, name, admin_url_secret, pool_url_secret, capacity, connection_budget, tenant_roles)
+       SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM database_servers)
        ON CONFLICT (name) DO NOTHING`,
       [
         randomUUID(),
@@ -67,6 +73,7 @@ export class DatabaseServerStore {
         server.poolUrl && this.secrets.seal(server.poolUrl),
         server.capacity,
         server.connectionBudget,
+        server.tenantRoles ?? true,
       ],
     );
     const [first] = await this.list();
@@ -78,8 +85,8 @@ export class DatabaseServerStore {
     const id = randomUUID();
     try {
       await this.dataSource.query(
-        `INSERT INTO database_servers (id, name, admin_url_secret, pool_url_secret, capacity, connection_budget, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        `INSERT INTO database_servers (id, name, admin_url_secret, pool_url_secret, capacity, connection_budget, status, tenant_roles)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
         [
           id,
           server.name,
@@ -88,6 +95,7 @@ export class DatabaseServerStore {
           server.capacity,
           server.connectionBudget,
           server.status ?? 'active',
+          server.tenantRoles ?? true,
         ],
       );
     } catch (error) {

@@ -64,20 +64,20 @@ export class MigrationRunStore {
 
   /**
    * Records the run's plan over `organizations` (the active ones, from OrganizationStore): each
-   * gets an item, `skipped` when already at the target (no connection to its database needed),
-   * otherwise `pending`. Returns the pending ones, read back so a re-run of the planner after a
-   * crash returns the same set.
+   * gets an item, `skipped` when already at the target and not waiting for its own database
+   * role (no connection to its database needed), otherwise `pending`. Returns the pending ones,
+   * read back so a re-run of the planner after a crash returns the same set.
    */
-  async plan(id: string, templateOutcome: string, organizations: { id: string; schemaVersion: string | null }[]): Promise<string[]> {
+  async plan(id: string, templateOutcome: string, organizations: { id: string; schemaVersion: string | null; needsRole: boolean }[]): Promise<string[]> {
     return this.dataSource.transaction(async (manager) => {
       await manager.query(
         `INSERT INTO migration_run_items (run_id, org_id, status, from_version, finished_at)
-         SELECT $1, o.id, CASE WHEN o.schema_version = r.target_version THEN 'skipped' ELSE 'pending' END, o.schema_version,
-                CASE WHEN o.schema_version = r.target_version THEN now() END
-           FROM unnest($2::uuid[], $3::varchar[]) AS o(id, schema_version), migration_runs r
+         SELECT $1, o.id, CASE WHEN o.schema_version = r.target_version AND NOT o.needs_role THEN 'skipped' ELSE 'pending' END, o.schema_version,
+                CASE WHEN o.schema_version = r.target_version AND NOT o.needs_role THEN now() END
+           FROM unnest($2::uuid[], $3::varchar[], $4::boolean[]) AS o(id, schema_version, needs_role), migration_runs r
           WHERE r.id = $1
          ON CONFLICT (run_id, org_id) DO NOTHING`,
-        [id, organizations.map((o) => o.id), organizations.map((o) => o.schemaVersion)],
+        [id, organizations.map((o) => o.id), organizations.map((o) => o.schemaVersion), organizations.map((o) => o.needsRole)],
       );
       await manager.query(
         `UPDATE migration_runs SET status = 'running', template_outcome = $2, started_at = coalesce(started_at, now()) WHERE id = $1 AND status = 'queued'`,

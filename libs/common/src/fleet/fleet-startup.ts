@@ -2,11 +2,14 @@ import type { TenancyConfig } from '../config';
 import type { DatabaseServer, DatabaseServerStore } from '../control-plane/database-server-store';
 import type { OrganizationStore } from '../control-plane/organization-store';
 import type { Logger } from '../logger';
+import { probeServer } from './server-probe';
 
 /**
  * At every start (API and worker): registers ORG_DATABASE_URL's server as `default` when the
  * fleet is empty, gives it the organizations recorded before the fleet existed, and seals again
  * with the current key the credentials sealed with an older one. Each step is idempotent.
+ * `default` gives organizations their own roles only if ORG_DATABASE_URL's role may CREATE ROLE
+ * (as seen when it is registered); otherwise every start says that they share that role.
  */
 export async function prepareFleet(
   tenancy: Pick<TenancyConfig, 'serverUrl' | 'pools' | 'fleet'>,
@@ -14,12 +17,17 @@ export async function prepareFleet(
   organizations: Pick<OrganizationStore, 'assignUnplacedTo'>,
   logger: Logger,
 ): Promise<DatabaseServer> {
+  const probe = await probeServer(tenancy.serverUrl);
   const fallback = await servers.ensureDefault({
     adminUrl: tenancy.serverUrl,
     poolUrl: null,
     capacity: tenancy.fleet.defaultServerCapacity,
     connectionBudget: tenancy.pools.budget,
+    tenantRoles: !probe.ok || probe.mayCreateRoles,
   });
+  if (!fallback.tenantRoles) {
+    logger.warn('organizations on this database server share its admin role: it may not CREATE ROLE', { server: fallback.name });
+  }
   const assigned = await organizations.assignUnplacedTo(fallback.id);
   const resealed = await servers.resealStale();
   if (assigned > 0 || resealed > 0) logger.info('database server fleet prepared', { server: fallback.name, assigned, resealed });

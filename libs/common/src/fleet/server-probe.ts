@@ -4,26 +4,32 @@ export interface ProbeResult {
   ok: boolean;
   /** Why the server cannot take organization databases, in words for an operator. */
   reason?: string;
+  /** Whether its role may also CREATE ROLE, which organizations' own login roles need (false when not ok). */
+  mayCreateRoles: boolean;
 }
 
 /**
  * Connects to a server's admin URL and checks that its role may create databases: what adding
- * a server and placing organizations on it need. Never throws; a failure is the reason.
+ * a server and placing organizations on it need; and whether it may create roles, which
+ * organizations' own login roles need. Never throws; a failure is the reason.
  */
 export async function probeServer(adminUrl: string, timeoutMs = 3000): Promise<ProbeResult> {
   let client: Client;
   try {
     client = new Client({ connectionString: adminUrl, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
   } catch (error) {
-    return { ok: false, reason: `the URL cannot be used: ${(error as Error).message}` };
+    return { ok: false, reason: `the URL cannot be used: ${(error as Error).message}`, mayCreateRoles: false };
   }
   client.on('error', () => undefined);
   try {
     await client.connect();
-    const { rows } = await client.query<{ may: boolean }>('SELECT (rolcreatedb OR rolsuper) AS may FROM pg_roles WHERE rolname = current_user');
-    return rows[0]?.may ? { ok: true } : { ok: false, reason: 'the role may not create databases (needs CREATEDB)' };
+    const { rows } = await client.query<{ databases: boolean; roles: boolean }>(
+      'SELECT (rolcreatedb OR rolsuper) AS databases, (rolcreaterole OR rolsuper) AS roles FROM pg_roles WHERE rolname = current_user',
+    );
+    if (!rows[0]?.databases) return { ok: false, reason: 'the role may not create databases (needs CREATEDB)', mayCreateRoles: false };
+    return { ok: true, mayCreateRoles: rows[0].roles };
   } catch (error) {
-    return { ok: false, reason: `cannot connect: ${(error as Error).message}` };
+    return { ok: false, reason: `cannot connect: ${(error as Error).message}`, mayCreateRoles: false };
   } finally {
     await client.end().catch(() => undefined);
   }

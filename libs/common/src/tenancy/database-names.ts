@@ -14,6 +14,15 @@ export function databaseNameFor(orgId: string, prefix: string): string {
   return `${prefix}${uuidHex(orgId)}`;
 }
 
+/**
+ * The login role of an organization (its own PostgreSQL user, DESIGN §10): named like its
+ * database (roles and databases are separate namespaces), so the prefix keeps deployments that
+ * share a server apart and the name says whose it is.
+ */
+export function roleNameFor(orgId: string, prefix: string): string {
+  return databaseNameFor(orgId, prefix);
+}
+
 /** Where a database is built before it is renamed into place (the worker's tenancy/database-admin.ts). */
 export function stagingNameFor(databaseName: string): string {
   return `${databaseName}_new`;
