@@ -114,6 +114,17 @@ class Receiver {
   }
 }
 
+/** A port with nothing listening: every attempt to it is refused at once. */
+async function closedPort(): Promise<number> {
+  const closed = createServer();
+  closed.listen(0, '127.0.0.1');
+  await once(closed, 'listening');
+  const { port } = closed.address() as AddressInfo;
+  closed.close();
+  await once(closed, 'close');
+  return port;
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
@@ -301,13 +312,7 @@ describe('Webhook delivery (a real receiver)', function () {
   }
 
   it('when an endpoint never answers for WEBHOOK_MAX_AGE_MS, then its delivery fails and the endpoint is failing; a later success makes it active again', async () => {
-    // A port with nothing listening: every attempt is refused at once.
-    const closed = createServer();
-    closed.listen(0, '127.0.0.1');
-    await once(closed, 'listening');
-    const port = (closed.address() as AddressInfo).port;
-    closed.close();
-    const endpoint = await register(['organization.created'], `http://127.0.0.1:${port}/gone`);
+    const endpoint = await register(['organization.created'], `http://127.0.0.1:${await closedPort()}/gone`);
     const org = await createOrganization(stack);
     let failing: Record<string, unknown> = {};
     for (let i = 0; i < 400 && failing.status !== 'failing'; i += 1) {
@@ -331,6 +336,41 @@ describe('Webhook delivery (a real receiver)', function () {
     await waitForDelivered(endpoint.id, again.body.id);
     const active = (await stack.request.get(`/webhooks/${endpoint.id}`).set(auth(admin)).expect(200)).body;
     expect(active).to.include({ status: 'active', failing_since: null, last_error: null });
+  });
+
+  it('when an endpoint that fails gets a new URL, then its waiting deliveries go at once (next sweep), not at their next retry', async () => {
+    const endpoint = await register(['organization.created'], `http://127.0.0.1:${await closedPort()}/gone`);
+    const org = await createOrganization(stack);
+    // Six failed attempts (0.1 s apart, doubling): the next retry is about 3.2 s away.
+    let delivery: Record<string, unknown> = {};
+    for (let i = 0; i < 200 && ((delivery.attempts as number) ?? 0) < 6; i += 1) {
+      [delivery] = await deliveries(endpoint.id);
+      await sleep(25);
+    }
+    expect(Date.parse(delivery.next_attempt_at as string) - Date.now()).to.be.greaterThan(2000);
+    const changedAt = Date.now();
+    await stack.request
+      .patch(`/webhooks/${endpoint.id}`)
+      .set(auth(admin))
+      .send({ url: `${base}${endpoint.path}` })
+      .expect(200);
+    await receiver.waitFor(() => at(endpoint, org.id).length > 0, 10000);
+    // The sweep runs every second here (WEBHOOK_SWEEP_INTERVAL_MS).
+    expect(Date.now() - changedAt).to.be.below(2000);
+  });
+
+  it('when organizations are deleted and restored, then organization.deleted and organization.active arrive, in order', async () => {
+    const endpoint = await register(['organization.active', 'organization.deleted']);
+    const org = await createActiveOrganization(stack);
+    await stack.request.delete(`/organizations/${org.id}`).set(auth(admin)).expect(200);
+    await stack.request.post(`/organizations/${org.id}/restore`).set(auth(admin)).send({}).expect(200);
+    await receiver.waitFor(() => at(endpoint, org.id).length >= 3);
+    const events = at(endpoint, org.id);
+    expect(events.map((e) => `${e.type} ${e.status}`)).to.deep.equal([
+      'organization.active active',
+      'organization.deleted deleted',
+      'organization.active active',
+    ]);
   });
 
   it('when an endpoint is deleted, then nothing more is sent to it', async () => {

@@ -22,7 +22,7 @@ import { createProvisioningQueue, organizationJobs } from '@orgms/common/queues/
 import { openQueue } from '@orgms/common/queues/queue-handles';
 import { closeRedis, createRedis } from '@orgms/common/queues/redis';
 import { type DeliverWebhooksJobData, JOBS, QUEUES, RECONCILE_SCHEDULER_ID, WEBHOOK_SWEEP_SCHEDULER_ID } from '@orgms/common/queues/registry';
-import { createWebhooksQueue, enqueueWebhookLane } from '@orgms/common/queues/webhooks-queue';
+import { createWebhooksQueue, enqueueWebhookLane, wakeWebhookLane } from '@orgms/common/queues/webhooks-queue';
 import { Worker } from 'bullmq';
 import { jobsProcessed, startMetricsServer } from './metrics';
 import { createJobHandlers } from './processors/job-handlers';
@@ -92,7 +92,14 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
   const webhooksQueue = createWebhooksQueue(config.queue, connection);
   const webhookStore = new WebhookStore(controlDb, new SecretBox(config.secrets.current, config.secrets.previous));
   const enqueueLane = (lane: DeliverWebhooksJobData) => enqueueWebhookLane(webhooksQueue, lane);
-  const webhooks = new WebhookDeliveryService({ store: webhookStore, settings: config.webhooks, send: sendWebhook, enqueueLane, logger });
+  const webhooks = new WebhookDeliveryService({
+    store: webhookStore,
+    settings: config.webhooks,
+    send: sendWebhook,
+    enqueueLane,
+    wakeLane: (lane) => wakeWebhookLane(webhooksQueue, lane),
+    logger,
+  });
 
   const archives = new OrganizationArchiveStore(controlDb);
   const provisioning = new ProvisioningService({

@@ -18,6 +18,8 @@ export interface WebhookDeliveryDeps {
   send: (request: WebhookRequest) => Promise<SendOutcome>;
   /** Hands a lane to the queue (one job per lane). */
   enqueueLane: (lane: DeliverWebhooksJobData) => Promise<unknown>;
+  /** The same, and a lane job that waits for a later retry runs now. */
+  wakeLane: (lane: DeliverWebhooksJobData) => Promise<unknown>;
   logger: Logger;
 }
 
@@ -82,10 +84,14 @@ export class WebhookDeliveryService {
     return { delivered, waitUntil: new Date() };
   }
 
-  /** Hands every lane with pending deliveries to the queue: the backstop for notifications that were missed. */
+  /**
+   * Hands every lane with pending deliveries to the queue: the backstop for notifications that
+   * were missed. A lane with a delivery due now is woken even if its job waits for a later retry
+   * (its endpoint got a new URL).
+   */
   async sweep(): Promise<number> {
     const lanes = await this.deps.store.pendingLanes();
-    for (const lane of lanes) await this.deps.enqueueLane(lane);
+    for (const { due, ...lane } of lanes) await (due ? this.deps.wakeLane(lane) : this.deps.enqueueLane(lane));
     return lanes.length;
   }
 

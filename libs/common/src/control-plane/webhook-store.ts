@@ -133,6 +133,7 @@ export class WebhookStore {
     return keysetPage(rows, page.limit);
   }
 
+  /** A new URL makes the endpoint's pending deliveries due at once: the receiver that was failing may be the one now named. */
   async update(id: string, changes: { url?: string; description?: string | null; events?: readonly WebhookEventType[] }): Promise<WebhookEndpoint> {
     const [, affected] = await this.dataSource.query(
       `UPDATE webhook_endpoints
@@ -142,6 +143,9 @@ export class WebhookStore {
       [id, changes.url ?? null, changes.events ?? null, changes.description !== undefined, changes.description ?? null],
     );
     if (affected === 0) throw new NotFoundError(WEBHOOK_NOT_FOUND);
+    if (changes.url !== undefined) {
+      await this.dataSource.query(`UPDATE webhook_deliveries SET next_attempt_at = now() WHERE endpoint_id = $1 AND status = 'pending'`, [id]);
+    }
     return this.get(id);
   }
 
@@ -252,10 +256,10 @@ export class WebhookStore {
     );
   }
 
-  /** Lanes with pending deliveries, the longest waiting first: what the sweep hands to the queue. */
-  async pendingLanes(limit = 1000): Promise<{ endpointId: string; orgId: string }[]> {
+  /** Lanes with pending deliveries, the longest waiting first, and whether one is due now: what the sweep hands to the queue. */
+  async pendingLanes(limit = 1000): Promise<{ endpointId: string; orgId: string; due: boolean }[]> {
     return this.dataSource.query(
-      `SELECT endpoint_id AS "endpointId", org_id AS "orgId" FROM webhook_deliveries WHERE status = 'pending'
+      `SELECT endpoint_id AS "endpointId", org_id AS "orgId", min(next_attempt_at) <= now() AS due FROM webhook_deliveries WHERE status = 'pending'
         GROUP BY endpoint_id, org_id ORDER BY min(next_attempt_at) LIMIT $1`,
       [limit],
     );

@@ -23,3 +23,17 @@ export function enqueueWebhookLane(queue: WebhooksQueue, lane: DeliverWebhooksJo
     removeOnFail: true,
   });
 }
+
+/**
+ * A lane with a delivery due now: its job runs now, even if it was waiting (delayed) for a later
+ * retry, e.g. after its endpoint got a new URL; a lane without a job gets one.
+ */
+export async function wakeWebhookLane(queue: WebhooksQueue, lane: DeliverWebhooksJobData): Promise<void> {
+  const job = await queue.getJob(jobIds.deliverWebhooks(lane.endpointId, lane.orgId));
+  if (!job) {
+    await enqueueWebhookLane(queue, lane);
+    return;
+  }
+  // It may have started or finished in between: then there is nothing to wake.
+  if (await job.isDelayed()) await job.promote().catch(() => undefined);
+}
