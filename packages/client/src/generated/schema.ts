@@ -631,7 +631,10 @@ export interface paths {
         /**
          * Register a PostgreSQL server
          * @description Platform admins only. The admin URL must connect and its role must be allowed to create databases (400 with the
-         *     reason otherwise). URLs are stored encrypted with `SECRETS_KEY` and never returned with their password.
+         *     reason otherwise). Its role must also be allowed to create roles (`CREATEROLE`), because each organization gets
+         *     its own login role; on a server where that is not possible (managed PostgreSQL), send `tenant_roles: false` to
+         *     have its organizations use the admin role (their answers then say `database_role: shared`); without it, 400.
+         *     URLs are stored encrypted with `SECRETS_KEY` and never returned with their password.
          *     An `active` server takes new organizations at once (placement: most free capacity first).
          */
         post: operations["postDatabaseServers"];
@@ -2174,6 +2177,11 @@ export interface components {
              * @enum {string}
              */
             status?: "active" | "draining" | "disabled";
+            /**
+             * @description true (default): each organization on it gets its own login role, so the admin role needs CREATEROLE. false: its organizations use the admin role (for managed PostgreSQL that refuses CREATE ROLE).
+             * @example true
+             */
+            tenant_roles?: boolean;
         };
         DatabaseServerChanges: {
             /**
@@ -3180,6 +3188,7 @@ export interface operations {
                      *       "admin_email": "owner@acme.test",
                      *       "schema_version": null,
                      *       "database_server": "default",
+                     *       "database_role": "shared",
                      *       "created_at": "2026-11-21T21:13:17.815Z",
                      *       "updated_at": "2026-11-21T21:13:17.815Z"
                      *     }
@@ -3395,6 +3404,7 @@ export interface operations {
                      *       "admin_email": "owner@acme.test",
                      *       "schema_version": "AddUserLastLogin1732300000000",
                      *       "database_server": "default",
+                     *       "database_role": "own",
                      *       "created_at": "2026-11-21T21:13:17.815Z",
                      *       "updated_at": "2026-11-22T08:01:02.345Z"
                      *     }
@@ -4023,6 +4033,7 @@ export interface operations {
                      *           "pool_url": null,
                      *           "capacity": 1000,
                      *           "connection_budget": 40,
+                     *           "tenant_roles": true,
                      *           "status": "active",
                      *           "organizations": 12,
                      *           "free_capacity": 988,
