@@ -409,6 +409,23 @@ describe('Webhook delivery (a real receiver)', function () {
     expect(receiver.requests).to.equal(before + 1);
   });
 
+  it('when a lane waits for a retry, then Bull Board shows its job, delayed, on the webhooks queue', async () => {
+    const endpoint = await register(['organization.created'], `http://127.0.0.1:${await closedPort()}/gone`);
+    const org = await createOrganization(stack);
+    const jobId = `webhooks-${endpoint.id}-${org.id}`;
+    let state = '';
+    for (let i = 0; i < 100 && state !== 'delayed'; i += 1) {
+      state = (await (await stack.api.queues.webhooks.getJob(jobId))?.getState()) ?? '';
+      await sleep(20);
+    }
+    expect(state).to.equal('delayed');
+    const res = await stack.request.get('/admin/queues/api/queues').query({ activeQueue: 'webhooks', status: 'delayed' }).set(auth(admin)).expect(200);
+    const webhooks = res.body.queues.find((q: { name: string }) => q.name === 'webhooks');
+    expect(webhooks, 'the webhooks queue').to.exist;
+    expect(webhooks.jobs.map((j: { id: string }) => j.id)).to.include(jobId);
+    await stack.request.delete(`/webhooks/${endpoint.id}`).set(auth(admin)).expect(204);
+  });
+
   it('when the caller is not a platform admin, then 401 without a token and 403 with an organization admin token', async () => {
     const endpoint = await register(['organization.active']);
     await stack.request.get('/webhooks').expect(401);
