@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import { auth, createActiveOrganization, orgLogin } from './support/org-users';
-import { type CreatedOrg, uniqueName } from './support/organizations';
+import { type CreatedOrg, createOrganization, uniqueName } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
 
 interface Entry {
@@ -239,5 +239,29 @@ describe('Audit log', () => {
     });
     const [entry] = await entries({ organization_id: other.id, action: 'user.updated' });
     expect(entry.details).to.deep.equal({ changed: ['password'], nested: { kept: 1 } });
+  });
+});
+
+describe('Audit log of retries', () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(() => stack.stop());
+
+  it('when a platform admin retries a failed organization, then "organization.retried" records it, from failed to provisioning', async () => {
+    const adminToken = await stack.adminToken();
+    const org = await createOrganization(stack);
+    // No worker runs here: the organization fails as a worker would record it.
+    await stack.api.stores.organizations.transition(org.id, 'provisioning');
+    await stack.api.stores.organizations.transition(org.id, 'failed', { detail: 'create_database: out of disk' });
+    await stack.request.post(`/organizations/${org.id}/retry`).set(auth(adminToken)).set('X-Request-Id', 'audit-retry-request-1').expect(202);
+    const res = await stack.request.get('/audit').set(auth(adminToken)).query({ organization_id: org.id, action: 'organization.retried' }).expect(200);
+    expect(res.body.items).to.have.length(1);
+    expect(res.body.items[0]).to.deep.include({ request_id: 'audit-retry-request-1', target: { type: 'organization', id: org.id } });
+    expect(res.body.items[0].details).to.include({ from_status: 'failed', to_status: 'provisioning' });
+    // The worker's own changes are not a caller's: they stay in the organization's events only.
+    const all = await stack.request.get('/audit').set(auth(adminToken)).query({ organization_id: org.id }).expect(200);
+    expect(all.body.items.map((e: { action: string }) => e.action)).to.deep.equal(['organization.retried', 'organization.created']);
   });
 });
