@@ -2,6 +2,7 @@ import type { WebhooksConfig } from '@orgms/common/config';
 import type { DueDelivery, WebhookStore } from '@orgms/common/control-plane/webhook-store';
 import type { Logger } from '@orgms/common/logger';
 import type { DeliverWebhooksJobData } from '@orgms/common/queues/registry';
+import { currentContext, runWithContext } from '@orgms/common/request-context';
 import { Webhook } from 'standardwebhooks';
 import { webhookDeliveries } from '../metrics';
 import type { SendOutcome, WebhookRequest } from '../webhooks/webhook-sender';
@@ -9,7 +10,7 @@ import type { SendOutcome, WebhookRequest } from '../webhooks/webhook-sender';
 /** Retries are at most this far apart, so an endpoint that comes back is reached within the hour. */
 const MAX_RETRY_DELAY_MS = 3600 * 1000;
 
-/** Deliveries one lane job sends before it makes room for other lanes (it comes back at once). */
+/** Deliveries one lane job finishes before it makes room for other lanes (it comes back at once). */
 const DELIVERIES_PER_RUN = 50;
 
 export interface WebhookDeliveryDeps {
@@ -25,7 +26,8 @@ export interface WebhookDeliveryDeps {
 
 /** What a lane job did: when set, the lane has a delivery that is due at `waitUntil` (now: more to send at once). */
 export interface LaneRun {
-  delivered: number;
+  /** Deliveries this run finished: delivered, or failed for good. */
+  finished: number;
   waitUntil?: Date;
 }
 
@@ -47,41 +49,51 @@ export class WebhookDeliveryService {
   constructor(private readonly deps: WebhookDeliveryDeps) {}
 
   async deliverLane(endpointId: string, orgId: string): Promise<LaneRun> {
-    const { store, settings, logger } = this.deps;
-    let delivered = 0;
-    for (let sent = 0; sent < DELIVERIES_PER_RUN; sent += 1) {
-      const due = await store.nextInLane(endpointId, orgId);
-      if (!due) return { delivered };
-      if (due.nextAttemptAt.getTime() > Date.now()) return { delivered, waitUntil: due.nextAttemptAt };
-      const outcome = await this.attempt(due);
-      const attempt = { responseStatus: outcome.responseStatus, latencyMs: outcome.latencyMs, error: outcome.error };
-      if (outcome.ok) {
-        await store.recordDelivered(due, endpointId, attempt);
-        webhookDeliveries.inc({ outcome: 'delivered' });
-        delivered += 1;
-        continue;
-      }
-      const deadline = new Date(due.createdAt).getTime() + settings.maxAgeMs;
-      if (Date.now() >= deadline) {
-        await store.recordFailed(due, endpointId, attempt);
-        webhookDeliveries.inc({ outcome: 'failed' });
-        logger.error('webhook delivery failed after retrying for WEBHOOK_MAX_AGE_MS; the endpoint is marked failing', {
-          endpointId,
-          deliveryId: due.id,
-          eventType: due.eventType,
-          attempts: due.attempts + 1,
-          error: outcome.error,
-        });
-        continue;
-      }
-      // The last retry falls on the deadline itself, so a delivery gets its whole time.
-      const next = new Date(Math.min(Date.now() + retryDelayMs(settings.retryBaseMs, due.attempts + 1), deadline));
-      await store.recordRetry(due, attempt, next);
-      webhookDeliveries.inc({ outcome: 'retried' });
-      logger.warn('webhook delivery attempt failed; retrying', { endpointId, deliveryId: due.id, attempts: due.attempts + 1, error: outcome.error, next });
-      return { delivered, waitUntil: next };
+    let finished = 0;
+    while (finished < DELIVERIES_PER_RUN) {
+      const due = await this.deps.store.nextInLane(endpointId, orgId);
+      if (!due) return { finished };
+      if (due.nextAttemptAt.getTime() > Date.now()) return { finished, waitUntil: due.nextAttemptAt };
+      // Each delivery logs under the request id of its event, so a request can be followed to its webhooks.
+      const outer = currentContext();
+      const context = { ...outer, requestId: due.requestId ?? outer?.requestId ?? `webhook-${due.id}` };
+      const retryAt = await runWithContext(context, () => this.deliver(due, endpointId));
+      if (retryAt) return { finished, waitUntil: retryAt };
+      finished += 1;
     }
-    return { delivered, waitUntil: new Date() };
+    return { finished, waitUntil: new Date() };
+  }
+
+  /** One attempt at `due`, recorded; when it is to be tried again, when. */
+  private async deliver(due: DueDelivery, endpointId: string): Promise<Date | undefined> {
+    const { store, settings, logger } = this.deps;
+    const outcome = await this.attempt(due);
+    const attempt = { responseStatus: outcome.responseStatus, latencyMs: outcome.latencyMs, error: outcome.error };
+    if (outcome.ok) {
+      await store.recordDelivered(due, endpointId, attempt);
+      webhookDeliveries.inc({ outcome: 'delivered' });
+      return undefined;
+    }
+    const deadline = new Date(due.createdAt).getTime() + settings.maxAgeMs;
+    if (Date.now() >= deadline) {
+      await store.recordFailed(due, endpointId, attempt);
+      webhookDeliveries.inc({ outcome: 'failed' });
+      logger.error('webhook delivery failed after retrying for WEBHOOK_MAX_AGE_MS; the endpoint is marked failing', {
+        endpointId,
+        deliveryId: due.id,
+        eventType: due.eventType,
+        attempts: due.attempts + 1,
+        error: outcome.error,
+      });
+      // The lane goes on with its next delivery.
+      return undefined;
+    }
+    // The last retry falls on the deadline itself, so a delivery gets its whole time.
+    const next = new Date(Math.min(Date.now() + retryDelayMs(settings.retryBaseMs, due.attempts + 1), deadline));
+    await store.recordRetry(due, attempt, next);
+    webhookDeliveries.inc({ outcome: 'retried' });
+    logger.warn('webhook delivery attempt failed; retrying', { endpointId, deliveryId: due.id, attempts: due.attempts + 1, error: outcome.error, next });
+    return next;
   }
 
   /**

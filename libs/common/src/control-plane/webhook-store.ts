@@ -56,6 +56,8 @@ export interface DueDelivery {
   url: string;
   /** The current secret, and the one it replaced while its grace period lasts: receivers on either verify. */
   secrets: string[];
+  /** The request that caused the event: the delivery's log lines carry it. */
+  requestId: string | null;
 }
 
 /** The outcome of one attempt, as recorded on the delivery. */
@@ -208,7 +210,7 @@ export class WebhookStore {
   async nextInLane(endpointId: string, orgId: string): Promise<DueDelivery | undefined> {
     const [row] = await this.dataSource.query(
       `SELECT d.id, d.message_id AS "messageId", d.event_type AS "eventType", d.payload, d.attempts, d.created_at AS "createdAt",
-              d.next_attempt_at AS "nextAttemptAt", e.url, e.secret_sealed AS "secretSealed",
+              d.next_attempt_at AS "nextAttemptAt", d.payload::jsonb #>> '{data,request_id}' AS "requestId", e.url, e.secret_sealed AS "secretSealed",
               CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret_sealed END AS "previousSecretSealed"
          FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
         WHERE d.endpoint_id = $1 AND d.org_id = $2 AND d.status = 'pending'
