@@ -11,7 +11,7 @@ export const outgoingWebhooks = {
       description:
         'Signed per Standard Webhooks: verify the raw body with the endpoint secret and any Standard Webhooks library ' +
         '(`new Webhook(secret).verify(body, headers)`), and drop a `webhook-id` already seen (delivery is at least once). ' +
-        "Events of one organization arrive in order (`data.event_id` increases): the next is sent only once this one is answered 2xx or has run out of retries. " +
+        'Events of one organization arrive in order (`data.event_id` increases): the next is sent only once this one is answered 2xx or has run out of retries. ' +
         'Any other answer, or none within WEBHOOK_TIMEOUT_MS, is retried with exponential backoff for WEBHOOK_MAX_AGE_MS (24 h).',
       security: [],
       parameters: [
