@@ -1,8 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withDatabase } from '@orgms/common/database/database-urls';
-import { databaseNameFor, quoteIdent, stagingNameFor } from '@orgms/common/tenancy/database-names';
+import { SecretBox } from '@orgms/common/fleet/secret-box';
+import { databaseNameFor, quoteIdent, roleNameFor, stagingNameFor } from '@orgms/common/tenancy/database-names';
+import { scramVerifier } from '@orgms/worker/tenancy/tenant-roles';
 import { expect } from 'chai';
 import { Client } from 'pg';
+import { queryControlDatabase } from '../support/control-database';
 import { auth, createActiveOrganization, orgLogin } from '../support/org-users';
 import { waitForStatus } from '../support/organizations';
 import { startStack, type TestStack } from '../support/stack';
@@ -23,6 +26,10 @@ async function onServer<T>(serverUrl: string, database: string, fn: (client: Cli
 
 async function databaseExists(serverUrl: string, name: string): Promise<boolean> {
   return onServer(serverUrl, 'postgres', async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1);
+}
+
+async function roleExists(serverUrl: string, name: string): Promise<boolean> {
+  return onServer(serverUrl, 'postgres', async (c) => (await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name])).rowCount === 1);
 }
 
 type UserRow = { id: string; email: string; password_hash: string };
@@ -129,6 +136,69 @@ describe('Moving organizations between database servers, and draining a server (
     expect(await databaseExists(PG_B, stagingNameFor(source))).to.equal(false);
   });
 
+  it('when an organization is moved, then its own role owns the copy on the target, with the same password (the API logs in as it there), PUBLIC may not connect, and the role is gone from the source', async () => {
+    const org = await createActiveOrganization(stack);
+    const name = dbName(org.id);
+    const role = roleNameFor(org.id, stack.config.tenancy.databasePrefix);
+    const passwordOn = (serverUrl: string) =>
+      onServer(
+        serverUrl,
+        'postgres',
+        async (c) => (await c.query<{ p: string }>('SELECT rolpassword AS p FROM pg_authid WHERE rolname = $1', [role])).rows[0]?.p,
+      );
+    const verifierOnSource = await passwordOn(PG_A);
+    const token = await orgLogin(stack, org.id, org.email, org.password);
+    await stack.request
+      .post(`/organizations/${org.id}/move`)
+      .set(await admin())
+      .send({ database_server: 'pg-b' })
+      .expect(202);
+    expect(await waitForStatus(stack, org.id, ['active'], 120000)).to.include({ database_server: 'pg-b' });
+
+    const owners = await onServer(
+      PG_B,
+      name,
+      async (c) =>
+        (
+          await c.query<{ name: string; owner: string }>(
+            `SELECT c.relname AS name, pg_get_userbyid(c.relowner) AS owner FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'
+           UNION ALL SELECT 'database', pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()`,
+          )
+        ).rows,
+    );
+    expect(owners.map((o) => o.name)).to.include.members(['users', 'tenant_migrations', 'database']);
+    for (const object of owners) expect(object, object.name).to.have.property('owner', role);
+    const publicMayConnect = await onServer(
+      PG_B,
+      'postgres',
+      async (c) => (await c.query<{ may: boolean }>(`SELECT has_database_privilege('public', $1, 'CONNECT') AS may`, [name])).rows[0].may,
+    );
+    expect(publicMayConnect).to.equal(false);
+    // The same password on both servers (each verifier has its own salt): the stored one, opened, gives the target's verifier.
+    const [row] = await queryControlDatabase<{ secret: string }>(stack, 'SELECT password_secret AS secret FROM tenant_database_roles WHERE org_id = $1', [
+      org.id,
+    ]);
+    const password = new SecretBox(stack.config.secrets.current, stack.config.secrets.previous).open(row.secret);
+    for (const verifier of [verifierOnSource, await passwordOn(PG_B)]) {
+      const [, iterations, salt] = /^SCRAM-SHA-256\$(\d+):([^$]+)\$/.exec(verifier ?? '') ?? [];
+      expect(scramVerifier(password, Buffer.from(salt, 'base64'), Number(iterations))).to.equal(verifier);
+    }
+    await stack.request.get(`/organizations/${org.id}/users`).set(auth(token)).expect(200);
+    const sessions = await onServer(
+      PG_B,
+      'postgres',
+      async (c) => (await c.query<{ usename: string }>('SELECT usename FROM pg_stat_activity WHERE datname = $1', [name])).rows,
+    );
+    expect(sessions.map((s) => s.usename))
+      .to.include(role)
+      .and.not.include('postgres');
+
+    const deadline = Date.now() + 10000;
+    while ((await roleExists(PG_A, role)) && Date.now() < deadline) await sleep(100);
+    expect(await roleExists(PG_A, role), 'the role on the source').to.equal(false);
+    expect(await databaseExists(PG_A, name)).to.equal(false);
+  });
+
   it('when a move names an unknown server, its own server, a non-active organization, or comes from an organization admin, then it is 400, 409, 409 with current_status, 403', async () => {
     const org = await createActiveOrganization(stack);
     const unknown = await stack.request
@@ -184,6 +254,9 @@ describe('Moving organizations between database servers, and draining a server (
     expect(await databaseExists(PG_B, stagingNameFor(name))).to.equal(false);
     expect(await databaseExists(PG_B, name)).to.equal(true); // the foreign one is left alone
     expect(await databaseExists(PG_A, name)).to.equal(true);
+    const role = roleNameFor(org.id, stack.config.tenancy.databasePrefix);
+    expect(await roleExists(PG_B, role), 'the role made on the target for the copy').to.equal(false);
+    expect(await roleExists(PG_A, role)).to.equal(true);
   });
 
   it('when a server is drained, then it becomes draining, every active organization on it moves to another server and the drain reports its totals', async () => {
