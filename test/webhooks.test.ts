@@ -1,4 +1,7 @@
+import { WebhookStore } from '@orgms/common/control-plane/webhook-store';
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
+import { SecretBox } from '@orgms/common/fleet/secret-box';
+import { WebhookDeliveryService } from '@orgms/worker/services/webhook-delivery.service';
 import { expect } from 'chai';
 import type { Response } from 'supertest';
 import { auth } from './support/org-users';
@@ -181,5 +184,34 @@ describe('Webhook endpoints (/webhooks)', function () {
     await stack.request.post(`/webhooks/${other.id}/deliveries/${first.id}/redeliver`).set(auth(admin)).expect(404);
     const pending = await stack.request.get(`/webhooks/${endpoint.id}/deliveries`).query({ status: 'pending' }).set(auth(admin)).expect(200);
     expect(pending.body.items.map((d: { id: string }) => d.id)).to.include.members([first.id, res.body.id]);
+  });
+
+  it('when finished deliveries are older than the retention (30 days), then the sweep deletes them and keeps pending and recent ones', async () => {
+    const endpoint = (await register({ events: ['organization.created'] })).body;
+    const [old, waiting, recent] = [await createOrganization(stack), await createOrganization(stack), await createOrganization(stack)];
+    const db = createControlDataSource(stack.config.database);
+    await db.initialize();
+    try {
+      const age = `now() - interval '31 days'`;
+      await db.query(`UPDATE webhook_deliveries SET status = 'delivered', created_at = ${age} WHERE endpoint_id = $1 AND org_id = $2`, [endpoint.id, old.id]);
+      await db.query(`UPDATE webhook_deliveries SET created_at = ${age} WHERE endpoint_id = $1 AND org_id = $2`, [endpoint.id, waiting.id]);
+      await db.query(`UPDATE webhook_deliveries SET status = 'failed' WHERE endpoint_id = $1 AND org_id = $2`, [endpoint.id, recent.id]);
+      const lanes: unknown[] = [];
+      const sweeper = new WebhookDeliveryService({
+        store: new WebhookStore(db, new SecretBox(stack.config.secrets.current)),
+        settings: stack.config.webhooks,
+        send: () => Promise.reject(new Error('the sweep sends nothing')),
+        enqueueLane: async (lane) => lanes.push(lane),
+        wakeLane: async (lane) => lanes.push(lane),
+        logger: stack.logger,
+      });
+      expect((await sweeper.sweep()).pruned).to.equal(1);
+      const left = (await stack.request.get(`/webhooks/${endpoint.id}/deliveries`).set(auth(admin)).expect(200)).body.items;
+      expect(left.map((d: { organization_id: string }) => d.organization_id).sort()).to.deep.equal([waiting.id, recent.id].sort());
+      // The pending one's lane was handed to the queue.
+      expect(lanes).to.deep.include({ endpointId: endpoint.id, orgId: waiting.id });
+    } finally {
+      await db.destroy();
+    }
   });
 });

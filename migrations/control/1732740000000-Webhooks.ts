@@ -63,6 +63,8 @@ export class Webhooks1732740000000 implements MigrationInterface {
     // A lane is one endpoint and one organization: delivered one at a time, in order.
     await q.query(`CREATE INDEX webhook_deliveries_lane_idx ON webhook_deliveries (endpoint_id, org_id, seq) WHERE status = 'pending'`);
     await q.query(`CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, created_at DESC, id DESC)`);
+    // What the sweep prunes: finished deliveries past their retention.
+    await q.query(`CREATE INDEX webhook_deliveries_finished_idx ON webhook_deliveries (created_at) WHERE status <> 'pending'`);
 
     await q.query(`
       CREATE FUNCTION webhook_note_rename() RETURNS trigger LANGUAGE plpgsql AS $$

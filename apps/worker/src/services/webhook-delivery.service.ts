@@ -10,11 +10,14 @@ import type { SendOutcome, WebhookRequest } from '../webhooks/webhook-sender';
 /** Retries are at most this far apart, so an endpoint that comes back is reached within the hour. */
 const MAX_RETRY_DELAY_MS = 3600 * 1000;
 
+/** How long finished deliveries (delivered or failed) stay in the history that GET /webhooks/{id}/deliveries shows. */
+export const DELIVERY_RETENTION_MS = 30 * 24 * 3600 * 1000;
+
 /** Deliveries one lane job finishes before it makes room for other lanes (it comes back at once). */
 const DELIVERIES_PER_RUN = 50;
 
 export interface WebhookDeliveryDeps {
-  store: Pick<WebhookStore, 'nextInLane' | 'recordDelivered' | 'recordRetry' | 'recordFailed' | 'pendingLanes'>;
+  store: Pick<WebhookStore, 'nextInLane' | 'recordDelivered' | 'recordRetry' | 'recordFailed' | 'pendingLanes' | 'pruneFinished'>;
   settings: Pick<WebhooksConfig, 'allowPrivate' | 'timeoutMs' | 'retryBaseMs' | 'maxAgeMs'>;
   send: (request: WebhookRequest) => Promise<SendOutcome>;
   /** Hands a lane to the queue (one job per lane). */
@@ -99,12 +102,13 @@ export class WebhookDeliveryService {
   /**
    * Hands every lane with pending deliveries to the queue: the backstop for notifications that
    * were missed. A lane with a delivery due now is woken even if its job waits for a later retry
-   * (its endpoint got a new URL).
+   * (its endpoint got a new URL). It also keeps the history bounded: finished deliveries older
+   * than DELIVERY_RETENTION_MS are deleted, a batch per sweep.
    */
-  async sweep(): Promise<number> {
+  async sweep(): Promise<{ lanes: number; pruned: number }> {
     const lanes = await this.deps.store.pendingLanes();
     for (const { due, ...lane } of lanes) await (due ? this.deps.wakeLane(lane) : this.deps.enqueueLane(lane));
-    return lanes.length;
+    return { lanes: lanes.length, pruned: await this.deps.store.pruneFinished(DELIVERY_RETENTION_MS) };
   }
 
   /** One signed POST, per the Standard Webhooks specification: one signature per current secret, space-separated. */

@@ -267,6 +267,18 @@ export class WebhookStore {
     );
   }
 
+  /** Deletes up to `limit` finished (delivered or failed) deliveries older than `retentionMs`; how many it deleted. */
+  async pruneFinished(retentionMs: number, limit = 1000): Promise<number> {
+    const [, deleted] = await this.dataSource.query(
+      `DELETE FROM webhook_deliveries WHERE id IN (
+         SELECT id FROM webhook_deliveries
+          WHERE status <> 'pending' AND created_at < now() - ($1::float8 * interval '1 millisecond')
+          ORDER BY created_at LIMIT $2)`,
+      [retentionMs, limit],
+    );
+    return deleted;
+  }
+
   async hasPending(endpointId: string, orgId: string): Promise<boolean> {
     const [row] = await this.dataSource.query(
       `SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE endpoint_id = $1 AND org_id = $2 AND status = 'pending') AS pending`,
