@@ -94,7 +94,7 @@ export function createJobHandlers({
     [JOBS.deliverWebhooks]: {
       data: deliverWebhooksJobData,
       run: async ({ endpointId, orgId }, job, token) => {
-        const { waitUntil } = await webhooks.deliverLane(endpointId, orgId);
+        const waitUntil = await webhooks.deliverLane(endpointId, orgId);
         if (!waitUntil) return;
         // The lane's next delivery is due later (a retry): the same job waits, delayed, so the lane keeps one job.
         await job.moveToDelayed(waitUntil.getTime(), token);

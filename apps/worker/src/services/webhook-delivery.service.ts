@@ -27,13 +27,6 @@ export interface WebhookDeliveryDeps {
   logger: Logger;
 }
 
-/** What a lane job did: when set, the lane has a delivery that is due at `waitUntil` (now: more to send at once). */
-export interface LaneRun {
-  /** Deliveries this run finished: delivered, or failed for good. */
-  finished: number;
-  waitUntil?: Date;
-}
-
 /** The delay before retry `attempt` (1 = the first retry): the base, doubled each time, at most an hour. */
 export function retryDelayMs(baseMs: number, attempt: number): number {
   return Math.min(baseMs * 2 ** Math.min(attempt - 1, 30), MAX_RETRY_DELAY_MS);
@@ -51,20 +44,19 @@ export function retryDelayMs(baseMs: number, attempt: number): number {
 export class WebhookDeliveryService {
   constructor(private readonly deps: WebhookDeliveryDeps) {}
 
-  async deliverLane(endpointId: string, orgId: string): Promise<LaneRun> {
-    let finished = 0;
-    while (finished < DELIVERIES_PER_RUN) {
+  /** Sends what the lane has due; resolves to when the lane must run again (a retry; now: more to send), or nothing when it is empty. */
+  async deliverLane(endpointId: string, orgId: string): Promise<Date | undefined> {
+    for (let finished = 0; finished < DELIVERIES_PER_RUN; finished += 1) {
       const due = await this.deps.store.nextInLane(endpointId, orgId);
-      if (!due) return { finished };
-      if (due.nextAttemptAt.getTime() > Date.now()) return { finished, waitUntil: due.nextAttemptAt };
+      if (!due) return undefined;
+      if (due.nextAttemptAt.getTime() > Date.now()) return due.nextAttemptAt;
       // Each delivery logs under the request id of its event, so a request can be followed to its webhooks.
       const outer = currentContext();
       const context = { ...outer, requestId: due.requestId ?? outer?.requestId ?? `webhook-${due.id}` };
       const retryAt = await runWithContext(context, () => this.deliver(due, endpointId));
-      if (retryAt) return { finished, waitUntil: retryAt };
-      finished += 1;
+      if (retryAt) return retryAt;
     }
-    return { finished, waitUntil: new Date() };
+    return new Date();
   }
 
   /** One attempt at `due`, recorded; when it is to be tried again, when. */

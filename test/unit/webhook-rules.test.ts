@@ -1,5 +1,6 @@
 import { WEBHOOK_EVENT_TYPES } from '@orgms/common/webhooks/webhook-events';
 import { isPublicAddress, RefusedWebhookUrl, type Resolve, resolveWebhookTarget } from '@orgms/common/webhooks/webhook-targets';
+import { retryDelayMs } from '@orgms/worker/services/webhook-delivery.service';
 import { expect } from 'chai';
 
 /** A resolver that answers from a table, as DNS would (or as an attacker's DNS would). */
@@ -21,8 +22,8 @@ async function refusal(promise: Promise<unknown>): Promise<string> {
   throw new Error('expected the URL to be refused');
 }
 
-describe('Webhook targets (webhooks/webhook-targets.ts)', () => {
-  describe('isPublicAddress', () => {
+describe('Webhook rules: which targets may be called, the event types, the retry delays', () => {
+  describe('isPublicAddress (webhooks/webhook-targets.ts)', () => {
     const refused = {
       'IPv4 loopback': ['127.0.0.1', '127.255.255.254'],
       'IPv4 private (RFC 1918)': ['10.0.0.1', '172.16.0.1', '172.31.255.255', '192.168.1.1'],
@@ -98,6 +99,15 @@ describe('Webhook targets (webhooks/webhook-targets.ts)', () => {
       expect(WEBHOOK_EVENT_TYPES[0]).to.equal('organization.created');
       expect(WEBHOOK_EVENT_TYPES).to.include.members(['organization.active', 'organization.failed', 'organization.deleted', 'organization.renamed']);
       expect(WEBHOOK_EVENT_TYPES).to.not.include('organization.pending');
+    });
+  });
+
+  describe('retry delays', () => {
+    it('when a delivery keeps failing, then it waits the base, doubled each time, never more than an hour', () => {
+      expect([1, 2, 3, 4].map((attempt) => retryDelayMs(5000, attempt))).to.deep.equal([5000, 10000, 20000, 40000]);
+      expect(retryDelayMs(5000, 10)).to.equal(2560000);
+      expect(retryDelayMs(5000, 11)).to.equal(3600000);
+      expect(retryDelayMs(5000, 1000)).to.equal(3600000);
     });
   });
 });
