@@ -25,6 +25,11 @@
 #     keeps working (its server connections are replaced as they are released).
 #   - a query with parameters on the admin console (extended protocol) is refused and the
 #     connection is closed ("bad packet"): send plain text there.
+#   - each organization logs in as its own role (README "Database roles"). Even with
+#     auth_type = trust PgBouncer refuses a user it does not know ("no such user"), so the roles
+#     are looked up on the server through auth_user (default auth_query on pg_shadow, run in the
+#     database asked for; postgres may read it): an organization's role connects, an unknown one
+#     does not, and the userlist keeps only postgres.
 set -euo pipefail
 
 FLEET_DIR=/tmp/orgms-fleet
@@ -135,6 +140,7 @@ listen_port = $PGB_PORT
 unix_socket_dir = $PGB_DIR
 auth_type = trust
 auth_file = $PGB_DIR/userlist.txt
+auth_user = postgres
 admin_users = postgres
 pool_mode = transaction
 max_client_conn = 1000
