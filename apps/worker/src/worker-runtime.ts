@@ -201,6 +201,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
       webhooksQueue.upsertJobScheduler(WEBHOOK_SWEEP_SCHEDULER_ID, { every: config.webhooks.sweepIntervalMs }, { name: JOBS.sweepWebhooks, data: {} }),
     ]);
   let stopListening: () => Promise<void> = async () => undefined;
+  let scheduleWatch: NodeJS.Timeout | undefined;
 
   let stopMetricsServer: () => Promise<void> = async () => undefined;
   const abort = new AbortController();
@@ -219,6 +220,19 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     connection.on('ready', () => {
       scheduleReconciler().catch((error) => logger.warn('could not schedule the reconciler', { error }));
     });
+    // A Redis that loses its data without a reconnect (FLUSHALL, a failover to an empty replica)
+    // loses the schedules too, and nothing would ever bring back the work it lost: look for them
+    // every interval and register them again when one is gone.
+    scheduleWatch = setInterval(() => {
+      Promise.all([maintenanceQueue.getJobScheduler(RECONCILE_SCHEDULER_ID), webhooksQueue.getJobScheduler(WEBHOOK_SWEEP_SCHEDULER_ID)])
+        .then(async (schedulers) => {
+          if (schedulers.every(Boolean)) return;
+          await scheduleReconciler();
+          logger.warn('the reconciler schedule was gone from Redis; scheduled again');
+        })
+        .catch((error) => logger.warn('could not look at the reconciler schedule', { error: (error as Error).message }));
+    }, settings.reconcile.intervalMs);
+    scheduleWatch.unref();
     stopListening = listenForDeliveries({ databaseUrl: config.database.url, onLane: enqueueLane, logger });
     for (const worker of workers) void worker.run();
     logger.info('worker started', { concurrency: settings.concurrency, queuePrefix: config.queue.prefix });
@@ -238,7 +252,13 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
   const stop = () =>
     shutdownInOrder(
       [
-        { name: 'stop connecting', run: async () => abort.abort() },
+        {
+          name: 'stop connecting',
+          run: async () => {
+            abort.abort();
+            clearInterval(scheduleWatch);
+          },
+        },
         { name: 'finish template refresh', run: () => templateReady },
         // close() lets running jobs finish; jobs that outlive the time limit are picked up
         // again by another worker through BullMQ's stalled-job check.
