@@ -24,8 +24,9 @@ export type EnsureRoleOutcome = 'created' | 'updated';
  * Makes sure the login role exists on the server of `adminUrl` with exactly these rights (LOGIN,
  * no superuser, no CREATEDB, no CREATEROLE) and this password, marked as the organization's with
  * `COMMENT ON ROLE` (created and marked in one transaction). A role of that name without our
- * marker is someone else's: refused for good. The admin role is made a member of it, so a
- * non-superuser admin (CREATEROLE) may give it the database and still reach the database itself.
+ * marker is someone else's: refused for good. The admin role is made a member of it (inheriting
+ * its rights), so a non-superuser admin (CREATEROLE) may give it the database and still reach,
+ * copy and drop the database itself.
  * The password is sent as a SCRAM-SHA-256 verifier, so it never appears in the server's logs.
  */
 export async function ensureRole(adminUrl: string, orgId: string, credentials: TenantRoleCredentials): Promise<EnsureRoleOutcome> {
@@ -49,8 +50,12 @@ export async function ensureRole(adminUrl: string, orgId: string, credentials: T
         : `CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD %L`;
       await execute(client, statement, [credentials.roleName, verifier]);
       if (!existing) await execute(client, 'COMMENT ON ROLE %I IS %L', [credentials.roleName, marker]);
-      const { rows: membership } = await client.query<{ member: boolean }>(`SELECT pg_has_role(current_user, $1, 'MEMBER') AS member`, [credentials.roleName]);
-      if (!membership[0].member) await execute(client, 'GRANT %I TO CURRENT_USER', [credentials.roleName]);
+      // USAGE (its rights without SET ROLE), not mere membership: PostgreSQL 16 gives a role's
+      // creator an ADMIN-only membership, which may neither hand it a database nor use its rights.
+      const { rows: membership } = await client.query<{ inherits: boolean }>(`SELECT pg_has_role(current_user, $1, 'USAGE') AS inherits`, [
+        credentials.roleName,
+      ]);
+      if (!membership[0].inherits) await execute(client, 'GRANT %I TO CURRENT_USER', [credentials.roleName]);
       await client.query('COMMIT');
       return existing ? 'updated' : 'created';
     } catch (error) {
