@@ -166,6 +166,29 @@ describe('Each organization has its own database role', function () {
     expect(sessions.map((s) => s.usename)).to.deep.equal(sessions.map(() => role));
   });
 
+  it('when a server is administered by a role with CREATEDB and CREATEROLE but no superuser (managed PostgreSQL), then its organizations get their own roles all the same', async function () {
+    this.timeout(90000);
+    const adminRole = `t${stack.id}_admin`;
+    await withClient(stack, (c) => c.query(`CREATE ROLE ${quoteIdent(adminRole)} LOGIN CREATEDB CREATEROLE`));
+    const url = new URL(stack.config.tenancy.serverUrl);
+    url.username = adminRole;
+    const registered = await stack.request
+      .post('/database-servers')
+      .set('Authorization', authorization)
+      .send({ name: 'managed-createrole', admin_url: withDatabase(url.toString(), 'postgres'), capacity: 10, connection_budget: 4 })
+      .expect(201);
+    expect(registered.body.tenant_roles).to.equal(true);
+
+    const org = await createOrganization(stack, { database_server: 'managed-createrole' } as Record<string, string>);
+    expect((await waitForStatus(stack, org.id, ['active', 'failed'], 60000)).status).to.equal('active');
+    expect(await organization(org.id)).to.include({ database_server: 'managed-createrole', database_role: 'own' });
+    const [owner] = await queryOrgDatabase<{ owner: string }>(stack, org.id, `SELECT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relname = 'users'`);
+    expect(owner.owner).to.equal(roleOf(org.id));
+    await exerciseUsers(org);
+    // The admin role still reaches the database (a member of the organization's role), as moves, exports and purges need.
+    expect(await connectAs(stack, adminRole, databaseOf(stack, org.id))).to.equal('connected');
+  });
+
   describe('a server whose admin role may not CREATE ROLE (managed PostgreSQL)', () => {
     let managedRole: string;
     let managedUrl: string;
