@@ -1,0 +1,303 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { withDatabase } from '@orgms/common/database/database-urls';
+import { QUEUES, RECONCILE_SCHEDULER_ID } from '@orgms/common/queues/registry';
+import { Queue } from 'bullmq';
+import { controlQuery } from '../../harness/service-env';
+import { DEFAULT_SERVER, query, SECOND_SERVER } from '../support/fleet-processes';
+import type { ChaosFleet } from './chaos-fleet';
+import type { FaultWindow } from './nemesis';
+import type { Operation } from './workload';
+
+export const SETTLED = ['active', 'failed', 'deleted', 'purged'];
+
+export interface Verdict {
+  invariant: string;
+  violations: Violation[];
+  /** What was looked at, e.g. "212 creates answered 202". */
+  checked: string;
+}
+
+export interface Violation {
+  message: string;
+  /** The organization (or request) it is about, to print the history around it. */
+  orgId?: string;
+  seq?: number;
+}
+
+interface OrgRow extends Record<string, unknown> {
+  id: string;
+  name: string;
+  name_key: string;
+  status: string;
+  database_name: string;
+  database_server_id: string | null;
+  last_error: string | null;
+  deleted_from: string | null;
+}
+
+/** Did the request get no answer, or a 5xx: then it may or may not have happened. */
+export const ambiguous = (op: Operation) => op.status === 0 || op.status >= 500;
+const CREATES = ['create', 'create_same_name', 'create_idempotent'];
+
+/** The real state at the end: the control database, `pg_database` on both servers, ARCHIVE_DIR and Redis. */
+export interface FinalState {
+  orgs: OrgRow[];
+  databases: { server: string; datname: string }[];
+  archives: { org_id: string; file_name: string; status: string; sha256: string; size_bytes: string }[];
+  users: Map<string, { id: string; email: string; role: string; password_hash: string }[]>;
+  /** Organizations that were `active` at some point: only they certainly had a database with users in it. */
+  everActive: Set<string>;
+  reconcilerScheduled: boolean;
+  queuedJobs: Record<string, number>;
+}
+
+export async function readFinalState(fleet: ChaosFleet): Promise<FinalState> {
+  const { fe } = fleet;
+  const orgs = await controlQuery<OrgRow>(
+    fe,
+    'SELECT id, name, name_key, status, database_name, database_server_id::text, last_error, deleted_from FROM organizations',
+  );
+  const databases: FinalState['databases'] = [];
+  for (const [server, url] of [
+    ['default', DEFAULT_SERVER],
+    ['pg-b', SECOND_SERVER],
+  ]) {
+    const rows = await query<{ datname: string }>(url, "SELECT datname FROM pg_database WHERE left(datname, length($1)) = $1 AND datname <> $1 || 'template'", [
+      fe.orgPrefix,
+    ]);
+    for (const row of rows) databases.push({ server, datname: row.datname });
+  }
+  const archives = await controlQuery<FinalState['archives'][number] & Record<string, unknown>>(
+    fe,
+    'SELECT org_id::text, file_name, status, sha256, size_bytes::text FROM organization_archives',
+  );
+  const activeEvents = await controlQuery<{ org_id: string }>(fe, "SELECT DISTINCT org_id::text FROM organization_events WHERE to_status = 'active'");
+  const everActive = new Set(activeEvents.map((e) => e.org_id));
+  const users = new Map<string, FinalState['users'] extends Map<string, infer U> ? U : never>();
+  for (const org of orgs) {
+    const placed = databases.find((d) => d.datname === org.database_name);
+    if (!placed || !['active', 'deleted'].includes(org.status)) continue;
+    const url = withDatabase(placed.server === 'default' ? DEFAULT_SERVER : SECOND_SERVER, org.database_name);
+    users.set(org.id, await query(url, 'SELECT id::text, email, role, password_hash FROM users'));
+  }
+  const queue = new Queue(QUEUES.maintenance, { connection: { url: fleet.redis.url }, prefix: fe.queuePrefix });
+  const provisioning = new Queue(QUEUES.provisioning, { connection: { url: fleet.redis.url }, prefix: fe.queuePrefix });
+  try {
+    const reconcilerScheduled = (await queue.getJobScheduler(RECONCILE_SCHEDULER_ID)) !== undefined;
+    const queuedJobs = await provisioning.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+    return { orgs, databases, archives, users, everActive, reconcilerScheduled, queuedJobs };
+  } finally {
+    await queue.close();
+    await provisioning.close();
+  }
+}
+
+/** Every invariant of the soak, each with its violations (none: it holds). */
+export async function checkInvariants(
+  history: Operation[],
+  windows: FaultWindow[],
+  state: FinalState,
+  fleet: ChaosFleet,
+  recoveryBoundMs: number,
+): Promise<Verdict[]> {
+  const byId = new Map(state.orgs.map((o) => [o.id, o]));
+  const serverName = (id: string | null) => (id === fleet.pgB ? 'pg-b' : id ? 'default' : undefined);
+  const opsOn = (orgId: string, kinds: string[]) => history.filter((op) => op.args.org === orgId && kinds.includes(op.op));
+  const verdicts: Verdict[] = [];
+
+  // 1. Creates: a 202 ends active (or in a state the history explains), with exactly one database; a 4xx left nothing.
+  {
+    const violations: Violation[] = [];
+    const accepted = history.filter((op) => CREATES.includes(op.op) && op.status === 202 && op.result.id);
+    for (const op of accepted) {
+      const org = byId.get(op.result.id as string);
+      if (!org) {
+        violations.push({ message: `create #${op.seq} answered 202 with ${op.result.id}, which the control database does not know`, seq: op.seq });
+        continue;
+      }
+      const explained =
+        org.status === 'active' ||
+        (org.status === 'deleted' && opsOn(org.id, ['delete', 'purge']).some((d) => d.status === 200 || d.status === 202 || ambiguous(d))) ||
+        (org.status === 'purged' && opsOn(org.id, ['purge']).some((d) => d.status === 202 || ambiguous(d)));
+      if (!explained)
+        violations.push({ message: `org ${org.id} answered 202 ends ${org.status} (last_error ${org.last_error}), which no request explains`, orgId: org.id });
+    }
+    const ambiguousNames = new Set(history.filter((op) => CREATES.includes(op.op) && ambiguous(op)).map((op) => op.args.name));
+    const acceptedIds = new Set(accepted.map((op) => op.result.id));
+    for (const org of state.orgs) {
+      // A client learns an id only from a 202, so an organization nobody was answered 202 for still has its first name.
+      if (!acceptedIds.has(org.id) && !ambiguousNames.has(org.name)) {
+        violations.push({
+          message: `org ${org.id} ("${org.name}", ${org.status}) exists, but no create answered 202 for it and none was ambiguous`,
+          orgId: org.id,
+        });
+      }
+    }
+    verdicts.push({
+      invariant: 'every create answered 202 ends active (or as the history explains); a create answered 4xx left nothing',
+      violations,
+      checked: `${accepted.length} creates answered 202, ${state.orgs.length} organizations in the control database`,
+    });
+  }
+
+  // 2. Names: no two live organizations share a name; one Idempotency-Key, one organization.
+  {
+    const violations: Violation[] = [];
+    const live = state.orgs.filter((o) => !['deleted', 'purged'].includes(o.status));
+    const seen = new Map<string, OrgRow>();
+    for (const org of live) {
+      const other = seen.get(org.name_key);
+      if (other) violations.push({ message: `live orgs ${other.id} and ${org.id} share the name "${org.name}"`, orgId: org.id });
+      seen.set(org.name_key, org);
+    }
+    const byKey = new Map<string, Set<string>>();
+    for (const op of history.filter((o) => o.args.key && o.status === 202 && o.result.id)) {
+      const ids = byKey.get(op.args.key as string) ?? new Set();
+      ids.add(op.result.id as string);
+      byKey.set(op.args.key as string, ids);
+    }
+    for (const [key, ids] of byKey)
+      if (ids.size > 1) violations.push({ message: `Idempotency-Key ${key} answered ${ids.size} organizations: ${[...ids].join(', ')}` });
+    verdicts.push({
+      invariant: 'no two live organizations share a name; an Idempotency-Key never made two',
+      violations,
+      checked: `${live.length} live organizations, ${byKey.size} idempotency keys answered 202`,
+    });
+  }
+
+  // 3. Users: every 2xx write is there at the end (also across moves and restores); nothing half-done.
+  {
+    const violations: Violation[] = [];
+    let checkedUsers = 0;
+    const createdUsers = history.filter((op) => op.op === 'user_create' && op.status === 201 && op.result.id);
+    for (const op of createdUsers) {
+      const users = state.users.get(op.args.org as string);
+      if (!users) continue; // purged (or never reachable): nothing to read the users from
+      checkedUsers++;
+      const user = users.find((u) => u.id === op.result.id);
+      if (!user) {
+        violations.push({
+          message: `user ${op.args.email} (${op.result.id}) answered 201 by #${op.seq} is missing from org ${op.args.org}`,
+          orgId: op.args.org,
+          seq: op.seq,
+        });
+        continue;
+      }
+      const updates = history.filter((u) => u.op === 'user_update' && u.args.user === user.id);
+      const lastAcked = [...updates].reverse().find((u) => u.status === 200);
+      const allowed = new Set<string>([lastAcked?.args.role ?? (op.args.role as string)]);
+      for (const u of updates) if (u.seq > (lastAcked?.seq ?? 0) && ambiguous(u)) allowed.add(u.args.role as string);
+      if (!allowed.has(user.role)) {
+        violations.push({
+          message: `user ${user.email} of org ${op.args.org} has role ${user.role}; the answered writes allow only ${[...allowed].join('|')}`,
+          orgId: op.args.org,
+          seq: lastAcked?.seq,
+        });
+      }
+    }
+    for (const [orgId, users] of state.users) {
+      const emails = new Map<string, number>();
+      for (const user of users) {
+        emails.set(user.email.toLowerCase(), (emails.get(user.email.toLowerCase()) ?? 0) + 1);
+        if (!/^\$2[aby]\$\d\d\$.{53}$/.test(user.password_hash))
+          violations.push({ message: `user ${user.email} of org ${orgId} has no valid password hash`, orgId });
+        if (user.email.startsWith('owner-')) continue;
+        const writes = history.filter((op) => op.op === 'user_create' && op.args.org === orgId && op.args.email === user.email);
+        if (!writes.some((w) => w.status === 201 || ambiguous(w))) {
+          violations.push({ message: `user ${user.email} is in org ${orgId}, but every create of it was refused`, orgId });
+        }
+      }
+      for (const [email, count] of emails) if (count > 1) violations.push({ message: `org ${orgId} has ${count} users ${email}`, orgId });
+    }
+    verdicts.push({
+      invariant: 'every user write answered 2xx is present at the end (across moves and restores); no write answered 5xx is half-done',
+      violations,
+      checked: `${checkedUsers} users answered 201 in organizations with a database, ${history.filter((o) => o.op === 'user_update' && o.status === 200).length} role changes answered 200`,
+    });
+  }
+
+  // 4. Databases: no orphan, none missing, none dropped without a verified archive.
+  {
+    const violations: Violation[] = [];
+    const byName = new Map(state.orgs.map((o) => [o.database_name, o]));
+    for (const db of state.databases) {
+      const org = byName.get(db.datname);
+      if (!org) violations.push({ message: `orphan database ${db.datname} on ${db.server}: the control database knows no organization of it` });
+      else if (!['active', 'deleted'].includes(org.status)) {
+        violations.push({ message: `database ${db.datname} on ${db.server} belongs to org ${org.id}, which is ${org.status}`, orgId: org.id });
+      } else if (serverName(org.database_server_id) !== db.server) {
+        violations.push({
+          message: `database ${db.datname} of org ${org.id} is on ${db.server}, but the control database places it on ${serverName(org.database_server_id)}`,
+          orgId: org.id,
+        });
+      }
+    }
+    for (const org of state.orgs) {
+      if (['active', 'deleted'].includes(org.status)) {
+        const copies = state.databases.filter((d) => d.datname === org.database_name);
+        // One deleted before it was active may have none (provisioning stopped) or the one it was building.
+        const expected = org.status === 'active' || org.deleted_from === 'active' ? [1] : [0, 1];
+        if (!expected.includes(copies.length))
+          violations.push({
+            message: `org ${org.id} (${org.status}) has ${copies.length} databases (${copies.map((c) => c.server).join(', ')})`,
+            orgId: org.id,
+          });
+      }
+      if (org.status === 'purged') {
+        const verified = state.archives.filter((a) => a.org_id === org.id && a.status === 'verified');
+        // One deleted before it was ever active had no database worth keeping (provisioning stops under the org lock).
+        if (verified.length === 0 && state.everActive.has(org.id))
+          violations.push({ message: `org ${org.id} was active, and is purged without a verified archive`, orgId: org.id });
+        for (const archive of verified) {
+          const file = await readFile(join(fleet.archiveDir, archive.file_name)).catch(() => undefined);
+          if (!file) violations.push({ message: `archive ${archive.file_name} of purged org ${org.id} is not in ARCHIVE_DIR`, orgId: org.id });
+          else if (createHash('sha256').update(file).digest('hex') !== archive.sha256 || String(file.length) !== archive.size_bytes) {
+            violations.push({ message: `archive ${archive.file_name} of purged org ${org.id} does not match its recorded size and SHA-256`, orgId: org.id });
+          }
+        }
+      }
+    }
+    verdicts.push({
+      invariant: 'no orphan database, none missing, none dropped without a verified archive',
+      violations,
+      checked: `${state.databases.length} organization databases on both servers, ${state.orgs.filter((o) => o.status === 'purged').length} purged with ${state.archives.length} archives`,
+    });
+  }
+
+  // 5. No 5xx (or no answer) outside the fault windows plus the recovery bound; every answer documented.
+  {
+    const violations: Violation[] = [];
+    const covered = (op: Operation) => windows.some((w) => op.end >= w.start && op.start <= w.end + recoveryBoundMs);
+    // Writes to an organization while it moves answer 503 + Retry-After by design (README, moves): not a fault.
+    const pausedByMove = (op: Operation) => op.status === 503 && op.result.detail?.startsWith('The organization is being moved') === true;
+    for (const op of history) {
+      if (ambiguous(op) && !pausedByMove(op) && !covered(op)) {
+        violations.push({
+          message: `#${op.seq} ${op.method} ${op.path} answered ${op.status || op.result.error} outside every fault window + ${recoveryBoundMs / 1000} s`,
+          orgId: op.args.org,
+          seq: op.seq,
+        });
+      }
+      if (op.contract)
+        violations.push({ message: `#${op.seq} ${op.method} ${op.path} ${op.status} is not in the OpenAPI document: ${op.contract.join('; ')}`, seq: op.seq });
+    }
+    verdicts.push({
+      invariant: `outside the fault windows + ${recoveryBoundMs / 1000} s no request answered 5xx (or not at all), except writes paused by a move; every answer is documented`,
+      violations,
+      checked: `${history.length} requests, ${history.filter(ambiguous).length} answered 5xx or not at all`,
+    });
+  }
+
+  // 6. Redis: the reconciler is still scheduled, and nothing is left queued once everything settled.
+  {
+    const violations: Violation[] = [];
+    if (!state.reconcilerScheduled) violations.push({ message: 'the reconcile job scheduler is gone from Redis: nothing brings back lost work any more' });
+    const queued = Object.entries(state.queuedJobs).filter(([, n]) => n > 0);
+    if (queued.length > 0)
+      violations.push({ message: `jobs left on the provisioning queue after settling: ${queued.map(([k, n]) => `${k} ${n}`).join(', ')}` });
+    verdicts.push({ invariant: 'Redis: the reconciler is scheduled; nothing left queued', violations, checked: JSON.stringify(state.queuedJobs) });
+  }
+  return verdicts;
+}

@@ -1,0 +1,180 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { controlQuery } from '../../harness/service-env';
+import { printLogs, processesStarted } from '../../harness/service-process';
+import { ChaosFleet } from './chaos-fleet';
+import { ambiguous, checkInvariants, type FinalState, readFinalState, SETTLED, type Verdict } from './checker';
+import { formatSchedule, Nemesis, planFaults } from './nemesis';
+import { Random } from './random';
+import { type Operation, Workload } from './workload';
+
+/**
+ * The chaos soak (README "Chaos soak"): seeded clients work through two APIs and two workers while
+ * a seeded nemesis breaks Redis, PostgreSQL, PgBouncer, the network and the processes; then a
+ * checker proves the invariants from the history and the real state.
+ *
+ *   npm run test:chaos -- --minutes 5            a fixed seed, then a random one, half the time each
+ *   npm run test:chaos -- --minutes 30 --seed 42 one run of that seed (replays its schedule)
+ */
+
+/** After a fault window ends, this long for everything to work again (answers and settling). */
+const RECOVERY_BOUND_MS = 30000;
+const FIXED_SEED = 20261205;
+const CLIENTS = 4;
+
+interface RunResult {
+  seed: number;
+  failed: boolean;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { minutes: { type: 'string', default: '2' }, seed: { type: 'string' }, clients: { type: 'string' } } });
+  const minutes = Number(values.minutes);
+  if (!(minutes > 0)) throw new Error('--minutes must be a positive number');
+  const seeds = values.seed !== undefined ? [Number(values.seed)] : [FIXED_SEED, Math.floor(Math.random() * 0xffffffff)];
+  const durationMs = (minutes * 60000) / seeds.length;
+  console.log(`chaos soak: seeds ${seeds.join(', ')}, ${(durationMs / 60000).toFixed(2)} min each, ${values.clients ?? CLIENTS} clients`);
+  const results: RunResult[] = [];
+  for (const seed of seeds) results.push(await soak(seed, durationMs, Number(values.clients ?? CLIENTS)));
+  const failed = results.filter((r) => r.failed);
+  console.log(
+    `\nchaos soak: ${results.length - failed.length}/${results.length} runs passed${failed.length ? `; replay with --seed ${failed.map((r) => r.seed).join(' / --seed ')}` : ''}`,
+  );
+  process.exit(failed.length > 0 ? 1 : 0);
+}
+
+async function soak(seed: number, durationMs: number, clients: number): Promise<RunResult> {
+  console.log(`\n=== seed ${seed}: ${(durationMs / 1000).toFixed(0)} s ===`);
+  const random = new Random(seed);
+  const warmupMs = Math.min(15000, durationMs / 10);
+  // The workload goes on after the last fault long enough to show answers are back to normal.
+  const plan = planFaults(random.fork(), warmupMs, durationMs - RECOVERY_BOUND_MS - 10000);
+  console.log(`nemesis schedule (seed ${seed}):\n${formatSchedule(plan)}`);
+  const fleet = await ChaosFleet.start().catch((error) => {
+    printLogs();
+    throw error;
+  });
+  const workload = new Workload(fleet.apiUrls, `chaos ${seed}`);
+  try {
+    const nemesis = new Nemesis(fleet, plan);
+    const startedAt = Date.now();
+    const working = workload.run(clients, random.fork());
+    await nemesis.run(startedAt);
+    await sleep(Math.max(0, startedAt + durationMs - Date.now()));
+    workload.stop();
+    await working;
+    const lastFaultEnd = Math.max(startedAt, ...nemesis.windows.map((w) => w.end));
+    const settled = await waitToSettle(fleet, Date.now() + RECOVERY_BOUND_MS);
+    const state = await readFinalState(fleet);
+    const verdicts = await checkInvariants(workload.history, nemesis.windows, state, fleet, RECOVERY_BOUND_MS);
+    verdicts.push({
+      invariant: `every organization settles (${SETTLED.join('/')}) within ${RECOVERY_BOUND_MS / 1000} s after the workload stopped`,
+      violations: settled.unsettled.map((o) => ({ message: `org ${o.id} is still ${o.status} (step ${o.step})`, orgId: o.id })),
+      checked: `${state.orgs.length} organizations`,
+    });
+    const settleMs = settled.at - lastFaultEnd;
+    printSummary(seed, workload.history, nemesis, settleMs, settled.at - (startedAt + durationMs), verdicts);
+    const failed = verdicts.some((v) => v.violations.length > 0);
+    if (failed) printViolations(seed, verdicts, workload.history, state);
+    return { seed, failed };
+  } catch (error) {
+    console.error(`seed ${seed}: the run itself failed: ${(error as Error).stack}`);
+    printLogs();
+    return { seed, failed: true };
+  } finally {
+    keepLogs(seed, workload.history);
+    await fleet.stop();
+  }
+}
+
+/** Every process's log (restarted ones too) in a directory of the run, for what the summary cannot show. */
+function keepLogs(seed: number, history: Operation[]): void {
+  const dir = join('/tmp', `orgms-chaos-${seed}`);
+  mkdirSync(dir, { recursive: true });
+  for (const [index, service] of processesStarted().entries()) writeFileSync(join(dir, `${index}-${service.name}.log`), `${service.logs.join('\n')}\n`);
+  writeFileSync(join(dir, 'history.jsonl'), history.map((op) => JSON.stringify(op)).join('\n'));
+  console.log(`process logs and the history: ${dir}`);
+}
+
+/** Polls the control database until every organization is settled, or the deadline passes. */
+async function waitToSettle(fleet: ChaosFleet, deadline: number): Promise<{ at: number; unsettled: { id: string; status: string; step: string | null }[] }> {
+  while (true) {
+    const unsettled = await controlQuery<{ id: string; status: string; step: string | null }>(
+      fleet.fe,
+      'SELECT id, status, step FROM organizations WHERE NOT (status = ANY($1::text[]))',
+      [SETTLED],
+    ).catch(() => [{ id: '?', status: 'control database unreachable', step: null }]);
+    if (unsettled.length === 0 || Date.now() > deadline) return { at: Date.now(), unsettled };
+    await sleep(500);
+  }
+}
+
+function countBy<T>(items: T[], key: (item: T) => string): string {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+}
+
+function printSummary(seed: number, history: Operation[], nemesis: Nemesis, settleMs: number, afterStopMs: number, verdicts: Verdict[]): void {
+  console.log(`\n--- summary, seed ${seed} ---`);
+  console.log(`operations: ${history.length}`);
+  const kinds = [...new Set(history.map((op) => op.op))];
+  for (const kind of kinds) {
+    const ops = history.filter((op) => op.op === kind);
+    console.log(`  ${kind.padEnd(18)} ${String(ops.length).padStart(5)}  (${countBy(ops, (op) => String(op.status || 'no answer'))})`);
+  }
+  console.log(
+    `faults: ${nemesis.windows.length} (${countBy(nemesis.windows, (w) => w.kind)})${
+      nemesis.windows.some((w) => w.error)
+        ? `; failed to inject: ${nemesis.windows
+            .filter((w) => w.error)
+            .map((w) => `${w.kind}: ${w.error}`)
+            .join('; ')}`
+        : ''
+    }`,
+  );
+  console.log(`answers 5xx or none: ${history.filter(ambiguous).length}`);
+  console.log(
+    `time to settle after the last fault: ${(settleMs / 1000).toFixed(1)} s (${(Math.max(0, afterStopMs) / 1000).toFixed(1)} s after the workload stopped)`,
+  );
+  for (const verdict of verdicts) {
+    console.log(
+      `  ${verdict.violations.length === 0 ? 'PASS' : 'FAIL'}  ${verdict.invariant}  [${verdict.checked}]${verdict.violations.length ? ` ${verdict.violations.length} violations` : ''}`,
+    );
+  }
+}
+
+/** Each violation with the history around it (the requests about its organization, or those near its request) and the state that broke it. */
+function printViolations(seed: number, verdicts: Verdict[], history: Operation[], state: FinalState): void {
+  console.log(`\n!!! violations (seed ${seed}; replay with --seed ${seed})`);
+  const format = (op: Operation) =>
+    `    #${op.seq} c${op.client} ${new Date(op.start).toISOString().slice(11, 23)}+${op.end - op.start}ms api-${op.api + 1} ${op.op} ${op.method} ${op.path} → ${op.status || 'no answer'} ${JSON.stringify({ ...op.args, ...op.result })}`;
+  for (const verdict of verdicts) {
+    for (const violation of verdict.violations.slice(0, 20)) {
+      console.log(`\n  [${verdict.invariant}]\n  ${violation.message}`);
+      const around = violation.orgId
+        ? history.filter((op) => op.args.org === violation.orgId || op.result.id === violation.orgId)
+        : violation.seq
+          ? history.filter((op) => Math.abs(op.seq - (violation.seq as number)) <= 8)
+          : [];
+      for (const op of around.slice(-40)) console.log(format(op));
+      const org = state.orgs.find((o) => o.id === violation.orgId);
+      if (org) {
+        console.log(`    state: ${JSON.stringify(org)}`);
+        console.log(`    databases: ${JSON.stringify(state.databases.filter((d) => d.datname === org.database_name))}`);
+        console.log(`    archives: ${JSON.stringify(state.archives.filter((a) => a.org_id === org.id))}`);
+      }
+    }
+    if (verdict.violations.length > 20) console.log(`  … and ${verdict.violations.length - 20} more`);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
