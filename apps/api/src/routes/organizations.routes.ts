@@ -76,7 +76,7 @@ export function hintPolling(res: Response, org: Organization): void {
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/Organization' }
- *             example: { id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, name: Acme Corp, slug: acme-corp, status: pending, step: null, last_error: null, admin_email: owner@acme.test, schema_version: null, database_server: default, database_role: shared, created_at: '2026-11-21T21:13:17.815Z', updated_at: '2026-11-21T21:13:17.815Z' }
+ *             example: { id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, name: Acme Corp, slug: acme-corp, status: pending, step: null, last_error: null, admin_email: owner@acme.test, schema_version: null, database_server: default, database_role: shared, deleted_at: null, purge_after: null, created_at: '2026-11-21T21:13:17.815Z', updated_at: '2026-11-21T21:13:17.815Z' }
  *       '400': { $ref: '#/components/responses/BadRequest' }
  *       '401': { $ref: '#/components/responses/Unauthorized' }
  *       '403': { $ref: '#/components/responses/Forbidden' }
