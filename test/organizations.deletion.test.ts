@@ -5,10 +5,11 @@ import { promisify } from 'node:util';
 import { organizationEventsChannel } from '@orgms/common/events/organization-events';
 import { hashFile } from '@orgms/common/process/file-hash';
 import { runPgRestore } from '@orgms/common/process/pg-dump';
+import { roleNameFor } from '@orgms/common/tenancy/database-names';
 import { expect } from 'chai';
 import IORedis from 'ioredis';
 import { queryControlDatabase } from './support/control-database';
-import { databaseExists, databaseOf } from './support/org-databases';
+import { databaseExists, databaseOf, withClient } from './support/org-databases';
 import { auth, createActiveOrganization, orgLogin, queryOrgDatabase } from './support/org-users';
 import { createOrganization, deleteOrganization, purgeOrganization, uniqueName, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
@@ -168,6 +169,11 @@ describe('Deleting an organization: grace period, restore, archived purge', () =
       await addUsers(stack, org.id, 50);
       await purgeOrganization(stack, org.id);
       expect(await databaseExists(stack, databaseOf(stack, org.id))).to.equal(false);
+      const role = roleNameFor(org.id, stack.config.tenancy.databasePrefix);
+      expect(
+        await withClient(stack, (c) => c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).then((r) => r.rowCount),
+        'its role is dropped too',
+      ).to.equal(0);
 
       const archives = await queryControlDatabase<{ file_name: string; size_bytes: string; sha256: string; status: string; verified_at: Date }>(
         stack,
@@ -280,7 +286,7 @@ describe('Deleting an organization: grace period, restore, archived purge', () =
         .get(`/organizations/${newId}`)
         .set(await admin())
         .expect(200);
-      expect(res.body).to.include({ status: 'active', name: org.name, admin_email: org.email });
+      expect(res.body).to.include({ status: 'active', name: org.name, admin_email: org.email, database_role: 'own' });
       expect(await usersDigest(stack, newId)).to.deep.equal(archived);
       await orgLogin(stack, newId, org.email, org.password);
     });

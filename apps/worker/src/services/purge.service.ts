@@ -14,12 +14,15 @@ import { DatabaseAdmin } from '../tenancy/database-admin';
 import { dumpToFile, verifyDumpFile } from '../tenancy/dump-file';
 import type { OrganizationServers } from '../tenancy/organization-servers';
 import type { PgBouncerDatabases } from '../tenancy/pgbouncer-databases';
+import type { TenantRoles } from '../tenancy/tenant-roles';
 
 export interface PurgeDeps {
   servers: OrganizationServers;
   pgbouncer?: PgBouncerDatabases;
   store: OrganizationStore;
   archives: OrganizationArchiveStore;
+  /** The organization's own login role goes with its database. */
+  roles: Pick<TenantRoles, 'dropFrom'>;
   events: OrganizationEventPublisher;
   logger: Logger;
   /** ARCHIVE_DIR, absolute. */
@@ -69,6 +72,7 @@ export class PurgeService {
         // Also when the database is gone (a re-run after the drop): a leftover staging database goes too.
         const dropped = await admin.dropDatabase(org.id, org.databaseName);
         if (dropped.foreign.length > 0) logger.warn('left a database that is not ours untouched', { databases: dropped.foreign });
+        await this.deps.roles.dropFrom(org, server);
       } finally {
         await admin.close();
       }
