@@ -112,7 +112,17 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     logger,
     beforeStep: options.beforeStep,
   });
-  const purges = new PurgeService({ servers, pgbouncer, store, archives, roles, events, logger, dir: config.archives.dir, beforeStep: options.beforePurgeStep });
+  const purges = new PurgeService({
+    servers,
+    pgbouncer,
+    store,
+    archives,
+    roles,
+    events,
+    logger,
+    dir: config.archives.dir,
+    beforeStep: options.beforePurgeStep,
+  });
   const migrations = new MigrationsService({ tenancy, servers, store, runs, roles, events, logger });
   const moves = new MoveService({
     store,
