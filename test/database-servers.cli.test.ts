@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { formatServerTable, parseDatabaseServersCommand } from '@orgms/cli/database-servers-command';
 import { expect } from 'chai';
+import { runCli } from './support/cli';
 import { queryControlDatabase } from './support/control-database';
 import { SECOND_SERVER_URL, startStack, type TestStack } from './support/stack';
-
-const run = promisify(execFile);
 
 describe('npm run servers:add|list|drain (apps/cli/src/database-servers.ts)', function () {
   this.timeout(60000);
@@ -16,24 +13,7 @@ describe('npm run servers:add|list|drain (apps/cli/src/database-servers.ts)', fu
   after(() => stack?.stop());
 
   /** Runs the CLI as `npm run servers:*` does, against the suite's control database; never throws. */
-  async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const env = {
-      ...process.env,
-      DATABASE_URL: stack.config.database.url,
-      ORG_DATABASE_URL: stack.config.tenancy.serverUrl,
-      ORG_DATABASE_PREFIX: stack.config.tenancy.databasePrefix,
-      // The drain run's job goes to the suite's own queues.
-      REDIS_URL: stack.config.queue.redisUrl,
-      QUEUE_PREFIX: stack.config.queue.prefix,
-    };
-    try {
-      const { stdout, stderr } = await run('npx', ['tsx', '--conditions=source', 'apps/cli/src/database-servers.ts', ...args], { env });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  }
+  const cli = (...args: string[]) => runCli(stack, 'database-servers.ts', args);
 
   it('when a usable server is added, then it is registered (sealed, printed masked) and the API lists it', async () => {
     const added = await cli(

@@ -1,20 +1,17 @@
-import { execFile } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { organizationEventsChannel } from '@orgms/common/events/organization-events';
 import { hashFile } from '@orgms/common/process/file-hash';
 import { runPgRestore } from '@orgms/common/process/pg-dump';
 import { roleNameFor } from '@orgms/common/tenancy/database-names';
 import { expect } from 'chai';
 import IORedis from 'ioredis';
+import { runCli } from './support/cli';
 import { queryControlDatabase } from './support/control-database';
 import { databaseExists, databaseOf, withClient } from './support/org-databases';
 import { auth, createActiveOrganization, orgLogin, queryOrgDatabase } from './support/org-users';
 import { createOrganization, deleteOrganization, purgeOrganization, uniqueName, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
-
-const run = promisify(execFile);
 
 /** The users of an organization as a count and one checksum over every column that matters. */
 async function usersDigest(stack: TestStack, orgId: string): Promise<{ count: number; checksum: string }> {
@@ -251,24 +248,7 @@ describe('Deleting an organization: grace period, restore, archived purge', () =
   });
 
   describe('npm run org:restore', () => {
-    async function restoreCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-      const env = {
-        ...process.env,
-        DATABASE_URL: stack.config.database.url,
-        ORG_DATABASE_URL: stack.config.tenancy.serverUrl,
-        ORG_DATABASE_PREFIX: stack.config.tenancy.databasePrefix,
-        REDIS_URL: stack.config.queue.redisUrl,
-        QUEUE_PREFIX: stack.config.queue.prefix,
-        ARCHIVE_DIR: stack.config.archives.dir,
-      };
-      try {
-        const { stdout, stderr } = await run('npx', ['tsx', '--conditions=source', 'apps/cli/src/restore-organization.ts', ...args], { env });
-        return { code: 0, stdout, stderr };
-      } catch (error) {
-        const failed = error as { code: number; stdout: string; stderr: string };
-        return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-      }
-    }
+    const restoreCli = (...args: string[]) => runCli(stack, 'restore-organization.ts', args);
 
     it('when a purged organization is restored from its archive, then a new organization has exactly its users (count and checksum) and its admin can log in', async () => {
       const org = await createActiveOrganization(stack);
