@@ -194,7 +194,7 @@ export class MoveService {
       throw new JobFailure(`the copy on ${target.name} differs from the source (${difference})`, { permanent: false });
     }
     // Recorded granted only once the organization has switched: until then its row names the source.
-    await this.deps.roles.provide(org, target, { database: copyName, record: false });
+    await this.deps.roles.ownCopy(org, target, copyName);
     if (adopted) return;
     await targetAdmin.withLock(org.id, async () => {
       await targetAdmin.setMarker(copyName, markerFor(org.id));

@@ -29,40 +29,8 @@ export type EnsureRoleOutcome = 'created' | 'updated';
  * copy and drop the database itself.
  * The password is sent as a SCRAM-SHA-256 verifier, so it never appears in the server's logs.
  */
-export async function ensureRole(adminUrl: string, orgId: string, credentials: TenantRoleCredentials): Promise<EnsureRoleOutcome> {
-  const marker = markerFor(orgId);
-  const verifier = scramVerifier(credentials.password);
-  return withClient(adminUrl, async (client) => {
-    await client.query('BEGIN');
-    try {
-      const { rows } = await client.query<{ marker: string | null; unsafe: boolean }>(
-        `SELECT shobj_description(oid, 'pg_authid') AS marker, (rolsuper OR rolreplication OR rolbypassrls) AS unsafe FROM pg_roles WHERE rolname = $1`,
-        [credentials.roleName],
-      );
-      const existing = rows[0];
-      if (existing && (existing.marker !== marker || existing.unsafe)) {
-        throw new JobFailure(`a database role named ${credentials.roleName} already exists and does not belong to this organization`, {
-          permanent: true,
-        });
-      }
-      const statement = existing
-        ? `ALTER ROLE %I LOGIN NOCREATEDB NOCREATEROLE PASSWORD %L`
-        : `CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD %L`;
-      await execute(client, statement, [credentials.roleName, verifier]);
-      if (!existing) await execute(client, 'COMMENT ON ROLE %I IS %L', [credentials.roleName, marker]);
-      // USAGE (its rights without SET ROLE), not mere membership: PostgreSQL 16 gives a role's
-      // creator an ADMIN-only membership, which may neither hand it a database nor use its rights.
-      const { rows: membership } = await client.query<{ inherits: boolean }>(`SELECT pg_has_role(current_user, $1, 'USAGE') AS inherits`, [
-        credentials.roleName,
-      ]);
-      if (!membership[0].inherits) await execute(client, 'GRANT %I TO CURRENT_USER', [credentials.roleName]);
-      await client.query('COMMIT');
-      return existing ? 'updated' : 'created';
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
-  });
+export function ensureRole(adminUrl: string, orgId: string, credentials: TenantRoleCredentials): Promise<EnsureRoleOutcome> {
+  return inTransaction(adminUrl, (client) => ensureRoleWith(client, orgId, credentials));
 }
 
 /**
@@ -72,29 +40,65 @@ export async function ensureRole(adminUrl: string, orgId: string, credentials: T
  * PUBLIC and granted to the role alone. Objects come owned by the admin role (a clone of the
  * template, a pg_restore of a move), hence the explicit transfer. Returns how many objects moved.
  */
-export async function grantOwnership(adminUrl: string, databaseName: string, roleName: string): Promise<number> {
-  return withClient(withDatabase(adminUrl, databaseName), async (client) => {
-    await client.query('BEGIN');
-    try {
-      await execute(client, 'ALTER DATABASE %I OWNER TO %I', [databaseName, roleName]);
-      await execute(client, 'REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', [databaseName]);
-      await execute(client, 'GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', [databaseName, roleName]);
-      await execute(client, 'ALTER SCHEMA public OWNER TO %I', [roleName]);
-      let moved = 0;
-      // Tables first: ALTER TABLE also moves their indexes and the sequences they own, which
-      // refuse to change owner on their own; the second query finds what is left.
-      for (const query of [RELATIONS_TO_MOVE, OTHER_OBJECTS_TO_MOVE]) {
-        const { rows } = await client.query<{ statement: string }>(query, [roleName]);
-        for (const { statement } of rows) await client.query(statement);
-        moved += rows.length;
-      }
-      await client.query('COMMIT');
-      return moved;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
+export function grantOwnership(adminUrl: string, databaseName: string, roleName: string): Promise<number> {
+  return inTransaction(withDatabase(adminUrl, databaseName), (client) => grantOwnershipWith(client, databaseName, roleName));
+}
+
+/**
+ * `ensureRole` then `grantOwnership`, in one transaction on the database (roles are the server's,
+ * so they may be made from any of its databases): what provisioning does, with one connection and
+ * one commit instead of two.
+ */
+export function ensureRoleOwning(
+  adminUrl: string,
+  databaseName: string,
+  orgId: string,
+  credentials: TenantRoleCredentials,
+): Promise<{ role: EnsureRoleOutcome; moved: number }> {
+  return inTransaction(withDatabase(adminUrl, databaseName), async (client) => {
+    const role = await ensureRoleWith(client, orgId, credentials);
+    return { role, moved: await grantOwnershipWith(client, databaseName, credentials.roleName) };
   });
+}
+
+async function ensureRoleWith(client: Client, orgId: string, credentials: TenantRoleCredentials): Promise<EnsureRoleOutcome> {
+  const marker = markerFor(orgId);
+  const { rows } = await client.query<{ marker: string | null; unsafe: boolean }>(
+    `SELECT shobj_description(oid, 'pg_authid') AS marker, (rolsuper OR rolreplication OR rolbypassrls) AS unsafe FROM pg_roles WHERE rolname = $1`,
+    [credentials.roleName],
+  );
+  const existing = rows[0];
+  if (existing && (existing.marker !== marker || existing.unsafe)) {
+    throw new JobFailure(`a database role named ${credentials.roleName} already exists and does not belong to this organization`, {
+      permanent: true,
+    });
+  }
+  await execute(
+    client,
+    existing
+      ? 'ALTER ROLE %1$I LOGIN NOCREATEDB NOCREATEROLE PASSWORD %2$L'
+      : 'CREATE ROLE %1$I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD %2$L; COMMENT ON ROLE %1$I IS %3$L',
+    [credentials.roleName, scramVerifier(credentials.password), marker],
+  );
+  // USAGE (its rights without SET ROLE), not mere membership: PostgreSQL 16 gives a role's
+  // creator an ADMIN-only membership, which may neither hand it a database nor use its rights.
+  const { rows: membership } = await client.query<{ inherits: boolean }>(`SELECT pg_has_role(current_user, $1, 'USAGE') AS inherits`, [credentials.roleName]);
+  if (!membership[0].inherits) await execute(client, 'GRANT %I TO CURRENT_USER', [credentials.roleName]);
+  return existing ? 'updated' : 'created';
+}
+
+/** On a connection to the database itself, in a transaction; how many objects changed owner. */
+async function grantOwnershipWith(client: Client, databaseName: string, roleName: string): Promise<number> {
+  await execute(
+    client,
+    `ALTER DATABASE %1$I OWNER TO %2$I; REVOKE CONNECT, TEMPORARY ON DATABASE %1$I FROM PUBLIC;
+     GRANT CONNECT, TEMPORARY ON DATABASE %1$I TO %2$I; ALTER SCHEMA public OWNER TO %2$I`,
+    [databaseName, roleName],
+  );
+  const { rows } = await client.query<{ statement: string }>(OBJECTS_TO_MOVE, [roleName]);
+  // One round trip for all of them (the simple query protocol takes several statements).
+  if (rows.length > 0) await client.query(rows.map((r) => r.statement).join(';\n'));
+  return rows.length;
 }
 
 /** What `dropRole` did: `in_use` when the role still owns or may use something on the server (kept). */
@@ -123,8 +127,12 @@ export async function dropRole(adminUrl: string, orgId: string, roleName: string
   });
 }
 
-/** Everything in schema public not owned by the role, as ALTER statements (extension members excluded). */
-const RELATIONS_TO_MOVE = `
+/**
+ * Everything in schema public not owned by the role, as ALTER statements (extension members
+ * excluded). ALTER TABLE also moves a table's indexes and the sequences it owns (serial and
+ * identity columns), which refuse to change owner on their own, so those are not listed.
+ */
+const OBJECTS_TO_MOVE = `
   SELECT format('ALTER %s %I.%I OWNER TO %I',
                 CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
                 n.nspname, c.relname, $1::text) AS statement
@@ -132,9 +140,7 @@ const RELATIONS_TO_MOVE = `
    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
      AND c.relowner <> (SELECT oid FROM pg_roles WHERE rolname = $1)
      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-   ORDER BY c.relname`;
-
-const OTHER_OBJECTS_TO_MOVE = `
+  UNION ALL
   SELECT format('ALTER SEQUENCE %I.%I OWNER TO %I', n.nspname, c.relname, $1::text) AS statement
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE n.nspname = 'public' AND c.relkind = 'S'
@@ -158,6 +164,21 @@ async function execute(client: Client, template: string, values: string[]): Prom
   const placeholders = values.map((_, i) => `$${i + 1}::text`).join(', ');
   const { rows } = await client.query<{ statement: string }>(`SELECT format('${template.replace(/'/g, "''")}', ${placeholders}) AS statement`, values);
   await client.query(rows[0].statement);
+}
+
+/** `work` in one transaction on its own connection to `url`: all of it happens, or none. */
+function inTransaction<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  return withClient(url, async (client) => {
+    await client.query('BEGIN');
+    try {
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  });
 }
 
 async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
@@ -197,22 +218,27 @@ export class TenantRoles {
   ) {}
 
   /**
-   * Makes the organization's role exist on `server` and own `options.database` (by default its
-   * database; a move passes its staging copy), then records it granted unless told not to (a
-   * move records it once it has switched). `shared` (nothing done) on a server registered
-   * without tenant roles.
+   * Makes the organization's role exist on `server` and own its database there, then records it
+   * granted: from then on connections log in as it. `shared` (nothing done) on a server
+   * registered without tenant roles.
    */
-  async provide(
-    org: Pick<Organization, 'id' | 'databaseName'>,
-    server: DatabaseServer,
-    options: { database?: string; record?: boolean } = {},
-  ): Promise<DatabaseRoleMode> {
-    const credentials = await this.ensureOn(org, server);
-    if (!credentials) return 'shared';
-    const moved = await grantOwnership(server.adminUrl, options.database ?? org.databaseName, credentials.roleName);
-    if (options.record ?? true) await this.deps.store.markGranted(org.id);
-    this.deps.logger.info('organization database owned by its role', { server: server.name, role: credentials.roleName, objects: moved });
+  async provide(org: Pick<Organization, 'id' | 'databaseName'>, server: DatabaseServer): Promise<DatabaseRoleMode> {
+    if (!server.tenantRoles) return 'shared';
+    const credentials = await this.credentialsOf(org);
+    const { role, moved } = await ensureRoleOwning(server.adminUrl, org.databaseName, org.id, credentials);
+    await this.deps.store.markGranted(org.id);
+    this.deps.logger.info('organization database owned by its role', { server: server.name, role: credentials.roleName, outcome: role, objects: moved });
     return 'own';
+  }
+
+  /**
+   * A move's copy on `server` (made by the admin role) is given to the organization's role, which
+   * `ensureOn` made there before the copy. Recorded granted only at the switch (`recordGranted`).
+   */
+  async ownCopy(org: Pick<Organization, 'id'>, server: DatabaseServer, copyName: string): Promise<void> {
+    if (!server.tenantRoles) return;
+    const moved = await grantOwnership(server.adminUrl, copyName, roleNameFor(org.id, this.deps.databasePrefix));
+    this.deps.logger.info('organization database copy owned by its role', { server: server.name, objects: moved });
   }
 
   /** Connections log in as the organization's role from now on (its database on `server` is owned by it). */
@@ -230,13 +256,12 @@ export class TenantRoles {
     return this.deps.store.withGrantedRoles(orgIds);
   }
 
-  /** The role exists on `server` with its one password (a move's target, before anything is copied); undefined on a shared server. */
-  async ensureOn(org: Pick<Organization, 'id'>, server: DatabaseServer): Promise<TenantRoleCredentials | undefined> {
-    if (!server.tenantRoles) return undefined;
-    const credentials = await this.deps.store.ensureCredentials(org.id, roleNameFor(org.id, this.deps.databasePrefix));
+  /** The role exists on `server` with its one password (a move's target, before anything is copied); nothing on a shared server. */
+  async ensureOn(org: Pick<Organization, 'id'>, server: DatabaseServer): Promise<void> {
+    if (!server.tenantRoles) return;
+    const credentials = await this.credentialsOf(org);
     const outcome = await ensureRole(server.adminUrl, org.id, credentials);
     this.deps.logger.debug('organization role ensured', { server: server.name, role: credentials.roleName, outcome });
-    return credentials;
   }
 
   /** The URL the worker's tenant connections (migrations, seeding) use: as the organization's role once it has one. */
@@ -249,6 +274,11 @@ export class TenantRoles {
     const outcome = await dropRole(server.adminUrl, org.id, roleNameFor(org.id, this.deps.databasePrefix));
     if (outcome === 'in_use' || outcome === 'foreign') this.deps.logger.warn('organization role kept', { server: server.name, outcome });
     return outcome;
+  }
+
+  /** Its role's name and password, made up and recorded the first time. */
+  private credentialsOf(org: Pick<Organization, 'id'>): Promise<TenantRoleCredentials> {
+    return this.deps.store.ensureCredentials(org.id, roleNameFor(org.id, this.deps.databasePrefix));
   }
 
   private async loginOf(org: Pick<Organization, 'id'>, server: DatabaseServer): Promise<DatabaseLogin | undefined> {
