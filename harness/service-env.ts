@@ -95,7 +95,7 @@ export function controlQuery<T extends Record<string, unknown> = Record<string, 
   return pgQuery<T>(sql, params, fe.controlDatabase);
 }
 
-/** Drops the environment's org databases, its control database and its Redis keys (on the shared Redis). */
+/** Drops the environment's org databases and roles, its control database and its Redis keys (on the shared Redis). */
 export async function dropServiceResources(fe: ServiceEnv): Promise<void> {
   const rows = await pgQuery<{ datname: string }>('SELECT datname FROM pg_database WHERE left(datname, length($1)) = $1 OR datname = $2', [
     fe.orgPrefix,
@@ -104,6 +104,11 @@ export async function dropServiceResources(fe: ServiceEnv): Promise<void> {
   for (const { datname } of rows) {
     if (!/^[a-z][a-z0-9_]{0,62}$/.test(datname)) continue;
     await pgQuery(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  }
+  // The organizations' own login roles, named like their databases, once those are gone.
+  const roles = await pgQuery<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE left(rolname, length($1)) = $1', [fe.orgPrefix]);
+  for (const { rolname } of roles) {
+    if (/^[a-z][a-z0-9_]{0,62}$/.test(rolname)) await pgQuery(`DROP ROLE IF EXISTS "${rolname}"`);
   }
   await deleteRedisKeys(SHARED_REDIS_URL, `${fe.queuePrefix}:*`);
 }

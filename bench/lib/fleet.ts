@@ -105,11 +105,13 @@ export async function serverOfOrganizations(client: ServiceClient, ids: string[]
   return new Map(rows.map((r) => [r.id, byName.get(r.server) ?? DEFAULT_SERVER]));
 }
 
-/** Drops every database with the prefix on the server (the harness cleans only 5432). Never throws. */
+/** Drops every database (then every organization role) with the prefix on the server (the harness cleans only 5432). Never throws. */
 export async function dropPrefixedDatabases(server: BenchServer, prefix: string): Promise<number> {
   try {
     const rows = await serverQuery<{ datname: string }>(server.adminUrl, 'SELECT datname FROM pg_database WHERE left(datname, length($1)) = $1', [prefix]);
     for (const { datname } of rows) await serverQuery(server.adminUrl, `DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`);
+    const roles = await serverQuery<{ rolname: string }>(server.adminUrl, 'SELECT rolname FROM pg_roles WHERE left(rolname, length($1)) = $1', [prefix]);
+    for (const { rolname } of roles) await serverQuery(server.adminUrl, `DROP ROLE IF EXISTS ${quoteIdent(rolname)}`);
     return rows.length;
   } catch {
     return 0; // a server that is gone has nothing left to clean

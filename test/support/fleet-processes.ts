@@ -98,7 +98,7 @@ export async function registerSecondServer(
 }
 
 /**
- * Kills every process, drops the environment's databases on both servers, its control database
+ * Kills every process, drops the environment's databases (and organizations' roles) on both servers, its control database
  * and Redis keys, then takes its lines out of the shared PgBouncer entries file and reloads.
  */
 export async function stopFleet(fe: ServiceEnv | undefined): Promise<void> {
@@ -106,6 +106,8 @@ export async function stopFleet(fe: ServiceEnv | undefined): Promise<void> {
   if (!fe) return;
   const theirs = await query<{ datname: string }>(SECOND_SERVER, 'SELECT datname FROM pg_database WHERE left(datname, length($1)) = $1', [fe.orgPrefix]);
   for (const { datname } of theirs) await query(SECOND_SERVER, `DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  const roles = await query<{ rolname: string }>(SECOND_SERVER, 'SELECT rolname FROM pg_roles WHERE left(rolname, length($1)) = $1', [fe.orgPrefix]);
+  for (const { rolname } of roles) await query(SECOND_SERVER, `DROP ROLE IF EXISTS "${rolname}"`);
   await dropServiceResources(fe);
   const lines = (await readFile(DATABASES_FILE, 'utf8').catch(() => '')).split('\n');
   await writeFile(DATABASES_FILE, lines.filter((line) => !line.startsWith(fe.orgPrefix)).join('\n'));
