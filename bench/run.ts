@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick]`: the benchmarks (README "Benchmarks"). Starts the built API and worker as real
+ * `npm run bench [-- --quick] [-- --only archive]`: the benchmarks (README "Benchmarks"). Starts the built API and worker as real
  * processes on an isolated control database, org prefix and queue prefix, measures each scenario
  * beside its floor in the same run, prints a table and writes bench/results/<timestamp>.json.
  * Scenarios 4–7 run on a fleet of two servers (5432 `default`, 5433 `pg-b` registered through the
@@ -29,6 +29,9 @@ import { replicaVisibility } from './scenarios/replica-visibility';
 import { statusPolling } from './scenarios/status-polling';
 
 const quick = process.argv.includes('--quick');
+/** `--only archive`: scenario 8 alone (it needs no fleet and no tenants). */
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+if (only !== undefined && only !== 'archive') throw new Error(`--only takes "archive", not "${only}"`);
 /** Users of the organization whose purge scenario 8 measures (issue 13 asks for the figures at 10,000). */
 const ARCHIVED_USERS = 10000;
 const FULL = { latency: 20, burst: 100, pollSeconds: 10, renames: 20, tenants: 1000, reads: 10000, coldConnects: 5000, creates: 30, streams: 300 };
@@ -81,51 +84,55 @@ async function main(): Promise<void> {
       rows.push(...result);
       printTable(result);
     };
-    await step('provisioning latency', () => provisioningLatency(client, sizes.latency));
-    await step('provisioning latency without the template (fallback path)', async () => {
-      await stopGracefully(worker);
-      const fallback = await startWorker(env, { ORG_TEMPLATE_ENABLED: 'false' }, 'worker-no-template');
-      const result = await provisioningLatency(client, sizes.latency, 'without template');
-      await stopGracefully(fallback);
-      worker = await startWorker(env);
-      return result;
-    });
-    await step('burst', () => burst(client, sizes.burst, FULL.burst));
-    await step('status polling', () => statusPolling(client, sizes.pollSeconds));
-    await step('replica visibility (a second API process)', async () => {
-      const replica = await startReplica(client);
-      try {
-        return await replicaVisibility(client, replica.client, sizes.renames);
-      } finally {
-        await stopGracefully(replica.process);
-      }
-    });
+    if (only === 'archive') {
+      await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir));
+    } else {
+      await step('provisioning latency', () => provisioningLatency(client, sizes.latency));
+      await step('provisioning latency without the template (fallback path)', async () => {
+        await stopGracefully(worker);
+        const fallback = await startWorker(env, { ORG_TEMPLATE_ENABLED: 'false' }, 'worker-no-template');
+        const result = await provisioningLatency(client, sizes.latency, 'without template');
+        await stopGracefully(fallback);
+        worker = await startWorker(env);
+        return result;
+      });
+      await step('burst', () => burst(client, sizes.burst, FULL.burst));
+      await step('status polling', () => statusPolling(client, sizes.pollSeconds));
+      await step('replica visibility (a second API process)', async () => {
+        const replica = await startReplica(client);
+        try {
+          return await replicaVisibility(client, replica.client, sizes.renames);
+        } finally {
+          await stopGracefully(replica.process);
+        }
+      });
 
-    // From here on the fleet has two servers (pg-b on 5433, when it is up); the scenarios above ran on default alone.
-    console.log(`… registering ${SECOND_SERVER.name} (${SECOND_SERVER.adminUrl}) through POST /database-servers`);
-    servers = await registerSecondServer(client, TENANT_BUDGET, sizes.tenants);
-    if (servers.length > 1) {
-      // The worker prepares <prefix>template on the servers it knows at start: restart it so pg-b has one.
-      await stopGracefully(worker);
-      worker = await startWorker(env);
-      await waitForTemplate(SECOND_SERVER, env.orgPrefix);
+      // From here on the fleet has two servers (pg-b on 5433, when it is up); the scenarios above ran on default alone.
+      console.log(`… registering ${SECOND_SERVER.name} (${SECOND_SERVER.adminUrl}) through POST /database-servers`);
+      servers = await registerSecondServer(client, TENANT_BUDGET, sizes.tenants);
+      if (servers.length > 1) {
+        // The worker prepares <prefix>template on the servers it knows at start: restart it so pg-b has one.
+        await stopGracefully(worker);
+        worker = await startWorker(env);
+        await waitForTemplate(SECOND_SERVER, env.orgPrefix);
+      }
+      const budgetOf = await budgets(client);
+      console.log(`  fleet: ${servers.map((s) => `${s.name} (connection_budget ${budgetOf[s.name]})`).join(', ')}`);
+      console.log(`… creating ${sizes.tenants} active organizations on ${servers.map((s) => s.name).join(' + ')}`);
+      const tenants = await createActiveOrganizations(client, sizes.tenants, 'Tenant', servers);
+      tenantsMs = tenants.ms;
+      console.log(`  ${sizes.tenants} organizations active in ${Math.round(tenants.ms)} ms`);
+      await step('many tenants', () => manyTenants(client, tenants.ids, sizes.reads, sizes.coldConnects, servers, budgetOf, api.child.pid));
+      await step('fleet migration', () => fleetMigration(client, tenants.ids, MIGRATION_CONCURRENCY, servers));
+      await step('fleet capacity', () => fleetCapacity(client, servers, sizes.creates));
+      await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir));
+      await step(`memory (worker stopped, ${sizes.streams} SSE streams on pending organizations)`, async () => {
+        // Last: with no worker, the organizations it requests stay pending, so their streams stay open.
+        await stopGracefully(worker);
+        worker = undefined;
+        return memory(client, tenants.ids, sizes.streams, api.child.pid);
+      });
     }
-    const budgetOf = await budgets(client);
-    console.log(`  fleet: ${servers.map((s) => `${s.name} (connection_budget ${budgetOf[s.name]})`).join(', ')}`);
-    console.log(`… creating ${sizes.tenants} active organizations on ${servers.map((s) => s.name).join(' + ')}`);
-    const tenants = await createActiveOrganizations(client, sizes.tenants, 'Tenant', servers);
-    tenantsMs = tenants.ms;
-    console.log(`  ${sizes.tenants} organizations active in ${Math.round(tenants.ms)} ms`);
-    await step('many tenants', () => manyTenants(client, tenants.ids, sizes.reads, sizes.coldConnects, servers, budgetOf, api.child.pid));
-    await step('fleet migration', () => fleetMigration(client, tenants.ids, MIGRATION_CONCURRENCY, servers));
-    await step('fleet capacity', () => fleetCapacity(client, servers, sizes.creates));
-    await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir));
-    await step(`memory (worker stopped, ${sizes.streams} SSE streams on pending organizations)`, async () => {
-      // Last: with no worker, the organizations it requests stay pending, so their streams stay open.
-      await stopGracefully(worker);
-      worker = undefined;
-      return memory(client, tenants.ids, sizes.streams, api.child.pid);
-    });
   } finally {
     await killAll();
     // The harness drops this run's databases on 5432 only.
