@@ -11,7 +11,7 @@ import type { OrganizationEventPublisher } from '@orgms/common/events/organizati
 import type { Logger } from '@orgms/common/logger';
 import { jobFailureOf } from '../job-failure';
 import { DatabaseAdmin } from '../tenancy/database-admin';
-import { dumpToFile, verifyDumpFile } from '../tenancy/dump-file';
+import { dumpToFile, tableCount, verifyDumpFile } from '../tenancy/dump-file';
 import type { OrganizationServers } from '../tenancy/organization-servers';
 import type { PgBouncerDatabases } from '../tenancy/pgbouncer-databases';
 import type { TenantRoles } from '../tenancy/tenant-roles';
@@ -107,11 +107,14 @@ export class PurgeService {
     const started = Date.now();
     const at = new Date();
     const fileName = archiveFileName(org.id, at);
-    const file = await dumpToFile(withDatabase(server.adminUrl, org.databaseName), dir, fileName);
+    const databaseUrl = withDatabase(server.adminUrl, org.databaseName);
+    // Nothing writes to a purging organization's database: what it holds now is what the dump holds.
+    const tables = await tableCount(databaseUrl);
+    const file = await dumpToFile(databaseUrl, dir, fileName);
     const written = await archives.record({ id: randomUUID(), orgId: org.id, databaseName: org.databaseName, fileName, requestId, ...file });
     logger.info('organization archived', { archive: fileName, bytes: file.sizeBytes, ms: Date.now() - started });
     await this.enter(org, 'verify_archive', progress, requestId, `archive ${fileName} written (${file.sizeBytes} bytes)`);
-    await verifyDumpFile(join(dir, fileName), written);
+    await verifyDumpFile(join(dir, fileName), written, { tableData: tables > 0 });
     await archives.markVerified(written.id);
     return archives.get(written.id);
   }

@@ -6,6 +6,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type FileDigest, hashFile } from '@orgms/common/process/file-hash';
 import { redactPasswords, runPgRestore, spawnPgDump } from '@orgms/common/process/pg-dump';
+import { Client } from 'pg';
 import { JobFailure } from '../job-failure';
 
 /** How much of pg_dump's (or pg_restore's) error output reaches an error message. */
@@ -55,17 +56,37 @@ export async function dumpToFile(databaseUrl: string, dir: string, fileName: str
 }
 
 /**
- * A dump file is verified when pg_restore can read its table of contents (with the data of at
- * least one table in it) and the file on disk is, byte for byte, what was written (size and SHA-256).
+ * How many tables the database holds. One that provisioning created but never got to migrate
+ * (deleted meanwhile) has none, and its faithful dump then holds no table data.
  */
-export async function verifyDumpFile(path: string, recorded: DumpFile): Promise<void> {
+export async function tableCount(databaseUrl: string): Promise<number> {
+  const client = new Client({ connectionString: databaseUrl });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')`,
+    );
+    return rows[0].n;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * A dump file is verified when pg_restore can read its table of contents (with the data of at
+ * least one table in it, unless `tableData` is false: the dumped database had no table) and the
+ * file on disk is, byte for byte, what was written (size and SHA-256).
+ */
+export async function verifyDumpFile(path: string, recorded: DumpFile, options: { tableData?: boolean } = {}): Promise<void> {
   const listed = await runPgRestore(['--list', path]);
   if (listed.code !== 0) {
     throw new JobFailure(`the file cannot be read back (pg_restore --list exit ${listed.code}): ${redactPasswords(listed.errors, [], MAX_TOOL_ERROR)}`, {
       permanent: false,
     });
   }
-  if (!listed.stdout.includes('TABLE DATA')) throw new JobFailure('the file holds no table data', { permanent: false });
+  if ((options.tableData ?? true) && !listed.stdout.includes('TABLE DATA')) throw new JobFailure('the file holds no table data', { permanent: false });
   const onDisk = await hashFile(path);
   if (onDisk.sha256 !== recorded.sha256 || onDisk.sizeBytes !== recorded.sizeBytes) {
     throw new JobFailure('the file on disk is not what was written (size or SHA-256 differ)', { permanent: false });
