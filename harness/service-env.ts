@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
 
@@ -56,6 +59,9 @@ export async function isolatedServiceEnv(overrides: Record<string, string> = {},
     WORKER_STALLED_INTERVAL_MS: '2000',
     WORKER_METRICS_PORT: '0',
     LOG_LEVEL: 'info',
+    // Files the environment writes live under its own directory, removed with the rest of it.
+    ARCHIVE_DIR: join(filesDirOf(id), 'archives'),
+    EXPORT_DIR: join(filesDirOf(id), 'exports'),
     ...overrides,
   };
   return { id, controlDatabase, orgPrefix, queuePrefix, port, baseUrl: `http://127.0.0.1:${port}`, env };
@@ -95,8 +101,14 @@ export function controlQuery<T extends Record<string, unknown> = Record<string, 
   return pgQuery<T>(sql, params, fe.controlDatabase);
 }
 
-/** Drops the environment's org databases and roles, its control database and its Redis keys (on the shared Redis). */
+/** Where an environment's archives and exports are written. */
+function filesDirOf(id: string): string {
+  return join(tmpdir(), `orgms-env-${id}`);
+}
+
+/** Drops the environment's org databases and roles, its control database, its Redis keys (on the shared Redis) and its files. */
 export async function dropServiceResources(fe: ServiceEnv): Promise<void> {
+  await rm(filesDirOf(fe.id), { recursive: true, force: true });
   const rows = await pgQuery<{ datname: string }>('SELECT datname FROM pg_database WHERE left(datname, length($1)) = $1 OR datname = $2', [
     fe.orgPrefix,
     fe.controlDatabase,
