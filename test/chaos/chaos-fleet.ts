@@ -1,21 +1,22 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { startApi, startWorker } from '../../harness/built-service';
-import { freePort, isolatedServiceEnv, SERVICE_ADMIN_EMAIL, SERVICE_ADMIN_PASSWORD, type ServiceEnv } from '../../harness/service-env';
-import type { ServiceProcess } from '../../harness/service-process';
+import { dropServiceResources, freePort, isolatedServiceEnv, SERVICE_ADMIN_EMAIL, SERVICE_ADMIN_PASSWORD, type ServiceEnv } from '../../harness/service-env';
+import { killAll, type ServiceProcess } from '../../harness/service-process';
 import { waitUntil } from '../../harness/wait';
-import { DATABASES_FILE, PGBOUNCER_ADMIN, PGBOUNCER_POOL, query, SECOND_SERVER, stopFleet } from '../support/fleet-processes';
+import { query } from '../support/fleet-processes';
 import { ThrowawayRedis } from '../support/service-processes';
 import { LatencyProxy } from './latency-proxy';
 
 const run = promisify(execFile);
 
-export const PGBOUNCER_DIR = '/tmp/orgms-fleet/pgbouncer';
-export const SECOND_PORT = 5433;
+/** The soak's own second server (scripts/fleet/ensure-chaos-server.sh): stopping it as a fault disturbs nobody else. */
+export const SECOND_PORT = 5434;
+export const SECOND_SERVER = `postgres://postgres@127.0.0.1:${SECOND_PORT}/postgres`;
 export type ProcessName = 'api-1' | 'api-2' | 'worker-1' | 'worker-2';
 
 /**
@@ -32,6 +33,7 @@ export class ChaosFleet {
     readonly fe: ServiceEnv,
     readonly redis: ThrowawayRedis,
     readonly proxy: LatencyProxy,
+    readonly pgbouncer: PgBouncer,
     readonly archiveDir: string,
     private readonly api2Port: number,
   ) {
@@ -42,11 +44,12 @@ export class ChaosFleet {
     const redis = await ThrowawayRedis.start();
     const proxy = await LatencyProxy.start(SECOND_PORT);
     const archiveDir = mkdtempSync(join(tmpdir(), 'orgms-chaos-archives-'));
+    const pgbouncer = await PgBouncer.start();
     const fe = await isolatedServiceEnv(
       {
         REDIS_URL: redis.url,
-        PGBOUNCER_DATABASES_FILE: DATABASES_FILE,
-        PGBOUNCER_ADMIN_URL: PGBOUNCER_ADMIN,
+        PGBOUNCER_DATABASES_FILE: pgbouncer.databasesFile,
+        PGBOUNCER_ADMIN_URL: pgbouncer.adminUrl,
         ARCHIVE_DIR: archiveDir,
         // The reconciler is what brings back work a flushed Redis lost: run it often here.
         RECONCILE_INTERVAL_MS: '5000',
@@ -62,7 +65,7 @@ export class ChaosFleet {
       },
       'chaos',
     );
-    const fleet = new ChaosFleet(fe, redis, proxy, archiveDir, await freePort());
+    const fleet = new ChaosFleet(fe, redis, proxy, pgbouncer, archiveDir, await freePort());
     for (const name of ['api-1', 'api-2', 'worker-1', 'worker-2'] as const) await fleet.startProcess(name);
     await fleet.registerServers();
     return fleet;
@@ -108,14 +111,14 @@ export class ChaosFleet {
     const added = await call('POST', '/database-servers', {
       name: 'pg-b',
       admin_url: `postgres://postgres@127.0.0.1:${this.proxy.port}/postgres`,
-      pool_url: PGBOUNCER_POOL,
+      pool_url: this.pgbouncer.poolUrl,
       capacity: 1000,
       connection_budget: 10,
     });
     this.pgB = added.id as string;
     const servers = (await call('GET', '/database-servers', undefined)).items as { id: string; name: string }[];
     const fallback = servers.find((s) => s.name === 'default') as { id: string };
-    await call('PATCH', `/database-servers/${fallback.id}`, { capacity: 1000, pool_url: PGBOUNCER_POOL, connection_budget: 10 });
+    await call('PATCH', `/database-servers/${fallback.id}`, { capacity: 1000, pool_url: this.pgbouncer.poolUrl, connection_budget: 10 });
     // Every process re-reads the fleet within 5 s (fleet/server-directory.ts).
     await sleep(5500);
   }
@@ -133,7 +136,7 @@ export class ChaosFleet {
   /** Terminates every backend of this environment's databases (control and organizations) on both servers. */
   async terminateBackends(): Promise<number> {
     let count = 0;
-    for (const url of [`postgres://postgres@127.0.0.1:5432/postgres`, SECOND_SERVER]) {
+    for (const url of ['postgres://postgres@127.0.0.1:5432/postgres', SECOND_SERVER]) {
       const rows = await query(
         url,
         `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
@@ -146,13 +149,13 @@ export class ChaosFleet {
   }
 
   async stopSecondServer(): Promise<void> {
-    await run('pg_ctlcluster', ['--skip-systemctl-redirect', '15', 'second', 'stop', '-m', 'fast']);
+    await run('pg_ctlcluster', ['--skip-systemctl-redirect', '15', 'chaos', 'stop', '-m', 'fast']);
   }
 
   async startSecondServer(): Promise<void> {
     await waitUntil(
       async () => {
-        await run('pg_ctlcluster', ['--skip-systemctl-redirect', '15', 'second', 'start']).catch(() => undefined);
+        await run('pg_ctlcluster', ['--skip-systemctl-redirect', '15', 'chaos', 'start']).catch(() => undefined);
         await query(SECOND_SERVER, 'SELECT 1');
         return true;
       },
@@ -162,43 +165,113 @@ export class ChaosFleet {
     );
   }
 
-  /** Stops PgBouncer (SIGINT: at once) and starts it as ensure-fleet-services.sh does. */
-  async restartPgBouncer(downMs: number): Promise<void> {
-    const pid = Number(readFileSync(join(PGBOUNCER_DIR, 'pgbouncer.pid'), 'utf8').trim());
-    try {
-      process.kill(pid, 'SIGINT');
-    } catch {
-      // already gone
-    }
-    await waitUntil(
-      () => {
-        try {
-          process.kill(pid, 0);
-          return false;
-        } catch {
-          return true;
-        }
-      },
-      20000,
-      'PgBouncer to stop',
-    );
-    await sleep(downMs);
-    await this.startPgBouncer();
-  }
-
-  async startPgBouncer(): Promise<void> {
-    await run('runuser', ['-u', 'postgres', '--', '/usr/sbin/pgbouncer', '-d', '-q', join(PGBOUNCER_DIR, 'pgbouncer.ini')]).catch(() => undefined);
-    await waitUntil(async () => (await query(PGBOUNCER_ADMIN, 'SHOW VERSION')).length > 0, 20000, 'PgBouncer to start');
-  }
-
-  /** Everything back up (whatever a fault left down), then every process killed and every database, key and file removed. */
+  /** Everything back up (whatever a fault left down), then every process killed and every database, role, key and file removed. */
   async stop(): Promise<void> {
     this.proxy.delayMs = 0;
     await this.startSecondServer().catch(() => undefined);
-    if (!(await query(PGBOUNCER_ADMIN, 'SHOW VERSION').catch(() => undefined))) await this.startPgBouncer().catch(() => undefined);
-    await stopFleet(this.fe);
+    await killAll();
+    const prefix = this.fe.orgPrefix;
+    for (const { datname } of await query<{ datname: string }>(SECOND_SERVER, 'SELECT datname FROM pg_database WHERE left(datname, length($1)) = $1', [
+      prefix,
+    ])) {
+      await query(SECOND_SERVER, `DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    }
+    for (const { rolname } of await query<{ rolname: string }>(SECOND_SERVER, 'SELECT rolname FROM pg_roles WHERE left(rolname, length($1)) = $1', [prefix])) {
+      await query(SECOND_SERVER, `DROP ROLE IF EXISTS "${rolname}"`);
+    }
+    await dropServiceResources(this.fe);
+    await this.pgbouncer.dispose();
     await this.redis.dispose();
     await this.proxy.stop();
     rmSync(this.archiveDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The soak's own PgBouncer (the settings of scripts/fleet/ensure-fleet-services.sh, another port
+ * and directory): the worker rewrites its whole entries file, and the nemesis restarts it, which
+ * must not touch the shared one other test runs use.
+ */
+export class PgBouncer {
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  static async start(): Promise<PgBouncer> {
+    const dir = mkdtempSync(join(tmpdir(), 'orgms-chaos-pgbouncer-'));
+    chmodSync(dir, 0o755);
+    const pgbouncer = new PgBouncer(dir, await freePort());
+    writeFileSync(
+      join(dir, 'pgbouncer.ini'),
+      `[databases]
+%include ${pgbouncer.databasesFile}
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = ${pgbouncer.port}
+unix_socket_dir = ${dir}
+auth_type = trust
+auth_file = ${dir}/userlist.txt
+auth_user = postgres
+admin_users = postgres
+pool_mode = transaction
+max_client_conn = 1000
+default_pool_size = 20
+max_db_connections = 20
+server_idle_timeout = 15
+ignore_startup_parameters = extra_float_digits
+logfile = ${dir}/pgbouncer.log
+pidfile = ${dir}/pgbouncer.pid
+`,
+    );
+    writeFileSync(join(dir, 'userlist.txt'), '"postgres" ""\n');
+    writeFileSync(pgbouncer.databasesFile, '; organization databases, written by the service\n');
+    await run('chown', ['postgres:postgres', dir]);
+    await pgbouncer.start();
+    return pgbouncer;
+  }
+
+  get databasesFile(): string {
+    return join(this.dir, 'databases.ini');
+  }
+
+  get adminUrl(): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/pgbouncer`;
+  }
+
+  get poolUrl(): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
+  }
+
+  async start(): Promise<void> {
+    await run('runuser', ['-u', 'postgres', '--', '/usr/sbin/pgbouncer', '-d', '-q', join(this.dir, 'pgbouncer.ini')]).catch(() => undefined);
+    await waitUntil(async () => (await query(this.adminUrl, 'SHOW VERSION')).length > 0, 20000, 'PgBouncer to start');
+  }
+
+  /** SIGINT (at once, every connection closed), and wait until it is gone. */
+  async stop(): Promise<void> {
+    const pid = Number(readFileSync(join(this.dir, 'pgbouncer.pid'), 'utf8').trim());
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    if (alive()) process.kill(pid, 'SIGINT');
+    await waitUntil(() => !alive(), 20000, 'PgBouncer to stop');
+  }
+
+  async restart(downMs: number): Promise<void> {
+    await this.stop();
+    await sleep(downMs);
+    await this.start();
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop().catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }

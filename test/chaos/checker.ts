@@ -5,8 +5,8 @@ import { withDatabase } from '@orgms/common/database/database-urls';
 import { QUEUES, RECONCILE_SCHEDULER_ID } from '@orgms/common/queues/registry';
 import { Queue } from 'bullmq';
 import { controlQuery } from '../../harness/service-env';
-import { DEFAULT_SERVER, query, SECOND_SERVER } from '../support/fleet-processes';
-import type { ChaosFleet } from './chaos-fleet';
+import { DEFAULT_SERVER, query } from '../support/fleet-processes';
+import { type ChaosFleet, SECOND_SERVER } from './chaos-fleet';
 import type { FaultWindow } from './nemesis';
 import type { Operation } from './workload';
 

@@ -75,7 +75,7 @@ function describe(kind: FaultKind, at: number, random: Random): PlannedFault {
     case 'api_killed':
       return { kind, at, durationMs: random.int(1000, 4000), detail: random.pick(['api-1', 'api-2']) };
     case 'second_server_stopped':
-      return { kind, at, durationMs: random.int(5000, 20000), detail: 'pg_ctlcluster 15 second stop -m fast, then start' };
+      return { kind, at, durationMs: random.int(5000, 20000), detail: 'pg_ctlcluster 15 chaos stop -m fast, then start' };
     case 'pgbouncer_restart':
       return { kind, at, durationMs: random.int(1000, 5000), detail: 'PgBouncer stopped (SIGINT), then started' };
     case 'slow_network':
@@ -151,7 +151,7 @@ export class Nemesis {
         await fleet.startSecondServer();
         return;
       case 'pgbouncer_restart':
-        await fleet.restartPgBouncer(fault.durationMs);
+        await fleet.pgbouncer.restart(fault.durationMs);
         return;
       case 'slow_network':
         fleet.proxy.delayMs = Number(fault.detail.split(' ')[0]);

@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { controlQuery } from '../../harness/service-env';
 import { printLogs, processesStarted } from '../../harness/service-process';
-import { ChaosFleet } from './chaos-fleet';
+import { DEFAULT_SERVER, query } from '../support/fleet-processes';
+import { ChaosFleet, SECOND_SERVER } from './chaos-fleet';
 import { ambiguous, checkInvariants, type FinalState, readFinalState, SETTLED, type Verdict } from './checker';
 import { formatSchedule, Nemesis, planFaults } from './nemesis';
 import { Random } from './random';
@@ -15,7 +16,7 @@ import { type Operation, Workload } from './workload';
  * a seeded nemesis breaks Redis, PostgreSQL, PgBouncer, the network and the processes; then a
  * checker proves the invariants from the history and the real state.
  *
- *   npm run test:chaos -- --minutes 5            a fixed seed, then a random one, half the time each
+ *   npm run test:chaos -- --minutes 5            a fixed seed, then a random one, 2.5 min each in all
  *   npm run test:chaos -- --minutes 30 --seed 42 one run of that seed (replays its schedule)
  */
 
@@ -23,6 +24,8 @@ import { type Operation, Workload } from './workload';
 const RECOVERY_BOUND_MS = 30000;
 const FIXED_SEED = 20261205;
 const CLIENTS = 4;
+/** Starting the fleet (≈ 10 s), settling (≤ the recovery bound) and checking and stopping (≈ 5 s). */
+const OVERHEAD_MS = 45000;
 
 interface RunResult {
   seed: number;
@@ -34,13 +37,15 @@ async function main(): Promise<void> {
   const minutes = Number(values.minutes);
   if (!(minutes > 0)) throw new Error('--minutes must be a positive number');
   const seeds = values.seed !== undefined ? [Number(values.seed)] : [FIXED_SEED, Math.floor(Math.random() * 0xffffffff)];
-  const durationMs = (minutes * 60000) / seeds.length;
+  // --minutes is the whole run: each seed's share, less what starting, settling and checking take.
+  const durationMs = Math.max(60000, (minutes * 60000) / seeds.length - OVERHEAD_MS);
   console.log(`chaos soak: seeds ${seeds.join(', ')}, ${(durationMs / 60000).toFixed(2)} min each, ${values.clients ?? CLIENTS} clients`);
+  const began = Date.now();
   const results: RunResult[] = [];
   for (const seed of seeds) results.push(await soak(seed, durationMs, Number(values.clients ?? CLIENTS)));
   const failed = results.filter((r) => r.failed);
   console.log(
-    `\nchaos soak: ${results.length - failed.length}/${results.length} runs passed${failed.length ? `; replay with --seed ${failed.map((r) => r.seed).join(' / --seed ')}` : ''}`,
+    `\nchaos soak: ${results.length - failed.length}/${results.length} runs passed in ${((Date.now() - began) / 60000).toFixed(1)} min${failed.length ? `; replay with --seed ${failed.map((r) => r.seed).join(' / --seed ')}` : ''}`,
   );
   process.exit(failed.length > 0 ? 1 : 0);
 }
@@ -59,6 +64,7 @@ async function soak(seed: number, durationMs: number, clients: number): Promise<
   const workload = new Workload(fleet.apiUrls, `chaos ${seed}`);
   try {
     const nemesis = new Nemesis(fleet, plan);
+    const connections = sampleConnections(fleet.pgbouncer.adminUrl);
     const startedAt = Date.now();
     const working = workload.run(clients, random.fork());
     await nemesis.run(startedAt);
@@ -76,6 +82,7 @@ async function soak(seed: number, durationMs: number, clients: number): Promise<
     });
     const settleMs = settled.at - lastFaultEnd;
     printSummary(seed, workload.history, nemesis, settleMs, settled.at - (startedAt + durationMs), verdicts);
+    console.log(`peak backends (all clients, sampled every 2 s): ${connections.stop()}`);
     const failed = verdicts.some((v) => v.violations.length > 0);
     if (failed) printViolations(seed, verdicts, workload.history, state);
     return { seed, failed };
@@ -96,6 +103,24 @@ function keepLogs(seed: number, history: Operation[]): void {
   for (const [index, service] of processesStarted().entries()) writeFileSync(join(dir, `${index}-${service.name}.log`), `${service.logs.join('\n')}\n`);
   writeFileSync(join(dir, 'history.jsonl'), history.map((op) => JSON.stringify(op)).join('\n'));
   console.log(`process logs and the history: ${dir}`);
+}
+
+/** The most backends each server had at once (everyone's: the servers are shared) and PgBouncer's server connections. */
+function sampleConnections(pgbouncerAdmin: string): { stop: () => string } {
+  const peaks = { default: 0, 'pg-b': 0, pgbouncer: 0 };
+  const sample = async () => {
+    const count = async (url: string) => Number((await query<{ n: number }>(url, 'SELECT count(*)::int AS n FROM pg_stat_activity'))[0].n);
+    peaks.default = Math.max(peaks.default, await count(DEFAULT_SERVER).catch(() => 0));
+    peaks['pg-b'] = Math.max(peaks['pg-b'], await count(SECOND_SERVER).catch(() => 0));
+    peaks.pgbouncer = Math.max(peaks.pgbouncer, (await query(pgbouncerAdmin, 'SHOW SERVERS').catch(() => [])).length);
+  };
+  const timer = setInterval(() => void sample(), 2000);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return `default ${peaks.default}, pg-b ${peaks['pg-b']}, PgBouncer server connections ${peaks.pgbouncer}`;
+    },
+  };
 }
 
 /** Polls the control database until every organization is settled, or the deadline passes. */

@@ -36,15 +36,15 @@ export type OperationKind =
   | 'read';
 
 const WEIGHTS: Record<OperationKind, number> = {
-  create: 4,
-  create_same_name: 2,
-  create_idempotent: 2,
+  create: 3,
+  create_same_name: 1,
+  create_idempotent: 1,
   rename: 5,
   user_create: 16,
   user_update: 8,
   delete: 4,
   restore: 3,
-  purge: 2,
+  purge: 3,
   move: 5,
   fleet_migration: 1,
   login: 8,
