@@ -146,6 +146,9 @@ pool_mode = transaction
 max_client_conn = 1000
 default_pool_size = 20
 max_db_connections = 20
+; Idle server connections are kept per database: with hundreds of organization databases touched
+; a minute, the default 600 s kept more of them than the servers' max_connections (README, capacity model).
+server_idle_timeout = 15
 ignore_startup_parameters = extra_float_digits
 logfile = $PGB_DIR/pgbouncer.log
 pidfile = $PGB_PID
