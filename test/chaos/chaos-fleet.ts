@@ -21,8 +21,8 @@ export type ProcessName = 'api-1' | 'api-2' | 'worker-1' | 'worker-2';
 
 /**
  * The soak's own fleet: two APIs and two workers from `dist`, a throwaway Redis, the control plane
- * and `default` on 5432, `pg-b` (5433) registered through a latency proxy, PgBouncer (6432) in
- * front of both. Every process can be killed and started again with the same configuration.
+ * and `default` on 5432, `pg-b` (5434) registered through a latency proxy, a PgBouncer of its own
+ * in front of both. Every process can be killed and started again with the same configuration.
  */
 export class ChaosFleet {
   readonly processes = new Map<ProcessName, ServiceProcess>();

@@ -62,9 +62,9 @@ async function soak(seed: number, durationMs: number, clients: number): Promise<
     throw error;
   });
   const workload = new Workload(fleet.apiUrls, `chaos ${seed}`);
+  const connections = sampleConnections(fleet.pgbouncer.adminUrl);
   try {
     const nemesis = new Nemesis(fleet, plan);
-    const connections = sampleConnections(fleet.pgbouncer.adminUrl);
     const startedAt = Date.now();
     const working = workload.run(clients, random.fork());
     await nemesis.run(startedAt);
@@ -91,6 +91,7 @@ async function soak(seed: number, durationMs: number, clients: number): Promise<
     printLogs();
     return { seed, failed: true };
   } finally {
+    connections.stop();
     keepLogs(seed, workload.history);
     await fleet.stop();
   }
