@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { startApi, startWorker } from '../../harness/built-service';
 import { dropServiceResources, freePort, isolatedServiceEnv, SERVICE_ADMIN_EMAIL, SERVICE_ADMIN_PASSWORD, type ServiceEnv } from '../../harness/service-env';
-import { killAll, type ServiceProcess } from '../../harness/service-process';
+import { killAll, printLogs, type ServiceProcess } from '../../harness/service-process';
 import { waitUntil } from '../../harness/wait';
 import { query } from '../support/fleet-processes';
 import { ThrowawayRedis } from '../support/service-processes';
@@ -66,8 +66,15 @@ export class ChaosFleet {
       'chaos',
     );
     const fleet = new ChaosFleet(fe, redis, proxy, pgbouncer, archiveDir, await freePort());
-    for (const name of ['api-1', 'api-2', 'worker-1', 'worker-2'] as const) await fleet.startProcess(name);
-    await fleet.registerServers();
+    try {
+      for (const name of ['api-1', 'api-2', 'worker-1', 'worker-2'] as const) await fleet.startProcess(name);
+      await fleet.registerServers();
+    } catch (error) {
+      // A fleet that did not start says why, and leaves nothing behind either.
+      printLogs();
+      await fleet.stop().catch(() => undefined);
+      throw error;
+    }
     return fleet;
   }
 

@@ -57,10 +57,7 @@ async function soak(seed: number, durationMs: number, clients: number): Promise<
   // The workload goes on after the last fault long enough to show answers are back to normal.
   const plan = planFaults(random.fork(), warmupMs, durationMs - RECOVERY_BOUND_MS - 10000);
   console.log(`nemesis schedule (seed ${seed}):\n${formatSchedule(plan)}`);
-  const fleet = await ChaosFleet.start().catch((error) => {
-    printLogs();
-    throw error;
-  });
+  const fleet = await ChaosFleet.start();
   const workload = new Workload(fleet.apiUrls, `chaos ${seed}`);
   const connections = sampleConnections(fleet.pgbouncer.adminUrl);
   try {
