@@ -3189,6 +3189,8 @@ export interface operations {
                      *       "schema_version": null,
                      *       "database_server": "default",
                      *       "database_role": "shared",
+                     *       "deleted_at": null,
+                     *       "purge_after": null,
                      *       "created_at": "2026-11-21T21:13:17.815Z",
                      *       "updated_at": "2026-11-21T21:13:17.815Z"
                      *     }
@@ -3405,6 +3407,8 @@ export interface operations {
                      *       "schema_version": "AddUserLastLogin1732300000000",
                      *       "database_server": "default",
                      *       "database_role": "own",
+                     *       "deleted_at": null,
+                     *       "purge_after": null,
                      *       "created_at": "2026-11-21T21:13:17.815Z",
                      *       "updated_at": "2026-11-22T08:01:02.345Z"
                      *     }
