@@ -61,12 +61,6 @@ export class OrganizationArchiveStore {
     return row;
   }
 
-  /** The newest archive of `orgId`, verified or not: what its representation shows once purged. */
-  async latest(orgId: string): Promise<OrganizationArchive | undefined> {
-    const [row] = await this.dataSource.query(`SELECT ${COLUMNS} FROM organization_archives WHERE org_id = $1 ORDER BY created_at DESC LIMIT 1`, [orgId]);
-    return row;
-  }
-
   /** The file names of every archive recorded for `orgId`. */
   async fileNamesOf(orgId: string): Promise<string[]> {
     const rows: { fileName: string }[] = await this.dataSource.query(`SELECT file_name AS "fileName" FROM organization_archives WHERE org_id = $1`, [orgId]);

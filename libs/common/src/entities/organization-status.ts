@@ -42,12 +42,10 @@ export const IN_PROGRESS_STATUSES: readonly OrganizationStatus[] = ['pending', '
 
 /**
  * Statuses that no longer hold their name (another organization may take it) and no longer count
- * as live. Their database is still there while `deleted` or `purging`; see HOLDS_DATABASE.
+ * as live. Their database is still there while `deleted` or `purging` (it is gone once `purged`).
  */
 export const RELEASED_STATUSES: readonly OrganizationStatus[] = ['deleted', 'purging', 'purged'];
 
-/** Every status except `purged`: the organization's database (or its half-made start) may exist and takes room on its server. */
-export const HOLDS_DATABASE: readonly OrganizationStatus[] = ORGANIZATION_STATUSES.filter((status) => status !== 'purged');
 
 /** Statuses in which the organization's database serves its users: reads always, writes only when `active`. */
 export const SERVING_STATUSES: readonly OrganizationStatus[] = ['active', 'moving'];
