@@ -15,6 +15,7 @@ import { connectControlPlane } from '@orgms/common/database/control-plane-startu
 import type { Organization } from '@orgms/common/entities/organization.entity';
 import { type OrganizationEventPublisher, redisEventPublisher } from '@orgms/common/events/organization-events';
 import { prepareFleet } from '@orgms/common/fleet/fleet-startup';
+import { PlacementService } from '@orgms/common/fleet/placement-service';
 import { SecretBox } from '@orgms/common/fleet/secret-box';
 import { ServerDirectory } from '@orgms/common/fleet/server-directory';
 import { probeServer, ServerReachability } from '@orgms/common/fleet/server-probe';
@@ -46,7 +47,6 @@ import { OrgAuthService } from './services/org-auth.service';
 import { OrganizationExportsService } from './services/organization-exports.service';
 import { OrganizationsService } from './services/organizations.service';
 import { OrphansService } from './services/orphans.service';
-import { PlacementService } from './services/placement.service';
 import { ReadinessService } from './services/readiness.service';
 import { SessionsService } from './services/sessions.service';
 import { UsersService } from './services/users.service';

@@ -18,9 +18,10 @@ import { type OrganizationArchive, OrganizationArchiveStore } from '@orgms/commo
 import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { createControlDataSource, ensureControlDatabaseExists, migrateControlDatabase } from '@orgms/common/database/control-data-source';
 import { prepareFleet } from '@orgms/common/fleet/fleet-startup';
-import { choosePlacement } from '@orgms/common/fleet/placement';
+import { PlacementService } from '@orgms/common/fleet/placement-service';
 import { SecretBox } from '@orgms/common/fleet/secret-box';
-import { reachableServers, ServerReachability } from '@orgms/common/fleet/server-probe';
+import { ServerDirectory } from '@orgms/common/fleet/server-directory';
+import { ServerReachability } from '@orgms/common/fleet/server-probe';
 import { createLogger } from '@orgms/common/logger';
 import { slugify } from '@orgms/common/organizations/slug';
 import { hashFile } from '@orgms/common/process/file-hash';
@@ -57,10 +58,9 @@ async function main(): Promise<number> {
     const email = args.email ?? source?.adminEmail;
     if (!name || !email) throw new Error(`this archive was not made here: give --name and --email\n${USAGE}`);
 
-    const candidates = await reachableServers(
-      (await servers.list()).filter((server) => server.status === 'active'),
-      new ServerReachability(),
-    );
+    // Placed as the API places a new organization: among active, reachable servers, the one with most room.
+    const placement = new PlacementService({ servers: new ServerDirectory(servers), reachability: new ServerReachability() });
+    const candidates = await placement.candidates();
     const id = randomUUID();
     const requestId = `cli-restore-${randomUUID()}`;
     await organizations.create(
@@ -75,11 +75,7 @@ async function main(): Promise<number> {
       },
       {
         requestId,
-        place: (liveByServer) => {
-          const server = choosePlacement(candidates, liveByServer);
-          if (!server) throw new Error('no reachable database server has room for the organization');
-          return server.id;
-        },
+        place: (liveByServer) => placement.choose(candidates, liveByServer).id,
       },
     );
     await organizationJobs(queue).provisionNew({ orgId: id, requestId });

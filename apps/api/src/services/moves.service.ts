@@ -3,12 +3,12 @@ import type { OrganizationStore } from '@orgms/common/control-plane/organization
 import type { ServerDrain, ServerDrainStore } from '@orgms/common/control-plane/server-drain-store';
 import type { Organization } from '@orgms/common/entities/organization.entity';
 import { ConflictError, ServiceUnavailableError } from '@orgms/common/errors';
+import type { PlacementService } from '@orgms/common/fleet/placement-service';
 import type { Logger } from '@orgms/common/logger';
 import { withTimeout } from '@orgms/common/process/timeout';
 import { type MigrationsQueue, startDrain } from '@orgms/common/queues/migrations-queue';
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import type { JobHandover } from './job-handover';
-import type { PlacementService } from './placement.service';
 
 /** How long a request may wait for Redis before leaving the enqueue to the reconciler. */
 const ENQUEUE_TIMEOUT_MS = 1000;

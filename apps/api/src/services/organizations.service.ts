@@ -3,6 +3,7 @@ import type { OrganizationStore } from '@orgms/common/control-plane/organization
 import type { Organization } from '@orgms/common/entities/organization.entity';
 import type { OrganizationEvent } from '@orgms/common/entities/organization-event.entity';
 import type { OrganizationStatus } from '@orgms/common/entities/organization-status';
+import type { PlacementService } from '@orgms/common/fleet/placement-service';
 import { slugify } from '@orgms/common/organizations/slug';
 import { hashPassword } from '@orgms/common/passwords';
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
@@ -11,7 +12,6 @@ import type { InvalidatedCache } from '../events/invalidated-cache';
 import type { IdempotencyKey, IdempotentRequests } from './idempotent-requests';
 import type { JobHandover } from './job-handover';
 import { type Page, pageQuery, withCursor } from './pagination';
-import type { PlacementService } from './placement.service';
 
 export interface CreateOrganizationInput {
   organization_name: string;

@@ -1,8 +1,8 @@
-import type { DatabaseServer } from '@orgms/common/control-plane/database-server-store';
-import { ConflictError, ServiceUnavailableError, ValidationError } from '@orgms/common/errors';
-import { choosePlacement } from '@orgms/common/fleet/placement';
-import type { ServerDirectory } from '@orgms/common/fleet/server-directory';
-import { reachableServers, type ServerReachability } from '@orgms/common/fleet/server-probe';
+import type { DatabaseServer } from '../control-plane/database-server-store';
+import { ConflictError, ServiceUnavailableError, ValidationError } from '../errors';
+import { choosePlacement } from './placement';
+import type { ServerDirectory } from './server-directory';
+import { reachableServers, type ServerReachability } from './server-probe';
 
 /** How long a client should wait when no server can take an organization now. */
 const FLEET_RETRY_AFTER_SECONDS = 30;
