@@ -8,8 +8,7 @@ import type {
 } from '../openapi/response-schemas';
 import type { Page } from '../services/pagination';
 import type { WebhookEndpointWithSecret } from '../services/webhooks.service';
-
-const iso = (at: Date | null) => (at ? new Date(at).toISOString() : null);
+import { isoOrNull } from './run-progress';
 
 export function presentWebhookEndpoint(endpoint: WebhookEndpoint): WebhookEndpointBody {
   return {
@@ -18,7 +17,7 @@ export function presentWebhookEndpoint(endpoint: WebhookEndpoint): WebhookEndpoi
     description: endpoint.description,
     events: endpoint.events,
     status: endpoint.status,
-    failing_since: iso(endpoint.failingSince),
+    failing_since: isoOrNull(endpoint.failingSince),
     last_error: endpoint.lastError,
     created_at: new Date(endpoint.createdAt).toISOString(),
     updated_at: new Date(endpoint.updatedAt).toISOString(),
@@ -45,11 +44,11 @@ export function presentWebhookDelivery(delivery: WebhookDelivery): WebhookDelive
     response_status: delivery.responseStatus,
     latency_ms: delivery.latencyMs,
     last_error: delivery.lastError,
-    next_attempt_at: iso(delivery.nextAttemptAt),
+    next_attempt_at: isoOrNull(delivery.nextAttemptAt),
     redelivery_of: delivery.redeliveryOf,
     created_at: new Date(delivery.createdAt).toISOString(),
-    last_attempt_at: iso(delivery.lastAttemptAt),
-    delivered_at: iso(delivery.deliveredAt),
+    last_attempt_at: isoOrNull(delivery.lastAttemptAt),
+    delivered_at: isoOrNull(delivery.deliveredAt),
   };
 }
 
