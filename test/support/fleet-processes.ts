@@ -104,12 +104,17 @@ export async function registerSecondServer(
 export async function stopFleet(fe: ServiceEnv | undefined): Promise<void> {
   await killAll();
   if (!fe) return;
-  const theirs = await query<{ datname: string }>(SECOND_SERVER, 'SELECT datname FROM pg_database WHERE left(datname, length($1)) = $1', [fe.orgPrefix]);
-  for (const { datname } of theirs) await query(SECOND_SERVER, `DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-  const roles = await query<{ rolname: string }>(SECOND_SERVER, 'SELECT rolname FROM pg_roles WHERE left(rolname, length($1)) = $1', [fe.orgPrefix]);
-  for (const { rolname } of roles) await query(SECOND_SERVER, `DROP ROLE IF EXISTS "${rolname}"`);
+  await dropOrganizationsOn(SECOND_SERVER, fe.orgPrefix);
   await dropServiceResources(fe);
   const lines = (await readFile(DATABASES_FILE, 'utf8').catch(() => '')).split('\n');
   await writeFile(DATABASES_FILE, lines.filter((line) => !line.startsWith(fe.orgPrefix)).join('\n'));
   await pgbouncerConsole('RELOAD').catch(() => undefined);
+}
+
+/** Drops the organization databases, then their login roles (named like them), whose names start with `prefix` on the server at `url`. */
+export async function dropOrganizationsOn(url: string, prefix: string): Promise<void> {
+  const theirs = await query<{ datname: string }>(url, 'SELECT datname FROM pg_database WHERE left(datname, length($1)) = $1', [prefix]);
+  for (const { datname } of theirs) await query(url, `DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  const roles = await query<{ rolname: string }>(url, 'SELECT rolname FROM pg_roles WHERE left(rolname, length($1)) = $1', [prefix]);
+  for (const { rolname } of roles) await query(url, `DROP ROLE IF EXISTS "${rolname}"`);
 }

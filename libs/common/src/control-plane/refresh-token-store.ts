@@ -47,10 +47,10 @@ async function insertToken(
 export class RefreshTokenStore {
   constructor(private readonly db: DataSource) {}
 
-  /** A new token for `subject`, in `familyId`'s family (a new family without it); answers its text. */
-  async issue(subject: RefreshSubject, tokenVersion: number, ttlSeconds: number, familyId: string = randomUUID()): Promise<string> {
+  /** A new token for `subject`, the first of a new family; answers its text. */
+  async issue(subject: RefreshSubject, tokenVersion: number, ttlSeconds: number): Promise<string> {
     const token = newTokenText();
-    await insertToken(this.db.manager, token, { familyId, subject, tokenVersion }, ttlSeconds);
+    await insertToken(this.db.manager, token, { familyId: randomUUID(), subject, tokenVersion }, ttlSeconds);
     return token;
   }
 
