@@ -50,7 +50,7 @@ export class SessionsService {
   constructor(private readonly deps: SessionsDeps) {}
 
   async start(account: SessionAccount): Promise<Session> {
-    const refreshToken = await this.deps.refreshTokens.issue(subjectOf(account), versionOf(account), this.deps.refreshTtlSeconds);
+    const refreshToken = await this.deps.refreshTokens.issue(subjectOf(account), rowOf(account).tokenVersion, this.deps.refreshTtlSeconds);
     return this.answer(account, refreshToken);
   }
 
@@ -66,11 +66,11 @@ export class SessionsService {
     if (!record || record.state === 'revoked' || record.state === 'expired') throw new UnauthorizedError(REFRESH_REFUSED);
     if (record.state === 'used') return this.refuseReuse(record);
     const account = await this.currentAccount(record.subject);
-    if (!account || !holdsTokenVersion(stateOf(account), record.tokenVersion)) {
+    if (!account || !holdsTokenVersion(rowOf(account), record.tokenVersion)) {
       await refreshTokens.revokeFamily(record.familyId);
       throw new UnauthorizedError(REFRESH_REFUSED);
     }
-    const next = await refreshTokens.rotate(record, versionOf(account), this.deps.refreshTtlSeconds);
+    const next = await refreshTokens.rotate(record, rowOf(account).tokenVersion, this.deps.refreshTtlSeconds);
     // Another request traded it between our read and our write (the same replay, seen late), or it
     // expired or was logged out meanwhile: ending the family is right in every case.
     if (!next) return this.refuseReuse(record);
@@ -145,13 +145,9 @@ function subjectOf(account: SessionAccount): RefreshSubject {
     : { kind: 'org_user', id: account.user.id, orgId: account.org.id };
 }
 
-function versionOf(account: SessionAccount): number {
-  return account.kind === 'platform_admin' ? account.admin.tokenVersion : account.user.tokenVersion;
-}
-
-function stateOf(account: SessionAccount): { isActive: boolean; tokenVersion: number } {
-  const row = account.kind === 'platform_admin' ? account.admin : account.user;
-  return { isActive: row.isActive, tokenVersion: row.tokenVersion };
+/** The account's row: what its token version and revocation are read from. */
+function rowOf(account: SessionAccount): PlatformAdmin | TenantUser {
+  return account.kind === 'platform_admin' ? account.admin : account.user;
 }
 
 function actorOf(subject: RefreshSubject): Actor {
@@ -159,7 +155,7 @@ function actorOf(subject: RefreshSubject): Actor {
 }
 
 /** The account a session entry is about: a platform admin, or a user (of `orgOf`). */
-export function targetOf(subject: RefreshSubject): AuditTarget {
+function targetOf(subject: RefreshSubject): AuditTarget {
   return { type: subject.kind === 'platform_admin' ? 'platform_admin' : 'user', id: subject.id };
 }
 
