@@ -68,9 +68,8 @@ export async function sendWebhook(request: WebhookRequest): Promise<SendOutcome>
         const status = res.statusCode ?? 0;
         res.on('error', (error) => finish({ ok: false, responseStatus: status, error: error.message }));
         // The answer's body is not used, only read to its end (within the time limit).
-        res.on('end', () =>
-          finish({ ok: status >= 200 && status < 300, responseStatus: status, error: status >= 200 && status < 300 ? null : `HTTP ${status}` }),
-        );
+        const ok = status >= 200 && status < 300;
+        res.on('end', () => finish({ ok, responseStatus: status, error: ok ? null : `HTTP ${status}` }));
         res.resume();
       },
     );
