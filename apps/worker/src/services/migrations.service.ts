@@ -91,15 +91,14 @@ export class MigrationsService {
 
   /**
    * Which organizations wait for their own role: those without a granted one, on a server that
-   * gives roles (read one by one, but only for the few without a role once a run has given them).
+   * gives roles (the server from the directory's cache, so no read per organization).
    */
-  private async withRoleNeeds(organizations: { id: string; schemaVersion: string | null }[]) {
+  private async withRoleNeeds(organizations: { id: string; schemaVersion: string | null; databaseServerId: string | null }[]) {
     const granted = await this.deps.roles.grantedAmong(organizations.map((o) => o.id));
     return Promise.all(
-      organizations.map(async (o) => {
-        if (granted.has(o.id)) return { ...o, needsRole: false };
-        const org = await this.deps.store.get(o.id);
-        return { ...o, needsRole: org.databaseServerId !== null && (await this.deps.servers.of(org)).tenantRoles };
+      organizations.map(async ({ databaseServerId, ...o }) => {
+        if (granted.has(o.id) || databaseServerId === null) return { ...o, needsRole: false };
+        return { ...o, needsRole: (await this.deps.servers.of({ id: o.id, databaseServerId })).tenantRoles };
       }),
     );
   }

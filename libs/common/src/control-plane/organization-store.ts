@@ -377,8 +377,10 @@ export class OrganizationStore {
   }
 
   /** The schema version of every active organization: what a fleet migration run covers. */
-  async activeSchemaVersions(): Promise<{ id: string; schemaVersion: string | null }[]> {
-    return this.dataSource.query(`SELECT id, schema_version AS "schemaVersion" FROM organizations WHERE status = 'active'`);
+  async activeSchemaVersions(): Promise<{ id: string; schemaVersion: string | null; databaseServerId: string | null }[]> {
+    return this.dataSource.query(
+      `SELECT id, schema_version AS "schemaVersion", database_server_id AS "databaseServerId" FROM organizations WHERE status = 'active'`,
+    );
   }
 
   /** The first admin's password hash, which is not selected by default. */
