@@ -8,7 +8,7 @@ import { startApi, startWorker } from '../../harness/built-service';
 import { dropServiceResources, freePort, isolatedServiceEnv, SERVICE_ADMIN_EMAIL, SERVICE_ADMIN_PASSWORD, type ServiceEnv } from '../../harness/service-env';
 import { killAll, printLogs, type ServiceProcess } from '../../harness/service-process';
 import { waitUntil } from '../../harness/wait';
-import { query } from '../support/fleet-processes';
+import { dropOrganizationsOn, query } from '../support/fleet-processes';
 import { ThrowawayRedis } from '../support/service-processes';
 import { LatencyProxy } from './latency-proxy';
 
@@ -177,15 +177,7 @@ export class ChaosFleet {
     this.proxy.delayMs = 0;
     await this.startSecondServer().catch(() => undefined);
     await killAll();
-    const prefix = this.fe.orgPrefix;
-    for (const { datname } of await query<{ datname: string }>(SECOND_SERVER, 'SELECT datname FROM pg_database WHERE left(datname, length($1)) = $1', [
-      prefix,
-    ])) {
-      await query(SECOND_SERVER, `DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-    }
-    for (const { rolname } of await query<{ rolname: string }>(SECOND_SERVER, 'SELECT rolname FROM pg_roles WHERE left(rolname, length($1)) = $1', [prefix])) {
-      await query(SECOND_SERVER, `DROP ROLE IF EXISTS "${rolname}"`);
-    }
+    await dropOrganizationsOn(SECOND_SERVER, this.fe.orgPrefix);
     await dropServiceResources(this.fe);
     await this.pgbouncer.dispose();
     await this.redis.dispose();
