@@ -62,9 +62,9 @@ export class WebhookDeliveryService {
   /** One attempt at `due`, recorded; when it is to be tried again, when. */
   private async deliver(due: DueDelivery, endpointId: string): Promise<Date | undefined> {
     const { store, settings, logger } = this.deps;
-    const outcome = await this.attempt(due);
-    const attempt = { responseStatus: outcome.responseStatus, latencyMs: outcome.latencyMs, error: outcome.error };
-    if (outcome.ok) {
+    // The outcome is the attempt's record (status, latency, error) as the store writes it.
+    const attempt = await this.attempt(due);
+    if (attempt.ok) {
       await store.recordDelivered(due, endpointId, attempt);
       webhookDeliveries.inc({ outcome: 'delivered' });
       return undefined;
@@ -78,7 +78,7 @@ export class WebhookDeliveryService {
         deliveryId: due.id,
         eventType: due.eventType,
         attempts: due.attempts + 1,
-        error: outcome.error,
+        error: attempt.error,
       });
       // The lane goes on with its next delivery.
       return undefined;
@@ -87,7 +87,7 @@ export class WebhookDeliveryService {
     const next = new Date(Math.min(Date.now() + retryDelayMs(settings.retryBaseMs, due.attempts + 1), deadline));
     await store.recordRetry(due, attempt, next);
     webhookDeliveries.inc({ outcome: 'retried' });
-    logger.warn('webhook delivery attempt failed; retrying', { endpointId, deliveryId: due.id, attempts: due.attempts + 1, error: outcome.error, next });
+    logger.warn('webhook delivery attempt failed; retrying', { endpointId, deliveryId: due.id, attempts: due.attempts + 1, error: attempt.error, next });
     return next;
   }
 
