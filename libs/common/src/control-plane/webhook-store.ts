@@ -137,18 +137,22 @@ export class WebhookStore {
 
   /** A new URL makes the endpoint's pending deliveries due at once: the receiver that was failing may be the one now named. */
   async update(id: string, changes: { url?: string; description?: string | null; events?: readonly WebhookEventType[] }): Promise<WebhookEndpoint> {
-    const [, affected] = await this.dataSource.query(
-      `UPDATE webhook_endpoints
-          SET url = coalesce($2, url), events = coalesce($3, events),
-              description = CASE WHEN $4 THEN $5 ELSE description END, updated_at = now()
-        WHERE id = $1`,
-      [id, changes.url ?? null, changes.events ?? null, changes.description !== undefined, changes.description ?? null],
+    // One statement: the endpoint as changed, its pending deliveries woken when the URL is new.
+    const [row] = await this.dataSource.query(
+      `WITH updated AS (
+         UPDATE webhook_endpoints
+            SET url = coalesce($2, url), events = coalesce($3, events),
+                description = CASE WHEN $4 THEN $5 ELSE description END, updated_at = now()
+          WHERE id = $1
+          RETURNING ${ENDPOINT_COLUMNS}),
+       woken AS (
+         UPDATE webhook_deliveries SET next_attempt_at = now()
+          WHERE $6 AND endpoint_id IN (SELECT id FROM updated) AND status = 'pending')
+       SELECT * FROM updated`,
+      [id, changes.url ?? null, changes.events ?? null, changes.description !== undefined, changes.description ?? null, changes.url !== undefined],
     );
-    if (affected === 0) throw new NotFoundError(WEBHOOK_NOT_FOUND);
-    if (changes.url !== undefined) {
-      await this.dataSource.query(`UPDATE webhook_deliveries SET next_attempt_at = now() WHERE endpoint_id = $1 AND status = 'pending'`, [id]);
-    }
-    return this.get(id);
+    if (!row) throw new NotFoundError(WEBHOOK_NOT_FOUND);
+    return row;
   }
 
   /** Deletes the endpoint and its deliveries: nothing more is sent to it. */
