@@ -1,14 +1,14 @@
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { startApi, startWorker } from '../../harness/built-service';
 import { dropServiceResources, freePort, isolatedServiceEnv, SERVICE_ADMIN_EMAIL, SERVICE_ADMIN_PASSWORD, type ServiceEnv } from '../../harness/service-env';
 import { killAll, printLogs, type ServiceProcess } from '../../harness/service-process';
 import { waitUntil } from '../../harness/wait';
-import { dropOrganizationsOn, query } from '../support/fleet-processes';
+import { DATABASES_FILE, dropOrganizationsOn, query } from '../support/fleet-processes';
 import { ThrowawayRedis } from '../support/service-processes';
 import { LatencyProxy } from './latency-proxy';
 
@@ -201,29 +201,14 @@ export class PgBouncer {
     const dir = mkdtempSync(join(tmpdir(), 'orgms-chaos-pgbouncer-'));
     chmodSync(dir, 0o755);
     const pgbouncer = new PgBouncer(dir, await freePort());
-    writeFileSync(
-      join(dir, 'pgbouncer.ini'),
-      `[databases]
-%include ${pgbouncer.databasesFile}
-
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = ${pgbouncer.port}
-unix_socket_dir = ${dir}
-auth_type = trust
-auth_file = ${dir}/userlist.txt
-auth_user = postgres
-admin_users = postgres
-pool_mode = transaction
-max_client_conn = 1000
-default_pool_size = 20
-max_db_connections = 20
-server_idle_timeout = 15
-ignore_startup_parameters = extra_float_digits
-logfile = ${dir}/pgbouncer.log
-pidfile = ${dir}/pgbouncer.pid
-`,
-    );
+    // The shared PgBouncer's configuration (written by ensure-fleet-services.sh, which `npm run
+    // test:chaos` runs first) with this one's directory and port, so the two cannot drift apart.
+    const sharedDir = dirname(DATABASES_FILE);
+    const ini = readFileSync(join(sharedDir, 'pgbouncer.ini'), 'utf8')
+      .replaceAll(sharedDir, dir)
+      .replace(/^listen_port = \d+$/m, `listen_port = ${pgbouncer.port}`);
+    if (!ini.includes(`listen_port = ${pgbouncer.port}\n`)) throw new Error(`no listen_port in ${sharedDir}/pgbouncer.ini`);
+    writeFileSync(join(dir, 'pgbouncer.ini'), ini);
     writeFileSync(join(dir, 'userlist.txt'), '"postgres" ""\n');
     writeFileSync(pgbouncer.databasesFile, '; organization databases, written by the service\n');
     await run('chown', ['postgres:postgres', dir]);
