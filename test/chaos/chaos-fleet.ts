@@ -34,23 +34,25 @@ export class ChaosFleet {
     readonly redis: ThrowawayRedis,
     readonly proxy: LatencyProxy,
     readonly pgbouncer: PgBouncer,
-    readonly archiveDir: string,
     private readonly api2Port: number,
   ) {
     this.apiUrls = [fe.baseUrl, `http://127.0.0.1:${api2Port}`];
   }
 
+  /** The environment's own (isolatedServiceEnv), removed with the rest of it. */
+  get archiveDir(): string {
+    return this.fe.env.ARCHIVE_DIR;
+  }
+
   static async start(): Promise<ChaosFleet> {
     const redis = await ThrowawayRedis.start();
     const proxy = await LatencyProxy.start(SECOND_PORT);
-    const archiveDir = mkdtempSync(join(tmpdir(), 'orgms-chaos-archives-'));
     const pgbouncer = await PgBouncer.start();
     const fe = await isolatedServiceEnv(
       {
         REDIS_URL: redis.url,
         PGBOUNCER_DATABASES_FILE: pgbouncer.databasesFile,
         PGBOUNCER_ADMIN_URL: pgbouncer.adminUrl,
-        ARCHIVE_DIR: archiveDir,
         // The reconciler is what brings back work a flushed Redis lost: run it often here.
         RECONCILE_INTERVAL_MS: '5000',
         RECONCILE_STUCK_AFTER_MS: '10000',
@@ -65,7 +67,7 @@ export class ChaosFleet {
       },
       'chaos',
     );
-    const fleet = new ChaosFleet(fe, redis, proxy, pgbouncer, archiveDir, await freePort());
+    const fleet = new ChaosFleet(fe, redis, proxy, pgbouncer, await freePort());
     try {
       for (const name of ['api-1', 'api-2', 'worker-1', 'worker-2'] as const) await fleet.startProcess(name);
       await fleet.registerServers();
@@ -182,7 +184,6 @@ export class ChaosFleet {
     await this.pgbouncer.dispose();
     await this.redis.dispose();
     await this.proxy.stop();
-    rmSync(this.archiveDir, { recursive: true, force: true });
   }
 }
 
