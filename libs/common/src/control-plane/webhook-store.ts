@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { returnedRows } from '../database/returned-rows';
 import { NotFoundError } from '../errors';
 import type { SecretBox } from '../fleet/secret-box';
 import { type KeysetPage, keysetPage, type PageQuery } from '../keyset-page';
@@ -107,14 +108,11 @@ export class WebhookStore {
   }): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
     const id = randomUUID();
     const secret = newSigningSecret();
-    await this.dataSource.query(`INSERT INTO webhook_endpoints (id, url, description, events, secret_sealed) VALUES ($1, $2, $3, $4, $5)`, [
-      id,
-      endpoint.url,
-      endpoint.description,
-      endpoint.events,
-      this.box.seal(secret),
-    ]);
-    return { endpoint: await this.get(id), secret };
+    const [row] = await this.dataSource.query(
+      `INSERT INTO webhook_endpoints (id, url, description, events, secret_sealed) VALUES ($1, $2, $3, $4, $5) RETURNING ${ENDPOINT_COLUMNS}`,
+      [id, endpoint.url, endpoint.description, endpoint.events, this.box.seal(secret)],
+    );
+    return { endpoint: row, secret };
   }
 
   async get(id: string): Promise<WebhookEndpoint> {
@@ -164,15 +162,18 @@ export class WebhookStore {
   /** A new secret; the old one still signs (beside it) for PREVIOUS_SECRET_GRACE_MS. */
   async rotateSecret(id: string): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
     const secret = newSigningSecret();
-    const [, affected] = await this.dataSource.query(
-      `UPDATE webhook_endpoints
+    const [row] = returnedRows<WebhookEndpoint>(
+      await this.dataSource.query(
+        `UPDATE webhook_endpoints
           SET previous_secret_sealed = secret_sealed, previous_secret_expires_at = now() + ($3::float8 * interval '1 millisecond'),
               secret_sealed = $2, updated_at = now()
-        WHERE id = $1`,
-      [id, this.box.seal(secret), PREVIOUS_SECRET_GRACE_MS],
+        WHERE id = $1
+        RETURNING ${ENDPOINT_COLUMNS}`,
+        [id, this.box.seal(secret), PREVIOUS_SECRET_GRACE_MS],
+      ),
     );
-    if (affected === 0) throw new NotFoundError(WEBHOOK_NOT_FOUND);
-    return { endpoint: await this.get(id), secret };
+    if (!row) throw new NotFoundError(WEBHOOK_NOT_FOUND);
+    return { endpoint: row, secret };
   }
 
   /** The endpoint's deliveries, newest first, keyset-paginated on (created_at, id); optionally of one status. */
