@@ -53,6 +53,11 @@ export interface FinalState {
   queuedJobs: Record<string, number>;
 }
 
+/** The name of the server an organization's row names (`default` or `pg-b`). */
+function serverNameOf(fleet: ChaosFleet, id: string | null): string | undefined {
+  return id === fleet.pgB ? 'pg-b' : id ? 'default' : undefined;
+}
+
 export async function readFinalState(fleet: ChaosFleet): Promise<FinalState> {
   const { fe } = fleet;
   const orgs = await controlQuery<OrgRow>(
@@ -77,7 +82,8 @@ export async function readFinalState(fleet: ChaosFleet): Promise<FinalState> {
   const everActive = new Set(activeEvents.map((e) => e.org_id));
   const users = new Map<string, FinalState['users'] extends Map<string, infer U> ? U : never>();
   for (const org of orgs) {
-    const placed = databases.find((d) => d.datname === org.database_name);
+    // On its own server: right after a move switched, the source of the same name may still be being dropped.
+    const placed = databases.find((d) => d.datname === org.database_name && d.server === serverNameOf(fleet, org.database_server_id));
     if (!placed || !['active', 'deleted'].includes(org.status)) continue;
     const url = withDatabase(placed.server === 'default' ? DEFAULT_SERVER : SECOND_SERVER, org.database_name);
     users.set(org.id, await query(url, 'SELECT id::text, email, role, password_hash FROM users'));
@@ -103,7 +109,7 @@ export async function checkInvariants(
   recoveryBoundMs: number,
 ): Promise<Verdict[]> {
   const byId = new Map(state.orgs.map((o) => [o.id, o]));
-  const serverName = (id: string | null) => (id === fleet.pgB ? 'pg-b' : id ? 'default' : undefined);
+  const serverName = (id: string | null) => serverNameOf(fleet, id);
   const opsOn = (orgId: string, kinds: string[]) => history.filter((op) => op.args.org === orgId && kinds.includes(op.op));
   const verdicts: Verdict[] = [];
 
