@@ -178,7 +178,6 @@ export class WebhookStore {
 
   /** The endpoint's deliveries, newest first, keyset-paginated on (created_at, id); optionally of one status. */
   async deliveries(endpointId: string, filter: PageQuery & { status?: WebhookDeliveryStatus }): Promise<KeysetPage<WebhookDelivery>> {
-    await this.get(endpointId);
     const params: unknown[] = [endpointId, filter.limit + 1];
     const where = ['endpoint_id = $1'];
     if (filter.status) {
@@ -193,6 +192,8 @@ export class WebhookStore {
       `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $2`,
       params,
     );
+    // Deliveries go with their endpoint (ON DELETE CASCADE): only an empty page can be of one that does not exist (404).
+    if (rows.length === 0) await this.get(endpointId);
     return keysetPage(rows, filter.limit);
   }
 
