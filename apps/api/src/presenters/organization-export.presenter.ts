@@ -1,7 +1,6 @@
 import type { OrganizationExport } from '@orgms/common/control-plane/organization-export-store';
 import type { OrganizationExportBody } from '../openapi/response-schemas';
-
-const iso = (at: Date | null) => (at ? new Date(at).toISOString() : null);
+import { isoOrNull } from './run-progress';
 
 export function presentOrganizationExport(exported: OrganizationExport): OrganizationExportBody {
   return {
@@ -12,7 +11,7 @@ export function presentOrganizationExport(exported: OrganizationExport): Organiz
     sha256: exported.sha256,
     error: exported.error,
     created_at: new Date(exported.createdAt).toISOString(),
-    finished_at: iso(exported.finishedAt),
-    expires_at: iso(exported.expiresAt),
+    finished_at: isoOrNull(exported.finishedAt),
+    expires_at: isoOrNull(exported.expiresAt),
   };
 }
