@@ -46,7 +46,6 @@ export const IN_PROGRESS_STATUSES: readonly OrganizationStatus[] = ['pending', '
  */
 export const RELEASED_STATUSES: readonly OrganizationStatus[] = ['deleted', 'purging', 'purged'];
 
-
 /** Statuses in which the organization's database serves its users: reads always, writes only when `active`. */
 export const SERVING_STATUSES: readonly OrganizationStatus[] = ['active', 'moving'];
 
