@@ -84,7 +84,8 @@ export async function readFinalState(fleet: ChaosFleet): Promise<FinalState> {
   for (const org of orgs) {
     // On its own server: right after a move switched, the source of the same name may still be being dropped.
     const placed = databases.find((d) => d.datname === org.database_name && d.server === serverNameOf(fleet, org.database_server_id));
-    if (!placed || !['active', 'deleted'].includes(org.status)) continue;
+    // An organization deleted before it was ever active may keep a database its provisioning never migrated.
+    if (!placed || !['active', 'deleted'].includes(org.status) || !everActive.has(org.id)) continue;
     const url = withDatabase(placed.server === 'default' ? DEFAULT_SERVER : SECOND_SERVER, org.database_name);
     users.set(org.id, await query(url, 'SELECT id::text, email, role, password_hash FROM users'));
   }
