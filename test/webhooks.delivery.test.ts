@@ -6,6 +6,7 @@ import { sendWebhook } from '@orgms/worker/webhooks/webhook-sender';
 import { expect } from 'chai';
 import { Webhook } from 'standardwebhooks';
 import type { Response } from 'supertest';
+import { schemaViolations } from './support/contract';
 import { auth, createActiveOrganization, orgLogin } from './support/org-users';
 import { createOrganization, uniqueName, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
@@ -231,6 +232,10 @@ describe('Webhook delivery (a real receiver)', function () {
     expect(events[0].headers['content-type']).to.equal('application/json');
     expect(Number(events[0].headers['webhook-timestamp'])).to.be.closeTo(Date.now() / 1000, 60);
     expect(receiver.unverified).to.equal(0);
+    for (const event of events) expect(schemaViolations('WebhookEvent', JSON.parse(event.body))).to.deep.equal([]);
+    // The organization is its whole API representation: what GET answers now, nothing having changed since.
+    const current = await stack.request.get(`/organizations/${org.id}`).set(auth(admin)).expect(200);
+    expect(last.data.organization).to.deep.equal(current.body);
 
     const recorded = await deliveries(endpoint.id);
     expect(recorded.filter((d) => d.organization_id === org.id).every((d) => d.status === 'delivered' && d.response_status === 204)).to.equal(true);
@@ -362,7 +367,7 @@ describe('Webhook delivery (a real receiver)', function () {
   it('when organizations are deleted and restored, then organization.deleted and organization.active arrive, in order', async () => {
     const endpoint = await register(['organization.active', 'organization.deleted']);
     const org = await createActiveOrganization(stack);
-    await stack.request.delete(`/organizations/${org.id}`).set(auth(admin)).expect(200);
+    const deleted = await stack.request.delete(`/organizations/${org.id}`).set(auth(admin)).expect(200);
     await stack.request.post(`/organizations/${org.id}/restore`).set(auth(admin)).send({}).expect(200);
     await receiver.waitFor(() => at(endpoint, org.id).length >= 3);
     const events = at(endpoint, org.id);
@@ -371,6 +376,9 @@ describe('Webhook delivery (a real receiver)', function () {
       'organization.deleted deleted',
       'organization.active active',
     ]);
+    // The deletion's event carries the organization exactly as the DELETE answered it, grace period included.
+    expect(JSON.parse(events[1].body).data.organization).to.deep.equal(deleted.body);
+    expect(deleted.body.purge_after).to.be.a('string');
   });
 
   it('when an endpoint is deleted, then nothing more is sent to it', async () => {

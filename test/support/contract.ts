@@ -207,6 +207,12 @@ function isEmptyObject(value: unknown): boolean {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
 }
 
+/** The violations of `value` against a schema of the document's components (e.g. a webhook body); empty when valid. */
+export function schemaViolations(component: string, value: unknown): string[] {
+  const validate = validatorFor(document(), `#/components/schemas/${escapePointer(component)}`);
+  return validate(value) ? [] : [describeErrors(validate)];
+}
+
 /** Every operation of the document, as `METHOD /path`. */
 export function documentedOperations(): string[] {
   return document().routes.map((route) => route.operation.key);

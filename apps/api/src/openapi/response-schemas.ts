@@ -534,27 +534,6 @@ export const webhookDeliveryList = {
   properties: { items: { type: 'array', items: webhookDelivery }, next_cursor: nextCursor },
 } as const satisfies JSONSchema;
 
-/** The organization inside a webhook event, as it was in the transaction of the event. */
-export const webhookOrganization = {
-  type: 'object',
-  description: 'The organization as it was when the event happened (the members of its API representation that existed when webhooks were built).',
-  additionalProperties: true,
-  required: ['id', 'name', 'slug', 'status', 'step', 'last_error', 'admin_email', 'schema_version', 'database_server', 'created_at', 'updated_at'],
-  properties: {
-    id: uuid,
-    name: { type: 'string', examples: ['Acme Corp'] },
-    slug: { type: 'string', examples: ['acme-corp'] },
-    status: organizationStatusName,
-    step: { type: ['string', 'null'], examples: ['activate'] },
-    last_error: { type: ['string', 'null'] },
-    admin_email: { type: 'string', examples: ['owner@acme.test'] },
-    schema_version: { type: ['string', 'null'], examples: ['AddUserLastLogin1732300000000'] },
-    database_server: { type: ['string', 'null'], examples: ['default'] },
-    created_at: dateTime,
-    updated_at: dateTime,
-  },
-} as const satisfies JSONSchema;
-
 export const webhookEvent = {
   type: 'object',
   description: 'The body of every webhook (Standard Webhooks: `type`, `timestamp`, `data`).',
@@ -569,7 +548,7 @@ export const webhookEvent = {
       required: ['event_id', 'organization', 'previous_status', 'request_id'],
       properties: {
         event_id: { type: 'string', pattern: '^[0-9]+$', description: "The organization event's id: increasing per organization.", examples: ['42'] },
-        organization: webhookOrganization,
+        organization: { ...organization, description: 'The organization as `GET /organizations/{id}` would have answered in the transaction of the event.' },
         previous_status: {
           type: ['string', 'null'],
           enum: [...ORGANIZATION_STATUSES, null],
@@ -699,7 +678,6 @@ export const responseSchemas = {
   WebhookEndpointList: webhookEndpointList,
   WebhookDelivery: webhookDelivery,
   WebhookDeliveryList: webhookDeliveryList,
-  WebhookOrganization: webhookOrganization,
   WebhookEvent: webhookEvent,
   Health: health,
   Readiness: readiness,

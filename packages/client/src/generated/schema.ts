@@ -1898,40 +1898,6 @@ export interface components {
              */
             next_cursor: string | null;
         };
-        /** @description The organization as it was when the event happened (the members of its API representation that existed when webhooks were built). */
-        WebhookOrganization: {
-            /**
-             * Format: uuid
-             * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
-             */
-            id: string;
-            /** @example Acme Corp */
-            name: string;
-            /** @example acme-corp */
-            slug: string;
-            status: components["schemas"]["OrganizationStatusName"];
-            /** @example activate */
-            step: string | null;
-            last_error: string | null;
-            /** @example owner@acme.test */
-            admin_email: string;
-            /** @example AddUserLastLogin1732300000000 */
-            schema_version: string | null;
-            /** @example default */
-            database_server: string | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-21T21:13:17.815Z
-             */
-            created_at: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-21T21:13:17.815Z
-             */
-            updated_at: string;
-        } & {
-            [key: string]: unknown;
-        };
         /** @description The body of every webhook (Standard Webhooks: `type`, `timestamp`, `data`). */
         WebhookEvent: {
             /**
@@ -1951,7 +1917,67 @@ export interface components {
                  * @example 42
                  */
                 event_id: string;
-                organization: components["schemas"]["WebhookOrganization"];
+                /** @description The organization as `GET /organizations/{id}` would have answered in the transaction of the event. */
+                organization: {
+                    /**
+                     * Format: uuid
+                     * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+                     */
+                    id: string;
+                    /** @example Acme Corp */
+                    name: string;
+                    /** @example acme-corp */
+                    slug: string;
+                    status: components["schemas"]["OrganizationStatusName"];
+                    /**
+                     * @description The provisioning step running or last run.
+                     * @example activate
+                     */
+                    step: string | null;
+                    /** @description Why the last attempt failed, in plain words. */
+                    last_error: string | null;
+                    /**
+                     * Format: email
+                     * @example owner@acme.test
+                     */
+                    admin_email: string;
+                    /**
+                     * @description Newest tenant migration applied to its database.
+                     * @example CreateUsers1732200000000
+                     */
+                    schema_version: string | null;
+                    /**
+                     * @description The name of the database server holding its database (null only before one is chosen).
+                     * @example default
+                     */
+                    database_server: string | null;
+                    /**
+                     * @description `own`: its database is owned by, and reached only as, its own login role. `shared`: reached as the service role (before provisioning made its role, an organization from before roles until a fleet run gives it one, or a server registered with `tenant_roles: false`).
+                     * @example own
+                     * @enum {string}
+                     */
+                    database_role: "own" | "shared";
+                    /**
+                     * Format: date-time
+                     * @description When it was deleted; null unless `deleted`, `purging` or `purged`.
+                     */
+                    deleted_at: string | null;
+                    /**
+                     * Format: date-time
+                     * @description While `deleted`: when the grace period ends and its database is archived and dropped. Until then `POST /organizations/{id}/restore` brings it back.
+                     */
+                    purge_after: string | null;
+                    /**
+                     * Format: date-time
+                     * @example 2026-11-21T21:13:17.815Z
+                     */
+                    created_at: string;
+                    /**
+                     * Format: date-time
+                     * @example 2026-11-21T21:13:17.815Z
+                     */
+                    updated_at: string;
+                };
                 /**
                  * @description The status before (null for `organization.created`).
                  * @enum {string|null}
@@ -4876,6 +4902,9 @@ export interface operations {
                  *           "admin_email": "owner@acme.test",
                  *           "schema_version": "AddUserLastLogin1732300000000",
                  *           "database_server": "default",
+                 *           "database_role": "own",
+                 *           "deleted_at": null,
+                 *           "purge_after": null,
                  *           "created_at": "2026-12-05T04:00:00.512Z",
                  *           "updated_at": "2026-12-05T04:00:01.214Z"
                  *         },
