@@ -259,6 +259,37 @@ describe('Database server fleet (/database-servers)', function () {
       .send({ organization_name: name, email: 'o@example.test', password: 'correct horse battery' })
       .expect(202);
   });
+
+  it('when a server is registered, changed and drained, then each is in the audit log with its admin and request, naming settings but never a URL', async () => {
+    const created = await register({
+      name: 'pg-audit',
+      admin_url: 'postgres://postgres:s3cret@127.0.0.1:5433/postgres',
+      capacity: 0,
+      connection_budget: 5,
+    }).expect(201);
+    const id = created.body.id as string;
+    const changed = await patch(id, { capacity: 0, pool_url: 'postgres://postgres:s3cret@127.0.0.1:6432/postgres' }).expect(200);
+    const drained = await stack.request.post(`/database-servers/${id}/drain`).set('Authorization', auth).expect(202);
+
+    const entries = (await stack.request.get('/audit').set('Authorization', auth).query({ action: 'database_server.*' }).expect(200)).body.items.filter(
+      (entry: { target: { id: string } }) => entry.target.id === id,
+    );
+    const adminId = (await stack.request.get('/me').set('Authorization', auth).expect(200)).body.id;
+    expect(entries.map((e: { action: string }) => e.action).reverse()).to.deep.equal([
+      'database_server.created',
+      'database_server.updated',
+      'database_server.updated',
+      'database_server.drain_started',
+    ]);
+    const [drainStarted, draining, settings, registered] = entries;
+    for (const entry of entries) expect(entry.actor).to.deep.equal({ kind: 'platform_admin', id: adminId });
+    expect(registered).to.deep.include({ request_id: created.headers['x-request-id'], target: { type: 'database_server', id } });
+    expect(registered.details).to.deep.equal({ name: 'pg-audit', capacity: 0, connection_budget: 5, tenant_roles: true });
+    expect(settings).to.deep.include({ request_id: changed.headers['x-request-id'], details: { changed: ['pool_url', 'capacity'] } });
+    expect(draining.details).to.deep.equal({ changed: ['status'], status_before: 'active', status_after: 'draining' });
+    expect(drainStarted).to.deep.include({ request_id: drained.headers['x-request-id'], details: { drain_id: drained.body.id } });
+    expect(JSON.stringify(entries)).to.not.match(/s3cret|postgres:\/\//);
+  });
 });
 
 describe('Database server choice under self-signup', () => {

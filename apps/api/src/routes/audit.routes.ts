@@ -17,7 +17,8 @@ import { auditQuery } from '../validation/audit.schemas';
  *       Organization admins read only their own organization's entries (`organization_id` defaults to it; another
  *       organization's id answers 404); members get 403. Entries: `auth.login.succeeded`, `auth.login.failed` (the
  *       account tried when it exists, never the email or password), `auth.logout`, `auth.refresh.reused`,
- *       `user.created|updated|deleted`, `platform_admin.created|updated|deleted`, `organization.created|renamed|updated|deleted|restored|purged|retried|moved`, `webhook.*`.
+ *       `user.created|updated|deleted`, `platform_admin.created|updated|deleted`, `organization.created|renamed|updated|deleted|restored|purged|retried|moved`,
+ *       `database_server.created|updated|resealed|drain_started` (settings named, never a URL), `webhook.*`.
  *     security: [{ bearerAuth: [] }]
  *     parameters:
  *       - { $ref: '#/components/parameters/AuditOrganization' }

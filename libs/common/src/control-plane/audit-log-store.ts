@@ -23,6 +23,10 @@ export type AuditAction =
   | 'organization.purged'
   | 'organization.retried'
   | 'organization.moved'
+  | 'database_server.created'
+  | 'database_server.updated'
+  | 'database_server.resealed'
+  | 'database_server.drain_started'
   | `webhook.${string}`;
 
 export interface AuditTarget {

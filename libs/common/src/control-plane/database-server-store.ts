@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { sqlStateOf } from '../database/database-errors';
 import { ConflictError, NotFoundError } from '../errors';
 import type { SecretBox } from '../fleet/secret-box';
+import { AuditLogStore } from './audit-log-store';
 
 export const DATABASE_SERVER_STATUSES = ['active', 'draining', 'disabled'] as const;
 export type DatabaseServerStatus = (typeof DATABASE_SERVER_STATUSES)[number];
@@ -37,6 +38,15 @@ export type NewDatabaseServer = Pick<DatabaseServer, 'name' | 'adminUrl' | 'pool
   tenantRoles?: boolean;
 };
 export type DatabaseServerChanges = Partial<Pick<DatabaseServer, 'poolUrl' | 'capacity' | 'connectionBudget' | 'status' | 'adminUrl'>>;
+
+/** A setting's name as the API and the audit log spell it. */
+const SETTING_NAMES: Record<keyof DatabaseServerChanges, string> = {
+  adminUrl: 'admin_url',
+  poolUrl: 'pool_url',
+  capacity: 'capacity',
+  connectionBudget: 'connection_budget',
+  status: 'status',
+};
 
 interface ServerRow extends Omit<DatabaseServer, 'adminUrl' | 'poolUrl'> {
   adminUrlSecret: string;
@@ -80,24 +90,31 @@ export class DatabaseServerStore {
     return (await this.findByName(DEFAULT_SERVER_NAME)) ?? first;
   }
 
-  /** A taken name is a 409. */
+  /** A taken name is a 409. Audited (`database_server.created`) in the same transaction. */
   async create(server: NewDatabaseServer): Promise<DatabaseServer> {
     const id = randomUUID();
     try {
-      await this.dataSource.query(
-        `INSERT INTO database_servers (id, name, admin_url_secret, pool_url_secret, capacity, connection_budget, status, tenant_roles)
+      await this.dataSource.transaction(async (manager) => {
+        await manager.query(
+          `INSERT INTO database_servers (id, name, admin_url_secret, pool_url_secret, capacity, connection_budget, status, tenant_roles)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          id,
-          server.name,
-          this.secrets.seal(server.adminUrl),
-          server.poolUrl && this.secrets.seal(server.poolUrl),
-          server.capacity,
-          server.connectionBudget,
-          server.status ?? 'active',
-          server.tenantRoles ?? true,
-        ],
-      );
+          [
+            id,
+            server.name,
+            this.secrets.seal(server.adminUrl),
+            server.poolUrl && this.secrets.seal(server.poolUrl),
+            server.capacity,
+            server.connectionBudget,
+            server.status ?? 'active',
+            server.tenantRoles ?? true,
+          ],
+        );
+        await new AuditLogStore(manager).record({
+          action: 'database_server.created',
+          target: { type: 'database_server', id },
+          details: { name: server.name, capacity: server.capacity, connection_budget: server.connectionBudget, tenant_roles: server.tenantRoles ?? true },
+        });
+      });
     } catch (error) {
       if (sqlStateOf(error) === '23505') throw new ConflictError(`A database server named "${server.name}" already exists.`);
       throw error;
@@ -122,7 +139,25 @@ export class DatabaseServerStore {
     return rows.map((row) => this.opened(row));
   }
 
-  async update(id: string, changes: DatabaseServerChanges): Promise<DatabaseServer> {
+  /** Audited (`database_server.updated`: which settings changed, never a URL) in the same transaction. */
+  update(id: string, changes: DatabaseServerChanges): Promise<DatabaseServer> {
+    return this.write(id, changes, 'database_server.updated');
+  }
+
+  /** Seals again, with the current key, every URL sealed with an older one; returns how many rows changed. */
+  async resealStale(): Promise<number> {
+    const rows: ServerRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM database_servers`);
+    let changed = 0;
+    for (const row of rows) {
+      if (!this.secrets.isStale(row.adminUrlSecret) && !(row.poolUrlSecret && this.secrets.isStale(row.poolUrlSecret))) continue;
+      const server = this.opened(row);
+      await this.write(server.id, { adminUrl: server.adminUrl, poolUrl: server.poolUrl }, 'database_server.resealed');
+      changed += 1;
+    }
+    return changed;
+  }
+
+  private async write(id: string, changes: DatabaseServerChanges, action: 'database_server.updated' | 'database_server.resealed'): Promise<DatabaseServer> {
     const sets: string[] = [];
     const params: unknown[] = [id];
     const set = (column: string, value: unknown) => {
@@ -135,23 +170,19 @@ export class DatabaseServerStore {
     if (changes.connectionBudget !== undefined) set('connection_budget', changes.connectionBudget);
     if (changes.status !== undefined) set('status', changes.status);
     if (sets.length > 0) {
-      const [, affected] = await this.dataSource.query(`UPDATE database_servers SET ${sets.join(', ')}, updated_at = now() WHERE id = $1`, params);
-      if (affected === 0) throw new NotFoundError(`Database server ${id} does not exist.`);
+      await this.dataSource.transaction(async (manager) => {
+        const [before] = await manager.query('SELECT status FROM database_servers WHERE id = $1 FOR UPDATE', [id]);
+        if (!before) throw new NotFoundError(`Database server ${id} does not exist.`);
+        await manager.query(`UPDATE database_servers SET ${sets.join(', ')}, updated_at = now() WHERE id = $1`, params);
+        // The members named, never their values: a URL carries a password.
+        const changed = (Object.keys(SETTING_NAMES) as (keyof DatabaseServerChanges)[])
+          .filter((key) => changes[key] !== undefined)
+          .map((key) => SETTING_NAMES[key]);
+        const status = changes.status !== undefined ? { status_before: before.status, status_after: changes.status } : {};
+        await new AuditLogStore(manager).record({ action, target: { type: 'database_server', id }, details: { changed, ...status } });
+      });
     }
     return this.get(id);
-  }
-
-  /** Seals again, with the current key, every URL sealed with an older one; returns how many rows changed. */
-  async resealStale(): Promise<number> {
-    const rows: ServerRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM database_servers`);
-    let changed = 0;
-    for (const row of rows) {
-      if (!this.secrets.isStale(row.adminUrlSecret) && !(row.poolUrlSecret && this.secrets.isStale(row.poolUrlSecret))) continue;
-      const server = this.opened(row);
-      await this.update(server.id, { adminUrl: server.adminUrl, poolUrl: server.poolUrl });
-      changed += 1;
-    }
-    return changed;
   }
 
   private opened(row: ServerRow): DatabaseServer {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { NotFoundError } from '../errors';
+import { AuditLogStore } from './audit-log-store';
 
 export type ServerDrainStatus = 'queued' | 'running' | 'completed';
 export type ServerDrainItemStatus = 'pending' | 'succeeded' | 'failed' | 'skipped';
@@ -35,9 +36,17 @@ const SUMMARY = `
 export class ServerDrainStore {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** Audited (`database_server.drain_started`) in the same transaction. */
   async create(serverId: string, requestId: string): Promise<string> {
     const id = randomUUID();
-    await this.dataSource.query(`INSERT INTO server_drains (id, server_id, status, request_id) VALUES ($1, $2, 'queued', $3)`, [id, serverId, requestId]);
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(`INSERT INTO server_drains (id, server_id, status, request_id) VALUES ($1, $2, 'queued', $3)`, [id, serverId, requestId]);
+      await new AuditLogStore(manager).record({
+        action: 'database_server.drain_started',
+        target: { type: 'database_server', id: serverId },
+        details: { drain_id: id },
+      });
+    });
     return id;
   }
 
