@@ -64,6 +64,12 @@ export class ChaosFleet {
         // The clients log in again and again: the throttle is not what the soak is about.
         LOGIN_RATE_LIMIT_PER_IP: '1000000',
         LOGIN_RATE_LIMIT_PER_ACCOUNT: '1000000',
+        // Webhooks go to the soak's own receiver on 127.0.0.1; its refusals are retried soon (100 ms,
+        // doubled), and lanes whose notification or job a fault lost are swept up every 2 s.
+        WEBHOOK_ALLOW_PRIVATE: 'true',
+        WEBHOOK_RETRY_BASE_MS: '100',
+        WEBHOOK_TIMEOUT_MS: '5000',
+        WEBHOOK_SWEEP_INTERVAL_MS: '2000',
       },
       'chaos',
     );

@@ -8,6 +8,7 @@ import { controlQuery } from '../../harness/service-env';
 import { DEFAULT_SERVER, query } from '../support/fleet-processes';
 import { type ChaosFleet, SECOND_SERVER } from './chaos-fleet';
 import type { FaultWindow } from './nemesis';
+import type { ReceivedDelivery, WebhookReceiver } from './webhook-receiver';
 import type { Operation } from './workload';
 
 export const SETTLED = ['active', 'failed', 'deleted', 'purged'];
@@ -51,6 +52,16 @@ export interface FinalState {
   everActive: Set<string>;
   reconcilerScheduled: boolean;
   queuedJobs: Record<string, number>;
+  /** `organization_events`, oldest first. */
+  events: { id: string; org_id: string; from_status: string | null; to_status: string }[];
+  /** The soak's endpoint's rows of `webhook_deliveries`. */
+  deliveries: { org_id: string; event_id: string; event_type: string; message_id: string; status: string; attempts: number }[];
+}
+
+/** The soak's webhook endpoint and the receiver it points at. */
+export interface Webhooks {
+  endpointId: string;
+  receiver: WebhookReceiver;
 }
 
 /** The name of the server an organization's row names (`default` or `pg-b`). */
@@ -58,7 +69,7 @@ function serverNameOf(fleet: ChaosFleet, id: string | null): string | undefined 
   return id === fleet.pgB ? 'pg-b' : id ? 'default' : undefined;
 }
 
-export async function readFinalState(fleet: ChaosFleet): Promise<FinalState> {
+export async function readFinalState(fleet: ChaosFleet, webhookEndpointId: string): Promise<FinalState> {
   const { fe } = fleet;
   const orgs = await controlQuery<OrgRow>(
     fe,
@@ -78,8 +89,17 @@ export async function readFinalState(fleet: ChaosFleet): Promise<FinalState> {
     fe,
     'SELECT org_id::text, file_name, status, sha256, size_bytes::text FROM organization_archives',
   );
-  const activeEvents = await controlQuery<{ org_id: string }>(fe, "SELECT DISTINCT org_id::text FROM organization_events WHERE to_status = 'active'");
-  const everActive = new Set(activeEvents.map((e) => e.org_id));
+  const events = await controlQuery<FinalState['events'][number] & Record<string, unknown>>(
+    fe,
+    'SELECT id::text, org_id::text, from_status, to_status FROM organization_events ORDER BY id',
+  );
+  const everActive = new Set(events.filter((e) => e.to_status === 'active').map((e) => e.org_id));
+  const deliveries = await controlQuery<FinalState['deliveries'][number] & Record<string, unknown>>(
+    fe,
+    'SELECT org_id::text, event_id::text, event_type, message_id, status, attempts FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY seq',
+    [webhookEndpointId],
+  );
+
   const users = new Map<string, FinalState['users'] extends Map<string, infer U> ? U : never>();
   for (const org of orgs) {
     // On its own server: right after a move switched, the source of the same name may still be being dropped.
@@ -94,7 +114,7 @@ export async function readFinalState(fleet: ChaosFleet): Promise<FinalState> {
   try {
     const reconcilerScheduled = (await queue.getJobScheduler(RECONCILE_SCHEDULER_ID)) !== undefined;
     const queuedJobs = await provisioning.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-    return { orgs, databases, archives, users, everActive, reconcilerScheduled, queuedJobs };
+    return { orgs, databases, archives, users, everActive, reconcilerScheduled, queuedJobs, events, deliveries };
   } finally {
     await queue.close();
     await provisioning.close();
@@ -108,6 +128,7 @@ export async function checkInvariants(
   state: FinalState,
   fleet: ChaosFleet,
   recoveryBoundMs: number,
+  webhooks: Webhooks,
 ): Promise<Verdict[]> {
   const byId = new Map(state.orgs.map((o) => [o.id, o]));
   const serverName = (id: string | null) => serverNameOf(fleet, id);
@@ -306,5 +327,84 @@ export async function checkInvariants(
       violations.push({ message: `jobs left on the provisioning queue after settling: ${queued.map(([k, n]) => `${k} ${n}`).join(', ')}` });
     verdicts.push({ invariant: 'Redis: the reconciler is scheduled; nothing left queued', violations, checked: JSON.stringify(state.queuedJobs) });
   }
+
+  verdicts.push(checkWebhooks(history, state, webhooks));
   return verdicts;
+}
+
+/**
+ * 7. Webhooks: the outbox lost nothing (every event that is a webhook has its delivery), every
+ * delivery reached the receiver with a valid signature, and each organization's events were first
+ * acknowledged in event order (a duplicate may come later: delivery is at least once).
+ */
+function checkWebhooks(history: Operation[], state: FinalState, { receiver }: Webhooks): Verdict {
+  const violations: Violation[] = [];
+  const deliveryOf = new Map(state.deliveries.map((d) => [d.event_id, d]));
+  const received = new Map<string, ReceivedDelivery[]>();
+  for (const ack of receiver.acknowledged) received.set(ack.messageId, [...(received.get(ack.messageId) ?? []), ack]);
+  // Creation and every status change are webhooks (an event without a status change only when it renamed: below).
+  for (const event of state.events) {
+    if (event.from_status !== null && event.from_status === event.to_status) continue;
+    if (!deliveryOf.has(event.id)) {
+      violations.push({
+        message: `event ${event.id} of org ${event.org_id} (${event.from_status ?? 'created'} → ${event.to_status}) has no delivery`,
+        orgId: event.org_id,
+      });
+    }
+  }
+  const eventIds = new Set(state.events.map((e) => e.id));
+  for (const delivery of state.deliveries) {
+    if (!eventIds.has(delivery.event_id) && state.orgs.some((o) => o.id === delivery.org_id)) {
+      violations.push({
+        message: `delivery ${delivery.message_id} names event ${delivery.event_id}, which is not in organization_events`,
+        orgId: delivery.org_id,
+      });
+    }
+    const acks = received.get(delivery.message_id) ?? [];
+    if (delivery.status !== 'delivered') {
+      violations.push({
+        message: `delivery ${delivery.message_id} (${delivery.event_type}, org ${delivery.org_id}) is ${delivery.status} after ${delivery.attempts} attempts`,
+        orgId: delivery.org_id,
+      });
+    }
+    if (acks.length === 0) {
+      violations.push({
+        message: `delivery ${delivery.message_id} (${delivery.event_type}, org ${delivery.org_id}, ${delivery.status}) never reached the receiver`,
+        orgId: delivery.org_id,
+      });
+    } else if (acks.some((a) => a.type !== delivery.event_type || a.orgId !== delivery.org_id || String(a.eventId) !== delivery.event_id)) {
+      violations.push({ message: `the receiver got ${delivery.message_id} with another type, organization or event id than its row`, orgId: delivery.org_id });
+    }
+  }
+  // Renames answered 200: each is an organization.renamed event of its own.
+  for (const org of state.orgs) {
+    const renames = history.filter((op) => op.op === 'rename' && op.args.org === org.id && op.status === 200).length;
+    const renamed = state.deliveries.filter((d) => d.org_id === org.id && d.event_type === 'organization.renamed').length;
+    if (renamed < renames)
+      violations.push({ message: `org ${org.id} was renamed ${renames} times (200), but has ${renamed} organization.renamed deliveries`, orgId: org.id });
+  }
+  // Order: per organization, the first acknowledgement of each event comes after those of every earlier event.
+  const latest = new Map<string, { eventId: number; messageId: string }>();
+  const seen = new Set<string>();
+  let outOfOrder = 0;
+  for (const ack of receiver.acknowledged) {
+    if (seen.has(ack.messageId)) continue;
+    seen.add(ack.messageId);
+    const before = latest.get(ack.orgId);
+    if (before && before.eventId > ack.eventId) {
+      outOfOrder += 1;
+      violations.push({
+        message: `org ${ack.orgId}: event ${ack.eventId} (${ack.type}) first arrived after event ${before.eventId} (${before.messageId})`,
+        orgId: ack.orgId,
+      });
+    } else latest.set(ack.orgId, { eventId: ack.eventId, messageId: ack.messageId });
+  }
+  if (receiver.unverified > 0) violations.push({ message: `${receiver.unverified} requests to the receiver did not verify (Standard Webhooks signature)` });
+  const duplicates = receiver.acknowledged.length - seen.size;
+  return {
+    invariant:
+      'webhooks: every event that is a webhook has its delivery, delivered and acknowledged with a valid signature; per organization first arrivals in event order',
+    violations,
+    checked: `${state.events.length} events, ${state.deliveries.length} deliveries, ${receiver.requests} requests to the receiver (${receiver.acknowledged.length} acknowledged, ${duplicates} duplicates, ${receiver.refusedOnPurpose} refused on purpose, ${receiver.unverified} unverified), ${outOfOrder} out of order`,
+  };
 }

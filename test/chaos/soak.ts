@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { WEBHOOK_EVENT_TYPES } from '@orgms/common/webhooks/webhook-events';
 import { controlQuery } from '../../harness/service-env';
 import { printLogs, processesStarted } from '../../harness/service-process';
 import { DEFAULT_SERVER, query } from '../support/fleet-processes';
@@ -9,6 +10,7 @@ import { ChaosFleet, SECOND_SERVER } from './chaos-fleet';
 import { ambiguous, checkInvariants, type FinalState, readFinalState, SETTLED, type Verdict } from './checker';
 import { formatSchedule, Nemesis, planFaults } from './nemesis';
 import { Random } from './random';
+import { WebhookReceiver } from './webhook-receiver';
 import { type Operation, Workload } from './workload';
 
 /**
@@ -26,6 +28,8 @@ const FIXED_SEED = 20261205;
 const CLIENTS = 4;
 /** Starting the fleet, settling (usually within a second of the workload stopping) and checking: ≈ 20 s measured. */
 const OVERHEAD_MS = 25000;
+/** The share of webhook deliveries the receiver refuses on purpose (503), so that retries happen. */
+const WEBHOOK_REFUSALS = 0.05;
 
 interface RunResult {
   seed: number;
@@ -59,8 +63,10 @@ async function soak(seed: number, durationMs: number, clients: number): Promise<
   console.log(`nemesis schedule (seed ${seed}):\n${formatSchedule(plan)}`);
   const fleet = await ChaosFleet.start();
   const workload = new Workload(fleet.apiUrls, `chaos ${seed}`);
+  const receiver = new WebhookReceiver(random.fork(), WEBHOOK_REFUSALS);
   const connections = sampleConnections(fleet.pgbouncer.adminUrl);
   try {
+    const endpointId = await registerWebhook(fleet, receiver);
     const nemesis = new Nemesis(fleet, plan);
     const startedAt = Date.now();
     const working = workload.run(clients, random.fork());
@@ -70,8 +76,8 @@ async function soak(seed: number, durationMs: number, clients: number): Promise<
     await working;
     const lastFaultEnd = Math.max(startedAt, ...nemesis.windows.map((w) => w.end));
     const settled = await waitToSettle(fleet, Date.now() + RECOVERY_BOUND_MS);
-    const state = await readFinalState(fleet);
-    const verdicts = await checkInvariants(workload.history, nemesis.windows, state, fleet, RECOVERY_BOUND_MS);
+    const state = await readFinalState(fleet, endpointId);
+    const verdicts = await checkInvariants(workload.history, nemesis.windows, state, fleet, RECOVERY_BOUND_MS, { endpointId, receiver });
     verdicts.push({
       invariant: `every organization settles (${SETTLED.join('/')}) within ${RECOVERY_BOUND_MS / 1000} s after the workload stopped`,
       violations: settled.unsettled.map((o) => ({ message: `org ${o.id} is still ${o.status} (step ${o.step})`, orgId: o.id })),
@@ -89,17 +95,36 @@ async function soak(seed: number, durationMs: number, clients: number): Promise<
     return { seed, failed: true };
   } finally {
     connections.stop();
-    keepLogs(seed, workload.history);
+    keepLogs(seed, workload.history, receiver);
+    await receiver.stop();
     await fleet.stop();
   }
 }
 
+/**
+ * The soak's webhook endpoint, for every organization event, pointing at its receiver (registered
+ * before the workload starts, so every organization's events are delivered to it).
+ */
+async function registerWebhook(fleet: ChaosFleet, receiver: WebhookReceiver): Promise<string> {
+  const url = await receiver.start();
+  const res = await fetch(`${fleet.apiUrls[0]}/webhooks`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await fleet.adminToken()}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ url, events: WEBHOOK_EVENT_TYPES, description: 'chaos soak receiver' }),
+  });
+  const body = (await res.json()) as { id: string; secret: string };
+  if (res.status !== 201) throw new Error(`POST /webhooks answered ${res.status}: ${JSON.stringify(body)}`);
+  receiver.secret = body.secret;
+  return body.id;
+}
+
 /** Every process's log (restarted ones too) in a directory of the run, for what the summary cannot show. */
-function keepLogs(seed: number, history: Operation[]): void {
+function keepLogs(seed: number, history: Operation[], receiver: WebhookReceiver): void {
   const dir = join('/tmp', `orgms-chaos-${seed}`);
   mkdirSync(dir, { recursive: true });
   for (const [index, service] of processesStarted().entries()) writeFileSync(join(dir, `${index}-${service.name}.log`), `${service.logs.join('\n')}\n`);
   writeFileSync(join(dir, 'history.jsonl'), history.map((op) => JSON.stringify(op)).join('\n'));
+  writeFileSync(join(dir, 'webhooks.jsonl'), receiver.acknowledged.map((d) => JSON.stringify(d)).join('\n'));
   console.log(`process logs and the history: ${dir}`);
 }
 
@@ -121,7 +146,10 @@ function sampleConnections(pgbouncerAdmin: string): { stop: () => string } {
   };
 }
 
-/** Polls the control database until every organization is settled, or the deadline passes. */
+/**
+ * Polls the control database until every organization is settled and no webhook delivery is
+ * pending, or the deadline passes (deliveries left over are their invariant's violations).
+ */
 async function waitToSettle(fleet: ChaosFleet, deadline: number): Promise<{ at: number; unsettled: { id: string; status: string; step: string | null }[] }> {
   while (true) {
     const unsettled = await controlQuery<{ id: string; status: string; step: string | null }>(
@@ -129,7 +157,10 @@ async function waitToSettle(fleet: ChaosFleet, deadline: number): Promise<{ at: 
       'SELECT id, status, step FROM organizations WHERE NOT (status = ANY($1::text[]))',
       [SETTLED],
     ).catch(() => [{ id: '?', status: 'control database unreachable', step: null }]);
-    if (unsettled.length === 0 || Date.now() > deadline) return { at: Date.now(), unsettled };
+    const [{ busy }] = await controlQuery<{ busy: number }>(fleet.fe, `SELECT count(*)::int AS busy FROM webhook_deliveries WHERE status = 'pending'`).catch(
+      () => [{ busy: 1 }],
+    );
+    if ((unsettled.length === 0 && Number(busy) === 0) || Date.now() > deadline) return { at: Date.now(), unsettled };
     await sleep(500);
   }
 }
