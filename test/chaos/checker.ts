@@ -9,7 +9,9 @@ import { DEFAULT_SERVER, query } from '../support/fleet-processes';
 import { type ChaosFleet, SECOND_SERVER } from './chaos-fleet';
 import type { FaultWindow } from './nemesis';
 import type { ReceivedDelivery, WebhookReceiver } from './webhook-receiver';
-import type { Operation } from './workload';
+import { ambiguous, type Operation } from './workload';
+
+export { ambiguous };
 
 export const SETTLED = ['active', 'failed', 'deleted', 'purged'];
 
@@ -38,8 +40,6 @@ interface OrgRow extends Record<string, unknown> {
   deleted_from: string | null;
 }
 
-/** Did the request get no answer, or a 5xx: then it may or may not have happened. */
-export const ambiguous = (op: Operation) => op.status === 0 || op.status >= 500;
 const CREATES = ['create', 'create_same_name', 'create_idempotent'];
 
 /** The real state at the end: the control database, `pg_database` on both servers, ARCHIVE_DIR and Redis. */
@@ -329,6 +329,7 @@ export async function checkInvariants(
   }
 
   verdicts.push(checkWebhooks(history, state, webhooks));
+  verdicts.push(checkRefreshTokens(history));
   return verdicts;
 }
 
@@ -406,5 +407,55 @@ function checkWebhooks(history: Operation[], state: FinalState, { receiver }: We
       'webhooks: every event that is a webhook has its delivery, delivered and acknowledged with a valid signature; per organization first arrivals in event order',
     violations,
     checked: `${state.events.length} events, ${state.deliveries.length} deliveries, ${receiver.requests} requests to the receiver (${receiver.acknowledged.length} acknowledged, ${duplicates} duplicates, ${receiver.refusedOnPurpose} refused on purpose, ${receiver.unverified} unverified), ${outOfOrder} out of order`,
+  };
+}
+
+const REFRESHES = ['refresh', 'refresh_reuse'];
+
+/**
+ * 8. Refresh tokens: none answered 200 twice (a rotated-away token is never traded again); a
+ * rotated-away token presented again answers 401; and a family once refused (401: a reuse, a
+ * revoked account or organization) or logged out (204) answers nothing but 401 (or no answer, a
+ * 5xx) afterwards: after a reuse its newest token, after a logout the token logged out with.
+ */
+function checkRefreshTokens(history: Operation[]): Verdict {
+  const violations: Violation[] = [];
+  const refreshes = history.filter((op) => REFRESHES.includes(op.op));
+  const traded = new Map<string, Operation>();
+  for (const op of refreshes.filter((o) => o.status === 200)) {
+    const first = traded.get(op.args.token as string);
+    if (first) {
+      violations.push({
+        message: `refresh token ${op.args.token} (family ${op.args.family}) answered 200 twice: #${first.seq} and #${op.seq}`,
+        orgId: op.args.org,
+        seq: op.seq,
+      });
+    } else traded.set(op.args.token as string, op);
+  }
+  const ended = new Map<string, Operation>();
+  for (const op of history) {
+    if (!op.args.family) continue;
+    const endedBy = (REFRESHES.includes(op.op) && op.status === 401) || (op.op === 'logout' && op.status === 204);
+    if (endedBy && !ended.has(op.args.family)) ended.set(op.args.family, op);
+  }
+  for (const op of refreshes) {
+    const end = ended.get(op.args.family as string);
+    if (end && op.start > end.end && op.status !== 401 && !ambiguous(op)) {
+      violations.push({
+        message: `family ${op.args.family} ended by #${end.seq} (${end.op} ${end.status}), yet #${op.seq} answered ${op.status} for its ${op.args.presented} token`,
+        orgId: op.args.org,
+        seq: op.seq,
+      });
+    }
+  }
+  const reuses = refreshes.filter((op) => op.op === 'refresh_reuse' && op.args.presented === 'rotated');
+  for (const reuse of reuses.filter((o) => !ambiguous(o) && o.status !== 401))
+    violations.push({ message: `a rotated-away token presented again (#${reuse.seq}) answered ${reuse.status}, not 401`, seq: reuse.seq });
+  const rotated = refreshes.filter((o) => o.result.rotated === 'yes').length;
+  return {
+    invariant:
+      'refresh tokens: none answered 200 twice; a reused one answers 401; a family refused (401) or logged out answers only 401 afterwards (its newest token too)',
+    violations,
+    checked: `${refreshes.length} refreshes (${rotated} rotated, ${reuses.length} reuses), ${ended.size} families ended, ${history.filter((o) => o.op === 'logout').length} logouts`,
   };
 }

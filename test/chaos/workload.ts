@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { SERVICE_ADMIN_EMAIL, SERVICE_ADMIN_PASSWORD } from '../../harness/service-env';
 import { contractViolations } from '../support/contract';
 import type { Random } from './random';
@@ -33,23 +34,37 @@ export type OperationKind =
   | 'move'
   | 'fleet_migration'
   | 'login'
-  | 'read';
+  | 'read'
+  | 'refresh'
+  | 'refresh_reuse'
+  | 'logout';
 
+/**
+ * How often each operation is drawn. Refresh tokens took their share from user writes, logins and
+ * reads, so the request rate stayed about what it was (the machine has 2 CPUs: overload answers
+ * 503 outside the fault windows).
+ */
 const WEIGHTS: Record<OperationKind, number> = {
   create: 3,
   create_same_name: 1,
   create_idempotent: 1,
   rename: 5,
-  user_create: 16,
-  user_update: 8,
+  user_create: 12,
+  user_update: 6,
   delete: 4,
   restore: 3,
   purge: 3,
   move: 5,
   fleet_migration: 1,
-  login: 8,
-  read: 8,
+  login: 7,
+  read: 6,
+  refresh: 3,
+  refresh_reuse: 1,
+  logout: 1,
 };
+
+/** Sessions (refresh token families) a client keeps at most; the oldest is forgotten. */
+const SESSIONS_PER_CLIENT = 4;
 
 const OWNER_PASSWORD = 'correct horse battery';
 const REQUEST_TIMEOUT_MS = 20000;
@@ -66,6 +81,28 @@ interface KnownUser {
   id: string;
   role: 'admin' | 'member';
 }
+
+/** An org login's refresh token family, as its client knows it (one client per family: refreshes never race). */
+interface Session {
+  orgId: string;
+  /** `L<seq>`: the login that began the family. */
+  family: string;
+  token: string;
+  /** Tokens of the family answered 200 for (so rotated away): presenting one again is a reuse. */
+  rotated: string[];
+  /** A refresh got no answer or a 5xx: `token` may have been traded already. */
+  uncertain: boolean;
+}
+
+/** What the answer's body and headers held, beyond what the history keeps. */
+interface Answer {
+  json: Record<string, unknown>;
+  bytes: Buffer;
+  headers: Headers;
+}
+
+/** How a token appears in the history: never itself, a short digest (enough to tell tokens apart). */
+export const tokenDigest = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 16);
 
 /**
  * Seeded clients doing every operation the service offers, through both API replicas, each
@@ -96,11 +133,11 @@ export class Workload {
   }
 
   private async client(client: number, random: Random): Promise<void> {
-    const users: KnownUser[] = [];
+    const mine: ClientState = { users: [], sessions: [] };
     while (!this.stopping) {
       const kind = random.weighted(WEIGHTS);
       try {
-        await this.perform(kind, client, random, users);
+        await this.perform(kind, client, random, mine);
       } catch (error) {
         // A bug of the workload itself must not pass for a service answer.
         console.error(`workload client ${client} (${kind}) failed: ${(error as Error).stack}`);
@@ -110,7 +147,8 @@ export class Workload {
     }
   }
 
-  private async perform(kind: OperationKind, client: number, random: Random, users: KnownUser[]): Promise<void> {
+  private async perform(kind: OperationKind, client: number, random: Random, mine: ClientState): Promise<void> {
+    const { users } = mine;
     const org = this.organizations.length > 0 ? random.pick(this.organizations) : undefined;
     const api = () => random.int(0, this.apiUrls.length - 1);
     switch (kind) {
@@ -187,23 +225,100 @@ export class Workload {
       case 'fleet_migration':
         await this.request(client, kind, api(), 'POST', '/migrations/runs', undefined, {});
         return;
-      case 'login':
-        if (org)
-          await this.request(
-            client,
-            kind,
-            api(),
-            'POST',
-            '/admin/login',
-            { organization_id: org.id, email: org.ownerEmail, password: OWNER_PASSWORD },
-            { org: org.id },
-            false,
-          );
+      case 'login': {
+        if (!org) return;
+        let refreshToken: string | undefined;
+        const op = await this.request(
+          client,
+          kind,
+          api(),
+          'POST',
+          '/admin/login',
+          { organization_id: org.id, email: org.ownerEmail, password: OWNER_PASSWORD },
+          { org: org.id },
+          { auth: false, inspect: (answer) => (refreshToken = stringOf(answer.json.refresh_token)) },
+        );
+        if (op.status === 200 && refreshToken) {
+          op.result.family = `L${op.seq}`;
+          op.result.refresh = tokenDigest(refreshToken);
+          mine.sessions.push({ orgId: org.id, family: `L${op.seq}`, token: refreshToken, rotated: [], uncertain: false });
+          if (mine.sessions.length > SESSIONS_PER_CLIENT) mine.sessions.shift();
+        }
         return;
+      }
       case 'read':
         if (org) await this.request(client, kind, api(), 'GET', `/organizations/${org.id}`, undefined, { org: org.id });
         return;
+      case 'refresh': {
+        if (mine.sessions.length === 0) return;
+        await this.refresh(client, kind, api(), random.pick(mine.sessions), mine, 'current');
+        return;
+      }
+      case 'refresh_reuse': {
+        // A token answered 200 for is presented again: 401, and the family ends, its newest token too.
+        const candidates = mine.sessions.filter((s) => s.rotated.length > 0 && !s.uncertain);
+        if (candidates.length === 0) return;
+        const session = random.pick(candidates);
+        const reuse = await this.refresh(client, kind, api(), session, mine, 'rotated', random.pick(session.rotated));
+        if (reuse.status === 401) await this.refresh(client, kind, api(), session, mine, 'newest');
+        forget(mine.sessions, session);
+        return;
+      }
+      case 'logout': {
+        if (mine.sessions.length === 0) return;
+        const session = random.pick(mine.sessions);
+        const op = await this.request(
+          client,
+          kind,
+          api(),
+          'POST',
+          '/auth/logout',
+          { refresh_token: session.token },
+          { org: session.orgId, family: session.family, token: tokenDigest(session.token) },
+          { auth: false },
+        );
+        // The token of a family logged out is refused (401) from now on.
+        if (op.status === 204) await this.refresh(client, 'refresh', api(), session, mine, 'logged_out');
+        forget(mine.sessions, session);
+        return;
+      }
     }
+  }
+
+  /**
+   * One refresh of `session` (`presented`: its current token, a rotated-away one, or its newest
+   * after a reuse), recorded with the family and the token's digest, and whether it was rotated.
+   */
+  private async refresh(
+    client: number,
+    kind: OperationKind,
+    api: number,
+    session: Session,
+    mine: ClientState,
+    presented: 'current' | 'rotated' | 'newest' | 'logged_out',
+    token = session.token,
+  ): Promise<Operation> {
+    let next: string | undefined;
+    const op = await this.request(
+      client,
+      kind,
+      api,
+      'POST',
+      '/auth/refresh',
+      { refresh_token: token },
+      { org: session.orgId, family: session.family, token: tokenDigest(token), presented },
+      { auth: false, inspect: (answer) => (next = stringOf(answer.json.refresh_token)) },
+    );
+    if (presented !== 'current') return op;
+    if (op.status === 200 && next) {
+      op.result.rotated = next !== token ? 'yes' : 'no';
+      op.result.refresh = tokenDigest(next);
+      session.rotated.push(token);
+      session.token = next;
+      session.uncertain = false;
+    } else if (ambiguous(op)) session.uncertain = true;
+    else if (op.status === 401) forget(mine.sessions, session);
+    return op;
   }
 
   private newName(): string {
@@ -222,15 +337,17 @@ export class Workload {
       '/organizations',
       { organization_name: name, email: ownerEmail, password: OWNER_PASSWORD },
       { name, key },
-      true,
-      key ? { 'idempotency-key': key } : {},
+      { headers: key ? { 'idempotency-key': key } : {} },
     );
     if (op.status === 202 && op.result.id && !this.organizations.some((o) => o.id === op.result.id)) {
       this.organizations.push({ id: op.result.id, name, ownerEmail });
     }
   }
 
-  /** Sends one request, records it and its answer in the history (a platform admin token unless `auth` is false). */
+  /**
+   * Sends one request, records it and its answer in the history (a platform admin token unless
+   * `auth` is false); `inspect` sees the whole answer (body, bytes, headers) before it is returned.
+   */
   private async request(
     client: number,
     op: OperationKind,
@@ -239,10 +356,10 @@ export class Workload {
     path: string,
     body: unknown,
     args: Record<string, string | undefined>,
-    auth = true,
-    extraHeaders: Record<string, string> = {},
+    options: { auth?: boolean; headers?: Record<string, string>; inspect?: (answer: Answer, op: Operation) => void } = {},
   ): Promise<Operation> {
-    const headers: Record<string, string> = { ...extraHeaders };
+    const auth = options.auth ?? true;
+    const headers: Record<string, string> = { ...options.headers };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (auth) headers.authorization = `Bearer ${await this.token(client)}`;
     this.seq += 1;
@@ -255,7 +372,8 @@ export class Workload {
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
-      const text = await res.text();
+      const bytes = Buffer.from(await res.arrayBuffer());
+      const text = bytes.toString('utf8');
       let json: unknown;
       try {
         json = text ? JSON.parse(text) : undefined;
@@ -273,6 +391,7 @@ export class Workload {
       const violations = contractViolations({ method, url: path, status: res.status, headers: Object.fromEntries(res.headers.entries()), body: json, text });
       if (violations.length > 0) entry.contract = violations;
       if (res.status === 401 && auth) this.tokens.delete(client);
+      options.inspect?.({ json: answer, bytes, headers: res.headers }, entry);
     } catch (error) {
       entry.end = Date.now();
       entry.result = { error: (error as Error).message };
@@ -299,4 +418,20 @@ export class Workload {
       await new Promise((resolveSleep) => setTimeout(resolveSleep, 500));
     }
   }
+}
+
+/** What one client holds: the users it created and its sessions. */
+interface ClientState {
+  users: KnownUser[];
+  sessions: Session[];
+}
+
+/** Did the request get no answer, or a 5xx: then it may or may not have happened. */
+export const ambiguous = (op: Operation) => op.status === 0 || op.status >= 500;
+
+const stringOf = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
+function forget<T>(items: T[], item: T): void {
+  const index = items.indexOf(item);
+  if (index >= 0) items.splice(index, 1);
 }
