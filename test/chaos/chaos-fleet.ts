@@ -44,6 +44,11 @@ export class ChaosFleet {
     return this.fe.env.ARCHIVE_DIR;
   }
 
+  /** The same for exports (EXPORT_DIR). */
+  get exportDir(): string {
+    return this.fe.env.EXPORT_DIR;
+  }
+
   static async start(): Promise<ChaosFleet> {
     const redis = await ThrowawayRedis.start();
     const proxy = await LatencyProxy.start(SECOND_PORT);

@@ -56,6 +56,7 @@ export interface FinalState {
   events: { id: string; org_id: string; from_status: string | null; to_status: string }[];
   /** The soak's endpoint's rows of `webhook_deliveries`. */
   deliveries: { org_id: string; event_id: string; event_type: string; message_id: string; status: string; attempts: number }[];
+  exports: { id: string; org_id: string; status: string; size_bytes: string | null; sha256: string | null; error: string | null }[];
 }
 
 /** The soak's webhook endpoint and the receiver it points at. */
@@ -63,6 +64,9 @@ export interface Webhooks {
   endpointId: string;
   receiver: WebhookReceiver;
 }
+
+/** Export statuses that are not final: none may be left once everything settled. */
+export const EXPORT_IN_PROGRESS = ['queued', 'running'];
 
 /** The name of the server an organization's row names (`default` or `pg-b`). */
 function serverNameOf(fleet: ChaosFleet, id: string | null): string | undefined {
@@ -99,7 +103,10 @@ export async function readFinalState(fleet: ChaosFleet, webhookEndpointId: strin
     'SELECT org_id::text, event_id::text, event_type, message_id, status, attempts FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY seq',
     [webhookEndpointId],
   );
-
+  const exports = await controlQuery<FinalState['exports'][number] & Record<string, unknown>>(
+    fe,
+    'SELECT id::text, org_id::text, status, size_bytes::text, sha256, error FROM organization_exports',
+  );
   const users = new Map<string, FinalState['users'] extends Map<string, infer U> ? U : never>();
   for (const org of orgs) {
     // On its own server: right after a move switched, the source of the same name may still be being dropped.
@@ -114,7 +121,7 @@ export async function readFinalState(fleet: ChaosFleet, webhookEndpointId: strin
   try {
     const reconcilerScheduled = (await queue.getJobScheduler(RECONCILE_SCHEDULER_ID)) !== undefined;
     const queuedJobs = await provisioning.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-    return { orgs, databases, archives, users, everActive, reconcilerScheduled, queuedJobs, events, deliveries };
+    return { orgs, databases, archives, users, everActive, reconcilerScheduled, queuedJobs, events, deliveries, exports };
   } finally {
     await queue.close();
     await provisioning.close();
@@ -330,6 +337,7 @@ export async function checkInvariants(
 
   verdicts.push(checkWebhooks(history, state, webhooks));
   verdicts.push(checkRefreshTokens(history));
+  verdicts.push(await checkExports(history, state, fleet));
   return verdicts;
 }
 
@@ -458,4 +466,74 @@ function checkRefreshTokens(history: Operation[]): Verdict {
     violations,
     checked: `${refreshes.length} refreshes (${rotated} rotated, ${reuses.length} reuses), ${ended.size} families ended, ${history.filter((o) => o.op === 'logout').length} logouts`,
   };
+}
+
+/**
+ * 9. Exports: every export answered 202 exists and none is still queued/running once settled;
+ * every download answered 200 has as many bytes as its Content-Length and the SHA-256 of its
+ * `Repr-Digest`; every ready export matches its recorded size and SHA-256 (its file in EXPORT_DIR,
+ * and, when the workload did not download it and its organization is active, a download now).
+ */
+async function checkExports(history: Operation[], state: FinalState, fleet: ChaosFleet): Promise<Verdict> {
+  const violations: Violation[] = [];
+  const byId = new Map(state.exports.map((e) => [e.id, e]));
+  const accepted = history.filter((op) => op.op === 'export' && op.status === 202 && op.result.id);
+  for (const op of accepted) {
+    if (!byId.has(op.result.id as string))
+      violations.push({ message: `export ${op.result.id} answered 202 by #${op.seq} does not exist`, orgId: op.args.org, seq: op.seq });
+  }
+  for (const row of state.exports.filter((e) => EXPORT_IN_PROGRESS.includes(e.status))) {
+    violations.push({ message: `export ${row.id} of org ${row.org_id} is still ${row.status} after settling`, orgId: row.org_id });
+  }
+  const downloads = history.filter((op) => op.op === 'export_download' && op.status === 200);
+  const digestOf = (hex: string) => `sha-256=:${Buffer.from(hex, 'hex').toString('base64')}:`;
+  for (const op of downloads) {
+    const { bytes, content_length: length, repr_digest: digest, sha256 } = op.result;
+    if (bytes !== length || digest !== digestOf(sha256 as string)) {
+      violations.push({
+        message: `download #${op.seq} of export ${op.args.export}: ${bytes} bytes (Content-Length ${length}), SHA-256 ${digestOf(sha256 as string)} (Repr-Digest ${digest})`,
+        orgId: op.args.org,
+        seq: op.seq,
+      });
+    }
+  }
+  const ready = state.exports.filter((e) => e.status === 'ready');
+  const downloaded = new Set(downloads.map((op) => op.args.export));
+  const liveOrgs = new Set(state.orgs.filter((o) => o.status === 'active').map((o) => o.id));
+  let token: string | undefined;
+  let checkedNow = 0;
+  for (const row of ready) {
+    const file = await readFile(join(fleet.exportDir, `${row.org_id}-${row.id}.dump`)).catch(() => undefined);
+    if (!file) violations.push({ message: `ready export ${row.id} of org ${row.org_id} has no file in EXPORT_DIR`, orgId: row.org_id });
+    else if (createHash('sha256').update(file).digest('hex') !== row.sha256 || String(file.length) !== row.size_bytes)
+      violations.push({ message: `ready export ${row.id} of org ${row.org_id}: its file does not match its recorded size and SHA-256`, orgId: row.org_id });
+    if (downloaded.has(row.id) || !liveOrgs.has(row.org_id)) continue;
+    token ??= await fleet.adminToken();
+    const res = await fetch(`${fleet.apiUrls[0]}/organizations/${row.org_id}/exports/${row.id}/download`, { headers: { authorization: `Bearer ${token}` } });
+    const body = Buffer.from(await res.arrayBuffer());
+    checkedNow += 1;
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    if (
+      res.status !== 200 ||
+      res.headers.get('content-length') !== String(body.length) ||
+      res.headers.get('repr-digest') !== digestOf(sha256) ||
+      sha256 !== row.sha256
+    ) {
+      violations.push({
+        message: `ready export ${row.id} of org ${row.org_id} downloaded after settling: ${res.status}, ${body.length} bytes (Content-Length ${res.headers.get('content-length')}), Repr-Digest ${res.headers.get('repr-digest')}, SHA-256 ${sha256} (recorded ${row.sha256})`,
+        orgId: row.org_id,
+      });
+    }
+  }
+  return {
+    invariant: 'exports: every one answered 202 exists and ends ready/failed/expired; every download and every ready file matches its length and SHA-256',
+    violations,
+    checked: `${accepted.length} exports answered 202 (all exports now: ${countStatuses(state.exports) || 'none'}), ${downloads.length} downloads, ${checkedNow} ready ones downloaded after settling`,
+  };
+}
+
+function countStatuses(rows: { status: string }[]): string {
+  const counts = new Map<string, number>();
+  for (const row of rows) counts.set(row.status, (counts.get(row.status) ?? 0) + 1);
+  return [...counts.entries()].map(([status, n]) => `${status} ${n}`).join(', ');
 }

@@ -7,7 +7,7 @@ import { controlQuery } from '../../harness/service-env';
 import { printLogs, processesStarted } from '../../harness/service-process';
 import { DEFAULT_SERVER, query } from '../support/fleet-processes';
 import { ChaosFleet, SECOND_SERVER } from './chaos-fleet';
-import { ambiguous, checkInvariants, type FinalState, readFinalState, SETTLED, type Verdict } from './checker';
+import { ambiguous, checkInvariants, EXPORT_IN_PROGRESS, type FinalState, readFinalState, SETTLED, type Verdict } from './checker';
 import { formatSchedule, Nemesis, planFaults } from './nemesis';
 import { Random } from './random';
 import { WebhookReceiver } from './webhook-receiver';
@@ -147,8 +147,9 @@ function sampleConnections(pgbouncerAdmin: string): { stop: () => string } {
 }
 
 /**
- * Polls the control database until every organization is settled and no webhook delivery is
- * pending, or the deadline passes (deliveries left over are their invariant's violations).
+ * Polls the control database until every organization is settled, no webhook delivery is pending
+ * and no export queued or running, or the deadline passes (deliveries and exports left over are
+ * their invariants' violations).
  */
 async function waitToSettle(fleet: ChaosFleet, deadline: number): Promise<{ at: number; unsettled: { id: string; status: string; step: string | null }[] }> {
   while (true) {
@@ -157,9 +158,11 @@ async function waitToSettle(fleet: ChaosFleet, deadline: number): Promise<{ at: 
       'SELECT id, status, step FROM organizations WHERE NOT (status = ANY($1::text[]))',
       [SETTLED],
     ).catch(() => [{ id: '?', status: 'control database unreachable', step: null }]);
-    const [{ busy }] = await controlQuery<{ busy: number }>(fleet.fe, `SELECT count(*)::int AS busy FROM webhook_deliveries WHERE status = 'pending'`).catch(
-      () => [{ busy: 1 }],
-    );
+    const [{ busy }] = await controlQuery<{ busy: number }>(
+      fleet.fe,
+      `SELECT (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending') + (SELECT count(*) FROM organization_exports WHERE status = ANY($1::text[]))::int AS busy`,
+      [EXPORT_IN_PROGRESS],
+    ).catch(() => [{ busy: 1 }]);
     if ((unsettled.length === 0 && Number(busy) === 0) || Date.now() > deadline) return { at: Date.now(), unsettled };
     await sleep(500);
   }

@@ -37,19 +37,22 @@ export type OperationKind =
   | 'read'
   | 'refresh'
   | 'refresh_reuse'
-  | 'logout';
+  | 'logout'
+  | 'export'
+  | 'export_poll'
+  | 'export_download';
 
 /**
- * How often each operation is drawn. Refresh tokens took their share from user writes, logins and
- * reads, so the request rate stayed about what it was (the machine has 2 CPUs: overload answers
- * 503 outside the fault windows).
+ * How often each operation is drawn. Refresh tokens and exports took their share from user writes,
+ * logins and reads, so the request rate stayed about what it was (the machine has 2 CPUs: overload
+ * answers 503 outside the fault windows). A download follows a poll that answered `ready`.
  */
-const WEIGHTS: Record<OperationKind, number> = {
+const WEIGHTS: Record<Exclude<OperationKind, 'export_download'>, number> = {
   create: 3,
   create_same_name: 1,
   create_idempotent: 1,
   rename: 5,
-  user_create: 12,
+  user_create: 11,
   user_update: 6,
   delete: 4,
   restore: 3,
@@ -61,6 +64,8 @@ const WEIGHTS: Record<OperationKind, number> = {
   refresh: 3,
   refresh_reuse: 1,
   logout: 1,
+  export: 2,
+  export_poll: 2,
 };
 
 /** Sessions (refresh token families) a client keeps at most; the oldest is forgotten. */
@@ -92,6 +97,12 @@ interface Session {
   rotated: string[];
   /** A refresh got no answer or a 5xx: `token` may have been traded already. */
   uncertain: boolean;
+}
+
+/** An export a client asked for and still follows. */
+interface PendingExport {
+  orgId: string;
+  id: string;
 }
 
 /** What the answer's body and headers held, beyond what the history keeps. */
@@ -133,7 +144,7 @@ export class Workload {
   }
 
   private async client(client: number, random: Random): Promise<void> {
-    const mine: ClientState = { users: [], sessions: [] };
+    const mine: ClientState = { users: [], sessions: [], exports: [] };
     while (!this.stopping) {
       const kind = random.weighted(WEIGHTS);
       try {
@@ -282,6 +293,26 @@ export class Workload {
         forget(mine.sessions, session);
         return;
       }
+      case 'export': {
+        if (!org) return;
+        const op = await this.request(client, kind, api(), 'POST', `/organizations/${org.id}/exports`, undefined, { org: org.id });
+        if (op.status === 202 && op.result.id) mine.exports.push({ orgId: org.id, id: op.result.id });
+        return;
+      }
+      case 'export_poll':
+      case 'export_download': {
+        if (mine.exports.length === 0) return;
+        const wanted = random.pick(mine.exports);
+        const op = await this.request(client, 'export_poll', api(), 'GET', `/organizations/${wanted.orgId}/exports/${wanted.id}`, undefined, {
+          org: wanted.orgId,
+          export: wanted.id,
+        });
+        if (op.status === 200 && op.result.status === 'ready') {
+          const download = await this.download(client, api(), wanted);
+          if (download.status !== 0 && download.status < 500) forget(mine.exports, wanted);
+        } else if (op.status === 404 || (op.status === 200 && ['failed', 'expired'].includes(op.result.status as string))) forget(mine.exports, wanted);
+        return;
+      }
     }
   }
 
@@ -319,6 +350,28 @@ export class Workload {
     } else if (ambiguous(op)) session.uncertain = true;
     else if (op.status === 401) forget(mine.sessions, session);
     return op;
+  }
+
+  /** The file of a ready export: its length must be its Content-Length, its SHA-256 the `Repr-Digest`. */
+  private async download(client: number, api: number, wanted: PendingExport): Promise<Operation> {
+    return this.request(
+      client,
+      'export_download',
+      api,
+      'GET',
+      `/organizations/${wanted.orgId}/exports/${wanted.id}/download`,
+      undefined,
+      { org: wanted.orgId, export: wanted.id },
+      {
+        inspect: (answer, op) => {
+          if (op.status !== 200) return;
+          op.result.bytes = String(answer.bytes.length);
+          op.result.content_length = answer.headers.get('content-length') ?? undefined;
+          op.result.repr_digest = answer.headers.get('repr-digest') ?? undefined;
+          op.result.sha256 = createHash('sha256').update(answer.bytes).digest('hex');
+        },
+      },
+    );
   }
 
   private newName(): string {
@@ -420,10 +473,11 @@ export class Workload {
   }
 }
 
-/** What one client holds: the users it created and its sessions. */
+/** What one client holds: the users it created, its sessions, the exports it follows. */
 interface ClientState {
   users: KnownUser[];
   sessions: Session[];
+  exports: PendingExport[];
 }
 
 /** Did the request get no answer, or a 5xx: then it may or may not have happened. */
