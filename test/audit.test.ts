@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
+import { queryControlDatabase } from './support/control-database';
 import { auth, createActiveOrganization, orgLogin } from './support/org-users';
 import { type CreatedOrg, createOrganization, uniqueName } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
@@ -263,5 +264,31 @@ describe('Audit log of retries', () => {
     // The worker's own changes are not a caller's: they stay in the organization's events only.
     const all = await stack.request.get('/audit').set(auth(adminToken)).query({ organization_id: org.id }).expect(200);
     expect(all.body.items.map((e: { action: string }) => e.action)).to.deep.equal(['organization.retried', 'organization.created']);
+  });
+});
+
+describe('Audit log retention (AUDIT_RETENTION_DAYS)', () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startStack({ env: { AUDIT_RETENTION_DAYS: '30', RECONCILE_INTERVAL_MS: '200' } });
+  });
+  after(() => stack?.stop());
+
+  const entriesAged = (days: number, action: string) =>
+    queryControlDatabase(stack, `INSERT INTO audit_log (id, at, action) VALUES (gen_random_uuid(), now() - make_interval(days => $1), $2)`, [days, action]);
+  const actions = async () =>
+    (await queryControlDatabase<{ action: string }>(stack, `SELECT action FROM audit_log WHERE starts_with(action, 'retention.') ORDER BY action`)).map(
+      (row) => row.action,
+    );
+
+  it('when entries are older than the retention, then the reconciler deletes them and keeps the younger ones', async () => {
+    await entriesAged(45, 'retention.old');
+    await entriesAged(31, 'retention.just-past');
+    await entriesAged(29, 'retention.kept');
+    expect(await actions()).to.have.lengthOf(3);
+    await stack.startWorker();
+    const deadline = Date.now() + 15000;
+    while ((await actions()).length > 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await actions()).to.deep.equal(['retention.kept']);
   });
 });

@@ -1,4 +1,5 @@
 import type { Config } from '@orgms/common/config';
+import { AuditLogStore } from '@orgms/common/control-plane/audit-log-store';
 import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
 import { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
 import { OrganizationArchiveStore } from '@orgms/common/control-plane/organization-archive-store';
@@ -160,6 +161,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     stuckAfterMs: settings.reconcile.stuckAfterMs,
     exports,
     refreshTokens: new RefreshTokenStore(controlDb),
+    auditRetention: { store: new AuditLogStore(controlDb), days: config.auditRetentionDays },
   });
 
   // A job whose worker died (lock not renewed) goes back to waiting after at most about

@@ -29,6 +29,8 @@ export interface Config {
   archives: ArchivesConfig;
   /** Signed webhooks: which targets are allowed, and how deliveries are timed and retried (worker). */
   webhooks: WebhooksConfig;
+  /** AUDIT_RETENTION_DAYS: the reconciler deletes audit entries older than this; 0 keeps them forever. */
+  auditRetentionDays: number;
 }
 
 export interface WebhooksConfig {
@@ -247,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secrets: secretsOf(value),
     exports: { dir: resolve(value.EXPORT_DIR), ttlMs: value.EXPORT_TTL_MS },
     archives: { dir: resolve(value.ARCHIVE_DIR), deleteGraceMs: value.ORG_DELETE_GRACE_MS },
+    auditRetentionDays: value.AUDIT_RETENTION_DAYS,
     webhooks: {
       allowPrivate: value.WEBHOOK_ALLOW_PRIVATE,
       timeoutMs: value.WEBHOOK_TIMEOUT_MS,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AuditLogStore } from '@orgms/common/control-plane/audit-log-store';
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import type { RefreshTokenStore } from '@orgms/common/control-plane/refresh-token-store';
 import { IN_PROGRESS_STATUSES, type OrganizationStatus } from '@orgms/common/entities/organization-status';
@@ -21,6 +22,8 @@ export interface ReconcilerDeps {
   exports?: Pick<ExportService, 'expireDue'>;
   /** Forgets expired refresh tokens, which are refused anyway. */
   refreshTokens?: Pick<RefreshTokenStore, 'deleteExpired'>;
+  /** Deletes audit entries past their retention (AUDIT_RETENTION_DAYS; 0 keeps them). */
+  auditRetention?: { store: Pick<AuditLogStore, 'deleteOlderThan'>; days: number };
 }
 
 export interface ReconcileReport {
@@ -55,7 +58,19 @@ export class ReconcilerService {
     await this.deps.refreshTokens
       ?.deleteExpired()
       .catch((error) => this.deps.logger.warn('could not delete expired refresh tokens', { error: (error as Error).message }));
+    await this.expireAuditEntries();
     return { examined: stale.length, enqueued, purgesStarted, orphans };
+  }
+
+  private async expireAuditEntries(): Promise<void> {
+    const retention = this.deps.auditRetention;
+    if (!retention || retention.days === 0) return;
+    try {
+      const deleted = await retention.store.deleteOlderThan(retention.days);
+      if (deleted > 0) this.deps.logger.info('audit entries past their retention deleted', { deleted, retentionDays: retention.days });
+    } catch (error) {
+      this.deps.logger.warn('could not delete audit entries past their retention', { error: (error as Error).message });
+    }
   }
 
   /**

@@ -97,6 +97,8 @@ export const environmentSchema = Joi.object({
   // Where a purge writes the archive (pg_dump -Fc) of a deleted organization before it drops its database.
   ARCHIVE_DIR: Joi.string().default('./var/archives'),
   ORG_DELETE_GRACE_MS: Joi.number().integer().min(0).default(604800000),
+  // 0 keeps every audit entry forever.
+  AUDIT_RETENTION_DAYS: Joi.number().integer().min(0).default(365),
   // Webhooks: private, loopback and link-local targets are refused unless this is true (tests, a private network).
   WEBHOOK_ALLOW_PRIVATE: Joi.boolean().default(false),
   WEBHOOK_TIMEOUT_MS: Joi.number().integer().min(100).default(10000),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import { returnedRows } from '../database/returned-rows';
 import { type KeysetPage, keysetPage, type PageQuery } from '../keyset-page';
 import { type Actor, currentContext } from '../request-context';
 
@@ -113,6 +114,16 @@ export class AuditLogStore {
         JSON.stringify(withoutSecrets(entry.details ?? {})),
       ],
     );
+  }
+
+  /** Deletes up to `limit` entries older than `days` days, oldest first; returns how many. */
+  async deleteOlderThan(days: number, limit = 5000): Promise<number> {
+    const deleted = await this.db.query(
+      `DELETE FROM audit_log WHERE id IN (
+         SELECT id FROM audit_log WHERE at < now() - make_interval(days => $1) ORDER BY at LIMIT $2) RETURNING id`,
+      [days, limit],
+    );
+    return returnedRows(deleted).length;
   }
 
   /** Newest first, keyset-paginated on (at, id). */
