@@ -1,35 +1,20 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
 import { SecretBox } from '@orgms/common/fleet/secret-box';
-import { controlMigrations } from '@orgms/migrations';
 import { expect } from 'chai';
-import { Client } from 'pg';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { scratchControlDatabase } from './support/control-database';
 
 const key = (id: string) => ({ id, key: randomBytes(32) });
 
 describe('Database server URLs after a SECRETS_KEY rotation', () => {
-  const database = `orgms_test_server_keys_${randomUUID().slice(0, 8)}`;
-  const admin = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
   let ds: DataSource;
+  let drop: () => Promise<void>;
 
   before(async () => {
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
-    ds = await new DataSource({
-      type: 'postgres',
-      url: `postgres://postgres@127.0.0.1:5432/${database}`,
-      migrations: controlMigrations,
-      migrationsTableName: 'control_migrations',
-    }).initialize();
-    await ds.runMigrations();
+    ({ dataSource: ds, drop } = await scratchControlDatabase('server_keys'));
   });
-
-  after(async () => {
-    await ds?.destroy();
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin.end();
-  });
+  after(() => drop?.());
 
   it('when the key rotates, then each URL is sealed again under the new key and the audit log says so, naming no URL', async () => {
     const old = key('old');

@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { controlMigrations } from '@orgms/migrations';
 import { expect } from 'chai';
-import { Client } from 'pg';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { scratchControlDatabase } from './support/control-database';
 
 describe('Control migration 1732770000000: webhooks carry the whole organization representation', () => {
-  const database = `orgms_test_webhook_org_${randomUUID().slice(0, 8)}`;
-  const admin = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
   let ds: DataSource;
+  let drop: () => Promise<void>;
 
   /** A `deleted` organization whose status change is recorded now: the payload of its `organization.deleted` webhook. */
   async function deletedEventPayload(): Promise<Record<string, unknown>> {
@@ -23,25 +21,13 @@ describe('Control migration 1732770000000: webhooks carry the whole organization
   }
 
   before(async () => {
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
-    ds = await new DataSource({
-      type: 'postgres',
-      url: `postgres://postgres@127.0.0.1:5432/${database}`,
-      migrations: controlMigrations,
-      migrationsTableName: 'control_migrations',
-    }).initialize();
-    await ds.runMigrations();
+    ({ dataSource: ds, drop } = await scratchControlDatabase('webhook_org'));
     await ds.query(`INSERT INTO webhook_endpoints (id, url, events, secret_sealed) VALUES ($1, 'https://hooks.example.test/', '{organization.deleted}', 'x')`, [
       randomUUID(),
     ]);
   });
 
-  after(async () => {
-    await ds?.destroy();
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin.end();
-  });
+  after(() => drop?.());
 
   it('when it has run, then the organization of an event has every member of its API representation, with the grace period of a deleted one', async () => {
     const organization = await deletedEventPayload();

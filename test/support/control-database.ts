@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { controlMigrations } from '@orgms/migrations';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import type { TestStack } from './stack';
 
 /**
@@ -14,4 +17,27 @@ export async function queryControlDatabase<T = Record<string, unknown>>(stack: P
   } finally {
     await client.end();
   }
+}
+
+/** A control database of a spec's own, with every control migration run, and how to drop it. */
+export async function scratchControlDatabase(label: string): Promise<{ dataSource: DataSource; drop: () => Promise<void> }> {
+  const database = `orgms_test_${label}_${randomUUID().slice(0, 8)}`;
+  const admin = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  const dataSource = await new DataSource({
+    type: 'postgres',
+    url: `postgres://postgres@127.0.0.1:5432/${database}`,
+    migrations: controlMigrations,
+    migrationsTableName: 'control_migrations',
+  }).initialize();
+  await dataSource.runMigrations();
+  return {
+    dataSource,
+    drop: async () => {
+      await dataSource.destroy();
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
 }
