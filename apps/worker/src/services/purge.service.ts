@@ -126,7 +126,7 @@ export class PurgeService {
    */
   private async removeLeftovers(orgId: string): Promise<void> {
     const { dir, archives, logger } = this.deps;
-    const recorded = new Set(await archives.fileNamesOf(orgId));
+    const recorded = new Set((await archives.listForOrganization(orgId)).map((archive) => archive.fileName));
     const names = await readdir(dir).catch(() => [] as string[]);
     const leftovers = names.filter(
       (name) => (name.startsWith(`.${orgId}-`) && name.endsWith('.partial')) || (name.startsWith(`${orgId}-`) && name.endsWith('.dump') && !recorded.has(name)),

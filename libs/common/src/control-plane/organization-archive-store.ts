@@ -1,6 +1,9 @@
 import type { DataSource } from 'typeorm';
 import { NotFoundError } from '../errors';
 
+/** `written` once the whole file is on disk, `verified` once `pg_restore --list` read it and its SHA-256 matched. */
+export const ARCHIVE_STATUSES = ['written', 'verified'] as const;
+
 export interface OrganizationArchive {
   id: string;
   /** The organization it was made of; null for a file brought in from elsewhere (`org:restore` of an unknown archive). */
@@ -8,8 +11,7 @@ export interface OrganizationArchive {
   databaseName: string;
   /** The file's name inside ARCHIVE_DIR (made of our own ids and a timestamp). */
   fileName: string;
-  /** `written` once the whole file is on disk, `verified` once `pg_restore --list` read it and its SHA-256 matched. */
-  status: 'written' | 'verified';
+  status: (typeof ARCHIVE_STATUSES)[number];
   sizeBytes: number;
   /** Hex SHA-256 of the file. */
   sha256: string;
@@ -61,10 +63,9 @@ export class OrganizationArchiveStore {
     return row;
   }
 
-  /** The file names of every archive recorded for `orgId`. */
-  async fileNamesOf(orgId: string): Promise<string[]> {
-    const rows: { fileName: string }[] = await this.dataSource.query(`SELECT file_name AS "fileName" FROM organization_archives WHERE org_id = $1`, [orgId]);
-    return rows.map((r) => r.fileName);
+  /** Every archive recorded for `orgId`, newest first (an organization has a handful: one per purge run that wrote one). */
+  listForOrganization(orgId: string): Promise<OrganizationArchive[]> {
+    return this.dataSource.query(`SELECT ${COLUMNS} FROM organization_archives WHERE org_id = $1 ORDER BY created_at DESC, id DESC`, [orgId]);
   }
 
   /** A recorded archive with this content (SHA-256), if any: how `org:restore` recognises a file it is given. */
