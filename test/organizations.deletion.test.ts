@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { organizationEventsChannel } from '@orgms/common/events/organization-events';
@@ -10,7 +11,7 @@ import { runCli } from './support/cli';
 import { queryControlDatabase } from './support/control-database';
 import { databaseExists, databaseOf, withClient } from './support/org-databases';
 import { auth, createActiveOrganization, orgLogin, queryOrgDatabase } from './support/org-users';
-import { createOrganization, deleteOrganization, purgeOrganization, uniqueName, waitForStatus } from './support/organizations';
+import { type CreatedOrg, createOrganization, deleteOrganization, purgeOrganization, uniqueName, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
 
 /** The users of an organization as a count and one checksum over every column that matters. */
@@ -161,10 +162,16 @@ describe('Deleting an organization: grace period, restore, archived purge', () =
   });
 
   describe('purge: archive, verify, then drop', () => {
+    /** Purged once, with 50 users: the specs that only read what a purge leaves behind share it. */
+    let purged: CreatedOrg;
+    before(async () => {
+      purged = await createActiveOrganization(stack);
+      await addUsers(stack, purged.id, 50);
+      await purgeOrganization(stack, purged.id);
+    });
+
     it('when a platform admin purges, then the database is archived (size and SHA-256 recorded, readable), dropped, and the organization is purged', async () => {
-      const org = await createActiveOrganization(stack);
-      await addUsers(stack, org.id, 50);
-      await purgeOrganization(stack, org.id);
+      const org = purged;
       expect(await databaseExists(stack, databaseOf(stack, org.id))).to.equal(false);
       const role = roleNameFor(org.id, stack.config.tenancy.databasePrefix);
       expect(
@@ -244,6 +251,88 @@ describe('Deleting an organization: grace period, restore, archived purge', () =
       await purgeOrganization(stack, org.id);
       const [row] = await queryControlDatabase<{ n: number }>(stack, 'SELECT count(*)::int AS n FROM organization_archives WHERE org_id = $1', [org.id]);
       expect(row.n).to.equal(0);
+    });
+
+    describe('GET /organizations/:id/archives', () => {
+      /** Active, never purged: it has no archive. */
+      let active: CreatedOrg;
+      before(async () => {
+        active = await createActiveOrganization(stack);
+      });
+
+      it("when a platform admin asks for a purged organization's archives, then it lists exactly its verified archive, with the size and SHA-256 recorded (the file on disk matches) and the command that restores it", async () => {
+        const res = await stack.request
+          .get(`/organizations/${purged.id}/archives`)
+          .set(await admin())
+          .expect(200);
+        const [row] = await queryControlDatabase<{ id: string; file_name: string; size_bytes: string; sha256: string; created_at: Date; verified_at: Date }>(
+          stack,
+          'SELECT id, file_name, size_bytes, sha256, created_at, verified_at FROM organization_archives WHERE org_id = $1',
+          [purged.id],
+        );
+        const path = join(stack.config.archives.dir, row.file_name);
+        expect(res.body).to.deep.equal({
+          items: [
+            {
+              id: row.id,
+              organization_id: purged.id,
+              file_name: row.file_name,
+              status: 'verified',
+              size_bytes: Number(row.size_bytes),
+              sha256: row.sha256,
+              created_at: row.created_at.toISOString(),
+              verified_at: row.verified_at.toISOString(),
+              restore_command: `npm run org:restore -- --archive ${path}`,
+            },
+          ],
+        });
+        expect(await hashFile(path)).to.deep.equal({ sizeBytes: res.body.items[0].size_bytes, sha256: res.body.items[0].sha256 });
+      });
+
+      it('when a deleted organization has several archives, then they are listed newest first, a written one too', async () => {
+        const org = await createActiveOrganization(stack);
+        await deleteOrganization(stack, org.id);
+        // Recorded as a purge records them (the files are not needed to list them).
+        const record = (fileName: string, status: string, ago: string) =>
+          queryControlDatabase(
+            stack,
+            `INSERT INTO organization_archives (id, org_id, database_name, file_name, status, size_bytes, sha256, created_at, verified_at)
+             VALUES (gen_random_uuid(), $1, $2, $3::text, $4::text, 1024, md5($3::text) || md5($3::text), now() - $5::interval, CASE WHEN $4::text = 'verified' THEN now() END)`,
+            [org.id, databaseOf(stack, org.id), fileName, status, ago],
+          );
+        await record(`${org.id}-older.dump`, 'verified', '2 hours');
+        await record(`${org.id}-newer.dump`, 'written', '1 hour');
+        const res = await stack.request
+          .get(`/organizations/${org.id}/archives`)
+          .set(await admin())
+          .expect(200);
+        expect(res.body.items.map((item: { file_name: string; status: string }) => [item.file_name, item.status])).to.deep.equal([
+          [`${org.id}-newer.dump`, 'written'],
+          [`${org.id}-older.dump`, 'verified'],
+        ]);
+        expect(res.body.items[0].verified_at).to.equal(null);
+      });
+
+      it('when the organization is active (never purged), then the list is empty', async () => {
+        const res = await stack.request
+          .get(`/organizations/${active.id}/archives`)
+          .set(await admin())
+          .expect(200);
+        expect(res.body).to.deep.equal({ items: [] });
+      });
+
+      it('when the organization id is unknown, then it is a 404', async () => {
+        await stack.request
+          .get(`/organizations/${randomUUID()}/archives`)
+          .set(await admin())
+          .expect(404);
+      });
+
+      it('when an organization admin asks, even for its own organization, then it is a 403; without a token, a 401', async () => {
+        const token = await orgLogin(stack, active.id, active.email, active.password);
+        await stack.request.get(`/organizations/${active.id}/archives`).set(auth(token)).expect(403);
+        await stack.request.get(`/organizations/${active.id}/archives`).expect(401);
+      });
     });
   });
 

@@ -3,6 +3,7 @@ import { AuditLogStore } from '@orgms/common/control-plane/audit-log-store';
 import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
 import { IdempotencyKeyStore } from '@orgms/common/control-plane/idempotency-key-store';
 import { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
+import { OrganizationArchiveStore } from '@orgms/common/control-plane/organization-archive-store';
 import { OrganizationExportStore } from '@orgms/common/control-plane/organization-export-store';
 import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-store';
@@ -63,6 +64,7 @@ export interface ApiStores {
   serverDrains: ServerDrainStore;
   idempotencyKeys: IdempotencyKeyStore;
   organizationExports: OrganizationExportStore;
+  organizationArchives: OrganizationArchiveStore;
   webhooks: WebhookStore;
   refreshTokens: RefreshTokenStore;
   auditLog: AuditLogStore;
@@ -130,6 +132,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     databaseServers: new DatabaseServerStore(controlDb, secrets),
     serverDrains: new ServerDrainStore(controlDb),
     organizationExports: new OrganizationExportStore(controlDb),
+    organizationArchives: new OrganizationArchiveStore(controlDb),
     webhooks: new WebhookStore(controlDb, new SecretBox(config.secrets.current, config.secrets.previous)),
     idempotencyKeys: new IdempotencyKeyStore(controlDb, IDEMPOTENCY_KEY_TTL_MS),
     refreshTokens: new RefreshTokenStore(controlDb),
@@ -183,6 +186,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
       handover,
       cache: organizationRows,
       idempotent: new IdempotentRequests(stores.idempotencyKeys, config.secrets.current.key),
+      archives: { store: stores.organizationArchives, dir: config.archives.dir },
     }),
     moves: new MovesService({
       store: stores.organizations,

@@ -6,6 +6,7 @@ import { retryAfter } from '../http/retry-after';
 import { streamOrganizationStatus } from '../http/status-stream';
 import { type RequestSchemas, validate, validated } from '../http/validate';
 import { presentOrganization } from '../presenters/organization.presenter';
+import { presentOrganizationArchiveList } from '../presenters/organization-archive.presenter';
 import { idParams } from '../validation/common.schemas';
 import { deleteOrganizationQuery, restoreOrganizationBody, updateOrganizationBody } from '../validation/lifecycle.schemas';
 import type { OrganizationRouteDeps } from './organizations.routes';
@@ -16,10 +17,11 @@ function accepted(res: Response, id: string): Response {
 }
 
 /**
- * An organization after its creation: rename, delete, restore, retry, and its status changes as
- * they happen (SSE). PATCH, DELETE and GET …/events admit platform admins and that organization's
- * own admins (DESIGN §5, auth/authorize-organization.ts); purge, restore and retry act on
- * infrastructure (or on an organization whose users are locked out), so they are platform-admin only.
+ * An organization after its creation: rename, delete, restore, retry, the archives its purge left,
+ * and its status changes as they happen (SSE). PATCH, DELETE and GET …/events admit platform admins
+ * and that organization's own admins (DESIGN §5, auth/authorize-organization.ts); purge, restore,
+ * retry and archives act on infrastructure (or on an organization whose users are locked out), so
+ * they are platform-admin only.
  */
 /**
  * @openapi
@@ -97,6 +99,47 @@ function accepted(res: Response, id: string): Response {
  *       '409': { $ref: '#/components/responses/Conflict' }
  *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
  *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ * /organizations/{id}/archives:
+ *   get:
+ *     tags: [Lifecycle]
+ *     summary: List the archives of an organization's purges
+ *     description: |
+ *       Platform admins only. Every archive recorded for the organization (`organization_archives`), newest first: the
+ *       `pg_dump -Fc` files its purge wrote into ARCHIVE_DIR before the database was dropped, with their recorded size and
+ *       SHA-256, and `restore_command`, the `npm run org:restore` command that recreates the organization from the file
+ *       (a new organization with a new id). Archives are kept until an operator removes them. Not paginated: every
+ *       archive in one answer (an organization has a handful). Works for organizations in any status, `deleted` and
+ *       `purged` included; one never purged answers an empty list.
+ *     security: [{ bearerAuth: [] }]
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
+ *     responses:
+ *       '200':
+ *         description: The organization's archives, newest first (empty when it has none).
+ *         content:
+ *           application/json:
+ *             schema: { $ref: '#/components/schemas/OrganizationArchiveList' }
+ *             examples:
+ *               purged:
+ *                 summary: A purged organization
+ *                 value:
+ *                   items:
+ *                     - id: 7c1d2e3f-4a5b-4c6d-8e7f-901234567890
+ *                       organization_id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+ *                       file_name: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab-20261205T041000123Z.dump
+ *                       status: verified
+ *                       size_bytes: 48213
+ *                       sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+ *                       created_at: '2026-12-05T04:10:00.123Z'
+ *                       verified_at: '2026-12-05T04:10:00.480Z'
+ *                       restore_command: npm run org:restore -- --archive /srv/orgms/var/archives/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab-20261205T041000123Z.dump
+ *               none:
+ *                 summary: An organization never purged
+ *                 value: { items: [] }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
  *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /organizations/{id}/retry:
  *   post:
@@ -181,6 +224,10 @@ export function organizationChangesRoutes(deps: OrganizationRouteDeps & { logger
   router.post('/organizations/:id/retry', ...platformAdmin, async (_req, res) => {
     const org = await organizations.retry(id(res), res.locals.requestId);
     accepted(res, org.id).json(presentOrganization(org));
+  });
+
+  router.get('/organizations/:id/archives', ...platformAdmin, async (_req, res) => {
+    res.json(presentOrganizationArchiveList(await organizations.archives(id(res))));
   });
 
   router.get('/organizations/:id/events', ...orgAdmin(), async (req, res) => {

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { OrganizationArchive, OrganizationArchiveStore } from '@orgms/common/control-plane/organization-archive-store';
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import type { Organization } from '@orgms/common/entities/organization.entity';
 import type { OrganizationEvent } from '@orgms/common/entities/organization-event.entity';
@@ -26,6 +28,18 @@ export interface UpdateOrganizationInput {
   email?: string;
 }
 
+/** An archive as an operator needs it: its row, and the command that brings it back as a new organization. */
+export interface ListedArchive extends OrganizationArchive {
+  orgId: string;
+  /** `npm run org:restore -- --archive <ARCHIVE_DIR>/<file name>` (apps/cli/src/restore-organization.ts), the path absolute. */
+  restoreCommand: string;
+}
+
+/** A value as one shell word: as it is when made of safe characters only, else single-quoted. */
+function shellWord(value: string): string {
+  return /^[\w./:@%+=,-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
 /** What the service uses of OrganizationStore (its unit spec gives it a fake). */
 export type OrganizationRecords = Pick<
   OrganizationStore,
@@ -47,12 +61,15 @@ export interface OrganizationsServiceDeps {
   cache?: Pick<InvalidatedCache<Organization>, 'get'>;
   /** Creates sent with an Idempotency-Key. */
   idempotent?: Pick<IdempotentRequests, 'once'>;
+  /** The archives purges wrote (`organization_archives`), and ARCHIVE_DIR (absolute), where their files are. */
+  archives: { store: Pick<OrganizationArchiveStore, 'listForOrganization'>; dir: string };
 }
 
 /**
- * Organizations in the control plane: create, read, rename, delete, retry. Status changes go
- * through the store, which refuses what the transition table does not allow (409); the work on
- * the organization's database is the worker's, asked for by a job after the change is committed.
+ * Organizations in the control plane: create, read, rename, delete, restore, retry, and the
+ * archives their purges left. Status changes go through the store, which refuses what the
+ * transition table does not allow (409); the work on the organization's database is the worker's,
+ * asked for by a job after the change is committed.
  */
 export class OrganizationsService {
   constructor(private readonly deps: OrganizationsServiceDeps) {}
@@ -149,6 +166,18 @@ export class OrganizationsService {
   restore(id: string, input: { organization_name?: string }, requestId: string): Promise<Organization> {
     const name = input.organization_name;
     return this.deps.store.restore(id, { requestId, ...(name === undefined ? {} : { name, slug: slugify(name) }) });
+  }
+
+  /**
+   * Every archive recorded for the organization, newest first, each with its `org:restore` command.
+   * Found whatever its status (a purged one is a tombstone that keeps its id); 404 for an unknown
+   * id; none (`[]`) for one never purged.
+   */
+  async archives(id: string): Promise<ListedArchive[]> {
+    await this.get(id);
+    const { store, dir } = this.deps.archives;
+    const archives = await store.listForOrganization(id);
+    return archives.map((archive) => ({ ...archive, orgId: id, restoreCommand: `npm run org:restore -- --archive ${shellWord(join(dir, archive.fileName))}` }));
   }
 
   /** Re-runs provisioning of a `failed` organization; its half-made database is adopted or rebuilt. */

@@ -419,6 +419,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/organizations/{id}/archives": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the archives of an organization's purges
+         * @description Platform admins only. Every archive recorded for the organization (`organization_archives`), newest first: the
+         *     `pg_dump -Fc` files its purge wrote into ARCHIVE_DIR before the database was dropped, with their recorded size and
+         *     SHA-256, and `restore_command`, the `npm run org:restore` command that recreates the organization from the file
+         *     (a new organization with a new id). Archives are kept until an operator removes them. Not paginated: every
+         *     archive in one answer (an organization has a handful). Works for organizations in any status, `deleted` and
+         *     `purged` included; one never purged answers an empty list.
+         */
+        get: operations["getOrganizationsIdArchives"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/organizations/{id}/retry": {
         parameters: {
             query?: never;
@@ -1672,6 +1697,52 @@ export interface components {
             finished_at: string | null;
             /** Format: date-time */
             expires_at: string | null;
+        };
+        /** @description A `pg_dump -Fc` of an organization's database written by its purge into ARCHIVE_DIR before the database was dropped; kept until an operator removes it. `written` once the whole file is on disk, `verified` once `pg_restore --list` read it and its SHA-256 matched again. */
+        OrganizationArchive: {
+            /**
+             * Format: uuid
+             * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+             */
+            organization_id: string;
+            /**
+             * @description The file name inside ARCHIVE_DIR.
+             * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab-20261205T041000123Z.dump
+             */
+            file_name: string;
+            /** @enum {string} */
+            status: "written" | "verified";
+            /**
+             * @description The size of the file when it was written.
+             * @example 48213
+             */
+            size_bytes: number;
+            /**
+             * @description The SHA-256 of the file in hex, recorded when it was written.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            sha256: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T21:13:17.815Z
+             */
+            created_at: string;
+            /** Format: date-time */
+            verified_at: string | null;
+            /**
+             * @description The command an operator runs (on a host with this installation and ARCHIVE_DIR) to recreate the organization from it, with a new id.
+             * @example npm run org:restore -- --archive /srv/orgms/var/archives/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab-20261205T041000123Z.dump
+             */
+            restore_command: string;
+        };
+        OrganizationArchiveList: {
+            /** @description Newest first; every archive of the organization (no pagination). */
+            items: components["schemas"]["OrganizationArchive"][];
         };
         /** @description Who did what, when: an entry of the audit log. It never holds a password, a token or a hash. */
         AuditEntry: {
@@ -3730,6 +3801,34 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOrganizationsIdArchives: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The organization's archives, newest first (empty when it has none). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationArchiveList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
