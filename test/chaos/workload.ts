@@ -158,8 +158,9 @@ export class Workload {
     }
   }
 
-  private async perform(kind: OperationKind, client: number, random: Random, mine: ClientState): Promise<void> {
+  private async perform(drawn: OperationKind, client: number, random: Random, mine: ClientState): Promise<void> {
     const { users } = mine;
+    const kind = enabled(drawn, mine);
     const org = this.organizations.length > 0 ? random.pick(this.organizations) : undefined;
     const api = () => random.int(0, this.apiUrls.length - 1);
     switch (kind) {
@@ -478,6 +479,18 @@ interface ClientState {
   users: KnownUser[];
   sessions: Session[];
   exports: PendingExport[];
+}
+
+/**
+ * The operation a client does when it draws `kind`: one that needs what the client does not hold
+ * yet does what gets it instead (a session: a login; a rotated-away token: a refresh; an export
+ * to follow: an export), so a draw is a request, as the other operations' draws are.
+ */
+function enabled(kind: OperationKind, mine: ClientState): OperationKind {
+  if (['refresh', 'refresh_reuse', 'logout'].includes(kind) && mine.sessions.length === 0) return 'login';
+  if (kind === 'refresh_reuse' && !mine.sessions.some((s) => s.rotated.length > 0 && !s.uncertain)) return 'refresh';
+  if (kind === 'export_poll' && mine.exports.length === 0) return 'export';
+  return kind;
 }
 
 /** Did the request get no answer, or a 5xx: then it may or may not have happened. */
