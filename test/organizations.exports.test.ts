@@ -155,6 +155,26 @@ describe('Organization exports', function () {
     await stack.request.post('/organizations/not-a-uuid/exports').set(auth(admin)).expect(400);
   });
 
+  it('when an export was recorded but its job was lost (Redis flushed before a worker took it), then the reconciler asks for it again and it becomes ready, once', async () => {
+    const control = await createControlDataSource(stack.config.database, 1).initialize();
+    let exportId: string;
+    try {
+      // What the API leaves behind when Redis loses the job: the row, and no job.
+      exportId = (await new OrganizationExportStore(control).create(orgA.id, `lost-${randomUUID()}`)).id;
+      await control.query(`UPDATE organization_exports SET created_at = now() - interval '1 hour' WHERE id = $1`, [exportId]);
+    } finally {
+      await control.destroy();
+    }
+    const reconciler = (stack.worker as NonNullable<TestStack['worker']>).reconciler;
+    const report = await reconciler.reconcile();
+    expect(report.exportsResumed).to.include(exportId);
+    const ready = await waitReady(stack, orgA.id, exportId, tokenA);
+    expect(ready.status).to.equal('ready');
+    // Done (or still running): the next pass leaves it alone.
+    expect((await reconciler.reconcile()).exportsResumed).to.not.include(exportId);
+    expect(readdirSync(dir).filter((name) => name.includes(exportId))).to.deep.equal([`${orgA.id}-${exportId}.dump`]);
+  });
+
   it('when an organization has 10,000 users, then its export completes (size and time printed)', async () => {
     await addUsers(stack, orgB.id, 10000);
     const started = Date.now();

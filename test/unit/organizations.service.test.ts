@@ -72,7 +72,7 @@ function fixture(options: { queueDown?: boolean } = {}) {
     asked.push(`${kind}:${data.orgId}`);
     return true;
   };
-  const jobs: OrganizationJobs = { provisionNew: ask('provision'), provision: ask('provision'), purge: ask('purge'), move: ask('move') };
+  const jobs: OrganizationJobs = { provisionNew: ask('provision'), provision: ask('provision'), purge: ask('purge'), move: ask('move'), export: ask('export') };
   const warnings: string[] = [];
   const logger = { warn: (message: string) => warnings.push(message) } as unknown as Logger;
   const service = new OrganizationsService({

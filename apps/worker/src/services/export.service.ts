@@ -62,6 +62,11 @@ export class ExportService {
     }
   }
 
+  /** Exports asked for more than `olderThanMs` ago and still not done: their job may be lost. */
+  unfinished(olderThanMs: number): Promise<{ id: string; orgId: string; requestId: string | null }[]> {
+    return this.deps.exports.unfinished(olderThanMs);
+  }
+
   /** Expired exports: their files are deleted, then they are `expired`. Returns how many. */
   async expireDue(): Promise<number> {
     const due = await this.deps.exports.due();

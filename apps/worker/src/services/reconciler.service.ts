@@ -18,8 +18,8 @@ export interface ReconcilerDeps {
   jobs: OrganizationJobs;
   logger: Logger;
   stuckAfterMs: number;
-  /** Deletes the files of expired organization exports. */
-  exports?: Pick<ExportService, 'expireDue'>;
+  /** Deletes the files of expired organization exports; finds the ones whose job was lost. */
+  exports?: Pick<ExportService, 'expireDue' | 'unfinished'>;
   /** Forgets expired refresh tokens, which are refused anyway. */
   refreshTokens?: Pick<RefreshTokenStore, 'deleteExpired'>;
   /** Deletes audit entries past their retention (AUDIT_RETENTION_DAYS; 0 keeps them). */
@@ -31,6 +31,8 @@ export interface ReconcileReport {
   enqueued: string[];
   /** Deleted organizations whose grace period ended: now `purging`, their purge enqueued. */
   purgesStarted: string[];
+  /** Exports still queued or running after the stuck bound whose job was missing: enqueued again. */
+  exportsResumed: string[];
   orphans: Orphan[];
 }
 
@@ -53,13 +55,29 @@ export class ReconcilerService {
       if (added) enqueued.push(org.id);
     }
     if (enqueued.length > 0) this.deps.logger.warn('reconciler re-enqueued organizations', { orgIds: enqueued });
+    const exportsResumed = await this.resumeLostExports();
     const orphans = await this.detectOrphans();
     await this.deps.exports?.expireDue().catch((error) => this.deps.logger.warn('could not delete expired exports', { error: (error as Error).message }));
     await this.deps.refreshTokens
       ?.deleteExpired()
       .catch((error) => this.deps.logger.warn('could not delete expired refresh tokens', { error: (error as Error).message }));
     await this.expireAuditEntries();
-    return { examined: stale.length, enqueued, purgesStarted, orphans };
+    return { examined: stale.length, enqueued, purgesStarted, exportsResumed, orphans };
+  }
+
+  /**
+   * An export whose job Redis lost would stay `queued` for good: each one older than the stuck
+   * bound is asked for again under its own job id, so one whose job is still waiting or running
+   * is left alone.
+   */
+  private async resumeLostExports(): Promise<string[]> {
+    const resumed: string[] = [];
+    for (const lost of (await this.deps.exports?.unfinished(this.deps.stuckAfterMs)) ?? []) {
+      const requestId = lost.requestId ?? `reconcile-${randomUUID()}`;
+      if (await this.deps.jobs.export({ exportId: lost.id, orgId: lost.orgId, requestId })) resumed.push(lost.id);
+    }
+    if (resumed.length > 0) this.deps.logger.warn('reconciler re-enqueued exports', { exportIds: resumed });
+    return resumed;
   }
 
   private async expireAuditEntries(): Promise<void> {

@@ -85,6 +85,19 @@ export class OrganizationExportStore {
     );
   }
 
+  /**
+   * Exports still `queued` or `running` that were asked for more than `olderThanMs` ago: their
+   * job may have been lost (Redis flushed or restarted empty, or the API died before handing it over).
+   */
+  async unfinished(olderThanMs: number, limit = 500): Promise<{ id: string; orgId: string; requestId: string | null }[]> {
+    return this.dataSource.query(
+      `SELECT id, org_id AS "orgId", request_id AS "requestId" FROM organization_exports
+        WHERE status IN ('queued','running') AND created_at <= now() - make_interval(secs => $1::float8 / 1000)
+        ORDER BY created_at LIMIT $2`,
+      [olderThanMs, limit],
+    );
+  }
+
   async expire(orgId: string, id: string): Promise<void> {
     await this.dataSource.query(`UPDATE organization_exports SET status = 'expired' WHERE id = $1 AND org_id = $2 AND status = 'ready'`, [id, orgId]);
   }

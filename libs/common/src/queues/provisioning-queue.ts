@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { QueueConfig } from '../config';
 import { JOB_RETENTION, openQueue } from './queue-handles';
 import type { RedisConnection } from './redis';
-import { JOBS, jobIds, type MoveJobData, type OrganizationJobData, type ProvisionJobData, type PurgeJobData, QUEUES } from './registry';
+import { type ExportJobData, JOBS, jobIds, type MoveJobData, type OrganizationJobData, type ProvisionJobData, type PurgeJobData, QUEUES } from './registry';
 
 export type ProvisioningQueue = Queue<OrganizationJobData>;
 
@@ -25,6 +25,8 @@ export interface OrganizationJobs {
   provision(data: ProvisionJobData): Promise<boolean>;
   purge(data: PurgeJobData): Promise<boolean>;
   move(data: MoveJobData): Promise<boolean>;
+  /** An export whose job was lost, asked for again (the API adds an export's first job itself). */
+  export(data: ExportJobData): Promise<boolean>;
 }
 
 export function organizationJobs(queue: ProvisioningQueue): OrganizationJobs {
@@ -36,6 +38,7 @@ export function organizationJobs(queue: ProvisioningQueue): OrganizationJobs {
     provision: (data) => enqueueOnce(queue, JOBS.provision, jobIds.provision(data.orgId), data),
     purge: (data) => enqueueOnce(queue, JOBS.purge, jobIds.purge(data.orgId), data),
     move: (data) => enqueueOnce(queue, JOBS.move, jobIds.move(data.orgId), data),
+    export: (data) => enqueueOnce(queue, JOBS.export, jobIds.export(data.exportId), data),
   };
 }
 
