@@ -104,6 +104,9 @@ max_db_connections = 20
 ; Idle server connections are kept per database: with hundreds of organization databases touched
 ; a minute, the default 600 s kept more of them than the servers' max_connections (README, capacity model).
 server_idle_timeout = 15
+; One failed server login (a database being moved or a server restarting) makes PgBouncer refuse
+; that database for server_login_retry; the default 15 s turned a moment into 15 s of 503s.
+server_login_retry = 1
 ignore_startup_parameters = extra_float_digits
 logfile = $PGB_DIR/pgbouncer.log
 pidfile = $PGB_PID
