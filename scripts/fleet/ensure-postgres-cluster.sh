@@ -11,19 +11,8 @@ PG_VERSION=15
 PG_CLUSTER=$1
 PG_PORT=$2
 LABEL=$3
-TIMEOUT_S=${FLEET_SERVICES_TIMEOUT_S:-30}
-
-say() { printf '%-34s %s\n' "$1" "$2"; }
-die() { echo "ensure-postgres-cluster: $*" >&2; exit 1; }
-
-wait_until() { # description, command...
-  local what=$1; shift
-  local deadline=$((SECONDS + TIMEOUT_S))
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || die "$what: not ready after ${TIMEOUT_S}s"
-    sleep 0.2
-  done
-}
+# shellcheck source=service-helpers.sh
+source "$(dirname "$0")/service-helpers.sh"
 
 [[ $(id -u) -eq 0 ]] || die "run as root (it creates and starts PostgreSQL clusters)"
 
