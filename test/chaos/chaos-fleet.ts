@@ -232,6 +232,11 @@ export class PgBouncer {
     return join(this.dir, 'databases.ini');
   }
 
+  /** Its log (logins refused, servers closed): kept with the run's logs. */
+  get logFile(): string {
+    return join(this.dir, 'pgbouncer.log');
+  }
+
   get adminUrl(): string {
     return `postgres://postgres@127.0.0.1:${this.port}/pgbouncer`;
   }

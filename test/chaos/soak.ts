@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -95,7 +95,7 @@ async function soak(seed: number, durationMs: number, clients: number): Promise<
     return { seed, failed: true };
   } finally {
     connections.stop();
-    keepLogs(seed, workload.history, receiver);
+    keepLogs(seed, workload.history, receiver, fleet.pgbouncer.logFile);
     await receiver.stop();
     await fleet.stop();
   }
@@ -119,12 +119,13 @@ async function registerWebhook(fleet: ChaosFleet, receiver: WebhookReceiver): Pr
 }
 
 /** Every process's log (restarted ones too) in a directory of the run, for what the summary cannot show. */
-function keepLogs(seed: number, history: Operation[], receiver: WebhookReceiver): void {
+function keepLogs(seed: number, history: Operation[], receiver: WebhookReceiver, pgbouncerLog: string): void {
   const dir = join('/tmp', `orgms-chaos-${seed}`);
   mkdirSync(dir, { recursive: true });
   for (const [index, service] of processesStarted().entries()) writeFileSync(join(dir, `${index}-${service.name}.log`), `${service.logs.join('\n')}\n`);
   writeFileSync(join(dir, 'history.jsonl'), history.map((op) => JSON.stringify(op)).join('\n'));
   writeFileSync(join(dir, 'webhooks.jsonl'), receiver.acknowledged.map((d) => JSON.stringify(d)).join('\n'));
+  if (existsSync(pgbouncerLog)) copyFileSync(pgbouncerLog, join(dir, 'pgbouncer.log'));
   console.log(`process logs and the history: ${dir}`);
 }
 
