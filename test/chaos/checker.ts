@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withDatabase } from '@orgms/common/database/database-urls';
+import { type FileDigest, hashFile, reprDigest } from '@orgms/common/process/file-hash';
 import { QUEUES, RECONCILE_SCHEDULER_ID } from '@orgms/common/queues/registry';
 import { Queue } from 'bullmq';
 import { controlQuery } from '../../harness/service-env';
@@ -286,9 +286,9 @@ export async function checkInvariants(
         if (verified.length === 0 && state.everActive.has(org.id))
           violations.push({ message: `org ${org.id} was active, and is purged without a verified archive`, orgId: org.id });
         for (const archive of verified) {
-          const file = await readFile(join(fleet.archiveDir, archive.file_name)).catch(() => undefined);
+          const file = await hashFile(join(fleet.archiveDir, archive.file_name)).catch(() => undefined);
           if (!file) violations.push({ message: `archive ${archive.file_name} of purged org ${org.id} is not in ARCHIVE_DIR`, orgId: org.id });
-          else if (createHash('sha256').update(file).digest('hex') !== archive.sha256 || String(file.length) !== archive.size_bytes) {
+          else if (!matchesRecord(file, archive)) {
             violations.push({ message: `archive ${archive.file_name} of purged org ${org.id} does not match its recorded size and SHA-256`, orgId: org.id });
           }
         }
@@ -486,12 +486,11 @@ async function checkExports(history: Operation[], state: FinalState, fleet: Chao
     violations.push({ message: `export ${row.id} of org ${row.org_id} is still ${row.status} after settling`, orgId: row.org_id });
   }
   const downloads = history.filter((op) => op.op === 'export_download' && op.status === 200);
-  const digestOf = (hex: string) => `sha-256=:${Buffer.from(hex, 'hex').toString('base64')}:`;
   for (const op of downloads) {
     const { bytes, content_length: length, repr_digest: digest, sha256 } = op.result;
-    if (bytes !== length || digest !== digestOf(sha256 as string)) {
+    if (bytes !== length || digest !== reprDigest(sha256 as string)) {
       violations.push({
-        message: `download #${op.seq} of export ${op.args.export}: ${bytes} bytes (Content-Length ${length}), SHA-256 ${digestOf(sha256 as string)} (Repr-Digest ${digest})`,
+        message: `download #${op.seq} of export ${op.args.export}: ${bytes} bytes (Content-Length ${length}), SHA-256 ${reprDigest(sha256 as string)} (Repr-Digest ${digest})`,
         orgId: op.args.org,
         seq: op.seq,
       });
@@ -503,9 +502,9 @@ async function checkExports(history: Operation[], state: FinalState, fleet: Chao
   let token: string | undefined;
   let checkedNow = 0;
   for (const row of ready) {
-    const file = await readFile(join(fleet.exportDir, `${row.org_id}-${row.id}.dump`)).catch(() => undefined);
+    const file = await hashFile(join(fleet.exportDir, `${row.org_id}-${row.id}.dump`)).catch(() => undefined);
     if (!file) violations.push({ message: `ready export ${row.id} of org ${row.org_id} has no file in EXPORT_DIR`, orgId: row.org_id });
-    else if (createHash('sha256').update(file).digest('hex') !== row.sha256 || String(file.length) !== row.size_bytes)
+    else if (!matchesRecord(file, row))
       violations.push({ message: `ready export ${row.id} of org ${row.org_id}: its file does not match its recorded size and SHA-256`, orgId: row.org_id });
     if (downloaded.has(row.id) || !liveOrgs.has(row.org_id)) continue;
     token ??= await fleet.adminToken();
@@ -516,7 +515,7 @@ async function checkExports(history: Operation[], state: FinalState, fleet: Chao
     if (
       res.status !== 200 ||
       res.headers.get('content-length') !== String(body.length) ||
-      res.headers.get('repr-digest') !== digestOf(sha256) ||
+      res.headers.get('repr-digest') !== reprDigest(sha256) ||
       sha256 !== row.sha256
     ) {
       violations.push({
@@ -536,4 +535,9 @@ function countStatuses(rows: { status: string }[]): string {
   const counts = new Map<string, number>();
   for (const row of rows) counts.set(row.status, (counts.get(row.status) ?? 0) + 1);
   return [...counts.entries()].map(([status, n]) => `${status} ${n}`).join(', ');
+}
+
+/** A file on disk against the size and SHA-256 the control database recorded for it. */
+function matchesRecord(file: FileDigest, recorded: { sha256: string | null; size_bytes: string | null }): boolean {
+  return file.sha256 === recorded.sha256 && String(file.sizeBytes) === recorded.size_bytes;
 }

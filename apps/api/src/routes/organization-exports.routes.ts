@@ -1,5 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import { ConflictError } from '@orgms/common/errors';
+import { reprDigest } from '@orgms/common/process/file-hash';
 import { Router } from 'express';
 import { type Authentication } from '../auth/authenticate';
 import { type AuthorizeOrganization, organizationOf } from '../auth/authorize-organization';
@@ -129,7 +130,7 @@ export function organizationExportsRoutes(deps: {
       res.setHeader('Content-Type', 'application/octet-stream');
       res.setHeader('Content-Length', String(download.size));
       res.setHeader('Content-Disposition', `attachment; filename="${download.fileName}"`);
-      res.setHeader('Repr-Digest', `sha-256=:${Buffer.from(download.export.sha256 as string, 'hex').toString('base64')}:`);
+      res.setHeader('Repr-Digest', reprDigest(download.export.sha256 as string));
       await pipeline(download.file.createReadStream({ autoClose: false }), res);
     } finally {
       await download.file.close();

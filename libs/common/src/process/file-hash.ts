@@ -17,3 +17,8 @@ export async function hashFile(path: string): Promise<FileDigest> {
   }
   return { sizeBytes, sha256: hash.digest('hex') };
 }
+
+/** The `Repr-Digest` header (RFC 9530) of content whose SHA-256 is `sha256` (hex). */
+export function reprDigest(sha256: string): string {
+  return `sha-256=:${Buffer.from(sha256, 'hex').toString('base64')}:`;
+}
