@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { sqlStateOf } from '../database/database-errors';
+import { returnedRows } from '../database/returned-rows';
 import { ConflictError, NotFoundError } from '../errors';
 import type { SecretBox } from '../fleet/secret-box';
 import { AuditLogStore } from './audit-log-store';
@@ -171,9 +172,16 @@ export class DatabaseServerStore {
     if (changes.status !== undefined) set('status', changes.status);
     if (sets.length > 0) {
       await this.dataSource.transaction(async (manager) => {
-        const [before] = await manager.query('SELECT status FROM database_servers WHERE id = $1 FOR UPDATE', [id]);
+        // One statement: the row locked, changed, and its status before the change returned for the audit entry.
+        const [before] = returnedRows<{ status: string }>(
+          await manager.query(
+            `UPDATE database_servers s SET ${sets.join(', ')}, updated_at = now()
+               FROM (SELECT status FROM database_servers WHERE id = $1 FOR UPDATE) old
+              WHERE s.id = $1 RETURNING old.status`,
+            params,
+          ),
+        );
         if (!before) throw new NotFoundError(`Database server ${id} does not exist.`);
-        await manager.query(`UPDATE database_servers SET ${sets.join(', ')}, updated_at = now() WHERE id = $1`, params);
         // The members named, never their values: a URL carries a password.
         const changed = (Object.keys(SETTING_NAMES) as (keyof DatabaseServerChanges)[])
           .filter((key) => changes[key] !== undefined)
