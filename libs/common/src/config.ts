@@ -149,7 +149,10 @@ export interface AuthConfig {
 }
 
 export interface JwtConfig {
+  /** Signs every token and verifies them. */
   secret: string;
+  /** Verify the tokens they signed before a rotation, never sign (JWT_PREVIOUS_SECRETS). */
+  previousSecrets: readonly string[];
   expiresIn: string;
   issuer: string;
   audience: string;
@@ -220,6 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         // A random secret in development keeps a missing env var from becoming a guessable key;
         // tokens then simply stop working after a restart.
         secret: value.JWT_SECRET ?? randomBytes(32).toString('hex'),
+        previousSecrets: value.JWT_PREVIOUS_SECRETS?.split(',') ?? [],
         expiresIn: value.JWT_EXPIRES_IN,
         issuer: value.JWT_ISSUER,
         audience: value.JWT_AUDIENCE,

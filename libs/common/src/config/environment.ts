@@ -35,6 +35,14 @@ export const environmentSchema = Joi.object({
     .pattern(/^[A-Za-z0-9_-]{1,40}$/)
     .default('orgms'),
   JWT_SECRET: Joi.string().min(32),
+  // Keys of a rotation, `key,key`: they still verify the tokens they signed but never sign. The
+  // message names no key, so a refused one is not printed to the log.
+  JWT_PREVIOUS_SECRETS: Joi.string()
+    .custom((raw: string) => {
+      if (raw.split(',').some((key) => key.length < 32)) throw new Error('each key must be at least 32 characters');
+      return raw;
+    })
+    .messages({ 'any.custom': '{{#label}}: {{#error.message}}' }),
   JWT_EXPIRES_IN: Joi.string()
     .pattern(/^\d+[smhd]?$/)
     .default('15m'),
