@@ -29,11 +29,13 @@ const STATE = `
  * nor members of its owner. GRANT statements built by the server with format(%I), as is REVOKE.
  */
 const STATEMENTS = `
-  SELECT format('GRANT CONNECT ON DATABASE %I TO %I', $1::text, r.rolname) AS statement
-    FROM pg_roles r, pg_database d
-   WHERE d.datname = $1 AND r.rolname = ANY($2::text[]) AND NOT r.rolsuper AND NOT pg_has_role(r.oid, d.datdba, 'USAGE')
-  UNION ALL
-  SELECT format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', $1::text)`;
+  SELECT statement FROM (
+    SELECT 1 AS step, format('GRANT CONNECT ON DATABASE %I TO %I', $1::text, r.rolname) AS statement
+      FROM pg_roles r, pg_database d
+     WHERE d.datname = $1 AND r.rolname = ANY($2::text[]) AND NOT r.rolsuper AND NOT pg_has_role(r.oid, d.datdba, 'USAGE')
+    UNION ALL
+    SELECT 2, format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', $1::text)
+  ) s ORDER BY step, statement`;
 
 /**
  * Takes CONNECT and TEMPORARY on `databases` (those that exist on the server of `url`) away from
