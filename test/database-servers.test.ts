@@ -101,7 +101,8 @@ describe('Database server fleet (/database-servers)', function () {
 
   it('when the role may not create databases, then 400 database-server-unusable naming CREATEDB, and nothing is stored', async () => {
     const role = `nocreatedb_${stack.id}`;
-    await onSecondServer(`CREATE ROLE ${role} LOGIN NOCREATEDB`);
+    // PUBLIC may no longer CONNECT to postgres (the service closed it): what decides here is CREATEDB.
+    await onSecondServer(`CREATE ROLE ${role} LOGIN NOCREATEDB; GRANT CONNECT ON DATABASE postgres TO ${role}`);
     try {
       const before = await serverCount();
       const res = await register({ name: 'pg-weak', admin_url: `postgres://${role}@127.0.0.1:5433/postgres`, capacity: 10, connection_budget: 5 }).expect(400);
@@ -109,7 +110,7 @@ describe('Database server fleet (/database-servers)', function () {
       expect(res.body.detail).to.contain('CREATEDB');
       expect(await serverCount()).to.equal(before);
     } finally {
-      await onSecondServer(`DROP ROLE IF EXISTS ${role}`);
+      await onSecondServer(`DROP OWNED BY ${role}; DROP ROLE IF EXISTS ${role}`);
     }
   });
 

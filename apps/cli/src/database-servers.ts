@@ -15,6 +15,7 @@ import { ServerDrainStore } from '@orgms/common/control-plane/server-drain-store
 import { createControlDataSource, ensureControlDatabaseExists, migrateControlDatabase } from '@orgms/common/database/control-data-source';
 import { prepareFleet } from '@orgms/common/fleet/fleet-startup';
 import { SecretBox } from '@orgms/common/fleet/secret-box';
+import { lockDownServer } from '@orgms/common/fleet/server-lockdown';
 import { probeServer } from '@orgms/common/fleet/server-probe';
 import { maskedUrl } from '@orgms/common/fleet/server-urls';
 import { createLogger } from '@orgms/common/logger';
@@ -32,7 +33,8 @@ async function main(): Promise<void> {
     const servers = new DatabaseServerStore(dataSource, new SecretBox(config.secrets.current, config.secrets.previous));
     const organizations = new OrganizationStore(dataSource);
     // What the API and the worker do at start: `default` exists before anything is added next to it.
-    await prepareFleet(config.tenancy, servers, organizations, createLogger('cli', 'warn'));
+    const logger = createLogger('cli', 'warn');
+    await prepareFleet(config.tenancy, servers, organizations, logger);
     switch (args.command) {
       case 'add': {
         const probe = await probeServer(args.adminUrl);
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
           connectionBudget: args.budget,
           tenantRoles: args.tenantRoles,
         });
+        await lockDownServer(server, config.tenancy.databasePrefix, logger);
         console.log(
           `database server ${server.name} added (id ${server.id}): ${maskedUrl(server.adminUrl)}, capacity ${server.capacity}, budget ${server.connectionBudget}`,
         );

@@ -254,7 +254,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     if (!tenancy.templateEnabled || abort.signal.aborted) return;
     for (const server of await servers.directory.inService().catch(() => [])) {
       try {
-        logger.info('template database', { server: server.name, outcome: await refreshTemplate(server.adminUrl, tenancy.databasePrefix) });
+        logger.info('template database', { server: server.name, outcome: await refreshTemplate(server.adminUrl, tenancy.databasePrefix, logger) });
       } catch (error) {
         logger.error('could not prepare the template database; creating empty databases instead', { server: server.name, error });
       }

@@ -21,6 +21,8 @@ export class DatabaseServersService {
       servers: DatabaseServerStore;
       organizations: Pick<OrganizationStore, 'liveCountsByServer'>;
       probe: (adminUrl: string) => Promise<ProbeResult>;
+      /** Closes the server's shared databases to organization roles (fleet/server-lockdown.ts); never throws. */
+      lockDown: (server: DatabaseServer) => Promise<unknown>;
       /** Told after every change, so this process places on the fleet as it is now. */
       onChange?: () => void;
     },
@@ -39,13 +41,16 @@ export class DatabaseServersService {
   async add(server: NewDatabaseServer): Promise<DatabaseServerWithLoad> {
     await this.assertUsable(server.adminUrl, server.tenantRoles ?? true);
     const created = await this.deps.servers.create(server);
+    await this.deps.lockDown(created);
     this.deps.onChange?.();
     return { ...created, organizations: 0 };
   }
 
   async update(id: string, changes: DatabaseServerChanges): Promise<DatabaseServerWithLoad> {
     if (changes.adminUrl !== undefined) await this.assertUsable(changes.adminUrl, (await this.deps.servers.get(id)).tenantRoles);
-    await this.deps.servers.update(id, changes);
+    const updated = await this.deps.servers.update(id, changes);
+    // Another admin or pool role must keep CONNECT; a new URL may even name another server.
+    if (changes.adminUrl !== undefined || changes.poolUrl !== undefined) await this.deps.lockDown(updated);
     this.deps.onChange?.();
     return this.get(id);
   }
