@@ -50,6 +50,7 @@ function whyNotConnected(error: unknown, adminUrl: string): string {
   if (error instanceof DatabaseError) {
     if (error.code?.startsWith('28')) return 'the server refused the login (check the role and password, and that pg_hba.conf lets this host in)';
     if (error.code === '3D000') return 'the database named in the URL does not exist';
+    if (error.code === '42501') return 'the role may not connect to the database named in the URL (needs CONNECT on it)';
     return `the server refused the connection (SQLSTATE ${error.code})`;
   }
   const { host, port } = hostAndPortOf(adminUrl);
