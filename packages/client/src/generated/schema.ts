@@ -2250,13 +2250,13 @@ export interface components {
             name: string;
             /**
              * Format: uri
-             * @description A role with CREATEDB on the server; its database part is ignored. Stored encrypted, never shown with its password.
+             * @description A role with CREATEDB on the server; its database part is ignored. Stored encrypted, never shown with its password. The password goes in the user part (postgres://user:password@host/…); the only parameters allowed are sslmode, application_name, connect_timeout.
              * @example postgres://orgms:secret@10.0.0.12:5432/postgres
              */
             admin_url: string;
             /**
              * Format: uri
-             * @description A PgBouncer (transaction pooling) in front of the server, for tenant connections; null or absent: direct.
+             * @description A PgBouncer (transaction pooling) in front of the server, for tenant connections; null or absent: direct. Same rules as admin_url.
              * @example postgres://orgms:secret@10.0.0.12:6432/postgres
              */
             pool_url?: string | null;
