@@ -1,4 +1,5 @@
 import { ValidationError } from '@orgms/common/errors';
+import { JOI_OPTIONS } from '@orgms/common/validation-options';
 import type { RequestHandler, Response } from 'express';
 import type Joi from 'joi';
 
@@ -28,7 +29,7 @@ export function validate(schemas: RequestSchemas): RequestHandler {
       const schema = schemas[part];
       if (!schema) continue;
       const raw = part === 'body' ? (req.body ?? {}) : req[part];
-      const { value, error } = schema.validate(raw, { abortEarly: false, convert: true, errors: { wrap: { label: false } } });
+      const { value, error } = schema.validate(raw, JOI_OPTIONS);
       input.byPart[part] = value;
       input.bySchema.set(schema, value);
       for (const detail of error?.details ?? []) {
