@@ -34,7 +34,7 @@ export interface Config {
 }
 
 export interface WebhooksConfig {
-  /** WEBHOOK_ALLOW_PRIVATE: private, loopback and link-local targets are allowed (refused by default). */
+  /** WEBHOOK_ALLOW_PRIVATE: private and loopback targets are allowed (refused by default); cloud metadata and link-local ones never are. */
   allowPrivate: boolean;
   /** One attempt's time limit, connection to last byte. */
   timeoutMs: number;

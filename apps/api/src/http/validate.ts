@@ -1,4 +1,5 @@
 import { type FieldError, ValidationError } from '@orgms/common/errors';
+import { JOI_OPTIONS } from '@orgms/common/validation-options';
 import type { RequestHandler, Response } from 'express';
 import type Joi from 'joi';
 
@@ -45,7 +46,7 @@ export function validate(schemas: RequestSchemas): RequestHandler {
  * keys refused, values converted): also how a CLI command checks the body of the route it stands for.
  */
 export function checkAgainst<T>(schema: Joi.ObjectSchema<T>, raw: unknown): { value: T; errors: FieldError[] } {
-  const { value, error } = schema.validate(raw, { abortEarly: false, convert: true, errors: { wrap: { label: false } } });
+  const { value, error } = schema.validate(raw, JOI_OPTIONS);
   return { value, errors: (error?.details ?? []).map((detail) => ({ field: detail.path.join('.'), message: detail.message })) };
 }
 

@@ -22,7 +22,8 @@ export interface paths {
          * @description Platform admins only. Events of every organization (`organization.created`, `organization.<status>` for each later
          *     status, `organization.renamed`) are POSTed to `url`, signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`,
          *     `webhook-signature`) with the `secret` in the answer, which is shown this once. The URL must resolve to public addresses
-         *     only (400 naming `body.url` otherwise) unless WEBHOOK_ALLOW_PRIVATE is true. See the WebhookEvent schema for the body.
+         *     only (400 naming `body.url` otherwise) unless WEBHOOK_ALLOW_PRIVATE is true; link-local and cloud metadata addresses
+         *     (169.254.169.254, fd00:ec2::254, and IPv6 forms embedding them) are refused either way. See the WebhookEvent schema for the body.
          */
         post: operations["postWebhooks"];
         delete?: never;
@@ -2307,7 +2308,7 @@ export interface components {
         NewWebhook: {
             /**
              * Format: uri
-             * @description Where events are POSTed. It must resolve to public addresses only (not private, loopback, link-local…) unless WEBHOOK_ALLOW_PRIVATE is true; checked again before every delivery.
+             * @description Where events are POSTed. It must resolve to public addresses only (not private, loopback, link-local…) unless WEBHOOK_ALLOW_PRIVATE is true, which still refuses link-local and cloud metadata addresses (169.254.169.254, fd00:ec2::254) in any spelling; checked again before every delivery.
              * @example https://hooks.example.com/orgms
              */
             url: string;
@@ -2329,7 +2330,7 @@ export interface components {
         WebhookChanges: {
             /**
              * Format: uri
-             * @description Where events are POSTed. It must resolve to public addresses only (not private, loopback, link-local…) unless WEBHOOK_ALLOW_PRIVATE is true; checked again before every delivery.
+             * @description Where events are POSTed. It must resolve to public addresses only (not private, loopback, link-local…) unless WEBHOOK_ALLOW_PRIVATE is true, which still refuses link-local and cloud metadata addresses (169.254.169.254, fd00:ec2::254) in any spelling; checked again before every delivery.
              * @example https://hooks.example.com/orgms
              */
             url?: string;
@@ -3740,7 +3741,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": unknown;
+                    "application/octet-stream": string;
                 };
             };
             400: components["responses"]["BadRequest"];
