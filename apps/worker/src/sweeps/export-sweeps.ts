@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@orgms/common/logger';
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
+import { SWEEPS } from '@orgms/common/queues/registry';
 import type { ExportService } from '../services/export.service';
 
 export interface ExportSweepDeps {
@@ -19,7 +20,7 @@ export interface ExportSweepDeps {
 export async function resumeLostExports({ exports, jobs, logger, stuckAfterMs }: ExportSweepDeps): Promise<{ resumed: string[] }> {
   const resumed: string[] = [];
   for (const lost of await exports.unfinished(stuckAfterMs)) {
-    const requestId = lost.requestId ?? `reconcile-${randomUUID()}`;
+    const requestId = lost.requestId ?? `${SWEEPS.lostExports}-${randomUUID()}`;
     if (await jobs.export({ exportId: lost.id, orgId: lost.orgId, requestId })) resumed.push(lost.id);
   }
   if (resumed.length > 0) logger.warn('lost exports enqueued again', { exportIds: resumed });

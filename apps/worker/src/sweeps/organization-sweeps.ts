@@ -4,6 +4,7 @@ import { IN_PROGRESS_STATUSES, type OrganizationStatus } from '@orgms/common/ent
 import { ConflictError } from '@orgms/common/errors';
 import type { Logger } from '@orgms/common/logger';
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
+import { SWEEPS } from '@orgms/common/queues/registry';
 
 export interface OrganizationSweepDeps {
   store: OrganizationStore;
@@ -44,7 +45,7 @@ export async function resumeStuckOrganizations(deps: OrganizationSweepDeps): Pro
   const stuck = await deps.store.findStale(IN_PROGRESS_STATUSES, deps.stuckAfterMs);
   const enqueued: string[] = [];
   for (const org of stuck) {
-    const data = { orgId: org.id, requestId: org.requestId ?? `reconcile-${randomUUID()}` };
+    const data = { orgId: org.id, requestId: org.requestId ?? `${SWEEPS.stuckOrganizations}-${randomUUID()}` };
     if (await enqueueFor(deps, org, data)) enqueued.push(org.id);
   }
   if (enqueued.length > 0) deps.logger.warn('stuck organizations enqueued again', { orgIds: enqueued });
