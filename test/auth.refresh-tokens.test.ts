@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { SWEEPS } from '@orgms/common/queues/registry';
 import { expect } from 'chai';
 import { queryControlDatabase } from './support/control-database';
 import { auth, createActiveOrganization, orgLogin } from './support/org-users';
@@ -189,11 +190,11 @@ describe('Refresh tokens expire', () => {
     await stack.request.post('/auth/refresh').send({ refresh_token: login.body.refresh_token }).expect(401);
   });
 
-  it('when the reconciler runs, then expired refresh tokens are deleted and live ones kept', async () => {
+  it('when the expired-refresh-tokens sweep runs, then expired refresh tokens are deleted and live ones kept', async () => {
     const expired = await stack.request.post('/auth/login').send({ email: 'root@platform.test', password: 'platform-admin-password' }).expect(200);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     await stack.api.stores.refreshTokens.issue({ kind: 'platform_admin', id: expired.body.user.id }, 0, 3600);
-    await (stack.worker as NonNullable<TestStack['worker']>).reconciler.reconcile();
+    await (stack.worker as NonNullable<TestStack['worker']>).sweeps[SWEEPS.expiredRefreshTokens].run();
     const rows = await queryControlDatabase<{ live: boolean }>(stack, 'SELECT expires_at > now() AS live FROM refresh_tokens');
     expect(rows).to.deep.equal([{ live: true }]);
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { organizationEventsChannel } from '@orgms/common/events/organization-events';
 import { hashFile } from '@orgms/common/process/file-hash';
 import { runPgRestore } from '@orgms/common/process/pg-dump';
+import { SWEEPS } from '@orgms/common/queues/registry';
 import { roleNameFor } from '@orgms/common/tenancy/database-names';
 import { expect } from 'chai';
 import IORedis from 'ioredis';
@@ -205,12 +206,12 @@ describe('Deleting an organization: grace period, restore, archived purge', () =
       expect(restore.body.current_status).to.equal('purged');
     });
 
-    it('when the grace period ends, then the reconciler starts the purge and the organization ends purged with a verified archive', async () => {
+    it('when the grace period ends, then the purges-due sweep starts the purge and the organization ends purged with a verified archive', async () => {
       const org = await createActiveOrganization(stack);
       await deleteOrganization(stack, org.id);
       await queryControlDatabase(stack, `UPDATE organizations SET purge_after = now() - interval '1 second' WHERE id = $1`, [org.id]);
-      const report = await stack.worker?.reconciler.reconcile();
-      expect(report?.purgesStarted).to.deep.equal([org.id]);
+      const report = await stack.worker?.sweeps[SWEEPS.purgesDue].run();
+      expect(report?.started).to.deep.equal([org.id]);
       await waitForStatus(stack, org.id, ['purged']);
       const [row] = await queryControlDatabase<{ n: number }>(
         stack,

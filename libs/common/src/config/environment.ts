@@ -66,6 +66,8 @@ export const environmentSchema = Joi.object({
   PROVISION_BACKOFF_MS: Joi.number().integer().min(0).default(2000),
   RECONCILE_INTERVAL_MS: Joi.number().integer().min(100).default(30000),
   RECONCILE_STUCK_AFTER_MS: Joi.number().integer().min(0).default(60000),
+  // The orphan search reads every server's database list, and what it finds waits for an operator anyway.
+  RECONCILE_ORPHANS_INTERVAL_MS: Joi.number().integer().min(100).default(300000),
   ORG_TEMPLATE_ENABLED: Joi.boolean().default(true),
   MIGRATION_CONCURRENCY: Joi.number().integer().min(1).max(64).default(2),
   MIGRATION_ATTEMPTS: Joi.number().integer().min(1).max(20).default(3),
