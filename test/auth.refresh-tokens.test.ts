@@ -173,6 +173,44 @@ describe('Refresh tokens of organization users', () => {
     await refresh(login.body.refresh_token, 401);
     await stack.request.post('/admin/login').send({ organization_id: doomed.id, email: doomed.email, password: doomed.password }).expect(200);
   });
+
+  it('when the organization is deleted and restored, then refresh and access tokens issued before the delete stay refused, and a new login works', async () => {
+    const doomed = await createActiveOrganization(stack);
+    const login = await stack.request.post('/admin/login').send({ organization_id: doomed.id, email: doomed.email, password: doomed.password }).expect(200);
+    const old = auth(login.body.access_token);
+    await stack.request.get('/me').set(old).expect(200);
+    const platformAdmin = await stack.adminToken();
+    await stack.request.delete(`/organizations/${doomed.id}`).set(auth(platformAdmin)).expect(200);
+    const live = await queryControlDatabase(stack, 'SELECT id FROM refresh_tokens WHERE org_id = $1 AND revoked_at IS NULL', [doomed.id]);
+    expect(live, 'the delete revoked every refresh token of the organization').to.deep.equal([]);
+    await stack.request.post(`/organizations/${doomed.id}/restore`).set(auth(platformAdmin)).send({}).expect(200);
+
+    await refresh(login.body.refresh_token, 401);
+    for (const path of ['/me', `/organizations/${doomed.id}`, `/organizations/${doomed.id}/users`, '/org/get', '/user/list']) {
+      const res = await stack.request.get(path).set(old);
+      expect(res.status, path).to.equal(401);
+      expect(res.type, path).to.equal('application/problem+json');
+    }
+
+    const again = await stack.request.post('/admin/login').send({ organization_id: doomed.id, email: doomed.email, password: doomed.password }).expect(200);
+    await stack.request.get('/me').set(auth(again.body.access_token)).expect(200);
+    await stack.request.get('/org/get').set(auth(again.body.access_token)).expect(200);
+    await refresh(again.body.refresh_token, 200);
+  });
+
+  it('when a refresh token was written under the session generation before a delete (a refresh racing the delete), then after the restore it is refused', async () => {
+    const doomed = await createActiveOrganization(stack);
+    const login = await stack.request.post('/admin/login').send({ organization_id: doomed.id, email: doomed.email, password: doomed.password }).expect(200);
+    const subject = { kind: 'org_user' as const, id: login.body.user.id as string, orgId: doomed.id };
+    const platformAdmin = await stack.adminToken();
+    await stack.request.delete(`/organizations/${doomed.id}`).set(auth(platformAdmin)).expect(200);
+    // What a rotation that read the organization before the delete and committed after it leaves behind.
+    const straggler = await stack.api.stores.refreshTokens.issue(subject, { tokenVersion: 0, sessionGeneration: 0 }, 3600);
+    await stack.request.post(`/organizations/${doomed.id}/restore`).set(auth(platformAdmin)).send({}).expect(200);
+    await refresh(straggler, 401);
+    const current = await stack.api.stores.refreshTokens.issue(subject, { tokenVersion: 0, sessionGeneration: 1 }, 3600);
+    await refresh(current, 200);
+  });
 });
 
 describe('Refresh tokens expire', () => {
@@ -192,7 +230,7 @@ describe('Refresh tokens expire', () => {
   it('when the reconciler runs, then expired refresh tokens are deleted and live ones kept', async () => {
     const expired = await stack.request.post('/auth/login').send({ email: 'root@platform.test', password: 'platform-admin-password' }).expect(200);
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    await stack.api.stores.refreshTokens.issue({ kind: 'platform_admin', id: expired.body.user.id }, 0, 3600);
+    await stack.api.stores.refreshTokens.issue({ kind: 'platform_admin', id: expired.body.user.id }, { tokenVersion: 0, sessionGeneration: 0 }, 3600);
     await (stack.worker as NonNullable<TestStack['worker']>).reconciler.reconcile();
     const rows = await queryControlDatabase<{ live: boolean }>(stack, 'SELECT expires_at > now() AS live FROM refresh_tokens');
     expect(rows).to.deep.equal([{ live: true }]);

@@ -1,7 +1,7 @@
 import type { AuditTarget } from '@orgms/common/control-plane/audit-log-store';
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import type { PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-store';
-import type { RefreshSubject, RefreshTokenRecord, RefreshTokenStore } from '@orgms/common/control-plane/refresh-token-store';
+import type { RefreshSubject, RefreshTokenRecord, RefreshTokenStore, SessionVersions } from '@orgms/common/control-plane/refresh-token-store';
 import type { Organization } from '@orgms/common/entities/organization.entity';
 import { SERVING_STATUSES } from '@orgms/common/entities/organization-status';
 import type { PlatformAdmin } from '@orgms/common/entities/platform-admin.entity';
@@ -43,14 +43,15 @@ export interface SessionsDeps {
  * Sessions of platform admins and organization users alike: a login starts one (an access token
  * and a refresh token, the first of a new family); a refresh trades the refresh token for the
  * next pair; a logout ends the family. A refresh holds only while the account still holds the
- * token version the family was issued at, so whatever revokes access tokens (password change,
- * deactivation, removal, a role change) revokes refresh tokens too, with no second rule.
+ * token version, and an org user's organization the session generation, the family was issued
+ * at, so whatever revokes access tokens (password change, deactivation, removal, a role change,
+ * the organization's delete) revokes refresh tokens too, with no second rule.
  */
 export class SessionsService {
   constructor(private readonly deps: SessionsDeps) {}
 
   async start(account: SessionAccount): Promise<Session> {
-    const refreshToken = await this.deps.refreshTokens.issue(subjectOf(account), rowOf(account).tokenVersion, this.deps.refreshTtlSeconds);
+    const refreshToken = await this.deps.refreshTokens.issue(subjectOf(account), versionsOf(account), this.deps.refreshTtlSeconds);
     return this.answer(account, refreshToken);
   }
 
@@ -66,11 +67,11 @@ export class SessionsService {
     if (!record || record.state === 'revoked' || record.state === 'expired') throw new UnauthorizedError(REFRESH_REFUSED);
     if (record.state === 'used') return this.refuseReuse(record);
     const account = await this.currentAccount(record.subject);
-    if (!account || !holdsTokenVersion(rowOf(account), record.tokenVersion)) {
+    if (!account || !holdsTokenVersion(rowOf(account), record.tokenVersion) || versionsOf(account).sessionGeneration !== record.sessionGeneration) {
       await refreshTokens.revokeFamily(record.familyId);
       throw new UnauthorizedError(REFRESH_REFUSED);
     }
-    const next = await refreshTokens.rotate(record, rowOf(account).tokenVersion, this.deps.refreshTtlSeconds);
+    const next = await refreshTokens.rotate(record, versionsOf(account), this.deps.refreshTtlSeconds);
     // Another request traded it between our read and our write (the same replay, seen late), or it
     // expired or was logged out meanwhile: ending the family is right in every case.
     if (!next) return this.refuseReuse(record);
@@ -130,6 +131,7 @@ export class SessionsService {
             role: account.user.role === 'admin' ? 'org_admin' : 'member',
             org: account.org.id,
             ver: account.user.tokenVersion,
+            gen: account.org.sessionGeneration,
           });
     const user =
       account.kind === 'platform_admin'
@@ -148,6 +150,11 @@ function subjectOf(account: SessionAccount): RefreshSubject {
 /** The account's row: what its token version and revocation are read from. */
 function rowOf(account: SessionAccount): PlatformAdmin | TenantUser {
   return account.kind === 'platform_admin' ? account.admin : account.user;
+}
+
+/** What the account's tokens hold now: its token version and, for an org user, its organization's session generation. */
+function versionsOf(account: SessionAccount): SessionVersions {
+  return { tokenVersion: rowOf(account).tokenVersion, sessionGeneration: account.kind === 'org_user' ? account.org.sessionGeneration : 0 };
 }
 
 function actorOf(subject: RefreshSubject): Actor {
