@@ -66,6 +66,30 @@ describe('Refresh tokens', () => {
     expect(entries).to.deep.equal([{ actor_id: null, target_id: traded.body.user.id }]);
   });
 
+  /** The refresh token reuses counted so far, by occurrence. */
+  async function reuseCounts(): Promise<{ first: number; repeated: number }> {
+    const text = (await stack.request.get('/metrics').expect(200)).text;
+    const count = (occurrence: string) =>
+      Number(new RegExp(`^orgms_refresh_token_reuse_total\\{occurrence="${occurrence}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+    return { first: count('first'), repeated: count('repeated') };
+  }
+
+  it('when a traded refresh token is replayed by many requests at once, then exactly one auth.refresh.reused entry is written and every replay is counted', async () => {
+    const { login } = await adminSession();
+    const traded = await refresh(login.refresh_token, 200);
+    const before = await reuseCounts();
+    const replays = await Promise.all(Array.from({ length: 20 }, () => stack.request.post('/auth/refresh').send({ refresh_token: login.refresh_token })));
+    expect(replays.map((res) => res.status)).to.deep.equal(Array(20).fill(401));
+    const entries = await queryControlDatabase(stack, `SELECT id FROM audit_log WHERE action = 'auth.refresh.reused' AND target_id = $1`, [
+      traded.body.user.id,
+    ]);
+    expect(entries).to.have.length(1);
+    // A later replay, once the family has ended, is counted too, and still not audited again.
+    await refresh(login.refresh_token, 401);
+    const after = await reuseCounts();
+    expect({ first: after.first - before.first, repeated: after.repeated - before.repeated }).to.deep.equal({ first: 1, repeated: 20 });
+  });
+
   it('when two requests trade the same refresh token at once, then only one gets a pair, and the family ends', async () => {
     const { login } = await adminSession();
     const answers = await Promise.all([1, 2].map(() => stack.request.post('/auth/refresh').send({ refresh_token: login.refresh_token })));

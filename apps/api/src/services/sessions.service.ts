@@ -23,6 +23,9 @@ export type SessionAccount = { kind: 'platform_admin'; admin: PlatformAdmin } | 
 /** A login's (or a refresh's) answer: an access token, the refresh token that renews it, and who it is for. */
 export type Session = IssuedToken & { refresh_token: string; refresh_expires_in: number; user: TokenBody['user'] };
 
+/** A replay of a traded refresh token: `first` ended its family (and is audited), `repeated` found it ended already. */
+export type ReuseOccurrence = 'first' | 'repeated';
+
 /** One answer for every refresh token that cannot be traded, so it tells nothing about why. */
 const REFRESH_REFUSED = 'This refresh token is not valid (expired, revoked or already used); log in again.';
 
@@ -48,7 +51,14 @@ export interface SessionsDeps {
  * the organization's delete) revokes refresh tokens too, with no second rule.
  */
 export class SessionsService {
+  private readonly reuses: Record<ReuseOccurrence, number> = { first: 0, repeated: 0 };
+
   constructor(private readonly deps: SessionsDeps) {}
+
+  /** Replays of traded refresh tokens this instance refused since it started (for /metrics). */
+  reuseCounts(): Readonly<Record<ReuseOccurrence, number>> {
+    return { ...this.reuses };
+  }
 
   async start(account: SessionAccount): Promise<Session> {
     const refreshToken = await this.deps.refreshTokens.issue(subjectOf(account), versionsOf(account), this.deps.refreshTtlSeconds);
@@ -58,7 +68,8 @@ export class SessionsService {
   /**
    * A new pair for a live refresh token. A token that was already traded is being replayed, by
    * its owner's thief or by its owner after the thief: either way the whole family ends (both
-   * must log in again) and the reuse is audited.
+   * must log in again). Only the replay that ended the family is audited, so replaying a stolen
+   * token (or a race of many) cannot fill the audit log; every replay is counted.
    */
   async refresh(token: string, clientIp: string): Promise<Session> {
     const { refreshTokens } = this.deps;
@@ -82,7 +93,7 @@ export class SessionsService {
   async logout(token: string): Promise<void> {
     const record = await this.deps.refreshTokens.find(token);
     if (!record || record.state === 'revoked') return;
-    await this.deps.refreshTokens.revokeFamily(record.familyId);
+    if (!(await this.deps.refreshTokens.revokeFamily(record.familyId))) return;
     await this.deps.audit.recordAfter({
       action: 'auth.logout',
       actor: actorOf(record.subject),
@@ -92,7 +103,9 @@ export class SessionsService {
   }
 
   private async refuseReuse(record: RefreshTokenRecord): Promise<never> {
-    await this.deps.refreshTokens.revokeFamily(record.familyId);
+    const first = await this.deps.refreshTokens.revokeFamily(record.familyId);
+    this.reuses[first ? 'first' : 'repeated'] += 1;
+    if (!first) throw new UnauthorizedError(REFRESH_REFUSED);
     await this.deps.audit.recordAfter({
       action: 'auth.refresh.reused',
       actor: null,

@@ -18,7 +18,10 @@ export interface RefreshTokenRecord extends SessionVersions {
   id: string;
   familyId: string;
   subject: RefreshSubject;
-  /** `live` may be traded once; `used` was traded already (reuse means theft); the rest are dead. */
+  /**
+   * `live` may be traded once; `used` was traded already, within its lifetime, whether or not its
+   * family has ended since (a reuse: someone holds a copy); `revoked` and `expired` are dead.
+   */
   state: 'live' | 'used' | 'revoked' | 'expired';
 }
 
@@ -75,7 +78,7 @@ export class RefreshTokenStore {
   async find(token: string): Promise<RefreshTokenRecord | undefined> {
     const [row]: Record<string, unknown>[] = await this.db.query(
       `SELECT id, family_id, subject_kind, subject_id, org_id, token_version, session_generation,
-              CASE WHEN revoked_at IS NOT NULL THEN 'revoked' WHEN used_at IS NOT NULL THEN 'used'
+              CASE WHEN used_at IS NOT NULL AND expires_at > now() THEN 'used' WHEN revoked_at IS NOT NULL THEN 'revoked'
                    WHEN expires_at <= now() THEN 'expired' ELSE 'live' END AS state
          FROM refresh_tokens WHERE token_hash = $1`,
       [hashOf(token)],
@@ -129,9 +132,16 @@ export class RefreshTokenStore {
     return deleted.length;
   }
 
-  /** Ends every token of the family (logout, reuse of a traded token, a revoked account). */
-  async revokeFamily(familyId: string): Promise<void> {
-    await this.db.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`, [familyId]);
+  /**
+   * Ends every token of the family (logout, reuse of a traded token, a revoked account); true
+   * when this call ended it, false when it had ended already. Concurrent calls queue on the row
+   * locks and re-check `revoked_at`, so of many at once exactly one answers true.
+   */
+  async revokeFamily(familyId: string): Promise<boolean> {
+    const [, affected]: [unknown, number] = await this.db.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`, [
+      familyId,
+    ]);
+    return affected > 0;
   }
 
   /**
