@@ -235,6 +235,34 @@ describe('Refresh tokens of organization users', () => {
     const current = await stack.api.stores.refreshTokens.issue(subject, { tokenVersion: 0, sessionGeneration: 1 }, 3600);
     await refresh(current, 200);
   });
+
+  it('when an organization user refreshes, then a deleted organization answers 401 and a provisioning or failed one 409 with organization_status, as the document says', async () => {
+    const org2 = await createActiveOrganization(stack);
+    const login = await stack.request.post('/admin/login').send({ organization_id: org2.id, email: org2.email, password: org2.password }).expect(200);
+    for (const status of ['failed', 'provisioning']) {
+      await queryControlDatabase(stack, 'UPDATE organizations SET status = $2 WHERE id = $1', [org2.id, status]);
+      const refused = await refresh(login.body.refresh_token, 409);
+      expect(refused.type).to.equal('application/problem+json');
+      expect(refused.body.organization_status).to.equal(status);
+    }
+    await queryControlDatabase(stack, `UPDATE organizations SET status = 'active' WHERE id = $1`, [org2.id]);
+    const platformAdmin = await stack.adminToken();
+    await stack.request.delete(`/organizations/${org2.id}`).set(auth(platformAdmin)).expect(200);
+    const gone = await refresh(login.body.refresh_token, 401);
+    expect(gone.type).to.equal('application/problem+json');
+
+    const document = (await stack.request.get('/openapi.json').expect(200)).body;
+    const answer = (status: string) => {
+      const response = document.paths['/auth/refresh'].post.responses[status];
+      return response.$ref ? document.components.responses[response.$ref.split('/').pop()] : response;
+    };
+    const responses = { '401': answer('401'), '409': answer('409') };
+    expect(responses['401'].description).to.match(/deleted/);
+    expect(responses['409'].description)
+      .to.match(/provisioning/)
+      .and.to.match(/failed/);
+    expect(responses['409'].description).to.not.match(/deleted/);
+  });
 });
 
 describe('Refresh tokens expire', () => {
