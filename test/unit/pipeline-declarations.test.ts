@@ -1,0 +1,84 @@
+import { PROVISIONING_STEPS } from '@orgms/common/entities/organization-status';
+import type { Pipeline } from '@orgms/worker/pipelines/pipeline';
+import { runPipeline } from '@orgms/worker/pipelines/pipeline-runner';
+import { ProvisioningService } from '@orgms/worker/services/provisioning.service';
+import { expect } from 'chai';
+
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined } as never;
+const PRIVILEGE = Object.assign(new Error('permission denied to create database'), { code: '42501' });
+const UNAVAILABLE = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+
+/** Calls made on a stand-in of a store or service, by method name, with their arguments. */
+function recorder(): { calls: [string, unknown[]][]; fake: never } {
+  const calls: [string, unknown[]][] = [];
+  const fake = new Proxy(
+    {},
+    {
+      get:
+        (_target, method: string) =>
+        async (...args: unknown[]) => {
+          calls.push([method, args]);
+        },
+    },
+  );
+  return { calls, fake: fake as never };
+}
+
+function stepsWithCompensation<R, S extends string>(pipeline: Pipeline<R, S>): S[] {
+  return pipeline.order.filter((step) => pipeline.steps[step].compensate !== undefined);
+}
+
+/** The first step's run fails with `error`; returns the thrown failure's permanence and what was recorded. */
+async function firstStepFails<R, S extends string>(pipeline: Pipeline<R, S>, run: R, isLastAttempt: boolean) {
+  const error = await runPipeline(pipeline, run, { logger: silent, isLastAttempt }).then(
+    () => undefined,
+    (e: unknown) => e as { permanent: boolean; message: string },
+  );
+  expect(error, 'the run failed').to.not.equal(undefined);
+  return error as { permanent: boolean; message: string };
+}
+
+describe('Pipeline declarations (no servers)', () => {
+  describe('provisioning', () => {
+    const org = { id: 'org-1', name: 'Acme', attempts: 1 };
+    function service(failure: unknown) {
+      const store = recorder();
+      const provisioning = new ProvisioningService({
+        store: store.fake,
+        servers: { of: () => Promise.reject(failure) },
+        logger: silent,
+      } as never);
+      return { store, pipeline: provisioning.pipeline };
+    }
+
+    it('when declared, then its steps are the provisioning steps in order, none with a compensation', () => {
+      const { pipeline } = service(undefined);
+      expect(pipeline.name).to.equal('provisioning');
+      expect(pipeline.order).to.deep.equal(['create_database', 'database_role', 'migrate', 'seed_admin', 'activate']);
+      expect(pipeline.order).to.equal(PROVISIONING_STEPS);
+      expect(Object.keys(pipeline.steps)).to.have.members([...PROVISIONING_STEPS]);
+      expect(stepsWithCompensation(pipeline)).to.deep.equal([]);
+    });
+
+    it('when a step fails for a missing privilege, then the failure is permanent and the organization becomes failed', async () => {
+      const { store, pipeline } = service(PRIVILEGE);
+      const failure = await firstStepFails(pipeline, { org, requestId: 'r' } as never, false);
+      expect(failure.permanent).to.equal(true);
+      expect(store.calls.map(([method, args]) => [method, args[1]])).to.deep.equal([
+        ['recordStep', 'provisioning'],
+        ['transition', 'failed'],
+      ]);
+    });
+
+    it('when a step fails because PostgreSQL was unavailable, then it is transient and recorded as "will retry" until the last attempt', async () => {
+      const retried = service(UNAVAILABLE);
+      expect((await firstStepFails(retried.pipeline, { org, requestId: 'r' } as never, false)).permanent).to.equal(false);
+      expect(retried.store.calls[1])
+        .to.have.nested.property('[1][2].detail')
+        .that.matches(/^will retry: create_database: PostgreSQL was unavailable/);
+      const last = service(UNAVAILABLE);
+      await firstStepFails(last.pipeline, { org, requestId: 'r' } as never, true);
+      expect(last.store.calls[1]?.[0]).to.equal('transition');
+    });
+  });
+});
