@@ -1,6 +1,7 @@
 import { PROVISIONING_STEPS } from '@orgms/common/entities/organization-status';
 import type { Pipeline } from '@orgms/worker/pipelines/pipeline';
 import { runPipeline } from '@orgms/worker/pipelines/pipeline-runner';
+import { ExportService } from '@orgms/worker/services/export.service';
 import { ProvisioningService } from '@orgms/worker/services/provisioning.service';
 import { expect } from 'chai';
 
@@ -79,6 +80,39 @@ describe('Pipeline declarations (no servers)', () => {
       const last = service(UNAVAILABLE);
       await firstStepFails(last.pipeline, { org, requestId: 'r' } as never, true);
       expect(last.store.calls[1]?.[0]).to.equal('transition');
+    });
+  });
+
+  describe('export', () => {
+    function service(failure: unknown) {
+      const exports = recorder();
+      const service = new ExportService({ store: { get: () => Promise.reject(failure) }, exports: exports.fake, logger: silent } as never);
+      return { exports, pipeline: service.pipeline };
+    }
+    const run = { orgId: 'org-1', exportId: 'export-1' } as never;
+
+    it('when declared, then it has the one step export, without a compensation', () => {
+      const { pipeline } = service(undefined);
+      expect(pipeline.name).to.equal('export');
+      expect(pipeline.order).to.deep.equal(['export']);
+      expect(stepsWithCompensation(pipeline)).to.deep.equal([]);
+    });
+
+    it('when the export fails transiently before the last attempt, then the export is left to the retry; on the last attempt it is failed', async () => {
+      const retried = service(UNAVAILABLE);
+      expect((await firstStepFails(retried.pipeline, run, false)).permanent).to.equal(false);
+      expect(retried.exports.calls).to.deep.equal([]);
+      const last = service(UNAVAILABLE);
+      await firstStepFails(last.pipeline, run, true);
+      expect(last.exports.calls.map(([method]) => method)).to.deep.equal(['fail']);
+    });
+
+    it('when the organization is not active, then the failure is permanent and the export failed at once', async () => {
+      const exports = recorder();
+      const { pipeline } = new ExportService({ store: { get: async () => ({ status: 'deleted' }) }, exports: exports.fake, logger: silent } as never);
+      const failure = await firstStepFails(pipeline, run, false);
+      expect(failure).to.include({ permanent: true, message: 'export: the organization is deleted; only an active organization is exported' });
+      expect(exports.calls.map(([method]) => method)).to.deep.equal(['fail']);
     });
   });
 });
