@@ -1,8 +1,9 @@
-import { PROVISIONING_STEPS } from '@orgms/common/entities/organization-status';
+import { PROVISIONING_STEPS, PURGE_STEPS } from '@orgms/common/entities/organization-status';
 import type { Pipeline } from '@orgms/worker/pipelines/pipeline';
 import { runPipeline } from '@orgms/worker/pipelines/pipeline-runner';
 import { ExportService } from '@orgms/worker/services/export.service';
 import { ProvisioningService } from '@orgms/worker/services/provisioning.service';
+import { PurgeService } from '@orgms/worker/services/purge.service';
 import { expect } from 'chai';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined } as never;
@@ -113,6 +114,39 @@ describe('Pipeline declarations (no servers)', () => {
       const failure = await firstStepFails(pipeline, run, false);
       expect(failure).to.include({ permanent: true, message: 'export: the organization is deleted; only an active organization is exported' });
       expect(exports.calls.map(([method]) => method)).to.deep.equal(['fail']);
+    });
+  });
+
+  describe('purge', () => {
+    function service(failure: unknown) {
+      const store = recorder();
+      const events = recorder();
+      const purges = new PurgeService({ store: store.fake, events: events.fake, servers: { of: () => Promise.reject(failure) }, logger: silent } as never);
+      return { store, pipeline: purges.pipeline };
+    }
+    const run = { org: { id: 'org-1' }, requestId: 'r' } as never;
+
+    it('when declared, then its steps are archive, verify_archive, drop_database in order, none with a compensation', () => {
+      const { pipeline } = service(undefined);
+      expect(pipeline.name).to.equal('purge');
+      expect(pipeline.order).to.equal(PURGE_STEPS);
+      expect(pipeline.order).to.deep.equal(['archive', 'verify_archive', 'drop_database']);
+      expect(stepsWithCompensation(pipeline)).to.deep.equal([]);
+    });
+
+    it('when the database server cannot be reached, then the failure counts as the archive step and is recorded as the reason, purging still, attempt or not', async () => {
+      for (const isLastAttempt of [false, true]) {
+        const { store, pipeline } = service(UNAVAILABLE);
+        const failure = await firstStepFails(pipeline, run, isLastAttempt);
+        expect(failure).to.include({ permanent: false, message: 'archive: PostgreSQL was unavailable (SQLSTATE 57P01)' });
+        expect(store.calls).to.deep.equal([
+          ['recordStep', ['org-1', 'purging', { step: 'archive', requestId: 'r', detail: failure.message, patch: { lastError: failure.message } }]],
+        ]);
+      }
+    });
+
+    it('when the failure is one no retry can fix, then it is permanent', async () => {
+      expect((await firstStepFails(service(PRIVILEGE).pipeline, run, false)).permanent).to.equal(true);
     });
   });
 });
