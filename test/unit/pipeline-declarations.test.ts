@@ -1,7 +1,8 @@
-import { PROVISIONING_STEPS, PURGE_STEPS } from '@orgms/common/entities/organization-status';
+import { MOVE_STEPS, PROVISIONING_STEPS, PURGE_STEPS } from '@orgms/common/entities/organization-status';
 import type { Pipeline } from '@orgms/worker/pipelines/pipeline';
 import { runPipeline } from '@orgms/worker/pipelines/pipeline-runner';
 import { ExportService } from '@orgms/worker/services/export.service';
+import { MoveService } from '@orgms/worker/services/move.service';
 import { ProvisioningService } from '@orgms/worker/services/provisioning.service';
 import { PurgeService } from '@orgms/worker/services/purge.service';
 import { expect } from 'chai';
@@ -147,6 +148,78 @@ describe('Pipeline declarations (no servers)', () => {
 
     it('when the failure is one no retry can fix, then it is permanent', async () => {
       expect((await firstStepFails(service(PRIVILEGE).pipeline, run, false)).permanent).to.equal(true);
+    });
+  });
+
+  describe('move', () => {
+    /** The organization as the store has it when the failure is handled: still moving from the source, or switched already. */
+    function service(current: { status: string; databaseServerId: string }) {
+      const calls: [string, unknown[]][] = [];
+      const store = {
+        get: async () => current,
+        recordStep: async (...args: unknown[]) => calls.push(['recordStep', args]),
+        transition: async (...args: unknown[]) => calls.push(['transition', args]),
+      };
+      const events = { publish: (event: unknown) => calls.push(['publish', [event]]) };
+      const moves = new MoveService({ store, events, logger: silent, sessionGraceMs: 0 } as never);
+      return { calls, pipeline: moves.pipeline };
+    }
+    /** A source that records what is done on it, and a target no one listens on (the connection is refused). */
+    function moveRun(sourceCalls: [string, unknown[]][], endSessions?: unknown) {
+      const sourceAdmin = {
+        setReadOnly: async (...args: unknown[]) => sourceCalls.push(['setReadOnly', args]),
+        sessionsOn: async () => (endSessions ? Promise.reject(endSessions) : []),
+      };
+      return {
+        org: { id: 'org-1', status: endSessions ? 'active' : 'moving', databaseName: 'orgms_org_1', databaseServerId: 'source' },
+        requestId: 'r',
+        source: { name: 'source' },
+        sourceAdmin,
+        target: { name: 'target', adminUrl: 'postgres://postgres@127.0.0.1:1/postgres' },
+      } as never;
+    }
+
+    it('when declared, then its steps are the move steps in order, and stop_writes and copy can be undone', () => {
+      const { pipeline } = service({ status: 'moving', databaseServerId: 'source' });
+      expect(pipeline.name).to.equal('move');
+      expect(pipeline.order).to.equal(MOVE_STEPS);
+      expect(stepsWithCompensation(pipeline)).to.deep.equal(['stop_writes', 'copy']);
+    });
+
+    it('when the target cannot be reached before the last attempt, then the failure is transient and recorded as "will retry"', async () => {
+      const { calls, pipeline } = service({ status: 'moving', databaseServerId: 'source' });
+      const source: [string, unknown[]][] = [];
+      const failure = await firstStepFails(pipeline, moveRun(source), false);
+      expect(failure.permanent).to.equal(false);
+      expect(failure.message).to.match(/^stop_writes: /);
+      expect(source).to.deep.equal([]);
+      expect(calls.map(([method]) => method)).to.deep.equal(['recordStep']);
+      expect(calls[0])
+        .to.have.nested.property('[1][2].detail')
+        .that.matches(/^will retry: stop_writes: /);
+    });
+
+    it('when it fails on the last attempt, then it is rolled back: the source takes writes again and the organization is active where it was', async () => {
+      const { calls, pipeline } = service({ status: 'moving', databaseServerId: 'source' });
+      const source: [string, unknown[]][] = [];
+      await firstStepFails(pipeline, moveRun(source), true);
+      expect(source).to.deep.equal([['setReadOnly', ['orgms_org_1', false]]]);
+      expect(calls.map(([method, args]) => [method, args[1]])).to.deep.equal([
+        ['transition', 'active'],
+        ['publish', undefined],
+      ]);
+      expect(calls[0])
+        .to.have.nested.property('[1][2].detail')
+        .that.matches(/^move rolled back: stop_writes: /);
+    });
+
+    it('when the organization has switched to its target, then a failure to drop the source is never rolled back nor recorded as moving', async () => {
+      const { calls, pipeline } = service({ status: 'active', databaseServerId: 'target' });
+      const source: [string, unknown[]][] = [];
+      const failure = await firstStepFails(pipeline, moveRun(source, PRIVILEGE), true);
+      expect(failure.message).to.match(/^drop_source: /);
+      expect(source).to.deep.equal([]);
+      expect(calls).to.deep.equal([]);
     });
   });
 });
