@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { MOVE_STEPS, PROVISIONING_STEPS, PURGE_STEPS } from '@orgms/common/entities/organization-status';
 import type { Pipeline } from '@orgms/worker/pipelines/pipeline';
 import { runPipeline } from '@orgms/worker/pipelines/pipeline-runner';
@@ -5,6 +6,7 @@ import { ExportService } from '@orgms/worker/services/export.service';
 import { MoveService } from '@orgms/worker/services/move.service';
 import { ProvisioningService } from '@orgms/worker/services/provisioning.service';
 import { PurgeService } from '@orgms/worker/services/purge.service';
+import { ArchiveRestorer } from '@orgms/worker/tenancy/archive-restore';
 import { expect } from 'chai';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined } as never;
@@ -220,6 +222,27 @@ describe('Pipeline declarations (no servers)', () => {
       expect(failure.message).to.match(/^drop_source: /);
       expect(source).to.deep.equal([]);
       expect(calls).to.deep.equal([]);
+    });
+  });
+
+  describe('archive restore', () => {
+    const archives = { get: async () => ({ fileName: 'not-there.dump', sizeBytes: 10, sha256: '00' }) };
+
+    it('when declared, then it verifies the archive before restoring it, with nothing to undo', () => {
+      const { pipeline } = new ArchiveRestorer(archives as never, tmpdir(), silent);
+      expect(pipeline.name).to.equal('archive_restore');
+      expect(pipeline.order).to.deep.equal(['verify_archive', 'restore']);
+      expect(stepsWithCompensation(pipeline)).to.deep.equal([]);
+    });
+
+    it('when the archive cannot be verified, then the failure is permanent and nothing is restored', async () => {
+      const restorer = new ArchiveRestorer(archives as never, tmpdir(), silent);
+      const error = await restorer.restoreInto('archive-1', 'postgres://postgres@127.0.0.1:1/postgres', 'orgms_staging').then(
+        () => undefined,
+        (e: unknown) => e as { permanent: boolean; message: string },
+      );
+      expect(error).to.include({ permanent: true });
+      expect(error?.message).to.match(/^verify_archive: archive not-there\.dump: /);
     });
   });
 });
