@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import { queryControlDatabase } from './support/control-database';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startStack, type TestStack } from './support/stack';
+import { signedToken, unsignedToken } from './support/tokens';
 
 describe('Platform admin authentication', () => {
   let stack: TestStack;
@@ -62,16 +63,11 @@ describe('Platform admin authentication', () => {
   });
 
   it('when a token is forged, expired, or for another audience, then 401', async () => {
-    const { secret: jwtSecret, issuer: jwtIssuer, audience: jwtAudience } = stack.config.auth.jwt;
     const sub = '00000000-0000-4000-8000-000000000000';
-    const forged = jwt.sign({ role: 'platform_admin' }, 'x'.repeat(40), { subject: sub, issuer: jwtIssuer, audience: jwtAudience });
-    const expired = jwt.sign({ role: 'platform_admin', exp: Math.floor(Date.now() / 1000) - 10 }, jwtSecret, {
-      subject: sub,
-      issuer: jwtIssuer,
-      audience: jwtAudience,
-    });
-    const otherAudience = jwt.sign({ role: 'platform_admin' }, jwtSecret, { subject: sub, issuer: jwtIssuer, audience: 'someone-else' });
-    const noneAlg = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ role: 'platform_admin', sub, iss: jwtIssuer, aud: jwtAudience })).toString('base64url')}.`;
+    const forged = signedToken(stack.config.auth.jwt, { role: 'platform_admin' }, { subject: sub, secret: 'x'.repeat(40) });
+    const expired = signedToken(stack.config.auth.jwt, { role: 'platform_admin', exp: Math.floor(Date.now() / 1000) - 10 }, { subject: sub });
+    const otherAudience = signedToken(stack.config.auth.jwt, { role: 'platform_admin' }, { subject: sub, audience: 'someone-else' });
+    const noneAlg = unsignedToken(stack.config.auth.jwt, { role: 'platform_admin', sub });
     for (const token of [forged, expired, otherAudience, noneAlg]) {
       const res = await stack.request.get('/organizations').set('Authorization', `Bearer ${token}`).expect(401);
       expect(res.type).to.equal('application/problem+json');

@@ -5,6 +5,7 @@ import jwt from 'jsonwebtoken';
 import { queryControlDatabase } from './support/control-database';
 import { auth } from './support/org-users';
 import { startStack, type TestStack } from './support/stack';
+import { signedToken } from './support/tokens';
 
 describe('Platform admin tokens can be revoked', () => {
   let stack: TestStack;
@@ -64,13 +65,7 @@ describe('Platform admin tokens can be revoked', () => {
   it('when a token has no expiry (or no version), then it is refused even with a valid signature', async () => {
     const admin = await adminWithToken();
     const { sub, ver } = jwt.decode(admin.token) as jwt.JwtPayload;
-    const sign = (claims: object, options: jwt.SignOptions = {}) =>
-      jwt.sign(claims, stack.config.auth.jwt.secret, {
-        issuer: stack.config.auth.jwt.issuer,
-        audience: stack.config.auth.jwt.audience,
-        subject: sub,
-        ...options,
-      });
+    const sign = (claims: object, options: jwt.SignOptions = {}) => signedToken(stack.config.auth.jwt, claims, { subject: sub, ...options });
     await stack.request
       .get('/organizations')
       .set(auth(sign({ role: 'platform_admin', ver })))

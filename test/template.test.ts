@@ -46,8 +46,10 @@ describe('Template fast path', () => {
   after(() => stack.stop());
 
   it('when one database is cloned from the template and one is built empty plus migrations, then their schemas are identical', async () => {
-    expect(await refreshTemplate(stack.config.tenancy.serverUrl, stack.config.tenancy.databasePrefix)).to.equal('created');
-    expect(await refreshTemplate(stack.config.tenancy.serverUrl, stack.config.tenancy.databasePrefix), 'a second refresh is a no-op').to.equal('current');
+    expect(await refreshTemplate(stack.config.tenancy.serverUrl, stack.config.tenancy.databasePrefix, stack.logger)).to.equal('created');
+    expect(await refreshTemplate(stack.config.tenancy.serverUrl, stack.config.tenancy.databasePrefix, stack.logger), 'a second refresh is a no-op').to.equal(
+      'current',
+    );
     const [fastId, slowId] = [randomUUID(), randomUUID()];
     const [fast, slow] = [databaseNameFor(fastId, stack.config.tenancy.databasePrefix), databaseNameFor(slowId, stack.config.tenancy.databasePrefix)];
     const admin = await DatabaseAdmin.connect(stack.config.tenancy.serverUrl);
@@ -86,7 +88,7 @@ describe('Template fast path', () => {
       await admin.close();
     }
     // An outdated template is migrated in place by the next refresh.
-    expect(await refreshTemplate(stack.config.tenancy.serverUrl, stack.config.tenancy.databasePrefix)).to.equal('migrated');
+    expect(await refreshTemplate(stack.config.tenancy.serverUrl, stack.config.tenancy.databasePrefix, stack.logger)).to.equal('migrated');
   });
 
   it('when the worker provisions with the template on, then the org database is cloned; with ORG_TEMPLATE_ENABLED=false it is created empty; both end active', async () => {

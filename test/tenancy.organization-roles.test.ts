@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { withDatabase } from '@orgms/common/database/database-urls';
+import { databaseNameOf, withDatabase } from '@orgms/common/database/database-urls';
 import { organizationEventsChannel } from '@orgms/common/events/organization-events';
 import { closeRedis, createRedis } from '@orgms/common/queues/redis';
-import { quoteIdent, roleNameFor } from '@orgms/common/tenancy/database-names';
+import { quoteIdent, roleNameFor, templateNameFor } from '@orgms/common/tenancy/database-names';
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { queryControlDatabase } from './support/control-database';
-import { databaseOf, withClient } from './support/org-databases';
+import { databaseExists, databaseOf, withClient } from './support/org-databases';
 import { createActiveOrganization, orgLogin, queryOrgDatabase } from './support/org-users';
 import { createOrganization, uniqueName, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
@@ -108,6 +108,18 @@ describe('Each organization has its own database role', function () {
     expect(await connectAs(stack, stranger, databaseOf(stack, a.id))).to.equal('42501'); // PUBLIC has no CONNECT
   });
 
+  it("when an organization's role logs in to the control database, postgres, template1 or the template database, then PostgreSQL refuses it; its own database still works", async () => {
+    const org = await createActiveOrganization(stack);
+    const template = templateNameFor(stack.config.tenancy.databasePrefix);
+    // The worker makes the template in the background after it starts.
+    for (const deadline = Date.now() + 30000; !(await databaseExists(stack, template)) && Date.now() < deadline; ) await sleep(100);
+    const shared = [databaseNameOf(stack.config.database.url), 'postgres', 'template1', template];
+    const answers = await Promise.all(shared.map(async (database) => [database, await connectAs(stack, roleOf(org.id), database)]));
+    expect(Object.fromEntries(answers)).to.deep.equal(Object.fromEntries(shared.map((database) => [database, '42501']))); // permission denied for database
+    expect(await connectAs(stack, roleOf(org.id), databaseOf(stack, org.id))).to.equal('connected');
+    await exerciseUsers(org);
+  });
+
   it("when its admin logs in and manages users, then the API works, connected to the organization's database as its role", async () => {
     const org = await createActiveOrganization(stack);
     await exerciseUsers(org);
@@ -169,7 +181,10 @@ describe('Each organization has its own database role', function () {
   it('when a server is administered by a role with CREATEDB and CREATEROLE but no superuser (managed PostgreSQL), then its organizations get their own roles all the same', async function () {
     this.timeout(90000);
     const adminRole = `t${stack.id}_admin`;
-    await withClient(stack, (c) => c.query(`CREATE ROLE ${quoteIdent(adminRole)} LOGIN CREATEDB CREATEROLE`));
+    // As an operator would: PUBLIC may no longer CONNECT to postgres (the service closed it).
+    await withClient(stack, (c) =>
+      c.query(`CREATE ROLE ${quoteIdent(adminRole)} LOGIN CREATEDB CREATEROLE; GRANT CONNECT ON DATABASE postgres TO ${quoteIdent(adminRole)}`),
+    );
     const url = new URL(stack.config.tenancy.serverUrl);
     url.username = adminRole;
     const registered = await stack.request
@@ -195,7 +210,9 @@ describe('Each organization has its own database role', function () {
 
     before(async () => {
       managedRole = `t${stack.id}_managed`;
-      await withClient(stack, (c) => c.query(`CREATE ROLE ${quoteIdent(managedRole)} LOGIN CREATEDB`));
+      await withClient(stack, (c) =>
+        c.query(`CREATE ROLE ${quoteIdent(managedRole)} LOGIN CREATEDB; GRANT CONNECT ON DATABASE postgres TO ${quoteIdent(managedRole)}`),
+      );
       const url = new URL(stack.config.tenancy.serverUrl);
       url.username = managedRole;
       managedUrl = withDatabase(url.toString(), 'postgres');

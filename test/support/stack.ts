@@ -170,8 +170,12 @@ async function dropSecondServerDatabases(id: string): Promise<void> {
   }
 }
 
-/** The organizations' own login roles of the suite (named like their databases), once their databases are gone. */
+/**
+ * The organizations' own login roles of the suite (named like their databases), once their
+ * databases are gone, and its admin roles, whose CONNECT on `postgres` (granted because PUBLIC
+ * has none) DROP OWNED takes away first.
+ */
 async function dropOrganizationRoles(client: Client, id: string): Promise<void> {
   const { rows } = await client.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname LIKE $1', [`t${id}\\_%`]);
-  for (const { rolname } of rows) await client.query(`DROP ROLE IF EXISTS ${quoteIdent(rolname)}`);
+  for (const { rolname } of rows) await client.query(`DROP OWNED BY ${quoteIdent(rolname)}; DROP ROLE IF EXISTS ${quoteIdent(rolname)}`);
 }

@@ -19,6 +19,7 @@ import { prepareFleet } from '@orgms/common/fleet/fleet-startup';
 import { PlacementService } from '@orgms/common/fleet/placement-service';
 import { SecretBox } from '@orgms/common/fleet/secret-box';
 import { ServerDirectory } from '@orgms/common/fleet/server-directory';
+import { lockDownServer } from '@orgms/common/fleet/server-lockdown';
 import { probeServer, ServerReachability } from '@orgms/common/fleet/server-probe';
 import type { Logger } from '@orgms/common/logger';
 import { shutdownInOrder } from '@orgms/common/process/shutdown';
@@ -209,6 +210,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
       servers: stores.databaseServers,
       organizations: stores.organizations,
       probe: probeServer,
+      lockDown: (server) => lockDownServer(server, config.tenancy.databasePrefix, logger),
       onChange: () => servers.invalidate(),
     }),
     events,

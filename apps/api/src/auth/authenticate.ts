@@ -3,10 +3,11 @@ import { ForbiddenError, UnauthorizedError } from '@orgms/common/errors';
 import { isCanonicalUuid } from '@orgms/common/ids';
 import { currentContext } from '@orgms/common/request-context';
 import type { Request, RequestHandler, Response } from 'express';
+import jwt from 'jsonwebtoken';
 import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import type { Principal, Role } from './principal';
-import { jwtKey } from './tokens';
+import { SigningKeys } from './signing-keys';
 
 const ROLES: readonly Role[] = ['platform_admin', 'org_admin', 'member'];
 
@@ -54,11 +55,17 @@ export function createAuthentication(jwtConfig: JwtConfig, platformAdmins: Platf
  */
 function createPassport(jwtConfig: JwtConfig, platformAdmins: PlatformAdminTokens, verified: VerifiedTokens): passport.Authenticator {
   const instance = new passport.Passport();
+  const signingKeys = new SigningKeys(jwtConfig);
   instance.use(
     new JwtStrategy(
       {
         jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-        secretOrKey: jwtKey(jwtConfig) as unknown as string, // a KeyObject: see jwtKey()
+        // The key the token's `kid` names (see SigningKeys); none is a 401 like a bad signature.
+        secretOrKeyProvider: (_req: Request, token: string, done: (error: Error | null, key?: string) => void) => {
+          const key = signingKeys.verifyingKey(jwt.decode(token, { complete: true })?.header.kid);
+          if (!key) return done(new Error('no such signing key'));
+          done(null, key as unknown as string); // a KeyObject, which jsonwebtoken takes as it is
+        },
         algorithms: ['HS256'],
         issuer: jwtConfig.issuer,
         audience: jwtConfig.audience,
@@ -68,7 +75,13 @@ function createPassport(jwtConfig: JwtConfig, platformAdmins: PlatformAdminToken
         const role = payload.role as Role;
         if (!isCanonicalUuid(payload.sub) || !ROLES.includes(role) || typeof payload.exp !== 'number') return done(null, false);
         if (role !== 'platform_admin' && !isCanonicalUuid(payload.org)) return done(null, false);
-        const principal: Principal = { sub: payload.sub, role, org: payload.org as string | undefined, ver: payload.ver as number | undefined };
+        const principal: Principal = {
+          sub: payload.sub,
+          role,
+          org: payload.org as string | undefined,
+          ver: payload.ver as number | undefined,
+          gen: payload.gen as number | undefined,
+        };
         verified.remember(bearerTokenOf(req), principal, payload.exp);
         if (role !== 'platform_admin') return done(null, principal);
         platformAdmins.isTokenCurrent(principal.sub, principal.ver).then(

@@ -110,7 +110,7 @@ export class MigrationsService {
     const outcomes = await Promise.all(
       servers.map(async (server) => {
         try {
-          return `template ${await refreshTemplate(server.adminUrl, this.deps.tenancy.databasePrefix)}`;
+          return `template ${await refreshTemplate(server.adminUrl, this.deps.tenancy.databasePrefix, this.deps.logger)}`;
         } catch (error) {
           // Clones fall back to the slow path while the template is unusable; the fleet still migrates.
           this.deps.logger.error('could not upgrade the template database', { server: server.name, error });

@@ -1,5 +1,7 @@
 import { withDatabase } from '@orgms/common/database/database-urls';
+import { lockDownSharedDatabases } from '@orgms/common/database/shared-databases';
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
+import type { Logger } from '@orgms/common/logger';
 import { stagingNameFor, templateMarkerFor, templateNameFor } from '@orgms/common/tenancy/database-names';
 import { latestTenantMigration } from '@orgms/migrations';
 import { JobFailure } from '../job-failure';
@@ -18,8 +20,10 @@ export function currentTemplate(databasePrefix: string): { name: string; marker:
  * template's advisory lock, so no clone copies it half-migrated, and closes its own pool
  * before releasing the lock, because PostgreSQL refuses to copy a template that has sessions.
  * The marker is written last: until then clones see an old version and take the slow path.
+ * A new template is closed to PUBLIC before anything is in it: organizations' roles, which exist
+ * server-wide, must not log in there.
  */
-export async function refreshTemplate(adminUrl: string, databasePrefix: string): Promise<TemplateRefreshOutcome> {
+export async function refreshTemplate(adminUrl: string, databasePrefix: string, logger: Logger): Promise<TemplateRefreshOutcome> {
   const { name, marker } = currentTemplate(databasePrefix);
   const admin = await DatabaseAdmin.connect(adminUrl);
   try {
@@ -31,6 +35,7 @@ export async function refreshTemplate(adminUrl: string, databasePrefix: string):
         const staging = stagingNameFor(name);
         await admin.dropDatabaseIfExists(staging);
         await admin.createDatabase(staging);
+        await lockDownSharedDatabases(adminUrl, [staging], [], logger);
         await migrate(adminUrl, staging);
         await admin.setMarker(staging, marker);
         await admin.rename(staging, name);

@@ -24,8 +24,13 @@ export function createControlDataSource(database: DatabaseConfig, poolSize = 10)
   });
 }
 
-/** Creates the control database when it is missing (DATABASE_URL's role needs CREATEDB for that). */
+/**
+ * Creates the control database when it is missing (DATABASE_URL's role needs CREATEDB for that).
+ * Asks the control database itself first: `postgres`, where it is created from, is closed to
+ * roles other than the fleet's admin (shared-databases.ts), so an existing one must not need it.
+ */
 export async function ensureControlDatabaseExists(database: DatabaseConfig): Promise<void> {
+  if (await controlDatabaseExists(database.url)) return;
   const name = databaseNameOf(database.url);
   const client = new Client({ connectionString: serverOf(database.url), connectionTimeoutMillis: 5000 });
   await client.connect();
@@ -38,6 +43,20 @@ export async function ensureControlDatabaseExists(database: DatabaseConfig): Pro
     });
   } finally {
     await client.end();
+  }
+}
+
+/** Whether the control database accepts a connection; false only when it does not exist (3D000). */
+async function controlDatabaseExists(url: string): Promise<boolean> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code === '3D000') return false;
+    throw error;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 

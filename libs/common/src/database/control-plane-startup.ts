@@ -3,9 +3,12 @@ import type { DataSource } from 'typeorm';
 import type { DatabaseConfig } from '../config';
 import type { Logger } from '../logger';
 import { ensureControlDatabaseExists, migrateControlDatabase } from './control-data-source';
+import { databaseNameOf } from './database-urls';
+import { lockDownSharedDatabases } from './shared-databases';
 
 /**
- * Connects `dataSource` to the control database, creating and migrating it first, then runs
+ * Connects `dataSource` to the control database, creating and migrating it first, closes it to
+ * PUBLIC (organizations' roles must not log in there and LISTEN to its notifications), then runs
  * `prepare` (e.g. the bootstrap admin), and keeps trying all of it with backoff while any step
  * fails, so a process can start before its database and recover on its own. Resolves true only
  * once every step succeeded, false if `signal` aborts first.
@@ -22,6 +25,7 @@ export async function connectControlPlane(
       await ensureControlDatabaseExists(database);
       if (!dataSource.isInitialized) await dataSource.initialize();
       const applied = await migrateControlDatabase(dataSource);
+      await lockDownSharedDatabases(database.url, [databaseNameOf(database.url)], [], logger);
       await prepare();
       logger.info('control database ready', { appliedMigrations: applied });
       return true;
