@@ -12,11 +12,14 @@ export const orphanDatabasesGauge = new Gauge({
   labelNames: ['kind'] as const,
 });
 
-/** Wall time of each provisioning step, by outcome, as observed by the worker that ran it. */
-export const provisioningStepDuration = new Histogram({
-  name: 'orgms_provisioning_step_duration_seconds',
-  help: 'Duration of each provisioning step (create_database, migrate, seed_admin, activate) by outcome',
-  labelNames: ['step', 'outcome'] as const,
+/**
+ * Wall time of each step of every pipeline (provisioning, move, purge, export, archive_restore),
+ * by outcome, as observed by the worker that ran it (pipelines/pipeline-runner.ts).
+ */
+export const pipelineStepDuration = new Histogram({
+  name: 'orgms_pipeline_step_duration_seconds',
+  help: 'Duration of each step of each pipeline (provisioning, move, purge, export, archive_restore) by outcome (ok, error)',
+  labelNames: ['pipeline', 'step', 'outcome'] as const,
   buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
 });
 

@@ -111,7 +111,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     servers,
     pgbouncer,
     roles,
-    archives: new ArchiveRestorer(archives, config.archives.dir),
+    archives: new ArchiveRestorer(archives, config.archives.dir, logger),
     logger,
     beforeStep: options.beforeStep,
   });
