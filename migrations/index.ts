@@ -12,6 +12,7 @@ import { RefreshTokens1732750000000 } from './control/1732750000000-RefreshToken
 import { AuditLog1732760000000 } from './control/1732760000000-AuditLog';
 import { WebhookOrganizationRepresentation1732770000000 } from './control/1732770000000-WebhookOrganizationRepresentation';
 import { SessionGenerations1732780000000 } from './control/1732780000000-SessionGenerations';
+import { WebhookDeliveriesWrittenByStore1732790000000 } from './control/1732790000000-WebhookDeliveriesWrittenByStore';
 import { CreateUsers1732200000000 } from './tenant/1732200000000-CreateUsers';
 import { AddUserLastLogin1732300000000 } from './tenant/1732300000000-AddUserLastLogin';
 
@@ -34,6 +35,7 @@ export const controlMigrations = [
   AuditLog1732760000000,
   WebhookOrganizationRepresentation1732770000000,
   SessionGenerations1732780000000,
+  WebhookDeliveriesWrittenByStore1732790000000,
 ];
 export const tenantMigrations = [CreateUsers1732200000000, AddUserLastLogin1732300000000];
 

@@ -368,6 +368,7 @@ describe('Webhook delivery (a real receiver)', function () {
     const endpoint = await register(['organization.active', 'organization.deleted']);
     const org = await createActiveOrganization(stack);
     const deleted = await stack.request.delete(`/organizations/${org.id}`).set(auth(admin)).expect(200);
+    const readDeleted = await stack.request.get(`/organizations/${org.id}`).set(auth(admin)).expect(200);
     await stack.request.post(`/organizations/${org.id}/restore`).set(auth(admin)).send({}).expect(200);
     await receiver.waitFor(() => at(endpoint, org.id).length >= 3);
     const events = at(endpoint, org.id);
@@ -378,6 +379,7 @@ describe('Webhook delivery (a real receiver)', function () {
     ]);
     // The deletion's event carries the organization exactly as the DELETE answered it, grace period included.
     expect(JSON.parse(events[1].body).data.organization).to.deep.equal(deleted.body);
+    expect(JSON.parse(events[1].body).data.organization).to.deep.equal(readDeleted.body);
     expect(deleted.body.purge_after).to.be.a('string');
   });
 

@@ -18,7 +18,28 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *
  * The payload is written once, with the organization as it was in that transaction (the same
  * members as its API representation), so every retry sends the same bytes.
+ *
+ * Since 1732790000000 the organization store writes the deliveries instead (same rules, rendered
+ * in code); only the NOTIFY trigger of this migration is left.
  */
+/** The transaction-local note of a rename that the event trigger reads (dropped by 1732790000000; its down restores it from here). */
+export const NOTE_RENAMES = [
+  `
+      CREATE FUNCTION webhook_note_rename() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM set_config('orgms.webhooks_renamed', NEW.id::text, true);
+        RETURN NULL;
+      END $$`,
+  `
+      CREATE TRIGGER organizations_webhook_rename AFTER UPDATE OF name ON organizations
+        FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION webhook_note_rename()`,
+];
+
+/** Runs webhook_deliveries_for_event for each new event (dropped by 1732790000000; its down restores it from here). */
+export const EVENT_DELIVERIES_TRIGGER = `
+      CREATE TRIGGER organization_events_webhooks AFTER INSERT ON organization_events
+        FOR EACH ROW EXECUTE FUNCTION webhook_deliveries_for_event()`;
+
 export class Webhooks1732740000000 implements MigrationInterface {
   name = 'Webhooks1732740000000';
 
@@ -66,15 +87,7 @@ export class Webhooks1732740000000 implements MigrationInterface {
     // What the sweep prunes: finished deliveries past their retention.
     await q.query(`CREATE INDEX webhook_deliveries_finished_idx ON webhook_deliveries (created_at) WHERE status <> 'pending'`);
 
-    await q.query(`
-      CREATE FUNCTION webhook_note_rename() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        PERFORM set_config('orgms.webhooks_renamed', NEW.id::text, true);
-        RETURN NULL;
-      END $$`);
-    await q.query(`
-      CREATE TRIGGER organizations_webhook_rename AFTER UPDATE OF name ON organizations
-        FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION webhook_note_rename()`);
+    for (const sql of NOTE_RENAMES) await q.query(sql);
 
     await q.query(`
       CREATE FUNCTION webhook_deliveries_for_event() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -117,9 +130,7 @@ export class Webhooks1732740000000 implements MigrationInterface {
             FROM webhook_endpoints e WHERE e.events @> ARRAY[event_type] ORDER BY e.id;
         RETURN NULL;
       END $$`);
-    await q.query(`
-      CREATE TRIGGER organization_events_webhooks AFTER INSERT ON organization_events
-        FOR EACH ROW EXECUTE FUNCTION webhook_deliveries_for_event()`);
+    await q.query(EVENT_DELIVERIES_TRIGGER);
 
     await q.query(`
       CREATE FUNCTION webhook_delivery_notify() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -15,7 +15,7 @@ const ORGANIZATION_BEFORE = `jsonb_build_object(
  * schema), by the same rules as ORGANIZATION_COLUMNS: `database_role` is `own` once its role is
  * granted on a server with tenant roles; `purge_after` is shown only while `deleted`.
  */
-const ORGANIZATION_AS_PRESENTED = `jsonb_build_object(
+export const ORGANIZATION_AS_PRESENTED = `jsonb_build_object(
   'id', o.id, 'name', o.name, 'slug', o.slug, 'status', o.status, 'step', o.step,
   'last_error', o.last_error, 'admin_email', o.admin_email, 'schema_version', o.schema_version,
   'database_server', s.name,
@@ -27,7 +27,7 @@ const ORGANIZATION_AS_PRESENTED = `jsonb_build_object(
   'updated_at', to_char(o.updated_at AT TIME ZONE 'UTC', ${UTC_ISO}))`;
 
 /** The trigger function of 1732740000000-Webhooks, with the organization built by `organization`. */
-function deliveriesForEvent(organization: string): string {
+export function deliveriesForEvent(organization: string): string {
   return `
     CREATE OR REPLACE FUNCTION webhook_deliveries_for_event() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { CONTROL_ENTITIES } from '@orgms/common/database/control-data-source';
 import { controlMigrations } from '@orgms/migrations';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
@@ -19,7 +20,7 @@ export async function queryControlDatabase<T = Record<string, unknown>>(stack: P
   }
 }
 
-/** A control database of a spec's own, with every control migration run, and how to drop it. */
+/** A control database of a spec's own, with every control migration run (and the entities the stores use), and how to drop it. */
 export async function scratchControlDatabase(label: string): Promise<{ dataSource: DataSource; drop: () => Promise<void> }> {
   const database = `orgms_test_${label}_${randomUUID().slice(0, 8)}`;
   const admin = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
@@ -28,6 +29,7 @@ export async function scratchControlDatabase(label: string): Promise<{ dataSourc
   const dataSource = await new DataSource({
     type: 'postgres',
     url: `postgres://postgres@127.0.0.1:5432/${database}`,
+    entities: CONTROL_ENTITIES,
     migrations: controlMigrations,
     migrationsTableName: 'control_migrations',
   }).initialize();

@@ -1,26 +1,18 @@
 import type { Organization } from '@orgms/common/entities/organization.entity';
+import { type OrganizationRepresentation, presentOrganization } from '@orgms/common/organizations/organization-representation';
 import type { OrganizationBody, OrganizationListBody, OrganizationStatusBody } from '../openapi/response-schemas';
 import type { Page } from '../services/pagination';
 
-/** The public shape of an organization (snake_case, DESIGN §5); no database name, no hashes. */
-export function presentOrganization(org: Organization): OrganizationBody {
-  return {
-    id: org.id,
-    name: org.name,
-    slug: org.slug,
-    status: org.status,
-    step: org.step,
-    last_error: org.lastError,
-    admin_email: org.adminEmail,
-    schema_version: org.schemaVersion,
-    database_server: org.databaseServer ?? null,
-    database_role: org.databaseRole ?? 'shared',
-    deleted_at: org.deletedAt?.toISOString() ?? null,
-    purge_after: org.status === 'deleted' ? (org.purgeAfter?.toISOString() ?? null) : null,
-    created_at: org.createdAt.toISOString(),
-    updated_at: org.updatedAt.toISOString(),
-  };
-}
+/**
+ * The organization is rendered in libs/common, since webhooks carry it too. This compiles only
+ * while the `Organization` schema describes exactly that representation: a member added, dropped
+ * or retyped on either side fails here.
+ */
+export type SchemaDescribesRepresentation = MustHold<Same<OrganizationBody, OrganizationRepresentation>>;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type MustHold<T extends true> = T;
+
+export { presentOrganization };
 
 export function presentStatus(org: Organization): OrganizationStatusBody {
   return {

@@ -14,6 +14,7 @@ import type { OrganizationEventPublisher } from '../events/organization-events';
 import { type KeysetPage, keysetPage, type PageQuery } from '../keyset-page';
 import { organizationNameKey } from '../organizations/organization-names';
 import { type AuditAction, AuditLogStore } from './audit-log-store';
+import { appendOrganizationEvent, writeWebhookDeliveries } from './organization-event-rows';
 import { asOrganization, ORGANIZATION_COLUMNS, refusingTakenNames, selectOrganization, withNameKey } from './organization-rows';
 import { RefreshTokenStore } from './refresh-token-store';
 
@@ -107,6 +108,7 @@ const PATCH_COLUMNS: Record<string, string> = {
  * transaction: the row is locked, updated only if its status is in `from`, and the event is
  * written from the update's result, all in one statement (so all or nothing). Provisioning makes
  * several changes per organization, and each used to hold the row lock for six round trips.
+ * Its webhook deliveries, if any, are the caller's to write (OrganizationStore#changeInOneStatementWithDeliveries).
  * Undefined when nothing changed (no such row, or a status not in `from`).
  */
 async function changeInOneStatement(
@@ -154,11 +156,16 @@ async function changeInOneStatement(
   return { org: asOrganization(columns), event };
 }
 
+/** Whether `patch` gives the organization another name: an event without a status change is then `organization.renamed`. */
+function renames(current: Organization, patch: TransitionOptions['patch']): boolean {
+  return patch?.name !== undefined && patch.name !== current.name;
+}
+
 /** What an amendment changes, before and after, for its audit entry. */
 function changesOf(current: Organization, patch: TransitionOptions['patch']): Record<string, unknown> {
   const before: Record<string, unknown> = {};
   const after: Record<string, unknown> = {};
-  if (patch?.name !== undefined && patch.name !== current.name) [before.name, after.name] = [current.name, patch.name];
+  if (renames(current, patch)) [before.name, after.name] = [current.name, patch?.name];
   if (patch?.adminEmail !== undefined && patch.adminEmail !== current.adminEmail)
     [before.admin_email, after.admin_email] = [current.adminEmail, patch.adminEmail];
   return { before, after };
@@ -178,8 +185,9 @@ function sourcesOf(to: OrganizationStatus, onlyFrom: readonly OrganizationStatus
  * through here, in the API and in the worker. It enforces the transition table
  * (entities/organization-status.ts): a change the table does not allow from the current status
  * is a 409 with `current_status`. Each change locks the row, so two writers cannot both win,
- * writes its event row in the same transaction, so the audit trail never misses one, and is
- * published after commit, so every replica's status streams hear it.
+ * writes its event row and the webhook deliveries it causes in the same transaction, so neither
+ * the audit trail nor a webhook ever misses one, and is published after commit, so every
+ * replica's status streams hear it.
  */
 export class OrganizationStore {
   /** `events` hears every committed status change (Redis pub/sub in the API and the worker). */
@@ -201,12 +209,9 @@ export class OrganizationStore {
         await manager
           .getRepository(Organization)
           .insert({ ...org, databaseServerId, nameKey: organizationNameKey(org.name), status: INITIAL_STATUS, attempts: 0 });
-        const event = await this.recordEvent(manager, org.id, null, INITIAL_STATUS, {
-          requestId: options.requestId,
-          detail: 'requested',
-          audit: 'organization.created',
-        });
-        return { created: (await selectOrganization(manager, 'id = $1', [org.id])) as Organization, event };
+        const created = (await selectOrganization(manager, 'id = $1', [org.id])) as Organization;
+        const event = await this.recordEvent(manager, created, null, { requestId: options.requestId, detail: 'requested', audit: 'organization.created' });
+        return { created, event };
       }),
     );
     this.publish(created, event);
@@ -410,9 +415,10 @@ export class OrganizationStore {
     const from = sourcesOf(to, options.onlyFrom);
     // One statement does the common case; a refusal is explained by the locking path, which
     // throws the 404 or 409 (or succeeds, if the row changed in between). An audited change takes
-    // the locking path too: its audit entry is written in that transaction.
+    // the locking path too: its audit entry is written in that transaction; so does a new name,
+    // which only the locked row tells apart from the old one (a rename is a webhook).
     const { org, event } =
-      (options.audit ? undefined : await changeInOneStatement(this.dataSource.manager, id, to, from, options)) ??
+      (options.audit || options.patch?.name !== undefined ? undefined : await this.changeInOneStatementWithDeliveries(id, to, from, options)) ??
       (await this.dataSource.transaction((manager) => this.changeIn(manager, id, to, from, () => options)));
     this.publish(org, event);
     return org;
@@ -459,8 +465,9 @@ export class OrganizationStore {
       this.dataSource.transaction(async (manager) => {
         const current = await this.lockIn(manager, id, EDITABLE_STATUSES, 'it cannot be changed');
         await manager.getRepository(Organization).update({ id }, withNameKey(patch));
-        await this.recordEvent(manager, id, current.status, current.status, options, changesOf(current, patch));
-        return (await selectOrganization(manager, 'id = $1', [id])) as Organization;
+        const amended = (await selectOrganization(manager, 'id = $1', [id])) as Organization;
+        await this.recordEvent(manager, amended, current.status, options, { changes: changesOf(current, patch), renamed: renames(current, patch) });
+        return amended;
       }),
     );
     this.events?.publish({ type: 'changed', orgId: id });
@@ -508,8 +515,28 @@ export class OrganizationStore {
     const options = await optionsFor(current);
     const changes = { ...withNameKey(options.patch), status: to, ...(options.step !== undefined ? { step: options.step } : {}) };
     await manager.getRepository(Organization).update({ id }, changes);
-    const event = await this.recordEvent(manager, id, current.status, to, options);
-    return { org: (await selectOrganization(manager, 'id = $1', [id])) as Organization, event };
+    const org = (await selectOrganization(manager, 'id = $1', [id])) as Organization;
+    const event = await this.recordEvent(manager, org, current.status, options, { renamed: renames(current, options.patch) });
+    return { org, event };
+  }
+
+  /**
+   * A change by changeInOneStatement. A step alone (the status cannot change) is never a webhook
+   * and stays one round trip; a status change is written in a transaction with its webhook
+   * deliveries, which need the event's id and the changed row the statement answers.
+   */
+  private changeInOneStatementWithDeliveries(
+    id: string,
+    to: OrganizationStatus,
+    from: readonly OrganizationStatus[],
+    options: TransitionOptions,
+  ): Promise<{ org: Organization; event: OrganizationEvent } | undefined> {
+    if (from.every((status) => status === to)) return changeInOneStatement(this.dataSource.manager, id, to, from, options);
+    return this.dataSource.transaction(async (manager) => {
+      const changed = await changeInOneStatement(manager, id, to, from, options);
+      if (changed) await writeWebhookDeliveries(manager, changed.event, changed.org, false);
+      return changed;
+    });
   }
 
   /** Locks the organization's row; a ConflictError unless it is in one of `allowed`. */
@@ -523,23 +550,18 @@ export class OrganizationStore {
     return current;
   }
 
+  /**
+   * The event of a change to `org` (as it is after it), with its audit entry when `options` asks
+   * for one and its webhook deliveries; `renamed`: the change gave it another name.
+   */
   private async recordEvent(
     manager: EntityManager,
-    orgId: string,
+    org: Organization,
     fromStatus: OrganizationStatus | null,
-    toStatus: OrganizationStatus,
     options: Omit<TransitionOptions, 'patch' | 'onlyFrom'>,
-    changes: Record<string, unknown> = {},
+    { changes = {}, renamed = false }: { changes?: Record<string, unknown>; renamed?: boolean } = {},
   ): Promise<OrganizationEvent> {
-    const repository = manager.getRepository(OrganizationEvent);
-    const event = repository.create({
-      orgId,
-      fromStatus,
-      toStatus,
-      step: options.step ?? null,
-      detail: options.detail ?? null,
-      requestId: options.requestId ?? null,
-    });
+    const [orgId, toStatus] = [org.id, org.status];
     if (options.audit) {
       await new AuditLogStore(manager).record({
         action: options.audit,
@@ -549,7 +571,8 @@ export class OrganizationStore {
         details: { from_status: fromStatus, to_status: toStatus, ...(options.detail ? { detail: options.detail } : {}), ...changes },
       });
     }
-    return repository.save(event);
+    const fields = { fromStatus, toStatus, step: options.step ?? null, detail: options.detail ?? null, requestId: options.requestId ?? null };
+    return appendOrganizationEvent(manager, org, fields, renamed);
   }
 
   /** After commit only: a listener must never see a change that was rolled back. */

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { returnedRows } from '../database/returned-rows';
 import { NotFoundError } from '../errors';
 import type { SecretBox } from '../fleet/secret-box';
@@ -89,13 +89,27 @@ export function newSigningSecret(): string {
 }
 
 /**
- * The one owner of `webhook_endpoints` and `webhook_deliveries`. Deliveries are created by the
- * control database itself, in the transaction of the organization event that causes them (the
- * trigger of migrations/control/1732740000000-Webhooks.ts), so none is lost; this store reads
- * them, records attempts and makes redeliveries. Signing secrets are sealed with SECRETS_KEY.
- * Writes of attempts only touch `pending` deliveries, so a job that runs twice converges.
+ * The one owner of `webhook_endpoints` and `webhook_deliveries`. Deliveries are an outbox, written
+ * (`writeDeliveries`) in the transaction of the organization event that causes them, so none is
+ * lost; this store also reads them, records attempts and makes redeliveries. Signing secrets are
+ * sealed with SECRETS_KEY. Writes of attempts only touch `pending` deliveries, so a job that runs
+ * twice converges.
  */
 export class WebhookStore {
+  /**
+   * One pending delivery of an event per endpoint subscribed to its type, in `db`'s transaction
+   * (the organization store's, so an event that rolls back has none), in endpoint order; each
+   * insert NOTIFYs the worker on commit (the trigger of migrations/control/1732740000000-Webhooks.ts).
+   * Static: writing needs no signing secret, and the caller's transaction is not this store's.
+   */
+  static async writeDeliveries(db: EntityManager, event: { orgId: string; eventId: string; type: WebhookEventType; payload: string }): Promise<void> {
+    await db.query(
+      `INSERT INTO webhook_deliveries (endpoint_id, org_id, event_id, event_type, message_id, payload)
+       SELECT id, $1, $2::bigint, $3::text, 'msg_' || $2::bigint, $4 FROM webhook_endpoints WHERE events @> ARRAY[$3::text] ORDER BY id`,
+      [event.orgId, event.eventId, event.type, event.payload],
+    );
+  }
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly box: SecretBox,
