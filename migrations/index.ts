@@ -11,6 +11,7 @@ import { Webhooks1732740000000 } from './control/1732740000000-Webhooks';
 import { RefreshTokens1732750000000 } from './control/1732750000000-RefreshTokens';
 import { AuditLog1732760000000 } from './control/1732760000000-AuditLog';
 import { WebhookOrganizationRepresentation1732770000000 } from './control/1732770000000-WebhookOrganizationRepresentation';
+import { SessionGenerations1732780000000 } from './control/1732780000000-SessionGenerations';
 import { TrackedRuns1732795000000 } from './control/1732795000000-TrackedRuns';
 import { CreateUsers1732200000000 } from './tenant/1732200000000-CreateUsers';
 import { AddUserLastLogin1732300000000 } from './tenant/1732300000000-AddUserLastLogin';
@@ -33,6 +34,7 @@ export const controlMigrations = [
   RefreshTokens1732750000000,
   AuditLog1732760000000,
   WebhookOrganizationRepresentation1732770000000,
+  SessionGenerations1732780000000,
   TrackedRuns1732795000000,
 ];
 export const tenantMigrations = [CreateUsers1732200000000, AddUserLastLogin1732300000000];

@@ -281,7 +281,7 @@ describe('Audit log retention (AUDIT_RETENTION_DAYS)', () => {
       (row) => row.action,
     );
 
-  it('when entries are older than the retention, then the reconciler deletes them and keeps the younger ones', async () => {
+  it('when entries are older than the retention, then the audit-retention sweep deletes them and keeps the younger ones', async () => {
     await entriesAged(45, 'retention.old');
     await entriesAged(31, 'retention.just-past');
     await entriesAged(29, 'retention.kept');

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { SWEEPS } from '@orgms/common/queues/registry';
 import { expect } from 'chai';
 import { queryControlDatabase } from './support/control-database';
 import { auth, createActiveOrganization, orgLogin } from './support/org-users';
@@ -64,6 +65,30 @@ describe('Refresh tokens', () => {
       traded.body.user.id,
     ]);
     expect(entries).to.deep.equal([{ actor_id: null, target_id: traded.body.user.id }]);
+  });
+
+  /** The refresh token reuses counted so far, by occurrence. */
+  async function reuseCounts(): Promise<{ first: number; repeated: number }> {
+    const text = (await stack.request.get('/metrics').expect(200)).text;
+    const count = (occurrence: string) =>
+      Number(new RegExp(`^orgms_refresh_token_reuse_total\\{occurrence="${occurrence}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+    return { first: count('first'), repeated: count('repeated') };
+  }
+
+  it('when a traded refresh token is replayed by many requests at once, then exactly one auth.refresh.reused entry is written and every replay is counted', async () => {
+    const { login } = await adminSession();
+    const traded = await refresh(login.refresh_token, 200);
+    const before = await reuseCounts();
+    const replays = await Promise.all(Array.from({ length: 20 }, () => stack.request.post('/auth/refresh').send({ refresh_token: login.refresh_token })));
+    expect(replays.map((res) => res.status)).to.deep.equal(Array(20).fill(401));
+    const entries = await queryControlDatabase(stack, `SELECT id FROM audit_log WHERE action = 'auth.refresh.reused' AND target_id = $1`, [
+      traded.body.user.id,
+    ]);
+    expect(entries).to.have.length(1);
+    // A later replay, once the family has ended, is counted too, and still not audited again.
+    await refresh(login.refresh_token, 401);
+    const after = await reuseCounts();
+    expect({ first: after.first - before.first, repeated: after.repeated - before.repeated }).to.deep.equal({ first: 1, repeated: 20 });
   });
 
   it('when two requests trade the same refresh token at once, then only one gets a pair, and the family ends', async () => {
@@ -173,6 +198,72 @@ describe('Refresh tokens of organization users', () => {
     await refresh(login.body.refresh_token, 401);
     await stack.request.post('/admin/login').send({ organization_id: doomed.id, email: doomed.email, password: doomed.password }).expect(200);
   });
+
+  it('when the organization is deleted and restored, then refresh and access tokens issued before the delete stay refused, and a new login works', async () => {
+    const doomed = await createActiveOrganization(stack);
+    const login = await stack.request.post('/admin/login').send({ organization_id: doomed.id, email: doomed.email, password: doomed.password }).expect(200);
+    const old = auth(login.body.access_token);
+    await stack.request.get('/me').set(old).expect(200);
+    const platformAdmin = await stack.adminToken();
+    await stack.request.delete(`/organizations/${doomed.id}`).set(auth(platformAdmin)).expect(200);
+    const live = await queryControlDatabase(stack, 'SELECT id FROM refresh_tokens WHERE org_id = $1 AND revoked_at IS NULL', [doomed.id]);
+    expect(live, 'the delete revoked every refresh token of the organization').to.deep.equal([]);
+    await stack.request.post(`/organizations/${doomed.id}/restore`).set(auth(platformAdmin)).send({}).expect(200);
+
+    await refresh(login.body.refresh_token, 401);
+    for (const path of ['/me', `/organizations/${doomed.id}`, `/organizations/${doomed.id}/users`, '/org/get', '/user/list']) {
+      const res = await stack.request.get(path).set(old);
+      expect(res.status, path).to.equal(401);
+      expect(res.type, path).to.equal('application/problem+json');
+    }
+
+    const again = await stack.request.post('/admin/login').send({ organization_id: doomed.id, email: doomed.email, password: doomed.password }).expect(200);
+    await stack.request.get('/me').set(auth(again.body.access_token)).expect(200);
+    await stack.request.get('/org/get').set(auth(again.body.access_token)).expect(200);
+    await refresh(again.body.refresh_token, 200);
+  });
+
+  it('when a refresh token was written under the session generation before a delete (a refresh racing the delete), then after the restore it is refused', async () => {
+    const doomed = await createActiveOrganization(stack);
+    const login = await stack.request.post('/admin/login').send({ organization_id: doomed.id, email: doomed.email, password: doomed.password }).expect(200);
+    const subject = { kind: 'org_user' as const, id: login.body.user.id as string, orgId: doomed.id };
+    const platformAdmin = await stack.adminToken();
+    await stack.request.delete(`/organizations/${doomed.id}`).set(auth(platformAdmin)).expect(200);
+    // What a rotation that read the organization before the delete and committed after it leaves behind.
+    const straggler = await stack.api.stores.refreshTokens.issue(subject, { tokenVersion: 0, sessionGeneration: 0 }, 3600);
+    await stack.request.post(`/organizations/${doomed.id}/restore`).set(auth(platformAdmin)).send({}).expect(200);
+    await refresh(straggler, 401);
+    const current = await stack.api.stores.refreshTokens.issue(subject, { tokenVersion: 0, sessionGeneration: 1 }, 3600);
+    await refresh(current, 200);
+  });
+
+  it('when an organization user refreshes, then a deleted organization answers 401 and a provisioning or failed one 409 with organization_status, as the document says', async () => {
+    const org2 = await createActiveOrganization(stack);
+    const login = await stack.request.post('/admin/login').send({ organization_id: org2.id, email: org2.email, password: org2.password }).expect(200);
+    for (const status of ['failed', 'provisioning']) {
+      await queryControlDatabase(stack, 'UPDATE organizations SET status = $2 WHERE id = $1', [org2.id, status]);
+      const refused = await refresh(login.body.refresh_token, 409);
+      expect(refused.type).to.equal('application/problem+json');
+      expect(refused.body.organization_status).to.equal(status);
+    }
+    await queryControlDatabase(stack, `UPDATE organizations SET status = 'active' WHERE id = $1`, [org2.id]);
+    const platformAdmin = await stack.adminToken();
+    await stack.request.delete(`/organizations/${org2.id}`).set(auth(platformAdmin)).expect(200);
+    const gone = await refresh(login.body.refresh_token, 401);
+    expect(gone.type).to.equal('application/problem+json');
+
+    const document = (await stack.request.get('/openapi.json').expect(200)).body;
+    const answer = (status: string) => {
+      const response = document.paths['/auth/refresh'].post.responses[status];
+      return response.$ref ? document.components.responses[response.$ref.split('/').pop()] : response;
+    };
+    const responses = { '401': answer('401'), '409': answer('409') };
+    expect(responses['401'].description).to.match(/deleted/);
+    expect(responses['409'].description)
+      .to.match(/provisioning/)
+      .and.to.match(/failed/);
+    expect(responses['409'].description).to.not.match(/deleted/);
+  });
 });
 
 describe('Refresh tokens expire', () => {
@@ -189,11 +280,11 @@ describe('Refresh tokens expire', () => {
     await stack.request.post('/auth/refresh').send({ refresh_token: login.body.refresh_token }).expect(401);
   });
 
-  it('when the reconciler runs, then expired refresh tokens are deleted and live ones kept', async () => {
+  it('when the expired-refresh-tokens sweep runs, then expired refresh tokens are deleted and live ones kept', async () => {
     const expired = await stack.request.post('/auth/login').send({ email: 'root@platform.test', password: 'platform-admin-password' }).expect(200);
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    await stack.api.stores.refreshTokens.issue({ kind: 'platform_admin', id: expired.body.user.id }, 0, 3600);
-    await (stack.worker as NonNullable<TestStack['worker']>).reconciler.reconcile();
+    await stack.api.stores.refreshTokens.issue({ kind: 'platform_admin', id: expired.body.user.id }, { tokenVersion: 0, sessionGeneration: 0 }, 3600);
+    await (stack.worker as NonNullable<TestStack['worker']>).sweeps[SWEEPS.expiredRefreshTokens].run();
     const rows = await queryControlDatabase<{ live: boolean }>(stack, 'SELECT expires_at > now() AS live FROM refresh_tokens');
     expect(rows).to.deep.equal([{ live: true }]);
   });

@@ -24,7 +24,7 @@ describe('npm run servers:add|list|drain (apps/cli/src/database-servers.ts)', fu
       'postgres://postgres:s3cret@127.0.0.1:5433/postgres',
       '--capacity',
       '500',
-      '--budget',
+      '--connection-budget',
       '12',
     );
     expect(added.code, added.stderr).to.equal(0);
@@ -46,10 +46,20 @@ describe('npm run servers:add|list|drain (apps/cli/src/database-servers.ts)', fu
   });
 
   it('when the server cannot be used or the name is taken, then the CLI exits 1 with the reason and stores nothing', async () => {
-    const dead = await cli('add', '--name', 'pg-dead', '--admin-url', 'postgres://postgres@127.0.0.1:1/postgres', '--capacity', '5');
+    const dead = await cli(
+      'add',
+      '--name',
+      'pg-dead',
+      '--admin-url',
+      'postgres://postgres@127.0.0.1:1/postgres',
+      '--capacity',
+      '5',
+      '--connection-budget',
+      '5',
+    );
     expect(dead.code).to.equal(1);
     expect(dead.stderr).to.match(/cannot be used: cannot connect/);
-    const taken = await cli('add', '--name', 'pg-b', '--admin-url', SECOND_SERVER_URL, '--capacity', '5');
+    const taken = await cli('add', '--name', 'pg-b', '--admin-url', SECOND_SERVER_URL, '--capacity', '5', '--connection-budget', '5');
     expect(taken.code).to.equal(1);
     expect(taken.stderr).to.match(/already exists/);
     const bad = await cli('add', '--name', 'PG B', '--admin-url', SECOND_SERVER_URL);
@@ -76,22 +86,63 @@ describe('npm run servers:add|list|drain (apps/cli/src/database-servers.ts)', fu
     expect(missing.code).to.equal(1);
   });
 
-  it('when arguments are parsed, then numbers are converted, the budget defaults to 40, tenant roles to true, and unknown commands are refused', () => {
-    expect(parseDatabaseServersCommand(['add', '--name', 'pg-b', '--admin-url', SECOND_SERVER_URL, '--capacity', '10'])).to.deep.equal({
-      command: 'add',
-      name: 'pg-b',
-      adminUrl: SECOND_SERVER_URL,
-      poolUrl: null,
-      capacity: 10,
-      budget: 40,
-      tenantRoles: true,
-    });
-    expect(parseDatabaseServersCommand(['add', '--name', 'pg-b', '--admin-url', SECOND_SERVER_URL, '--capacity', '1', '--tenant-roles', 'false'])).to.include({
-      tenantRoles: false,
-    });
+  it("when a URL carries a credential or a parameter the API refuses, then the CLI exits 1 with the API's message and stores nothing", async () => {
+    const auth = `Bearer ${await stack.adminToken()}`;
+    for (const url of [`${SECOND_SERVER_URL}?password=hunter22`, `${SECOND_SERVER_URL}?sslrootcert=/etc/passwd`]) {
+      const api = await stack.request
+        .post('/database-servers')
+        .set('Authorization', auth)
+        .send({ name: 'pg-refused', admin_url: url, capacity: 5, connection_budget: 5 })
+        .expect(400);
+      const [refusal] = api.body.errors as { field: string; message: string }[];
+      expect(refusal.field).to.equal('body.admin_url');
+      const refused = await cli('add', '--name', 'pg-refused', '--admin-url', url, '--capacity', '5', '--connection-budget', '5');
+      expect(refused.code, url).to.equal(1);
+      expect(refused.stderr).to.contain(refusal.message);
+      expect(refused.stderr).to.not.contain('hunter22');
+    }
+    expect(await queryControlDatabase(stack, 'SELECT name FROM database_servers WHERE name = $1', ['pg-refused'])).to.deep.equal([]);
+  });
+
+  it("when arguments are parsed, then they are the API's body checked by its schema: connection_budget is required, unknown options are refused, tenant roles default to true", () => {
+    const { server } = parseDatabaseServersCommand([
+      'add',
+      '--name',
+      'pg-b',
+      '--admin-url',
+      SECOND_SERVER_URL,
+      '--capacity',
+      '10',
+      '--connection-budget',
+      '12',
+    ]) as { server: Record<string, unknown> };
+    expect(server).to.include({ name: 'pg-b', adminUrl: SECOND_SERVER_URL, poolUrl: null, capacity: 10, connectionBudget: 12 });
+    expect(server.tenantRoles ?? true).to.equal(true);
+    const shared = parseDatabaseServersCommand([
+      'add',
+      '--name',
+      'pg-b',
+      '--admin-url',
+      SECOND_SERVER_URL,
+      '--capacity',
+      '1',
+      '--connection-budget',
+      '1',
+      '--tenant-roles',
+      'false',
+    ]);
+    expect((shared as { server: Record<string, unknown> }).server).to.include({ tenantRoles: false });
+    expect(() => parseDatabaseServersCommand(['add', '--name', 'pg-b', '--admin-url', SECOND_SERVER_URL, '--capacity', '10'])).to.throw(
+      /connection_budget is required/,
+    );
+    expect(() =>
+      parseDatabaseServersCommand(['add', '--name', 'pg-b', '--admin-url', SECOND_SERVER_URL, '--capacity', '1', '--connection-budget', '1', '--budget', '40']),
+    ).to.throw(/budget is not allowed/);
     expect(parseDatabaseServersCommand(['list'])).to.deep.equal({ command: 'list' });
     expect(() => parseDatabaseServersCommand(['remove'])).to.throw(/one of: add, list, drain/);
-    expect(() => parseDatabaseServersCommand(['add', '--name', 'pg-b', '--admin-url', 'http://x', '--capacity', '1'])).to.throw(/admin-url/);
+    expect(() => parseDatabaseServersCommand(['add', '--name', 'pg-b', '--admin-url', 'http://x', '--capacity', '1', '--connection-budget', '1'])).to.throw(
+      /admin_url/,
+    );
     expect(formatServerTable([])).to.match(/^NAME/);
   });
 });

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { withDatabase } from '@orgms/common/database/database-urls';
 import { expect } from 'chai';
 import { Client } from 'pg';
@@ -97,6 +98,91 @@ describe('Database server fleet (/database-servers)', function () {
     expect(res.body.detail).to.match(/cannot connect/);
     expect(res.text).to.not.contain('hunter22');
     expect(await serverCount()).to.equal(before);
+  });
+
+  it('when a port refuses and an address does not route, then both reasons say only "cannot connect to host:port", after the same wait', async () => {
+    const reasons: string[] = [];
+    const waits: number[] = [];
+    for (const url of ['postgres://postgres@127.0.0.1:1/postgres', 'postgres://postgres@192.0.2.1:5432/postgres']) {
+      const started = Date.now();
+      const res = await register({ name: 'pg-dead', admin_url: url, capacity: 10, connection_budget: 5 }).expect(400);
+      waits.push(Date.now() - started);
+      expect(res.type).to.equal('application/problem+json');
+      reasons.push(res.body.detail);
+    }
+    expect(reasons[0]).to.match(/cannot connect to 127\.0\.0\.1:1\b/);
+    expect(reasons[0].replace('127.0.0.1:1', 'HOST')).to.equal(reasons[1].replace('192.0.2.1:5432', 'HOST'));
+    // A refused port answers at once, a filtered one at the probe's timeout: both answers wait for the timeout.
+    for (const wait of waits) expect(wait).to.be.at.least(2900);
+  });
+
+  it('when a URL carries its password or another credential as a parameter, then 400 naming the field and where the password goes, and nothing is stored', async () => {
+    const before = await serverCount();
+    const good = { name: 'pg-leak', admin_url: SECOND_SERVER_URL, capacity: 0, connection_budget: 5 };
+    const bodies = [
+      { ...good, admin_url: `${SECOND_SERVER_URL}?password=hunter22` },
+      { ...good, admin_url: `${SECOND_SERVER_URL}?sslmode=disable&sslpassword=hunter22` },
+      { ...good, pool_url: 'postgres://postgres@127.0.0.1:6432/postgres?passfile=hunter22' },
+    ];
+    for (const body of bodies) {
+      const res = await register(body).expect(400);
+      expect(res.type).to.equal('application/problem+json');
+      const field = 'pool_url' in body ? 'body.pool_url' : 'body.admin_url';
+      expect(
+        res.body.errors.map((e: { field: string }) => e.field),
+        JSON.stringify(body),
+      ).to.deep.equal([field]);
+      expect(res.body.detail).to.contain('postgres://user:password@host');
+      expect(res.text).to.not.contain('hunter22');
+    }
+    const pgB = await byName('pg-b');
+    const changed = await patch(pgB.id, { admin_url: 'postgres://postgres@127.0.0.1:5433/postgres?password=hunter22' }).expect(400);
+    expect(changed.body.errors[0].field).to.equal('body.admin_url');
+    expect(await serverCount()).to.equal(before);
+    expect(JSON.stringify(await servers())).to.not.contain('hunter22');
+  });
+
+  it('when a URL names a file (sslrootcert=/etc/passwd …) or any parameter but sslmode, application_name and connect_timeout, then 400 naming it before any file is opened', async () => {
+    const before = await serverCount();
+    const missing = `/nonexistent-${stack.id}/key.pem`;
+    const opened: string[] = [];
+    const readFileSync = fs.readFileSync;
+    fs.readFileSync = ((path: fs.PathOrFileDescriptor, ...rest: never[]) => {
+      if (String(path) === '/etc/passwd' || String(path) === missing) opened.push(String(path));
+      return readFileSync(path, ...rest);
+    }) as typeof fs.readFileSync;
+    try {
+      for (const [parameter, value] of [
+        ['sslrootcert', '/etc/passwd'],
+        ['sslcert', missing],
+        ['sslkey', missing],
+        ['host', '/var/run/postgresql'],
+      ]) {
+        const res = await register({ name: 'pg-files', admin_url: `${SECOND_SERVER_URL}?${parameter}=${value}`, capacity: 0, connection_budget: 5 }).expect(
+          400,
+        );
+        expect(res.body.type).to.match(/validation-error$/);
+        expect(res.body.errors[0].field).to.equal('body.admin_url');
+        expect(res.body.detail).to.contain(`"${parameter}"`).and.to.contain('allowed: sslmode, application_name, connect_timeout');
+        expect(res.text).to.not.match(/ENOENT|nonexistent|\/etc\/passwd/);
+      }
+      const pgB = await byName('pg-b');
+      await patch(pgB.id, { pool_url: `postgres://postgres@127.0.0.1:6432/postgres?sslkey=${missing}` }).expect(400);
+    } finally {
+      fs.readFileSync = readFileSync;
+    }
+    expect(opened).to.deep.equal([]);
+    expect(await serverCount()).to.equal(before);
+  });
+
+  it('when a URL carries only sslmode, application_name and connect_timeout, then the server is registered', async () => {
+    const res = await register({
+      name: 'pg-params',
+      admin_url: `${SECOND_SERVER_URL}?sslmode=disable&application_name=orgms&connect_timeout=5`,
+      capacity: 0,
+      connection_budget: 5,
+    }).expect(201);
+    expect(res.body.admin_url).to.equal(`${SECOND_SERVER_URL}?sslmode=disable&application_name=orgms&connect_timeout=5`);
   });
 
   it('when the role may not create databases, then 400 database-server-unusable naming CREATEDB, and nothing is stored', async () => {

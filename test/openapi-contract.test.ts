@@ -46,6 +46,17 @@ describe('OpenAPI contract check', () => {
     expect(violation).to.match(/media type text\/html is not one of application\/json/);
   });
 
+  it('when a binary download answers bytes, then its binary string schema accepts them (export download)', () => {
+    const headers = {
+      'content-type': 'application/octet-stream',
+      'content-length': '5',
+      'content-disposition': 'attachment; filename="acme-2026-11-22.dump"',
+      'repr-digest': `sha-256=:${'A'.repeat(43)}=:`,
+    };
+    const url = '/organizations/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab/exports/4f0c2a7e-9d1b-4c1e-8f00-1234567890ac/download';
+    expect(contractViolations({ method: 'GET', url, status: 200, headers, body: Buffer.from('PGDMP') })).to.deep.equal([]);
+  });
+
   it('when a path is in no operation, then only the 404 problem of an unknown route passes', () => {
     const notFound = { type: 'https://orgms.dev/problems/not-found', title: 'Not found', status: 404, detail: 'No route GET /nope.' };
     expect(contractViolations({ method: 'GET', url: '/nope', status: 404, headers: problemJson, body: notFound })).to.deep.equal([]);
@@ -68,6 +79,12 @@ describe('OpenAPI document built from the validation schemas', () => {
 
   it('when a Joi object needs at least one key, then the document says minProperties 1 (UserChanges)', () => {
     expect(schemas.UserChanges).to.include({ minProperties: 1, additionalProperties: false });
+  });
+
+  it('when an export is downloaded, then the document gives its body a binary string schema, so typed clients get a body type', () => {
+    const paths = (openApiSpec() as { paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, unknown> }> }>> }).paths;
+    const download = paths['/organizations/{id}/exports/{exportId}/download'].get.responses['200'].content;
+    expect(download).to.deep.equal({ 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } });
   });
 
   it('when an answer nests a named shape, then the document refers to it instead of repeating it', () => {

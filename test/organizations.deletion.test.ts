@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { organizationEventsChannel } from '@orgms/common/events/organization-events';
 import { hashFile } from '@orgms/common/process/file-hash';
 import { runPgRestore } from '@orgms/common/process/pg-dump';
+import { SWEEPS } from '@orgms/common/queues/registry';
 import { roleNameFor } from '@orgms/common/tenancy/database-names';
 import { expect } from 'chai';
 import IORedis from 'ioredis';
@@ -205,12 +206,12 @@ describe('Deleting an organization: grace period, restore, archived purge', () =
       expect(restore.body.current_status).to.equal('purged');
     });
 
-    it('when the grace period ends, then the reconciler starts the purge and the organization ends purged with a verified archive', async () => {
+    it('when the grace period ends, then the purges-due sweep starts the purge and the organization ends purged with a verified archive', async () => {
       const org = await createActiveOrganization(stack);
       await deleteOrganization(stack, org.id);
       await queryControlDatabase(stack, `UPDATE organizations SET purge_after = now() - interval '1 second' WHERE id = $1`, [org.id]);
-      const report = await stack.worker?.reconciler.reconcile();
-      expect(report?.purgesStarted).to.deep.equal([org.id]);
+      const report = await stack.worker?.sweeps[SWEEPS.purgesDue].run();
+      expect(report?.started).to.deep.equal([org.id]);
       await waitForStatus(stack, org.id, ['purged']);
       const [row] = await queryControlDatabase<{ n: number }>(
         stack,
@@ -358,6 +359,40 @@ describe('Deleting an organization: grace period, restore, archived purge', () =
       expect(res.body).to.include({ status: 'active', name: org.name, admin_email: org.email, database_role: 'own' });
       expect(await usersDigest(stack, newId)).to.deep.equal(archived);
       await orgLogin(stack, newId, org.email, org.password);
+    });
+
+    it('when --name or --email is one the API refuses (control character, mixed-script look-alike, not an email), then the command fails with the message the API gives and records nothing', async () => {
+      const org = await createActiveOrganization(stack);
+      await purgeOrganization(stack, org.id);
+      const [archive] = await queryControlDatabase<{ file_name: string }>(stack, 'SELECT file_name FROM organization_archives WHERE org_id = $1', [org.id]);
+      const count = async () =>
+        (
+          await queryControlDatabase<{ organizations: number; archives: number }>(
+            stack,
+            'SELECT (SELECT count(*)::int FROM organizations) AS organizations, (SELECT count(*)::int FROM organization_archives) AS archives',
+          )
+        )[0];
+      const before = await count();
+
+      const refusals: { name: string; email?: string; field: string }[] = [
+        { name: `Bell${String.fromCharCode(7)}Corp ${uniqueName()}`, field: 'organization_name' },
+        { name: `\u0410cme ${uniqueName()}`, field: 'organization_name' }, // a Cyrillic А before Latin letters
+        { name: uniqueName(), email: 'not-an-email', field: 'email' },
+      ];
+      for (const { name, email, field } of refusals) {
+        const api = await stack.request
+          .post('/organizations')
+          .set(await admin())
+          .send({ organization_name: name, email: email ?? 'owner@example.test', password: 'correct horse battery' })
+          .expect(400);
+        const apiMessage = (api.body.errors as { field: string; message: string }[]).find((e) => e.field === `body.${field}`)?.message;
+        expect(apiMessage, name).to.be.a('string');
+
+        const refused = await restoreCli('--archive', join(stack.config.archives.dir, archive.file_name), '--name', name, ...(email ? ['--email', email] : []));
+        expect(refused.code, name).to.equal(1);
+        expect(refused.stderr, name).to.contain(apiMessage);
+      }
+      expect(await count()).to.deep.equal(before);
     });
 
     it('when the name is taken, or the file is not an archive, then the command fails with the reason and records nothing', async () => {

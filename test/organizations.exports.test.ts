@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { OrganizationExportStore } from '@orgms/common/control-plane/organization-export-store';
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
 import { withDatabase } from '@orgms/common/database/database-urls';
+import { SWEEPS } from '@orgms/common/queues/registry';
 import { quoteIdent } from '@orgms/common/tenancy/database-names';
 import { ExportService } from '@orgms/worker/services/export.service';
 import { expect } from 'chai';
@@ -155,7 +156,7 @@ describe('Organization exports', function () {
     await stack.request.post('/organizations/not-a-uuid/exports').set(auth(admin)).expect(400);
   });
 
-  it('when an export was recorded but its job was lost (Redis flushed before a worker took it), then the reconciler asks for it again and it becomes ready, once', async () => {
+  it('when an export was recorded but its job was lost (Redis flushed before a worker took it), then the lost-exports sweep asks for it again and it becomes ready, once', async () => {
     const control = await createControlDataSource(stack.config.database, 1).initialize();
     let exportId: string;
     try {
@@ -165,13 +166,13 @@ describe('Organization exports', function () {
     } finally {
       await control.destroy();
     }
-    const reconciler = (stack.worker as NonNullable<TestStack['worker']>).reconciler;
-    const report = await reconciler.reconcile();
-    expect(report.exportsResumed).to.include(exportId);
+    const lostExports = (stack.worker as NonNullable<TestStack['worker']>).sweeps[SWEEPS.lostExports];
+    const report = await lostExports.run();
+    expect(report.resumed).to.include(exportId);
     const ready = await waitReady(stack, orgA.id, exportId, tokenA);
     expect(ready.status).to.equal('ready');
     // Done (or still running): the next pass leaves it alone.
-    expect((await reconciler.reconcile()).exportsResumed).to.not.include(exportId);
+    expect((await lostExports.run()).resumed).to.not.include(exportId);
     expect(readdirSync(dir).filter((name) => name.includes(exportId))).to.deep.equal([`${orgA.id}-${exportId}.dump`]);
   });
 
@@ -228,7 +229,7 @@ describe('Organization exports: expiry', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('when an export has expired, then its download is a 410, and the reconciler deletes its file and marks it expired', async () => {
+  it('when an export has expired, then its download is a 410, and the expired-exports sweep deletes its file and marks it expired', async () => {
     const org = await createActiveOrganization(stack);
     const token = await orgLogin(stack, org.id, org.email, org.password);
     const exportId = await requestExport(stack, org.id, token);
@@ -237,7 +238,7 @@ describe('Organization exports: expiry', function () {
     expect(existsSync(file)).to.equal(true);
     await sleep(400);
     await stack.request.get(`/organizations/${org.id}/exports/${exportId}/download`).set(auth(token)).expect(410);
-    await (stack.worker as NonNullable<TestStack['worker']>).reconciler.reconcile();
+    await (stack.worker as NonNullable<TestStack['worker']>).sweeps[SWEEPS.expiredExports].run();
     expect(existsSync(file)).to.equal(false);
     const res = await stack.request.get(`/organizations/${org.id}/exports/${exportId}`).set(auth(token)).expect(200);
     expect(res.body.status).to.equal('expired');

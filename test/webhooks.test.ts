@@ -160,6 +160,19 @@ describe('Webhook endpoints (/webhooks)', function () {
     expect((await stack.request.get(`/webhooks/${body.id}`).set(auth(admin)).expect(200)).body.url).to.equal(body.url);
   });
 
+  it('when the URL is an IPv4-compatible IPv6 address ([::a.b.c.d]), then 400 naming body.url, like the other forms that embed IPv4', async () => {
+    for (const url of ['http://[::127.0.0.1]/hook', 'http://[::10.0.0.1]/hook', 'http://[::169.254.169.254]/latest/meta-data']) {
+      const res = await stack.request
+        .post('/webhooks')
+        .set(auth(admin))
+        .send({ url, events: ['organization.active'] })
+        .expect(400);
+      expect(res.headers['content-type']).to.match(/^application\/problem\+json/);
+      expect(res.body.errors[0], url).to.include({ field: 'body.url' });
+      expect(res.body.errors[0].message, url).to.match(/cannot be called.*not a public address/);
+    }
+  });
+
   it('when an organization is created, then each subscribed endpoint has a pending delivery of organization.created, and others none', async () => {
     const subscribed = (await register({ events: ['organization.created'] })).body;
     const other = (await register({ events: ['organization.renamed'] })).body;
@@ -213,5 +226,48 @@ describe('Webhook endpoints (/webhooks)', function () {
     } finally {
       await db.destroy();
     }
+  });
+
+  describe('with WEBHOOK_ALLOW_PRIVATE=true', () => {
+    let open: TestStack;
+    let openAdmin: string;
+
+    before(async () => {
+      open = await startStack({ env: { WEBHOOK_ALLOW_PRIVATE: 'true' } });
+      openAdmin = await open.adminToken();
+    });
+    after(() => open?.stop());
+
+    it('when the URL points at a cloud metadata or link-local address, in any form, then 400 problem+json naming body.url', async () => {
+      for (const url of [
+        'http://169.254.169.254/latest/meta-data',
+        'http://[::ffff:169.254.169.254]/latest/meta-data',
+        'http://[fd00:ec2::254]/latest/meta-data',
+        'http://[::169.254.169.254]/latest/meta-data',
+        'http://[64:ff9b::169.254.169.254]/latest/meta-data',
+        'http://169.254.170.2/v2/credentials',
+        'http://[fe80::1]/hook',
+      ]) {
+        const res = await open.request
+          .post('/webhooks')
+          .set(auth(openAdmin))
+          .send({ url, events: ['organization.active'] })
+          .expect(400);
+        expect(res.headers['content-type'], url).to.match(/^application\/problem\+json/);
+        expect(res.body.errors[0], url).to.include({ field: 'body.url' });
+        expect(res.body.errors[0].message, url).to.match(/cannot be called.*cloud instance metadata/);
+      }
+    });
+
+    it('when the URL points at a loopback or private receiver, then it is registered (201)', async () => {
+      for (const url of ['http://127.0.0.1:8080/hook', 'http://[::1]/hook', 'http://10.1.2.3/hook', 'http://[fd12:3456::1]/hook']) {
+        const res = await open.request
+          .post('/webhooks')
+          .set(auth(openAdmin))
+          .send({ url, events: ['organization.active'] })
+          .expect(201);
+        expect(res.body.url).to.equal(url);
+      }
+    });
   });
 });

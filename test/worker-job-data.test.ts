@@ -10,7 +10,6 @@ import type { MigrationsService } from '@orgms/worker/services/migrations.servic
 import type { MoveService } from '@orgms/worker/services/move.service';
 import type { ProvisioningService } from '@orgms/worker/services/provisioning.service';
 import type { PurgeService } from '@orgms/worker/services/purge.service';
-import type { ReconcilerService } from '@orgms/worker/services/reconciler.service';
 import type { WebhookDeliveryService } from '@orgms/worker/services/webhook-delivery.service';
 import { type Job, type Queue, UnrecoverableError } from 'bullmq';
 import { expect } from 'chai';
@@ -40,7 +39,12 @@ function recordingStubs() {
     provisioning: { provision: record('provision') } as unknown as ProvisioningService,
     purges: { purge: record('purge') } as unknown as PurgeService,
     migrations: { migrateTenant: record('migrateTenant'), planRun: record('planRun'), finishRun: record('finishRun') } as unknown as MigrationsService,
-    reconciler: { reconcile: record('reconcile') } as unknown as ReconcilerService,
+    sweeps: {
+      run: async (sweep: string) => {
+        calls.push(`sweep ${sweep}`);
+        return {};
+      },
+    },
     moves: { move: record('move') } as unknown as MoveService,
     drains: { drain: record('drain') } as unknown as DrainService,
     exports: { export: record('export') } as unknown as ExportService,
@@ -137,12 +141,31 @@ describe('Worker: job data is checked before anything touches a database', () =>
       });
     }
 
-    it('when a provisioning job is added to the maintenance queue, then it fails with UnrecoverableError and nothing is reconciled', async () => {
+    it('when a provisioning job is added to the maintenance queue, then it fails with UnrecoverableError and no sweep runs', async () => {
       const stubs = recordingStubs();
       const error = await processorFor(QUEUES.maintenance, stubs)(fakeJob(JOBS.provision, { orgId: randomUUID(), requestId: 'spec' })).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(UnrecoverableError);
-      expect((error as Error).message).to.include('not a job of the maintenance queue (reconcile)');
+      expect((error as Error).message).to.include('not a job of the maintenance queue (sweep)');
       expect(stubs.calls).to.deep.equal([]);
+    });
+
+    for (const [label, data] of [
+      ['names no sweep', {}],
+      ['names a sweep that does not exist', { sweep: 'drop-everything' }],
+    ] as const) {
+      it(`when a sweep job ${label}, then it fails with UnrecoverableError and no sweep runs`, async () => {
+        const stubs = recordingStubs();
+        const error = await processorFor(QUEUES.maintenance, stubs)(fakeJob(JOBS.sweep, data)).catch((e: unknown) => e);
+        expect(error).to.be.instanceOf(UnrecoverableError);
+        expect((error as Error).message).to.match(/sweep must be one of purges-due, /);
+        expect(stubs.calls).to.deep.equal([]);
+      });
+    }
+
+    it('when a sweep job names a sweep, then that sweep runs', async () => {
+      const stubs = recordingStubs();
+      await processorFor(QUEUES.maintenance, stubs)(fakeJob(JOBS.sweep, { sweep: 'orphans' }));
+      expect(stubs.calls).to.deep.equal(['sweep orphans']);
     });
 
     for (const job of [JOBS.provision, JOBS.purge, JOBS.migrateTenant, JOBS.move]) {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { withDatabase } from '@orgms/common/database/database-urls';
 import { type FileDigest, hashFile, reprDigest } from '@orgms/common/process/file-hash';
-import { QUEUES, RECONCILE_SCHEDULER_ID } from '@orgms/common/queues/registry';
+import { QUEUES, SWEEPS, sweepSchedulerId } from '@orgms/common/queues/registry';
 import { Queue } from 'bullmq';
 import { controlQuery } from '../../harness/service-env';
 import { DEFAULT_SERVER, query } from '../support/fleet-processes';
@@ -50,7 +50,8 @@ export interface FinalState {
   users: Map<string, { id: string; email: string; role: string; password_hash: string }[]>;
   /** Organizations that were `active` at some point: only they certainly had a database with users in it. */
   everActive: Set<string>;
-  reconcilerScheduled: boolean;
+  /** Sweeps whose job scheduler is gone from Redis. */
+  unscheduledSweeps: string[];
   queuedJobs: Record<string, number>;
   /** `organization_events`, oldest first. */
   events: { id: string; org_id: string; from_status: string | null; to_status: string }[];
@@ -119,9 +120,11 @@ export async function readFinalState(fleet: ChaosFleet, webhookEndpointId: strin
   const queue = new Queue(QUEUES.maintenance, { connection: { url: fleet.redis.url }, prefix: fe.queuePrefix });
   const provisioning = new Queue(QUEUES.provisioning, { connection: { url: fleet.redis.url }, prefix: fe.queuePrefix });
   try {
-    const reconcilerScheduled = (await queue.getJobScheduler(RECONCILE_SCHEDULER_ID)) !== undefined;
+    const sweeps = Object.values(SWEEPS);
+    const schedulers = await Promise.all(sweeps.map((sweep) => queue.getJobScheduler(sweepSchedulerId(sweep))));
+    const unscheduledSweeps = sweeps.filter((_, i) => schedulers[i] === undefined);
     const queuedJobs = await provisioning.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-    return { orgs, databases, archives, users, everActive, reconcilerScheduled, queuedJobs, events, deliveries, exports };
+    return { orgs, databases, archives, users, everActive, unscheduledSweeps, queuedJobs, events, deliveries, exports };
   } finally {
     await queue.close();
     await provisioning.close();
@@ -325,14 +328,16 @@ export async function checkInvariants(
     });
   }
 
-  // 6. Redis: the reconciler is still scheduled, and nothing is left queued once everything settled.
+  // 6. Redis: every sweep is still scheduled, and nothing is left queued once everything settled.
   {
     const violations: Violation[] = [];
-    if (!state.reconcilerScheduled) violations.push({ message: 'the reconcile job scheduler is gone from Redis: nothing brings back lost work any more' });
+    if (state.unscheduledSweeps.length > 0) {
+      violations.push({ message: `sweep schedulers gone from Redis: ${state.unscheduledSweeps.join(', ')}; nothing brings back the work they find any more` });
+    }
     const queued = Object.entries(state.queuedJobs).filter(([, n]) => n > 0);
     if (queued.length > 0)
       violations.push({ message: `jobs left on the provisioning queue after settling: ${queued.map(([k, n]) => `${k} ${n}`).join(', ')}` });
-    verdicts.push({ invariant: 'Redis: the reconciler is scheduled; nothing left queued', violations, checked: JSON.stringify(state.queuedJobs) });
+    verdicts.push({ invariant: 'Redis: every sweep is scheduled; nothing left queued', violations, checked: JSON.stringify(state.queuedJobs) });
   }
 
   verdicts.push(checkWebhooks(history, state, webhooks));

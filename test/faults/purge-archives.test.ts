@@ -133,7 +133,7 @@ describe('Fault: purges never drop a database without a verified archive', funct
     await addUsers(fe, id, 20000); // its archive is about 0.5 MB: more than the 256 kB tmpfs
 
     expect((await api.request('DELETE', `/organizations/${id}?purge=true`)).status).to.equal(202);
-    await waitUntil(() => worker.count((line) => line.message === 'purge failed; the database is kept') >= 2, 30000, 'both attempts of the purge to fail');
+    await waitUntil(() => worker.count((line) => line.message === 'purge step failed') >= 2, 30000, 'both attempts of the purge to fail');
     const status = await api.status(id);
     expect(status).to.include({ status: 'purging', last_error: 'archive: no space left on the disk (ENOSPC)' });
     expect(await databaseExists(fe, id), 'the database is kept').to.equal(true);

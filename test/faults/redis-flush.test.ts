@@ -1,4 +1,4 @@
-import { QUEUES, RECONCILE_SCHEDULER_ID } from '@orgms/common/queues/registry';
+import { QUEUES, SWEEPS, sweepSchedulerId } from '@orgms/common/queues/registry';
 import { Queue } from 'bullmq';
 import { expect } from 'chai';
 import IORedis from 'ioredis';
@@ -6,6 +6,8 @@ import { startApi, startWorker } from '../../harness/built-service';
 import { isolatedServiceEnv, type ServiceEnv } from '../../harness/service-env';
 import { waitUntil } from '../../harness/wait';
 import { ApiClient, assertProvisionedExactlyOnce, endFaultTest, ThrowawayRedis, waitForStatuses } from '../support/service-processes';
+
+const STUCK_ORGANIZATIONS = sweepSchedulerId(SWEEPS.stuckOrganizations);
 
 describe('Fault: Redis loses its data without a restart (FLUSHALL)', function () {
   this.timeout(60000);
@@ -16,7 +18,7 @@ describe('Fault: Redis loses its data without a restart (FLUSHALL)', function ()
     await endFaultTest(this.currentTest, fe, async () => redis?.dispose());
   });
 
-  it('when every key is flushed while the worker stays connected, then the worker schedules the reconciler again, which provisions the organization whose job was lost', async () => {
+  it('when every key is flushed while the worker stays connected, then the worker schedules the sweeps again, and the stuck-organizations sweep provisions the organization whose job was lost', async () => {
     redis = await ThrowawayRedis.start();
     fe = await isolatedServiceEnv({ REDIS_URL: redis.url, RECONCILE_INTERVAL_MS: '500', RECONCILE_STUCK_AFTER_MS: '1000' });
     await startApi(fe);
@@ -26,7 +28,7 @@ describe('Fault: Redis loses its data without a restart (FLUSHALL)', function ()
     const maintenance = new Queue(QUEUES.maintenance, { connection: { url: redis.url }, prefix: fe.queuePrefix });
     const flush = new IORedis(redis.url);
     try {
-      expect(await maintenance.getJobScheduler(RECONCILE_SCHEDULER_ID)).to.not.equal(undefined);
+      expect(await maintenance.getJobScheduler(STUCK_ORGANIZATIONS)).to.not.equal(undefined);
 
       // The worker is paused so the provision job waits in Redis; the flush then loses it and the schedule.
       worker.signal('SIGSTOP');
@@ -35,7 +37,7 @@ describe('Fault: Redis loses its data without a restart (FLUSHALL)', function ()
       await flush.flushall();
       worker.signal('SIGCONT');
 
-      await waitUntil(async () => (await maintenance.getJobScheduler(RECONCILE_SCHEDULER_ID)) !== undefined, 5000, 'the reconciler to be scheduled again');
+      await waitUntil(async () => (await maintenance.getJobScheduler(STUCK_ORGANIZATIONS)) !== undefined, 5000, 'the sweeps to be scheduled again');
       await waitForStatuses(fe, [created.body.id], ['active', 'failed'], 20000);
       expect((await api.status(created.body.id)).status).to.equal('active');
       await assertProvisionedExactlyOnce(fe, [created.body.id]);

@@ -13,14 +13,16 @@ describe('Worker metrics', () => {
   });
   after(() => stack.stop());
 
-  it('when an organization was provisioned, then the worker port shows step durations, processed jobs, orphans and process metrics', async () => {
+  it('when an organization was provisioned, then the worker port shows pipeline step durations, processed jobs, sweeps, orphans and process metrics', async () => {
     const org = await createOrganization(stack);
     await waitForStatus(stack, org.id, ['active']);
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     for (const step of ['create_database', 'database_role', 'migrate', 'seed_admin', 'activate']) {
-      expect(text).to.match(new RegExp(`orgms_provisioning_step_duration_seconds_count\\{step="${step}",outcome="ok"\\} [1-9]`));
+      expect(text).to.match(new RegExp(`orgms_pipeline_step_duration_seconds_count\\{pipeline="provisioning",step="${step}",outcome="ok"\\} [1-9]`));
     }
     expect(text).to.match(/orgms_worker_jobs_total\{queue="provisioning",outcome="completed"\} [1-9]/);
+    // Every sweep runs once when it is first scheduled, at worker start.
+    expect(text).to.match(/orgms_sweep_duration_seconds_count\{sweep="stuck-organizations",outcome="ok"\} [1-9]/);
     expect(text).to.include('# HELP orgms_orphans');
     expect(text).to.include('process_resident_memory_bytes');
     expect((await fetch(`http://127.0.0.1:${port}/health`)).status).to.equal(200);

@@ -187,6 +187,11 @@ export function contractViolations(answer: ObservedAnswer): string[] {
   let body: unknown = isJson ? answer.body : answer.text;
   if (isJson && (body === undefined || isEmptyObject(body)) && answer.text) body = JSON.parse(answer.text);
   if (contentType === 'text/event-stream') return violations; // a stream: its frames are specified in the description
+  // Bytes (a download): JSON Schema cannot look inside them; a body is all there is to check.
+  if ((media.schema as Json).format === 'binary') {
+    if (!hasBody) violations.push(`${where} ${status} ${contentType}: the document says bytes, the answer has no body`);
+    return violations;
+  }
   const validate = validatorForMedia(doc, operation, responseKey, contentType);
   if (!validate(body)) {
     violations.push(

@@ -41,7 +41,7 @@ describe('Pure logic (no servers)', () => {
         migrationConcurrency: 2,
         lockDurationMs: 10000,
         stalledIntervalMs: 5000,
-        reconcile: { intervalMs: 30000, stuckAfterMs: 60000 },
+        reconcile: { intervalMs: 30000, stuckAfterMs: 60000, orphansIntervalMs: 300000 },
         metrics: { port: 9464, host: '127.0.0.1' },
       });
       expect(config.http).to.deep.equal({ port: 3000, bodyLimit: '100kb', trustProxy: false, publicUrl: undefined, metricsToken: undefined });

@@ -37,6 +37,7 @@ describe('Webhook rules: which targets may be called, the event types, the retry
       'IPv6 multicast': ['ff02::1', 'ff05::2'],
       'IPv4-mapped IPv6 of private addresses': ['::ffff:127.0.0.1', '::ffff:10.1.2.3', '::ffff:169.254.169.254', '::ffff:7f00:1'],
       'IPv6 that embeds IPv4 (NAT64, 6to4, Teredo) and documentation': ['64:ff9b::7f00:1', '2002:7f00:1::1', '2001:0:4136:e378::1', '2001:db8::1'],
+      'IPv4-compatible IPv6 (deprecated ::/96), whatever IPv4 it embeds': ['::127.0.0.1', '::7f00:1', '::10.0.0.1', '::169.254.169.254', '::8.8.8.8'],
       'anything that is not an address': ['', 'localhost', '127.1', '1.2.3', 'example.com', '::g'],
     };
     for (const [kind, addresses] of Object.entries(refused)) {
@@ -83,9 +84,42 @@ describe('Webhook rules: which targets may be called, the event types, the retry
       }
     });
 
-    it('when private targets are allowed (WEBHOOK_ALLOW_PRIVATE=true), then a loopback target is accepted', async () => {
-      const target = await resolveWebhookTarget('http://receiver.test:9000/', { allowPrivate: true, resolve: dns({ 'receiver.test': ['127.0.0.1'] }) });
-      expect(target).to.include({ address: '127.0.0.1', family: 4 });
+    it('when the URL names an IPv4-compatible IPv6 address ([::a.b.c.d]), then it is refused like the other forms that embed IPv4', async () => {
+      const resolve: Resolve = async (host) => [{ address: host, family: 6 }];
+      for (const url of ['http://[::127.0.0.1]/', 'http://[::10.0.0.1]/', 'http://[::169.254.169.254]/latest', 'http://[::8.8.8.8]/']) {
+        expect(await refusal(resolveWebhookTarget(url, { allowPrivate: false, resolve })), url).to.contain('not a public address');
+      }
+    });
+
+    it('when private targets are allowed (WEBHOOK_ALLOW_PRIVATE=true), then loopback and private targets are accepted, in every spelling', async () => {
+      for (const address of ['127.0.0.1', '::1', '10.0.0.5', '192.168.1.1', '172.16.0.1', 'fd12:3456::1', '::ffff:10.0.0.1', '::127.0.0.1']) {
+        const target = await resolveWebhookTarget('http://receiver.test:9000/', { allowPrivate: true, resolve: dns({ 'receiver.test': [address] }) });
+        expect(target.address, address).to.equal(address);
+      }
+    });
+
+    it('when private targets are allowed, then cloud metadata and link-local addresses are still refused, in every form that embeds them', async () => {
+      for (const address of [
+        '169.254.169.254', // AWS, GCP, Azure, OCI, OpenStack
+        '169.254.170.2', // ECS task metadata
+        '169.254.0.1',
+        'fd00:ec2::254', // AWS over IPv6
+        '100.100.100.200', // Alibaba Cloud
+        'fe80::1',
+        '::ffff:169.254.169.254',
+        '::ffff:a9fe:a9fe',
+        '::169.254.169.254',
+        '::ffff:0:a9fe:a9fe', // IPv4-translated (RFC 6145)
+        '64:ff9b::a9fe:a9fe', // NAT64
+        '64:ff9b:1::a9fe:a9fe', // local-use NAT64: which IPv4 it reaches cannot be told
+        '2002:a9fe:a9fe::1', // 6to4
+        '2001:0:4136:e378:8000:63bf:3fff:fdd2', // Teredo
+      ]) {
+        const message = await refusal(
+          resolveWebhookTarget('http://receiver.test/', { allowPrivate: true, resolve: dns({ 'receiver.test': ['10.0.0.5', address] }) }),
+        );
+        expect(message, address).to.contain(address).and.to.contain('cloud instance metadata').and.to.contain('WEBHOOK_ALLOW_PRIVATE');
+      }
     });
 
     it('when the host does not resolve, or the scheme is not http(s), then the URL is refused', async () => {

@@ -98,7 +98,7 @@ export function createApp({ config, logger, services, queues, tenantPools }: App
   app.disable('x-powered-by');
   // X-Forwarded-* are believed only from the proxies TRUST_PROXY names (none by default).
   app.set('trust proxy', http.trustProxy);
-  const operator = operatorTools({ http, authentication, auth, organizations, readiness, queues, tenantPools });
+  const operator = operatorTools({ http, authentication, auth, organizations, readiness, queues, tenantPools, sessions: services.sessions });
   app.use(requestContext(logger));
   app.use(operator.observe);
   app.use(securityHeaders(http));

@@ -1,6 +1,7 @@
 /**
- * The database server fleet from the command line (the same rules as /database-servers):
- *   npm run servers:add   -- --name pg-b --admin-url postgres://… [--pool-url postgres://…] --capacity 500 [--budget 40]
+ * The database server fleet from the command line, through the API's own schema and service
+ * (`POST`/`GET /database-servers`):
+ *   npm run servers:add   -- --name pg-b --admin-url postgres://… [--pool-url postgres://…] --capacity 500 --connection-budget 40
  *   npm run servers:list
  *   npm run servers:drain -- --name pg-a      (no new organizations go there; a drain run moves the others off)
  * `add` connects to the server first and refuses, with the reason, one whose role may not create
@@ -8,6 +9,8 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { presentDatabaseServer, presentDatabaseServerList } from '@orgms/api/presenters/database-server.presenter';
+import { DatabaseServersService } from '@orgms/api/services/database-servers.service';
 import { loadConfig } from '@orgms/common/config';
 import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
 import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
@@ -17,7 +20,6 @@ import { prepareFleet } from '@orgms/common/fleet/fleet-startup';
 import { SecretBox } from '@orgms/common/fleet/secret-box';
 import { lockDownServer } from '@orgms/common/fleet/server-lockdown';
 import { probeServer } from '@orgms/common/fleet/server-probe';
-import { maskedUrl } from '@orgms/common/fleet/server-urls';
 import { createLogger } from '@orgms/common/logger';
 import { createMigrationsQueue, startDrain } from '@orgms/common/queues/migrations-queue';
 import { closeRedis, createRedis } from '@orgms/common/queues/redis';
@@ -35,47 +37,23 @@ async function main(): Promise<void> {
     // What the API and the worker do at start: `default` exists before anything is added next to it.
     const logger = createLogger('cli', 'warn');
     await prepareFleet(config.tenancy, servers, organizations, logger);
+    const databaseServers = new DatabaseServersService({
+      servers,
+      organizations,
+      probe: probeServer,
+      lockDown: (server) => lockDownServer(server, config.tenancy.databasePrefix, logger),
+    });
     switch (args.command) {
       case 'add': {
-        const probe = await probeServer(args.adminUrl);
-        if (!probe.ok) throw new Error(`the database server cannot be used: ${probe.reason}`);
-        if (args.tenantRoles && !probe.mayCreateRoles) {
-          throw new Error(
-            'the database server cannot be used: the role may not create roles (needs CREATEROLE) for the organizations’ own roles; ' +
-              'grant it, or pass --tenant-roles false to have its organizations use this shared role',
-          );
-        }
-        const server = await servers.create({
-          name: args.name,
-          adminUrl: args.adminUrl,
-          poolUrl: args.poolUrl,
-          capacity: args.capacity,
-          connectionBudget: args.budget,
-          tenantRoles: args.tenantRoles,
-        });
-        await lockDownServer(server, config.tenancy.databasePrefix, logger);
+        const server = presentDatabaseServer(await databaseServers.add(args.server));
         console.log(
-          `database server ${server.name} added (id ${server.id}): ${maskedUrl(server.adminUrl)}, capacity ${server.capacity}, budget ${server.connectionBudget}`,
+          `database server ${server.name} added (id ${server.id}): ${server.admin_url}, capacity ${server.capacity}, budget ${server.connection_budget}`,
         );
         break;
       }
-      case 'list': {
-        const [all, load] = await Promise.all([servers.list(), organizations.liveCountsByServer()]);
-        console.log(
-          formatServerTable(
-            all.map((s) => ({
-              name: s.name,
-              status: s.status,
-              organizations: load.get(s.id) ?? 0,
-              capacity: s.capacity,
-              connectionBudget: s.connectionBudget,
-              adminUrl: maskedUrl(s.adminUrl),
-              poolUrl: s.poolUrl && maskedUrl(s.poolUrl),
-            })),
-          ),
-        );
+      case 'list':
+        console.log(formatServerTable(presentDatabaseServerList(await databaseServers.list()).items));
         break;
-      }
       case 'drain': {
         const server = await servers.findByName(args.name);
         if (!server) throw new Error(`no database server is named "${args.name}"`);

@@ -6,7 +6,8 @@
  * the work (provisioning restores the archive instead of cloning the template, then migrates it to
  * the current schema). The name and admin email default to those of the organization the archive
  * was made of; a file this installation did not record (another installation's) needs both, and is
- * first copied into ARCHIVE_DIR and recorded. Exits 1 when the organization ends `failed`.
+ * first copied into ARCHIVE_DIR and recorded. The name and email pass the rules of POST /organizations
+ * (refused with its messages otherwise). Exits 1 when the organization ends `failed`.
  */
 import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, stat } from 'node:fs/promises';
@@ -23,6 +24,7 @@ import { SecretBox } from '@orgms/common/fleet/secret-box';
 import { ServerDirectory } from '@orgms/common/fleet/server-directory';
 import { ServerReachability } from '@orgms/common/fleet/server-probe';
 import { createLogger } from '@orgms/common/logger';
+import { checkedOrganizationIdentity } from '@orgms/common/organizations/new-organization-fields';
 import { slugify } from '@orgms/common/organizations/slug';
 import { hashFile } from '@orgms/common/process/file-hash';
 import { runPgRestore } from '@orgms/common/process/pg-dump';
@@ -36,6 +38,8 @@ const USAGE = 'usage: npm run org:restore -- --archive <file> [--name <organizat
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   if (!args.archive) throw new Error(USAGE);
+  // The rules and messages of POST /organizations, before anything is read or written.
+  const given = checkedOrganizationIdentity({ organization_name: args.name, email: args.email });
   const config = loadConfig();
   const file = resolve(args.archive);
   const listed = await runPgRestore(['--list', file]);
@@ -54,9 +58,11 @@ async function main(): Promise<number> {
 
     const archive = await recordedArchive(archives, file, config.archives.dir);
     const source = archive.orgId ? await organizations.get(archive.orgId) : undefined;
-    const name = args.name ?? source?.name;
-    const email = args.email ?? source?.adminEmail;
+    const name = given.organization_name ?? source?.name;
+    const email = given.email ?? source?.adminEmail;
     if (!name || !email) throw new Error(`this archive was not made here: give --name and --email\n${USAGE}`);
+    // A name recorded before today's rules may not pass them; the message says which one to give.
+    checkedOrganizationIdentity({ organization_name: name, email });
 
     // Placed as the API places a new organization: among active, reachable servers, the one with most room.
     const placement = new PlacementService({ servers: new ServerDirectory(servers), reachability: new ServerReachability() });

@@ -3,21 +3,35 @@ import type { WorkerConfig } from '@orgms/common/config';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, register } from 'prom-client';
 
 /**
- * Orphans found by the last reconcile, by kind. Registered in prom-client's default registry,
+ * Orphans found by the last orphans sweep, by kind. Registered in prom-client's default registry,
  * which the worker's own /metrics port (startMetricsServer below) serves with the rest.
  */
 export const orphanDatabasesGauge = new Gauge({
   name: 'orgms_orphans',
-  help: 'Orphans found by the last reconcile: databases with our marker but no live organization, active organizations without a database',
+  help: 'Orphans found by the last orphans sweep: databases with our marker but no live organization, active organizations without a database',
   labelNames: ['kind'] as const,
 });
 
-/** Wall time of each provisioning step, by outcome, as observed by the worker that ran it. */
-export const provisioningStepDuration = new Histogram({
-  name: 'orgms_provisioning_step_duration_seconds',
-  help: 'Duration of each provisioning step (create_database, migrate, seed_admin, activate) by outcome',
-  labelNames: ['step', 'outcome'] as const,
+/**
+ * Wall time of each step of every pipeline (provisioning, move, purge, export, archive_restore),
+ * by outcome, as observed by the worker that ran it (pipelines/pipeline-runner.ts).
+ */
+export const pipelineStepDuration = new Histogram({
+  name: 'orgms_pipeline_step_duration_seconds',
+  help: 'Duration of each step of each pipeline (provisioning, move, purge, export, archive_restore) by outcome (ok, error)',
+  labelNames: ['pipeline', 'step', 'outcome'] as const,
   buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+});
+
+/**
+ * Each pass of each periodic sweep (sweeps/), by outcome (`ok`, `failed`): its `_count` is how
+ * often a sweep ran, so a sweep that stopped running or keeps failing shows on its own.
+ */
+export const sweepDuration = new Histogram({
+  name: 'orgms_sweep_duration_seconds',
+  help: 'Duration of each pass of a periodic sweep of the maintenance queue, by sweep and outcome (ok, failed)',
+  labelNames: ['sweep', 'outcome'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
 });
 
 /** Jobs this worker finished, by queue and outcome (completed, failed). */

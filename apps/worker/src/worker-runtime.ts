@@ -21,7 +21,7 @@ import { createMigrationsQueue } from '@orgms/common/queues/migrations-queue';
 import { createProvisioningQueue, organizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { openQueue } from '@orgms/common/queues/queue-handles';
 import { closeRedis, createRedis } from '@orgms/common/queues/redis';
-import { type DeliverWebhooksJobData, JOBS, QUEUES, RECONCILE_SCHEDULER_ID, WEBHOOK_SWEEP_SCHEDULER_ID } from '@orgms/common/queues/registry';
+import { type DeliverWebhooksJobData, JOBS, QUEUES, WEBHOOK_SWEEP_SCHEDULER_ID } from '@orgms/common/queues/registry';
 import { createWebhooksQueue, enqueueWebhookLane, wakeWebhookLane } from '@orgms/common/queues/webhooks-queue';
 import { Worker } from 'bullmq';
 import { jobsProcessed, startMetricsServer } from './metrics';
@@ -33,8 +33,9 @@ import { MigrationsService } from './services/migrations.service';
 import { type MoveDeps, MoveService } from './services/move.service';
 import { type ProvisioningDeps, ProvisioningService } from './services/provisioning.service';
 import { type PurgeDeps, PurgeService } from './services/purge.service';
-import { ReconcilerService } from './services/reconciler.service';
 import { WebhookDeliveryService } from './services/webhook-delivery.service';
+import { SweepRegistry } from './sweeps/sweep-registry';
+import { declareSweeps, type WorkerSweeps } from './sweeps/worker-sweeps';
 import { ArchiveRestorer } from './tenancy/archive-restore';
 import { OrganizationServers } from './tenancy/organization-servers';
 import { PgBouncerDatabases } from './tenancy/pgbouncer-databases';
@@ -51,7 +52,8 @@ export interface WorkerRuntime {
   provisioningWorker: Worker;
   /** The services behind the jobs, for tests that run a job's work twice. */
   provisioning: ProvisioningService;
-  reconciler: ReconcilerService;
+  /** The periodic sweeps, for tests that run one pass of one of them. */
+  sweeps: WorkerSweeps;
   /** The fleet as this worker sees it (tests build services on it). */
   servers: OrganizationServers;
   /** Organizations' own database roles (tests build services on it and check roles with it). */
@@ -108,7 +110,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     servers,
     pgbouncer,
     roles,
-    archives: new ArchiveRestorer(archives, config.archives.dir),
+    archives: new ArchiveRestorer(archives, config.archives.dir, logger),
     logger,
     beforeStep: options.beforeStep,
   });
@@ -151,17 +153,19 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     ttlMs: config.exports.ttlMs,
   });
   const jobs = organizationJobs(provisioningQueue);
-  const reconciler = new ReconcilerService({
+  const sweeps = declareSweeps({
+    settings: settings.reconcile,
     databasePrefix: tenancy.databasePrefix,
-    servers,
     store,
+    servers,
     jobs,
-    logger,
-    stuckAfterMs: settings.reconcile.stuckAfterMs,
     exports,
     refreshTokens: new RefreshTokenStore(controlDb),
-    auditRetention: { store: new AuditLogStore(controlDb), days: config.auditRetentionDays },
+    audit: new AuditLogStore(controlDb),
+    auditRetentionDays: config.auditRetentionDays,
+    logger,
   });
+  const sweepRegistry = new SweepRegistry(sweeps, logger);
 
   // A job whose worker died (lock not renewed) goes back to waiting after at most about
   // lockDuration + stalledInterval.
@@ -172,7 +176,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     lockDuration: settings.lockDurationMs,
     stalledInterval: settings.stalledIntervalMs,
   } as const;
-  const handlers = createJobHandlers({ provisioning, purges, migrations, reconciler, moves, drains, exports, webhooks, migrationsQueue });
+  const handlers = createJobHandlers({ provisioning, purges, migrations, sweeps: sweepRegistry, moves, drains, exports, webhooks, migrationsQueue });
   const provisioningWorker = new Worker(QUEUES.provisioning, queueProcessor(QUEUES.provisioning, handlers), {
     ...workerOptions,
     concurrency: settings.concurrency,
@@ -206,9 +210,9 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     });
   }
 
-  const scheduleReconciler = () =>
+  const scheduleSweeps = () =>
     Promise.all([
-      maintenanceQueue.upsertJobScheduler(RECONCILE_SCHEDULER_ID, { every: settings.reconcile.intervalMs }, { name: JOBS.reconcile, data: {} }),
+      sweepRegistry.schedule(maintenanceQueue),
       webhooksQueue.upsertJobScheduler(WEBHOOK_SWEEP_SCHEDULER_ID, { every: config.webhooks.sweepIntervalMs }, { name: JOBS.sweepWebhooks, data: {} }),
     ]);
   let stopListening: () => Promise<void> = async () => undefined;
@@ -225,23 +229,23 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     };
     if (!(await connectControlPlane(controlDb, config.database, logger, abort.signal, prepare))) return;
     stopMetricsServer = await startMetricsServer(settings.metrics, logger);
-    await scheduleReconciler();
-    // Redis keeps nothing across a restart here, so the schedule is registered again on every
+    await scheduleSweeps();
+    // Redis keeps nothing across a restart here, so the schedules are registered again on every
     // reconnect (upsert is idempotent); otherwise orgs created during an outage would wait forever.
     connection.on('ready', () => {
-      scheduleReconciler().catch((error) => logger.warn('could not schedule the reconciler', { error }));
+      scheduleSweeps().catch((error) => logger.warn('could not schedule the sweeps', { error }));
     });
     // A Redis that loses its data without a reconnect (FLUSHALL, a failover to an empty replica)
     // loses the schedules too, and nothing would ever bring back the work it lost: look for them
     // every interval and register them again when one is gone.
     scheduleWatch = setInterval(() => {
-      Promise.all([maintenanceQueue.getJobScheduler(RECONCILE_SCHEDULER_ID), webhooksQueue.getJobScheduler(WEBHOOK_SWEEP_SCHEDULER_ID)])
-        .then(async (schedulers) => {
-          if (schedulers.every(Boolean)) return;
-          await scheduleReconciler();
-          logger.warn('the reconciler schedule was gone from Redis; scheduled again');
+      Promise.all([sweepRegistry.allScheduled(maintenanceQueue), webhooksQueue.getJobScheduler(WEBHOOK_SWEEP_SCHEDULER_ID)])
+        .then(async (schedules) => {
+          if (schedules.every(Boolean)) return;
+          await scheduleSweeps();
+          logger.warn('a sweep schedule was gone from Redis; scheduled again');
         })
-        .catch((error) => logger.warn('could not look at the reconciler schedule', { error: (error as Error).message }));
+        .catch((error) => logger.warn('could not look at the sweep schedules', { error: (error as Error).message }));
     }, settings.reconcile.intervalMs);
     scheduleWatch.unref();
     stopListening = listenForDeliveries({ databaseUrl: config.database.url, onLane: enqueueLane, logger });
@@ -287,5 +291,5 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
       logger,
     );
 
-  return { ready, templateReady, provisioningWorker, provisioning, reconciler, servers, roles, pgbouncer, stop };
+  return { ready, templateReady, provisioningWorker, provisioning, sweeps, servers, roles, pgbouncer, stop };
 }

@@ -29,12 +29,12 @@ export interface Config {
   archives: ArchivesConfig;
   /** Signed webhooks: which targets are allowed, and how deliveries are timed and retried (worker). */
   webhooks: WebhooksConfig;
-  /** AUDIT_RETENTION_DAYS: the reconciler deletes audit entries older than this; 0 keeps them forever. */
+  /** AUDIT_RETENTION_DAYS: the audit-retention sweep deletes audit entries older than this; 0 keeps them forever. */
   auditRetentionDays: number;
 }
 
 export interface WebhooksConfig {
-  /** WEBHOOK_ALLOW_PRIVATE: private, loopback and link-local targets are allowed (refused by default). */
+  /** WEBHOOK_ALLOW_PRIVATE: private and loopback targets are allowed (refused by default); cloud metadata and link-local ones never are. */
   allowPrivate: boolean;
   /** One attempt's time limit, connection to last byte. */
   timeoutMs: number;
@@ -166,7 +166,8 @@ export interface WorkerConfig {
   /** A dead worker's jobs return after about lock + stalled interval. */
   lockDurationMs: number;
   stalledIntervalMs: number;
-  reconcile: { intervalMs: number; stuckAfterMs: number };
+  /** The periodic sweeps (the worker's sweeps/): most run every `intervalMs`, the orphan search every `orphansIntervalMs`. */
+  reconcile: { intervalMs: number; stuckAfterMs: number; orphansIntervalMs: number };
   /** The worker's own `/metrics` and `/health`; port 0 disables them. */
   metrics: { port: number; host: string };
 }
@@ -240,7 +241,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       migrationConcurrency: value.MIGRATION_CONCURRENCY,
       lockDurationMs: value.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: value.WORKER_STALLED_INTERVAL_MS,
-      reconcile: { intervalMs: value.RECONCILE_INTERVAL_MS, stuckAfterMs: value.RECONCILE_STUCK_AFTER_MS },
+      reconcile: {
+        intervalMs: value.RECONCILE_INTERVAL_MS,
+        stuckAfterMs: value.RECONCILE_STUCK_AFTER_MS,
+        orphansIntervalMs: value.RECONCILE_ORPHANS_INTERVAL_MS,
+      },
       metrics: { port: value.WORKER_METRICS_PORT, host: value.WORKER_METRICS_HOST },
     },
     http: {

@@ -75,7 +75,13 @@ function createPassport(jwtConfig: JwtConfig, platformAdmins: PlatformAdminToken
         const role = payload.role as Role;
         if (!isCanonicalUuid(payload.sub) || !ROLES.includes(role) || typeof payload.exp !== 'number') return done(null, false);
         if (role !== 'platform_admin' && !isCanonicalUuid(payload.org)) return done(null, false);
-        const principal: Principal = { sub: payload.sub, role, org: payload.org as string | undefined, ver: payload.ver as number | undefined };
+        const principal: Principal = {
+          sub: payload.sub,
+          role,
+          org: payload.org as string | undefined,
+          ver: payload.ver as number | undefined,
+          gen: payload.gen as number | undefined,
+        };
         verified.remember(bearerTokenOf(req), principal, payload.exp);
         if (role !== 'platform_admin') return done(null, principal);
         platformAdmins.isTokenCurrent(principal.sub, principal.ver).then(

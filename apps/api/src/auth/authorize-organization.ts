@@ -32,8 +32,10 @@ export const ORGANIZATION_NOT_FOUND = 'No such organization.';
  * 2. the organization must exist (404);
  * 3. an org user's token is checked before anything else is decided: its organization must be
  *    serving, active or moving (otherwise 409 with the status: its users cannot be verified, so nothing is read),
- *    and the user row in that organization's own database must be active with the token's
- *    version (otherwise 401: deactivated, password or role changed);
+ *    the token must carry the organization's current session generation (otherwise 401: issued
+ *    before a delete, which ended every session of the organization), and the user row in that
+ *    organization's own database must be active with the token's version (otherwise 401:
+ *    deactivated, password or role changed);
  * 4. only then the role (403), and, if required, a serving organization (409 with the status; 404 once purged).
  * The organization is left in `res.locals.organization` (read it with `organizationOf(res)`).
  */
@@ -51,6 +53,9 @@ export function organizationAuthorizer(deps: {
     if (role !== 'platform_admin') {
       if (!SERVING_STATUSES.includes(org.status)) {
         throw new ConflictError(`The organization is ${org.status}; its users can use it again once it is active.`, { organization_status: org.status });
+      }
+      if ((principal.gen ?? 0) !== org.sessionGeneration) {
+        throw new UnauthorizedError('This token was issued before the organization was deleted; log in again.');
       }
       if (!(await deps.users.isTokenCurrent(org, principal.sub, principal.ver))) {
         throw new UnauthorizedError('This token is no longer valid (user deactivated, password or role changed); log in again.');

@@ -7,4 +7,6 @@ export interface Principal {
   org?: string;
   /** The token version of the user or platform admin when the token was issued; bumping it revokes. */
   ver?: number;
+  /** An org user's: its organization's session generation when the token was issued (absent = 0); a delete replaces it. */
+  gen?: number;
 }

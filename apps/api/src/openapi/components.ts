@@ -143,6 +143,31 @@ const responses = {
     status: 401,
     detail: 'The email or password is not correct.',
   }),
+  RefreshRefused: problemResponse(
+    'The refresh token cannot be traded: unknown, expired, revoked (a logout, or a replay of a traded token, which ends every ' +
+      'token of its login), already traded, or its account changed password, role or activity or was removed. Also when the ' +
+      "organization user's organization was deleted (the delete ended all its sessions for good, so a restore does not bring " +
+      'them back) or purged. One answer for all, so it tells nothing about why.',
+    'Problem',
+    {
+      type: 'unauthorized',
+      title: 'Unauthorized',
+      status: 401,
+      detail: 'This refresh token is not valid (expired, revoked or already used); log in again.',
+    },
+  ),
+  RefreshOrganizationNotServing: problemResponse(
+    "The organization user's organization exists but does not serve: it is `pending`, `provisioning` or `failed` " +
+      '(`organization_status`). The refresh token is not spent: trade it once the organization is active again.',
+    'ConflictProblem',
+    {
+      type: 'conflict',
+      title: 'Conflict',
+      status: 409,
+      detail: 'Organization Acme is failed; its users can log in once it is active.',
+      organization_status: 'failed',
+    },
+  ),
   Forbidden: problemResponse('The token is valid but its role or organization may not do this.', 'Problem', {
     type: 'forbidden',
     title: 'Forbidden',

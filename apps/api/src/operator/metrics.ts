@@ -2,9 +2,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { UnauthorizedError } from '@orgms/common/errors';
 import type { Queue } from 'bullmq';
 import { type Request, type RequestHandler, Router } from 'express';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { OrganizationsService } from '../services/organizations.service';
 import type { ReadinessService } from '../services/readiness.service';
+import type { SessionsService } from '../services/sessions.service';
 import type { TenantDatabases } from '../tenancy/tenant-databases';
 
 export interface ApiMetricsSources {
@@ -14,6 +15,7 @@ export interface ApiMetricsSources {
   readiness: Pick<ReadinessService, 'isControlPlaneReady' | 'isRedisConnected'>;
   queues: Queue[];
   tenantPools: Pick<TenantDatabases, 'stats'>;
+  sessions: Pick<SessionsService, 'reuseCounts'>;
 }
 
 /**
@@ -46,7 +48,7 @@ function routeLabel(req: Request): string {
  *     tags: [Operations]
  *     security: [{}, { metricsToken: [] }]
  *     summary: Prometheus metrics of this API instance
- *     description: For the scraper. With METRICS_TOKEN set, only `Authorization Bearer <METRICS_TOKEN>` is answered; without it, restrict the port at the network level. Request durations, organizations by status, jobs by queue and state, tenant pools and connections, process metrics.
+ *     description: For the scraper. With METRICS_TOKEN set, only `Authorization Bearer <METRICS_TOKEN>` is answered; without it, restrict the port at the network level. Request durations, organizations by status, jobs by queue and state, tenant pools and connections, replays of traded refresh tokens, process metrics.
  *     responses:
  *       '200': { description: Prometheus text format., content: { text/plain: { schema: { type: string }, example: 'orgms_organizations{status="active"} 12' } } }
  *       '401':
@@ -57,11 +59,11 @@ function routeLabel(req: Request): string {
  */
 /**
  * Prometheus metrics of one API instance: request durations, organizations by status and jobs
- * by queue and state (read at scrape time), tenant pools and connections, process metrics.
+ * by queue and state (read at scrape time), tenant pools and connections, refresh token reuses, process metrics.
  * A registry per app, so several apps in one process (tests) never collide.
  */
 export function apiMetrics(sources: ApiMetricsSources): { observe: RequestHandler; router: Router } {
-  const { organizations, readiness, queues, tenantPools } = sources;
+  const { organizations, readiness, queues, tenantPools, sessions } = sources;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -122,6 +124,18 @@ export function apiMetrics(sources: ApiMetricsSources): { observe: RequestHandle
         this.set({ server, kind: 'budget' }, stats.budget);
         this.set({ server, kind: 'waiting' }, stats.waiting);
       }
+    },
+  });
+
+  new Counter({
+    name: 'orgms_refresh_token_reuse_total',
+    help: 'Replays of already traded refresh tokens: first (ended its family; audited) or repeated (the family had ended already; not audited again)',
+    labelNames: ['occurrence'] as const,
+    registers: [registry],
+    collect() {
+      // The service counts; the counter shows its totals, so it is reset to them at each scrape.
+      this.reset();
+      for (const [occurrence, count] of Object.entries(sessions.reuseCounts())) this.inc({ occurrence }, count);
     },
   });
 

@@ -38,9 +38,10 @@ import { loginBody, refreshTokenBody, registerBody } from '../validation/auth.sc
  *       For platform admins and organization users alike (the refresh token says whose it is). Each refresh token can be
  *       traded once: the answer carries its successor. Presenting one that was already traded revokes every refresh token
  *       descended from the same login (someone else holds a copy) and answers 401, as do expired and revoked ones and those
- *       of an account whose password, role or activity changed, or that was removed. An organization user's organization
- *       that is not active answers 409 with `organization_status`. Each refresh counts against the client address's
- *       login limit (LOGIN_RATE_LIMIT_PER_IP; 429 with Retry-After).
+ *       of an account whose password, role or activity changed, or that was removed. An organization user's refresh token
+ *       answers 401 once its organization was deleted (the delete revoked it, and a restore does not bring it back) or
+ *       purged, and 409 with `organization_status` while its organization is `pending`, `provisioning` or `failed` (the token is not
+ *       spent). Each refresh counts against the client address's login limit (LOGIN_RATE_LIMIT_PER_IP; 429 with Retry-After).
  *     requestBody:
  *       required: true
  *       content: { application/json: { schema: { $ref: '#/components/schemas/RefreshToken' } } }
@@ -52,8 +53,8 @@ import { loginBody, refreshTokenBody, registerBody } from '../validation/auth.sc
  *             schema: { $ref: '#/components/schemas/Token' }
  *             example: { access_token: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…, token_type: bearer, expires_in: 900, refresh_token: Vd8kQ2pL0xN7sR4tY1uW6zA3bC9eF5gH2iJ0kL8mN4o, refresh_expires_in: 2592000, user: { id: 5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b, email: admin@example.com, role: platform_admin } }
  *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '401': { $ref: '#/components/responses/RefreshRefused' }
+ *       '409': { $ref: '#/components/responses/RefreshOrganizationNotServing' }
  *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
  *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
  *       '429': { $ref: '#/components/responses/TooManyRequests' }

@@ -4,7 +4,7 @@ import { validate, validated } from '../http/validate';
 import { presentDatabaseServer, presentDatabaseServerList } from '../presenters/database-server.presenter';
 import type { DatabaseServersService } from '../services/database-servers.service';
 import { idParams } from '../validation/common.schemas';
-import { createDatabaseServerBody, updateDatabaseServerBody } from '../validation/database-servers.schemas';
+import { createDatabaseServerBody, newDatabaseServerOf, updateDatabaseServerBody } from '../validation/database-servers.schemas';
 
 /**
  * @openapi
@@ -96,16 +96,7 @@ export function databaseServersRoutes(deps: { authentication: Authentication; da
   });
 
   router.post('/database-servers', ...platformAdmin, validate({ body: createDatabaseServerBody }), async (_req, res) => {
-    const body = validated(res, createDatabaseServerBody);
-    const server = await databaseServers.add({
-      name: body.name,
-      adminUrl: body.admin_url,
-      poolUrl: body.pool_url ?? null,
-      capacity: body.capacity,
-      connectionBudget: body.connection_budget,
-      status: body.status,
-      tenantRoles: body.tenant_roles,
-    });
+    const server = await databaseServers.add(newDatabaseServerOf(validated(res, createDatabaseServerBody)));
     res.status(201).location(`/database-servers/${server.id}`).json(presentDatabaseServer(server));
   });
 

@@ -41,8 +41,8 @@ import { orgLoginBody, orgLoginQuery } from '../validation/users.schemas';
  *     summary: Who the token belongs to
  *     description: |
  *       A platform admin, or an organization user with its organization. Revoked tokens (password or role change,
- *       deactivation, removal) answer 401; an organization user's organization that is not active answers 409 with
- *       `organization_status`.
+ *       deactivation, removal, or issued before the organization was deleted, even once it is restored) answer 401; an
+ *       organization user's organization that is not active answers 409 with `organization_status`.
  *     security: [{ bearerAuth: [] }]
  *     responses:
  *       '200':

@@ -78,7 +78,8 @@ import { exportParams } from '../validation/exports.schemas';
  *           Content-Disposition: { required: true, description: 'An attachment named `<organization slug>-<YYYY-MM-DD>.dump`.', schema: { type: string, pattern: '^attachment; filename="[a-z0-9-]+\.dump"$', examples: ['attachment; filename="acme-corp-2026-11-22.dump"'] } }
  *           Repr-Digest: { required: true, description: 'The SHA-256 of the archive (RFC 9530), base64 between colons; the export''s `sha256` is the same digest in hex.', schema: { type: string, pattern: '^sha-256=:[A-Za-z0-9+/]{43}=:$', examples: ['sha-256=:n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=:'] } }
  *         content:
- *           application/octet-stream: {}
+ *           application/octet-stream:
+ *             schema: { type: string, format: binary }
  *       '400': { $ref: '#/components/responses/BadRequest' }
  *       '401': { $ref: '#/components/responses/Unauthorized' }
  *       '403': { $ref: '#/components/responses/Forbidden' }

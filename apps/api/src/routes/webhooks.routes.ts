@@ -23,7 +23,8 @@ import { createWebhookBody, deliveryParams, listDeliveriesQuery, listWebhooksQue
  *       Platform admins only. Events of every organization (`organization.created`, `organization.<status>` for each later
  *       status, `organization.renamed`) are POSTed to `url`, signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`,
  *       `webhook-signature`) with the `secret` in the answer, which is shown this once. The URL must resolve to public addresses
- *       only (400 naming `body.url` otherwise) unless WEBHOOK_ALLOW_PRIVATE is true. See the WebhookEvent schema for the body.
+ *       only (400 naming `body.url` otherwise) unless WEBHOOK_ALLOW_PRIVATE is true; link-local and cloud metadata addresses
+ *       (169.254.169.254, fd00:ec2::254, and IPv6 forms embedding them) are refused either way. See the WebhookEvent schema for the body.
  *     security: [{ bearerAuth: [] }]
  *     requestBody:
  *       required: true

@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DatabaseServer, DatabaseServerChanges, DatabaseServerStore, NewDatabaseServer } from '@orgms/common/control-plane/database-server-store';
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { BadRequestError } from '@orgms/common/errors';
-import type { ProbeResult } from '@orgms/common/fleet/server-probe';
+import { PROBE_TIMEOUT_MS, type ProbeResult } from '@orgms/common/fleet/server-probe';
 
 /** A server with what it holds now: live organizations, moving copies included. */
 export interface DatabaseServerWithLoad extends DatabaseServer {
@@ -56,9 +57,15 @@ export class DatabaseServersService {
   }
 
   private async assertUsable(adminUrl: string, tenantRoles: boolean): Promise<void> {
+    const started = performance.now();
     const probe = await this.deps.probe(adminUrl);
-    // The reason names the host and the role's rights, never the password (pg's messages do not echo it).
-    if (!probe.ok) throw new BadRequestError(`The database server cannot be used: ${probe.reason}.`, 'database-server-unusable');
+    if (!probe.ok) {
+      // A refused port fails at once and a filtered one at the probe's timeout: every refusal waits
+      // for the timeout, so its timing does not tell them apart any more than its reason does.
+      await sleep(Math.max(0, PROBE_TIMEOUT_MS - (performance.now() - started)));
+      // The reason names the host and the role's rights, never the password or a file (server-probe.ts).
+      throw new BadRequestError(`The database server cannot be used: ${probe.reason}.`, 'database-server-unusable');
+    }
     if (tenantRoles && !probe.mayCreateRoles) {
       throw new BadRequestError(
         'The database server cannot be used: the role may not create roles (needs CREATEROLE), which each organization’s own login role needs; ' +

@@ -1,7 +1,7 @@
 import type { AuditTarget } from '@orgms/common/control-plane/audit-log-store';
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import type { PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-store';
-import type { RefreshSubject, RefreshTokenRecord, RefreshTokenStore } from '@orgms/common/control-plane/refresh-token-store';
+import type { RefreshSubject, RefreshTokenRecord, RefreshTokenStore, SessionVersions } from '@orgms/common/control-plane/refresh-token-store';
 import type { Organization } from '@orgms/common/entities/organization.entity';
 import { SERVING_STATUSES } from '@orgms/common/entities/organization-status';
 import type { PlatformAdmin } from '@orgms/common/entities/platform-admin.entity';
@@ -23,6 +23,9 @@ export type SessionAccount = { kind: 'platform_admin'; admin: PlatformAdmin } | 
 /** A login's (or a refresh's) answer: an access token, the refresh token that renews it, and who it is for. */
 export type Session = IssuedToken & { refresh_token: string; refresh_expires_in: number; user: TokenBody['user'] };
 
+/** A replay of a traded refresh token: `first` ended its family (and is audited), `repeated` found it ended already. */
+export type ReuseOccurrence = 'first' | 'repeated';
+
 /** One answer for every refresh token that cannot be traded, so it tells nothing about why. */
 const REFRESH_REFUSED = 'This refresh token is not valid (expired, revoked or already used); log in again.';
 
@@ -43,21 +46,30 @@ export interface SessionsDeps {
  * Sessions of platform admins and organization users alike: a login starts one (an access token
  * and a refresh token, the first of a new family); a refresh trades the refresh token for the
  * next pair; a logout ends the family. A refresh holds only while the account still holds the
- * token version the family was issued at, so whatever revokes access tokens (password change,
- * deactivation, removal, a role change) revokes refresh tokens too, with no second rule.
+ * token version, and an org user's organization the session generation, the family was issued
+ * at, so whatever revokes access tokens (password change, deactivation, removal, a role change,
+ * the organization's delete) revokes refresh tokens too, with no second rule.
  */
 export class SessionsService {
+  private readonly reuses: Record<ReuseOccurrence, number> = { first: 0, repeated: 0 };
+
   constructor(private readonly deps: SessionsDeps) {}
 
+  /** Replays of traded refresh tokens this instance refused since it started (for /metrics). */
+  reuseCounts(): Readonly<Record<ReuseOccurrence, number>> {
+    return { ...this.reuses };
+  }
+
   async start(account: SessionAccount): Promise<Session> {
-    const refreshToken = await this.deps.refreshTokens.issue(subjectOf(account), rowOf(account).tokenVersion, this.deps.refreshTtlSeconds);
+    const refreshToken = await this.deps.refreshTokens.issue(subjectOf(account), versionsOf(account), this.deps.refreshTtlSeconds);
     return this.answer(account, refreshToken);
   }
 
   /**
    * A new pair for a live refresh token. A token that was already traded is being replayed, by
    * its owner's thief or by its owner after the thief: either way the whole family ends (both
-   * must log in again) and the reuse is audited.
+   * must log in again). Only the replay that ended the family is audited, so replaying a stolen
+   * token (or a race of many) cannot fill the audit log; every replay is counted.
    */
   async refresh(token: string, clientIp: string): Promise<Session> {
     const { refreshTokens } = this.deps;
@@ -66,11 +78,11 @@ export class SessionsService {
     if (!record || record.state === 'revoked' || record.state === 'expired') throw new UnauthorizedError(REFRESH_REFUSED);
     if (record.state === 'used') return this.refuseReuse(record);
     const account = await this.currentAccount(record.subject);
-    if (!account || !holdsTokenVersion(rowOf(account), record.tokenVersion)) {
+    if (!account || !holdsTokenVersion(rowOf(account), record.tokenVersion) || versionsOf(account).sessionGeneration !== record.sessionGeneration) {
       await refreshTokens.revokeFamily(record.familyId);
       throw new UnauthorizedError(REFRESH_REFUSED);
     }
-    const next = await refreshTokens.rotate(record, rowOf(account).tokenVersion, this.deps.refreshTtlSeconds);
+    const next = await refreshTokens.rotate(record, versionsOf(account), this.deps.refreshTtlSeconds);
     // Another request traded it between our read and our write (the same replay, seen late), or it
     // expired or was logged out meanwhile: ending the family is right in every case.
     if (!next) return this.refuseReuse(record);
@@ -81,7 +93,7 @@ export class SessionsService {
   async logout(token: string): Promise<void> {
     const record = await this.deps.refreshTokens.find(token);
     if (!record || record.state === 'revoked') return;
-    await this.deps.refreshTokens.revokeFamily(record.familyId);
+    if (!(await this.deps.refreshTokens.revokeFamily(record.familyId))) return;
     await this.deps.audit.recordAfter({
       action: 'auth.logout',
       actor: actorOf(record.subject),
@@ -91,7 +103,9 @@ export class SessionsService {
   }
 
   private async refuseReuse(record: RefreshTokenRecord): Promise<never> {
-    await this.deps.refreshTokens.revokeFamily(record.familyId);
+    const first = await this.deps.refreshTokens.revokeFamily(record.familyId);
+    this.reuses[first ? 'first' : 'repeated'] += 1;
+    if (!first) throw new UnauthorizedError(REFRESH_REFUSED);
     await this.deps.audit.recordAfter({
       action: 'auth.refresh.reused',
       actor: null,
@@ -130,6 +144,7 @@ export class SessionsService {
             role: account.user.role === 'admin' ? 'org_admin' : 'member',
             org: account.org.id,
             ver: account.user.tokenVersion,
+            gen: account.org.sessionGeneration,
           });
     const user =
       account.kind === 'platform_admin'
@@ -148,6 +163,11 @@ function subjectOf(account: SessionAccount): RefreshSubject {
 /** The account's row: what its token version and revocation are read from. */
 function rowOf(account: SessionAccount): PlatformAdmin | TenantUser {
   return account.kind === 'platform_admin' ? account.admin : account.user;
+}
+
+/** What the account's tokens hold now: its token version and, for an org user, its organization's session generation. */
+function versionsOf(account: SessionAccount): SessionVersions {
+  return { tokenVersion: rowOf(account).tokenVersion, sessionGeneration: account.kind === 'org_user' ? account.org.sessionGeneration : 0 };
 }
 
 function actorOf(subject: RefreshSubject): Actor {

@@ -1,5 +1,4 @@
 import { CANONICAL_UUID } from '@orgms/common/ids';
-import { findMixedScriptConfusable } from '@orgms/common/organizations/organization-names';
 import { newPasswordSchema, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '@orgms/common/password-policy';
 import Joi from 'joi';
 
@@ -14,7 +13,8 @@ export function requestShape<T>(keys: Joi.StrictSchemaMap<T>): Joi.ObjectSchema<
   return Joi.object<T, true>(keys);
 }
 
-export const email = Joi.string().trim().lowercase().email({ tlds: false }).max(254).example('owner@acme.test');
+// The rules shared with the operator commands that record organizations (`org:restore`).
+export { email, organizationName } from '@orgms/common/organizations/new-organization-fields';
 
 /** A password being set: the service's one rule (libs/common password-policy.ts), described for the document. */
 export const password = newPasswordSchema
@@ -23,30 +23,6 @@ export const password = newPasswordSchema
 
 /** A password being checked, not set: any length up to a bound, so old passwords still log in. */
 export const loginPassword = Joi.string().max(1000).example('correct horse battery');
-
-/**
- * A display name: printable text, no control characters, and no word that mixes look-alike
- * letters of different scripts ("Аcme" with a Cyrillic А). Uniqueness and lookups compare the
- * name key (libs/common organization-names.ts), not this text.
- */
-export const organizationName = Joi.string()
-  .trim()
-  .min(2)
-  .max(100)
-  .pattern(/^[^\p{C}]+$/u)
-  .custom((value: string, helpers) => {
-    const mixed = findMixedScriptConfusable(value);
-    return mixed ? helpers.error('string.mixedScripts', { scripts: mixed.scripts.join(' and ') }) : value;
-  })
-  .messages({
-    'string.pattern.base': 'organization_name must not contain control characters',
-    'string.mixedScripts': '{#label} mixes scripts that look alike ({#scripts}); use one script',
-  })
-  .description(
-    'Printable text without control characters; a word may not mix look-alike letters of different scripts. ' +
-      'Unique among live organizations, compared case-insensitively and by look-alike skeleton.',
-  )
-  .example('Acme Corp');
 
 /** An id we issued, in its canonical spelling (libs/common ids.ts); upper case is folded to it. Joi's `guid` takes too many. */
 export const uuid = Joi.string()

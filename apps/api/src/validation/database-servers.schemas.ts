@@ -1,4 +1,5 @@
-import { DATABASE_SERVER_STATUSES, type DatabaseServerStatus } from '@orgms/common/control-plane/database-server-store';
+import { DATABASE_SERVER_STATUSES, type DatabaseServerStatus, type NewDatabaseServer } from '@orgms/common/control-plane/database-server-store';
+import { SERVER_URL_PARAMETERS, serverUrlProblem } from '@orgms/common/fleet/server-urls';
 import Joi from 'joi';
 import { requestShape } from './common.schemas';
 
@@ -9,9 +10,15 @@ export const databaseServerName = Joi.string()
   .description('The name of a database server (`GET /database-servers`).')
   .example('pg-b');
 
+/** A server URL: `postgres://user:password@host:port/db`, with only the parameters `serverUrlProblem` allows. */
 const postgresUrl = Joi.string()
   .uri({ scheme: ['postgres', 'postgresql'] })
-  .max(2000);
+  .max(2000)
+  .custom((value: string, helpers) => {
+    const problem = serverUrlProblem(value);
+    return problem ? helpers.error('string.serverUrl', { problem }) : value;
+  })
+  .messages({ 'string.serverUrl': '{#label} {#problem}' });
 
 export interface NewDatabaseServerBody {
   name: string;
@@ -27,11 +34,14 @@ export const createDatabaseServerBody = requestShape<NewDatabaseServerBody>({
   name: databaseServerName.required(),
   admin_url: postgresUrl
     .required()
-    .description('A role with CREATEDB on the server; its database part is ignored. Stored encrypted, never shown with its password.')
+    .description(
+      'A role with CREATEDB on the server; its database part is ignored. Stored encrypted, never shown with its password. ' +
+        `The password goes in the user part (postgres://user:password@host/…); the only parameters allowed are ${SERVER_URL_PARAMETERS.join(', ')}.`,
+    )
     .example('postgres://orgms:secret@10.0.0.12:5432/postgres'),
   pool_url: postgresUrl
     .allow(null)
-    .description('A PgBouncer (transaction pooling) in front of the server, for tenant connections; null or absent: direct.')
+    .description('A PgBouncer (transaction pooling) in front of the server, for tenant connections; null or absent: direct. Same rules as admin_url.')
     .example('postgres://orgms:secret@10.0.0.12:6432/postgres'),
   capacity: Joi.number().integer().min(0).max(1000000).required().description('Organizations (not deleted) it may hold.').example(500),
   connection_budget: Joi.number().integer().min(1).max(10000).required().description('Tenant connections one API process may hold to it.').example(40),
@@ -45,6 +55,19 @@ export const createDatabaseServerBody = requestShape<NewDatabaseServerBody>({
     )
     .example(true),
 });
+
+/** The server a valid body registers (`POST /database-servers` and `npm run servers:add`). */
+export function newDatabaseServerOf(body: NewDatabaseServerBody): NewDatabaseServer {
+  return {
+    name: body.name,
+    adminUrl: body.admin_url,
+    poolUrl: body.pool_url ?? null,
+    capacity: body.capacity,
+    connectionBudget: body.connection_budget,
+    status: body.status,
+    tenantRoles: body.tenant_roles,
+  };
+}
 
 export interface DatabaseServerChangesBody {
   admin_url?: string;

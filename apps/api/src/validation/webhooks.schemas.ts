@@ -14,7 +14,8 @@ const webhookUrl = Joi.string()
   })
   .messages({ 'string.credentials': '{{#label}} must not contain a user name or password' })
   .description(
-    'Where events are POSTed. It must resolve to public addresses only (not private, loopback, link-local…) unless WEBHOOK_ALLOW_PRIVATE is true; ' +
+    'Where events are POSTed. It must resolve to public addresses only (not private, loopback, link-local…) unless WEBHOOK_ALLOW_PRIVATE is true, ' +
+      'which still refuses link-local and cloud metadata addresses (169.254.169.254, fd00:ec2::254) in any spelling; ' +
       'checked again before every delivery.',
   )
   .example('https://hooks.example.com/orgms');

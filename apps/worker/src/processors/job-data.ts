@@ -1,12 +1,15 @@
 import { isCanonicalUuid } from '@orgms/common/ids';
-import type {
-  DeliverWebhooksJobData,
-  DrainServerJobData,
-  ExportJobData,
-  MigrateAllJobData,
-  MigrateTenantJobData,
-  MoveJobData,
-  OrganizationJobData,
+import {
+  type DeliverWebhooksJobData,
+  type DrainServerJobData,
+  type ExportJobData,
+  type MigrateAllJobData,
+  type MigrateTenantJobData,
+  type MoveJobData,
+  type OrganizationJobData,
+  SWEEPS,
+  type SweepJobData,
+  type SweepName,
 } from '@orgms/common/queues/registry';
 import { type Job, UnrecoverableError } from 'bullmq';
 
@@ -91,6 +94,15 @@ export function migrateAllJobData(job: Job): MigrateAllJobData {
   const phase = data.phase;
   if (phase !== undefined && !(typeof phase === 'string' && PHASES.has(phase))) reject(job, 'phase must be plan, wait or finish');
   return { runId: canonicalId(job, data, 'runId'), requestId: requestIdOf(job, data), phase: phase as MigrateAllJobData['phase'] };
+}
+
+const SWEEP_NAMES = new Set<string>(Object.values(SWEEPS));
+
+/** `sweep`: `{ sweep }`, one of the registry's sweeps. */
+export function sweepJobData(job: Job): SweepJobData {
+  const { sweep } = objectData(job);
+  if (typeof sweep !== 'string' || !SWEEP_NAMES.has(sweep)) reject(job, `sweep must be one of ${[...SWEEP_NAMES].join(', ')}`);
+  return { sweep: sweep as SweepName };
 }
 
 /** A job name this queue does not know: refused, never run as some default job. */

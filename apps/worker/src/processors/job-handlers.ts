@@ -7,9 +7,9 @@ import type { MigrationsService } from '../services/migrations.service';
 import type { MoveService } from '../services/move.service';
 import type { ProvisioningService } from '../services/provisioning.service';
 import type { PurgeService } from '../services/purge.service';
-import type { ReconcilerService } from '../services/reconciler.service';
 import type { WebhookDeliveryService } from '../services/webhook-delivery.service';
-import { deliverWebhooksJobData, drainServerJobData, exportJobData, migrateTenantJobData, moveJobData, organizationJobData } from './job-data';
+import type { SweepRegistry } from '../sweeps/sweep-registry';
+import { deliverWebhooksJobData, drainServerJobData, exportJobData, migrateTenantJobData, moveJobData, organizationJobData, sweepJobData } from './job-data';
 import { migrateAllHandler } from './migrate-all.handler';
 
 /**
@@ -29,7 +29,7 @@ export interface JobServices {
   provisioning: ProvisioningService;
   purges: PurgeService;
   migrations: MigrationsService;
-  reconciler: ReconcilerService;
+  sweeps: Pick<SweepRegistry, 'run'>;
   moves: MoveService;
   drains: DrainService;
   exports: ExportService;
@@ -43,17 +43,7 @@ function isLastAttempt(job: Job): boolean {
   return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
-export function createJobHandlers({
-  provisioning,
-  purges,
-  migrations,
-  reconciler,
-  moves,
-  drains,
-  exports,
-  webhooks,
-  migrationsQueue,
-}: JobServices): JobHandlers {
+export function createJobHandlers({ provisioning, purges, migrations, sweeps, moves, drains, exports, webhooks, migrationsQueue }: JobServices): JobHandlers {
   return {
     [JOBS.provision]: {
       data: organizationJobData,
@@ -69,10 +59,9 @@ export function createJobHandlers({
       data: organizationJobData,
       run: ({ orgId, requestId }) => purges.purge(orgId, { requestId }),
     },
-    [JOBS.reconcile]: {
-      // A repeatable job without data: there is nothing to check.
-      data: () => ({}),
-      run: () => reconciler.reconcile(),
+    [JOBS.sweep]: {
+      data: sweepJobData,
+      run: ({ sweep }) => sweeps.run(sweep),
     },
     [JOBS.migrateAll]: migrateAllHandler(migrations, migrationsQueue),
     [JOBS.migrateTenant]: {

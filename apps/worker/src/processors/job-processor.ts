@@ -20,10 +20,12 @@ interface LoggedIds {
  * jobs nobody requested, the job id, the organization); and a permanent JobFailure becomes
  * BullMQ's UnrecoverableError, so it does not spend the remaining attempts.
  */
-function processJob<D extends LoggedIds>(handler: JobHandler<D>): Processor {
+function processJob<D extends object>(handler: JobHandler<D>): Processor {
   return async (job, token) => {
     const data = handler.data(job);
-    const context = { requestId: data.requestId ?? `${job.name}-${randomUUID()}`, jobId: job.id, ...(data.orgId && { orgId: data.orgId }) };
+    // Data without any of the ids (a sweep's) shares no key with LoggedIds, which the compiler would refuse as a constraint.
+    const { requestId, orgId } = data as LoggedIds;
+    const context = { requestId: requestId ?? `${job.name}-${randomUUID()}`, jobId: job.id, ...(orgId && { orgId }) };
     return runWithContext(context, async () => {
       try {
         return await handler.run(data, job, token);

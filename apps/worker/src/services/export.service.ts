@@ -4,7 +4,9 @@ import type { OrganizationExportStore } from '@orgms/common/control-plane/organi
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { withDatabase } from '@orgms/common/database/database-urls';
 import type { Logger } from '@orgms/common/logger';
-import { JobFailure, jobFailureOf } from '../job-failure';
+import { JobFailure } from '../job-failure';
+import type { Pipeline } from '../pipelines/pipeline';
+import { runPipeline } from '../pipelines/pipeline-runner';
 import { type DumpFile, dumpToFile } from '../tenancy/dump-file';
 import type { OrganizationServers } from '../tenancy/organization-servers';
 
@@ -26,6 +28,14 @@ export interface ExportDeps {
 
 export type ExportOutcome = 'exported' | 'skipped';
 
+const EXPORT_STEPS = ['export'] as const;
+type ExportStep = (typeof EXPORT_STEPS)[number];
+
+interface ExportRun {
+  orgId: string;
+  exportId: string;
+}
+
 /** The file of an export: made of our own ids only, never of a name a user chose. */
 export function exportFileName(orgId: string, exportId: string): string {
   return `${orgId}-${exportId}.dump`;
@@ -37,6 +47,24 @@ export function exportFileName(orgId: string, exportId: string): string {
  * file and records it again; an export that failed or expired is left alone.
  */
 export class ExportService {
+  /** One step: a final failure marks the export `failed` with the reason; a re-run rewrites the file. */
+  readonly pipeline: Pipeline<ExportRun, ExportStep> = {
+    name: 'export',
+    order: EXPORT_STEPS,
+    steps: {
+      export: {
+        run: async ({ orgId, exportId }) => {
+          const file = await this.write(orgId, exportId);
+          await this.deps.exports.finish(orgId, exportId, file, this.deps.ttlMs);
+          return { bytes: file.sizeBytes };
+        },
+      },
+    },
+    recordFailure: async ({ orgId, exportId }, { failure, final }) => {
+      if (final) await this.deps.exports.fail(orgId, exportId, failure.message);
+    },
+  };
+
   constructor(private readonly deps: ExportDeps) {}
 
   async export(orgId: string, exportId: string, options: ExportOptions): Promise<ExportOutcome> {
@@ -48,18 +76,9 @@ export class ExportService {
     }
     await exports.start(orgId, exportId);
     const started = Date.now();
-    try {
-      const file = await this.write(orgId, exportId);
-      await exports.finish(orgId, exportId, file, this.deps.ttlMs);
-      logger.info('organization exported', { exportId, bytes: file.sizeBytes, ms: Date.now() - started });
-      return 'exported';
-    } catch (cause) {
-      const failure = jobFailureOf('export', cause);
-      const final = failure.permanent || options.isLastAttempt;
-      logger.error('export failed', { exportId, final, error: cause });
-      if (final) await exports.fail(orgId, exportId, failure.message).catch(() => undefined);
-      throw failure;
-    }
+    await runPipeline(this.pipeline, { orgId, exportId }, { logger, isLastAttempt: options.isLastAttempt });
+    logger.info('organization exported', { exportId, ms: Date.now() - started });
+    return 'exported';
   }
 
   /** Exports asked for more than `olderThanMs` ago and still not done: their job may be lost. */

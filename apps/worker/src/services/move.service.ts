@@ -4,13 +4,15 @@ import type { DatabaseServer } from '@orgms/common/control-plane/database-server
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { withDatabase } from '@orgms/common/database/database-urls';
 import type { Organization } from '@orgms/common/entities/organization.entity';
-import type { MoveStep } from '@orgms/common/entities/organization-status';
+import { MOVE_STEPS, type MoveStep } from '@orgms/common/entities/organization-status';
 import type { OrganizationEventPublisher } from '@orgms/common/events/organization-events';
 import type { Logger } from '@orgms/common/logger';
 import { exitCodeOf, keepErrorOutput, redactPasswords, spawnPgDump } from '@orgms/common/process/pg-dump';
 import { markerFor, stagingNameFor } from '@orgms/common/tenancy/database-names';
 import { Client } from 'pg';
-import { JobFailure, jobFailureOf } from '../job-failure';
+import { JobFailure } from '../job-failure';
+import type { Pipeline } from '../pipelines/pipeline';
+import { runPipeline } from '../pipelines/pipeline-runner';
 import { DatabaseAdmin } from '../tenancy/database-admin';
 import type { OrganizationServers } from '../tenancy/organization-servers';
 import type { PgBouncerDatabases } from '../tenancy/pgbouncer-databases';
@@ -40,10 +42,19 @@ export interface MoveDeps {
   beforeStep?: (step: MoveStep, orgId: string) => Promise<void> | void;
 }
 
-/** The target server of a move, once known to be another PostgreSQL instance than the source. */
-interface TargetCopy {
-  admin: DatabaseAdmin;
-  server: DatabaseServer;
+/** One move run: the organization, both servers, and what the steps found. */
+interface MoveRun {
+  org: Organization;
+  requestId: string;
+  source: DatabaseServer;
+  sourceAdmin: DatabaseAdmin;
+  /** Where the organization moves; none when it has switched already (only the source remains to drop). */
+  target?: DatabaseServer;
+  /** Connected once the target is known to be another PostgreSQL instance than the source. */
+  targetAdmin?: DatabaseAdmin;
+  /** Whether the copy found on the target (a crash after the rename) is verified instead of a fresh one. */
+  adopted?: boolean;
+  startedAt: number;
 }
 
 /** How often the session wait looks again. */
@@ -61,6 +72,86 @@ const MAX_TOOL_ERROR = 500;
  * target copy is dropped and the source is writable again. Never two live copies, never none.
  */
 export class MoveService {
+  /**
+   * A run resumes at drop_source once the organization is active on the target (it switched
+   * before a crash), else starts again from stop_writes: every step converges. A final failure
+   * before the switch undoes the copy (the target copy and the role made there go), then the
+   * stop of writes (the source is writable again), and leaves the organization active where it
+   * was; once switched, nothing is rolled back and drop_source is retried.
+   */
+  readonly pipeline: Pipeline<MoveRun, MoveStep> = {
+    name: 'move',
+    order: MOVE_STEPS,
+    steps: {
+      stop_writes: {
+        run: ({ org, sourceAdmin }) => this.stopWrites(org, sourceAdmin),
+        compensate: ({ org, sourceAdmin }) => sourceAdmin.setReadOnly(org.databaseName, false),
+      },
+      copy: {
+        run: async (run) => {
+          run.adopted = await this.copy(run.org, run.source, run.target as DatabaseServer, run.targetAdmin as DatabaseAdmin);
+          return { adopted: run.adopted };
+        },
+        // The staging copy, and the final name only when it carries our marker (never someone
+        // else's database); then the role made there for it.
+        compensate: async ({ org, target, targetAdmin }) => {
+          if (!targetAdmin || !target) return;
+          await targetAdmin.dropDatabase(org.id, org.databaseName);
+          await this.deps.roles.dropFrom(org, target);
+        },
+      },
+      verify: {
+        run: (run) => this.verifyAndPlace(run.org, run.source, run.target as DatabaseServer, run.targetAdmin as DatabaseAdmin, run.adopted === true),
+      },
+      switch: {
+        run: async (run) => {
+          await this.switchTo(run.org, run.target as DatabaseServer, run.requestId);
+          this.deps.logger.info('organization switched to its new server', { from: run.source.name, to: run.target?.name, ms: Date.now() - run.startedAt });
+        },
+      },
+      drop_source: {
+        // The organization is active on the target: read again, with the target its server now.
+        run: async (run) => this.dropSource(await this.deps.store.get(run.org.id), run.source, run.sourceAdmin, run.requestId),
+      },
+    },
+    resumeAt: async (run) => {
+      if (run.org.status === 'active') return 'drop_source';
+      const target = run.target as DatabaseServer;
+      const admin = await DatabaseAdmin.connect(target.adminUrl);
+      if ((await admin.instanceIdentity()) === (await run.sourceAdmin.instanceIdentity())) {
+        await admin.close();
+        // Its "copy" would be the source itself: nothing on it may be dropped, not even by the rollback.
+        throw new JobFailure(`${target.name} is the same PostgreSQL server as ${run.source.name}`, { permanent: true });
+      }
+      run.targetAdmin = admin;
+      return 'stop_writes';
+    },
+    // Active again after the switch: drop_source is recorded once done, as an event (dropSource).
+    enter: async ({ org, requestId }, step) => {
+      if (step !== 'drop_source') await this.deps.store.recordStep(org.id, 'moving', { step, requestId });
+    },
+    canRollBack: async ({ org }) => {
+      const current = await this.deps.store.get(org.id);
+      return current.status === 'moving' && current.databaseServerId === org.databaseServerId;
+    },
+    recordFailure: async ({ org, requestId }, { step, failure, final, rolledBack }) => {
+      const { store, events } = this.deps;
+      if (step === 'drop_source') return;
+      if (!final) {
+        await store.recordStep(org.id, 'moving', { step, detail: `will retry: ${failure.message}`, requestId, patch: { lastError: failure.message } });
+      } else if (rolledBack) {
+        await store.transition(org.id, 'active', {
+          onlyFrom: ['moving'],
+          step: null,
+          detail: `move rolled back: ${failure.message}`,
+          requestId,
+          patch: { movingToServerId: null, lastError: failure.message },
+        });
+        events.publish({ type: 'evict', orgId: org.id });
+      }
+    },
+  };
+
   constructor(private readonly deps: MoveDeps) {}
 
   async move(orgId: string, options: MoveOptions): Promise<MoveOutcome> {
@@ -74,61 +165,33 @@ export class MoveService {
       // One mover per organization: a re-run (or the reconciler's job) waits for the one running.
       return await sourceAdmin.withLock(`move:${orgId}`, async () => {
         const org = await store.get(orgId);
-        if (org.status === 'active') {
-          if (org.databaseServerId === options.fromServerId || org.movingToServerId === options.fromServerId) {
-            logger.info('nothing to move', { status: org.status });
-            return 'skipped';
-          }
-          // Switched already (a crash after the switch): only the source copy remains to drop.
-          await this.dropSource(org, source, sourceAdmin, options);
-          return 'source_dropped';
-        }
-        if (org.status !== 'moving' || org.databaseServerId !== sourceId || !org.movingToServerId) {
+        const switched = org.status === 'active';
+        if (switched && (org.databaseServerId === options.fromServerId || org.movingToServerId === options.fromServerId)) {
           logger.info('nothing to move', { status: org.status });
           return 'skipped';
         }
-        return this.run(org, source, sourceAdmin, await servers.directory.get(org.movingToServerId), options);
+        if (!switched && (org.status !== 'moving' || org.databaseServerId !== sourceId || !org.movingToServerId)) {
+          logger.info('nothing to move', { status: org.status });
+          return 'skipped';
+        }
+        const target = switched ? undefined : await servers.directory.get(org.movingToServerId as string);
+        const run: MoveRun = { org, requestId: options.requestId, source, sourceAdmin, target, startedAt: Date.now() };
+        const { beforeStep } = this.deps;
+        try {
+          await runPipeline(this.pipeline, run, {
+            logger,
+            isLastAttempt: options.isLastAttempt,
+            beforeStep: beforeStep && ((step) => beforeStep(step, orgId)),
+          });
+        } finally {
+          await run.targetAdmin?.close();
+        }
+        // Switched already (a crash after the switch): only the source copy remained to drop.
+        return switched ? 'source_dropped' : 'moved';
       });
     } finally {
       await sourceAdmin.close();
     }
-  }
-
-  private async run(org: Organization, source: DatabaseServer, sourceAdmin: DatabaseAdmin, target: DatabaseServer, options: MoveOptions): Promise<MoveOutcome> {
-    const progress: { step: MoveStep } = { step: 'stop_writes' };
-    let targetAdmin: DatabaseAdmin | undefined;
-    const started = Date.now();
-    try {
-      const admin = await DatabaseAdmin.connect(target.adminUrl);
-      if ((await admin.instanceIdentity()) === (await sourceAdmin.instanceIdentity())) {
-        await admin.close();
-        // Its "copy" would be the source itself: nothing on it may be dropped, not even by the rollback.
-        throw new JobFailure(`${target.name} is the same PostgreSQL server as ${source.name}`, { permanent: true });
-      }
-      targetAdmin = admin;
-      await this.step(org, 'stop_writes', progress, options, () => this.stopWrites(org, sourceAdmin));
-      const adopted = await this.step(org, 'copy', progress, options, () => this.copy(org, source, target, admin));
-      await this.step(org, 'verify', progress, options, () => this.verifyAndPlace(org, source, target, admin, adopted));
-      await this.step(org, 'switch', progress, options, () => this.switchTo(org, target, options));
-      this.deps.logger.info('organization switched to its new server', { from: source.name, to: target.name, ms: Date.now() - started });
-    } catch (cause) {
-      throw await this.recordFailure(org, progress.step, cause, options, sourceAdmin, targetAdmin && { admin: targetAdmin, server: target });
-    } finally {
-      await targetAdmin?.close();
-    }
-    // The organization is active on the target: a failure to drop the source is retried, never rolled back.
-    await this.dropSource(await this.deps.store.get(org.id), source, sourceAdmin, options);
-    return 'moved';
-  }
-
-  private async step<T>(org: Organization, step: MoveStep, progress: { step: MoveStep }, options: MoveOptions, work: () => Promise<T>): Promise<T> {
-    progress.step = step;
-    await this.deps.store.recordStep(org.id, 'moving', { step, requestId: options.requestId });
-    await this.deps.beforeStep?.(step, org.id);
-    const started = Date.now();
-    const result = await work();
-    this.deps.logger.info('move step done', { step, ms: Date.now() - started });
-    return result;
   }
 
   /**
@@ -203,14 +266,14 @@ export class MoveService {
   }
 
   /** PgBouncer routes to the target before the row says so, so no write can reach the source after the switch. */
-  private async switchTo(org: Organization, target: DatabaseServer, options: MoveOptions): Promise<void> {
+  private async switchTo(org: Organization, target: DatabaseServer, requestId: string): Promise<void> {
     const { store, pgbouncer, events } = this.deps;
     await pgbouncer?.sync({ [org.id]: target.id });
     await this.deps.roles.recordGranted(org, target);
     await store.transition(org.id, 'active', {
       onlyFrom: ['moving'],
       step: 'switch',
-      requestId: options.requestId,
+      requestId,
       detail: `moved to ${target.name}`,
       patch: { databaseServerId: target.id, movingToServerId: null, lastError: null },
     });
@@ -222,67 +285,17 @@ export class MoveService {
    * Ends the sessions still on the source copy, then drops it (only if it carries our marker),
    * and the organization's role there with it (kept if something else on the server uses it).
    */
-  private async dropSource(org: Organization, source: DatabaseServer, sourceAdmin: DatabaseAdmin, options: MoveOptions): Promise<void> {
+  private async dropSource(org: Organization, source: DatabaseServer, sourceAdmin: DatabaseAdmin, requestId: string): Promise<void> {
     const { store, logger } = this.deps;
-    await this.deps.beforeStep?.('drop_source', org.id);
     await this.endSessions(sourceAdmin, org.databaseName);
     const outcome = await sourceAdmin.dropDatabase(org.id, org.databaseName);
     const role = await this.deps.roles.dropFrom(org, source);
     const detail = `${outcome.dropped.length > 0 ? `dropped ${outcome.dropped.join(', ')} on the source` : 'the source copy was already gone'}; role ${role}`;
     // Active again since the switch: the step is an event without a status change.
     await store
-      .amend(org.id, { step: 'drop_source' }, { step: 'drop_source', requestId: options.requestId, detail })
+      .amend(org.id, { step: 'drop_source' }, { step: 'drop_source', requestId, detail })
       .catch((error) => logger.warn('could not record the drop of the source', { error: (error as Error).message }));
     logger.info('move source dropped', { ...outcome });
-  }
-
-  private async recordFailure(
-    org: Organization,
-    step: MoveStep,
-    cause: unknown,
-    options: MoveOptions,
-    sourceAdmin: DatabaseAdmin,
-    target: TargetCopy | undefined,
-  ): Promise<JobFailure> {
-    const failure = jobFailureOf(step, cause);
-    const { message, permanent } = failure;
-    const final = permanent || options.isLastAttempt;
-    this.deps.logger.error('move step failed', { step, permanent, final, error: cause });
-    try {
-      if (final) await this.rollBack(org, message, options, sourceAdmin, target);
-      else
-        await this.deps.store.recordStep(org.id, 'moving', {
-          step,
-          detail: `will retry: ${message}`,
-          requestId: options.requestId,
-          patch: { lastError: message },
-        });
-    } catch (recordError) {
-      this.deps.logger.warn('could not record the move failure', { error: (recordError as Error).message });
-    }
-    return failure;
-  }
-
-  /** The move is given up: the target copy goes, the source takes writes again, the organization stays where it was. */
-  private async rollBack(org: Organization, reason: string, options: MoveOptions, sourceAdmin: DatabaseAdmin, target: TargetCopy | undefined): Promise<void> {
-    const { store, events } = this.deps;
-    const current = await store.get(org.id);
-    if (current.status !== 'moving' || current.databaseServerId !== org.databaseServerId) return;
-    // The staging copy, and the final name only when it carries our marker (never someone else's
-    // database); then the role made there for it.
-    if (target) {
-      await target.admin.dropDatabase(org.id, org.databaseName);
-      await this.deps.roles.dropFrom(org, target.server);
-    }
-    await sourceAdmin.setReadOnly(org.databaseName, false);
-    await store.transition(org.id, 'active', {
-      onlyFrom: ['moving'],
-      step: null,
-      detail: `move rolled back: ${reason}`,
-      requestId: options.requestId,
-      patch: { movingToServerId: null, lastError: reason },
-    });
-    events.publish({ type: 'evict', orgId: org.id });
   }
 }
 

@@ -2,11 +2,11 @@ import type { TenancyConfig } from '@orgms/common/config';
 import type { DatabaseServer } from '@orgms/common/control-plane/database-server-store';
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import type { Organization } from '@orgms/common/entities/organization.entity';
-import { canTransition, type ProvisioningStep } from '@orgms/common/entities/organization-status';
+import { canTransition, PROVISIONING_STEPS, type ProvisioningStep } from '@orgms/common/entities/organization-status';
 import type { Logger } from '@orgms/common/logger';
 import { latestTenantMigration } from '@orgms/migrations';
-import { type JobFailure, jobFailureOf } from '../job-failure';
-import { provisioningStepDuration } from '../metrics';
+import type { Pipeline } from '../pipelines/pipeline';
+import { runPipeline } from '../pipelines/pipeline-runner';
 import type { ArchiveRestorer } from '../tenancy/archive-restore';
 import { DatabaseAdmin, type EnsureDatabaseOutcome } from '../tenancy/database-admin';
 import type { OrganizationServers } from '../tenancy/organization-servers';
@@ -41,15 +41,63 @@ export interface ProvisioningDeps {
   beforeStep?: (step: ProvisioningStep, orgId: string) => Promise<void> | void;
 }
 
+/** One provisioning run: the organization, and what its steps found and opened. */
+interface ProvisioningRun {
+  org: Organization;
+  requestId: string;
+  server?: DatabaseServer;
+  made?: EnsureDatabaseOutcome;
+  tenant?: ProvisioningConnection;
+}
+
 /**
  * Turns a `pending` (or `failed`, on retry) organization into an `active` one with its own
- * database. Every step is idempotent, so the job may run again after a crash at any point.
+ * database. Every step is idempotent, so the job runs them all again after a crash at any point.
  */
 export class ProvisioningService {
+  /** The provisioning pipeline: a failure is retried, and a final one leaves the organization `failed`. */
+  readonly pipeline: Pipeline<ProvisioningRun, ProvisioningStep> = {
+    name: 'provisioning',
+    order: PROVISIONING_STEPS,
+    steps: {
+      create_database: {
+        run: async (run) => {
+          run.server = await this.deps.servers.of(run.org);
+          run.made = await this.createDatabase(run.org, run.server, run.requestId);
+          return run.made;
+        },
+      },
+      database_role: {
+        run: async (run) => {
+          const server = run.server as DatabaseServer;
+          const provided = await this.deps.roles.provide(run.org, server);
+          // Migrations and seeding connect as the organization's own role, just provided.
+          run.tenant = await openProvisioningConnection(await this.deps.roles.tenantUrl(run.org, server), run.made === 'cloned');
+          return provided;
+        },
+      },
+      migrate: { run: (run) => this.migrate(run.org, run.tenant as ProvisioningConnection) },
+      seed_admin: { run: (run) => this.seedAdmin(run.org, run.tenant as ProvisioningConnection) },
+      activate: {
+        run: ({ org, requestId }) => this.deps.store.transition(org.id, 'active', { step: 'activate', requestId, patch: { lastError: null } }),
+      },
+    },
+    enter: ({ org, requestId }, step) => this.deps.store.recordStep(org.id, 'provisioning', { step, requestId }),
+    recordFailure: ({ org, requestId }, { step, failure, final }) =>
+      final
+        ? this.deps.store.transition(org.id, 'failed', { step, detail: failure.message, requestId, patch: { lastError: failure.message } })
+        : this.deps.store.recordStep(org.id, 'provisioning', {
+            step,
+            detail: `will retry: ${failure.message}`,
+            requestId,
+            patch: { lastError: failure.message },
+          }),
+  };
+
   constructor(private readonly deps: ProvisioningDeps) {}
 
   async provision(orgId: string, options: ProvisionOptions): Promise<ProvisionOutcome> {
-    const { store, logger } = this.deps;
+    const { store, logger, beforeStep } = this.deps;
     let org = await store.get(orgId);
     if (!canTransition(org.status, 'provisioning')) {
       logger.info('nothing to provision', { status: org.status });
@@ -60,51 +108,20 @@ export class ProvisioningService {
       detail: `attempt ${org.attempts + 1}`,
       patch: { attempts: org.attempts + 1 },
     });
-
-    const progress: { step: ProvisioningStep } = { step: 'create_database' };
-    let tenant: ProvisioningConnection | undefined;
+    const run: ProvisioningRun = { org, requestId: options.requestId };
+    const { onStep } = options;
     try {
-      const server = await this.deps.servers.of(org);
-      const made = await this.runStep(org, 'create_database', progress, options, () => this.createDatabase(org, server, options.requestId));
-      await this.runStep(org, 'database_role', progress, options, () => this.deps.roles.provide(org, server));
-      tenant = await openProvisioningConnection(await this.deps.roles.tenantUrl(org, server), made === 'cloned');
-      const db = tenant;
-      await this.runStep(org, 'migrate', progress, options, () => this.migrate(org, db));
-      await this.runStep(org, 'seed_admin', progress, options, () => this.seedAdmin(org, db));
-      await this.runStep(org, 'activate', progress, options, () =>
-        store.transition(org.id, 'active', { step: 'activate', requestId: options.requestId, patch: { lastError: null } }),
-      );
-      logger.info('organization active', { attempts: org.attempts });
-      return 'activated';
-    } catch (cause) {
-      throw await this.recordFailure(org, progress.step, cause, options);
+      await runPipeline(this.pipeline, run, {
+        logger,
+        isLastAttempt: options.isLastAttempt,
+        onStep: onStep && ((step) => onStep(step, org)),
+        beforeStep: beforeStep && ((step) => beforeStep(step, org.id)),
+      });
     } finally {
-      await tenant?.close();
+      await run.tenant?.close();
     }
-  }
-
-  private async runStep<T>(
-    org: Organization,
-    step: ProvisioningStep,
-    progress: { step: ProvisioningStep },
-    options: ProvisionOptions,
-    work: () => Promise<T>,
-  ): Promise<T> {
-    progress.step = step;
-    await this.deps.store.recordStep(org.id, 'provisioning', { step, requestId: options.requestId });
-    await options.onStep?.(step, org);
-    await this.deps.beforeStep?.(step, org.id);
-    const stopTimer = provisioningStepDuration.startTimer({ step });
-    const started = Date.now();
-    try {
-      const result = await work();
-      stopTimer({ outcome: 'ok' });
-      this.deps.logger.info('provisioning step done', { step, result, ms: Date.now() - started });
-      return result;
-    } catch (error) {
-      stopTimer({ outcome: 'error' });
-      throw error;
-    }
+    logger.info('organization active', { attempts: org.attempts });
+    return 'activated';
   }
 
   /**
@@ -146,33 +163,5 @@ export class ProvisioningService {
     await tenant.seedAdmin(org.adminEmail, hash);
     await this.deps.store.clearPendingAdminPasswordHash(org.id);
     return 'seeded';
-  }
-
-  private async recordFailure(org: Organization, step: ProvisioningStep, cause: unknown, options: ProvisionOptions): Promise<JobFailure> {
-    const failure = jobFailureOf(step, cause);
-    const { message, permanent } = failure;
-    const final = permanent || options.isLastAttempt;
-    this.deps.logger.error('provisioning step failed', { step, permanent, final, error: cause });
-    try {
-      if (final) {
-        await this.deps.store.transition(org.id, 'failed', {
-          step,
-          detail: message,
-          requestId: options.requestId,
-          patch: { lastError: message },
-        });
-      } else {
-        await this.deps.store.recordStep(org.id, 'provisioning', {
-          step,
-          detail: `will retry: ${message}`,
-          requestId: options.requestId,
-          patch: { lastError: message },
-        });
-      }
-    } catch (recordError) {
-      // The control database may be what failed; the retry (or the reconciler) records it later.
-      this.deps.logger.warn('could not record the provisioning failure', { error: (recordError as Error).message });
-    }
-    return failure;
   }
 }

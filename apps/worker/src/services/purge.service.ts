@@ -6,10 +6,11 @@ import type { OrganizationArchive, OrganizationArchiveStore } from '@orgms/commo
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { withDatabase } from '@orgms/common/database/database-urls';
 import type { Organization } from '@orgms/common/entities/organization.entity';
-import type { PurgeStep } from '@orgms/common/entities/organization-status';
+import { PURGE_STEPS, type PurgeStep } from '@orgms/common/entities/organization-status';
 import type { OrganizationEventPublisher } from '@orgms/common/events/organization-events';
 import type { Logger } from '@orgms/common/logger';
-import { jobFailureOf } from '../job-failure';
+import type { Pipeline } from '../pipelines/pipeline';
+import { runPipeline } from '../pipelines/pipeline-runner';
 import { DatabaseAdmin } from '../tenancy/database-admin';
 import { dumpToFile, tableCount, verifyDumpFile } from '../tenancy/dump-file';
 import type { OrganizationServers } from '../tenancy/organization-servers';
@@ -33,6 +34,22 @@ export interface PurgeDeps {
 
 export type PurgeOutcome = 'purged' | 'skipped';
 
+/** One purge run: the organization, and what its steps found, opened and wrote. */
+interface PurgeRun {
+  org: Organization;
+  requestId: string;
+  server?: DatabaseServer;
+  admin?: DatabaseAdmin;
+  /** Whether the organization's database is still there. */
+  held?: boolean;
+  /** The tables of the database when it was archived: an archive of none holds no table data. */
+  tables?: number;
+  /** The archive written by this run, not yet verified. */
+  written?: OrganizationArchive;
+  /** The verified archive the database is dropped after. */
+  archive?: OrganizationArchive;
+}
+
 /** One file per organization and time, made of our own id and a UTC timestamp: `<orgId>-20261205T034110123Z.dump`. */
 export function archiveFileName(orgId: string, at: Date): string {
   return `${orgId}-${at.toISOString().replace(/[-:.]/g, '')}.dump`;
@@ -48,75 +65,108 @@ export function archiveFileName(orgId: string, at: Date): string {
  * in `last_error`, and fails the job loudly; the reconciler tries again later.
  */
 export class PurgeService {
+  /**
+   * Resumes from the last durable step: a verified archive made since the deletion (the data
+   * cannot have changed since) is not written again, and a database already gone is only
+   * finished (a leftover staging database, the role, the tombstone). Nothing is undone: a
+   * failure keeps the database and records the reason, and the purge is tried again.
+   */
+  readonly pipeline: Pipeline<PurgeRun, PurgeStep> = {
+    name: 'purge',
+    order: PURGE_STEPS,
+    steps: {
+      archive: { run: (run) => this.archive(run) },
+      verify_archive: {
+        run: async (run) => {
+          const { archives, dir } = this.deps;
+          const written = run.written as OrganizationArchive;
+          await verifyDumpFile(join(dir, written.fileName), written, { tableData: (run.tables ?? 0) > 0 });
+          await archives.markVerified(written.id);
+          run.archive = await archives.get(written.id);
+        },
+      },
+      drop_database: { run: (run) => this.dropDatabase(run) },
+    },
+    resumeAt: async (run) => {
+      const { org } = run;
+      // Nothing may use the database while it is archived and dropped: pools go on every API replica.
+      this.deps.events.publish({ type: 'evict', orgId: org.id });
+      run.server = await this.deps.servers.of(org);
+      run.admin = await DatabaseAdmin.connect(run.server.adminUrl);
+      run.held = await run.admin.holds(org.id, org.databaseName);
+      if (!run.held) return 'drop_database';
+      run.archive = await this.deps.archives.latestVerified(org.id, org.deletedAt ?? org.updatedAt);
+      return run.archive ? 'drop_database' : 'archive';
+    },
+    enter: async ({ org, requestId, held, written, archive }, step) => {
+      // A database already gone (a re-run after the drop, or none was ever made) shows no step.
+      if (!held) return;
+      const detail = {
+        archive: null,
+        verify_archive: written ? `archive ${written.fileName} written (${written.sizeBytes} bytes)` : null,
+        drop_database: archive ? `archive ${archive.fileName} verified` : null,
+      }[step];
+      await this.deps.store.recordStep(org.id, 'purging', { step, requestId, detail });
+    },
+    recordFailure: ({ org, requestId }, { step, failure }) =>
+      this.deps.store.recordStep(org.id, 'purging', { step, requestId, detail: failure.message, patch: { lastError: failure.message } }),
+  };
+
   constructor(private readonly deps: PurgeDeps) {}
 
   async purge(orgId: string, options: { requestId: string }): Promise<PurgeOutcome> {
-    const { store, logger, events } = this.deps;
+    const { store, logger, beforeStep } = this.deps;
     const org = await store.get(orgId);
     if (org.status !== 'purging') {
       logger.info('nothing to purge', { status: org.status });
       return 'skipped';
     }
-    const progress: { step: PurgeStep } = { step: 'archive' };
+    const run: PurgeRun = { org, requestId: options.requestId };
     try {
-      // Nothing may use the database while it is archived and dropped: pools go on every API replica.
-      events.publish({ type: 'evict', orgId });
-      const server = await this.deps.servers.of(org);
-      const admin = await DatabaseAdmin.connect(server.adminUrl);
-      let archive: OrganizationArchive | undefined;
-      try {
-        if (await admin.holds(org.id, org.databaseName)) {
-          archive = await this.verifiedArchive(org, server, progress, options.requestId);
-          await this.enter(org, 'drop_database', progress, options.requestId, `archive ${archive.fileName} verified`);
-        }
-        // Also when the database is gone (a re-run after the drop): a leftover staging database goes too.
-        const dropped = await admin.dropDatabase(org.id, org.databaseName);
-        if (dropped.foreign.length > 0) logger.warn('left a database that is not ours untouched', { databases: dropped.foreign });
-        await this.deps.roles.dropFrom(org, server);
-      } finally {
-        await admin.close();
-      }
-      await this.deps.pgbouncer?.sync();
-      await store.clearPendingAdminPasswordHash(orgId);
-      archive ??= await this.deps.archives.latestVerified(orgId, org.deletedAt ?? org.updatedAt);
-      await store.transition(orgId, 'purged', {
-        step: 'purged',
-        requestId: options.requestId,
-        detail: archive ? `archived as ${archive.fileName}` : 'no database to archive',
-        patch: { lastError: null },
-      });
-      logger.info('organization purged', { archive: archive?.fileName ?? null });
-      return 'purged';
-    } catch (cause) {
-      const failure = jobFailureOf(progress.step, cause);
-      logger.error('purge failed; the database is kept', { step: progress.step, permanent: failure.permanent, error: cause });
-      await store
-        .recordStep(orgId, 'purging', { step: progress.step, requestId: options.requestId, detail: failure.message, patch: { lastError: failure.message } })
-        .catch(() => undefined);
-      throw failure;
+      // Every failure is recorded and thrown at once (the database is kept); the reconciler tries again later.
+      await runPipeline(this.pipeline, run, { logger, isLastAttempt: false, beforeStep: beforeStep && ((step) => beforeStep(step, orgId)) });
+    } finally {
+      await run.admin?.close();
     }
+    logger.info('organization purged', { archive: run.archive?.fileName ?? null });
+    return 'purged';
   }
 
-  /** The newest verified archive made since the deletion (the data cannot have changed since), or a new one, written and verified. */
-  private async verifiedArchive(org: Organization, server: DatabaseServer, progress: { step: PurgeStep }, requestId: string): Promise<OrganizationArchive> {
+  /** A new archive of the database, written (never half a file under the final name) and recorded, not yet verified. */
+  private async archive(run: PurgeRun): Promise<{ archive: string; bytes: number }> {
     const { archives, dir, logger } = this.deps;
-    const existing = await archives.latestVerified(org.id, org.deletedAt ?? org.updatedAt);
-    if (existing) return existing;
-    await this.enter(org, 'archive', progress, requestId, null);
+    const { org, requestId } = run;
     await this.removeLeftovers(org.id);
     const started = Date.now();
-    const at = new Date();
-    const fileName = archiveFileName(org.id, at);
-    const databaseUrl = withDatabase(server.adminUrl, org.databaseName);
+    const fileName = archiveFileName(org.id, new Date());
+    const databaseUrl = withDatabase((run.server as DatabaseServer).adminUrl, org.databaseName);
     // Nothing writes to a purging organization's database: what it holds now is what the dump holds.
-    const tables = await tableCount(databaseUrl);
+    run.tables = await tableCount(databaseUrl);
     const file = await dumpToFile(databaseUrl, dir, fileName);
-    const written = await archives.record({ id: randomUUID(), orgId: org.id, databaseName: org.databaseName, fileName, requestId, ...file });
+    run.written = await archives.record({ id: randomUUID(), orgId: org.id, databaseName: org.databaseName, fileName, requestId, ...file });
     logger.info('organization archived', { archive: fileName, bytes: file.sizeBytes, ms: Date.now() - started });
-    await this.enter(org, 'verify_archive', progress, requestId, `archive ${fileName} written (${file.sizeBytes} bytes)`);
-    await verifyDumpFile(join(dir, fileName), written, { tableData: tables > 0 });
-    await archives.markVerified(written.id);
-    return archives.get(written.id);
+    return { archive: fileName, bytes: file.sizeBytes };
+  }
+
+  /**
+   * Drops the database (also when it is gone already: a leftover staging database goes too) and
+   * the organization's role with it, then leaves the tombstone naming its archive.
+   */
+  private async dropDatabase(run: PurgeRun): Promise<void> {
+    const { store, logger } = this.deps;
+    const { org, requestId } = run;
+    const dropped = await (run.admin as DatabaseAdmin).dropDatabase(org.id, org.databaseName);
+    if (dropped.foreign.length > 0) logger.warn('left a database that is not ours untouched', { databases: dropped.foreign });
+    await this.deps.roles.dropFrom(org, run.server as DatabaseServer);
+    await this.deps.pgbouncer?.sync();
+    await store.clearPendingAdminPasswordHash(org.id);
+    run.archive ??= await this.deps.archives.latestVerified(org.id, org.deletedAt ?? org.updatedAt);
+    await store.transition(org.id, 'purged', {
+      step: 'purged',
+      requestId,
+      detail: run.archive ? `archived as ${run.archive.fileName}` : 'no database to archive',
+      patch: { lastError: null },
+    });
   }
 
   /**
@@ -133,11 +183,5 @@ export class PurgeService {
     );
     for (const name of leftovers) await rm(join(dir, name), { force: true });
     if (leftovers.length > 0) logger.warn('removed files an interrupted purge left behind', { files: leftovers });
-  }
-
-  private async enter(org: Organization, step: PurgeStep, progress: { step: PurgeStep }, requestId: string, detail: string | null): Promise<void> {
-    progress.step = step;
-    await this.deps.store.recordStep(org.id, 'purging', { step, requestId, detail });
-    await this.deps.beforeStep?.(step, org.id);
   }
 }

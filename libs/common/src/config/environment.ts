@@ -66,6 +66,8 @@ export const environmentSchema = Joi.object({
   PROVISION_BACKOFF_MS: Joi.number().integer().min(0).default(2000),
   RECONCILE_INTERVAL_MS: Joi.number().integer().min(100).default(30000),
   RECONCILE_STUCK_AFTER_MS: Joi.number().integer().min(0).default(60000),
+  // The orphan search reads every server's database list, and what it finds waits for an operator anyway.
+  RECONCILE_ORPHANS_INTERVAL_MS: Joi.number().integer().min(100).default(300000),
   ORG_TEMPLATE_ENABLED: Joi.boolean().default(true),
   MIGRATION_CONCURRENCY: Joi.number().integer().min(1).max(64).default(2),
   MIGRATION_ATTEMPTS: Joi.number().integer().min(1).max(20).default(3),
@@ -107,7 +109,7 @@ export const environmentSchema = Joi.object({
   ORG_DELETE_GRACE_MS: Joi.number().integer().min(0).default(604800000),
   // 0 keeps every audit entry forever.
   AUDIT_RETENTION_DAYS: Joi.number().integer().min(0).default(365),
-  // Webhooks: private, loopback and link-local targets are refused unless this is true (tests, a private network).
+  // Webhooks: private and loopback targets are refused unless this is true (tests, a private network); metadata and link-local ones always are.
   WEBHOOK_ALLOW_PRIVATE: Joi.boolean().default(false),
   WEBHOOK_TIMEOUT_MS: Joi.number().integer().min(100).default(10000),
   // A failed delivery is retried after this, doubled at each attempt (at most an hour apart), until WEBHOOK_MAX_AGE_MS.

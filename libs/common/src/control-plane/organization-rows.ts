@@ -13,6 +13,7 @@ export const ORGANIZATION_COLUMNS = `id, name, slug, database_name AS "databaseN
   admin_email AS "adminEmail", schema_version AS "schemaVersion", created_at AS "createdAt", updated_at AS "updatedAt",
   database_server_id AS "databaseServerId", moving_to_server_id AS "movingToServerId",
   deleted_at AS "deletedAt", deleted_from AS "deletedFrom", purge_after AS "purgeAfter", restored_from_archive_id AS "restoredFromArchiveId",
+  session_generation AS "sessionGeneration",
   (SELECT s.name FROM database_servers s WHERE s.id = organizations.database_server_id) AS "databaseServer",
   CASE WHEN (SELECT s.tenant_roles FROM database_servers s WHERE s.id = organizations.database_server_id)
         AND EXISTS (SELECT 1 FROM tenant_database_roles r WHERE r.org_id = organizations.id AND r.granted_at IS NOT NULL)

@@ -15,6 +15,7 @@ import { type KeysetPage, keysetPage, type PageQuery } from '../keyset-page';
 import { organizationNameKey } from '../organizations/organization-names';
 import { type AuditAction, AuditLogStore } from './audit-log-store';
 import { asOrganization, ORGANIZATION_COLUMNS, refusingTakenNames, selectOrganization, withNameKey } from './organization-rows';
+import { RefreshTokenStore } from './refresh-token-store';
 
 /** A new organization as the API records it; the store adds its name key and initial status. */
 export interface NewOrganization {
@@ -53,6 +54,7 @@ export interface TransitionOptions {
       | 'deletedAt'
       | 'deletedFrom'
       | 'purgeAfter'
+      | 'sessionGeneration'
     >
   >;
   /**
@@ -97,6 +99,7 @@ const PATCH_COLUMNS: Record<string, string> = {
   deletedAt: 'deleted_at',
   deletedFrom: 'deleted_from',
   purgeAfter: 'purge_after',
+  sessionGeneration: 'session_generation',
 };
 
 /**
@@ -324,21 +327,31 @@ export class OrganizationStore {
 
   /**
    * `deleted` at once, keeping the database until `graceMs` from now; the status it had is
-   * remembered, since only an organization deleted while `active` has data to restore.
+   * remembered, since only an organization deleted while `active` has data to restore. Every
+   * session of its users ends for good in the same transaction: their refresh tokens are revoked
+   * and the session generation their access tokens carry is replaced, so a restore (after a
+   * compromise, say) brings none of them back.
    */
   async markDeleted(id: string, options: { requestId: string; graceMs: number }): Promise<Organization> {
-    const { org, event } = await this.dataSource.transaction((manager) =>
-      this.changeIn(manager, id, 'deleted', statusesLeadingTo('deleted'), (current) => {
+    const { org, event } = await this.dataSource.transaction(async (manager) => {
+      const deleted = await this.changeIn(manager, id, 'deleted', statusesLeadingTo('deleted'), (current) => {
         const now = new Date();
         return {
           step: 'deleted',
           requestId: options.requestId,
           detail: 'deleted; the database is kept until the grace period ends',
           audit: 'organization.deleted',
-          patch: { deletedAt: now, deletedFrom: current.status, purgeAfter: new Date(now.getTime() + options.graceMs) },
+          patch: {
+            deletedAt: now,
+            deletedFrom: current.status,
+            purgeAfter: new Date(now.getTime() + options.graceMs),
+            sessionGeneration: current.sessionGeneration + 1,
+          },
         };
-      }),
-    );
+      });
+      await RefreshTokenStore.revokeOrganization(manager, id);
+      return deleted;
+    });
     this.publish(org, event);
     // Its users are refused from now on: every API replica closes its pools to the database.
     this.events?.publish({ type: 'evict', orgId: id });

@@ -49,12 +49,14 @@ export const RELEASED_STATUSES: readonly OrganizationStatus[] = ['deleted', 'pur
 /** Statuses in which the organization's database serves its users: reads always, writes only when `active`. */
 export const SERVING_STATUSES: readonly OrganizationStatus[] = ['active', 'moving'];
 
-/** The steps of a move, in order (DESIGN §10): `step` names the one running. */
+/**
+ * The steps of each pipeline, in the order they run: the one list each declaration takes its
+ * order from (apps/worker/src/pipelines); `step` on the organization names the one running or last run.
+ */
 export const MOVE_STEPS = ['stop_writes', 'copy', 'verify', 'switch', 'drop_source'] as const;
 export type MoveStep = (typeof MOVE_STEPS)[number];
 
-/** The provisioning steps, in order; `step` on the organization names the one running or last run. */
-/** The steps of a purge, in order: the database is dropped only after its archive is verified. */
+/** The database is dropped only after its archive is verified. */
 export const PURGE_STEPS = ['archive', 'verify_archive', 'drop_database'] as const;
 export type PurgeStep = (typeof PURGE_STEPS)[number];
 

@@ -76,6 +76,13 @@ export class Organization {
   @Column('uuid', { name: 'restored_from_archive_id', nullable: true })
   restoredFromArchiveId!: string | null;
 
+  /**
+   * Bumped by every delete: its users' tokens carry the generation they were issued under and
+   * only the current one is accepted, so a restore does not bring back sessions from before.
+   */
+  @Column('integer', { name: 'session_generation', default: 0 })
+  sessionGeneration!: number;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;
 

@@ -1,4 +1,8 @@
-import { Client } from 'pg';
+import { Client, DatabaseError } from 'pg';
+import { hostAndPortOf } from './server-urls';
+
+/** How long a probe waits for a server to connect and to answer. */
+export const PROBE_TIMEOUT_MS = 3000;
 
 export interface ProbeResult {
   ok: boolean;
@@ -13,12 +17,13 @@ export interface ProbeResult {
  * a server and placing organizations on it need; and whether it may create roles, which
  * organizations' own login roles need. Never throws; a failure is the reason.
  */
-export async function probeServer(adminUrl: string, timeoutMs = 3000): Promise<ProbeResult> {
+export async function probeServer(adminUrl: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
   let client: Client;
   try {
     client = new Client({ connectionString: adminUrl, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
-  } catch (error) {
-    return { ok: false, reason: `the URL cannot be used: ${(error as Error).message}`, mayCreateRoles: false };
+  } catch {
+    // The URL's own words may name a file of this host (ENOENT … open '/…'): none are repeated.
+    return { ok: false, reason: 'the URL cannot be used', mayCreateRoles: false };
   }
   client.on('error', () => undefined);
   try {
@@ -29,10 +34,27 @@ export async function probeServer(adminUrl: string, timeoutMs = 3000): Promise<P
     if (!rows[0]?.databases) return { ok: false, reason: 'the role may not create databases (needs CREATEDB)', mayCreateRoles: false };
     return { ok: true, mayCreateRoles: rows[0].roles };
   } catch (error) {
-    return { ok: false, reason: `cannot connect: ${(error as Error).message}`, mayCreateRoles: false };
+    return { ok: false, reason: whyNotConnected(error, adminUrl), mayCreateRoles: false };
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * A failed connection in words that tell a server's answer (a refused login, a missing database)
+ * but not how the network failed: "refused", "timed out", "no route" and "no such name" are one
+ * reason, so a URL cannot map which ports of which hosts the API reaches. The server's own
+ * messages are not repeated either: they name this host's address.
+ */
+function whyNotConnected(error: unknown, adminUrl: string): string {
+  if (error instanceof DatabaseError) {
+    if (error.code?.startsWith('28')) return 'the server refused the login (check the role and password, and that pg_hba.conf lets this host in)';
+    if (error.code === '3D000') return 'the database named in the URL does not exist';
+    if (error.code === '42501') return 'the role may not connect to the database named in the URL (needs CONNECT on it)';
+    return `the server refused the connection (SQLSTATE ${error.code})`;
+  }
+  const { host, port } = hostAndPortOf(adminUrl);
+  return `cannot connect to ${host}:${port} (check the host, the port, the network and sslmode)`;
 }
 
 /** Those of `servers` that answer a probe now (in their order). */

@@ -13,7 +13,7 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export const JOBS = {
   provision: 'provision',
   purge: 'purge',
-  reconcile: 'reconcile',
+  sweep: 'sweep',
   migrateAll: 'migrate-all',
   migrateTenant: 'migrate-tenant',
   move: 'move',
@@ -28,7 +28,7 @@ export type JobName = (typeof JOBS)[keyof typeof JOBS];
 export const JOB_QUEUES = {
   [JOBS.provision]: QUEUES.provisioning,
   [JOBS.purge]: QUEUES.provisioning,
-  [JOBS.reconcile]: QUEUES.maintenance,
+  [JOBS.sweep]: QUEUES.maintenance,
   [JOBS.migrateAll]: QUEUES.migrations,
   [JOBS.migrateTenant]: QUEUES.migrations,
   [JOBS.move]: QUEUES.provisioning,
@@ -48,7 +48,7 @@ export interface ProvisionJobData {
   requestId: string;
 }
 
-/** Same shape as provisioning: the organization and the request that asked for its purge (or the reconciler's, when its grace period ended). */
+/** Same shape as provisioning: the organization and the request that asked for its purge (or the purges-due sweep's, when its grace period ended). */
 export type PurgeJobData = ProvisionJobData;
 
 /**
@@ -72,7 +72,25 @@ export interface ExportJobData {
 /** Jobs of the provisioning queue: each acts on one organization's database. */
 export type OrganizationJobData = ProvisionJobData | PurgeJobData | MoveJobData | ExportJobData;
 
-export type ReconcileJobData = Record<string, never>;
+/**
+ * The periodic sweeps of the maintenance queue, each scheduled on its own (the worker's
+ * sweeps/ declares what each does and how often).
+ */
+export const SWEEPS = {
+  purgesDue: 'purges-due',
+  stuckOrganizations: 'stuck-organizations',
+  lostExports: 'lost-exports',
+  orphans: 'orphans',
+  expiredExports: 'expired-exports',
+  expiredRefreshTokens: 'expired-refresh-tokens',
+  auditRetention: 'audit-retention',
+} as const;
+export type SweepName = (typeof SWEEPS)[keyof typeof SWEEPS];
+
+/** One pass of one sweep, which the job's data names. */
+export interface SweepJobData {
+  sweep: SweepName;
+}
 
 /** The parent of a fleet migration run; `phase` survives the parent's re-runs (BullMQ step-job pattern). */
 export interface MigrateAllJobData {
@@ -110,7 +128,7 @@ export type SweepWebhooksJobData = Record<string, never>;
 export interface JobDataByName {
   [JOBS.provision]: ProvisionJobData;
   [JOBS.purge]: PurgeJobData;
-  [JOBS.reconcile]: ReconcileJobData;
+  [JOBS.sweep]: SweepJobData;
   [JOBS.migrateAll]: MigrateAllJobData;
   [JOBS.migrateTenant]: MigrateTenantJobData;
   [JOBS.move]: MoveJobData;
@@ -135,8 +153,8 @@ export const jobIds = {
   deliverWebhooks: (endpointId: string, orgId: string) => `webhooks-${endpointId}-${orgId}`,
 };
 
-/** The id of the repeatable reconcile job scheduler. */
-export const RECONCILE_SCHEDULER_ID = 'reconcile-every-interval';
+/** The id of each sweep's job scheduler: one per sweep, so re-registering one never adds a second. */
+export const sweepSchedulerId = (sweep: SweepName) => `sweep-${sweep}`;
 
 /** The id of the repeatable webhook sweep's scheduler. */
 export const WEBHOOK_SWEEP_SCHEDULER_ID = 'sweep-webhooks-every-interval';

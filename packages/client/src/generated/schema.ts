@@ -22,7 +22,8 @@ export interface paths {
          * @description Platform admins only. Events of every organization (`organization.created`, `organization.<status>` for each later
          *     status, `organization.renamed`) are POSTed to `url`, signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`,
          *     `webhook-signature`) with the `secret` in the answer, which is shown this once. The URL must resolve to public addresses
-         *     only (400 naming `body.url` otherwise) unless WEBHOOK_ALLOW_PRIVATE is true. See the WebhookEvent schema for the body.
+         *     only (400 naming `body.url` otherwise) unless WEBHOOK_ALLOW_PRIVATE is true; link-local and cloud metadata addresses
+         *     (169.254.169.254, fd00:ec2::254, and IPv6 forms embedding them) are refused either way. See the WebhookEvent schema for the body.
          */
         post: operations["postWebhooks"];
         delete?: never;
@@ -519,8 +520,8 @@ export interface paths {
         /**
          * Who the token belongs to
          * @description A platform admin, or an organization user with its organization. Revoked tokens (password or role change,
-         *     deactivation, removal) answer 401; an organization user's organization that is not active answers 409 with
-         *     `organization_status`.
+         *     deactivation, removal, or issued before the organization was deleted, even once it is restored) answer 401; an
+         *     organization user's organization that is not active answers 409 with `organization_status`.
          */
         get: operations["getMe"];
         put?: never;
@@ -893,9 +894,10 @@ export interface paths {
          * @description For platform admins and organization users alike (the refresh token says whose it is). Each refresh token can be
          *     traded once: the answer carries its successor. Presenting one that was already traded revokes every refresh token
          *     descended from the same login (someone else holds a copy) and answers 401, as do expired and revoked ones and those
-         *     of an account whose password, role or activity changed, or that was removed. An organization user's organization
-         *     that is not active answers 409 with `organization_status`. Each refresh counts against the client address's
-         *     login limit (LOGIN_RATE_LIMIT_PER_IP; 429 with Retry-After).
+         *     of an account whose password, role or activity changed, or that was removed. An organization user's refresh token
+         *     answers 401 once its organization was deleted (the delete revoked it, and a restore does not bring it back) or
+         *     purged, and 409 with `organization_status` while its organization is `pending`, `provisioning` or `failed` (the token is not
+         *     spent). Each refresh counts against the client address's login limit (LOGIN_RATE_LIMIT_PER_IP; 429 with Retry-After).
          */
         post: operations["postAuthRefresh"];
         delete?: never;
@@ -979,7 +981,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics of this API instance
-         * @description For the scraper. With METRICS_TOKEN set, only `Authorization Bearer <METRICS_TOKEN>` is answered; without it, restrict the port at the network level. Request durations, organizations by status, jobs by queue and state, tenant pools and connections, process metrics.
+         * @description For the scraper. With METRICS_TOKEN set, only `Authorization Bearer <METRICS_TOKEN>` is answered; without it, restrict the port at the network level. Request durations, organizations by status, jobs by queue and state, tenant pools and connections, replays of traded refresh tokens, process metrics.
          */
         get: operations["getMetrics"];
         put?: never;
@@ -2247,13 +2249,13 @@ export interface components {
             name: string;
             /**
              * Format: uri
-             * @description A role with CREATEDB on the server; its database part is ignored. Stored encrypted, never shown with its password.
+             * @description A role with CREATEDB on the server; its database part is ignored. Stored encrypted, never shown with its password. The password goes in the user part (postgres://user:password@host/…); the only parameters allowed are sslmode, application_name, connect_timeout.
              * @example postgres://orgms:secret@10.0.0.12:5432/postgres
              */
             admin_url: string;
             /**
              * Format: uri
-             * @description A PgBouncer (transaction pooling) in front of the server, for tenant connections; null or absent: direct.
+             * @description A PgBouncer (transaction pooling) in front of the server, for tenant connections; null or absent: direct. Same rules as admin_url.
              * @example postgres://orgms:secret@10.0.0.12:6432/postgres
              */
             pool_url?: string | null;
@@ -2304,7 +2306,7 @@ export interface components {
         NewWebhook: {
             /**
              * Format: uri
-             * @description Where events are POSTed. It must resolve to public addresses only (not private, loopback, link-local…) unless WEBHOOK_ALLOW_PRIVATE is true; checked again before every delivery.
+             * @description Where events are POSTed. It must resolve to public addresses only (not private, loopback, link-local…) unless WEBHOOK_ALLOW_PRIVATE is true, which still refuses link-local and cloud metadata addresses (169.254.169.254, fd00:ec2::254) in any spelling; checked again before every delivery.
              * @example https://hooks.example.com/orgms
              */
             url: string;
@@ -2326,7 +2328,7 @@ export interface components {
         WebhookChanges: {
             /**
              * Format: uri
-             * @description Where events are POSTed. It must resolve to public addresses only (not private, loopback, link-local…) unless WEBHOOK_ALLOW_PRIVATE is true; checked again before every delivery.
+             * @description Where events are POSTed. It must resolve to public addresses only (not private, loopback, link-local…) unless WEBHOOK_ALLOW_PRIVATE is true, which still refuses link-local and cloud metadata addresses (169.254.169.254, fd00:ec2::254) in any spelling; checked again before every delivery.
              * @example https://hooks.example.com/orgms
              */
             url?: string;
@@ -2405,6 +2407,43 @@ export interface components {
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The refresh token cannot be traded: unknown, expired, revoked (a logout, or a replay of a traded token, which ends every token of its login), already traded, or its account changed password, role or activity or was removed. Also when the organization user's organization was deleted (the delete ended all its sessions for good, so a restore does not bring them back) or purged. One answer for all, so it tells nothing about why. */
+        RefreshRefused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://orgms.dev/problems/unauthorized",
+                 *       "title": "Unauthorized",
+                 *       "status": 401,
+                 *       "detail": "This refresh token is not valid (expired, revoked or already used); log in again.",
+                 *       "requestId": "0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The organization user's organization exists but does not serve: it is `pending`, `provisioning` or `failed` (`organization_status`). The refresh token is not spent: trade it once the organization is active again. */
+        RefreshOrganizationNotServing: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://orgms.dev/problems/conflict",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "detail": "Organization Acme is failed; its users can log in once it is active.",
+                 *       "organization_status": "failed",
+                 *       "requestId": "0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["ConflictProblem"];
             };
         };
         /** @description The token is valid but its role or organization may not do this. */
@@ -3737,7 +3776,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": unknown;
+                    "application/octet-stream": string;
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -4662,8 +4701,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            409: components["responses"]["Conflict"];
+            401: components["responses"]["RefreshRefused"];
+            409: components["responses"]["RefreshOrganizationNotServing"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];

@@ -1,0 +1,52 @@
+import type { WorkerConfig } from '@orgms/common/config';
+import type { AuditLogStore } from '@orgms/common/control-plane/audit-log-store';
+import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import type { RefreshTokenStore } from '@orgms/common/control-plane/refresh-token-store';
+import type { Logger } from '@orgms/common/logger';
+import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
+import { SWEEPS } from '@orgms/common/queues/registry';
+import type { ExportService } from '../services/export.service';
+import type { OrganizationServers } from '../tenancy/organization-servers';
+import { expireExports, resumeLostExports } from './export-sweeps';
+import { resumeStuckOrganizations, startDuePurges } from './organization-sweeps';
+import { detectOrphans } from './orphans-sweep';
+import { deleteExpiredRefreshTokens, expireAuditEntries } from './retention-sweeps';
+import type { SweepDeclarations } from './sweep-registry';
+
+export interface WorkerSweepDeps {
+  /** RECONCILE_INTERVAL_MS, RECONCILE_STUCK_AFTER_MS, RECONCILE_ORPHANS_INTERVAL_MS. */
+  settings: WorkerConfig['reconcile'];
+  databasePrefix: string;
+  store: OrganizationStore;
+  servers: OrganizationServers;
+  jobs: OrganizationJobs;
+  exports: Pick<ExportService, 'expireDue' | 'unfinished'>;
+  refreshTokens: Pick<RefreshTokenStore, 'deleteExpired'>;
+  audit: Pick<AuditLogStore, 'deleteOlderThan'>;
+  /** AUDIT_RETENTION_DAYS; 0 keeps every entry. */
+  auditRetentionDays: number;
+  logger: Logger;
+}
+
+/**
+ * Every periodic sweep of the maintenance queue: how often it runs and what one pass does.
+ * Each runs on RECONCILE_INTERVAL_MS, as the single reconcile pass they replace did, except the
+ * orphan search: it reads every server's database list, and what it finds waits for an operator
+ * anyway (GET /admin/orphans computes the list on demand).
+ */
+export function declareSweeps(deps: WorkerSweepDeps) {
+  const { settings, store, jobs, logger, exports } = deps;
+  const { intervalMs, stuckAfterMs } = settings;
+  return {
+    [SWEEPS.purgesDue]: { intervalMs, run: () => startDuePurges({ store, jobs, logger, stuckAfterMs }) },
+    [SWEEPS.stuckOrganizations]: { intervalMs, run: () => resumeStuckOrganizations({ store, jobs, logger, stuckAfterMs }) },
+    [SWEEPS.lostExports]: { intervalMs, run: () => resumeLostExports({ exports, jobs, logger, stuckAfterMs }) },
+    [SWEEPS.orphans]: { intervalMs: settings.orphansIntervalMs, run: () => detectOrphans(deps) },
+    [SWEEPS.expiredExports]: { intervalMs, run: () => expireExports({ exports }) },
+    [SWEEPS.expiredRefreshTokens]: { intervalMs, run: () => deleteExpiredRefreshTokens(deps.refreshTokens) },
+    [SWEEPS.auditRetention]: { intervalMs, run: () => expireAuditEntries(deps.audit, deps.auditRetentionDays) },
+  } satisfies SweepDeclarations;
+}
+
+/** The declared sweeps, each with its own summary type (tests run one pass and read it). */
+export type WorkerSweeps = ReturnType<typeof declareSweeps>;
