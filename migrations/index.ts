@@ -13,6 +13,7 @@ import { AuditLog1732760000000 } from './control/1732760000000-AuditLog';
 import { WebhookOrganizationRepresentation1732770000000 } from './control/1732770000000-WebhookOrganizationRepresentation';
 import { SessionGenerations1732780000000 } from './control/1732780000000-SessionGenerations';
 import { WebhookDeliveriesWrittenByStore1732790000000 } from './control/1732790000000-WebhookDeliveriesWrittenByStore';
+import { TrackedRuns1732795000000 } from './control/1732795000000-TrackedRuns';
 import { CreateUsers1732200000000 } from './tenant/1732200000000-CreateUsers';
 import { AddUserLastLogin1732300000000 } from './tenant/1732300000000-AddUserLastLogin';
 
@@ -36,6 +37,7 @@ export const controlMigrations = [
   WebhookOrganizationRepresentation1732770000000,
   SessionGenerations1732780000000,
   WebhookDeliveriesWrittenByStore1732790000000,
+  TrackedRuns1732795000000,
 ];
 export const tenantMigrations = [CreateUsers1732200000000, AddUserLastLogin1732300000000];
 

@@ -2,14 +2,13 @@ import type { AuthConfig, Config } from '@orgms/common/config';
 import { AuditLogStore } from '@orgms/common/control-plane/audit-log-store';
 import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
 import { IdempotencyKeyStore } from '@orgms/common/control-plane/idempotency-key-store';
-import { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
 import { OrganizationArchiveStore } from '@orgms/common/control-plane/organization-archive-store';
 import { OrganizationExportStore } from '@orgms/common/control-plane/organization-export-store';
 import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-store';
 import { RefreshTokenStore } from '@orgms/common/control-plane/refresh-token-store';
-import { ServerDrainStore } from '@orgms/common/control-plane/server-drain-store';
 import { TenantRoleStore } from '@orgms/common/control-plane/tenant-role-store';
+import { TrackedRunStore } from '@orgms/common/control-plane/tracked-run-store';
 import { WebhookStore } from '@orgms/common/control-plane/webhook-store';
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
 import { connectControlPlane } from '@orgms/common/database/control-plane-startup';
@@ -60,9 +59,8 @@ import { TenantLogins } from './tenancy/tenant-logins';
 export interface ApiStores {
   organizations: OrganizationStore;
   platformAdmins: PlatformAdminStore;
-  migrationRuns: MigrationRunStore;
+  trackedRuns: TrackedRunStore;
   databaseServers: DatabaseServerStore;
-  serverDrains: ServerDrainStore;
   idempotencyKeys: IdempotencyKeyStore;
   organizationExports: OrganizationExportStore;
   organizationArchives: OrganizationArchiveStore;
@@ -129,9 +127,8 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
   const stores: ApiStores = {
     organizations: new OrganizationStore(controlDb, publisher),
     platformAdmins: new PlatformAdminStore(controlDb, publisher),
-    migrationRuns: new MigrationRunStore(controlDb),
+    trackedRuns: new TrackedRunStore(controlDb),
     databaseServers: new DatabaseServerStore(controlDb, secrets),
-    serverDrains: new ServerDrainStore(controlDb),
     organizationExports: new OrganizationExportStore(controlDb),
     organizationArchives: new OrganizationArchiveStore(controlDb),
     webhooks: new WebhookStore(controlDb, new SecretBox(config.secrets.current, config.secrets.previous)),
@@ -192,7 +189,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     moves: new MovesService({
       store: stores.organizations,
       servers: stores.databaseServers,
-      drains: stores.serverDrains,
+      runs: stores.trackedRuns,
       placement,
       jobs,
       handover,
@@ -204,7 +201,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
     users: new UsersService(tenantPools, bcryptRounds, audit),
     webhooks: new WebhooksService({ store: stores.webhooks, allowPrivate: config.webhooks.allowPrivate, audit }),
     signups: new SignupThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.signupThrottle }),
-    migrationRuns: new MigrationRunsService({ runs: stores.migrationRuns, queue: queues.migrations, logger }),
+    migrationRuns: new MigrationRunsService({ runs: stores.trackedRuns, queue: queues.migrations, logger }),
     orphans: new OrphansService({ databasePrefix: config.tenancy.databasePrefix, servers, organizations: stores.organizations }),
     databaseServers: new DatabaseServersService({
       servers: stores.databaseServers,

@@ -14,7 +14,7 @@ import { DatabaseServersService } from '@orgms/api/services/database-servers.ser
 import { loadConfig } from '@orgms/common/config';
 import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
 import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
-import { ServerDrainStore } from '@orgms/common/control-plane/server-drain-store';
+import { TrackedRunStore } from '@orgms/common/control-plane/tracked-run-store';
 import { createControlDataSource, ensureControlDatabaseExists, migrateControlDatabase } from '@orgms/common/database/control-data-source';
 import { prepareFleet } from '@orgms/common/fleet/fleet-startup';
 import { SecretBox } from '@orgms/common/fleet/secret-box';
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
         const redis = createRedis(config.queue, 'worker');
         const queue = createMigrationsQueue(config.queue, redis);
         try {
-          const drainId = await startDrain(new ServerDrainStore(dataSource), queue, server.id, `cli-${randomUUID()}`);
+          const drainId = await startDrain(new TrackedRunStore(dataSource), queue, server.id, `cli-${randomUUID()}`);
           console.log(`drain ${drainId} started; follow GET /database-servers/${server.id}/drains/${drainId}`);
         } finally {
           await queue.close();

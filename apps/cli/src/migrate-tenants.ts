@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '@orgms/common/config';
-import { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
+import { TrackedRunStore } from '@orgms/common/control-plane/tracked-run-store';
 import { createControlDataSource, ensureControlDatabaseExists, migrateControlDatabase } from '@orgms/common/database/control-data-source';
 import { createMigrationsQueue, startMigrationRun } from '@orgms/common/queues/migrations-queue';
 import { closeRedis, createRedis } from '@orgms/common/queues/redis';
@@ -20,12 +20,12 @@ async function main(): Promise<number> {
   const queue = createMigrationsQueue(config.queue, redis);
   try {
     await migrateControlDatabase(dataSource);
-    const runs = new MigrationRunStore(dataSource);
+    const runs = new TrackedRunStore(dataSource);
     const runId = await startMigrationRun(runs, queue, `cli-${randomUUID()}`);
     console.log(`migration run ${runId} started`);
     if (!follow) return 0;
     for (;;) {
-      const run = await runs.get(runId);
+      const run = await runs.get('migration', runId);
       const { total, succeeded, failed, skipped, pending } = run.totals;
       console.log(`${run.status}: ${total - pending}/${total} done (succeeded ${succeeded}, failed ${failed}, skipped ${skipped})`);
       if (run.status === 'completed') {

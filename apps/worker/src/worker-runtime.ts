@@ -1,13 +1,12 @@
 import type { Config } from '@orgms/common/config';
 import { AuditLogStore } from '@orgms/common/control-plane/audit-log-store';
 import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
-import { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
 import { OrganizationArchiveStore } from '@orgms/common/control-plane/organization-archive-store';
 import { OrganizationExportStore } from '@orgms/common/control-plane/organization-export-store';
 import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import { RefreshTokenStore } from '@orgms/common/control-plane/refresh-token-store';
-import { ServerDrainStore } from '@orgms/common/control-plane/server-drain-store';
 import { TenantRoleStore } from '@orgms/common/control-plane/tenant-role-store';
+import { TrackedRunStore } from '@orgms/common/control-plane/tracked-run-store';
 import { WebhookStore } from '@orgms/common/control-plane/webhook-store';
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
 import { connectControlPlane } from '@orgms/common/database/control-plane-startup';
@@ -81,7 +80,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
   const controlDb = createControlDataSource(config.database, 5);
   const events = redisEventPublisher(connection, config.queue);
   const store = new OrganizationStore(controlDb, events);
-  const runs = new MigrationRunStore(controlDb);
+  const runs = new TrackedRunStore(controlDb);
   const secrets = new SecretBox(config.secrets.current, config.secrets.previous);
   const serverStore = new DatabaseServerStore(controlDb, secrets);
   const roleStore = new TenantRoleStore(controlDb, secrets);
@@ -139,7 +138,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
   });
   const drains = new DrainService({
     store,
-    drains: new ServerDrainStore(controlDb),
+    runs,
     servers,
     reachability: new ServerReachability(),
     moves,

@@ -191,48 +191,25 @@ export const organizationUserSelf = {
 
 export const currentUser = { oneOf: [platformAdmin, organizationUserSelf] } as const satisfies JSONSchema;
 
-const migrationRunProperties = {
-  id: uuid,
-  status: { type: 'string', enum: ['queued', 'running', 'completed'] },
-  target_version: { type: 'string', description: 'The tenant migration every database is brought to.', examples: ['AddUserLastLogin1732300000000'] },
-  template: { type: ['string', 'null'], description: 'What happened to the template database.', examples: ['template migrated'] },
-  total: { type: 'integer', minimum: 0, examples: [20] },
+/** The shared part of a tracked run over many organizations (fleet migrations, drains). */
+const runCounts = {
+  total: { type: 'integer', minimum: 0, description: 'Organizations the run covers.', examples: [20] },
   succeeded: { type: 'integer', minimum: 0, examples: [19] },
   failed: { type: 'integer', minimum: 0, examples: [1] },
   skipped: { type: 'integer', minimum: 0, examples: [0] },
   pending: { type: 'integer', minimum: 0, examples: [0] },
   progress: { type: 'number', minimum: 0, maximum: 1, description: 'Share of organizations done (0 while queued).', examples: [1] },
-  created_at: dateTime,
-  started_at: nullableDateTime,
-  finished_at: nullableDateTime,
 } as const;
 
-const migrationRunSummaryRequired = [
-  'id',
-  'status',
-  'target_version',
-  'template',
-  'total',
-  'succeeded',
-  'failed',
-  'skipped',
-  'pending',
-  'progress',
-  'created_at',
-  'started_at',
-  'finished_at',
-] as const;
+const runStatus = { type: 'string', enum: ['queued', 'running', 'completed'] } as const;
 
-export const migrationRunSummary = {
-  type: 'object',
-  description: 'A fleet migration run with its totals.',
-  additionalProperties: false,
-  required: migrationRunSummaryRequired,
-  properties: migrationRunProperties,
-} as const satisfies JSONSchema;
+const runTimes = { created_at: dateTime, started_at: nullableDateTime, finished_at: nullableDateTime } as const;
 
-export const migrationFailure = {
+const runRequired = ['id', 'status', 'total', 'succeeded', 'failed', 'skipped', 'pending', 'progress', 'created_at', 'started_at', 'finished_at'] as const;
+
+export const runFailure = {
   type: 'object',
+  description: 'An organization whose part of a run failed for good.',
   additionalProperties: false,
   required: ['org_id', 'error', 'finished_at'],
   properties: {
@@ -242,12 +219,33 @@ export const migrationFailure = {
   },
 } as const satisfies JSONSchema;
 
+const runFailures = { type: 'array', items: runFailure } as const;
+
+const migrationRunProperties = {
+  id: uuid,
+  status: runStatus,
+  target_version: { type: 'string', description: 'The tenant migration every database is brought to.', examples: ['AddUserLastLogin1732300000000'] },
+  template: { type: ['string', 'null'], description: 'What happened to the template database.', examples: ['template migrated'] },
+  ...runCounts,
+  ...runTimes,
+} as const;
+
+const migrationRunSummaryRequired = [...runRequired, 'target_version', 'template'] as const;
+
+export const migrationRunSummary = {
+  type: 'object',
+  description: 'A fleet migration run with its totals.',
+  additionalProperties: false,
+  required: migrationRunSummaryRequired,
+  properties: migrationRunProperties,
+} as const satisfies JSONSchema;
+
 export const migrationRun = {
   type: 'object',
   description: 'A fleet migration run: totals, progress and each organization that failed.',
   additionalProperties: false,
   required: [...migrationRunSummaryRequired, 'failures'],
-  properties: { ...migrationRunProperties, failures: { type: 'array', items: migrationFailure } },
+  properties: { ...migrationRunProperties, failures: runFailures },
 } as const satisfies JSONSchema;
 
 export const migrationRunList = {
@@ -329,47 +327,18 @@ export const serverDrain = {
   type: 'object',
   description: 'A drain of one database server: every organization active on it when it started, moved elsewhere one at a time.',
   additionalProperties: false,
-  required: [
-    'id',
-    'server_id',
-    'status',
-    'total',
-    'succeeded',
-    'failed',
-    'skipped',
-    'pending',
-    'progress',
-    'failures',
-    'created_at',
-    'started_at',
-    'finished_at',
-  ],
+  required: [...runRequired, 'server_id', 'failures'],
   properties: {
     id: uuid,
     server_id: uuid,
-    status: { type: 'string', enum: ['queued', 'running', 'completed'] },
-    total: { type: 'integer', minimum: 0, description: 'Organizations the drain covers.', examples: [12] },
-    succeeded: { type: 'integer', minimum: 0, description: 'Moved to another server.', examples: [11] },
-    failed: { type: 'integer', minimum: 0, description: 'Their move failed and was rolled back: still on this server, active.', examples: [1] },
-    skipped: { type: 'integer', minimum: 0, description: 'No longer active on this server when their turn came.', examples: [0] },
-    pending: { type: 'integer', minimum: 0, examples: [0] },
-    progress: { type: 'number', minimum: 0, maximum: 1, description: 'Share of organizations done (0 while queued).', examples: [1] },
-    failures: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['org_id', 'error', 'finished_at'],
-        properties: {
-          org_id: uuid,
-          error: { type: ['string', 'null'], examples: ['copy: pg_restore failed (exit 1): could not connect'] },
-          finished_at: nullableDateTime,
-        },
-      },
-    },
-    created_at: dateTime,
-    started_at: nullableDateTime,
-    finished_at: nullableDateTime,
+    status: runStatus,
+    ...runCounts,
+    total: { ...runCounts.total, description: 'Organizations the drain covers.', examples: [12] },
+    succeeded: { ...runCounts.succeeded, description: 'Moved to another server.', examples: [11] },
+    failed: { ...runCounts.failed, description: 'Their move failed and was rolled back: still on this server, active.' },
+    skipped: { ...runCounts.skipped, description: 'No longer active on this server when their turn came.' },
+    failures: runFailures,
+    ...runTimes,
   },
 } as const satisfies JSONSchema;
 
@@ -703,7 +672,7 @@ export const responseSchemas = {
   OrganizationUserSelf: organizationUserSelf,
   CurrentUser: currentUser,
   MigrationRunSummary: migrationRunSummary,
-  MigrationFailure: migrationFailure,
+  RunFailure: runFailure,
   MigrationRun: migrationRun,
   MigrationRunList: migrationRunList,
   Orphan: orphan,

@@ -1,6 +1,6 @@
 import type { OrganizationArchiveBody, OrganizationArchiveListBody } from '../openapi/response-schemas';
 import type { ListedArchive } from '../services/organizations.service';
-import { isoOrNull } from './run-progress';
+import { isoOrNull } from './timestamps';
 
 export function presentOrganizationArchive(archive: ListedArchive): OrganizationArchiveBody {
   return {

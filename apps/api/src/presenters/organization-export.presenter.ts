@@ -1,6 +1,6 @@
 import type { OrganizationExport } from '@orgms/common/control-plane/organization-export-store';
 import type { OrganizationExportBody } from '../openapi/response-schemas';
-import { isoOrNull } from './run-progress';
+import { isoOrNull } from './timestamps';
 
 export function presentOrganizationExport(exported: OrganizationExport): OrganizationExportBody {
   return {

@@ -8,7 +8,7 @@ import type {
 } from '../openapi/response-schemas';
 import type { Page } from '../services/pagination';
 import type { WebhookEndpointWithSecret } from '../services/webhooks.service';
-import { isoOrNull } from './run-progress';
+import { isoOrNull } from './timestamps';
 
 export function presentWebhookEndpoint(endpoint: WebhookEndpoint): WebhookEndpointBody {
   return {

@@ -3,7 +3,7 @@ import { type Authentication, requireRole } from '../auth/authenticate';
 import { retryAfter } from '../http/retry-after';
 import { validate, validated } from '../http/validate';
 import { presentOrganization } from '../presenters/organization.presenter';
-import { presentServerDrain } from '../presenters/server-drain.presenter';
+import { presentServerDrain } from '../presenters/tracked-run.presenter';
 import type { MovesService } from '../services/moves.service';
 import { idParams } from '../validation/common.schemas';
 import { drainParams, moveOrganizationBody } from '../validation/moves.schemas';

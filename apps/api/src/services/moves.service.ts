@@ -1,6 +1,6 @@
 import type { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
-import type { ServerDrain, ServerDrainStore } from '@orgms/common/control-plane/server-drain-store';
+import type { TrackedRun, TrackedRunStore } from '@orgms/common/control-plane/tracked-run-store';
 import type { Organization } from '@orgms/common/entities/organization.entity';
 import { ConflictError, ServiceUnavailableError } from '@orgms/common/errors';
 import type { PlacementService } from '@orgms/common/fleet/placement-service';
@@ -16,7 +16,7 @@ const ENQUEUE_TIMEOUT_MS = 1000;
 export interface MovesServiceDeps {
   store: Pick<OrganizationStore, 'get' | 'startMove'>;
   servers: Pick<DatabaseServerStore, 'get' | 'findByName' | 'update'>;
-  drains: ServerDrainStore;
+  runs: TrackedRunStore;
   placement: Pick<PlacementService, 'candidates' | 'choose'>;
   jobs: Pick<OrganizationJobs, 'move'>;
   /** Where a move job Redis refuses waits for the reconnect. */
@@ -64,24 +64,24 @@ export class MovesService {
    * Stops new placements on the server (`draining`), records a drain run and asks the worker to
    * move every active organization off it. Without a job queue no run is started (503).
    */
-  async drain(serverId: string, requestId: string): Promise<ServerDrain> {
-    const { servers, drains } = this.deps;
+  async drain(serverId: string, requestId: string): Promise<TrackedRun<'drain'>> {
+    const { servers, runs } = this.deps;
     const server = await servers.get(serverId);
     if (server.status === 'active') {
       await servers.update(serverId, { status: 'draining' });
       this.deps.onServerChange?.();
     }
     try {
-      const drainId = await withTimeout(startDrain(drains, this.deps.queue, serverId, requestId), ENQUEUE_TIMEOUT_MS, 'enqueueing drain-server');
-      return await drains.get(drainId);
+      const drainId = await withTimeout(startDrain(runs, this.deps.queue, serverId, requestId), ENQUEUE_TIMEOUT_MS, 'enqueueing drain-server');
+      return await runs.get('drain', drainId);
     } catch (error) {
       this.deps.logger.warn('could not start a drain', { serverId, error: (error as Error).message });
       throw new ServiceUnavailableError('The job queue is unavailable; no drain was started (the server stays draining). Try again shortly.');
     }
   }
 
-  getDrain(serverId: string, drainId: string): Promise<ServerDrain> {
-    return this.deps.drains.get(drainId, serverId);
+  getDrain(serverId: string, drainId: string): Promise<TrackedRun<'drain'>> {
+    return this.deps.runs.get('drain', drainId, { serverId });
   }
 }
 

@@ -1,5 +1,5 @@
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
-import type { ServerDrainStore } from '@orgms/common/control-plane/server-drain-store';
+import type { TrackedRunStore } from '@orgms/common/control-plane/tracked-run-store';
 import { ConflictError } from '@orgms/common/errors';
 import { choosePlacement } from '@orgms/common/fleet/placement';
 import { reachableServers, type ServerReachability } from '@orgms/common/fleet/server-probe';
@@ -10,7 +10,7 @@ import type { MoveService } from './move.service';
 
 export interface DrainDeps {
   store: OrganizationStore;
-  drains: ServerDrainStore;
+  runs: TrackedRunStore;
   servers: OrganizationServers;
   reachability: Pick<ServerReachability, 'check'>;
   moves: Pick<MoveService, 'move'>;
@@ -33,28 +33,31 @@ export class DrainService {
   constructor(private readonly deps: DrainDeps) {}
 
   async drain(drainId: string, requestId: string): Promise<DrainReport> {
-    const { store, drains, logger } = this.deps;
-    const drain = await drains.get(drainId);
+    const { store, runs, logger } = this.deps;
+    const drain = await runs.get('drain', drainId);
     if (drain.status === 'completed') return { moved: 0, failed: 0, skipped: 0 };
-    const pending = await drains.plan(drainId, await store.idsOnServer(drain.serverId, 'active'));
+    const pending = await runs.plan(
+      drainId,
+      (await store.idsOnServer(drain.serverId, 'active')).map((orgId) => ({ orgId })),
+    );
     const report: DrainReport = { moved: 0, failed: 0, skipped: 0 };
     for (const orgId of pending) {
       const outcome = await this.drainOne(drainId, drain.serverId, orgId, requestId);
       report[outcome] += 1;
     }
-    await drains.complete(drainId);
+    await runs.complete(drainId);
     logger.info('server drained', { drainId, ...report });
     return report;
   }
 
   private async drainOne(drainId: string, serverId: string, orgId: string, requestId: string): Promise<keyof DrainReport> {
-    const { store, drains, moves, logger } = this.deps;
+    const { store, runs, moves, logger } = this.deps;
     const org = await store.findLive(orgId);
-    const item = await drains.item(drainId, orgId);
+    const item = await runs.item(drainId, orgId);
     const ours = org?.status === 'moving' && org.databaseServerId === serverId && item?.targetServerId === org.movingToServerId;
     const landed = org?.status === 'active' && item?.targetServerId != null && org.databaseServerId === item.targetServerId;
     if (!org || (!ours && !landed && (org.status !== 'active' || org.databaseServerId !== serverId))) {
-      await drains.finishItem(drainId, orgId, 'skipped', org ? `the organization is ${org.status}` : 'the organization no longer exists');
+      await runs.finishItem(drainId, orgId, 'skipped', org ? `the organization is ${org.status}` : 'the organization no longer exists');
       return 'skipped';
     }
     try {
@@ -69,25 +72,25 @@ export class DrainService {
             return target.id;
           },
         });
-        await drains.setTarget(drainId, orgId, started.movingToServerId as string);
+        await runs.setItemTarget(drainId, orgId, started.movingToServerId as string);
       }
       // The last attempt from the start: a failed move is rolled back now and the drain goes on.
       await moves.move(orgId, { requestId, fromServerId: serverId, isLastAttempt: true });
       const after = await store.get(orgId);
       if (after.status === 'active' && after.databaseServerId !== serverId) {
-        await drains.finishItem(drainId, orgId, 'succeeded');
+        await runs.finishItem(drainId, orgId, 'succeeded');
         return 'moved';
       }
-      await drains.finishItem(drainId, orgId, 'failed', after.lastError ?? `the organization is ${after.status} on its old server`);
+      await runs.finishItem(drainId, orgId, 'failed', after.lastError ?? `the organization is ${after.status} on its old server`);
       return 'failed';
     } catch (error) {
       if (error instanceof ConflictError) {
-        await drains.finishItem(drainId, orgId, 'skipped', error.message);
+        await runs.finishItem(drainId, orgId, 'skipped', error.message);
         return 'skipped';
       }
       const message = error instanceof JobFailure ? error.message : 'unexpected error; see the worker log';
       logger.warn('could not move an organization off a draining server', { orgId, error });
-      await drains.finishItem(drainId, orgId, 'failed', message);
+      await runs.finishItem(drainId, orgId, 'failed', message);
       return 'failed';
     }
   }

@@ -1,6 +1,6 @@
 import type { TenancyConfig } from '@orgms/common/config';
-import type { MigrationRunStore } from '@orgms/common/control-plane/migration-run-store';
 import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
+import type { TrackedRunStore } from '@orgms/common/control-plane/tracked-run-store';
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
 import type { OrganizationEventPublisher } from '@orgms/common/events/organization-events';
 import type { Logger } from '@orgms/common/logger';
@@ -14,7 +14,7 @@ export interface MigrationsDeps {
   tenancy: Pick<TenancyConfig, 'databasePrefix' | 'templateEnabled'>;
   servers: OrganizationServers;
   store: OrganizationStore;
-  runs: MigrationRunStore;
+  runs: TrackedRunStore;
   /** Organizations from before per-organization roles get theirs in a fleet run; migrations connect as it. */
   roles: TenantRoles;
   /** Tells every API replica to reconnect an organization that just got its own role. */
@@ -35,15 +35,23 @@ export class MigrationsService {
 
   /** Upgrades the template, records the plan, returns the organizations that need a child job. */
   async planRun(runId: string): Promise<string[]> {
+    const { runs, store } = this.deps;
+    const { targetVersion } = await runs.get('migration', runId);
     const templateOutcome = await this.upgradeTemplate();
-    const pending = await this.deps.runs.plan(runId, templateOutcome, await this.withRoleNeeds(await this.deps.store.activeSchemaVersions()));
+    // At the target already and not waiting for its own role: nothing to do, no connection to its database needed.
+    const items = (await this.withRoleNeeds(await store.activeSchemaVersions())).map((o) => ({
+      orgId: o.id,
+      fromVersion: o.schemaVersion,
+      skip: o.schemaVersion === targetVersion && !o.needsRole,
+    }));
+    const pending = await runs.plan(runId, items, { templateOutcome });
     this.deps.logger.info('migration run planned', { runId, pending: pending.length, templateOutcome });
     return pending;
   }
 
   async finishRun(runId: string) {
     await this.deps.runs.complete(runId);
-    const run = await this.deps.runs.get(runId);
+    const run = await this.deps.runs.get('migration', runId);
     this.deps.logger.info('migration run finished', { runId, ...run.totals });
     return run.totals;
   }
@@ -54,7 +62,7 @@ export class MigrationsService {
    */
   async migrateTenant(runId: string, orgId: string, isLastAttempt: boolean): Promise<TenantMigrationOutcome> {
     const { runs, store, roles, logger } = this.deps;
-    if ((await runs.itemStatus(runId, orgId)) !== 'pending') return 'skipped';
+    if ((await runs.item(runId, orgId))?.status !== 'pending') return 'skipped';
     const org = await store.get(orgId);
     if (org.status !== 'active') {
       await runs.finishItem(runId, orgId, 'skipped', `organization is ${org.status}`);

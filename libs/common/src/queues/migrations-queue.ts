@@ -1,7 +1,7 @@
+import { latestTenantMigration } from '@orgms/migrations';
 import type { Queue } from 'bullmq';
 import type { QueueConfig } from '../config';
-import type { MigrationRunStore } from '../control-plane/migration-run-store';
-import type { ServerDrainStore } from '../control-plane/server-drain-store';
+import type { TrackedRunStore } from '../control-plane/tracked-run-store';
 import { JOB_RETENTION, openQueue } from './queue-handles';
 import type { RedisConnection } from './redis';
 import { type DrainServerJobData, JOBS, jobIds, type MigrateAllJobData, type MigrateTenantJobData, QUEUES } from './registry';
@@ -10,6 +10,8 @@ import { type DrainServerJobData, JOBS, jobIds, type MigrateAllJobData, type Mig
 export type MigrationsJobData = MigrateAllJobData | MigrateTenantJobData | DrainServerJobData;
 
 export type MigrationsQueue = Queue<MigrationsJobData>;
+
+type TrackedRuns = Pick<TrackedRunStore, 'create' | 'remove'>;
 
 export function createMigrationsQueue(queue: QueueConfig, connection: RedisConnection): MigrationsQueue {
   return openQueue<MigrationsJobData>(QUEUES.migrations, queue, connection, {
@@ -22,35 +24,31 @@ export function createMigrationsQueue(queue: QueueConfig, connection: RedisConne
 /**
  * Starts a fleet migration: records the run, then enqueues its parent job, which upgrades the
  * template, plans the run and adds one child per organization (apps/worker migrations.service).
- * If Redis refuses the job the run row is removed again, so no run waits forever.
  */
-export async function startMigrationRun(runs: MigrationRunStore, queue: MigrationsQueue, requestId: string): Promise<string> {
-  const runId = await runs.create(requestId);
+export function startMigrationRun(runs: TrackedRuns, queue: MigrationsQueue, requestId: string): Promise<string> {
+  return startTrackedRun(runs, runs.create({ kind: 'migration', targetVersion: latestTenantMigration }, requestId), (runId) =>
+    queue.add(JOBS.migrateAll, { runId, requestId, phase: 'plan' }, { jobId: jobIds.migrateAll(runId), attempts: 5 }),
+  );
+}
+
+/** Starts a drain of a server (audited): records the run, then enqueues its job (the job id makes asking again a no-op). */
+export function startDrain(runs: TrackedRuns, queue: MigrationsQueue, serverId: string, requestId: string): Promise<string> {
+  const created = runs.create({ kind: 'drain', serverId }, requestId, (drainId) => ({
+    action: 'database_server.drain_started',
+    target: { type: 'database_server', id: serverId },
+    details: { drain_id: drainId },
+  }));
+  return startTrackedRun(runs, created, (drainId) => queue.add(JOBS.drainServer, { drainId, requestId }, { jobId: jobIds.drainServer(drainId), attempts: 5 }));
+}
+
+/** If Redis refuses the job the recorded run is removed again, so no run waits forever. */
+async function startTrackedRun(runs: TrackedRuns, created: Promise<string>, enqueue: (runId: string) => Promise<unknown>): Promise<string> {
+  const runId = await created;
   try {
-    await queue.add(JOBS.migrateAll, { runId, requestId, phase: 'plan' }, { jobId: jobIds.migrateAll(runId), attempts: 5 });
+    await enqueue(runId);
   } catch (error) {
     await runs.remove(runId);
     throw error;
   }
   return runId;
-}
-
-/**
- * Starts a drain of a server: records the run, then enqueues its job (the job id makes asking
- * again a no-op). If Redis refuses the job the run row is removed again, so no run waits forever.
- */
-export async function startDrain(
-  drains: Pick<ServerDrainStore, 'create' | 'remove'>,
-  queue: MigrationsQueue,
-  serverId: string,
-  requestId: string,
-): Promise<string> {
-  const drainId = await drains.create(serverId, requestId);
-  try {
-    await queue.add(JOBS.drainServer, { drainId, requestId }, { jobId: jobIds.drainServer(drainId), attempts: 5 });
-  } catch (error) {
-    await drains.remove(drainId);
-    throw error;
-  }
-  return drainId;
 }

@@ -1442,7 +1442,10 @@ export interface components {
              * @example template migrated
              */
             template: string | null;
-            /** @example 20 */
+            /**
+             * @description Organizations the run covers.
+             * @example 20
+             */
             total: number;
             /** @example 19 */
             succeeded: number;
@@ -1467,7 +1470,8 @@ export interface components {
             /** Format: date-time */
             finished_at: string | null;
         };
-        MigrationFailure: {
+        /** @description An organization whose part of a run failed for good. */
+        RunFailure: {
             /**
              * Format: uuid
              * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
@@ -1497,7 +1501,10 @@ export interface components {
              * @example template migrated
              */
             template: string | null;
-            /** @example 20 */
+            /**
+             * @description Organizations the run covers.
+             * @example 20
+             */
             total: number;
             /** @example 19 */
             succeeded: number;
@@ -1521,7 +1528,7 @@ export interface components {
             started_at: string | null;
             /** Format: date-time */
             finished_at: string | null;
-            failures: components["schemas"]["MigrationFailure"][];
+            failures: components["schemas"]["RunFailure"][];
         };
         MigrationRunList: {
             items: components["schemas"]["MigrationRunSummary"][];
@@ -1640,17 +1647,7 @@ export interface components {
              * @example 1
              */
             progress: number;
-            failures: {
-                /**
-                 * Format: uuid
-                 * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
-                 */
-                org_id: string;
-                /** @example copy: pg_restore failed (exit 1): could not connect */
-                error: string | null;
-                /** Format: date-time */
-                finished_at: string | null;
-            }[];
+            failures: components["schemas"]["RunFailure"][];
             /**
              * Format: date-time
              * @example 2026-11-21T21:13:17.815Z
