@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
-import { TrackedRunStore } from '@orgms/common/control-plane/tracked-run-store';
 import { NotFoundError } from '@orgms/common/errors';
-import { SecretBox } from '@orgms/common/fleet/secret-box';
+import { DatabaseServerStore } from '@orgms/common/fleet/database-server-store';
+import { TrackedRunStore } from '@orgms/common/fleet-migrations/tracked-run-store';
+import { SecretBox } from '@orgms/common/secret-box';
 import { expect } from 'chai';
 import type { DataSource } from 'typeorm';
 import { scratchControlDatabase } from './support/control-database';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
-import { SecretBox } from '@orgms/common/fleet/secret-box';
+import { DatabaseServerStore } from '@orgms/common/fleet/database-server-store';
+import { SecretBox } from '@orgms/common/secret-box';
 import { expect } from 'chai';
 import type { DataSource } from 'typeorm';
 import { scratchControlDatabase } from './support/control-database';

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { TrackedRunStore } from '@orgms/common/control-plane/tracked-run-store';
+import { TrackedRunStore } from '@orgms/common/fleet-migrations/tracked-run-store';
 import { controlMigrations } from '@orgms/migrations';
 import { expect } from 'chai';
 import { Client } from 'pg';

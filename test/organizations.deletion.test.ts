@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { hashFile } from '@orgms/common/data-safety/file-hash';
+import { runPgRestore } from '@orgms/common/data-safety/pg-dump';
 import { organizationEventsChannel } from '@orgms/common/events/organization-events';
-import { hashFile } from '@orgms/common/process/file-hash';
-import { runPgRestore } from '@orgms/common/process/pg-dump';
 import { SWEEPS } from '@orgms/common/queues/registry';
 import { roleNameFor } from '@orgms/common/tenancy/database-names';
 import { expect } from 'chai';

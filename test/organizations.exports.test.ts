@@ -4,12 +4,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OrganizationExportStore } from '@orgms/common/control-plane/organization-export-store';
+import { OrganizationExportStore } from '@orgms/common/data-safety/organization-export-store';
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
 import { withDatabase } from '@orgms/common/database/database-urls';
 import { SWEEPS } from '@orgms/common/queues/registry';
 import { quoteIdent } from '@orgms/common/tenancy/database-names';
-import { ExportService } from '@orgms/worker/services/export.service';
+import { ExportService } from '@orgms/worker/data-safety/export.service';
 import { expect } from 'chai';
 import type { Response } from 'supertest';
 import { withClient } from './support/org-databases';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { runPgRestore } from '@orgms/common/process/pg-dump';
+import { runPgRestore } from '@orgms/common/data-safety/pg-dump';
 import { expect } from 'chai';
 import { queryControlDatabase } from './support/control-database';
 import { databaseExists, databaseOf } from './support/org-databases';

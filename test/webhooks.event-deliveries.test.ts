@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { presentOrganization } from '@orgms/api/presenters/organization.presenter';
-import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
-import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
-import type { Organization } from '@orgms/common/entities/organization.entity';
+import { presentOrganization } from '@orgms/api/organizations/organization.presenter';
 import { ConflictError } from '@orgms/common/errors';
-import { SecretBox } from '@orgms/common/fleet/secret-box';
+import { DatabaseServerStore } from '@orgms/common/fleet/database-server-store';
+import type { Organization } from '@orgms/common/organizations/organization.entity';
+import { OrganizationStore } from '@orgms/common/organizations/organization-store';
+import { SecretBox } from '@orgms/common/secret-box';
 import { expect } from 'chai';
 import type { DataSource } from 'typeorm';
 import { scratchControlDatabase } from './support/control-database';

@@ -1,7 +1,7 @@
-import { WebhookStore } from '@orgms/common/control-plane/webhook-store';
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
-import { SecretBox } from '@orgms/common/fleet/secret-box';
-import { WebhookDeliveryService } from '@orgms/worker/services/webhook-delivery.service';
+import { SecretBox } from '@orgms/common/secret-box';
+import { WebhookStore } from '@orgms/common/webhooks/webhook-store';
+import { WebhookDeliveryService } from '@orgms/worker/webhooks/webhook-delivery.service';
 import { expect } from 'chai';
 import type { Response } from 'supertest';
 import { auth } from './support/org-users';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { type FileDigest, hashFile, reprDigest } from '@orgms/common/data-safety/file-hash';
 import { withDatabase } from '@orgms/common/database/database-urls';
-import { type FileDigest, hashFile, reprDigest } from '@orgms/common/process/file-hash';
 import { QUEUES, SWEEPS, sweepSchedulerId } from '@orgms/common/queues/registry';
 import { Queue } from 'bullmq';
 import { controlQuery } from '../../harness/service-env';

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hashFile } from '@orgms/common/process/file-hash';
+import { hashFile } from '@orgms/common/data-safety/file-hash';
 import { databaseNameFor } from '@orgms/common/tenancy/database-names';
 import { expect } from 'chai';
 import { startApi, startWorker } from '../../harness/built-service';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withDatabase } from '@orgms/common/database/database-urls';
-import { SecretBox } from '@orgms/common/fleet/secret-box';
+import { SecretBox } from '@orgms/common/secret-box';
 import { databaseNameFor, quoteIdent, roleNameFor, stagingNameFor } from '@orgms/common/tenancy/database-names';
 import { scramVerifier } from '@orgms/worker/tenancy/tenant-roles';
 import { expect } from 'chai';

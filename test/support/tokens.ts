@@ -1,4 +1,4 @@
-import { keyIdOf } from '@orgms/api/auth/signing-keys';
+import { keyIdOf } from '@orgms/api/sign-in/signing-keys';
 import type { JwtConfig } from '@orgms/common/config';
 import jwt from 'jsonwebtoken';
 

@@ -1,5 +1,5 @@
-import { AuditService } from '@orgms/api/services/audit.service';
-import type { NewAuditEntry } from '@orgms/common/control-plane/audit-log-store';
+import { AuditService } from '@orgms/api/audit/audit.service';
+import type { NewAuditEntry } from '@orgms/common/audit/audit-log-store';
 import type { Logger } from '@orgms/common/logger';
 import { expect } from 'chai';
 

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor } from '@orgms/api/services/pagination';
+import { decodeCursor, encodeCursor } from '@orgms/api/http/pagination';
 import { BadRequestError } from '@orgms/common/errors';
 import { expect } from 'chai';
 

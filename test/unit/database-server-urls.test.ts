@@ -1,4 +1,4 @@
-import { createDatabaseServerBody, updateDatabaseServerBody } from '@orgms/api/validation/database-servers.schemas';
+import { createDatabaseServerBody, updateDatabaseServerBody } from '@orgms/api/fleet/database-servers.schemas';
 import { maskedUrl } from '@orgms/common/fleet/server-urls';
 import { expect } from 'chai';
 

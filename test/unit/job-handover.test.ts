@@ -1,4 +1,4 @@
-import { JobHandover } from '@orgms/api/services/job-handover';
+import { JobHandover } from '@orgms/api/http/job-handover';
 import type { Logger } from '@orgms/common/logger';
 import { expect } from 'chai';
 

@@ -1,4 +1,4 @@
-import { organizationName } from '@orgms/api/validation/common.schemas';
+import { organizationName } from '@orgms/api/http/common.schemas';
 import { confusableSkeleton, findMixedScriptConfusable, isMixedScriptConfusable, organizationNameKey } from '@orgms/common/organizations/organization-names';
 import { slugify } from '@orgms/common/organizations/slug';
 import { expect } from 'chai';

@@ -1,11 +1,11 @@
-import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
 import {
   canTransition,
   EDITABLE_STATUSES,
   ORGANIZATION_STATUSES,
   type OrganizationStatus,
   statusesLeadingTo,
-} from '@orgms/common/entities/organization-status';
+} from '@orgms/common/organizations/organization-status';
+import { OrganizationStore } from '@orgms/common/organizations/organization-store';
 import { expect } from 'chai';
 import type { DataSource } from 'typeorm';
 

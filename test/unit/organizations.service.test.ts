@@ -1,13 +1,13 @@
-import { JobHandover } from '@orgms/api/services/job-handover';
-import { OrganizationsService } from '@orgms/api/services/organizations.service';
-import type { DatabaseServer } from '@orgms/common/control-plane/database-server-store';
-import type { NewOrganization, OrganizationStore, TransitionOptions } from '@orgms/common/control-plane/organization-store';
-import { Organization } from '@orgms/common/entities/organization.entity';
-import { canTransition, EDITABLE_STATUSES, type OrganizationStatus, statusesLeadingTo } from '@orgms/common/entities/organization-status';
+import { JobHandover } from '@orgms/api/http/job-handover';
+import { OrganizationsService } from '@orgms/api/organizations/organizations.service';
 import { ConflictError, NotFoundError } from '@orgms/common/errors';
+import type { DatabaseServer } from '@orgms/common/fleet/database-server-store';
 import type { Logger } from '@orgms/common/logger';
-import { verifyPassword } from '@orgms/common/passwords';
+import { Organization } from '@orgms/common/organizations/organization.entity';
+import { canTransition, EDITABLE_STATUSES, type OrganizationStatus, statusesLeadingTo } from '@orgms/common/organizations/organization-status';
+import type { NewOrganization, OrganizationStore, TransitionOptions } from '@orgms/common/organizations/organization-store';
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
+import { verifyPassword } from '@orgms/common/sign-in/passwords';
 import { expect } from 'chai';
 
 /** A store in memory that keeps the real store's rules: the transition table, editable statuses, 409 with current_status. */

@@ -1,4 +1,4 @@
-import { registerBody } from '@orgms/api/validation/auth.schemas';
+import { registerBody } from '@orgms/api/sign-in/auth.schemas';
 import { parsePlatformAdminCommand } from '@orgms/cli/platform-admin-command';
 import { loadConfig } from '@orgms/common/config';
 import { expect } from 'chai';

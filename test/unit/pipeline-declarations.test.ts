@@ -1,12 +1,12 @@
 import { tmpdir } from 'node:os';
-import { MOVE_STEPS, PROVISIONING_STEPS, PURGE_STEPS } from '@orgms/common/entities/organization-status';
+import { MOVE_STEPS, PROVISIONING_STEPS, PURGE_STEPS } from '@orgms/common/organizations/organization-status';
+import { ArchiveRestorer } from '@orgms/worker/data-safety/archive-restore';
+import { ExportService } from '@orgms/worker/data-safety/export.service';
+import { MoveService } from '@orgms/worker/fleet/move.service';
+import { ProvisioningService } from '@orgms/worker/organizations/provisioning.service';
+import { PurgeService } from '@orgms/worker/organizations/purge.service';
 import type { Pipeline } from '@orgms/worker/pipelines/pipeline';
 import { runPipeline } from '@orgms/worker/pipelines/pipeline-runner';
-import { ExportService } from '@orgms/worker/services/export.service';
-import { MoveService } from '@orgms/worker/services/move.service';
-import { ProvisioningService } from '@orgms/worker/services/provisioning.service';
-import { PurgeService } from '@orgms/worker/services/purge.service';
-import { ArchiveRestorer } from '@orgms/worker/tenancy/archive-restore';
 import { expect } from 'chai';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined } as never;

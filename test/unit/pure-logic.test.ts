@@ -1,5 +1,5 @@
-import { durationToSeconds } from '@orgms/api/auth/tokens';
-import { decodeCursor, encodeCursor } from '@orgms/api/services/pagination';
+import { decodeCursor, encodeCursor } from '@orgms/api/http/pagination';
+import { durationToSeconds } from '@orgms/api/sign-in/tokens';
 import { loadConfig } from '@orgms/common/config';
 import { isTransientDatabaseError } from '@orgms/common/database/database-errors';
 import { serverOf } from '@orgms/common/database/database-urls';

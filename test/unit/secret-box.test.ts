@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { parseSecretKey, SecretBox } from '@orgms/common/fleet/secret-box';
+import { parseSecretKey, SecretBox } from '@orgms/common/secret-box';
 import { expect } from 'chai';
 
 const key = (id: string) => ({ id, key: randomBytes(32) });

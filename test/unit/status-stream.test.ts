@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type StatusStreamSources, streamOrganizationStatus } from '@orgms/api/http/status-stream';
-import { Organization } from '@orgms/common/entities/organization.entity';
 import { createLogger } from '@orgms/common/logger';
+import { Organization } from '@orgms/common/organizations/organization.entity';
 import { expect } from 'chai';
 import type { Request, Response } from 'express';
 

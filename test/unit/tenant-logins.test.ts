@@ -1,6 +1,6 @@
 import { TenantLogins } from '@orgms/api/tenancy/tenant-logins';
-import type { TenantRoleCredentials } from '@orgms/common/control-plane/tenant-role-store';
 import { withLogin } from '@orgms/common/fleet/server-urls';
+import type { TenantRoleCredentials } from '@orgms/common/fleet/tenant-role-store';
 import { expect } from 'chai';
 
 /** A role store that counts its reads, and a logger that keeps its warnings. */

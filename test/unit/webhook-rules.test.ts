@@ -1,6 +1,6 @@
 import { WEBHOOK_EVENT_TYPES } from '@orgms/common/webhooks/webhook-events';
 import { isPublicAddress, RefusedWebhookUrl, type Resolve, resolveWebhookTarget } from '@orgms/common/webhooks/webhook-targets';
-import { retryDelayMs } from '@orgms/worker/services/webhook-delivery.service';
+import { retryDelayMs } from '@orgms/worker/webhooks/webhook-delivery.service';
 import { expect } from 'chai';
 
 /** A resolver that answers from a table, as DNS would (or as an attacker's DNS would). */

@@ -1,7 +1,7 @@
+import { createDatabaseServerBody, databaseServerName, newDatabaseServerOf } from '@orgms/api/fleet/database-servers.schemas';
 import { checkAgainst } from '@orgms/api/http/validate';
 import type { DatabaseServerBody } from '@orgms/api/openapi/response-schemas';
-import { createDatabaseServerBody, databaseServerName, newDatabaseServerOf } from '@orgms/api/validation/database-servers.schemas';
-import type { NewDatabaseServer } from '@orgms/common/control-plane/database-server-store';
+import type { NewDatabaseServer } from '@orgms/common/fleet/database-server-store';
 import Joi from 'joi';
 import { parseArgs } from './args';
 

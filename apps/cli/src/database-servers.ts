@@ -9,20 +9,20 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { presentDatabaseServer, presentDatabaseServerList } from '@orgms/api/presenters/database-server.presenter';
-import { DatabaseServersService } from '@orgms/api/services/database-servers.service';
+import { presentDatabaseServer, presentDatabaseServerList } from '@orgms/api/fleet/database-server.presenter';
+import { DatabaseServersService } from '@orgms/api/fleet/database-servers.service';
 import { loadConfig } from '@orgms/common/config';
-import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
-import { OrganizationStore } from '@orgms/common/control-plane/organization-store';
-import { TrackedRunStore } from '@orgms/common/control-plane/tracked-run-store';
 import { createControlDataSource, ensureControlDatabaseExists, migrateControlDatabase } from '@orgms/common/database/control-data-source';
+import { DatabaseServerStore } from '@orgms/common/fleet/database-server-store';
 import { prepareFleet } from '@orgms/common/fleet/fleet-startup';
-import { SecretBox } from '@orgms/common/fleet/secret-box';
 import { lockDownServer } from '@orgms/common/fleet/server-lockdown';
 import { probeServer } from '@orgms/common/fleet/server-probe';
+import { TrackedRunStore } from '@orgms/common/fleet-migrations/tracked-run-store';
 import { createLogger } from '@orgms/common/logger';
+import { OrganizationStore } from '@orgms/common/organizations/organization-store';
 import { createMigrationsQueue, startDrain } from '@orgms/common/queues/migrations-queue';
 import { closeRedis, createRedis } from '@orgms/common/queues/redis';
+import { SecretBox } from '@orgms/common/secret-box';
 import { formatServerTable, parseDatabaseServersCommand } from './database-servers-command';
 
 async function main(): Promise<void> {

@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '@orgms/common/config';
-import { TrackedRunStore } from '@orgms/common/control-plane/tracked-run-store';
 import { createControlDataSource, ensureControlDatabaseExists, migrateControlDatabase } from '@orgms/common/database/control-data-source';
+import { TrackedRunStore } from '@orgms/common/fleet-migrations/tracked-run-store';
 import { createMigrationsQueue, startMigrationRun } from '@orgms/common/queues/migrations-queue';
 import { closeRedis, createRedis } from '@orgms/common/queues/redis';
 

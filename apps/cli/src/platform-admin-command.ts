@@ -1,4 +1,4 @@
-import { newPasswordSchema } from '@orgms/common/password-policy';
+import { newPasswordSchema } from '@orgms/common/sign-in/password-policy';
 import Joi from 'joi';
 import { parseArgs } from './args';
 

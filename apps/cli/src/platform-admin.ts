@@ -8,11 +8,11 @@
  */
 
 import { loadConfig } from '@orgms/common/config';
-import { PlatformAdminStore } from '@orgms/common/control-plane/platform-admin-store';
 import { createControlDataSource, ensureControlDatabaseExists, migrateControlDatabase } from '@orgms/common/database/control-data-source';
 import { type OrganizationEventMessage, organizationEventsChannel } from '@orgms/common/events/organization-events';
 import { withTimeout } from '@orgms/common/process/timeout';
 import { closeRedis, createRedis } from '@orgms/common/queues/redis';
+import { PlatformAdminStore } from '@orgms/common/sign-in/platform-admin-store';
 import { parsePlatformAdminCommand } from './platform-admin-command';
 
 async function main(): Promise<void> {

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { ConfigError, parseTrustProxy, readEnvironment } from './config/environment';
 import { serverOf } from './database/database-urls';
-import { parseSecretKey, type SecretKey } from './fleet/secret-box';
 import { queuePrefixFor } from './queues/redis-url';
+import { parseSecretKey, type SecretKey } from './secret-box';
 
 /**
  * Every setting of the service, validated once at boot (config/environment.ts holds the

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { QueueConfig } from '@orgms/common/config';
-import type { OrganizationStatus } from '@orgms/common/entities/organization-status';
 import { type OrganizationEventMessage, organizationEventsChannel, parseOrganizationEvent } from '@orgms/common/events/organization-events';
 import type { Logger } from '@orgms/common/logger';
+import type { OrganizationStatus } from '@orgms/common/organizations/organization-status';
 import { createRedis } from '@orgms/common/queues/redis';
 
 export type StatusMessage = Extract<OrganizationEventMessage, { type: 'status' }>;

@@ -1,8 +1,8 @@
-import type { Organization } from '@orgms/common/entities/organization.entity';
-import { IN_PROGRESS_STATUSES } from '@orgms/common/entities/organization-status';
+import type { Organization } from '@orgms/common/organizations/organization.entity';
+import { IN_PROGRESS_STATUSES } from '@orgms/common/organizations/organization-status';
 import type { Request, Response } from 'express';
 import type { OrganizationEventsHub } from '../events/organization-events-hub';
-import type { OrganizationsService } from '../services/organizations.service';
+import type { OrganizationsService } from '../organizations/organizations.service';
 
 /** The longest a client may make us hold an answer. */
 export const MAX_WAIT_SECONDS = 30;

@@ -1,9 +1,9 @@
-import type { OrganizationEvent } from '@orgms/common/entities/organization-event.entity';
-import type { OrganizationStatus } from '@orgms/common/entities/organization-status';
 import type { Logger } from '@orgms/common/logger';
+import type { OrganizationEvent } from '@orgms/common/organizations/organization-event.entity';
+import type { OrganizationStatus } from '@orgms/common/organizations/organization-status';
 import type { Request, Response } from 'express';
 import type { OrganizationEventsHub } from '../events/organization-events-hub';
-import type { OrganizationsService } from '../services/organizations.service';
+import type { OrganizationsService } from '../organizations/organizations.service';
 
 /** The stream ends once the organization reaches one of these. */
 const FINAL_STATUSES: readonly OrganizationStatus[] = ['active', 'failed', 'deleted', 'purged'];

@@ -1,16 +1,16 @@
 import type Joi from 'joi';
 import parse from 'joi-to-json';
-import { auditQuery } from '../validation/audit.schemas';
-import { loginBody, refreshTokenBody, registerBody } from '../validation/auth.schemas';
-import { idParams } from '../validation/common.schemas';
-import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNameBody } from '../validation/compat.schemas';
-import { createDatabaseServerBody, updateDatabaseServerBody } from '../validation/database-servers.schemas';
-import { exportParams } from '../validation/exports.schemas';
-import { deleteOrganizationQuery, restoreOrganizationBody, updateOrganizationBody } from '../validation/lifecycle.schemas';
-import { drainParams, moveOrganizationBody } from '../validation/moves.schemas';
-import { createOrganizationBody, idempotencyHeaders, listOrganizationsQuery } from '../validation/organizations.schemas';
-import { createUserBody, orgLoginBody, updateUserBody, userParams } from '../validation/users.schemas';
-import { createWebhookBody, deliveryParams, listDeliveriesQuery, updateWebhookBody } from '../validation/webhooks.schemas';
+import { auditQuery } from '../audit/audit.schemas';
+import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNameBody } from '../compat/compat.schemas';
+import { exportParams } from '../data-safety/exports.schemas';
+import { createDatabaseServerBody, updateDatabaseServerBody } from '../fleet/database-servers.schemas';
+import { drainParams, moveOrganizationBody } from '../fleet/moves.schemas';
+import { idParams } from '../http/common.schemas';
+import { deleteOrganizationQuery, restoreOrganizationBody, updateOrganizationBody } from '../organizations/lifecycle.schemas';
+import { createOrganizationBody, idempotencyHeaders, listOrganizationsQuery } from '../organizations/organizations.schemas';
+import { loginBody, refreshTokenBody, registerBody } from '../sign-in/auth.schemas';
+import { createUserBody, orgLoginBody, updateUserBody, userParams } from '../users/users.schemas';
+import { createWebhookBody, deliveryParams, listDeliveriesQuery, updateWebhookBody } from '../webhooks/webhooks.schemas';
 
 type JsonSchema = Record<string, unknown>;
 

@@ -1,9 +1,9 @@
-import { ARCHIVE_STATUSES } from '@orgms/common/control-plane/organization-archive-store';
-import { EXPORT_STATUSES } from '@orgms/common/control-plane/organization-export-store';
-import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_ENDPOINT_STATUSES } from '@orgms/common/control-plane/webhook-store';
-import { ORGANIZATION_STATUSES } from '@orgms/common/entities/organization-status';
-import { USER_ROLES } from '@orgms/common/entities/tenant-user.entity';
+import { ARCHIVE_STATUSES } from '@orgms/common/data-safety/organization-archive-store';
+import { EXPORT_STATUSES } from '@orgms/common/data-safety/organization-export-store';
+import { ORGANIZATION_STATUSES } from '@orgms/common/organizations/organization-status';
+import { USER_ROLES } from '@orgms/common/users/tenant-user.entity';
 import { WEBHOOK_EVENT_TYPES } from '@orgms/common/webhooks/webhook-events';
+import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_ENDPOINT_STATUSES } from '@orgms/common/webhooks/webhook-store';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 
 /**

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import swaggerJsdoc from 'swagger-jsdoc';
+import { outgoingWebhooks } from '../webhooks/outgoing-webhooks';
 import { components } from './components';
-import { outgoingWebhooks } from './outgoing-webhooks';
 
 let cached: Record<string, unknown> | undefined;
 
@@ -52,7 +52,7 @@ export function openApiSpec(): Record<string, unknown> {
         { name: 'Compatibility', description: 'Routes of the seed services, kept so existing clients keep working. Prefer the resource routes.' },
       ],
     },
-    apis: [path.join(__dirname, '../routes/*.routes.{ts,js}'), path.join(__dirname, '../operator/*.{ts,js}'), path.join(__dirname, './docs.routes.{ts,js}')],
+    apis: [path.join(__dirname, '../*/*.routes.{ts,js}'), path.join(__dirname, '../operator/{bull-board,metrics}.{ts,js}')],
     failOnErrors: true,
   }) as Record<string, unknown>;
   nameOperations(cached.paths as Operations);

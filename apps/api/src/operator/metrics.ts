@@ -3,10 +3,10 @@ import { UnauthorizedError } from '@orgms/common/errors';
 import type { Queue } from 'bullmq';
 import { type Request, type RequestHandler, Router } from 'express';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { OrganizationsService } from '../services/organizations.service';
-import type { ReadinessService } from '../services/readiness.service';
-import type { SessionsService } from '../services/sessions.service';
+import type { OrganizationsService } from '../organizations/organizations.service';
+import type { SessionsService } from '../sign-in/sessions.service';
 import type { TenantDatabases } from '../tenancy/tenant-databases';
+import type { ReadinessService } from './readiness.service';
 
 export interface ApiMetricsSources {
   /** When set, only a scraper sending it as a bearer token reads the metrics. */

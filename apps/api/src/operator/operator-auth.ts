@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { UnauthorizedError } from '@orgms/common/errors';
 import type { RequestHandler } from 'express';
-import type { Authentication } from '../auth/authenticate';
-import type { AuthService } from '../services/auth.service';
+import type { AuthService } from '../sign-in/auth.service';
+import type { Authentication } from '../sign-in/authenticate';
 
 /**
  * A browser sends Basic credentials with every asset and poll, and bcrypt each time would cost

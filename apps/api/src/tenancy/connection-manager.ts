@@ -1,7 +1,7 @@
 import type { TenantPoolsConfig } from '@orgms/common/config';
-import type { DatabaseServer } from '@orgms/common/control-plane/database-server-store';
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
 import { ServiceUnavailableError } from '@orgms/common/errors';
+import type { DatabaseServer } from '@orgms/common/fleet/database-server-store';
 import { type DatabaseLogin, tenantUrlOf } from '@orgms/common/fleet/server-urls';
 import type { Logger } from '@orgms/common/logger';
 import type { DataSource } from 'typeorm';

@@ -1,10 +1,10 @@
 import type { TenantPoolsConfig } from '@orgms/common/config';
-import type { DatabaseServer } from '@orgms/common/control-plane/database-server-store';
 import { isTransientDatabaseError, sqlStateOf } from '@orgms/common/database/database-errors';
-import type { Organization } from '@orgms/common/entities/organization.entity';
 import { ServiceUnavailableError } from '@orgms/common/errors';
+import type { DatabaseServer } from '@orgms/common/fleet/database-server-store';
 import type { ServerDirectory } from '@orgms/common/fleet/server-directory';
 import type { Logger } from '@orgms/common/logger';
+import type { Organization } from '@orgms/common/organizations/organization.entity';
 import type { DataSource } from 'typeorm';
 import { TenantConnectionManager, type TenantConnectionManagerOptions, type TenantConnectionStats, type TenantRef } from './connection-manager';
 import type { TenantLogins } from './tenant-logins';

@@ -1,6 +1,6 @@
-import type { DatabaseServer } from '@orgms/common/control-plane/database-server-store';
-import type { TenantRoleStore } from '@orgms/common/control-plane/tenant-role-store';
+import type { DatabaseServer } from '@orgms/common/fleet/database-server-store';
 import type { DatabaseLogin } from '@orgms/common/fleet/server-urls';
+import type { TenantRoleStore } from '@orgms/common/fleet/tenant-role-store';
 import type { Logger } from '@orgms/common/logger';
 
 /** How long "no role of its own yet" is believed before the control database is asked again. */

@@ -1,16 +1,16 @@
 import type { MigrationsQueue } from '@orgms/common/queues/migrations-queue';
 import { JOBS, type JobDataByName, type JobName } from '@orgms/common/queues/registry';
 import { DelayedError, type Job } from 'bullmq';
-import type { DrainService } from '../services/drain.service';
-import type { ExportService } from '../services/export.service';
-import type { MigrationsService } from '../services/migrations.service';
-import type { MoveService } from '../services/move.service';
-import type { ProvisioningService } from '../services/provisioning.service';
-import type { PurgeService } from '../services/purge.service';
-import type { WebhookDeliveryService } from '../services/webhook-delivery.service';
+import type { ExportService } from '../data-safety/export.service';
+import type { DrainService } from '../fleet/drain.service';
+import type { MoveService } from '../fleet/move.service';
+import { migrateAllHandler } from '../fleet-migrations/migrate-all.handler';
+import type { MigrationsService } from '../fleet-migrations/migrations.service';
+import type { ProvisioningService } from '../organizations/provisioning.service';
+import type { PurgeService } from '../organizations/purge.service';
 import type { SweepRegistry } from '../sweeps/sweep-registry';
+import type { WebhookDeliveryService } from '../webhooks/webhook-delivery.service';
 import { deliverWebhooksJobData, drainServerJobData, exportJobData, migrateTenantJobData, moveJobData, organizationJobData, sweepJobData } from './job-data';
-import { migrateAllHandler } from './migrate-all.handler';
 
 /**
  * What one job does, as a thin adapter over a service: read and check its data, then run. The

@@ -1,5 +1,5 @@
-import type { AuditLogStore } from '@orgms/common/control-plane/audit-log-store';
-import type { RefreshTokenStore } from '@orgms/common/control-plane/refresh-token-store';
+import type { AuditLogStore } from '@orgms/common/audit/audit-log-store';
+import type { RefreshTokenStore } from '@orgms/common/sign-in/refresh-token-store';
 
 /** Forgets expired refresh tokens, which are refused anyway, so the table does not grow with every login. */
 export async function deleteExpiredRefreshTokens(refreshTokens: Pick<RefreshTokenStore, 'deleteExpired'>): Promise<{ deleted: number }> {

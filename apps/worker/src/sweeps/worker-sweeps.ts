@@ -1,15 +1,15 @@
+import type { AuditLogStore } from '@orgms/common/audit/audit-log-store';
 import type { WorkerConfig } from '@orgms/common/config';
-import type { AuditLogStore } from '@orgms/common/control-plane/audit-log-store';
-import type { OrganizationStore } from '@orgms/common/control-plane/organization-store';
-import type { RefreshTokenStore } from '@orgms/common/control-plane/refresh-token-store';
 import type { Logger } from '@orgms/common/logger';
+import type { OrganizationStore } from '@orgms/common/organizations/organization-store';
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { SWEEPS } from '@orgms/common/queues/registry';
-import type { ExportService } from '../services/export.service';
-import type { OrganizationServers } from '../tenancy/organization-servers';
-import { expireExports, resumeLostExports } from './export-sweeps';
-import { resumeStuckOrganizations, startDuePurges } from './organization-sweeps';
-import { detectOrphans } from './orphans-sweep';
+import type { RefreshTokenStore } from '@orgms/common/sign-in/refresh-token-store';
+import type { ExportService } from '../data-safety/export.service';
+import { expireExports, resumeLostExports } from '../data-safety/export-sweeps';
+import type { OrganizationServers } from '../fleet/organization-servers';
+import { detectOrphans } from '../fleet/orphans-sweep';
+import { resumeStuckOrganizations, startDuePurges } from '../organizations/organization-sweeps';
 import { deleteExpiredRefreshTokens, expireAuditEntries } from './retention-sweeps';
 import type { SweepDeclarations } from './sweep-registry';
 

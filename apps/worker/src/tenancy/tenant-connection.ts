@@ -1,5 +1,5 @@
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
-import { seedAdminStatement, TenantUserStore } from '@orgms/common/tenancy/tenant-user-store';
+import { seedAdminStatement, TenantUserStore } from '@orgms/common/users/tenant-user-store';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 

@@ -1,11 +1,11 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
-import type { DatabaseServer } from '@orgms/common/control-plane/database-server-store';
-import type { TenantRoleCredentials, TenantRoleStore } from '@orgms/common/control-plane/tenant-role-store';
 import { sqlStateOf } from '@orgms/common/database/database-errors';
 import { withDatabase } from '@orgms/common/database/database-urls';
-import type { Organization } from '@orgms/common/entities/organization.entity';
+import type { DatabaseServer } from '@orgms/common/fleet/database-server-store';
 import { type DatabaseLogin, withLogin } from '@orgms/common/fleet/server-urls';
+import type { TenantRoleCredentials, TenantRoleStore } from '@orgms/common/fleet/tenant-role-store';
 import type { Logger } from '@orgms/common/logger';
+import type { Organization } from '@orgms/common/organizations/organization.entity';
 import { markerFor, roleNameFor } from '@orgms/common/tenancy/database-names';
 import { Client } from 'pg';
 import { JobFailure } from '../job-failure';

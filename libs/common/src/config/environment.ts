@@ -1,8 +1,8 @@
 import 'dotenv/config';
 import Joi from 'joi';
 import proxyAddr from 'proxy-addr';
-import { newPasswordSchema } from '../password-policy';
 import { LOOKS_LIKE_CLUSTER_URL, parseRedisClusterUrl } from '../queues/redis-url';
+import { newPasswordSchema } from '../sign-in/password-policy';
 
 export class ConfigError extends Error {}
 

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { tenantMigrations } from '@orgms/migrations';
 import { DataSource } from 'typeorm';
-import { TenantUser } from '../entities/tenant-user.entity';
+import { TenantUser } from '../users/tenant-user.entity';
 import { poolExtra } from './pool-options';
 
 export const TENANT_ENTITIES = [TenantUser];

@@ -1,5 +1,5 @@
 import type { QueueConfig } from '../config';
-import type { OrganizationStatus } from '../entities/organization-status';
+import type { OrganizationStatus } from '../organizations/organization-status';
 import type { RedisConnection } from '../queues/redis';
 
 /**

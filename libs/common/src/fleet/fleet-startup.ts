@@ -1,7 +1,7 @@
 import type { TenancyConfig } from '../config';
-import type { DatabaseServer, DatabaseServerStore } from '../control-plane/database-server-store';
-import type { OrganizationStore } from '../control-plane/organization-store';
 import type { Logger } from '../logger';
+import type { OrganizationStore } from '../organizations/organization-store';
+import type { DatabaseServer, DatabaseServerStore } from './database-server-store';
 import { lockDownServer } from './server-lockdown';
 import { probeServer } from './server-probe';
 

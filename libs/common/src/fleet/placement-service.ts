@@ -1,5 +1,5 @@
-import type { DatabaseServer } from '../control-plane/database-server-store';
 import { ConflictError, ServiceUnavailableError, ValidationError } from '../errors';
+import type { DatabaseServer } from './database-server-store';
 import { choosePlacement } from './placement';
 import type { ServerDirectory } from './server-directory';
 import { reachableServers, type ServerReachability } from './server-probe';

@@ -1,4 +1,4 @@
-import type { DatabaseServer } from '../control-plane/database-server-store';
+import type { DatabaseServer } from './database-server-store';
 
 export type PlacementCandidate = Pick<DatabaseServer, 'id' | 'name' | 'capacity' | 'status'>;
 

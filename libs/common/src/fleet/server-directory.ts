@@ -1,5 +1,5 @@
-import type { DatabaseServer, DatabaseServerStore } from '../control-plane/database-server-store';
 import { NotFoundError } from '../errors';
+import type { DatabaseServer, DatabaseServerStore } from './database-server-store';
 
 /**
  * A process's view of the fleet: servers by id, read again after `ttlMs` or on a miss, because

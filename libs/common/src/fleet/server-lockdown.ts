@@ -1,7 +1,7 @@
-import type { DatabaseServer } from '../control-plane/database-server-store';
 import { type LockDownOutcome, lockDownSharedDatabases, SERVER_DATABASES } from '../database/shared-databases';
 import type { Logger } from '../logger';
 import { templateNameFor } from '../tenancy/database-names';
+import type { DatabaseServer } from './database-server-store';
 
 /**
  * Closes a fleet server's shared databases (`postgres`, `template1`, our template) to PUBLIC, and

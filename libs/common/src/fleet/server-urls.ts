@@ -1,5 +1,5 @@
-import type { DatabaseServer } from '../control-plane/database-server-store';
 import { withDatabase } from '../database/database-urls';
+import type { DatabaseServer } from './database-server-store';
 
 /** An organization's own login role (control-plane/tenant-role-store.ts), as a connection logs in. */
 export interface DatabaseLogin {

@@ -1,5 +1,5 @@
-import type { Organization } from '../entities/organization.entity';
-import type { OrganizationStatus } from '../entities/organization-status';
+import type { Organization } from './organization.entity';
+import type { OrganizationStatus } from './organization-status';
 
 /**
  * The public shape of an organization (snake_case; no database name, no hashes): what the API

@@ -1,7 +1,7 @@
 import { latestTenantMigration } from '@orgms/migrations';
 import type { Queue } from 'bullmq';
 import type { QueueConfig } from '../config';
-import type { TrackedRunStore } from '../control-plane/tracked-run-store';
+import type { TrackedRunStore } from '../fleet-migrations/tracked-run-store';
 import { JOB_RETENTION, openQueue } from './queue-handles';
 import type { RedisConnection } from './redis';
 import { type DrainServerJobData, JOBS, jobIds, type MigrateAllJobData, type MigrateTenantJobData, QUEUES } from './registry';

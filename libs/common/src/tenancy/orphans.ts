@@ -1,7 +1,7 @@
 import { Client } from 'pg';
-import type { DatabaseServer } from '../control-plane/database-server-store';
-import type { DatabaseOwner, OrganizationStore } from '../control-plane/organization-store';
-import type { OrganizationStatus } from '../entities/organization-status';
+import type { DatabaseServer } from '../fleet/database-server-store';
+import type { OrganizationStatus } from '../organizations/organization-status';
+import type { DatabaseOwner, OrganizationStore } from '../organizations/organization-store';
 import { organizationIdOfMarker, stagingNameFor } from './database-names';
 
 export type OrphanKind = 'database_without_organization' | 'organization_without_database';

@@ -1,5 +1,5 @@
-import type { Organization } from '../entities/organization.entity';
-import type { OrganizationEvent } from '../entities/organization-event.entity';
+import type { Organization } from '../organizations/organization.entity';
+import type { OrganizationEvent } from '../organizations/organization-event.entity';
 import { presentOrganization } from '../organizations/organization-representation';
 import type { WebhookEventType } from './webhook-events';
 

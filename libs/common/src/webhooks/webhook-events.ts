@@ -1,4 +1,4 @@
-import { INITIAL_STATUS, ORGANIZATION_STATUSES, type OrganizationStatus } from '../entities/organization-status';
+import { INITIAL_STATUS, ORGANIZATION_STATUSES, type OrganizationStatus } from '../organizations/organization-status';
 
 /** Every status but the first is an event of its own; the first is `organization.created`. */
 type LaterStatus = Exclude<OrganizationStatus, typeof INITIAL_STATUS>;

@@ -1,0 +1,121 @@
+import { Router } from 'express';
+import { presentServerDrain } from '../fleet-migrations/tracked-run.presenter';
+import { idParams } from '../http/common.schemas';
+import { retryAfter } from '../http/retry-after';
+import { validate, validated } from '../http/validate';
+import { presentOrganization } from '../organizations/organization.presenter';
+import { type Authentication, requireRole } from '../sign-in/authenticate';
+import { drainParams, moveOrganizationBody } from './moves.schemas';
+import type { MovesService } from './moves.service';
+
+/**
+ * @openapi
+ * /organizations/{id}/move:
+ *   post:
+ *     tags: [Database servers]
+ *     summary: Move an organization's database to another server
+ *     description: |
+ *       Platform admins only. The organization becomes `moving` (`database_server` stays the source until the switch) and
+ *       the worker stops writes on the source, copies the database to the named server, verifies the copy (schema version,
+ *       row counts), switches to it and drops the source; then it is `active` again on the target. While it moves, reads
+ *       work and writes answer 503 with `Retry-After`. A move that fails for good is rolled back: the organization stays
+ *       `active` on its server, with `last_error` saying why. Follow `Location` (`GET /organizations/{id}/status`).
+ *       400 when no server has that name; 409 when it is the organization's own server, takes no new organizations
+ *       (`draining`, `disabled`) or the organization is not `active` (`current_status`); 503 with `Retry-After` when the
+ *       server is full or unreachable.
+ *     security: [{ bearerAuth: [] }]
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
+ *     requestBody:
+ *       required: true
+ *       content:
+ *         application/json:
+ *           schema: { $ref: '#/components/schemas/OrganizationMove' }
+ *           example: { database_server: pg-b }
+ *     responses:
+ *       '202':
+ *         description: The move is under way; the organization is `moving`.
+ *         headers:
+ *           Location: { $ref: '#/components/headers/OrganizationLocation' }
+ *           Retry-After: { $ref: '#/components/headers/RetryAfter' }
+ *         content:
+ *           application/json:
+ *             schema: { $ref: '#/components/schemas/Organization' }
+ *             example: { id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, name: Acme Corp, slug: acme-corp, status: moving, step: null, last_error: null, admin_email: owner@acme.test, schema_version: AddUserLastLogin1732300000000, database_server: default, database_role: own, deleted_at: null, purge_after: null, created_at: '2026-11-21T21:13:17.815Z', updated_at: '2026-11-22T08:01:02.345Z' }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
+ *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ * /database-servers/{id}/drain:
+ *   post:
+ *     tags: [Database servers]
+ *     summary: Move every organization off a database server
+ *     description: |
+ *       Platform admins only. The server becomes `draining` at once (no new organizations), then the worker moves each
+ *       organization active on it, one at a time, to the server placement chooses among the other active ones. Follow
+ *       `Location` for progress. Organizations whose move fails stay on the server, `active` (listed in `failures`);
+ *       ones that are not active when their turn comes are skipped. 503 when the job queue is unavailable (no drain is started).
+ *     security: [{ bearerAuth: [] }]
+ *     parameters: [{ $ref: '#/components/parameters/DatabaseServerId' }]
+ *     responses:
+ *       '202':
+ *         description: Drain started.
+ *         headers: { Location: { $ref: '#/components/headers/ServerDrainLocation' } }
+ *         content:
+ *           application/json:
+ *             schema: { $ref: '#/components/schemas/ServerDrain' }
+ *             example: { id: 2b3c4d5e-6f70-4a81-9b2c-3d4e5f607182, server_id: 7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f, status: queued, total: 0, succeeded: 0, failed: 0, skipped: 0, pending: 0, progress: 0, failures: [], created_at: '2026-11-22T08:00:00.000Z', started_at: null, finished_at: null }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ * /database-servers/{id}/drains/{drainId}:
+ *   get:
+ *     tags: [Database servers]
+ *     summary: Read one drain (progress, failures)
+ *     description: Platform admins only. Totals, progress (0–1) and each organization whose move failed, with its error. `Retry-After` until completed.
+ *     security: [{ bearerAuth: [] }]
+ *     parameters: [{ $ref: '#/components/parameters/DatabaseServerId' }, { $ref: '#/components/parameters/DrainId' }]
+ *     responses:
+ *       '200':
+ *         description: The drain.
+ *         headers: { Retry-After: { description: Seconds to wait before polling again; present until the drain is completed., schema: { type: integer, minimum: 0, examples: [2] } } }
+ *         content:
+ *           application/json:
+ *             schema: { $ref: '#/components/schemas/ServerDrain' }
+ *             example: { id: 2b3c4d5e-6f70-4a81-9b2c-3d4e5f607182, server_id: 7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f, status: completed, total: 3, succeeded: 2, failed: 1, skipped: 0, pending: 0, progress: 1, failures: [{ org_id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, error: 'copy: pg_restore failed (exit 1): could not connect', finished_at: '2026-11-22T08:00:09.120Z' }], created_at: '2026-11-22T08:00:00.000Z', started_at: '2026-11-22T08:00:00.050Z', finished_at: '2026-11-22T08:00:09.200Z' }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ */
+export function organizationMovesRoutes(deps: { authentication: Authentication; moves: MovesService }): Router {
+  const { moves } = deps;
+  const router = Router();
+  const platformAdmin = [deps.authentication.required, requireRole('platform_admin')];
+
+  router.post('/organizations/:id/move', ...platformAdmin, validate({ params: idParams, body: moveOrganizationBody }), async (_req, res) => {
+    const org = await moves.move(validated(res, idParams).id, validated(res, moveOrganizationBody).database_server, res.locals.requestId);
+    retryAfter(res.status(202).location(`/organizations/${org.id}`)).json(presentOrganization(org));
+  });
+
+  router.post('/database-servers/:id/drain', ...platformAdmin, validate({ params: idParams }), async (_req, res) => {
+    const serverId = validated(res, idParams).id;
+    const drain = await moves.drain(serverId, res.locals.requestId);
+    res.status(202).location(`/database-servers/${serverId}/drains/${drain.id}`).json(presentServerDrain(drain));
+  });
+
+  router.get('/database-servers/:id/drains/:drainId', ...platformAdmin, validate({ params: drainParams }), async (_req, res) => {
+    const params = validated(res, drainParams);
+    const drain = await moves.getDrain(params.id, params.drainId);
+    if (drain.status !== 'completed') retryAfter(res);
+    res.json(presentServerDrain(drain));
+  });
+
+  return router;
+}

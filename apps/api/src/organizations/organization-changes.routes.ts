@@ -1,0 +1,239 @@
+import { ForbiddenError } from '@orgms/common/errors';
+import type { Logger } from '@orgms/common/logger';
+import { type Response, Router } from 'express';
+import { presentOrganizationArchiveList } from '../data-safety/organization-archive.presenter';
+import { idParams } from '../http/common.schemas';
+import { retryAfter } from '../http/retry-after';
+import { streamOrganizationStatus } from '../http/status-stream';
+import { type RequestSchemas, validate, validated } from '../http/validate';
+import { principalOf, requireRole } from '../sign-in/authenticate';
+import { deleteOrganizationQuery, restoreOrganizationBody, updateOrganizationBody } from './lifecycle.schemas';
+import { presentOrganization } from './organization.presenter';
+import type { OrganizationRouteDeps } from './organizations.routes';
+
+/** The same hint as GET /organizations/:id gives while the worker is busy. */
+function accepted(res: Response, id: string): Response {
+  return retryAfter(res.status(202).location(`/organizations/${id}`));
+}
+
+/**
+ * An organization after its creation: rename, delete, restore, retry, the archives its purge left,
+ * and its status changes as they happen (SSE). PATCH, DELETE and GET …/events admit platform admins
+ * and that organization's own admins (DESIGN §5, auth/authorize-organization.ts); purge, restore,
+ * retry and archives act on infrastructure (or on an organization whose users are locked out), so
+ * they are platform-admin only.
+ */
+/**
+ * @openapi
+ * /organizations/{id}:
+ *   patch:
+ *     tags: [Lifecycle]
+ *     summary: Rename an organization or change its admin email
+ *     description: |
+ *       Platform admins, or an admin of this organization. Changes the display name (and its slug) and/or the admin
+ *       contact email. The database name is derived from the immutable id, so a rename never moves data. Names are
+ *       unique among live organizations (409 when taken). Refused with 409 (`current_status`) once deletion started.
+ *     security: [{ bearerAuth: [] }]
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
+ *     requestBody:
+ *       required: true
+ *       content: { application/json: { schema: { $ref: '#/components/schemas/OrganizationChanges' } } }
+ *     responses:
+ *       '200': { description: The updated organization., content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } } }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
+ *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ *   delete:
+ *     tags: [Lifecycle]
+ *     summary: Delete an organization (its database is kept for a grace period)
+ *     description: |
+ *       Platform admins, or an admin of this organization. The organization becomes `deleted` at once: its users'
+ *       logins and requests are refused (409 with `organization_status`), every API replica closes its pools, and its
+ *       name is free again. Its database is kept until `purge_after` (ORG_DELETE_GRACE_MS, 7 days by default);
+ *       until then `POST /organizations/{id}/restore` brings it back. When the grace period ends the worker archives the
+ *       database (`pg_dump -Fc` into ARCHIVE_DIR, size and SHA-256 recorded), verifies the archive, and only then drops
+ *       the database: the organization becomes `purged`. With `?purge=true` (platform admins only; 403 for others) that
+ *       happens now: 202 and `purging`. Sending DELETE again changes nothing (200 with the organization as it is).
+ *     security: [{ bearerAuth: [] }]
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/Purge' }]
+ *     responses:
+ *       '200':
+ *         description: The organization, now `deleted` (or as it already was, when it had been deleted before).
+ *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
+ *       '202':
+ *         description: Purge accepted (`?purge=true`); follow `Location` (or the events stream) until `purged`.
+ *         headers:
+ *           Location: { $ref: '#/components/headers/OrganizationLocation' }
+ *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
+ *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ * /organizations/{id}/restore:
+ *   post:
+ *     tags: [Lifecycle]
+ *     summary: Restore a deleted organization within its grace period
+ *     description: |
+ *       Platform admins only. Brings a `deleted` organization (deleted while `active`) back to `active` with its database
+ *       as it was. If its name has been taken since, the answer is 409 unless a new `organization_name` is given.
+ *       409 (`current_status`) when it is not `deleted` (too late once `purging`; see `npm run org:restore` for archives).
+ *     security: [{ bearerAuth: [] }]
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
+ *     requestBody:
+ *       required: false
+ *       content: { application/json: { schema: { $ref: '#/components/schemas/OrganizationRestore' } } }
+ *     responses:
+ *       '200': { description: 'The organization, active again.', content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } } }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
+ *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ * /organizations/{id}/archives:
+ *   get:
+ *     tags: [Lifecycle]
+ *     summary: List the archives of an organization's purges
+ *     description: |
+ *       Platform admins only. Every archive recorded for the organization (`organization_archives`), newest first: the
+ *       `pg_dump -Fc` files its purge wrote into ARCHIVE_DIR before the database was dropped, with their recorded size and
+ *       SHA-256, and `restore_command`, the `npm run org:restore` command that recreates the organization from the file
+ *       (a new organization with a new id). Archives are kept until an operator removes them. Not paginated: every
+ *       archive in one answer (an organization has a handful). Works for organizations in any status, `deleted` and
+ *       `purged` included; one never purged answers an empty list.
+ *     security: [{ bearerAuth: [] }]
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
+ *     responses:
+ *       '200':
+ *         description: The organization's archives, newest first (empty when it has none).
+ *         content:
+ *           application/json:
+ *             schema: { $ref: '#/components/schemas/OrganizationArchiveList' }
+ *             examples:
+ *               purged:
+ *                 summary: A purged organization
+ *                 value:
+ *                   items:
+ *                     - id: 7c1d2e3f-4a5b-4c6d-8e7f-901234567890
+ *                       organization_id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+ *                       file_name: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab-20261205T041000123Z.dump
+ *                       status: verified
+ *                       size_bytes: 48213
+ *                       sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+ *                       created_at: '2026-12-05T04:10:00.123Z'
+ *                       verified_at: '2026-12-05T04:10:00.480Z'
+ *                       restore_command: npm run org:restore -- --archive /srv/orgms/var/archives/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab-20261205T041000123Z.dump
+ *               none:
+ *                 summary: An organization never purged
+ *                 value: { items: [] }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ * /organizations/{id}/retry:
+ *   post:
+ *     tags: [Lifecycle]
+ *     summary: Retry the provisioning of a failed organization
+ *     description: |
+ *       Platform admins only. Moves a `failed` organization back to `provisioning` and enqueues its provisioning again.
+ *       A database left half-made by the failed attempt is adopted (it carries our marker) or rebuilt, never leaked.
+ *       409 (`current_status`) unless the organization is `failed`.
+ *     security: [{ bearerAuth: [] }]
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
+ *     responses:
+ *       '202':
+ *         description: Retry accepted.
+ *         headers:
+ *           Location: { $ref: '#/components/headers/OrganizationLocation' }
+ *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
+ *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ * /organizations/{id}/events:
+ *   get:
+ *     tags: [Lifecycle]
+ *     summary: Stream status changes (Server-Sent Events)
+ *     description: |
+ *       Platform admins, or an admin of this organization. A `text/event-stream` of `status` events
+ *       (`data: {"id","status","step","detail","at"}`, `id:` the event id). The first event is the current status; the
+ *       stream ends once the organization is `active`, `failed` or `deleted`. Reconnect with `Last-Event-ID` to receive
+ *       the events you missed. Works across API replicas (fed by Redis pub/sub).
+ *     security: [{ bearerAuth: [] }]
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/LastEventId' }]
+ *     responses:
+ *       '200':
+ *         description: The event stream.
+ *         content:
+ *           text/event-stream:
+ *             schema: { type: string }
+ *             example: "id: 41\nevent: status\ndata: {\"id\":\"4f0c2a7e-9d1b-4c1e-8f00-1234567890ab\",\"status\":\"provisioning\",\"step\":\"migrate\",\"detail\":null,\"at\":\"2026-11-21T21:13:17.900Z\"}\n\n"
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ */
+export function organizationChangesRoutes(deps: OrganizationRouteDeps & { logger: Logger }): Router {
+  const { authentication, organizations } = deps;
+  const router = Router();
+  const platformAdmin = [authentication.required, requireRole('platform_admin'), validate({ params: idParams })];
+  // One validate() per route: it stores all parts at once, so the body is validated here too.
+  const orgAdmin = (schemas: RequestSchemas = { params: idParams }) => [authentication.required, validate(schemas), deps.authorize({ roles: ['org_admin'] })];
+  const id = (res: Response) => validated(res, idParams).id;
+
+  router.patch('/organizations/:id', ...orgAdmin({ params: idParams, body: updateOrganizationBody }), async (_req, res) => {
+    const org = await organizations.update(id(res), validated(res, updateOrganizationBody), res.locals.requestId);
+    res.json(presentOrganization(org));
+  });
+
+  router.delete('/organizations/:id', ...orgAdmin({ params: idParams, query: deleteOrganizationQuery }), async (_req, res) => {
+    const { purge } = validated(res, deleteOrganizationQuery);
+    if (purge && principalOf(res)?.role !== 'platform_admin') throw new ForbiddenError('Only a platform admin may purge an organization.');
+    const org = await organizations.delete(id(res), res.locals.requestId, { purge });
+    if (org.status === 'purging') accepted(res, org.id).json(presentOrganization(org));
+    else res.json(presentOrganization(org));
+  });
+
+  router.post(
+    '/organizations/:id/restore',
+    authentication.required,
+    requireRole('platform_admin'),
+    validate({ params: idParams, body: restoreOrganizationBody }),
+    async (_req, res) => {
+      const org = await organizations.restore(id(res), validated(res, restoreOrganizationBody), res.locals.requestId);
+      res.json(presentOrganization(org));
+    },
+  );
+
+  router.post('/organizations/:id/retry', ...platformAdmin, async (_req, res) => {
+    const org = await organizations.retry(id(res), res.locals.requestId);
+    accepted(res, org.id).json(presentOrganization(org));
+  });
+
+  router.get('/organizations/:id/archives', ...platformAdmin, async (_req, res) => {
+    res.json(presentOrganizationArchiveList(await organizations.archives(id(res))));
+  });
+
+  router.get('/organizations/:id/events', ...orgAdmin(), async (req, res) => {
+    const principal = principalOf(res);
+    await streamOrganizationStatus({ ...deps, stillAuthorized: () => authentication.stillValid(principal) }, req, res, id(res));
+  });
+
+  return router;
+}

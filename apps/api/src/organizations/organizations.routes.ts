@@ -1,0 +1,185 @@
+import { ForbiddenError } from '@orgms/common/errors';
+import type { Organization } from '@orgms/common/organizations/organization.entity';
+import { IN_PROGRESS_STATUSES } from '@orgms/common/organizations/organization-status';
+import { type RequestHandler, type Response, Router } from 'express';
+import type { OrganizationEventsHub } from '../events/organization-events-hub';
+import { idParams } from '../http/common.schemas';
+import { holdUntilStatusChanges } from '../http/prefer-wait';
+import { retryAfter } from '../http/retry-after';
+import { validate, validated } from '../http/validate';
+import { type Authentication, principalOf, requireRole } from '../sign-in/authenticate';
+import { type AuthorizeOrganization, organizationOf } from '../sign-in/authorize-organization';
+import { presentOrganization, presentOrganizationPage, presentStatus } from './organization.presenter';
+import { createOrganizationBody, idempotencyKeyOf, listOrganizationsQuery } from './organizations.schemas';
+import type { OrganizationsService } from './organizations.service';
+
+/** What the routes of one organization use: who is calling, may they, the service, and its status changes. */
+export interface OrganizationRouteDeps {
+  authentication: Authentication;
+  authorize: AuthorizeOrganization;
+  organizations: OrganizationsService;
+  events: OrganizationEventsHub;
+}
+
+/**
+ * `POST /organizations` and the compatibility creates: one handler. Choosing the database server
+ * is an operator's decision, never a self-signup's. With an `Idempotency-Key` header the create
+ * happens once per caller and key (services/idempotent-requests.ts); callers are told apart by
+ * their token's subject, or by their address when they sent none.
+ */
+export function createOrganizationHandler(organizations: Pick<OrganizationsService, 'create'>): RequestHandler {
+  return async (req, res) => {
+    const body = validated(res, createOrganizationBody);
+    const principal = principalOf(res);
+    if (body.database_server !== undefined && principal?.role !== 'platform_admin') {
+      throw new ForbiddenError('Only platform admins may choose the database server.');
+    }
+    const key = idempotencyKeyOf(req);
+    const scope = principal ? `${principal.role}:${principal.sub}` : `address:${req.ip}`;
+    const org = await organizations.create(body, res.locals.requestId, key === undefined ? undefined : { scope, key });
+    hintPolling(res, org);
+    res.status(202).location(`/organizations/${org.id}`).json(presentOrganization(org));
+  };
+}
+
+/** While the worker is busy with the organization, tell the client when to poll again. */
+export function hintPolling(res: Response, org: Organization): void {
+  if (IN_PROGRESS_STATUSES.includes(org.status)) retryAfter(res);
+}
+
+/**
+ * @openapi
+ * /organizations:
+ *   post:
+ *     tags: [Organizations]
+ *     summary: Request a new organization (provisioned asynchronously)
+ *     description: |
+ *       Platform admins (anyone when `ALLOW_SELF_SIGNUP=true`, then at most `SIGNUP_RATE_LIMIT_PER_IP` per address per window without a platform admin's token: 429). Records the organization as `pending` and enqueues its
+ *       provisioning: the worker creates its own PostgreSQL database, migrates it and seeds the first admin (the `email`
+ *       and `password` given here). Poll `Location` (or `/status`) until `status` is `active` or `failed`.
+ *       Names are unique among live organizations, compared case-insensitively and by look-alike skeleton.
+ *       The organization is placed on the `active` database server with the most free capacity (a platform admin may name
+ *       one with `database_server`); when no server can take it (all full, or unreachable) the answer is 503 with `Retry-After`
+ *       and nothing is recorded. With an `Idempotency-Key` the same caller's retries (same key, same body, within 24 h) answer the
+ *       organization the first request made, in its current state; the key with another body is a 422.
+ *     security: [{ bearerAuth: [] }, {}]
+ *     parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }]
+ *     requestBody:
+ *       required: true
+ *       content: { application/json: { schema: { $ref: '#/components/schemas/NewOrganization' } } }
+ *     responses:
+ *       '202':
+ *         description: Accepted; the organization is `pending`.
+ *         headers:
+ *           Location: { $ref: '#/components/headers/OrganizationLocation' }
+ *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
+ *         content:
+ *           application/json:
+ *             schema: { $ref: '#/components/schemas/Organization' }
+ *             example: { id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, name: Acme Corp, slug: acme-corp, status: pending, step: null, last_error: null, admin_email: owner@acme.test, schema_version: null, database_server: default, database_role: shared, deleted_at: null, purge_after: null, created_at: '2026-11-21T21:13:17.815Z', updated_at: '2026-11-21T21:13:17.815Z' }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
+ *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '422': { $ref: '#/components/responses/UnprocessableEntity' }
+ *       '429': { $ref: '#/components/responses/TooManyRequests' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ *   get:
+ *     tags: [Organizations]
+ *     summary: List organizations (newest first, keyset pages)
+ *     description: Platform admins only. Follow `next_cursor` until it is null.
+ *     security: [{ bearerAuth: [] }]
+ *     parameters:
+ *       - { $ref: '#/components/parameters/OrganizationStatusFilter' }
+ *       - { $ref: '#/components/parameters/Limit' }
+ *       - { $ref: '#/components/parameters/Cursor' }
+ *     responses:
+ *       '200':
+ *         description: A page of organizations.
+ *         content:
+ *           application/json:
+ *             schema: { $ref: '#/components/schemas/OrganizationList' }
+ *             example: { items: [], next_cursor: null }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ * /organizations/{id}:
+ *   get:
+ *     tags: [Organizations]
+ *     summary: Read one organization
+ *     description: |
+ *       Platform admins, or an admin of this organization (whose organization must be `active`: otherwise 409 with
+ *       `organization_status`). `Retry-After` while the organization is in progress; `Prefer: wait=N` long-polls.
+ *     security: [{ bearerAuth: [] }]
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/PreferWait' }]
+ *     responses:
+ *       '200':
+ *         description: The organization.
+ *         headers:
+ *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
+ *           Preference-Applied: { $ref: '#/components/headers/PreferenceApplied' }
+ *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ * /organizations/{id}/status:
+ *   get:
+ *     tags: [Organizations]
+ *     summary: Read an organization's provisioning status
+ *     description: A small answer for polling. Platform admins, or an admin of this organization (409 with `organization_status` unless it is `active`).
+ *     security: [{ bearerAuth: [] }]
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/PreferWait' }]
+ *     responses:
+ *       '200':
+ *         description: The status.
+ *         headers:
+ *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
+ *           Preference-Applied: { $ref: '#/components/headers/PreferenceApplied' }
+ *         content:
+ *           application/json:
+ *             schema: { $ref: '#/components/schemas/OrganizationStatus' }
+ *             example: { id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, status: provisioning, step: migrate, attempts: 1, last_error: null, database_server: default, updated_at: '2026-11-21T21:13:17.900Z' }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ */
+/** `selfSignup`: when set, anyone may create an organization, through this limit (auth/signup-throttle.ts). */
+export function organizationsRoutes(deps: OrganizationRouteDeps & { selfSignup?: RequestHandler }): Router {
+  const { authentication, organizations } = deps;
+  const router = Router();
+  const platformAdmin = [authentication.required, requireRole('platform_admin')];
+  // Platform admins, or an admin of this very organization (auth/authorize-organization.ts).
+  const orgAdminOrPlatformAdmin = deps.authorize({ roles: ['org_admin'] });
+  // With self-signup anyone may create an organization; otherwise only platform admins.
+  const mayCreate = deps.selfSignup ? [authentication.optional, deps.selfSignup] : platformAdmin;
+
+  router.post('/organizations', ...mayCreate, validate({ body: createOrganizationBody }), createOrganizationHandler(organizations));
+
+  router.get('/organizations', ...platformAdmin, validate({ query: listOrganizationsQuery }), async (_req, res) => {
+    const page = await organizations.list(validated(res, listOrganizationsQuery));
+    res.json(presentOrganizationPage(page));
+  });
+
+  router.get('/organizations/:id', authentication.required, validate({ params: idParams }), orgAdminOrPlatformAdmin, async (req, res) => {
+    const org = await holdUntilStatusChanges(deps, req, res, organizationOf(res)); // loaded by the authorization check
+    hintPolling(res, org);
+    res.json(presentOrganization(org));
+  });
+
+  router.get('/organizations/:id/status', authentication.required, validate({ params: idParams }), orgAdminOrPlatformAdmin, async (req, res) => {
+    const org = await holdUntilStatusChanges(deps, req, res, organizationOf(res)); // loaded by the authorization check
+    hintPolling(res, org);
+    res.json(presentStatus(org));
+  });
+
+  return router;
+}

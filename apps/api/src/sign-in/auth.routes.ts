@@ -1,0 +1,127 @@
+import { Router } from 'express';
+import { validate, validated } from '../http/validate';
+import { loginBody, refreshTokenBody, registerBody } from './auth.schemas';
+import type { AuthService } from './auth.service';
+import { type Authentication, requireRole } from './authenticate';
+import type { SessionsService } from './sessions.service';
+
+/**
+ * @openapi
+ * /auth/login:
+ *   post:
+ *     tags: [Auth]
+ *     security: []
+ *     summary: Log in as a platform admin
+ *     description: Anyone may call it. A wrong password and an unknown email give the same 401 in the same time. Throttled per IP and per account (429 with Retry-After). Answers an access token and a refresh token (`POST /auth/refresh`). Audited, failures too (without the email or password).
+ *     requestBody:
+ *       required: true
+ *       content: { application/json: { schema: { $ref: '#/components/schemas/Credentials' } } }
+ *     responses:
+ *       '200':
+ *         description: A bearer token.
+ *         content:
+ *           application/json:
+ *             schema: { $ref: '#/components/schemas/Token' }
+ *             example: { access_token: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…, token_type: bearer, expires_in: 900, refresh_token: q3Xh0m9pB1d2Vx7yZ4kLw8sT6uR5eN0aC3fG1hJ2iK4, refresh_expires_in: 2592000, user: { id: 5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b, email: admin@example.com, role: platform_admin } }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/LoginFailed' }
+ *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
+ *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '429': { $ref: '#/components/responses/TooManyRequests' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ * /auth/refresh:
+ *   post:
+ *     tags: [Auth]
+ *     security: []
+ *     summary: Trade a refresh token for a new access token and refresh token
+ *     description: |
+ *       For platform admins and organization users alike (the refresh token says whose it is). Each refresh token can be
+ *       traded once: the answer carries its successor. Presenting one that was already traded revokes every refresh token
+ *       descended from the same login (someone else holds a copy) and answers 401, as do expired and revoked ones and those
+ *       of an account whose password, role or activity changed, or that was removed. An organization user's refresh token
+ *       answers 401 once its organization was deleted (the delete revoked it, and a restore does not bring it back) or
+ *       purged, and 409 with `organization_status` while its organization is `pending`, `provisioning` or `failed` (the token is not
+ *       spent). Each refresh counts against the client address's login limit (LOGIN_RATE_LIMIT_PER_IP; 429 with Retry-After).
+ *     requestBody:
+ *       required: true
+ *       content: { application/json: { schema: { $ref: '#/components/schemas/RefreshToken' } } }
+ *     responses:
+ *       '200':
+ *         description: A new access token and refresh token.
+ *         content:
+ *           application/json:
+ *             schema: { $ref: '#/components/schemas/Token' }
+ *             example: { access_token: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…, token_type: bearer, expires_in: 900, refresh_token: Vd8kQ2pL0xN7sR4tY1uW6zA3bC9eF5gH2iJ0kL8mN4o, refresh_expires_in: 2592000, user: { id: 5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b, email: admin@example.com, role: platform_admin } }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/RefreshRefused' }
+ *       '409': { $ref: '#/components/responses/RefreshOrganizationNotServing' }
+ *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
+ *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '429': { $ref: '#/components/responses/TooManyRequests' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ * /auth/logout:
+ *   post:
+ *     tags: [Auth]
+ *     security: []
+ *     summary: End a session (revoke its refresh tokens)
+ *     description: |
+ *       Revokes the refresh token and every other one of its login. Always 204 for a well-formed token, known or not, so it
+ *       tells nothing. Access tokens already issued stay valid until they expire (JWT_EXPIRES_IN, 15 minutes by default).
+ *     requestBody:
+ *       required: true
+ *       content: { application/json: { schema: { $ref: '#/components/schemas/RefreshToken' } } }
+ *     responses:
+ *       '204': { description: Logged out. }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
+ *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ * /auth/register:
+ *   post:
+ *     tags: [Auth]
+ *     summary: Add another platform admin
+ *     description: Platform admins only (the first one comes from BOOTSTRAP_ADMIN_EMAIL/PASSWORD or `npm run admin:create`).
+ *     security: [{ bearerAuth: [] }]
+ *     requestBody:
+ *       required: true
+ *       content: { application/json: { schema: { $ref: '#/components/schemas/NewPlatformAdmin' } } }
+ *     responses:
+ *       '201':
+ *         description: The new platform admin.
+ *         content:
+ *           application/json:
+ *             schema: { $ref: '#/components/schemas/PlatformAdmin' }
+ *             example: { id: 7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d, email: second@example.com, role: platform_admin, created_at: '2026-11-21T21:20:00.000Z' }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
+ *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ */
+/** Platform admins' login and registration; refresh and logout of every session. */
+export function authRoutes({ authentication, auth, sessions }: { authentication: Authentication; auth: AuthService; sessions: SessionsService }): Router {
+  const router = Router();
+
+  router.post('/auth/login', validate({ body: loginBody }), async (req, res) => {
+    const { email, password } = validated(res, loginBody);
+    res.json(await auth.loginPlatformAdmin(email, password, req.ip ?? 'unknown'));
+  });
+
+  router.post('/auth/refresh', validate({ body: refreshTokenBody }), async (req, res) => {
+    res.json(await sessions.refresh(validated(res, refreshTokenBody).refresh_token, req.ip ?? 'unknown'));
+  });
+
+  router.post('/auth/logout', validate({ body: refreshTokenBody }), async (_req, res) => {
+    await sessions.logout(validated(res, refreshTokenBody).refresh_token);
+    res.status(204).end();
+  });
+
+  router.post('/auth/register', authentication.required, requireRole('platform_admin'), validate({ body: registerBody }), async (_req, res) => {
+    const { email, password } = validated(res, registerBody);
+    res.status(201).json(await auth.registerPlatformAdmin(email, password));
+  });
+
+  return router;
+}

@@ -1,0 +1,140 @@
+import { Router } from 'express';
+import { idParams } from '../http/common.schemas';
+import { validate, validated } from '../http/validate';
+import type { Authentication } from '../sign-in/authenticate';
+import { type AuthorizeOrganization, organizationOf } from '../sign-in/authorize-organization';
+import { presentUser, presentUserPage } from './user.presenter';
+import { createUserBody, listUsersQuery, updateUserBody, userParams } from './users.schemas';
+import type { UsersService } from './users.service';
+
+/**
+ * @openapi
+ * /organizations/{id}/users:
+ *   post:
+ *     tags: [Users]
+ *     summary: Create a user in the organization's database
+ *     description: |
+ *       That organization's admins and platform admins; the organization must be `active` (409 with `organization_status`;
+ *       404 for platform admins once it is deleted). Emails are unique case-insensitively (409).
+ *     security: [{ bearerAuth: [] }]
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
+ *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/NewUser' } } } }
+ *     responses:
+ *       '201':
+ *         description: Created.
+ *         headers: { Location: { $ref: '#/components/headers/UserLocation' } }
+ *         content: { application/json: { schema: { $ref: '#/components/schemas/User' } } }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
+ *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ *   get:
+ *     tags: [Users]
+ *     summary: List the organization's users (keyset pages)
+ *     description: That organization's admins and platform admins; members get 403 (they may read themselves). Follow `next_cursor` until it is null.
+ *     security: [{ bearerAuth: [] }]
+ *     parameters:
+ *       - { $ref: '#/components/parameters/OrganizationId' }
+ *       - { $ref: '#/components/parameters/Limit' }
+ *       - { $ref: '#/components/parameters/Cursor' }
+ *     responses:
+ *       '200': { description: A page of users., content: { application/json: { schema: { $ref: '#/components/schemas/UserList' } } } }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ * /organizations/{id}/users/{userId}:
+ *   get:
+ *     tags: [Users]
+ *     summary: Read one user
+ *     description: Org admins read any user of their organization; members only themselves.
+ *     security: [{ bearerAuth: [] }]
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/UserId' }]
+ *     responses:
+ *       '200': { description: The user., content: { application/json: { schema: { $ref: '#/components/schemas/User' } } } }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ *   patch:
+ *     tags: [Users]
+ *     summary: Change a user's role, activation or password
+ *     description: At least one change. The last active admin cannot be demoted or deactivated (409). Revokes the user's earlier tokens.
+ *     security: [{ bearerAuth: [] }]
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/UserId' }]
+ *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/UserChanges' } } } }
+ *     responses:
+ *       '200': { description: The changed user., content: { application/json: { schema: { $ref: '#/components/schemas/User' } } } }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
+ *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ *   delete:
+ *     tags: [Users]
+ *     summary: Delete a user
+ *     description: The last active admin cannot be deleted (409).
+ *     security: [{ bearerAuth: [] }]
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/UserId' }]
+ *     responses:
+ *       '204': { description: Deleted. }
+ *       '400': { $ref: '#/components/responses/BadRequest' }
+ *       '401': { $ref: '#/components/responses/Unauthorized' }
+ *       '403': { $ref: '#/components/responses/Forbidden' }
+ *       '404': { $ref: '#/components/responses/NotFound' }
+ *       '409': { $ref: '#/components/responses/Conflict' }
+ *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ */
+/** User management inside one organization's database: its admins (and platform admins) manage, members read themselves. */
+export function usersRoutes(deps: { authentication: Authentication; authorize: AuthorizeOrganization; users: UsersService }): Router {
+  const { authorize, users } = deps;
+  const router = Router();
+  const auth = deps.authentication.required;
+  const orgAdmin = authorize({ roles: ['org_admin'], requireActive: true });
+  const orgAdminOrSelf = authorize({
+    roles: ['org_admin', 'member'],
+    memberMay: (_req, res, principal) => validated(res, userParams).userId === principal.sub,
+    requireActive: true,
+  });
+
+  router.post('/organizations/:id/users', auth, validate({ params: idParams, body: createUserBody }), orgAdmin, async (_req, res) => {
+    const org = organizationOf(res);
+    const user = await users.create(org, validated(res, createUserBody));
+    res.status(201).location(`/organizations/${org.id}/users/${user.id}`).json(presentUser(user, org.id));
+  });
+
+  router.get('/organizations/:id/users', auth, validate({ params: idParams, query: listUsersQuery }), orgAdmin, async (_req, res) => {
+    const org = organizationOf(res);
+    const page = await users.list(org, validated(res, listUsersQuery));
+    res.json(presentUserPage(page, org.id));
+  });
+
+  router.get('/organizations/:id/users/:userId', auth, validate({ params: userParams }), orgAdminOrSelf, async (_req, res) => {
+    const org = organizationOf(res);
+    res.json(presentUser(await users.get(org, validated(res, userParams).userId), org.id));
+  });
+
+  router.patch('/organizations/:id/users/:userId', auth, validate({ params: userParams, body: updateUserBody }), orgAdmin, async (_req, res) => {
+    const org = organizationOf(res);
+    const user = await users.update(org, validated(res, userParams).userId, validated(res, updateUserBody));
+    res.json(presentUser(user, org.id));
+  });
+
+  router.delete('/organizations/:id/users/:userId', auth, validate({ params: userParams }), orgAdmin, async (_req, res) => {
+    await users.delete(organizationOf(res), validated(res, userParams).userId);
+    res.status(204).end();
+  });
+
+  return router;
+}

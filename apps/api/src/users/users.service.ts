@@ -1,0 +1,83 @@
+import type { Organization } from '@orgms/common/organizations/organization.entity';
+import { hashPassword } from '@orgms/common/sign-in/passwords';
+import { holdsTokenVersion } from '@orgms/common/sign-in/token-version';
+import type { TenantUser, UserRole } from '@orgms/common/users/tenant-user.entity';
+import { TenantUserStore, type UserChanges } from '@orgms/common/users/tenant-user-store';
+import type { AuditService } from '../audit/audit.service';
+import { type Page, pageQuery, withCursor } from '../http/pagination';
+import type { TenantDatabases } from '../tenancy/tenant-databases';
+
+export interface CreateUserInput {
+  email: string;
+  password: string;
+  role: UserRole;
+  is_active: boolean;
+}
+
+export interface UpdateUserInput {
+  role?: UserRole;
+  is_active?: boolean;
+  password?: string;
+}
+
+/**
+ * User management inside an organization's own database. Callers have already authorized the
+ * request for `org` (auth/authorize-organization.ts); passwords are hashed before a tenant
+ * connection is leased, so a slow bcrypt never holds a pooled connection. Changes are audited
+ * after they commit: the organization's database cannot share a transaction with the log.
+ */
+export class UsersService {
+  constructor(
+    private readonly tenants: TenantDatabases,
+    private readonly bcryptRounds: number,
+    private readonly audit: Pick<AuditService, 'recordAfter'>,
+  ) {}
+
+  async create(org: Organization, input: CreateUserInput): Promise<TenantUser> {
+    const passwordHash = await hashPassword(input.password, this.bcryptRounds);
+    const user = await this.tenants.write(org, (db) =>
+      new TenantUserStore(db).insert({ email: input.email, passwordHash, role: input.role, isActive: input.is_active }),
+    );
+    await this.audit.recordAfter({
+      action: 'user.created',
+      orgId: org.id,
+      target: { type: 'user', id: user.id },
+      details: { email: user.email, role: user.role, is_active: user.isActive },
+    });
+    return user;
+  }
+
+  async list(org: Organization, filter: { limit: number; cursor?: string }): Promise<Page<TenantUser>> {
+    const page = pageQuery(filter); // a bad cursor is a 400 before a connection is leased
+    return withCursor(await this.tenants.read(org, (db) => new TenantUserStore(db).list(page)));
+  }
+
+  get(org: Organization, userId: string): Promise<TenantUser> {
+    return this.tenants.read(org, (db) => new TenantUserStore(db).get(userId));
+  }
+
+  async update(org: Organization, userId: string, input: UpdateUserInput): Promise<TenantUser> {
+    const changes: UserChanges = { role: input.role, isActive: input.is_active };
+    if (input.password !== undefined) changes.passwordHash = await hashPassword(input.password, this.bcryptRounds);
+    const user = await this.tenants.write(org, (db) => new TenantUserStore(db).update(userId, changes));
+    // Which members changed, and the new role and activity; a new password only as a name in `changed`.
+    const changed = Object.keys(input).filter((key) => input[key as keyof UpdateUserInput] !== undefined);
+    await this.audit.recordAfter({
+      action: 'user.updated',
+      orgId: org.id,
+      target: { type: 'user', id: userId },
+      details: { changed, role: user.role, is_active: user.isActive },
+    });
+    return user;
+  }
+
+  async delete(org: Organization, userId: string): Promise<void> {
+    await this.tenants.write(org, (db) => new TenantUserStore(db).delete(userId));
+    await this.audit.recordAfter({ action: 'user.deleted', orgId: org.id, target: { type: 'user', id: userId } });
+  }
+
+  /** Whether a token issued at `tokenVersion` for this user is still good. */
+  async isTokenCurrent(org: Organization, userId: string, tokenVersion: number | undefined): Promise<boolean> {
+    return holdsTokenVersion(await this.tenants.read(org, (db) => new TenantUserStore(db).authState(userId)), tokenVersion);
+  }
+}

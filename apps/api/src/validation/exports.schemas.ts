@@ -1,8 +1,0 @@
-import { requestShape, uuid } from './common.schemas';
-
-export interface ExportParams {
-  id: string;
-  exportId: string;
-}
-
-export const exportParams = requestShape<ExportParams>({ id: uuid.required(), exportId: uuid.required() });
