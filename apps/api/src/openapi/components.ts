@@ -27,7 +27,7 @@ function namedResponseSchemas(): Record<string, unknown> {
 
 const EXAMPLE_REQUEST_ID = '0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980';
 
-function problemResponse(description: string, schema: string, example: Json, headers?: Json): Json {
+function problemResponse(description: string, schema: string, example: Json & { status: number }, headers?: Json) {
   return {
     description,
     ...(headers && { headers }),
@@ -228,6 +228,22 @@ const responses = {
     { 'Retry-After': { description: 'Seconds to wait, when the outage is expected to last.', schema: { type: 'integer', minimum: 0, examples: [5] } } },
   ),
 };
+
+/**
+ * The problems every API operation may answer by its shape alone (a JSON body, parameters, a
+ * token), added by spec.ts to each operation that lists its particular ones in `x-problems`.
+ */
+export const problemsOfShape = {
+  always: ['ServiceUnavailable'],
+  validated: ['BadRequest'],
+  body: ['PayloadTooLarge', 'UnsupportedMediaType'],
+  token: ['Unauthorized'],
+} satisfies Record<string, (keyof typeof responses)[]>;
+
+/** The HTTP status of each problem response, as its example says. */
+export const problemStatus = Object.fromEntries(
+  Object.entries(responses).map(([name, response]) => [name, response.content['application/problem+json'].example.status]),
+) as Record<keyof typeof responses, number>;
 
 export const components = {
   securitySchemes: {
