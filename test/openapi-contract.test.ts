@@ -1,4 +1,5 @@
 import { openApiSpec } from '@orgms/api/openapi/spec';
+import { organizationExamples } from '@orgms/api/presenters/organization.presenter';
 import { expect } from 'chai';
 import { contractViolations } from './support/contract';
 
@@ -113,5 +114,13 @@ describe('OpenAPI annotations say only what is particular to their operation', (
   it('when an operation answers a status with its own problem, then the problem of its shape does not replace it (a failed login)', () => {
     expect(problems(paths['/auth/login'].post)).to.include({ '401': 'LoginFailed', '429': 'TooManyRequests' });
     expect(problems(paths['/organizations'].get)).not.to.have.property('413');
+  });
+
+  it("when an answer shows an example organization, then it is the presenter's own rendering of its fixture", () => {
+    const spec = openApiSpec() as { components: { examples: Record<string, { value: unknown }> } };
+    const media = paths['/organizations'].post.responses['202'] as { content: { 'application/json': { examples: Record<string, { $ref: string }> } } };
+    const [{ $ref }] = Object.values(media.content['application/json'].examples);
+    expect(spec.components.examples[$ref.split('/').pop() as string].value).to.deep.equal(organizationExamples.PendingOrganization);
+    expect(organizationExamples.PendingOrganization).to.include({ status: 'pending', purge_after: null });
   });
 });

@@ -1,3 +1,4 @@
+import { organizationExamples } from '../presenters/organization.presenter';
 import { requestBodySchemas, requestParameters } from './request-schemas';
 import { responseSchemas } from './response-schemas';
 
@@ -245,6 +246,9 @@ export const problemStatus = Object.fromEntries(
   Object.entries(responses).map(([name, response]) => [name, response.content['application/problem+json'].example.status]),
 ) as Record<keyof typeof responses, number>;
 
+/** Examples rendered by the presenters from their fixtures, named once and referenced by the routes. */
+const examples = Object.fromEntries(Object.entries({ ...organizationExamples }).map(([name, value]) => [name, { value }]));
+
 export const components = {
   securitySchemes: {
     bearerAuth: {
@@ -260,4 +264,5 @@ export const components = {
   parameters,
   headers,
   responses,
+  examples,
 };

@@ -40,7 +40,7 @@ import { drainParams, moveOrganizationBody } from '../validation/moves.schemas';
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/Organization' }
- *             example: { id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, name: Acme Corp, slug: acme-corp, status: moving, step: null, last_error: null, admin_email: owner@acme.test, schema_version: AddUserLastLogin1732300000000, database_server: default, database_role: own, deleted_at: null, purge_after: null, created_at: '2026-11-21T21:13:17.815Z', updated_at: '2026-11-22T08:01:02.345Z' }
+ *             examples: { movingOrganization: { $ref: '#/components/examples/MovingOrganization' } }
  * /database-servers/{id}/drain:
  *   post:
  *     tags: [Database servers]

@@ -77,7 +77,7 @@ export function hintPolling(res: Response, org: Organization): void {
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/Organization' }
- *             example: { id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, name: Acme Corp, slug: acme-corp, status: pending, step: null, last_error: null, admin_email: owner@acme.test, schema_version: null, database_server: default, database_role: shared, deleted_at: null, purge_after: null, created_at: '2026-11-21T21:13:17.815Z', updated_at: '2026-11-21T21:13:17.815Z' }
+ *             examples: { pendingOrganization: { $ref: '#/components/examples/PendingOrganization' } }
  *   get:
  *     tags: [Organizations]
  *     summary: List organizations (newest first, keyset pages)
@@ -93,7 +93,7 @@ export function hintPolling(res: Response, org: Organization): void {
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/OrganizationList' }
- *             example: { items: [], next_cursor: null }
+ *             examples: { emptyOrganizationPage: { $ref: '#/components/examples/EmptyOrganizationPage' } }
  * /organizations/{id}:
  *   get:
  *     tags: [Organizations]
@@ -126,7 +126,7 @@ export function hintPolling(res: Response, org: Organization): void {
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/OrganizationStatus' }
- *             example: { id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, status: provisioning, step: migrate, attempts: 1, last_error: null, database_server: default, updated_at: '2026-11-21T21:13:17.900Z' }
+ *             examples: { provisioningStatus: { $ref: '#/components/examples/ProvisioningStatus' } }
  */
 /** `selfSignup`: when set, anyone may create an organization, through this limit (auth/signup-throttle.ts). */
 export function organizationsRoutes(deps: OrganizationRouteDeps & { selfSignup?: RequestHandler }): Router {

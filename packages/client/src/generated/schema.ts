@@ -3275,12 +3275,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "items": [],
-                     *       "next_cursor": null
-                     *     }
-                     */
                     "application/json": components["schemas"]["OrganizationList"];
                 };
             };
@@ -3314,24 +3308,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
-                     *       "name": "Acme Corp",
-                     *       "slug": "acme-corp",
-                     *       "status": "pending",
-                     *       "step": null,
-                     *       "last_error": null,
-                     *       "admin_email": "owner@acme.test",
-                     *       "schema_version": null,
-                     *       "database_server": "default",
-                     *       "database_role": "shared",
-                     *       "deleted_at": null,
-                     *       "purge_after": null,
-                     *       "created_at": "2026-11-21T21:13:17.815Z",
-                     *       "updated_at": "2026-11-21T21:13:17.815Z"
-                     *     }
-                     */
                     "application/json": components["schemas"]["Organization"];
                 };
             };
@@ -3481,17 +3457,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
-                     *       "status": "provisioning",
-                     *       "step": "migrate",
-                     *       "attempts": 1,
-                     *       "last_error": null,
-                     *       "database_server": "default",
-                     *       "updated_at": "2026-11-21T21:13:17.900Z"
-                     *     }
-                     */
                     "application/json": components["schemas"]["OrganizationStatus"];
                 };
             };
@@ -3532,24 +3497,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
-                     *       "name": "Acme Corp",
-                     *       "slug": "acme-corp",
-                     *       "status": "moving",
-                     *       "step": null,
-                     *       "last_error": null,
-                     *       "admin_email": "owner@acme.test",
-                     *       "schema_version": "AddUserLastLogin1732300000000",
-                     *       "database_server": "default",
-                     *       "database_role": "own",
-                     *       "deleted_at": null,
-                     *       "purge_after": null,
-                     *       "created_at": "2026-11-21T21:13:17.815Z",
-                     *       "updated_at": "2026-11-22T08:01:02.345Z"
-                     *     }
-                     */
                     "application/json": components["schemas"]["Organization"];
                 };
             };
