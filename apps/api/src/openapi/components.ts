@@ -1,4 +1,5 @@
 import { organizationExamples } from '../presenters/organization.presenter';
+import { webhookExamples } from '../presenters/webhook.presenter';
 import { requestBodySchemas, requestParameters } from './request-schemas';
 import { responseSchemas } from './response-schemas';
 
@@ -247,7 +248,7 @@ export const problemStatus = Object.fromEntries(
 ) as Record<keyof typeof responses, number>;
 
 /** Examples rendered by the presenters from their fixtures, named once and referenced by the routes. */
-const examples = Object.fromEntries(Object.entries({ ...organizationExamples }).map(([name, value]) => [name, { value }]));
+const examples = Object.fromEntries(Object.entries({ ...organizationExamples, ...webhookExamples }).map(([name, value]) => [name, { value }]));
 
 export const components = {
   securitySchemes: {

@@ -39,7 +39,7 @@ import { createWebhookBody, deliveryParams, listDeliveriesQuery, listWebhooksQue
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/WebhookEndpointWithSecret' }
- *             example: { id: 6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d, url: 'https://hooks.example.com/orgms', description: Billing system, events: [organization.created, organization.active, organization.failed], status: active, failing_since: null, last_error: null, created_at: '2026-12-05T04:00:00.000Z', updated_at: '2026-12-05T04:00:00.000Z', secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw }
+ *             examples: { createdWebhookEndpoint: { $ref: '#/components/examples/CreatedWebhookEndpoint' } }
  *   get:
  *     tags: [Webhooks]
  *     summary: List webhook endpoints
@@ -52,7 +52,7 @@ import { createWebhookBody, deliveryParams, listDeliveriesQuery, listWebhooksQue
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/WebhookEndpointList' }
- *             example: { items: [{ id: 6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d, url: 'https://hooks.example.com/orgms', description: Billing system, events: [organization.created, organization.active], status: active, failing_since: null, last_error: null, created_at: '2026-12-05T04:00:00.000Z', updated_at: '2026-12-05T04:00:00.000Z' }], next_cursor: null }
+ *             examples: { webhookEndpointPage: { $ref: '#/components/examples/WebhookEndpointPage' } }
  * /webhooks/{id}:
  *   get:
  *     tags: [Webhooks]
@@ -66,7 +66,7 @@ import { createWebhookBody, deliveryParams, listDeliveriesQuery, listWebhooksQue
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/WebhookEndpoint' }
- *             example: { id: 6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d, url: 'https://hooks.example.com/orgms', description: Billing system, events: [organization.created, organization.active], status: failing, failing_since: '2026-12-06T04:00:00.000Z', last_error: HTTP 503, created_at: '2026-12-05T04:00:00.000Z', updated_at: '2026-12-06T04:00:00.000Z' }
+ *             examples: { failingWebhookEndpoint: { $ref: '#/components/examples/FailingWebhookEndpoint' } }
  *   patch:
  *     tags: [Webhooks]
  *     summary: Change a webhook endpoint's URL, events or description
@@ -85,7 +85,7 @@ import { createWebhookBody, deliveryParams, listDeliveriesQuery, listWebhooksQue
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/WebhookEndpoint' }
- *             example: { id: 6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d, url: 'https://hooks.example.com/orgms', description: Billing system, events: [organization.created, organization.active, organization.deleted], status: active, failing_since: null, last_error: null, created_at: '2026-12-05T04:00:00.000Z', updated_at: '2026-12-05T05:00:00.000Z' }
+ *             examples: { updatedWebhookEndpoint: { $ref: '#/components/examples/UpdatedWebhookEndpoint' } }
  *   delete:
  *     tags: [Webhooks]
  *     summary: Delete a webhook endpoint
@@ -109,7 +109,7 @@ import { createWebhookBody, deliveryParams, listDeliveriesQuery, listWebhooksQue
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/WebhookEndpointWithSecret' }
- *             example: { id: 6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d, url: 'https://hooks.example.com/orgms', description: Billing system, events: [organization.created, organization.active], status: active, failing_since: null, last_error: null, created_at: '2026-12-05T04:00:00.000Z', updated_at: '2026-12-05T05:00:00.000Z', secret: whsec_3oZ1bCk7mAr0ZK5wXKa5Q3qJmB3qv8Yd }
+ *             examples: { rotatedWebhookEndpoint: { $ref: '#/components/examples/RotatedWebhookEndpoint' } }
  * /webhooks/{id}/deliveries:
  *   get:
  *     tags: [Webhooks]

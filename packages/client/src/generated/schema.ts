@@ -2713,27 +2713,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "items": [
-                     *         {
-                     *           "id": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
-                     *           "url": "https://hooks.example.com/orgms",
-                     *           "description": "Billing system",
-                     *           "events": [
-                     *             "organization.created",
-                     *             "organization.active"
-                     *           ],
-                     *           "status": "active",
-                     *           "failing_since": null,
-                     *           "last_error": null,
-                     *           "created_at": "2026-12-05T04:00:00.000Z",
-                     *           "updated_at": "2026-12-05T04:00:00.000Z"
-                     *         }
-                     *       ],
-                     *       "next_cursor": null
-                     *     }
-                     */
                     "application/json": components["schemas"]["WebhookEndpointList"];
                 };
             };
@@ -2774,24 +2753,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
-                     *       "url": "https://hooks.example.com/orgms",
-                     *       "description": "Billing system",
-                     *       "events": [
-                     *         "organization.created",
-                     *         "organization.active",
-                     *         "organization.failed"
-                     *       ],
-                     *       "status": "active",
-                     *       "failing_since": null,
-                     *       "last_error": null,
-                     *       "created_at": "2026-12-05T04:00:00.000Z",
-                     *       "updated_at": "2026-12-05T04:00:00.000Z",
-                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-                     *     }
-                     */
                     "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                 };
             };
@@ -2821,22 +2782,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
-                     *       "url": "https://hooks.example.com/orgms",
-                     *       "description": "Billing system",
-                     *       "events": [
-                     *         "organization.created",
-                     *         "organization.active"
-                     *       ],
-                     *       "status": "failing",
-                     *       "failing_since": "2026-12-06T04:00:00.000Z",
-                     *       "last_error": "HTTP 503",
-                     *       "created_at": "2026-12-05T04:00:00.000Z",
-                     *       "updated_at": "2026-12-06T04:00:00.000Z"
-                     *     }
-                     */
                     "application/json": components["schemas"]["WebhookEndpoint"];
                 };
             };
@@ -2904,23 +2849,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
-                     *       "url": "https://hooks.example.com/orgms",
-                     *       "description": "Billing system",
-                     *       "events": [
-                     *         "organization.created",
-                     *         "organization.active",
-                     *         "organization.deleted"
-                     *       ],
-                     *       "status": "active",
-                     *       "failing_since": null,
-                     *       "last_error": null,
-                     *       "created_at": "2026-12-05T04:00:00.000Z",
-                     *       "updated_at": "2026-12-05T05:00:00.000Z"
-                     *     }
-                     */
                     "application/json": components["schemas"]["WebhookEndpoint"];
                 };
             };
@@ -2951,23 +2879,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
-                     *       "url": "https://hooks.example.com/orgms",
-                     *       "description": "Billing system",
-                     *       "events": [
-                     *         "organization.created",
-                     *         "organization.active"
-                     *       ],
-                     *       "status": "active",
-                     *       "failing_since": null,
-                     *       "last_error": null,
-                     *       "created_at": "2026-12-05T04:00:00.000Z",
-                     *       "updated_at": "2026-12-05T05:00:00.000Z",
-                     *       "secret": "whsec_3oZ1bCk7mAr0ZK5wXKa5Q3qJmB3qv8Yd"
-                     *     }
-                     */
                     "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                 };
             };
