@@ -1,4 +1,5 @@
 import { openApiSpec } from '@orgms/api/openapi/spec';
+import { organizationExamples } from '@orgms/api/organizations/organization.presenter';
 import { expect } from 'chai';
 import { contractViolations } from './support/contract';
 
@@ -89,5 +90,37 @@ describe('OpenAPI document built from the validation schemas', () => {
 
   it('when an answer nests a named shape, then the document refers to it instead of repeating it', () => {
     expect(schemas.OrganizationList.properties.items).to.deep.equal({ type: 'array', items: { $ref: '#/components/schemas/Organization' } });
+  });
+});
+
+describe('OpenAPI annotations say only what is particular to their operation', () => {
+  type Operation = { responses: Record<string, { $ref?: string }> } & Record<string, unknown>;
+  const paths = (openApiSpec() as { paths: Record<string, Record<string, Operation>> }).paths;
+  const problems = (operation: Operation) => Object.fromEntries(Object.entries(operation.responses).map(([status, r]) => [status, r.$ref?.split('/').pop()]));
+
+  it('when an operation lists its particular problems, then it also answers those of its shape (body, parameters, token)', () => {
+    const createWebhook = paths['/webhooks'].post;
+    expect(problems(createWebhook)).to.include({
+      '400': 'BadRequest',
+      '401': 'Unauthorized',
+      '403': 'Forbidden',
+      '413': 'PayloadTooLarge',
+      '415': 'UnsupportedMediaType',
+      '503': 'ServiceUnavailable',
+    });
+    expect(createWebhook).not.to.have.property('x-problems');
+  });
+
+  it('when an operation answers a status with its own problem, then the problem of its shape does not replace it (a failed login)', () => {
+    expect(problems(paths['/auth/login'].post)).to.include({ '401': 'LoginFailed', '429': 'TooManyRequests' });
+    expect(problems(paths['/organizations'].get)).not.to.have.property('413');
+  });
+
+  it("when an answer shows an example organization, then it is the presenter's own rendering of its fixture", () => {
+    const spec = openApiSpec() as { components: { examples: Record<string, { value: unknown }> } };
+    const media = paths['/organizations'].post.responses['202'] as { content: { 'application/json': { examples: Record<string, { $ref: string }> } } };
+    const [{ $ref }] = Object.values(media.content['application/json'].examples);
+    expect(spec.components.examples[$ref.split('/').pop() as string].value).to.deep.equal(organizationExamples.PendingOrganization);
+    expect(organizationExamples.PendingOrganization).to.include({ status: 'pending', purge_after: null });
   });
 });

@@ -21,6 +21,7 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
  *     security: [{ bearerAuth: [] }, {}]
  *     parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }]
  *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/NewOrganization' } } } }
+ *     x-problems: [Forbidden, Conflict, UnprocessableEntity, TooManyRequests]
  *     responses:
  *       '202':
  *         description: Accepted; provisioning runs in the worker.
@@ -28,15 +29,6 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
  *           Location: { $ref: '#/components/headers/OrganizationLocation' }
  *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
  *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
- *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
- *       '422': { $ref: '#/components/responses/UnprocessableEntity' }
- *       '429': { $ref: '#/components/responses/TooManyRequests' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /organization/create:
  *   post:
  *     tags: [Compatibility]
@@ -45,6 +37,7 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
  *     security: [{ bearerAuth: [] }, {}]
  *     parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }]
  *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/NewOrganization' } } } }
+ *     x-problems: [Forbidden, Conflict, UnprocessableEntity, TooManyRequests]
  *     responses:
  *       '202':
  *         description: Accepted; provisioning runs in the worker.
@@ -52,149 +45,90 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
  *           Location: { $ref: '#/components/headers/OrganizationLocation' }
  *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
  *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
- *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
- *       '422': { $ref: '#/components/responses/UnprocessableEntity' }
- *       '429': { $ref: '#/components/responses/TooManyRequests' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /org/get:
  *   get:
  *     tags: [Compatibility]
  *     summary: An organization by name (platform admins, that organization's admins)
  *     description: 'Compatibility route: reads the organization named by the `organization_name` query parameter (any case), like `GET /organizations/{id}`. Platform admins and that organization''s admins; an organization user may leave the name out to mean its own. Poll it until `status` is `active`.'
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationNameQuery' }]
+ *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200':
  *         description: The organization.
  *         headers: { Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' } }
  *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  *   post:
  *     tags: [Compatibility]
  *     summary: An organization by name, the name in the body
  *     description: 'Compatibility route: as `GET /org/get`, with `organization_name` in a JSON body (or the query string).'
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationNameQuery' }]
  *     requestBody: { content: { application/json: { schema: { $ref: '#/components/schemas/CompatOrganizationName' } } } }
+ *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200':
  *         description: The organization.
  *         headers: { Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' } }
  *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
- *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /organization:
  *   get:
  *     tags: [Compatibility]
  *     summary: One organization by name, or (platform admins, without a name) the list
  *     description: 'Compatibility route: with `organization_name`, that organization (as `GET /org/get`); without it, platform admins get the list (as `GET /organizations`).'
- *     security: [{ bearerAuth: [] }]
  *     parameters:
  *       - { $ref: '#/components/parameters/OrganizationNameQuery' }
  *       - { $ref: '#/components/parameters/Limit' }
  *       - { $ref: '#/components/parameters/Cursor' }
+ *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200':
  *         description: 'The organization, or a page of organizations.'
  *         headers: { Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' } }
  *         content: { application/json: { schema: { oneOf: [{ $ref: '#/components/schemas/Organization' }, { $ref: '#/components/schemas/OrganizationList' }] } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /org/update:
  *   put:
  *     tags: [Compatibility]
  *     summary: Rename an organization or change its admin email (as PATCH /organizations/{id})
  *     description: 'Compatibility route: finds the organization by `organization_name` and applies `new_organization_name` and/or `email` like `PATCH /organizations/{id}`. Platform admins and that organization''s admins.'
- *     security: [{ bearerAuth: [] }]
  *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/CompatOrganizationChanges' } } } }
+ *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { description: The updated organization., content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
- *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /org/delete:
  *   delete:
  *     tags: [Compatibility]
  *     summary: Delete an organization by name (as DELETE /organizations/{id})
  *     description: 'Compatibility route: deletes the organization named by `organization_name` (query string or JSON body), like `DELETE /organizations/{id}`: `deleted` at once, its database kept for the grace period (restorable by a platform admin).'
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationNameQuery' }]
  *     requestBody: { content: { application/json: { schema: { $ref: '#/components/schemas/CompatOrganizationName' } } } }
+ *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200':
  *         description: The organization, now `deleted`.
  *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
- *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /user/create:
  *   post:
  *     tags: [Compatibility]
  *     summary: Create a user (in the token's organization, or organization_name for platform admins)
  *     description: 'Compatibility route: creates a user like `POST /organizations/{id}/users`. An organization admin''s token names its own organization; platform admins add `organization_name`.'
- *     security: [{ bearerAuth: [] }]
  *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/CompatNewUser' } } } }
+ *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '201':
  *         description: Created.
  *         headers: { Location: { $ref: '#/components/headers/UserLocation' } }
  *         content: { application/json: { schema: { $ref: '#/components/schemas/User' } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
- *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /user/list:
  *   get:
  *     tags: [Compatibility]
  *     summary: List users (of the token's organization, or organization_name for platform admins)
  *     description: 'Compatibility route: lists users like `GET /organizations/{id}/users`. An organization admin''s token names its own organization; platform admins add `organization_name`.'
- *     security: [{ bearerAuth: [] }]
  *     parameters:
  *       - { $ref: '#/components/parameters/OrganizationNameQuery' }
  *       - { $ref: '#/components/parameters/Limit' }
  *       - { $ref: '#/components/parameters/Cursor' }
+ *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { description: A page of users., content: { application/json: { schema: { $ref: '#/components/schemas/UserList' } } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
 /**
  * The seed services' original routes (DESIGN §5), kept so their clients keep working. Each one

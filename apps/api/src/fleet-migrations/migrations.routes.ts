@@ -20,44 +20,32 @@ import { presentMigrationRun, presentMigrationRunPage } from './tracked-run.pres
  *       database first, then migrates each active organization in its own job (at most `MIGRATION_CONCURRENCY` at once),
  *       so one broken database fails alone. Organizations already current are skipped without connecting to them.
  *       503 when the job queue is unavailable (no run is started).
- *     security: [{ bearerAuth: [] }]
+ *     x-problems: [Forbidden]
  *     responses:
  *       '202':
  *         description: Run started; follow `Location`.
  *         headers: { Location: { $ref: '#/components/headers/MigrationRunLocation' } }
  *         content: { application/json: { schema: { $ref: '#/components/schemas/MigrationRun' } } }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  *   get:
  *     tags: [Migrations]
  *     summary: List recent migration runs
  *     description: Platform admins only. Newest first, with totals (no per-organization failures; read one run for those). Follow `next_cursor` until it is null.
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
+ *     x-problems: [Forbidden]
  *     responses:
  *       '200': { description: A page of runs., content: { application/json: { schema: { $ref: '#/components/schemas/MigrationRunList' } } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /migrations/runs/{id}:
  *   get:
  *     tags: [Migrations]
  *     summary: Read one migration run (progress, failures)
  *     description: Platform admins only. Totals, progress (0–1) and each failed organization with its error. `Retry-After` until completed.
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/MigrationRunId' }]
+ *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '200':
  *         description: The run.
  *         headers: { Retry-After: { description: Seconds to wait before polling again; present until the run is completed., schema: { type: integer, minimum: 0, examples: [2] } } }
  *         content: { application/json: { schema: { $ref: '#/components/schemas/MigrationRun' } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /admin/orphans:
  *   get:
  *     tags: [Operations]
@@ -66,12 +54,9 @@ import { presentMigrationRun, presentMigrationRunPage } from './tracked-run.pres
  *       Platform admins only. Compares the database server with the control plane, both ways: databases carrying our
  *       organization marker that no live organization owns (`database_without_organization`), and active organizations
  *       whose database is missing (`organization_without_database`). Read-only: nothing is ever dropped automatically.
- *     security: [{ bearerAuth: [] }]
+ *     x-problems: [Forbidden]
  *     responses:
  *       '200': { description: The orphans found now., content: { application/json: { schema: { $ref: '#/components/schemas/OrphanList' } } } }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
 export function migrationsRoutes(deps: { authentication: Authentication; migrationRuns: MigrationRunsService; orphans: OrphansService }): Router {
   const { migrationRuns, orphans } = deps;

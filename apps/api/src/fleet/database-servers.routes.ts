@@ -13,7 +13,7 @@ import type { DatabaseServersService } from './database-servers.service';
  *     tags: [Database servers]
  *     summary: List the PostgreSQL servers organization databases live on
  *     description: Platform admins only. Each server with its capacity, what it holds and its status; URLs with passwords masked.
- *     security: [{ bearerAuth: [] }]
+ *     x-problems: [Forbidden]
  *     responses:
  *       '200':
  *         description: The fleet, by name.
@@ -21,9 +21,6 @@ import type { DatabaseServersService } from './database-servers.service';
  *           application/json:
  *             schema: { $ref: '#/components/schemas/DatabaseServerList' }
  *             example: { items: [{ id: 7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f, name: default, admin_url: 'postgres://postgres@127.0.0.1:5432/postgres', pool_url: null, capacity: 1000, connection_budget: 40, tenant_roles: true, status: active, organizations: 12, free_capacity: 988, created_at: '2026-11-21T21:13:17.815Z', updated_at: '2026-11-21T21:13:17.815Z' }] }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  *   post:
  *     tags: [Database servers]
  *     summary: Register a PostgreSQL server
@@ -34,36 +31,24 @@ import type { DatabaseServersService } from './database-servers.service';
  *       have its organizations use the admin role (their answers then say `database_role: shared`); without it, 400.
  *       URLs are stored encrypted with `SECRETS_KEY` and never returned with their password.
  *       An `active` server takes new organizations at once (placement: most free capacity first).
- *     security: [{ bearerAuth: [] }]
  *     requestBody:
  *       required: true
  *       content: { application/json: { schema: { $ref: '#/components/schemas/NewDatabaseServer' } } }
+ *     x-problems: [Forbidden, Conflict]
  *     responses:
  *       '201':
  *         description: Registered.
  *         headers: { Location: { $ref: '#/components/headers/DatabaseServerLocation' } }
  *         content: { application/json: { schema: { $ref: '#/components/schemas/DatabaseServer' } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
- *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /database-servers/{id}:
  *   get:
  *     tags: [Database servers]
  *     summary: Read one database server
  *     description: Platform admins only.
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/DatabaseServerId' }]
+ *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '200': { description: The server., content: { application/json: { schema: { $ref: '#/components/schemas/DatabaseServer' } } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  *   patch:
  *     tags: [Database servers]
  *     summary: Change a database server (capacity, budget, pool, status, credentials)
@@ -71,20 +56,13 @@ import type { DatabaseServersService } from './database-servers.service';
  *       Platform admins only. `draining` or `disabled` stops new placements (use `POST /database-servers/{id}/drain` to
  *       move its organizations off). A new admin URL is checked like a new server's. Every process sees the change
  *       within 5 s; tenant pools on the server are rebuilt with the new settings.
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/DatabaseServerId' }]
  *     requestBody:
  *       required: true
  *       content: { application/json: { schema: { $ref: '#/components/schemas/DatabaseServerChanges' } } }
+ *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '200': { description: The changed server., content: { application/json: { schema: { $ref: '#/components/schemas/DatabaseServer' } } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
- *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
 export function databaseServersRoutes(deps: { authentication: Authentication; databaseServers: DatabaseServersService }): Router {
   const { databaseServers } = deps;

@@ -23,7 +23,6 @@ import type { MovesService } from './moves.service';
  *       400 when no server has that name; 409 when it is the organization's own server, takes no new organizations
  *       (`draining`, `disabled`) or the organization is not `active` (`current_status`); 503 with `Retry-After` when the
  *       server is full or unreachable.
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *     requestBody:
  *       required: true
@@ -31,6 +30,7 @@ import type { MovesService } from './moves.service';
  *         application/json:
  *           schema: { $ref: '#/components/schemas/OrganizationMove' }
  *           example: { database_server: pg-b }
+ *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '202':
  *         description: The move is under way; the organization is `moving`.
@@ -40,15 +40,7 @@ import type { MovesService } from './moves.service';
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/Organization' }
- *             example: { id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, name: Acme Corp, slug: acme-corp, status: moving, step: null, last_error: null, admin_email: owner@acme.test, schema_version: AddUserLastLogin1732300000000, database_server: default, database_role: own, deleted_at: null, purge_after: null, created_at: '2026-11-21T21:13:17.815Z', updated_at: '2026-11-22T08:01:02.345Z' }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
- *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ *             examples: { movingOrganization: { $ref: '#/components/examples/MovingOrganization' } }
  * /database-servers/{id}/drain:
  *   post:
  *     tags: [Database servers]
@@ -58,8 +50,8 @@ import type { MovesService } from './moves.service';
  *       organization active on it, one at a time, to the server placement chooses among the other active ones. Follow
  *       `Location` for progress. Organizations whose move fails stay on the server, `active` (listed in `failures`);
  *       ones that are not active when their turn comes are skipped. 503 when the job queue is unavailable (no drain is started).
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/DatabaseServerId' }]
+ *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '202':
  *         description: Drain started.
@@ -68,18 +60,13 @@ import type { MovesService } from './moves.service';
  *           application/json:
  *             schema: { $ref: '#/components/schemas/ServerDrain' }
  *             example: { id: 2b3c4d5e-6f70-4a81-9b2c-3d4e5f607182, server_id: 7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f, status: queued, total: 0, succeeded: 0, failed: 0, skipped: 0, pending: 0, progress: 0, failures: [], created_at: '2026-11-22T08:00:00.000Z', started_at: null, finished_at: null }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /database-servers/{id}/drains/{drainId}:
  *   get:
  *     tags: [Database servers]
  *     summary: Read one drain (progress, failures)
  *     description: Platform admins only. Totals, progress (0–1) and each organization whose move failed, with its error. `Retry-After` until completed.
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/DatabaseServerId' }, { $ref: '#/components/parameters/DrainId' }]
+ *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '200':
  *         description: The drain.
@@ -88,11 +75,6 @@ import type { MovesService } from './moves.service';
  *           application/json:
  *             schema: { $ref: '#/components/schemas/ServerDrain' }
  *             example: { id: 2b3c4d5e-6f70-4a81-9b2c-3d4e5f607182, server_id: 7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f, status: completed, total: 3, succeeded: 2, failed: 1, skipped: 0, pending: 0, progress: 1, failures: [{ org_id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, error: 'copy: pg_restore failed (exit 1): could not connect', finished_at: '2026-11-22T08:00:09.120Z' }], created_at: '2026-11-22T08:00:00.000Z', started_at: '2026-11-22T08:00:00.050Z', finished_at: '2026-11-22T08:00:09.200Z' }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
 export function organizationMovesRoutes(deps: { authentication: Authentication; moves: MovesService }): Router {
   const { moves } = deps;

@@ -1,3 +1,5 @@
+import { organizationExamples } from '../organizations/organization.presenter';
+import { webhookExamples } from '../webhooks/webhook.presenter';
 import { requestBodySchemas, requestParameters } from './request-schemas';
 import { responseSchemas } from './response-schemas';
 
@@ -27,7 +29,7 @@ function namedResponseSchemas(): Record<string, unknown> {
 
 const EXAMPLE_REQUEST_ID = '0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980';
 
-function problemResponse(description: string, schema: string, example: Json, headers?: Json): Json {
+function problemResponse(description: string, schema: string, example: Json & { status: number }, headers?: Json) {
   return {
     description,
     ...(headers && { headers }),
@@ -229,6 +231,25 @@ const responses = {
   ),
 };
 
+/**
+ * The problems every API operation may answer by its shape alone (a JSON body, parameters, a
+ * token), added by spec.ts to each operation that lists its particular ones in `x-problems`.
+ */
+export const problemsOfShape = {
+  always: ['ServiceUnavailable'],
+  validated: ['BadRequest'],
+  body: ['PayloadTooLarge', 'UnsupportedMediaType'],
+  token: ['Unauthorized'],
+} satisfies Record<string, (keyof typeof responses)[]>;
+
+/** The HTTP status of each problem response, as its example says. */
+export const problemStatus = Object.fromEntries(
+  Object.entries(responses).map(([name, response]) => [name, response.content['application/problem+json'].example.status]),
+) as Record<keyof typeof responses, number>;
+
+/** Examples rendered by the presenters from their fixtures, named once and referenced by the routes. */
+const examples = Object.fromEntries(Object.entries({ ...organizationExamples, ...webhookExamples }).map(([name, value]) => [name, { value }]));
+
 export const components = {
   securitySchemes: {
     bearerAuth: {
@@ -244,4 +265,5 @@ export const components = {
   parameters,
   headers,
   responses,
+  examples,
 };

@@ -1,11 +1,19 @@
 import path from 'node:path';
 import swaggerJsdoc from 'swagger-jsdoc';
 import { outgoingWebhooks } from '../webhooks/outgoing-webhooks';
-import { components } from './components';
+import { components, problemStatus, problemsOfShape } from './components';
 
 let cached: Record<string, unknown> | undefined;
 
-type Operations = Record<string, Record<string, { operationId?: string }>>;
+interface Operation {
+  operationId?: string;
+  parameters?: unknown[];
+  requestBody?: unknown;
+  security?: Record<string, string[]>[];
+  responses: Record<string, unknown>;
+  'x-problems'?: (keyof typeof problemStatus)[];
+}
+type Operations = Record<string, Record<string, Operation>>;
 
 /** `get /organizations/{id}/status` → `getOrganizationsIdStatus`, for operations that name none. */
 function nameOperations(paths: Operations): void {
@@ -14,6 +22,30 @@ function nameOperations(paths: Operations): void {
       const words = path.split(/[^A-Za-z0-9]+/).filter(Boolean);
       operation.operationId ??= method + words.map((w) => w[0].toUpperCase() + w.slice(1)).join('');
     }
+  }
+}
+
+/**
+ * An annotation lists in `x-problems` only the problems particular to its operation (`[Forbidden,
+ * NotFound]`); the ones its shape implies are added here, each under its status unless the
+ * annotation answers that status itself (`'401': LoginFailed`): 400 when it takes parameters or a
+ * body, 413 and 415 with a body, 401 with a bearer token, 503 always.
+ */
+function addProblems(paths: Operations): void {
+  for (const operation of Object.values(paths).flatMap((operations) => Object.values(operations))) {
+    const particular = operation['x-problems'];
+    if (!particular) continue;
+    delete operation['x-problems'];
+    const usesToken = (operation.security ?? [{ bearerAuth: [] }]).some((scheme) => 'bearerAuth' in scheme);
+    const names = [
+      ...particular,
+      ...problemsOfShape.always,
+      ...(operation.parameters?.length || operation.requestBody ? problemsOfShape.validated : []),
+      ...(operation.requestBody ? problemsOfShape.body : []),
+      ...(usesToken ? problemsOfShape.token : []),
+    ];
+    // Integer-like keys keep ascending order in JavaScript objects, so the statuses stay sorted.
+    for (const name of names) operation.responses[problemStatus[name]] ??= { $ref: `#/components/responses/${name}` };
   }
 }
 
@@ -55,6 +87,7 @@ export function openApiSpec(): Record<string, unknown> {
     apis: [path.join(__dirname, '../*/*.routes.{ts,js}'), path.join(__dirname, '../operator/{bull-board,metrics}.{ts,js}')],
     failOnErrors: true,
   }) as Record<string, unknown>;
+  addProblems(cached.paths as Operations);
   nameOperations(cached.paths as Operations);
   return cached;
 }

@@ -71,14 +71,13 @@ const withoutFontCdn: RequestHandler = (req, res, next) => {
  *       The Basic sign-in is throttled like the logins (429 with Retry-After). The page's own assets and API live below
  *       this path, behind the same check.
  *     security: [{ basicAuth: [] }, { bearerAuth: [] }]
+ *     x-problems: [TooManyRequests]
  *     responses:
  *       '200': { description: The dashboard (HTML)., content: { text/html: { schema: { type: string }, example: '<!DOCTYPE html>…' } } }
  *       '401':
  *         description: 'Not a platform admin; the answer carries a Basic challenge.'
  *         headers: { WWW-Authenticate: { $ref: '#/components/headers/BasicChallenge' } }
  *         content: { application/problem+json: { schema: { $ref: '#/components/schemas/Problem' } } }
- *       '429': { $ref: '#/components/responses/TooManyRequests' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
 export function bullBoard(deps: OperatorAuthDeps & { http: Pick<HttpConfig, 'publicUrl'>; queues: Queue[] }): Router {
   const serverAdapter = new ExpressAdapter();

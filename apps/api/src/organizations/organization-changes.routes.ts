@@ -33,21 +33,13 @@ function accepted(res: Response, id: string): Response {
  *       Platform admins, or an admin of this organization. Changes the display name (and its slug) and/or the admin
  *       contact email. The database name is derived from the immutable id, so a rename never moves data. Names are
  *       unique among live organizations (409 when taken). Refused with 409 (`current_status`) once deletion started.
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *     requestBody:
  *       required: true
  *       content: { application/json: { schema: { $ref: '#/components/schemas/OrganizationChanges' } } }
+ *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { description: The updated organization., content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
- *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  *   delete:
  *     tags: [Lifecycle]
  *     summary: Delete an organization (its database is kept for a grace period)
@@ -59,8 +51,8 @@ function accepted(res: Response, id: string): Response {
  *       database (`pg_dump -Fc` into ARCHIVE_DIR, size and SHA-256 recorded), verifies the archive, and only then drops
  *       the database: the organization becomes `purged`. With `?purge=true` (platform admins only; 403 for others) that
  *       happens now: 202 and `purging`. Sending DELETE again changes nothing (200 with the organization as it is).
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/Purge' }]
+ *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200':
  *         description: The organization, now `deleted` (or as it already was, when it had been deleted before).
@@ -71,12 +63,6 @@ function accepted(res: Response, id: string): Response {
  *           Location: { $ref: '#/components/headers/OrganizationLocation' }
  *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
  *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /organizations/{id}/restore:
  *   post:
  *     tags: [Lifecycle]
@@ -85,21 +71,13 @@ function accepted(res: Response, id: string): Response {
  *       Platform admins only. Brings a `deleted` organization (deleted while `active`) back to `active` with its database
  *       as it was. If its name has been taken since, the answer is 409 unless a new `organization_name` is given.
  *       409 (`current_status`) when it is not `deleted` (too late once `purging`; see `npm run org:restore` for archives).
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *     requestBody:
  *       required: false
  *       content: { application/json: { schema: { $ref: '#/components/schemas/OrganizationRestore' } } }
+ *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { description: 'The organization, active again.', content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
- *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /organizations/{id}/archives:
  *   get:
  *     tags: [Lifecycle]
@@ -111,8 +89,8 @@ function accepted(res: Response, id: string): Response {
  *       (a new organization with a new id). Archives are kept until an operator removes them. Not paginated: every
  *       archive in one answer (an organization has a handful). Works for organizations in any status, `deleted` and
  *       `purged` included; one never purged answers an empty list.
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
+ *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '200':
  *         description: The organization's archives, newest first (empty when it has none).
@@ -136,11 +114,6 @@ function accepted(res: Response, id: string): Response {
  *               none:
  *                 summary: An organization never purged
  *                 value: { items: [] }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /organizations/{id}/retry:
  *   post:
  *     tags: [Lifecycle]
@@ -149,8 +122,8 @@ function accepted(res: Response, id: string): Response {
  *       Platform admins only. Moves a `failed` organization back to `provisioning` and enqueues its provisioning again.
  *       A database left half-made by the failed attempt is adopted (it carries our marker) or rebuilt, never leaked.
  *       409 (`current_status`) unless the organization is `failed`.
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
+ *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '202':
  *         description: Retry accepted.
@@ -158,12 +131,6 @@ function accepted(res: Response, id: string): Response {
  *           Location: { $ref: '#/components/headers/OrganizationLocation' }
  *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
  *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /organizations/{id}/events:
  *   get:
  *     tags: [Lifecycle]
@@ -173,8 +140,8 @@ function accepted(res: Response, id: string): Response {
  *       (`data: {"id","status","step","detail","at"}`, `id:` the event id). The first event is the current status; the
  *       stream ends once the organization is `active`, `failed` or `deleted`. Reconnect with `Last-Event-ID` to receive
  *       the events you missed. Works across API replicas (fed by Redis pub/sub).
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/LastEventId' }]
+ *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200':
  *         description: The event stream.
@@ -182,12 +149,6 @@ function accepted(res: Response, id: string): Response {
  *           text/event-stream:
  *             schema: { type: string }
  *             example: "id: 41\nevent: status\ndata: {\"id\":\"4f0c2a7e-9d1b-4c1e-8f00-1234567890ab\",\"status\":\"provisioning\",\"step\":\"migrate\",\"detail\":null,\"at\":\"2026-11-21T21:13:17.900Z\"}\n\n"
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
 export function organizationChangesRoutes(deps: OrganizationRouteDeps & { logger: Logger }): Router {
   const { authentication, organizations } = deps;

@@ -29,3 +29,36 @@ export function presentStatus(org: Organization): OrganizationStatusBody {
 export function presentOrganizationPage(page: Page<Organization>): OrganizationListBody {
   return { items: page.items.map(presentOrganization), next_cursor: page.nextCursor };
 }
+
+/** One organization as stored, from which the API document's examples are rendered by the presenters above. */
+const acme = {
+  id: '4f0c2a7e-9d1b-4c1e-8f00-1234567890ab',
+  name: 'Acme Corp',
+  slug: 'acme-corp',
+  status: 'pending',
+  step: null,
+  attempts: 0,
+  lastError: null,
+  adminEmail: 'owner@acme.test',
+  schemaVersion: null,
+  databaseServer: 'default',
+  databaseRole: 'shared',
+  deletedAt: null,
+  purgeAfter: null,
+  createdAt: new Date('2026-11-21T21:13:17.815Z'),
+  updatedAt: new Date('2026-11-21T21:13:17.815Z'),
+} as Organization;
+
+/** The document's examples of an organization (components.examples), so they cannot drift from the answers. */
+export const organizationExamples = {
+  PendingOrganization: presentOrganization(acme),
+  MovingOrganization: presentOrganization({
+    ...acme,
+    status: 'moving',
+    schemaVersion: 'AddUserLastLogin1732300000000',
+    databaseRole: 'own',
+    updatedAt: new Date('2026-11-22T08:01:02.345Z'),
+  }),
+  ProvisioningStatus: presentStatus({ ...acme, status: 'provisioning', step: 'migrate', attempts: 1, updatedAt: new Date('2026-11-21T21:13:17.900Z') }),
+  EmptyOrganizationPage: presentOrganizationPage({ items: [], nextCursor: null }),
+};

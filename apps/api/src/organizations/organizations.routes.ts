@@ -67,6 +67,7 @@ export function hintPolling(res: Response, org: Organization): void {
  *     requestBody:
  *       required: true
  *       content: { application/json: { schema: { $ref: '#/components/schemas/NewOrganization' } } }
+ *     x-problems: [Forbidden, Conflict, UnprocessableEntity, TooManyRequests]
  *     responses:
  *       '202':
  *         description: Accepted; the organization is `pending`.
@@ -76,36 +77,23 @@ export function hintPolling(res: Response, org: Organization): void {
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/Organization' }
- *             example: { id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, name: Acme Corp, slug: acme-corp, status: pending, step: null, last_error: null, admin_email: owner@acme.test, schema_version: null, database_server: default, database_role: shared, deleted_at: null, purge_after: null, created_at: '2026-11-21T21:13:17.815Z', updated_at: '2026-11-21T21:13:17.815Z' }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
- *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
- *       '422': { $ref: '#/components/responses/UnprocessableEntity' }
- *       '429': { $ref: '#/components/responses/TooManyRequests' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ *             examples: { pendingOrganization: { $ref: '#/components/examples/PendingOrganization' } }
  *   get:
  *     tags: [Organizations]
  *     summary: List organizations (newest first, keyset pages)
  *     description: Platform admins only. Follow `next_cursor` until it is null.
- *     security: [{ bearerAuth: [] }]
  *     parameters:
  *       - { $ref: '#/components/parameters/OrganizationStatusFilter' }
  *       - { $ref: '#/components/parameters/Limit' }
  *       - { $ref: '#/components/parameters/Cursor' }
+ *     x-problems: [Forbidden]
  *     responses:
  *       '200':
  *         description: A page of organizations.
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/OrganizationList' }
- *             example: { items: [], next_cursor: null }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ *             examples: { emptyOrganizationPage: { $ref: '#/components/examples/EmptyOrganizationPage' } }
  * /organizations/{id}:
  *   get:
  *     tags: [Organizations]
@@ -113,8 +101,8 @@ export function hintPolling(res: Response, org: Organization): void {
  *     description: |
  *       Platform admins, or an admin of this organization (whose organization must be `active`: otherwise 409 with
  *       `organization_status`). `Retry-After` while the organization is in progress; `Prefer: wait=N` long-polls.
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/PreferWait' }]
+ *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200':
  *         description: The organization.
@@ -122,19 +110,13 @@ export function hintPolling(res: Response, org: Organization): void {
  *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
  *           Preference-Applied: { $ref: '#/components/headers/PreferenceApplied' }
  *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /organizations/{id}/status:
  *   get:
  *     tags: [Organizations]
  *     summary: Read an organization's provisioning status
  *     description: A small answer for polling. Platform admins, or an admin of this organization (409 with `organization_status` unless it is `active`).
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/PreferWait' }]
+ *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200':
  *         description: The status.
@@ -144,13 +126,7 @@ export function hintPolling(res: Response, org: Organization): void {
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/OrganizationStatus' }
- *             example: { id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, status: provisioning, step: migrate, attempts: 1, last_error: null, database_server: default, updated_at: '2026-11-21T21:13:17.900Z' }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ *             examples: { provisioningStatus: { $ref: '#/components/examples/ProvisioningStatus' } }
  */
 /** `selfSignup`: when set, anyone may create an organization, through this limit (auth/signup-throttle.ts). */
 export function organizationsRoutes(deps: OrganizationRouteDeps & { selfSignup?: RequestHandler }): Router {

@@ -16,6 +16,7 @@ import type { SessionsService } from './sessions.service';
  *     requestBody:
  *       required: true
  *       content: { application/json: { schema: { $ref: '#/components/schemas/Credentials' } } }
+ *     x-problems: [LoginFailed, TooManyRequests]
  *     responses:
  *       '200':
  *         description: A bearer token.
@@ -23,12 +24,6 @@ import type { SessionsService } from './sessions.service';
  *           application/json:
  *             schema: { $ref: '#/components/schemas/Token' }
  *             example: { access_token: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…, token_type: bearer, expires_in: 900, refresh_token: q3Xh0m9pB1d2Vx7yZ4kLw8sT6uR5eN0aC3fG1hJ2iK4, refresh_expires_in: 2592000, user: { id: 5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b, email: admin@example.com, role: platform_admin } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/LoginFailed' }
- *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
- *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
- *       '429': { $ref: '#/components/responses/TooManyRequests' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /auth/refresh:
  *   post:
  *     tags: [Auth]
@@ -45,6 +40,7 @@ import type { SessionsService } from './sessions.service';
  *     requestBody:
  *       required: true
  *       content: { application/json: { schema: { $ref: '#/components/schemas/RefreshToken' } } }
+ *     x-problems: [RefreshRefused, RefreshOrganizationNotServing, TooManyRequests]
  *     responses:
  *       '200':
  *         description: A new access token and refresh token.
@@ -52,13 +48,6 @@ import type { SessionsService } from './sessions.service';
  *           application/json:
  *             schema: { $ref: '#/components/schemas/Token' }
  *             example: { access_token: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…, token_type: bearer, expires_in: 900, refresh_token: Vd8kQ2pL0xN7sR4tY1uW6zA3bC9eF5gH2iJ0kL8mN4o, refresh_expires_in: 2592000, user: { id: 5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b, email: admin@example.com, role: platform_admin } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/RefreshRefused' }
- *       '409': { $ref: '#/components/responses/RefreshOrganizationNotServing' }
- *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
- *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
- *       '429': { $ref: '#/components/responses/TooManyRequests' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /auth/logout:
  *   post:
  *     tags: [Auth]
@@ -70,21 +59,18 @@ import type { SessionsService } from './sessions.service';
  *     requestBody:
  *       required: true
  *       content: { application/json: { schema: { $ref: '#/components/schemas/RefreshToken' } } }
+ *     x-problems: []
  *     responses:
  *       '204': { description: Logged out. }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
- *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /auth/register:
  *   post:
  *     tags: [Auth]
  *     summary: Add another platform admin
  *     description: Platform admins only (the first one comes from BOOTSTRAP_ADMIN_EMAIL/PASSWORD or `npm run admin:create`).
- *     security: [{ bearerAuth: [] }]
  *     requestBody:
  *       required: true
  *       content: { application/json: { schema: { $ref: '#/components/schemas/NewPlatformAdmin' } } }
+ *     x-problems: [Forbidden, Conflict]
  *     responses:
  *       '201':
  *         description: The new platform admin.
@@ -92,13 +78,6 @@ import type { SessionsService } from './sessions.service';
  *           application/json:
  *             schema: { $ref: '#/components/schemas/PlatformAdmin' }
  *             example: { id: 7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d, email: second@example.com, role: platform_admin, created_at: '2026-11-21T21:20:00.000Z' }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
- *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
 /** Platform admins' login and registration; refresh and logout of every session. */
 export function authRoutes({ authentication, auth, sessions }: { authentication: Authentication; auth: AuthService; sessions: SessionsService }): Router {

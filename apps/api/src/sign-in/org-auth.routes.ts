@@ -24,17 +24,11 @@ import type { OrgAuthService } from './org-auth.service';
  *     requestBody:
  *       required: true
  *       content: { application/json: { schema: { $ref: '#/components/schemas/OrganizationLogin' } } }
+ *     x-problems: [LoginFailed, Conflict, TooManyRequests]
  *     responses:
  *       '200':
  *         description: 'A bearer token; its claims are sub, org, role (org_admin or member), ver, iss, aud, exp.'
  *         content: { application/json: { schema: { $ref: '#/components/schemas/Token' } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/LoginFailed' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
- *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
- *       '429': { $ref: '#/components/responses/TooManyRequests' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /me:
  *   get:
  *     tags: [Auth]
@@ -43,15 +37,11 @@ import type { OrgAuthService } from './org-auth.service';
  *       A platform admin, or an organization user with its organization. Revoked tokens (password or role change,
  *       deactivation, removal, or issued before the organization was deleted, even once it is restored) answer 401; an
  *       organization user's organization that is not active answers 409 with `organization_status`.
- *     security: [{ bearerAuth: [] }]
+ *     x-problems: [NotFound, Conflict]
  *     responses:
  *       '200':
  *         description: The caller.
  *         content: { application/json: { schema: { $ref: '#/components/schemas/CurrentUser' } } }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
 /** `POST /admin/login` (organization users) and `GET /me` (any token). */
 export function orgAuthRoutes(deps: {

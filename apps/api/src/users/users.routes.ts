@@ -16,85 +16,51 @@ import type { UsersService } from './users.service';
  *     description: |
  *       That organization's admins and platform admins; the organization must be `active` (409 with `organization_status`;
  *       404 for platform admins once it is deleted). Emails are unique case-insensitively (409).
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/NewUser' } } } }
+ *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '201':
  *         description: Created.
  *         headers: { Location: { $ref: '#/components/headers/UserLocation' } }
  *         content: { application/json: { schema: { $ref: '#/components/schemas/User' } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
- *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  *   get:
  *     tags: [Users]
  *     summary: List the organization's users (keyset pages)
  *     description: That organization's admins and platform admins; members get 403 (they may read themselves). Follow `next_cursor` until it is null.
- *     security: [{ bearerAuth: [] }]
  *     parameters:
  *       - { $ref: '#/components/parameters/OrganizationId' }
  *       - { $ref: '#/components/parameters/Limit' }
  *       - { $ref: '#/components/parameters/Cursor' }
+ *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { description: A page of users., content: { application/json: { schema: { $ref: '#/components/schemas/UserList' } } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /organizations/{id}/users/{userId}:
  *   get:
  *     tags: [Users]
  *     summary: Read one user
  *     description: Org admins read any user of their organization; members only themselves.
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/UserId' }]
+ *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { description: The user., content: { application/json: { schema: { $ref: '#/components/schemas/User' } } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  *   patch:
  *     tags: [Users]
  *     summary: Change a user's role, activation or password
  *     description: At least one change. The last active admin cannot be demoted or deactivated (409). Revokes the user's earlier tokens.
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/UserId' }]
  *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/UserChanges' } } } }
+ *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { description: The changed user., content: { application/json: { schema: { $ref: '#/components/schemas/User' } } } }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
- *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  *   delete:
  *     tags: [Users]
  *     summary: Delete a user
  *     description: The last active admin cannot be deleted (409).
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/UserId' }]
+ *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '204': { description: Deleted. }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '409': { $ref: '#/components/responses/Conflict' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
 /** User management inside one organization's database: its admins (and platform admins) manage, members read themselves. */
 export function usersRoutes(deps: { authentication: Authentication; authorize: AuthorizeOrganization; users: UsersService }): Router {

@@ -55,3 +55,35 @@ export function presentWebhookDelivery(delivery: WebhookDelivery): WebhookDelive
 export function presentWebhookDeliveryPage(page: Page<WebhookDelivery>): WebhookDeliveryListBody {
   return { items: page.items.map(presentWebhookDelivery), next_cursor: page.nextCursor };
 }
+
+/** One endpoint as stored, from which the API document's webhook examples are rendered by the presenters above. */
+const billing: WebhookEndpoint = {
+  id: '6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d',
+  url: 'https://hooks.example.com/orgms',
+  description: 'Billing system',
+  events: ['organization.created', 'organization.active'],
+  status: 'active',
+  failingSince: null,
+  lastError: null,
+  createdAt: new Date('2026-12-05T04:00:00.000Z'),
+  updatedAt: new Date('2026-12-05T04:00:00.000Z'),
+};
+const updatedAt = new Date('2026-12-05T05:00:00.000Z');
+
+/** The document's examples of a webhook endpoint (components.examples), so they cannot drift from the answers. */
+export const webhookExamples = {
+  CreatedWebhookEndpoint: presentWebhookEndpointWithSecret({
+    endpoint: { ...billing, events: [...billing.events, 'organization.failed'] },
+    secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  }),
+  WebhookEndpointPage: presentWebhookEndpointPage({ items: [billing], nextCursor: null }),
+  FailingWebhookEndpoint: presentWebhookEndpoint({
+    ...billing,
+    status: 'failing',
+    failingSince: new Date('2026-12-06T04:00:00.000Z'),
+    lastError: 'HTTP 503',
+    updatedAt: new Date('2026-12-06T04:00:00.000Z'),
+  }),
+  UpdatedWebhookEndpoint: presentWebhookEndpoint({ ...billing, events: [...billing.events, 'organization.deleted'], updatedAt }),
+  RotatedWebhookEndpoint: presentWebhookEndpointWithSecret({ endpoint: { ...billing, updatedAt }, secret: 'whsec_3oZ1bCk7mAr0ZK5wXKa5Q3qJmB3qv8Yd' }),
+};

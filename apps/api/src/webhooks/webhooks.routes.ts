@@ -25,13 +25,13 @@ import type { WebhooksService } from './webhooks.service';
  *       `webhook-signature`) with the `secret` in the answer, which is shown this once. The URL must resolve to public addresses
  *       only (400 naming `body.url` otherwise) unless WEBHOOK_ALLOW_PRIVATE is true; link-local and cloud metadata addresses
  *       (169.254.169.254, fd00:ec2::254, and IPv6 forms embedding them) are refused either way. See the WebhookEvent schema for the body.
- *     security: [{ bearerAuth: [] }]
  *     requestBody:
  *       required: true
  *       content:
  *         application/json:
  *           schema: { $ref: '#/components/schemas/NewWebhook' }
  *           example: { url: 'https://hooks.example.com/orgms', events: [organization.created, organization.active, organization.failed], description: Billing system }
+ *     x-problems: [Forbidden]
  *     responses:
  *       '201':
  *         description: Registered; the secret is shown this once.
@@ -39,54 +39,38 @@ import type { WebhooksService } from './webhooks.service';
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/WebhookEndpointWithSecret' }
- *             example: { id: 6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d, url: 'https://hooks.example.com/orgms', description: Billing system, events: [organization.created, organization.active, organization.failed], status: active, failing_since: null, last_error: null, created_at: '2026-12-05T04:00:00.000Z', updated_at: '2026-12-05T04:00:00.000Z', secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
- *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ *             examples: { createdWebhookEndpoint: { $ref: '#/components/examples/CreatedWebhookEndpoint' } }
  *   get:
  *     tags: [Webhooks]
  *     summary: List webhook endpoints
  *     description: Platform admins only. Newest first; secrets are never listed.
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
+ *     x-problems: [Forbidden]
  *     responses:
  *       '200':
  *         description: One page of endpoints.
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/WebhookEndpointList' }
- *             example: { items: [{ id: 6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d, url: 'https://hooks.example.com/orgms', description: Billing system, events: [organization.created, organization.active], status: active, failing_since: null, last_error: null, created_at: '2026-12-05T04:00:00.000Z', updated_at: '2026-12-05T04:00:00.000Z' }], next_cursor: null }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ *             examples: { webhookEndpointPage: { $ref: '#/components/examples/WebhookEndpointPage' } }
  * /webhooks/{id}:
  *   get:
  *     tags: [Webhooks]
  *     summary: Read one webhook endpoint
  *     description: Platform admins only. `status` is `failing` (with `failing_since` and `last_error`) once a delivery ran out of retries.
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/WebhookId' }]
+ *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '200':
  *         description: The endpoint.
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/WebhookEndpoint' }
- *             example: { id: 6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d, url: 'https://hooks.example.com/orgms', description: Billing system, events: [organization.created, organization.active], status: failing, failing_since: '2026-12-06T04:00:00.000Z', last_error: HTTP 503, created_at: '2026-12-05T04:00:00.000Z', updated_at: '2026-12-06T04:00:00.000Z' }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ *             examples: { failingWebhookEndpoint: { $ref: '#/components/examples/FailingWebhookEndpoint' } }
  *   patch:
  *     tags: [Webhooks]
  *     summary: Change a webhook endpoint's URL, events or description
  *     description: Platform admins only. A new URL is checked like a new endpoint's. Deliveries still pending go to the new URL.
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/WebhookId' }]
  *     requestBody:
  *       required: true
@@ -94,33 +78,22 @@ import type { WebhooksService } from './webhooks.service';
  *         application/json:
  *           schema: { $ref: '#/components/schemas/WebhookChanges' }
  *           example: { events: [organization.created, organization.active, organization.deleted] }
+ *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '200':
  *         description: The changed endpoint.
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/WebhookEndpoint' }
- *             example: { id: 6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d, url: 'https://hooks.example.com/orgms', description: Billing system, events: [organization.created, organization.active, organization.deleted], status: active, failing_since: null, last_error: null, created_at: '2026-12-05T04:00:00.000Z', updated_at: '2026-12-05T05:00:00.000Z' }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '413': { $ref: '#/components/responses/PayloadTooLarge' }
- *       '415': { $ref: '#/components/responses/UnsupportedMediaType' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ *             examples: { updatedWebhookEndpoint: { $ref: '#/components/examples/UpdatedWebhookEndpoint' } }
  *   delete:
  *     tags: [Webhooks]
  *     summary: Delete a webhook endpoint
  *     description: Platform admins only. Nothing more is sent to it, pending deliveries included; its delivery history goes with it.
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/WebhookId' }]
+ *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '204': { description: Deleted. }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /webhooks/{id}/rotate-secret:
  *   post:
  *     tags: [Webhooks]
@@ -128,31 +101,26 @@ import type { WebhooksService } from './webhooks.service';
  *     description: |
  *       Platform admins only. Answers the new secret, shown this once. For 24 hours deliveries carry two signatures in
  *       `webhook-signature`, by the new and the old secret, so a receiver verifies with either while it switches.
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/WebhookId' }]
+ *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '200':
  *         description: The endpoint with its new secret.
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/WebhookEndpointWithSecret' }
- *             example: { id: 6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d, url: 'https://hooks.example.com/orgms', description: Billing system, events: [organization.created, organization.active], status: active, failing_since: null, last_error: null, created_at: '2026-12-05T04:00:00.000Z', updated_at: '2026-12-05T05:00:00.000Z', secret: whsec_3oZ1bCk7mAr0ZK5wXKa5Q3qJmB3qv8Yd }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
+ *             examples: { rotatedWebhookEndpoint: { $ref: '#/components/examples/RotatedWebhookEndpoint' } }
  * /webhooks/{id}/deliveries:
  *   get:
  *     tags: [Webhooks]
  *     summary: List a webhook endpoint's deliveries
  *     description: Platform admins only. Newest first, with each delivery's status, attempts, last response code and latency.
- *     security: [{ bearerAuth: [] }]
  *     parameters:
  *       - { $ref: '#/components/parameters/WebhookId' }
  *       - { $ref: '#/components/parameters/DeliveryStatusFilter' }
  *       - { $ref: '#/components/parameters/Limit' }
  *       - { $ref: '#/components/parameters/Cursor' }
+ *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '200':
  *         description: One page of deliveries.
@@ -160,11 +128,6 @@ import type { WebhooksService } from './webhooks.service';
  *           application/json:
  *             schema: { $ref: '#/components/schemas/WebhookDeliveryList' }
  *             example: { items: [{ id: 0c1d2e3f-4a5b-4c6d-8e7f-8a9b0c1d2e3f, event_id: '42', event_type: organization.active, organization_id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, message_id: msg_42, status: delivered, attempts: 2, response_status: 200, latency_ms: 38, last_error: null, next_attempt_at: null, redelivery_of: null, created_at: '2026-12-05T04:00:01.000Z', last_attempt_at: '2026-12-05T04:00:06.100Z', delivered_at: '2026-12-05T04:00:06.140Z' }], next_cursor: null }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  * /webhooks/{id}/deliveries/{deliveryId}/redeliver:
  *   post:
  *     tags: [Webhooks]
@@ -172,8 +135,8 @@ import type { WebhooksService } from './webhooks.service';
  *     description: |
  *       Platform admins only. A new pending delivery of the same event, with the same body and `webhook-id`, sent after whatever
  *       its lane (this endpoint and that organization) still has to send. 404 for a delivery of another endpoint.
- *     security: [{ bearerAuth: [] }]
  *     parameters: [{ $ref: '#/components/parameters/WebhookId' }, { $ref: '#/components/parameters/DeliveryId' }]
+ *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '202':
  *         description: The new delivery, pending.
@@ -181,11 +144,6 @@ import type { WebhooksService } from './webhooks.service';
  *           application/json:
  *             schema: { $ref: '#/components/schemas/WebhookDelivery' }
  *             example: { id: 1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a, event_id: '42', event_type: organization.active, organization_id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, message_id: msg_42, status: pending, attempts: 0, response_status: null, latency_ms: null, last_error: null, next_attempt_at: '2026-12-05T05:00:00.000Z', redelivery_of: 0c1d2e3f-4a5b-4c6d-8e7f-8a9b0c1d2e3f, created_at: '2026-12-05T05:00:00.000Z', last_attempt_at: null, delivered_at: null }
- *       '400': { $ref: '#/components/responses/BadRequest' }
- *       '401': { $ref: '#/components/responses/Unauthorized' }
- *       '403': { $ref: '#/components/responses/Forbidden' }
- *       '404': { $ref: '#/components/responses/NotFound' }
- *       '503': { $ref: '#/components/responses/ServiceUnavailable' }
  */
 export function webhooksRoutes(deps: { authentication: Authentication; webhooks: WebhooksService }): Router {
   const { webhooks } = deps;

@@ -3,7 +3,7 @@ export const ORGANIZATION_STATUSES = ['pending', 'provisioning', 'active', 'movi
 export type OrganizationStatus = (typeof ORGANIZATION_STATUSES)[number];
 
 /** Every organization starts here: recorded, not yet picked up by the worker. */
-export const INITIAL_STATUS: OrganizationStatus = 'pending';
+export const INITIAL_STATUS = 'pending' satisfies OrganizationStatus;
 
 /**
  * The only legal status changes, and the one table the store enforces (README "States").

@@ -175,6 +175,135 @@ export interface paths {
         patch: operations["patchOrganizationsIdUsersUserId"];
         trace?: never;
     };
+    "/admin/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Organization user login
+         * @description Anyone may call it (no token). The organization by `organization_name` or `organization_id` in the body, or by `organization_name` in the query string (the seed services' style). A wrong password, an unknown user and an unknown organization all answer the same 401; an organization that is not active answers 409 with `organization_status`. Throttled per IP and per account (429 with Retry-After).
+         */
+        post: operations["postAdminLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who the token belongs to
+         * @description A platform admin, or an organization user with its organization. Revoked tokens (password or role change,
+         *     deactivation, removal, or issued before the organization was deleted, even once it is restored) answer 401; an
+         *     organization user's organization that is not active answers 409 with `organization_status`.
+         */
+        get: operations["getMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in as a platform admin
+         * @description Anyone may call it. A wrong password and an unknown email give the same 401 in the same time. Throttled per IP and per account (429 with Retry-After). Answers an access token and a refresh token (`POST /auth/refresh`). Audited, failures too (without the email or password).
+         */
+        post: operations["postAuthLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trade a refresh token for a new access token and refresh token
+         * @description For platform admins and organization users alike (the refresh token says whose it is). Each refresh token can be
+         *     traded once: the answer carries its successor. Presenting one that was already traded revokes every refresh token
+         *     descended from the same login (someone else holds a copy) and answers 401, as do expired and revoked ones and those
+         *     of an account whose password, role or activity changed, or that was removed. An organization user's refresh token
+         *     answers 401 once its organization was deleted (the delete revoked it, and a restore does not bring it back) or
+         *     purged, and 409 with `organization_status` while its organization is `pending`, `provisioning` or `failed` (the token is not
+         *     spent). Each refresh counts against the client address's login limit (LOGIN_RATE_LIMIT_PER_IP; 429 with Retry-After).
+         */
+        post: operations["postAuthRefresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End a session (revoke its refresh tokens)
+         * @description Revokes the refresh token and every other one of its login. Always 204 for a well-formed token, known or not, so it
+         *     tells nothing. Access tokens already issued stay valid until they expire (JWT_EXPIRES_IN, 15 minutes by default).
+         */
+        post: operations["postAuthLogout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add another platform admin
+         * @description Platform admins only (the first one comes from BOOTSTRAP_ADMIN_EMAIL/PASSWORD or `npm run admin:create`).
+         */
+        post: operations["postAuthRegister"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/organizations": {
         parameters: {
             query?: never;
@@ -255,141 +384,6 @@ export interface paths {
          * @description A small answer for polling. Platform admins, or an admin of this organization (409 with `organization_status` unless it is `active`).
          */
         get: operations["getOrganizationsIdStatus"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/organizations/{id}/move": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Move an organization's database to another server
-         * @description Platform admins only. The organization becomes `moving` (`database_server` stays the source until the switch) and
-         *     the worker stops writes on the source, copies the database to the named server, verifies the copy (schema version,
-         *     row counts), switches to it and drops the source; then it is `active` again on the target. While it moves, reads
-         *     work and writes answer 503 with `Retry-After`. A move that fails for good is rolled back: the organization stays
-         *     `active` on its server, with `last_error` saying why. Follow `Location` (`GET /organizations/{id}/status`).
-         *     400 when no server has that name; 409 when it is the organization's own server, takes no new organizations
-         *     (`draining`, `disabled`) or the organization is not `active` (`current_status`); 503 with `Retry-After` when the
-         *     server is full or unreachable.
-         */
-        post: operations["postOrganizationsIdMove"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/database-servers/{id}/drain": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Move every organization off a database server
-         * @description Platform admins only. The server becomes `draining` at once (no new organizations), then the worker moves each
-         *     organization active on it, one at a time, to the server placement chooses among the other active ones. Follow
-         *     `Location` for progress. Organizations whose move fails stay on the server, `active` (listed in `failures`);
-         *     ones that are not active when their turn comes are skipped. 503 when the job queue is unavailable (no drain is started).
-         */
-        post: operations["postDatabaseServersIdDrain"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/database-servers/{id}/drains/{drainId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Read one drain (progress, failures)
-         * @description Platform admins only. Totals, progress (0–1) and each organization whose move failed, with its error. `Retry-After` until completed.
-         */
-        get: operations["getDatabaseServersIdDrainsDrainId"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/organizations/{id}/exports": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Export an organization's database (pg_dump custom format)
-         * @description Platform admins and that organization's admins. The organization must be active (409 with `organization_status`
-         *     otherwise). The worker writes `pg_dump -Fc` of the organization's database to the export directory, with its size
-         *     and SHA-256; follow `Location` until the export is `ready`, then download it. A ready export expires after
-         *     EXPORT_TTL_MS and its file is deleted.
-         */
-        post: operations["postOrganizationsIdExports"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/organizations/{id}/exports/{exportId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Read one export
-         * @description Platform admins and that organization's admins. `Retry-After` while it is `queued` or `running`. 404 for an export of another organization.
-         */
-        get: operations["getOrganizationsIdExportsExportId"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/organizations/{id}/exports/{exportId}/download": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Download a ready export
-         * @description Platform admins and that organization's admins. The `pg_dump -Fc` archive (restore it with `pg_restore`), with its
-         *     SHA-256 in `Repr-Digest` (RFC 9530). 409 with `export_status` while it is not ready (`queued`, `running`, `failed`);
-         *     410 once it has expired; 404 for an export of another organization.
-         */
-        get: operations["getOrganizationsIdExportsExportIdDownload"];
         put?: never;
         post?: never;
         delete?: never;
@@ -490,27 +484,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/admin/login": {
+    "/health": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        put?: never;
         /**
-         * Organization user login
-         * @description Anyone may call it (no token). The organization by `organization_name` or `organization_id` in the body, or by `organization_name` in the query string (the seed services' style). A wrong password, an unknown user and an unknown organization all answer the same 401; an organization that is not active answers 409 with `organization_status`. Throttled per IP and per account (429 with Retry-After).
+         * Liveness
+         * @description Anyone. 200 while the process runs; touches no dependency, so a database outage never restarts the API.
          */
-        post: operations["postAdminLogin"];
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/me": {
+    "/ready": {
         parameters: {
             query?: never;
             header?: never;
@@ -518,12 +512,70 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Who the token belongs to
-         * @description A platform admin, or an organization user with its organization. Revoked tokens (password or role change,
-         *     deactivation, removal, or issued before the organization was deleted, even once it is restored) answer 401; an
-         *     organization user's organization that is not active answers 409 with `organization_status`.
+         * Readiness
+         * @description Anyone. 200 when the control database is migrated (and the bootstrap admin exists) and both it and Redis answer within 1.5 s; 503 otherwise, naming which one is not ready.
          */
-        get: operations["getMe"];
+        get: operations["getReady"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The OpenAPI 3.1 document of this API
+         * @description Anyone may read it. Generated from the route files and the validation schemas at start.
+         */
+        get: operations["getOpenapiJson"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Swagger UI
+         * @description Interactive documentation; "Authorize" with a bearer token to try routes. Its assets are served below `/docs/`.
+         */
+        get: operations["getDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/redoc": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ReDoc reference
+         * @description A readable three-panel reference of the same document, served without any CDN.
+         */
+        get: operations["getRedoc"];
         put?: never;
         post?: never;
         delete?: never;
@@ -601,27 +653,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/health": {
+    "/organizations/{id}/move": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /**
-         * Liveness
-         * @description Anyone. 200 while the process runs; touches no dependency, so a database outage never restarts the API.
-         */
-        get: operations["getHealth"];
+        get?: never;
         put?: never;
-        post?: never;
+        /**
+         * Move an organization's database to another server
+         * @description Platform admins only. The organization becomes `moving` (`database_server` stays the source until the switch) and
+         *     the worker stops writes on the source, copies the database to the named server, verifies the copy (schema version,
+         *     row counts), switches to it and drops the source; then it is `active` again on the target. While it moves, reads
+         *     work and writes answer 503 with `Retry-After`. A move that fails for good is rolled back: the organization stays
+         *     `active` on its server, with `last_error` saying why. Follow `Location` (`GET /organizations/{id}/status`).
+         *     400 when no server has that name; 409 when it is the organization's own server, takes no new organizations
+         *     (`draining`, `disabled`) or the organization is not `active` (`current_status`); 503 with `Retry-After` when the
+         *     server is full or unreachable.
+         */
+        post: operations["postOrganizationsIdMove"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/ready": {
+    "/database-servers/{id}/drain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move every organization off a database server
+         * @description Platform admins only. The server becomes `draining` at once (no new organizations), then the worker moves each
+         *     organization active on it, one at a time, to the server placement chooses among the other active ones. Follow
+         *     `Location` for progress. Organizations whose move fails stay on the server, `active` (listed in `failures`);
+         *     ones that are not active when their turn comes are skipped. 503 when the job queue is unavailable (no drain is started).
+         */
+        post: operations["postDatabaseServersIdDrain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/database-servers/{id}/drains/{drainId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -629,10 +711,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Readiness
-         * @description Anyone. 200 when the control database is migrated (and the bootstrap admin exists) and both it and Redis answer within 1.5 s; 503 otherwise, naming which one is not ready.
+         * Read one drain (progress, failures)
+         * @description Platform admins only. Totals, progress (0–1) and each organization whose move failed, with its error. `Retry-After` until completed.
          */
-        get: operations["getReady"];
+        get: operations["getDatabaseServersIdDrainsDrainId"];
         put?: never;
         post?: never;
         delete?: never;
@@ -694,6 +776,71 @@ export interface paths {
          *     within 5 s; tenant pools on the server are rebuilt with the new settings.
          */
         patch: operations["patchDatabaseServersId"];
+        trace?: never;
+    };
+    "/organizations/{id}/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export an organization's database (pg_dump custom format)
+         * @description Platform admins and that organization's admins. The organization must be active (409 with `organization_status`
+         *     otherwise). The worker writes `pg_dump -Fc` of the organization's database to the export directory, with its size
+         *     and SHA-256; follow `Location` until the export is `ready`, then download it. A ready export expires after
+         *     EXPORT_TTL_MS and its file is deleted.
+         */
+        post: operations["postOrganizationsIdExports"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{id}/exports/{exportId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one export
+         * @description Platform admins and that organization's admins. `Retry-After` while it is `queued` or `running`. 404 for an export of another organization.
+         */
+        get: operations["getOrganizationsIdExportsExportId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{id}/exports/{exportId}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a ready export
+         * @description Platform admins and that organization's admins. The `pg_dump -Fc` archive (restore it with `pg_restore`), with its
+         *     SHA-256 in `Repr-Digest` (RFC 9530). 409 with `export_status` while it is not ready (`queued`, `running`, `failed`);
+         *     410 once it has expired; 404 for an export of another organization.
+         */
+        get: operations["getOrganizationsIdExportsExportIdDownload"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/org/create": {
@@ -860,93 +1007,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/auth/login": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Log in as a platform admin
-         * @description Anyone may call it. A wrong password and an unknown email give the same 401 in the same time. Throttled per IP and per account (429 with Retry-After). Answers an access token and a refresh token (`POST /auth/refresh`). Audited, failures too (without the email or password).
-         */
-        post: operations["postAuthLogin"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/auth/refresh": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Trade a refresh token for a new access token and refresh token
-         * @description For platform admins and organization users alike (the refresh token says whose it is). Each refresh token can be
-         *     traded once: the answer carries its successor. Presenting one that was already traded revokes every refresh token
-         *     descended from the same login (someone else holds a copy) and answers 401, as do expired and revoked ones and those
-         *     of an account whose password, role or activity changed, or that was removed. An organization user's refresh token
-         *     answers 401 once its organization was deleted (the delete revoked it, and a restore does not bring it back) or
-         *     purged, and 409 with `organization_status` while its organization is `pending`, `provisioning` or `failed` (the token is not
-         *     spent). Each refresh counts against the client address's login limit (LOGIN_RATE_LIMIT_PER_IP; 429 with Retry-After).
-         */
-        post: operations["postAuthRefresh"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/auth/logout": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * End a session (revoke its refresh tokens)
-         * @description Revokes the refresh token and every other one of its login. Always 204 for a well-formed token, known or not, so it
-         *     tells nothing. Access tokens already issued stay valid until they expire (JWT_EXPIRES_IN, 15 minutes by default).
-         */
-        post: operations["postAuthLogout"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/auth/register": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Add another platform admin
-         * @description Platform admins only (the first one comes from BOOTSTRAP_ADMIN_EMAIL/PASSWORD or `npm run admin:create`).
-         */
-        post: operations["postAuthRegister"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/audit": {
         parameters: {
             query?: never;
@@ -964,26 +1024,6 @@ export interface paths {
          *     `database_server.created|updated|resealed|drain_started` (settings named, never a URL), `webhook.*`.
          */
         get: operations["getAudit"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Prometheus metrics of this API instance
-         * @description For the scraper. With METRICS_TOKEN set, only `Authorization Bearer <METRICS_TOKEN>` is answered; without it, restrict the port at the network level. Request durations, organizations by status, jobs by queue and state, tenant pools and connections, replays of traded refresh tokens, process metrics.
-         */
-        get: operations["getMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1015,7 +1055,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/openapi.json": {
+    "/metrics": {
         parameters: {
             query?: never;
             header?: never;
@@ -1023,50 +1063,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The OpenAPI 3.1 document of this API
-         * @description Anyone may read it. Generated from the route files and the validation schemas at start.
+         * Prometheus metrics of this API instance
+         * @description For the scraper. With METRICS_TOKEN set, only `Authorization Bearer <METRICS_TOKEN>` is answered; without it, restrict the port at the network level. Request durations, organizations by status, jobs by queue and state, tenant pools and connections, replays of traded refresh tokens, process metrics.
          */
-        get: operations["getOpenapiJson"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/docs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Swagger UI
-         * @description Interactive documentation; "Authorize" with a bearer token to try routes. Its assets are served below `/docs/`.
-         */
-        get: operations["getDocs"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/redoc": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * ReDoc reference
-         * @description A readable three-panel reference of the same document, served without any CDN.
-         */
-        get: operations["getRedoc"];
+        get: operations["getMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2710,27 +2710,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "items": [
-                     *         {
-                     *           "id": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
-                     *           "url": "https://hooks.example.com/orgms",
-                     *           "description": "Billing system",
-                     *           "events": [
-                     *             "organization.created",
-                     *             "organization.active"
-                     *           ],
-                     *           "status": "active",
-                     *           "failing_since": null,
-                     *           "last_error": null,
-                     *           "created_at": "2026-12-05T04:00:00.000Z",
-                     *           "updated_at": "2026-12-05T04:00:00.000Z"
-                     *         }
-                     *       ],
-                     *       "next_cursor": null
-                     *     }
-                     */
                     "application/json": components["schemas"]["WebhookEndpointList"];
                 };
             };
@@ -2771,24 +2750,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
-                     *       "url": "https://hooks.example.com/orgms",
-                     *       "description": "Billing system",
-                     *       "events": [
-                     *         "organization.created",
-                     *         "organization.active",
-                     *         "organization.failed"
-                     *       ],
-                     *       "status": "active",
-                     *       "failing_since": null,
-                     *       "last_error": null,
-                     *       "created_at": "2026-12-05T04:00:00.000Z",
-                     *       "updated_at": "2026-12-05T04:00:00.000Z",
-                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-                     *     }
-                     */
                     "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                 };
             };
@@ -2818,22 +2779,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
-                     *       "url": "https://hooks.example.com/orgms",
-                     *       "description": "Billing system",
-                     *       "events": [
-                     *         "organization.created",
-                     *         "organization.active"
-                     *       ],
-                     *       "status": "failing",
-                     *       "failing_since": "2026-12-06T04:00:00.000Z",
-                     *       "last_error": "HTTP 503",
-                     *       "created_at": "2026-12-05T04:00:00.000Z",
-                     *       "updated_at": "2026-12-06T04:00:00.000Z"
-                     *     }
-                     */
                     "application/json": components["schemas"]["WebhookEndpoint"];
                 };
             };
@@ -2901,23 +2846,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
-                     *       "url": "https://hooks.example.com/orgms",
-                     *       "description": "Billing system",
-                     *       "events": [
-                     *         "organization.created",
-                     *         "organization.active",
-                     *         "organization.deleted"
-                     *       ],
-                     *       "status": "active",
-                     *       "failing_since": null,
-                     *       "last_error": null,
-                     *       "created_at": "2026-12-05T04:00:00.000Z",
-                     *       "updated_at": "2026-12-05T05:00:00.000Z"
-                     *     }
-                     */
                     "application/json": components["schemas"]["WebhookEndpoint"];
                 };
             };
@@ -2948,23 +2876,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
-                     *       "url": "https://hooks.example.com/orgms",
-                     *       "description": "Billing system",
-                     *       "events": [
-                     *         "organization.created",
-                     *         "organization.active"
-                     *       ],
-                     *       "status": "active",
-                     *       "failing_since": null,
-                     *       "last_error": null,
-                     *       "created_at": "2026-12-05T04:00:00.000Z",
-                     *       "updated_at": "2026-12-05T05:00:00.000Z",
-                     *       "secret": "whsec_3oZ1bCk7mAr0ZK5wXKa5Q3qJmB3qv8Yd"
-                     *     }
-                     */
                     "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                 };
             };
@@ -3250,6 +3161,218 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    postAdminLogin: {
+        parameters: {
+            query?: {
+                /** @description The organization's name, in any case. */
+                organization_name?: components["parameters"]["OrganizationNameQuery"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganizationLogin"];
+            };
+        };
+        responses: {
+            /** @description A bearer token; its claims are sub, org, role (org_admin or member), ver, iss, aud, exp. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Token"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["LoginFailed"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CurrentUser"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postAuthLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Credentials"];
+            };
+        };
+        responses: {
+            /** @description A bearer token. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…",
+                     *       "token_type": "bearer",
+                     *       "expires_in": 900,
+                     *       "refresh_token": "q3Xh0m9pB1d2Vx7yZ4kLw8sT6uR5eN0aC3fG1hJ2iK4",
+                     *       "refresh_expires_in": 2592000,
+                     *       "user": {
+                     *         "id": "5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b",
+                     *         "email": "admin@example.com",
+                     *         "role": "platform_admin"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Token"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["LoginFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postAuthRefresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshToken"];
+            };
+        };
+        responses: {
+            /** @description A new access token and refresh token. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…",
+                     *       "token_type": "bearer",
+                     *       "expires_in": 900,
+                     *       "refresh_token": "Vd8kQ2pL0xN7sR4tY1uW6zA3bC9eF5gH2iJ0kL8mN4o",
+                     *       "refresh_expires_in": 2592000,
+                     *       "user": {
+                     *         "id": "5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b",
+                     *         "email": "admin@example.com",
+                     *         "role": "platform_admin"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Token"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["RefreshRefused"];
+            409: components["responses"]["RefreshOrganizationNotServing"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postAuthLogout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshToken"];
+            };
+        };
+        responses: {
+            /** @description Logged out. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postAuthRegister: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewPlatformAdmin"];
+            };
+        };
+        responses: {
+            /** @description The new platform admin. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d",
+                     *       "email": "second@example.com",
+                     *       "role": "platform_admin",
+                     *       "created_at": "2026-11-21T21:20:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PlatformAdmin"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getOrganizations: {
         parameters: {
             query?: {
@@ -3272,12 +3395,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "items": [],
-                     *       "next_cursor": null
-                     *     }
-                     */
                     "application/json": components["schemas"]["OrganizationList"];
                 };
             };
@@ -3311,24 +3428,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
-                     *       "name": "Acme Corp",
-                     *       "slug": "acme-corp",
-                     *       "status": "pending",
-                     *       "step": null,
-                     *       "last_error": null,
-                     *       "admin_email": "owner@acme.test",
-                     *       "schema_version": null,
-                     *       "database_server": "default",
-                     *       "database_role": "shared",
-                     *       "deleted_at": null,
-                     *       "purge_after": null,
-                     *       "created_at": "2026-11-21T21:13:17.815Z",
-                     *       "updated_at": "2026-11-21T21:13:17.815Z"
-                     *     }
-                     */
                     "application/json": components["schemas"]["Organization"];
                 };
             };
@@ -3478,17 +3577,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
-                     *       "status": "provisioning",
-                     *       "step": "migrate",
-                     *       "attempts": 1,
-                     *       "last_error": null,
-                     *       "database_server": "default",
-                     *       "updated_at": "2026-11-21T21:13:17.900Z"
-                     *     }
-                     */
                     "application/json": components["schemas"]["OrganizationStatus"];
                 };
             };
@@ -3497,6 +3585,398 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postOrganizationsIdRestore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["OrganizationRestore"];
+            };
+        };
+        responses: {
+            /** @description The organization, active again. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organization"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOrganizationsIdArchives: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The organization's archives, newest first (empty when it has none). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationArchiveList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postOrganizationsIdRetry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Retry accepted. */
+            202: {
+                headers: {
+                    Location: components["headers"]["OrganizationLocation"];
+                    "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organization"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOrganizationsIdEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Resume after this event id. */
+                "Last-Event-ID"?: components["parameters"]["LastEventId"];
+            };
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example id: 41
+                     *     event: status
+                     *     data: {"id":"4f0c2a7e-9d1b-4c1e-8f00-1234567890ab","status":"provisioning","step":"migrate","detail":null,"at":"2026-11-21T21:13:17.900Z"}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Alive. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            431: components["responses"]["RequestHeadTooLarge"];
+        };
+    };
+    getReady: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ready",
+                     *       "checks": {
+                     *         "postgres": "ok",
+                     *         "redis": "ok"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            431: components["responses"]["RequestHeadTooLarge"];
+            /** @description Not ready. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "unavailable",
+                     *       "checks": {
+                     *         "postgres": "ok",
+                     *         "redis": "unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    getOpenapiJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "openapi": "3.1.0",
+                     *       "info": {
+                     *         "title": "Organization Management Service",
+                     *         "version": "0.1.0"
+                     *       },
+                     *       "paths": {}
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        openapi: "3.1.0";
+                        info: Record<string, never>;
+                        paths: Record<string, never>;
+                        components?: Record<string, never>;
+                    };
+                };
+            };
+            431: components["responses"]["RequestHeadTooLarge"];
+        };
+    };
+    getDocs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An HTML page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!DOCTYPE html>… */
+                    "text/html": string;
+                };
+            };
+            431: components["responses"]["RequestHeadTooLarge"];
+        };
+    };
+    getRedoc: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An HTML page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html>… */
+                    "text/html": string;
+                };
+            };
+            431: components["responses"]["RequestHeadTooLarge"];
+        };
+    };
+    getMigrationsRuns: {
+        parameters: {
+            query?: {
+                /** @description Items per page. */
+                limit?: components["parameters"]["Limit"];
+                /** @description `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of runs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MigrationRunList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postMigrationsRuns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Run started; follow `Location`. */
+            202: {
+                headers: {
+                    Location: components["headers"]["MigrationRunLocation"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MigrationRun"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMigrationsRunsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The migration run's id. */
+                id: components["parameters"]["MigrationRunId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run. */
+            200: {
+                headers: {
+                    /** @description Seconds to wait before polling again; present until the run is completed. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MigrationRun"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getAdminOrphans: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The orphans found now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrphanList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -3529,24 +4009,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
-                     *       "name": "Acme Corp",
-                     *       "slug": "acme-corp",
-                     *       "status": "moving",
-                     *       "step": null,
-                     *       "last_error": null,
-                     *       "admin_email": "owner@acme.test",
-                     *       "schema_version": "AddUserLastLogin1732300000000",
-                     *       "database_server": "default",
-                     *       "database_role": "own",
-                     *       "deleted_at": null,
-                     *       "purge_after": null,
-                     *       "created_at": "2026-11-21T21:13:17.815Z",
-                     *       "updated_at": "2026-11-22T08:01:02.345Z"
-                     *     }
-                     */
                     "application/json": components["schemas"]["Organization"];
                 };
             };
@@ -3658,6 +4120,143 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getDatabaseServers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The fleet, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+                     *           "name": "default",
+                     *           "admin_url": "postgres://postgres@127.0.0.1:5432/postgres",
+                     *           "pool_url": null,
+                     *           "capacity": 1000,
+                     *           "connection_budget": 40,
+                     *           "tenant_roles": true,
+                     *           "status": "active",
+                     *           "organizations": 12,
+                     *           "free_capacity": 988,
+                     *           "created_at": "2026-11-21T21:13:17.815Z",
+                     *           "updated_at": "2026-11-21T21:13:17.815Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DatabaseServerList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postDatabaseServers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewDatabaseServer"];
+            };
+        };
+        responses: {
+            /** @description Registered. */
+            201: {
+                headers: {
+                    Location: components["headers"]["DatabaseServerLocation"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatabaseServer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getDatabaseServersId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The database server's id. */
+                id: components["parameters"]["DatabaseServerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The server. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatabaseServer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    patchDatabaseServersId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The database server's id. */
+                id: components["parameters"]["DatabaseServerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatabaseServerChanges"];
+            };
+        };
+        responses: {
+            /** @description The changed server. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatabaseServer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -3802,512 +4401,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postOrganizationsIdRestore: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["OrganizationRestore"];
-            };
-        };
-        responses: {
-            /** @description The organization, active again. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Organization"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getOrganizationsIdArchives: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The organization's archives, newest first (empty when it has none). */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OrganizationArchiveList"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postOrganizationsIdRetry: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Retry accepted. */
-            202: {
-                headers: {
-                    Location: components["headers"]["OrganizationLocation"];
-                    "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Organization"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getOrganizationsIdEvents: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Resume after this event id. */
-                "Last-Event-ID"?: components["parameters"]["LastEventId"];
-            };
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The event stream. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example id: 41
-                     *     event: status
-                     *     data: {"id":"4f0c2a7e-9d1b-4c1e-8f00-1234567890ab","status":"provisioning","step":"migrate","detail":null,"at":"2026-11-21T21:13:17.900Z"}
-                     */
-                    "text/event-stream": string;
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postAdminLogin: {
-        parameters: {
-            query?: {
-                /** @description The organization's name, in any case. */
-                organization_name?: components["parameters"]["OrganizationNameQuery"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["OrganizationLogin"];
-            };
-        };
-        responses: {
-            /** @description A bearer token; its claims are sub, org, role (org_admin or member), ver, iss, aud, exp. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Token"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["LoginFailed"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["TooManyRequests"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getMe: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The caller. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CurrentUser"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getMigrationsRuns: {
-        parameters: {
-            query?: {
-                /** @description Items per page. */
-                limit?: components["parameters"]["Limit"];
-                /** @description `next_cursor` of the previous page. */
-                cursor?: components["parameters"]["Cursor"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of runs. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MigrationRunList"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postMigrationsRuns: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Run started; follow `Location`. */
-            202: {
-                headers: {
-                    Location: components["headers"]["MigrationRunLocation"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MigrationRun"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getMigrationsRunsId: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The migration run's id. */
-                id: components["parameters"]["MigrationRunId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The run. */
-            200: {
-                headers: {
-                    /** @description Seconds to wait before polling again; present until the run is completed. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MigrationRun"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getAdminOrphans: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The orphans found now. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OrphanList"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getHealth: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Alive. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "status": "ok"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Health"];
-                };
-            };
-            431: components["responses"]["RequestHeadTooLarge"];
-        };
-    };
-    getReady: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Ready. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "status": "ready",
-                     *       "checks": {
-                     *         "postgres": "ok",
-                     *         "redis": "ok"
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Readiness"];
-                };
-            };
-            431: components["responses"]["RequestHeadTooLarge"];
-            /** @description Not ready. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "status": "unavailable",
-                     *       "checks": {
-                     *         "postgres": "ok",
-                     *         "redis": "unavailable"
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Readiness"];
-                };
-            };
-        };
-    };
-    getDatabaseServers: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The fleet, by name. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "items": [
-                     *         {
-                     *           "id": "7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
-                     *           "name": "default",
-                     *           "admin_url": "postgres://postgres@127.0.0.1:5432/postgres",
-                     *           "pool_url": null,
-                     *           "capacity": 1000,
-                     *           "connection_budget": 40,
-                     *           "tenant_roles": true,
-                     *           "status": "active",
-                     *           "organizations": 12,
-                     *           "free_capacity": 988,
-                     *           "created_at": "2026-11-21T21:13:17.815Z",
-                     *           "updated_at": "2026-11-21T21:13:17.815Z"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/json": components["schemas"]["DatabaseServerList"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postDatabaseServers: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewDatabaseServer"];
-            };
-        };
-        responses: {
-            /** @description Registered. */
-            201: {
-                headers: {
-                    Location: components["headers"]["DatabaseServerLocation"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DatabaseServer"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getDatabaseServersId: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The database server's id. */
-                id: components["parameters"]["DatabaseServerId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The server. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DatabaseServer"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    patchDatabaseServersId: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The database server's id. */
-                id: components["parameters"]["DatabaseServerId"];
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["DatabaseServerChanges"];
-            };
-        };
-        responses: {
-            /** @description The changed server. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DatabaseServer"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -4620,160 +4713,6 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    postAuthLogin: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["Credentials"];
-            };
-        };
-        responses: {
-            /** @description A bearer token. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…",
-                     *       "token_type": "bearer",
-                     *       "expires_in": 900,
-                     *       "refresh_token": "q3Xh0m9pB1d2Vx7yZ4kLw8sT6uR5eN0aC3fG1hJ2iK4",
-                     *       "refresh_expires_in": 2592000,
-                     *       "user": {
-                     *         "id": "5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b",
-                     *         "email": "admin@example.com",
-                     *         "role": "platform_admin"
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Token"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["LoginFailed"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["TooManyRequests"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postAuthRefresh: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["RefreshToken"];
-            };
-        };
-        responses: {
-            /** @description A new access token and refresh token. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…",
-                     *       "token_type": "bearer",
-                     *       "expires_in": 900,
-                     *       "refresh_token": "Vd8kQ2pL0xN7sR4tY1uW6zA3bC9eF5gH2iJ0kL8mN4o",
-                     *       "refresh_expires_in": 2592000,
-                     *       "user": {
-                     *         "id": "5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b",
-                     *         "email": "admin@example.com",
-                     *         "role": "platform_admin"
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Token"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["RefreshRefused"];
-            409: components["responses"]["RefreshOrganizationNotServing"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["TooManyRequests"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postAuthLogout: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["RefreshToken"];
-            };
-        };
-        responses: {
-            /** @description Logged out. */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            400: components["responses"]["BadRequest"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postAuthRegister: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewPlatformAdmin"];
-            };
-        };
-        responses: {
-            /** @description The new platform admin. */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d",
-                     *       "email": "second@example.com",
-                     *       "role": "platform_admin",
-                     *       "created_at": "2026-11-21T21:20:00.000Z"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["PlatformAdmin"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
     getAudit: {
         parameters: {
             query?: {
@@ -4860,38 +4799,6 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    getMetrics: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Prometheus text format. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /** @example orgms_organizations{status="active"} 12 */
-                    "text/plain": string;
-                };
-            };
-            /** @description METRICS_TOKEN is set and the request did not send it. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["BearerChallenge"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            431: components["responses"]["RequestHeadTooLarge"];
-        };
-    };
     getAdminQueues: {
         parameters: {
             query?: never;
@@ -4925,7 +4832,7 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    getOpenapiJson: {
+    getMetrics: {
         parameters: {
             query?: never;
             header?: never;
@@ -4934,73 +4841,24 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The OpenAPI document. */
+            /** @description Prometheus text format. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "openapi": "3.1.0",
-                     *       "info": {
-                     *         "title": "Organization Management Service",
-                     *         "version": "0.1.0"
-                     *       },
-                     *       "paths": {}
-                     *     }
-                     */
-                    "application/json": {
-                        /** @constant */
-                        openapi: "3.1.0";
-                        info: Record<string, never>;
-                        paths: Record<string, never>;
-                        components?: Record<string, never>;
-                    };
+                    /** @example orgms_organizations{status="active"} 12 */
+                    "text/plain": string;
                 };
             };
-            431: components["responses"]["RequestHeadTooLarge"];
-        };
-    };
-    getDocs: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description An HTML page. */
-            200: {
+            /** @description METRICS_TOKEN is set and the request did not send it. */
+            401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["BearerChallenge"];
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example <!DOCTYPE html>… */
-                    "text/html": string;
-                };
-            };
-            431: components["responses"]["RequestHeadTooLarge"];
-        };
-    };
-    getRedoc: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description An HTML page. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /** @example <!doctype html>… */
-                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             431: components["responses"]["RequestHeadTooLarge"];
