@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '@orgms/common/clock';
 import type { AuthConfig, Config } from '@orgms/common/config';
 import { AuditLogStore } from '@orgms/common/control-plane/audit-log-store';
 import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
@@ -99,8 +100,14 @@ export interface ApiRuntime {
   stop: () => Promise<boolean>;
 }
 
+export interface ApiOptions {
+  /** Where expiries and grace periods take their time from (tests move it). */
+  clock?: Clock;
+}
+
 /** Wires the API's dependencies once. Starts even when PostgreSQL or Redis is down; /ready tells. */
-export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
+export function startApiRuntime(config: Config, logger: Logger, options: ApiOptions = {}): ApiRuntime {
+  const clock = options.clock ?? systemClock;
   const controlDb = createControlDataSource(config.database);
   const redis = createRedis(config.queue, 'api');
   // Bull Board and the job metrics watch every queue, through the handles this process already has.
@@ -127,17 +134,17 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
   };
   const secrets = new SecretBox(config.secrets.current, config.secrets.previous);
   const stores: ApiStores = {
-    organizations: new OrganizationStore(controlDb, publisher),
+    organizations: new OrganizationStore(controlDb, publisher, clock),
     platformAdmins: new PlatformAdminStore(controlDb, publisher),
     migrationRuns: new MigrationRunStore(controlDb),
     databaseServers: new DatabaseServerStore(controlDb, secrets),
     serverDrains: new ServerDrainStore(controlDb),
-    organizationExports: new OrganizationExportStore(controlDb),
+    organizationExports: new OrganizationExportStore(controlDb, clock),
     organizationArchives: new OrganizationArchiveStore(controlDb),
     webhooks: new WebhookStore(controlDb, new SecretBox(config.secrets.current, config.secrets.previous)),
-    idempotencyKeys: new IdempotencyKeyStore(controlDb, IDEMPOTENCY_KEY_TTL_MS),
-    refreshTokens: new RefreshTokenStore(controlDb),
-    auditLog: new AuditLogStore(controlDb),
+    idempotencyKeys: new IdempotencyKeyStore(controlDb, IDEMPOTENCY_KEY_TTL_MS, clock),
+    refreshTokens: new RefreshTokenStore(controlDb, clock),
+    auditLog: new AuditLogStore(controlDb, clock),
   };
   const servers = new ServerDirectory(stores.databaseServers);
   const logins = new TenantLogins({ roles: new TenantRoleStore(controlDb, secrets), logger });

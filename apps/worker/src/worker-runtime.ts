@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '@orgms/common/clock';
 import type { Config } from '@orgms/common/config';
 import { AuditLogStore } from '@orgms/common/control-plane/audit-log-store';
 import { DatabaseServerStore } from '@orgms/common/control-plane/database-server-store';
@@ -64,6 +65,8 @@ export interface WorkerRuntime {
 }
 
 export interface WorkerOptions {
+  /** Where expiries, grace periods and retention take their time from (tests move it). */
+  clock?: Clock;
   beforeStep?: ProvisioningDeps['beforeStep'];
   /** Called before each step of a move (tests slow or interrupt moves with it). */
   beforeMoveStep?: MoveDeps['beforeStep'];
@@ -77,10 +80,11 @@ export interface WorkerOptions {
  */
 export function startWorkerRuntime(config: Config, logger: Logger, options: WorkerOptions = {}): WorkerRuntime {
   const { tenancy, worker: settings } = config;
+  const clock = options.clock ?? systemClock;
   const connection = createRedis(config.queue, 'worker');
   const controlDb = createControlDataSource(config.database, 5);
   const events = redisEventPublisher(connection, config.queue);
-  const store = new OrganizationStore(controlDb, events);
+  const store = new OrganizationStore(controlDb, events, clock);
   const runs = new MigrationRunStore(controlDb);
   const secrets = new SecretBox(config.secrets.current, config.secrets.previous);
   const serverStore = new DatabaseServerStore(controlDb, secrets);
@@ -147,7 +151,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
   });
   const exports = new ExportService({
     store,
-    exports: new OrganizationExportStore(controlDb),
+    exports: new OrganizationExportStore(controlDb, clock),
     servers,
     logger,
     dir: config.exports.dir,
@@ -161,8 +165,8 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     servers,
     jobs,
     exports,
-    refreshTokens: new RefreshTokenStore(controlDb),
-    audit: new AuditLogStore(controlDb),
+    refreshTokens: new RefreshTokenStore(controlDb, clock),
+    audit: new AuditLogStore(controlDb, clock),
     auditRetentionDays: config.auditRetentionDays,
     logger,
   });
