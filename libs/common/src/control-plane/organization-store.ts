@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { type Clock, fromNow, systemClock } from '../clock';
 import { Organization } from '../entities/organization.entity';
 import { OrganizationEvent } from '../entities/organization-event.entity';
 import {
@@ -194,6 +195,7 @@ export class OrganizationStore {
   constructor(
     private readonly dataSource: DataSource,
     private readonly events?: OrganizationEventPublisher,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /**
@@ -324,8 +326,8 @@ export class OrganizationStore {
   /** Deleted organizations whose grace period has ended, oldest first: what the reconciler starts purging. */
   async dueForPurge(limit = 100): Promise<string[]> {
     const rows: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM organizations WHERE status = 'deleted' AND purge_after <= now() ORDER BY purge_after LIMIT $1`,
-      [limit],
+      `SELECT id FROM organizations WHERE status = 'deleted' AND purge_after <= $2::timestamptz ORDER BY purge_after LIMIT $1`,
+      [limit, this.clock.now()],
     );
     return rows.map((r) => r.id);
   }
@@ -340,7 +342,7 @@ export class OrganizationStore {
   async markDeleted(id: string, options: { requestId: string; graceMs: number }): Promise<Organization> {
     const { org, event } = await this.dataSource.transaction(async (manager) => {
       const deleted = await this.changeIn(manager, id, 'deleted', statusesLeadingTo('deleted'), (current) => {
-        const now = new Date();
+        const now = this.clock.now();
         return {
           step: 'deleted',
           requestId: options.requestId,
@@ -349,7 +351,7 @@ export class OrganizationStore {
           patch: {
             deletedAt: now,
             deletedFrom: current.status,
-            purgeAfter: new Date(now.getTime() + options.graceMs),
+            purgeAfter: fromNow(this.clock, options.graceMs),
             sessionGeneration: current.sessionGeneration + 1,
           },
         };
@@ -563,7 +565,7 @@ export class OrganizationStore {
   ): Promise<OrganizationEvent> {
     const [orgId, toStatus] = [org.id, org.status];
     if (options.audit) {
-      await new AuditLogStore(manager).record({
+      await new AuditLogStore(manager, this.clock).record({
         action: options.audit,
         orgId,
         target: { type: 'organization', id: orgId },
