@@ -3,9 +3,9 @@ import { SWEEPS } from '@orgms/common/queues/registry';
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import { queryControlDatabase } from './support/control-database';
+import { ManualClock } from './support/manual-clock';
 import { auth, createActiveOrganization, orgLogin } from './support/org-users';
 import { type CreatedOrg, createOrganization, uniqueName } from './support/organizations';
-import { ManualClock } from './support/manual-clock';
 import { startStack, type TestStack } from './support/stack';
 
 interface Entry {

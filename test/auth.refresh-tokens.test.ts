@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { SWEEPS } from '@orgms/common/queues/registry';
 import { expect } from 'chai';
 import { queryControlDatabase } from './support/control-database';
+import { ManualClock } from './support/manual-clock';
 import { auth, createActiveOrganization, orgLogin } from './support/org-users';
 import type { CreatedOrg } from './support/organizations';
-import { ManualClock } from './support/manual-clock';
 import { startStack, type TestStack } from './support/stack';
 
 const THIRTY_DAYS = 30 * 24 * 3600;
@@ -288,7 +288,11 @@ describe('Refresh tokens expire', () => {
   it('when the expired-refresh-tokens sweep runs, then expired refresh tokens are deleted and live ones kept', async () => {
     const expired = await login();
     clock.advance(3600 * 1000);
-    const live = await stack.api.stores.refreshTokens.issue({ kind: 'platform_admin', id: expired.body.user.id }, { tokenVersion: 0, sessionGeneration: 0 }, 3600);
+    const live = await stack.api.stores.refreshTokens.issue(
+      { kind: 'platform_admin', id: expired.body.user.id },
+      { tokenVersion: 0, sessionGeneration: 0 },
+      3600,
+    );
     await (stack.worker as NonNullable<TestStack['worker']>).sweeps[SWEEPS.expiredRefreshTokens].run();
     const rows = await queryControlDatabase<{ token_hash: string }>(stack, 'SELECT token_hash FROM refresh_tokens');
     expect(rows).to.deep.equal([{ token_hash: createHash('sha256').update(live).digest('hex') }]);

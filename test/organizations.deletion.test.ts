@@ -10,10 +10,10 @@ import { expect } from 'chai';
 import IORedis from 'ioredis';
 import { runCli } from './support/cli';
 import { queryControlDatabase } from './support/control-database';
+import { ManualClock } from './support/manual-clock';
 import { databaseExists, databaseOf, withClient } from './support/org-databases';
 import { auth, createActiveOrganization, orgLogin, queryOrgDatabase } from './support/org-users';
 import { type CreatedOrg, createOrganization, deleteOrganization, purgeOrganization, uniqueName, waitForStatus } from './support/organizations';
-import { ManualClock } from './support/manual-clock';
 import { startStack, type TestStack } from './support/stack';
 
 /** The users of an organization as a count and one checksum over every column that matters. */

@@ -12,10 +12,10 @@ import { quoteIdent } from '@orgms/common/tenancy/database-names';
 import { ExportService } from '@orgms/worker/services/export.service';
 import { expect } from 'chai';
 import type { Response } from 'supertest';
+import { ManualClock } from './support/manual-clock';
 import { withClient } from './support/org-databases';
 import { auth, createActiveOrganization, orgLogin, queryOrgDatabase } from './support/org-users';
 import { type CreatedOrg } from './support/organizations';
-import { ManualClock } from './support/manual-clock';
 import { startStack, type TestStack } from './support/stack';
 
 /** Reads a binary answer into a Buffer. */

@@ -28,7 +28,7 @@ describe('Clock', () => {
     expect(() => new ManualClock().advance(-1)).to.throw(/forward/);
   });
 
-  it('when a time is asked from now, then it is that far after the clock\'s now', () => {
+  it("when a time is asked from now, then it is that far after the clock's now", () => {
     const clock = new ManualClock(new Date('2026-11-01T00:00:00Z'));
     expect(fromNow(clock, 3_600_000).toISOString()).to.equal('2026-11-01T01:00:00.000Z');
   });
