@@ -161,7 +161,7 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
   const { bcryptRounds } = config.auth;
   const placement = new PlacementService({ servers, reachability: new ServerReachability() });
   const jobs = organizationJobs(queues.provisioning);
-  const tokens = new TokenIssuer(config.auth.jwt);
+  const tokens = new TokenIssuer(config.auth.jwt, clock);
   const rateLimits = new WindowCounter(redis, logger);
   const rateLimitPrefix = `${config.queue.prefix}:rl:`;
   const throttle = new LoginThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.loginThrottle });
@@ -248,7 +248,7 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
       logger,
     );
 
-  const app = createApp({ config, logger, services, queues: Object.values(queues), tenantPools });
+  const app = createApp({ config, logger, services, queues: Object.values(queues), tenantPools, clock });
   return { app, services, stores, queues, tenantPools, ready, stop };
 }
 
