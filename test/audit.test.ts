@@ -1,6 +1,9 @@
+import type { AuditAction } from '@orgms/common/audit/audit-log-store';
+import { SWEEPS } from '@orgms/common/queues/registry';
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import { queryControlDatabase } from './support/control-database';
+import { ManualClock } from './support/manual-clock';
 import { auth, createActiveOrganization, orgLogin } from './support/org-users';
 import { type CreatedOrg, createOrganization, uniqueName } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
@@ -268,27 +271,29 @@ describe('Audit log of retries', () => {
 });
 
 describe('Audit log retention (AUDIT_RETENTION_DAYS)', () => {
+  const DAY_MS = 24 * 3600 * 1000;
+  const clock = new ManualClock();
   let stack: TestStack;
   before(async () => {
-    stack = await startStack({ env: { AUDIT_RETENTION_DAYS: '30', RECONCILE_INTERVAL_MS: '200' } });
+    stack = await startStack({ worker: true, env: { AUDIT_RETENTION_DAYS: '30' }, clock });
   });
   after(() => stack?.stop());
 
-  const entriesAged = (days: number, action: string) =>
-    queryControlDatabase(stack, `INSERT INTO audit_log (id, at, action) VALUES (gen_random_uuid(), now() - make_interval(days => $1), $2)`, [days, action]);
+  const record = (action: string) => stack.api.stores.auditLog.record({ action: action as AuditAction, actor: null });
   const actions = async () =>
     (await queryControlDatabase<{ action: string }>(stack, `SELECT action FROM audit_log WHERE starts_with(action, 'retention.') ORDER BY action`)).map(
       (row) => row.action,
     );
 
   it('when entries are older than the retention, then the audit-retention sweep deletes them and keeps the younger ones', async () => {
-    await entriesAged(45, 'retention.old');
-    await entriesAged(31, 'retention.just-past');
-    await entriesAged(29, 'retention.kept');
-    expect(await actions()).to.have.lengthOf(3);
-    await stack.startWorker();
-    const deadline = Date.now() + 15000;
-    while ((await actions()).length > 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    const auditRetention = (stack.worker ?? expect.fail('this suite runs a worker')).sweeps[SWEEPS.auditRetention];
+    await record('retention.old');
+    clock.advance(14 * DAY_MS);
+    await record('retention.just-past');
+    clock.advance(2 * DAY_MS);
+    await record('retention.kept');
+    clock.advance(29 * DAY_MS); // now they are 45, 31 and 29 days old
+    await auditRetention.run();
     expect(await actions()).to.deep.equal(['retention.kept']);
   });
 });

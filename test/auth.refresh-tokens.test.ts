@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { SWEEPS } from '@orgms/common/queues/registry';
 import { expect } from 'chai';
 import { queryControlDatabase } from './support/control-database';
+import { ManualClock } from './support/manual-clock';
 import { auth, createActiveOrganization, orgLogin } from './support/org-users';
 import type { CreatedOrg } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
@@ -267,25 +268,33 @@ describe('Refresh tokens of organization users', () => {
 });
 
 describe('Refresh tokens expire', () => {
+  const clock = new ManualClock();
   let stack: TestStack;
   before(async () => {
-    stack = await startStack({ worker: true, env: { REFRESH_TOKEN_TTL: '1s' } });
+    stack = await startStack({ worker: true, env: { REFRESH_TOKEN_TTL: '1h' }, clock });
   });
   after(() => stack.stop());
+  const login = () => stack.request.post('/auth/login').send({ email: 'root@platform.test', password: 'platform-admin-password' }).expect(200);
 
   it('when REFRESH_TOKEN_TTL has passed, then the refresh token is refused', async () => {
-    const login = await stack.request.post('/auth/login').send({ email: 'root@platform.test', password: 'platform-admin-password' }).expect(200);
-    expect(login.body.refresh_expires_in).to.equal(1);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    await stack.request.post('/auth/refresh').send({ refresh_token: login.body.refresh_token }).expect(401);
+    const { body } = await login();
+    expect(body.refresh_expires_in).to.equal(3600);
+    clock.advance(3600 * 1000 - 1000);
+    const refreshed = await stack.request.post('/auth/refresh').send({ refresh_token: body.refresh_token }).expect(200);
+    clock.advance(3600 * 1000);
+    await stack.request.post('/auth/refresh').send({ refresh_token: refreshed.body.refresh_token }).expect(401);
   });
 
   it('when the expired-refresh-tokens sweep runs, then expired refresh tokens are deleted and live ones kept', async () => {
-    const expired = await stack.request.post('/auth/login').send({ email: 'root@platform.test', password: 'platform-admin-password' }).expect(200);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    await stack.api.stores.refreshTokens.issue({ kind: 'platform_admin', id: expired.body.user.id }, { tokenVersion: 0, sessionGeneration: 0 }, 3600);
+    const expired = await login();
+    clock.advance(3600 * 1000);
+    const live = await stack.api.stores.refreshTokens.issue(
+      { kind: 'platform_admin', id: expired.body.user.id },
+      { tokenVersion: 0, sessionGeneration: 0 },
+      3600,
+    );
     await (stack.worker as NonNullable<TestStack['worker']>).sweeps[SWEEPS.expiredRefreshTokens].run();
-    const rows = await queryControlDatabase<{ live: boolean }>(stack, 'SELECT expires_at > now() AS live FROM refresh_tokens');
-    expect(rows).to.deep.equal([{ live: true }]);
+    const rows = await queryControlDatabase<{ token_hash: string }>(stack, 'SELECT token_hash FROM refresh_tokens');
+    expect(rows).to.deep.equal([{ token_hash: createHash('sha256').update(live).digest('hex') }]);
   });
 });

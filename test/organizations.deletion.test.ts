@@ -10,6 +10,7 @@ import { expect } from 'chai';
 import IORedis from 'ioredis';
 import { runCli } from './support/cli';
 import { queryControlDatabase } from './support/control-database';
+import { ManualClock } from './support/manual-clock';
 import { databaseExists, databaseOf, withClient } from './support/org-databases';
 import { auth, createActiveOrganization, orgLogin, queryOrgDatabase } from './support/org-users';
 import { type CreatedOrg, createOrganization, deleteOrganization, purgeOrganization, uniqueName, waitForStatus } from './support/organizations';
@@ -206,22 +207,6 @@ describe('Deleting an organization: grace period, restore, archived purge', () =
       expect(restore.body.current_status).to.equal('purged');
     });
 
-    it('when the grace period ends, then the purges-due sweep starts the purge and the organization ends purged with a verified archive', async () => {
-      const org = await createActiveOrganization(stack);
-      await deleteOrganization(stack, org.id);
-      await queryControlDatabase(stack, `UPDATE organizations SET purge_after = now() - interval '1 second' WHERE id = $1`, [org.id]);
-      const report = await stack.worker?.sweeps[SWEEPS.purgesDue].run();
-      expect(report?.started).to.deep.equal([org.id]);
-      await waitForStatus(stack, org.id, ['purged']);
-      const [row] = await queryControlDatabase<{ n: number }>(
-        stack,
-        `SELECT count(*)::int AS n FROM organization_archives WHERE org_id = $1 AND status = 'verified'`,
-        [org.id],
-      );
-      expect(row.n).to.equal(1);
-      expect(await databaseExists(stack, databaseOf(stack, org.id))).to.equal(false);
-    });
-
     it('when a purge fails after the archive was verified, then its retry reuses that archive: one archive, one file, database dropped', async () => {
       let failures = 0;
       await stack.worker?.stop();
@@ -412,5 +397,32 @@ describe('Deleting an organization: grace period, restore, archived purge', () =
       expect(after).to.equal(before);
       expect((await stat(join(stack.config.archives.dir, archive.file_name))).size).to.be.greaterThan(0);
     });
+  });
+});
+
+describe('The grace period of a deleted organization, by moving the clock', () => {
+  let stack: TestStack;
+  const clock = new ManualClock();
+  before(async () => {
+    stack = await startStack({ worker: true, clock });
+  });
+  after(() => stack?.stop());
+
+  it('when the grace period ends, then the purges-due sweep starts the purge and the organization ends purged with a verified archive', async () => {
+    const org = await createActiveOrganization(stack);
+    await deleteOrganization(stack, org.id);
+    const purgesDue = (stack.worker ?? expect.fail('this suite runs a worker')).sweeps[SWEEPS.purgesDue];
+    clock.advance(stack.config.archives.deleteGraceMs - 1000);
+    expect((await purgesDue.run()).started, 'still within the grace period').to.deep.equal([]);
+    clock.advance(1000);
+    expect((await purgesDue.run()).started).to.deep.equal([org.id]);
+    await waitForStatus(stack, org.id, ['purged']);
+    const [row] = await queryControlDatabase<{ n: number }>(
+      stack,
+      `SELECT count(*)::int AS n FROM organization_archives WHERE org_id = $1 AND status = 'verified'`,
+      [org.id],
+    );
+    expect(row.n).to.equal(1);
+    expect(await databaseExists(stack, databaseOf(stack, org.id))).to.equal(false);
   });
 });

@@ -12,6 +12,7 @@ import { quoteIdent } from '@orgms/common/tenancy/database-names';
 import { ExportService } from '@orgms/worker/data-safety/export.service';
 import { expect } from 'chai';
 import type { Response } from 'supertest';
+import { ManualClock } from './support/manual-clock';
 import { withClient } from './support/org-databases';
 import { auth, createActiveOrganization, orgLogin, queryOrgDatabase } from './support/org-users';
 import { type CreatedOrg } from './support/organizations';
@@ -71,10 +72,11 @@ describe('Organization exports', function () {
   let tokenA: string;
   let tokenB: string;
   let admin: string;
+  const clock = new ManualClock();
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'orgms-exports-'));
-    stack = await startStack({ worker: true, env: { EXPORT_DIR: dir } });
+    stack = await startStack({ worker: true, env: { EXPORT_DIR: dir }, clock });
     admin = await stack.adminToken();
     [orgA, orgB] = await Promise.all([createActiveOrganization(stack), createActiveOrganization(stack)]);
     tokenA = await orgLogin(stack, orgA.id, orgA.email, orgA.password);
@@ -157,15 +159,9 @@ describe('Organization exports', function () {
   });
 
   it('when an export was recorded but its job was lost (Redis flushed before a worker took it), then the lost-exports sweep asks for it again and it becomes ready, once', async () => {
-    const control = await createControlDataSource(stack.config.database, 1).initialize();
-    let exportId: string;
-    try {
-      // What the API leaves behind when Redis loses the job: the row, and no job.
-      exportId = (await new OrganizationExportStore(control).create(orgA.id, `lost-${randomUUID()}`)).id;
-      await control.query(`UPDATE organization_exports SET created_at = now() - interval '1 hour' WHERE id = $1`, [exportId]);
-    } finally {
-      await control.destroy();
-    }
+    // What the API leaves behind when Redis loses the job: the row, and no job.
+    const exportId = (await stack.api.stores.organizationExports.create(orgA.id, `lost-${randomUUID()}`)).id;
+    clock.advance(stack.config.worker.reconcile.stuckAfterMs + 1000);
     const lostExports = (stack.worker as NonNullable<TestStack['worker']>).sweeps[SWEEPS.lostExports];
     const report = await lostExports.run();
     expect(report.resumed).to.include(exportId);
@@ -218,10 +214,11 @@ describe('Organization exports: expiry', function () {
   this.timeout(60000);
   let stack: TestStack;
   let dir: string;
+  const clock = new ManualClock();
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'orgms-exports-'));
-    stack = await startStack({ worker: true, env: { EXPORT_DIR: dir, EXPORT_TTL_MS: '300' } });
+    stack = await startStack({ worker: true, env: { EXPORT_DIR: dir }, clock });
   });
 
   after(async () => {
@@ -236,7 +233,8 @@ describe('Organization exports: expiry', function () {
     await waitReady(stack, org.id, exportId, token).catch(() => undefined);
     const file = join(dir, `${org.id}-${exportId}.dump`);
     expect(existsSync(file)).to.equal(true);
-    await sleep(400);
+    await stack.request.get(`/organizations/${org.id}/exports/${exportId}/download`).set(auth(token)).expect(200);
+    clock.advance(stack.config.exports.ttlMs);
     await stack.request.get(`/organizations/${org.id}/exports/${exportId}/download`).set(auth(token)).expect(410);
     await (stack.worker as NonNullable<TestStack['worker']>).sweeps[SWEEPS.expiredExports].run();
     expect(existsSync(file)).to.equal(false);

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Each organization's own PostgreSQL login role (DESIGN §10): its name and its password, sealed
+ * Each organization's own PostgreSQL login role (docs/operations/tenant-databases.md, "Database roles"): its name and its password, sealed
  * with SECRETS_KEY. `granted_at` is set once the role owns the organization's database, and only
  * then do connections use it. A server whose admin role may not CREATE ROLE (managed PostgreSQL)
  * is registered with `tenant_roles = false`: its organizations use the service's role.

@@ -8,7 +8,7 @@ import { ApiClient, endFaultTest, orgDatabases, waitForStatuses } from '../suppo
 
 /**
  * Property-based: fast-check generates bodies, path ids, query strings and headers for every
- * route of the API (apps/api/src/routes/*.ts, plus docs/metrics/health) and sends them to the
+ * route of the API (the `*.routes.ts` of apps/api/src, plus docs/metrics/health) and sends them to the
  * real process. Properties: never a 5xx (nor a hang), every 4xx is application/problem+json
  * with a matching `status`, no answer leaks a stack trace or SQL, and afterwards every database
  * of our prefix is named from an organization id only (or is the template).

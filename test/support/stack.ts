@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ApiRuntime, startApiRuntime } from '@orgms/api/api-runtime';
+import { type Clock, systemClock } from '@orgms/common/clock';
 import { type Config, loadConfig } from '@orgms/common/config';
 import { createLogger, type Logger } from '@orgms/common/logger';
 import { closeRedis, createRedis } from '@orgms/common/queues/redis';
@@ -27,6 +28,8 @@ export interface TestStack {
   id: string;
   config: Config;
   logger: Logger;
+  /** The clock the API and every worker of the suite decide expiries by. */
+  clock: Clock;
   api: ApiRuntime;
   request: ReturnType<typeof supertest>;
   worker?: WorkerRuntime;
@@ -38,6 +41,8 @@ export interface TestStack {
 export interface StackOptions {
   worker?: boolean | WorkerOptions;
   env?: Record<string, string>;
+  /** A ManualClock (support/manual-clock.ts) lets the suite move time instead of rewriting rows. */
+  clock?: Clock;
 }
 
 export function testConfig(id: string, env: Record<string, string> = {}): Config {
@@ -68,7 +73,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   const config = testConfig(id, options.env);
   const logger = createLogger('test', config.runtime.logLevel);
   logger.silent = !process.env.TEST_LOGS;
-  const api = startApiRuntime(config, logger);
+  const clock = options.clock ?? systemClock;
+  const api = startApiRuntime(config, logger, { clock });
   await api.ready;
   const workers: WorkerRuntime[] = [];
   let token: string | undefined;
@@ -77,10 +83,11 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     id,
     config,
     logger,
+    clock,
     api,
     request: contractCheckedRequest(api.app),
     async startWorker(workerOptions = {}, env = {}) {
-      const worker = startWorkerRuntime(testConfig(id, { ...options.env, ...env }), logger, workerOptions);
+      const worker = startWorkerRuntime(testConfig(id, { ...options.env, ...env }), logger, { clock, ...workerOptions });
       workers.push(worker);
       await worker.ready;
       return worker;

@@ -1,4 +1,5 @@
 import { AuditLogStore } from '@orgms/common/audit/audit-log-store';
+import { type Clock, systemClock } from '@orgms/common/clock';
 import type { AuthConfig, Config } from '@orgms/common/config';
 import { OrganizationArchiveStore } from '@orgms/common/data-safety/organization-archive-store';
 import { OrganizationExportStore } from '@orgms/common/data-safety/organization-export-store';
@@ -97,8 +98,14 @@ export interface ApiRuntime {
   stop: () => Promise<boolean>;
 }
 
+export interface ApiOptions {
+  /** Where expiries and grace periods take their time from (tests move it). */
+  clock?: Clock;
+}
+
 /** Wires the API's dependencies once. Starts even when PostgreSQL or Redis is down; /ready tells. */
-export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
+export function startApiRuntime(config: Config, logger: Logger, options: ApiOptions = {}): ApiRuntime {
+  const clock = options.clock ?? systemClock;
   const controlDb = createControlDataSource(config.database);
   const redis = createRedis(config.queue, 'api');
   // Bull Board and the job metrics watch every queue, through the handles this process already has.
@@ -125,16 +132,16 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
   };
   const secrets = new SecretBox(config.secrets.current, config.secrets.previous);
   const stores: ApiStores = {
-    organizations: new OrganizationStore(controlDb, publisher),
+    organizations: new OrganizationStore(controlDb, publisher, clock),
     platformAdmins: new PlatformAdminStore(controlDb, publisher),
     trackedRuns: new TrackedRunStore(controlDb),
     databaseServers: new DatabaseServerStore(controlDb, secrets),
-    organizationExports: new OrganizationExportStore(controlDb),
+    organizationExports: new OrganizationExportStore(controlDb, clock),
     organizationArchives: new OrganizationArchiveStore(controlDb),
     webhooks: new WebhookStore(controlDb, new SecretBox(config.secrets.current, config.secrets.previous)),
-    idempotencyKeys: new IdempotencyKeyStore(controlDb, IDEMPOTENCY_KEY_TTL_MS),
-    refreshTokens: new RefreshTokenStore(controlDb),
-    auditLog: new AuditLogStore(controlDb),
+    idempotencyKeys: new IdempotencyKeyStore(controlDb, IDEMPOTENCY_KEY_TTL_MS, clock),
+    refreshTokens: new RefreshTokenStore(controlDb, clock),
+    auditLog: new AuditLogStore(controlDb, clock),
   };
   const servers = new ServerDirectory(stores.databaseServers);
   const logins = new TenantLogins({ roles: new TenantRoleStore(controlDb, secrets), logger });
@@ -151,7 +158,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
   const { bcryptRounds } = config.auth;
   const placement = new PlacementService({ servers, reachability: new ServerReachability() });
   const jobs = organizationJobs(queues.provisioning);
-  const tokens = new TokenIssuer(config.auth.jwt);
+  const tokens = new TokenIssuer(config.auth.jwt, clock);
   const rateLimits = new WindowCounter(redis, logger);
   const rateLimitPrefix = `${config.queue.prefix}:rl:`;
   const throttle = new LoginThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.loginThrottle });
@@ -238,7 +245,7 @@ export function startApiRuntime(config: Config, logger: Logger): ApiRuntime {
       logger,
     );
 
-  const app = createApp({ config, logger, services, queues: Object.values(queues), tenantPools });
+  const app = createApp({ config, logger, services, queues: Object.values(queues), tenantPools, clock });
   return { app, services, stores, queues, tenantPools, ready, stop };
 }
 

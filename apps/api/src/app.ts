@@ -1,3 +1,4 @@
+import type { Clock } from '@orgms/common/clock';
 import type { Config } from '@orgms/common/config';
 import { ServiceUnavailableError } from '@orgms/common/errors';
 import type { Logger } from '@orgms/common/logger';
@@ -74,6 +75,8 @@ export interface AppDependencies {
   /** What the operator pages watch: every queue, and this process's organization-database pools. */
   queues: Queue[];
   tenantPools: Pick<TenantDatabases, 'stats'>;
+  /** Decides when access tokens expire (tests move it). */
+  clock: Clock;
 }
 
 /** Routes below this answer 503 until the control database is migrated and the bootstrap admin exists. */
@@ -86,10 +89,10 @@ function requireControlDatabase(readiness: ReadinessService): RequestHandler {
  * The Express app over already wired services, without listening: tests drive it with
  * supertest, main.ts binds it to a port. Each router gets only the services it uses.
  */
-export function createApp({ config, logger, services, queues, tenantPools }: AppDependencies): Express {
+export function createApp({ config, logger, services, queues, tenantPools, clock }: AppDependencies): Express {
   const { auth, organizations, users, events, readiness } = services;
   const { http } = config;
-  const authentication = createAuthentication(config.auth.jwt, auth);
+  const authentication = createAuthentication(config.auth.jwt, auth, clock);
   const authorize = organizationAuthorizer({ organizations, users });
   // With self-signup on, creating needs no token, but creations without a platform admin's count per address.
   const selfSignup = config.auth.allowSelfSignup ? limitSelfSignups(services.signups) : undefined;

@@ -1,4 +1,5 @@
 import { AuditLogStore } from '@orgms/common/audit/audit-log-store';
+import { type Clock, systemClock } from '@orgms/common/clock';
 import type { Config } from '@orgms/common/config';
 import { OrganizationArchiveStore } from '@orgms/common/data-safety/organization-archive-store';
 import { OrganizationExportStore } from '@orgms/common/data-safety/organization-export-store';
@@ -63,6 +64,8 @@ export interface WorkerRuntime {
 }
 
 export interface WorkerOptions {
+  /** Where expiries, grace periods and retention take their time from (tests move it). */
+  clock?: Clock;
   beforeStep?: ProvisioningDeps['beforeStep'];
   /** Called before each step of a move (tests slow or interrupt moves with it). */
   beforeMoveStep?: MoveDeps['beforeStep'];
@@ -76,10 +79,11 @@ export interface WorkerOptions {
  */
 export function startWorkerRuntime(config: Config, logger: Logger, options: WorkerOptions = {}): WorkerRuntime {
   const { tenancy, worker: settings } = config;
+  const clock = options.clock ?? systemClock;
   const connection = createRedis(config.queue, 'worker');
   const controlDb = createControlDataSource(config.database, 5);
   const events = redisEventPublisher(connection, config.queue);
-  const store = new OrganizationStore(controlDb, events);
+  const store = new OrganizationStore(controlDb, events, clock);
   const runs = new TrackedRunStore(controlDb);
   const secrets = new SecretBox(config.secrets.current, config.secrets.previous);
   const serverStore = new DatabaseServerStore(controlDb, secrets);
@@ -146,7 +150,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
   });
   const exports = new ExportService({
     store,
-    exports: new OrganizationExportStore(controlDb),
+    exports: new OrganizationExportStore(controlDb, clock),
     servers,
     logger,
     dir: config.exports.dir,
@@ -160,8 +164,8 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     servers,
     jobs,
     exports,
-    refreshTokens: new RefreshTokenStore(controlDb),
-    audit: new AuditLogStore(controlDb),
+    refreshTokens: new RefreshTokenStore(controlDb, clock),
+    audit: new AuditLogStore(controlDb, clock),
     auditRetentionDays: config.auditRetentionDays,
     logger,
   });

@@ -88,7 +88,7 @@ export interface TenancyConfig {
   serverUrl: string;
   /** ORG_DATABASE_PREFIX: of every organization database's name (and of the template's). */
   databasePrefix: string;
-  /** Create organization databases by cloning `<prefix>template` (DESIGN §8); false forces the slow path. */
+  /** Create organization databases by cloning `<prefix>template` (docs/architecture.md, "Template fast path"); false forces the slow path. */
   templateEnabled: boolean;
   /** The API's tenant connection manager (apps/api/src/tenancy/connection-manager.ts). */
   pools: TenantPoolsConfig;

@@ -131,7 +131,7 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
  *       '200': { description: A page of users., content: { application/json: { schema: { $ref: '#/components/schemas/UserList' } } } }
  */
 /**
- * The seed services' original routes (DESIGN §5), kept so their clients keep working. Each one
+ * The seed services' original routes (docs/api/compatibility.md), kept so their clients keep working. Each one
  * only translates the old request shape (organizations named by `organization_name`) and then
  * runs the same authorization middleware and services as the resource routes.
  */

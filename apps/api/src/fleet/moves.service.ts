@@ -28,7 +28,7 @@ export interface MovesServiceDeps {
 }
 
 /**
- * Moving organizations between database servers, and draining a server (DESIGN §10). The API
+ * Moving organizations between database servers, and draining a server (docs/api/fleet.md). The API
  * records the intent (`moving` with its target, or a drain run) under the placement lock; the
  * worker copies, verifies, switches and drops (apps/worker move.service.ts, drain.service.ts).
  */

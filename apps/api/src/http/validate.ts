@@ -3,7 +3,7 @@ import { JOI_OPTIONS } from '@orgms/common/validation-options';
 import type { RequestHandler, Response } from 'express';
 import type Joi from 'joi';
 
-/** The schemas of one route's request parts (validation/*.schemas.ts, each made with `requestShape`). */
+/** The schemas of one route's request parts (each capability's `*.schemas.ts`, each made with `requestShape`). */
 export interface RequestSchemas {
   body?: Joi.ObjectSchema;
   query?: Joi.ObjectSchema;

@@ -56,7 +56,7 @@ export function jsonSchemaOf(schema: Joi.Schema): JsonSchema {
 
 /**
  * The request bodies of the document, `#/components/schemas/<name>`: generated from the very Joi
- * schemas that validate them (validation/*.schemas.ts), so the document cannot drift from them.
+ * schemas that validate them (each capability's `*.schemas.ts`), so the document cannot drift from them.
  */
 export function requestBodySchemas(): Record<string, JsonSchema> {
   const bodies: Record<string, Joi.Schema> = {

@@ -19,7 +19,7 @@ function accepted(res: Response, id: string): Response {
 /**
  * An organization after its creation: rename, delete, restore, retry, the archives its purge left,
  * and its status changes as they happen (SSE). PATCH, DELETE and GET …/events admit platform admins
- * and that organization's own admins (DESIGN §5, auth/authorize-organization.ts); purge, restore,
+ * and that organization's own admins (docs/api/auth-and-tokens.md, sign-in/authorize-organization.ts); purge, restore,
  * retry and archives act on infrastructure (or on an organization whose users are locked out), so
  * they are platform-admin only.
  */

@@ -24,7 +24,7 @@ export interface OrganizationRouteDeps {
 /**
  * `POST /organizations` and the compatibility creates: one handler. Choosing the database server
  * is an operator's decision, never a self-signup's. With an `Idempotency-Key` header the create
- * happens once per caller and key (services/idempotent-requests.ts); callers are told apart by
+ * happens once per caller and key (idempotent-requests.ts); callers are told apart by
  * their token's subject, or by their address when they sent none.
  */
 export function createOrganizationHandler(organizations: Pick<OrganizationsService, 'create'>): RequestHandler {
@@ -133,7 +133,7 @@ export function organizationsRoutes(deps: OrganizationRouteDeps & { selfSignup?:
   const { authentication, organizations } = deps;
   const router = Router();
   const platformAdmin = [authentication.required, requireRole('platform_admin')];
-  // Platform admins, or an admin of this very organization (auth/authorize-organization.ts).
+  // Platform admins, or an admin of this very organization (sign-in/authorize-organization.ts).
   const orgAdminOrPlatformAdmin = deps.authorize({ roles: ['org_admin'] });
   // With self-signup anyone may create an organization; otherwise only platform admins.
   const mayCreate = deps.selfSignup ? [authentication.optional, deps.selfSignup] : platformAdmin;

@@ -1,3 +1,4 @@
+import type { Clock } from '@orgms/common/clock';
 import type { JwtConfig } from '@orgms/common/config';
 import jwt from 'jsonwebtoken';
 import type { Principal } from './principal';
@@ -21,14 +22,19 @@ export class TokenIssuer {
   private readonly expiresIn: number;
   private readonly signing: SigningKey;
 
-  constructor(private readonly jwtConfig: JwtConfig) {
+  constructor(
+    private readonly jwtConfig: JwtConfig,
+    private readonly clock: Clock,
+  ) {
     this.expiresIn = durationToSeconds(jwtConfig.expiresIn);
     this.signing = new SigningKeys(jwtConfig).current;
   }
 
   issue(principal: Principal): IssuedToken {
     const { sub, ...claims } = principal;
-    const accessToken = jwt.sign(claims, this.signing.key, {
+    // `exp` follows `iat`, so both come from the clock.
+    const iat = Math.floor(this.clock.now().getTime() / 1000);
+    const accessToken = jwt.sign({ ...claims, iat }, this.signing.key, {
       algorithm: 'HS256',
       keyid: this.signing.kid,
       subject: sub,

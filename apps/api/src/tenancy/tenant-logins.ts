@@ -8,7 +8,7 @@ const SHARED_RECHECK_MS = 60_000;
 
 /**
  * Which login the API's connections to an organization database use: the organization's own
- * role once it has one (DESIGN §10), else the server's role. An organization's credentials never
+ * role once it has one (docs/operations/tenant-databases.md, "Database roles"), else the server's role. An organization's credentials never
  * change once made, so they are kept for the life of the process; "none yet" is asked again after
  * a minute, or at once when the worker gives the organization its role (it publishes `evict`,
  * which calls `forget`). Falling back to the shared role is logged once per organization.

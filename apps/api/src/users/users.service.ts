@@ -22,7 +22,7 @@ export interface UpdateUserInput {
 
 /**
  * User management inside an organization's own database. Callers have already authorized the
- * request for `org` (auth/authorize-organization.ts); passwords are hashed before a tenant
+ * request for `org` (sign-in/authorize-organization.ts); passwords are hashed before a tenant
  * connection is leased, so a slow bcrypt never holds a pooled connection. Changes are audited
  * after they commit: the organization's database cannot share a transaction with the log.
  */

@@ -63,7 +63,7 @@ const SESSION_POLL_MS = 100;
 const MAX_TOOL_ERROR = 500;
 
 /**
- * Moves an organization's database to another server (DESIGN §10), step by step: stop_writes
+ * Moves an organization's database to another server (docs/api/fleet.md), step by step: stop_writes
  * (the source becomes read-only and older sessions end), copy (pg_dump | pg_restore into a
  * staging database on the target), verify (schema version and row counts, then mark and rename
  * into place), switch (PgBouncer first, then the row), drop_source. Every step converges, so a

@@ -125,7 +125,7 @@ export class ProvisioningService {
   }
 
   /**
-   * Clones the template when it is current (DESIGN §8), else creates an empty database; the
+   * Clones the template when it is current (docs/architecture.md, "Template fast path"), else creates an empty database; the
    * migrate step runs either way. `stillWanted` closes the race with a concurrent DELETE: the
    * database is created only if, under the organization lock, the org is still provisioning.
    */

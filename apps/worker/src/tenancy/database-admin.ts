@@ -10,7 +10,7 @@ export function templateLockKey(templateName: string): string {
 export type EnsureDatabaseOutcome = 'created' | 'cloned' | 'restored' | 'adopted';
 
 export interface EnsureDatabaseOptions {
-  /** Clone this template when its marker says it is current (DESIGN §8); otherwise create empty. */
+  /** Clone this template when its marker says it is current (docs/architecture.md, "Template fast path"); otherwise create empty. */
   template?: { name: string; marker: string };
   /** Why the template was not used (missing, outdated, busy): for the caller's log. */
   onTemplateFallback?: (reason: string) => void;

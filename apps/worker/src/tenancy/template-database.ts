@@ -16,7 +16,7 @@ export function currentTemplate(databasePrefix: string): { name: string; marker:
 
 /**
  * Brings `<prefix>template` on the server of `adminUrl` (each server has its own) to the latest
- * tenant migration (DESIGN §8). Runs under the
+ * tenant migration (docs/architecture.md, "Template fast path"). Runs under the
  * template's advisory lock, so no clone copies it half-migrated, and closes its own pool
  * before releasing the lock, because PostgreSQL refuses to copy a template that has sessions.
  * The marker is written last: until then clones see an old version and take the slow path.

@@ -11,7 +11,7 @@ import { Client } from 'pg';
 import { JobFailure } from '../job-failure';
 
 /**
- * Each organization's own PostgreSQL login role (DESIGN §10): the SQL, all of it here. Identifiers
+ * Each organization's own PostgreSQL login role (docs/operations/tenant-databases.md, "Database roles"): the SQL, all of it here. Identifiers
  * are role and database names derived from our ids; statements that take no parameters
  * (CREATE/ALTER ROLE, GRANT, ALTER … OWNER) are built by the server with format(%I, %L) from
  * parameters, so nothing is spliced in by hand. Every function converges when run again.

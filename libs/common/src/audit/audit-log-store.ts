@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import { type Clock, systemClock } from '../clock';
 import { returnedRows } from '../database/returned-rows';
 import { type KeysetPage, keysetPage, type PageQuery } from '../keyset-page';
 import { type Actor, currentContext } from '../request-context';
@@ -94,14 +95,17 @@ type Queryable = Pick<EntityManager, 'query'>;
  * given the DataSource it writes on its own.
  */
 export class AuditLogStore {
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   async record(entry: NewAuditEntry): Promise<void> {
     const context = currentContext();
     const actor = entry.actor === undefined ? (context?.actor ?? null) : entry.actor;
     await this.db.query(
-      `INSERT INTO audit_log (id, actor_kind, actor_id, org_id, action, target_type, target_id, request_id, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      `INSERT INTO audit_log (id, actor_kind, actor_id, org_id, action, target_type, target_id, request_id, details, at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [
         randomUUID(),
         actor?.kind ?? null,
@@ -112,6 +116,8 @@ export class AuditLogStore {
         entry.target?.id ?? null,
         entry.requestId ?? context?.requestId ?? null,
         JSON.stringify(withoutSecrets(entry.details ?? {})),
+        // Retention decides by this clock, so entries are dated by it too.
+        this.clock.now(),
       ],
     );
   }
@@ -120,8 +126,8 @@ export class AuditLogStore {
   async deleteOlderThan(days: number, limit = 5000): Promise<number> {
     const deleted = await this.db.query(
       `DELETE FROM audit_log WHERE id IN (
-         SELECT id FROM audit_log WHERE at < now() - make_interval(days => $1) ORDER BY at LIMIT $2) RETURNING id`,
-      [days, limit],
+         SELECT id FROM audit_log WHERE at < $3::timestamptz - make_interval(days => $1) ORDER BY at LIMIT $2) RETURNING id`,
+      [days, limit, this.clock.now()],
     );
     return returnedRows(deleted).length;
   }

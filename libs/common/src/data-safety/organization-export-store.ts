@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { type Clock, fromNow, systemClock } from '../clock';
 import { NotFoundError } from '../errors';
 
 export const EXPORT_STATUSES = ['queued', 'running', 'ready', 'failed', 'expired'] as const;
@@ -20,9 +21,10 @@ export interface OrganizationExport {
   expiresAt: Date | null;
 }
 
+/** `$3` is the clock's now: a ready export past its expiry reads as expired before the sweep marks it. */
 const COLUMNS = `
   id, org_id AS "orgId",
-  CASE WHEN status = 'ready' AND expires_at <= now() THEN 'expired' ELSE status END AS status,
+  CASE WHEN status = 'ready' AND expires_at <= $3::timestamptz THEN 'expired' ELSE status END AS status,
   size_bytes::float8 AS "sizeBytes", sha256, error, request_id AS "requestId",
   created_at AS "createdAt", finished_at AS "finishedAt", expires_at AS "expiresAt"`;
 
@@ -35,17 +37,26 @@ export const EXPORT_NOT_FOUND = 'No such export.';
  * may run again after a crash (or a retry) and simply records its latest file.
  */
 export class OrganizationExportStore {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   async create(orgId: string, requestId: string): Promise<OrganizationExport> {
     const id = randomUUID();
-    await this.dataSource.query(`INSERT INTO organization_exports (id, org_id, status, request_id) VALUES ($1, $2, 'queued', $3)`, [id, orgId, requestId]);
+    // Dated by the clock: whether its job may be lost is decided by it (unfinished).
+    await this.dataSource.query(`INSERT INTO organization_exports (id, org_id, status, request_id, created_at) VALUES ($1, $2, 'queued', $3, $4)`, [
+      id,
+      orgId,
+      requestId,
+      this.clock.now(),
+    ]);
     return this.get(orgId, id);
   }
 
   /** The export `id` of `orgId` (404 when there is none, or it is another organization's). */
   async get(orgId: string, id: string): Promise<OrganizationExport> {
-    const [row] = await this.dataSource.query(`SELECT ${COLUMNS} FROM organization_exports WHERE id = $1 AND org_id = $2`, [id, orgId]);
+    const [row] = await this.dataSource.query(`SELECT ${COLUMNS} FROM organization_exports WHERE id = $1 AND org_id = $2`, [id, orgId, this.clock.now()]);
     if (!row) throw new NotFoundError(EXPORT_NOT_FOUND);
     return row;
   }
@@ -64,9 +75,9 @@ export class OrganizationExportStore {
     await this.dataSource.query(
       `UPDATE organization_exports
           SET status = 'ready', size_bytes = $3, sha256 = $4, error = NULL, finished_at = now(),
-              expires_at = coalesce(expires_at, now() + ($5::float8 * interval '1 millisecond'))
+              expires_at = coalesce(expires_at, $5::timestamptz)
         WHERE id = $1 AND org_id = $2 AND status IN ('queued','running','ready')`,
-      [id, orgId, file.sizeBytes, file.sha256, ttlMs],
+      [id, orgId, file.sizeBytes, file.sha256, fromNow(this.clock, ttlMs)],
     );
   }
 
@@ -80,8 +91,8 @@ export class OrganizationExportStore {
   /** Ready exports whose time is up (their files are to be deleted, then `expire`). */
   async due(limit = 500): Promise<{ id: string; orgId: string }[]> {
     return this.dataSource.query(
-      `SELECT id, org_id AS "orgId" FROM organization_exports WHERE status = 'ready' AND expires_at <= now() ORDER BY expires_at LIMIT $1`,
-      [limit],
+      `SELECT id, org_id AS "orgId" FROM organization_exports WHERE status = 'ready' AND expires_at <= $2::timestamptz ORDER BY expires_at LIMIT $1`,
+      [limit, this.clock.now()],
     );
   }
 
@@ -92,9 +103,9 @@ export class OrganizationExportStore {
   async unfinished(olderThanMs: number, limit = 500): Promise<{ id: string; orgId: string; requestId: string | null }[]> {
     return this.dataSource.query(
       `SELECT id, org_id AS "orgId", request_id AS "requestId" FROM organization_exports
-        WHERE status IN ('queued','running') AND created_at <= now() - make_interval(secs => $1::float8 / 1000)
+        WHERE status IN ('queued','running') AND created_at <= $3::timestamptz - make_interval(secs => $1::float8 / 1000)
         ORDER BY created_at LIMIT $2`,
-      [olderThanMs, limit],
+      [olderThanMs, limit, this.clock.now()],
     );
   }
 

@@ -1,7 +1,7 @@
 import { withDatabase } from '../database/database-urls';
 import type { DatabaseServer } from './database-server-store';
 
-/** An organization's own login role (control-plane/tenant-role-store.ts), as a connection logs in. */
+/** An organization's own login role (tenant-role-store.ts), as a connection logs in. */
 export interface DatabaseLogin {
   user: string;
   password: string;

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { type Clock, systemClock } from '../clock';
 
 export type IdempotencyClaim = { claimed: true } | { claimed: false; requestHash: string; organizationId: string | null };
 
@@ -12,15 +13,20 @@ export class IdempotencyKeyStore {
   constructor(
     private readonly db: DataSource,
     private readonly ttlMs: number,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async claim(scope: string, key: string, requestHash: string): Promise<IdempotencyClaim> {
-    await this.db.query(`DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1::double precision / 1000)`, [this.ttlMs]);
-    const inserted = await this.db.query(`INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING key`, [
-      scope,
-      key,
-      requestHash,
+    const now = this.clock.now();
+    await this.db.query(`DELETE FROM idempotency_keys WHERE created_at < $2::timestamptz - make_interval(secs => $1::double precision / 1000)`, [
+      this.ttlMs,
+      now,
     ]);
+    // Dated by the clock, which decides when the key expires.
+    const inserted = await this.db.query(
+      `INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING key`,
+      [scope, key, requestHash, now],
+    );
     if (inserted.length > 0) return { claimed: true };
     const [row]: { requestHash: string; organizationId: string | null }[] = await this.db.query(
       `SELECT request_hash AS "requestHash", organization_id AS "organizationId" FROM idempotency_keys WHERE scope = $1 AND key = $2`,

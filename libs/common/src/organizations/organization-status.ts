@@ -1,4 +1,4 @@
-/** The states of an organization (DESIGN §3, as far as they exist today). */
+/** The states of an organization (docs/architecture.md, "Organization states"). */
 export const ORGANIZATION_STATUSES = ['pending', 'provisioning', 'active', 'moving', 'failed', 'deleted', 'purging', 'purged'] as const;
 export type OrganizationStatus = (typeof ORGANIZATION_STATUSES)[number];
 

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { type AuditAction, AuditLogStore } from '../audit/audit-log-store';
+import { type Clock, fromNow, systemClock } from '../clock';
 import { ConflictError, NotFoundError } from '../errors';
 import type { OrganizationEventPublisher } from '../events/organization-events';
 import { type KeysetPage, keysetPage, type PageQuery } from '../keyset-page';
@@ -176,7 +177,7 @@ function sourcesOf(to: OrganizationStatus, onlyFrom: readonly OrganizationStatus
 /**
  * The one owner of `organizations` and `organization_events`: every read and write of them goes
  * through here, in the API and in the worker. It enforces the transition table
- * (entities/organization-status.ts): a change the table does not allow from the current status
+ * (organization-status.ts): a change the table does not allow from the current status
  * is a 409 with `current_status`. Each change locks the row, so two writers cannot both win,
  * writes its event row and the webhook deliveries it causes in the same transaction, so neither
  * the audit trail nor a webhook ever misses one, and is published after commit, so every
@@ -187,6 +188,7 @@ export class OrganizationStore {
   constructor(
     private readonly dataSource: DataSource,
     private readonly events?: OrganizationEventPublisher,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /**
@@ -317,8 +319,8 @@ export class OrganizationStore {
   /** Deleted organizations whose grace period has ended, oldest first: what the reconciler starts purging. */
   async dueForPurge(limit = 100): Promise<string[]> {
     const rows: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM organizations WHERE status = 'deleted' AND purge_after <= now() ORDER BY purge_after LIMIT $1`,
-      [limit],
+      `SELECT id FROM organizations WHERE status = 'deleted' AND purge_after <= $2::timestamptz ORDER BY purge_after LIMIT $1`,
+      [limit, this.clock.now()],
     );
     return rows.map((r) => r.id);
   }
@@ -333,7 +335,7 @@ export class OrganizationStore {
   async markDeleted(id: string, options: { requestId: string; graceMs: number }): Promise<Organization> {
     const { org, event } = await this.dataSource.transaction(async (manager) => {
       const deleted = await this.changeIn(manager, id, 'deleted', statusesLeadingTo('deleted'), (current) => {
-        const now = new Date();
+        const now = this.clock.now();
         return {
           step: 'deleted',
           requestId: options.requestId,
@@ -342,7 +344,7 @@ export class OrganizationStore {
           patch: {
             deletedAt: now,
             deletedFrom: current.status,
-            purgeAfter: new Date(now.getTime() + options.graceMs),
+            purgeAfter: fromNow(this.clock, options.graceMs),
             sessionGeneration: current.sessionGeneration + 1,
           },
         };
@@ -556,7 +558,7 @@ export class OrganizationStore {
   ): Promise<OrganizationEvent> {
     const [orgId, toStatus] = [org.id, org.status];
     if (options.audit) {
-      await new AuditLogStore(manager).record({
+      await new AuditLogStore(manager, this.clock).record({
         action: options.audit,
         orgId,
         target: { type: 'organization', id: orgId },

@@ -1,5 +1,5 @@
 /**
- * The one typed registry of queues, job names, job data and job ids (DESIGN §7). Only ids
+ * The one typed registry of queues, job names, job data and job ids (docs/architecture.md). Only ids
  * travel on a queue: no names, hashes or credentials.
  */
 export const QUEUES = {
@@ -140,7 +140,7 @@ export interface JobDataByName {
 
 /**
  * Deterministic ids make enqueueing idempotent: adding a job whose id exists is a no-op.
- * BullMQ rejects ':' in custom ids, hence `provision-<orgId>` rather than DESIGN's `provision:<orgId>`.
+ * BullMQ rejects ':' in custom ids, hence `provision-<orgId>` rather than `provision:<orgId>`.
  */
 export const jobIds = {
   provision: (orgId: string) => `provision-${orgId}`,

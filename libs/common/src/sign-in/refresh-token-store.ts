@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
+import { type Clock, fromNow, systemClock } from '../clock';
 import { returnedRows } from '../database/returned-rows';
 
 /** Whose session a refresh token continues: a platform admin, or a user of one organization. */
@@ -38,12 +39,12 @@ async function insertToken(
   db: EntityManager,
   token: string,
   row: Pick<RefreshTokenRecord, 'familyId' | 'subject'> & SessionVersions,
-  ttlSeconds: number,
+  expiresAt: Date,
 ): Promise<void> {
   const { subject } = row;
   await db.query(
     `INSERT INTO refresh_tokens (id, family_id, token_hash, subject_kind, subject_id, org_id, token_version, session_generation, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + ($9::int * interval '1 second'))`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
     [
       randomUUID(),
       row.familyId,
@@ -53,7 +54,7 @@ async function insertToken(
       subject.kind === 'org_user' ? subject.orgId : null,
       row.tokenVersion,
       row.sessionGeneration,
-      ttlSeconds,
+      expiresAt,
     ],
   );
 }
@@ -66,22 +67,25 @@ async function insertToken(
  * rotation that raced a revocation is still refused once the account or organization moved on.
  */
 export class RefreshTokenStore {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /** A new token for `subject`, the first of a new family; answers its text. */
   async issue(subject: RefreshSubject, versions: SessionVersions, ttlSeconds: number): Promise<string> {
     const token = newTokenText();
-    await insertToken(this.db.manager, token, { familyId: randomUUID(), subject, ...versions }, ttlSeconds);
+    await insertToken(this.db.manager, token, { familyId: randomUUID(), subject, ...versions }, fromNow(this.clock, ttlSeconds * 1000));
     return token;
   }
 
   async find(token: string): Promise<RefreshTokenRecord | undefined> {
     const [row]: Record<string, unknown>[] = await this.db.query(
       `SELECT id, family_id, subject_kind, subject_id, org_id, token_version, session_generation,
-              CASE WHEN used_at IS NOT NULL AND expires_at > now() THEN 'used' WHEN revoked_at IS NOT NULL THEN 'revoked'
-                   WHEN expires_at <= now() THEN 'expired' ELSE 'live' END AS state
+              CASE WHEN used_at IS NOT NULL AND expires_at > $2::timestamptz THEN 'used' WHEN revoked_at IS NOT NULL THEN 'revoked'
+                   WHEN expires_at <= $2::timestamptz THEN 'expired' ELSE 'live' END AS state
          FROM refresh_tokens WHERE token_hash = $1`,
-      [hashOf(token)],
+      [hashOf(token), this.clock.now()],
     );
     if (!row) return undefined;
     const subject: RefreshSubject =
@@ -105,16 +109,17 @@ export class RefreshTokenStore {
    */
   async rotate(record: RefreshTokenRecord, versions: SessionVersions, ttlSeconds: number): Promise<string | undefined> {
     const token = newTokenText();
+    const now = this.clock.now();
     const traded = await this.db.transaction(async (manager) => {
       const used = returnedRows(
         await manager.query(
-          `UPDATE refresh_tokens SET used_at = now()
-            WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now() RETURNING id`,
-          [record.id],
+          `UPDATE refresh_tokens SET used_at = $2
+            WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2::timestamptz RETURNING id`,
+          [record.id, now],
         ),
       );
       if (used.length === 0) return false;
-      await insertToken(manager, token, { familyId: record.familyId, subject: record.subject, ...versions }, ttlSeconds);
+      await insertToken(manager, token, { familyId: record.familyId, subject: record.subject, ...versions }, new Date(now.getTime() + ttlSeconds * 1000));
       return true;
     });
     return traded ? token : undefined;
@@ -127,7 +132,10 @@ export class RefreshTokenStore {
    */
   async deleteExpired(limit = 5000): Promise<number> {
     const deleted = returnedRows(
-      await this.db.query(`DELETE FROM refresh_tokens WHERE id IN (SELECT id FROM refresh_tokens WHERE expires_at <= now() LIMIT $1) RETURNING id`, [limit]),
+      await this.db.query(`DELETE FROM refresh_tokens WHERE id IN (SELECT id FROM refresh_tokens WHERE expires_at <= $2::timestamptz LIMIT $1) RETURNING id`, [
+        limit,
+        this.clock.now(),
+      ]),
     );
     return deleted.length;
   }

@@ -15,7 +15,7 @@ export function databaseNameFor(orgId: string, prefix: string): string {
 }
 
 /**
- * The login role of an organization (its own PostgreSQL user, DESIGN §10): named like its
+ * The login role of an organization (its own PostgreSQL user, docs/operations/tenant-databases.md): named like its
  * database (roles and databases are separate namespaces), so the prefix keeps deployments that
  * share a server apart and the name says whose it is.
  */
@@ -40,7 +40,7 @@ function uuidHex(orgId: string): string {
   return hex;
 }
 
-/** The database new org databases are cloned from (DESIGN §8); it shares the org prefix. */
+/** The database new org databases are cloned from (docs/architecture.md, "Template fast path"); it shares the org prefix. */
 export function templateNameFor(prefix: string): string {
   return `${prefix}template`;
 }
