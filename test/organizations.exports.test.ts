@@ -228,13 +228,15 @@ describe('Organization exports: expiry', function () {
 
   it('when an export has expired, then its download is a 410, and the expired-exports sweep deletes its file and marks it expired', async () => {
     const org = await createActiveOrganization(stack);
-    const token = await orgLogin(stack, org.id, org.email, org.password);
+    let token = await orgLogin(stack, org.id, org.email, org.password);
     const exportId = await requestExport(stack, org.id, token);
     await waitReady(stack, org.id, exportId, token).catch(() => undefined);
     const file = join(dir, `${org.id}-${exportId}.dump`);
     expect(existsSync(file)).to.equal(true);
     await stack.request.get(`/organizations/${org.id}/exports/${exportId}/download`).set(auth(token)).expect(200);
     clock.advance(stack.config.exports.ttlMs);
+    // A day later the access token has expired too: the admin logs in again.
+    token = await orgLogin(stack, org.id, org.email, org.password);
     await stack.request.get(`/organizations/${org.id}/exports/${exportId}/download`).set(auth(token)).expect(410);
     await (stack.worker as NonNullable<TestStack['worker']>).sweeps[SWEEPS.expiredExports].run();
     expect(existsSync(file)).to.equal(false);

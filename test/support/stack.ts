@@ -77,7 +77,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   const api = startApiRuntime(config, logger, { clock });
   await api.ready;
   const workers: WorkerRuntime[] = [];
-  let token: string | undefined;
+  // The platform admin's token, until it expires by the suite's clock (a suite may move it days ahead).
+  let token: { text: string; expiresAt: number } | undefined;
 
   const stack: TestStack = {
     id,
@@ -93,11 +94,11 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       return worker;
     },
     async adminToken() {
-      if (!token) {
+      if (!token || token.expiresAt <= clock.now().getTime()) {
         const res = await stack.request.post('/auth/login').send({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }).expect(200);
-        token = res.body.access_token as string;
+        token = { text: res.body.access_token as string, expiresAt: clock.now().getTime() + res.body.expires_in * 1000 };
       }
-      return token;
+      return token.text;
     },
     async stop() {
       await Promise.all(workers.map((w) => w.stop()));
