@@ -25,6 +25,14 @@ const BODY_PARSER_ERRORS: Record<string, { status: number; code: string; title: 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const requestId = res.locals.requestId as string | undefined;
+    // An answer already under way (a download whose client went away, or whose file failed) cannot
+    // become a problem any more: end the connection, so the client sees a cut answer, never a
+    // complete-looking one.
+    if (res.headersSent) {
+      logger.warn('error after the answer started; connection closed', { method: req.method, path: req.path, error: error?.message ?? String(error) });
+      res.destroy();
+      return;
+    }
     if (error instanceof AppError) {
       if (error instanceof TooManyRequestsError || error instanceof ServiceUnavailableError) retryAfter(res, error.retryAfterSeconds);
       // Extensions first: an extension named like a standard member (e.g. `status`) must not replace it.
