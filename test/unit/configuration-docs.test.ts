@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { configurationReference, referenceRows, withCurrentReference } from '@orgms/common/config/configuration-reference';
 import { environmentSchema } from '@orgms/common/config/environment';
 import { expect } from 'chai';
+import Joi from 'joi';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -11,30 +13,33 @@ function variablesOfTheCode(): Map<string, string | undefined> {
   return new Map(Object.entries(keys).map(([name, key]) => [name, key.flags?.default === undefined ? undefined : String(key.flags.default)]));
 }
 
-/** The rows of the README's "Configuration" table: variable → its default cell. */
-function readmeTable(): Map<string, string> {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('\n## Configuration'), readme.indexOf('\n## API'));
-  const rows = [...section.matchAll(/^\| `([A-Z][A-Z0-9_]*)` +\| ([^|]+?) +\|/gm)];
-  return new Map(rows.map(([, name, cell]) => [name, cell]));
-}
-
 /** `# NAME=value` lines of .env.example: variable → the value shown. */
 function envExample(): Map<string, string> {
   const lines = [...readFileSync(join(ROOT, '.env.example'), 'utf8').matchAll(/^# ([A-Z][A-Z0-9_]*)=(.*)$/gm)];
   return new Map(lines.map(([, name, value]) => [name, value]));
 }
 
-describe('Configuration docs (README table, .env.example) are in step with the code', () => {
+describe('Configuration docs (docs/operations/configuration.md, .env.example) are in step with the code', () => {
   const code = variablesOfTheCode();
 
-  it('when the README lists the variables, then it lists exactly those the code reads, each with its default', () => {
-    const table = readmeTable();
-    expect([...table.keys()].sort()).to.deep.equal([...code.keys()].sort());
-    for (const [name, fallback] of code) {
-      if (fallback === undefined) expect(table.get(name), name).not.to.match(/^`[^`]*`$/);
-      else expect(table.get(name), name).to.equal(`\`${fallback}\``);
+  it('when the configuration page is read, then its table is exactly what environment.ts generates (npm run docs:config)', () => {
+    const page = readFileSync(join(ROOT, 'docs', 'operations', 'configuration.md'), 'utf8');
+    expect(withCurrentReference(page), 'run npm run docs:config').to.equal(page);
+    expect(page).to.include(configurationReference());
+  });
+
+  it('when the reference is generated, then it lists every variable once, with its default or the words for an unset one', () => {
+    const rows = referenceRows();
+    expect(rows.map((row) => row.name)).to.deep.equal([...code.keys()]);
+    for (const row of rows) {
+      const fallback = code.get(row.name);
+      if (fallback === undefined) expect(row.default, row.name).not.to.match(/^`[^`]*`$/);
+      else expect(row.default, row.name).to.equal(`\`${fallback}\``);
     }
+  });
+
+  it('when a variable has no description, then the reference refuses to be generated', () => {
+    expect(() => referenceRows(Joi.object({ UNDOCUMENTED: Joi.string() }))).to.throw(/UNDOCUMENTED has no description/);
   });
 
   it('when .env.example shows the variables, then it shows exactly those the code reads, each at its default', () => {

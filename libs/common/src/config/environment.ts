@@ -14,13 +14,19 @@ const identifierPrefix = Joi.string().pattern(/^[a-z][a-z0-9_]{0,19}$/);
  * table and `.env.example` list exactly these, with the same defaults (a unit spec compares them).
  */
 export const environmentSchema = Joi.object({
-  NODE_ENV: Joi.string().valid('development', 'production', 'test').default('development'),
-  PORT: Joi.number().port().default(3000),
+  NODE_ENV: Joi.string().valid('development', 'production', 'test').default('development').description('`production` makes `JWT_SECRET` mandatory'),
+  PORT: Joi.number().port().default(3000).description('API port'),
   DATABASE_URL: Joi.string()
     .uri({ scheme: ['postgres', 'postgresql'] })
-    .default('postgres://postgres@127.0.0.1:5432/orgms_control'),
-  ORG_DATABASE_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }),
-  ORG_DATABASE_PREFIX: identifierPrefix.default('org_'),
+    .default('postgres://postgres@127.0.0.1:5432/orgms_control')
+    .description('control database (created if missing)'),
+  ORG_DATABASE_URL: Joi.string()
+    .uri({ scheme: ['postgres', 'postgresql'] })
+    .description(
+      "server and role that org databases are created on; the role needs `CREATEDB`, and `CREATEROLE` for the organizations' own roles (see [Database roles](tenant-databases.md#database-roles))",
+    )
+    .meta({ defaultText: 'the server of `DATABASE_URL` (database `postgres`)' }),
+  ORG_DATABASE_PREFIX: identifierPrefix.default('org_').description('prefix of every org database name (`[a-z][a-z0-9_]{0,19}`)'),
   // One Redis (redis://, rediss://) or a Redis Cluster by its nodes (redis+cluster://host:port,host:port).
   REDIS_URL: Joi.alternatives()
     .conditional(Joi.string().pattern(LOOKS_LIKE_CLUSTER_URL), {
@@ -30,11 +36,16 @@ export const environmentSchema = Joi.object({
         .messages({ 'any.custom': '{{#label}} must be redis+cluster://host:port,host:port (rediss+cluster:// for TLS): {{#error.message}}' }),
       otherwise: Joi.string().uri({ scheme: ['redis', 'rediss'] }),
     })
-    .default('redis://127.0.0.1:6379'),
+    .default('redis://127.0.0.1:6379')
+    .description('BullMQ queues, pub/sub, rate-limit counters; a Redis Cluster: `redis+cluster://host:port,host:port` (see Operations)'),
   QUEUE_PREFIX: Joi.string()
     .pattern(/^[A-Za-z0-9_-]{1,40}$/)
-    .default('orgms'),
-  JWT_SECRET: Joi.string().min(32),
+    .default('orgms')
+    .description('BullMQ key prefix (also of the pub/sub channel and rate-limit keys), so two deployments can share a Redis'),
+  JWT_SECRET: Joi.string()
+    .min(32)
+    .description('HS256 key, ≥ 32 characters')
+    .meta({ defaultText: 'random per start in development; **required** in production' }),
   // Keys of a rotation, `key,key`: they still verify the tokens they signed but never sign. The
   // message names no key, so a refused one is not printed to the log.
   JWT_PREVIOUS_SECRETS: Joi.string()
@@ -42,84 +53,218 @@ export const environmentSchema = Joi.object({
       if (raw.split(',').some((key) => key.length < 32)) throw new Error('each key must be at least 32 characters');
       return raw;
     })
-    .messages({ 'any.custom': '{{#label}}: {{#error.message}}' }),
+    .messages({ 'any.custom': '{{#label}}: {{#error.message}}' })
+    .description(
+      'earlier keys, `key,key` (each ≥ 32 characters): they still verify their tokens, never sign (see [Signing keys and rotation](../api/auth-and-tokens.md#signing-keys-and-rotation))',
+    )
+    .meta({ defaultText: 'unset' }),
   JWT_EXPIRES_IN: Joi.string()
     .pattern(/^\d+[smhd]?$/)
-    .default('15m'),
+    .default('15m')
+    .description('access token lifetime (`90`, `90s`, `15m`, `1h`, `7d`)'),
   REFRESH_TOKEN_TTL: Joi.string()
     .pattern(/^\d+[smhd]?$/)
-    .default('30d'),
-  JWT_ISSUER: Joi.string().default('orgms'),
-  JWT_AUDIENCE: Joi.string().default('orgms-api'),
-  BOOTSTRAP_ADMIN_EMAIL: Joi.string().email({ tlds: false }),
-  BOOTSTRAP_ADMIN_PASSWORD: newPasswordSchema,
-  ALLOW_SELF_SIGNUP: Joi.boolean().default(false),
-  BCRYPT_ROUNDS: Joi.number().integer().min(4).max(15).default(12),
-  WORKER_CONCURRENCY: Joi.number().integer().min(1).max(64).default(4),
+    .default('30d')
+    .description(
+      'lifetime of each refresh token (same formats); every refresh issues a new one (see [Refresh tokens](../api/auth-and-tokens.md#refresh-tokens))',
+    ),
+  JWT_ISSUER: Joi.string().default('orgms').description('`iss` claim, checked on every request'),
+  JWT_AUDIENCE: Joi.string().default('orgms-api').description('`aud` claim, checked on every request'),
+  BOOTSTRAP_ADMIN_EMAIL: Joi.string()
+    .email({ tlds: false })
+    .description('with `BOOTSTRAP_ADMIN_PASSWORD`: create this platform admin at start if absent (set both or neither)')
+    .meta({ defaultText: 'unset' }),
+  BOOTSTRAP_ADMIN_PASSWORD: newPasswordSchema
+    .description("the bootstrap admin's password (8+ characters, at most 72 bytes: the API's password rule)")
+    .meta({ defaultText: 'unset' }),
+  ALLOW_SELF_SIGNUP: Joi.boolean().default(false).description('let anyone (no token) create an organization'),
+  BCRYPT_ROUNDS: Joi.number().integer().min(4).max(15).default(12).description('password hashing cost (4–15)'),
+  WORKER_CONCURRENCY: Joi.number().integer().min(1).max(64).default(4).description('provisioning jobs per worker process'),
   // A dead worker's jobs return within lock + stalled interval (15 s); the price is a lock renewal
   // per running job every 5 s, and a job that blocks its event loop for 10 s counts as stalled and
   // runs again (every job is idempotent, so that only costs time).
-  WORKER_LOCK_DURATION_MS: Joi.number().integer().min(1000).default(10000),
-  WORKER_STALLED_INTERVAL_MS: Joi.number().integer().min(1000).default(5000),
-  WORKER_METRICS_PORT: Joi.number().port().default(9464),
-  PROVISION_ATTEMPTS: Joi.number().integer().min(1).max(20).default(5),
-  PROVISION_BACKOFF_MS: Joi.number().integer().min(0).default(2000),
-  RECONCILE_INTERVAL_MS: Joi.number().integer().min(100).default(30000),
-  RECONCILE_STUCK_AFTER_MS: Joi.number().integer().min(0).default(60000),
+  WORKER_LOCK_DURATION_MS: Joi.number()
+    .integer()
+    .min(1000)
+    .default(10000)
+    .description("BullMQ job lock, renewed every half of it; a dead worker's jobs return after at most lock + stalled interval (15 s)"),
+  WORKER_STALLED_INTERVAL_MS: Joi.number().integer().min(1000).default(5000).description('how often BullMQ looks for jobs of dead workers'),
+  WORKER_METRICS_PORT: Joi.number().port().default(9464).description("the worker's own `/metrics` and `/health` port (`0` disables it)"),
+  PROVISION_ATTEMPTS: Joi.number().integer().min(1).max(20).default(5).description('attempts per provisioning job before the org is `failed`'),
+  PROVISION_BACKOFF_MS: Joi.number().integer().min(0).default(2000).description('first retry delay; doubles each attempt (exponential)'),
+  RECONCILE_INTERVAL_MS: Joi.number()
+    .integer()
+    .min(100)
+    .default(30000)
+    .description('how often each periodic sweep runs (stuck organizations, purges due, lost and expired exports, expired refresh tokens, audit retention)'),
+  RECONCILE_STUCK_AFTER_MS: Joi.number()
+    .integer()
+    .min(0)
+    .default(60000)
+    .description(
+      'an org `pending`/`provisioning`/`moving`/`purging` untouched this long, or an export still `queued`/`running` this long after it was asked for, is re-enqueued if it has no live job',
+    ),
   // The orphan search reads every server's database list, and what it finds waits for an operator anyway.
-  RECONCILE_ORPHANS_INTERVAL_MS: Joi.number().integer().min(100).default(300000),
-  ORG_TEMPLATE_ENABLED: Joi.boolean().default(true),
-  MIGRATION_CONCURRENCY: Joi.number().integer().min(1).max(64).default(2),
-  MIGRATION_ATTEMPTS: Joi.number().integer().min(1).max(20).default(3),
+  RECONCILE_ORPHANS_INTERVAL_MS: Joi.number()
+    .integer()
+    .min(100)
+    .default(300000)
+    .description('how often the orphans sweep looks for orphans on every database server'),
+  ORG_TEMPLATE_ENABLED: Joi.boolean()
+    .default(true)
+    .description('create org databases by cloning `<ORG_DATABASE_PREFIX>template`; `false` always creates them empty and runs every migration'),
+  MIGRATION_CONCURRENCY: Joi.number().integer().min(1).max(64).default(2).description('`migrate-tenant` jobs at once per worker process (fleet migrations)'),
+  MIGRATION_ATTEMPTS: Joi.number().integer().min(1).max(20).default(3).description('attempts per organization in a fleet migration run'),
   // The same first delay as provisioning's, which fleet migrations used before they had their own.
-  MIGRATION_BACKOFF_MS: Joi.number().integer().min(0).default(2000),
-  TENANT_POOL_SIZE: Joi.number().integer().min(1).max(20).default(2),
+  MIGRATION_BACKOFF_MS: Joi.number()
+    .integer()
+    .min(0)
+    .default(2000)
+    .description('first retry delay of an organization in a fleet migration run; doubles each attempt (exponential)'),
+  TENANT_POOL_SIZE: Joi.number().integer().min(1).max(20).default(2).description('connections per organization pool in the API (1–20)'),
   // Well under PostgreSQL's default max_connections (100), leaving room for the control pool and workers.
-  TENANT_CONNECTION_BUDGET: Joi.number().integer().min(1).max(10000).default(40),
-  TENANT_POOL_IDLE_MS: Joi.number().integer().min(100).default(60000),
-  TENANT_ACQUIRE_TIMEOUT_MS: Joi.number().integer().min(1).default(5000),
-  LOGIN_RATE_LIMIT_WINDOW_MS: Joi.number().integer().min(1000).default(900000),
-  LOGIN_RATE_LIMIT_PER_IP: Joi.number().integer().min(1).default(100),
-  LOGIN_RATE_LIMIT_PER_ACCOUNT: Joi.number().integer().min(1).default(10),
-  SIGNUP_RATE_LIMIT_WINDOW_MS: Joi.number().integer().min(1000).default(3600000),
-  SIGNUP_RATE_LIMIT_PER_IP: Joi.number().integer().min(1).default(10),
+  TENANT_CONNECTION_BUDGET: Joi.number()
+    .integer()
+    .min(1)
+    .max(10000)
+    .default(40)
+    .description(
+      "the `default` server's connection budget when it is registered at start: tenant connections one API process may hold to it (each server has its own, `PATCH /database-servers/{id}`)",
+    ),
+  TENANT_POOL_IDLE_MS: Joi.number().integer().min(100).default(60000).description('an unused organization pool is closed after this long'),
+  TENANT_ACQUIRE_TIMEOUT_MS: Joi.number().integer().min(1).default(5000).description('how long a request waits for room in the budget before a 503'),
+  LOGIN_RATE_LIMIT_WINDOW_MS: Joi.number().integer().min(1000).default(900000).description('login throttling window (15 min)'),
+  LOGIN_RATE_LIMIT_PER_IP: Joi.number().integer().min(1).default(100).description('login attempts per client IP per window'),
+  LOGIN_RATE_LIMIT_PER_ACCOUNT: Joi.number().integer().min(1).default(10).description('failed login attempts per account per window'),
+  SIGNUP_RATE_LIMIT_WINDOW_MS: Joi.number()
+    .integer()
+    .min(1000)
+    .default(3600000)
+    .description("with `ALLOW_SELF_SIGNUP=true`: the window of the per-address limit on organizations created without a platform admin's token (1 h)"),
+  SIGNUP_RATE_LIMIT_PER_IP: Joi.number()
+    .integer()
+    .min(1)
+    .default(10)
+    .description("organizations one client address may create per window without a platform admin's token (then `429` + `Retry-After`)"),
   TRUST_PROXY: Joi.string()
     .trim()
     .pattern(/^(false|true|\d{1,2}|[0-9A-Za-z.:/_,\s-]+)$/)
-    .default('false'),
-  PUBLIC_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
-  METRICS_TOKEN: Joi.string().min(16),
-  WORKER_METRICS_HOST: Joi.string().hostname().default('127.0.0.1'),
+    .default('false')
+    .description('which proxies may set `X-Forwarded-For`/`-Proto`: a hop count or addresses/CIDRs/names (Express syntax); `true` is refused'),
+  PUBLIC_URL: Joi.string()
+    .uri({ scheme: ['http', 'https'] })
+    .description('the URL clients use; an `https` one turns on HSTS and the other HTTPS-only headers, and its origin may write to Bull Board')
+    .meta({ defaultText: 'unset' }),
+  METRICS_TOKEN: Joi.string()
+    .min(16)
+    .description("when set (16+ characters), the API's `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>`")
+    .meta({ defaultText: 'unset' }),
+  WORKER_METRICS_HOST: Joi.string()
+    .hostname()
+    .default('127.0.0.1')
+    .description("interface of the worker's metrics/health port; set `0.0.0.0` only where the network restricts who can reach it"),
   // 32 bytes, base64 or hex; encrypts database server credentials at rest (required in production).
-  SECRETS_KEY: Joi.string().pattern(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/),
+  SECRETS_KEY: Joi.string()
+    .pattern(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/)
+    .description(
+      "32-byte key (base64 or hex) that encrypts database server credentials and organizations' role passwords at rest (AES-256-GCM); **required in production**; outside production a fixed development key is used",
+    )
+    .meta({ defaultText: 'unset' }),
   SECRETS_KEY_ID: Joi.string()
     .pattern(/^[A-Za-z0-9_-]{1,32}$/)
-    .default('primary'),
+    .default('primary')
+    .description('the id stored beside every value `SECRETS_KEY` seals; give each new key a new id when rotating'),
   // Older keys, `id:key,id:key`, that still open values sealed before a rotation.
-  SECRETS_PREVIOUS_KEYS: Joi.string().pattern(/^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/=]+(,[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/=]+)*$/),
-  DEFAULT_SERVER_CAPACITY: Joi.number().integer().min(0).default(1000),
-  PGBOUNCER_DATABASES_FILE: Joi.string(),
-  PGBOUNCER_ADMIN_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }),
-  MOVE_SESSION_GRACE_MS: Joi.number().integer().min(0).default(5000),
+  SECRETS_PREVIOUS_KEYS: Joi.string()
+    .pattern(/^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/=]+(,[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/=]+)*$/)
+    .description('`id:key,id:key`: earlier keys that still open old values; at start every value is sealed again with `SECRETS_KEY`')
+    .meta({ defaultText: 'unset' }),
+  DEFAULT_SERVER_CAPACITY: Joi.number()
+    .integer()
+    .min(0)
+    .default(1000)
+    .description('organizations the `default` server (`ORG_DATABASE_URL`) takes when it is registered at first start'),
+  PGBOUNCER_DATABASES_FILE: Joi.string()
+    .description(
+      'with a PgBouncer shared by several servers: the file its `[databases]` `%include`s, which the worker writes (one line per organization database)',
+    )
+    .meta({ defaultText: 'unset' }),
+  PGBOUNCER_ADMIN_URL: Joi.string()
+    .uri({ scheme: ['postgres', 'postgresql'] })
+    .description("that PgBouncer's admin console (`postgres://user@host:6432/pgbouncer`), sent `RELOAD` after each write; set with the file, or neither")
+    .meta({ defaultText: 'unset' }),
+  MOVE_SESSION_GRACE_MS: Joi.number()
+    .integer()
+    .min(0)
+    .default(5000)
+    .description('during a move, how long sessions opened before writes stopped may finish before they are ended'),
   // Where organization exports (pg_dump -Fc files) are written; relative paths are resolved against the working directory.
-  EXPORT_DIR: Joi.string().default('./var/exports'),
-  EXPORT_TTL_MS: Joi.number().integer().min(1).default(86400000),
+  EXPORT_DIR: Joi.string()
+    .default('./var/exports')
+    .description('where the worker writes organization exports (`pg_dump -Fc`), and the API reads them; resolved to an absolute path, created if missing'),
+  EXPORT_TTL_MS: Joi.number()
+    .integer()
+    .min(1)
+    .default(86400000)
+    .description('an export expires this long after it is ready: downloads answer 410, the `expired-exports` sweep deletes its file'),
   // Where a purge writes the archive (pg_dump -Fc) of a deleted organization before it drops its database.
-  ARCHIVE_DIR: Joi.string().default('./var/archives'),
-  ORG_DELETE_GRACE_MS: Joi.number().integer().min(0).default(604800000),
+  ARCHIVE_DIR: Joi.string()
+    .default('./var/archives')
+    .description('where a purge writes the archive (`pg_dump -Fc`) of a deleted organization before dropping its database; kept until an operator removes it'),
+  ORG_DELETE_GRACE_MS: Joi.number()
+    .integer()
+    .min(0)
+    .default(604800000)
+    .description(
+      'how long a deleted organization keeps its database and can be restored (7 days); then the `purges-due` sweep starts its purge (archive, then drop)',
+    ),
   // 0 keeps every audit entry forever.
-  AUDIT_RETENTION_DAYS: Joi.number().integer().min(0).default(365),
+  AUDIT_RETENTION_DAYS: Joi.number()
+    .integer()
+    .min(0)
+    .default(365)
+    .description(
+      'the `audit-retention` sweep deletes [audit log](../api/audit.md#audit-log) entries older than this many days (up to 5,000 per pass); `0` keeps them forever',
+    ),
   // Webhooks: private and loopback targets are refused unless this is true (tests, a private network); metadata and link-local ones always are.
-  WEBHOOK_ALLOW_PRIVATE: Joi.boolean().default(false),
-  WEBHOOK_TIMEOUT_MS: Joi.number().integer().min(100).default(10000),
+  WEBHOOK_ALLOW_PRIVATE: Joi.boolean()
+    .default(false)
+    .description(
+      'allow webhook URLs that resolve to private or loopback addresses (refused by default, at registration and before every delivery); link-local and cloud metadata addresses (169.254.0.0/16, `fe80::/10`, `fd00:ec2::254`, 100.100.100.200, and IPv6 forms that embed them) stay refused even when `true`',
+    ),
+  WEBHOOK_TIMEOUT_MS: Joi.number()
+    .integer()
+    .min(100)
+    .default(10000)
+    .description("time limit of one webhook delivery attempt, connection to the answer's last byte"),
   // A failed delivery is retried after this, doubled at each attempt (at most an hour apart), until WEBHOOK_MAX_AGE_MS.
-  WEBHOOK_RETRY_BASE_MS: Joi.number().integer().min(10).default(5000),
-  WEBHOOK_MAX_AGE_MS: Joi.number().integer().min(100).default(86400000),
-  WEBHOOK_CONCURRENCY: Joi.number().integer().min(1).max(256).default(16),
-  WEBHOOK_SWEEP_INTERVAL_MS: Joi.number().integer().min(100).default(10000),
-  SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(100).default(10000),
-  BODY_LIMIT: Joi.string().default('100kb'),
-  LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly').default('info'),
+  WEBHOOK_RETRY_BASE_MS: Joi.number()
+    .integer()
+    .min(10)
+    .default(5000)
+    .description('a failed webhook delivery is tried again after this, doubled at each attempt (at most an hour apart)'),
+  WEBHOOK_MAX_AGE_MS: Joi.number()
+    .integer()
+    .min(100)
+    .default(86400000)
+    .description('a webhook delivery is retried until it is this old (24 h); then it fails, its endpoint is marked `failing`, an error is logged and counted'),
+  WEBHOOK_CONCURRENCY: Joi.number()
+    .integer()
+    .min(1)
+    .max(256)
+    .default(16)
+    .description('webhook lanes (one endpoint × one organization, delivered in order) sent at once per worker process'),
+  WEBHOOK_SWEEP_INTERVAL_MS: Joi.number()
+    .integer()
+    .min(100)
+    .default(10000)
+    .description('how often the worker looks for webhook deliveries that no notification announced (a worker or Redis was down)'),
+  SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(100).default(10000).description('time limit of the ordered graceful shutdown of each process'),
+  BODY_LIMIT: Joi.string().default('100kb').description('largest accepted JSON body (larger: 413)'),
+  LOG_LEVEL: Joi.string()
+    .valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly')
+    .default('info')
+    .description('winston level (`error` … `silly`; `http` logs every request)'),
 })
   .and('BOOTSTRAP_ADMIN_EMAIL', 'BOOTSTRAP_ADMIN_PASSWORD')
   .unknown(true);
