@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import Transport from 'winston-transport';
 import { waitForStatus } from '../support/organizations';
@@ -32,7 +33,10 @@ describe('Request ids in the logs', () => {
     expect(res.headers['x-request-id']).to.equal('trace-me-12345');
     await waitForStatus(stack, res.body.id, ['active']);
 
-    const jobLines = capture.lines.filter((line) => line.jobId === `provision-${res.body.id}`);
+    // The job logs "organization active" just after the status is written: give it that moment.
+    const jobLinesOf = () => capture.lines.filter((line) => line.jobId === `provision-${res.body.id}`);
+    for (let waited = 0; waited < 2000 && !jobLinesOf().some((line) => line.message === 'organization active'); waited += 20) await sleep(20);
+    const jobLines = jobLinesOf();
     expect(jobLines.map((line) => line.message)).to.include.members(['provisioning step done', 'organization active']);
     for (const line of jobLines) expect(line.requestId, String(line.message)).to.equal('trace-me-12345');
     for (const line of jobLines) expect(line.orgId).to.equal(res.body.id);

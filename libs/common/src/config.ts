@@ -31,6 +31,47 @@ export interface Config {
   webhooks: WebhooksConfig;
   /** AUDIT_RETENTION_DAYS: the audit-retention sweep deletes audit entries older than this; 0 keeps them forever. */
   auditRetentionDays: number;
+  /** What one organization may use: request rates, its database role's limits, quotas; and the tenant-work queue. */
+  limits: LimitsConfig;
+}
+
+/** The defaults of every organization's limits (overridden per organization: libs/common/src/limits/). */
+export interface LimitsConfig {
+  /** RATE_LIMIT_WINDOW_MS: the window every request-rate limit counts in. */
+  windowMs: number;
+  /** Requests per window of one organization's users, by class. */
+  organization: RequestRates;
+  /** Requests per window of one platform admin, by class. */
+  platformAdmin: RequestRates;
+  /** Each organization's database role. */
+  database: DatabaseLimits;
+  quotas: Quotas;
+  /** QUOTA_SWEEP_INTERVAL_MS: how often database sizes are sampled. */
+  quotaSweepIntervalMs: number;
+  /** TENANT_WORK_CONCURRENCY: tenant-triggered jobs at once per worker process. */
+  tenantWorkConcurrency: number;
+  /** EXPORT_DISK_LIMIT_BYTES: the ready exports' files together. */
+  exportDiskLimitBytes: number;
+}
+
+/** Requests per window by class: reads (GET), writes (POST/PATCH/DELETE), expensive (exports, moves, restores, backups). */
+export interface RequestRates {
+  reads: number;
+  writes: number;
+  expensive: number;
+}
+
+export interface DatabaseLimits {
+  connectionLimit: number;
+  statementTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+  /** -1: none. */
+  tempFileLimitKb: number;
+}
+
+export interface Quotas {
+  users: number;
+  databaseBytes: number;
 }
 
 export interface WebhooksConfig {
@@ -259,6 +300,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     exports: { dir: resolve(value.EXPORT_DIR), ttlMs: value.EXPORT_TTL_MS },
     archives: { dir: resolve(value.ARCHIVE_DIR), deleteGraceMs: value.ORG_DELETE_GRACE_MS },
     auditRetentionDays: value.AUDIT_RETENTION_DAYS,
+    limits: {
+      windowMs: value.RATE_LIMIT_WINDOW_MS,
+      organization: { reads: value.RATE_LIMIT_READS, writes: value.RATE_LIMIT_WRITES, expensive: value.RATE_LIMIT_EXPENSIVE },
+      platformAdmin: { reads: value.PLATFORM_RATE_LIMIT_READS, writes: value.PLATFORM_RATE_LIMIT_WRITES, expensive: value.PLATFORM_RATE_LIMIT_EXPENSIVE },
+      database: {
+        connectionLimit: value.ORG_DB_CONNECTION_LIMIT,
+        statementTimeoutMs: value.ORG_DB_STATEMENT_TIMEOUT_MS,
+        idleInTransactionTimeoutMs: value.ORG_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+        tempFileLimitKb: value.ORG_DB_TEMP_FILE_LIMIT_KB,
+      },
+      quotas: { users: value.QUOTA_USERS, databaseBytes: value.QUOTA_DATABASE_BYTES },
+      quotaSweepIntervalMs: value.QUOTA_SWEEP_INTERVAL_MS,
+      tenantWorkConcurrency: value.TENANT_WORK_CONCURRENCY,
+      exportDiskLimitBytes: value.EXPORT_DISK_LIMIT_BYTES,
+    },
     webhooks: {
       allowPrivate: value.WEBHOOK_ALLOW_PRIVATE,
       timeoutMs: value.WEBHOOK_TIMEOUT_MS,

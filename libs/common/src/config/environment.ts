@@ -218,6 +218,61 @@ export const environmentSchema = Joi.object({
     .description(
       'how long a deleted organization keeps its database and can be restored (7 days); then the `purges-due` sweep starts its purge (archive, then drop)',
     ),
+  RATE_LIMIT_WINDOW_MS: Joi.number()
+    .integer()
+    .min(1000)
+    .default(60000)
+    .description('the window of the request-rate limits (per organization, and per platform admin)'),
+  RATE_LIMIT_READS: Joi.number()
+    .integer()
+    .min(1)
+    .default(6000)
+    .description("reads (`GET`) one organization's users and tokens may make per window, all API replicas together (then `429`)"),
+  RATE_LIMIT_WRITES: Joi.number().integer().min(1).default(600).description('writes (`POST`, `PATCH`, `DELETE`) one organization may make per window'),
+  RATE_LIMIT_EXPENSIVE: Joi.number()
+    .integer()
+    .min(1)
+    .default(10)
+    .description('expensive operations (exports, moves, restores, backups) one organization may ask for per window'),
+  PLATFORM_RATE_LIMIT_READS: Joi.number().integer().min(1).default(60000).description('reads one platform admin may make per window'),
+  PLATFORM_RATE_LIMIT_WRITES: Joi.number().integer().min(1).default(6000).description('writes one platform admin may make per window'),
+  PLATFORM_RATE_LIMIT_EXPENSIVE: Joi.number().integer().min(1).default(100).description('expensive operations one platform admin may ask for per window'),
+  ORG_DB_CONNECTION_LIMIT: Joi.number().integer().min(1).max(10000).default(10).description("`CONNECTION LIMIT` of each organization's own database role"),
+  ORG_DB_STATEMENT_TIMEOUT_MS: Joi.number().integer().min(0).default(30000).description("`statement_timeout` of each organization's role (`0`: none)"),
+  ORG_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: Joi.number()
+    .integer()
+    .min(0)
+    .default(60000)
+    .description("`idle_in_transaction_session_timeout` of each organization's role (`0`: none)"),
+  ORG_DB_TEMP_FILE_LIMIT_KB: Joi.number()
+    .integer()
+    .min(-1)
+    .default(1048576)
+    .description("`temp_file_limit` of each organization's role, in kB (`-1`: none; needs a superuser admin role, otherwise left as the server has it)"),
+  QUOTA_USERS: Joi.number().integer().min(1).default(100000).description('users one organization may have; creating more answers `403` `quota-exceeded`'),
+  QUOTA_DATABASE_BYTES: Joi.number()
+    .integer()
+    .min(1)
+    .default(1073741824)
+    .description("size one organization's database may reach (1 GiB); over it, writes that grow it answer `403` `quota-exceeded`"),
+  QUOTA_SWEEP_INTERVAL_MS: Joi.number()
+    .integer()
+    .min(1000)
+    .default(300000)
+    .description("how often the worker samples every organization's database size (`pg_database_size`) against its quota"),
+  TENANT_WORK_CONCURRENCY: Joi.number()
+    .integer()
+    .min(1)
+    .max(64)
+    .default(2)
+    .description(
+      'jobs that organizations ask for (exports, moves, restores, backups) at once per worker process, on their own queue: they never delay provisioning',
+    ),
+  EXPORT_DISK_LIMIT_BYTES: Joi.number()
+    .integer()
+    .min(1)
+    .default(10737418240)
+    .description('disk the ready exports in `EXPORT_DIR` may use together (10 GiB); beyond it, a new export answers `503` + `Retry-After`'),
   // 0 keeps every audit entry forever.
   AUDIT_RETENTION_DAYS: Joi.number()
     .integer()
