@@ -9,7 +9,7 @@ import { createControlDataSource } from '@orgms/common/database/control-data-sou
 import { withDatabase } from '@orgms/common/database/database-urls';
 import { SWEEPS } from '@orgms/common/queues/registry';
 import { quoteIdent } from '@orgms/common/tenancy/database-names';
-import { ExportService } from '@orgms/worker/data-safety/export.service';
+import { OrganizationExportsService } from '@orgms/worker/data-safety/organization-exports.service';
 import { expect } from 'chai';
 import type { Response } from 'supertest';
 import { ManualClock } from './support/manual-clock';
@@ -187,7 +187,7 @@ describe('Organization exports', function () {
     await waitReady(stack, orgA.id, exportId, tokenA);
     const controlDb = await createControlDataSource(stack.config.database, 1).initialize();
     try {
-      const service = new ExportService({
+      const service = new OrganizationExportsService({
         store: stack.api.stores.organizations,
         exports: new OrganizationExportStore(controlDb),
         servers: (stack.worker ?? expect.fail('this suite runs a worker')).servers,

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JOBS, QUEUES, type QueueName } from '@orgms/common/queues/registry';
-import type { ExportService } from '@orgms/worker/data-safety/export.service';
+import type { OrganizationExportsService } from '@orgms/worker/data-safety/organization-exports.service';
 import type { DrainService } from '@orgms/worker/fleet/drain.service';
-import type { MoveService } from '@orgms/worker/fleet/move.service';
-import type { MigrationsService } from '@orgms/worker/fleet-migrations/migrations.service';
+import type { MovesService } from '@orgms/worker/fleet/moves.service';
+import type { MigrationRunsService } from '@orgms/worker/fleet-migrations/migration-runs.service';
 import { JobFailure } from '@orgms/worker/job-failure';
 import type { ProvisioningService } from '@orgms/worker/organizations/provisioning.service';
 import type { PurgeService } from '@orgms/worker/organizations/purge.service';
@@ -38,16 +38,16 @@ function recordingStubs() {
     calls,
     provisioning: { provision: record('provision') } as unknown as ProvisioningService,
     purges: { purge: record('purge') } as unknown as PurgeService,
-    migrations: { migrateTenant: record('migrateTenant'), planRun: record('planRun'), finishRun: record('finishRun') } as unknown as MigrationsService,
+    migrations: { migrateTenant: record('migrateTenant'), planRun: record('planRun'), finishRun: record('finishRun') } as unknown as MigrationRunsService,
     sweeps: {
       run: async (sweep: string) => {
         calls.push(`sweep ${sweep}`);
         return {};
       },
     },
-    moves: { move: record('move') } as unknown as MoveService,
+    moves: { move: record('move') } as unknown as MovesService,
     drains: { drain: record('drain') } as unknown as DrainService,
-    exports: { export: record('export') } as unknown as ExportService,
+    exports: { export: record('export') } as unknown as OrganizationExportsService,
     webhooks: { deliverLane: record('deliverLane'), sweep: record('sweep') } as unknown as WebhookDeliveryService,
     migrationsQueue: {} as never,
   };
@@ -107,7 +107,7 @@ describe('Worker: job data is checked before anything touches a database', () =>
     it('when a good move job arrives, then the move service gets its orgId, requestId, fromServerId and whether it is the last attempt', async () => {
       const stubs = recordingStubs();
       const seen: unknown[][] = [];
-      const moves = { move: async (...args: unknown[]) => seen.push(args) } as unknown as MoveService;
+      const moves = { move: async (...args: unknown[]) => seen.push(args) } as unknown as MovesService;
       const data = { orgId: randomUUID(), requestId: 'spec-request', fromServerId: randomUUID() };
       await processorFor(QUEUES.provisioning, { ...stubs, moves })(fakeJob(JOBS.move, data));
       expect(seen).to.deep.equal([[data.orgId, { requestId: 'spec-request', fromServerId: data.fromServerId, isLastAttempt: false }]]);
@@ -177,8 +177,8 @@ describe('Worker: job data is checked before anything touches a database', () =>
           ...recordingStubs(),
           provisioning: { provision: failing(permanent) } as unknown as ProvisioningService,
           purges: { purge: failing(permanent) } as unknown as PurgeService,
-          migrations: { migrateTenant: failing(permanent) } as unknown as MigrationsService,
-          moves: { move: failing(permanent) } as unknown as MoveService,
+          migrations: { migrateTenant: failing(permanent) } as unknown as MigrationRunsService,
+          moves: { move: failing(permanent) } as unknown as MovesService,
         });
         const queue = job === JOBS.migrateTenant ? QUEUES.migrations : QUEUES.provisioning;
         const data = { runId: randomUUID(), orgId: randomUUID(), requestId: 'spec', fromServerId: randomUUID() };

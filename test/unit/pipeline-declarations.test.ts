@@ -1,8 +1,8 @@
 import { tmpdir } from 'node:os';
 import { MOVE_STEPS, PROVISIONING_STEPS, PURGE_STEPS } from '@orgms/common/organizations/organization-status';
 import { ArchiveRestorer } from '@orgms/worker/data-safety/archive-restore';
-import { ExportService } from '@orgms/worker/data-safety/export.service';
-import { MoveService } from '@orgms/worker/fleet/move.service';
+import { OrganizationExportsService } from '@orgms/worker/data-safety/organization-exports.service';
+import { MovesService } from '@orgms/worker/fleet/moves.service';
 import { ProvisioningService } from '@orgms/worker/organizations/provisioning.service';
 import { PurgeService } from '@orgms/worker/organizations/purge.service';
 import type { Pipeline } from '@orgms/worker/pipelines/pipeline';
@@ -90,7 +90,7 @@ describe('Pipeline declarations (no servers)', () => {
   describe('export', () => {
     function service(failure: unknown) {
       const exports = recorder();
-      const service = new ExportService({ store: { get: () => Promise.reject(failure) }, exports: exports.fake, logger: silent } as never);
+      const service = new OrganizationExportsService({ store: { get: () => Promise.reject(failure) }, exports: exports.fake, logger: silent } as never);
       return { exports, pipeline: service.pipeline };
     }
     const run = { orgId: 'org-1', exportId: 'export-1' } as never;
@@ -113,7 +113,11 @@ describe('Pipeline declarations (no servers)', () => {
 
     it('when the organization is not active, then the failure is permanent and the export failed at once', async () => {
       const exports = recorder();
-      const { pipeline } = new ExportService({ store: { get: async () => ({ status: 'deleted' }) }, exports: exports.fake, logger: silent } as never);
+      const { pipeline } = new OrganizationExportsService({
+        store: { get: async () => ({ status: 'deleted' }) },
+        exports: exports.fake,
+        logger: silent,
+      } as never);
       const failure = await firstStepFails(pipeline, run, false);
       expect(failure).to.include({ permanent: true, message: 'export: the organization is deleted; only an active organization is exported' });
       expect(exports.calls.map(([method]) => method)).to.deep.equal(['fail']);
@@ -163,7 +167,7 @@ describe('Pipeline declarations (no servers)', () => {
         transition: async (...args: unknown[]) => calls.push(['transition', args]),
       };
       const events = { publish: (event: unknown) => calls.push(['publish', [event]]) };
-      const moves = new MoveService({ store, events, logger: silent, sessionGraceMs: 0 } as never);
+      const moves = new MovesService({ store, events, logger: silent, sessionGraceMs: 0 } as never);
       return { calls, pipeline: moves.pipeline };
     }
     /** A source that records what is done on it, and a target no one listens on (the connection is refused). */

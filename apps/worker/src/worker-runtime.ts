@@ -26,12 +26,12 @@ import { RefreshTokenStore } from '@orgms/common/sign-in/refresh-token-store';
 import { WebhookStore } from '@orgms/common/webhooks/webhook-store';
 import { Worker } from 'bullmq';
 import { ArchiveRestorer } from './data-safety/archive-restore';
-import { ExportService } from './data-safety/export.service';
+import { OrganizationExportsService } from './data-safety/organization-exports.service';
 import { DrainService } from './fleet/drain.service';
-import { type MoveDeps, MoveService } from './fleet/move.service';
+import { type MoveDeps, MovesService } from './fleet/moves.service';
 import { OrganizationServers } from './fleet/organization-servers';
 import { PgBouncerDatabases } from './fleet/pgbouncer-databases';
-import { MigrationsService } from './fleet-migrations/migrations.service';
+import { MigrationRunsService } from './fleet-migrations/migration-runs.service';
 import { jobsProcessed, startMetricsServer } from './metrics';
 import { type ProvisioningDeps, ProvisioningService } from './organizations/provisioning.service';
 import { type PurgeDeps, PurgeService } from './organizations/purge.service';
@@ -129,8 +129,8 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     dir: config.archives.dir,
     beforeStep: options.beforePurgeStep,
   });
-  const migrations = new MigrationsService({ tenancy, servers, store, runs, roles, events, logger });
-  const moves = new MoveService({
+  const migrations = new MigrationRunsService({ tenancy, servers, store, runs, roles, events, logger });
+  const moves = new MovesService({
     store,
     servers,
     pgbouncer,
@@ -148,7 +148,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     moves,
     logger,
   });
-  const exports = new ExportService({
+  const exports = new OrganizationExportsService({
     store,
     exports: new OrganizationExportStore(controlDb, clock),
     servers,

@@ -30,7 +30,7 @@ export interface MovesServiceDeps {
 /**
  * Moving organizations between database servers, and draining a server (docs/api/fleet.md). The API
  * records the intent (`moving` with its target, or a drain run) under the placement lock; the
- * worker copies, verifies, switches and drops (apps/worker move.service.ts, drain.service.ts).
+ * worker copies, verifies, switches and drops (apps/worker/src/fleet/moves.service.ts, drain.service.ts).
  */
 export class MovesService {
   constructor(private readonly deps: MovesServiceDeps) {}

@@ -25,7 +25,7 @@ function isCutOver(error: unknown): boolean {
  * working while an organization is moved: one that meets a cut-over (its session ended, its
  * database gone) is retried once on a fresh pool. Writes are refused with a 503 while it moves,
  * by this check and, for a write that raced it, by the source database itself, which the move
- * makes read-only before it copies anything (apps/worker/src/fleet/move.service.ts). Connections
+ * makes read-only before it copies anything (apps/worker/src/fleet/moves.service.ts). Connections
  * log in as the organization's own role when it has one (tenant-logins.ts).
  */
 export class TenantDatabases {

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@orgms/common/logger';
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { SWEEPS } from '@orgms/common/queues/registry';
-import type { ExportService } from './export.service';
+import type { OrganizationExportsService } from './organization-exports.service';
 
 export interface ExportSweepDeps {
-  exports: Pick<ExportService, 'expireDue' | 'unfinished'>;
+  exports: Pick<OrganizationExportsService, 'expireDue' | 'unfinished'>;
   jobs: OrganizationJobs;
   logger: Logger;
   /** RECONCILE_STUCK_AFTER_MS: an export still queued or running this long after it was asked for may have lost its job. */

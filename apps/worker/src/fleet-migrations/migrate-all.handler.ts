@@ -3,7 +3,7 @@ import { JOBS, jobIds, type MigrateAllJobData } from '@orgms/common/queues/regis
 import { WaitingChildrenError } from 'bullmq';
 import { migrateAllJobData } from '../processors/job-data';
 import type { JobHandler } from '../processors/job-handlers';
-import type { MigrationsService } from './migrations.service';
+import type { MigrationRunsService } from './migration-runs.service';
 
 /**
  * `migrate-all`, the parent of a fleet migration run, runs in phases: plan (upgrade the template,
@@ -11,7 +11,7 @@ import type { MigrationsService } from './migrations.service';
  * children → finish. The phase is stored on the job, so a crash resumes where it was. Children
  * ignore-on-failure, so the parent still finishes when some organizations fail.
  */
-export function migrateAllHandler(service: MigrationsService, queue: MigrationsQueue): JobHandler<MigrateAllJobData> {
+export function migrateAllHandler(service: MigrationRunsService, queue: MigrationsQueue): JobHandler<MigrateAllJobData> {
   return {
     data: migrateAllJobData,
     async run({ runId, requestId, phase: storedPhase }, job, token) {

@@ -5,7 +5,7 @@ import type { TrackedRunStore } from '@orgms/common/fleet-migrations/tracked-run
 import type { Logger } from '@orgms/common/logger';
 import type { OrganizationStore } from '@orgms/common/organizations/organization-store';
 import { JobFailure } from '../job-failure';
-import type { MoveService } from './move.service';
+import type { MovesService } from './moves.service';
 import type { OrganizationServers } from './organization-servers';
 
 export interface DrainDeps {
@@ -13,7 +13,7 @@ export interface DrainDeps {
   runs: TrackedRunStore;
   servers: OrganizationServers;
   reachability: Pick<ServerReachability, 'check'>;
-  moves: Pick<MoveService, 'move'>;
+  moves: Pick<MovesService, 'move'>;
   logger: Logger;
 }
 

@@ -1,11 +1,11 @@
 import type { MigrationsQueue } from '@orgms/common/queues/migrations-queue';
 import { JOBS, type JobDataByName, type JobName } from '@orgms/common/queues/registry';
 import { DelayedError, type Job } from 'bullmq';
-import type { ExportService } from '../data-safety/export.service';
+import type { OrganizationExportsService } from '../data-safety/organization-exports.service';
 import type { DrainService } from '../fleet/drain.service';
-import type { MoveService } from '../fleet/move.service';
+import type { MovesService } from '../fleet/moves.service';
 import { migrateAllHandler } from '../fleet-migrations/migrate-all.handler';
-import type { MigrationsService } from '../fleet-migrations/migrations.service';
+import type { MigrationRunsService } from '../fleet-migrations/migration-runs.service';
 import type { ProvisioningService } from '../organizations/provisioning.service';
 import type { PurgeService } from '../organizations/purge.service';
 import type { SweepRegistry } from '../sweeps/sweep-registry';
@@ -28,11 +28,11 @@ export type JobHandlers = { [N in JobName]: JobHandler<JobDataByName[N]> };
 export interface JobServices {
   provisioning: ProvisioningService;
   purges: PurgeService;
-  migrations: MigrationsService;
+  migrations: MigrationRunsService;
   sweeps: Pick<SweepRegistry, 'run'>;
-  moves: MoveService;
+  moves: MovesService;
   drains: DrainService;
-  exports: ExportService;
+  exports: OrganizationExportsService;
   webhooks: WebhookDeliveryService;
   /** Where `migrate-all` adds its children. */
   migrationsQueue: MigrationsQueue;

@@ -5,8 +5,8 @@ import type { OrganizationStore } from '@orgms/common/organizations/organization
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { SWEEPS } from '@orgms/common/queues/registry';
 import type { RefreshTokenStore } from '@orgms/common/sign-in/refresh-token-store';
-import type { ExportService } from '../data-safety/export.service';
 import { expireExports, resumeLostExports } from '../data-safety/export-sweeps';
+import type { OrganizationExportsService } from '../data-safety/organization-exports.service';
 import type { OrganizationServers } from '../fleet/organization-servers';
 import { detectOrphans } from '../fleet/orphans-sweep';
 import { resumeStuckOrganizations, startDuePurges } from '../organizations/organization-sweeps';
@@ -20,7 +20,7 @@ export interface WorkerSweepDeps {
   store: OrganizationStore;
   servers: OrganizationServers;
   jobs: OrganizationJobs;
-  exports: Pick<ExportService, 'expireDue' | 'unfinished'>;
+  exports: Pick<OrganizationExportsService, 'expireDue' | 'unfinished'>;
   refreshTokens: Pick<RefreshTokenStore, 'deleteExpired'>;
   audit: Pick<AuditLogStore, 'deleteOlderThan'>;
   /** AUDIT_RETENTION_DAYS; 0 keeps every entry. */

@@ -30,7 +30,7 @@ export type TenantMigrationOutcome = 'succeeded' | 'skipped';
  * organization without its own database role (made before roles existed) is migrated too,
  * whatever its version: its job gives it its role first, so a run is also how roles reach the fleet.
  */
-export class MigrationsService {
+export class MigrationRunsService {
   constructor(private readonly deps: MigrationsDeps) {}
 
   /** Upgrades the template, records the plan, returns the organizations that need a child job. */

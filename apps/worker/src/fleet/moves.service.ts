@@ -71,7 +71,7 @@ const MAX_TOOL_ERROR = 500;
  * only drops the source once it is `active` on the target. A final failure rolls back: the
  * target copy is dropped and the source is writable again. Never two live copies, never none.
  */
-export class MoveService {
+export class MovesService {
   /**
    * A run resumes at drop_source once the organization is active on the target (it switched
    * before a crash), else starts again from stop_writes: every step converges. A final failure

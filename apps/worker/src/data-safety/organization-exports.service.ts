@@ -46,7 +46,7 @@ export function exportFileName(orgId: string, exportId: string): string {
  * into EXPORT_DIR (dump-file.ts: never half a file under the final name). A re-run rewrites the
  * file and records it again; an export that failed or expired is left alone.
  */
-export class ExportService {
+export class OrganizationExportsService {
   /** One step: a final failure marks the export `failed` with the reason; a re-run rewrites the file. */
   readonly pipeline: Pipeline<ExportRun, ExportStep> = {
     name: 'export',
