@@ -1,6 +1,6 @@
 import type { AuditEntry } from '@orgms/common/audit/audit-log-store';
 import type { Page } from '../http/pagination';
-import type { AuditEntryBody, AuditEntryListBody } from '../openapi/response-schemas';
+import type { AuditEntryBody, AuditEntryListBody } from './audit.responses';
 
 export function presentAuditEntry(entry: AuditEntry): AuditEntryBody {
   return {

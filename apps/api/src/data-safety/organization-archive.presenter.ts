@@ -1,6 +1,6 @@
 import { isoOrNull } from '../http/timestamps';
-import type { OrganizationArchiveBody, OrganizationArchiveListBody } from '../openapi/response-schemas';
 import type { ListedArchive } from '../organizations/organizations.service';
+import type { OrganizationArchiveBody, OrganizationArchiveListBody } from './data-safety.responses';
 
 export function presentOrganizationArchive(archive: ListedArchive): OrganizationArchiveBody {
   return {

@@ -1,6 +1,6 @@
 import type { OrganizationExport } from '@orgms/common/data-safety/organization-export-store';
 import { isoOrNull } from '../http/timestamps';
-import type { OrganizationExportBody } from '../openapi/response-schemas';
+import type { OrganizationExportBody } from './data-safety.responses';
 
 export function presentOrganizationExport(exported: OrganizationExport): OrganizationExportBody {
   return {
