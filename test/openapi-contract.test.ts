@@ -117,9 +117,11 @@ describe('OpenAPI annotations say only what is particular to their operation', (
   });
 
   it("when an answer shows an example organization, then it is the presenter's own rendering of its fixture", () => {
-    const spec = openApiSpec() as { components: { examples: Record<string, { value: unknown }> } };
-    const media = paths['/organizations'].post.responses['202'] as { content: { 'application/json': { examples: Record<string, { $ref: string }> } } };
-    const [{ $ref }] = Object.values(media.content['application/json'].examples);
+    type Answer = { content: { 'application/json': { examples: Record<string, { $ref: string }> } } };
+    const spec = openApiSpec() as { components: { examples: Record<string, { value: unknown }>; responses: Record<string, Answer> } };
+    // The operation references a shared answer (components.responses), which references the example.
+    const answer = spec.components.responses[(paths['/organizations'].post.responses['202'].$ref as string).split('/').pop() as string];
+    const [{ $ref }] = Object.values(answer.content['application/json'].examples);
     expect(spec.components.examples[$ref.split('/').pop() as string].value).to.deep.equal(organizationExamples.PendingOrganization);
     expect(organizationExamples.PendingOrganization).to.include({ status: 'pending', purge_after: null });
   });

@@ -1,6 +1,6 @@
 import { createDatabaseServerBody, databaseServerName, newDatabaseServerOf } from '@orgms/api/fleet/database-servers.schemas';
+import type { DatabaseServerBody } from '@orgms/api/fleet/fleet.responses';
 import { checkAgainst } from '@orgms/api/http/validate';
-import type { DatabaseServerBody } from '@orgms/api/openapi/response-schemas';
 import type { NewDatabaseServer } from '@orgms/common/fleet/database-server-store';
 import Joi from 'joi';
 import { parseArgs } from './args';

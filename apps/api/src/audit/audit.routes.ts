@@ -29,16 +29,7 @@ import { presentAuditPage } from './audit-entry.presenter';
  *       - { $ref: '#/components/parameters/Cursor' }
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200':
- *         description: A page of entries.
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/AuditEntryList' }
- *             example:
- *               items:
- *                 - { id: 0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e, at: '2026-12-05T04:10:00.000Z', actor: { kind: org_user, id: 7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d }, organization_id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, action: user.updated, target: { type: user, id: 9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b }, request_id: 3b2f7c1e-0d4a-4c5b-9e6f-7a8b9c0d1e2f, details: { changed: [is_active], before: { is_active: true }, after: { is_active: false } } }
- *                 - { id: 1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f, at: '2026-12-05T04:09:00.000Z', actor: null, organization_id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, action: auth.login.failed, target: null, request_id: 5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a, details: { ip: 203.0.113.7 } }
- *               next_cursor: MjAyNi0xMi0wNVQwNDowOTowMC4wMDBafDFjMmQzZTRm
+ *       '200': { $ref: '#/components/responses/AuditEntryPage' }
  */
 /** `GET /audit`: every entry for platform admins, their own organization's for its admins. */
 export function auditRoutes(deps: { authentication: Authentication; authorize: AuthorizeOrganization; audit: AuditService }): Router {

@@ -20,15 +20,10 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
  *     description: 'Compatibility route of the seed services: same rules and answer as `POST /organizations` (platform admins, or anyone when self-signup is on). New clients should use `POST /organizations`.'
  *     security: [{ bearerAuth: [] }, {}]
  *     parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }]
- *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/NewOrganization' } } } }
+ *     requestBody: { $ref: '#/components/requestBodies/NewOrganization' }
  *     x-problems: [Forbidden, Conflict, UnprocessableEntity, TooManyRequests]
  *     responses:
- *       '202':
- *         description: Accepted; provisioning runs in the worker.
- *         headers:
- *           Location: { $ref: '#/components/headers/OrganizationLocation' }
- *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
- *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
+ *       '202': { $ref: '#/components/responses/OrganizationCreated', description: 'Accepted; provisioning runs in the worker.' }
  * /organization/create:
  *   post:
  *     tags: [Compatibility]
@@ -36,15 +31,10 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
  *     description: 'Compatibility route of the seed services: same rules and answer as `POST /organizations` (platform admins, or anyone when self-signup is on). New clients should use `POST /organizations`.'
  *     security: [{ bearerAuth: [] }, {}]
  *     parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }]
- *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/NewOrganization' } } } }
+ *     requestBody: { $ref: '#/components/requestBodies/NewOrganization' }
  *     x-problems: [Forbidden, Conflict, UnprocessableEntity, TooManyRequests]
  *     responses:
- *       '202':
- *         description: Accepted; provisioning runs in the worker.
- *         headers:
- *           Location: { $ref: '#/components/headers/OrganizationLocation' }
- *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
- *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
+ *       '202': { $ref: '#/components/responses/OrganizationCreated', description: 'Accepted; provisioning runs in the worker.' }
  * /org/get:
  *   get:
  *     tags: [Compatibility]
@@ -53,10 +43,7 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
  *     parameters: [{ $ref: '#/components/parameters/OrganizationNameQuery' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200':
- *         description: The organization.
- *         headers: { Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' } }
- *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
+ *       '200': { $ref: '#/components/responses/OrganizationWhileInProgress' }
  *   post:
  *     tags: [Compatibility]
  *     summary: An organization by name, the name in the body
@@ -65,10 +52,7 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
  *     requestBody: { content: { application/json: { schema: { $ref: '#/components/schemas/CompatOrganizationName' } } } }
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200':
- *         description: The organization.
- *         headers: { Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' } }
- *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
+ *       '200': { $ref: '#/components/responses/OrganizationWhileInProgress' }
  * /organization:
  *   get:
  *     tags: [Compatibility]
@@ -89,10 +73,10 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
  *     tags: [Compatibility]
  *     summary: Rename an organization or change its admin email (as PATCH /organizations/{id})
  *     description: 'Compatibility route: finds the organization by `organization_name` and applies `new_organization_name` and/or `email` like `PATCH /organizations/{id}`. Platform admins and that organization''s admins.'
- *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/CompatOrganizationChanges' } } } }
+ *     requestBody: { $ref: '#/components/requestBodies/CompatOrganizationChanges' }
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200': { description: The updated organization., content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } } }
+ *       '200': { $ref: '#/components/responses/Organization', description: 'The updated organization.' }
  * /org/delete:
  *   delete:
  *     tags: [Compatibility]
@@ -102,21 +86,16 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
  *     requestBody: { content: { application/json: { schema: { $ref: '#/components/schemas/CompatOrganizationName' } } } }
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200':
- *         description: The organization, now `deleted`.
- *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
+ *       '200': { $ref: '#/components/responses/Organization', description: 'The organization, now `deleted`.' }
  * /user/create:
  *   post:
  *     tags: [Compatibility]
  *     summary: Create a user (in the token's organization, or organization_name for platform admins)
  *     description: 'Compatibility route: creates a user like `POST /organizations/{id}/users`. An organization admin''s token names its own organization; platform admins add `organization_name`.'
- *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/CompatNewUser' } } } }
+ *     requestBody: { $ref: '#/components/requestBodies/CompatNewUser' }
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '201':
- *         description: Created.
- *         headers: { Location: { $ref: '#/components/headers/UserLocation' } }
- *         content: { application/json: { schema: { $ref: '#/components/schemas/User' } } }
+ *       '201': { $ref: '#/components/responses/UserCreated' }
  * /user/list:
  *   get:
  *     tags: [Compatibility]
@@ -128,7 +107,7 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
  *       - { $ref: '#/components/parameters/Cursor' }
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200': { description: A page of users., content: { application/json: { schema: { $ref: '#/components/schemas/UserList' } } } }
+ *       '200': { $ref: '#/components/responses/UserPage' }
  */
 /**
  * The seed services' original routes (docs/api/compatibility.md), kept so their clients keep working. Each one

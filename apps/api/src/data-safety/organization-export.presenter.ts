@@ -1,6 +1,6 @@
 import type { OrganizationExport } from '@orgms/common/data-safety/organization-export-store';
 import { isoOrNull } from '../http/timestamps';
-import type { OrganizationExportBody } from '../openapi/response-schemas';
+import type { OrganizationExportBody } from './data-safety.responses';
 
 export function presentOrganizationExport(exported: OrganizationExport): OrganizationExportBody {
   return {
@@ -15,3 +15,30 @@ export function presentOrganizationExport(exported: OrganizationExport): Organiz
     expires_at: isoOrNull(exported.expiresAt),
   };
 }
+
+/** One export as stored, from which the API document's export examples are rendered above. */
+const queued: OrganizationExport = {
+  id: '3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a',
+  orgId: '4f0c2a7e-9d1b-4c1e-8f00-1234567890ab',
+  status: 'queued',
+  sizeBytes: null,
+  sha256: null,
+  error: null,
+  requestId: null,
+  createdAt: new Date('2026-11-22T08:00:00.000Z'),
+  finishedAt: null,
+  expiresAt: null,
+};
+
+/** The document's examples of an export (components.examples), so they cannot drift from the answers. */
+export const exportExamples = {
+  QueuedExport: presentOrganizationExport(queued),
+  ReadyExport: presentOrganizationExport({
+    ...queued,
+    status: 'ready',
+    sizeBytes: 48213,
+    sha256: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+    finishedAt: new Date('2026-11-22T08:00:01.200Z'),
+    expiresAt: new Date('2026-11-23T08:00:01.200Z'),
+  }),
+};

@@ -25,14 +25,7 @@ import type { OrganizationExportsService } from './organization-exports.service'
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '202':
- *         description: The export is queued.
- *         headers:
- *           Location: { $ref: '#/components/headers/ExportLocation' }
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/OrganizationExport' }
- *             example: { id: 3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a, organization_id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, status: queued, size_bytes: null, sha256: null, error: null, created_at: '2026-11-22T08:00:00.000Z', finished_at: null, expires_at: null }
+ *       '202': { $ref: '#/components/responses/ExportQueued' }
  * /organizations/{id}/exports/{exportId}:
  *   get:
  *     tags: [Organizations]
@@ -41,13 +34,7 @@ import type { OrganizationExportsService } from './organization-exports.service'
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/ExportId' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200':
- *         description: The export.
- *         headers: { Retry-After: { description: Seconds to wait before polling again; present while the export is `queued` or `running`., schema: { type: integer, minimum: 0, examples: [2] } } }
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/OrganizationExport' }
- *             example: { id: 3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a, organization_id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, status: ready, size_bytes: 48213, sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08, error: null, created_at: '2026-11-22T08:00:00.000Z', finished_at: '2026-11-22T08:00:01.200Z', expires_at: '2026-11-23T08:00:01.200Z' }
+ *       '200': { $ref: '#/components/responses/Export' }
  * /organizations/{id}/exports/{exportId}/download:
  *   get:
  *     tags: [Organizations]
@@ -57,7 +44,7 @@ import type { OrganizationExportsService } from './organization-exports.service'
  *       SHA-256 in `Repr-Digest` (RFC 9530). 409 with `export_status` while it is not ready (`queued`, `running`, `failed`);
  *       410 once it has expired; 404 for an export of another organization.
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/ExportId' }]
- *     x-problems: [Forbidden, NotFound, Conflict]
+ *     x-problems: [Forbidden, NotFound, Conflict, Gone]
  *     responses:
  *       '200':
  *         description: The archive.
@@ -68,12 +55,6 @@ import type { OrganizationExportsService } from './organization-exports.service'
  *         content:
  *           application/octet-stream:
  *             schema: { type: string, format: binary }
- *       '410':
- *         description: The export has expired; its file is deleted.
- *         content:
- *           application/problem+json:
- *             schema: { $ref: '#/components/schemas/Problem' }
- *             example: { type: 'https://orgms.dev/problems/gone', title: Gone, status: 410, detail: This export has expired and its file is deleted; ask for a new one., requestId: 0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980 }
  */
 export function organizationExportsRoutes(deps: {
   authentication: Authentication;

@@ -22,10 +22,7 @@ import { presentMigrationRun, presentMigrationRunPage } from './tracked-run.pres
  *       503 when the job queue is unavailable (no run is started).
  *     x-problems: [Forbidden]
  *     responses:
- *       '202':
- *         description: Run started; follow `Location`.
- *         headers: { Location: { $ref: '#/components/headers/MigrationRunLocation' } }
- *         content: { application/json: { schema: { $ref: '#/components/schemas/MigrationRun' } } }
+ *       '202': { $ref: '#/components/responses/MigrationRunStarted' }
  *   get:
  *     tags: [Migrations]
  *     summary: List recent migration runs
@@ -42,10 +39,7 @@ import { presentMigrationRun, presentMigrationRunPage } from './tracked-run.pres
  *     parameters: [{ $ref: '#/components/parameters/MigrationRunId' }]
  *     x-problems: [Forbidden, NotFound]
  *     responses:
- *       '200':
- *         description: The run.
- *         headers: { Retry-After: { description: Seconds to wait before polling again; present until the run is completed., schema: { type: integer, minimum: 0, examples: [2] } } }
- *         content: { application/json: { schema: { $ref: '#/components/schemas/MigrationRun' } } }
+ *       '200': { $ref: '#/components/responses/MigrationRun' }
  * /admin/orphans:
  *   get:
  *     tags: [Operations]

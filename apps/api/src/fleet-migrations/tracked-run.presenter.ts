@@ -1,7 +1,7 @@
 import type { TrackedRun, TrackedRunSummary } from '@orgms/common/fleet-migrations/tracked-run-store';
 import type { Page } from '../http/pagination';
 import { isoOrNull } from '../http/timestamps';
-import type { MigrationRunBody, MigrationRunListBody, MigrationRunSummaryBody, ServerDrainBody } from '../openapi/response-schemas';
+import type { MigrationRunBody, MigrationRunListBody, MigrationRunSummaryBody, ServerDrainBody } from './fleet-migrations.responses';
 
 /**
  * The progress (0–1) of a run. Nothing is planned yet while it is queued: 0 then rather than a

@@ -1,6 +1,6 @@
 import { maskedUrl } from '@orgms/common/fleet/server-urls';
-import type { DatabaseServerBody, DatabaseServerListBody } from '../openapi/response-schemas';
 import type { DatabaseServerWithLoad } from './database-servers.service';
+import type { DatabaseServerBody, DatabaseServerListBody } from './fleet.responses';
 
 /** A database server as answers show it: URLs with the password masked, never the stored secret. */
 export function presentDatabaseServer(server: DatabaseServerWithLoad): DatabaseServerBody {

@@ -31,15 +31,10 @@ import type { DatabaseServersService } from './database-servers.service';
  *       have its organizations use the admin role (their answers then say `database_role: shared`); without it, 400.
  *       URLs are stored encrypted with `SECRETS_KEY` and never returned with their password.
  *       An `active` server takes new organizations at once (placement: most free capacity first).
- *     requestBody:
- *       required: true
- *       content: { application/json: { schema: { $ref: '#/components/schemas/NewDatabaseServer' } } }
+ *     requestBody: { $ref: '#/components/requestBodies/NewDatabaseServer' }
  *     x-problems: [Forbidden, Conflict]
  *     responses:
- *       '201':
- *         description: Registered.
- *         headers: { Location: { $ref: '#/components/headers/DatabaseServerLocation' } }
- *         content: { application/json: { schema: { $ref: '#/components/schemas/DatabaseServer' } } }
+ *       '201': { $ref: '#/components/responses/DatabaseServerRegistered' }
  * /database-servers/{id}:
  *   get:
  *     tags: [Database servers]
@@ -48,7 +43,7 @@ import type { DatabaseServersService } from './database-servers.service';
  *     parameters: [{ $ref: '#/components/parameters/DatabaseServerId' }]
  *     x-problems: [Forbidden, NotFound]
  *     responses:
- *       '200': { description: The server., content: { application/json: { schema: { $ref: '#/components/schemas/DatabaseServer' } } } }
+ *       '200': { $ref: '#/components/responses/DatabaseServer' }
  *   patch:
  *     tags: [Database servers]
  *     summary: Change a database server (capacity, budget, pool, status, credentials)
@@ -57,12 +52,10 @@ import type { DatabaseServersService } from './database-servers.service';
  *       move its organizations off). A new admin URL is checked like a new server's. Every process sees the change
  *       within 5 s; tenant pools on the server are rebuilt with the new settings.
  *     parameters: [{ $ref: '#/components/parameters/DatabaseServerId' }]
- *     requestBody:
- *       required: true
- *       content: { application/json: { schema: { $ref: '#/components/schemas/DatabaseServerChanges' } } }
+ *     requestBody: { $ref: '#/components/requestBodies/DatabaseServerChanges' }
  *     x-problems: [Forbidden, NotFound]
  *     responses:
- *       '200': { description: The changed server., content: { application/json: { schema: { $ref: '#/components/schemas/DatabaseServer' } } } }
+ *       '200': { $ref: '#/components/responses/DatabaseServer', description: 'The changed server.' }
  */
 export function databaseServersRoutes(deps: { authentication: Authentication; databaseServers: DatabaseServersService }): Router {
   const { databaseServers } = deps;

@@ -24,23 +24,10 @@ import type { MovesService } from './moves.service';
  *       (`draining`, `disabled`) or the organization is not `active` (`current_status`); 503 with `Retry-After` when the
  *       server is full or unreachable.
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
- *     requestBody:
- *       required: true
- *       content:
- *         application/json:
- *           schema: { $ref: '#/components/schemas/OrganizationMove' }
- *           example: { database_server: pg-b }
+ *     requestBody: { $ref: '#/components/requestBodies/OrganizationMove' }
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '202':
- *         description: The move is under way; the organization is `moving`.
- *         headers:
- *           Location: { $ref: '#/components/headers/OrganizationLocation' }
- *           Retry-After: { $ref: '#/components/headers/RetryAfter' }
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/Organization' }
- *             examples: { movingOrganization: { $ref: '#/components/examples/MovingOrganization' } }
+ *       '202': { $ref: '#/components/responses/OrganizationMoving' }
  * /database-servers/{id}/drain:
  *   post:
  *     tags: [Database servers]
@@ -70,7 +57,7 @@ import type { MovesService } from './moves.service';
  *     responses:
  *       '200':
  *         description: The drain.
- *         headers: { Retry-After: { description: Seconds to wait before polling again; present until the drain is completed., schema: { type: integer, minimum: 0, examples: [2] } } }
+ *         headers: { Retry-After: { $ref: '#/components/headers/RetryAfterUntilDrainCompleted' } }
  *         content:
  *           application/json:
  *             schema: { $ref: '#/components/schemas/ServerDrain' }

@@ -1,5 +1,5 @@
 import type { OrphanReport } from '@orgms/common/tenancy/orphans';
-import type { OrphanListBody } from '../openapi/response-schemas';
+import type { OrphanListBody } from './fleet.responses';
 
 /** The orphan report: `status` is null when no organization row owns the database. */
 export function presentOrphans(report: OrphanReport): OrphanListBody {

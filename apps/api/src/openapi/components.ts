@@ -1,5 +1,9 @@
+import { auditExamples } from '../audit/audit-entry.presenter';
+import { archiveExamples } from '../data-safety/organization-archive.presenter';
+import { exportExamples } from '../data-safety/organization-export.presenter';
 import { organizationExamples } from '../organizations/organization.presenter';
 import { webhookExamples } from '../webhooks/webhook.presenter';
+import { answerHeaders, answers, requestBodies } from './answers';
 import { requestBodySchemas, requestParameters } from './request-schemas';
 import { responseSchemas } from './response-schemas';
 
@@ -206,6 +210,12 @@ const responses = {
     status: 422,
     detail: 'This Idempotency-Key was already used with a different request.',
   }),
+  Gone: problemResponse('The export has expired; its file is deleted.', 'Problem', {
+    type: 'gone',
+    title: 'Gone',
+    status: 410,
+    detail: 'This export has expired and its file is deleted; ask for a new one.',
+  }),
   UnsupportedMediaType: problemResponse('The body is not UTF-8 `application/json`.', 'Problem', {
     type: 'unsupported-media-type',
     title: 'Unsupported media type',
@@ -248,7 +258,12 @@ export const problemStatus = Object.fromEntries(
 ) as Record<keyof typeof responses, number>;
 
 /** Examples rendered by the presenters from their fixtures, named once and referenced by the routes. */
-const examples = Object.fromEntries(Object.entries({ ...organizationExamples, ...webhookExamples }).map(([name, value]) => [name, { value }]));
+const examples = {
+  ...Object.fromEntries(
+    Object.entries({ ...organizationExamples, ...webhookExamples, ...exportExamples, ...auditExamples }).map(([name, value]) => [name, { value }]),
+  ),
+  ...archiveExamples,
+};
 
 export const components = {
   securitySchemes: {
@@ -263,7 +278,8 @@ export const components = {
   },
   schemas: { ...namedResponseSchemas(), ...requestBodySchemas() },
   parameters,
-  headers,
-  responses,
+  headers: { ...headers, ...answerHeaders },
+  responses: { ...responses, ...answers },
+  requestBodies,
   examples,
 };

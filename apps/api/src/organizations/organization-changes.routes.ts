@@ -34,12 +34,10 @@ function accepted(res: Response, id: string): Response {
  *       contact email. The database name is derived from the immutable id, so a rename never moves data. Names are
  *       unique among live organizations (409 when taken). Refused with 409 (`current_status`) once deletion started.
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
- *     requestBody:
- *       required: true
- *       content: { application/json: { schema: { $ref: '#/components/schemas/OrganizationChanges' } } }
+ *     requestBody: { $ref: '#/components/requestBodies/OrganizationChanges' }
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200': { description: The updated organization., content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } } }
+ *       '200': { $ref: '#/components/responses/Organization', description: 'The updated organization.' }
  *   delete:
  *     tags: [Lifecycle]
  *     summary: Delete an organization (its database is kept for a grace period)
@@ -54,15 +52,8 @@ function accepted(res: Response, id: string): Response {
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/Purge' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200':
- *         description: The organization, now `deleted` (or as it already was, when it had been deleted before).
- *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
- *       '202':
- *         description: Purge accepted (`?purge=true`); follow `Location` (or the events stream) until `purged`.
- *         headers:
- *           Location: { $ref: '#/components/headers/OrganizationLocation' }
- *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
- *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
+ *       '200': { $ref: '#/components/responses/Organization', description: 'The organization, now `deleted` (or as it already was, when it had been deleted before).' }
+ *       '202': { $ref: '#/components/responses/OrganizationAccepted', description: 'Purge accepted (`?purge=true`); follow `Location` (or the events stream) until `purged`.' }
  * /organizations/{id}/restore:
  *   post:
  *     tags: [Lifecycle]
@@ -77,7 +68,7 @@ function accepted(res: Response, id: string): Response {
  *       content: { application/json: { schema: { $ref: '#/components/schemas/OrganizationRestore' } } }
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200': { description: 'The organization, active again.', content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } } }
+ *       '200': { $ref: '#/components/responses/Organization', description: 'The organization, active again.' }
  * /organizations/{id}/archives:
  *   get:
  *     tags: [Lifecycle]
@@ -92,28 +83,7 @@ function accepted(res: Response, id: string): Response {
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *     x-problems: [Forbidden, NotFound]
  *     responses:
- *       '200':
- *         description: The organization's archives, newest first (empty when it has none).
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/OrganizationArchiveList' }
- *             examples:
- *               purged:
- *                 summary: A purged organization
- *                 value:
- *                   items:
- *                     - id: 7c1d2e3f-4a5b-4c6d-8e7f-901234567890
- *                       organization_id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
- *                       file_name: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab-20261205T041000123Z.dump
- *                       status: verified
- *                       size_bytes: 48213
- *                       sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
- *                       created_at: '2026-12-05T04:10:00.123Z'
- *                       verified_at: '2026-12-05T04:10:00.480Z'
- *                       restore_command: npm run org:restore -- --archive /srv/orgms/var/archives/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab-20261205T041000123Z.dump
- *               none:
- *                 summary: An organization never purged
- *                 value: { items: [] }
+ *       '200': { $ref: '#/components/responses/OrganizationArchives' }
  * /organizations/{id}/retry:
  *   post:
  *     tags: [Lifecycle]
@@ -125,12 +95,7 @@ function accepted(res: Response, id: string): Response {
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '202':
- *         description: Retry accepted.
- *         headers:
- *           Location: { $ref: '#/components/headers/OrganizationLocation' }
- *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
- *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
+ *       '202': { $ref: '#/components/responses/OrganizationAccepted', description: 'Retry accepted.' }
  * /organizations/{id}/events:
  *   get:
  *     tags: [Lifecycle]

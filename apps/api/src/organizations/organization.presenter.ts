@@ -1,7 +1,7 @@
 import type { Organization } from '@orgms/common/organizations/organization.entity';
 import { type OrganizationRepresentation, presentOrganization } from '@orgms/common/organizations/organization-representation';
 import type { Page } from '../http/pagination';
-import type { OrganizationBody, OrganizationListBody, OrganizationStatusBody } from '../openapi/response-schemas';
+import type { OrganizationBody, OrganizationListBody, OrganizationStatusBody } from './organizations.responses';
 
 /**
  * The organization is rendered in libs/common, since webhooks carry it too. This compiles only

@@ -64,20 +64,10 @@ export function hintPolling(res: Response, org: Organization): void {
  *       organization the first request made, in its current state; the key with another body is a 422.
  *     security: [{ bearerAuth: [] }, {}]
  *     parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }]
- *     requestBody:
- *       required: true
- *       content: { application/json: { schema: { $ref: '#/components/schemas/NewOrganization' } } }
+ *     requestBody: { $ref: '#/components/requestBodies/NewOrganization' }
  *     x-problems: [Forbidden, Conflict, UnprocessableEntity, TooManyRequests]
  *     responses:
- *       '202':
- *         description: Accepted; the organization is `pending`.
- *         headers:
- *           Location: { $ref: '#/components/headers/OrganizationLocation' }
- *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/Organization' }
- *             examples: { pendingOrganization: { $ref: '#/components/examples/PendingOrganization' } }
+ *       '202': { $ref: '#/components/responses/OrganizationCreated' }
  *   get:
  *     tags: [Organizations]
  *     summary: List organizations (newest first, keyset pages)
@@ -88,12 +78,7 @@ export function hintPolling(res: Response, org: Organization): void {
  *       - { $ref: '#/components/parameters/Cursor' }
  *     x-problems: [Forbidden]
  *     responses:
- *       '200':
- *         description: A page of organizations.
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/OrganizationList' }
- *             examples: { emptyOrganizationPage: { $ref: '#/components/examples/EmptyOrganizationPage' } }
+ *       '200': { $ref: '#/components/responses/OrganizationPage' }
  * /organizations/{id}:
  *   get:
  *     tags: [Organizations]
@@ -104,12 +89,7 @@ export function hintPolling(res: Response, org: Organization): void {
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/PreferWait' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200':
- *         description: The organization.
- *         headers:
- *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
- *           Preference-Applied: { $ref: '#/components/headers/PreferenceApplied' }
- *         content: { application/json: { schema: { $ref: '#/components/schemas/Organization' } } }
+ *       '200': { $ref: '#/components/responses/PolledOrganization' }
  * /organizations/{id}/status:
  *   get:
  *     tags: [Organizations]
@@ -118,15 +98,7 @@ export function hintPolling(res: Response, org: Organization): void {
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/PreferWait' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200':
- *         description: The status.
- *         headers:
- *           Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' }
- *           Preference-Applied: { $ref: '#/components/headers/PreferenceApplied' }
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/OrganizationStatus' }
- *             examples: { provisioningStatus: { $ref: '#/components/examples/ProvisioningStatus' } }
+ *       '200': { $ref: '#/components/responses/PolledOrganizationStatus' }
  */
 /** `selfSignup`: when set, anyone may create an organization, through this limit (auth/signup-throttle.ts). */
 export function organizationsRoutes(deps: OrganizationRouteDeps & { selfSignup?: RequestHandler }): Router {

@@ -13,9 +13,7 @@ import type { SessionsService } from './sessions.service';
  *     security: []
  *     summary: Log in as a platform admin
  *     description: Anyone may call it. A wrong password and an unknown email give the same 401 in the same time. Throttled per IP and per account (429 with Retry-After). Answers an access token and a refresh token (`POST /auth/refresh`). Audited, failures too (without the email or password).
- *     requestBody:
- *       required: true
- *       content: { application/json: { schema: { $ref: '#/components/schemas/Credentials' } } }
+ *     requestBody: { $ref: '#/components/requestBodies/Credentials' }
  *     x-problems: [LoginFailed, TooManyRequests]
  *     responses:
  *       '200':
@@ -37,9 +35,7 @@ import type { SessionsService } from './sessions.service';
  *       answers 401 once its organization was deleted (the delete revoked it, and a restore does not bring it back) or
  *       purged, and 409 with `organization_status` while its organization is `pending`, `provisioning` or `failed` (the token is not
  *       spent). Each refresh counts against the client address's login limit (LOGIN_RATE_LIMIT_PER_IP; 429 with Retry-After).
- *     requestBody:
- *       required: true
- *       content: { application/json: { schema: { $ref: '#/components/schemas/RefreshToken' } } }
+ *     requestBody: { $ref: '#/components/requestBodies/RefreshToken' }
  *     x-problems: [RefreshRefused, RefreshOrganizationNotServing, TooManyRequests]
  *     responses:
  *       '200':
@@ -56,9 +52,7 @@ import type { SessionsService } from './sessions.service';
  *     description: |
  *       Revokes the refresh token and every other one of its login. Always 204 for a well-formed token, known or not, so it
  *       tells nothing. Access tokens already issued stay valid until they expire (JWT_EXPIRES_IN, 15 minutes by default).
- *     requestBody:
- *       required: true
- *       content: { application/json: { schema: { $ref: '#/components/schemas/RefreshToken' } } }
+ *     requestBody: { $ref: '#/components/requestBodies/RefreshToken' }
  *     x-problems: []
  *     responses:
  *       '204': { description: Logged out. }
@@ -67,9 +61,7 @@ import type { SessionsService } from './sessions.service';
  *     tags: [Auth]
  *     summary: Add another platform admin
  *     description: Platform admins only (the first one comes from BOOTSTRAP_ADMIN_EMAIL/PASSWORD or `npm run admin:create`).
- *     requestBody:
- *       required: true
- *       content: { application/json: { schema: { $ref: '#/components/schemas/NewPlatformAdmin' } } }
+ *     requestBody: { $ref: '#/components/requestBodies/NewPlatformAdmin' }
  *     x-problems: [Forbidden, Conflict]
  *     responses:
  *       '201':

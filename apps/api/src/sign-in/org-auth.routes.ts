@@ -21,9 +21,7 @@ import type { OrgAuthService } from './org-auth.service';
  *       unknown organization all answer the same 401; an organization that is not active answers 409 with
  *       `organization_status`. Throttled per IP and per account (429 with Retry-After).
  *     parameters: [{ $ref: '#/components/parameters/OrganizationNameQuery' }]
- *     requestBody:
- *       required: true
- *       content: { application/json: { schema: { $ref: '#/components/schemas/OrganizationLogin' } } }
+ *     requestBody: { $ref: '#/components/requestBodies/OrganizationLogin' }
  *     x-problems: [LoginFailed, Conflict, TooManyRequests]
  *     responses:
  *       '200':

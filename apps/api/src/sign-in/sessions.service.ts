@@ -11,10 +11,10 @@ import { holdsTokenVersion } from '@orgms/common/sign-in/token-version';
 import type { TenantUser } from '@orgms/common/users/tenant-user.entity';
 import { TenantUserStore } from '@orgms/common/users/tenant-user-store';
 import type { AuditService } from '../audit/audit.service';
-import type { TokenBody } from '../openapi/response-schemas';
 import type { TenantDatabases } from '../tenancy/tenant-databases';
 import { presentUser } from '../users/user.presenter';
 import type { LoginThrottle } from './login-throttle';
+import type { TokenBody } from './sign-in.responses';
 import type { IssuedToken, TokenIssuer } from './tokens';
 
 /** Who a session is for: the account as a login just verified it, or as a refresh re-reads it. */

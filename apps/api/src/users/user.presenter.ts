@@ -1,6 +1,6 @@
 import type { TenantUser } from '@orgms/common/users/tenant-user.entity';
 import type { Page } from '../http/pagination';
-import type { UserBody, UserListBody } from '../openapi/response-schemas';
+import type { UserBody, UserListBody } from './users.responses';
 
 /** The public shape of an organization user; never the password hash or the token version. */
 export function presentUser(user: TenantUser, organizationId: string): UserBody {

@@ -17,13 +17,10 @@ import type { UsersService } from './users.service';
  *       That organization's admins and platform admins; the organization must be `active` (409 with `organization_status`;
  *       404 for platform admins once it is deleted). Emails are unique case-insensitively (409).
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
- *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/NewUser' } } } }
+ *     requestBody: { $ref: '#/components/requestBodies/NewUser' }
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '201':
- *         description: Created.
- *         headers: { Location: { $ref: '#/components/headers/UserLocation' } }
- *         content: { application/json: { schema: { $ref: '#/components/schemas/User' } } }
+ *       '201': { $ref: '#/components/responses/UserCreated' }
  *   get:
  *     tags: [Users]
  *     summary: List the organization's users (keyset pages)
@@ -34,7 +31,7 @@ import type { UsersService } from './users.service';
  *       - { $ref: '#/components/parameters/Cursor' }
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200': { description: A page of users., content: { application/json: { schema: { $ref: '#/components/schemas/UserList' } } } }
+ *       '200': { $ref: '#/components/responses/UserPage' }
  * /organizations/{id}/users/{userId}:
  *   get:
  *     tags: [Users]
@@ -43,16 +40,16 @@ import type { UsersService } from './users.service';
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/UserId' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200': { description: The user., content: { application/json: { schema: { $ref: '#/components/schemas/User' } } } }
+ *       '200': { $ref: '#/components/responses/User' }
  *   patch:
  *     tags: [Users]
  *     summary: Change a user's role, activation or password
  *     description: At least one change. The last active admin cannot be demoted or deactivated (409). Revokes the user's earlier tokens.
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/UserId' }]
- *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/UserChanges' } } } }
+ *     requestBody: { $ref: '#/components/requestBodies/UserChanges' }
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200': { description: The changed user., content: { application/json: { schema: { $ref: '#/components/schemas/User' } } } }
+ *       '200': { $ref: '#/components/responses/User', description: 'The changed user.' }
  *   delete:
  *     tags: [Users]
  *     summary: Delete a user

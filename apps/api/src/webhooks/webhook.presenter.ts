@@ -7,7 +7,7 @@ import type {
   WebhookEndpointBody,
   WebhookEndpointListBody,
   WebhookEndpointWithSecretBody,
-} from '../openapi/response-schemas';
+} from './webhooks.responses';
 import type { WebhookEndpointWithSecret } from './webhooks.service';
 
 export function presentWebhookEndpoint(endpoint: WebhookEndpoint): WebhookEndpointBody {

@@ -25,21 +25,10 @@ import type { WebhooksService } from './webhooks.service';
  *       `webhook-signature`) with the `secret` in the answer, which is shown this once. The URL must resolve to public addresses
  *       only (400 naming `body.url` otherwise) unless WEBHOOK_ALLOW_PRIVATE is true; link-local and cloud metadata addresses
  *       (169.254.169.254, fd00:ec2::254, and IPv6 forms embedding them) are refused either way. See the WebhookEvent schema for the body.
- *     requestBody:
- *       required: true
- *       content:
- *         application/json:
- *           schema: { $ref: '#/components/schemas/NewWebhook' }
- *           example: { url: 'https://hooks.example.com/orgms', events: [organization.created, organization.active, organization.failed], description: Billing system }
+ *     requestBody: { $ref: '#/components/requestBodies/NewWebhook' }
  *     x-problems: [Forbidden]
  *     responses:
- *       '201':
- *         description: Registered; the secret is shown this once.
- *         headers: { Location: { $ref: '#/components/headers/WebhookLocation' } }
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/WebhookEndpointWithSecret' }
- *             examples: { createdWebhookEndpoint: { $ref: '#/components/examples/CreatedWebhookEndpoint' } }
+ *       '201': { $ref: '#/components/responses/WebhookEndpointCreated' }
  *   get:
  *     tags: [Webhooks]
  *     summary: List webhook endpoints
@@ -47,12 +36,7 @@ import type { WebhooksService } from './webhooks.service';
  *     parameters: [{ $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
  *     x-problems: [Forbidden]
  *     responses:
- *       '200':
- *         description: One page of endpoints.
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/WebhookEndpointList' }
- *             examples: { webhookEndpointPage: { $ref: '#/components/examples/WebhookEndpointPage' } }
+ *       '200': { $ref: '#/components/responses/WebhookEndpointPage' }
  * /webhooks/{id}:
  *   get:
  *     tags: [Webhooks]
@@ -61,31 +45,16 @@ import type { WebhooksService } from './webhooks.service';
  *     parameters: [{ $ref: '#/components/parameters/WebhookId' }]
  *     x-problems: [Forbidden, NotFound]
  *     responses:
- *       '200':
- *         description: The endpoint.
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/WebhookEndpoint' }
- *             examples: { failingWebhookEndpoint: { $ref: '#/components/examples/FailingWebhookEndpoint' } }
+ *       '200': { $ref: '#/components/responses/WebhookEndpoint' }
  *   patch:
  *     tags: [Webhooks]
  *     summary: Change a webhook endpoint's URL, events or description
  *     description: Platform admins only. A new URL is checked like a new endpoint's. Deliveries still pending go to the new URL.
  *     parameters: [{ $ref: '#/components/parameters/WebhookId' }]
- *     requestBody:
- *       required: true
- *       content:
- *         application/json:
- *           schema: { $ref: '#/components/schemas/WebhookChanges' }
- *           example: { events: [organization.created, organization.active, organization.deleted] }
+ *     requestBody: { $ref: '#/components/requestBodies/WebhookChanges' }
  *     x-problems: [Forbidden, NotFound]
  *     responses:
- *       '200':
- *         description: The changed endpoint.
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/WebhookEndpoint' }
- *             examples: { updatedWebhookEndpoint: { $ref: '#/components/examples/UpdatedWebhookEndpoint' } }
+ *       '200': { $ref: '#/components/responses/UpdatedWebhookEndpoint' }
  *   delete:
  *     tags: [Webhooks]
  *     summary: Delete a webhook endpoint
@@ -104,12 +73,7 @@ import type { WebhooksService } from './webhooks.service';
  *     parameters: [{ $ref: '#/components/parameters/WebhookId' }]
  *     x-problems: [Forbidden, NotFound]
  *     responses:
- *       '200':
- *         description: The endpoint with its new secret.
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/WebhookEndpointWithSecret' }
- *             examples: { rotatedWebhookEndpoint: { $ref: '#/components/examples/RotatedWebhookEndpoint' } }
+ *       '200': { $ref: '#/components/responses/RotatedWebhookEndpoint' }
  * /webhooks/{id}/deliveries:
  *   get:
  *     tags: [Webhooks]

@@ -2537,6 +2537,24 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The export has expired; its file is deleted. */
+        Gone: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://orgms.dev/problems/gone",
+                 *       "title": "Gone",
+                 *       "status": 410,
+                 *       "detail": "This export has expired and its file is deleted; ask for a new one.",
+                 *       "requestId": "0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The body is not UTF-8 `application/json`. */
         UnsupportedMediaType: {
             headers: {
@@ -2612,6 +2630,240 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description Accepted; the organization is `pending`. */
+        OrganizationCreated: {
+            headers: {
+                Location: components["headers"]["OrganizationLocation"];
+                "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Organization"];
+            };
+        };
+        /** @description Accepted; the worker carries it out. Follow `Location`. */
+        OrganizationAccepted: {
+            headers: {
+                Location: components["headers"]["OrganizationLocation"];
+                "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Organization"];
+            };
+        };
+        /** @description The move is under way; the organization is `moving`. */
+        OrganizationMoving: {
+            headers: {
+                Location: components["headers"]["OrganizationLocation"];
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Organization"];
+            };
+        };
+        /** @description The organization. */
+        Organization: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Organization"];
+            };
+        };
+        /** @description The organization. */
+        OrganizationWhileInProgress: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Organization"];
+            };
+        };
+        /** @description The organization. */
+        PolledOrganization: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
+                "Preference-Applied": components["headers"]["PreferenceApplied"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Organization"];
+            };
+        };
+        /** @description The status. */
+        PolledOrganizationStatus: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
+                "Preference-Applied": components["headers"]["PreferenceApplied"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OrganizationStatus"];
+            };
+        };
+        /** @description A page of organizations. */
+        OrganizationPage: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OrganizationList"];
+            };
+        };
+        /** @description The organization's archives, newest first (empty when it has none). */
+        OrganizationArchives: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OrganizationArchiveList"];
+            };
+        };
+        /** @description The export is queued. */
+        ExportQueued: {
+            headers: {
+                Location: components["headers"]["ExportLocation"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OrganizationExport"];
+            };
+        };
+        /** @description The export. */
+        Export: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfterWhileExporting"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OrganizationExport"];
+            };
+        };
+        /** @description Created. */
+        UserCreated: {
+            headers: {
+                Location: components["headers"]["UserLocation"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["User"];
+            };
+        };
+        /** @description The user. */
+        User: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["User"];
+            };
+        };
+        /** @description A page of users. */
+        UserPage: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["UserList"];
+            };
+        };
+        /** @description Run started; follow `Location`. */
+        MigrationRunStarted: {
+            headers: {
+                Location: components["headers"]["MigrationRunLocation"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["MigrationRun"];
+            };
+        };
+        /** @description The run. */
+        MigrationRun: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfterUntilRunCompleted"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["MigrationRun"];
+            };
+        };
+        /** @description Registered. */
+        DatabaseServerRegistered: {
+            headers: {
+                Location: components["headers"]["DatabaseServerLocation"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["DatabaseServer"];
+            };
+        };
+        /** @description The server. */
+        DatabaseServer: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["DatabaseServer"];
+            };
+        };
+        /** @description Registered; the secret is shown this once. */
+        WebhookEndpointCreated: {
+            headers: {
+                Location: components["headers"]["WebhookLocation"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+            };
+        };
+        /** @description One page of endpoints. */
+        WebhookEndpointPage: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointList"];
+            };
+        };
+        /** @description The endpoint. */
+        WebhookEndpoint: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["WebhookEndpoint"];
+            };
+        };
+        /** @description The changed endpoint. */
+        UpdatedWebhookEndpoint: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["WebhookEndpoint"];
+            };
+        };
+        /** @description The endpoint with its new secret. */
+        RotatedWebhookEndpoint: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+            };
+        };
+        /** @description A page of entries. */
+        AuditEntryPage: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["AuditEntryList"];
+            };
+        };
     };
     parameters: {
         /** @description The organization's id. */
@@ -2659,7 +2911,108 @@ export interface components {
         /** @description Resume after this event id. */
         LastEventId: string;
     };
-    requestBodies: never;
+    requestBodies: {
+        Credentials: {
+            content: {
+                "application/json": components["schemas"]["Credentials"];
+            };
+        };
+        NewPlatformAdmin: {
+            content: {
+                "application/json": components["schemas"]["NewPlatformAdmin"];
+            };
+        };
+        RefreshToken: {
+            content: {
+                "application/json": components["schemas"]["RefreshToken"];
+            };
+        };
+        NewOrganization: {
+            content: {
+                "application/json": components["schemas"]["NewOrganization"];
+            };
+        };
+        OrganizationChanges: {
+            content: {
+                "application/json": components["schemas"]["OrganizationChanges"];
+            };
+        };
+        OrganizationLogin: {
+            content: {
+                "application/json": components["schemas"]["OrganizationLogin"];
+            };
+        };
+        NewUser: {
+            content: {
+                "application/json": components["schemas"]["NewUser"];
+            };
+        };
+        UserChanges: {
+            content: {
+                "application/json": components["schemas"]["UserChanges"];
+            };
+        };
+        CompatNewUser: {
+            content: {
+                "application/json": components["schemas"]["CompatNewUser"];
+            };
+        };
+        CompatOrganizationChanges: {
+            content: {
+                "application/json": components["schemas"]["CompatOrganizationChanges"];
+            };
+        };
+        NewDatabaseServer: {
+            content: {
+                "application/json": components["schemas"]["NewDatabaseServer"];
+            };
+        };
+        DatabaseServerChanges: {
+            content: {
+                "application/json": components["schemas"]["DatabaseServerChanges"];
+            };
+        };
+        OrganizationMove: {
+            content: {
+                /**
+                 * @example {
+                 *       "database_server": "pg-b"
+                 *     }
+                 */
+                "application/json": components["schemas"]["OrganizationMove"];
+            };
+        };
+        NewWebhook: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.com/orgms",
+                 *       "events": [
+                 *         "organization.created",
+                 *         "organization.active",
+                 *         "organization.failed"
+                 *       ],
+                 *       "description": "Billing system"
+                 *     }
+                 */
+                "application/json": components["schemas"]["NewWebhook"];
+            };
+        };
+        WebhookChanges: {
+            content: {
+                /**
+                 * @example {
+                 *       "events": [
+                 *         "organization.created",
+                 *         "organization.active",
+                 *         "organization.deleted"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookChanges"];
+            };
+        };
+    };
     headers: {
         /** @description Seconds to wait before asking again. */
         RetryAfter: number;
@@ -2685,6 +3038,12 @@ export interface components {
         BasicChallenge: string;
         /** @description A Bearer challenge: send METRICS_TOKEN as a bearer token. */
         BearerChallenge: string;
+        /** @description Seconds to wait before polling again; present while the export is `queued` or `running`. */
+        RetryAfterWhileExporting: number;
+        /** @description Seconds to wait before polling again; present until the run is completed. */
+        RetryAfterUntilRunCompleted: number;
+        /** @description Seconds to wait before polling again; present until the drain is completed. */
+        RetryAfterUntilDrainCompleted: number;
     };
     pathItems: never;
 }
@@ -2704,15 +3063,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One page of endpoints. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookEndpointList"];
-                };
-            };
+            200: components["responses"]["WebhookEndpointPage"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -2726,33 +3077,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "url": "https://hooks.example.com/orgms",
-                 *       "events": [
-                 *         "organization.created",
-                 *         "organization.active",
-                 *         "organization.failed"
-                 *       ],
-                 *       "description": "Billing system"
-                 *     }
-                 */
-                "application/json": components["schemas"]["NewWebhook"];
-            };
-        };
+        requestBody: components["requestBodies"]["NewWebhook"];
         responses: {
-            /** @description Registered; the secret is shown this once. */
-            201: {
-                headers: {
-                    Location: components["headers"]["WebhookLocation"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
-                };
-            };
+            201: components["responses"]["WebhookEndpointCreated"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -2773,15 +3100,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The endpoint. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookEndpoint"];
-                };
-            };
+            200: components["responses"]["WebhookEndpoint"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -2825,30 +3144,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "events": [
-                 *         "organization.created",
-                 *         "organization.active",
-                 *         "organization.deleted"
-                 *       ]
-                 *     }
-                 */
-                "application/json": components["schemas"]["WebhookChanges"];
-            };
-        };
+        requestBody: components["requestBodies"]["WebhookChanges"];
         responses: {
-            /** @description The changed endpoint. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookEndpoint"];
-                };
-            };
+            200: components["responses"]["UpdatedWebhookEndpoint"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -2870,15 +3168,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The endpoint with its new secret. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
-                };
-            };
+            200: components["responses"]["RotatedWebhookEndpoint"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3011,15 +3301,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of users. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserList"];
-                };
-            };
+            200: components["responses"]["UserPage"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3038,22 +3320,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewUser"];
-            };
-        };
+        requestBody: components["requestBodies"]["NewUser"];
         responses: {
-            /** @description Created. */
-            201: {
-                headers: {
-                    Location: components["headers"]["UserLocation"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["User"];
-                };
-            };
+            201: components["responses"]["UserCreated"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3078,15 +3347,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The user. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["User"];
-                };
-            };
+            200: components["responses"]["User"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3136,21 +3397,10 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UserChanges"];
-            };
-        };
+        requestBody: components["requestBodies"]["UserChanges"];
         responses: {
             /** @description The changed user. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["User"];
-                };
-            };
+            200: components["responses"]["User"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3171,11 +3421,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["OrganizationLogin"];
-            };
-        };
+        requestBody: components["requestBodies"]["OrganizationLogin"];
         responses: {
             /** @description A bearer token; its claims are sub, org, role (org_admin or member), ver, iss, aud, exp. */
             200: {
@@ -3226,11 +3472,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["Credentials"];
-            };
-        };
+        requestBody: components["requestBodies"]["Credentials"];
         responses: {
             /** @description A bearer token. */
             200: {
@@ -3270,11 +3512,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["RefreshToken"];
-            };
-        };
+        requestBody: components["requestBodies"]["RefreshToken"];
         responses: {
             /** @description A new access token and refresh token. */
             200: {
@@ -3315,11 +3553,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["RefreshToken"];
-            };
-        };
+        requestBody: components["requestBodies"]["RefreshToken"];
         responses: {
             /** @description Logged out. */
             204: {
@@ -3341,11 +3575,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewPlatformAdmin"];
-            };
-        };
+        requestBody: components["requestBodies"]["NewPlatformAdmin"];
         responses: {
             /** @description The new platform admin. */
             201: {
@@ -3389,15 +3619,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of organizations. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OrganizationList"];
-                };
-            };
+            200: components["responses"]["OrganizationPage"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3414,23 +3636,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewOrganization"];
-            };
-        };
+        requestBody: components["requestBodies"]["NewOrganization"];
         responses: {
-            /** @description Accepted; the organization is `pending`. */
-            202: {
-                headers: {
-                    Location: components["headers"]["OrganizationLocation"];
-                    "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Organization"];
-                };
-            };
+            202: components["responses"]["OrganizationCreated"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3457,17 +3665,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The organization. */
-            200: {
-                headers: {
-                    "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
-                    "Preference-Applied": components["headers"]["PreferenceApplied"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Organization"];
-                };
-            };
+            200: components["responses"]["PolledOrganization"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3492,25 +3690,9 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description The organization, now `deleted` (or as it already was, when it had been deleted before). */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Organization"];
-                };
-            };
+            200: components["responses"]["Organization"];
             /** @description Purge accepted (`?purge=true`); follow `Location` (or the events stream) until `purged`. */
-            202: {
-                headers: {
-                    Location: components["headers"]["OrganizationLocation"];
-                    "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Organization"];
-                };
-            };
+            202: components["responses"]["OrganizationAccepted"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3529,21 +3711,10 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["OrganizationChanges"];
-            };
-        };
+        requestBody: components["requestBodies"]["OrganizationChanges"];
         responses: {
             /** @description The updated organization. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Organization"];
-                };
-            };
+            200: components["responses"]["Organization"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3569,17 +3740,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The status. */
-            200: {
-                headers: {
-                    "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
-                    "Preference-Applied": components["headers"]["PreferenceApplied"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OrganizationStatus"];
-                };
-            };
+            200: components["responses"]["PolledOrganizationStatus"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3605,14 +3766,7 @@ export interface operations {
         };
         responses: {
             /** @description The organization, active again. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Organization"];
-                };
-            };
+            200: components["responses"]["Organization"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3635,15 +3789,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The organization's archives, newest first (empty when it has none). */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OrganizationArchiveList"];
-                };
-            };
+            200: components["responses"]["OrganizationArchives"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3664,16 +3810,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Retry accepted. */
-            202: {
-                headers: {
-                    Location: components["headers"]["OrganizationLocation"];
-                    "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Organization"];
-                };
-            };
+            202: components["responses"]["OrganizationAccepted"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3912,16 +4049,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Run started; follow `Location`. */
-            202: {
-                headers: {
-                    Location: components["headers"]["MigrationRunLocation"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MigrationRun"];
-                };
-            };
+            202: components["responses"]["MigrationRunStarted"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3939,17 +4067,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The run. */
-            200: {
-                headers: {
-                    /** @description Seconds to wait before polling again; present until the run is completed. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MigrationRun"];
-                };
-            };
+            200: components["responses"]["MigrationRun"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3990,28 +4108,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "database_server": "pg-b"
-                 *     }
-                 */
-                "application/json": components["schemas"]["OrganizationMove"];
-            };
-        };
+        requestBody: components["requestBodies"]["OrganizationMove"];
         responses: {
-            /** @description The move is under way; the organization is `moving`. */
-            202: {
-                headers: {
-                    Location: components["headers"]["OrganizationLocation"];
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Organization"];
-                };
-            };
+            202: components["responses"]["OrganizationMoving"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4085,8 +4184,7 @@ export interface operations {
             /** @description The drain. */
             200: {
                 headers: {
-                    /** @description Seconds to wait before polling again; present until the drain is completed. */
-                    "Retry-After"?: number;
+                    "Retry-After": components["headers"]["RetryAfterUntilDrainCompleted"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4173,22 +4271,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewDatabaseServer"];
-            };
-        };
+        requestBody: components["requestBodies"]["NewDatabaseServer"];
         responses: {
-            /** @description Registered. */
-            201: {
-                headers: {
-                    Location: components["headers"]["DatabaseServerLocation"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DatabaseServer"];
-                };
-            };
+            201: components["responses"]["DatabaseServerRegistered"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4210,15 +4295,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The server. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DatabaseServer"];
-                };
-            };
+            200: components["responses"]["DatabaseServer"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4236,21 +4313,10 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["DatabaseServerChanges"];
-            };
-        };
+        requestBody: components["requestBodies"]["DatabaseServerChanges"];
         responses: {
             /** @description The changed server. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DatabaseServer"];
-                };
-            };
+            200: components["responses"]["DatabaseServer"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4272,29 +4338,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The export is queued. */
-            202: {
-                headers: {
-                    Location: components["headers"]["ExportLocation"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a",
-                     *       "organization_id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
-                     *       "status": "queued",
-                     *       "size_bytes": null,
-                     *       "sha256": null,
-                     *       "error": null,
-                     *       "created_at": "2026-11-22T08:00:00.000Z",
-                     *       "finished_at": null,
-                     *       "expires_at": null
-                     *     }
-                     */
-                    "application/json": components["schemas"]["OrganizationExport"];
-                };
-            };
+            202: components["responses"]["ExportQueued"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4317,30 +4361,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The export. */
-            200: {
-                headers: {
-                    /** @description Seconds to wait before polling again; present while the export is `queued` or `running`. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a",
-                     *       "organization_id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
-                     *       "status": "ready",
-                     *       "size_bytes": 48213,
-                     *       "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-                     *       "error": null,
-                     *       "created_at": "2026-11-22T08:00:00.000Z",
-                     *       "finished_at": "2026-11-22T08:00:01.200Z",
-                     *       "expires_at": "2026-11-23T08:00:01.200Z"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["OrganizationExport"];
-                };
-            };
+            200: components["responses"]["Export"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4383,24 +4404,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
-            /** @description The export has expired; its file is deleted. */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://orgms.dev/problems/gone",
-                     *       "title": "Gone",
-                     *       "status": 410,
-                     *       "detail": "This export has expired and its file is deleted; ask for a new one.",
-                     *       "requestId": "0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            410: components["responses"]["Gone"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -4414,23 +4418,10 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewOrganization"];
-            };
-        };
+        requestBody: components["requestBodies"]["NewOrganization"];
         responses: {
             /** @description Accepted; provisioning runs in the worker. */
-            202: {
-                headers: {
-                    Location: components["headers"]["OrganizationLocation"];
-                    "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Organization"];
-                };
-            };
+            202: components["responses"]["OrganizationCreated"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4452,23 +4443,10 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewOrganization"];
-            };
-        };
+        requestBody: components["requestBodies"]["NewOrganization"];
         responses: {
             /** @description Accepted; provisioning runs in the worker. */
-            202: {
-                headers: {
-                    Location: components["headers"]["OrganizationLocation"];
-                    "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Organization"];
-                };
-            };
+            202: components["responses"]["OrganizationCreated"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4492,16 +4470,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The organization. */
-            200: {
-                headers: {
-                    "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Organization"];
-                };
-            };
+            200: components["responses"]["OrganizationWhileInProgress"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4526,16 +4495,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The organization. */
-            200: {
-                headers: {
-                    "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Organization"];
-                };
-            };
+            200: components["responses"]["OrganizationWhileInProgress"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4587,21 +4547,10 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CompatOrganizationChanges"];
-            };
-        };
+        requestBody: components["requestBodies"]["CompatOrganizationChanges"];
         responses: {
             /** @description The updated organization. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Organization"];
-                };
-            };
+            200: components["responses"]["Organization"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4629,14 +4578,7 @@ export interface operations {
         };
         responses: {
             /** @description The organization, now `deleted`. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Organization"];
-                };
-            };
+            200: components["responses"]["Organization"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4654,22 +4596,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CompatNewUser"];
-            };
-        };
+        requestBody: components["requestBodies"]["CompatNewUser"];
         responses: {
-            /** @description Created. */
-            201: {
-                headers: {
-                    Location: components["headers"]["UserLocation"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["User"];
-                };
-            };
+            201: components["responses"]["UserCreated"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4696,15 +4625,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of users. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserList"];
-                };
-            };
+            200: components["responses"]["UserPage"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4737,60 +4658,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of entries. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "items": [
-                     *         {
-                     *           "id": "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e",
-                     *           "at": "2026-12-05T04:10:00.000Z",
-                     *           "actor": {
-                     *             "kind": "org_user",
-                     *             "id": "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d"
-                     *           },
-                     *           "organization_id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
-                     *           "action": "user.updated",
-                     *           "target": {
-                     *             "type": "user",
-                     *             "id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
-                     *           },
-                     *           "request_id": "3b2f7c1e-0d4a-4c5b-9e6f-7a8b9c0d1e2f",
-                     *           "details": {
-                     *             "changed": [
-                     *               "is_active"
-                     *             ],
-                     *             "before": {
-                     *               "is_active": true
-                     *             },
-                     *             "after": {
-                     *               "is_active": false
-                     *             }
-                     *           }
-                     *         },
-                     *         {
-                     *           "id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
-                     *           "at": "2026-12-05T04:09:00.000Z",
-                     *           "actor": null,
-                     *           "organization_id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
-                     *           "action": "auth.login.failed",
-                     *           "target": null,
-                     *           "request_id": "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a",
-                     *           "details": {
-                     *             "ip": "203.0.113.7"
-                     *           }
-                     *         }
-                     *       ],
-                     *       "next_cursor": "MjAyNi0xMi0wNVQwNDowOTowMC4wMDBafDFjMmQzZTRm"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["AuditEntryList"];
-                };
-            };
+            200: components["responses"]["AuditEntryPage"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];

@@ -1,0 +1,73 @@
+import { ARCHIVE_STATUSES } from '@orgms/common/data-safety/organization-archive-store';
+import { EXPORT_STATUSES } from '@orgms/common/data-safety/organization-export-store';
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+import { dateTime, nullableDateTime, uuid } from '../openapi/shapes';
+
+export const organizationExport = {
+  type: 'object',
+  description:
+    "A `pg_dump -Fc` of an organization's database. `queued` → `running` → `ready` (download it) or `failed` (`error` says why); " +
+    '`expired` once `expires_at` has passed (the file is deleted).',
+  additionalProperties: false,
+  required: ['id', 'organization_id', 'status', 'size_bytes', 'sha256', 'error', 'created_at', 'finished_at', 'expires_at'],
+  properties: {
+    id: uuid,
+    organization_id: uuid,
+    status: { type: 'string', enum: EXPORT_STATUSES },
+    size_bytes: { type: ['integer', 'null'], minimum: 0, description: 'The size of the archive once ready.', examples: [48213] },
+    sha256: {
+      type: ['string', 'null'],
+      pattern: '^[0-9a-f]{64}$',
+      description: 'The SHA-256 of the archive in hex, once ready (the download sends it base64 in `Repr-Digest`).',
+      examples: ['9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'],
+    },
+    error: { type: ['string', 'null'], description: 'Why it failed.', examples: ['export: pg_dump failed (exit 1): connection refused'] },
+    created_at: dateTime,
+    finished_at: nullableDateTime,
+    expires_at: nullableDateTime,
+  },
+} as const satisfies JSONSchema;
+
+export const organizationArchive = {
+  type: 'object',
+  description:
+    "A `pg_dump -Fc` of an organization's database written by its purge into ARCHIVE_DIR before the database was dropped; kept until an " +
+    'operator removes it. `written` once the whole file is on disk, `verified` once `pg_restore --list` read it and its SHA-256 matched again.',
+  additionalProperties: false,
+  required: ['id', 'organization_id', 'file_name', 'status', 'size_bytes', 'sha256', 'created_at', 'verified_at', 'restore_command'],
+  properties: {
+    id: uuid,
+    organization_id: uuid,
+    file_name: {
+      type: 'string',
+      description: 'The file name inside ARCHIVE_DIR.',
+      examples: ['4f0c2a7e-9d1b-4c1e-8f00-1234567890ab-20261205T041000123Z.dump'],
+    },
+    status: { type: 'string', enum: ARCHIVE_STATUSES },
+    size_bytes: { type: 'integer', minimum: 0, description: 'The size of the file when it was written.', examples: [48213] },
+    sha256: {
+      type: 'string',
+      pattern: '^[0-9a-f]{64}$',
+      description: 'The SHA-256 of the file in hex, recorded when it was written.',
+      examples: ['9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'],
+    },
+    created_at: dateTime,
+    verified_at: nullableDateTime,
+    restore_command: {
+      type: 'string',
+      description: 'The command an operator runs (on a host with this installation and ARCHIVE_DIR) to recreate the organization from it, with a new id.',
+      examples: ['npm run org:restore -- --archive /srv/orgms/var/archives/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab-20261205T041000123Z.dump'],
+    },
+  },
+} as const satisfies JSONSchema;
+
+export const organizationArchiveList = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['items'],
+  properties: { items: { type: 'array', items: organizationArchive, description: 'Newest first; every archive of the organization (no pagination).' } },
+} as const satisfies JSONSchema;
+
+export type OrganizationExportBody = FromSchema<typeof organizationExport>;
+export type OrganizationArchiveBody = FromSchema<typeof organizationArchive>;
+export type OrganizationArchiveListBody = FromSchema<typeof organizationArchiveList>;

@@ -1,0 +1,79 @@
+import { EXPORT_STATUSES } from '@orgms/common/data-safety/organization-export-store';
+import { ORGANIZATION_STATUSES } from '@orgms/common/organizations/organization-status';
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+
+/**
+ * The pieces every capability's answers share (ids, times, the page cursor, the organization
+ * status) and the problem shapes. A capability's own answers live in its folder's
+ * `<capability>.responses.ts`; openapi/response-schemas.ts names them for the document.
+ */
+
+export const uuid = { type: 'string', format: 'uuid', examples: ['4f0c2a7e-9d1b-4c1e-8f00-1234567890ab'] } as const;
+export const dateTime = { type: 'string', format: 'date-time', examples: ['2026-11-21T21:13:17.815Z'] } as const;
+export const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
+export const nextCursor = {
+  type: ['string', 'null'],
+  description: 'Pass as `cursor` for the next page; null on the last page.',
+  examples: ['MjAyNi0xMS0yMVQyMToxMzoxNy44MTVa'],
+} as const;
+
+/** Shared: organizations, users' `GET /me`, orphans and the 409 problem all name an organization's status. */
+export const organizationStatusName = { type: 'string', enum: ORGANIZATION_STATUSES } as const satisfies JSONSchema;
+
+const problemProperties = {
+  type: { type: 'string', format: 'uri', description: 'Stable per kind of problem.', examples: ['https://orgms.dev/problems/not-found'] },
+  title: { type: 'string', examples: ['Not found'] },
+  status: { type: 'integer', minimum: 400, maximum: 599, examples: [404] },
+  detail: { type: 'string', examples: ['No such organization.'] },
+  requestId: {
+    type: 'string',
+    description: 'Quote it when reporting a problem; it is in every log line of the request.',
+    examples: ['0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980'],
+  },
+} as const;
+
+/** Answers that Node's HTTP parser writes before Express runs (clientError) carry no requestId. */
+const problemRequired = ['type', 'title', 'status', 'detail'] as const;
+
+export const problem = {
+  type: 'object',
+  description: 'RFC 9457 problem details. Never contains stack traces, SQL or driver messages.',
+  additionalProperties: false,
+  required: problemRequired,
+  properties: problemProperties,
+} as const satisfies JSONSchema;
+
+export const fieldError = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['field', 'message'],
+  properties: {
+    field: { type: 'string', description: 'The request part and path of the field.', examples: ['body.password'] },
+    message: { type: 'string', examples: ['password length must be at least 8 characters long'] },
+  },
+} as const satisfies JSONSchema;
+
+export const validationProblem = {
+  type: 'object',
+  description: 'A 400: the problem, and for a request that failed validation, each failing field (absent for unreadable bodies).',
+  additionalProperties: false,
+  required: problemRequired,
+  properties: { ...problemProperties, errors: { type: 'array', items: fieldError } },
+} as const satisfies JSONSchema;
+
+export const conflictProblem = {
+  type: 'object',
+  description:
+    'A 409. `organization_status`: the organization is not active, so what needs it waits (its users, its users routes, logins). ' +
+    '`current_status`: the organization is in a status from which this change is not allowed.',
+  additionalProperties: false,
+  required: problemRequired,
+  properties: {
+    ...problemProperties,
+    organization_status: organizationStatusName,
+    current_status: organizationStatusName,
+    export_status: { type: 'string', enum: EXPORT_STATUSES, description: 'The export is not ready (download).' },
+  },
+} as const satisfies JSONSchema;
+
+export type ProblemBody = FromSchema<typeof problem>;
