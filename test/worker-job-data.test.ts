@@ -98,7 +98,7 @@ describe('Worker: job data is checked before anything touches a database', () =>
     ] as const) {
       it(`when a move job carries ${label}, then it fails with UnrecoverableError and nothing is moved`, async () => {
         const stubs = recordingStubs();
-        const error = await processorFor(QUEUES.provisioning, stubs)(fakeJob(JOBS.move, data)).catch((e: unknown) => e);
+        const error = await processorFor(QUEUES.tenantWork, stubs)(fakeJob(JOBS.move, data)).catch((e: unknown) => e);
         expect(error).to.be.instanceOf(UnrecoverableError);
         expect(stubs.calls).to.deep.equal([]);
       });
@@ -109,7 +109,7 @@ describe('Worker: job data is checked before anything touches a database', () =>
       const seen: unknown[][] = [];
       const moves = { move: async (...args: unknown[]) => seen.push(args) } as unknown as MovesService;
       const data = { orgId: randomUUID(), requestId: 'spec-request', fromServerId: randomUUID() };
-      await processorFor(QUEUES.provisioning, { ...stubs, moves })(fakeJob(JOBS.move, data));
+      await processorFor(QUEUES.tenantWork, { ...stubs, moves })(fakeJob(JOBS.move, data));
       expect(seen).to.deep.equal([[data.orgId, { requestId: 'spec-request', fromServerId: data.fromServerId, isLastAttempt: false }]]);
     });
 
@@ -180,7 +180,7 @@ describe('Worker: job data is checked before anything touches a database', () =>
           migrations: { migrateTenant: failing(permanent) } as unknown as MigrationRunsService,
           moves: { move: failing(permanent) } as unknown as MovesService,
         });
-        const queue = job === JOBS.migrateTenant ? QUEUES.migrations : QUEUES.provisioning;
+        const queue = job === JOBS.migrateTenant ? QUEUES.migrations : job === JOBS.move ? QUEUES.tenantWork : QUEUES.provisioning;
         const data = { runId: randomUUID(), orgId: randomUUID(), requestId: 'spec', fromServerId: randomUUID() };
         const permanent = await processorFor(queue, services(true))(fakeJob(job, data)).catch((e: unknown) => e);
         expect(permanent).to.be.instanceOf(UnrecoverableError);

@@ -133,7 +133,7 @@ describe('Operator pages in a real browser (headless Chromium)', function () {
         const context = await admin();
         const { page, problems, external } = await watchedPage(context, origin());
         await page.goto(`${origin()}/admin/queues`);
-        for (const queue of ['provisioning', 'maintenance', 'migrations']) {
+        for (const queue of ['provisioning', 'tenant-work', 'maintenance', 'migrations']) {
           await page.waitForSelector(`main a[title="${queue}"]`, { timeout: 20_000 });
         }
         const bytes = await screenshot(page, `bull-board-queues${suffix}.png`);

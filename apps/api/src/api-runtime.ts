@@ -24,6 +24,7 @@ import { createProvisioningQueue, organizationJobs, type ProvisioningQueue } fro
 import { openQueue } from '@orgms/common/queues/queue-handles';
 import { closeRedis, createRedis } from '@orgms/common/queues/redis';
 import { QUEUES } from '@orgms/common/queues/registry';
+import { createTenantWorkQueue, type TenantWorkQueue } from '@orgms/common/queues/tenant-work-queue';
 import { createWebhooksQueue, type WebhooksQueue } from '@orgms/common/queues/webhooks-queue';
 import { SecretBox } from '@orgms/common/secret-box';
 import { PlatformAdminStore } from '@orgms/common/sign-in/platform-admin-store';
@@ -75,6 +76,8 @@ const IDEMPOTENCY_KEY_TTL_MS = 24 * 3600 * 1000;
 
 export interface ApiQueues {
   provisioning: ProvisioningQueue;
+  /** Exports and moves (organizations' own work), apart from provisioning. */
+  tenantWork: TenantWorkQueue;
   maintenance: Queue;
   migrations: MigrationsQueue;
   /** Only watched here (Bull Board, metrics): the worker adds and runs its jobs. */
@@ -111,6 +114,7 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
   // Bull Board and the job metrics watch every queue, through the handles this process already has.
   const queues: ApiQueues = {
     provisioning: createProvisioningQueue(config.queue, redis),
+    tenantWork: createTenantWorkQueue(config.queue, redis),
     maintenance: openQueue(QUEUES.maintenance, config.queue, redis),
     migrations: createMigrationsQueue(config.queue, redis),
     webhooks: createWebhooksQueue(config.queue, redis),
@@ -157,7 +161,7 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
   });
   const { bcryptRounds } = config.auth;
   const placement = new PlacementService({ servers, reachability: new ServerReachability() });
-  const jobs = organizationJobs(queues.provisioning);
+  const jobs = organizationJobs(queues);
   const tokens = new TokenIssuer(config.auth.jwt, clock);
   const rateLimits = new WindowCounter(redis, logger);
   const rateLimitPrefix = `${config.queue.prefix}:rl:`;
@@ -204,7 +208,13 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
       logger,
       onServerChange: () => servers.invalidate(),
     }),
-    exports: new OrganizationExportsService({ exports: stores.organizationExports, queue: queues.provisioning, handover, dir: config.exports.dir }),
+    exports: new OrganizationExportsService({
+      exports: stores.organizationExports,
+      queue: queues.tenantWork,
+      handover,
+      dir: config.exports.dir,
+      diskLimitBytes: config.limits.exportDiskLimitBytes,
+    }),
     users: new UsersService(tenantPools, bcryptRounds, audit),
     webhooks: new WebhooksService({ store: stores.webhooks, allowPrivate: config.webhooks.allowPrivate, audit }),
     signups: new SignupThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.signupThrottle }),

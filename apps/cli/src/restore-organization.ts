@@ -29,6 +29,7 @@ import { OrganizationStore } from '@orgms/common/organizations/organization-stor
 import { slugify } from '@orgms/common/organizations/slug';
 import { createProvisioningQueue, organizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { closeRedis, createRedis } from '@orgms/common/queues/redis';
+import { createTenantWorkQueue } from '@orgms/common/queues/tenant-work-queue';
 import { SecretBox } from '@orgms/common/secret-box';
 import { databaseNameFor } from '@orgms/common/tenancy/database-names';
 import { parseArgs } from './args';
@@ -48,7 +49,7 @@ async function main(): Promise<number> {
   await ensureControlDatabaseExists(config.database);
   const dataSource = await createControlDataSource(config.database, 2).initialize();
   const redis = createRedis(config.queue, 'worker');
-  const queue = createProvisioningQueue(config.queue, redis);
+  const queues = { provisioning: createProvisioningQueue(config.queue, redis), tenantWork: createTenantWorkQueue(config.queue, redis) };
   try {
     await migrateControlDatabase(dataSource);
     const organizations = new OrganizationStore(dataSource);
@@ -84,7 +85,7 @@ async function main(): Promise<number> {
         place: (liveByServer) => placement.choose(candidates, liveByServer).id,
       },
     );
-    await organizationJobs(queue).provisionNew({ orgId: id, requestId });
+    await organizationJobs(queues).provisionNew({ orgId: id, requestId });
     console.log(`organization ${id} ("${name}") recorded from archive ${archive.fileName}; a worker restores it`);
     if (args['no-wait'] !== undefined) return 0;
     for (;;) {
@@ -100,7 +101,7 @@ async function main(): Promise<number> {
       await sleep(500);
     }
   } finally {
-    await queue.close();
+    await Promise.all([queues.provisioning.close(), queues.tenantWork.close()]);
     await closeRedis(redis);
     await dataSource.destroy();
   }

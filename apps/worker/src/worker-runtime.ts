@@ -20,13 +20,14 @@ import { createProvisioningQueue, organizationJobs } from '@orgms/common/queues/
 import { openQueue } from '@orgms/common/queues/queue-handles';
 import { closeRedis, createRedis } from '@orgms/common/queues/redis';
 import { type DeliverWebhooksJobData, JOBS, QUEUES, WEBHOOK_SWEEP_SCHEDULER_ID } from '@orgms/common/queues/registry';
+import { createTenantWorkQueue } from '@orgms/common/queues/tenant-work-queue';
 import { createWebhooksQueue, enqueueWebhookLane, wakeWebhookLane } from '@orgms/common/queues/webhooks-queue';
 import { SecretBox } from '@orgms/common/secret-box';
 import { RefreshTokenStore } from '@orgms/common/sign-in/refresh-token-store';
 import { WebhookStore } from '@orgms/common/webhooks/webhook-store';
-import { Worker } from 'bullmq';
+import { type Job, type Queue, Worker } from 'bullmq';
 import { ArchiveRestorer } from './data-safety/archive-restore';
-import { OrganizationExportsService } from './data-safety/organization-exports.service';
+import { type ExportDeps, OrganizationExportsService } from './data-safety/organization-exports.service';
 import { DrainService } from './fleet/drain.service';
 import { type MoveDeps, MovesService } from './fleet/moves.service';
 import { OrganizationServers } from './fleet/organization-servers';
@@ -69,6 +70,8 @@ export interface WorkerOptions {
   beforeStep?: ProvisioningDeps['beforeStep'];
   /** Called before each step of a move (tests slow or interrupt moves with it). */
   beforeMoveStep?: MoveDeps['beforeStep'];
+  /** Called before the step of each export (tests hold exports running with it). */
+  beforeExportStep?: ExportDeps['beforeStep'];
   /** Called before each purge step (tests interrupt purges with it). */
   beforePurgeStep?: PurgeDeps['beforeStep'];
 }
@@ -93,6 +96,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
   const { pgbouncer: pgbouncerSettings } = tenancy.fleet;
   const pgbouncer = pgbouncerSettings && new PgBouncerDatabases({ settings: pgbouncerSettings, controlDb, store, servers: servers.directory, logger });
   const provisioningQueue = createProvisioningQueue(config.queue, connection);
+  const tenantWorkQueue = createTenantWorkQueue(config.queue, connection);
   const migrationsQueue = createMigrationsQueue(config.queue, connection);
   const maintenanceQueue = openQueue(QUEUES.maintenance, config.queue, connection);
   const webhooksQueue = createWebhooksQueue(config.queue, connection);
@@ -155,8 +159,9 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     logger,
     dir: config.exports.dir,
     ttlMs: config.exports.ttlMs,
+    beforeStep: options.beforeExportStep,
   });
-  const jobs = organizationJobs(provisioningQueue);
+  const jobs = organizationJobs({ provisioning: provisioningQueue, tenantWork: tenantWorkQueue });
   const sweeps = declareSweeps({
     settings: settings.reconcile,
     databasePrefix: tenancy.databasePrefix,
@@ -181,9 +186,17 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     stalledInterval: settings.stalledIntervalMs,
   } as const;
   const handlers = createJobHandlers({ provisioning, purges, migrations, sweeps: sweepRegistry, moves, drains, exports, webhooks, migrationsQueue });
-  const provisioningWorker = new Worker(QUEUES.provisioning, queueProcessor(QUEUES.provisioning, handlers), {
+  // WORKER_CONCURRENCY slots serve only provisioning and purges; what organizations ask for runs
+  // in TENANT_WORK_CONCURRENCY slots of its own. A job of an earlier version still on the
+  // provisioning queue is handed on to its queue of today (registry MOVED_JOBS).
+  const forward = (job: Job) => (tenantWorkQueue as Queue).add(job.name, job.data, { jobId: job.id });
+  const provisioningWorker = new Worker(QUEUES.provisioning, queueProcessor(QUEUES.provisioning, handlers, forward), {
     ...workerOptions,
     concurrency: settings.concurrency,
+  });
+  const tenantWorkWorker = new Worker(QUEUES.tenantWork, queueProcessor(QUEUES.tenantWork, handlers), {
+    ...workerOptions,
+    concurrency: config.limits.tenantWorkConcurrency,
   });
   const migrationsWorker = new Worker(QUEUES.migrations, queueProcessor(QUEUES.migrations, handlers), {
     ...workerOptions,
@@ -204,7 +217,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
       .then((pending) => pending && enqueueLane(lane))
       .catch((error) => logger.warn('could not look at a webhook lane again; the sweep will', { error: (error as Error).message }));
   });
-  const workers = [provisioningWorker, migrationsWorker, maintenanceWorker, webhooksWorker];
+  const workers = [provisioningWorker, tenantWorkWorker, migrationsWorker, maintenanceWorker, webhooksWorker];
   for (const worker of workers) {
     worker.on('error', (error) => logger.warn('worker connection problem', { queue: worker.name, error: error.message }));
     worker.on('completed', () => jobsProcessed.inc({ queue: worker.name, outcome: 'completed' }));
@@ -254,7 +267,11 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     scheduleWatch.unref();
     stopListening = listenForDeliveries({ databaseUrl: config.database.url, onLane: enqueueLane, logger });
     for (const worker of workers) void worker.run();
-    logger.info('worker started', { concurrency: settings.concurrency, queuePrefix: config.queue.prefix });
+    logger.info('worker started', {
+      concurrency: settings.concurrency,
+      tenantWorkConcurrency: config.limits.tenantWorkConcurrency,
+      queuePrefix: config.queue.prefix,
+    });
   })();
   // In the background, on every server: until its template is current, new databases there take the slow path.
   const templateReady = ready.then(async () => {
@@ -285,7 +302,8 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
         { name: 'stop hearing webhook deliveries', run: () => stopListening() },
         {
           name: 'close queues',
-          run: () => Promise.all([provisioningQueue.close(), migrationsQueue.close(), maintenanceQueue.close(), webhooksQueue.close()]),
+          run: () =>
+            Promise.all([provisioningQueue.close(), tenantWorkQueue.close(), migrationsQueue.close(), maintenanceQueue.close(), webhooksQueue.close()]),
         },
         { name: 'close control database', run: async () => controlDb.isInitialized && controlDb.destroy() },
         { name: 'close redis', run: () => closeRedis(connection) },

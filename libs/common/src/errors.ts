@@ -88,7 +88,9 @@ export class ServiceUnavailableError extends AppError {
     detail = 'A backing service is unavailable; try again shortly.',
     readonly retryAfterSeconds = 5,
     extra: Record<string, unknown> = {},
+    code = 'service-unavailable',
+    title = 'Service unavailable',
   ) {
-    super(503, 'service-unavailable', 'Service unavailable', detail, extra);
+    super(503, code, title, detail, extra);
   }
 }

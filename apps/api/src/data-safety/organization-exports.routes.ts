@@ -9,7 +9,7 @@ import { type Authentication } from '../sign-in/authenticate';
 import { type AuthorizeOrganization, organizationOf } from '../sign-in/authorize-organization';
 import { exportParams } from './exports.schemas';
 import { presentOrganizationExport } from './organization-export.presenter';
-import type { OrganizationExportsService } from './organization-exports.service';
+import { exportUrl, type OrganizationExportsService } from './organization-exports.service';
 
 /**
  * @openapi
@@ -22,10 +22,28 @@ import type { OrganizationExportsService } from './organization-exports.service'
  *       otherwise). The worker writes `pg_dump -Fc` of the organization's database to the export directory, with its size
  *       and SHA-256; follow `Location` until the export is `ready`, then download it. A ready export expires after
  *       EXPORT_TTL_MS and its file is deleted.
+ *
+ *       One export per organization at a time: while one is `queued` or `running`, another request answers 409 naming it
+ *       (`export_id`, `export_url`). While the ready exports use EXPORT_DISK_LIMIT_BYTES together, a new export answers
+ *       503 `export-storage-full` with `Retry-After` (until the first of them expires), and nothing is recorded.
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
- *     x-problems: [Forbidden, NotFound, Conflict]
+ *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '202': { $ref: '#/components/responses/ExportQueued' }
+ *       '409':
+ *         description: The organization is not active (`organization_status`), or it has an export queued or running (`export_id`, `export_url`).
+ *         content:
+ *           application/problem+json:
+ *             schema: { $ref: '#/components/schemas/ConflictProblem' }
+ *             example: { type: 'https://orgms.dev/problems/conflict', title: Conflict, status: 409, detail: 'This organization has an export queued or running; one export at a time: follow it, or ask again once it is finished.', export_id: 3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a, export_url: /organizations/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab/exports/3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a, requestId: 0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980 }
+ *       '503':
+ *         description: The ready exports use the disk set aside for exports (`export-storage-full`), or a backing service is unavailable; ask again after `Retry-After`.
+ *         headers:
+ *           Retry-After: { description: 'Seconds to wait: until the first ready export expires (`export-storage-full`), or while the outage lasts.', schema: { type: integer, minimum: 0, examples: [3600] } }
+ *         content:
+ *           application/problem+json:
+ *             schema: { $ref: '#/components/schemas/Problem' }
+ *             example: { type: 'https://orgms.dev/problems/export-storage-full', title: Export storage full, status: 503, detail: The exports waiting to be downloaded use all the disk set aside for exports; ask again once older exports have expired., requestId: 0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980 }
  * /organizations/{id}/exports/{exportId}:
  *   get:
  *     tags: [Organizations]
@@ -77,7 +95,7 @@ export function organizationExportsRoutes(deps: {
       if (org.status !== 'active')
         throw new ConflictError(`Organization ${org.id} is ${org.status}; exports need it to be active.`, { organization_status: org.status });
       const created = await exports.create(org.id, res.locals.requestId);
-      res.status(202).location(`/organizations/${org.id}/exports/${created.id}`).json(presentOrganizationExport(created));
+      res.status(202).location(exportUrl(org.id, created.id)).json(presentOrganizationExport(created));
     },
   );
 

@@ -1,11 +1,11 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { OrganizationExport, OrganizationExportStore } from '@orgms/common/data-safety/organization-export-store';
-import { AppError, ConflictError } from '@orgms/common/errors';
+import { ExportInProgressError, type OrganizationExport, type OrganizationExportStore } from '@orgms/common/data-safety/organization-export-store';
+import { AppError, ConflictError, ServiceUnavailableError } from '@orgms/common/errors';
 import type { Organization } from '@orgms/common/organizations/organization.entity';
-import type { ProvisioningQueue } from '@orgms/common/queues/provisioning-queue';
 import { JOBS, jobIds } from '@orgms/common/queues/registry';
+import type { TenantWorkQueue } from '@orgms/common/queues/tenant-work-queue';
 import type { JobHandover } from '../http/job-handover';
 
 /** 410: the export existed, but its time is up and its file is deleted. */
@@ -15,13 +15,31 @@ export class ExportGoneError extends AppError {
   }
 }
 
+/** 503: the ready exports use all the disk EXPORT_DISK_LIMIT_BYTES allows; room comes back as they expire. */
+export class ExportStorageFullError extends ServiceUnavailableError {
+  constructor(retryAfterSeconds: number) {
+    super(
+      'The exports waiting to be downloaded use all the disk set aside for exports; ask again once older exports have expired.',
+      retryAfterSeconds,
+      {},
+      'export-storage-full',
+      'Export storage full',
+    );
+  }
+}
+
+/** When no ready export expires sooner (a cap smaller than one export), ask again after a while anyway. */
+const STORAGE_FULL_RETRY_AFTER_SECONDS = 3600;
+
 export interface OrganizationExportsDeps {
   exports: OrganizationExportStore;
-  queue: Pick<ProvisioningQueue, 'add'>;
+  queue: Pick<TenantWorkQueue, 'add'>;
   /** Where an export job Redis refuses waits for the reconnect. */
   handover: Pick<JobHandover, 'submit'>;
   /** EXPORT_DIR, absolute: where the worker writes the files. */
   dir: string;
+  /** EXPORT_DISK_LIMIT_BYTES: what the ready exports may use together before new ones are refused. */
+  diskLimitBytes: number;
 }
 
 /** An export ready to be sent: its row, the open file and its size. The caller closes the file. */
@@ -41,8 +59,27 @@ export interface ExportDownload {
 export class OrganizationExportsService {
   constructor(private readonly deps: OrganizationExportsDeps) {}
 
+  /**
+   * Records an export and asks the worker for it: refused (nothing recorded) while the ready
+   * exports fill the disk cap (503), or while the organization has one queued or running (409
+   * naming it; the database decides between racing requests).
+   */
   async create(orgId: string, requestId: string): Promise<OrganizationExport> {
-    const created = await this.deps.exports.create(orgId, requestId);
+    const usage = await this.deps.exports.diskUsage();
+    if (usage.bytes >= this.deps.diskLimitBytes) {
+      const seconds =
+        usage.msUntilNextExpiry === null
+          ? STORAGE_FULL_RETRY_AFTER_SECONDS
+          : Math.min(Math.ceil(usage.msUntilNextExpiry / 1000), STORAGE_FULL_RETRY_AFTER_SECONDS);
+      throw new ExportStorageFullError(Math.max(1, seconds));
+    }
+    let created: OrganizationExport;
+    try {
+      created = await this.deps.exports.create(orgId, requestId);
+    } catch (error) {
+      if (error instanceof ExportInProgressError) throw new ExportInProgressError(error.exportId, { export_url: exportUrl(orgId, error.exportId) });
+      throw error;
+    }
     const data = { exportId: created.id, orgId, requestId };
     await this.deps.handover.submit(`export:${created.id}`, () => this.deps.queue.add(JOBS.export, data, { jobId: jobIds.export(created.id) }));
     return created;
@@ -69,6 +106,11 @@ export class OrganizationExportsService {
     const { size } = await file.stat();
     return { export: found, file, size, fileName: downloadName(org.slug, found.createdAt) };
   }
+}
+
+/** Where an export is read (the 202's `Location`, the 409's `export_url`). */
+export function exportUrl(orgId: string, exportId: string): string {
+  return `/organizations/${orgId}/exports/${exportId}`;
 }
 
 /** `<slug>-<YYYY-MM-DD>.dump`: lower-case letters, digits and dashes only, whatever the slug holds. */

@@ -65,7 +65,8 @@ export const conflictProblem = {
   type: 'object',
   description:
     'A 409. `organization_status`: the organization is not active, so what needs it waits (its users, its users routes, logins). ' +
-    '`current_status`: the organization is in a status from which this change is not allowed.',
+    '`current_status`: the organization is in a status from which this change is not allowed. ' +
+    '`export_id`, `export_url`: the export already queued or running (one export per organization at a time).',
   additionalProperties: false,
   required: problemRequired,
   properties: {
@@ -73,6 +74,12 @@ export const conflictProblem = {
     organization_status: organizationStatusName,
     current_status: organizationStatusName,
     export_status: { type: 'string', enum: EXPORT_STATUSES, description: 'The export is not ready (download).' },
+    export_id: { ...uuid, description: 'The export of this organization that is queued or running (a new export waits for it).' },
+    export_url: {
+      type: 'string',
+      description: 'Where that export is read, as in the `Location` of its 202.',
+      examples: ['/organizations/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab/exports/3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a'],
+    },
   },
 } as const satisfies JSONSchema;
 

@@ -24,6 +24,8 @@ export interface ExportDeps {
   /** EXPORT_DIR (absolute) and EXPORT_TTL_MS. */
   dir: string;
   ttlMs: number;
+  /** Called before the export step (tests hold an export running with it). */
+  beforeStep?: (step: ExportStep, orgId: string) => Promise<void> | void;
 }
 
 export type ExportOutcome = 'exported' | 'skipped';
@@ -76,7 +78,12 @@ export class OrganizationExportsService {
     }
     await exports.start(orgId, exportId);
     const started = Date.now();
-    await runPipeline(this.pipeline, { orgId, exportId }, { logger, isLastAttempt: options.isLastAttempt });
+    const { beforeStep } = this.deps;
+    await runPipeline(
+      this.pipeline,
+      { orgId, exportId },
+      { logger, isLastAttempt: options.isLastAttempt, beforeStep: beforeStep && ((step) => beforeStep(step, orgId)) },
+    );
     logger.info('organization exported', { exportId, ms: Date.now() - started });
     return 'exported';
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type JobName, jobsOn, type QueueName } from '@orgms/common/queues/registry';
+import { type JobName, jobsOn, MOVED_JOBS, type QueueName } from '@orgms/common/queues/registry';
 import { runWithContext } from '@orgms/common/request-context';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { JobFailure } from '../job-failure';
@@ -44,14 +44,20 @@ function processorOf<N extends JobName>(handlers: JobHandlers, name: N): Process
 
 /**
  * The processor of one queue: each job goes to the handler of its name. A name the queue does not
- * carry (a job added by hand) fails at once instead of being run as some other job.
+ * carry (a job added by hand) fails at once instead of being run as some other job. A job that
+ * travelled on this queue in an earlier version (MOVED_JOBS) is checked and given to `forward`,
+ * which adds it to its queue of today; without `forward` it is refused like any unknown name.
  */
-export function queueProcessor(queue: QueueName, handlers: JobHandlers): Processor {
+export function queueProcessor(queue: QueueName, handlers: JobHandlers, forward?: (job: Job) => Promise<unknown>): Processor {
   const names = jobsOn(queue);
   const processors = new Map<string, Processor>(names.map((name) => [name, processorOf(handlers, name)]));
+  const moved = new Set<string>(forward ? (MOVED_JOBS[queue] ?? []) : []);
   return async (job, token) => {
     const processor = processors.get(job.name);
-    if (!processor) return unknownJobName(job, queue, names);
-    return processor(job, token);
+    if (processor) return processor(job, token);
+    if (!forward || !moved.has(job.name)) return unknownJobName(job, queue, names);
+    handlers[job.name as JobName].data(job);
+    await forward(job);
+    return { forwarded: true };
   };
 }

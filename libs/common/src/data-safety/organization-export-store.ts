@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { type Clock, fromNow, systemClock } from '../clock';
-import { NotFoundError } from '../errors';
+import { ConflictError, NotFoundError } from '../errors';
 
 export const EXPORT_STATUSES = ['queued', 'running', 'ready', 'failed', 'expired'] as const;
 export type ExportStatus = (typeof EXPORT_STATUSES)[number];
@@ -31,6 +31,26 @@ const COLUMNS = `
 /** One answer for an export that does not exist and one of another organization. */
 export const EXPORT_NOT_FOUND = 'No such export.';
 
+/** 409: the organization has an export `queued` or `running` already (`exportId`); one at a time. */
+export class ExportInProgressError extends ConflictError {
+  constructor(
+    readonly exportId: string,
+    extra: Record<string, unknown> = {},
+  ) {
+    super('This organization has an export queued or running; one export at a time: follow it, or ask again once it is finished.', {
+      export_id: exportId,
+      ...extra,
+    });
+  }
+}
+
+/** What the ready exports' files use together, and when the first of them expires (its file is then deleted). */
+export interface ExportDiskUsage {
+  bytes: number;
+  /** Null when no export is ready. */
+  msUntilNextExpiry: number | null;
+}
+
 /**
  * The one owner of `organization_exports`. Every read names the organization as well as the
  * export, so an export id under the wrong organization is never found. Writes converge: the job
@@ -42,16 +62,36 @@ export class OrganizationExportStore {
     private readonly clock: Clock = systemClock,
   ) {}
 
+  /**
+   * Records a `queued` export, unless the organization has one `queued` or `running` already
+   * (ExportInProgressError naming it). The partial unique index decides between racing requests;
+   * an open export that finishes between the insert and the look-up makes the insert try again.
+   */
   async create(orgId: string, requestId: string): Promise<OrganizationExport> {
-    const id = randomUUID();
-    // Dated by the clock: whether its job may be lost is decided by it (unfinished).
-    await this.dataSource.query(`INSERT INTO organization_exports (id, org_id, status, request_id, created_at) VALUES ($1, $2, 'queued', $3, $4)`, [
-      id,
-      orgId,
-      requestId,
-      this.clock.now(),
-    ]);
-    return this.get(orgId, id);
+    for (let attempt = 1; ; attempt += 1) {
+      const id = randomUUID();
+      // Dated by the clock: whether its job may be lost is decided by it (unfinished).
+      const inserted: unknown[] = await this.dataSource.query(
+        `INSERT INTO organization_exports (id, org_id, status, request_id, created_at) VALUES ($1, $2, 'queued', $3, $4)
+         ON CONFLICT (org_id) WHERE status IN ('queued','running') DO NOTHING RETURNING id`,
+        [id, orgId, requestId, this.clock.now()],
+      );
+      if (inserted.length > 0) return this.get(orgId, id);
+      const [open] = await this.dataSource.query(`SELECT id FROM organization_exports WHERE org_id = $1 AND status IN ('queued','running')`, [orgId]);
+      if (open) throw new ExportInProgressError(open.id);
+      if (attempt >= 3) throw new ConflictError('Exports of this organization were asked for at the same moment again and again; ask again.');
+    }
+  }
+
+  /** The ready exports' recorded sizes together (expired ones count until the sweep deletes their files). */
+  async diskUsage(): Promise<ExportDiskUsage> {
+    const [row] = await this.dataSource.query(
+      `SELECT coalesce(sum(size_bytes), 0)::float8 AS bytes,
+              greatest(0, extract(epoch FROM min(expires_at) - $1::timestamptz) * 1000)::float8 AS "msUntilNextExpiry"
+         FROM organization_exports WHERE status = 'ready'`,
+      [this.clock.now()],
+    );
+    return row;
   }
 
   /** The export `id` of `orgId` (404 when there is none, or it is another organization's). */

@@ -2,12 +2,13 @@ import type { Queue } from 'bullmq';
 import type { QueueConfig } from '../config';
 import { JOB_RETENTION, openQueue } from './queue-handles';
 import type { RedisConnection } from './redis';
-import { type ExportJobData, JOBS, jobIds, type MoveJobData, type OrganizationJobData, type ProvisionJobData, type PurgeJobData, QUEUES } from './registry';
+import { type ExportJobData, JOBS, jobIds, type MoveJobData, type ProvisioningJobData, type ProvisionJobData, type PurgeJobData, QUEUES } from './registry';
+import type { TenantWorkQueue } from './tenant-work-queue';
 
-export type ProvisioningQueue = Queue<OrganizationJobData>;
+export type ProvisioningQueue = Queue<ProvisioningJobData>;
 
 export function createProvisioningQueue(queue: QueueConfig, connection: RedisConnection): ProvisioningQueue {
-  return openQueue<OrganizationJobData>(QUEUES.provisioning, queue, connection, {
+  return openQueue<ProvisioningJobData>(QUEUES.provisioning, queue, connection, {
     attempts: queue.retry.provisioning.attempts,
     backoff: { type: 'exponential', delay: queue.retry.provisioning.backoffMs },
     ...JOB_RETENTION,
@@ -29,26 +30,29 @@ export interface OrganizationJobs {
   export(data: ExportJobData): Promise<boolean>;
 }
 
-export function organizationJobs(queue: ProvisioningQueue): OrganizationJobs {
+/** Provisioning and purges on the provisioning queue; moves and exports on the tenant-work queue. */
+export function organizationJobs(queues: { provisioning: ProvisioningQueue; tenantWork: TenantWorkQueue }): OrganizationJobs {
+  const { provisioning, tenantWork } = queues;
   return {
     provisionNew: async (data) => {
-      await queue.add(JOBS.provision, data, { jobId: jobIds.provision(data.orgId) });
+      await provisioning.add(JOBS.provision, data, { jobId: jobIds.provision(data.orgId) });
       return true;
     },
-    provision: (data) => enqueueOnce(queue, JOBS.provision, jobIds.provision(data.orgId), data),
-    purge: (data) => enqueueOnce(queue, JOBS.purge, jobIds.purge(data.orgId), data),
-    move: (data) => enqueueOnce(queue, JOBS.move, jobIds.move(data.orgId), data),
-    export: (data) => enqueueOnce(queue, JOBS.export, jobIds.export(data.exportId), data),
+    provision: (data) => enqueueOnce(provisioning, JOBS.provision, jobIds.provision(data.orgId), data),
+    purge: (data) => enqueueOnce(provisioning, JOBS.purge, jobIds.purge(data.orgId), data),
+    move: (data) => enqueueOnce(tenantWork, JOBS.move, jobIds.move(data.orgId), data),
+    export: (data) => enqueueOnce(tenantWork, JOBS.export, jobIds.export(data.exportId), data),
   };
 }
 
-async function enqueueOnce(queue: ProvisioningQueue, name: string, jobId: string, data: OrganizationJobData): Promise<boolean> {
+async function enqueueOnce<D>(queue: Queue<D>, name: string, jobId: string, data: D): Promise<boolean> {
   const existing = await queue.getJob(jobId);
   if (existing) {
     const state = await existing.getState();
     if (state !== 'completed' && state !== 'failed') return false;
     await existing.remove();
   }
-  await queue.add(name, data, { jobId });
+  // A queue typed by its data types its job names by it too; the names here are the registry's.
+  await (queue as Queue).add(name, data, { jobId });
   return true;
 }

@@ -7,6 +7,8 @@ export const QUEUES = {
   maintenance: 'maintenance',
   migrations: 'migrations',
   webhooks: 'webhooks',
+  /** Work an organization asks for (exports, moves), apart from provisioning so it never delays a new organization. */
+  tenantWork: 'tenant-work',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -31,12 +33,21 @@ export const JOB_QUEUES = {
   [JOBS.sweep]: QUEUES.maintenance,
   [JOBS.migrateAll]: QUEUES.migrations,
   [JOBS.migrateTenant]: QUEUES.migrations,
-  [JOBS.move]: QUEUES.provisioning,
+  [JOBS.move]: QUEUES.tenantWork,
   [JOBS.drainServer]: QUEUES.migrations,
-  [JOBS.export]: QUEUES.provisioning,
+  [JOBS.export]: QUEUES.tenantWork,
   [JOBS.deliverWebhooks]: QUEUES.webhooks,
   [JOBS.sweepWebhooks]: QUEUES.webhooks,
 } as const satisfies Record<JobName, QueueName>;
+
+/**
+ * Jobs that travelled on another queue in earlier versions: a job of these names still waiting
+ * there after an upgrade (or added by an API replica not yet upgraded) is handed on to its
+ * queue of today under its own id, never dropped and never run in the old queue's slots.
+ */
+export const MOVED_JOBS: Partial<Record<QueueName, JobName[]>> = {
+  [QUEUES.provisioning]: [JOBS.move, JOBS.export],
+};
 
 /** The names of the jobs that travel on `queue`. */
 export function jobsOn(queue: QueueName): JobName[] {
@@ -69,8 +80,14 @@ export interface ExportJobData {
   requestId: string;
 }
 
-/** Jobs of the provisioning queue: each acts on one organization's database. */
-export type OrganizationJobData = ProvisionJobData | PurgeJobData | MoveJobData | ExportJobData;
+/** Jobs of the provisioning queue: each makes or removes one organization's database. */
+export type ProvisioningJobData = ProvisionJobData | PurgeJobData;
+
+/** Jobs of the tenant-work queue: each acts on one organization's database for that organization or its operators. */
+export type TenantWorkJobData = MoveJobData | ExportJobData;
+
+/** Every job that acts on one organization's database. */
+export type OrganizationJobData = ProvisioningJobData | TenantWorkJobData;
 
 /**
  * The periodic sweeps of the maintenance queue, each scheduled on its own (the worker's

@@ -793,6 +793,10 @@ export interface paths {
          *     otherwise). The worker writes `pg_dump -Fc` of the organization's database to the export directory, with its size
          *     and SHA-256; follow `Location` until the export is `ready`, then download it. A ready export expires after
          *     EXPORT_TTL_MS and its file is deleted.
+         *
+         *     One export per organization at a time: while one is `queued` or `running`, another request answers 409 naming it
+         *     (`export_id`, `export_url`). While the ready exports use EXPORT_DISK_LIMIT_BYTES together, a new export answers
+         *     503 `export-storage-full` with `Retry-After` (until the first of them expires), and nothing is recorded.
          */
         post: operations["postOrganizationsIdExports"];
         delete?: never;
@@ -1141,7 +1145,7 @@ export interface components {
             requestId?: string;
             errors?: components["schemas"]["FieldError"][];
         };
-        /** @description A 409. `organization_status`: the organization is not active, so what needs it waits (its users, its users routes, logins). `current_status`: the organization is in a status from which this change is not allowed. */
+        /** @description A 409. `organization_status`: the organization is not active, so what needs it waits (its users, its users routes, logins). `current_status`: the organization is in a status from which this change is not allowed. `export_id`, `export_url`: the export already queued or running (one export per organization at a time). */
         ConflictProblem: {
             /**
              * Format: uri
@@ -1167,6 +1171,17 @@ export interface components {
              * @enum {string}
              */
             export_status?: "queued" | "running" | "ready" | "failed" | "expired";
+            /**
+             * Format: uuid
+             * @description The export of this organization that is queued or running (a new export waits for it).
+             * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+             */
+            export_id?: string;
+            /**
+             * @description Where that export is read, as in the `Location` of its 202.
+             * @example /organizations/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab/exports/3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a
+             */
+            export_url?: string;
         };
         FieldError: {
             /**
@@ -4343,8 +4358,46 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            503: components["responses"]["ServiceUnavailable"];
+            /** @description The organization is not active (`organization_status`), or it has an export queued or running (`export_id`, `export_url`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://orgms.dev/problems/conflict",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "This organization has an export queued or running; one export at a time: follow it, or ask again once it is finished.",
+                     *       "export_id": "3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a",
+                     *       "export_url": "/organizations/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab/exports/3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a",
+                     *       "requestId": "0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ConflictProblem"];
+                };
+            };
+            /** @description The ready exports use the disk set aside for exports (`export-storage-full`), or a backing service is unavailable; ask again after `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait: until the first ready export expires (`export-storage-full`), or while the outage lasts. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://orgms.dev/problems/export-storage-full",
+                     *       "title": "Export storage full",
+                     *       "status": 503,
+                     *       "detail": "The exports waiting to be downloaded use all the disk set aside for exports; ask again once older exports have expired.",
+                     *       "requestId": "0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getOrganizationsIdExportsExportId: {
