@@ -88,7 +88,18 @@ export class ServiceUnavailableError extends AppError {
     detail = 'A backing service is unavailable; try again shortly.',
     readonly retryAfterSeconds = 5,
     extra: Record<string, unknown> = {},
+    problem: { code: string; title: string } = { code: 'service-unavailable', title: 'Service unavailable' },
   ) {
-    super(503, 'service-unavailable', 'Service unavailable', detail, extra);
+    super(503, problem.code, problem.title, detail, extra);
+  }
+}
+
+/**
+ * Every connection of one organization's pool stayed in use (its database is slow or locked) for
+ * the whole bounded wait: that organization is told to try again, and no other waits for it.
+ */
+export class OrganizationDatabaseBusyError extends ServiceUnavailableError {
+  constructor(detail: string, retryAfterSeconds: number) {
+    super(detail, retryAfterSeconds, {}, { code: 'organization-database-busy', title: 'Organization database busy' });
   }
 }
