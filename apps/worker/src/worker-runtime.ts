@@ -32,6 +32,7 @@ import { type MoveDeps, MoveService } from './fleet/move.service';
 import { OrganizationServers } from './fleet/organization-servers';
 import { PgBouncerDatabases } from './fleet/pgbouncer-databases';
 import { MigrationsService } from './fleet-migrations/migrations.service';
+import { DatabaseLimitsService, databaseLimitsOf, type OverridesOf } from './limits/database-limits.service';
 import { jobsProcessed, startMetricsServer } from './metrics';
 import { type ProvisioningDeps, ProvisioningService } from './organizations/provisioning.service';
 import { type PurgeDeps, PurgeService } from './organizations/purge.service';
@@ -71,6 +72,8 @@ export interface WorkerOptions {
   beforeMoveStep?: MoveDeps['beforeStep'];
   /** Called before each purge step (tests interrupt purges with it). */
   beforePurgeStep?: PurgeDeps['beforeStep'];
+  /** Each organization's limit overrides (OrganizationLimitsStore); none given: every organization has the defaults. */
+  limitOverrides?: OverridesOf;
 }
 
 /**
@@ -88,7 +91,12 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
   const secrets = new SecretBox(config.secrets.current, config.secrets.previous);
   const serverStore = new DatabaseServerStore(controlDb, secrets);
   const roleStore = new TenantRoleStore(controlDb, secrets);
-  const roles = new TenantRoles({ store: roleStore, databasePrefix: tenancy.databasePrefix, logger });
+  const roles = new TenantRoles({
+    store: roleStore,
+    databasePrefix: tenancy.databasePrefix,
+    limitsOf: databaseLimitsOf(config.limits, options.limitOverrides),
+    logger,
+  });
   const servers = new OrganizationServers(new ServerDirectory(serverStore));
   const { pgbouncer: pgbouncerSettings } = tenancy.fleet;
   const pgbouncer = pgbouncerSettings && new PgBouncerDatabases({ settings: pgbouncerSettings, controlDb, store, servers: servers.directory, logger });
@@ -156,6 +164,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     dir: config.exports.dir,
     ttlMs: config.exports.ttlMs,
   });
+  const databaseLimits = new DatabaseLimitsService({ store, servers, roles, runs, logger });
   const jobs = organizationJobs(provisioningQueue);
   const sweeps = declareSweeps({
     settings: settings.reconcile,
@@ -180,7 +189,18 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     lockDuration: settings.lockDurationMs,
     stalledInterval: settings.stalledIntervalMs,
   } as const;
-  const handlers = createJobHandlers({ provisioning, purges, migrations, sweeps: sweepRegistry, moves, drains, exports, webhooks, migrationsQueue });
+  const handlers = createJobHandlers({
+    provisioning,
+    purges,
+    migrations,
+    sweeps: sweepRegistry,
+    moves,
+    drains,
+    exports,
+    webhooks,
+    databaseLimits,
+    migrationsQueue,
+  });
   const provisioningWorker = new Worker(QUEUES.provisioning, queueProcessor(QUEUES.provisioning, handlers), {
     ...workerOptions,
     concurrency: settings.concurrency,

@@ -5,6 +5,8 @@ import { USER_ROLES } from '@orgms/common/users/tenant-user.entity';
 import { WEBHOOK_EVENT_TYPES } from '@orgms/common/webhooks/webhook-events';
 import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_ENDPOINT_STATUSES } from '@orgms/common/webhooks/webhook-store';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+import { databaseLimitsRun } from '../limits/limits.responses';
+import { dateTime, nullableDateTime, runCounts, runFailure, runFailures, runRequired, runStatus, runTimes, uuid } from './run-schemas';
 
 /**
  * Every JSON answer of the API, once: a JSON Schema object per shape. The OpenAPI components are
@@ -16,9 +18,6 @@ import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
  * Answers are closed (`additionalProperties: false`): a new member is a contract change, made here.
  */
 
-const uuid = { type: 'string', format: 'uuid', examples: ['4f0c2a7e-9d1b-4c1e-8f00-1234567890ab'] } as const;
-const dateTime = { type: 'string', format: 'date-time', examples: ['2026-11-21T21:13:17.815Z'] } as const;
-const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
 const nextCursor = {
   type: ['string', 'null'],
   description: 'Pass as `cursor` for the next page; null on the last page.',
@@ -192,34 +191,6 @@ export const organizationUserSelf = {
 export const currentUser = { oneOf: [platformAdmin, organizationUserSelf] } as const satisfies JSONSchema;
 
 /** The shared part of a tracked run over many organizations (fleet migrations, drains). */
-const runCounts = {
-  total: { type: 'integer', minimum: 0, description: 'Organizations the run covers.', examples: [20] },
-  succeeded: { type: 'integer', minimum: 0, examples: [19] },
-  failed: { type: 'integer', minimum: 0, examples: [1] },
-  skipped: { type: 'integer', minimum: 0, examples: [0] },
-  pending: { type: 'integer', minimum: 0, examples: [0] },
-  progress: { type: 'number', minimum: 0, maximum: 1, description: 'Share of organizations done (0 while queued).', examples: [1] },
-} as const;
-
-const runStatus = { type: 'string', enum: ['queued', 'running', 'completed'] } as const;
-
-const runTimes = { created_at: dateTime, started_at: nullableDateTime, finished_at: nullableDateTime } as const;
-
-const runRequired = ['id', 'status', 'total', 'succeeded', 'failed', 'skipped', 'pending', 'progress', 'created_at', 'started_at', 'finished_at'] as const;
-
-export const runFailure = {
-  type: 'object',
-  description: 'An organization whose part of a run failed for good.',
-  additionalProperties: false,
-  required: ['org_id', 'error', 'finished_at'],
-  properties: {
-    org_id: uuid,
-    error: { type: ['string', 'null'], examples: ['migrate: unexpected error (SQLSTATE 42701); see the worker log'] },
-    finished_at: nullableDateTime,
-  },
-} as const satisfies JSONSchema;
-
-const runFailures = { type: 'array', items: runFailure } as const;
 
 const migrationRunProperties = {
   id: uuid,
@@ -674,6 +645,7 @@ export const responseSchemas = {
   MigrationRunSummary: migrationRunSummary,
   RunFailure: runFailure,
   MigrationRun: migrationRun,
+  DatabaseLimitsRun: databaseLimitsRun,
   MigrationRunList: migrationRunList,
   Orphan: orphan,
   OrphanList: orphanList,

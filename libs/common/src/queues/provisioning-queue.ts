@@ -1,4 +1,4 @@
-import type { Queue } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { QueueConfig } from '../config';
 import { JOB_RETENTION, openQueue } from './queue-handles';
 import type { RedisConnection } from './redis';
@@ -42,13 +42,14 @@ export function organizationJobs(queue: ProvisioningQueue): OrganizationJobs {
   };
 }
 
-async function enqueueOnce(queue: ProvisioningQueue, name: string, jobId: string, data: OrganizationJobData): Promise<boolean> {
+/** Adds the job unless one with its id waits or runs; a finished one is replaced. Whether it was added. */
+export async function enqueueOnce<T>(queue: Queue<T>, name: string, jobId: string, data: T, options: JobsOptions = {}): Promise<boolean> {
   const existing = await queue.getJob(jobId);
   if (existing) {
     const state = await existing.getState();
     if (state !== 'completed' && state !== 'failed') return false;
     await existing.remove();
   }
-  await queue.add(name, data, { jobId });
+  await (queue as Queue).add(name, data, { ...options, jobId });
   return true;
 }
