@@ -15,6 +15,7 @@ import { SessionGenerations1732780000000 } from './control/1732780000000-Session
 import { WebhookDeliveriesWrittenByStore1732790000000 } from './control/1732790000000-WebhookDeliveriesWrittenByStore';
 import { TrackedRuns1732795000000 } from './control/1732795000000-TrackedRuns';
 import { OneExportAtATime1732810000000 } from './control/1732810000000-OneExportAtATime';
+import { DatabaseLimitsRuns1732820000000 } from './control/1732820000000-DatabaseLimitsRuns';
 import { CreateUsers1732200000000 } from './tenant/1732200000000-CreateUsers';
 import { AddUserLastLogin1732300000000 } from './tenant/1732300000000-AddUserLastLogin';
 
@@ -40,6 +41,7 @@ export const controlMigrations = [
   WebhookDeliveriesWrittenByStore1732790000000,
   TrackedRuns1732795000000,
   OneExportAtATime1732810000000,
+  DatabaseLimitsRuns1732820000000,
 ];
 export const tenantMigrations = [CreateUsers1732200000000, AddUserLastLogin1732300000000];
 

@@ -6,6 +6,7 @@ import type { DrainService } from '@orgms/worker/fleet/drain.service';
 import type { MovesService } from '@orgms/worker/fleet/moves.service';
 import type { MigrationRunsService } from '@orgms/worker/fleet-migrations/migration-runs.service';
 import { JobFailure } from '@orgms/worker/job-failure';
+import type { DatabaseLimitsService } from '@orgms/worker/limits/database-limits.service';
 import type { ProvisioningService } from '@orgms/worker/organizations/provisioning.service';
 import type { PurgeService } from '@orgms/worker/organizations/purge.service';
 import { createJobHandlers } from '@orgms/worker/processors/job-handlers';
@@ -49,6 +50,7 @@ function recordingStubs() {
     drains: { drain: record('drain') } as unknown as DrainService,
     exports: { export: record('export') } as unknown as OrganizationExportsService,
     webhooks: { deliverLane: record('deliverLane'), sweep: record('sweep') } as unknown as WebhookDeliveryService,
+    databaseLimits: { applyTo: record('applyTo'), applyToFleet: record('applyToFleet') } as unknown as DatabaseLimitsService,
     migrationsQueue: {} as never,
   };
 }
@@ -145,7 +147,7 @@ describe('Worker: job data is checked before anything touches a database', () =>
       const stubs = recordingStubs();
       const error = await processorFor(QUEUES.maintenance, stubs)(fakeJob(JOBS.provision, { orgId: randomUUID(), requestId: 'spec' })).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(UnrecoverableError);
-      expect((error as Error).message).to.include('not a job of the maintenance queue (sweep)');
+      expect((error as Error).message).to.include('not a job of the maintenance queue (sweep, apply-database-limits)');
       expect(stubs.calls).to.deep.equal([]);
     });
 

@@ -42,6 +42,7 @@ import { MovesService } from './fleet/moves.service';
 import { OrphansService } from './fleet/orphans.service';
 import { MigrationRunsService } from './fleet-migrations/migration-runs.service';
 import { JobHandover } from './http/job-handover';
+import { DatabaseLimitRunsService } from './limits/database-limit-runs.service';
 import { ReadinessService } from './operator/readiness.service';
 import { IdempotentRequests } from './organizations/idempotent-requests';
 import { OrganizationsService } from './organizations/organizations.service';
@@ -219,6 +220,7 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
     webhooks: new WebhooksService({ store: stores.webhooks, allowPrivate: config.webhooks.allowPrivate, audit }),
     signups: new SignupThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.signupThrottle }),
     migrationRuns: new MigrationRunsService({ runs: stores.trackedRuns, queue: queues.migrations, logger }),
+    databaseLimitRuns: new DatabaseLimitRunsService({ runs: stores.trackedRuns, queue: queues.migrations, logger }),
     orphans: new OrphansService({ databasePrefix: config.tenancy.databasePrefix, servers, organizations: stores.organizations }),
     databaseServers: new DatabaseServersService({
       servers: stores.databaseServers,

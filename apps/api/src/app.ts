@@ -21,6 +21,8 @@ import { errorHandler, notFoundHandler } from './http/error-handler';
 import { jsonBody } from './http/json-body';
 import { requestContext } from './http/request-context';
 import { securityHeaders } from './http/security-headers';
+import type { DatabaseLimitRunsService } from './limits/database-limit-runs.service';
+import { databaseLimitsRoutes } from './limits/database-limits.routes';
 import { docsRoutes } from './openapi/docs.routes';
 import { operatorTools } from './operator';
 import { healthRoutes } from './operator/health.routes';
@@ -53,6 +55,8 @@ export interface ApiServices {
   organizations: OrganizationsService;
   users: UsersService;
   migrationRuns: MigrationRunsService;
+  /** Runs setting every organization's database limits on its role. */
+  databaseLimitRuns: DatabaseLimitRunsService;
   orphans: OrphansService;
   databaseServers: DatabaseServersService;
   /** Moves of organizations between database servers, and drains of a server. */
@@ -119,6 +123,7 @@ export function createApp({ config, logger, services, queues, tenantPools, clock
   app.use(webhooksRoutes({ authentication, webhooks: services.webhooks }));
   app.use(organizationMovesRoutes({ authentication, moves: services.moves }));
   app.use(migrationsRoutes({ authentication, migrationRuns: services.migrationRuns, orphans: services.orphans }));
+  app.use(databaseLimitsRoutes({ authentication, databaseLimitRuns: services.databaseLimitRuns }));
   app.use(orgAuthRoutes({ authentication, authorize, orgAuth: services.orgAuth, auth, users }));
   app.use(usersRoutes({ authentication, authorize, users }));
   app.use(compatRoutes({ authentication, authorize, organizations, users, selfSignup }));

@@ -33,6 +33,7 @@ import { type MoveDeps, MovesService } from './fleet/moves.service';
 import { OrganizationServers } from './fleet/organization-servers';
 import { PgBouncerDatabases } from './fleet/pgbouncer-databases';
 import { MigrationRunsService } from './fleet-migrations/migration-runs.service';
+import { DatabaseLimitsService, databaseLimitsOf, type OverridesOf } from './limits/database-limits.service';
 import { jobsProcessed, startMetricsServer } from './metrics';
 import { type ProvisioningDeps, ProvisioningService } from './organizations/provisioning.service';
 import { type PurgeDeps, PurgeService } from './organizations/purge.service';
@@ -74,6 +75,8 @@ export interface WorkerOptions {
   beforeExportStep?: ExportDeps['beforeStep'];
   /** Called before each purge step (tests interrupt purges with it). */
   beforePurgeStep?: PurgeDeps['beforeStep'];
+  /** Each organization's limit overrides (OrganizationLimitsStore); none given: every organization has the defaults. */
+  limitOverrides?: OverridesOf;
 }
 
 /**
@@ -91,7 +94,12 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
   const secrets = new SecretBox(config.secrets.current, config.secrets.previous);
   const serverStore = new DatabaseServerStore(controlDb, secrets);
   const roleStore = new TenantRoleStore(controlDb, secrets);
-  const roles = new TenantRoles({ store: roleStore, databasePrefix: tenancy.databasePrefix, logger });
+  const roles = new TenantRoles({
+    store: roleStore,
+    databasePrefix: tenancy.databasePrefix,
+    limitsOf: databaseLimitsOf(config.limits, options.limitOverrides),
+    logger,
+  });
   const servers = new OrganizationServers(new ServerDirectory(serverStore));
   const { pgbouncer: pgbouncerSettings } = tenancy.fleet;
   const pgbouncer = pgbouncerSettings && new PgBouncerDatabases({ settings: pgbouncerSettings, controlDb, store, servers: servers.directory, logger });
@@ -161,6 +169,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     ttlMs: config.exports.ttlMs,
     beforeStep: options.beforeExportStep,
   });
+  const databaseLimits = new DatabaseLimitsService({ store, servers, roles, runs, logger });
   const jobs = organizationJobs({ provisioning: provisioningQueue, tenantWork: tenantWorkQueue });
   const sweeps = declareSweeps({
     settings: settings.reconcile,
@@ -185,7 +194,18 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     lockDuration: settings.lockDurationMs,
     stalledInterval: settings.stalledIntervalMs,
   } as const;
-  const handlers = createJobHandlers({ provisioning, purges, migrations, sweeps: sweepRegistry, moves, drains, exports, webhooks, migrationsQueue });
+  const handlers = createJobHandlers({
+    provisioning,
+    purges,
+    migrations,
+    sweeps: sweepRegistry,
+    moves,
+    drains,
+    exports,
+    webhooks,
+    databaseLimits,
+    migrationsQueue,
+  });
   // WORKER_CONCURRENCY slots serve only provisioning and purges; what organizations ask for runs
   // in TENANT_WORK_CONCURRENCY slots of its own. A job of an earlier version still on the
   // provisioning queue is handed on to its queue of today (registry MOVED_JOBS).

@@ -94,3 +94,13 @@ export class ServiceUnavailableError extends AppError {
     super(503, code, title, detail, extra);
   }
 }
+
+/**
+ * Every connection of one organization's pool stayed in use (its database is slow or locked) for
+ * the whole bounded wait: that organization is told to try again, and no other waits for it.
+ */
+export class OrganizationDatabaseBusyError extends ServiceUnavailableError {
+  constructor(detail: string, retryAfterSeconds: number) {
+    super(detail, retryAfterSeconds, {}, 'organization-database-busy', 'Organization database busy');
+  }
+}

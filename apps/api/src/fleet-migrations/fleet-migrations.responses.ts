@@ -2,7 +2,7 @@ import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 import { dateTime, nextCursor, nullableDateTime, uuid } from '../openapi/shapes';
 
 /** The shared part of a tracked run over many organizations (fleet migrations, drains). */
-const runCounts = {
+export const runCounts = {
   total: { type: 'integer', minimum: 0, description: 'Organizations the run covers.', examples: [20] },
   succeeded: { type: 'integer', minimum: 0, examples: [19] },
   failed: { type: 'integer', minimum: 0, examples: [1] },
@@ -11,11 +11,23 @@ const runCounts = {
   progress: { type: 'number', minimum: 0, maximum: 1, description: 'Share of organizations done (0 while queued).', examples: [1] },
 } as const;
 
-const runStatus = { type: 'string', enum: ['queued', 'running', 'completed'] } as const;
+export const runStatus = { type: 'string', enum: ['queued', 'running', 'completed'] } as const;
 
-const runTimes = { created_at: dateTime, started_at: nullableDateTime, finished_at: nullableDateTime } as const;
+export const runTimes = { created_at: dateTime, started_at: nullableDateTime, finished_at: nullableDateTime } as const;
 
-const runRequired = ['id', 'status', 'total', 'succeeded', 'failed', 'skipped', 'pending', 'progress', 'created_at', 'started_at', 'finished_at'] as const;
+export const runRequired = [
+  'id',
+  'status',
+  'total',
+  'succeeded',
+  'failed',
+  'skipped',
+  'pending',
+  'progress',
+  'created_at',
+  'started_at',
+  'finished_at',
+] as const;
 
 export const runFailure = {
   type: 'object',
@@ -29,7 +41,7 @@ export const runFailure = {
   },
 } as const satisfies JSONSchema;
 
-const runFailures = { type: 'array', items: runFailure } as const;
+export const runFailures = { type: 'array', items: runFailure } as const;
 
 const migrationRunProperties = {
   id: uuid,

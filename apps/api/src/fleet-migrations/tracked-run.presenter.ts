@@ -1,6 +1,7 @@
 import type { TrackedRun, TrackedRunSummary } from '@orgms/common/fleet-migrations/tracked-run-store';
 import type { Page } from '../http/pagination';
 import { isoOrNull } from '../http/timestamps';
+import type { DatabaseLimitsRunBody } from '../limits/limits.responses';
 import type { MigrationRunBody, MigrationRunListBody, MigrationRunSummaryBody, ServerDrainBody } from './fleet-migrations.responses';
 
 /**
@@ -48,4 +49,8 @@ export function presentMigrationRunPage(page: Page<TrackedRunSummary<'migration'
 
 export function presentServerDrain(drain: TrackedRun<'drain'>): ServerDrainBody {
   return { ...presentRun(drain), server_id: drain.serverId, failures: presentFailures(drain) };
+}
+
+export function presentDatabaseLimitsRun(run: TrackedRun<'database_limits'>): DatabaseLimitsRunBody {
+  return { ...presentRun(run), failures: presentFailures(run) };
 }

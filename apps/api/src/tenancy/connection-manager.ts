@@ -1,6 +1,6 @@
 import type { TenantPoolsConfig } from '@orgms/common/config';
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
-import { ServiceUnavailableError } from '@orgms/common/errors';
+import { OrganizationDatabaseBusyError, ServiceUnavailableError } from '@orgms/common/errors';
 import type { DatabaseServer } from '@orgms/common/fleet/database-server-store';
 import { type DatabaseLogin, tenantUrlOf } from '@orgms/common/fleet/server-urls';
 import type { Logger } from '@orgms/common/logger';
@@ -21,7 +21,7 @@ export interface TenantConnectionManagerOptions {
   budget: number;
   /** An unused pool is closed after this long. */
   idleMs: number;
-  /** How long a request waits for room in the budget before a 503. */
+  /** How long a request waits for room in the budget, or for a connection of its organization's pool, before a 503. */
   acquireTimeoutMs: number;
   createDataSource: (org: TenantRef, poolSize: number) => DataSource;
   logger?: Logger;
@@ -45,8 +45,12 @@ interface Entry {
   ref: TenantRef;
   ready: Promise<DataSource>;
   dataSource?: DataSource;
-  /** Callers currently using the pool; a leased pool is never evicted. */
+  /** Callers currently using the pool or waiting for one of its connections; a leased pool is never evicted. */
   leases: number;
+  /** Callers running work on it: at most `poolSize`, one connection each. */
+  working: number;
+  /** Callers waiting for one of them to finish (bounded by `acquireTimeoutMs`). */
+  turnWaiters: Set<() => void>;
   lastUsed: number;
   closing?: Promise<void>;
   onDrained?: () => void;
@@ -64,6 +68,11 @@ interface Entry {
  * - When every pool is in use, callers wait (up to `acquireTimeoutMs`) for one to be released,
  *   then get a ServiceUnavailableError (503) rather than a connection error.
  * - Idle pools are destroyed after `idleMs` by a background sweep.
+ * - One organization fails fast for itself: work waits for a connection of its own pool for at
+ *   most `acquireTimeoutMs` too (a slow or locked database keeps every one busy), then gets an
+ *   OrganizationDatabaseBusyError (503 `organization-database-busy`). Waiting there takes no
+ *   budget (the pool holds its `poolSize` already) and no connection, so other organizations'
+ *   requests go on; the role's statement_timeout bounds the work that holds the connections.
  */
 export class TenantConnectionManager {
   private readonly entries = new Map<string, Entry>();
@@ -102,10 +111,40 @@ export class TenantConnectionManager {
   async run<T>(org: TenantRef, work: (dataSource: DataSource) => Promise<T>): Promise<T> {
     const entry = await this.lease(org);
     try {
-      return await work(await entry.ready);
+      await this.takeTurn(entry);
+      try {
+        return await work(await entry.ready);
+      } finally {
+        entry.working -= 1;
+        for (const waiter of [...entry.turnWaiters]) waiter();
+      }
     } finally {
       this.release(entry);
     }
+  }
+
+  /** A connection of the organization's own pool for this caller, or a 503 after the bounded wait. */
+  private async takeTurn(entry: Entry): Promise<void> {
+    const deadline = Date.now() + this.options.acquireTimeoutMs;
+    while (entry.working >= this.options.poolSize) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        throw new OrganizationDatabaseBusyError(
+          "Every connection to this organization's database is busy; try again shortly.",
+          Math.max(1, Math.ceil(this.options.acquireTimeoutMs / 1000)),
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          entry.turnWaiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, remaining);
+        entry.turnWaiters.add(done);
+      });
+    }
+    entry.working += 1;
   }
 
   /**
@@ -163,7 +202,7 @@ export class TenantConnectionManager {
   private open(org: TenantRef): Entry {
     const dataSource = this.options.createDataSource(org, this.options.poolSize);
     this.reserved += this.options.poolSize;
-    const entry: Entry = { ref: org, ready: dataSource.initialize(), leases: 1, lastUsed: Date.now() };
+    const entry: Entry = { ref: org, ready: dataSource.initialize(), leases: 1, working: 0, turnWaiters: new Set(), lastUsed: Date.now() };
     entry.dataSource = dataSource;
     this.entries.set(org.id, entry);
     this.live.add(entry);

@@ -1,5 +1,7 @@
 import { isCanonicalUuid } from '@orgms/common/ids';
 import {
+  type ApplyDatabaseLimitsJobData,
+  type ApplyFleetDatabaseLimitsJobData,
   type DeliverWebhooksJobData,
   type DrainServerJobData,
   type ExportJobData,
@@ -84,6 +86,18 @@ export function deliverWebhooksJobData(job: Job): DeliverWebhooksJobData {
 export function migrateTenantJobData(job: Job): MigrateTenantJobData {
   const data = objectData(job);
   return { runId: canonicalId(job, data, 'runId'), orgId: canonicalId(job, data, 'orgId'), requestId: requestIdOf(job, data) };
+}
+
+/** `apply-database-limits`: `{ orgId, requestId }`. */
+export function applyDatabaseLimitsJobData(job: Job): ApplyDatabaseLimitsJobData {
+  const data = objectData(job);
+  return { orgId: canonicalId(job, data, 'orgId'), requestId: requestIdOf(job, data) };
+}
+
+/** `apply-fleet-database-limits`: `{ runId, requestId }`. */
+export function applyFleetDatabaseLimitsJobData(job: Job): ApplyFleetDatabaseLimitsJobData {
+  const data = objectData(job);
+  return { runId: canonicalId(job, data, 'runId'), requestId: requestIdOf(job, data) };
 }
 
 const PHASES = new Set(['plan', 'wait', 'finish']);

@@ -6,11 +6,22 @@ import type { DrainService } from '../fleet/drain.service';
 import type { MovesService } from '../fleet/moves.service';
 import { migrateAllHandler } from '../fleet-migrations/migrate-all.handler';
 import type { MigrationRunsService } from '../fleet-migrations/migration-runs.service';
+import type { DatabaseLimitsService } from '../limits/database-limits.service';
 import type { ProvisioningService } from '../organizations/provisioning.service';
 import type { PurgeService } from '../organizations/purge.service';
 import type { SweepRegistry } from '../sweeps/sweep-registry';
 import type { WebhookDeliveryService } from '../webhooks/webhook-delivery.service';
-import { deliverWebhooksJobData, drainServerJobData, exportJobData, migrateTenantJobData, moveJobData, organizationJobData, sweepJobData } from './job-data';
+import {
+  applyDatabaseLimitsJobData,
+  applyFleetDatabaseLimitsJobData,
+  deliverWebhooksJobData,
+  drainServerJobData,
+  exportJobData,
+  migrateTenantJobData,
+  moveJobData,
+  organizationJobData,
+  sweepJobData,
+} from './job-data';
 
 /**
  * What one job does, as a thin adapter over a service: read and check its data, then run. The
@@ -34,6 +45,7 @@ export interface JobServices {
   drains: DrainService;
   exports: OrganizationExportsService;
   webhooks: WebhookDeliveryService;
+  databaseLimits: DatabaseLimitsService;
   /** Where `migrate-all` adds its children. */
   migrationsQueue: MigrationsQueue;
 }
@@ -43,7 +55,18 @@ function isLastAttempt(job: Job): boolean {
   return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
-export function createJobHandlers({ provisioning, purges, migrations, sweeps, moves, drains, exports, webhooks, migrationsQueue }: JobServices): JobHandlers {
+export function createJobHandlers({
+  provisioning,
+  purges,
+  migrations,
+  sweeps,
+  moves,
+  drains,
+  exports,
+  webhooks,
+  databaseLimits,
+  migrationsQueue,
+}: JobServices): JobHandlers {
   return {
     [JOBS.provision]: {
       data: organizationJobData,
@@ -94,6 +117,14 @@ export function createJobHandlers({ provisioning, purges, migrations, sweeps, mo
       // A repeatable job without data: there is nothing to check.
       data: () => ({}),
       run: () => webhooks.sweep(),
+    },
+    [JOBS.applyDatabaseLimits]: {
+      data: applyDatabaseLimitsJobData,
+      run: ({ orgId }) => databaseLimits.applyTo(orgId),
+    },
+    [JOBS.applyFleetDatabaseLimits]: {
+      data: applyFleetDatabaseLimitsJobData,
+      run: ({ runId }) => databaseLimits.applyToFleet(runId),
     },
   };
 }

@@ -1,4 +1,5 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import type { DatabaseLimits } from '@orgms/common/config';
 import { sqlStateOf } from '@orgms/common/database/database-errors';
 import { withDatabase } from '@orgms/common/database/database-urls';
 import type { DatabaseServer } from '@orgms/common/fleet/database-server-store';
@@ -29,8 +30,12 @@ export type EnsureRoleOutcome = 'created' | 'updated';
  * copy and drop the database itself.
  * The password is sent as a SCRAM-SHA-256 verifier, so it never appears in the server's logs.
  */
-export function ensureRole(adminUrl: string, orgId: string, credentials: TenantRoleCredentials): Promise<EnsureRoleOutcome> {
-  return inTransaction(adminUrl, (client) => ensureRoleWith(client, orgId, credentials));
+export function ensureRole(adminUrl: string, orgId: string, credentials: TenantRoleCredentials, limits: DatabaseLimits): Promise<EnsureRoleOutcome> {
+  return inTransaction(adminUrl, async (client) => {
+    const outcome = await ensureRoleWith(client, orgId, credentials);
+    await limitRoleWith(client, credentials.roleName, limits);
+    return outcome;
+  });
 }
 
 /**
@@ -54,11 +59,55 @@ export function ensureRoleOwning(
   databaseName: string,
   orgId: string,
   credentials: TenantRoleCredentials,
-): Promise<{ role: EnsureRoleOutcome; moved: number }> {
+  limits: DatabaseLimits,
+): Promise<{ role: EnsureRoleOutcome; moved: number; limits: RoleLimitsOutcome }> {
   return inTransaction(withDatabase(adminUrl, databaseName), async (client) => {
     const role = await ensureRoleWith(client, orgId, credentials);
-    return { role, moved: await grantOwnershipWith(client, databaseName, credentials.roleName) };
+    const applied = await limitRoleWith(client, credentials.roleName, limits);
+    return { role, moved: await grantOwnershipWith(client, databaseName, credentials.roleName), limits: applied };
   });
+}
+
+/** Which of the role's limits were set; `temp_file_limit` is left alone when the admin role is no superuser. */
+export interface RoleLimitsOutcome {
+  skipped: 'temp_file_limit'[];
+}
+
+/**
+ * Sets the organization role's limits (docs/operations/tenant-databases.md, "Database limits"), on
+ * the server of `adminUrl`: they apply to every session it opens from then on. A role that is
+ * absent or not the organization's is refused for good. Converges when run again.
+ */
+export function limitRole(adminUrl: string, orgId: string, roleName: string, limits: DatabaseLimits): Promise<RoleLimitsOutcome> {
+  return inTransaction(adminUrl, async (client) => {
+    const { rows } = await client.query<{ marker: string | null }>(`SELECT shobj_description(oid, 'pg_authid') AS marker FROM pg_roles WHERE rolname = $1`, [
+      roleName,
+    ]);
+    if (rows[0]?.marker !== markerFor(orgId)) {
+      throw new JobFailure(`the database role ${roleName} is not this organization's`, { permanent: true });
+    }
+    return limitRoleWith(client, roleName, limits);
+  });
+}
+
+/**
+ * CONNECTION LIMIT and the per-role settings. temp_file_limit is a superuser-only setting: an
+ * admin role without superuser may not set it on any role, so it is skipped (the caller warns)
+ * rather than failing provisioning over it.
+ */
+async function limitRoleWith(client: Client, roleName: string, limits: DatabaseLimits): Promise<RoleLimitsOutcome> {
+  const values = [limits.connectionLimit, limits.statementTimeoutMs, limits.idleInTransactionTimeoutMs, limits.tempFileLimitKb];
+  if (!values.every(Number.isSafeInteger)) throw new JobFailure('database limits must be whole numbers', { permanent: true });
+  const { rows } = await client.query<{ superuser: boolean }>(`SELECT rolsuper AS superuser FROM pg_roles WHERE rolname = current_user`);
+  const superuser = rows[0]?.superuser === true;
+  // CONNECTION LIMIT takes a literal number (%s of a checked integer); settings take quoted values (%L).
+  await execute(
+    client,
+    `ALTER ROLE %1$I CONNECTION LIMIT %2$s; ALTER ROLE %1$I SET statement_timeout = %3$L;
+     ALTER ROLE %1$I SET idle_in_transaction_session_timeout = %4$L${superuser ? '; ALTER ROLE %1$I SET temp_file_limit = %5$L' : ''}`,
+    [roleName, ...values.map(String)],
+  );
+  return { skipped: superuser ? [] : ['temp_file_limit'] };
 }
 
 async function ensureRoleWith(client: Client, orgId: string, credentials: TenantRoleCredentials): Promise<EnsureRoleOutcome> {
@@ -213,6 +262,8 @@ export class TenantRoles {
     private readonly deps: {
       store: TenantRoleStore;
       databasePrefix: string;
+      /** The organization's database limits: the defaults with its overrides (apps/worker/src/limits/). */
+      limitsOf: (orgId: string) => Promise<DatabaseLimits>;
       logger: Logger;
     },
   ) {}
@@ -225,10 +276,31 @@ export class TenantRoles {
   async provide(org: Pick<Organization, 'id' | 'databaseName'>, server: DatabaseServer): Promise<DatabaseRoleMode> {
     if (!server.tenantRoles) return 'shared';
     const credentials = await this.credentialsOf(org);
-    const { role, moved } = await ensureRoleOwning(server.adminUrl, org.databaseName, org.id, credentials);
+    const { role, moved, limits } = await ensureRoleOwning(server.adminUrl, org.databaseName, org.id, credentials, await this.deps.limitsOf(org.id));
+    this.warnSkipped(server, limits);
     await this.deps.store.markGranted(org.id);
     this.deps.logger.info('organization database owned by its role', { server: server.name, role: credentials.roleName, outcome: role, objects: moved });
     return 'own';
+  }
+
+  /**
+   * Sets the role's database limits again (after an override changed, or for organizations made
+   * before they existed). `shared` on a server without tenant roles: its organizations share the
+   * admin role, which gets no per-organization limits; `no_role` before the role was granted
+   * (provisioning sets them when it makes the role).
+   */
+  async applyLimits(org: Pick<Organization, 'id'>, server: DatabaseServer): Promise<'applied' | 'shared' | 'no_role'> {
+    if (!server.tenantRoles) return 'shared';
+    const credentials = await this.deps.store.grantedCredentials(org.id);
+    if (!credentials) return 'no_role';
+    this.warnSkipped(server, await limitRole(server.adminUrl, org.id, credentials.roleName, await this.deps.limitsOf(org.id)));
+    return 'applied';
+  }
+
+  private warnSkipped(server: DatabaseServer, outcome: RoleLimitsOutcome): void {
+    for (const setting of outcome.skipped) {
+      this.deps.logger.warn('database limit not set: the admin role is not a superuser', { server: server.name, setting });
+    }
   }
 
   /**
@@ -260,7 +332,7 @@ export class TenantRoles {
   async ensureOn(org: Pick<Organization, 'id'>, server: DatabaseServer): Promise<void> {
     if (!server.tenantRoles) return;
     const credentials = await this.credentialsOf(org);
-    const outcome = await ensureRole(server.adminUrl, org.id, credentials);
+    const outcome = await ensureRole(server.adminUrl, org.id, credentials, await this.deps.limitsOf(org.id));
     this.deps.logger.debug('organization role ensured', { server: server.name, role: credentials.roleName, outcome });
   }
 

@@ -132,7 +132,11 @@ export const environmentSchema = Joi.object({
       "the `default` server's connection budget when it is registered at start: tenant connections one API process may hold to it (each server has its own, `PATCH /database-servers/{id}`)",
     ),
   TENANT_POOL_IDLE_MS: Joi.number().integer().min(100).default(60000).description('an unused organization pool is closed after this long'),
-  TENANT_ACQUIRE_TIMEOUT_MS: Joi.number().integer().min(1).default(5000).description('how long a request waits for room in the budget before a 503'),
+  TENANT_ACQUIRE_TIMEOUT_MS: Joi.number()
+    .integer()
+    .min(1)
+    .default(5000)
+    .description("how long a request waits for room in the budget, or for a connection of its organization's own pool, before a 503"),
   LOGIN_RATE_LIMIT_WINDOW_MS: Joi.number().integer().min(1000).default(900000).description('login throttling window (15 min)'),
   LOGIN_RATE_LIMIT_PER_IP: Joi.number().integer().min(1).default(100).description('login attempts per client IP per window'),
   LOGIN_RATE_LIMIT_PER_ACCOUNT: Joi.number().integer().min(1).default(10).description('failed login attempts per account per window'),

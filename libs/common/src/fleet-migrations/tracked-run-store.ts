@@ -7,14 +7,15 @@ import { type KeysetPage, keysetPage, type PageQuery } from '../keyset-page';
 export type TrackedRunStatus = 'queued' | 'running' | 'completed';
 export type TrackedItemStatus = 'pending' | 'succeeded' | 'failed' | 'skipped';
 
-/** What each kind of run adds to the shared part: a fleet migration its target, a drain its server. */
+/** What each kind of run adds to the shared part: a fleet migration its target, a drain its server; database limits nothing. */
 export type TrackedRunKinds = {
   migration: { targetVersion: string; templateOutcome: string | null };
   drain: { serverId: string };
+  database_limits: Record<never, never>;
 };
 export type TrackedRunKind = keyof TrackedRunKinds;
 
-export type NewTrackedRun = { kind: 'migration'; targetVersion: string } | { kind: 'drain'; serverId: string };
+export type NewTrackedRun = { kind: 'migration'; targetVersion: string } | { kind: 'drain'; serverId: string } | { kind: 'database_limits' };
 
 interface RunProgress {
   id: string;
@@ -45,7 +46,7 @@ export interface PlannedItem {
 }
 
 /** How answers name a run of each kind (404 details). */
-const NOUNS: Record<TrackedRunKind, string> = { migration: 'Migration run', drain: 'Drain' };
+const NOUNS: Record<TrackedRunKind, string> = { migration: 'Migration run', drain: 'Drain', database_limits: 'Database limits run' };
 
 const SUMMARY = `
   SELECT r.id, r.kind, r.status, r.request_id AS "requestId",
@@ -69,12 +70,14 @@ type SummaryRow = Omit<RunProgress, 'totals'> & {
 function toSummary(row: SummaryRow): TrackedRunSummary {
   const { total, pending, succeeded, failed, skipped, kind, targetVersion, templateOutcome, serverId, ...run } = row;
   const progress = { ...run, totals: { total, pending, succeeded, failed, skipped } };
-  return kind === 'migration' ? { ...progress, kind, targetVersion, templateOutcome } : { ...progress, kind, serverId };
+  if (kind === 'migration') return { ...progress, kind, targetVersion, templateOutcome };
+  return kind === 'drain' ? { ...progress, kind, serverId } : { ...progress, kind };
 }
 
 /**
  * The one owner of `tracked_runs` and `tracked_run_items`: runs over many organizations, one
- * item each — fleet migrations (`migration`) and drains of a database server (`drain`). Every
+ * item each — fleet migrations (`migration`), drains of a database server (`drain`) and database
+ * limits set on every organization's role (`database_limits`). Every
  * write is idempotent (planned once, insert-if-absent, first terminal outcome wins, finished
  * once), because the jobs that make them may run more than once after a crash.
  */
@@ -163,6 +166,7 @@ export class TrackedRunStore {
   /** The run of this kind with this id; 404 when none, or when `scope` names another server. */
   get(kind: 'migration', id: string): Promise<TrackedRun<'migration'>>;
   get(kind: 'drain', id: string, scope?: { serverId: string }): Promise<TrackedRun<'drain'>>;
+  get(kind: 'database_limits', id: string): Promise<TrackedRun<'database_limits'>>;
   async get(kind: TrackedRunKind, id: string, scope: { serverId?: string } = {}): Promise<TrackedRun> {
     const [row] = await this.dataSource.query(`${SUMMARY} WHERE r.id = $1 AND r.kind = $2 GROUP BY r.id`, [id, kind]);
     if (!row || (scope.serverId !== undefined && row.serverId !== scope.serverId)) throw new NotFoundError(`${NOUNS[kind]} ${id} does not exist.`);

@@ -4,10 +4,18 @@ import type { QueueConfig } from '../config';
 import type { TrackedRunStore } from '../fleet-migrations/tracked-run-store';
 import { JOB_RETENTION, openQueue } from './queue-handles';
 import type { RedisConnection } from './redis';
-import { type DrainServerJobData, JOBS, jobIds, type MigrateAllJobData, type MigrateTenantJobData, QUEUES } from './registry';
+import {
+  type ApplyFleetDatabaseLimitsJobData,
+  type DrainServerJobData,
+  JOBS,
+  jobIds,
+  type MigrateAllJobData,
+  type MigrateTenantJobData,
+  QUEUES,
+} from './registry';
 
-/** Jobs of the migrations queue: fleet-wide runs (migrations, drains) and their parts. */
-export type MigrationsJobData = MigrateAllJobData | MigrateTenantJobData | DrainServerJobData;
+/** Jobs of the migrations queue: fleet-wide runs (migrations, drains, database limits) and their parts. */
+export type MigrationsJobData = MigrateAllJobData | MigrateTenantJobData | DrainServerJobData | ApplyFleetDatabaseLimitsJobData;
 
 export type MigrationsQueue = Queue<MigrationsJobData>;
 
@@ -39,6 +47,13 @@ export function startDrain(runs: TrackedRuns, queue: MigrationsQueue, serverId: 
     details: { drain_id: drainId },
   }));
   return startTrackedRun(runs, created, (drainId) => queue.add(JOBS.drainServer, { drainId, requestId }, { jobId: jobIds.drainServer(drainId), attempts: 5 }));
+}
+
+/** Starts a run setting every active organization's database limits on its role: records the run, then enqueues its job. */
+export function startDatabaseLimitsRun(runs: TrackedRuns, queue: MigrationsQueue, requestId: string): Promise<string> {
+  return startTrackedRun(runs, runs.create({ kind: 'database_limits' }, requestId), (runId) =>
+    queue.add(JOBS.applyFleetDatabaseLimits, { runId, requestId }, { jobId: jobIds.applyFleetDatabaseLimits(runId), attempts: 5 }),
+  );
 }
 
 /** If Redis refuses the job the recorded run is removed again, so no run waits forever. */

@@ -1,4 +1,4 @@
-import type { Queue } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { QueueConfig } from '../config';
 import { JOB_RETENTION, openQueue } from './queue-handles';
 import type { RedisConnection } from './redis';
@@ -45,7 +45,8 @@ export function organizationJobs(queues: { provisioning: ProvisioningQueue; tena
   };
 }
 
-async function enqueueOnce<D>(queue: Queue<D>, name: string, jobId: string, data: D): Promise<boolean> {
+/** Adds the job unless one with its id waits or runs; a finished one is replaced. Whether it was added. */
+export async function enqueueOnce<T>(queue: Queue<T>, name: string, jobId: string, data: T, options: JobsOptions = {}): Promise<boolean> {
   const existing = await queue.getJob(jobId);
   if (existing) {
     const state = await existing.getState();
@@ -53,6 +54,6 @@ async function enqueueOnce<D>(queue: Queue<D>, name: string, jobId: string, data
     await existing.remove();
   }
   // A queue typed by its data types its job names by it too; the names here are the registry's.
-  await (queue as Queue).add(name, data, { jobId });
+  await (queue as Queue).add(name, data, { ...options, jobId });
   return true;
 }

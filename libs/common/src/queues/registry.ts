@@ -23,6 +23,8 @@ export const JOBS = {
   export: 'export',
   deliverWebhooks: 'deliver-webhooks',
   sweepWebhooks: 'sweep-webhooks',
+  applyDatabaseLimits: 'apply-database-limits',
+  applyFleetDatabaseLimits: 'apply-fleet-database-limits',
 } as const;
 export type JobName = (typeof JOBS)[keyof typeof JOBS];
 
@@ -38,6 +40,8 @@ export const JOB_QUEUES = {
   [JOBS.export]: QUEUES.tenantWork,
   [JOBS.deliverWebhooks]: QUEUES.webhooks,
   [JOBS.sweepWebhooks]: QUEUES.webhooks,
+  [JOBS.applyDatabaseLimits]: QUEUES.maintenance,
+  [JOBS.applyFleetDatabaseLimits]: QUEUES.migrations,
 } as const satisfies Record<JobName, QueueName>;
 
 /**
@@ -141,6 +145,18 @@ export interface DeliverWebhooksJobData {
 /** A repeatable job without data: hands every lane with pending deliveries to the queue. */
 export type SweepWebhooksJobData = Record<string, never>;
 
+/** Sets one organization's database limits on its role again (its overrides changed). */
+export interface ApplyDatabaseLimitsJobData {
+  orgId: string;
+  requestId: string;
+}
+
+/** A tracked run setting every active organization's database limits on its role. */
+export interface ApplyFleetDatabaseLimitsJobData {
+  runId: string;
+  requestId: string;
+}
+
 /** The data of each job, by name: the worker's handler map is typed by it, so every job name needs its entry. */
 export interface JobDataByName {
   [JOBS.provision]: ProvisionJobData;
@@ -153,6 +169,8 @@ export interface JobDataByName {
   [JOBS.export]: ExportJobData;
   [JOBS.deliverWebhooks]: DeliverWebhooksJobData;
   [JOBS.sweepWebhooks]: SweepWebhooksJobData;
+  [JOBS.applyDatabaseLimits]: ApplyDatabaseLimitsJobData;
+  [JOBS.applyFleetDatabaseLimits]: ApplyFleetDatabaseLimitsJobData;
 }
 
 /**
@@ -168,6 +186,8 @@ export const jobIds = {
   drainServer: (drainId: string) => `drain-${drainId}`,
   export: (exportId: string) => `export-${exportId}`,
   deliverWebhooks: (endpointId: string, orgId: string) => `webhooks-${endpointId}-${orgId}`,
+  applyDatabaseLimits: (orgId: string) => `database-limits-${orgId}`,
+  applyFleetDatabaseLimits: (runId: string) => `database-limits-run-${runId}`,
 };
 
 /** The id of each sweep's job scheduler: one per sweep, so re-registering one never adds a second. */

@@ -584,6 +584,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/database-limits/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set every organization's database limits on its role
+         * @description Platform admins only (the same as `npm run limits:apply`). Starts a tracked run: the worker sets, on the role of
+         *     each active organization, `CONNECTION LIMIT`, `statement_timeout`, `idle_in_transaction_session_timeout` and
+         *     (with a superuser admin role) `temp_file_limit`, from the defaults with the organization's overrides. For
+         *     organizations made before the limits existed, or after the defaults changed. Organizations on servers without
+         *     organization roles are skipped: they share the server's role. 503 when the job queue is unavailable (no run is started).
+         */
+        post: operations["postDatabaseLimitsRuns"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/database-limits/runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one database limits run (progress, failures)
+         * @description Platform admins only. Totals, progress (0–1) and each failed organization with its error. `Retry-After` until completed.
+         */
+        get: operations["getDatabaseLimitsRunsId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/migrations/runs": {
         parameters: {
             query?: never;
@@ -1652,6 +1696,50 @@ export interface components {
             failed: number;
             /**
              * @description No longer active on this server when their turn came.
+             * @example 0
+             */
+            skipped: number;
+            /** @example 0 */
+            pending: number;
+            /**
+             * @description Share of organizations done (0 while queued).
+             * @example 1
+             */
+            progress: number;
+            failures: components["schemas"]["RunFailure"][];
+            /**
+             * Format: date-time
+             * @example 2026-11-21T21:13:17.815Z
+             */
+            created_at: string;
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+        };
+        /** @description A run setting every active organization's database limits (the defaults with its overrides) on its database role. */
+        DatabaseLimitsRun: {
+            /**
+             * Format: uuid
+             * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+             */
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "completed";
+            /**
+             * @description Organizations active when the run started.
+             * @example 20
+             */
+            total: number;
+            /**
+             * @description Their role has the limits now.
+             * @example 19
+             */
+            succeeded: number;
+            /** @example 1 */
+            failed: number;
+            /**
+             * @description No longer active, or on a server without organization roles (they share its role: no per-organization limits).
              * @example 0
              */
             skipped: number;
@@ -4024,6 +4112,61 @@ export interface operations {
                 };
             };
             431: components["responses"]["RequestHeadTooLarge"];
+        };
+    };
+    postDatabaseLimitsRuns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Run started; follow `Location`. */
+            202: {
+                headers: {
+                    /** @description The run's URL. */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatabaseLimitsRun"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getDatabaseLimitsRunsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The run's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run. */
+            200: {
+                headers: {
+                    /** @description Seconds to wait before polling again; present until the run is completed. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatabaseLimitsRun"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getMigrationsRuns: {

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { withDatabase } from '@orgms/common/database/database-urls';
+import { enqueueDatabaseLimits } from '@orgms/common/limits/database-limits-jobs';
+import type { LimitOverrides } from '@orgms/common/limits/organization-limits';
+import { roleNameFor } from '@orgms/common/tenancy/database-names';
+import { expect } from 'chai';
+import { Client } from 'pg';
+import { databaseOf, withClient } from './support/org-databases';
+import { createActiveOrganization } from './support/org-users';
+import { startStack, type TestStack } from './support/stack';
+
+describe("Database limits on each organization's role", function () {
+  this.timeout(90000);
+  let stack: TestStack;
+  let authorization: string;
+  const overrides = new Map<string, LimitOverrides>();
+
+  before(async () => {
+    stack = await startStack({ worker: { limitOverrides: async (orgId) => overrides.get(orgId) ?? {} } });
+    authorization = `Bearer ${await stack.adminToken()}`;
+  });
+  after(() => stack?.stop());
+
+  const roleOf = (orgId: string) => roleNameFor(orgId, stack.config.tenancy.databasePrefix);
+
+  async function limitsOf(orgId: string): Promise<{ connectionLimit: number; settings: string[] }> {
+    const [row] = await withClient(
+      stack,
+      async (c) => (await c.query('SELECT rolconnlimit, rolconfig FROM pg_roles WHERE rolname = $1', [roleOf(orgId)])).rows,
+    );
+    return { connectionLimit: row.rolconnlimit, settings: [...(row.rolconfig ?? [])].sort() };
+  }
+
+  async function waitForConnectionLimit(orgId: string, expected: number): Promise<void> {
+    const deadline = Date.now() + 15000;
+    while ((await limitsOf(orgId)).connectionLimit !== expected) {
+      if (Date.now() > deadline) throw new Error(`the role of ${orgId} never got CONNECTION LIMIT ${expected}`);
+      await sleep(100);
+    }
+  }
+
+  it('when an organization is provisioned, then its role has the default connection limit, statement and idle-in-transaction timeouts and temp file limit', async () => {
+    const org = await createActiveOrganization(stack);
+    expect(await limitsOf(org.id)).to.deep.equal({
+      connectionLimit: 10,
+      settings: ['idle_in_transaction_session_timeout=60000', 'statement_timeout=30000', 'temp_file_limit=1048576'],
+    });
+  });
+
+  it('when its overrides change and the apply job runs, then the role has the new limits, and a statement longer than the tiny statement_timeout is cancelled', async () => {
+    const org = await createActiveOrganization(stack);
+    overrides.set(org.id, { database: { connectionLimit: 3, statementTimeoutMs: 200 } });
+    expect(await enqueueDatabaseLimits(stack.api.queues.maintenance, { orgId: org.id, requestId: randomUUID() })).to.equal(true);
+    await waitForConnectionLimit(org.id, 3);
+    expect((await limitsOf(org.id)).settings).to.include('statement_timeout=200');
+
+    const url = new URL(withDatabase(stack.config.tenancy.serverUrl, databaseOf(stack, org.id)));
+    url.username = roleOf(org.id);
+    const asRole = new Client({ connectionString: url.toString() });
+    await asRole.connect();
+    try {
+      const failure = await asRole.query('SELECT pg_sleep(2)').then(
+        () => undefined,
+        (error: { code?: string }) => error.code,
+      );
+      expect(failure, 'query_canceled by statement_timeout').to.equal('57014');
+    } finally {
+      await asRole.end();
+    }
+  });
+
+  it('when a database limits run is started, then it applies to every active organization and reports its progress', async () => {
+    const orgs = await Promise.all([createActiveOrganization(stack), createActiveOrganization(stack), createActiveOrganization(stack)]);
+    for (const org of orgs) overrides.set(org.id, { database: { connectionLimit: 4 } });
+
+    const started = await stack.request.post('/database-limits/runs').set('Authorization', authorization).expect(202);
+    expect(started.headers.location).to.equal(`/database-limits/runs/${started.body.id}`);
+    let run = started.body;
+    const deadline = Date.now() + 20000;
+    while (run.status !== 'completed') {
+      if (Date.now() > deadline) throw new Error('the run never completed');
+      await sleep(200);
+      run = (await stack.request.get(started.headers.location).set('Authorization', authorization).expect(200)).body;
+    }
+    expect(run).to.include({ failed: 0, pending: 0, progress: 1 });
+    expect(run.total).to.be.at.least(orgs.length);
+    expect(run.succeeded).to.equal(run.total);
+    for (const org of orgs) expect((await limitsOf(org.id)).connectionLimit).to.equal(4);
+  });
+
+  it('when someone other than a platform admin starts a run, then it is refused', async () => {
+    await stack.request.post('/database-limits/runs').expect(401);
+  });
+});
