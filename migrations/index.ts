@@ -14,6 +14,7 @@ import { WebhookOrganizationRepresentation1732770000000 } from './control/173277
 import { SessionGenerations1732780000000 } from './control/1732780000000-SessionGenerations';
 import { WebhookDeliveriesWrittenByStore1732790000000 } from './control/1732790000000-WebhookDeliveriesWrittenByStore';
 import { TrackedRuns1732795000000 } from './control/1732795000000-TrackedRuns';
+import { OrganizationLimits1732800000000 } from './control/1732800000000-OrganizationLimits';
 import { CreateUsers1732200000000 } from './tenant/1732200000000-CreateUsers';
 import { AddUserLastLogin1732300000000 } from './tenant/1732300000000-AddUserLastLogin';
 
@@ -38,6 +39,7 @@ export const controlMigrations = [
   SessionGenerations1732780000000,
   WebhookDeliveriesWrittenByStore1732790000000,
   TrackedRuns1732795000000,
+  OrganizationLimits1732800000000,
 ];
 export const tenantMigrations = [CreateUsers1732200000000, AddUserLastLogin1732300000000];
 

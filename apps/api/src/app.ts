@@ -21,6 +21,8 @@ import { errorHandler, notFoundHandler } from './http/error-handler';
 import { jsonBody } from './http/json-body';
 import { requestContext } from './http/request-context';
 import { securityHeaders } from './http/security-headers';
+import { limitsRoutes } from './limits/limits.routes';
+import type { LimitsService } from './limits/limits.service';
 import { docsRoutes } from './openapi/docs.routes';
 import { operatorTools } from './operator';
 import { healthRoutes } from './operator/health.routes';
@@ -66,6 +68,8 @@ export interface ApiServices {
   readiness: ReadinessService;
   /** Limits organizations created without a platform admin's token (self-signup). */
   signups: SignupThrottle;
+  /** Each organization's limits, overrides and usage. */
+  limits: LimitsService;
 }
 
 export interface AppDependencies {
@@ -116,6 +120,7 @@ export function createApp({ config, logger, services, queues, tenantPools, clock
   app.use(organizationChangesRoutes({ authentication, authorize, organizations, events, logger }));
   app.use(databaseServersRoutes({ authentication, databaseServers: services.databaseServers }));
   app.use(organizationExportsRoutes({ authentication, authorize, exports: services.exports }));
+  app.use(limitsRoutes({ authentication, authorize, limits: services.limits }));
   app.use(webhooksRoutes({ authentication, webhooks: services.webhooks }));
   app.use(organizationMovesRoutes({ authentication, moves: services.moves }));
   app.use(migrationsRoutes({ authentication, migrationRuns: services.migrationRuns, orphans: services.orphans }));

@@ -12,6 +12,8 @@ import { ServerDirectory } from '@orgms/common/fleet/server-directory';
 import { ServerReachability } from '@orgms/common/fleet/server-probe';
 import { TenantRoleStore } from '@orgms/common/fleet/tenant-role-store';
 import { TrackedRunStore } from '@orgms/common/fleet-migrations/tracked-run-store';
+import { defaultLimits } from '@orgms/common/limits/organization-limits';
+import { OrganizationLimitsStore } from '@orgms/common/limits/organization-limits-store';
 import type { Logger } from '@orgms/common/logger';
 import { OrganizationStore } from '@orgms/common/organizations/organization-store';
 import { shutdownInOrder } from '@orgms/common/process/shutdown';
@@ -167,6 +169,12 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     refreshTokens: new RefreshTokenStore(controlDb, clock),
     audit: new AuditLogStore(controlDb, clock),
     auditRetentionDays: config.auditRetentionDays,
+    quotas: {
+      intervalMs: config.limits.quotaSweepIntervalMs,
+      defaults: defaultLimits(config.limits),
+      limits: new OrganizationLimitsStore(controlDb, { clock, events }),
+      clock,
+    },
     logger,
   });
   const sweepRegistry = new SweepRegistry(sweeps, logger);

@@ -92,3 +92,10 @@ export class ServiceUnavailableError extends AppError {
     super(503, 'service-unavailable', 'Service unavailable', detail, extra);
   }
 }
+
+/** A write would grow an organization past one of its quotas; reads keep working. */
+export class QuotaExceededError extends AppError {
+  constructor(detail: string, extra: { quota: string; limit: number; usage: number }) {
+    super(403, 'quota-exceeded', 'Quota exceeded', detail, extra);
+  }
+}

@@ -5,6 +5,7 @@ import { USER_ROLES } from '@orgms/common/users/tenant-user.entity';
 import { WEBHOOK_EVENT_TYPES } from '@orgms/common/webhooks/webhook-events';
 import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_ENDPOINT_STATUSES } from '@orgms/common/webhooks/webhook-store';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+import { organizationLimits, quotaExceededProblem } from '../limits/limits.responses';
 
 /**
  * Every JSON answer of the API, once: a JSON Schema object per shape. The OpenAPI components are
@@ -693,6 +694,8 @@ export const responseSchemas = {
   WebhookEvent: webhookEvent,
   Health: health,
   Readiness: readiness,
+  OrganizationLimits: organizationLimits,
+  QuotaExceededProblem: quotaExceededProblem,
 } as const;
 
 export type OrganizationBody = FromSchema<typeof organization>;
