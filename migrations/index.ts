@@ -14,6 +14,7 @@ import { WebhookOrganizationRepresentation1732770000000 } from './control/173277
 import { SessionGenerations1732780000000 } from './control/1732780000000-SessionGenerations';
 import { WebhookDeliveriesWrittenByStore1732790000000 } from './control/1732790000000-WebhookDeliveriesWrittenByStore';
 import { TrackedRuns1732795000000 } from './control/1732795000000-TrackedRuns';
+import { OrganizationLimits1732800000000 } from './control/1732800000000-OrganizationLimits';
 import { OneExportAtATime1732810000000 } from './control/1732810000000-OneExportAtATime';
 import { DatabaseLimitsRuns1732820000000 } from './control/1732820000000-DatabaseLimitsRuns';
 import { CreateUsers1732200000000 } from './tenant/1732200000000-CreateUsers';
@@ -40,6 +41,7 @@ export const controlMigrations = [
   SessionGenerations1732780000000,
   WebhookDeliveriesWrittenByStore1732790000000,
   TrackedRuns1732795000000,
+  OrganizationLimits1732800000000,
   OneExportAtATime1732810000000,
   DatabaseLimitsRuns1732820000000,
 ];

@@ -1,8 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withDatabase } from '@orgms/common/database/database-urls';
-import { enqueueDatabaseLimits } from '@orgms/common/limits/database-limits-jobs';
-import type { LimitOverrides } from '@orgms/common/limits/organization-limits';
 import { roleNameFor } from '@orgms/common/tenancy/database-names';
 import { expect } from 'chai';
 import { Client } from 'pg';
@@ -14,10 +11,8 @@ describe("Database limits on each organization's role", function () {
   this.timeout(90000);
   let stack: TestStack;
   let authorization: string;
-  const overrides = new Map<string, LimitOverrides>();
-
   before(async () => {
-    stack = await startStack({ worker: { limitOverrides: async (orgId) => overrides.get(orgId) ?? {} } });
+    stack = await startStack({ worker: true });
     authorization = `Bearer ${await stack.adminToken()}`;
   });
   after(() => stack?.stop());
@@ -48,10 +43,14 @@ describe("Database limits on each organization's role", function () {
     });
   });
 
-  it('when its overrides change and the apply job runs, then the role has the new limits, and a statement longer than the tiny statement_timeout is cancelled', async () => {
+  /** A platform admin's PATCH of the organization's database overrides (stored, then applied by the job it asks for). */
+  async function overrideDatabaseLimits(orgId: string, database: Record<string, number>): Promise<void> {
+    await stack.request.patch(`/organizations/${orgId}/limits`).set('Authorization', authorization).send({ database }).expect(200);
+  }
+
+  it('when a platform admin overrides its database limits, then the apply job sets them on the role, and a statement longer than the tiny statement_timeout is cancelled', async () => {
     const org = await createActiveOrganization(stack);
-    overrides.set(org.id, { database: { connectionLimit: 3, statementTimeoutMs: 200 } });
-    expect(await enqueueDatabaseLimits(stack.api.queues.maintenance, { orgId: org.id, requestId: randomUUID() })).to.equal(true);
+    await overrideDatabaseLimits(org.id, { connection_limit: 3, statement_timeout_ms: 200 });
     await waitForConnectionLimit(org.id, 3);
     expect((await limitsOf(org.id)).settings).to.include('statement_timeout=200');
 
@@ -72,7 +71,9 @@ describe("Database limits on each organization's role", function () {
 
   it('when a database limits run is started, then it applies to every active organization and reports its progress', async () => {
     const orgs = await Promise.all([createActiveOrganization(stack), createActiveOrganization(stack), createActiveOrganization(stack)]);
-    for (const org of orgs) overrides.set(org.id, { database: { connectionLimit: 4 } });
+    for (const org of orgs) {
+      await stack.api.stores.organizationLimits.setOverrides(org.id, { database: { connectionLimit: 4 } });
+    }
 
     const started = await stack.request.post('/database-limits/runs').set('Authorization', authorization).expect(202);
     expect(started.headers.location).to.equal(`/database-limits/runs/${started.body.id}`);

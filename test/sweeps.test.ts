@@ -94,9 +94,9 @@ describe('Periodic sweeps', () => {
   });
 
   describe('the declarations (declareSweeps)', () => {
-    it('when built from the default config, then every sweep runs on RECONCILE_INTERVAL_MS except orphans, on RECONCILE_ORPHANS_INTERVAL_MS', () => {
+    it('when built from the default config, then every sweep runs on RECONCILE_INTERVAL_MS except orphans, on RECONCILE_ORPHANS_INTERVAL_MS, and quotas, on QUOTA_SWEEP_INTERVAL_MS', () => {
       const config = loadConfig({});
-      const sweeps = declareSweeps({ settings: config.worker.reconcile } as WorkerSweepDeps);
+      const sweeps = declareSweeps({ settings: config.worker.reconcile, quotas: { intervalMs: config.limits.quotaSweepIntervalMs } } as WorkerSweepDeps);
       const intervals = Object.fromEntries(Object.entries(sweeps).map(([name, sweep]) => [name, sweep.intervalMs]));
       expect(intervals).to.deep.equal({
         'purges-due': 30000,
@@ -106,6 +106,7 @@ describe('Periodic sweeps', () => {
         'expired-exports': 30000,
         'expired-refresh-tokens': 30000,
         'audit-retention': 30000,
+        quotas: 300000,
       });
     });
   });

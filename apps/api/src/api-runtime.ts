@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { AuditLogStore } from '@orgms/common/audit/audit-log-store';
 import { type Clock, systemClock } from '@orgms/common/clock';
 import type { AuthConfig, Config } from '@orgms/common/config';
@@ -14,6 +15,9 @@ import { lockDownServer } from '@orgms/common/fleet/server-lockdown';
 import { probeServer, ServerReachability } from '@orgms/common/fleet/server-probe';
 import { TenantRoleStore } from '@orgms/common/fleet/tenant-role-store';
 import { TrackedRunStore } from '@orgms/common/fleet-migrations/tracked-run-store';
+import { enqueueDatabaseLimits } from '@orgms/common/limits/database-limits-jobs';
+import { defaultLimits } from '@orgms/common/limits/organization-limits';
+import { type OrganizationLimitsRow, OrganizationLimitsStore } from '@orgms/common/limits/organization-limits-store';
 import type { Logger } from '@orgms/common/logger';
 import { IdempotencyKeyStore } from '@orgms/common/organizations/idempotency-key-store';
 import type { Organization } from '@orgms/common/organizations/organization.entity';
@@ -26,6 +30,7 @@ import { closeRedis, createRedis } from '@orgms/common/queues/redis';
 import { QUEUES } from '@orgms/common/queues/registry';
 import { createTenantWorkQueue, type TenantWorkQueue } from '@orgms/common/queues/tenant-work-queue';
 import { createWebhooksQueue, type WebhooksQueue } from '@orgms/common/queues/webhooks-queue';
+import { currentContext } from '@orgms/common/request-context';
 import { SecretBox } from '@orgms/common/secret-box';
 import { PlatformAdminStore } from '@orgms/common/sign-in/platform-admin-store';
 import { RefreshTokenStore } from '@orgms/common/sign-in/refresh-token-store';
@@ -43,6 +48,8 @@ import { OrphansService } from './fleet/orphans.service';
 import { MigrationRunsService } from './fleet-migrations/migration-runs.service';
 import { JobHandover } from './http/job-handover';
 import { DatabaseLimitRunsService } from './limits/database-limit-runs.service';
+import { LimitsService, type LimitsServiceDeps } from './limits/limits.service';
+import { OrganizationLimitsReader } from './limits/organization-limits-reader';
 import { ReadinessService } from './operator/readiness.service';
 import { IdempotentRequests } from './organizations/idempotent-requests';
 import { OrganizationsService } from './organizations/organizations.service';
@@ -70,6 +77,7 @@ export interface ApiStores {
   webhooks: WebhookStore;
   refreshTokens: RefreshTokenStore;
   auditLog: AuditLogStore;
+  organizationLimits: OrganizationLimitsStore;
 }
 
 /** How long an Idempotency-Key is remembered per caller. */
@@ -98,6 +106,8 @@ export interface ApiRuntime {
   tenantPools: TenantDatabases;
   /** Resolves once the control database is migrated and the bootstrap admin exists (then /ready may say so). */
   ready: Promise<void>;
+  /** Each organization's limits as the request path reads them (cached per replica). */
+  limits: OrganizationLimitsReader;
   /** Closes pools and Redis (the HTTP server, if any, is closed by its owner first). */
   stop: () => Promise<boolean>;
 }
@@ -105,6 +115,8 @@ export interface ApiRuntime {
 export interface ApiOptions {
   /** Where expiries and grace periods take their time from (tests move it). */
   clock?: Clock;
+  /** What GET …/limits shows of the requests in the current window, and what applies a changed database limit (see LimitsServiceDeps). */
+  limits?: Pick<LimitsServiceDeps, 'requestUsage' | 'applyDatabaseLimits'>;
 }
 
 /** Wires the API's dependencies once. Starts even when PostgreSQL or Redis is down; /ready tells. */
@@ -124,8 +136,12 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
   const isLive = () => events.isLive;
   const organizationRows = new InvalidatedCache<Organization>({ isLive, maxEntries: 20000 });
   const adminAuthStates = new InvalidatedCache<CachedAuthState>({ isLive, maxEntries: 1000 });
-  const forgetCached = (change: { orgId: string } | { adminId: string }) =>
-    'orgId' in change ? organizationRows.invalidate(change.orgId) : adminAuthStates.invalidate(change.adminId);
+  const limitRows = new InvalidatedCache<OrganizationLimitsRow>({ isLive, maxEntries: 20000 });
+  const forgetCached = (change: { orgId: string } | { adminId: string }) => {
+    if ('adminId' in change) return adminAuthStates.invalidate(change.adminId);
+    organizationRows.invalidate(change.orgId);
+    limitRows.invalidate(change.orgId);
+  };
   // Changes made here (create, delete, retry, rename…) are published like the worker's, for every
   // replica's streams and caches; this replica forgets its own copy at once, before it answers.
   const redisPublisher = redisEventPublisher(redis, config.queue);
@@ -147,7 +163,10 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
     idempotencyKeys: new IdempotencyKeyStore(controlDb, IDEMPOTENCY_KEY_TTL_MS, clock),
     refreshTokens: new RefreshTokenStore(controlDb, clock),
     auditLog: new AuditLogStore(controlDb, clock),
+    organizationLimits: new OrganizationLimitsStore(controlDb, { clock, events: publisher }),
   };
+  const defaults = defaultLimits(config.limits);
+  const limits = new OrganizationLimitsReader(stores.organizationLimits, defaults, limitRows);
   const servers = new ServerDirectory(stores.databaseServers);
   const logins = new TenantLogins({ roles: new TenantRoleStore(controlDb, secrets), logger });
   const tenantPools = new TenantDatabases({ servers, pools: config.tenancy.pools, logins, logger });
@@ -158,6 +177,7 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
     reset: () => {
       organizationRows.clear();
       adminAuthStates.clear();
+      limitRows.clear();
     },
   });
   const { bcryptRounds } = config.auth;
@@ -216,7 +236,7 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
       dir: config.exports.dir,
       diskLimitBytes: config.limits.exportDiskLimitBytes,
     }),
-    users: new UsersService(tenantPools, bcryptRounds, audit),
+    users: new UsersService(tenantPools, bcryptRounds, audit, limits),
     webhooks: new WebhooksService({ store: stores.webhooks, allowPrivate: config.webhooks.allowPrivate, audit }),
     signups: new SignupThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.signupThrottle }),
     migrationRuns: new MigrationRunsService({ runs: stores.trackedRuns, queue: queues.migrations, logger }),
@@ -231,6 +251,18 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
     }),
     events,
     readiness: new ReadinessService(controlDb, redis),
+    limits: new LimitsService({
+      store: stores.organizationLimits,
+      defaults,
+      windowMs: config.limits.windowMs,
+      tenants: tenantPools,
+      audit,
+      // The worker sets the changed limits on the organization's role (job apply-database-limits).
+      applyDatabaseLimits: async (orgId) => {
+        await enqueueDatabaseLimits(queues.maintenance, { orgId, requestId: currentContext()?.requestId ?? randomUUID() });
+      },
+      ...options.limits,
+    }),
   };
 
   const abort = new AbortController();
@@ -258,7 +290,7 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
     );
 
   const app = createApp({ config, logger, services, queues: Object.values(queues), tenantPools, clock });
-  return { app, services, stores, queues, tenantPools, ready, stop };
+  return { app, services, stores, queues, tenantPools, limits, ready, stop };
 }
 
 async function ensureBootstrapAdmin(admins: PlatformAdminStore, auth: AuthConfig, logger: Logger): Promise<void> {

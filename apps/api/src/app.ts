@@ -23,6 +23,8 @@ import { requestContext } from './http/request-context';
 import { securityHeaders } from './http/security-headers';
 import type { DatabaseLimitRunsService } from './limits/database-limit-runs.service';
 import { databaseLimitsRoutes } from './limits/database-limits.routes';
+import { limitsRoutes } from './limits/limits.routes';
+import type { LimitsService } from './limits/limits.service';
 import { docsRoutes } from './openapi/docs.routes';
 import { operatorTools } from './operator';
 import { healthRoutes } from './operator/health.routes';
@@ -70,6 +72,8 @@ export interface ApiServices {
   readiness: ReadinessService;
   /** Limits organizations created without a platform admin's token (self-signup). */
   signups: SignupThrottle;
+  /** Each organization's limits, overrides and usage. */
+  limits: LimitsService;
 }
 
 export interface AppDependencies {
@@ -120,6 +124,7 @@ export function createApp({ config, logger, services, queues, tenantPools, clock
   app.use(organizationChangesRoutes({ authentication, authorize, organizations, events, logger }));
   app.use(databaseServersRoutes({ authentication, databaseServers: services.databaseServers }));
   app.use(organizationExportsRoutes({ authentication, authorize, exports: services.exports }));
+  app.use(limitsRoutes({ authentication, authorize, limits: services.limits }));
   app.use(webhooksRoutes({ authentication, webhooks: services.webhooks }));
   app.use(organizationMovesRoutes({ authentication, moves: services.moves }));
   app.use(migrationsRoutes({ authentication, migrationRuns: services.migrationRuns, orphans: services.orphans }));

@@ -34,6 +34,12 @@ export const sweepDuration = new Histogram({
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
 });
 
+/** Organizations over a database quota, as the last quota sweep left them (`organization_limits.over_quota_since`). */
+export const organizationsOverQuotaGauge = new Gauge({
+  name: 'orgms_organizations_over_quota',
+  help: 'Organizations whose database the last quota sweep found over its quota: their writes that grow them answer 403 quota-exceeded',
+});
+
 /** Jobs this worker finished, by queue and outcome (completed, failed). */
 export const jobsProcessed = new Counter({
   name: 'orgms_worker_jobs_total',

@@ -12,6 +12,8 @@ import { ServerDirectory } from '@orgms/common/fleet/server-directory';
 import { ServerReachability } from '@orgms/common/fleet/server-probe';
 import { TenantRoleStore } from '@orgms/common/fleet/tenant-role-store';
 import { TrackedRunStore } from '@orgms/common/fleet-migrations/tracked-run-store';
+import { defaultLimits } from '@orgms/common/limits/organization-limits';
+import { OrganizationLimitsStore } from '@orgms/common/limits/organization-limits-store';
 import type { Logger } from '@orgms/common/logger';
 import { OrganizationStore } from '@orgms/common/organizations/organization-store';
 import { shutdownInOrder } from '@orgms/common/process/shutdown';
@@ -33,7 +35,7 @@ import { type MoveDeps, MovesService } from './fleet/moves.service';
 import { OrganizationServers } from './fleet/organization-servers';
 import { PgBouncerDatabases } from './fleet/pgbouncer-databases';
 import { MigrationRunsService } from './fleet-migrations/migration-runs.service';
-import { DatabaseLimitsService, databaseLimitsOf, type OverridesOf } from './limits/database-limits.service';
+import { DatabaseLimitsService, databaseLimitsOf } from './limits/database-limits.service';
 import { jobsProcessed, startMetricsServer } from './metrics';
 import { type ProvisioningDeps, ProvisioningService } from './organizations/provisioning.service';
 import { type PurgeDeps, PurgeService } from './organizations/purge.service';
@@ -75,8 +77,6 @@ export interface WorkerOptions {
   beforeExportStep?: ExportDeps['beforeStep'];
   /** Called before each purge step (tests interrupt purges with it). */
   beforePurgeStep?: PurgeDeps['beforeStep'];
-  /** Each organization's limit overrides (OrganizationLimitsStore); none given: every organization has the defaults. */
-  limitOverrides?: OverridesOf;
 }
 
 /**
@@ -94,10 +94,12 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
   const secrets = new SecretBox(config.secrets.current, config.secrets.previous);
   const serverStore = new DatabaseServerStore(controlDb, secrets);
   const roleStore = new TenantRoleStore(controlDb, secrets);
+  // Each organization's own limits (the defaults with its overrides) are set on its role.
+  const limitOverrides = new OrganizationLimitsStore(controlDb);
   const roles = new TenantRoles({
     store: roleStore,
     databasePrefix: tenancy.databasePrefix,
-    limitsOf: databaseLimitsOf(config.limits, options.limitOverrides),
+    limitsOf: databaseLimitsOf(config.limits, (orgId) => limitOverrides.overridesOf(orgId)),
     logger,
   });
   const servers = new OrganizationServers(new ServerDirectory(serverStore));
@@ -181,6 +183,12 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     refreshTokens: new RefreshTokenStore(controlDb, clock),
     audit: new AuditLogStore(controlDb, clock),
     auditRetentionDays: config.auditRetentionDays,
+    quotas: {
+      intervalMs: config.limits.quotaSweepIntervalMs,
+      defaults: defaultLimits(config.limits),
+      limits: new OrganizationLimitsStore(controlDb, { clock, events }),
+      clock,
+    },
     logger,
   });
   const sweepRegistry = new SweepRegistry(sweeps, logger);

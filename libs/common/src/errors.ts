@@ -104,3 +104,10 @@ export class OrganizationDatabaseBusyError extends ServiceUnavailableError {
     super(detail, retryAfterSeconds, {}, 'organization-database-busy', 'Organization database busy');
   }
 }
+
+/** A write would grow an organization past one of its quotas; reads keep working. */
+export class QuotaExceededError extends AppError {
+  constructor(detail: string, extra: { quota: string; limit: number; usage: number }) {
+    super(403, 'quota-exceeded', 'Quota exceeded', detail, extra);
+  }
+}

@@ -93,7 +93,7 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
  *     summary: Create a user (in the token's organization, or organization_name for platform admins)
  *     description: 'Compatibility route: creates a user like `POST /organizations/{id}/users`. An organization admin''s token names its own organization; platform admins add `organization_name`.'
  *     requestBody: { $ref: '#/components/requestBodies/CompatNewUser' }
- *     x-problems: [Forbidden, NotFound, Conflict]
+ *     x-problems: [ForbiddenOrQuotaExceeded, NotFound, Conflict]
  *     responses:
  *       '201': { $ref: '#/components/responses/UserCreated' }
  * /user/list:

@@ -180,6 +180,19 @@ const responses = {
     status: 403,
     detail: 'You are not allowed to do this.',
   }),
+  ForbiddenOrQuotaExceeded: problemResponse(
+    'The role may not do this (`forbidden`), or the write would grow the organization past a quota (`quota-exceeded`, with `quota`, `limit` and `usage`).',
+    'QuotaExceededProblem',
+    {
+      type: 'quota-exceeded',
+      title: 'Quota exceeded',
+      status: 403,
+      detail: 'This organization has 100 users, its quota.',
+      quota: 'users',
+      limit: 100,
+      usage: 100,
+    },
+  ),
   NotFound: problemResponse('No such resource (or not visible to this token).', 'Problem', {
     type: 'not-found',
     title: 'Not found',

@@ -6,6 +6,7 @@ import { exportParams } from '../data-safety/exports.schemas';
 import { createDatabaseServerBody, updateDatabaseServerBody } from '../fleet/database-servers.schemas';
 import { drainParams, moveOrganizationBody } from '../fleet/moves.schemas';
 import { idParams } from '../http/common.schemas';
+import { limitChangesBody } from '../limits/limits.schemas';
 import { deleteOrganizationQuery, restoreOrganizationBody, updateOrganizationBody } from '../organizations/lifecycle.schemas';
 import { createOrganizationBody, idempotencyHeaders, listOrganizationsQuery } from '../organizations/organizations.schemas';
 import { loginBody, refreshTokenBody, registerBody } from '../sign-in/auth.schemas';
@@ -77,6 +78,7 @@ export function requestBodySchemas(): Record<string, JsonSchema> {
     OrganizationMove: moveOrganizationBody,
     NewWebhook: createWebhookBody,
     WebhookChanges: updateWebhookBody,
+    OrganizationLimitChanges: limitChangesBody,
   };
   return Object.fromEntries(Object.entries(bodies).map(([name, schema]) => [name, jsonSchemaOf(schema)]));
 }

@@ -2,7 +2,7 @@ import { auditEntry, auditEntryList } from '../audit/audit.responses';
 import { organizationArchive, organizationArchiveList, organizationExport } from '../data-safety/data-safety.responses';
 import { databaseServer, databaseServerList, orphan, orphanList } from '../fleet/fleet.responses';
 import { migrationRun, migrationRunList, migrationRunSummary, runFailure, serverDrain } from '../fleet-migrations/fleet-migrations.responses';
-import { databaseLimitsRun } from '../limits/limits.responses';
+import { databaseLimitsRun, organizationLimits, quotaExceededProblem } from '../limits/limits.responses';
 import { health, readiness } from '../operator/operator.responses';
 import { organization, organizationList, organizationStatus } from '../organizations/organizations.responses';
 import { currentUser, organizationUserSelf, platformAdmin, platformAdminIdentity, token } from '../sign-in/sign-in.responses';
@@ -70,4 +70,6 @@ export const responseSchemas = {
   WebhookEvent: webhookEvent,
   Health: health,
   Readiness: readiness,
+  OrganizationLimits: organizationLimits,
+  QuotaExceededProblem: quotaExceededProblem,
 } as const;

@@ -15,10 +15,11 @@ import type { UsersService } from './users.service';
  *     summary: Create a user in the organization's database
  *     description: |
  *       That organization's admins and platform admins; the organization must be `active` (409 with `organization_status`;
- *       404 for platform admins once it is deleted). Emails are unique case-insensitively (409).
+ *       404 for platform admins once it is deleted). Emails are unique case-insensitively (409). 403 `quota-exceeded` when the organization has as many users as its
+ *       users quota, or its database is over its size quota (see `GET /organizations/{id}/limits`).
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *     requestBody: { $ref: '#/components/requestBodies/NewUser' }
- *     x-problems: [Forbidden, NotFound, Conflict]
+ *     x-problems: [ForbiddenOrQuotaExceeded, NotFound, Conflict]
  *     responses:
  *       '201': { $ref: '#/components/responses/UserCreated' }
  *   get:

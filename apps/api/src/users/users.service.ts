@@ -1,3 +1,4 @@
+import { databaseOverQuota, quotaRefusingNewUser, refuseOverQuota } from '@orgms/common/limits/quotas';
 import type { Organization } from '@orgms/common/organizations/organization.entity';
 import { hashPassword } from '@orgms/common/sign-in/passwords';
 import { holdsTokenVersion } from '@orgms/common/sign-in/token-version';
@@ -5,6 +6,7 @@ import type { TenantUser, UserRole } from '@orgms/common/users/tenant-user.entit
 import { TenantUserStore, type UserChanges } from '@orgms/common/users/tenant-user-store';
 import type { AuditService } from '../audit/audit.service';
 import { type Page, pageQuery, withCursor } from '../http/pagination';
+import type { OrganizationLimitsReader } from '../limits/organization-limits-reader';
 import type { TenantDatabases } from '../tenancy/tenant-databases';
 
 export interface CreateUserInput {
@@ -31,13 +33,22 @@ export class UsersService {
     private readonly tenants: TenantDatabases,
     private readonly bcryptRounds: number,
     private readonly audit: Pick<AuditService, 'recordAfter'>,
+    private readonly limits: Pick<OrganizationLimitsReader, 'limitsOf' | 'rowOf'>,
   ) {}
 
+  /** Refused (403 quota-exceeded) when the organization has its users quota already, or its database is over its quota. */
   async create(org: Organization, input: CreateUserInput): Promise<TenantUser> {
+    const [{ quotas }, { usage }] = await Promise.all([this.limits.limitsOf(org.id), this.limits.rowOf(org.id)]);
+    // A database over its quota refuses before any bcrypt or connection.
+    refuseOverQuota(databaseOverQuota(quotas, usage.databaseBytes));
     const passwordHash = await hashPassword(input.password, this.bcryptRounds);
-    const user = await this.tenants.write(org, (db) =>
-      new TenantUserStore(db).insert({ email: input.email, passwordHash, role: input.role, isActive: input.is_active }),
-    );
+    const user = await this.tenants.write(org, async (db) => {
+      const users = new TenantUserStore(db);
+      // Counted before the insert, without a lock: concurrent creations may each see room for one
+      // more and overshoot the quota by their number (at most the organization's connection budget).
+      refuseOverQuota(quotaRefusingNewUser(quotas, { users: await users.count(), databaseBytes: usage.databaseBytes }));
+      return users.insert({ email: input.email, passwordHash, role: input.role, isActive: input.is_active });
+    });
     await this.audit.recordAfter({
       action: 'user.created',
       orgId: org.id,

@@ -7,13 +7,11 @@ import type { OrganizationServers } from '../fleet/organization-servers';
 import { JobFailure } from '../job-failure';
 import type { TenantRoles } from '../tenancy/tenant-roles';
 
-/** An organization's overrides (OrganizationLimitsStore); none when the service has no store. */
+/** An organization's overrides, as OrganizationLimitsStore reads them. */
 export type OverridesOf = (orgId: string) => Promise<LimitOverrides>;
 
-const NO_OVERRIDES: OverridesOf = async () => ({});
-
 /** The database limits of one organization: the configured defaults with its overrides on top. */
-export function databaseLimitsOf(config: LimitsConfig, overridesOf: OverridesOf = NO_OVERRIDES): (orgId: string) => Promise<DatabaseLimits> {
+export function databaseLimitsOf(config: LimitsConfig, overridesOf: OverridesOf): (orgId: string) => Promise<DatabaseLimits> {
   const defaults = defaultLimits(config);
   return async (orgId) => effectiveLimits(defaults, await overridesOf(orgId)).database;
 }

@@ -9,6 +9,7 @@ import { expireExports, resumeLostExports } from '../data-safety/export-sweeps';
 import type { OrganizationExportsService } from '../data-safety/organization-exports.service';
 import type { OrganizationServers } from '../fleet/organization-servers';
 import { detectOrphans } from '../fleet/orphans-sweep';
+import { type QuotaSweepDeps, sweepQuotas } from '../limits/quota-sweep';
 import { resumeStuckOrganizations, startDuePurges } from '../organizations/organization-sweeps';
 import { deleteExpiredRefreshTokens, expireAuditEntries } from './retention-sweeps';
 import type { SweepDeclarations } from './sweep-registry';
@@ -25,6 +26,8 @@ export interface WorkerSweepDeps {
   audit: Pick<AuditLogStore, 'deleteOlderThan'>;
   /** AUDIT_RETENTION_DAYS; 0 keeps every entry. */
   auditRetentionDays: number;
+  /** QUOTA_SWEEP_INTERVAL_MS, and what the quota sweep reads and marks. */
+  quotas: Omit<QuotaSweepDeps, 'servers' | 'store' | 'logger'> & { intervalMs: number };
   logger: Logger;
 }
 
@@ -32,7 +35,8 @@ export interface WorkerSweepDeps {
  * Every periodic sweep of the maintenance queue: how often it runs and what one pass does.
  * Each runs on RECONCILE_INTERVAL_MS, as the single reconcile pass they replace did, except the
  * orphan search: it reads every server's database list, and what it finds waits for an operator
- * anyway (GET /admin/orphans computes the list on demand).
+ * anyway (GET /admin/orphans computes the list on demand), and the quota sweep (QUOTA_SWEEP_INTERVAL_MS),
+ * which reads every organization's database size.
  */
 export function declareSweeps(deps: WorkerSweepDeps) {
   const { settings, store, jobs, logger, exports } = deps;
@@ -45,6 +49,7 @@ export function declareSweeps(deps: WorkerSweepDeps) {
     [SWEEPS.expiredExports]: { intervalMs, run: () => expireExports({ exports }) },
     [SWEEPS.expiredRefreshTokens]: { intervalMs, run: () => deleteExpiredRefreshTokens(deps.refreshTokens) },
     [SWEEPS.auditRetention]: { intervalMs, run: () => expireAuditEntries(deps.audit, deps.auditRetentionDays) },
+    [SWEEPS.quotas]: { intervalMs: deps.quotas.intervalMs, run: () => sweepQuotas({ ...deps.quotas, servers: deps.servers, store, logger }) },
   } satisfies SweepDeclarations;
 }
 

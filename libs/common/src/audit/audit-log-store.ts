@@ -25,6 +25,8 @@ export type AuditAction =
   | 'organization.purged'
   | 'organization.retried'
   | 'organization.moved'
+  | 'organization.limits_changed'
+  | 'organization.quota_exceeded'
   | 'database_server.created'
   | 'database_server.updated'
   | 'database_server.resealed'

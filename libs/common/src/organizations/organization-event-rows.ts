@@ -41,6 +41,9 @@ export async function appendOrganizationEvent(
  * one-statement change (which writes its event in the statement of the update) call this.
  */
 export async function writeWebhookDeliveries(db: EntityManager, event: OrganizationEvent, org: Organization, renamed: boolean): Promise<void> {
-  const type = webhookEventTypeOf({ fromStatus: event.fromStatus as OrganizationStatus | null, toStatus: event.toStatus as OrganizationStatus }, renamed);
+  const type = webhookEventTypeOf(
+    { fromStatus: event.fromStatus as OrganizationStatus | null, toStatus: event.toStatus as OrganizationStatus, step: event.step },
+    renamed,
+  );
   if (type) await WebhookStore.writeDeliveries(db, { orgId: org.id, eventId: event.id, type, payload: webhookEventBody(type, event, org) });
 }

@@ -6,6 +6,7 @@ import type { OrganizationEventPublisher } from '../events/organization-events';
 import { type KeysetPage, keysetPage, type PageQuery } from '../keyset-page';
 import { organizationNameKey } from '../organizations/organization-names';
 import { RefreshTokenStore } from '../sign-in/refresh-token-store';
+import { QUOTA_EXCEEDED_STEP } from '../webhooks/webhook-events';
 import { Organization } from './organization.entity';
 import { OrganizationEvent } from './organization-event.entity';
 import { appendOrganizationEvent, writeWebhookDeliveries } from './organization-event-rows';
@@ -467,6 +468,19 @@ export class OrganizationStore {
     );
     this.events?.publish({ type: 'changed', orgId: id });
     return amended;
+  }
+
+  /**
+   * Records that the organization went over a quota: an event without a status change (the
+   * webhook `organization.quota_exceeded`) and its audit entry, in one transaction.
+   */
+  async recordQuotaExceeded(id: string, excess: { quota: string; limit: number; usage: number }): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const org = await selectOrganization(manager, 'id = $1', [id]);
+      if (!org) throw new NotFoundError(`Organization ${id} does not exist.`);
+      const detail = `${excess.quota} ${excess.usage} is over its quota of ${excess.limit}`;
+      await this.recordEvent(manager, org, org.status, { step: QUOTA_EXCEEDED_STEP, detail, audit: 'organization.quota_exceeded' }, { changes: excess });
+    });
   }
 
   async setSchemaVersion(id: string, schemaVersion: string): Promise<void> {

@@ -105,6 +105,7 @@ export const SWEEPS = {
   expiredExports: 'expired-exports',
   expiredRefreshTokens: 'expired-refresh-tokens',
   auditRetention: 'audit-retention',
+  quotas: 'quotas',
 } as const;
 export type SweepName = (typeof SWEEPS)[keyof typeof SWEEPS];
 

@@ -57,6 +57,12 @@ export class TenantUserStore {
     return this.db.getRepository(TenantUser).findOneByOrFail({ id });
   }
 
+  /** Every user, active or not: what the users quota counts. */
+  async count(): Promise<number> {
+    const [row]: { count: number }[] = await this.db.query(`SELECT count(*)::int AS count FROM users`);
+    return row.count;
+  }
+
   /** The organization's first admin, from the hash the API kept; nothing if that email exists already (a re-run). */
   async seedAdmin(email: string, passwordHash: string): Promise<void> {
     await this.db.query(...seedAdminStatement(email, passwordHash));

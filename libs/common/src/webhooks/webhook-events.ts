@@ -3,7 +3,10 @@ import { INITIAL_STATUS, ORGANIZATION_STATUSES, type OrganizationStatus } from '
 /** Every status but the first is an event of its own; the first is `organization.created`. */
 type LaterStatus = Exclude<OrganizationStatus, typeof INITIAL_STATUS>;
 
-export type WebhookEventType = 'organization.created' | `organization.${LaterStatus}` | 'organization.renamed';
+export type WebhookEventType = 'organization.created' | `organization.${LaterStatus}` | 'organization.renamed' | 'organization.quota_exceeded';
+
+/** The `step` of an event without a status change that records an organization going over a quota (the quota sweep). */
+export const QUOTA_EXCEEDED_STEP = 'quota_exceeded';
 
 /**
  * The events an endpoint can subscribe to, derived from the organization's statuses, so a new
@@ -14,19 +17,21 @@ export const WEBHOOK_EVENT_TYPES: readonly WebhookEventType[] = [
   'organization.created',
   ...ORGANIZATION_STATUSES.filter((status): status is LaterStatus => status !== INITIAL_STATUS).map((status) => `organization.${status}` as const),
   'organization.renamed',
+  'organization.quota_exceeded',
 ];
 
 /**
  * The webhook an organization event is, if any: the first event is `organization.created`, a
  * status change `organization.<new status>`, and an event without one `organization.renamed` when
- * its transaction changed the name; other progress (provisioning steps, an admin email change)
- * is no webhook.
+ * its transaction changed the name, `organization.quota_exceeded` when its step is
+ * QUOTA_EXCEEDED_STEP; other progress (provisioning steps, an admin email change) is no webhook.
  */
 export function webhookEventTypeOf(
-  event: { fromStatus: OrganizationStatus | null; toStatus: OrganizationStatus },
+  event: { fromStatus: OrganizationStatus | null; toStatus: OrganizationStatus; step?: string | null },
   renamed: boolean,
 ): WebhookEventType | undefined {
   if (event.fromStatus === null) return 'organization.created';
   if (event.fromStatus !== event.toStatus) return `organization.${event.toStatus as LaterStatus}`;
+  if (event.step === QUOTA_EXCEEDED_STEP) return 'organization.quota_exceeded';
   return renamed ? 'organization.renamed' : undefined;
 }

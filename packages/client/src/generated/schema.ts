@@ -138,7 +138,8 @@ export interface paths {
         /**
          * Create a user in the organization's database
          * @description That organization's admins and platform admins; the organization must be `active` (409 with `organization_status`;
-         *     404 for platform admins once it is deleted). Emails are unique case-insensitively (409).
+         *     404 for platform admins once it is deleted). Emails are unique case-insensitively (409). 403 `quota-exceeded` when the organization has as many users as its
+         *     users quota, or its database is over its size quota (see `GET /organizations/{id}/limits`).
          */
         post: operations["postOrganizationsIdUsers"];
         delete?: never;
@@ -582,6 +583,35 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/organizations/{id}/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read an organization's limits and what it uses of them
+         * @description That organization's admins and platform admins (members 403). The limits that apply (the configured defaults with
+         *     the organization's overrides on top): requests per window by class with the requests counted in the current window,
+         *     its database role's limits, its quotas with their usage (users now; its database's size at the quota sweep's last
+         *     sample), and whether it is over a quota.
+         */
+        get: operations["getOrganizationsIdLimits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change an organization's limits (platform admins)
+         * @description Platform admins only (organization users 403). Sets or clears (null) overrides of the defaults; audited as
+         *     `organization.limits_changed`. A change of a database limit is applied to the organization's role. The organization
+         *     must be active (409 with `organization_status`).
+         */
+        patch: operations["patchOrganizationsIdLimits"];
         trace?: never;
     };
     "/database-limits/runs": {
@@ -1917,7 +1947,7 @@ export interface components {
              *       "organization.active"
              *     ]
              */
-            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed")[];
+            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded")[];
             /**
              * @description `failing` once a delivery ran out of retries (WEBHOOK_MAX_AGE_MS); a later successful delivery makes it `active` again.
              * @enum {string}
@@ -1964,7 +1994,7 @@ export interface components {
              *       "organization.active"
              *     ]
              */
-            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed")[];
+            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded")[];
             /**
              * @description `failing` once a delivery ran out of retries (WEBHOOK_MAX_AGE_MS); a later successful delivery makes it `active` again.
              * @enum {string}
@@ -2017,7 +2047,7 @@ export interface components {
              * @example organization.active
              * @enum {string}
              */
-            event_type: "organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed";
+            event_type: "organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded";
             /**
              * Format: uuid
              * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
@@ -2078,7 +2108,7 @@ export interface components {
              * @example organization.active
              * @enum {string}
              */
-            type: "organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed";
+            type: "organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded";
             /**
              * Format: date-time
              * @description When the event happened.
@@ -2177,6 +2207,166 @@ export interface components {
                 /** @enum {string} */
                 redis: "ok" | "unavailable";
             };
+        };
+        /** @description The limits that apply to an organization (the defaults with its overrides on top) and what it uses of them. */
+        OrganizationLimits: {
+            /**
+             * Format: uuid
+             * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+             */
+            organization_id: string;
+            /**
+             * @description The window the request limits count in (RATE_LIMIT_WINDOW_MS).
+             * @example 60
+             */
+            window_seconds: number;
+            /** @description Requests per window by class, all API replicas together. */
+            requests: {
+                reads: {
+                    /**
+                     * @description Requests allowed per window.
+                     * @example 6000
+                     */
+                    limit: number;
+                    /**
+                     * @description Requests counted in the current window; null when not known.
+                     * @example 42
+                     */
+                    used: number | null;
+                };
+                writes: {
+                    /**
+                     * @description Requests allowed per window.
+                     * @example 6000
+                     */
+                    limit: number;
+                    /**
+                     * @description Requests counted in the current window; null when not known.
+                     * @example 42
+                     */
+                    used: number | null;
+                };
+                expensive: {
+                    /**
+                     * @description Requests allowed per window.
+                     * @example 6000
+                     */
+                    limit: number;
+                    /**
+                     * @description Requests counted in the current window; null when not known.
+                     * @example 42
+                     */
+                    used: number | null;
+                };
+            };
+            /** @description The limits of the organization's own database role. */
+            database: {
+                /** @example 10 */
+                connection_limit: number;
+                /**
+                 * @description `0`: none.
+                 * @example 30000
+                 */
+                statement_timeout_ms: number;
+                /**
+                 * @description `0`: none.
+                 * @example 60000
+                 */
+                idle_in_transaction_timeout_ms: number;
+                /**
+                 * @description `-1`: none.
+                 * @example 1048576
+                 */
+                temp_file_limit_kb: number;
+            };
+            quotas: {
+                users: {
+                    /** @example 100000 */
+                    limit: number;
+                    /**
+                     * @description Its users now; null while its database does not serve.
+                     * @example 12
+                     */
+                    usage: number | null;
+                };
+                database_bytes: {
+                    /** @example 1073741824 */
+                    limit: number;
+                    /**
+                     * @description Its database size at the last sample; null before the first.
+                     * @example 8204835
+                     */
+                    usage: number | null;
+                    /**
+                     * Format: date-time
+                     * @description When the quota sweep sampled it (every QUOTA_SWEEP_INTERVAL_MS).
+                     */
+                    sampled_at: string | null;
+                };
+            };
+            /** @description Whether it is past a quota now: writes that would grow it answer 403 `quota-exceeded`. */
+            over_quota: boolean;
+            /**
+             * Format: date-time
+             * @description Since when the quota sweep has found its database over its quota.
+             */
+            over_quota_since: string | null;
+            /** @description The overrides set for this organization (what `PATCH` changes); a missing member has the configured default. */
+            overrides: {
+                requests?: {
+                    reads?: number;
+                    writes?: number;
+                    expensive?: number;
+                };
+                database?: {
+                    /** @example 10 */
+                    connection_limit?: number;
+                    /**
+                     * @description `0`: none.
+                     * @example 30000
+                     */
+                    statement_timeout_ms?: number;
+                    /**
+                     * @description `0`: none.
+                     * @example 60000
+                     */
+                    idle_in_transaction_timeout_ms?: number;
+                    /**
+                     * @description `-1`: none.
+                     * @example 1048576
+                     */
+                    temp_file_limit_kb?: number;
+                };
+                quotas?: {
+                    users?: number;
+                    database_bytes?: number;
+                };
+            };
+        };
+        /** @description A 403: `forbidden` (the role may not do this), or `quota-exceeded` with the quota, its limit and the usage. */
+        QuotaExceededProblem: {
+            /**
+             * Format: uri
+             * @example https://orgms.dev/problems/quota-exceeded
+             */
+            type: string;
+            /** @example Quota exceeded */
+            title: string;
+            /** @example 403 */
+            status: number;
+            /** @example This organization has 100 users, its quota; remove one or ask for a higher quota. */
+            detail: string;
+            /** @example 0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980 */
+            requestId?: string;
+            /**
+             * @description The quota reached.
+             * @enum {string}
+             */
+            quota?: "users" | "database_bytes";
+            /** @example 100 */
+            limit?: number;
+            /** @example 100 */
+            usage?: number;
         };
         Credentials: {
             /**
@@ -2421,7 +2611,7 @@ export interface components {
              *       "organization.failed"
              *     ]
              */
-            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed")[];
+            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded")[];
             /**
              * @description For the people who manage it.
              * @example Billing system
@@ -2443,12 +2633,39 @@ export interface components {
              *       "organization.failed"
              *     ]
              */
-            events?: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed")[];
+            events?: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded")[];
             /**
              * @description null removes it.
              * @example Billing system
              */
             description?: string | null;
+        };
+        /** @description Overrides to change; a limit set to null goes back to the configured default, one left out stays as it is. */
+        OrganizationLimitChanges: {
+            requests?: {
+                /** @description Reads (`GET`) per window. */
+                reads?: number | null;
+                /** @description Writes (`POST`, `PATCH`, `DELETE`) per window. */
+                writes?: number | null;
+                /** @description Expensive operations (exports, moves, restores) per window. */
+                expensive?: number | null;
+            };
+            database?: {
+                /** @description `CONNECTION LIMIT` of the organization's role. */
+                connection_limit?: number | null;
+                /** @description `statement_timeout` (`0`: none). */
+                statement_timeout_ms?: number | null;
+                /** @description `idle_in_transaction_session_timeout` (`0`: none). */
+                idle_in_transaction_timeout_ms?: number | null;
+                /** @description `temp_file_limit` in kB (`-1`: none). */
+                temp_file_limit_kb?: number | null;
+            };
+            quotas?: {
+                /** @description Users the organization may have. */
+                users?: number | null;
+                /** @description Size its database may reach, in bytes. */
+                database_bytes?: number | null;
+            };
         };
     };
     responses: {
@@ -2565,6 +2782,27 @@ export interface components {
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The role may not do this (`forbidden`), or the write would grow the organization past a quota (`quota-exceeded`, with `quota`, `limit` and `usage`). */
+        ForbiddenOrQuotaExceeded: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://orgms.dev/problems/quota-exceeded",
+                 *       "title": "Quota exceeded",
+                 *       "status": 403,
+                 *       "detail": "This organization has 100 users, its quota.",
+                 *       "quota": "users",
+                 *       "limit": 100,
+                 *       "usage": 100,
+                 *       "requestId": "0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["QuotaExceededProblem"];
             };
         };
         /** @description No such resource (or not visible to this token). */
@@ -3428,7 +3666,7 @@ export interface operations {
             201: components["responses"]["UserCreated"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            403: components["responses"]["ForbiddenOrQuotaExceeded"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
@@ -4114,6 +4352,70 @@ export interface operations {
             431: components["responses"]["RequestHeadTooLarge"];
         };
     };
+    getOrganizationsIdLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Its limits and usage. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationLimits"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    patchOrganizationsIdLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganizationLimitChanges"];
+            };
+        };
+        responses: {
+            /** @description Its limits and usage after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationLimits"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     postDatabaseLimitsRuns: {
         parameters: {
             query?: never;
@@ -4797,7 +5099,7 @@ export interface operations {
             201: components["responses"]["UserCreated"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            403: components["responses"]["ForbiddenOrQuotaExceeded"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
