@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withDatabase } from '@orgms/common/database/database-urls';
+import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
 import { roleNameFor } from '@orgms/common/tenancy/database-names';
 import { expect } from 'chai';
 import { Client } from 'pg';
@@ -66,6 +67,21 @@ describe("Database limits on each organization's role", function () {
       expect(failure, 'query_canceled by statement_timeout').to.equal('57014');
     } finally {
       await asRole.end();
+    }
+  });
+
+  it("when the worker changes an organization's schema, then its session lifts the role's tiny statement timeout (a migration is not its users' work)", async () => {
+    const org = await createActiveOrganization(stack);
+    await overrideDatabaseLimits(org.id, { connection_limit: 5, statement_timeout_ms: 50 });
+    await waitForConnectionLimit(org.id, 5);
+    const url = new URL(withDatabase(stack.config.tenancy.serverUrl, databaseOf(stack, org.id)));
+    url.username = roleOf(org.id);
+    const schemaChanges = await createTenantDataSource(url.toString(), 1, { schemaChanges: true }).initialize();
+    try {
+      expect(await schemaChanges.query('SHOW statement_timeout')).to.deep.equal([{ statement_timeout: '0' }]);
+      await schemaChanges.query('SELECT pg_sleep(0.2)');
+    } finally {
+      await schemaChanges.destroy();
     }
   });
 

@@ -118,16 +118,20 @@ export async function readFinalState(fleet: ChaosFleet, webhookEndpointId: strin
     users.set(org.id, await query(url, 'SELECT id::text, email, role, password_hash FROM users'));
   }
   const queue = new Queue(QUEUES.maintenance, { connection: { url: fleet.redis.url }, prefix: fe.queuePrefix });
-  const provisioning = new Queue(QUEUES.provisioning, { connection: { url: fleet.redis.url }, prefix: fe.queuePrefix });
+  // Organizations' work runs on the provisioning queue and on the tenant-work queue (exports, moves): both must drain.
+  const workQueues = [QUEUES.provisioning, QUEUES.tenantWork].map((name) => new Queue(name, { connection: { url: fleet.redis.url }, prefix: fe.queuePrefix }));
   try {
     const sweeps = Object.values(SWEEPS);
     const schedulers = await Promise.all(sweeps.map((sweep) => queue.getJobScheduler(sweepSchedulerId(sweep))));
     const unscheduledSweeps = sweeps.filter((_, i) => schedulers[i] === undefined);
-    const queuedJobs = await provisioning.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+    const counts = await Promise.all(workQueues.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children')));
+    const queuedJobs = Object.fromEntries(
+      counts.flatMap((count, i) => Object.entries(count).map(([state, n]) => [`${workQueues[i].name} ${state}`, n])),
+    ) as Record<string, number>;
     return { orgs, databases, archives, users, everActive, unscheduledSweeps, queuedJobs, events, deliveries, exports };
   } finally {
     await queue.close();
-    await provisioning.close();
+    await Promise.all(workQueues.map((q) => q.close()));
   }
 }
 
@@ -335,8 +339,7 @@ export async function checkInvariants(
       violations.push({ message: `sweep schedulers gone from Redis: ${state.unscheduledSweeps.join(', ')}; nothing brings back the work they find any more` });
     }
     const queued = Object.entries(state.queuedJobs).filter(([, n]) => n > 0);
-    if (queued.length > 0)
-      violations.push({ message: `jobs left on the provisioning queue after settling: ${queued.map(([k, n]) => `${k} ${n}`).join(', ')}` });
+    if (queued.length > 0) violations.push({ message: `jobs left on the work queues after settling: ${queued.map(([k, n]) => `${k} ${n}`).join(', ')}` });
     verdicts.push({ invariant: 'Redis: every sweep is scheduled; nothing left queued', violations, checked: JSON.stringify(state.queuedJobs) });
   }
 

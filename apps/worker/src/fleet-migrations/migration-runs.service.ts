@@ -76,7 +76,7 @@ export class MigrationRunsService {
         return 'skipped';
       }
       if (needsRole) await roles.provide(org, server);
-      const tenant = await createTenantDataSource(await roles.tenantUrl(org, server), 1).initialize();
+      const tenant = await createTenantDataSource(await roles.tenantUrl(org, server), 1, { schemaChanges: true }).initialize();
       try {
         const applied = await tenant.runMigrations({ transaction: 'each' });
         logger.info('organization database migrated', { applied: applied.map((m) => m.name), role: needsRole ? 'given' : 'kept' });

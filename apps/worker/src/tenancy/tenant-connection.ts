@@ -36,7 +36,7 @@ async function plainConnection(url: string): Promise<ProvisioningConnection> {
 }
 
 async function migratingConnection(url: string): Promise<ProvisioningConnection> {
-  const dataSource: DataSource = await createTenantDataSource(url, 1).initialize();
+  const dataSource: DataSource = await createTenantDataSource(url, 1, { schemaChanges: true }).initialize();
   return {
     migrate: async () => (await dataSource.runMigrations({ transaction: 'each' })).length,
     seedAdmin: (email, passwordHash) => new TenantUserStore(dataSource).seedAdmin(email, passwordHash),

@@ -79,7 +79,12 @@ export const environmentSchema = Joi.object({
     .meta({ defaultText: 'unset' }),
   ALLOW_SELF_SIGNUP: Joi.boolean().default(false).description('let anyone (no token) create an organization'),
   BCRYPT_ROUNDS: Joi.number().integer().min(4).max(15).default(12).description('password hashing cost (4–15)'),
-  WORKER_CONCURRENCY: Joi.number().integer().min(1).max(64).default(4).description('provisioning jobs per worker process'),
+  WORKER_CONCURRENCY: Joi.number()
+    .integer()
+    .min(1)
+    .max(64)
+    .default(4)
+    .description('provisioning and purge jobs per worker process (what organizations ask for: `TENANT_WORK_CONCURRENCY`)'),
   // A dead worker's jobs return within lock + stalled interval (15 s); the price is a lock renewal
   // per running job every 5 s, and a job that blocks its event loop for 10 s counts as stalled and
   // runs again (every job is idempotent, so that only costs time).

@@ -7,10 +7,19 @@ import { poolExtra } from './pool-options';
 export const TENANT_ENTITIES = [TenantUser];
 
 /**
- * A DataSource for one organization's database at `url` (fleet/server-urls.ts builds it from the
- * organization's server); callers own it and must `destroy()` it.
+ * Session settings of the worker's schema changes. An organization's role carries its
+ * statement and idle-in-transaction timeouts (its database limits), which bound what its users'
+ * requests may cost; a migration of its schema is the service's own work and may take longer, so
+ * its sessions lift them (a startup option overrides the role's setting for that session only).
  */
-export function createTenantDataSource(url: string, poolSize = 2): DataSource {
+const SCHEMA_CHANGE_SESSION = '-c statement_timeout=0 -c idle_in_transaction_session_timeout=0';
+
+/**
+ * A DataSource for one organization's database at `url` (fleet/server-urls.ts builds it from the
+ * organization's server); callers own it and must `destroy()` it. `schemaChanges`: the worker's
+ * migrations, on a direct connection (startup options do not pass through PgBouncer).
+ */
+export function createTenantDataSource(url: string, poolSize = 2, options: { schemaChanges?: boolean } = {}): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
@@ -18,6 +27,6 @@ export function createTenantDataSource(url: string, poolSize = 2): DataSource {
     migrations: tenantMigrations,
     migrationsTableName: 'tenant_migrations',
     poolSize,
-    extra: poolExtra(10000),
+    extra: { ...poolExtra(10000), ...(options.schemaChanges ? { options: SCHEMA_CHANGE_SESSION } : {}) },
   });
 }
