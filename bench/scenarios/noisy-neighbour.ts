@@ -124,9 +124,9 @@ async function steadyReads(
         inFlight.push(
           (async () => {
             const sent = performance.now();
-            const res = await admin.request('GET', `/organizations/${admin.organizationId}/users`);
+            const res = await admin.request('GET', `/organizations/${admin.organizationId}/users`).catch(() => undefined);
             ms.push(performance.now() - sent);
-            if (res.status !== 200) failures++;
+            if (res?.status !== 200) failures++;
           })(),
         );
       }
@@ -141,13 +141,14 @@ async function newOrganizations(platform: ServiceClient, everyMs: number, until:
   const timings: Promise<number>[] = [];
   for (let next = performance.now(); next < until; next += everyMs) {
     await sleep(Math.max(0, next - performance.now()));
-    timings.push(
-      (async () => {
-        const sent = performance.now();
-        await platform.waitActive(await platform.createOrganization(`Newcomer ${newcomers++} ${platform.env.id}`));
-        return performance.now() - sent;
-      })(),
-    );
+    const timing = (async () => {
+      const sent = performance.now();
+      await platform.waitActive(await platform.createOrganization(`Newcomer ${newcomers++} ${platform.env.id}`));
+      return performance.now() - sent;
+    })();
+    // Handled here so an early failure does not end the process (skipping the clean-up) before Promise.all sees it.
+    timing.catch(() => undefined);
+    timings.push(timing);
   }
   return Promise.all(timings);
 }
