@@ -1,11 +1,12 @@
 /**
- * `npm run bench [-- --quick] [-- --only archive]`: the benchmarks (README "Benchmarks"). Starts the built API and worker as real
+ * `npm run bench [-- --quick] [-- --only archive|noisy]`: the benchmarks (README "Benchmarks"). Starts the built API and worker as real
  * processes on an isolated control database, org prefix and queue prefix, measures each scenario
  * beside its floor in the same run, prints a table and writes bench/results/<timestamp>.json.
  * Scenarios 4–7 run on a fleet of two servers (5432 `default`, 5433 `pg-b` registered through the
  * API) when `scripts/fleet/ensure-fleet-services.sh` has started the second one, else on one.
- * Scenario 3 also starts a second API process (replica visibility); scenario 7 (memory) runs
- * last, with the worker stopped.
+ * Scenario 3 also starts a second API process (replica visibility); scenario 9 (noisy neighbour)
+ * runs its own API and worker with BCRYPT_ROUNDS=10; scenario 7 (memory) runs last, with the
+ * worker stopped.
  */
 
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -24,14 +25,15 @@ import { fleetCapacity } from './scenarios/fleet-capacity';
 import { fleetMigration } from './scenarios/fleet-migration';
 import { createActiveOrganizations, manyTenants } from './scenarios/many-tenants';
 import { memory } from './scenarios/memory';
+import { type NoisyNeighbourSizes, noisyNeighbour } from './scenarios/noisy-neighbour';
 import { provisioningLatency } from './scenarios/provisioning-latency';
 import { replicaVisibility } from './scenarios/replica-visibility';
 import { statusPolling } from './scenarios/status-polling';
 
 const quick = process.argv.includes('--quick');
-/** `--only archive`: scenario 8 alone (it needs no fleet and no tenants). */
+/** `--only archive`: scenario 8 alone (it needs no fleet and no tenants); `--only noisy`: scenario 9 alone (it runs its own API and worker). */
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-if (only !== undefined && only !== 'archive') throw new Error(`--only takes "archive", not "${only}"`);
+if (only !== undefined && only !== 'archive' && only !== 'noisy') throw new Error(`--only takes "archive" or "noisy", not "${only}"`);
 /** Users of the organization whose purge scenario 8 measures (issue 13 asks for the figures at 10,000). */
 const ARCHIVED_USERS = 10000;
 const FULL = { latency: 20, burst: 100, pollSeconds: 10, renames: 20, tenants: 1000, reads: 10000, coldConnects: 5000, creates: 30, streams: 300 };
@@ -42,6 +44,15 @@ const TENANT_BUDGET = 50;
 const TENANT_POOL_SIZE = 1;
 const MIGRATION_CONCURRENCY = 4;
 const BCRYPT_ROUNDS = 4;
+/** Scenario 9: 10 quiet organizations reading 8 times a second each, a new organization every second, one flooding admin on 12 connections. */
+const NOISY: NoisyNeighbourSizes = {
+  phaseSeconds: quick ? 10 : 20,
+  quietOrganizations: 10,
+  quietReadsPerSecond: 8,
+  floodConnections: 12,
+  newOrganizationEveryMs: 1000,
+  honourRetryAfter: true,
+};
 
 async function stopGracefully(service: ServiceProcess | undefined): Promise<void> {
   service?.signal('SIGTERM');
@@ -70,68 +81,74 @@ async function main(): Promise<void> {
   const rows: ResultRow[] = [];
   let worker: ServiceProcess | undefined;
   let servers = [DEFAULT_SERVER];
+  const step = async (name: string, scenario: () => Promise<ResultRow[]>) => {
+    const at = performance.now();
+    console.log(`… ${name}`);
+    const result = await scenario();
+    console.log(`  (${Math.round((performance.now() - at) / 1000)} s; ${Math.round((performance.now() - runStarted) / 1000)} s since the start)`);
+    rows.push(...result);
+    printTable(result);
+  };
+  const noisyStep = () => step('noisy neighbour (its own API and worker, BCRYPT_ROUNDS=10, default limits)', () => noisyNeighbour(NOISY));
   try {
-    const api = await startApi(env);
-    worker = await startWorker(env);
-    const client = new ServiceClient(env);
-    await client.login();
-
-    const step = async (name: string, scenario: () => Promise<ResultRow[]>) => {
-      const at = performance.now();
-      console.log(`… ${name}`);
-      const result = await scenario();
-      console.log(`  (${Math.round((performance.now() - at) / 1000)} s; ${Math.round((performance.now() - runStarted) / 1000)} s since the start)`);
-      rows.push(...result);
-      printTable(result);
-    };
-    if (only === 'archive') {
-      await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir));
+    if (only === 'noisy') {
+      await noisyStep();
     } else {
-      await step('provisioning latency', () => provisioningLatency(client, sizes.latency));
-      await step('provisioning latency without the template (fallback path)', async () => {
-        await stopGracefully(worker);
-        const fallback = await startWorker(env, { ORG_TEMPLATE_ENABLED: 'false' }, 'worker-no-template');
-        const result = await provisioningLatency(client, sizes.latency, 'without template');
-        await stopGracefully(fallback);
-        worker = await startWorker(env);
-        return result;
-      });
-      await step('burst', () => burst(client, sizes.burst, FULL.burst));
-      await step('status polling', () => statusPolling(client, sizes.pollSeconds));
-      await step('replica visibility (a second API process)', async () => {
-        const replica = await startReplica(client);
-        try {
-          return await replicaVisibility(client, replica.client, sizes.renames);
-        } finally {
-          await stopGracefully(replica.process);
-        }
-      });
+      const api = await startApi(env);
+      worker = await startWorker(env);
+      const client = new ServiceClient(env);
+      await client.login();
 
-      // From here on the fleet has two servers (pg-b on 5433, when it is up); the scenarios above ran on default alone.
-      console.log(`… registering ${SECOND_SERVER.name} (${SECOND_SERVER.adminUrl}) through POST /database-servers`);
-      servers = await registerSecondServer(client, TENANT_BUDGET, sizes.tenants);
-      if (servers.length > 1) {
-        // The worker prepares <prefix>template on the servers it knows at start: restart it so pg-b has one.
-        await stopGracefully(worker);
-        worker = await startWorker(env);
-        await waitForTemplate(SECOND_SERVER, env.orgPrefix);
+      if (only === 'archive') {
+        await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir));
+      } else {
+        await step('provisioning latency', () => provisioningLatency(client, sizes.latency));
+        await step('provisioning latency without the template (fallback path)', async () => {
+          await stopGracefully(worker);
+          const fallback = await startWorker(env, { ORG_TEMPLATE_ENABLED: 'false' }, 'worker-no-template');
+          const result = await provisioningLatency(client, sizes.latency, 'without template');
+          await stopGracefully(fallback);
+          worker = await startWorker(env);
+          return result;
+        });
+        await step('burst', () => burst(client, sizes.burst, FULL.burst));
+        await step('status polling', () => statusPolling(client, sizes.pollSeconds));
+        await step('replica visibility (a second API process)', async () => {
+          const replica = await startReplica(client);
+          try {
+            return await replicaVisibility(client, replica.client, sizes.renames);
+          } finally {
+            await stopGracefully(replica.process);
+          }
+        });
+        await noisyStep();
+
+        // From here on the fleet has two servers (pg-b on 5433, when it is up); the scenarios above ran on default alone.
+        console.log(`… registering ${SECOND_SERVER.name} (${SECOND_SERVER.adminUrl}) through POST /database-servers`);
+        servers = await registerSecondServer(client, TENANT_BUDGET, sizes.tenants);
+        if (servers.length > 1) {
+          // The worker prepares <prefix>template on the servers it knows at start: restart it so pg-b has one.
+          await stopGracefully(worker);
+          worker = await startWorker(env);
+          await waitForTemplate(SECOND_SERVER, env.orgPrefix);
+        }
+        const budgetOf = await budgets(client);
+        console.log(`  fleet: ${servers.map((s) => `${s.name} (connection_budget ${budgetOf[s.name]})`).join(', ')}`);
+        console.log(`… creating ${sizes.tenants} active organizations on ${servers.map((s) => s.name).join(' + ')}`);
+        const tenants = await createActiveOrganizations(client, sizes.tenants, 'Tenant', servers);
+        tenantsMs = tenants.ms;
+        console.log(`  ${sizes.tenants} organizations active in ${Math.round(tenants.ms)} ms`);
+        await step('many tenants', () => manyTenants(client, tenants.ids, sizes.reads, sizes.coldConnects, servers, budgetOf, api.child.pid));
+        await step('fleet migration', () => fleetMigration(client, tenants.ids, MIGRATION_CONCURRENCY, servers));
+        await step('fleet capacity', () => fleetCapacity(client, servers, sizes.creates));
+        await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir));
+        await step(`memory (worker stopped, ${sizes.streams} SSE streams on pending organizations)`, async () => {
+          // Last: with no worker, the organizations it requests stay pending, so their streams stay open.
+          await stopGracefully(worker);
+          worker = undefined;
+          return memory(client, tenants.ids, sizes.streams, api.child.pid);
+        });
       }
-      const budgetOf = await budgets(client);
-      console.log(`  fleet: ${servers.map((s) => `${s.name} (connection_budget ${budgetOf[s.name]})`).join(', ')}`);
-      console.log(`… creating ${sizes.tenants} active organizations on ${servers.map((s) => s.name).join(' + ')}`);
-      const tenants = await createActiveOrganizations(client, sizes.tenants, 'Tenant', servers);
-      tenantsMs = tenants.ms;
-      console.log(`  ${sizes.tenants} organizations active in ${Math.round(tenants.ms)} ms`);
-      await step('many tenants', () => manyTenants(client, tenants.ids, sizes.reads, sizes.coldConnects, servers, budgetOf, api.child.pid));
-      await step('fleet migration', () => fleetMigration(client, tenants.ids, MIGRATION_CONCURRENCY, servers));
-      await step('fleet capacity', () => fleetCapacity(client, servers, sizes.creates));
-      await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir));
-      await step(`memory (worker stopped, ${sizes.streams} SSE streams on pending organizations)`, async () => {
-        // Last: with no worker, the organizations it requests stay pending, so their streams stay open.
-        await stopGracefully(worker);
-        worker = undefined;
-        return memory(client, tenants.ids, sizes.streams, api.child.pid);
-      });
     }
   } finally {
     await killAll();
@@ -148,7 +165,7 @@ async function main(): Promise<void> {
   const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(
     file,
-    `${JSON.stringify({ at: new Date().toISOString(), quick, cpus: os.cpus().length, bcryptRounds: BCRYPT_ROUNDS, sizes, tenantsCreatedMs: Math.round(tenantsMs), seconds: Math.round((performance.now() - runStarted) / 1000), rows }, null, 2)}\n`,
+    `${JSON.stringify({ at: new Date().toISOString(), quick, cpus: os.cpus().length, bcryptRounds: BCRYPT_ROUNDS, sizes, noisy: NOISY, tenantsCreatedMs: Math.round(tenantsMs), seconds: Math.round((performance.now() - runStarted) / 1000), rows }, null, 2)}\n`,
   );
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
 }

@@ -50,6 +50,7 @@ import { JobHandover } from './http/job-handover';
 import { DatabaseLimitRunsService } from './limits/database-limit-runs.service';
 import { LimitsService, type LimitsServiceDeps } from './limits/limits.service';
 import { OrganizationLimitsReader } from './limits/organization-limits-reader';
+import { PasswordHashing } from './limits/password-hashing';
 import { ReadinessService } from './operator/readiness.service';
 import { IdempotentRequests } from './organizations/idempotent-requests';
 import { OrganizationsService } from './organizations/organizations.service';
@@ -236,7 +237,7 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
       dir: config.exports.dir,
       diskLimitBytes: config.limits.exportDiskLimitBytes,
     }),
-    users: new UsersService(tenantPools, bcryptRounds, audit, limits),
+    users: new UsersService(tenantPools, PasswordHashing.withRounds(bcryptRounds), audit, limits),
     webhooks: new WebhooksService({ store: stores.webhooks, allowPrivate: config.webhooks.allowPrivate, audit }),
     signups: new SignupThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.signupThrottle }),
     migrationRuns: new MigrationRunsService({ runs: stores.trackedRuns, queue: queues.migrations, logger }),

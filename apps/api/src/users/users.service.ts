@@ -1,12 +1,12 @@
 import { databaseOverQuota, quotaRefusingNewUser, refuseOverQuota } from '@orgms/common/limits/quotas';
 import type { Organization } from '@orgms/common/organizations/organization.entity';
-import { hashPassword } from '@orgms/common/sign-in/passwords';
 import { holdsTokenVersion } from '@orgms/common/sign-in/token-version';
 import type { TenantUser, UserRole } from '@orgms/common/users/tenant-user.entity';
 import { TenantUserStore, type UserChanges } from '@orgms/common/users/tenant-user-store';
 import type { AuditService } from '../audit/audit.service';
 import { type Page, pageQuery, withCursor } from '../http/pagination';
 import type { OrganizationLimitsReader } from '../limits/organization-limits-reader';
+import type { PasswordHashing } from '../limits/password-hashing';
 import type { TenantDatabases } from '../tenancy/tenant-databases';
 
 export interface CreateUserInput {
@@ -25,13 +25,14 @@ export interface UpdateUserInput {
 /**
  * User management inside an organization's own database. Callers have already authorized the
  * request for `org` (sign-in/authorize-organization.ts); passwords are hashed before a tenant
- * connection is leased, so a slow bcrypt never holds a pooled connection. Changes are audited
+ * connection is leased, so a slow bcrypt never holds a pooled connection, and one organization's
+ * hashes run one at a time (limits/password-hashing.ts). Changes are audited
  * after they commit: the organization's database cannot share a transaction with the log.
  */
 export class UsersService {
   constructor(
     private readonly tenants: TenantDatabases,
-    private readonly bcryptRounds: number,
+    private readonly passwords: Pick<PasswordHashing, 'hash'>,
     private readonly audit: Pick<AuditService, 'recordAfter'>,
     private readonly limits: Pick<OrganizationLimitsReader, 'limitsOf' | 'rowOf'>,
   ) {}
@@ -41,7 +42,7 @@ export class UsersService {
     const [{ quotas }, { usage }] = await Promise.all([this.limits.limitsOf(org.id), this.limits.rowOf(org.id)]);
     // A database over its quota refuses before any bcrypt or connection.
     refuseOverQuota(databaseOverQuota(quotas, usage.databaseBytes));
-    const passwordHash = await hashPassword(input.password, this.bcryptRounds);
+    const passwordHash = await this.passwords.hash(org.id, input.password);
     const user = await this.tenants.write(org, async (db) => {
       const users = new TenantUserStore(db);
       // Counted before the insert, without a lock: concurrent creations may each see room for one
@@ -69,7 +70,7 @@ export class UsersService {
 
   async update(org: Organization, userId: string, input: UpdateUserInput): Promise<TenantUser> {
     const changes: UserChanges = { role: input.role, isActive: input.is_active };
-    if (input.password !== undefined) changes.passwordHash = await hashPassword(input.password, this.bcryptRounds);
+    if (input.password !== undefined) changes.passwordHash = await this.passwords.hash(org.id, input.password);
     const user = await this.tenants.write(org, (db) => new TenantUserStore(db).update(userId, changes));
     // Which members changed, and the new role and activity; a new password only as a name in `changed`.
     const changed = Object.keys(input).filter((key) => input[key as keyof UpdateUserInput] !== undefined);
