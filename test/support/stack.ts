@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ApiRuntime, startApiRuntime } from '@orgms/api/api-runtime';
+import { type ApiOptions, type ApiRuntime, startApiRuntime } from '@orgms/api/api-runtime';
 import { type Clock, systemClock } from '@orgms/common/clock';
 import { type Config, loadConfig } from '@orgms/common/config';
 import { createLogger, type Logger } from '@orgms/common/logger';
@@ -43,7 +43,18 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** A ManualClock (support/manual-clock.ts) lets the suite move time instead of rewriting rows. */
   clock?: Clock;
+  /** Organizations' own limits, as the API would read them. */
+  overridesOf?: ApiOptions['overridesOf'];
 }
+
+const RATE_LIMIT_VARIABLES = [
+  'RATE_LIMIT_READS',
+  'RATE_LIMIT_WRITES',
+  'RATE_LIMIT_EXPENSIVE',
+  'PLATFORM_RATE_LIMIT_READS',
+  'PLATFORM_RATE_LIMIT_WRITES',
+  'PLATFORM_RATE_LIMIT_EXPENSIVE',
+];
 
 export function testConfig(id: string, env: Record<string, string> = {}): Config {
   return loadConfig({
@@ -64,6 +75,8 @@ export function testConfig(id: string, env: Record<string, string> = {}): Config
     // Files a suite writes live under its own directory, removed with the rest of its resources.
     ARCHIVE_DIR: join(suiteFilesDir(id), 'archives'),
     EXPORT_DIR: join(suiteFilesDir(id), 'exports'),
+    // Suites send requests as fast as they can: far above any request rate, unless a suite sets its own.
+    ...Object.fromEntries(RATE_LIMIT_VARIABLES.map((name) => [name, '1000000'])),
     ...env,
   });
 }
@@ -74,7 +87,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   const logger = createLogger('test', config.runtime.logLevel);
   logger.silent = !process.env.TEST_LOGS;
   const clock = options.clock ?? systemClock;
-  const api = startApiRuntime(config, logger, { clock });
+  const api = startApiRuntime(config, logger, { clock, overridesOf: options.overridesOf });
   await api.ready;
   const workers: WorkerRuntime[] = [];
   // The platform admin's token, until it expires by the suite's clock (a suite may move it days ahead).

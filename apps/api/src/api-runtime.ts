@@ -41,6 +41,7 @@ import { MovesService } from './fleet/moves.service';
 import { OrphansService } from './fleet/orphans.service';
 import { MigrationRunsService } from './fleet-migrations/migration-runs.service';
 import { JobHandover } from './http/job-handover';
+import { noOverrides, type OverridesOf, RequestRates } from './limits/request-rates';
 import { ReadinessService } from './operator/readiness.service';
 import { IdempotentRequests } from './organizations/idempotent-requests';
 import { OrganizationsService } from './organizations/organizations.service';
@@ -101,6 +102,8 @@ export interface ApiRuntime {
 export interface ApiOptions {
   /** Where expiries and grace periods take their time from (tests move it). */
   clock?: Clock;
+  /** Each organization's own limits (request rates); none by default. */
+  overridesOf?: OverridesOf;
 }
 
 /** Wires the API's dependencies once. Starts even when PostgreSQL or Redis is down; /ready tells. */
@@ -208,6 +211,13 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
     users: new UsersService(tenantPools, bcryptRounds, audit),
     webhooks: new WebhooksService({ store: stores.webhooks, allowPrivate: config.webhooks.allowPrivate, audit }),
     signups: new SignupThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.signupThrottle }),
+    requestRates: new RequestRates({
+      counter: rateLimits,
+      keyPrefix: rateLimitPrefix,
+      limits: config.limits,
+      clock,
+      overridesOf: options.overridesOf ?? noOverrides,
+    }),
     migrationRuns: new MigrationRunsService({ runs: stores.trackedRuns, queue: queues.migrations, logger }),
     orphans: new OrphansService({ databasePrefix: config.tenancy.databasePrefix, servers, organizations: stores.organizations }),
     databaseServers: new DatabaseServersService({

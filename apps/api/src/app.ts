@@ -21,6 +21,7 @@ import { errorHandler, notFoundHandler } from './http/error-handler';
 import { jsonBody } from './http/json-body';
 import { requestContext } from './http/request-context';
 import { securityHeaders } from './http/security-headers';
+import { type RequestRates, withRequestRates } from './limits/request-rates';
 import { docsRoutes } from './openapi/docs.routes';
 import { operatorTools } from './operator';
 import { healthRoutes } from './operator/health.routes';
@@ -66,10 +67,12 @@ export interface ApiServices {
   readiness: ReadinessService;
   /** Limits organizations created without a platform admin's token (self-signup). */
   signups: SignupThrottle;
+  /** Request rates per organization and per platform admin. */
+  requestRates: RequestRates;
 }
 
 export interface AppDependencies {
-  config: Pick<Config, 'http' | 'auth'>;
+  config: Pick<Config, 'http' | 'auth' | 'limits'>;
   logger: Logger;
   services: ApiServices;
   /** What the operator pages watch: every queue, and this process's organization-database pools. */
@@ -92,7 +95,9 @@ function requireControlDatabase(readiness: ReadinessService): RequestHandler {
 export function createApp({ config, logger, services, queues, tenantPools, clock }: AppDependencies): Express {
   const { auth, organizations, users, events, readiness } = services;
   const { http } = config;
-  const authentication = createAuthentication(config.auth.jwt, auth, clock);
+  const authenticated = createAuthentication(config.auth.jwt, auth, clock);
+  // Every request with an accepted token is counted against its rate right away, before any other work.
+  const authentication = config.limits.requestRatesEnabled ? withRequestRates(authenticated, services.requestRates) : authenticated;
   const authorize = organizationAuthorizer({ organizations, users });
   // With self-signup on, creating needs no token, but creations without a platform admin's count per address.
   const selfSignup = config.auth.allowSelfSignup ? limitSelfSignups(services.signups) : undefined;
@@ -101,7 +106,17 @@ export function createApp({ config, logger, services, queues, tenantPools, clock
   app.disable('x-powered-by');
   // X-Forwarded-* are believed only from the proxies TRUST_PROXY names (none by default).
   app.set('trust proxy', http.trustProxy);
-  const operator = operatorTools({ http, authentication, auth, organizations, readiness, queues, tenantPools, sessions: services.sessions });
+  const operator = operatorTools({
+    http,
+    authentication,
+    auth,
+    organizations,
+    readiness,
+    queues,
+    tenantPools,
+    sessions: services.sessions,
+    requestRates: services.requestRates,
+  });
   app.use(requestContext(logger));
   app.use(operator.observe);
   app.use(securityHeaders(http));
