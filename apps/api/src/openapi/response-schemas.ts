@@ -1,5 +1,6 @@
 import { ARCHIVE_STATUSES } from '@orgms/common/data-safety/organization-archive-store';
 import { EXPORT_STATUSES } from '@orgms/common/data-safety/organization-export-store';
+import { REQUEST_CLASSES } from '@orgms/common/limits/organization-limits';
 import { ORGANIZATION_STATUSES } from '@orgms/common/organizations/organization-status';
 import { USER_ROLES } from '@orgms/common/users/tenant-user.entity';
 import { WEBHOOK_EVENT_TYPES } from '@orgms/common/webhooks/webhook-events';
@@ -654,11 +655,37 @@ export const conflictProblem = {
   },
 } as const satisfies JSONSchema;
 
+export const tooManyRequestsProblem = {
+  type: 'object',
+  description: 'A 429. `rate_limit`: the request rate that was exceeded (absent when a login or self-signup throttle refused).',
+  additionalProperties: false,
+  required: problemRequired,
+  properties: {
+    ...problemProperties,
+    rate_limit: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['class', 'scope', 'limit', 'window_seconds'],
+      properties: {
+        class: { type: 'string', enum: REQUEST_CLASSES, description: 'The class the request counted in.' },
+        scope: {
+          type: 'string',
+          enum: ['organization', 'platform_admin'],
+          description: "Whose requests count together: the organization's users, or this platform admin.",
+        },
+        limit: { type: 'integer', minimum: 1, description: 'Requests of that class per window.', examples: [6000] },
+        window_seconds: { type: 'integer', minimum: 1, examples: [60] },
+      },
+    },
+  },
+} as const satisfies JSONSchema;
+
 /** The named shapes of the document, in its order: `#/components/schemas/<name>`. */
 export const responseSchemas = {
   Problem: problem,
   ValidationProblem: validationProblem,
   ConflictProblem: conflictProblem,
+  TooManyRequestsProblem: tooManyRequestsProblem,
   FieldError: fieldError,
   OrganizationStatusName: organizationStatusName,
   Organization: organization,
