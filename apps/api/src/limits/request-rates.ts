@@ -37,7 +37,7 @@ export interface RequestUsage {
 /**
  * Request rates per organization and per platform admin, in fixed windows counted in Redis, so
  * every API replica counts together: one key per scope, class and window
- * (`<prefix>:rl:org:<id>:reads:<window start ms>`), counted in one round trip. Windows start at
+ * (`<prefix>:rl:org:<id>:reads:<window start ms>`), counted in one command. Windows start at
  * multiples of the window length by the clock, so every replica agrees on them. When Redis is
  * unreachable a request is let through unchecked (a limit must not take the API down), and counted.
  */
@@ -54,15 +54,15 @@ export class RequestRates {
   async count(who: RateScope, requestClass: RequestClass): Promise<(RateLimitState & { exceeded: boolean }) | undefined> {
     const { windowMs } = this.deps.limits;
     const window = this.currentWindow();
-    const [counted, limits] = await Promise.all([this.deps.counter.hit(this.key(who, requestClass, window.start), window.resetMs), this.limitsOf(who)]);
-    if (!counted) {
+    const [count, limits] = await Promise.all([this.deps.counter.increment(this.key(who, requestClass, window.start), window.resetMs), this.limitsOf(who)]);
+    if (count === undefined) {
       this.unchecked++;
       return undefined;
     }
     const limit = limits[requestClass];
-    const exceeded = counted.count > limit;
+    const exceeded = count > limit;
     if (exceeded) this.refused.set(`${requestClass}:${who.scope}`, (this.refused.get(`${requestClass}:${who.scope}`) ?? 0) + 1);
-    return { requestClass, limit, windowMs, count: counted.count, resetMs: window.resetMs, exceeded };
+    return { requestClass, limit, windowMs, count, resetMs: window.resetMs, exceeded };
   }
 
   /** The requests of `who` in the current window by class; undefined while Redis is unreachable. */
