@@ -82,12 +82,18 @@ export async function inPool<T>(items: T[], concurrency: number, work: (item: T,
 
 /**
  * Another API replica on the same environment (control database, Redis, org and queue prefixes)
- * on a port of its own, as `startApi` starts the first one; the client shares `client`'s token.
+ * on a port of its own, as `startApi` starts the first one, with `overrides` on top of its
+ * variables; the client shares `client`'s token.
  */
-export async function startReplica(client: ServiceClient, name = 'api-2'): Promise<{ process: ServiceProcess; client: ServiceClient }> {
+export async function startReplica(
+  client: ServiceClient,
+  name = 'api-2',
+  overrides: Record<string, string> = {},
+): Promise<{ process: ServiceProcess; client: ServiceClient }> {
   const port = await freePort();
-  const env: ServiceEnv = { ...client.env, port, baseUrl: `http://127.0.0.1:${port}`, env: { ...client.env.env, PORT: String(port) } };
-  const replica = await startApi(env, { PORT: String(port) }, name);
+  const variables = { ...overrides, PORT: String(port) };
+  const env: ServiceEnv = { ...client.env, port, baseUrl: `http://127.0.0.1:${port}`, env: { ...client.env.env, ...variables } };
+  const replica = await startApi(env, variables, name);
   const replicaClient = new ServiceClient(env);
   replicaClient.token = client.token;
   return { process: replica, client: replicaClient };

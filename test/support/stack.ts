@@ -45,6 +45,15 @@ export interface StackOptions {
   clock?: Clock;
 }
 
+const RATE_LIMIT_VARIABLES = [
+  'RATE_LIMIT_READS',
+  'RATE_LIMIT_WRITES',
+  'RATE_LIMIT_EXPENSIVE',
+  'PLATFORM_RATE_LIMIT_READS',
+  'PLATFORM_RATE_LIMIT_WRITES',
+  'PLATFORM_RATE_LIMIT_EXPENSIVE',
+];
+
 export function testConfig(id: string, env: Record<string, string> = {}): Config {
   return loadConfig({
     DATABASE_URL: `postgres://postgres@127.0.0.1:5432/orgms_test_${id}`,
@@ -64,6 +73,8 @@ export function testConfig(id: string, env: Record<string, string> = {}): Config
     // Files a suite writes live under its own directory, removed with the rest of its resources.
     ARCHIVE_DIR: join(suiteFilesDir(id), 'archives'),
     EXPORT_DIR: join(suiteFilesDir(id), 'exports'),
+    // Suites send requests as fast as they can: far above any request rate, unless a suite sets its own.
+    ...Object.fromEntries(RATE_LIMIT_VARIABLES.map((name) => [name, '1000000'])),
     ...env,
   });
 }

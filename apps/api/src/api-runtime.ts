@@ -48,9 +48,10 @@ import { OrphansService } from './fleet/orphans.service';
 import { MigrationRunsService } from './fleet-migrations/migration-runs.service';
 import { JobHandover } from './http/job-handover';
 import { DatabaseLimitRunsService } from './limits/database-limit-runs.service';
-import { LimitsService, type LimitsServiceDeps } from './limits/limits.service';
+import { LimitsService } from './limits/limits.service';
 import { OrganizationLimitsReader } from './limits/organization-limits-reader';
 import { PasswordHashing } from './limits/password-hashing';
+import { RequestRates } from './limits/request-rates';
 import { ReadinessService } from './operator/readiness.service';
 import { IdempotentRequests } from './organizations/idempotent-requests';
 import { OrganizationsService } from './organizations/organizations.service';
@@ -116,8 +117,6 @@ export interface ApiRuntime {
 export interface ApiOptions {
   /** Where expiries and grace periods take their time from (tests move it). */
   clock?: Clock;
-  /** What GET …/limits shows of the requests in the current window, and what applies a changed database limit (see LimitsServiceDeps). */
-  limits?: Pick<LimitsServiceDeps, 'requestUsage' | 'applyDatabaseLimits'>;
 }
 
 /** Wires the API's dependencies once. Starts even when PostgreSQL or Redis is down; /ready tells. */
@@ -202,6 +201,14 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
     audit,
     throttle,
   });
+  const requestRates = new RequestRates({
+    counter: rateLimits,
+    keyPrefix: rateLimitPrefix,
+    limits: config.limits,
+    clock,
+    // Each organization's own limits, as the replica's cached reader of organization_limits has them.
+    overridesOf: (orgId) => limits.overridesOf(orgId),
+  });
   const services: ApiServices = {
     auth: new AuthService(stores.platformAdmins, sessions, audit, throttle, bcryptRounds, adminAuthStates),
     orgAuth: new OrgAuthService(stores.organizations, tenantPools, sessions, audit, throttle, bcryptRounds),
@@ -240,6 +247,7 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
     users: new UsersService(tenantPools, PasswordHashing.withRounds(bcryptRounds), audit, limits),
     webhooks: new WebhooksService({ store: stores.webhooks, allowPrivate: config.webhooks.allowPrivate, audit }),
     signups: new SignupThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.signupThrottle }),
+    requestRates,
     migrationRuns: new MigrationRunsService({ runs: stores.trackedRuns, queue: queues.migrations, logger }),
     databaseLimitRuns: new DatabaseLimitRunsService({ runs: stores.trackedRuns, queue: queues.migrations, logger }),
     orphans: new OrphansService({ databasePrefix: config.tenancy.databasePrefix, servers, organizations: stores.organizations }),
@@ -262,7 +270,7 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
       applyDatabaseLimits: async (orgId) => {
         await enqueueDatabaseLimits(queues.maintenance, { orgId, requestId: currentContext()?.requestId ?? randomUUID() });
       },
-      ...options.limits,
+      requestUsage: async (orgId) => (await requestRates.requestUsage({ scope: 'organization', id: orgId }))?.counts ?? {},
     }),
   };
 

@@ -25,6 +25,7 @@ import type { DatabaseLimitRunsService } from './limits/database-limit-runs.serv
 import { databaseLimitsRoutes } from './limits/database-limits.routes';
 import { limitsRoutes } from './limits/limits.routes';
 import type { LimitsService } from './limits/limits.service';
+import { type RequestRates, withRequestRates } from './limits/request-rates';
 import { docsRoutes } from './openapi/docs.routes';
 import { operatorTools } from './operator';
 import { healthRoutes } from './operator/health.routes';
@@ -74,10 +75,12 @@ export interface ApiServices {
   signups: SignupThrottle;
   /** Each organization's limits, overrides and usage. */
   limits: LimitsService;
+  /** Request rates per organization and per platform admin. */
+  requestRates: RequestRates;
 }
 
 export interface AppDependencies {
-  config: Pick<Config, 'http' | 'auth'>;
+  config: Pick<Config, 'http' | 'auth' | 'limits'>;
   logger: Logger;
   services: ApiServices;
   /** What the operator pages watch: every queue, and this process's organization-database pools. */
@@ -100,7 +103,9 @@ function requireControlDatabase(readiness: ReadinessService): RequestHandler {
 export function createApp({ config, logger, services, queues, tenantPools, clock }: AppDependencies): Express {
   const { auth, organizations, users, events, readiness } = services;
   const { http } = config;
-  const authentication = createAuthentication(config.auth.jwt, auth, clock);
+  const authenticated = createAuthentication(config.auth.jwt, auth, clock);
+  // Every request with an accepted token is counted against its rate right away, before any other work.
+  const authentication = config.limits.requestRatesEnabled ? withRequestRates(authenticated, services.requestRates) : authenticated;
   const authorize = organizationAuthorizer({ organizations, users });
   // With self-signup on, creating needs no token, but creations without a platform admin's count per address.
   const selfSignup = config.auth.allowSelfSignup ? limitSelfSignups(services.signups) : undefined;
@@ -109,7 +114,17 @@ export function createApp({ config, logger, services, queues, tenantPools, clock
   app.disable('x-powered-by');
   // X-Forwarded-* are believed only from the proxies TRUST_PROXY names (none by default).
   app.set('trust proxy', http.trustProxy);
-  const operator = operatorTools({ http, authentication, auth, organizations, readiness, queues, tenantPools, sessions: services.sessions });
+  const operator = operatorTools({
+    http,
+    authentication,
+    auth,
+    organizations,
+    readiness,
+    queues,
+    tenantPools,
+    sessions: services.sessions,
+    requestRates: services.requestRates,
+  });
   app.use(requestContext(logger));
   app.use(operator.observe);
   app.use(securityHeaders(http));

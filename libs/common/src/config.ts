@@ -37,6 +37,8 @@ export interface Config {
 
 /** The defaults of every organization's limits (overridden per organization: libs/common/src/limits/). */
 export interface LimitsConfig {
+  /** RATE_LIMITS_ENABLED: whether request rates are counted and limited at all. */
+  requestRatesEnabled: boolean;
   /** RATE_LIMIT_WINDOW_MS: the window every request-rate limit counts in. */
   windowMs: number;
   /** Requests per window of one organization's users, by class. */
@@ -301,6 +303,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     archives: { dir: resolve(value.ARCHIVE_DIR), deleteGraceMs: value.ORG_DELETE_GRACE_MS },
     auditRetentionDays: value.AUDIT_RETENTION_DAYS,
     limits: {
+      requestRatesEnabled: value.RATE_LIMITS_ENABLED,
       windowMs: value.RATE_LIMIT_WINDOW_MS,
       organization: { reads: value.RATE_LIMIT_READS, writes: value.RATE_LIMIT_WRITES, expensive: value.RATE_LIMIT_EXPENSIVE },
       platformAdmin: { reads: value.PLATFORM_RATE_LIMIT_READS, writes: value.PLATFORM_RATE_LIMIT_WRITES, expensive: value.PLATFORM_RATE_LIMIT_EXPENSIVE },

@@ -77,8 +77,33 @@ export class TooManyRequestsError extends AppError {
   constructor(
     detail: string,
     readonly retryAfterSeconds: number,
+    code = 'too-many-requests',
+    extra: Record<string, unknown> = {},
   ) {
-    super(429, 'too-many-requests', 'Too many requests', detail);
+    super(429, code, 'Too many requests', detail, extra);
+  }
+}
+
+/** The request rate limit one caller went over (docs/api/limits.md). */
+export interface ExceededRate {
+  /** `reads`, `writes` or `expensive`. */
+  requestClass: string;
+  /** Whose requests count together: an organization's users, or one platform admin. */
+  scope: 'organization' | 'platform_admin';
+  limit: number;
+  windowSeconds: number;
+}
+
+/** Over a request rate limit: a 429 naming the limit, so a client can see which one to respect. */
+export class RateLimitedError extends TooManyRequestsError {
+  constructor(exceeded: ExceededRate, retryAfterSeconds: number) {
+    const who = exceeded.scope === 'organization' ? 'this organization' : 'this platform admin';
+    super(
+      `Over the limit of ${exceeded.limit} ${exceeded.requestClass} per ${exceeded.windowSeconds} s for ${who}; try again in ${retryAfterSeconds} s.`,
+      retryAfterSeconds,
+      'rate-limited',
+      { rate_limit: { class: exceeded.requestClass, scope: exceeded.scope, limit: exceeded.limit, window_seconds: exceeded.windowSeconds } },
+    );
   }
 }
 

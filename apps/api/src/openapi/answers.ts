@@ -16,10 +16,17 @@ interface AnswerParts {
 
 const byRef = (kind: string, names: Record<string, string>) => Object.fromEntries(Object.entries(names).map(([key, name]) => [key, ref(kind, name)]));
 
+/**
+ * Answers to a request whose token was accepted carry its request rate (RateLimit-Policy,
+ * RateLimit); a shared answer declares them for every operation that uses it (optional: requests
+ * without a token are not counted).
+ */
+const rateLimited = { 'RateLimit-Policy': 'RateLimitPolicy', RateLimit: 'RateLimit' };
+
 function answer(description: string, schema: string, { headers, examples }: AnswerParts = {}) {
   return {
     description,
-    ...(headers && { headers: byRef('headers', headers) }),
+    headers: byRef('headers', { ...rateLimited, ...headers }),
     content: { 'application/json': { schema: ref('schemas', schema), ...(examples && { examples: byRef('examples', examples) }) } },
   };
 }

@@ -33,10 +33,16 @@ function namedResponseSchemas(): Record<string, unknown> {
 
 const EXAMPLE_REQUEST_ID = '0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980';
 
+/** Sent on every answer to a request whose token was accepted (and counted), so any problem may carry them. */
+const rateLimitHeaders = {
+  'RateLimit-Policy': { $ref: '#/components/headers/RateLimitPolicy' },
+  RateLimit: { $ref: '#/components/headers/RateLimit' },
+};
+
 function problemResponse(description: string, schema: string, example: Json & { status: number }, headers?: Json) {
   return {
     description,
-    ...(headers && { headers }),
+    headers: { ...rateLimitHeaders, ...headers },
     content: {
       'application/problem+json': {
         schema: { $ref: `#/components/schemas/${schema}` },
@@ -55,6 +61,16 @@ const headers = {
   RetryAfterWhileInProgress: {
     description: 'Seconds to wait before polling again; present while the organization is `pending`, `provisioning`, `moving` or `purging`.',
     schema: { type: 'integer', minimum: 0, examples: [2] },
+  },
+  RateLimitPolicy: {
+    description:
+      'The request rate that applies to this request (draft-ietf-httpapi-ratelimit-headers): its class, the quota `q` per window of `w` seconds, ' +
+      "counted for the caller's organization (organization users) or for the platform admin (docs/api/limits.md). Sent with every answer to a request with a bearer token.",
+    schema: { type: 'string', pattern: '^"(reads|writes|expensive)";q=\\d+;w=\\d+$', examples: ['"reads";q=6000;w=60'] },
+  },
+  RateLimit: {
+    description: 'What remains of that quota, `r` requests, until the window ends in `t` seconds. Sent with every answer to a request with a bearer token.',
+    schema: { type: 'string', pattern: '^"(reads|writes|expensive)";r=\\d+;t=\\d+$', examples: ['"reads";r=5980;t=12'] },
   },
   PreferenceApplied: {
     description: '`wait=N`, when the request sent `Prefer: wait=N`: the answer was held up to N seconds.',
@@ -236,10 +252,28 @@ const responses = {
     detail: 'Send the request body as application/json.',
   }),
   TooManyRequests: problemResponse(
-    'Too many attempts; wait for the number of seconds in Retry-After.',
-    'Problem',
+    'Too many attempts (logins, self-signups), or over a request rate (then `rate_limit` names it); wait for the number of seconds in Retry-After.',
+    'TooManyRequestsProblem',
     { type: 'too-many-requests', title: 'Too many requests', status: 429, detail: 'Too many login attempts; try again later.' },
     { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
+  ),
+  RateLimited: problemResponse(
+    "Over a request rate: the organization's users together, or this platform admin, made more requests of this class in the current window " +
+      'than its limit (`rate_limit`; docs/api/limits.md). Nothing was done; retry after Retry-After seconds, when the window ends.',
+    'TooManyRequestsProblem',
+    {
+      type: 'rate-limited',
+      title: 'Too many requests',
+      status: 429,
+      detail: 'Over the limit of 6000 reads per 60 s for this organization; try again in 12 s.',
+      rate_limit: { class: 'reads', scope: 'organization', limit: 6000, window_seconds: 60 },
+    },
+    {
+      'Retry-After': { $ref: '#/components/headers/RetryAfter' },
+      // Required here: a refusal always tells the limit.
+      'RateLimit-Policy': { ...headers.RateLimitPolicy, required: true },
+      RateLimit: { ...headers.RateLimit, required: true },
+    },
   ),
   RequestHeadTooLarge: problemResponse(
     'The request head (request line and headers) is over 16 KB: answered by the HTTP server before any route runs, so by every path.',
@@ -262,7 +296,7 @@ export const problemsOfShape = {
   always: ['ServiceUnavailable'],
   validated: ['BadRequest'],
   body: ['PayloadTooLarge', 'UnsupportedMediaType'],
-  token: ['Unauthorized'],
+  token: ['Unauthorized', 'RateLimited'],
 } satisfies Record<string, (keyof typeof responses)[]>;
 
 /** The HTTP status of each problem response, as its example says. */

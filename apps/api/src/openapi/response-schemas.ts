@@ -15,7 +15,7 @@ import {
   webhookEndpointWithSecret,
   webhookEvent,
 } from '../webhooks/webhooks.responses';
-import { conflictProblem, fieldError, organizationStatusName, problem, validationProblem } from './shapes';
+import { conflictProblem, fieldError, organizationStatusName, problem, tooManyRequestsProblem, validationProblem } from './shapes';
 
 /**
  * Every JSON answer of the API, once: a JSON Schema object per shape, in its capability's
@@ -35,6 +35,7 @@ export const responseSchemas = {
   Problem: problem,
   ValidationProblem: validationProblem,
   ConflictProblem: conflictProblem,
+  TooManyRequestsProblem: tooManyRequestsProblem,
   FieldError: fieldError,
   OrganizationStatusName: organizationStatusName,
   Organization: organization,

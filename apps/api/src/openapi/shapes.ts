@@ -1,4 +1,5 @@
 import { EXPORT_STATUSES } from '@orgms/common/data-safety/organization-export-store';
+import { REQUEST_CLASSES } from '@orgms/common/limits/organization-limits';
 import { ORGANIZATION_STATUSES } from '@orgms/common/organizations/organization-status';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 
@@ -79,6 +80,31 @@ export const conflictProblem = {
       type: 'string',
       description: 'Where that export is read, as in the `Location` of its 202.',
       examples: ['/organizations/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab/exports/3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a'],
+    },
+  },
+} as const satisfies JSONSchema;
+
+export const tooManyRequestsProblem = {
+  type: 'object',
+  description: 'A 429. `rate_limit`: the request rate that was exceeded (absent when a login or self-signup throttle refused).',
+  additionalProperties: false,
+  required: problemRequired,
+  properties: {
+    ...problemProperties,
+    rate_limit: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['class', 'scope', 'limit', 'window_seconds'],
+      properties: {
+        class: { type: 'string', enum: REQUEST_CLASSES, description: 'The class the request counted in.' },
+        scope: {
+          type: 'string',
+          enum: ['organization', 'platform_admin'],
+          description: "Whose requests count together: the organization's users, or this platform admin.",
+        },
+        limit: { type: 'integer', minimum: 1, description: 'Requests of that class per window.', examples: [6000] },
+        window_seconds: { type: 'integer', minimum: 1, examples: [60] },
+      },
     },
   },
 } as const satisfies JSONSchema;

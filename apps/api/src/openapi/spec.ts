@@ -46,6 +46,23 @@ function addProblems(paths: Operations): void {
     ];
     // Integer-like keys keep ascending order in JavaScript objects, so the statuses stay sorted.
     for (const name of names) operation.responses[problemStatus[name]] ??= { $ref: `#/components/responses/${name}` };
+    if (usesToken) addRateLimitHeaders(operation);
+  }
+}
+
+/**
+ * A request whose token is accepted is counted against its request rate, and every answer then
+ * tells the limit: the operation's own answers declare the RateLimit headers (the shared problem
+ * responses declare them in components.ts).
+ */
+function addRateLimitHeaders(operation: Operation): void {
+  for (const response of Object.values(operation.responses) as { $ref?: string; headers?: Record<string, unknown> }[]) {
+    if (response.$ref) continue;
+    response.headers = {
+      ...response.headers,
+      'RateLimit-Policy': { $ref: '#/components/headers/RateLimitPolicy' },
+      RateLimit: { $ref: '#/components/headers/RateLimit' },
+    };
   }
 }
 

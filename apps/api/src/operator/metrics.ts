@@ -3,6 +3,7 @@ import { UnauthorizedError } from '@orgms/common/errors';
 import type { Queue } from 'bullmq';
 import { type Request, type RequestHandler, Router } from 'express';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { RequestRates } from '../limits/request-rates';
 import type { OrganizationsService } from '../organizations/organizations.service';
 import type { SessionsService } from '../sign-in/sessions.service';
 import type { TenantDatabases } from '../tenancy/tenant-databases';
@@ -16,6 +17,7 @@ export interface ApiMetricsSources {
   queues: Queue[];
   tenantPools: Pick<TenantDatabases, 'stats'>;
   sessions: Pick<SessionsService, 'reuseCounts'>;
+  requestRates: Pick<RequestRates, 'refusals' | 'uncheckedRequests'>;
 }
 
 /**
@@ -48,7 +50,7 @@ function routeLabel(req: Request): string {
  *     tags: [Operations]
  *     security: [{}, { metricsToken: [] }]
  *     summary: Prometheus metrics of this API instance
- *     description: For the scraper. With METRICS_TOKEN set, only `Authorization Bearer <METRICS_TOKEN>` is answered; without it, restrict the port at the network level. Request durations, organizations by status, jobs by queue and state, tenant pools and connections, replays of traded refresh tokens, process metrics.
+ *     description: For the scraper. With METRICS_TOKEN set, only `Authorization Bearer <METRICS_TOKEN>` is answered; without it, restrict the port at the network level. Request durations, organizations by status, jobs by queue and state, tenant pools and connections, replays of traded refresh tokens, requests refused for their rate or let through unchecked, process metrics.
  *     responses:
  *       '200': { description: Prometheus text format., content: { text/plain: { schema: { type: string }, example: 'orgms_organizations{status="active"} 12' } } }
  *       '401':
@@ -63,7 +65,7 @@ function routeLabel(req: Request): string {
  * A registry per app, so several apps in one process (tests) never collide.
  */
 export function apiMetrics(sources: ApiMetricsSources): { observe: RequestHandler; router: Router } {
-  const { organizations, readiness, queues, tenantPools, sessions } = sources;
+  const { organizations, readiness, queues, tenantPools, sessions, requestRates } = sources;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -136,6 +138,26 @@ export function apiMetrics(sources: ApiMetricsSources): { observe: RequestHandle
       // The service counts; the counter shows its totals, so it is reset to them at each scrape.
       this.reset();
       for (const [occurrence, count] of Object.entries(sessions.reuseCounts())) this.inc({ occurrence }, count);
+    },
+  });
+
+  new Counter({
+    name: 'orgms_rate_limited_total',
+    help: 'Requests refused (429) for being over a request rate, by class (reads, writes, expensive) and scope (organization, platform_admin)',
+    labelNames: ['class', 'scope'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { requestClass, scope, count } of requestRates.refusals()) this.inc({ class: requestClass, scope }, count);
+    },
+  });
+  new Counter({
+    name: 'orgms_rate_limit_unchecked_total',
+    help: 'Requests let through without a request-rate check because Redis was unreachable (the limits fail open)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(requestRates.uncheckedRequests());
     },
   });
 

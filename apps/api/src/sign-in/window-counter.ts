@@ -8,6 +8,8 @@ export interface WindowCount {
   ttlMs: number;
 }
 
+const INCREMENT = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n";
+
 /**
  * Fixed-window counters in Redis, shared by every API replica: the first hit of a key starts its
  * window. A limit must never take the service down with it, so when Redis is unreachable every
@@ -26,6 +28,14 @@ export class WindowCounter {
       for (const [error] of results) if (error) throw error;
       return { count: Number(results[0][1]), ttlMs: Number(results[2][1]) };
     });
+  }
+
+  /**
+   * Counts one hit of `key` in a single command (a script: INCR, and PEXPIRE on the first hit), for
+   * counters checked on every request; the caller knows when its window ends.
+   */
+  increment(key: string, windowMs: number): Promise<number | undefined> {
+    return this.safely(async () => Number(await this.redis.eval(INCREMENT, 1, key, windowMs)));
   }
 
   /** Counts one hit of `key`; a 429 (with the seconds left in the window) once it is over `max`. */

@@ -227,6 +227,9 @@ export const environmentSchema = Joi.object({
     .description(
       'how long a deleted organization keeps its database and can be restored (7 days); then the `purges-due` sweep starts its purge (archive, then drop)',
     ),
+  RATE_LIMITS_ENABLED: Joi.boolean()
+    .default(true)
+    .description('check the request-rate limits (`false`: no request is counted or refused; only for measuring what the check costs)'),
   RATE_LIMIT_WINDOW_MS: Joi.number()
     .integer()
     .min(1000)
