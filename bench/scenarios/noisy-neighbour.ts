@@ -26,7 +26,8 @@ const BCRYPT_ROUNDS = 10;
 /** The flood runs this long before the measured window opens, so it is at full strength. */
 const FLOOD_HEAD_START_MS = 2000;
 const ADMIN = { email: 'owner@bench.test', password: 'bench password' };
-const SCENARIO = '9 noisy neighbour';
+/** A polite flood waits out each Retry-After (as a client library would); a hostile one never waits. */
+const scenarioOf = (sizes: NoisyNeighbourSizes) => `9 noisy neighbour, ${sizes.honourRetryAfter ? 'polite' : 'hostile'} flood`;
 /** Newcomers over all phases, for unique names. */
 let newcomers = 0;
 
@@ -183,11 +184,12 @@ function startFlood(sizes: NoisyNeighbourSizes, flooder: ServiceClient & { organ
 
 function rows(sizes: NoisyNeighbourSizes, calm: PhaseResult, flood: PhaseResult): ResultRow[] {
   const note = 'floor: the same run without the flood (calm)';
+  const scenario = scenarioOf(sizes);
   const compared = (metric: string, unit: string, calmValue: number, floodValue: number, target?: number): ResultRow => {
     const ratio = calmValue > 0 ? round(floodValue / calmValue, 2) : undefined;
     const digits = unit === 'cores' ? 2 : 1;
     return {
-      scenario: SCENARIO,
+      scenario,
       metric,
       unit,
       service: round(floodValue, digits),
@@ -217,7 +219,7 @@ function rows(sizes: NoisyNeighbourSizes, calm: PhaseResult, flood: PhaseResult)
     compared('API CPU', 'cores', calm.apiCores, flood.apiCores),
     compared('worker CPU', 'cores', calm.workerCores, flood.workerCores),
     {
-      scenario: SCENARIO,
+      scenario,
       metric: `flooding org refused (429) over ${sizes.floodConnections} connections${sizes.honourRetryAfter ? ', waiting Retry-After' : ''}`,
       unit: 'count',
       service: refused,
@@ -226,6 +228,6 @@ function rows(sizes: NoisyNeighbourSizes, calm: PhaseResult, flood: PhaseResult)
     },
     ...Object.entries(answers)
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([key, count]) => ({ scenario: SCENARIO, metric: `flooding org answers: ${key}`, unit: 'count', service: count })),
+      .map(([key, count]) => ({ scenario, metric: `flooding org answers: ${key}`, unit: 'count', service: count })),
   ];
 }

@@ -240,7 +240,7 @@ export const environmentSchema = Joi.object({
     .min(1)
     .default(6000)
     .description("reads (`GET`) one organization's users and tokens may make per window, all API replicas together (then `429`)"),
-  RATE_LIMIT_WRITES: Joi.number().integer().min(1).default(600).description('writes (`POST`, `PATCH`, `DELETE`) one organization may make per window'),
+  RATE_LIMIT_WRITES: Joi.number().integer().min(1).default(300).description('writes (`POST`, `PATCH`, `DELETE`) one organization may make per window'),
   RATE_LIMIT_EXPENSIVE: Joi.number()
     .integer()
     .min(1)
