@@ -1,5 +1,7 @@
+import { drainExamples } from '@orgms/api/fleet-migrations/tracked-run.presenter';
 import { openApiSpec } from '@orgms/api/openapi/spec';
 import { organizationExamples } from '@orgms/api/organizations/organization.presenter';
+import { signInExamples } from '@orgms/api/sign-in/sign-in.presenter';
 import { expect } from 'chai';
 import { contractViolations } from './support/contract';
 
@@ -83,8 +85,13 @@ describe('OpenAPI document built from the validation schemas', () => {
   });
 
   it('when an export is downloaded, then the document gives its body a binary string schema, so typed clients get a body type', () => {
-    const paths = (openApiSpec() as { paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, unknown> }> }>> }).paths;
-    const download = paths['/organizations/{id}/exports/{exportId}/download'].get.responses['200'].content;
+    type Answer = { $ref?: string; content: Record<string, unknown> };
+    const spec = openApiSpec() as {
+      paths: Record<string, Record<string, { responses: Record<string, Answer> }>>;
+      components: { responses: Record<string, Answer> };
+    };
+    const answer = spec.paths['/organizations/{id}/exports/{exportId}/download'].get.responses['200'];
+    const download = (answer.$ref ? spec.components.responses[answer.$ref.split('/').pop() as string] : answer).content;
     expect(download).to.deep.equal({ 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } });
   });
 
@@ -124,5 +131,18 @@ describe('OpenAPI annotations say only what is particular to their operation', (
     const [{ $ref }] = Object.values(answer.content['application/json'].examples);
     expect(spec.components.examples[$ref.split('/').pop() as string].value).to.deep.equal(organizationExamples.PendingOrganization);
     expect(organizationExamples.PendingOrganization).to.include({ status: 'pending', purge_after: null });
+  });
+
+  it("when a login, a refresh or a drain answer shows an example, then it is its presenter's rendering of a fixture", () => {
+    type Answer = { content: { 'application/json': { examples: Record<string, { $ref: string }> } } };
+    const spec = openApiSpec() as { components: { examples: Record<string, { value: unknown }>; responses: Record<string, Answer> } };
+    const exampleOf = (operation: Operation, status: string) => {
+      const answer = spec.components.responses[(operation.responses[status].$ref as string).split('/').pop() as string];
+      const [{ $ref }] = Object.values(answer.content['application/json'].examples);
+      return spec.components.examples[$ref.split('/').pop() as string].value;
+    };
+    expect(exampleOf(paths['/auth/login'].post, '200')).to.deep.equal(signInExamples.PlatformAdminSession);
+    expect(exampleOf(paths['/auth/refresh'].post, '200')).to.deep.equal(signInExamples.RefreshedSession);
+    expect(exampleOf(paths['/database-servers/{id}/drains/{drainId}'].get, '200')).to.deep.equal(drainExamples.CompletedDrainWithFailure);
   });
 });

@@ -58,16 +58,10 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
  *     tags: [Compatibility]
  *     summary: One organization by name, or (platform admins, without a name) the list
  *     description: 'Compatibility route: with `organization_name`, that organization (as `GET /org/get`); without it, platform admins get the list (as `GET /organizations`).'
- *     parameters:
- *       - { $ref: '#/components/parameters/OrganizationNameQuery' }
- *       - { $ref: '#/components/parameters/Limit' }
- *       - { $ref: '#/components/parameters/Cursor' }
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationNameQuery' }, { $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200':
- *         description: 'The organization, or a page of organizations.'
- *         headers: { Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' } }
- *         content: { application/json: { schema: { oneOf: [{ $ref: '#/components/schemas/Organization' }, { $ref: '#/components/schemas/OrganizationList' }] } } }
+ *       '200': { $ref: '#/components/responses/OrganizationOrPage' }
  * /org/update:
  *   put:
  *     tags: [Compatibility]
@@ -101,10 +95,7 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
  *     tags: [Compatibility]
  *     summary: List users (of the token's organization, or organization_name for platform admins)
  *     description: 'Compatibility route: lists users like `GET /organizations/{id}/users`. An organization admin''s token names its own organization; platform admins add `organization_name`.'
- *     parameters:
- *       - { $ref: '#/components/parameters/OrganizationNameQuery' }
- *       - { $ref: '#/components/parameters/Limit' }
- *       - { $ref: '#/components/parameters/Cursor' }
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationNameQuery' }, { $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { $ref: '#/components/responses/UserPage' }

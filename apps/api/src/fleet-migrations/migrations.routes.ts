@@ -30,7 +30,7 @@ import { presentMigrationRun, presentMigrationRunPage } from './tracked-run.pres
  *     parameters: [{ $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
  *     x-problems: [Forbidden]
  *     responses:
- *       '200': { description: A page of runs., content: { application/json: { schema: { $ref: '#/components/schemas/MigrationRunList' } } } }
+ *       '200': { $ref: '#/components/responses/MigrationRunPage' }
  * /migrations/runs/{id}:
  *   get:
  *     tags: [Migrations]
@@ -50,7 +50,7 @@ import { presentMigrationRun, presentMigrationRunPage } from './tracked-run.pres
  *       whose database is missing (`organization_without_database`). Read-only: nothing is ever dropped automatically.
  *     x-problems: [Forbidden]
  *     responses:
- *       '200': { description: The orphans found now., content: { application/json: { schema: { $ref: '#/components/schemas/OrphanList' } } } }
+ *       '200': { $ref: '#/components/responses/Orphans' }
  */
 export function migrationsRoutes(deps: { authentication: Authentication; migrationRuns: MigrationRunsService; orphans: OrphansService }): Router {
   const { migrationRuns, orphans } = deps;

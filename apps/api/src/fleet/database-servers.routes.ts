@@ -15,12 +15,7 @@ import type { DatabaseServersService } from './database-servers.service';
  *     description: Platform admins only. Each server with its capacity, what it holds and its status; URLs with passwords masked.
  *     x-problems: [Forbidden]
  *     responses:
- *       '200':
- *         description: The fleet, by name.
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/DatabaseServerList' }
- *             example: { items: [{ id: 7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f, name: default, admin_url: 'postgres://postgres@127.0.0.1:5432/postgres', pool_url: null, capacity: 1000, connection_budget: 40, tenant_roles: true, status: active, organizations: 12, free_capacity: 988, created_at: '2026-11-21T21:13:17.815Z', updated_at: '2026-11-21T21:13:17.815Z' }] }
+ *       '200': { $ref: '#/components/responses/DatabaseServerList' }
  *   post:
  *     tags: [Database servers]
  *     summary: Register a PostgreSQL server

@@ -21,9 +21,7 @@ import type { LimitsService } from './limits.service';
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200':
- *         description: Its limits and usage.
- *         content: { application/json: { schema: { $ref: '#/components/schemas/OrganizationLimits' } } }
+ *       '200': { $ref: '#/components/responses/OrganizationLimits' }
  *   patch:
  *     tags: [Organizations]
  *     summary: Change an organization's limits (platform admins)
@@ -32,12 +30,10 @@ import type { LimitsService } from './limits.service';
  *       `organization.limits_changed`. A change of a database limit is applied to the organization's role. The organization
  *       must be active (409 with `organization_status`).
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
- *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/OrganizationLimitChanges' } } } }
+ *     requestBody: { $ref: '#/components/requestBodies/OrganizationLimitChanges' }
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200':
- *         description: Its limits and usage after the change.
- *         content: { application/json: { schema: { $ref: '#/components/schemas/OrganizationLimits' } } }
+ *       '200': { $ref: '#/components/responses/OrganizationLimits', description: Its limits and usage after the change. }
  */
 export function limitsRoutes(deps: { authentication: Authentication; authorize: AuthorizeOrganization; limits: LimitsService }): Router {
   const { authorize, limits } = deps;

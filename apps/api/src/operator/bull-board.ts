@@ -73,11 +73,8 @@ const withoutFontCdn: RequestHandler = (req, res, next) => {
  *     security: [{ basicAuth: [] }, { bearerAuth: [] }]
  *     x-problems: [TooManyRequests]
  *     responses:
- *       '200': { description: The dashboard (HTML)., content: { text/html: { schema: { type: string }, example: '<!DOCTYPE html>…' } } }
- *       '401':
- *         description: 'Not a platform admin; the answer carries a Basic challenge.'
- *         headers: { WWW-Authenticate: { $ref: '#/components/headers/BasicChallenge' } }
- *         content: { application/problem+json: { schema: { $ref: '#/components/schemas/Problem' } } }
+ *       '200': { $ref: '#/components/responses/HtmlPage', description: The dashboard (HTML). }
+ *       '401': { $ref: '#/components/responses/OperatorUnauthorized' }
  */
 export function bullBoard(deps: OperatorAuthDeps & { http: Pick<HttpConfig, 'publicUrl'>; queues: Queue[] }): Router {
   const serverAdapter = new ExpressAdapter();

@@ -63,9 +63,7 @@ function accepted(res: Response, id: string): Response {
  *       as it was. If its name has been taken since, the answer is 409 unless a new `organization_name` is given.
  *       409 (`current_status`) when it is not `deleted` (too late once `purging`; see `npm run org:restore` for archives).
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
- *     requestBody:
- *       required: false
- *       content: { application/json: { schema: { $ref: '#/components/schemas/OrganizationRestore' } } }
+ *     requestBody: { required: false, content: { application/json: { schema: { $ref: '#/components/schemas/OrganizationRestore' } } } }
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { $ref: '#/components/responses/Organization', description: 'The organization, active again.' }
@@ -108,12 +106,7 @@ function accepted(res: Response, id: string): Response {
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/LastEventId' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200':
- *         description: The event stream.
- *         content:
- *           text/event-stream:
- *             schema: { type: string }
- *             example: "id: 41\nevent: status\ndata: {\"id\":\"4f0c2a7e-9d1b-4c1e-8f00-1234567890ab\",\"status\":\"provisioning\",\"step\":\"migrate\",\"detail\":null,\"at\":\"2026-11-21T21:13:17.900Z\"}\n\n"
+ *       '200': { $ref: '#/components/responses/StatusStream' }
  */
 export function organizationChangesRoutes(deps: OrganizationRouteDeps & { logger: Logger }): Router {
   const { authentication, organizations } = deps;

@@ -72,10 +72,7 @@ export function hintPolling(res: Response, org: Organization): void {
  *     tags: [Organizations]
  *     summary: List organizations (newest first, keyset pages)
  *     description: Platform admins only. Follow `next_cursor` until it is null.
- *     parameters:
- *       - { $ref: '#/components/parameters/OrganizationStatusFilter' }
- *       - { $ref: '#/components/parameters/Limit' }
- *       - { $ref: '#/components/parameters/Cursor' }
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationStatusFilter' }, { $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
  *     x-problems: [Forbidden]
  *     responses:
  *       '200': { $ref: '#/components/responses/OrganizationPage' }

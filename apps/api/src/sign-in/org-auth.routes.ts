@@ -24,9 +24,7 @@ import type { OrgAuthService } from './org-auth.service';
  *     requestBody: { $ref: '#/components/requestBodies/OrganizationLogin' }
  *     x-problems: [LoginFailed, Conflict, TooManyRequests]
  *     responses:
- *       '200':
- *         description: 'A bearer token; its claims are sub, org, role (org_admin or member), ver, iss, aud, exp.'
- *         content: { application/json: { schema: { $ref: '#/components/schemas/Token' } } }
+ *       '200': { $ref: '#/components/responses/Session', description: 'A bearer token; its claims are sub, org, role (org_admin or member), ver, iss, aud, exp.' }
  * /me:
  *   get:
  *     tags: [Auth]
@@ -37,9 +35,7 @@ import type { OrgAuthService } from './org-auth.service';
  *       organization user's organization that is not active answers 409 with `organization_status`.
  *     x-problems: [NotFound, Conflict]
  *     responses:
- *       '200':
- *         description: The caller.
- *         content: { application/json: { schema: { $ref: '#/components/schemas/CurrentUser' } } }
+ *       '200': { $ref: '#/components/responses/CurrentUser' }
  */
 /** `POST /admin/login` (organization users) and `GET /me` (any token). */
 export function orgAuthRoutes(deps: {

@@ -26,10 +26,7 @@ import type { UsersService } from './users.service';
  *     tags: [Users]
  *     summary: List the organization's users (keyset pages)
  *     description: That organization's admins and platform admins; members get 403 (they may read themselves). Follow `next_cursor` until it is null.
- *     parameters:
- *       - { $ref: '#/components/parameters/OrganizationId' }
- *       - { $ref: '#/components/parameters/Limit' }
- *       - { $ref: '#/components/parameters/Cursor' }
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { $ref: '#/components/responses/UserPage' }

@@ -2842,6 +2842,26 @@ export interface components {
                 "application/problem+json": components["schemas"]["ConflictProblem"];
             };
         };
+        /** @description The organization is not active (`organization_status`), or it has an export queued or running (`export_id`, `export_url`). */
+        ExportConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://orgms.dev/problems/conflict",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "detail": "This organization has an export queued or running; one export at a time: follow it, or ask again once it is finished.",
+                 *       "export_id": "3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a",
+                 *       "export_url": "/organizations/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab/exports/3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a",
+                 *       "requestId": "0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["ConflictProblem"];
+            };
+        };
         /** @description The body is larger than BODY_LIMIT. */
         PayloadTooLarge: {
             headers: {
@@ -2971,6 +2991,71 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The ready exports use the disk set aside for exports (`export-storage-full`), or a backing service is unavailable; ask again after `Retry-After`. */
+        ExportStorageFull: {
+            headers: {
+                /** @description Seconds to wait: until the first ready export expires (`export-storage-full`), or while the outage lasts. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://orgms.dev/problems/export-storage-full",
+                 *       "title": "Export storage full",
+                 *       "status": 503,
+                 *       "detail": "The exports waiting to be downloaded use all the disk set aside for exports; ask again once older exports have expired.",
+                 *       "requestId": "0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description A bearer token. */
+        Session: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Token"];
+            };
+        };
+        /** @description A bearer token. */
+        PlatformAdminSession: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Token"];
+            };
+        };
+        /** @description A new access token and refresh token. */
+        RefreshedSession: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Token"];
+            };
+        };
+        /** @description The new platform admin. */
+        RegisteredPlatformAdmin: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["PlatformAdmin"];
+            };
+        };
+        /** @description The caller. */
+        CurrentUser: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["CurrentUser"];
+            };
+        };
         /** @description Accepted; the organization is `pending`. */
         OrganizationCreated: {
             headers: {
@@ -3045,6 +3130,39 @@ export interface components {
                 "application/json": components["schemas"]["OrganizationStatus"];
             };
         };
+        /** @description The organization, or a page of organizations. */
+        OrganizationOrPage: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Organization"] | components["schemas"]["OrganizationList"];
+            };
+        };
+        /** @description The event stream. */
+        StatusStream: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example id: 41
+                 *     event: status
+                 *     data: {"id":"4f0c2a7e-9d1b-4c1e-8f00-1234567890ab","status":"provisioning","step":"migrate","detail":null,"at":"2026-11-21T21:13:17.900Z"}
+                 */
+                "text/event-stream": string;
+            };
+        };
+        /** @description Its limits and usage. */
+        OrganizationLimits: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OrganizationLimits"];
+            };
+        };
         /** @description A page of organizations. */
         OrganizationPage: {
             headers: {
@@ -3081,6 +3199,18 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["OrganizationExport"];
+            };
+        };
+        /** @description The archive. */
+        ExportArchive: {
+            headers: {
+                "Content-Length": components["headers"]["ExportSize"];
+                "Content-Disposition": components["headers"]["ExportAttachment"];
+                "Repr-Digest": components["headers"]["ExportDigest"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/octet-stream": string;
             };
         };
         /** @description Created. */
@@ -3131,6 +3261,53 @@ export interface components {
                 "application/json": components["schemas"]["MigrationRun"];
             };
         };
+        /** @description A page of runs. */
+        MigrationRunPage: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["MigrationRunList"];
+            };
+        };
+        /** @description Run started; follow `Location`. */
+        DatabaseLimitsRunStarted: {
+            headers: {
+                Location: components["headers"]["DatabaseLimitsRunLocation"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["DatabaseLimitsRun"];
+            };
+        };
+        /** @description The run. */
+        DatabaseLimitsRun: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfterUntilRunCompleted"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["DatabaseLimitsRun"];
+            };
+        };
+        /** @description The orphans found now. */
+        Orphans: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OrphanList"];
+            };
+        };
+        /** @description The fleet, by name. */
+        DatabaseServerList: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["DatabaseServerList"];
+            };
+        };
         /** @description Registered. */
         DatabaseServerRegistered: {
             headers: {
@@ -3148,6 +3325,26 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["DatabaseServer"];
+            };
+        };
+        /** @description Drain started. */
+        DrainStarted: {
+            headers: {
+                Location: components["headers"]["ServerDrainLocation"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ServerDrain"];
+            };
+        };
+        /** @description The drain. */
+        Drain: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfterUntilDrainCompleted"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ServerDrain"];
             };
         };
         /** @description Registered; the secret is shown this once. */
@@ -3196,6 +3393,24 @@ export interface components {
                 "application/json": components["schemas"]["WebhookEndpointWithSecret"];
             };
         };
+        /** @description One page of deliveries. */
+        WebhookDeliveryPage: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["WebhookDeliveryList"];
+            };
+        };
+        /** @description The new delivery, pending. */
+        WebhookRedelivery: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["WebhookDelivery"];
+            };
+        };
         /** @description A page of entries. */
         AuditEntryPage: {
             headers: {
@@ -3203,6 +3418,61 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["AuditEntryList"];
+            };
+        };
+        /** @description An HTML page. */
+        HtmlPage: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /** @example <!DOCTYPE html>… */
+                "text/html": string;
+            };
+        };
+        /** @description The OpenAPI document. */
+        OpenApiDocument: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "openapi": "3.1.0",
+                 *       "info": {
+                 *         "title": "Organization Management Service",
+                 *         "version": "0.1.0"
+                 *       },
+                 *       "paths": {}
+                 *     }
+                 */
+                "application/json": {
+                    /** @constant */
+                    openapi: "3.1.0";
+                    info: Record<string, never>;
+                    paths: Record<string, never>;
+                    components?: Record<string, never>;
+                };
+            };
+        };
+        /** @description Not a platform admin; the answer carries a Basic challenge. */
+        OperatorUnauthorized: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["BasicChallenge"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description METRICS_TOKEN is set and the request did not send it. */
+        MetricsUnauthorized: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["BearerChallenge"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
     };
@@ -3213,6 +3483,8 @@ export interface components {
         UserId: string;
         /** @description The migration run's id. */
         MigrationRunId: string;
+        /** @description The run's id. */
+        DatabaseLimitsRunId: string;
         /** @description The database server's id. */
         DatabaseServerId: string;
         /** @description Send the same key again (with the same body) to get the same organization instead of a second one; kept 24 h per caller. */
@@ -3353,6 +3625,11 @@ export interface components {
                 "application/json": components["schemas"]["WebhookChanges"];
             };
         };
+        OrganizationLimitChanges: {
+            content: {
+                "application/json": components["schemas"]["OrganizationLimitChanges"];
+            };
+        };
     };
     headers: {
         /** @description Seconds to wait before asking again. */
@@ -3367,6 +3644,8 @@ export interface components {
         UserLocation: string;
         /** @description The run's URL. */
         MigrationRunLocation: string;
+        /** @description The run's URL. */
+        DatabaseLimitsRunLocation: string;
         /** @description The drain's URL. */
         ServerDrainLocation: string;
         /** @description The export's URL. */
@@ -3385,6 +3664,12 @@ export interface components {
         RetryAfterUntilRunCompleted: number;
         /** @description Seconds to wait before polling again; present until the drain is completed. */
         RetryAfterUntilDrainCompleted: number;
+        /** @description The size of the archive in bytes. */
+        ExportSize: number;
+        /** @description An attachment named `<organization slug>-<YYYY-MM-DD>.dump`. */
+        ExportAttachment: string;
+        /** @description The SHA-256 of the archive (RFC 9530), base64 between colons; the export's `sha256` is the same digest in hex. */
+        ExportDigest: string;
     };
     pathItems: never;
 }
@@ -3536,39 +3821,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One page of deliveries. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "items": [
-                     *         {
-                     *           "id": "0c1d2e3f-4a5b-4c6d-8e7f-8a9b0c1d2e3f",
-                     *           "event_id": "42",
-                     *           "event_type": "organization.active",
-                     *           "organization_id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
-                     *           "message_id": "msg_42",
-                     *           "status": "delivered",
-                     *           "attempts": 2,
-                     *           "response_status": 200,
-                     *           "latency_ms": 38,
-                     *           "last_error": null,
-                     *           "next_attempt_at": null,
-                     *           "redelivery_of": null,
-                     *           "created_at": "2026-12-05T04:00:01.000Z",
-                     *           "last_attempt_at": "2026-12-05T04:00:06.100Z",
-                     *           "delivered_at": "2026-12-05T04:00:06.140Z"
-                     *         }
-                     *       ],
-                     *       "next_cursor": null
-                     *     }
-                     */
-                    "application/json": components["schemas"]["WebhookDeliveryList"];
-                };
-            };
+            200: components["responses"]["WebhookDeliveryPage"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3590,34 +3843,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The new delivery, pending. */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a",
-                     *       "event_id": "42",
-                     *       "event_type": "organization.active",
-                     *       "organization_id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
-                     *       "message_id": "msg_42",
-                     *       "status": "pending",
-                     *       "attempts": 0,
-                     *       "response_status": null,
-                     *       "latency_ms": null,
-                     *       "last_error": null,
-                     *       "next_attempt_at": "2026-12-05T05:00:00.000Z",
-                     *       "redelivery_of": "0c1d2e3f-4a5b-4c6d-8e7f-8a9b0c1d2e3f",
-                     *       "created_at": "2026-12-05T05:00:00.000Z",
-                     *       "last_attempt_at": null,
-                     *       "delivered_at": null
-                     *     }
-                     */
-                    "application/json": components["schemas"]["WebhookDelivery"];
-                };
-            };
+            202: components["responses"]["WebhookRedelivery"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3765,14 +3991,7 @@ export interface operations {
         requestBody: components["requestBodies"]["OrganizationLogin"];
         responses: {
             /** @description A bearer token; its claims are sub, org, role (org_admin or member), ver, iss, aud, exp. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Token"];
-                };
-            };
+            200: components["responses"]["Session"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["LoginFailed"];
             409: components["responses"]["Conflict"];
@@ -3791,15 +4010,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The caller. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CurrentUser"];
-                };
-            };
+            200: components["responses"]["CurrentUser"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
@@ -3815,29 +4026,7 @@ export interface operations {
         };
         requestBody: components["requestBodies"]["Credentials"];
         responses: {
-            /** @description A bearer token. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…",
-                     *       "token_type": "bearer",
-                     *       "expires_in": 900,
-                     *       "refresh_token": "q3Xh0m9pB1d2Vx7yZ4kLw8sT6uR5eN0aC3fG1hJ2iK4",
-                     *       "refresh_expires_in": 2592000,
-                     *       "user": {
-                     *         "id": "5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b",
-                     *         "email": "admin@example.com",
-                     *         "role": "platform_admin"
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Token"];
-                };
-            };
+            200: components["responses"]["PlatformAdminSession"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["LoginFailed"];
             413: components["responses"]["PayloadTooLarge"];
@@ -3855,29 +4044,7 @@ export interface operations {
         };
         requestBody: components["requestBodies"]["RefreshToken"];
         responses: {
-            /** @description A new access token and refresh token. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…",
-                     *       "token_type": "bearer",
-                     *       "expires_in": 900,
-                     *       "refresh_token": "Vd8kQ2pL0xN7sR4tY1uW6zA3bC9eF5gH2iJ0kL8mN4o",
-                     *       "refresh_expires_in": 2592000,
-                     *       "user": {
-                     *         "id": "5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b",
-                     *         "email": "admin@example.com",
-                     *         "role": "platform_admin"
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Token"];
-                };
-            };
+            200: components["responses"]["RefreshedSession"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["RefreshRefused"];
             409: components["responses"]["RefreshOrganizationNotServing"];
@@ -3918,23 +4085,7 @@ export interface operations {
         };
         requestBody: components["requestBodies"]["NewPlatformAdmin"];
         responses: {
-            /** @description The new platform admin. */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d",
-                     *       "email": "second@example.com",
-                     *       "role": "platform_admin",
-                     *       "created_at": "2026-11-21T21:20:00.000Z"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["PlatformAdmin"];
-                };
-            };
+            201: components["responses"]["RegisteredPlatformAdmin"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4175,20 +4326,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The event stream. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example id: 41
-                     *     event: status
-                     *     data: {"id":"4f0c2a7e-9d1b-4c1e-8f00-1234567890ab","status":"provisioning","step":"migrate","detail":null,"at":"2026-11-21T21:13:17.900Z"}
-                     */
-                    "text/event-stream": string;
-                };
-            };
+            200: components["responses"]["StatusStream"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4280,31 +4418,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The OpenAPI document. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "openapi": "3.1.0",
-                     *       "info": {
-                     *         "title": "Organization Management Service",
-                     *         "version": "0.1.0"
-                     *       },
-                     *       "paths": {}
-                     *     }
-                     */
-                    "application/json": {
-                        /** @constant */
-                        openapi: "3.1.0";
-                        info: Record<string, never>;
-                        paths: Record<string, never>;
-                        components?: Record<string, never>;
-                    };
-                };
-            };
+            200: components["responses"]["OpenApiDocument"];
             431: components["responses"]["RequestHeadTooLarge"];
         };
     };
@@ -4317,16 +4431,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description An HTML page. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /** @example <!DOCTYPE html>… */
-                    "text/html": string;
-                };
-            };
+            200: components["responses"]["HtmlPage"];
             431: components["responses"]["RequestHeadTooLarge"];
         };
     };
@@ -4339,16 +4444,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description An HTML page. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /** @example <!doctype html>… */
-                    "text/html": string;
-                };
-            };
+            200: components["responses"]["HtmlPage"];
             431: components["responses"]["RequestHeadTooLarge"];
         };
     };
@@ -4364,15 +4460,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Its limits and usage. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OrganizationLimits"];
-                };
-            };
+            200: components["responses"]["OrganizationLimits"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4391,21 +4479,10 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["OrganizationLimitChanges"];
-            };
-        };
+        requestBody: components["requestBodies"]["OrganizationLimitChanges"];
         responses: {
             /** @description Its limits and usage after the change. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OrganizationLimits"];
-                };
-            };
+            200: components["responses"]["OrganizationLimits"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4425,17 +4502,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Run started; follow `Location`. */
-            202: {
-                headers: {
-                    /** @description The run's URL. */
-                    Location: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DatabaseLimitsRun"];
-                };
-            };
+            202: components["responses"]["DatabaseLimitsRunStarted"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4447,23 +4514,13 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The run's id. */
-                id: string;
+                id: components["parameters"]["DatabaseLimitsRunId"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The run. */
-            200: {
-                headers: {
-                    /** @description Seconds to wait before polling again; present until the run is completed. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DatabaseLimitsRun"];
-                };
-            };
+            200: components["responses"]["DatabaseLimitsRun"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4485,15 +4542,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of runs. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MigrationRunList"];
-                };
-            };
+            200: components["responses"]["MigrationRunPage"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4544,15 +4593,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The orphans found now. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OrphanList"];
-                };
-            };
+            200: components["responses"]["Orphans"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4593,33 +4634,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Drain started. */
-            202: {
-                headers: {
-                    Location: components["headers"]["ServerDrainLocation"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "2b3c4d5e-6f70-4a81-9b2c-3d4e5f607182",
-                     *       "server_id": "7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
-                     *       "status": "queued",
-                     *       "total": 0,
-                     *       "succeeded": 0,
-                     *       "failed": 0,
-                     *       "skipped": 0,
-                     *       "pending": 0,
-                     *       "progress": 0,
-                     *       "failures": [],
-                     *       "created_at": "2026-11-22T08:00:00.000Z",
-                     *       "started_at": null,
-                     *       "finished_at": null
-                     *     }
-                     */
-                    "application/json": components["schemas"]["ServerDrain"];
-                };
-            };
+            202: components["responses"]["DrainStarted"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4641,39 +4656,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The drain. */
-            200: {
-                headers: {
-                    "Retry-After": components["headers"]["RetryAfterUntilDrainCompleted"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "2b3c4d5e-6f70-4a81-9b2c-3d4e5f607182",
-                     *       "server_id": "7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
-                     *       "status": "completed",
-                     *       "total": 3,
-                     *       "succeeded": 2,
-                     *       "failed": 1,
-                     *       "skipped": 0,
-                     *       "pending": 0,
-                     *       "progress": 1,
-                     *       "failures": [
-                     *         {
-                     *           "org_id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
-                     *           "error": "copy: pg_restore failed (exit 1): could not connect",
-                     *           "finished_at": "2026-11-22T08:00:09.120Z"
-                     *         }
-                     *       ],
-                     *       "created_at": "2026-11-22T08:00:00.000Z",
-                     *       "started_at": "2026-11-22T08:00:00.050Z",
-                     *       "finished_at": "2026-11-22T08:00:09.200Z"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["ServerDrain"];
-                };
-            };
+            200: components["responses"]["Drain"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -4690,35 +4673,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The fleet, by name. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "items": [
-                     *         {
-                     *           "id": "7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
-                     *           "name": "default",
-                     *           "admin_url": "postgres://postgres@127.0.0.1:5432/postgres",
-                     *           "pool_url": null,
-                     *           "capacity": 1000,
-                     *           "connection_budget": 40,
-                     *           "tenant_roles": true,
-                     *           "status": "active",
-                     *           "organizations": 12,
-                     *           "free_capacity": 988,
-                     *           "created_at": "2026-11-21T21:13:17.815Z",
-                     *           "updated_at": "2026-11-21T21:13:17.815Z"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/json": components["schemas"]["DatabaseServerList"];
-                };
-            };
+            200: components["responses"]["DatabaseServerList"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4803,46 +4758,8 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            /** @description The organization is not active (`organization_status`), or it has an export queued or running (`export_id`, `export_url`). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://orgms.dev/problems/conflict",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "This organization has an export queued or running; one export at a time: follow it, or ask again once it is finished.",
-                     *       "export_id": "3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a",
-                     *       "export_url": "/organizations/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab/exports/3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a",
-                     *       "requestId": "0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ConflictProblem"];
-                };
-            };
-            /** @description The ready exports use the disk set aside for exports (`export-storage-full`), or a backing service is unavailable; ask again after `Retry-After`. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait: until the first ready export expires (`export-storage-full`), or while the outage lasts. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://orgms.dev/problems/export-storage-full",
-                     *       "title": "Export storage full",
-                     *       "status": 503,
-                     *       "detail": "The exports waiting to be downloaded use all the disk set aside for exports; ask again once older exports have expired.",
-                     *       "requestId": "0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            409: components["responses"]["ExportConflict"];
+            503: components["responses"]["ExportStorageFull"];
         };
     };
     getOrganizationsIdExportsExportId: {
@@ -4882,21 +4799,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The archive. */
-            200: {
-                headers: {
-                    /** @description The size of the archive in bytes. */
-                    "Content-Length": number;
-                    /** @description An attachment named `<organization slug>-<YYYY-MM-DD>.dump`. */
-                    "Content-Disposition": string;
-                    /** @description The SHA-256 of the archive (RFC 9530), base64 between colons; the export's `sha256` is the same digest in hex. */
-                    "Repr-Digest": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/octet-stream": string;
-                };
-            };
+            200: components["responses"]["ExportArchive"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -5020,16 +4923,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The organization, or a page of organizations. */
-            200: {
-                headers: {
-                    "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Organization"] | components["schemas"]["OrganizationList"];
-                };
-            };
+            200: components["responses"]["OrganizationOrPage"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -5175,25 +5069,8 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description The dashboard (HTML). */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /** @example <!DOCTYPE html>… */
-                    "text/html": string;
-                };
-            };
-            /** @description Not a platform admin; the answer carries a Basic challenge. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["BasicChallenge"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            200: components["responses"]["HtmlPage"];
+            401: components["responses"]["OperatorUnauthorized"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5217,16 +5094,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description METRICS_TOKEN is set and the request did not send it. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["BearerChallenge"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["MetricsUnauthorized"];
             431: components["responses"]["RequestHeadTooLarge"];
         };
     };
