@@ -123,6 +123,17 @@ describe('OpenAPI annotations say only what is particular to their operation', (
     expect(problems(paths['/organizations'].get)).not.to.have.property('413');
   });
 
+  it('when a path lists the parameters its operations share, then each operation lists them ahead of its own and the path lists none', () => {
+    const refs = (operation: Operation) => (operation.parameters as { $ref: string }[]).map(({ $ref }) => $ref.split('/').pop());
+    const user = paths['/organizations/{id}/users/{userId}'] as Record<string, Operation>;
+    expect(refs(user.get)).to.deep.equal(['OrganizationId', 'UserId']);
+    expect(refs(user.delete)).to.deep.equal(['OrganizationId', 'UserId']);
+    expect(refs(paths['/organizations/{id}/users'].get)).to.deep.equal(['OrganizationId', 'Limit', 'Cursor']);
+    expect(user).not.to.have.property('parameters');
+    // An operation that takes only a path parameter is validated, so it still answers 400.
+    expect(problems(paths['/webhooks/{id}'].delete)).to.include({ '400': 'BadRequest' });
+  });
+
   it("when an answer shows an example organization, then it is the presenter's own rendering of its fixture", () => {
     type Answer = { content: { 'application/json': { examples: Record<string, { $ref: string }> } } };
     const spec = openApiSpec() as { components: { examples: Record<string, { value: unknown }>; responses: Record<string, Answer> } };

@@ -19,14 +19,8 @@ import { presentAuditPage } from './audit-entry.presenter';
  *       account tried when it exists, never the email or password), `auth.logout`, `auth.refresh.reused`,
  *       `user.created|updated|deleted`, `platform_admin.created|updated|deleted`, `organization.created|renamed|updated|deleted|restored|purged|retried|moved`,
  *       `database_server.created|updated|resealed|drain_started` (settings named, never a URL), `webhook.*`.
- *     parameters:
- *       - { $ref: '#/components/parameters/AuditOrganization' }
- *       - { $ref: '#/components/parameters/AuditActor' }
- *       - { $ref: '#/components/parameters/AuditAction' }
- *       - { $ref: '#/components/parameters/AuditFrom' }
- *       - { $ref: '#/components/parameters/AuditTo' }
- *       - { $ref: '#/components/parameters/Limit' }
- *       - { $ref: '#/components/parameters/Cursor' }
+ *     parameters: [{ $ref: '#/components/parameters/AuditOrganization' }, { $ref: '#/components/parameters/AuditActor' }, { $ref: '#/components/parameters/AuditAction' },
+ *       { $ref: '#/components/parameters/AuditFrom' }, { $ref: '#/components/parameters/AuditTo' }, { $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { $ref: '#/components/responses/AuditEntryPage' }

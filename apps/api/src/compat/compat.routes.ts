@@ -36,11 +36,11 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
  *     responses:
  *       '202': { $ref: '#/components/responses/OrganizationCreated', description: 'Accepted; provisioning runs in the worker.' }
  * /org/get:
+ *   parameters: [{ $ref: '#/components/parameters/OrganizationNameQuery' }]
  *   get:
  *     tags: [Compatibility]
  *     summary: An organization by name (platform admins, that organization's admins)
  *     description: 'Compatibility route: reads the organization named by the `organization_name` query parameter (any case), like `GET /organizations/{id}`. Platform admins and that organization''s admins; an organization user may leave the name out to mean its own. Poll it until `status` is `active`.'
- *     parameters: [{ $ref: '#/components/parameters/OrganizationNameQuery' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { $ref: '#/components/responses/OrganizationWhileInProgress' }
@@ -48,7 +48,6 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
  *     tags: [Compatibility]
  *     summary: An organization by name, the name in the body
  *     description: 'Compatibility route: as `GET /org/get`, with `organization_name` in a JSON body (or the query string).'
- *     parameters: [{ $ref: '#/components/parameters/OrganizationNameQuery' }]
  *     requestBody: { content: { application/json: { schema: { $ref: '#/components/schemas/CompatOrganizationName' } } } }
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:

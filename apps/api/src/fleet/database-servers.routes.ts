@@ -31,11 +31,11 @@ import type { DatabaseServersService } from './database-servers.service';
  *     responses:
  *       '201': { $ref: '#/components/responses/DatabaseServerRegistered' }
  * /database-servers/{id}:
+ *   parameters: [{ $ref: '#/components/parameters/DatabaseServerId' }]
  *   get:
  *     tags: [Database servers]
  *     summary: Read one database server
  *     description: Platform admins only.
- *     parameters: [{ $ref: '#/components/parameters/DatabaseServerId' }]
  *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '200': { $ref: '#/components/responses/DatabaseServer' }
@@ -46,7 +46,6 @@ import type { DatabaseServersService } from './database-servers.service';
  *       Platform admins only. `draining` or `disabled` stops new placements (use `POST /database-servers/{id}/drain` to
  *       move its organizations off). A new admin URL is checked like a new server's. Every process sees the change
  *       within 5 s; tenant pools on the server are rebuilt with the new settings.
- *     parameters: [{ $ref: '#/components/parameters/DatabaseServerId' }]
  *     requestBody: { $ref: '#/components/requestBodies/DatabaseServerChanges' }
  *     x-problems: [Forbidden, NotFound]
  *     responses:

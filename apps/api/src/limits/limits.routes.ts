@@ -10,6 +10,7 @@ import type { LimitsService } from './limits.service';
 /**
  * @openapi
  * /organizations/{id}/limits:
+ *   parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *   get:
  *     tags: [Organizations]
  *     summary: Read an organization's limits and what it uses of them
@@ -18,7 +19,6 @@ import type { LimitsService } from './limits.service';
  *       the organization's overrides on top): requests per window by class with the requests counted in the current window,
  *       its database role's limits, its quotas with their usage (users now; its database's size at the quota sweep's last
  *       sample), and whether it is over a quota.
- *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { $ref: '#/components/responses/OrganizationLimits' }
@@ -29,7 +29,6 @@ import type { LimitsService } from './limits.service';
  *       Platform admins only (organization users 403). Sets or clears (null) overrides of the defaults; audited as
  *       `organization.limits_changed`. A change of a database limit is applied to the organization's role. The organization
  *       must be active (409 with `organization_status`).
- *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *     requestBody: { $ref: '#/components/requestBodies/OrganizationLimitChanges' }
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:

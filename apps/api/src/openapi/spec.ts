@@ -15,6 +15,20 @@ interface Operation {
 }
 type Operations = Record<string, Record<string, Operation>>;
 
+/**
+ * An annotation writes the parameters all operations of its path share once, on the path
+ * (OpenAPI's path-level `parameters`); they are moved into each operation, ahead of its own, so
+ * an operation lists every parameter it takes, as the 400 rule below and the typed client read it.
+ */
+function inlinePathParameters(paths: Operations): void {
+  for (const operations of Object.values(paths)) {
+    const shared = operations.parameters as unknown as unknown[] | undefined;
+    if (!shared) continue;
+    delete operations.parameters;
+    for (const operation of Object.values(operations)) operation.parameters = [...shared, ...(operation.parameters ?? [])];
+  }
+}
+
 /** `get /organizations/{id}/status` → `getOrganizationsIdStatus`, for operations that name none. */
 function nameOperations(paths: Operations): void {
   for (const [path, operations] of Object.entries(paths)) {
@@ -87,6 +101,7 @@ export function openApiSpec(): Record<string, unknown> {
     apis: [path.join(__dirname, '../*/*.routes.{ts,js}'), path.join(__dirname, '../operator/{bull-board,metrics}.{ts,js}')],
     failOnErrors: true,
   }) as Record<string, unknown>;
+  inlinePathParameters(cached.paths as Operations);
   addProblems(cached.paths as Operations);
   nameOperations(cached.paths as Operations);
   return cached;

@@ -38,11 +38,11 @@ import type { WebhooksService } from './webhooks.service';
  *     responses:
  *       '200': { $ref: '#/components/responses/WebhookEndpointPage' }
  * /webhooks/{id}:
+ *   parameters: [{ $ref: '#/components/parameters/WebhookId' }]
  *   get:
  *     tags: [Webhooks]
  *     summary: Read one webhook endpoint
  *     description: Platform admins only. `status` is `failing` (with `failing_since` and `last_error`) once a delivery ran out of retries.
- *     parameters: [{ $ref: '#/components/parameters/WebhookId' }]
  *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '200': { $ref: '#/components/responses/WebhookEndpoint' }
@@ -50,7 +50,6 @@ import type { WebhooksService } from './webhooks.service';
  *     tags: [Webhooks]
  *     summary: Change a webhook endpoint's URL, events or description
  *     description: Platform admins only. A new URL is checked like a new endpoint's. Deliveries still pending go to the new URL.
- *     parameters: [{ $ref: '#/components/parameters/WebhookId' }]
  *     requestBody: { $ref: '#/components/requestBodies/WebhookChanges' }
  *     x-problems: [Forbidden, NotFound]
  *     responses:
@@ -59,7 +58,6 @@ import type { WebhooksService } from './webhooks.service';
  *     tags: [Webhooks]
  *     summary: Delete a webhook endpoint
  *     description: Platform admins only. Nothing more is sent to it, pending deliveries included; its delivery history goes with it.
- *     parameters: [{ $ref: '#/components/parameters/WebhookId' }]
  *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '204': { description: Deleted. }
