@@ -134,6 +134,22 @@ describe('OpenAPI annotations say only what is particular to their operation', (
     expect(problems(paths['/webhooks/{id}'].delete)).to.include({ '400': 'BadRequest' });
   });
 
+  it('when a route block names its tags at its top, then each of its operations carries them unless it names its own', () => {
+    expect(paths['/webhooks/{id}'].delete.tags).to.deep.equal(['Webhooks']);
+    expect(paths['/migrations/runs'].get.tags).to.deep.equal(['Migrations']);
+    expect(paths['/admin/orphans'].get.tags).to.deep.equal(['Operations']);
+    const tags = (openApiSpec() as { tags: { name: string }[] }).tags.map(({ name }) => name);
+    expect(tags).to.deep.equal(['Auth', 'Organizations', 'Lifecycle', 'Users', 'Migrations', 'Webhooks', 'Audit', 'Operations', 'Compatibility']);
+  });
+
+  it('when a compatibility path is the same operation as another (x-same-as), then it is documented in full under its own operationId', () => {
+    const { operationId, ...copy } = paths['/organization/create'].post;
+    const { operationId: originalId, ...original } = paths['/org/create'].post;
+    expect(copy).to.deep.equal(original);
+    expect([operationId, originalId]).to.deep.equal(['postOrganizationCreate', 'postOrgCreate']);
+    expect(paths['/organization/create']).not.to.have.property('x-same-as');
+  });
+
   it("when an answer shows an example organization, then it is the presenter's own rendering of its fixture", () => {
     type Answer = { content: { 'application/json': { examples: Record<string, { $ref: string }> } } };
     const spec = openApiSpec() as { components: { examples: Record<string, { value: unknown }>; responses: Record<string, Answer> } };

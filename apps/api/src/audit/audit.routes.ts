@@ -8,9 +8,9 @@ import { presentAuditPage } from './audit-entry.presenter';
 
 /**
  * @openapi
+ * tags: [{ name: Audit }]
  * /audit:
  *   get:
- *     tags: [Audit]
  *     summary: Read the audit log
  *     description: |
  *       Newest first. Platform admins read every entry and may filter by organization, actor, action and time.

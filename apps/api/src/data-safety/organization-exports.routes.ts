@@ -13,9 +13,9 @@ import { exportUrl, type OrganizationExportsService } from './organization-expor
 
 /**
  * @openapi
+ * tags: [{ name: Organizations }]
  * /organizations/{id}/exports:
  *   post:
- *     tags: [Organizations]
  *     summary: Export an organization's database (pg_dump custom format)
  *     description: |
  *       Platform admins and that organization's admins. The organization must be active (409 with `organization_status`
@@ -32,7 +32,6 @@ import { exportUrl, type OrganizationExportsService } from './organization-expor
  *       '202': { $ref: '#/components/responses/ExportQueued' }
  * /organizations/{id}/exports/{exportId}:
  *   get:
- *     tags: [Organizations]
  *     summary: Read one export
  *     description: Platform admins and that organization's admins. `Retry-After` while it is `queued` or `running`. 404 for an export of another organization.
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/ExportId' }]
@@ -41,7 +40,6 @@ import { exportUrl, type OrganizationExportsService } from './organization-expor
  *       '200': { $ref: '#/components/responses/Export' }
  * /organizations/{id}/exports/{exportId}/download:
  *   get:
- *     tags: [Organizations]
  *     summary: Download a ready export
  *     description: |
  *       Platform admins and that organization's admins. The `pg_dump -Fc` archive (restore it with `pg_restore`), with its

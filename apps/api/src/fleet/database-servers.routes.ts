@@ -8,16 +8,15 @@ import type { DatabaseServersService } from './database-servers.service';
 
 /**
  * @openapi
+ * tags: [{ name: Database servers }]
  * /database-servers:
  *   get:
- *     tags: [Database servers]
  *     summary: List the PostgreSQL servers organization databases live on
  *     description: Platform admins only. Each server with its capacity, what it holds and its status; URLs with passwords masked.
  *     x-problems: [Forbidden]
  *     responses:
  *       '200': { $ref: '#/components/responses/DatabaseServerList' }
  *   post:
- *     tags: [Database servers]
  *     summary: Register a PostgreSQL server
  *     description: |
  *       Platform admins only. The admin URL must connect and its role must be allowed to create databases (400 with the
@@ -33,14 +32,12 @@ import type { DatabaseServersService } from './database-servers.service';
  * /database-servers/{id}:
  *   parameters: [{ $ref: '#/components/parameters/DatabaseServerId' }]
  *   get:
- *     tags: [Database servers]
  *     summary: Read one database server
  *     description: Platform admins only.
  *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '200': { $ref: '#/components/responses/DatabaseServer' }
  *   patch:
- *     tags: [Database servers]
  *     summary: Change a database server (capacity, budget, pool, status, credentials)
  *     description: |
  *       Platform admins only. `draining` or `disabled` stops new placements (use `POST /database-servers/{id}/drain` to

@@ -10,9 +10,9 @@ import type { MovesService } from './moves.service';
 
 /**
  * @openapi
+ * tags: [{ name: Database servers }]
  * /organizations/{id}/move:
  *   post:
- *     tags: [Database servers]
  *     summary: Move an organization's database to another server
  *     description: |
  *       Platform admins only. The organization becomes `moving` (`database_server` stays the source until the switch) and
@@ -30,7 +30,6 @@ import type { MovesService } from './moves.service';
  *       '202': { $ref: '#/components/responses/OrganizationMoving' }
  * /database-servers/{id}/drain:
  *   post:
- *     tags: [Database servers]
  *     summary: Move every organization off a database server
  *     description: |
  *       Platform admins only. The server becomes `draining` at once (no new organizations), then the worker moves each
@@ -43,7 +42,6 @@ import type { MovesService } from './moves.service';
  *       '202': { $ref: '#/components/responses/DrainStarted' }
  * /database-servers/{id}/drains/{drainId}:
  *   get:
- *     tags: [Database servers]
  *     summary: Read one drain (progress, failures)
  *     description: Platform admins only. Totals, progress (0–1) and each organization whose move failed, with its error. `Retry-After` until completed.
  *     parameters: [{ $ref: '#/components/parameters/DatabaseServerId' }, { $ref: '#/components/parameters/DrainId' }]

@@ -8,9 +8,9 @@ import type { DatabaseLimitRunsService } from './database-limit-runs.service';
 
 /**
  * @openapi
+ * tags: [{ name: Migrations }]
  * /database-limits/runs:
  *   post:
- *     tags: [Migrations]
  *     summary: Set every organization's database limits on its role
  *     description: |
  *       Platform admins only (the same as `npm run limits:apply`). Starts a tracked run: the worker sets, on the role of
@@ -23,7 +23,6 @@ import type { DatabaseLimitRunsService } from './database-limit-runs.service';
  *       '202': { $ref: '#/components/responses/DatabaseLimitsRunStarted' }
  * /database-limits/runs/{id}:
  *   get:
- *     tags: [Migrations]
  *     summary: Read one database limits run (progress, failures)
  *     description: Platform admins only. Totals, progress (0–1) and each failed organization with its error. `Retry-After` until completed.
  *     parameters: [{ $ref: '#/components/parameters/DatabaseLimitsRunId' }]

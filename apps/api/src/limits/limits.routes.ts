@@ -9,10 +9,10 @@ import type { LimitsService } from './limits.service';
 
 /**
  * @openapi
+ * tags: [{ name: Organizations }]
  * /organizations/{id}/limits:
  *   parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *   get:
- *     tags: [Organizations]
  *     summary: Read an organization's limits and what it uses of them
  *     description: |
  *       That organization's admins and platform admins (members 403). The limits that apply (the configured defaults with
@@ -23,7 +23,6 @@ import type { LimitsService } from './limits.service';
  *     responses:
  *       '200': { $ref: '#/components/responses/OrganizationLimits' }
  *   patch:
- *     tags: [Organizations]
  *     summary: Change an organization's limits (platform admins)
  *     description: |
  *       Platform admins only (organization users 403). Sets or clears (null) overrides of the defaults; audited as

@@ -36,9 +36,9 @@ const allowBlobWorkers = pageContentSecurityPolicy({ scriptSrc: ["'self'", 'blob
 
 /**
  * @openapi
+ * tags: [{ name: Operations }]
  * /openapi.json:
  *   get:
- *     tags: [Operations]
  *     security: []
  *     summary: The OpenAPI 3.1 document of this API
  *     description: Anyone may read it. Generated from the route files and the validation schemas at start.
@@ -47,7 +47,6 @@ const allowBlobWorkers = pageContentSecurityPolicy({ scriptSrc: ["'self'", 'blob
  *       '431': { $ref: '#/components/responses/RequestHeadTooLarge' }
  * /docs:
  *   get:
- *     tags: [Operations]
  *     security: []
  *     summary: Swagger UI
  *     description: Interactive documentation; "Authorize" with a bearer token to try routes. Its assets are served below `/docs/`.
@@ -56,7 +55,6 @@ const allowBlobWorkers = pageContentSecurityPolicy({ scriptSrc: ["'self'", 'blob
  *       '431': { $ref: '#/components/responses/RequestHeadTooLarge' }
  * /redoc:
  *   get:
- *     tags: [Operations]
  *     security: []
  *     summary: ReDoc reference
  *     description: A readable three-panel reference of the same document, served without any CDN.

@@ -61,9 +61,9 @@ const withoutFontCdn: RequestHandler = (req, res, next) => {
 
 /**
  * @openapi
+ * tags: [{ name: Operations }]
  * /admin/queues:
  *   get:
- *     tags: [Operations]
  *     summary: Bull Board (queue dashboard)
  *     description: |
  *       Platform admins only, by HTTP Basic (email and password, so a browser prompts) or a bearer token. Shows every

@@ -43,9 +43,9 @@ function routeLabel(req: Request): string {
 
 /**
  * @openapi
+ * tags: [{ name: Operations }]
  * /metrics:
  *   get:
- *     tags: [Operations]
  *     security: [{}, { metricsToken: [] }]
  *     summary: Prometheus metrics of this API instance
  *     description: For the scraper. With METRICS_TOKEN set, only `Authorization Bearer <METRICS_TOKEN>` is answered; without it, restrict the port at the network level. Request durations, organizations by status, jobs by queue and state, tenant pools and connections, replays of traded refresh tokens, process metrics.

@@ -25,9 +25,9 @@ function accepted(res: Response, id: string): Response {
  */
 /**
  * @openapi
+ * tags: [{ name: Lifecycle }]
  * /organizations/{id}:
  *   patch:
- *     tags: [Lifecycle]
  *     summary: Rename an organization or change its admin email
  *     description: |
  *       Platform admins, or an admin of this organization. Changes the display name (and its slug) and/or the admin
@@ -39,7 +39,6 @@ function accepted(res: Response, id: string): Response {
  *     responses:
  *       '200': { $ref: '#/components/responses/Organization', description: 'The updated organization.' }
  *   delete:
- *     tags: [Lifecycle]
  *     summary: Delete an organization (its database is kept for a grace period)
  *     description: |
  *       Platform admins, or an admin of this organization. The organization becomes `deleted` at once: its users'
@@ -56,7 +55,6 @@ function accepted(res: Response, id: string): Response {
  *       '202': { $ref: '#/components/responses/OrganizationAccepted', description: 'Purge accepted (`?purge=true`); follow `Location` (or the events stream) until `purged`.' }
  * /organizations/{id}/restore:
  *   post:
- *     tags: [Lifecycle]
  *     summary: Restore a deleted organization within its grace period
  *     description: |
  *       Platform admins only. Brings a `deleted` organization (deleted while `active`) back to `active` with its database
@@ -69,7 +67,6 @@ function accepted(res: Response, id: string): Response {
  *       '200': { $ref: '#/components/responses/Organization', description: 'The organization, active again.' }
  * /organizations/{id}/archives:
  *   get:
- *     tags: [Lifecycle]
  *     summary: List the archives of an organization's purges
  *     description: |
  *       Platform admins only. Every archive recorded for the organization (`organization_archives`), newest first: the
@@ -84,7 +81,6 @@ function accepted(res: Response, id: string): Response {
  *       '200': { $ref: '#/components/responses/OrganizationArchives' }
  * /organizations/{id}/retry:
  *   post:
- *     tags: [Lifecycle]
  *     summary: Retry the provisioning of a failed organization
  *     description: |
  *       Platform admins only. Moves a `failed` organization back to `provisioning` and enqueues its provisioning again.
@@ -96,7 +92,6 @@ function accepted(res: Response, id: string): Response {
  *       '202': { $ref: '#/components/responses/OrganizationAccepted', description: 'Retry accepted.' }
  * /organizations/{id}/events:
  *   get:
- *     tags: [Lifecycle]
  *     summary: Stream status changes (Server-Sent Events)
  *     description: |
  *       Platform admins, or an admin of this organization. A `text/event-stream` of `status` events

@@ -7,9 +7,9 @@ import type { SessionsService } from './sessions.service';
 
 /**
  * @openapi
+ * tags: [{ name: Auth }]
  * /auth/login:
  *   post:
- *     tags: [Auth]
  *     security: []
  *     summary: Log in as a platform admin
  *     description: Anyone may call it. A wrong password and an unknown email give the same 401 in the same time. Throttled per IP and per account (429 with Retry-After). Answers an access token and a refresh token (`POST /auth/refresh`). Audited, failures too (without the email or password).
@@ -19,7 +19,6 @@ import type { SessionsService } from './sessions.service';
  *       '200': { $ref: '#/components/responses/PlatformAdminSession' }
  * /auth/refresh:
  *   post:
- *     tags: [Auth]
  *     security: []
  *     summary: Trade a refresh token for a new access token and refresh token
  *     description: |
@@ -36,7 +35,6 @@ import type { SessionsService } from './sessions.service';
  *       '200': { $ref: '#/components/responses/RefreshedSession' }
  * /auth/logout:
  *   post:
- *     tags: [Auth]
  *     security: []
  *     summary: End a session (revoke its refresh tokens)
  *     description: |
@@ -48,7 +46,6 @@ import type { SessionsService } from './sessions.service';
  *       '204': { description: Logged out. }
  * /auth/register:
  *   post:
- *     tags: [Auth]
  *     summary: Add another platform admin
  *     description: Platform admins only (the first one comes from BOOTSTRAP_ADMIN_EMAIL/PASSWORD or `npm run admin:create`).
  *     requestBody: { $ref: '#/components/requestBodies/NewPlatformAdmin' }

@@ -10,9 +10,9 @@ import type { OrgAuthService } from './org-auth.service';
 
 /**
  * @openapi
+ * tags: [{ name: Auth }]
  * /admin/login:
  *   post:
- *     tags: [Auth]
  *     security: []
  *     summary: Organization user login
  *     description: >-
@@ -27,7 +27,6 @@ import type { OrgAuthService } from './org-auth.service';
  *       '200': { $ref: '#/components/responses/Session', description: 'A bearer token; its claims are sub, org, role (org_admin or member), ver, iss, aud, exp.' }
  * /me:
  *   get:
- *     tags: [Auth]
  *     summary: Who the token belongs to
  *     description: |
  *       A platform admin, or an organization user with its organization. Revoked tokens (password or role change,

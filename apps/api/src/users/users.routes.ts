@@ -9,10 +9,10 @@ import type { UsersService } from './users.service';
 
 /**
  * @openapi
+ * tags: [{ name: Users }]
  * /organizations/{id}/users:
  *   parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *   post:
- *     tags: [Users]
  *     summary: Create a user in the organization's database
  *     description: |
  *       That organization's admins and platform admins; the organization must be `active` (409 with `organization_status`;
@@ -23,7 +23,6 @@ import type { UsersService } from './users.service';
  *     responses:
  *       '201': { $ref: '#/components/responses/UserCreated' }
  *   get:
- *     tags: [Users]
  *     summary: List the organization's users (keyset pages)
  *     description: That organization's admins and platform admins; members get 403 (they may read themselves). Follow `next_cursor` until it is null.
  *     parameters: [{ $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
@@ -33,14 +32,12 @@ import type { UsersService } from './users.service';
  * /organizations/{id}/users/{userId}:
  *   parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/UserId' }]
  *   get:
- *     tags: [Users]
  *     summary: Read one user
  *     description: Org admins read any user of their organization; members only themselves.
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { $ref: '#/components/responses/User' }
  *   patch:
- *     tags: [Users]
  *     summary: Change a user's role, activation or password
  *     description: At least one change. The last active admin cannot be demoted or deactivated (409). Revokes the user's earlier tokens.
  *     requestBody: { $ref: '#/components/requestBodies/UserChanges' }
@@ -48,7 +45,6 @@ import type { UsersService } from './users.service';
  *     responses:
  *       '200': { $ref: '#/components/responses/User', description: 'The changed user.' }
  *   delete:
- *     tags: [Users]
  *     summary: Delete a user
  *     description: The last active admin cannot be deleted (409).
  *     x-problems: [Forbidden, NotFound, Conflict]

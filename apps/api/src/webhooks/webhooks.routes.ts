@@ -15,9 +15,9 @@ import type { WebhooksService } from './webhooks.service';
 
 /**
  * @openapi
+ * tags: [{ name: Webhooks }]
  * /webhooks:
  *   post:
- *     tags: [Webhooks]
  *     summary: Register a webhook endpoint
  *     description: |
  *       Platform admins only. Events of every organization (`organization.created`, `organization.<status>` for each later
@@ -30,7 +30,6 @@ import type { WebhooksService } from './webhooks.service';
  *     responses:
  *       '201': { $ref: '#/components/responses/WebhookEndpointCreated' }
  *   get:
- *     tags: [Webhooks]
  *     summary: List webhook endpoints
  *     description: Platform admins only. Newest first; secrets are never listed.
  *     parameters: [{ $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
@@ -40,14 +39,12 @@ import type { WebhooksService } from './webhooks.service';
  * /webhooks/{id}:
  *   parameters: [{ $ref: '#/components/parameters/WebhookId' }]
  *   get:
- *     tags: [Webhooks]
  *     summary: Read one webhook endpoint
  *     description: Platform admins only. `status` is `failing` (with `failing_since` and `last_error`) once a delivery ran out of retries.
  *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '200': { $ref: '#/components/responses/WebhookEndpoint' }
  *   patch:
- *     tags: [Webhooks]
  *     summary: Change a webhook endpoint's URL, events or description
  *     description: Platform admins only. A new URL is checked like a new endpoint's. Deliveries still pending go to the new URL.
  *     requestBody: { $ref: '#/components/requestBodies/WebhookChanges' }
@@ -55,7 +52,6 @@ import type { WebhooksService } from './webhooks.service';
  *     responses:
  *       '200': { $ref: '#/components/responses/UpdatedWebhookEndpoint' }
  *   delete:
- *     tags: [Webhooks]
  *     summary: Delete a webhook endpoint
  *     description: Platform admins only. Nothing more is sent to it, pending deliveries included; its delivery history goes with it.
  *     x-problems: [Forbidden, NotFound]
@@ -63,7 +59,6 @@ import type { WebhooksService } from './webhooks.service';
  *       '204': { description: Deleted. }
  * /webhooks/{id}/rotate-secret:
  *   post:
- *     tags: [Webhooks]
  *     summary: Rotate a webhook endpoint's signing secret
  *     description: |
  *       Platform admins only. Answers the new secret, shown this once. For 24 hours deliveries carry two signatures in
@@ -74,7 +69,6 @@ import type { WebhooksService } from './webhooks.service';
  *       '200': { $ref: '#/components/responses/RotatedWebhookEndpoint' }
  * /webhooks/{id}/deliveries:
  *   get:
- *     tags: [Webhooks]
  *     summary: List a webhook endpoint's deliveries
  *     description: Platform admins only. Newest first, with each delivery's status, attempts, last response code and latency.
  *     parameters: [{ $ref: '#/components/parameters/WebhookId' }, { $ref: '#/components/parameters/DeliveryStatusFilter' }, { $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
@@ -83,7 +77,6 @@ import type { WebhooksService } from './webhooks.service';
  *       '200': { $ref: '#/components/responses/WebhookDeliveryPage' }
  * /webhooks/{id}/deliveries/{deliveryId}/redeliver:
  *   post:
- *     tags: [Webhooks]
  *     summary: Send a delivery's event again
  *     description: |
  *       Platform admins only. A new pending delivery of the same event, with the same body and `webhook-id`, sent after whatever
