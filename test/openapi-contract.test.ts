@@ -1,5 +1,7 @@
+import { drainExamples } from '@orgms/api/fleet-migrations/tracked-run.presenter';
 import { openApiSpec } from '@orgms/api/openapi/spec';
 import { organizationExamples } from '@orgms/api/organizations/organization.presenter';
+import { signInExamples } from '@orgms/api/sign-in/sign-in.presenter';
 import { expect } from 'chai';
 import { contractViolations } from './support/contract';
 
@@ -83,8 +85,13 @@ describe('OpenAPI document built from the validation schemas', () => {
   });
 
   it('when an export is downloaded, then the document gives its body a binary string schema, so typed clients get a body type', () => {
-    const paths = (openApiSpec() as { paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, unknown> }> }>> }).paths;
-    const download = paths['/organizations/{id}/exports/{exportId}/download'].get.responses['200'].content;
+    type Answer = { $ref?: string; content: Record<string, unknown> };
+    const spec = openApiSpec() as {
+      paths: Record<string, Record<string, { responses: Record<string, Answer> }>>;
+      components: { responses: Record<string, Answer> };
+    };
+    const answer = spec.paths['/organizations/{id}/exports/{exportId}/download'].get.responses['200'];
+    const download = (answer.$ref ? spec.components.responses[answer.$ref.split('/').pop() as string] : answer).content;
     expect(download).to.deep.equal({ 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } });
   });
 
@@ -116,6 +123,33 @@ describe('OpenAPI annotations say only what is particular to their operation', (
     expect(problems(paths['/organizations'].get)).not.to.have.property('413');
   });
 
+  it('when a path lists the parameters its operations share, then each operation lists them ahead of its own and the path lists none', () => {
+    const refs = (operation: Operation) => (operation.parameters as { $ref: string }[]).map(({ $ref }) => $ref.split('/').pop());
+    const user = paths['/organizations/{id}/users/{userId}'] as Record<string, Operation>;
+    expect(refs(user.get)).to.deep.equal(['OrganizationId', 'UserId']);
+    expect(refs(user.delete)).to.deep.equal(['OrganizationId', 'UserId']);
+    expect(refs(paths['/organizations/{id}/users'].get)).to.deep.equal(['OrganizationId', 'Limit', 'Cursor']);
+    expect(user).not.to.have.property('parameters');
+    // An operation that takes only a path parameter is validated, so it still answers 400.
+    expect(problems(paths['/webhooks/{id}'].delete)).to.include({ '400': 'BadRequest' });
+  });
+
+  it('when a route block names its tags at its top, then each of its operations carries them unless it names its own', () => {
+    expect(paths['/webhooks/{id}'].delete.tags).to.deep.equal(['Webhooks']);
+    expect(paths['/migrations/runs'].get.tags).to.deep.equal(['Migrations']);
+    expect(paths['/admin/orphans'].get.tags).to.deep.equal(['Operations']);
+    const tags = (openApiSpec() as { tags: { name: string }[] }).tags.map(({ name }) => name);
+    expect(tags).to.deep.equal(['Auth', 'Organizations', 'Lifecycle', 'Users', 'Migrations', 'Webhooks', 'Audit', 'Operations', 'Compatibility']);
+  });
+
+  it('when a compatibility path is the same operation as another (x-same-as), then it is documented in full under its own operationId', () => {
+    const { operationId, ...copy } = paths['/organization/create'].post;
+    const { operationId: originalId, ...original } = paths['/org/create'].post;
+    expect(copy).to.deep.equal(original);
+    expect([operationId, originalId]).to.deep.equal(['postOrganizationCreate', 'postOrgCreate']);
+    expect(paths['/organization/create']).not.to.have.property('x-same-as');
+  });
+
   it("when an answer shows an example organization, then it is the presenter's own rendering of its fixture", () => {
     type Answer = { content: { 'application/json': { examples: Record<string, { $ref: string }> } } };
     const spec = openApiSpec() as { components: { examples: Record<string, { value: unknown }>; responses: Record<string, Answer> } };
@@ -124,5 +158,18 @@ describe('OpenAPI annotations say only what is particular to their operation', (
     const [{ $ref }] = Object.values(answer.content['application/json'].examples);
     expect(spec.components.examples[$ref.split('/').pop() as string].value).to.deep.equal(organizationExamples.PendingOrganization);
     expect(organizationExamples.PendingOrganization).to.include({ status: 'pending', purge_after: null });
+  });
+
+  it("when a login, a refresh or a drain answer shows an example, then it is its presenter's rendering of a fixture", () => {
+    type Answer = { content: { 'application/json': { examples: Record<string, { $ref: string }> } } };
+    const spec = openApiSpec() as { components: { examples: Record<string, { value: unknown }>; responses: Record<string, Answer> } };
+    const exampleOf = (operation: Operation, status: string) => {
+      const answer = spec.components.responses[(operation.responses[status].$ref as string).split('/').pop() as string];
+      const [{ $ref }] = Object.values(answer.content['application/json'].examples);
+      return spec.components.examples[$ref.split('/').pop() as string].value;
+    };
+    expect(exampleOf(paths['/auth/login'].post, '200')).to.deep.equal(signInExamples.PlatformAdminSession);
+    expect(exampleOf(paths['/auth/refresh'].post, '200')).to.deep.equal(signInExamples.RefreshedSession);
+    expect(exampleOf(paths['/database-servers/{id}/drains/{drainId}'].get, '200')).to.deep.equal(drainExamples.CompletedDrainWithFailure);
   });
 });

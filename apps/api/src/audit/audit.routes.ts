@@ -8,9 +8,9 @@ import { presentAuditPage } from './audit-entry.presenter';
 
 /**
  * @openapi
+ * tags: [{ name: Audit }]
  * /audit:
  *   get:
- *     tags: [Audit]
  *     summary: Read the audit log
  *     description: |
  *       Newest first. Platform admins read every entry and may filter by organization, actor, action and time.
@@ -19,14 +19,8 @@ import { presentAuditPage } from './audit-entry.presenter';
  *       account tried when it exists, never the email or password), `auth.logout`, `auth.refresh.reused`,
  *       `user.created|updated|deleted`, `platform_admin.created|updated|deleted`, `organization.created|renamed|updated|deleted|restored|purged|retried|moved`,
  *       `database_server.created|updated|resealed|drain_started` (settings named, never a URL), `webhook.*`.
- *     parameters:
- *       - { $ref: '#/components/parameters/AuditOrganization' }
- *       - { $ref: '#/components/parameters/AuditActor' }
- *       - { $ref: '#/components/parameters/AuditAction' }
- *       - { $ref: '#/components/parameters/AuditFrom' }
- *       - { $ref: '#/components/parameters/AuditTo' }
- *       - { $ref: '#/components/parameters/Limit' }
- *       - { $ref: '#/components/parameters/Cursor' }
+ *     parameters: [{ $ref: '#/components/parameters/AuditOrganization' }, { $ref: '#/components/parameters/AuditActor' }, { $ref: '#/components/parameters/AuditAction' },
+ *       { $ref: '#/components/parameters/AuditFrom' }, { $ref: '#/components/parameters/AuditTo' }, { $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { $ref: '#/components/responses/AuditEntryPage' }

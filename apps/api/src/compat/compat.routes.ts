@@ -13,9 +13,9 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
 
 /**
  * @openapi
+ * tags: [{ name: Compatibility }]
  * /org/create:
  *   post:
- *     tags: [Compatibility]
  *     summary: Same as POST /organizations
  *     description: 'Compatibility route of the seed services: same rules and answer as `POST /organizations` (platform admins, or anyone when self-signup is on). New clients should use `POST /organizations`.'
  *     security: [{ bearerAuth: [] }, {}]
@@ -24,53 +24,32 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
  *     x-problems: [Forbidden, Conflict, UnprocessableEntity, TooManyRequests]
  *     responses:
  *       '202': { $ref: '#/components/responses/OrganizationCreated', description: 'Accepted; provisioning runs in the worker.' }
- * /organization/create:
- *   post:
- *     tags: [Compatibility]
- *     summary: Same as POST /organizations
- *     description: 'Compatibility route of the seed services: same rules and answer as `POST /organizations` (platform admins, or anyone when self-signup is on). New clients should use `POST /organizations`.'
- *     security: [{ bearerAuth: [] }, {}]
- *     parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }]
- *     requestBody: { $ref: '#/components/requestBodies/NewOrganization' }
- *     x-problems: [Forbidden, Conflict, UnprocessableEntity, TooManyRequests]
- *     responses:
- *       '202': { $ref: '#/components/responses/OrganizationCreated', description: 'Accepted; provisioning runs in the worker.' }
+ * /organization/create: { x-same-as: /org/create }
  * /org/get:
+ *   parameters: [{ $ref: '#/components/parameters/OrganizationNameQuery' }]
  *   get:
- *     tags: [Compatibility]
  *     summary: An organization by name (platform admins, that organization's admins)
  *     description: 'Compatibility route: reads the organization named by the `organization_name` query parameter (any case), like `GET /organizations/{id}`. Platform admins and that organization''s admins; an organization user may leave the name out to mean its own. Poll it until `status` is `active`.'
- *     parameters: [{ $ref: '#/components/parameters/OrganizationNameQuery' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { $ref: '#/components/responses/OrganizationWhileInProgress' }
  *   post:
- *     tags: [Compatibility]
  *     summary: An organization by name, the name in the body
  *     description: 'Compatibility route: as `GET /org/get`, with `organization_name` in a JSON body (or the query string).'
- *     parameters: [{ $ref: '#/components/parameters/OrganizationNameQuery' }]
  *     requestBody: { content: { application/json: { schema: { $ref: '#/components/schemas/CompatOrganizationName' } } } }
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { $ref: '#/components/responses/OrganizationWhileInProgress' }
  * /organization:
  *   get:
- *     tags: [Compatibility]
  *     summary: One organization by name, or (platform admins, without a name) the list
  *     description: 'Compatibility route: with `organization_name`, that organization (as `GET /org/get`); without it, platform admins get the list (as `GET /organizations`).'
- *     parameters:
- *       - { $ref: '#/components/parameters/OrganizationNameQuery' }
- *       - { $ref: '#/components/parameters/Limit' }
- *       - { $ref: '#/components/parameters/Cursor' }
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationNameQuery' }, { $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200':
- *         description: 'The organization, or a page of organizations.'
- *         headers: { Retry-After: { $ref: '#/components/headers/RetryAfterWhileInProgress' } }
- *         content: { application/json: { schema: { oneOf: [{ $ref: '#/components/schemas/Organization' }, { $ref: '#/components/schemas/OrganizationList' }] } } }
+ *       '200': { $ref: '#/components/responses/OrganizationOrPage' }
  * /org/update:
  *   put:
- *     tags: [Compatibility]
  *     summary: Rename an organization or change its admin email (as PATCH /organizations/{id})
  *     description: 'Compatibility route: finds the organization by `organization_name` and applies `new_organization_name` and/or `email` like `PATCH /organizations/{id}`. Platform admins and that organization''s admins.'
  *     requestBody: { $ref: '#/components/requestBodies/CompatOrganizationChanges' }
@@ -79,7 +58,6 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
  *       '200': { $ref: '#/components/responses/Organization', description: 'The updated organization.' }
  * /org/delete:
  *   delete:
- *     tags: [Compatibility]
  *     summary: Delete an organization by name (as DELETE /organizations/{id})
  *     description: 'Compatibility route: deletes the organization named by `organization_name` (query string or JSON body), like `DELETE /organizations/{id}`: `deleted` at once, its database kept for the grace period (restorable by a platform admin).'
  *     parameters: [{ $ref: '#/components/parameters/OrganizationNameQuery' }]
@@ -89,7 +67,6 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
  *       '200': { $ref: '#/components/responses/Organization', description: 'The organization, now `deleted`.' }
  * /user/create:
  *   post:
- *     tags: [Compatibility]
  *     summary: Create a user (in the token's organization, or organization_name for platform admins)
  *     description: 'Compatibility route: creates a user like `POST /organizations/{id}/users`. An organization admin''s token names its own organization; platform admins add `organization_name`.'
  *     requestBody: { $ref: '#/components/requestBodies/CompatNewUser' }
@@ -98,13 +75,9 @@ import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNa
  *       '201': { $ref: '#/components/responses/UserCreated' }
  * /user/list:
  *   get:
- *     tags: [Compatibility]
  *     summary: List users (of the token's organization, or organization_name for platform admins)
  *     description: 'Compatibility route: lists users like `GET /organizations/{id}/users`. An organization admin''s token names its own organization; platform admins add `organization_name`.'
- *     parameters:
- *       - { $ref: '#/components/parameters/OrganizationNameQuery' }
- *       - { $ref: '#/components/parameters/Limit' }
- *       - { $ref: '#/components/parameters/Cursor' }
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationNameQuery' }, { $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { $ref: '#/components/responses/UserPage' }

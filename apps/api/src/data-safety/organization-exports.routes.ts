@@ -13,9 +13,9 @@ import { exportUrl, type OrganizationExportsService } from './organization-expor
 
 /**
  * @openapi
+ * tags: [{ name: Organizations }]
  * /organizations/{id}/exports:
  *   post:
- *     tags: [Organizations]
  *     summary: Export an organization's database (pg_dump custom format)
  *     description: |
  *       Platform admins and that organization's admins. The organization must be active (409 with `organization_status`
@@ -27,26 +27,11 @@ import { exportUrl, type OrganizationExportsService } from './organization-expor
  *       (`export_id`, `export_url`). While the ready exports use EXPORT_DISK_LIMIT_BYTES together, a new export answers
  *       503 `export-storage-full` with `Retry-After` (until the first of them expires), and nothing is recorded.
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
- *     x-problems: [Forbidden, NotFound]
+ *     x-problems: [Forbidden, NotFound, ExportConflict, ExportStorageFull]
  *     responses:
  *       '202': { $ref: '#/components/responses/ExportQueued' }
- *       '409':
- *         description: The organization is not active (`organization_status`), or it has an export queued or running (`export_id`, `export_url`).
- *         content:
- *           application/problem+json:
- *             schema: { $ref: '#/components/schemas/ConflictProblem' }
- *             example: { type: 'https://orgms.dev/problems/conflict', title: Conflict, status: 409, detail: 'This organization has an export queued or running; one export at a time: follow it, or ask again once it is finished.', export_id: 3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a, export_url: /organizations/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab/exports/3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a, requestId: 0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980 }
- *       '503':
- *         description: The ready exports use the disk set aside for exports (`export-storage-full`), or a backing service is unavailable; ask again after `Retry-After`.
- *         headers:
- *           Retry-After: { description: 'Seconds to wait: until the first ready export expires (`export-storage-full`), or while the outage lasts.', schema: { type: integer, minimum: 0, examples: [3600] } }
- *         content:
- *           application/problem+json:
- *             schema: { $ref: '#/components/schemas/Problem' }
- *             example: { type: 'https://orgms.dev/problems/export-storage-full', title: Export storage full, status: 503, detail: The exports waiting to be downloaded use all the disk set aside for exports; ask again once older exports have expired., requestId: 0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980 }
  * /organizations/{id}/exports/{exportId}:
  *   get:
- *     tags: [Organizations]
  *     summary: Read one export
  *     description: Platform admins and that organization's admins. `Retry-After` while it is `queued` or `running`. 404 for an export of another organization.
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/ExportId' }]
@@ -55,7 +40,6 @@ import { exportUrl, type OrganizationExportsService } from './organization-expor
  *       '200': { $ref: '#/components/responses/Export' }
  * /organizations/{id}/exports/{exportId}/download:
  *   get:
- *     tags: [Organizations]
  *     summary: Download a ready export
  *     description: |
  *       Platform admins and that organization's admins. The `pg_dump -Fc` archive (restore it with `pg_restore`), with its
@@ -64,15 +48,7 @@ import { exportUrl, type OrganizationExportsService } from './organization-expor
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/ExportId' }]
  *     x-problems: [Forbidden, NotFound, Conflict, Gone]
  *     responses:
- *       '200':
- *         description: The archive.
- *         headers:
- *           Content-Length: { required: true, description: The size of the archive in bytes., schema: { type: integer, minimum: 0, examples: [48213] } }
- *           Content-Disposition: { required: true, description: 'An attachment named `<organization slug>-<YYYY-MM-DD>.dump`.', schema: { type: string, pattern: '^attachment; filename="[a-z0-9-]+\.dump"$', examples: ['attachment; filename="acme-corp-2026-11-22.dump"'] } }
- *           Repr-Digest: { required: true, description: 'The SHA-256 of the archive (RFC 9530), base64 between colons; the export''s `sha256` is the same digest in hex.', schema: { type: string, pattern: '^sha-256=:[A-Za-z0-9+/]{43}=:$', examples: ['sha-256=:n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=:'] } }
- *         content:
- *           application/octet-stream:
- *             schema: { type: string, format: binary }
+ *       '200': { $ref: '#/components/responses/ExportArchive' }
  */
 export function organizationExportsRoutes(deps: {
   authentication: Authentication;

@@ -11,9 +11,9 @@ import { presentMigrationRun, presentMigrationRunPage } from './tracked-run.pres
 /** Fleet migrations and the orphan report: operators' routes, platform admins only. */
 /**
  * @openapi
+ * tags: [{ name: Migrations }]
  * /migrations/runs:
  *   post:
- *     tags: [Migrations]
  *     summary: Migrate every organization database to the latest tenant migration
  *     description: |
  *       Platform admins only. Starts a fleet run (the same as `npm run tenants:migrate`): the worker upgrades the template
@@ -24,16 +24,14 @@ import { presentMigrationRun, presentMigrationRunPage } from './tracked-run.pres
  *     responses:
  *       '202': { $ref: '#/components/responses/MigrationRunStarted' }
  *   get:
- *     tags: [Migrations]
  *     summary: List recent migration runs
  *     description: Platform admins only. Newest first, with totals (no per-organization failures; read one run for those). Follow `next_cursor` until it is null.
  *     parameters: [{ $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
  *     x-problems: [Forbidden]
  *     responses:
- *       '200': { description: A page of runs., content: { application/json: { schema: { $ref: '#/components/schemas/MigrationRunList' } } } }
+ *       '200': { $ref: '#/components/responses/MigrationRunPage' }
  * /migrations/runs/{id}:
  *   get:
- *     tags: [Migrations]
  *     summary: Read one migration run (progress, failures)
  *     description: Platform admins only. Totals, progress (0–1) and each failed organization with its error. `Retry-After` until completed.
  *     parameters: [{ $ref: '#/components/parameters/MigrationRunId' }]
@@ -50,7 +48,7 @@ import { presentMigrationRun, presentMigrationRunPage } from './tracked-run.pres
  *       whose database is missing (`organization_without_database`). Read-only: nothing is ever dropped automatically.
  *     x-problems: [Forbidden]
  *     responses:
- *       '200': { description: The orphans found now., content: { application/json: { schema: { $ref: '#/components/schemas/OrphanList' } } } }
+ *       '200': { $ref: '#/components/responses/Orphans' }
  */
 export function migrationsRoutes(deps: { authentication: Authentication; migrationRuns: MigrationRunsService; orphans: OrphansService }): Router {
   const { migrationRuns, orphans } = deps;

@@ -54,3 +54,36 @@ export function presentServerDrain(drain: TrackedRun<'drain'>): ServerDrainBody 
 export function presentDatabaseLimitsRun(run: TrackedRun<'database_limits'>): DatabaseLimitsRunBody {
   return { ...presentRun(run), failures: presentFailures(run) };
 }
+
+/** One drain as stored, from which the API document's drain examples are rendered above. */
+const queuedDrain: TrackedRun<'drain'> = {
+  id: '2b3c4d5e-6f70-4a81-9b2c-3d4e5f607182',
+  kind: 'drain',
+  serverId: '7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f',
+  status: 'queued',
+  requestId: null,
+  createdAt: new Date('2026-11-22T08:00:00.000Z'),
+  startedAt: null,
+  finishedAt: null,
+  totals: { total: 0, succeeded: 0, failed: 0, skipped: 0, pending: 0 },
+  failures: [],
+};
+
+/** The document's examples of a drain (components.examples), so they cannot drift from the answers. */
+export const drainExamples = {
+  QueuedDrain: presentServerDrain(queuedDrain),
+  CompletedDrainWithFailure: presentServerDrain({
+    ...queuedDrain,
+    status: 'completed',
+    startedAt: new Date('2026-11-22T08:00:00.050Z'),
+    finishedAt: new Date('2026-11-22T08:00:09.200Z'),
+    totals: { total: 3, succeeded: 2, failed: 1, skipped: 0, pending: 0 },
+    failures: [
+      {
+        orgId: '4f0c2a7e-9d1b-4c1e-8f00-1234567890ab',
+        error: 'copy: pg_restore failed (exit 1): could not connect',
+        finishedAt: new Date('2026-11-22T08:00:09.120Z'),
+      },
+    ],
+  }),
+};

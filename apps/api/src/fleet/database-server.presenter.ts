@@ -23,3 +23,23 @@ export function presentDatabaseServer(server: DatabaseServerWithLoad): DatabaseS
 export function presentDatabaseServerList(servers: DatabaseServerWithLoad[]): DatabaseServerListBody {
   return { items: servers.map(presentDatabaseServer) };
 }
+
+/** The default server as stored, from which the API document's fleet example is rendered above. */
+const defaultServer: DatabaseServerWithLoad = {
+  id: '7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f',
+  name: 'default',
+  adminUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
+  poolUrl: null,
+  capacity: 1000,
+  connectionBudget: 40,
+  tenantRoles: true,
+  status: 'active',
+  organizations: 12,
+  createdAt: new Date('2026-11-21T21:13:17.815Z'),
+  updatedAt: new Date('2026-11-21T21:13:17.815Z'),
+};
+
+/** The document's example of the fleet (components.examples), so it cannot drift from the answers. */
+export const databaseServerExamples = {
+  DefaultFleet: presentDatabaseServerList([defaultServer]),
+};

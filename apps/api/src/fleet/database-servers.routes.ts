@@ -8,21 +8,15 @@ import type { DatabaseServersService } from './database-servers.service';
 
 /**
  * @openapi
+ * tags: [{ name: Database servers }]
  * /database-servers:
  *   get:
- *     tags: [Database servers]
  *     summary: List the PostgreSQL servers organization databases live on
  *     description: Platform admins only. Each server with its capacity, what it holds and its status; URLs with passwords masked.
  *     x-problems: [Forbidden]
  *     responses:
- *       '200':
- *         description: The fleet, by name.
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/DatabaseServerList' }
- *             example: { items: [{ id: 7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f, name: default, admin_url: 'postgres://postgres@127.0.0.1:5432/postgres', pool_url: null, capacity: 1000, connection_budget: 40, tenant_roles: true, status: active, organizations: 12, free_capacity: 988, created_at: '2026-11-21T21:13:17.815Z', updated_at: '2026-11-21T21:13:17.815Z' }] }
+ *       '200': { $ref: '#/components/responses/DatabaseServerList' }
  *   post:
- *     tags: [Database servers]
  *     summary: Register a PostgreSQL server
  *     description: |
  *       Platform admins only. The admin URL must connect and its role must be allowed to create databases (400 with the
@@ -36,22 +30,19 @@ import type { DatabaseServersService } from './database-servers.service';
  *     responses:
  *       '201': { $ref: '#/components/responses/DatabaseServerRegistered' }
  * /database-servers/{id}:
+ *   parameters: [{ $ref: '#/components/parameters/DatabaseServerId' }]
  *   get:
- *     tags: [Database servers]
  *     summary: Read one database server
  *     description: Platform admins only.
- *     parameters: [{ $ref: '#/components/parameters/DatabaseServerId' }]
  *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '200': { $ref: '#/components/responses/DatabaseServer' }
  *   patch:
- *     tags: [Database servers]
  *     summary: Change a database server (capacity, budget, pool, status, credentials)
  *     description: |
  *       Platform admins only. `draining` or `disabled` stops new placements (use `POST /database-servers/{id}/drain` to
  *       move its organizations off). A new admin URL is checked like a new server's. Every process sees the change
  *       within 5 s; tenant pools on the server are rebuilt with the new settings.
- *     parameters: [{ $ref: '#/components/parameters/DatabaseServerId' }]
  *     requestBody: { $ref: '#/components/requestBodies/DatabaseServerChanges' }
  *     x-problems: [Forbidden, NotFound]
  *     responses:

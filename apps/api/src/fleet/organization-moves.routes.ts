@@ -10,9 +10,9 @@ import type { MovesService } from './moves.service';
 
 /**
  * @openapi
+ * tags: [{ name: Database servers }]
  * /organizations/{id}/move:
  *   post:
- *     tags: [Database servers]
  *     summary: Move an organization's database to another server
  *     description: |
  *       Platform admins only. The organization becomes `moving` (`database_server` stays the source until the switch) and
@@ -30,7 +30,6 @@ import type { MovesService } from './moves.service';
  *       '202': { $ref: '#/components/responses/OrganizationMoving' }
  * /database-servers/{id}/drain:
  *   post:
- *     tags: [Database servers]
  *     summary: Move every organization off a database server
  *     description: |
  *       Platform admins only. The server becomes `draining` at once (no new organizations), then the worker moves each
@@ -40,28 +39,15 @@ import type { MovesService } from './moves.service';
  *     parameters: [{ $ref: '#/components/parameters/DatabaseServerId' }]
  *     x-problems: [Forbidden, NotFound]
  *     responses:
- *       '202':
- *         description: Drain started.
- *         headers: { Location: { $ref: '#/components/headers/ServerDrainLocation' } }
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/ServerDrain' }
- *             example: { id: 2b3c4d5e-6f70-4a81-9b2c-3d4e5f607182, server_id: 7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f, status: queued, total: 0, succeeded: 0, failed: 0, skipped: 0, pending: 0, progress: 0, failures: [], created_at: '2026-11-22T08:00:00.000Z', started_at: null, finished_at: null }
+ *       '202': { $ref: '#/components/responses/DrainStarted' }
  * /database-servers/{id}/drains/{drainId}:
  *   get:
- *     tags: [Database servers]
  *     summary: Read one drain (progress, failures)
  *     description: Platform admins only. Totals, progress (0–1) and each organization whose move failed, with its error. `Retry-After` until completed.
  *     parameters: [{ $ref: '#/components/parameters/DatabaseServerId' }, { $ref: '#/components/parameters/DrainId' }]
  *     x-problems: [Forbidden, NotFound]
  *     responses:
- *       '200':
- *         description: The drain.
- *         headers: { Retry-After: { $ref: '#/components/headers/RetryAfterUntilDrainCompleted' } }
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/ServerDrain' }
- *             example: { id: 2b3c4d5e-6f70-4a81-9b2c-3d4e5f607182, server_id: 7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f, status: completed, total: 3, succeeded: 2, failed: 1, skipped: 0, pending: 0, progress: 1, failures: [{ org_id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, error: 'copy: pg_restore failed (exit 1): could not connect', finished_at: '2026-11-22T08:00:09.120Z' }], created_at: '2026-11-22T08:00:00.000Z', started_at: '2026-11-22T08:00:00.050Z', finished_at: '2026-11-22T08:00:09.200Z' }
+ *       '200': { $ref: '#/components/responses/Drain' }
  */
 export function organizationMovesRoutes(deps: { authentication: Authentication; moves: MovesService }): Router {
   const { moves } = deps;

@@ -8,9 +8,9 @@ import type { DatabaseLimitRunsService } from './database-limit-runs.service';
 
 /**
  * @openapi
+ * tags: [{ name: Migrations }]
  * /database-limits/runs:
  *   post:
- *     tags: [Migrations]
  *     summary: Set every organization's database limits on its role
  *     description: |
  *       Platform admins only (the same as `npm run limits:apply`). Starts a tracked run: the worker sets, on the role of
@@ -20,22 +20,15 @@ import type { DatabaseLimitRunsService } from './database-limit-runs.service';
  *       organization roles are skipped: they share the server's role. 503 when the job queue is unavailable (no run is started).
  *     x-problems: [Forbidden]
  *     responses:
- *       '202':
- *         description: Run started; follow `Location`.
- *         headers: { Location: { required: true, description: "The run's URL.", schema: { type: string, examples: ['/database-limits/runs/9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'] } } }
- *         content: { application/json: { schema: { $ref: '#/components/schemas/DatabaseLimitsRun' } } }
+ *       '202': { $ref: '#/components/responses/DatabaseLimitsRunStarted' }
  * /database-limits/runs/{id}:
  *   get:
- *     tags: [Migrations]
  *     summary: Read one database limits run (progress, failures)
  *     description: Platform admins only. Totals, progress (0–1) and each failed organization with its error. `Retry-After` until completed.
- *     parameters: [{ name: id, in: path, required: true, description: "The run's id.", schema: { type: string, format: uuid } }]
+ *     parameters: [{ $ref: '#/components/parameters/DatabaseLimitsRunId' }]
  *     x-problems: [Forbidden, NotFound]
  *     responses:
- *       '200':
- *         description: The run.
- *         headers: { Retry-After: { description: Seconds to wait before polling again; present until the run is completed., schema: { type: integer, minimum: 0, examples: [2] } } }
- *         content: { application/json: { schema: { $ref: '#/components/schemas/DatabaseLimitsRun' } } }
+ *       '200': { $ref: '#/components/responses/DatabaseLimitsRun' }
  */
 export function databaseLimitsRoutes(deps: { authentication: Authentication; databaseLimitRuns: DatabaseLimitRunsService }): Router {
   const { databaseLimitRuns } = deps;

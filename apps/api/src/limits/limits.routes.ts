@@ -9,35 +9,29 @@ import type { LimitsService } from './limits.service';
 
 /**
  * @openapi
+ * tags: [{ name: Organizations }]
  * /organizations/{id}/limits:
+ *   parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *   get:
- *     tags: [Organizations]
  *     summary: Read an organization's limits and what it uses of them
  *     description: |
  *       That organization's admins and platform admins (members 403). The limits that apply (the configured defaults with
  *       the organization's overrides on top): requests per window by class with the requests counted in the current window,
  *       its database role's limits, its quotas with their usage (users now; its database's size at the quota sweep's last
  *       sample), and whether it is over a quota.
- *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200':
- *         description: Its limits and usage.
- *         content: { application/json: { schema: { $ref: '#/components/schemas/OrganizationLimits' } } }
+ *       '200': { $ref: '#/components/responses/OrganizationLimits' }
  *   patch:
- *     tags: [Organizations]
  *     summary: Change an organization's limits (platform admins)
  *     description: |
  *       Platform admins only (organization users 403). Sets or clears (null) overrides of the defaults; audited as
  *       `organization.limits_changed`. A change of a database limit is applied to the organization's role. The organization
  *       must be active (409 with `organization_status`).
- *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
- *     requestBody: { required: true, content: { application/json: { schema: { $ref: '#/components/schemas/OrganizationLimitChanges' } } } }
+ *     requestBody: { $ref: '#/components/requestBodies/OrganizationLimitChanges' }
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200':
- *         description: Its limits and usage after the change.
- *         content: { application/json: { schema: { $ref: '#/components/schemas/OrganizationLimits' } } }
+ *       '200': { $ref: '#/components/responses/OrganizationLimits', description: Its limits and usage after the change. }
  */
 export function limitsRoutes(deps: { authentication: Authentication; authorize: AuthorizeOrganization; limits: LimitsService }): Router {
   const { authorize, limits } = deps;

@@ -39,13 +39,48 @@ export const answerHeaders = {
   RetryAfterWhileExporting: retryAfterWhile('present while the export is `queued` or `running`.'),
   RetryAfterUntilRunCompleted: retryAfterWhile('present until the run is completed.'),
   RetryAfterUntilDrainCompleted: retryAfterWhile('present until the drain is completed.'),
+  ExportSize: { required: true, description: 'The size of the archive in bytes.', schema: { type: 'integer', minimum: 0, examples: [48213] } },
+  ExportAttachment: {
+    required: true,
+    description: 'An attachment named `<organization slug>-<YYYY-MM-DD>.dump`.',
+    schema: { type: 'string', pattern: '^attachment; filename="[a-z0-9-]+\\.dump"$', examples: ['attachment; filename="acme-corp-2026-11-22.dump"'] },
+  },
+  ExportDigest: {
+    required: true,
+    description: "The SHA-256 of the archive (RFC 9530), base64 between colons; the export's `sha256` is the same digest in hex.",
+    schema: { type: 'string', pattern: '^sha-256=:[A-Za-z0-9+/]{43}=:$', examples: ['sha-256=:n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=:'] },
+  },
 };
 
 function retryAfterWhile(when: string) {
   return { description: `Seconds to wait before polling again; ${when}`, schema: { type: 'integer', minimum: 0, examples: [2] } };
 }
 
+/** An answer that is not JSON: its media type, a plain string schema (or `binary`) and an example. */
+function other(description: string, mediaType: string, example?: string, headers?: Record<string, string>) {
+  const schema = example === undefined ? { type: 'string', format: 'binary' } : { type: 'string' };
+  return {
+    description,
+    ...(headers && { headers: byRef('headers', headers) }),
+    content: { [mediaType]: { schema, ...(example !== undefined && { example }) } },
+  };
+}
+
+/** A 401 of a route outside the API's bearer tokens, with the challenge that tells a client how to sign in. */
+function challenge(description: string, header: string) {
+  return {
+    description,
+    headers: byRef('headers', { 'WWW-Authenticate': header }),
+    content: { 'application/problem+json': { schema: ref('schemas', 'Problem') } },
+  };
+}
+
 export const answers = {
+  Session: answer('A bearer token.', 'Token'),
+  PlatformAdminSession: answer('A bearer token.', 'Token', { examples: { platformAdminSession: 'PlatformAdminSession' } }),
+  RefreshedSession: answer('A new access token and refresh token.', 'Token', { examples: { refreshedSession: 'RefreshedSession' } }),
+  RegisteredPlatformAdmin: answer('The new platform admin.', 'PlatformAdmin', { examples: { registeredPlatformAdmin: 'RegisteredPlatformAdmin' } }),
+  CurrentUser: answer('The caller.', 'CurrentUser'),
   OrganizationCreated: answer('Accepted; the organization is `pending`.', 'Organization', {
     headers: atOrganization,
     examples: { pendingOrganization: 'PendingOrganization' },
@@ -59,19 +94,45 @@ export const answers = {
   OrganizationWhileInProgress: answer('The organization.', 'Organization', { headers: whileInProgress }),
   PolledOrganization: answer('The organization.', 'Organization', { headers: longPolled }),
   PolledOrganizationStatus: answer('The status.', 'OrganizationStatus', { headers: longPolled, examples: { provisioningStatus: 'ProvisioningStatus' } }),
+  OrganizationOrPage: {
+    description: 'The organization, or a page of organizations.',
+    headers: byRef('headers', whileInProgress),
+    content: { 'application/json': { schema: { oneOf: [ref('schemas', 'Organization'), ref('schemas', 'OrganizationList')] } } },
+  },
+  StatusStream: other(
+    'The event stream.',
+    'text/event-stream',
+    'id: 41\nevent: status\ndata: {"id":"4f0c2a7e-9d1b-4c1e-8f00-1234567890ab","status":"provisioning","step":"migrate","detail":null,"at":"2026-11-21T21:13:17.900Z"}\n\n',
+  ),
+  OrganizationLimits: answer('Its limits and usage.', 'OrganizationLimits'),
   OrganizationPage: answer('A page of organizations.', 'OrganizationList', { examples: { emptyOrganizationPage: 'EmptyOrganizationPage' } }),
   OrganizationArchives: answer("The organization's archives, newest first (empty when it has none).", 'OrganizationArchiveList', {
     examples: { purged: 'PurgedOrganizationArchives', none: 'NoOrganizationArchives' },
   }),
   ExportQueued: answer('The export is queued.', 'OrganizationExport', { headers: { Location: 'ExportLocation' }, examples: { queuedExport: 'QueuedExport' } }),
   Export: answer('The export.', 'OrganizationExport', { headers: { 'Retry-After': 'RetryAfterWhileExporting' }, examples: { readyExport: 'ReadyExport' } }),
+  ExportArchive: other('The archive.', 'application/octet-stream', undefined, {
+    'Content-Length': 'ExportSize',
+    'Content-Disposition': 'ExportAttachment',
+    'Repr-Digest': 'ExportDigest',
+  }),
   UserCreated: answer('Created.', 'User', { headers: { Location: 'UserLocation' } }),
   User: answer('The user.', 'User'),
   UserPage: answer('A page of users.', 'UserList'),
   MigrationRunStarted: answer('Run started; follow `Location`.', 'MigrationRun', { headers: { Location: 'MigrationRunLocation' } }),
   MigrationRun: answer('The run.', 'MigrationRun', { headers: { 'Retry-After': 'RetryAfterUntilRunCompleted' } }),
+  MigrationRunPage: answer('A page of runs.', 'MigrationRunList'),
+  DatabaseLimitsRunStarted: answer('Run started; follow `Location`.', 'DatabaseLimitsRun', { headers: { Location: 'DatabaseLimitsRunLocation' } }),
+  DatabaseLimitsRun: answer('The run.', 'DatabaseLimitsRun', { headers: { 'Retry-After': 'RetryAfterUntilRunCompleted' } }),
+  Orphans: answer('The orphans found now.', 'OrphanList'),
+  DatabaseServerList: answer('The fleet, by name.', 'DatabaseServerList', { examples: { defaultFleet: 'DefaultFleet' } }),
   DatabaseServerRegistered: answer('Registered.', 'DatabaseServer', { headers: { Location: 'DatabaseServerLocation' } }),
   DatabaseServer: answer('The server.', 'DatabaseServer'),
+  DrainStarted: answer('Drain started.', 'ServerDrain', { headers: { Location: 'ServerDrainLocation' }, examples: { queuedDrain: 'QueuedDrain' } }),
+  Drain: answer('The drain.', 'ServerDrain', {
+    headers: { 'Retry-After': 'RetryAfterUntilDrainCompleted' },
+    examples: { completedDrain: 'CompletedDrainWithFailure' },
+  }),
   WebhookEndpointCreated: answer('Registered; the secret is shown this once.', 'WebhookEndpointWithSecret', {
     headers: { Location: 'WebhookLocation' },
     examples: { createdWebhookEndpoint: 'CreatedWebhookEndpoint' },
@@ -82,7 +143,25 @@ export const answers = {
   RotatedWebhookEndpoint: answer('The endpoint with its new secret.', 'WebhookEndpointWithSecret', {
     examples: { rotatedWebhookEndpoint: 'RotatedWebhookEndpoint' },
   }),
+  WebhookDeliveryPage: answer('One page of deliveries.', 'WebhookDeliveryList', { examples: { webhookDeliveryPage: 'WebhookDeliveryPage' } }),
+  WebhookRedelivery: answer('The new delivery, pending.', 'WebhookDelivery', { examples: { pendingRedelivery: 'PendingRedelivery' } }),
   AuditEntryPage: answer('A page of entries.', 'AuditEntryList', { examples: { auditEntryPage: 'AuditEntryPage' } }),
+  HtmlPage: other('An HTML page.', 'text/html', '<!DOCTYPE html>…'),
+  OpenApiDocument: {
+    description: 'The OpenAPI document.',
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['openapi', 'info', 'paths'],
+          properties: { openapi: { type: 'string', const: '3.1.0' }, info: { type: 'object' }, paths: { type: 'object' }, components: { type: 'object' } },
+        },
+        example: { openapi: '3.1.0', info: { title: 'Organization Management Service', version: '0.1.0' }, paths: {} },
+      },
+    },
+  },
+  OperatorUnauthorized: challenge('Not a platform admin; the answer carries a Basic challenge.', 'BasicChallenge'),
+  MetricsUnauthorized: challenge('METRICS_TOKEN is set and the request did not send it.', 'BearerChallenge'),
 };
 
 /** The JSON bodies an operation requires, by their schema's name; the examples are what a client would send. */
@@ -106,6 +185,7 @@ const requiredBodies = {
     description: 'Billing system',
   },
   WebhookChanges: { events: ['organization.created', 'organization.active', 'organization.deleted'] },
+  OrganizationLimitChanges: undefined,
 };
 
 export const requestBodies = Object.fromEntries(

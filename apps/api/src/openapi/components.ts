@@ -1,8 +1,11 @@
 import { auditExamples } from '../audit/audit-entry.presenter';
 import { archiveExamples } from '../data-safety/organization-archive.presenter';
 import { exportExamples } from '../data-safety/organization-export.presenter';
+import { databaseServerExamples } from '../fleet/database-server.presenter';
+import { drainExamples } from '../fleet-migrations/tracked-run.presenter';
 import { organizationExamples } from '../organizations/organization.presenter';
-import { webhookExamples } from '../webhooks/webhook.presenter';
+import { signInExamples } from '../sign-in/sign-in.presenter';
+import { webhookDeliveryExamples, webhookExamples } from '../webhooks/webhook.presenter';
 import { answerHeaders, answers, requestBodies } from './answers';
 import { requestBodySchemas, requestParameters } from './request-schemas';
 import { responseSchemas } from './response-schemas';
@@ -90,6 +93,11 @@ const headers = {
     required: true,
     description: "The run's URL.",
     schema: { type: 'string', examples: ['/migrations/runs/9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'] },
+  },
+  DatabaseLimitsRunLocation: {
+    required: true,
+    description: "The run's URL.",
+    schema: { type: 'string', examples: ['/database-limits/runs/9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'] },
   },
   ServerDrainLocation: {
     required: true,
@@ -227,6 +235,18 @@ const responses = {
       organization_status: 'deleted',
     },
   ),
+  ExportConflict: problemResponse(
+    'The organization is not active (`organization_status`), or it has an export queued or running (`export_id`, `export_url`).',
+    'ConflictProblem',
+    {
+      type: 'conflict',
+      title: 'Conflict',
+      status: 409,
+      detail: 'This organization has an export queued or running; one export at a time: follow it, or ask again once it is finished.',
+      export_id: '3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a',
+      export_url: '/organizations/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab/exports/3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a',
+    },
+  ),
   PayloadTooLarge: problemResponse('The body is larger than BODY_LIMIT.', 'Problem', {
     type: 'payload-too-large',
     title: 'Payload too large',
@@ -286,6 +306,22 @@ const responses = {
     { type: 'service-unavailable', title: 'Service unavailable', status: 503, detail: 'The database is unavailable; try again shortly.' },
     { 'Retry-After': { description: 'Seconds to wait, when the outage is expected to last.', schema: { type: 'integer', minimum: 0, examples: [5] } } },
   ),
+  ExportStorageFull: problemResponse(
+    'The ready exports use the disk set aside for exports (`export-storage-full`), or a backing service is unavailable; ask again after `Retry-After`.',
+    'Problem',
+    {
+      type: 'export-storage-full',
+      title: 'Export storage full',
+      status: 503,
+      detail: 'The exports waiting to be downloaded use all the disk set aside for exports; ask again once older exports have expired.',
+    },
+    {
+      'Retry-After': {
+        description: 'Seconds to wait: until the first ready export expires (`export-storage-full`), or while the outage lasts.',
+        schema: { type: 'integer', minimum: 0, examples: [3600] },
+      },
+    },
+  ),
 };
 
 /**
@@ -307,7 +343,16 @@ export const problemStatus = Object.fromEntries(
 /** Examples rendered by the presenters from their fixtures, named once and referenced by the routes. */
 const examples = {
   ...Object.fromEntries(
-    Object.entries({ ...organizationExamples, ...webhookExamples, ...exportExamples, ...auditExamples }).map(([name, value]) => [name, { value }]),
+    Object.entries({
+      ...signInExamples,
+      ...organizationExamples,
+      ...databaseServerExamples,
+      ...drainExamples,
+      ...webhookExamples,
+      ...webhookDeliveryExamples,
+      ...exportExamples,
+      ...auditExamples,
+    }).map(([name, value]) => [name, { value }]),
   ),
   ...archiveExamples,
 };

@@ -36,41 +36,30 @@ const allowBlobWorkers = pageContentSecurityPolicy({ scriptSrc: ["'self'", 'blob
 
 /**
  * @openapi
+ * tags: [{ name: Operations }]
  * /openapi.json:
  *   get:
- *     tags: [Operations]
  *     security: []
  *     summary: The OpenAPI 3.1 document of this API
  *     description: Anyone may read it. Generated from the route files and the validation schemas at start.
  *     responses:
- *       '200':
- *         description: The OpenAPI document.
- *         content:
- *           application/json:
- *             schema: { type: object, required: [openapi, info, paths], properties: { openapi: { type: string, const: 3.1.0 }, info: { type: object }, paths: { type: object }, components: { type: object } } }
- *             example: { openapi: 3.1.0, info: { title: 'Organization Management Service', version: 0.1.0 }, paths: {} }
+ *       '200': { $ref: '#/components/responses/OpenApiDocument' }
  *       '431': { $ref: '#/components/responses/RequestHeadTooLarge' }
  * /docs:
  *   get:
- *     tags: [Operations]
  *     security: []
  *     summary: Swagger UI
  *     description: Interactive documentation; "Authorize" with a bearer token to try routes. Its assets are served below `/docs/`.
  *     responses:
- *       '200':
- *         description: An HTML page.
- *         content: { text/html: { schema: { type: string }, example: '<!DOCTYPE html>…' } }
+ *       '200': { $ref: '#/components/responses/HtmlPage' }
  *       '431': { $ref: '#/components/responses/RequestHeadTooLarge' }
  * /redoc:
  *   get:
- *     tags: [Operations]
  *     security: []
  *     summary: ReDoc reference
  *     description: A readable three-panel reference of the same document, served without any CDN.
  *     responses:
- *       '200':
- *         description: An HTML page.
- *         content: { text/html: { schema: { type: string }, example: '<!doctype html>…' } }
+ *       '200': { $ref: '#/components/responses/HtmlPage' }
  *       '431': { $ref: '#/components/responses/RequestHeadTooLarge' }
  */
 export function docsRoutes(): Router {

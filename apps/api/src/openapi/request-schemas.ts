@@ -98,6 +98,7 @@ export function requestParameters(): Record<string, JsonSchema> {
     OrganizationId: parameter('path', idParams, 'id', "The organization's id."),
     UserId: parameter('path', userParams, 'userId', "The user's id."),
     MigrationRunId: parameter('path', idParams, 'id', "The migration run's id."),
+    DatabaseLimitsRunId: parameter('path', idParams, 'id', "The run's id."),
     DatabaseServerId: parameter('path', idParams, 'id', "The database server's id."),
     IdempotencyKey: { ...parameter('header', idempotencyHeaders, 'idempotency-key'), name: 'Idempotency-Key' },
     DrainId: parameter('path', drainParams, 'drainId', "The drain's id."),

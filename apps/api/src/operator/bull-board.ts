@@ -61,9 +61,9 @@ const withoutFontCdn: RequestHandler = (req, res, next) => {
 
 /**
  * @openapi
+ * tags: [{ name: Operations }]
  * /admin/queues:
  *   get:
- *     tags: [Operations]
  *     summary: Bull Board (queue dashboard)
  *     description: |
  *       Platform admins only, by HTTP Basic (email and password, so a browser prompts) or a bearer token. Shows every
@@ -73,11 +73,8 @@ const withoutFontCdn: RequestHandler = (req, res, next) => {
  *     security: [{ basicAuth: [] }, { bearerAuth: [] }]
  *     x-problems: [TooManyRequests]
  *     responses:
- *       '200': { description: The dashboard (HTML)., content: { text/html: { schema: { type: string }, example: '<!DOCTYPE html>…' } } }
- *       '401':
- *         description: 'Not a platform admin; the answer carries a Basic challenge.'
- *         headers: { WWW-Authenticate: { $ref: '#/components/headers/BasicChallenge' } }
- *         content: { application/problem+json: { schema: { $ref: '#/components/schemas/Problem' } } }
+ *       '200': { $ref: '#/components/responses/HtmlPage', description: The dashboard (HTML). }
+ *       '401': { $ref: '#/components/responses/OperatorUnauthorized' }
  */
 export function bullBoard(deps: OperatorAuthDeps & { http: Pick<HttpConfig, 'publicUrl'>; queues: Queue[] }): Router {
   const serverAdapter = new ExpressAdapter();

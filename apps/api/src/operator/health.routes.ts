@@ -3,9 +3,9 @@ import type { ReadinessService } from './readiness.service';
 
 /**
  * @openapi
+ * tags: [{ name: Operations }]
  * /health:
  *   get:
- *     tags: [Operations]
  *     security: []
  *     summary: Liveness
  *     description: Anyone. 200 while the process runs; touches no dependency, so a database outage never restarts the API.
@@ -14,7 +14,6 @@ import type { ReadinessService } from './readiness.service';
  *       '431': { $ref: '#/components/responses/RequestHeadTooLarge' }
  * /ready:
  *   get:
- *     tags: [Operations]
  *     security: []
  *     summary: Readiness
  *     description: Anyone. 200 when the control database is migrated (and the bootstrap admin exists) and both it and Redis answer within 1.5 s; 503 otherwise, naming which one is not ready.

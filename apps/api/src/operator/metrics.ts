@@ -45,18 +45,15 @@ function routeLabel(req: Request): string {
 
 /**
  * @openapi
+ * tags: [{ name: Operations }]
  * /metrics:
  *   get:
- *     tags: [Operations]
  *     security: [{}, { metricsToken: [] }]
  *     summary: Prometheus metrics of this API instance
  *     description: For the scraper. With METRICS_TOKEN set, only `Authorization Bearer <METRICS_TOKEN>` is answered; without it, restrict the port at the network level. Request durations, organizations by status, jobs by queue and state, tenant pools and connections, replays of traded refresh tokens, requests refused for their rate or let through unchecked, process metrics.
  *     responses:
  *       '200': { description: Prometheus text format., content: { text/plain: { schema: { type: string }, example: 'orgms_organizations{status="active"} 12' } } }
- *       '401':
- *         description: METRICS_TOKEN is set and the request did not send it.
- *         headers: { WWW-Authenticate: { $ref: '#/components/headers/BearerChallenge' } }
- *         content: { application/problem+json: { schema: { $ref: '#/components/schemas/Problem' } } }
+ *       '401': { $ref: '#/components/responses/MetricsUnauthorized' }
  *       '431': { $ref: '#/components/responses/RequestHeadTooLarge' }
  */
 /**

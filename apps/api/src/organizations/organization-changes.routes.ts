@@ -25,9 +25,9 @@ function accepted(res: Response, id: string): Response {
  */
 /**
  * @openapi
+ * tags: [{ name: Lifecycle }]
  * /organizations/{id}:
  *   patch:
- *     tags: [Lifecycle]
  *     summary: Rename an organization or change its admin email
  *     description: |
  *       Platform admins, or an admin of this organization. Changes the display name (and its slug) and/or the admin
@@ -39,7 +39,6 @@ function accepted(res: Response, id: string): Response {
  *     responses:
  *       '200': { $ref: '#/components/responses/Organization', description: 'The updated organization.' }
  *   delete:
- *     tags: [Lifecycle]
  *     summary: Delete an organization (its database is kept for a grace period)
  *     description: |
  *       Platform admins, or an admin of this organization. The organization becomes `deleted` at once: its users'
@@ -56,22 +55,18 @@ function accepted(res: Response, id: string): Response {
  *       '202': { $ref: '#/components/responses/OrganizationAccepted', description: 'Purge accepted (`?purge=true`); follow `Location` (or the events stream) until `purged`.' }
  * /organizations/{id}/restore:
  *   post:
- *     tags: [Lifecycle]
  *     summary: Restore a deleted organization within its grace period
  *     description: |
  *       Platform admins only. Brings a `deleted` organization (deleted while `active`) back to `active` with its database
  *       as it was. If its name has been taken since, the answer is 409 unless a new `organization_name` is given.
  *       409 (`current_status`) when it is not `deleted` (too late once `purging`; see `npm run org:restore` for archives).
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
- *     requestBody:
- *       required: false
- *       content: { application/json: { schema: { $ref: '#/components/schemas/OrganizationRestore' } } }
+ *     requestBody: { required: false, content: { application/json: { schema: { $ref: '#/components/schemas/OrganizationRestore' } } } }
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { $ref: '#/components/responses/Organization', description: 'The organization, active again.' }
  * /organizations/{id}/archives:
  *   get:
- *     tags: [Lifecycle]
  *     summary: List the archives of an organization's purges
  *     description: |
  *       Platform admins only. Every archive recorded for the organization (`organization_archives`), newest first: the
@@ -86,7 +81,6 @@ function accepted(res: Response, id: string): Response {
  *       '200': { $ref: '#/components/responses/OrganizationArchives' }
  * /organizations/{id}/retry:
  *   post:
- *     tags: [Lifecycle]
  *     summary: Retry the provisioning of a failed organization
  *     description: |
  *       Platform admins only. Moves a `failed` organization back to `provisioning` and enqueues its provisioning again.
@@ -98,7 +92,6 @@ function accepted(res: Response, id: string): Response {
  *       '202': { $ref: '#/components/responses/OrganizationAccepted', description: 'Retry accepted.' }
  * /organizations/{id}/events:
  *   get:
- *     tags: [Lifecycle]
  *     summary: Stream status changes (Server-Sent Events)
  *     description: |
  *       Platform admins, or an admin of this organization. A `text/event-stream` of `status` events
@@ -108,12 +101,7 @@ function accepted(res: Response, id: string): Response {
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/LastEventId' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
- *       '200':
- *         description: The event stream.
- *         content:
- *           text/event-stream:
- *             schema: { type: string }
- *             example: "id: 41\nevent: status\ndata: {\"id\":\"4f0c2a7e-9d1b-4c1e-8f00-1234567890ab\",\"status\":\"provisioning\",\"step\":\"migrate\",\"detail\":null,\"at\":\"2026-11-21T21:13:17.900Z\"}\n\n"
+ *       '200': { $ref: '#/components/responses/StatusStream' }
  */
 export function organizationChangesRoutes(deps: OrganizationRouteDeps & { logger: Logger }): Router {
   const { authentication, organizations } = deps;

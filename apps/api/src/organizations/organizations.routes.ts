@@ -49,9 +49,9 @@ export function hintPolling(res: Response, org: Organization): void {
 
 /**
  * @openapi
+ * tags: [{ name: Organizations }]
  * /organizations:
  *   post:
- *     tags: [Organizations]
  *     summary: Request a new organization (provisioned asynchronously)
  *     description: |
  *       Platform admins (anyone when `ALLOW_SELF_SIGNUP=true`, then at most `SIGNUP_RATE_LIMIT_PER_IP` per address per window without a platform admin's token: 429). Records the organization as `pending` and enqueues its
@@ -69,19 +69,14 @@ export function hintPolling(res: Response, org: Organization): void {
  *     responses:
  *       '202': { $ref: '#/components/responses/OrganizationCreated' }
  *   get:
- *     tags: [Organizations]
  *     summary: List organizations (newest first, keyset pages)
  *     description: Platform admins only. Follow `next_cursor` until it is null.
- *     parameters:
- *       - { $ref: '#/components/parameters/OrganizationStatusFilter' }
- *       - { $ref: '#/components/parameters/Limit' }
- *       - { $ref: '#/components/parameters/Cursor' }
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationStatusFilter' }, { $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
  *     x-problems: [Forbidden]
  *     responses:
  *       '200': { $ref: '#/components/responses/OrganizationPage' }
  * /organizations/{id}:
  *   get:
- *     tags: [Organizations]
  *     summary: Read one organization
  *     description: |
  *       Platform admins, or an admin of this organization (whose organization must be `active`: otherwise 409 with
@@ -92,7 +87,6 @@ export function hintPolling(res: Response, org: Organization): void {
  *       '200': { $ref: '#/components/responses/PolledOrganization' }
  * /organizations/{id}/status:
  *   get:
- *     tags: [Organizations]
  *     summary: Read an organization's provisioning status
  *     description: A small answer for polling. Platform admins, or an admin of this organization (409 with `organization_status` unless it is `active`).
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/PreferWait' }]

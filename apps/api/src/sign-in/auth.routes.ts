@@ -7,24 +7,18 @@ import type { SessionsService } from './sessions.service';
 
 /**
  * @openapi
+ * tags: [{ name: Auth }]
  * /auth/login:
  *   post:
- *     tags: [Auth]
  *     security: []
  *     summary: Log in as a platform admin
  *     description: Anyone may call it. A wrong password and an unknown email give the same 401 in the same time. Throttled per IP and per account (429 with Retry-After). Answers an access token and a refresh token (`POST /auth/refresh`). Audited, failures too (without the email or password).
  *     requestBody: { $ref: '#/components/requestBodies/Credentials' }
  *     x-problems: [LoginFailed, TooManyRequests]
  *     responses:
- *       '200':
- *         description: A bearer token.
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/Token' }
- *             example: { access_token: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…, token_type: bearer, expires_in: 900, refresh_token: q3Xh0m9pB1d2Vx7yZ4kLw8sT6uR5eN0aC3fG1hJ2iK4, refresh_expires_in: 2592000, user: { id: 5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b, email: admin@example.com, role: platform_admin } }
+ *       '200': { $ref: '#/components/responses/PlatformAdminSession' }
  * /auth/refresh:
  *   post:
- *     tags: [Auth]
  *     security: []
  *     summary: Trade a refresh token for a new access token and refresh token
  *     description: |
@@ -38,15 +32,9 @@ import type { SessionsService } from './sessions.service';
  *     requestBody: { $ref: '#/components/requestBodies/RefreshToken' }
  *     x-problems: [RefreshRefused, RefreshOrganizationNotServing, TooManyRequests]
  *     responses:
- *       '200':
- *         description: A new access token and refresh token.
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/Token' }
- *             example: { access_token: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…, token_type: bearer, expires_in: 900, refresh_token: Vd8kQ2pL0xN7sR4tY1uW6zA3bC9eF5gH2iJ0kL8mN4o, refresh_expires_in: 2592000, user: { id: 5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b, email: admin@example.com, role: platform_admin } }
+ *       '200': { $ref: '#/components/responses/RefreshedSession' }
  * /auth/logout:
  *   post:
- *     tags: [Auth]
  *     security: []
  *     summary: End a session (revoke its refresh tokens)
  *     description: |
@@ -58,18 +46,12 @@ import type { SessionsService } from './sessions.service';
  *       '204': { description: Logged out. }
  * /auth/register:
  *   post:
- *     tags: [Auth]
  *     summary: Add another platform admin
  *     description: Platform admins only (the first one comes from BOOTSTRAP_ADMIN_EMAIL/PASSWORD or `npm run admin:create`).
  *     requestBody: { $ref: '#/components/requestBodies/NewPlatformAdmin' }
  *     x-problems: [Forbidden, Conflict]
  *     responses:
- *       '201':
- *         description: The new platform admin.
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/PlatformAdmin' }
- *             example: { id: 7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d, email: second@example.com, role: platform_admin, created_at: '2026-11-21T21:20:00.000Z' }
+ *       '201': { $ref: '#/components/responses/RegisteredPlatformAdmin' }
  */
 /** Platform admins' login and registration; refresh and logout of every session. */
 export function authRoutes({ authentication, auth, sessions }: { authentication: Authentication; auth: AuthService; sessions: SessionsService }): Router {

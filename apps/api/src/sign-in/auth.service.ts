@@ -7,18 +7,13 @@ import type { AuditService } from '../audit/audit.service';
 import type { InvalidatedCache } from '../events/invalidated-cache';
 import type { LoginThrottle } from './login-throttle';
 import type { Session, SessionsService } from './sessions.service';
+import { presentPlatformAdmin } from './sign-in.presenter';
+import type { PlatformAdminBody } from './sign-in.responses';
 
 export const INVALID_CREDENTIALS = 'The email or password is not correct.';
 
 /** A platform admin's token state as cached per replica; `state` null: the admin no longer exists. */
 export type CachedAuthState = { state: AccountAuthState | null };
-
-export interface PlatformAdminView {
-  id: string;
-  email: string;
-  role: 'platform_admin';
-  created_at: string;
-}
 
 /** Platform admins: login (bearer token or the operator pages' HTTP Basic), token checks, registration, who-am-I. */
 export class AuthService {
@@ -78,15 +73,11 @@ export class AuthService {
     return holdsTokenVersion(state, tokenVersion);
   }
 
-  async registerPlatformAdmin(email: string, password: string): Promise<PlatformAdminView> {
-    return present(await this.admins.create(email, password, this.bcryptRounds));
+  async registerPlatformAdmin(email: string, password: string): Promise<PlatformAdminBody> {
+    return presentPlatformAdmin(await this.admins.create(email, password, this.bcryptRounds));
   }
 
-  async describe(adminId: string): Promise<PlatformAdminView> {
-    return present(await this.admins.get(adminId));
+  async describe(adminId: string): Promise<PlatformAdminBody> {
+    return presentPlatformAdmin(await this.admins.get(adminId));
   }
-}
-
-function present(admin: PlatformAdmin): PlatformAdminView {
-  return { id: admin.id, email: admin.email, role: 'platform_admin', created_at: admin.createdAt.toISOString() };
 }

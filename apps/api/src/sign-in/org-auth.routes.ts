@@ -10,9 +10,9 @@ import type { OrgAuthService } from './org-auth.service';
 
 /**
  * @openapi
+ * tags: [{ name: Auth }]
  * /admin/login:
  *   post:
- *     tags: [Auth]
  *     security: []
  *     summary: Organization user login
  *     description: >-
@@ -24,12 +24,9 @@ import type { OrgAuthService } from './org-auth.service';
  *     requestBody: { $ref: '#/components/requestBodies/OrganizationLogin' }
  *     x-problems: [LoginFailed, Conflict, TooManyRequests]
  *     responses:
- *       '200':
- *         description: 'A bearer token; its claims are sub, org, role (org_admin or member), ver, iss, aud, exp.'
- *         content: { application/json: { schema: { $ref: '#/components/schemas/Token' } } }
+ *       '200': { $ref: '#/components/responses/Session', description: 'A bearer token; its claims are sub, org, role (org_admin or member), ver, iss, aud, exp.' }
  * /me:
  *   get:
- *     tags: [Auth]
  *     summary: Who the token belongs to
  *     description: |
  *       A platform admin, or an organization user with its organization. Revoked tokens (password or role change,
@@ -37,9 +34,7 @@ import type { OrgAuthService } from './org-auth.service';
  *       organization user's organization that is not active answers 409 with `organization_status`.
  *     x-problems: [NotFound, Conflict]
  *     responses:
- *       '200':
- *         description: The caller.
- *         content: { application/json: { schema: { $ref: '#/components/schemas/CurrentUser' } } }
+ *       '200': { $ref: '#/components/responses/CurrentUser' }
  */
 /** `POST /admin/login` (organization users) and `GET /me` (any token). */
 export function orgAuthRoutes(deps: {

@@ -12,8 +12,8 @@ import type { TenantUser } from '@orgms/common/users/tenant-user.entity';
 import { TenantUserStore } from '@orgms/common/users/tenant-user-store';
 import type { AuditService } from '../audit/audit.service';
 import type { TenantDatabases } from '../tenancy/tenant-databases';
-import { presentUser } from '../users/user.presenter';
 import type { LoginThrottle } from './login-throttle';
+import { presentSession } from './sign-in.presenter';
 import type { TokenBody } from './sign-in.responses';
 import type { IssuedToken, TokenIssuer } from './tokens';
 
@@ -146,11 +146,7 @@ export class SessionsService {
             ver: account.user.tokenVersion,
             gen: account.org.sessionGeneration,
           });
-    const user =
-      account.kind === 'platform_admin'
-        ? { id: account.admin.id, email: account.admin.email, role: 'platform_admin' as const }
-        : presentUser(account.user, account.org.id);
-    return { ...access, refresh_token: refreshToken, refresh_expires_in: this.deps.refreshTtlSeconds, user };
+    return presentSession(account, access, { token: refreshToken, expiresIn: this.deps.refreshTtlSeconds });
   }
 }
 

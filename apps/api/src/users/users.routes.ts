@@ -9,53 +9,44 @@ import type { UsersService } from './users.service';
 
 /**
  * @openapi
+ * tags: [{ name: Users }]
  * /organizations/{id}/users:
+ *   parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *   post:
- *     tags: [Users]
  *     summary: Create a user in the organization's database
  *     description: |
  *       That organization's admins and platform admins; the organization must be `active` (409 with `organization_status`;
  *       404 for platform admins once it is deleted). Emails are unique case-insensitively (409). 403 `quota-exceeded` when the organization has as many users as its
  *       users quota, or its database is over its size quota (see `GET /organizations/{id}/limits`).
- *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *     requestBody: { $ref: '#/components/requestBodies/NewUser' }
  *     x-problems: [ForbiddenOrQuotaExceeded, NotFound, Conflict]
  *     responses:
  *       '201': { $ref: '#/components/responses/UserCreated' }
  *   get:
- *     tags: [Users]
  *     summary: List the organization's users (keyset pages)
  *     description: That organization's admins and platform admins; members get 403 (they may read themselves). Follow `next_cursor` until it is null.
- *     parameters:
- *       - { $ref: '#/components/parameters/OrganizationId' }
- *       - { $ref: '#/components/parameters/Limit' }
- *       - { $ref: '#/components/parameters/Cursor' }
+ *     parameters: [{ $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { $ref: '#/components/responses/UserPage' }
  * /organizations/{id}/users/{userId}:
+ *   parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/UserId' }]
  *   get:
- *     tags: [Users]
  *     summary: Read one user
  *     description: Org admins read any user of their organization; members only themselves.
- *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/UserId' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { $ref: '#/components/responses/User' }
  *   patch:
- *     tags: [Users]
  *     summary: Change a user's role, activation or password
  *     description: At least one change. The last active admin cannot be demoted or deactivated (409). Revokes the user's earlier tokens.
- *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/UserId' }]
  *     requestBody: { $ref: '#/components/requestBodies/UserChanges' }
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '200': { $ref: '#/components/responses/User', description: 'The changed user.' }
  *   delete:
- *     tags: [Users]
  *     summary: Delete a user
  *     description: The last active admin cannot be deleted (409).
- *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/UserId' }]
  *     x-problems: [Forbidden, NotFound, Conflict]
  *     responses:
  *       '204': { description: Deleted. }

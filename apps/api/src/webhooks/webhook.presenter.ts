@@ -87,3 +87,42 @@ export const webhookExamples = {
   UpdatedWebhookEndpoint: presentWebhookEndpoint({ ...billing, events: [...billing.events, 'organization.deleted'], updatedAt }),
   RotatedWebhookEndpoint: presentWebhookEndpointWithSecret({ endpoint: { ...billing, updatedAt }, secret: 'whsec_3oZ1bCk7mAr0ZK5wXKa5Q3qJmB3qv8Yd' }),
 };
+
+/** One delivery as stored, delivered on its second attempt, from which the delivery examples are rendered above. */
+const delivered: WebhookDelivery = {
+  id: '0c1d2e3f-4a5b-4c6d-8e7f-8a9b0c1d2e3f',
+  endpointId: billing.id,
+  orgId: '4f0c2a7e-9d1b-4c1e-8f00-1234567890ab',
+  eventId: '42',
+  eventType: 'organization.active',
+  messageId: 'msg_42',
+  status: 'delivered',
+  attempts: 2,
+  nextAttemptAt: null,
+  lastAttemptAt: new Date('2026-12-05T04:00:06.100Z'),
+  responseStatus: 200,
+  latencyMs: 38,
+  lastError: null,
+  redeliveryOf: null,
+  createdAt: new Date('2026-12-05T04:00:01.000Z'),
+  deliveredAt: new Date('2026-12-05T04:00:06.140Z'),
+};
+const redeliveredAt = new Date('2026-12-05T05:00:00.000Z');
+
+/** The document's examples of deliveries (components.examples), so they cannot drift from the answers. */
+export const webhookDeliveryExamples = {
+  WebhookDeliveryPage: presentWebhookDeliveryPage({ items: [delivered], nextCursor: null }),
+  PendingRedelivery: presentWebhookDelivery({
+    ...delivered,
+    id: '1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a',
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: redeliveredAt,
+    lastAttemptAt: null,
+    responseStatus: null,
+    latencyMs: null,
+    redeliveryOf: delivered.id,
+    createdAt: redeliveredAt,
+    deliveredAt: null,
+  }),
+};

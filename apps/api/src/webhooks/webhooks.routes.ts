@@ -15,9 +15,9 @@ import type { WebhooksService } from './webhooks.service';
 
 /**
  * @openapi
+ * tags: [{ name: Webhooks }]
  * /webhooks:
  *   post:
- *     tags: [Webhooks]
  *     summary: Register a webhook endpoint
  *     description: |
  *       Platform admins only. Events of every organization (`organization.created`, `organization.<status>` for each later
@@ -30,7 +30,6 @@ import type { WebhooksService } from './webhooks.service';
  *     responses:
  *       '201': { $ref: '#/components/responses/WebhookEndpointCreated' }
  *   get:
- *     tags: [Webhooks]
  *     summary: List webhook endpoints
  *     description: Platform admins only. Newest first; secrets are never listed.
  *     parameters: [{ $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
@@ -38,34 +37,28 @@ import type { WebhooksService } from './webhooks.service';
  *     responses:
  *       '200': { $ref: '#/components/responses/WebhookEndpointPage' }
  * /webhooks/{id}:
+ *   parameters: [{ $ref: '#/components/parameters/WebhookId' }]
  *   get:
- *     tags: [Webhooks]
  *     summary: Read one webhook endpoint
  *     description: Platform admins only. `status` is `failing` (with `failing_since` and `last_error`) once a delivery ran out of retries.
- *     parameters: [{ $ref: '#/components/parameters/WebhookId' }]
  *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '200': { $ref: '#/components/responses/WebhookEndpoint' }
  *   patch:
- *     tags: [Webhooks]
  *     summary: Change a webhook endpoint's URL, events or description
  *     description: Platform admins only. A new URL is checked like a new endpoint's. Deliveries still pending go to the new URL.
- *     parameters: [{ $ref: '#/components/parameters/WebhookId' }]
  *     requestBody: { $ref: '#/components/requestBodies/WebhookChanges' }
  *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '200': { $ref: '#/components/responses/UpdatedWebhookEndpoint' }
  *   delete:
- *     tags: [Webhooks]
  *     summary: Delete a webhook endpoint
  *     description: Platform admins only. Nothing more is sent to it, pending deliveries included; its delivery history goes with it.
- *     parameters: [{ $ref: '#/components/parameters/WebhookId' }]
  *     x-problems: [Forbidden, NotFound]
  *     responses:
  *       '204': { description: Deleted. }
  * /webhooks/{id}/rotate-secret:
  *   post:
- *     tags: [Webhooks]
  *     summary: Rotate a webhook endpoint's signing secret
  *     description: |
  *       Platform admins only. Answers the new secret, shown this once. For 24 hours deliveries carry two signatures in
@@ -76,25 +69,14 @@ import type { WebhooksService } from './webhooks.service';
  *       '200': { $ref: '#/components/responses/RotatedWebhookEndpoint' }
  * /webhooks/{id}/deliveries:
  *   get:
- *     tags: [Webhooks]
  *     summary: List a webhook endpoint's deliveries
  *     description: Platform admins only. Newest first, with each delivery's status, attempts, last response code and latency.
- *     parameters:
- *       - { $ref: '#/components/parameters/WebhookId' }
- *       - { $ref: '#/components/parameters/DeliveryStatusFilter' }
- *       - { $ref: '#/components/parameters/Limit' }
- *       - { $ref: '#/components/parameters/Cursor' }
+ *     parameters: [{ $ref: '#/components/parameters/WebhookId' }, { $ref: '#/components/parameters/DeliveryStatusFilter' }, { $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
  *     x-problems: [Forbidden, NotFound]
  *     responses:
- *       '200':
- *         description: One page of deliveries.
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/WebhookDeliveryList' }
- *             example: { items: [{ id: 0c1d2e3f-4a5b-4c6d-8e7f-8a9b0c1d2e3f, event_id: '42', event_type: organization.active, organization_id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, message_id: msg_42, status: delivered, attempts: 2, response_status: 200, latency_ms: 38, last_error: null, next_attempt_at: null, redelivery_of: null, created_at: '2026-12-05T04:00:01.000Z', last_attempt_at: '2026-12-05T04:00:06.100Z', delivered_at: '2026-12-05T04:00:06.140Z' }], next_cursor: null }
+ *       '200': { $ref: '#/components/responses/WebhookDeliveryPage' }
  * /webhooks/{id}/deliveries/{deliveryId}/redeliver:
  *   post:
- *     tags: [Webhooks]
  *     summary: Send a delivery's event again
  *     description: |
  *       Platform admins only. A new pending delivery of the same event, with the same body and `webhook-id`, sent after whatever
@@ -102,12 +84,7 @@ import type { WebhooksService } from './webhooks.service';
  *     parameters: [{ $ref: '#/components/parameters/WebhookId' }, { $ref: '#/components/parameters/DeliveryId' }]
  *     x-problems: [Forbidden, NotFound]
  *     responses:
- *       '202':
- *         description: The new delivery, pending.
- *         content:
- *           application/json:
- *             schema: { $ref: '#/components/schemas/WebhookDelivery' }
- *             example: { id: 1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a, event_id: '42', event_type: organization.active, organization_id: 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab, message_id: msg_42, status: pending, attempts: 0, response_status: null, latency_ms: null, last_error: null, next_attempt_at: '2026-12-05T05:00:00.000Z', redelivery_of: 0c1d2e3f-4a5b-4c6d-8e7f-8a9b0c1d2e3f, created_at: '2026-12-05T05:00:00.000Z', last_attempt_at: null, delivered_at: null }
+ *       '202': { $ref: '#/components/responses/WebhookRedelivery' }
  */
 export function webhooksRoutes(deps: { authentication: Authentication; webhooks: WebhooksService }): Router {
   const { webhooks } = deps;

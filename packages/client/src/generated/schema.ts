@@ -4,7 +4,7 @@
  */
 
 export interface paths {
-    "/webhooks": {
+    "/audit": {
         parameters: {
             query?: never;
             header?: never;
@@ -12,907 +12,15 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List webhook endpoints
-         * @description Platform admins only. Newest first; secrets are never listed.
+         * Read the audit log
+         * @description Newest first. Platform admins read every entry and may filter by organization, actor, action and time.
+         *     Organization admins read only their own organization's entries (`organization_id` defaults to it; another
+         *     organization's id answers 404); members get 403. Entries: `auth.login.succeeded`, `auth.login.failed` (the
+         *     account tried when it exists, never the email or password), `auth.logout`, `auth.refresh.reused`,
+         *     `user.created|updated|deleted`, `platform_admin.created|updated|deleted`, `organization.created|renamed|updated|deleted|restored|purged|retried|moved`,
+         *     `database_server.created|updated|resealed|drain_started` (settings named, never a URL), `webhook.*`.
          */
-        get: operations["getWebhooks"];
-        put?: never;
-        /**
-         * Register a webhook endpoint
-         * @description Platform admins only. Events of every organization (`organization.created`, `organization.<status>` for each later
-         *     status, `organization.renamed`) are POSTed to `url`, signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`,
-         *     `webhook-signature`) with the `secret` in the answer, which is shown this once. The URL must resolve to public addresses
-         *     only (400 naming `body.url` otherwise) unless WEBHOOK_ALLOW_PRIVATE is true; link-local and cloud metadata addresses
-         *     (169.254.169.254, fd00:ec2::254, and IPv6 forms embedding them) are refused either way. See the WebhookEvent schema for the body.
-         */
-        post: operations["postWebhooks"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/webhooks/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Read one webhook endpoint
-         * @description Platform admins only. `status` is `failing` (with `failing_since` and `last_error`) once a delivery ran out of retries.
-         */
-        get: operations["getWebhooksId"];
-        put?: never;
-        post?: never;
-        /**
-         * Delete a webhook endpoint
-         * @description Platform admins only. Nothing more is sent to it, pending deliveries included; its delivery history goes with it.
-         */
-        delete: operations["deleteWebhooksId"];
-        options?: never;
-        head?: never;
-        /**
-         * Change a webhook endpoint's URL, events or description
-         * @description Platform admins only. A new URL is checked like a new endpoint's. Deliveries still pending go to the new URL.
-         */
-        patch: operations["patchWebhooksId"];
-        trace?: never;
-    };
-    "/webhooks/{id}/rotate-secret": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Rotate a webhook endpoint's signing secret
-         * @description Platform admins only. Answers the new secret, shown this once. For 24 hours deliveries carry two signatures in
-         *     `webhook-signature`, by the new and the old secret, so a receiver verifies with either while it switches.
-         */
-        post: operations["postWebhooksIdRotateSecret"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/webhooks/{id}/deliveries": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List a webhook endpoint's deliveries
-         * @description Platform admins only. Newest first, with each delivery's status, attempts, last response code and latency.
-         */
-        get: operations["getWebhooksIdDeliveries"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/webhooks/{id}/deliveries/{deliveryId}/redeliver": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Send a delivery's event again
-         * @description Platform admins only. A new pending delivery of the same event, with the same body and `webhook-id`, sent after whatever
-         *     its lane (this endpoint and that organization) still has to send. 404 for a delivery of another endpoint.
-         */
-        post: operations["postWebhooksIdDeliveriesDeliveryIdRedeliver"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/organizations/{id}/users": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List the organization's users (keyset pages)
-         * @description That organization's admins and platform admins; members get 403 (they may read themselves). Follow `next_cursor` until it is null.
-         */
-        get: operations["getOrganizationsIdUsers"];
-        put?: never;
-        /**
-         * Create a user in the organization's database
-         * @description That organization's admins and platform admins; the organization must be `active` (409 with `organization_status`;
-         *     404 for platform admins once it is deleted). Emails are unique case-insensitively (409). 403 `quota-exceeded` when the organization has as many users as its
-         *     users quota, or its database is over its size quota (see `GET /organizations/{id}/limits`).
-         */
-        post: operations["postOrganizationsIdUsers"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/organizations/{id}/users/{userId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Read one user
-         * @description Org admins read any user of their organization; members only themselves.
-         */
-        get: operations["getOrganizationsIdUsersUserId"];
-        put?: never;
-        post?: never;
-        /**
-         * Delete a user
-         * @description The last active admin cannot be deleted (409).
-         */
-        delete: operations["deleteOrganizationsIdUsersUserId"];
-        options?: never;
-        head?: never;
-        /**
-         * Change a user's role, activation or password
-         * @description At least one change. The last active admin cannot be demoted or deactivated (409). Revokes the user's earlier tokens.
-         */
-        patch: operations["patchOrganizationsIdUsersUserId"];
-        trace?: never;
-    };
-    "/admin/login": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Organization user login
-         * @description Anyone may call it (no token). The organization by `organization_name` or `organization_id` in the body, or by `organization_name` in the query string (the seed services' style). A wrong password, an unknown user and an unknown organization all answer the same 401; an organization that is not active answers 409 with `organization_status`. Throttled per IP and per account (429 with Retry-After).
-         */
-        post: operations["postAdminLogin"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/me": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Who the token belongs to
-         * @description A platform admin, or an organization user with its organization. Revoked tokens (password or role change,
-         *     deactivation, removal, or issued before the organization was deleted, even once it is restored) answer 401; an
-         *     organization user's organization that is not active answers 409 with `organization_status`.
-         */
-        get: operations["getMe"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/auth/login": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Log in as a platform admin
-         * @description Anyone may call it. A wrong password and an unknown email give the same 401 in the same time. Throttled per IP and per account (429 with Retry-After). Answers an access token and a refresh token (`POST /auth/refresh`). Audited, failures too (without the email or password).
-         */
-        post: operations["postAuthLogin"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/auth/refresh": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Trade a refresh token for a new access token and refresh token
-         * @description For platform admins and organization users alike (the refresh token says whose it is). Each refresh token can be
-         *     traded once: the answer carries its successor. Presenting one that was already traded revokes every refresh token
-         *     descended from the same login (someone else holds a copy) and answers 401, as do expired and revoked ones and those
-         *     of an account whose password, role or activity changed, or that was removed. An organization user's refresh token
-         *     answers 401 once its organization was deleted (the delete revoked it, and a restore does not bring it back) or
-         *     purged, and 409 with `organization_status` while its organization is `pending`, `provisioning` or `failed` (the token is not
-         *     spent). Each refresh counts against the client address's login limit (LOGIN_RATE_LIMIT_PER_IP; 429 with Retry-After).
-         */
-        post: operations["postAuthRefresh"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/auth/logout": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * End a session (revoke its refresh tokens)
-         * @description Revokes the refresh token and every other one of its login. Always 204 for a well-formed token, known or not, so it
-         *     tells nothing. Access tokens already issued stay valid until they expire (JWT_EXPIRES_IN, 15 minutes by default).
-         */
-        post: operations["postAuthLogout"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/auth/register": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Add another platform admin
-         * @description Platform admins only (the first one comes from BOOTSTRAP_ADMIN_EMAIL/PASSWORD or `npm run admin:create`).
-         */
-        post: operations["postAuthRegister"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/organizations": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List organizations (newest first, keyset pages)
-         * @description Platform admins only. Follow `next_cursor` until it is null.
-         */
-        get: operations["getOrganizations"];
-        put?: never;
-        /**
-         * Request a new organization (provisioned asynchronously)
-         * @description Platform admins (anyone when `ALLOW_SELF_SIGNUP=true`, then at most `SIGNUP_RATE_LIMIT_PER_IP` per address per window without a platform admin's token: 429). Records the organization as `pending` and enqueues its
-         *     provisioning: the worker creates its own PostgreSQL database, migrates it and seeds the first admin (the `email`
-         *     and `password` given here). Poll `Location` (or `/status`) until `status` is `active` or `failed`.
-         *     Names are unique among live organizations, compared case-insensitively and by look-alike skeleton.
-         *     The organization is placed on the `active` database server with the most free capacity (a platform admin may name
-         *     one with `database_server`); when no server can take it (all full, or unreachable) the answer is 503 with `Retry-After`
-         *     and nothing is recorded. With an `Idempotency-Key` the same caller's retries (same key, same body, within 24 h) answer the
-         *     organization the first request made, in its current state; the key with another body is a 422.
-         */
-        post: operations["postOrganizations"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/organizations/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Read one organization
-         * @description Platform admins, or an admin of this organization (whose organization must be `active`: otherwise 409 with
-         *     `organization_status`). `Retry-After` while the organization is in progress; `Prefer: wait=N` long-polls.
-         */
-        get: operations["getOrganizationsId"];
-        put?: never;
-        post?: never;
-        /**
-         * Delete an organization (its database is kept for a grace period)
-         * @description Platform admins, or an admin of this organization. The organization becomes `deleted` at once: its users'
-         *     logins and requests are refused (409 with `organization_status`), every API replica closes its pools, and its
-         *     name is free again. Its database is kept until `purge_after` (ORG_DELETE_GRACE_MS, 7 days by default);
-         *     until then `POST /organizations/{id}/restore` brings it back. When the grace period ends the worker archives the
-         *     database (`pg_dump -Fc` into ARCHIVE_DIR, size and SHA-256 recorded), verifies the archive, and only then drops
-         *     the database: the organization becomes `purged`. With `?purge=true` (platform admins only; 403 for others) that
-         *     happens now: 202 and `purging`. Sending DELETE again changes nothing (200 with the organization as it is).
-         */
-        delete: operations["deleteOrganizationsId"];
-        options?: never;
-        head?: never;
-        /**
-         * Rename an organization or change its admin email
-         * @description Platform admins, or an admin of this organization. Changes the display name (and its slug) and/or the admin
-         *     contact email. The database name is derived from the immutable id, so a rename never moves data. Names are
-         *     unique among live organizations (409 when taken). Refused with 409 (`current_status`) once deletion started.
-         */
-        patch: operations["patchOrganizationsId"];
-        trace?: never;
-    };
-    "/organizations/{id}/status": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Read an organization's provisioning status
-         * @description A small answer for polling. Platform admins, or an admin of this organization (409 with `organization_status` unless it is `active`).
-         */
-        get: operations["getOrganizationsIdStatus"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/organizations/{id}/restore": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Restore a deleted organization within its grace period
-         * @description Platform admins only. Brings a `deleted` organization (deleted while `active`) back to `active` with its database
-         *     as it was. If its name has been taken since, the answer is 409 unless a new `organization_name` is given.
-         *     409 (`current_status`) when it is not `deleted` (too late once `purging`; see `npm run org:restore` for archives).
-         */
-        post: operations["postOrganizationsIdRestore"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/organizations/{id}/archives": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List the archives of an organization's purges
-         * @description Platform admins only. Every archive recorded for the organization (`organization_archives`), newest first: the
-         *     `pg_dump -Fc` files its purge wrote into ARCHIVE_DIR before the database was dropped, with their recorded size and
-         *     SHA-256, and `restore_command`, the `npm run org:restore` command that recreates the organization from the file
-         *     (a new organization with a new id). Archives are kept until an operator removes them. Not paginated: every
-         *     archive in one answer (an organization has a handful). Works for organizations in any status, `deleted` and
-         *     `purged` included; one never purged answers an empty list.
-         */
-        get: operations["getOrganizationsIdArchives"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/organizations/{id}/retry": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Retry the provisioning of a failed organization
-         * @description Platform admins only. Moves a `failed` organization back to `provisioning` and enqueues its provisioning again.
-         *     A database left half-made by the failed attempt is adopted (it carries our marker) or rebuilt, never leaked.
-         *     409 (`current_status`) unless the organization is `failed`.
-         */
-        post: operations["postOrganizationsIdRetry"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/organizations/{id}/events": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Stream status changes (Server-Sent Events)
-         * @description Platform admins, or an admin of this organization. A `text/event-stream` of `status` events
-         *     (`data: {"id","status","step","detail","at"}`, `id:` the event id). The first event is the current status; the
-         *     stream ends once the organization is `active`, `failed` or `deleted`. Reconnect with `Last-Event-ID` to receive
-         *     the events you missed. Works across API replicas (fed by Redis pub/sub).
-         */
-        get: operations["getOrganizationsIdEvents"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/health": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Liveness
-         * @description Anyone. 200 while the process runs; touches no dependency, so a database outage never restarts the API.
-         */
-        get: operations["getHealth"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/ready": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Readiness
-         * @description Anyone. 200 when the control database is migrated (and the bootstrap admin exists) and both it and Redis answer within 1.5 s; 503 otherwise, naming which one is not ready.
-         */
-        get: operations["getReady"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/openapi.json": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The OpenAPI 3.1 document of this API
-         * @description Anyone may read it. Generated from the route files and the validation schemas at start.
-         */
-        get: operations["getOpenapiJson"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/docs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Swagger UI
-         * @description Interactive documentation; "Authorize" with a bearer token to try routes. Its assets are served below `/docs/`.
-         */
-        get: operations["getDocs"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/redoc": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * ReDoc reference
-         * @description A readable three-panel reference of the same document, served without any CDN.
-         */
-        get: operations["getRedoc"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/organizations/{id}/limits": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Read an organization's limits and what it uses of them
-         * @description That organization's admins and platform admins (members 403). The limits that apply (the configured defaults with
-         *     the organization's overrides on top): requests per window by class with the requests counted in the current window,
-         *     its database role's limits, its quotas with their usage (users now; its database's size at the quota sweep's last
-         *     sample), and whether it is over a quota.
-         */
-        get: operations["getOrganizationsIdLimits"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /**
-         * Change an organization's limits (platform admins)
-         * @description Platform admins only (organization users 403). Sets or clears (null) overrides of the defaults; audited as
-         *     `organization.limits_changed`. A change of a database limit is applied to the organization's role. The organization
-         *     must be active (409 with `organization_status`).
-         */
-        patch: operations["patchOrganizationsIdLimits"];
-        trace?: never;
-    };
-    "/database-limits/runs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Set every organization's database limits on its role
-         * @description Platform admins only (the same as `npm run limits:apply`). Starts a tracked run: the worker sets, on the role of
-         *     each active organization, `CONNECTION LIMIT`, `statement_timeout`, `idle_in_transaction_session_timeout` and
-         *     (with a superuser admin role) `temp_file_limit`, from the defaults with the organization's overrides. For
-         *     organizations made before the limits existed, or after the defaults changed. Organizations on servers without
-         *     organization roles are skipped: they share the server's role. 503 when the job queue is unavailable (no run is started).
-         */
-        post: operations["postDatabaseLimitsRuns"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/database-limits/runs/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Read one database limits run (progress, failures)
-         * @description Platform admins only. Totals, progress (0–1) and each failed organization with its error. `Retry-After` until completed.
-         */
-        get: operations["getDatabaseLimitsRunsId"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/migrations/runs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List recent migration runs
-         * @description Platform admins only. Newest first, with totals (no per-organization failures; read one run for those). Follow `next_cursor` until it is null.
-         */
-        get: operations["getMigrationsRuns"];
-        put?: never;
-        /**
-         * Migrate every organization database to the latest tenant migration
-         * @description Platform admins only. Starts a fleet run (the same as `npm run tenants:migrate`): the worker upgrades the template
-         *     database first, then migrates each active organization in its own job (at most `MIGRATION_CONCURRENCY` at once),
-         *     so one broken database fails alone. Organizations already current are skipped without connecting to them.
-         *     503 when the job queue is unavailable (no run is started).
-         */
-        post: operations["postMigrationsRuns"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/migrations/runs/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Read one migration run (progress, failures)
-         * @description Platform admins only. Totals, progress (0–1) and each failed organization with its error. `Retry-After` until completed.
-         */
-        get: operations["getMigrationsRunsId"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/admin/orphans": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Orphaned databases and organizations
-         * @description Platform admins only. Compares the database server with the control plane, both ways: databases carrying our
-         *     organization marker that no live organization owns (`database_without_organization`), and active organizations
-         *     whose database is missing (`organization_without_database`). Read-only: nothing is ever dropped automatically.
-         */
-        get: operations["getAdminOrphans"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/organizations/{id}/move": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Move an organization's database to another server
-         * @description Platform admins only. The organization becomes `moving` (`database_server` stays the source until the switch) and
-         *     the worker stops writes on the source, copies the database to the named server, verifies the copy (schema version,
-         *     row counts), switches to it and drops the source; then it is `active` again on the target. While it moves, reads
-         *     work and writes answer 503 with `Retry-After`. A move that fails for good is rolled back: the organization stays
-         *     `active` on its server, with `last_error` saying why. Follow `Location` (`GET /organizations/{id}/status`).
-         *     400 when no server has that name; 409 when it is the organization's own server, takes no new organizations
-         *     (`draining`, `disabled`) or the organization is not `active` (`current_status`); 503 with `Retry-After` when the
-         *     server is full or unreachable.
-         */
-        post: operations["postOrganizationsIdMove"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/database-servers/{id}/drain": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Move every organization off a database server
-         * @description Platform admins only. The server becomes `draining` at once (no new organizations), then the worker moves each
-         *     organization active on it, one at a time, to the server placement chooses among the other active ones. Follow
-         *     `Location` for progress. Organizations whose move fails stay on the server, `active` (listed in `failures`);
-         *     ones that are not active when their turn comes are skipped. 503 when the job queue is unavailable (no drain is started).
-         */
-        post: operations["postDatabaseServersIdDrain"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/database-servers/{id}/drains/{drainId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Read one drain (progress, failures)
-         * @description Platform admins only. Totals, progress (0–1) and each organization whose move failed, with its error. `Retry-After` until completed.
-         */
-        get: operations["getDatabaseServersIdDrainsDrainId"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/database-servers": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List the PostgreSQL servers organization databases live on
-         * @description Platform admins only. Each server with its capacity, what it holds and its status; URLs with passwords masked.
-         */
-        get: operations["getDatabaseServers"];
-        put?: never;
-        /**
-         * Register a PostgreSQL server
-         * @description Platform admins only. The admin URL must connect and its role must be allowed to create databases (400 with the
-         *     reason otherwise). Its role must also be allowed to create roles (`CREATEROLE`), because each organization gets
-         *     its own login role; on a server where that is not possible (managed PostgreSQL), send `tenant_roles: false` to
-         *     have its organizations use the admin role (their answers then say `database_role: shared`); without it, 400.
-         *     URLs are stored encrypted with `SECRETS_KEY` and never returned with their password.
-         *     An `active` server takes new organizations at once (placement: most free capacity first).
-         */
-        post: operations["postDatabaseServers"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/database-servers/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Read one database server
-         * @description Platform admins only.
-         */
-        get: operations["getDatabaseServersId"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /**
-         * Change a database server (capacity, budget, pool, status, credentials)
-         * @description Platform admins only. `draining` or `disabled` stops new placements (use `POST /database-servers/{id}/drain` to
-         *     move its organizations off). A new admin URL is checked like a new server's. Every process sees the change
-         *     within 5 s; tenant pools on the server are rebuilt with the new settings.
-         */
-        patch: operations["patchDatabaseServersId"];
-        trace?: never;
-    };
-    "/organizations/{id}/exports": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Export an organization's database (pg_dump custom format)
-         * @description Platform admins and that organization's admins. The organization must be active (409 with `organization_status`
-         *     otherwise). The worker writes `pg_dump -Fc` of the organization's database to the export directory, with its size
-         *     and SHA-256; follow `Location` until the export is `ready`, then download it. A ready export expires after
-         *     EXPORT_TTL_MS and its file is deleted.
-         *
-         *     One export per organization at a time: while one is `queued` or `running`, another request answers 409 naming it
-         *     (`export_id`, `export_url`). While the ready exports use EXPORT_DISK_LIMIT_BYTES together, a new export answers
-         *     503 `export-storage-full` with `Retry-After` (until the first of them expires), and nothing is recorded.
-         */
-        post: operations["postOrganizationsIdExports"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/organizations/{id}/exports/{exportId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Read one export
-         * @description Platform admins and that organization's admins. `Retry-After` while it is `queued` or `running`. 404 for an export of another organization.
-         */
-        get: operations["getOrganizationsIdExportsExportId"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/organizations/{id}/exports/{exportId}/download": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Download a ready export
-         * @description Platform admins and that organization's admins. The `pg_dump -Fc` archive (restore it with `pg_restore`), with its
-         *     SHA-256 in `Repr-Digest` (RFC 9530). 409 with `export_status` while it is not ready (`queued`, `running`, `failed`);
-         *     410 once it has expired; 404 for an export of another organization.
-         */
-        get: operations["getOrganizationsIdExportsExportIdDownload"];
+        get: operations["getAudit"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1085,7 +193,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/audit": {
+    "/organizations/{id}/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export an organization's database (pg_dump custom format)
+         * @description Platform admins and that organization's admins. The organization must be active (409 with `organization_status`
+         *     otherwise). The worker writes `pg_dump -Fc` of the organization's database to the export directory, with its size
+         *     and SHA-256; follow `Location` until the export is `ready`, then download it. A ready export expires after
+         *     EXPORT_TTL_MS and its file is deleted.
+         *
+         *     One export per organization at a time: while one is `queued` or `running`, another request answers 409 naming it
+         *     (`export_id`, `export_url`). While the ready exports use EXPORT_DISK_LIMIT_BYTES together, a new export answers
+         *     503 `export-storage-full` with `Retry-After` (until the first of them expires), and nothing is recorded.
+         */
+        post: operations["postOrganizationsIdExports"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{id}/exports/{exportId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1093,17 +228,882 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Read the audit log
-         * @description Newest first. Platform admins read every entry and may filter by organization, actor, action and time.
-         *     Organization admins read only their own organization's entries (`organization_id` defaults to it; another
-         *     organization's id answers 404); members get 403. Entries: `auth.login.succeeded`, `auth.login.failed` (the
-         *     account tried when it exists, never the email or password), `auth.logout`, `auth.refresh.reused`,
-         *     `user.created|updated|deleted`, `platform_admin.created|updated|deleted`, `organization.created|renamed|updated|deleted|restored|purged|retried|moved`,
-         *     `database_server.created|updated|resealed|drain_started` (settings named, never a URL), `webhook.*`.
+         * Read one export
+         * @description Platform admins and that organization's admins. `Retry-After` while it is `queued` or `running`. 404 for an export of another organization.
          */
-        get: operations["getAudit"];
+        get: operations["getOrganizationsIdExportsExportId"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{id}/exports/{exportId}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a ready export
+         * @description Platform admins and that organization's admins. The `pg_dump -Fc` archive (restore it with `pg_restore`), with its
+         *     SHA-256 in `Repr-Digest` (RFC 9530). 409 with `export_status` while it is not ready (`queued`, `running`, `failed`);
+         *     410 once it has expired; 404 for an export of another organization.
+         */
+        get: operations["getOrganizationsIdExportsExportIdDownload"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/migrations/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List recent migration runs
+         * @description Platform admins only. Newest first, with totals (no per-organization failures; read one run for those). Follow `next_cursor` until it is null.
+         */
+        get: operations["getMigrationsRuns"];
+        put?: never;
+        /**
+         * Migrate every organization database to the latest tenant migration
+         * @description Platform admins only. Starts a fleet run (the same as `npm run tenants:migrate`): the worker upgrades the template
+         *     database first, then migrates each active organization in its own job (at most `MIGRATION_CONCURRENCY` at once),
+         *     so one broken database fails alone. Organizations already current are skipped without connecting to them.
+         *     503 when the job queue is unavailable (no run is started).
+         */
+        post: operations["postMigrationsRuns"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/migrations/runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one migration run (progress, failures)
+         * @description Platform admins only. Totals, progress (0–1) and each failed organization with its error. `Retry-After` until completed.
+         */
+        get: operations["getMigrationsRunsId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/orphans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Orphaned databases and organizations
+         * @description Platform admins only. Compares the database server with the control plane, both ways: databases carrying our
+         *     organization marker that no live organization owns (`database_without_organization`), and active organizations
+         *     whose database is missing (`organization_without_database`). Read-only: nothing is ever dropped automatically.
+         */
+        get: operations["getAdminOrphans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/database-servers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the PostgreSQL servers organization databases live on
+         * @description Platform admins only. Each server with its capacity, what it holds and its status; URLs with passwords masked.
+         */
+        get: operations["getDatabaseServers"];
+        put?: never;
+        /**
+         * Register a PostgreSQL server
+         * @description Platform admins only. The admin URL must connect and its role must be allowed to create databases (400 with the
+         *     reason otherwise). Its role must also be allowed to create roles (`CREATEROLE`), because each organization gets
+         *     its own login role; on a server where that is not possible (managed PostgreSQL), send `tenant_roles: false` to
+         *     have its organizations use the admin role (their answers then say `database_role: shared`); without it, 400.
+         *     URLs are stored encrypted with `SECRETS_KEY` and never returned with their password.
+         *     An `active` server takes new organizations at once (placement: most free capacity first).
+         */
+        post: operations["postDatabaseServers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/database-servers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one database server
+         * @description Platform admins only.
+         */
+        get: operations["getDatabaseServersId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a database server (capacity, budget, pool, status, credentials)
+         * @description Platform admins only. `draining` or `disabled` stops new placements (use `POST /database-servers/{id}/drain` to
+         *     move its organizations off). A new admin URL is checked like a new server's. Every process sees the change
+         *     within 5 s; tenant pools on the server are rebuilt with the new settings.
+         */
+        patch: operations["patchDatabaseServersId"];
+        trace?: never;
+    };
+    "/organizations/{id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move an organization's database to another server
+         * @description Platform admins only. The organization becomes `moving` (`database_server` stays the source until the switch) and
+         *     the worker stops writes on the source, copies the database to the named server, verifies the copy (schema version,
+         *     row counts), switches to it and drops the source; then it is `active` again on the target. While it moves, reads
+         *     work and writes answer 503 with `Retry-After`. A move that fails for good is rolled back: the organization stays
+         *     `active` on its server, with `last_error` saying why. Follow `Location` (`GET /organizations/{id}/status`).
+         *     400 when no server has that name; 409 when it is the organization's own server, takes no new organizations
+         *     (`draining`, `disabled`) or the organization is not `active` (`current_status`); 503 with `Retry-After` when the
+         *     server is full or unreachable.
+         */
+        post: operations["postOrganizationsIdMove"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/database-servers/{id}/drain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move every organization off a database server
+         * @description Platform admins only. The server becomes `draining` at once (no new organizations), then the worker moves each
+         *     organization active on it, one at a time, to the server placement chooses among the other active ones. Follow
+         *     `Location` for progress. Organizations whose move fails stay on the server, `active` (listed in `failures`);
+         *     ones that are not active when their turn comes are skipped. 503 when the job queue is unavailable (no drain is started).
+         */
+        post: operations["postDatabaseServersIdDrain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/database-servers/{id}/drains/{drainId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one drain (progress, failures)
+         * @description Platform admins only. Totals, progress (0–1) and each organization whose move failed, with its error. `Retry-After` until completed.
+         */
+        get: operations["getDatabaseServersIdDrainsDrainId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/database-limits/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set every organization's database limits on its role
+         * @description Platform admins only (the same as `npm run limits:apply`). Starts a tracked run: the worker sets, on the role of
+         *     each active organization, `CONNECTION LIMIT`, `statement_timeout`, `idle_in_transaction_session_timeout` and
+         *     (with a superuser admin role) `temp_file_limit`, from the defaults with the organization's overrides. For
+         *     organizations made before the limits existed, or after the defaults changed. Organizations on servers without
+         *     organization roles are skipped: they share the server's role. 503 when the job queue is unavailable (no run is started).
+         */
+        post: operations["postDatabaseLimitsRuns"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/database-limits/runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one database limits run (progress, failures)
+         * @description Platform admins only. Totals, progress (0–1) and each failed organization with its error. `Retry-After` until completed.
+         */
+        get: operations["getDatabaseLimitsRunsId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{id}/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read an organization's limits and what it uses of them
+         * @description That organization's admins and platform admins (members 403). The limits that apply (the configured defaults with
+         *     the organization's overrides on top): requests per window by class with the requests counted in the current window,
+         *     its database role's limits, its quotas with their usage (users now; its database's size at the quota sweep's last
+         *     sample), and whether it is over a quota.
+         */
+        get: operations["getOrganizationsIdLimits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change an organization's limits (platform admins)
+         * @description Platform admins only (organization users 403). Sets or clears (null) overrides of the defaults; audited as
+         *     `organization.limits_changed`. A change of a database limit is applied to the organization's role. The organization
+         *     must be active (409 with `organization_status`).
+         */
+        patch: operations["patchOrganizationsIdLimits"];
+        trace?: never;
+    };
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The OpenAPI 3.1 document of this API
+         * @description Anyone may read it. Generated from the route files and the validation schemas at start.
+         */
+        get: operations["getOpenapiJson"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Swagger UI
+         * @description Interactive documentation; "Authorize" with a bearer token to try routes. Its assets are served below `/docs/`.
+         */
+        get: operations["getDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/redoc": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ReDoc reference
+         * @description A readable three-panel reference of the same document, served without any CDN.
+         */
+        get: operations["getRedoc"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness
+         * @description Anyone. 200 while the process runs; touches no dependency, so a database outage never restarts the API.
+         */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness
+         * @description Anyone. 200 when the control database is migrated (and the bootstrap admin exists) and both it and Redis answer within 1.5 s; 503 otherwise, naming which one is not ready.
+         */
+        get: operations["getReady"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one organization
+         * @description Platform admins, or an admin of this organization (whose organization must be `active`: otherwise 409 with
+         *     `organization_status`). `Retry-After` while the organization is in progress; `Prefer: wait=N` long-polls.
+         */
+        get: operations["getOrganizationsId"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an organization (its database is kept for a grace period)
+         * @description Platform admins, or an admin of this organization. The organization becomes `deleted` at once: its users'
+         *     logins and requests are refused (409 with `organization_status`), every API replica closes its pools, and its
+         *     name is free again. Its database is kept until `purge_after` (ORG_DELETE_GRACE_MS, 7 days by default);
+         *     until then `POST /organizations/{id}/restore` brings it back. When the grace period ends the worker archives the
+         *     database (`pg_dump -Fc` into ARCHIVE_DIR, size and SHA-256 recorded), verifies the archive, and only then drops
+         *     the database: the organization becomes `purged`. With `?purge=true` (platform admins only; 403 for others) that
+         *     happens now: 202 and `purging`. Sending DELETE again changes nothing (200 with the organization as it is).
+         */
+        delete: operations["deleteOrganizationsId"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename an organization or change its admin email
+         * @description Platform admins, or an admin of this organization. Changes the display name (and its slug) and/or the admin
+         *     contact email. The database name is derived from the immutable id, so a rename never moves data. Names are
+         *     unique among live organizations (409 when taken). Refused with 409 (`current_status`) once deletion started.
+         */
+        patch: operations["patchOrganizationsId"];
+        trace?: never;
+    };
+    "/organizations/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a deleted organization within its grace period
+         * @description Platform admins only. Brings a `deleted` organization (deleted while `active`) back to `active` with its database
+         *     as it was. If its name has been taken since, the answer is 409 unless a new `organization_name` is given.
+         *     409 (`current_status`) when it is not `deleted` (too late once `purging`; see `npm run org:restore` for archives).
+         */
+        post: operations["postOrganizationsIdRestore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{id}/archives": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the archives of an organization's purges
+         * @description Platform admins only. Every archive recorded for the organization (`organization_archives`), newest first: the
+         *     `pg_dump -Fc` files its purge wrote into ARCHIVE_DIR before the database was dropped, with their recorded size and
+         *     SHA-256, and `restore_command`, the `npm run org:restore` command that recreates the organization from the file
+         *     (a new organization with a new id). Archives are kept until an operator removes them. Not paginated: every
+         *     archive in one answer (an organization has a handful). Works for organizations in any status, `deleted` and
+         *     `purged` included; one never purged answers an empty list.
+         */
+        get: operations["getOrganizationsIdArchives"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry the provisioning of a failed organization
+         * @description Platform admins only. Moves a `failed` organization back to `provisioning` and enqueues its provisioning again.
+         *     A database left half-made by the failed attempt is adopted (it carries our marker) or rebuilt, never leaked.
+         *     409 (`current_status`) unless the organization is `failed`.
+         */
+        post: operations["postOrganizationsIdRetry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream status changes (Server-Sent Events)
+         * @description Platform admins, or an admin of this organization. A `text/event-stream` of `status` events
+         *     (`data: {"id","status","step","detail","at"}`, `id:` the event id). The first event is the current status; the
+         *     stream ends once the organization is `active`, `failed` or `deleted`. Reconnect with `Last-Event-ID` to receive
+         *     the events you missed. Works across API replicas (fed by Redis pub/sub).
+         */
+        get: operations["getOrganizationsIdEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List organizations (newest first, keyset pages)
+         * @description Platform admins only. Follow `next_cursor` until it is null.
+         */
+        get: operations["getOrganizations"];
+        put?: never;
+        /**
+         * Request a new organization (provisioned asynchronously)
+         * @description Platform admins (anyone when `ALLOW_SELF_SIGNUP=true`, then at most `SIGNUP_RATE_LIMIT_PER_IP` per address per window without a platform admin's token: 429). Records the organization as `pending` and enqueues its
+         *     provisioning: the worker creates its own PostgreSQL database, migrates it and seeds the first admin (the `email`
+         *     and `password` given here). Poll `Location` (or `/status`) until `status` is `active` or `failed`.
+         *     Names are unique among live organizations, compared case-insensitively and by look-alike skeleton.
+         *     The organization is placed on the `active` database server with the most free capacity (a platform admin may name
+         *     one with `database_server`); when no server can take it (all full, or unreachable) the answer is 503 with `Retry-After`
+         *     and nothing is recorded. With an `Idempotency-Key` the same caller's retries (same key, same body, within 24 h) answer the
+         *     organization the first request made, in its current state; the key with another body is a 422.
+         */
+        post: operations["postOrganizations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read an organization's provisioning status
+         * @description A small answer for polling. Platform admins, or an admin of this organization (409 with `organization_status` unless it is `active`).
+         */
+        get: operations["getOrganizationsIdStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in as a platform admin
+         * @description Anyone may call it. A wrong password and an unknown email give the same 401 in the same time. Throttled per IP and per account (429 with Retry-After). Answers an access token and a refresh token (`POST /auth/refresh`). Audited, failures too (without the email or password).
+         */
+        post: operations["postAuthLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trade a refresh token for a new access token and refresh token
+         * @description For platform admins and organization users alike (the refresh token says whose it is). Each refresh token can be
+         *     traded once: the answer carries its successor. Presenting one that was already traded revokes every refresh token
+         *     descended from the same login (someone else holds a copy) and answers 401, as do expired and revoked ones and those
+         *     of an account whose password, role or activity changed, or that was removed. An organization user's refresh token
+         *     answers 401 once its organization was deleted (the delete revoked it, and a restore does not bring it back) or
+         *     purged, and 409 with `organization_status` while its organization is `pending`, `provisioning` or `failed` (the token is not
+         *     spent). Each refresh counts against the client address's login limit (LOGIN_RATE_LIMIT_PER_IP; 429 with Retry-After).
+         */
+        post: operations["postAuthRefresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End a session (revoke its refresh tokens)
+         * @description Revokes the refresh token and every other one of its login. Always 204 for a well-formed token, known or not, so it
+         *     tells nothing. Access tokens already issued stay valid until they expire (JWT_EXPIRES_IN, 15 minutes by default).
+         */
+        post: operations["postAuthLogout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add another platform admin
+         * @description Platform admins only (the first one comes from BOOTSTRAP_ADMIN_EMAIL/PASSWORD or `npm run admin:create`).
+         */
+        post: operations["postAuthRegister"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Organization user login
+         * @description Anyone may call it (no token). The organization by `organization_name` or `organization_id` in the body, or by `organization_name` in the query string (the seed services' style). A wrong password, an unknown user and an unknown organization all answer the same 401; an organization that is not active answers 409 with `organization_status`. Throttled per IP and per account (429 with Retry-After).
+         */
+        post: operations["postAdminLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who the token belongs to
+         * @description A platform admin, or an organization user with its organization. Revoked tokens (password or role change,
+         *     deactivation, removal, or issued before the organization was deleted, even once it is restored) answer 401; an
+         *     organization user's organization that is not active answers 409 with `organization_status`.
+         */
+        get: operations["getMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{id}/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the organization's users (keyset pages)
+         * @description That organization's admins and platform admins; members get 403 (they may read themselves). Follow `next_cursor` until it is null.
+         */
+        get: operations["getOrganizationsIdUsers"];
+        put?: never;
+        /**
+         * Create a user in the organization's database
+         * @description That organization's admins and platform admins; the organization must be `active` (409 with `organization_status`;
+         *     404 for platform admins once it is deleted). Emails are unique case-insensitively (409). 403 `quota-exceeded` when the organization has as many users as its
+         *     users quota, or its database is over its size quota (see `GET /organizations/{id}/limits`).
+         */
+        post: operations["postOrganizationsIdUsers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{id}/users/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one user
+         * @description Org admins read any user of their organization; members only themselves.
+         */
+        get: operations["getOrganizationsIdUsersUserId"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a user
+         * @description The last active admin cannot be deleted (409).
+         */
+        delete: operations["deleteOrganizationsIdUsersUserId"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a user's role, activation or password
+         * @description At least one change. The last active admin cannot be demoted or deactivated (409). Revokes the user's earlier tokens.
+         */
+        patch: operations["patchOrganizationsIdUsersUserId"];
+        trace?: never;
+    };
+    "/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @description Platform admins only. Newest first; secrets are never listed.
+         */
+        get: operations["getWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description Platform admins only. Events of every organization (`organization.created`, `organization.<status>` for each later
+         *     status, `organization.renamed`) are POSTed to `url`, signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`,
+         *     `webhook-signature`) with the `secret` in the answer, which is shown this once. The URL must resolve to public addresses
+         *     only (400 naming `body.url` otherwise) unless WEBHOOK_ALLOW_PRIVATE is true; link-local and cloud metadata addresses
+         *     (169.254.169.254, fd00:ec2::254, and IPv6 forms embedding them) are refused either way. See the WebhookEvent schema for the body.
+         */
+        post: operations["postWebhooks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one webhook endpoint
+         * @description Platform admins only. `status` is `failing` (with `failing_since` and `last_error`) once a delivery ran out of retries.
+         */
+        get: operations["getWebhooksId"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Platform admins only. Nothing more is sent to it, pending deliveries included; its delivery history goes with it.
+         */
+        delete: operations["deleteWebhooksId"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint's URL, events or description
+         * @description Platform admins only. A new URL is checked like a new endpoint's. Deliveries still pending go to the new URL.
+         */
+        patch: operations["patchWebhooksId"];
+        trace?: never;
+    };
+    "/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a webhook endpoint's signing secret
+         * @description Platform admins only. Answers the new secret, shown this once. For 24 hours deliveries carry two signatures in
+         *     `webhook-signature`, by the new and the old secret, so a receiver verifies with either while it switches.
+         */
+        post: operations["postWebhooksIdRotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a webhook endpoint's deliveries
+         * @description Platform admins only. Newest first, with each delivery's status, attempts, last response code and latency.
+         */
+        get: operations["getWebhooksIdDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery's event again
+         * @description Platform admins only. A new pending delivery of the same event, with the same body and `webhook-id`, sent after whatever
+         *     its lane (this endpoint and that organization) still has to send. 404 for a delivery of another endpoint.
+         */
+        post: operations["postWebhooksIdDeliveriesDeliveryIdRedeliver"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2899,6 +2899,28 @@ export interface components {
                 "application/problem+json": components["schemas"]["ConflictProblem"];
             };
         };
+        /** @description The organization is not active (`organization_status`), or it has an export queued or running (`export_id`, `export_url`). */
+        ExportConflict: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://orgms.dev/problems/conflict",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "detail": "This organization has an export queued or running; one export at a time: follow it, or ask again once it is finished.",
+                 *       "export_id": "3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a",
+                 *       "export_url": "/organizations/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab/exports/3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a",
+                 *       "requestId": "0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["ConflictProblem"];
+            };
+        };
         /** @description The body is larger than BODY_LIMIT. */
         PayloadTooLarge: {
             headers: {
@@ -3071,6 +3093,83 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The ready exports use the disk set aside for exports (`export-storage-full`), or a backing service is unavailable; ask again after `Retry-After`. */
+        ExportStorageFull: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                /** @description Seconds to wait: until the first ready export expires (`export-storage-full`), or while the outage lasts. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://orgms.dev/problems/export-storage-full",
+                 *       "title": "Export storage full",
+                 *       "status": 503,
+                 *       "detail": "The exports waiting to be downloaded use all the disk set aside for exports; ask again once older exports have expired.",
+                 *       "requestId": "0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description A bearer token. */
+        Session: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Token"];
+            };
+        };
+        /** @description A bearer token. */
+        PlatformAdminSession: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Token"];
+            };
+        };
+        /** @description A new access token and refresh token. */
+        RefreshedSession: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Token"];
+            };
+        };
+        /** @description The new platform admin. */
+        RegisteredPlatformAdmin: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["PlatformAdmin"];
+            };
+        };
+        /** @description The caller. */
+        CurrentUser: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["CurrentUser"];
+            };
+        };
         /** @description Accepted; the organization is `pending`. */
         OrganizationCreated: {
             headers: {
@@ -3159,6 +3258,41 @@ export interface components {
                 "application/json": components["schemas"]["OrganizationStatus"];
             };
         };
+        /** @description The organization, or a page of organizations. */
+        OrganizationOrPage: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Organization"] | components["schemas"]["OrganizationList"];
+            };
+        };
+        /** @description The event stream. */
+        StatusStream: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example id: 41
+                 *     event: status
+                 *     data: {"id":"4f0c2a7e-9d1b-4c1e-8f00-1234567890ab","status":"provisioning","step":"migrate","detail":null,"at":"2026-11-21T21:13:17.900Z"}
+                 */
+                "text/event-stream": string;
+            };
+        };
+        /** @description Its limits and usage. */
+        OrganizationLimits: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OrganizationLimits"];
+            };
+        };
         /** @description A page of organizations. */
         OrganizationPage: {
             headers: {
@@ -3203,6 +3337,18 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["OrganizationExport"];
+            };
+        };
+        /** @description The archive. */
+        ExportArchive: {
+            headers: {
+                "Content-Length": components["headers"]["ExportSize"];
+                "Content-Disposition": components["headers"]["ExportAttachment"];
+                "Repr-Digest": components["headers"]["ExportDigest"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/octet-stream": string;
             };
         };
         /** @description Created. */
@@ -3263,6 +3409,63 @@ export interface components {
                 "application/json": components["schemas"]["MigrationRun"];
             };
         };
+        /** @description A page of runs. */
+        MigrationRunPage: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["MigrationRunList"];
+            };
+        };
+        /** @description Run started; follow `Location`. */
+        DatabaseLimitsRunStarted: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                Location: components["headers"]["DatabaseLimitsRunLocation"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["DatabaseLimitsRun"];
+            };
+        };
+        /** @description The run. */
+        DatabaseLimitsRun: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "Retry-After": components["headers"]["RetryAfterUntilRunCompleted"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["DatabaseLimitsRun"];
+            };
+        };
+        /** @description The orphans found now. */
+        Orphans: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OrphanList"];
+            };
+        };
+        /** @description The fleet, by name. */
+        DatabaseServerList: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["DatabaseServerList"];
+            };
+        };
         /** @description Registered. */
         DatabaseServerRegistered: {
             headers: {
@@ -3284,6 +3487,30 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["DatabaseServer"];
+            };
+        };
+        /** @description Drain started. */
+        DrainStarted: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                Location: components["headers"]["ServerDrainLocation"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ServerDrain"];
+            };
+        };
+        /** @description The drain. */
+        Drain: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "Retry-After": components["headers"]["RetryAfterUntilDrainCompleted"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ServerDrain"];
             };
         };
         /** @description Registered; the secret is shown this once. */
@@ -3342,6 +3569,28 @@ export interface components {
                 "application/json": components["schemas"]["WebhookEndpointWithSecret"];
             };
         };
+        /** @description One page of deliveries. */
+        WebhookDeliveryPage: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["WebhookDeliveryList"];
+            };
+        };
+        /** @description The new delivery, pending. */
+        WebhookRedelivery: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["WebhookDelivery"];
+            };
+        };
         /** @description A page of entries. */
         AuditEntryPage: {
             headers: {
@@ -3353,6 +3602,61 @@ export interface components {
                 "application/json": components["schemas"]["AuditEntryList"];
             };
         };
+        /** @description An HTML page. */
+        HtmlPage: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /** @example <!DOCTYPE html>… */
+                "text/html": string;
+            };
+        };
+        /** @description The OpenAPI document. */
+        OpenApiDocument: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "openapi": "3.1.0",
+                 *       "info": {
+                 *         "title": "Organization Management Service",
+                 *         "version": "0.1.0"
+                 *       },
+                 *       "paths": {}
+                 *     }
+                 */
+                "application/json": {
+                    /** @constant */
+                    openapi: "3.1.0";
+                    info: Record<string, never>;
+                    paths: Record<string, never>;
+                    components?: Record<string, never>;
+                };
+            };
+        };
+        /** @description Not a platform admin; the answer carries a Basic challenge. */
+        OperatorUnauthorized: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["BasicChallenge"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description METRICS_TOKEN is set and the request did not send it. */
+        MetricsUnauthorized: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["BearerChallenge"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
     };
     parameters: {
         /** @description The organization's id. */
@@ -3361,6 +3665,8 @@ export interface components {
         UserId: string;
         /** @description The migration run's id. */
         MigrationRunId: string;
+        /** @description The run's id. */
+        DatabaseLimitsRunId: string;
         /** @description The database server's id. */
         DatabaseServerId: string;
         /** @description Send the same key again (with the same body) to get the same organization instead of a second one; kept 24 h per caller. */
@@ -3501,6 +3807,11 @@ export interface components {
                 "application/json": components["schemas"]["WebhookChanges"];
             };
         };
+        OrganizationLimitChanges: {
+            content: {
+                "application/json": components["schemas"]["OrganizationLimitChanges"];
+            };
+        };
     };
     headers: {
         /** @description Seconds to wait before asking again. */
@@ -3519,6 +3830,8 @@ export interface components {
         UserLocation: string;
         /** @description The run's URL. */
         MigrationRunLocation: string;
+        /** @description The run's URL. */
+        DatabaseLimitsRunLocation: string;
         /** @description The drain's URL. */
         ServerDrainLocation: string;
         /** @description The export's URL. */
@@ -3537,11 +3850,1269 @@ export interface components {
         RetryAfterUntilRunCompleted: number;
         /** @description Seconds to wait before polling again; present until the drain is completed. */
         RetryAfterUntilDrainCompleted: number;
+        /** @description The size of the archive in bytes. */
+        ExportSize: number;
+        /** @description An attachment named `<organization slug>-<YYYY-MM-DD>.dump`. */
+        ExportAttachment: string;
+        /** @description The SHA-256 of the archive (RFC 9530), base64 between colons; the export's `sha256` is the same digest in hex. */
+        ExportDigest: string;
     };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getAudit: {
+        parameters: {
+            query?: {
+                /** @description Only this organization's entries (an organization admin may name only its own, which is the default for it). */
+                organization_id?: components["parameters"]["AuditOrganization"];
+                /** @description Only what this platform admin or user did. */
+                actor_id?: components["parameters"]["AuditActor"];
+                /** @description One action (`auth.login.failed`), or every action under a prefix (`auth.*`). */
+                action?: components["parameters"]["AuditAction"];
+                /** @description Entries at or after this instant (ISO 8601). */
+                from?: components["parameters"]["AuditFrom"];
+                /** @description Entries before this instant (ISO 8601). */
+                to?: components["parameters"]["AuditTo"];
+                /** @description Items per page. */
+                limit?: components["parameters"]["Limit"];
+                /** @description `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["AuditEntryPage"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postOrgCreate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Send the same key again (with the same body) to get the same organization instead of a second one; kept 24 h per caller. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["NewOrganization"];
+        responses: {
+            /** @description Accepted; provisioning runs in the worker. */
+            202: components["responses"]["OrganizationCreated"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postOrganizationCreate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Send the same key again (with the same body) to get the same organization instead of a second one; kept 24 h per caller. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["NewOrganization"];
+        responses: {
+            /** @description Accepted; provisioning runs in the worker. */
+            202: components["responses"]["OrganizationCreated"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOrgGet: {
+        parameters: {
+            query?: {
+                /** @description The organization's name, in any case. */
+                organization_name?: components["parameters"]["OrganizationNameQuery"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["OrganizationWhileInProgress"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postOrgGet: {
+        parameters: {
+            query?: {
+                /** @description The organization's name, in any case. */
+                organization_name?: components["parameters"]["OrganizationNameQuery"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CompatOrganizationName"];
+            };
+        };
+        responses: {
+            200: components["responses"]["OrganizationWhileInProgress"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOrganization: {
+        parameters: {
+            query?: {
+                /** @description The organization's name, in any case. */
+                organization_name?: components["parameters"]["OrganizationNameQuery"];
+                /** @description Items per page. */
+                limit?: components["parameters"]["Limit"];
+                /** @description `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["OrganizationOrPage"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    putOrgUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["CompatOrganizationChanges"];
+        responses: {
+            /** @description The updated organization. */
+            200: components["responses"]["Organization"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteOrgDelete: {
+        parameters: {
+            query?: {
+                /** @description The organization's name, in any case. */
+                organization_name?: components["parameters"]["OrganizationNameQuery"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CompatOrganizationName"];
+            };
+        };
+        responses: {
+            /** @description The organization, now `deleted`. */
+            200: components["responses"]["Organization"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postUserCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["CompatNewUser"];
+        responses: {
+            201: components["responses"]["UserCreated"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ForbiddenOrQuotaExceeded"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getUserList: {
+        parameters: {
+            query?: {
+                /** @description The organization's name, in any case. */
+                organization_name?: components["parameters"]["OrganizationNameQuery"];
+                /** @description Items per page. */
+                limit?: components["parameters"]["Limit"];
+                /** @description `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["UserPage"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postOrganizationsIdExports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: components["responses"]["ExportQueued"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ExportConflict"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ExportStorageFull"];
+        };
+    };
+    getOrganizationsIdExportsExportId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+                /** @description The export's id. */
+                exportId: components["parameters"]["ExportId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Export"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOrganizationsIdExportsExportIdDownload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+                /** @description The export's id. */
+                exportId: components["parameters"]["ExportId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["ExportArchive"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            410: components["responses"]["Gone"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMigrationsRuns: {
+        parameters: {
+            query?: {
+                /** @description Items per page. */
+                limit?: components["parameters"]["Limit"];
+                /** @description `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["MigrationRunPage"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postMigrationsRuns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: components["responses"]["MigrationRunStarted"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMigrationsRunsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The migration run's id. */
+                id: components["parameters"]["MigrationRunId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["MigrationRun"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getAdminOrphans: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Orphans"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getDatabaseServers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["DatabaseServerList"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postDatabaseServers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["NewDatabaseServer"];
+        responses: {
+            201: components["responses"]["DatabaseServerRegistered"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getDatabaseServersId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The database server's id. */
+                id: components["parameters"]["DatabaseServerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["DatabaseServer"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    patchDatabaseServersId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The database server's id. */
+                id: components["parameters"]["DatabaseServerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["DatabaseServerChanges"];
+        responses: {
+            /** @description The changed server. */
+            200: components["responses"]["DatabaseServer"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postOrganizationsIdMove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["OrganizationMove"];
+        responses: {
+            202: components["responses"]["OrganizationMoving"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postDatabaseServersIdDrain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The database server's id. */
+                id: components["parameters"]["DatabaseServerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: components["responses"]["DrainStarted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getDatabaseServersIdDrainsDrainId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The database server's id. */
+                id: components["parameters"]["DatabaseServerId"];
+                /** @description The drain's id. */
+                drainId: components["parameters"]["DrainId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Drain"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postDatabaseLimitsRuns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: components["responses"]["DatabaseLimitsRunStarted"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getDatabaseLimitsRunsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The run's id. */
+                id: components["parameters"]["DatabaseLimitsRunId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["DatabaseLimitsRun"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOrganizationsIdLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["OrganizationLimits"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    patchOrganizationsIdLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["OrganizationLimitChanges"];
+        responses: {
+            /** @description Its limits and usage after the change. */
+            200: components["responses"]["OrganizationLimits"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOpenapiJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["OpenApiDocument"];
+            431: components["responses"]["RequestHeadTooLarge"];
+        };
+    };
+    getDocs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["HtmlPage"];
+            431: components["responses"]["RequestHeadTooLarge"];
+        };
+    };
+    getRedoc: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["HtmlPage"];
+            431: components["responses"]["RequestHeadTooLarge"];
+        };
+    };
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Alive. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            431: components["responses"]["RequestHeadTooLarge"];
+        };
+    };
+    getReady: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ready",
+                     *       "checks": {
+                     *         "postgres": "ok",
+                     *         "redis": "ok"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            431: components["responses"]["RequestHeadTooLarge"];
+            /** @description Not ready. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "unavailable",
+                     *       "checks": {
+                     *         "postgres": "ok",
+                     *         "redis": "unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    getOrganizationsId: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `wait=N` (N ≤ 30) holds the answer until the status changes or N seconds pass; the answer then carries `Preference-Applied`. */
+                Prefer?: components["parameters"]["PreferWait"];
+            };
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["PolledOrganization"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteOrganizationsId: {
+        parameters: {
+            query?: {
+                /** @description Archive and drop the database now (platform admins only). */
+                purge?: components["parameters"]["Purge"];
+            };
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The organization, now `deleted` (or as it already was, when it had been deleted before). */
+            200: components["responses"]["Organization"];
+            /** @description Purge accepted (`?purge=true`); follow `Location` (or the events stream) until `purged`. */
+            202: components["responses"]["OrganizationAccepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    patchOrganizationsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["OrganizationChanges"];
+        responses: {
+            /** @description The updated organization. */
+            200: components["responses"]["Organization"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postOrganizationsIdRestore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["OrganizationRestore"];
+            };
+        };
+        responses: {
+            /** @description The organization, active again. */
+            200: components["responses"]["Organization"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOrganizationsIdArchives: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["OrganizationArchives"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postOrganizationsIdRetry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Retry accepted. */
+            202: components["responses"]["OrganizationAccepted"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOrganizationsIdEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Resume after this event id. */
+                "Last-Event-ID"?: components["parameters"]["LastEventId"];
+            };
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["StatusStream"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOrganizations: {
+        parameters: {
+            query?: {
+                /** @description Only organizations in this status. */
+                status?: components["parameters"]["OrganizationStatusFilter"];
+                /** @description Items per page. */
+                limit?: components["parameters"]["Limit"];
+                /** @description `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["OrganizationPage"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postOrganizations: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Send the same key again (with the same body) to get the same organization instead of a second one; kept 24 h per caller. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["NewOrganization"];
+        responses: {
+            202: components["responses"]["OrganizationCreated"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOrganizationsIdStatus: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `wait=N` (N ≤ 30) holds the answer until the status changes or N seconds pass; the answer then carries `Preference-Applied`. */
+                Prefer?: components["parameters"]["PreferWait"];
+            };
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["PolledOrganizationStatus"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postAuthLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["Credentials"];
+        responses: {
+            200: components["responses"]["PlatformAdminSession"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["LoginFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postAuthRefresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["RefreshToken"];
+        responses: {
+            200: components["responses"]["RefreshedSession"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["RefreshRefused"];
+            409: components["responses"]["RefreshOrganizationNotServing"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postAuthLogout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["RefreshToken"];
+        responses: {
+            /** @description Logged out. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postAuthRegister: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["NewPlatformAdmin"];
+        responses: {
+            201: components["responses"]["RegisteredPlatformAdmin"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postAdminLogin: {
+        parameters: {
+            query?: {
+                /** @description The organization's name, in any case. */
+                organization_name?: components["parameters"]["OrganizationNameQuery"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["OrganizationLogin"];
+        responses: {
+            /** @description A bearer token; its claims are sub, org, role (org_admin or member), ver, iss, aud, exp. */
+            200: components["responses"]["Session"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["LoginFailed"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["CurrentUser"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOrganizationsIdUsers: {
+        parameters: {
+            query?: {
+                /** @description Items per page. */
+                limit?: components["parameters"]["Limit"];
+                /** @description `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["UserPage"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postOrganizationsIdUsers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["NewUser"];
+        responses: {
+            201: components["responses"]["UserCreated"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ForbiddenOrQuotaExceeded"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOrganizationsIdUsersUserId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+                /** @description The user's id. */
+                userId: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["User"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteOrganizationsIdUsersUserId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+                /** @description The user's id. */
+                userId: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    patchOrganizationsIdUsersUserId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+                /** @description The user's id. */
+                userId: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["UserChanges"];
+        responses: {
+            /** @description The changed user. */
+            200: components["responses"]["User"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getWebhooks: {
         parameters: {
             query?: {
@@ -3696,41 +5267,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One page of deliveries. */
-            200: {
-                headers: {
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "items": [
-                     *         {
-                     *           "id": "0c1d2e3f-4a5b-4c6d-8e7f-8a9b0c1d2e3f",
-                     *           "event_id": "42",
-                     *           "event_type": "organization.active",
-                     *           "organization_id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
-                     *           "message_id": "msg_42",
-                     *           "status": "delivered",
-                     *           "attempts": 2,
-                     *           "response_status": 200,
-                     *           "latency_ms": 38,
-                     *           "last_error": null,
-                     *           "next_attempt_at": null,
-                     *           "redelivery_of": null,
-                     *           "created_at": "2026-12-05T04:00:01.000Z",
-                     *           "last_attempt_at": "2026-12-05T04:00:06.100Z",
-                     *           "delivered_at": "2026-12-05T04:00:06.140Z"
-                     *         }
-                     *       ],
-                     *       "next_cursor": null
-                     *     }
-                     */
-                    "application/json": components["schemas"]["WebhookDeliveryList"];
-                };
-            };
+            200: components["responses"]["WebhookDeliveryPage"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3753,1656 +5290,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The new delivery, pending. */
-            202: {
-                headers: {
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a",
-                     *       "event_id": "42",
-                     *       "event_type": "organization.active",
-                     *       "organization_id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
-                     *       "message_id": "msg_42",
-                     *       "status": "pending",
-                     *       "attempts": 0,
-                     *       "response_status": null,
-                     *       "latency_ms": null,
-                     *       "last_error": null,
-                     *       "next_attempt_at": "2026-12-05T05:00:00.000Z",
-                     *       "redelivery_of": "0c1d2e3f-4a5b-4c6d-8e7f-8a9b0c1d2e3f",
-                     *       "created_at": "2026-12-05T05:00:00.000Z",
-                     *       "last_attempt_at": null,
-                     *       "delivered_at": null
-                     *     }
-                     */
-                    "application/json": components["schemas"]["WebhookDelivery"];
-                };
-            };
+            202: components["responses"]["WebhookRedelivery"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getOrganizationsIdUsers: {
-        parameters: {
-            query?: {
-                /** @description Items per page. */
-                limit?: components["parameters"]["Limit"];
-                /** @description `next_cursor` of the previous page. */
-                cursor?: components["parameters"]["Cursor"];
-            };
-            header?: never;
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: components["responses"]["UserPage"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postOrganizationsIdUsers: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-            };
-            cookie?: never;
-        };
-        requestBody: components["requestBodies"]["NewUser"];
-        responses: {
-            201: components["responses"]["UserCreated"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["ForbiddenOrQuotaExceeded"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getOrganizationsIdUsersUserId: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-                /** @description The user's id. */
-                userId: components["parameters"]["UserId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: components["responses"]["User"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    deleteOrganizationsIdUsersUserId: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-                /** @description The user's id. */
-                userId: components["parameters"]["UserId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted. */
-            204: {
-                headers: {
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    patchOrganizationsIdUsersUserId: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-                /** @description The user's id. */
-                userId: components["parameters"]["UserId"];
-            };
-            cookie?: never;
-        };
-        requestBody: components["requestBodies"]["UserChanges"];
-        responses: {
-            /** @description The changed user. */
-            200: components["responses"]["User"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postAdminLogin: {
-        parameters: {
-            query?: {
-                /** @description The organization's name, in any case. */
-                organization_name?: components["parameters"]["OrganizationNameQuery"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: components["requestBodies"]["OrganizationLogin"];
-        responses: {
-            /** @description A bearer token; its claims are sub, org, role (org_admin or member), ver, iss, aud, exp. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Token"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["LoginFailed"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["TooManyRequests"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getMe: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The caller. */
-            200: {
-                headers: {
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CurrentUser"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postAuthLogin: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: components["requestBodies"]["Credentials"];
-        responses: {
-            /** @description A bearer token. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…",
-                     *       "token_type": "bearer",
-                     *       "expires_in": 900,
-                     *       "refresh_token": "q3Xh0m9pB1d2Vx7yZ4kLw8sT6uR5eN0aC3fG1hJ2iK4",
-                     *       "refresh_expires_in": 2592000,
-                     *       "user": {
-                     *         "id": "5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b",
-                     *         "email": "admin@example.com",
-                     *         "role": "platform_admin"
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Token"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["LoginFailed"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["TooManyRequests"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postAuthRefresh: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: components["requestBodies"]["RefreshToken"];
-        responses: {
-            /** @description A new access token and refresh token. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…",
-                     *       "token_type": "bearer",
-                     *       "expires_in": 900,
-                     *       "refresh_token": "Vd8kQ2pL0xN7sR4tY1uW6zA3bC9eF5gH2iJ0kL8mN4o",
-                     *       "refresh_expires_in": 2592000,
-                     *       "user": {
-                     *         "id": "5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b",
-                     *         "email": "admin@example.com",
-                     *         "role": "platform_admin"
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Token"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["RefreshRefused"];
-            409: components["responses"]["RefreshOrganizationNotServing"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["TooManyRequests"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postAuthLogout: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: components["requestBodies"]["RefreshToken"];
-        responses: {
-            /** @description Logged out. */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            400: components["responses"]["BadRequest"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postAuthRegister: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: components["requestBodies"]["NewPlatformAdmin"];
-        responses: {
-            /** @description The new platform admin. */
-            201: {
-                headers: {
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d",
-                     *       "email": "second@example.com",
-                     *       "role": "platform_admin",
-                     *       "created_at": "2026-11-21T21:20:00.000Z"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["PlatformAdmin"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getOrganizations: {
-        parameters: {
-            query?: {
-                /** @description Only organizations in this status. */
-                status?: components["parameters"]["OrganizationStatusFilter"];
-                /** @description Items per page. */
-                limit?: components["parameters"]["Limit"];
-                /** @description `next_cursor` of the previous page. */
-                cursor?: components["parameters"]["Cursor"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: components["responses"]["OrganizationPage"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postOrganizations: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Send the same key again (with the same body) to get the same organization instead of a second one; kept 24 h per caller. */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: components["requestBodies"]["NewOrganization"];
-        responses: {
-            202: components["responses"]["OrganizationCreated"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["UnprocessableEntity"];
-            429: components["responses"]["TooManyRequests"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getOrganizationsId: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description `wait=N` (N ≤ 30) holds the answer until the status changes or N seconds pass; the answer then carries `Preference-Applied`. */
-                Prefer?: components["parameters"]["PreferWait"];
-            };
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: components["responses"]["PolledOrganization"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    deleteOrganizationsId: {
-        parameters: {
-            query?: {
-                /** @description Archive and drop the database now (platform admins only). */
-                purge?: components["parameters"]["Purge"];
-            };
-            header?: never;
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The organization, now `deleted` (or as it already was, when it had been deleted before). */
-            200: components["responses"]["Organization"];
-            /** @description Purge accepted (`?purge=true`); follow `Location` (or the events stream) until `purged`. */
-            202: components["responses"]["OrganizationAccepted"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    patchOrganizationsId: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-            };
-            cookie?: never;
-        };
-        requestBody: components["requestBodies"]["OrganizationChanges"];
-        responses: {
-            /** @description The updated organization. */
-            200: components["responses"]["Organization"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getOrganizationsIdStatus: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description `wait=N` (N ≤ 30) holds the answer until the status changes or N seconds pass; the answer then carries `Preference-Applied`. */
-                Prefer?: components["parameters"]["PreferWait"];
-            };
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: components["responses"]["PolledOrganizationStatus"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postOrganizationsIdRestore: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["OrganizationRestore"];
-            };
-        };
-        responses: {
-            /** @description The organization, active again. */
-            200: components["responses"]["Organization"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getOrganizationsIdArchives: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: components["responses"]["OrganizationArchives"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postOrganizationsIdRetry: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Retry accepted. */
-            202: components["responses"]["OrganizationAccepted"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getOrganizationsIdEvents: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Resume after this event id. */
-                "Last-Event-ID"?: components["parameters"]["LastEventId"];
-            };
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The event stream. */
-            200: {
-                headers: {
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example id: 41
-                     *     event: status
-                     *     data: {"id":"4f0c2a7e-9d1b-4c1e-8f00-1234567890ab","status":"provisioning","step":"migrate","detail":null,"at":"2026-11-21T21:13:17.900Z"}
-                     */
-                    "text/event-stream": string;
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getHealth: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Alive. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "status": "ok"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Health"];
-                };
-            };
-            431: components["responses"]["RequestHeadTooLarge"];
-        };
-    };
-    getReady: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Ready. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "status": "ready",
-                     *       "checks": {
-                     *         "postgres": "ok",
-                     *         "redis": "ok"
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Readiness"];
-                };
-            };
-            431: components["responses"]["RequestHeadTooLarge"];
-            /** @description Not ready. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "status": "unavailable",
-                     *       "checks": {
-                     *         "postgres": "ok",
-                     *         "redis": "unavailable"
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Readiness"];
-                };
-            };
-        };
-    };
-    getOpenapiJson: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The OpenAPI document. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "openapi": "3.1.0",
-                     *       "info": {
-                     *         "title": "Organization Management Service",
-                     *         "version": "0.1.0"
-                     *       },
-                     *       "paths": {}
-                     *     }
-                     */
-                    "application/json": {
-                        /** @constant */
-                        openapi: "3.1.0";
-                        info: Record<string, never>;
-                        paths: Record<string, never>;
-                        components?: Record<string, never>;
-                    };
-                };
-            };
-            431: components["responses"]["RequestHeadTooLarge"];
-        };
-    };
-    getDocs: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description An HTML page. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /** @example <!DOCTYPE html>… */
-                    "text/html": string;
-                };
-            };
-            431: components["responses"]["RequestHeadTooLarge"];
-        };
-    };
-    getRedoc: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description An HTML page. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /** @example <!doctype html>… */
-                    "text/html": string;
-                };
-            };
-            431: components["responses"]["RequestHeadTooLarge"];
-        };
-    };
-    getOrganizationsIdLimits: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Its limits and usage. */
-            200: {
-                headers: {
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OrganizationLimits"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    patchOrganizationsIdLimits: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["OrganizationLimitChanges"];
-            };
-        };
-        responses: {
-            /** @description Its limits and usage after the change. */
-            200: {
-                headers: {
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OrganizationLimits"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postDatabaseLimitsRuns: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Run started; follow `Location`. */
-            202: {
-                headers: {
-                    /** @description The run's URL. */
-                    Location: string;
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DatabaseLimitsRun"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getDatabaseLimitsRunsId: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The run's id. */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The run. */
-            200: {
-                headers: {
-                    /** @description Seconds to wait before polling again; present until the run is completed. */
-                    "Retry-After"?: number;
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DatabaseLimitsRun"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getMigrationsRuns: {
-        parameters: {
-            query?: {
-                /** @description Items per page. */
-                limit?: components["parameters"]["Limit"];
-                /** @description `next_cursor` of the previous page. */
-                cursor?: components["parameters"]["Cursor"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of runs. */
-            200: {
-                headers: {
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MigrationRunList"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postMigrationsRuns: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            202: components["responses"]["MigrationRunStarted"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getMigrationsRunsId: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The migration run's id. */
-                id: components["parameters"]["MigrationRunId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: components["responses"]["MigrationRun"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getAdminOrphans: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The orphans found now. */
-            200: {
-                headers: {
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OrphanList"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postOrganizationsIdMove: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-            };
-            cookie?: never;
-        };
-        requestBody: components["requestBodies"]["OrganizationMove"];
-        responses: {
-            202: components["responses"]["OrganizationMoving"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postDatabaseServersIdDrain: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The database server's id. */
-                id: components["parameters"]["DatabaseServerId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Drain started. */
-            202: {
-                headers: {
-                    Location: components["headers"]["ServerDrainLocation"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "2b3c4d5e-6f70-4a81-9b2c-3d4e5f607182",
-                     *       "server_id": "7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
-                     *       "status": "queued",
-                     *       "total": 0,
-                     *       "succeeded": 0,
-                     *       "failed": 0,
-                     *       "skipped": 0,
-                     *       "pending": 0,
-                     *       "progress": 0,
-                     *       "failures": [],
-                     *       "created_at": "2026-11-22T08:00:00.000Z",
-                     *       "started_at": null,
-                     *       "finished_at": null
-                     *     }
-                     */
-                    "application/json": components["schemas"]["ServerDrain"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getDatabaseServersIdDrainsDrainId: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The database server's id. */
-                id: components["parameters"]["DatabaseServerId"];
-                /** @description The drain's id. */
-                drainId: components["parameters"]["DrainId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The drain. */
-            200: {
-                headers: {
-                    "Retry-After": components["headers"]["RetryAfterUntilDrainCompleted"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "2b3c4d5e-6f70-4a81-9b2c-3d4e5f607182",
-                     *       "server_id": "7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
-                     *       "status": "completed",
-                     *       "total": 3,
-                     *       "succeeded": 2,
-                     *       "failed": 1,
-                     *       "skipped": 0,
-                     *       "pending": 0,
-                     *       "progress": 1,
-                     *       "failures": [
-                     *         {
-                     *           "org_id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
-                     *           "error": "copy: pg_restore failed (exit 1): could not connect",
-                     *           "finished_at": "2026-11-22T08:00:09.120Z"
-                     *         }
-                     *       ],
-                     *       "created_at": "2026-11-22T08:00:00.000Z",
-                     *       "started_at": "2026-11-22T08:00:00.050Z",
-                     *       "finished_at": "2026-11-22T08:00:09.200Z"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["ServerDrain"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getDatabaseServers: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The fleet, by name. */
-            200: {
-                headers: {
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "items": [
-                     *         {
-                     *           "id": "7c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
-                     *           "name": "default",
-                     *           "admin_url": "postgres://postgres@127.0.0.1:5432/postgres",
-                     *           "pool_url": null,
-                     *           "capacity": 1000,
-                     *           "connection_budget": 40,
-                     *           "tenant_roles": true,
-                     *           "status": "active",
-                     *           "organizations": 12,
-                     *           "free_capacity": 988,
-                     *           "created_at": "2026-11-21T21:13:17.815Z",
-                     *           "updated_at": "2026-11-21T21:13:17.815Z"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/json": components["schemas"]["DatabaseServerList"];
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postDatabaseServers: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: components["requestBodies"]["NewDatabaseServer"];
-        responses: {
-            201: components["responses"]["DatabaseServerRegistered"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getDatabaseServersId: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The database server's id. */
-                id: components["parameters"]["DatabaseServerId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: components["responses"]["DatabaseServer"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    patchDatabaseServersId: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The database server's id. */
-                id: components["parameters"]["DatabaseServerId"];
-            };
-            cookie?: never;
-        };
-        requestBody: components["requestBodies"]["DatabaseServerChanges"];
-        responses: {
-            /** @description The changed server. */
-            200: components["responses"]["DatabaseServer"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postOrganizationsIdExports: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            202: components["responses"]["ExportQueued"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            /** @description The organization is not active (`organization_status`), or it has an export queued or running (`export_id`, `export_url`). */
-            409: {
-                headers: {
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://orgms.dev/problems/conflict",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "This organization has an export queued or running; one export at a time: follow it, or ask again once it is finished.",
-                     *       "export_id": "3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a",
-                     *       "export_url": "/organizations/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab/exports/3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a",
-                     *       "requestId": "0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ConflictProblem"];
-                };
-            };
-            429: components["responses"]["RateLimited"];
-            /** @description The ready exports use the disk set aside for exports (`export-storage-full`), or a backing service is unavailable; ask again after `Retry-After`. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait: until the first ready export expires (`export-storage-full`), or while the outage lasts. */
-                    "Retry-After"?: number;
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://orgms.dev/problems/export-storage-full",
-                     *       "title": "Export storage full",
-                     *       "status": 503,
-                     *       "detail": "The exports waiting to be downloaded use all the disk set aside for exports; ask again once older exports have expired.",
-                     *       "requestId": "0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getOrganizationsIdExportsExportId: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-                /** @description The export's id. */
-                exportId: components["parameters"]["ExportId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: components["responses"]["Export"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getOrganizationsIdExportsExportIdDownload: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The organization's id. */
-                id: components["parameters"]["OrganizationId"];
-                /** @description The export's id. */
-                exportId: components["parameters"]["ExportId"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The archive. */
-            200: {
-                headers: {
-                    /** @description The size of the archive in bytes. */
-                    "Content-Length": number;
-                    /** @description An attachment named `<organization slug>-<YYYY-MM-DD>.dump`. */
-                    "Content-Disposition": string;
-                    /** @description The SHA-256 of the archive (RFC 9530), base64 between colons; the export's `sha256` is the same digest in hex. */
-                    "Repr-Digest": string;
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/octet-stream": string;
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            410: components["responses"]["Gone"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postOrgCreate: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Send the same key again (with the same body) to get the same organization instead of a second one; kept 24 h per caller. */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: components["requestBodies"]["NewOrganization"];
-        responses: {
-            /** @description Accepted; provisioning runs in the worker. */
-            202: components["responses"]["OrganizationCreated"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["UnprocessableEntity"];
-            429: components["responses"]["TooManyRequests"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postOrganizationCreate: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Send the same key again (with the same body) to get the same organization instead of a second one; kept 24 h per caller. */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: components["requestBodies"]["NewOrganization"];
-        responses: {
-            /** @description Accepted; provisioning runs in the worker. */
-            202: components["responses"]["OrganizationCreated"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["UnprocessableEntity"];
-            429: components["responses"]["TooManyRequests"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getOrgGet: {
-        parameters: {
-            query?: {
-                /** @description The organization's name, in any case. */
-                organization_name?: components["parameters"]["OrganizationNameQuery"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: components["responses"]["OrganizationWhileInProgress"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postOrgGet: {
-        parameters: {
-            query?: {
-                /** @description The organization's name, in any case. */
-                organization_name?: components["parameters"]["OrganizationNameQuery"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["CompatOrganizationName"];
-            };
-        };
-        responses: {
-            200: components["responses"]["OrganizationWhileInProgress"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getOrganization: {
-        parameters: {
-            query?: {
-                /** @description The organization's name, in any case. */
-                organization_name?: components["parameters"]["OrganizationNameQuery"];
-                /** @description Items per page. */
-                limit?: components["parameters"]["Limit"];
-                /** @description `next_cursor` of the previous page. */
-                cursor?: components["parameters"]["Cursor"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The organization, or a page of organizations. */
-            200: {
-                headers: {
-                    "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Organization"] | components["schemas"]["OrganizationList"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    putOrgUpdate: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: components["requestBodies"]["CompatOrganizationChanges"];
-        responses: {
-            /** @description The updated organization. */
-            200: components["responses"]["Organization"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    deleteOrgDelete: {
-        parameters: {
-            query?: {
-                /** @description The organization's name, in any case. */
-                organization_name?: components["parameters"]["OrganizationNameQuery"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["CompatOrganizationName"];
-            };
-        };
-        responses: {
-            /** @description The organization, now `deleted`. */
-            200: components["responses"]["Organization"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postUserCreate: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: components["requestBodies"]["CompatNewUser"];
-        responses: {
-            201: components["responses"]["UserCreated"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["ForbiddenOrQuotaExceeded"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getUserList: {
-        parameters: {
-            query?: {
-                /** @description The organization's name, in any case. */
-                organization_name?: components["parameters"]["OrganizationNameQuery"];
-                /** @description Items per page. */
-                limit?: components["parameters"]["Limit"];
-                /** @description `next_cursor` of the previous page. */
-                cursor?: components["parameters"]["Cursor"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: components["responses"]["UserPage"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
-            429: components["responses"]["RateLimited"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getAudit: {
-        parameters: {
-            query?: {
-                /** @description Only this organization's entries (an organization admin may name only its own, which is the default for it). */
-                organization_id?: components["parameters"]["AuditOrganization"];
-                /** @description Only what this platform admin or user did. */
-                actor_id?: components["parameters"]["AuditActor"];
-                /** @description One action (`auth.login.failed`), or every action under a prefix (`auth.*`). */
-                action?: components["parameters"]["AuditAction"];
-                /** @description Entries at or after this instant (ISO 8601). */
-                from?: components["parameters"]["AuditFrom"];
-                /** @description Entries before this instant (ISO 8601). */
-                to?: components["parameters"]["AuditTo"];
-                /** @description Items per page. */
-                limit?: components["parameters"]["Limit"];
-                /** @description `next_cursor` of the previous page. */
-                cursor?: components["parameters"]["Cursor"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: components["responses"]["AuditEntryPage"];
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5417,29 +5309,8 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description The dashboard (HTML). */
-            200: {
-                headers: {
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /** @example <!DOCTYPE html>… */
-                    "text/html": string;
-                };
-            };
-            /** @description Not a platform admin; the answer carries a Basic challenge. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["BasicChallenge"];
-                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
-                    RateLimit: components["headers"]["RateLimit"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            200: components["responses"]["HtmlPage"];
+            401: components["responses"]["OperatorUnauthorized"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5463,16 +5334,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description METRICS_TOKEN is set and the request did not send it. */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["BearerChallenge"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["MetricsUnauthorized"];
             431: components["responses"]["RequestHeadTooLarge"];
         };
     };
