@@ -61,7 +61,7 @@ function other(description: string, mediaType: string, example?: string, headers
   const schema = example === undefined ? { type: 'string', format: 'binary' } : { type: 'string' };
   return {
     description,
-    ...(headers && { headers: byRef('headers', headers) }),
+    headers: byRef('headers', { ...rateLimited, ...headers }),
     content: { [mediaType]: { schema, ...(example !== undefined && { example }) } },
   };
 }
@@ -96,7 +96,7 @@ export const answers = {
   PolledOrganizationStatus: answer('The status.', 'OrganizationStatus', { headers: longPolled, examples: { provisioningStatus: 'ProvisioningStatus' } }),
   OrganizationOrPage: {
     description: 'The organization, or a page of organizations.',
-    headers: byRef('headers', whileInProgress),
+    headers: byRef('headers', { ...rateLimited, ...whileInProgress }),
     content: { 'application/json': { schema: { oneOf: [ref('schemas', 'Organization'), ref('schemas', 'OrganizationList')] } } },
   },
   StatusStream: other(

@@ -3261,6 +3261,8 @@ export interface components {
         /** @description The organization, or a page of organizations. */
         OrganizationOrPage: {
             headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 "Retry-After": components["headers"]["RetryAfterWhileInProgress"];
                 [name: string]: unknown;
             };
@@ -3271,6 +3273,8 @@ export interface components {
         /** @description The event stream. */
         StatusStream: {
             headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 [name: string]: unknown;
             };
             content: {
@@ -3342,6 +3346,8 @@ export interface components {
         /** @description The archive. */
         ExportArchive: {
             headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 "Content-Length": components["headers"]["ExportSize"];
                 "Content-Disposition": components["headers"]["ExportAttachment"];
                 "Repr-Digest": components["headers"]["ExportDigest"];
@@ -3605,6 +3611,8 @@ export interface components {
         /** @description An HTML page. */
         HtmlPage: {
             headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
                 [name: string]: unknown;
             };
             content: {
