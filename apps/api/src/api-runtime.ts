@@ -43,6 +43,7 @@ import { OrganizationExportsService } from './data-safety/organization-exports.s
 import { InvalidatedCache } from './events/invalidated-cache';
 import { OrganizationEventsHub } from './events/organization-events-hub';
 import { DatabaseServersService } from './fleet/database-servers.service';
+import { DrainsService } from './fleet/drains.service';
 import { MovesService } from './fleet/moves.service';
 import { OrphansService } from './fleet/orphans.service';
 import { MigrationRunsService } from './fleet-migrations/migration-runs.service';
@@ -226,13 +227,10 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
       idempotent: new IdempotentRequests(stores.idempotencyKeys, config.secrets.current.key),
       archives: { store: stores.organizationArchives, dir: config.archives.dir },
     }),
-    moves: new MovesService({
-      store: stores.organizations,
+    moves: new MovesService({ store: stores.organizations, servers: stores.databaseServers, placement, jobs, handover }),
+    drains: new DrainsService({
       servers: stores.databaseServers,
       runs: stores.trackedRuns,
-      placement,
-      jobs,
-      handover,
       queue: queues.migrations,
       logger,
       onServerChange: () => servers.invalidate(),

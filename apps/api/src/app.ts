@@ -12,6 +12,7 @@ import type { OrganizationExportsService } from './data-safety/organization-expo
 import type { OrganizationEventsHub } from './events/organization-events-hub';
 import { databaseServersRoutes } from './fleet/database-servers.routes';
 import type { DatabaseServersService } from './fleet/database-servers.service';
+import type { DrainsService } from './fleet/drains.service';
 import type { MovesService } from './fleet/moves.service';
 import { organizationMovesRoutes } from './fleet/organization-moves.routes';
 import type { OrphansService } from './fleet/orphans.service';
@@ -62,8 +63,10 @@ export interface ApiServices {
   databaseLimitRuns: DatabaseLimitRunsService;
   orphans: OrphansService;
   databaseServers: DatabaseServersService;
-  /** Moves of organizations between database servers, and drains of a server. */
+  /** Moves of organizations between database servers. */
   moves: MovesService;
+  /** Drains of a database server (every organization moved off). */
+  drains: DrainsService;
   /** Exports of an organization's database (pg_dump files written by the worker). */
   exports: OrganizationExportsService;
   /** Webhook endpoints and their deliveries (sent by the worker). */
@@ -141,7 +144,7 @@ export function createApp({ config, logger, services, queues, tenantPools, clock
   app.use(organizationExportsRoutes({ authentication, authorize, exports: services.exports }));
   app.use(limitsRoutes({ authentication, authorize, limits: services.limits }));
   app.use(webhooksRoutes({ authentication, webhooks: services.webhooks }));
-  app.use(organizationMovesRoutes({ authentication, moves: services.moves }));
+  app.use(organizationMovesRoutes({ authentication, moves: services.moves, drains: services.drains }));
   app.use(migrationsRoutes({ authentication, migrationRuns: services.migrationRuns, orphans: services.orphans }));
   app.use(databaseLimitsRoutes({ authentication, databaseLimitRuns: services.databaseLimitRuns }));
   app.use(orgAuthRoutes({ authentication, authorize, orgAuth: services.orgAuth, auth, users }));

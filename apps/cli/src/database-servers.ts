@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { presentDatabaseServer, presentDatabaseServerList } from '@orgms/api/fleet/database-server.presenter';
 import { DatabaseServersService } from '@orgms/api/fleet/database-servers.service';
+import { DrainsService } from '@orgms/api/fleet/drains.service';
 import { loadConfig } from '@orgms/common/config';
 import { createControlDataSource, ensureControlDatabaseExists, migrateControlDatabase } from '@orgms/common/database/control-data-source';
 import { DatabaseServerStore } from '@orgms/common/fleet/database-server-store';
@@ -20,7 +21,7 @@ import { probeServer } from '@orgms/common/fleet/server-probe';
 import { TrackedRunStore } from '@orgms/common/fleet-migrations/tracked-run-store';
 import { createLogger } from '@orgms/common/logger';
 import { OrganizationStore } from '@orgms/common/organizations/organization-store';
-import { createMigrationsQueue, startDrain } from '@orgms/common/queues/migrations-queue';
+import { createMigrationsQueue } from '@orgms/common/queues/migrations-queue';
 import { closeRedis, createRedis } from '@orgms/common/queues/redis';
 import { SecretBox } from '@orgms/common/secret-box';
 import { formatServerTable, parseDatabaseServersCommand } from './database-servers-command';
@@ -57,15 +58,15 @@ async function main(): Promise<void> {
       case 'drain': {
         const server = await servers.findByName(args.name);
         if (!server) throw new Error(`no database server is named "${args.name}"`);
-        await servers.update(server.id, { status: 'draining' });
-        const held = (await organizations.liveCountsByServer()).get(server.id) ?? 0;
-        console.log(`database server ${server.name} is draining: no new organizations are placed on it (${held} still there)`);
-        // The same run as POST /database-servers/{id}/drain: a worker moves them off one by one.
+        // The same service as POST /database-servers/{id}/drain: draining, then a drain run the worker carries out.
         const redis = createRedis(config.queue, 'worker');
         const queue = createMigrationsQueue(config.queue, redis);
         try {
-          const drainId = await startDrain(new TrackedRunStore(dataSource), queue, server.id, `cli-${randomUUID()}`);
-          console.log(`drain ${drainId} started; follow GET /database-servers/${server.id}/drains/${drainId}`);
+          const drains = new DrainsService({ servers, runs: new TrackedRunStore(dataSource), queue, logger });
+          const drain = await drains.drain(server.id, `cli-${randomUUID()}`);
+          const held = (await organizations.liveCountsByServer()).get(server.id) ?? 0;
+          console.log(`database server ${server.name} is draining: no new organizations are placed on it (${held} still there)`);
+          console.log(`drain ${drain.id} started; follow GET /database-servers/${server.id}/drains/${drain.id}`);
         } finally {
           await queue.close();
           await closeRedis(redis);

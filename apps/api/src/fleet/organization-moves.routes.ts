@@ -5,6 +5,7 @@ import { retryAfter } from '../http/retry-after';
 import { validate, validated } from '../http/validate';
 import { presentOrganization } from '../organizations/organization.presenter';
 import { type Authentication, requireRole } from '../sign-in/authenticate';
+import type { DrainsService } from './drains.service';
 import { drainParams, moveOrganizationBody } from './moves.schemas';
 import type { MovesService } from './moves.service';
 
@@ -49,8 +50,8 @@ import type { MovesService } from './moves.service';
  *     responses:
  *       '200': { $ref: '#/components/responses/Drain' }
  */
-export function organizationMovesRoutes(deps: { authentication: Authentication; moves: MovesService }): Router {
-  const { moves } = deps;
+export function organizationMovesRoutes(deps: { authentication: Authentication; moves: MovesService; drains: DrainsService }): Router {
+  const { moves, drains } = deps;
   const router = Router();
   const platformAdmin = [deps.authentication.required, requireRole('platform_admin')];
 
@@ -61,13 +62,13 @@ export function organizationMovesRoutes(deps: { authentication: Authentication; 
 
   router.post('/database-servers/:id/drain', ...platformAdmin, validate({ params: idParams }), async (_req, res) => {
     const serverId = validated(res, idParams).id;
-    const drain = await moves.drain(serverId, res.locals.requestId);
+    const drain = await drains.drain(serverId, res.locals.requestId);
     res.status(202).location(`/database-servers/${serverId}/drains/${drain.id}`).json(presentServerDrain(drain));
   });
 
   router.get('/database-servers/:id/drains/:drainId', ...platformAdmin, validate({ params: drainParams }), async (_req, res) => {
     const params = validated(res, drainParams);
-    const drain = await moves.getDrain(params.id, params.drainId);
+    const drain = await drains.getDrain(params.id, params.drainId);
     if (drain.status !== 'completed') retryAfter(res);
     res.json(presentServerDrain(drain));
   });
