@@ -138,10 +138,9 @@ export class FairAdmission {
       return new TooManyRequestsError(
         `This organization already has ${this.limits.perLane} requests being served and more waiting on this server; try again in ${RETRY_AFTER_SECONDS} s.`,
         RETRY_AFTER_SECONDS,
-        'admission-refused',
       );
     }
     this.refusedBy.replica++;
-    return new ServiceUnavailableError(`The server is busy; try again in ${RETRY_AFTER_SECONDS} s.`, RETRY_AFTER_SECONDS, {}, 'server-busy');
+    return new ServiceUnavailableError(`The server is busy; try again in ${RETRY_AFTER_SECONDS} s.`, RETRY_AFTER_SECONDS);
   }
 }
