@@ -75,6 +75,9 @@ export function testConfig(id: string, env: Record<string, string> = {}): Config
     EXPORT_DIR: join(suiteFilesDir(id), 'exports'),
     // Suites send requests as fast as they can: far above any request rate, unless a suite sets its own.
     ...Object.fromEntries(RATE_LIMIT_VARIABLES.map((name) => [name, '1000000'])),
+    // ...and in parallel (many suites' requests at once per organization), served without waiting their turn.
+    ADMISSION_CONCURRENCY: '100000',
+    ADMISSION_ORGANIZATION_CONCURRENCY: '100000',
     ...env,
   });
 }

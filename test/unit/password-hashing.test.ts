@@ -18,7 +18,7 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 describe('Password hashing, one at a time per organization (apps/api/src/limits/password-hashing.ts)', () => {
   it('when an organization asks for a second hash while one runs, then it starts only after the first has finished', async () => {
     const fake = manualHash();
-    const hashing = new PasswordHashing(fake.hash);
+    const hashing = new PasswordHashing(fake.hash, 1);
     const first = hashing.hash('org-a', 'one');
     const second = hashing.hash('org-a', 'two');
     await settle();
@@ -33,7 +33,7 @@ describe('Password hashing, one at a time per organization (apps/api/src/limits/
 
   it('when one organization has hashes waiting, then another organization hashes at once', async () => {
     const fake = manualHash();
-    const hashing = new PasswordHashing(fake.hash);
+    const hashing = new PasswordHashing(fake.hash, 1);
     void hashing.hash('org-a', 'a1');
     void hashing.hash('org-a', 'a2');
     void hashing.hash('org-a', 'a3');
@@ -59,5 +59,30 @@ describe('Password hashing, one at a time per organization (apps/api/src/limits/
     );
     expect(await next).to.equal('hash of good');
     expect(calls).to.equal(2);
+  });
+});
+
+describe('Password hashing, paced to a share of a thread per organization', () => {
+  const slowHash = (ms: number) => async (password: string) => {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return `hash of ${password}`;
+  };
+
+  it("when an organization's hashes come back to back at a share of a half, then each next one starts only after a pause as long as the last hash", async () => {
+    const hashing = new PasswordHashing(slowHash(30), 0.5);
+    const started = performance.now();
+    const finished: number[] = [];
+    await Promise.all(['one', 'two', 'three'].map((password) => hashing.hash('org-a', password).then(() => finished.push(performance.now() - started))));
+    // 30 hashing, 30 paused, 30 hashing, 30 paused, 30 hashing.
+    expect(finished[0]).to.be.below(60);
+    expect(finished[2]).to.be.at.least(145);
+  });
+
+  it('when another organization hashes during one organization’s pause, then it is not delayed', async () => {
+    const hashing = new PasswordHashing(slowHash(30), 0.1);
+    await hashing.hash('org-a', 'a1');
+    const started = performance.now();
+    await hashing.hash('org-b', 'b1');
+    expect(performance.now() - started).to.be.below(100);
   });
 });

@@ -136,4 +136,39 @@ describe('Request rates: counting in Redis', () => {
     const error = await new Promise((resolve) => limitRequestRates(rates)({ method: 'GET', path: '/x' } as Request, res, resolve));
     expect(error).to.equal(undefined);
   });
+
+  it('when an organization is over a class in this window, then its further requests of that class are refused without a Redis call until the window ends', async () => {
+    const clock = new ManualClock(new Date('2030-01-01T00:01:10Z'));
+    const counter = new WindowCounter(redis, logger);
+    let redisCalls = 0;
+    const increment = counter.increment.bind(counter);
+    counter.increment = (key, windowMs) => {
+      redisCalls++;
+      return increment(key, windowMs);
+    };
+    const rates = new RequestRates({
+      counter,
+      keyPrefix: `${prefix}:rl:`,
+      limits: config.limits,
+      clock,
+      overridesOf: async () => ({ requests: { reads: 1 } }),
+    });
+    const user = { sub: randomUUID(), role: 'member', org: randomUUID() };
+    expect((await run(rates, user)).error).to.equal(undefined);
+    expect((await run(rates, user)).error).to.be.instanceOf(RateLimitedError);
+    expect(redisCalls).to.equal(2);
+    for (let i = 0; i < 5; i++) {
+      const refused = await run(rates, user);
+      expect(refused.error).to.be.instanceOf(RateLimitedError);
+      expect(refused.headers).to.deep.equal({ 'RateLimit-Policy': '"reads";q=1;w=60', RateLimit: '"reads";r=0;t=50' });
+    }
+    expect(redisCalls).to.equal(2);
+    expect(rates.refusals()).to.deep.equal([{ requestClass: 'reads', scope: 'organization', count: 6 }]);
+    // Its writes are not over: still counted in Redis.
+    expect((await run(rates, user, 'POST')).error).to.equal(undefined);
+    expect(redisCalls).to.equal(3);
+    clock.advance(50_000);
+    expect((await run(rates, user)).error).to.equal(undefined);
+    expect(redisCalls).to.equal(4);
+  });
 });

@@ -49,6 +49,7 @@ import { OrphansService } from './fleet/orphans.service';
 import { MigrationRunsService } from './fleet-migrations/migration-runs.service';
 import { JobHandover } from './http/job-handover';
 import { DatabaseLimitRunsService } from './limits/database-limit-runs.service';
+import { FairAdmission } from './limits/fair-admission';
 import { LimitsService } from './limits/limits.service';
 import { OrganizationLimitsReader } from './limits/organization-limits-reader';
 import { PasswordHashing } from './limits/password-hashing';
@@ -246,6 +247,7 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
     webhooks: new WebhooksService({ store: stores.webhooks, allowPrivate: config.webhooks.allowPrivate, audit }),
     signups: new SignupThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.signupThrottle }),
     requestRates,
+    admission: new FairAdmission(config.limits.admission),
     migrationRuns: new MigrationRunsService({ runs: stores.trackedRuns, queue: queues.migrations, logger }),
     databaseLimitRuns: new DatabaseLimitRunsService({ runs: stores.trackedRuns, queue: queues.migrations, logger }),
     orphans: new OrphansService({ databasePrefix: config.tenancy.databasePrefix, servers, organizations: stores.organizations }),

@@ -22,8 +22,10 @@ import { errorHandler, notFoundHandler } from './http/error-handler';
 import { jsonBody } from './http/json-body';
 import { requestContext } from './http/request-context';
 import { securityHeaders } from './http/security-headers';
+import { withFairAdmission } from './limits/admission.middleware';
 import type { DatabaseLimitRunsService } from './limits/database-limit-runs.service';
 import { databaseLimitsRoutes } from './limits/database-limits.routes';
+import type { FairAdmission } from './limits/fair-admission';
 import { limitsRoutes } from './limits/limits.routes';
 import type { LimitsService } from './limits/limits.service';
 import { type RequestRates, withRequestRates } from './limits/request-rates';
@@ -80,6 +82,8 @@ export interface ApiServices {
   limits: LimitsService;
   /** Request rates per organization and per platform admin. */
   requestRates: RequestRates;
+  /** Which requests this replica serves at once, organizations taking turns. */
+  admission: FairAdmission;
 }
 
 export interface AppDependencies {
@@ -108,7 +112,9 @@ export function createApp({ config, logger, services, queues, tenantPools, clock
   const { http } = config;
   const authenticated = createAuthentication(config.auth.jwt, auth, clock);
   // Every request with an accepted token is counted against its rate right away, before any other work.
-  const authentication = config.limits.requestRatesEnabled ? withRequestRates(authenticated, services.requestRates) : authenticated;
+  const rateLimited = config.limits.requestRatesEnabled ? withRequestRates(authenticated, services.requestRates) : authenticated;
+  // Then it waits for its turn: a refused request never takes one.
+  const authentication = withFairAdmission(rateLimited, services.admission);
   const authorize = organizationAuthorizer({ organizations, users });
   // With self-signup on, creating needs no token, but creations without a platform admin's count per address.
   const selfSignup = config.auth.allowSelfSignup ? limitSelfSignups(services.signups) : undefined;
@@ -127,6 +133,7 @@ export function createApp({ config, logger, services, queues, tenantPools, clock
     tenantPools,
     sessions: services.sessions,
     requestRates: services.requestRates,
+    admission: services.admission,
   });
   app.use(requestContext(logger));
   app.use(operator.observe);

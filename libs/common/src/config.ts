@@ -45,6 +45,8 @@ export interface LimitsConfig {
   organization: RequestRates;
   /** Requests per window of one platform admin, by class. */
   platformAdmin: RequestRates;
+  /** Each API replica's fair admission of the requests it serves at once. */
+  admission: AdmissionConfig;
   /** Each organization's database role. */
   database: DatabaseLimits;
   quotas: Quotas;
@@ -54,6 +56,18 @@ export interface LimitsConfig {
   tenantWorkConcurrency: number;
   /** EXPORT_DISK_LIMIT_BYTES: the ready exports' files together. */
   exportDiskLimitBytes: number;
+}
+
+/** How many requests one API replica serves at once, and how long the others wait (apps/api/src/limits/fair-admission.ts). */
+export interface AdmissionConfig {
+  /** ADMISSION_CONCURRENCY: every lane together. */
+  concurrency: number;
+  /** ADMISSION_ORGANIZATION_CONCURRENCY: one organization, one platform admin, or the unauthenticated. */
+  perLane: number;
+  /** ADMISSION_ORGANIZATION_QUEUE: waiting requests of one lane. */
+  queuePerLane: number;
+  /** ADMISSION_MAX_WAIT_MS */
+  maxWaitMs: number;
 }
 
 /** Requests per window by class: reads (GET), writes (POST/PATCH/DELETE), expensive (exports, moves, restores, backups). */
@@ -306,6 +320,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestRatesEnabled: value.RATE_LIMITS_ENABLED,
       windowMs: value.RATE_LIMIT_WINDOW_MS,
       organization: { reads: value.RATE_LIMIT_READS, writes: value.RATE_LIMIT_WRITES, expensive: value.RATE_LIMIT_EXPENSIVE },
+      admission: {
+        concurrency: value.ADMISSION_CONCURRENCY,
+        perLane: value.ADMISSION_ORGANIZATION_CONCURRENCY,
+        queuePerLane: value.ADMISSION_ORGANIZATION_QUEUE,
+        maxWaitMs: value.ADMISSION_MAX_WAIT_MS,
+      },
       platformAdmin: { reads: value.PLATFORM_RATE_LIMIT_READS, writes: value.PLATFORM_RATE_LIMIT_WRITES, expensive: value.PLATFORM_RATE_LIMIT_EXPENSIVE },
       database: {
         connectionLimit: value.ORG_DB_CONNECTION_LIMIT,

@@ -39,11 +39,19 @@ export interface RequestUsage {
  * (`<prefix>:rl:org:<id>:reads:<window start ms>`), counted in one command. Windows start at
  * multiples of the window length by the clock, so every replica agrees on them. When Redis is
  * unreachable a request is let through unchecked (a limit must not take the API down), and counted.
+ *
+ * Once a scope's class is over its limit in a window, this replica remembers it until the window
+ * ends and refuses that class without asking Redis again: a client that never waits costs no
+ * round trip per refusal. The shared count then stops growing for those refusals (it only lags;
+ * the scope is over either way), and a limit raised mid-window applies from the next window.
  */
 export class RequestRates {
   private readonly defaults;
   private readonly refused = new Map<string, number>();
   private unchecked = 0;
+  /** Scopes' classes over their limit in `memoWindow`, with the state they were refused with. */
+  private readonly overLimit = new Map<string, RateLimitState>();
+  private memoWindow = 0;
 
   constructor(private readonly deps: RequestRatesDeps) {
     this.defaults = defaultLimits(deps.limits);
@@ -53,6 +61,11 @@ export class RequestRates {
   async count(who: RateScope, requestClass: RequestClass): Promise<(RateLimitState & { exceeded: boolean }) | undefined> {
     const { windowMs } = this.deps.limits;
     const window = this.currentWindow();
+    const known = this.knownOverLimit(who, requestClass, window);
+    if (known) {
+      this.countRefusal(who, requestClass);
+      return { ...known, count: known.count + 1, resetMs: window.resetMs, exceeded: true };
+    }
     const [count, limits] = await Promise.all([this.deps.counter.increment(this.key(who, requestClass, window.start), window.resetMs), this.limitsOf(who)]);
     if (count === undefined) {
       this.unchecked++;
@@ -60,8 +73,31 @@ export class RequestRates {
     }
     const limit = limits[requestClass];
     const exceeded = count > limit;
-    if (exceeded) this.refused.set(`${requestClass}:${who.scope}`, (this.refused.get(`${requestClass}:${who.scope}`) ?? 0) + 1);
-    return { requestClass, limit, windowMs, count, resetMs: window.resetMs, exceeded };
+    const state = { requestClass, limit, windowMs, count, resetMs: window.resetMs };
+    if (exceeded) {
+      this.countRefusal(who, requestClass);
+      if (this.memoWindow === window.start) this.overLimit.set(this.memoKey(who, requestClass), state);
+    }
+    return { ...state, exceeded };
+  }
+
+  /** The remembered refusal of this scope's class in the current window; forgets older windows. */
+  private knownOverLimit(who: RateScope, requestClass: RequestClass, window: { start: number }): RateLimitState | undefined {
+    if (this.memoWindow !== window.start) {
+      this.overLimit.clear();
+      this.memoWindow = window.start;
+      return undefined;
+    }
+    return this.overLimit.get(this.memoKey(who, requestClass));
+  }
+
+  private memoKey(who: RateScope, requestClass: RequestClass): string {
+    return `${who.scope}:${who.id}:${requestClass}`;
+  }
+
+  private countRefusal(who: RateScope, requestClass: RequestClass): void {
+    const key = `${requestClass}:${who.scope}`;
+    this.refused.set(key, (this.refused.get(key) ?? 0) + 1);
   }
 
   /** The requests of `who` in the current window by class; undefined while Redis is unreachable. */

@@ -3,6 +3,8 @@ import { UnauthorizedError } from '@orgms/common/errors';
 import type { Queue } from 'bullmq';
 import { type Request, type RequestHandler, Router } from 'express';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { registerAdmissionMetrics } from '../limits/admission-metrics';
+import type { FairAdmission } from '../limits/fair-admission';
 import type { RequestRates } from '../limits/request-rates';
 import type { OrganizationsService } from '../organizations/organizations.service';
 import type { SessionsService } from '../sign-in/sessions.service';
@@ -18,6 +20,7 @@ export interface ApiMetricsSources {
   tenantPools: Pick<TenantDatabases, 'stats'>;
   sessions: Pick<SessionsService, 'reuseCounts'>;
   requestRates: Pick<RequestRates, 'refusals' | 'uncheckedRequests'>;
+  admission: Pick<FairAdmission, 'refusals' | 'waits' | 'load'>;
 }
 
 /**
@@ -50,7 +53,7 @@ function routeLabel(req: Request): string {
  *   get:
  *     security: [{}, { metricsToken: [] }]
  *     summary: Prometheus metrics of this API instance
- *     description: For the scraper. With METRICS_TOKEN set, only `Authorization Bearer <METRICS_TOKEN>` is answered; without it, restrict the port at the network level. Request durations, organizations by status, jobs by queue and state, tenant pools and connections, replays of traded refresh tokens, requests refused for their rate or let through unchecked, process metrics.
+ *     description: For the scraper. With METRICS_TOKEN set, only `Authorization Bearer <METRICS_TOKEN>` is answered; without it, restrict the port at the network level. Request durations, organizations by status, jobs by queue and state, tenant pools and connections, replays of traded refresh tokens, requests refused for their rate or let through unchecked, fair admission (waits, refusals, requests served and waiting), process metrics.
  *     responses:
  *       '200': { description: Prometheus text format., content: { text/plain: { schema: { type: string }, example: 'orgms_organizations{status="active"} 12' } } }
  *       '401': { $ref: '#/components/responses/MetricsUnauthorized' }
@@ -62,7 +65,7 @@ function routeLabel(req: Request): string {
  * A registry per app, so several apps in one process (tests) never collide.
  */
 export function apiMetrics(sources: ApiMetricsSources): { observe: RequestHandler; router: Router } {
-  const { organizations, readiness, queues, tenantPools, sessions, requestRates } = sources;
+  const { organizations, readiness, queues, tenantPools, sessions, requestRates, admission } = sources;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -157,6 +160,7 @@ export function apiMetrics(sources: ApiMetricsSources): { observe: RequestHandle
       this.inc(requestRates.uncheckedRequests());
     },
   });
+  registerAdmissionMetrics(registry, admission);
 
   const observe: RequestHandler = (req, res, next) => {
     const end = requestDuration.startTimer();

@@ -246,6 +246,26 @@ export const environmentSchema = Joi.object({
     .min(1)
     .default(10)
     .description('expensive operations (exports, moves, restores, backups) one organization may ask for per window'),
+  ADMISSION_CONCURRENCY: Joi.number()
+    .integer()
+    .min(1)
+    .default(8)
+    .description('requests one API replica serves at once, every organization together; past it, requests wait and organizations take turns'),
+  ADMISSION_ORGANIZATION_CONCURRENCY: Joi.number()
+    .integer()
+    .min(1)
+    .default(2)
+    .description('requests of one organization (or one platform admin) one API replica serves at once; its others wait their turn'),
+  ADMISSION_ORGANIZATION_QUEUE: Joi.number()
+    .integer()
+    .min(0)
+    .default(50)
+    .description('requests of one organization that may wait for their turn on one API replica (the next: `429`)'),
+  ADMISSION_MAX_WAIT_MS: Joi.number()
+    .integer()
+    .min(1)
+    .default(5000)
+    .description('the longest a request waits for its turn (then `429` if its organization is at its own limit, else `503`, with `Retry-After`)'),
   PLATFORM_RATE_LIMIT_READS: Joi.number().integer().min(1).default(60000).description('reads one platform admin may make per window'),
   PLATFORM_RATE_LIMIT_WRITES: Joi.number().integer().min(1).default(6000).description('writes one platform admin may make per window'),
   PLATFORM_RATE_LIMIT_EXPENSIVE: Joi.number().integer().min(1).default(100).description('expensive operations one platform admin may ask for per window'),
