@@ -83,4 +83,18 @@ describe('Fair admission (no servers)', () => {
     release();
     expect(admission.load()).to.deep.equal({ serving: 1, waiting: 0 });
   });
+
+  it("when a platform admin sends many requests at once, then they are capped only by the replica, not by an organization's share", async () => {
+    const admission = new FairAdmission({ ...limits, concurrency: 4, perLane: 1 });
+    const admin = await Promise.all([1, 2, 3].map(() => admission.admit('admin:root')));
+    expect(admission.load()).to.deep.equal({ serving: 3, waiting: 0 });
+    const firstOfOrg = await admission.admit('org:a');
+    // The organization's second request waits for its own share, though the replica has room again below.
+    const secondOfOrg = admission.admit('org:a');
+    expect(admission.load()).to.deep.equal({ serving: 4, waiting: 1 });
+    for (const release of admin) release();
+    expect(admission.load()).to.deep.equal({ serving: 1, waiting: 1 });
+    firstOfOrg();
+    (await secondOfOrg)();
+  });
 });

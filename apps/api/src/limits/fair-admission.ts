@@ -13,15 +13,21 @@ interface Waiter {
 interface Lane {
   serving: number;
   waiting: Waiter[];
+  /** Requests of this lane served at once: `perLane` for an organization; the replica's cap for the others. */
+  cap: number;
 }
+
+/** Organizations' lanes are `org:<id>`: only they are capped on their own (see FairAdmission). */
+const ORGANIZATION_LANE = 'org:';
 
 /** Seconds a refused request is told to wait: the lane's turn comes within the wait bound. */
 const RETRY_AFTER_SECONDS = 1;
 
 /**
  * Fair admission of one replica's requests: at most `concurrency` are served at once, and at most
- * `perLane` of one lane (an organization; each platform admin and the unauthenticated have lanes of
- * their own). A request past either cap waits in its lane's queue; when a slot frees, the lanes
+ * `perLane` of one organization's lane. Each platform admin and the unauthenticated have lanes of
+ * their own, capped only by the replica (platform admins have higher limits, and logins are
+ * throttled apart), but they take turns like the others. A request past either cap waits in its lane's queue; when a slot frees, the lanes
  * with waiters take turns (round-robin), so a quiet organization's request waits behind at most
  * one request of each busy lane, never behind a flood's backlog. A lane's excess is bounded in
  * count and in time: past either, `429` when the lane is at its own cap (its own load), `503` when
@@ -85,7 +91,7 @@ export class FairAdmission {
   }
 
   private hasRoom(lane: Lane): boolean {
-    return this.serving < this.limits.concurrency && lane.serving < this.limits.perLane;
+    return this.serving < this.limits.concurrency && lane.serving < lane.cap;
   }
 
   private start(laneKey: string, lane: Lane): Release {
@@ -105,7 +111,10 @@ export class FairAdmission {
   /** Admits waiters while there is room, taking the lanes in turn. */
   private dispatch(): void {
     while (this.serving < this.limits.concurrency) {
-      const index = this.turns.findIndex((key) => (this.lanes.get(key) as Lane).serving < this.limits.perLane);
+      const index = this.turns.findIndex((key) => {
+        const lane = this.lanes.get(key) as Lane;
+        return lane.serving < lane.cap;
+      });
       if (index < 0) return;
       const [laneKey] = this.turns.splice(index, 1);
       const lane = this.lanes.get(laneKey) as Lane;
@@ -119,7 +128,7 @@ export class FairAdmission {
   private laneOf(laneKey: string): Lane {
     let lane = this.lanes.get(laneKey);
     if (!lane) {
-      lane = { serving: 0, waiting: [] };
+      lane = { serving: 0, waiting: [], cap: laneKey.startsWith(ORGANIZATION_LANE) ? this.limits.perLane : this.limits.concurrency };
       this.lanes.set(laneKey, lane);
     }
     return lane;
@@ -133,7 +142,7 @@ export class FairAdmission {
   }
 
   private refusal(lane: Lane): Error {
-    if (lane.serving >= this.limits.perLane) {
+    if (lane.serving >= lane.cap) {
       this.refusedBy.lane++;
       return new TooManyRequestsError(
         `This organization already has ${this.limits.perLane} requests being served and more waiting on this server; try again in ${RETRY_AFTER_SECONDS} s.`,

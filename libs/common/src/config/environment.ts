@@ -249,13 +249,15 @@ export const environmentSchema = Joi.object({
   ADMISSION_CONCURRENCY: Joi.number()
     .integer()
     .min(1)
-    .default(8)
+    .default(32)
     .description('requests one API replica serves at once, every organization together; past it, requests wait and organizations take turns'),
   ADMISSION_ORGANIZATION_CONCURRENCY: Joi.number()
     .integer()
     .min(1)
     .default(2)
-    .description('requests of one organization (or one platform admin) one API replica serves at once; its others wait their turn'),
+    .description(
+      "requests of one organization one API replica serves at once; its others wait their turn (platform admins' requests are capped only by `ADMISSION_CONCURRENCY`)",
+    ),
   ADMISSION_ORGANIZATION_QUEUE: Joi.number()
     .integer()
     .min(0)
