@@ -85,7 +85,7 @@ function fixture(options: { queueDown?: boolean } = {}) {
     jobs,
     handover: new JobHandover(logger),
     // Archives are read by GET …/archives only, specified in test/organizations.deletion.test.ts.
-    archives: { store: { listForOrganization: async () => [] }, dir: '/var/lib/orgms/archives' },
+    archives: { store: { listArchives: async () => [] }, dir: '/var/lib/orgms/archives' },
   });
   const create = () => service.create({ organization_name: 'Acme Widgets', email: 'owner@acme.test', password: 'correct horse battery' }, 'req-1');
   return { store, asked, warnings, service, create };

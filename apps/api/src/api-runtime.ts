@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AuditLogStore } from '@orgms/common/audit/audit-log-store';
 import { type Clock, systemClock } from '@orgms/common/clock';
 import type { AuthConfig, Config } from '@orgms/common/config';
-import { OrganizationArchiveStore } from '@orgms/common/data-safety/organization-archive-store';
-import { OrganizationExportStore } from '@orgms/common/data-safety/organization-export-store';
+import { OrganizationDumpStore } from '@orgms/common/data-safety/organization-dump-store';
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
 import { connectControlPlane } from '@orgms/common/database/control-plane-startup';
 import { type OrganizationEventPublisher, redisEventPublisher } from '@orgms/common/events/organization-events';
@@ -72,8 +71,8 @@ export interface ApiStores {
   trackedRuns: TrackedRunStore;
   databaseServers: DatabaseServerStore;
   idempotencyKeys: IdempotencyKeyStore;
-  organizationExports: OrganizationExportStore;
-  organizationArchives: OrganizationArchiveStore;
+  /** Exports, archives and backups. */
+  organizationDumps: OrganizationDumpStore;
   webhooks: WebhookStore;
   refreshTokens: RefreshTokenStore;
   auditLog: AuditLogStore;
@@ -157,8 +156,7 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
     platformAdmins: new PlatformAdminStore(controlDb, publisher),
     trackedRuns: new TrackedRunStore(controlDb),
     databaseServers: new DatabaseServerStore(controlDb, secrets),
-    organizationExports: new OrganizationExportStore(controlDb, clock),
-    organizationArchives: new OrganizationArchiveStore(controlDb),
+    organizationDumps: new OrganizationDumpStore(controlDb, clock),
     webhooks: new WebhookStore(controlDb, new SecretBox(config.secrets.current, config.secrets.previous)),
     idempotencyKeys: new IdempotencyKeyStore(controlDb, IDEMPOTENCY_KEY_TTL_MS, clock),
     refreshTokens: new RefreshTokenStore(controlDb, clock),
@@ -216,7 +214,7 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
       handover,
       cache: organizationRows,
       idempotent: new IdempotentRequests(stores.idempotencyKeys, config.secrets.current.key),
-      archives: { store: stores.organizationArchives, dir: config.archives.dir },
+      archives: { store: stores.organizationDumps, dir: config.archives.dir },
     }),
     moves: new MovesService({
       store: stores.organizations,
@@ -230,7 +228,7 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
       onServerChange: () => servers.invalidate(),
     }),
     exports: new OrganizationExportsService({
-      exports: stores.organizationExports,
+      dumps: stores.organizationDumps,
       queue: queues.tenantWork,
       handover,
       dir: config.exports.dir,

@@ -1,5 +1,4 @@
-import { ARCHIVE_STATUSES } from '@orgms/common/data-safety/organization-archive-store';
-import { EXPORT_STATUSES } from '@orgms/common/data-safety/organization-export-store';
+import { ARCHIVE_STATUSES, EXPORT_STATUSES } from '@orgms/common/data-safety/organization-dump-store';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 import { dateTime, nullableDateTime, uuid } from '../openapi/shapes';
 

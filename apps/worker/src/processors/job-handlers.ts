@@ -1,7 +1,7 @@
 import type { MigrationsQueue } from '@orgms/common/queues/migrations-queue';
 import { JOBS, type JobDataByName, type JobName } from '@orgms/common/queues/registry';
 import { DelayedError, type Job } from 'bullmq';
-import type { OrganizationExportsService } from '../data-safety/organization-exports.service';
+import type { OrganizationDumpsService } from '../data-safety/organization-dumps.service';
 import type { DrainService } from '../fleet/drain.service';
 import type { MovesService } from '../fleet/moves.service';
 import { migrateAllHandler } from '../fleet-migrations/migrate-all.handler';
@@ -43,7 +43,7 @@ export interface JobServices {
   sweeps: Pick<SweepRegistry, 'run'>;
   moves: MovesService;
   drains: DrainService;
-  exports: OrganizationExportsService;
+  dumps: OrganizationDumpsService;
   webhooks: WebhookDeliveryService;
   databaseLimits: DatabaseLimitsService;
   /** Where `migrate-all` adds its children. */
@@ -62,7 +62,7 @@ export function createJobHandlers({
   sweeps,
   moves,
   drains,
-  exports,
+  dumps,
   webhooks,
   databaseLimits,
   migrationsQueue,
@@ -101,7 +101,7 @@ export function createJobHandlers({
     },
     [JOBS.export]: {
       data: exportJobData,
-      run: ({ exportId, orgId, requestId }, job) => exports.export(orgId, exportId, { requestId, isLastAttempt: isLastAttempt(job) }),
+      run: ({ exportId, orgId, requestId }, job) => dumps.dump('export', orgId, exportId, { requestId, isLastAttempt: isLastAttempt(job) }),
     },
     [JOBS.deliverWebhooks]: {
       data: deliverWebhooksJobData,

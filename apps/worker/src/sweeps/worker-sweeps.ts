@@ -6,7 +6,7 @@ import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { SWEEPS } from '@orgms/common/queues/registry';
 import type { RefreshTokenStore } from '@orgms/common/sign-in/refresh-token-store';
 import { expireExports, resumeLostExports } from '../data-safety/export-sweeps';
-import type { OrganizationExportsService } from '../data-safety/organization-exports.service';
+import type { OrganizationDumpsService } from '../data-safety/organization-dumps.service';
 import type { OrganizationServers } from '../fleet/organization-servers';
 import { detectOrphans } from '../fleet/orphans-sweep';
 import { type QuotaSweepDeps, sweepQuotas } from '../limits/quota-sweep';
@@ -21,7 +21,7 @@ export interface WorkerSweepDeps {
   store: OrganizationStore;
   servers: OrganizationServers;
   jobs: OrganizationJobs;
-  exports: Pick<OrganizationExportsService, 'expireDue' | 'unfinished'>;
+  dumps: Pick<OrganizationDumpsService, 'expireDue' | 'unfinished'>;
   refreshTokens: Pick<RefreshTokenStore, 'deleteExpired'>;
   audit: Pick<AuditLogStore, 'deleteOlderThan'>;
   /** AUDIT_RETENTION_DAYS; 0 keeps every entry. */
@@ -39,14 +39,14 @@ export interface WorkerSweepDeps {
  * which reads every organization's database size.
  */
 export function declareSweeps(deps: WorkerSweepDeps) {
-  const { settings, store, jobs, logger, exports } = deps;
+  const { settings, store, jobs, logger, dumps } = deps;
   const { intervalMs, stuckAfterMs } = settings;
   return {
     [SWEEPS.purgesDue]: { intervalMs, run: () => startDuePurges({ store, jobs, logger, stuckAfterMs }) },
     [SWEEPS.stuckOrganizations]: { intervalMs, run: () => resumeStuckOrganizations({ store, jobs, logger, stuckAfterMs }) },
-    [SWEEPS.lostExports]: { intervalMs, run: () => resumeLostExports({ exports, jobs, logger, stuckAfterMs }) },
+    [SWEEPS.lostExports]: { intervalMs, run: () => resumeLostExports({ dumps, jobs, logger, stuckAfterMs }) },
     [SWEEPS.orphans]: { intervalMs: settings.orphansIntervalMs, run: () => detectOrphans(deps) },
-    [SWEEPS.expiredExports]: { intervalMs, run: () => expireExports({ exports }) },
+    [SWEEPS.expiredExports]: { intervalMs, run: () => expireExports({ dumps }) },
     [SWEEPS.expiredRefreshTokens]: { intervalMs, run: () => deleteExpiredRefreshTokens(deps.refreshTokens) },
     [SWEEPS.auditRetention]: { intervalMs, run: () => expireAuditEntries(deps.audit, deps.auditRetentionDays) },
     [SWEEPS.quotas]: { intervalMs: deps.quotas.intervalMs, run: () => sweepQuotas({ ...deps.quotas, servers: deps.servers, store, logger }) },
