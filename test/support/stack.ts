@@ -64,6 +64,7 @@ export function testConfig(id: string, env: Record<string, string> = {}): Config
     // Files a suite writes live under its own directory, removed with the rest of its resources.
     ARCHIVE_DIR: join(suiteFilesDir(id), 'archives'),
     EXPORT_DIR: join(suiteFilesDir(id), 'exports'),
+    BACKUP_DIR: join(suiteFilesDir(id), 'backups'),
     ...env,
   });
 }
