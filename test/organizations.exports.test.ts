@@ -194,7 +194,7 @@ describe('Organization exports', function () {
         dumps: new OrganizationDumpStore(controlDb),
         servers: (stack.worker ?? expect.fail('this suite runs a worker')).servers,
         logger: stack.logger,
-        kinds: { export: { dir, ttlMs: () => stack.config.exports.ttlMs } },
+        kinds: { export: { dir, ttlMs: () => stack.config.exports.ttlMs }, backup: { dir: stack.config.backups.dir, ttlMs: () => null } },
       });
       expect(await service.dump('export', orgA.id, exportId, { requestId: 'run-twice', isLastAttempt: false })).to.equal('dumped');
       expect(await service.dump('export', orgA.id, exportId, { requestId: 'run-twice', isLastAttempt: false })).to.equal('dumped');

@@ -72,7 +72,14 @@ function fixture(options: { queueDown?: boolean } = {}) {
     asked.push(`${kind}:${data.orgId}`);
     return true;
   };
-  const jobs: OrganizationJobs = { provisionNew: ask('provision'), provision: ask('provision'), purge: ask('purge'), move: ask('move'), export: ask('export') };
+  const jobs: OrganizationJobs = {
+    provisionNew: ask('provision'),
+    provision: ask('provision'),
+    purge: ask('purge'),
+    move: ask('move'),
+    export: ask('export'),
+    backup: ask('backup'),
+  };
   const warnings: string[] = [];
   const logger = { warn: (message: string) => warnings.push(message) } as unknown as Logger;
   const service = new OrganizationsService({

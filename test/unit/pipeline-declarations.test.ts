@@ -94,7 +94,7 @@ describe('Pipeline declarations (no servers)', () => {
         store: { get },
         dumps: dumps.fake,
         logger: silent,
-        kinds: { export: { dir: tmpdir(), ttlMs: () => 1 } },
+        kinds: { export: { dir: tmpdir(), ttlMs: () => 1 }, backup: { dir: tmpdir(), ttlMs: () => null } },
       } as never);
       return { dumps, pipeline: service.pipeline };
     }

@@ -166,7 +166,11 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     dumps,
     servers,
     logger,
-    kinds: { export: { dir: config.exports.dir, ttlMs: () => config.exports.ttlMs } },
+    kinds: {
+      export: { dir: config.exports.dir, ttlMs: () => config.exports.ttlMs },
+      // Scheduled backups expire by retention (expired-backups sweep), the others after BACKUP_MANUAL_TTL.
+      backup: { dir: config.backups.dir, ttlMs: (backup) => (backup.backupKind === 'scheduled' ? null : config.backups.manualTtlMs) },
+    },
     beforeStep: options.beforeExportStep,
   });
   const databaseLimits = new DatabaseLimitsService({ store, servers, roles, runs, logger });
@@ -181,6 +185,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     refreshTokens: new RefreshTokenStore(controlDb, clock),
     audit: new AuditLogStore(controlDb, clock),
     auditRetentionDays: config.auditRetentionDays,
+    backups: { dumps, service: dumpsService, clock, settings: config.backups },
     quotas: {
       intervalMs: config.limits.quotaSweepIntervalMs,
       defaults: defaultLimits(config.limits),

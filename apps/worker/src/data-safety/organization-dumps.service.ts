@@ -30,7 +30,7 @@ export interface DumpDeps {
   dumps: OrganizationDumpStore;
   servers: OrganizationServers;
   logger: Logger;
-  kinds: { export: DumpKindSettings; backup?: DumpKindSettings };
+  kinds: Record<JobDumpKind, DumpKindSettings>;
   /** Called before each step (tests hold a dump running with it). */
   beforeStep?: (step: DumpStep, orgId: string) => Promise<void> | void;
 }
@@ -123,9 +123,7 @@ export class OrganizationDumpsService {
   }
 
   private settings(kind: JobDumpKind): DumpKindSettings {
-    const settings = this.deps.kinds[kind];
-    if (!settings) throw new JobFailure(`${kind}s are not configured in this worker`, { permanent: true });
-    return settings;
+    return this.deps.kinds[kind];
   }
 
   private async write(dump: DumpRun['dump']): Promise<DumpFileRecord> {

@@ -14,6 +14,7 @@ import type { WebhookDeliveryService } from '../webhooks/webhook-delivery.servic
 import {
   applyDatabaseLimitsJobData,
   applyFleetDatabaseLimitsJobData,
+  backupJobData,
   deliverWebhooksJobData,
   drainServerJobData,
   exportJobData,
@@ -102,6 +103,10 @@ export function createJobHandlers({
     [JOBS.export]: {
       data: exportJobData,
       run: ({ exportId, orgId, requestId }, job) => dumps.dump('export', orgId, exportId, { requestId, isLastAttempt: isLastAttempt(job) }),
+    },
+    [JOBS.backup]: {
+      data: backupJobData,
+      run: ({ backupId, orgId, requestId }, job) => dumps.dump('backup', orgId, backupId, { requestId, isLastAttempt: isLastAttempt(job) }),
     },
     [JOBS.deliverWebhooks]: {
       data: deliverWebhooksJobData,

@@ -5,6 +5,7 @@ import type { OrganizationStore } from '@orgms/common/organizations/organization
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { SWEEPS } from '@orgms/common/queues/registry';
 import type { RefreshTokenStore } from '@orgms/common/sign-in/refresh-token-store';
+import { type BackupSweepDeps, expireBackups, scheduleBackups } from '../data-safety/backup-sweeps';
 import { expireExports, resumeLostExports } from '../data-safety/export-sweeps';
 import type { OrganizationDumpsService } from '../data-safety/organization-dumps.service';
 import type { OrganizationServers } from '../fleet/organization-servers';
@@ -28,6 +29,8 @@ export interface WorkerSweepDeps {
   auditRetentionDays: number;
   /** QUOTA_SWEEP_INTERVAL_MS, and what the quota sweep reads and marks. */
   quotas: Omit<QuotaSweepDeps, 'servers' | 'store' | 'logger'> & { intervalMs: number };
+  /** What the backup sweeps read and ask for, and BACKUP_INTERVAL and the retention settings. */
+  backups: Omit<BackupSweepDeps, 'jobs' | 'logger' | 'stuckAfterMs'>;
   logger: Logger;
 }
 
@@ -49,6 +52,8 @@ export function declareSweeps(deps: WorkerSweepDeps) {
     [SWEEPS.expiredExports]: { intervalMs, run: () => expireExports({ dumps }) },
     [SWEEPS.expiredRefreshTokens]: { intervalMs, run: () => deleteExpiredRefreshTokens(deps.refreshTokens) },
     [SWEEPS.auditRetention]: { intervalMs, run: () => expireAuditEntries(deps.audit, deps.auditRetentionDays) },
+    [SWEEPS.backups]: { intervalMs, run: () => scheduleBackups({ ...deps.backups, jobs, logger, stuckAfterMs }) },
+    [SWEEPS.expiredBackups]: { intervalMs, run: () => expireBackups({ ...deps.backups, jobs, logger, stuckAfterMs }) },
     [SWEEPS.quotas]: { intervalMs: deps.quotas.intervalMs, run: () => sweepQuotas({ ...deps.quotas, servers: deps.servers, store, logger }) },
   } satisfies SweepDeclarations;
 }

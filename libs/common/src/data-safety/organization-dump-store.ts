@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { type Clock, fromNow, systemClock } from '../clock';
 import { ConflictError, NotFoundError } from '../errors';
 import { type KeysetPage, keysetPage, type PageQuery } from '../keyset-page';
+import type { BackupCandidate } from './backup-schedule';
 
 /** What a dump is for: an export someone downloads, the archive a purge leaves, a backup to go back to. */
 export const DUMP_KINDS = ['export', 'archive', 'backup'] as const;
@@ -289,5 +290,34 @@ export class OrganizationDumpStore {
       [this.clock.now(), sha256],
     );
     return row;
+  }
+
+  /**
+   * What the backup schedule decides on, for every active organization: its server, when its
+   * latest scheduled backup (not a failed one) was asked for, and whether one of its backups is
+   * queued or running.
+   */
+  backupCandidates(): Promise<BackupCandidate[]> {
+    return this.dataSource.query(
+      `SELECT o.id AS "orgId", o.database_server_id AS "serverId",
+              (SELECT max(d.created_at) FROM organization_dumps d
+                WHERE d.org_id = o.id AND d.kind = 'backup' AND d.backup_kind = 'scheduled' AND d.status <> 'failed') AS "lastBackupAt",
+              EXISTS (SELECT 1 FROM organization_dumps d WHERE d.org_id = o.id AND d.kind = 'backup' AND d.status IN ('queued','running')) AS open
+         FROM organizations o WHERE o.status = 'active'`,
+    );
+  }
+
+  /** Verified scheduled backups that retention has not yet given an expiry. */
+  retainedBackups(): Promise<{ id: string; orgId: string; createdAt: Date }[]> {
+    return this.dataSource.query(
+      `SELECT id, org_id AS "orgId", created_at AS "createdAt" FROM organization_dumps
+        WHERE kind = 'backup' AND backup_kind = 'scheduled' AND status = 'verified' AND expires_at IS NULL`,
+    );
+  }
+
+  /** These backups expire now (their files are deleted by the next `due` pass). */
+  async expireNow(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.dataSource.query(`UPDATE organization_dumps SET expires_at = $2 WHERE id = ANY($1::uuid[]) AND kind = 'backup'`, [ids, this.clock.now()]);
   }
 }
