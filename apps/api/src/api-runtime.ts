@@ -38,6 +38,7 @@ import type { Queue } from 'bullmq';
 import type { Express } from 'express';
 import { type ApiServices, createApp } from './app';
 import { AuditService } from './audit/audit.service';
+import { OrganizationBackupsService } from './data-safety/organization-backups.service';
 import { OrganizationExportsService } from './data-safety/organization-exports.service';
 import { InvalidatedCache } from './events/invalidated-cache';
 import { OrganizationEventsHub } from './events/organization-events-hub';
@@ -234,6 +235,7 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
       dir: config.exports.dir,
       diskLimitBytes: config.limits.exportDiskLimitBytes,
     }),
+    backups: new OrganizationBackupsService({ dumps: stores.organizationDumps, queue: queues.tenantWork, handover }),
     users: new UsersService(tenantPools, bcryptRounds, audit, limits),
     webhooks: new WebhooksService({ store: stores.webhooks, allowPrivate: config.webhooks.allowPrivate, audit }),
     signups: new SignupThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.signupThrottle }),

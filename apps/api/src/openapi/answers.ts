@@ -30,6 +30,7 @@ const atOrganization = { Location: 'OrganizationLocation', ...whileInProgress };
 
 export const answerHeaders = {
   RetryAfterWhileExporting: retryAfterWhile('present while the export is `queued` or `running`.'),
+  RetryAfterWhileBackingUp: retryAfterWhile('present while the backup is `queued` or `running`.'),
   RetryAfterUntilRunCompleted: retryAfterWhile('present until the run is completed.'),
   RetryAfterUntilDrainCompleted: retryAfterWhile('present until the drain is completed.'),
 };
@@ -58,6 +59,9 @@ export const answers = {
   }),
   ExportQueued: answer('The export is queued.', 'OrganizationExport', { headers: { Location: 'ExportLocation' }, examples: { queuedExport: 'QueuedExport' } }),
   Export: answer('The export.', 'OrganizationExport', { headers: { 'Retry-After': 'RetryAfterWhileExporting' }, examples: { readyExport: 'ReadyExport' } }),
+  BackupQueued: answer('The backup is queued.', 'OrganizationBackup', { headers: { Location: 'BackupLocation' } }),
+  Backup: answer('The backup.', 'OrganizationBackup', { headers: { 'Retry-After': 'RetryAfterWhileBackingUp' } }),
+  BackupPage: answer('A page of backups.', 'OrganizationBackupList'),
   UserCreated: answer('Created.', 'User', { headers: { Location: 'UserLocation' } }),
   User: answer('The user.', 'User'),
   UserPage: answer('A page of users.', 'UserList'),
