@@ -109,6 +109,7 @@ describe('Periodic sweeps', () => {
         quotas: 300000,
         backups: 30000,
         'expired-backups': 30000,
+        'restore-drills': 30000,
       });
     });
   });

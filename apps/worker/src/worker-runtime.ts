@@ -186,6 +186,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     audit: new AuditLogStore(controlDb, clock),
     auditRetentionDays: config.auditRetentionDays,
     backups: { dumps, service: dumpsService, clock, settings: config.backups },
+    drills: { dumps, store, servers, dir: config.backups.dir },
     quotas: {
       intervalMs: config.limits.quotaSweepIntervalMs,
       defaults: defaultLimits(config.limits),

@@ -8,6 +8,7 @@ import type { RefreshTokenStore } from '@orgms/common/sign-in/refresh-token-stor
 import { type BackupSweepDeps, expireBackups, scheduleBackups } from '../data-safety/backup-sweeps';
 import { expireExports, resumeLostExports } from '../data-safety/export-sweeps';
 import type { OrganizationDumpsService } from '../data-safety/organization-dumps.service';
+import { drillRestores, type RestoreDrillDeps } from '../data-safety/restore-drills';
 import type { OrganizationServers } from '../fleet/organization-servers';
 import { detectOrphans } from '../fleet/orphans-sweep';
 import { type QuotaSweepDeps, sweepQuotas } from '../limits/quota-sweep';
@@ -31,6 +32,8 @@ export interface WorkerSweepDeps {
   quotas: Omit<QuotaSweepDeps, 'servers' | 'store' | 'logger'> & { intervalMs: number };
   /** What the backup sweeps read and ask for, and BACKUP_INTERVAL and the retention settings. */
   backups: Omit<BackupSweepDeps, 'jobs' | 'logger' | 'stuckAfterMs'>;
+  /** What the restore drills read, restore into and report to. */
+  drills: Omit<RestoreDrillDeps, 'logger'>;
   logger: Logger;
 }
 
@@ -54,6 +57,7 @@ export function declareSweeps(deps: WorkerSweepDeps) {
     [SWEEPS.auditRetention]: { intervalMs, run: () => expireAuditEntries(deps.audit, deps.auditRetentionDays) },
     [SWEEPS.backups]: { intervalMs, run: () => scheduleBackups({ ...deps.backups, jobs, logger, stuckAfterMs }) },
     [SWEEPS.expiredBackups]: { intervalMs, run: () => expireBackups({ ...deps.backups, jobs, logger, stuckAfterMs }) },
+    [SWEEPS.restoreDrills]: { intervalMs, run: () => drillRestores({ ...deps.drills, logger }) },
     [SWEEPS.quotas]: { intervalMs: deps.quotas.intervalMs, run: () => sweepQuotas({ ...deps.quotas, servers: deps.servers, store, logger }) },
   } satisfies SweepDeclarations;
 }

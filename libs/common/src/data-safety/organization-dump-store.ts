@@ -320,4 +320,30 @@ export class OrganizationDumpStore {
     if (ids.length === 0) return;
     await this.dataSource.query(`UPDATE organization_dumps SET expires_at = $2 WHERE id = ANY($1::uuid[]) AND kind = 'backup'`, [ids, this.clock.now()]);
   }
+
+  /**
+   * What the restore drills prove next: of each active organization, its newest verified backup,
+   * if no drill has restored it yet nor found it damaged (`error`); oldest first, at most `limit`.
+   */
+  drillCandidates(limit: number): Promise<OrganizationBackup[]> {
+    return this.dataSource.query(
+      `SELECT * FROM (
+         SELECT DISTINCT ON (org_id) ${COLUMNS} FROM organization_dumps
+          WHERE kind = 'backup' AND status = 'verified' AND (expires_at IS NULL OR expires_at > $1::timestamptz)
+            AND org_id IN (SELECT id FROM organizations WHERE status = 'active')
+          ORDER BY org_id, created_at DESC) newest
+        WHERE "restoreTestedAt" IS NULL AND error IS NULL ORDER BY "createdAt" LIMIT $2`,
+      [this.clock.now(), limit],
+    );
+  }
+
+  /** A drill restored the backup and found its manifest's row counts. */
+  async recordRestoreTest(id: string): Promise<void> {
+    await this.dataSource.query(`UPDATE organization_dumps SET restore_tested_at = $2, error = NULL WHERE id = $1 AND kind = 'backup'`, [id, this.clock.now()]);
+  }
+
+  /** A drill found the backup damaged or different from its manifest: why, so it is reported once and not drilled again. */
+  async recordRestoreTestFailure(id: string, reason: string): Promise<void> {
+    await this.dataSource.query(`UPDATE organization_dumps SET error = $2 WHERE id = $1 AND kind = 'backup'`, [id, reason]);
+  }
 }

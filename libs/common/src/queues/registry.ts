@@ -117,6 +117,7 @@ export const SWEEPS = {
   quotas: 'quotas',
   backups: 'backups',
   expiredBackups: 'expired-backups',
+  restoreDrills: 'restore-drills',
 } as const;
 export type SweepName = (typeof SWEEPS)[keyof typeof SWEEPS];
 

@@ -2048,7 +2048,7 @@ export interface components {
              *       "organization.active"
              *     ]
              */
-            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded")[];
+            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed")[];
             /**
              * @description `failing` once a delivery ran out of retries (WEBHOOK_MAX_AGE_MS); a later successful delivery makes it `active` again.
              * @enum {string}
@@ -2095,7 +2095,7 @@ export interface components {
              *       "organization.active"
              *     ]
              */
-            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded")[];
+            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed")[];
             /**
              * @description `failing` once a delivery ran out of retries (WEBHOOK_MAX_AGE_MS); a later successful delivery makes it `active` again.
              * @enum {string}
@@ -2148,7 +2148,7 @@ export interface components {
              * @example organization.active
              * @enum {string}
              */
-            event_type: "organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded";
+            event_type: "organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed";
             /**
              * Format: uuid
              * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
@@ -2209,7 +2209,7 @@ export interface components {
              * @example organization.active
              * @enum {string}
              */
-            type: "organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded";
+            type: "organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed";
             /**
              * Format: date-time
              * @description When the event happened.
@@ -2712,7 +2712,7 @@ export interface components {
              *       "organization.failed"
              *     ]
              */
-            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded")[];
+            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed")[];
             /**
              * @description For the people who manage it.
              * @example Billing system
@@ -2734,7 +2734,7 @@ export interface components {
              *       "organization.failed"
              *     ]
              */
-            events?: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded")[];
+            events?: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed")[];
             /**
              * @description null removes it.
              * @example Billing system
