@@ -17,6 +17,7 @@ import { TrackedRuns1732795000000 } from './control/1732795000000-TrackedRuns';
 import { OrganizationLimits1732800000000 } from './control/1732800000000-OrganizationLimits';
 import { OneExportAtATime1732810000000 } from './control/1732810000000-OneExportAtATime';
 import { DatabaseLimitsRuns1732820000000 } from './control/1732820000000-DatabaseLimitsRuns';
+import { OrganizationDumps1732830000000 } from './control/1732830000000-OrganizationDumps';
 import { CreateUsers1732200000000 } from './tenant/1732200000000-CreateUsers';
 import { AddUserLastLogin1732300000000 } from './tenant/1732300000000-AddUserLastLogin';
 
@@ -44,6 +45,7 @@ export const controlMigrations = [
   OrganizationLimits1732800000000,
   OneExportAtATime1732810000000,
   DatabaseLimitsRuns1732820000000,
+  OrganizationDumps1732830000000,
 ];
 export const tenantMigrations = [CreateUsers1732200000000, AddUserLastLogin1732300000000];
 

@@ -183,7 +183,7 @@ describe('Deleting an organization: grace period, restore, archived purge', () =
 
       const archives = await queryControlDatabase<{ file_name: string; size_bytes: string; sha256: string; status: string; verified_at: Date }>(
         stack,
-        'SELECT file_name, size_bytes, sha256, status, verified_at FROM organization_archives WHERE org_id = $1',
+        `SELECT file_name, size_bytes, sha256, status, verified_at FROM organization_dumps WHERE kind = 'archive' AND org_id = $1`,
         [org.id],
       );
       expect(archives).to.have.length(1);
@@ -219,7 +219,7 @@ describe('Deleting an organization: grace period, restore, archived purge', () =
         const org = await createActiveOrganization(stack);
         await purgeOrganization(stack, org.id);
         expect(failures).to.equal(2);
-        const rows = await queryControlDatabase(stack, 'SELECT file_name FROM organization_archives WHERE org_id = $1', [org.id]);
+        const rows = await queryControlDatabase(stack, `SELECT file_name FROM organization_dumps WHERE kind = 'archive' AND org_id = $1`, [org.id]);
         expect(rows).to.have.length(1);
         const files = (await readdir(stack.config.archives.dir)).filter((name) => name.includes(org.id));
         expect(files).to.deep.equal([rows[0].file_name]);
@@ -235,7 +235,11 @@ describe('Deleting an organization: grace period, restore, archived purge', () =
       await deleteOrganization(stack, org.id);
       stack.worker = await stack.startWorker();
       await purgeOrganization(stack, org.id);
-      const [row] = await queryControlDatabase<{ n: number }>(stack, 'SELECT count(*)::int AS n FROM organization_archives WHERE org_id = $1', [org.id]);
+      const [row] = await queryControlDatabase<{ n: number }>(
+        stack,
+        `SELECT count(*)::int AS n FROM organization_dumps WHERE kind = 'archive' AND org_id = $1`,
+        [org.id],
+      );
       expect(row.n).to.equal(0);
     });
 
@@ -253,7 +257,7 @@ describe('Deleting an organization: grace period, restore, archived purge', () =
           .expect(200);
         const [row] = await queryControlDatabase<{ id: string; file_name: string; size_bytes: string; sha256: string; created_at: Date; verified_at: Date }>(
           stack,
-          'SELECT id, file_name, size_bytes, sha256, created_at, verified_at FROM organization_archives WHERE org_id = $1',
+          `SELECT id, file_name, size_bytes, sha256, created_at, verified_at FROM organization_dumps WHERE kind = 'archive' AND org_id = $1`,
           [purged.id],
         );
         const path = join(stack.config.archives.dir, row.file_name);
@@ -282,8 +286,8 @@ describe('Deleting an organization: grace period, restore, archived purge', () =
         const record = (fileName: string, status: string, ago: string) =>
           queryControlDatabase(
             stack,
-            `INSERT INTO organization_archives (id, org_id, database_name, file_name, status, size_bytes, sha256, created_at, verified_at)
-             VALUES (gen_random_uuid(), $1, $2, $3::text, $4::text, 1024, md5($3::text) || md5($3::text), now() - $5::interval, CASE WHEN $4::text = 'verified' THEN now() END)`,
+            `INSERT INTO organization_dumps (id, org_id, kind, database_name, file_name, status, size_bytes, sha256, created_at, verified_at)
+             VALUES (gen_random_uuid(), $1, 'archive', $2, $3::text, $4::text, 1024, md5($3::text) || md5($3::text), now() - $5::interval, CASE WHEN $4::text = 'verified' THEN now() END)`,
             [org.id, databaseOf(stack, org.id), fileName, status, ago],
           );
         await record(`${org.id}-older.dump`, 'verified', '2 hours');
@@ -330,7 +334,11 @@ describe('Deleting an organization: grace period, restore, archived purge', () =
       await addUsers(stack, org.id, 200);
       const archived = await usersDigest(stack, org.id);
       await purgeOrganization(stack, org.id);
-      const [archive] = await queryControlDatabase<{ file_name: string }>(stack, 'SELECT file_name FROM organization_archives WHERE org_id = $1', [org.id]);
+      const [archive] = await queryControlDatabase<{ file_name: string }>(
+        stack,
+        `SELECT file_name FROM organization_dumps WHERE kind = 'archive' AND org_id = $1`,
+        [org.id],
+      );
 
       const restored = await restoreCli('--archive', join(stack.config.archives.dir, archive.file_name));
       expect(restored.code, restored.stderr).to.equal(0);
@@ -349,12 +357,16 @@ describe('Deleting an organization: grace period, restore, archived purge', () =
     it('when --name or --email is one the API refuses (control character, mixed-script look-alike, not an email), then the command fails with the message the API gives and records nothing', async () => {
       const org = await createActiveOrganization(stack);
       await purgeOrganization(stack, org.id);
-      const [archive] = await queryControlDatabase<{ file_name: string }>(stack, 'SELECT file_name FROM organization_archives WHERE org_id = $1', [org.id]);
+      const [archive] = await queryControlDatabase<{ file_name: string }>(
+        stack,
+        `SELECT file_name FROM organization_dumps WHERE kind = 'archive' AND org_id = $1`,
+        [org.id],
+      );
       const count = async () =>
         (
           await queryControlDatabase<{ organizations: number; archives: number }>(
             stack,
-            'SELECT (SELECT count(*)::int FROM organizations) AS organizations, (SELECT count(*)::int FROM organization_archives) AS archives',
+            `SELECT (SELECT count(*)::int FROM organizations) AS organizations, (SELECT count(*)::int FROM organization_dumps WHERE kind = 'archive') AS archives`,
           )
         )[0];
       const before = await count();
@@ -383,7 +395,11 @@ describe('Deleting an organization: grace period, restore, archived purge', () =
     it('when the name is taken, or the file is not an archive, then the command fails with the reason and records nothing', async () => {
       const org = await createActiveOrganization(stack);
       await purgeOrganization(stack, org.id);
-      const [archive] = await queryControlDatabase<{ file_name: string }>(stack, 'SELECT file_name FROM organization_archives WHERE org_id = $1', [org.id]);
+      const [archive] = await queryControlDatabase<{ file_name: string }>(
+        stack,
+        `SELECT file_name FROM organization_dumps WHERE kind = 'archive' AND org_id = $1`,
+        [org.id],
+      );
       await createOrganization(stack, { organization_name: org.name });
       const [{ n: before }] = await queryControlDatabase<{ n: number }>(stack, 'SELECT count(*)::int AS n FROM organizations');
 
@@ -419,7 +435,7 @@ describe('The grace period of a deleted organization, by moving the clock', () =
     await waitForStatus(stack, org.id, ['purged']);
     const [row] = await queryControlDatabase<{ n: number }>(
       stack,
-      `SELECT count(*)::int AS n FROM organization_archives WHERE org_id = $1 AND status = 'verified'`,
+      `SELECT count(*)::int AS n FROM organization_dumps WHERE kind = 'archive' AND org_id = $1 AND status = 'verified'`,
       [org.id],
     );
     expect(row.n).to.equal(1);

@@ -59,7 +59,11 @@ describe('Organization exports: one at a time per organization', function () {
       .set(auth(await stack.adminToken()))
       .expect(409);
     expect(third.body.export_id).to.equal(first.body.id);
-    const [{ n }] = await queryControlDatabase<{ n: number }>(stack, 'SELECT count(*)::int AS n FROM organization_exports WHERE org_id = $1', [org.id]);
+    const [{ n }] = await queryControlDatabase<{ n: number }>(
+      stack,
+      `SELECT count(*)::int AS n FROM organization_dumps WHERE kind = 'export' AND org_id = $1`,
+      [org.id],
+    );
     expect(n, 'the refused requests recorded nothing').to.equal(1);
 
     gate.open();
@@ -103,7 +107,7 @@ describe('Organization exports: the disk cap', function () {
     const first = await stack.request.post(`/organizations/${org.id}/exports`).set(auth(token)).expect(202);
     await waitForStatus(stack, org.id, first.body.id, token, 'ready');
 
-    const before = await queryControlDatabase<{ n: number }>(stack, 'SELECT count(*)::int AS n FROM organization_exports');
+    const before = await queryControlDatabase<{ n: number }>(stack, `SELECT count(*)::int AS n FROM organization_dumps WHERE kind = 'export'`);
     for (const orgId of [org.id, other.id]) {
       const res = await stack.request
         .post(`/organizations/${orgId}/exports`)
@@ -114,7 +118,7 @@ describe('Organization exports: the disk cap', function () {
       expect(Number(res.headers['retry-after'])).to.be.a('number').above(0);
       expect(JSON.stringify(res.body)).to.not.match(/\/tmp|EXPORT_DIR|SELECT/);
     }
-    const after = await queryControlDatabase<{ n: number }>(stack, 'SELECT count(*)::int AS n FROM organization_exports');
+    const after = await queryControlDatabase<{ n: number }>(stack, `SELECT count(*)::int AS n FROM organization_dumps WHERE kind = 'export'`);
     expect(after[0].n).to.equal(before[0].n);
   });
 });

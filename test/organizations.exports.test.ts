@@ -4,12 +4,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OrganizationExportStore } from '@orgms/common/data-safety/organization-export-store';
+import { OrganizationDumpStore } from '@orgms/common/data-safety/organization-dump-store';
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
 import { withDatabase } from '@orgms/common/database/database-urls';
 import { SWEEPS } from '@orgms/common/queues/registry';
 import { quoteIdent } from '@orgms/common/tenancy/database-names';
-import { OrganizationExportsService } from '@orgms/worker/data-safety/organization-exports.service';
+import { OrganizationDumpsService } from '@orgms/worker/data-safety/organization-dumps.service';
 import { expect } from 'chai';
 import type { Response } from 'supertest';
 import { ManualClock } from './support/manual-clock';
@@ -147,12 +147,12 @@ describe('Organization exports', function () {
 
   it('when an export is not ready, then its download is a 409 with the export status, and ids that are not uuids are a 400', async () => {
     const id = randomUUID();
-    await stack.api.stores.organizationExports.create(orgA.id, 'spec').then(async (created) => {
+    await stack.api.stores.organizationDumps.create('export', orgA.id, 'spec').then(async (created) => {
       // A queued export whose job is not picked up yet (created straight in the store).
       const res = await stack.request.get(`/organizations/${orgA.id}/exports/${created.id}/download`).set(auth(tokenA)).expect(409);
       expect(res.body.export_status).to.equal('queued');
       // Out of the way of the organization's next export (one at a time).
-      await stack.api.stores.organizationExports.fail(orgA.id, created.id, 'spec: never run');
+      await stack.api.stores.organizationDumps.fail('export', orgA.id, created.id, 'spec: never run');
     });
     await stack.request.get(`/organizations/${orgA.id}/exports/${id}`).set(auth(tokenA)).expect(404);
     await stack.request.get(`/organizations/${orgA.id}/exports/not-a-uuid`).set(auth(tokenA)).expect(400);
@@ -162,7 +162,7 @@ describe('Organization exports', function () {
 
   it('when an export was recorded but its job was lost (Redis flushed before a worker took it), then the lost-exports sweep asks for it again and it becomes ready, once', async () => {
     // What the API leaves behind when Redis loses the job: the row, and no job.
-    const exportId = (await stack.api.stores.organizationExports.create(orgA.id, `lost-${randomUUID()}`)).id;
+    const exportId = (await stack.api.stores.organizationDumps.create('export', orgA.id, `lost-${randomUUID()}`)).id;
     clock.advance(stack.config.worker.reconcile.stuckAfterMs + 1000);
     const lostExports = (stack.worker as NonNullable<TestStack['worker']>).sweeps[SWEEPS.lostExports];
     const report = await lostExports.run();
@@ -189,16 +189,15 @@ describe('Organization exports', function () {
     await waitReady(stack, orgA.id, exportId, tokenA);
     const controlDb = await createControlDataSource(stack.config.database, 1).initialize();
     try {
-      const service = new OrganizationExportsService({
+      const service = new OrganizationDumpsService({
         store: stack.api.stores.organizations,
-        exports: new OrganizationExportStore(controlDb),
+        dumps: new OrganizationDumpStore(controlDb),
         servers: (stack.worker ?? expect.fail('this suite runs a worker')).servers,
         logger: stack.logger,
-        dir,
-        ttlMs: stack.config.exports.ttlMs,
+        kinds: { export: { dir, ttlMs: () => stack.config.exports.ttlMs }, backup: { dir: stack.config.backups.dir, ttlMs: () => null } },
       });
-      expect(await service.export(orgA.id, exportId, { requestId: 'run-twice', isLastAttempt: false })).to.equal('exported');
-      expect(await service.export(orgA.id, exportId, { requestId: 'run-twice', isLastAttempt: false })).to.equal('exported');
+      expect(await service.dump('export', orgA.id, exportId, { requestId: 'run-twice', isLastAttempt: false })).to.equal('dumped');
+      expect(await service.dump('export', orgA.id, exportId, { requestId: 'run-twice', isLastAttempt: false })).to.equal('dumped');
     } finally {
       await controlDb.destroy();
     }

@@ -31,7 +31,7 @@ describe('Purging an organization whose provisioning had only created its databa
     expect(await databaseExists(stack, databaseOf(stack, org.id))).to.equal(false);
     const archives = await queryControlDatabase<{ file_name: string; status: string }>(
       stack,
-      'SELECT file_name, status FROM organization_archives WHERE org_id = $1',
+      `SELECT file_name, status FROM organization_dumps WHERE kind = 'archive' AND org_id = $1`,
       [org.id],
     );
     expect(archives.map((a) => a.status)).to.deep.equal(['verified']);

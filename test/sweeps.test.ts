@@ -107,6 +107,9 @@ describe('Periodic sweeps', () => {
         'expired-refresh-tokens': 30000,
         'audit-retention': 30000,
         quotas: 300000,
+        backups: 30000,
+        'expired-backups': 30000,
+        'restore-drills': 30000,
       });
     });
   });

@@ -69,7 +69,7 @@ describe('Fair work: tenant-triggered jobs on their own queue', function () {
 
   it('when an export job waits on the provisioning queue (added before an upgrade), then it is handed to the tenant-work queue under its own id and the export becomes ready', async () => {
     const org = await createActiveOrganization(stack);
-    const recorded = await stack.api.stores.organizationExports.create(org.id, 'before-the-upgrade');
+    const recorded = await stack.api.stores.organizationDumps.create('export', org.id, 'before-the-upgrade');
     const provisioning = stack.api.queues.provisioning as Queue;
     await provisioning.add(JOBS.export, { exportId: recorded.id, orgId: org.id, requestId: 'before-the-upgrade' }, { jobId: jobIds.export(recorded.id) });
     await waitForExport(stack, org.id, recorded.id, 'ready');

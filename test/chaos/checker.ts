@@ -92,7 +92,7 @@ export async function readFinalState(fleet: ChaosFleet, webhookEndpointId: strin
   }
   const archives = await controlQuery<FinalState['archives'][number] & Record<string, unknown>>(
     fe,
-    'SELECT org_id::text, file_name, status, sha256, size_bytes::text FROM organization_archives',
+    `SELECT org_id::text, file_name, status, sha256, size_bytes::text FROM organization_dumps WHERE kind = 'archive'`,
   );
   const events = await controlQuery<FinalState['events'][number] & Record<string, unknown>>(
     fe,
@@ -106,7 +106,7 @@ export async function readFinalState(fleet: ChaosFleet, webhookEndpointId: strin
   );
   const exports = await controlQuery<FinalState['exports'][number] & Record<string, unknown>>(
     fe,
-    'SELECT id::text, org_id::text, status, size_bytes::text, sha256, error FROM organization_exports',
+    `SELECT id::text, org_id::text, status, size_bytes::text, sha256, error FROM organization_dumps WHERE kind = 'export'`,
   );
   const users = new Map<string, FinalState['users'] extends Map<string, infer U> ? U : never>();
   for (const org of orgs) {

@@ -161,7 +161,7 @@ async function waitToSettle(fleet: ChaosFleet, deadline: number): Promise<{ at: 
     ).catch(() => [{ id: '?', status: 'control database unreachable', step: null }]);
     const [{ busy }] = await controlQuery<{ busy: number }>(
       fleet.fe,
-      `SELECT (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending') + (SELECT count(*) FROM organization_exports WHERE status = ANY($1::text[]))::int AS busy`,
+      `SELECT (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending') + (SELECT count(*) FROM organization_dumps WHERE kind = 'export' AND status = ANY($1::text[]))::int AS busy`,
       [EXPORT_IN_PROGRESS],
     ).catch(() => [{ busy: 1 }]);
     if ((unsettled.length === 0 && Number(busy) === 0) || Date.now() > deadline) return { at: Date.now(), unsettled };

@@ -37,7 +37,7 @@ interface ArchiveRow {
 async function intactVerifiedArchives(fe: ServiceEnv, dir: string, orgId: string): Promise<ArchiveRow[]> {
   const rows = await controlQuery<ArchiveRow & Record<string, unknown>>(
     fe,
-    `SELECT org_id, file_name, status, size_bytes, sha256 FROM organization_archives WHERE org_id = $1 AND status = 'verified'`,
+    `SELECT org_id, file_name, status, size_bytes, sha256 FROM organization_dumps WHERE kind = 'archive' AND org_id = $1 AND status = 'verified'`,
     [orgId],
   );
   const intact: ArchiveRow[] = [];
@@ -137,7 +137,7 @@ describe('Fault: purges never drop a database without a verified archive', funct
     const status = await api.status(id);
     expect(status).to.include({ status: 'purging', last_error: 'archive: no space left on the disk (ENOSPC)' });
     expect(await databaseExists(fe, id), 'the database is kept').to.equal(true);
-    expect(await controlQuery(fe, 'SELECT 1 FROM organization_archives WHERE org_id = $1', [id])).to.deep.equal([]);
+    expect(await controlQuery(fe, `SELECT 1 FROM organization_dumps WHERE kind = 'archive' AND org_id = $1`, [id])).to.deep.equal([]);
     expect(readdirSync(dir), 'no half-written file is left').to.deep.equal([]);
 
     execFileSync('umount', [dir]);

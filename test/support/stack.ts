@@ -78,6 +78,7 @@ export function testConfig(id: string, env: Record<string, string> = {}): Config
     // ...and in parallel (many suites' requests at once per organization), served without waiting their turn.
     ADMISSION_CONCURRENCY: '100000',
     ADMISSION_ORGANIZATION_CONCURRENCY: '100000',
+    BACKUP_DIR: join(suiteFilesDir(id), 'backups'),
     ...env,
   });
 }

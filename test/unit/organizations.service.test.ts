@@ -72,7 +72,14 @@ function fixture(options: { queueDown?: boolean } = {}) {
     asked.push(`${kind}:${data.orgId}`);
     return true;
   };
-  const jobs: OrganizationJobs = { provisionNew: ask('provision'), provision: ask('provision'), purge: ask('purge'), move: ask('move'), export: ask('export') };
+  const jobs: OrganizationJobs = {
+    provisionNew: ask('provision'),
+    provision: ask('provision'),
+    purge: ask('purge'),
+    move: ask('move'),
+    export: ask('export'),
+    backup: ask('backup'),
+  };
   const warnings: string[] = [];
   const logger = { warn: (message: string) => warnings.push(message) } as unknown as Logger;
   const service = new OrganizationsService({
@@ -85,7 +92,7 @@ function fixture(options: { queueDown?: boolean } = {}) {
     jobs,
     handover: new JobHandover(logger),
     // Archives are read by GET …/archives only, specified in test/organizations.deletion.test.ts.
-    archives: { store: { listForOrganization: async () => [] }, dir: '/var/lib/orgms/archives' },
+    archives: { store: { listArchives: async () => [] }, dir: '/var/lib/orgms/archives' },
   });
   const create = () => service.create({ organization_name: 'Acme Widgets', email: 'owner@acme.test', password: 'correct horse battery' }, 'req-1');
   return { store, asked, warnings, service, create };

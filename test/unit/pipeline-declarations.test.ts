@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { MOVE_STEPS, PROVISIONING_STEPS, PURGE_STEPS } from '@orgms/common/organizations/organization-status';
 import { ArchiveRestorer } from '@orgms/worker/data-safety/archive-restore';
-import { OrganizationExportsService } from '@orgms/worker/data-safety/organization-exports.service';
+import { OrganizationDumpsService } from '@orgms/worker/data-safety/organization-dumps.service';
 import { MovesService } from '@orgms/worker/fleet/moves.service';
 import { ProvisioningService } from '@orgms/worker/organizations/provisioning.service';
 import { PurgeService } from '@orgms/worker/organizations/purge.service';
@@ -87,40 +87,40 @@ describe('Pipeline declarations (no servers)', () => {
     });
   });
 
-  describe('export', () => {
-    function service(failure: unknown) {
-      const exports = recorder();
-      const service = new OrganizationExportsService({ store: { get: () => Promise.reject(failure) }, exports: exports.fake, logger: silent } as never);
-      return { exports, pipeline: service.pipeline };
+  describe('dump (exports and backups)', () => {
+    function service(failure: unknown, get: () => Promise<unknown> = () => Promise.reject(failure)) {
+      const dumps = recorder();
+      const service = new OrganizationDumpsService({
+        store: { get },
+        dumps: dumps.fake,
+        logger: silent,
+        kinds: { export: { dir: tmpdir(), ttlMs: () => 1 }, backup: { dir: tmpdir(), ttlMs: () => null } },
+      } as never);
+      return { dumps, pipeline: service.pipeline };
     }
-    const run = { orgId: 'org-1', exportId: 'export-1' } as never;
+    const run = { dump: { id: 'export-1', orgId: 'org-1', kind: 'export' } } as never;
 
-    it('when declared, then it has the one step export, without a compensation', () => {
+    it('when declared, then its steps are dump then verify, without a compensation', () => {
       const { pipeline } = service(undefined);
-      expect(pipeline.name).to.equal('export');
-      expect(pipeline.order).to.deep.equal(['export']);
+      expect(pipeline.name).to.equal('dump');
+      expect(pipeline.order).to.deep.equal(['dump', 'verify']);
       expect(stepsWithCompensation(pipeline)).to.deep.equal([]);
     });
 
-    it('when the export fails transiently before the last attempt, then the export is left to the retry; on the last attempt it is failed', async () => {
+    it('when the dump fails transiently before the last attempt, then it is left to the retry; on the last attempt it is failed', async () => {
       const retried = service(UNAVAILABLE);
       expect((await firstStepFails(retried.pipeline, run, false)).permanent).to.equal(false);
-      expect(retried.exports.calls).to.deep.equal([]);
+      expect(retried.dumps.calls).to.deep.equal([]);
       const last = service(UNAVAILABLE);
       await firstStepFails(last.pipeline, run, true);
-      expect(last.exports.calls.map(([method]) => method)).to.deep.equal(['fail']);
+      expect(last.dumps.calls.map(([method]) => method)).to.deep.equal(['fail']);
     });
 
     it('when the organization is not active, then the failure is permanent and the export failed at once', async () => {
-      const exports = recorder();
-      const { pipeline } = new OrganizationExportsService({
-        store: { get: async () => ({ status: 'deleted' }) },
-        exports: exports.fake,
-        logger: silent,
-      } as never);
+      const { dumps, pipeline } = service(undefined, async () => ({ status: 'deleted' }));
       const failure = await firstStepFails(pipeline, run, false);
-      expect(failure).to.include({ permanent: true, message: 'export: the organization is deleted; only an active organization is exported' });
-      expect(exports.calls.map(([method]) => method)).to.deep.equal(['fail']);
+      expect(failure).to.include({ permanent: true, message: 'dump: the organization is deleted; only an active organization is exported' });
+      expect(dumps.calls.map(([method]) => method)).to.deep.equal(['fail']);
     });
   });
 
@@ -230,7 +230,7 @@ describe('Pipeline declarations (no servers)', () => {
   });
 
   describe('archive restore', () => {
-    const archives = { get: async () => ({ fileName: 'not-there.dump', sizeBytes: 10, sha256: '00' }) };
+    const archives = { getArchive: async () => ({ fileName: 'not-there.dump', sizeBytes: 10, sha256: '00' }) };
 
     it('when declared, then it verifies the archive before restoring it, with nothing to undo', () => {
       const { pipeline } = new ArchiveRestorer(archives as never, tmpdir(), silent);

@@ -29,8 +29,9 @@ describe('Request rates: classes and headers (no servers)', () => {
     expect(requestClassOf('POST', '/organizations/abc/retry')).to.equal('writes');
   });
 
-  it('when a request starts an export, a move, a drain or a restore, then it is expensive (and not also a write)', () => {
+  it('when a request starts an export, a backup, a move, a drain or a restore, then it is expensive (and not also a write)', () => {
     expect(requestClassOf('POST', '/organizations/abc/exports')).to.equal('expensive');
+    expect(requestClassOf('POST', '/organizations/abc/backups')).to.equal('expensive');
     expect(requestClassOf('POST', '/organizations/abc/move')).to.equal('expensive');
     expect(requestClassOf('POST', '/organizations/abc/restore')).to.equal('expensive');
     expect(requestClassOf('POST', '/database-servers/abc/drain')).to.equal('expensive');

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AuditLogStore } from '@orgms/common/audit/audit-log-store';
 import { type Clock, systemClock } from '@orgms/common/clock';
 import type { AuthConfig, Config } from '@orgms/common/config';
-import { OrganizationArchiveStore } from '@orgms/common/data-safety/organization-archive-store';
-import { OrganizationExportStore } from '@orgms/common/data-safety/organization-export-store';
+import { OrganizationDumpStore } from '@orgms/common/data-safety/organization-dump-store';
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
 import { connectControlPlane } from '@orgms/common/database/control-plane-startup';
 import { type OrganizationEventPublisher, redisEventPublisher } from '@orgms/common/events/organization-events';
@@ -39,6 +38,7 @@ import type { Queue } from 'bullmq';
 import type { Express } from 'express';
 import { type ApiServices, createApp } from './app';
 import { AuditService } from './audit/audit.service';
+import { OrganizationBackupsService } from './data-safety/organization-backups.service';
 import { OrganizationExportsService } from './data-safety/organization-exports.service';
 import { InvalidatedCache } from './events/invalidated-cache';
 import { OrganizationEventsHub } from './events/organization-events-hub';
@@ -76,8 +76,8 @@ export interface ApiStores {
   trackedRuns: TrackedRunStore;
   databaseServers: DatabaseServerStore;
   idempotencyKeys: IdempotencyKeyStore;
-  organizationExports: OrganizationExportStore;
-  organizationArchives: OrganizationArchiveStore;
+  /** Exports, archives and backups. */
+  organizationDumps: OrganizationDumpStore;
   webhooks: WebhookStore;
   refreshTokens: RefreshTokenStore;
   auditLog: AuditLogStore;
@@ -159,8 +159,7 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
     platformAdmins: new PlatformAdminStore(controlDb, publisher),
     trackedRuns: new TrackedRunStore(controlDb),
     databaseServers: new DatabaseServerStore(controlDb, secrets),
-    organizationExports: new OrganizationExportStore(controlDb, clock),
-    organizationArchives: new OrganizationArchiveStore(controlDb),
+    organizationDumps: new OrganizationDumpStore(controlDb, clock),
     webhooks: new WebhookStore(controlDb, new SecretBox(config.secrets.current, config.secrets.previous)),
     idempotencyKeys: new IdempotencyKeyStore(controlDb, IDEMPOTENCY_KEY_TTL_MS, clock),
     refreshTokens: new RefreshTokenStore(controlDb, clock),
@@ -226,7 +225,7 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
       handover,
       cache: organizationRows,
       idempotent: new IdempotentRequests(stores.idempotencyKeys, config.secrets.current.key),
-      archives: { store: stores.organizationArchives, dir: config.archives.dir },
+      archives: { store: stores.organizationDumps, dir: config.archives.dir },
     }),
     moves: new MovesService({ store: stores.organizations, servers: stores.databaseServers, placement, jobs, handover }),
     drains: new DrainsService({
@@ -237,12 +236,13 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
       onServerChange: () => servers.invalidate(),
     }),
     exports: new OrganizationExportsService({
-      exports: stores.organizationExports,
+      dumps: stores.organizationDumps,
       queue: queues.tenantWork,
       handover,
       dir: config.exports.dir,
       diskLimitBytes: config.limits.exportDiskLimitBytes,
     }),
+    backups: new OrganizationBackupsService({ dumps: stores.organizationDumps, queue: queues.tenantWork, handover }),
     users: new UsersService(tenantPools, PasswordHashing.withRounds(bcryptRounds), audit, limits),
     webhooks: new WebhooksService({ store: stores.webhooks, allowPrivate: config.webhooks.allowPrivate, audit }),
     signups: new SignupThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.signupThrottle }),

@@ -7,6 +7,8 @@ import express, { type Express, type RequestHandler } from 'express';
 import { auditRoutes } from './audit/audit.routes';
 import type { AuditService } from './audit/audit.service';
 import { compatRoutes } from './compat/compat.routes';
+import { organizationBackupsRoutes } from './data-safety/organization-backups.routes';
+import type { OrganizationBackupsService } from './data-safety/organization-backups.service';
 import { organizationExportsRoutes } from './data-safety/organization-exports.routes';
 import type { OrganizationExportsService } from './data-safety/organization-exports.service';
 import type { OrganizationEventsHub } from './events/organization-events-hub';
@@ -71,6 +73,7 @@ export interface ApiServices {
   drains: DrainsService;
   /** Exports of an organization's database (pg_dump files written by the worker). */
   exports: OrganizationExportsService;
+  backups: OrganizationBackupsService;
   /** Webhook endpoints and their deliveries (sent by the worker). */
   webhooks: WebhooksService;
   /** This replica's subscription to organization status changes (long-polls, SSE). */
@@ -149,6 +152,7 @@ export function createApp({ config, logger, services, queues, tenantPools, clock
   app.use(organizationChangesRoutes({ authentication, authorize, organizations, events, logger }));
   app.use(databaseServersRoutes({ authentication, databaseServers: services.databaseServers }));
   app.use(organizationExportsRoutes({ authentication, authorize, exports: services.exports }));
+  app.use(organizationBackupsRoutes({ authentication, authorize, backups: services.backups }));
   app.use(limitsRoutes({ authentication, authorize, limits: services.limits }));
   app.use(webhooksRoutes({ authentication, webhooks: services.webhooks }));
   app.use(organizationMovesRoutes({ authentication, moves: services.moves, drains: services.drains }));

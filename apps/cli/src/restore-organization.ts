@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '@orgms/common/config';
 import { hashFile } from '@orgms/common/data-safety/file-hash';
-import { type OrganizationArchive, OrganizationArchiveStore } from '@orgms/common/data-safety/organization-archive-store';
+import { type OrganizationArchive, OrganizationDumpStore } from '@orgms/common/data-safety/organization-dump-store';
 import { runPgRestore } from '@orgms/common/data-safety/pg-dump';
 import { createControlDataSource, ensureControlDatabaseExists, migrateControlDatabase } from '@orgms/common/database/control-data-source';
 import { DatabaseServerStore } from '@orgms/common/fleet/database-server-store';
@@ -53,7 +53,7 @@ async function main(): Promise<number> {
   try {
     await migrateControlDatabase(dataSource);
     const organizations = new OrganizationStore(dataSource);
-    const archives = new OrganizationArchiveStore(dataSource);
+    const archives = new OrganizationDumpStore(dataSource);
     const servers = new DatabaseServerStore(dataSource, new SecretBox(config.secrets.current, config.secrets.previous));
     await prepareFleet(config.tenancy, servers, organizations, createLogger('cli', 'warn'));
 
@@ -111,9 +111,9 @@ async function main(): Promise<number> {
  * The archive row of `file`, recognised by its SHA-256. A file not recorded here is copied into
  * ARCHIVE_DIR and recorded; a recorded one whose copy in ARCHIVE_DIR is gone is put back there.
  */
-async function recordedArchive(archives: OrganizationArchiveStore, file: string, dir: string): Promise<OrganizationArchive> {
+async function recordedArchive(archives: OrganizationDumpStore, file: string, dir: string): Promise<OrganizationArchive> {
   const digest = await hashFile(file);
-  const known = await archives.findBySha256(digest.sha256);
+  const known = await archives.findArchiveBySha256(digest.sha256);
   const target = join(dir, known?.fileName ?? `imported-${randomUUID()}.dump`);
   const present = await stat(target).then(
     () => true,
@@ -124,7 +124,16 @@ async function recordedArchive(archives: OrganizationArchiveStore, file: string,
     await copyFile(file, target);
   }
   if (known) return known;
-  return archives.record({ id: randomUUID(), orgId: null, databaseName: 'imported', fileName: target.slice(dir.length + 1), requestId: null, ...digest });
+  // A file from elsewhere has no manifest: its restore is checked by pg_restore alone.
+  return archives.recordArchive({
+    id: randomUUID(),
+    orgId: null,
+    databaseName: 'imported',
+    fileName: target.slice(dir.length + 1),
+    requestId: null,
+    manifest: null,
+    ...digest,
+  });
 }
 
 main().then(

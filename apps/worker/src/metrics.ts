@@ -88,3 +88,10 @@ export async function startMetricsServer(
   logger.info('worker metrics listening', { host, port });
   return () => new Promise<void>((resolve) => server.close(() => resolve()));
 }
+
+/** Restore drills of backups, by outcome (passed, failed): a failed one is also an error log line and the event backup.restore_test_failed. */
+export const backupRestoreTests = new Counter({
+  name: 'orgms_backup_restore_tests_total',
+  help: 'Backups restored into a scratch database and compared with their manifest, by outcome',
+  labelNames: ['outcome'] as const,
+});

@@ -1,8 +1,7 @@
 import { AuditLogStore } from '@orgms/common/audit/audit-log-store';
 import { type Clock, systemClock } from '@orgms/common/clock';
 import type { Config } from '@orgms/common/config';
-import { OrganizationArchiveStore } from '@orgms/common/data-safety/organization-archive-store';
-import { OrganizationExportStore } from '@orgms/common/data-safety/organization-export-store';
+import { OrganizationDumpStore } from '@orgms/common/data-safety/organization-dump-store';
 import { createControlDataSource } from '@orgms/common/database/control-data-source';
 import { connectControlPlane } from '@orgms/common/database/control-plane-startup';
 import { redisEventPublisher } from '@orgms/common/events/organization-events';
@@ -29,7 +28,7 @@ import { RefreshTokenStore } from '@orgms/common/sign-in/refresh-token-store';
 import { WebhookStore } from '@orgms/common/webhooks/webhook-store';
 import { type Job, type Queue, Worker } from 'bullmq';
 import { ArchiveRestorer } from './data-safety/archive-restore';
-import { type ExportDeps, OrganizationExportsService } from './data-safety/organization-exports.service';
+import { type DumpDeps, OrganizationDumpsService } from './data-safety/organization-dumps.service';
 import { DrainService } from './fleet/drain.service';
 import { type MoveDeps, MovesService } from './fleet/moves.service';
 import { OrganizationServers } from './fleet/organization-servers';
@@ -74,7 +73,7 @@ export interface WorkerOptions {
   /** Called before each step of a move (tests slow or interrupt moves with it). */
   beforeMoveStep?: MoveDeps['beforeStep'];
   /** Called before the step of each export (tests hold exports running with it). */
-  beforeExportStep?: ExportDeps['beforeStep'];
+  beforeExportStep?: DumpDeps['beforeStep'];
   /** Called before each purge step (tests interrupt purges with it). */
   beforePurgeStep?: PurgeDeps['beforeStep'];
 }
@@ -121,14 +120,14 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     logger,
   });
 
-  const archives = new OrganizationArchiveStore(controlDb);
+  const dumps = new OrganizationDumpStore(controlDb, clock);
   const provisioning = new ProvisioningService({
     tenancy,
     store,
     servers,
     pgbouncer,
     roles,
-    archives: new ArchiveRestorer(archives, config.archives.dir, logger),
+    archives: new ArchiveRestorer(dumps, config.archives.dir, logger),
     logger,
     beforeStep: options.beforeStep,
   });
@@ -136,7 +135,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     servers,
     pgbouncer,
     store,
-    archives,
+    archives: dumps,
     roles,
     events,
     logger,
@@ -162,13 +161,16 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     moves,
     logger,
   });
-  const exports = new OrganizationExportsService({
+  const dumpsService = new OrganizationDumpsService({
     store,
-    exports: new OrganizationExportStore(controlDb, clock),
+    dumps,
     servers,
     logger,
-    dir: config.exports.dir,
-    ttlMs: config.exports.ttlMs,
+    kinds: {
+      export: { dir: config.exports.dir, ttlMs: () => config.exports.ttlMs },
+      // Scheduled backups expire by retention (expired-backups sweep), the others after BACKUP_MANUAL_TTL.
+      backup: { dir: config.backups.dir, ttlMs: (backup) => (backup.backupKind === 'scheduled' ? null : config.backups.manualTtlMs) },
+    },
     beforeStep: options.beforeExportStep,
   });
   const databaseLimits = new DatabaseLimitsService({ store, servers, roles, runs, logger });
@@ -179,10 +181,12 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     store,
     servers,
     jobs,
-    exports,
+    dumps: dumpsService,
     refreshTokens: new RefreshTokenStore(controlDb, clock),
     audit: new AuditLogStore(controlDb, clock),
     auditRetentionDays: config.auditRetentionDays,
+    backups: { dumps, service: dumpsService, clock, settings: config.backups },
+    drills: { dumps, store, servers, dir: config.backups.dir },
     quotas: {
       intervalMs: config.limits.quotaSweepIntervalMs,
       defaults: defaultLimits(config.limits),
@@ -209,7 +213,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     sweeps: sweepRegistry,
     moves,
     drains,
-    exports,
+    dumps: dumpsService,
     webhooks,
     databaseLimits,
     migrationsQueue,

@@ -27,6 +27,8 @@ export interface Config {
   exports: ExportsConfig;
   /** Deleted organizations: how long their database is kept, and where purges archive it. */
   archives: ArchivesConfig;
+  /** Backups of every active organization: schedule, retention, and where their files are. */
+  backups: BackupsConfig;
   /** Signed webhooks: which targets are allowed, and how deliveries are timed and retried (worker). */
   webhooks: WebhooksConfig;
   /** AUDIT_RETENTION_DAYS: the audit-retention sweep deletes audit entries older than this; 0 keeps them forever. */
@@ -117,6 +119,20 @@ export interface ExportsConfig {
   dir: string;
   /** EXPORT_TTL_MS: an export expires this long after it is ready; its file is then deleted. */
   ttlMs: number;
+}
+
+export interface BackupsConfig {
+  /** BACKUP_DIR, absolute; created by the worker when missing. */
+  dir: string;
+  /** BACKUP_INTERVAL (ms): each active organization is backed up once per interval. */
+  intervalMs: number;
+  /** BACKUP_CONCURRENCY: scheduled backups queued or running at once per database server. */
+  concurrencyPerServer: number;
+  /** BACKUP_KEEP_DAILY and BACKUP_KEEP_WEEKLY: the scheduled backups retention keeps. */
+  keepDaily: number;
+  keepWeekly: number;
+  /** BACKUP_MANUAL_TTL (ms): a manual or pre-restore backup expires this long after it is verified. */
+  manualTtlMs: number;
 }
 
 export interface SecretsConfig {
@@ -315,6 +331,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secrets: secretsOf(value),
     exports: { dir: resolve(value.EXPORT_DIR), ttlMs: value.EXPORT_TTL_MS },
     archives: { dir: resolve(value.ARCHIVE_DIR), deleteGraceMs: value.ORG_DELETE_GRACE_MS },
+    backups: {
+      dir: resolve(value.BACKUP_DIR),
+      intervalMs: value.BACKUP_INTERVAL,
+      concurrencyPerServer: value.BACKUP_CONCURRENCY,
+      keepDaily: value.BACKUP_KEEP_DAILY,
+      keepWeekly: value.BACKUP_KEEP_WEEKLY,
+      manualTtlMs: value.BACKUP_MANUAL_TTL,
+    },
     auditRetentionDays: value.AUDIT_RETENTION_DAYS,
     limits: {
       requestRatesEnabled: value.RATE_LIMITS_ENABLED,

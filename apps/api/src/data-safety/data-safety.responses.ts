@@ -1,7 +1,6 @@
-import { ARCHIVE_STATUSES } from '@orgms/common/data-safety/organization-archive-store';
-import { EXPORT_STATUSES } from '@orgms/common/data-safety/organization-export-store';
+import { ARCHIVE_STATUSES, BACKUP_KINDS, BACKUP_STATUSES, EXPORT_STATUSES } from '@orgms/common/data-safety/organization-dump-store';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
-import { dateTime, nullableDateTime, uuid } from '../openapi/shapes';
+import { dateTime, nextCursor, nullableDateTime, uuid } from '../openapi/shapes';
 
 export const organizationExport = {
   type: 'object',
@@ -71,3 +70,41 @@ export const organizationArchiveList = {
 export type OrganizationExportBody = FromSchema<typeof organizationExport>;
 export type OrganizationArchiveBody = FromSchema<typeof organizationArchive>;
 export type OrganizationArchiveListBody = FromSchema<typeof organizationArchiveList>;
+
+export const organizationBackup = {
+  type: 'object',
+  description:
+    "A verified `pg_dump -Fc` of an organization's database, with a manifest of per-table row counts taken in the dump's own snapshot. " +
+    '`queued` → `running` → `verified` (written, read back by `pg_restore --list`, SHA-256 matched from disk) or `failed`; `expired` once ' +
+    'retention (scheduled) or BACKUP_MANUAL_TTL (manual, pre_restore) ended it and its file is deleted. `restore_tested_at`: when a ' +
+    'restore drill last restored it into a scratch database and found the manifest’s row counts.',
+  additionalProperties: false,
+  required: ['id', 'organization_id', 'kind', 'status', 'size_bytes', 'sha256', 'created_at', 'finished_at', 'expires_at', 'restore_tested_at'],
+  properties: {
+    id: uuid,
+    organization_id: uuid,
+    kind: { type: 'string', enum: BACKUP_KINDS, description: 'Taken by the schedule, asked for (`POST …/backups`), or of the data a restore replaced.' },
+    status: { type: 'string', enum: BACKUP_STATUSES },
+    size_bytes: { type: ['integer', 'null'], minimum: 0, description: 'The size of the file once written.', examples: [48213] },
+    sha256: {
+      type: ['string', 'null'],
+      pattern: '^[0-9a-f]{64}$',
+      description: 'The SHA-256 of the file in hex, once written.',
+      examples: ['9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'],
+    },
+    created_at: dateTime,
+    finished_at: nullableDateTime,
+    expires_at: nullableDateTime,
+    restore_tested_at: nullableDateTime,
+  },
+} as const satisfies JSONSchema;
+
+export const organizationBackupList = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['items', 'next_cursor'],
+  properties: { items: { type: 'array', items: organizationBackup, description: 'Newest first.' }, next_cursor: nextCursor },
+} as const satisfies JSONSchema;
+
+export type OrganizationBackupBody = FromSchema<typeof organizationBackup>;
+export type OrganizationBackupListBody = FromSchema<typeof organizationBackupList>;

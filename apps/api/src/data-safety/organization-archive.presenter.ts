@@ -24,14 +24,21 @@ export function presentOrganizationArchiveList(archives: ListedArchive[]): Organ
 const purged: ListedArchive = {
   id: '7c1d2e3f-4a5b-4c6d-8e7f-901234567890',
   orgId: '4f0c2a7e-9d1b-4c1e-8f00-1234567890ab',
+  kind: 'archive',
+  backupKind: null,
   databaseName: 'org_4f0c2a7e9d1b4c1e8f001234567890ab',
   fileName: '4f0c2a7e-9d1b-4c1e-8f00-1234567890ab-20261205T041000123Z.dump',
   status: 'verified',
   sizeBytes: 48213,
   sha256: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+  manifest: { 'public.users': 1, 'public.tenant_migrations': 2 },
+  error: null,
   requestId: null,
   createdAt: new Date('2026-12-05T04:10:00.123Z'),
+  finishedAt: null,
   verifiedAt: new Date('2026-12-05T04:10:00.480Z'),
+  expiresAt: null,
+  restoreTestedAt: null,
   restoreCommand: 'npm run org:restore -- --archive /srv/orgms/var/archives/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab-20261205T041000123Z.dump',
 };
 

@@ -1,4 +1,4 @@
-import type { OrganizationExport } from '@orgms/common/data-safety/organization-export-store';
+import type { OrganizationExport } from '@orgms/common/data-safety/organization-dump-store';
 import { isoOrNull } from '../http/timestamps';
 import type { OrganizationExportBody } from './data-safety.responses';
 
@@ -20,14 +20,21 @@ export function presentOrganizationExport(exported: OrganizationExport): Organiz
 const queued: OrganizationExport = {
   id: '3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a',
   orgId: '4f0c2a7e-9d1b-4c1e-8f00-1234567890ab',
+  kind: 'export',
+  backupKind: null,
   status: 'queued',
+  databaseName: null,
+  fileName: null,
   sizeBytes: null,
   sha256: null,
+  manifest: null,
   error: null,
   requestId: null,
   createdAt: new Date('2026-11-22T08:00:00.000Z'),
   finishedAt: null,
+  verifiedAt: null,
   expiresAt: null,
+  restoreTestedAt: null,
 };
 
 /** The document's examples of an export (components.examples), so they cannot drift from the answers. */

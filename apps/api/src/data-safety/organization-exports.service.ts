@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ExportInProgressError, type OrganizationExport, type OrganizationExportStore } from '@orgms/common/data-safety/organization-export-store';
+import { DumpInProgressError, type OrganizationDumpStore, type OrganizationExport } from '@orgms/common/data-safety/organization-dump-store';
 import { AppError, ConflictError, ServiceUnavailableError } from '@orgms/common/errors';
 import type { Organization } from '@orgms/common/organizations/organization.entity';
 import { JOBS, jobIds } from '@orgms/common/queues/registry';
@@ -32,7 +32,7 @@ export class ExportStorageFullError extends ServiceUnavailableError {
 const STORAGE_FULL_RETRY_AFTER_SECONDS = 3600;
 
 export interface OrganizationExportsDeps {
-  exports: OrganizationExportStore;
+  dumps: Pick<OrganizationDumpStore, 'create' | 'get' | 'exportDiskUsage'>;
   queue: Pick<TenantWorkQueue, 'add'>;
   /** Where an export job Redis refuses waits for the reconnect. */
   handover: Pick<JobHandover, 'submit'>;
@@ -65,7 +65,7 @@ export class OrganizationExportsService {
    * naming it; the database decides between racing requests).
    */
   async create(orgId: string, requestId: string): Promise<OrganizationExport> {
-    const usage = await this.deps.exports.diskUsage();
+    const usage = await this.deps.dumps.exportDiskUsage();
     if (usage.bytes >= this.deps.diskLimitBytes) {
       const seconds =
         usage.msUntilNextExpiry === null
@@ -75,9 +75,9 @@ export class OrganizationExportsService {
     }
     let created: OrganizationExport;
     try {
-      created = await this.deps.exports.create(orgId, requestId);
+      created = await this.deps.dumps.create('export', orgId, requestId);
     } catch (error) {
-      if (error instanceof ExportInProgressError) throw new ExportInProgressError(error.exportId, { export_url: exportUrl(orgId, error.exportId) });
+      if (error instanceof DumpInProgressError) throw new DumpInProgressError('export', error.dumpId, { export_url: exportUrl(orgId, error.dumpId) });
       throw error;
     }
     const data = { exportId: created.id, orgId, requestId };
@@ -86,12 +86,12 @@ export class OrganizationExportsService {
   }
 
   get(orgId: string, exportId: string): Promise<OrganizationExport> {
-    return this.deps.exports.get(orgId, exportId);
+    return this.deps.dumps.get('export', orgId, exportId);
   }
 
   /** 409 (with `export_status`) until the export is ready; 410 once it has expired or its file is gone. */
   async download(org: Pick<Organization, 'id' | 'slug'>, exportId: string): Promise<ExportDownload> {
-    const found = await this.deps.exports.get(org.id, exportId);
+    const found = await this.deps.dumps.get('export', org.id, exportId);
     if (found.status === 'expired') throw new ExportGoneError('This export has expired and its file is deleted; ask for a new one.');
     if (found.status !== 'ready') {
       throw new ConflictError(`The export is ${found.status}; it can be downloaded once it is ready.`, { export_status: found.status });

@@ -37,6 +37,7 @@ const atOrganization = { Location: 'OrganizationLocation', ...whileInProgress };
 
 export const answerHeaders = {
   RetryAfterWhileExporting: retryAfterWhile('present while the export is `queued` or `running`.'),
+  RetryAfterWhileBackingUp: retryAfterWhile('present while the backup is `queued` or `running`.'),
   RetryAfterUntilRunCompleted: retryAfterWhile('present until the run is completed.'),
   RetryAfterUntilDrainCompleted: retryAfterWhile('present until the drain is completed.'),
   ExportSize: { required: true, description: 'The size of the archive in bytes.', schema: { type: 'integer', minimum: 0, examples: [48213] } },
@@ -116,6 +117,9 @@ export const answers = {
     'Content-Disposition': 'ExportAttachment',
     'Repr-Digest': 'ExportDigest',
   }),
+  BackupQueued: answer('The backup is queued.', 'OrganizationBackup', { headers: { Location: 'BackupLocation' } }),
+  Backup: answer('The backup.', 'OrganizationBackup', { headers: { 'Retry-After': 'RetryAfterWhileBackingUp' } }),
+  BackupPage: answer('A page of backups.', 'OrganizationBackupList'),
   UserCreated: answer('Created.', 'User', { headers: { Location: 'UserLocation' } }),
   User: answer('The user.', 'User'),
   UserPage: answer('A page of users.', 'UserList'),

@@ -109,6 +109,11 @@ const headers = {
     description: "The export's URL.",
     schema: { type: 'string', examples: ['/organizations/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab/exports/3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a'] },
   },
+  BackupLocation: {
+    required: true,
+    description: "The backup's URL.",
+    schema: { type: 'string', examples: ['/organizations/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab/backups/5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c'] },
+  },
   WebhookLocation: {
     required: true,
     description: "The webhook endpoint's URL.",

@@ -2,6 +2,7 @@ import type Joi from 'joi';
 import parse from 'joi-to-json';
 import { auditQuery } from '../audit/audit.schemas';
 import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNameBody } from '../compat/compat.schemas';
+import { backupParams } from '../data-safety/backups.schemas';
 import { exportParams } from '../data-safety/exports.schemas';
 import { createDatabaseServerBody, updateDatabaseServerBody } from '../fleet/database-servers.schemas';
 import { drainParams, moveOrganizationBody } from '../fleet/moves.schemas';
@@ -103,6 +104,7 @@ export function requestParameters(): Record<string, JsonSchema> {
     IdempotencyKey: { ...parameter('header', idempotencyHeaders, 'idempotency-key'), name: 'Idempotency-Key' },
     DrainId: parameter('path', drainParams, 'drainId', "The drain's id."),
     ExportId: parameter('path', exportParams, 'exportId', "The export's id."),
+    BackupId: parameter('path', backupParams, 'backupId', "The backup's id."),
     WebhookId: parameter('path', idParams, 'id', "The webhook endpoint's id."),
     DeliveryId: parameter('path', deliveryParams, 'deliveryId', "The delivery's id."),
     DeliveryStatusFilter: parameter('query', listDeliveriesQuery, 'status'),

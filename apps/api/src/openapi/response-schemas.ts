@@ -1,5 +1,11 @@
 import { auditEntry, auditEntryList } from '../audit/audit.responses';
-import { organizationArchive, organizationArchiveList, organizationExport } from '../data-safety/data-safety.responses';
+import {
+  organizationArchive,
+  organizationArchiveList,
+  organizationBackup,
+  organizationBackupList,
+  organizationExport,
+} from '../data-safety/data-safety.responses';
 import { databaseServer, databaseServerList, orphan, orphanList } from '../fleet/fleet.responses';
 import { migrationRun, migrationRunList, migrationRunSummary, runFailure, serverDrain } from '../fleet-migrations/fleet-migrations.responses';
 import { databaseLimitsRun, organizationLimits, quotaExceededProblem } from '../limits/limits.responses';
@@ -59,6 +65,8 @@ export const responseSchemas = {
   ServerDrain: serverDrain,
   DatabaseLimitsRun: databaseLimitsRun,
   OrganizationExport: organizationExport,
+  OrganizationBackup: organizationBackup,
+  OrganizationBackupList: organizationBackupList,
   OrganizationArchive: organizationArchive,
   OrganizationArchiveList: organizationArchiveList,
   AuditEntry: auditEntry,

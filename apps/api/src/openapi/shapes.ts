@@ -1,4 +1,4 @@
-import { EXPORT_STATUSES } from '@orgms/common/data-safety/organization-export-store';
+import { EXPORT_STATUSES } from '@orgms/common/data-safety/organization-dump-store';
 import { REQUEST_CLASSES } from '@orgms/common/limits/organization-limits';
 import { ORGANIZATION_STATUSES } from '@orgms/common/organizations/organization-status';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';

@@ -69,7 +69,7 @@ function accepted(res: Response, id: string): Response {
  *   get:
  *     summary: List the archives of an organization's purges
  *     description: |
- *       Platform admins only. Every archive recorded for the organization (`organization_archives`), newest first: the
+ *       Platform admins only. Every archive recorded for the organization (dumps of kind archive), newest first: the
  *       `pg_dump -Fc` files its purge wrote into ARCHIVE_DIR before the database was dropped, with their recorded size and
  *       SHA-256, and `restore_command`, the `npm run org:restore` command that recreates the organization from the file
  *       (a new organization with a new id). Archives are kept until an operator removes them. Not paginated: every

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { OrganizationArchive, OrganizationArchiveStore } from '@orgms/common/data-safety/organization-archive-store';
+import type { OrganizationArchive, OrganizationDumpStore } from '@orgms/common/data-safety/organization-dump-store';
 import type { PlacementService } from '@orgms/common/fleet/placement-service';
 import type { Organization } from '@orgms/common/organizations/organization.entity';
 import type { OrganizationEvent } from '@orgms/common/organizations/organization-event.entity';
@@ -61,8 +61,8 @@ export interface OrganizationsServiceDeps {
   cache?: Pick<InvalidatedCache<Organization>, 'get'>;
   /** Creates sent with an Idempotency-Key. */
   idempotent?: Pick<IdempotentRequests, 'once'>;
-  /** The archives purges wrote (`organization_archives`), and ARCHIVE_DIR (absolute), where their files are. */
-  archives: { store: Pick<OrganizationArchiveStore, 'listForOrganization'>; dir: string };
+  /** The archives purges wrote (dumps of kind archive), and ARCHIVE_DIR (absolute), where their files are. */
+  archives: { store: Pick<OrganizationDumpStore, 'listArchives'>; dir: string };
 }
 
 /**
@@ -176,7 +176,7 @@ export class OrganizationsService {
   async archives(id: string): Promise<ListedArchive[]> {
     await this.get(id);
     const { store, dir } = this.deps.archives;
-    const archives = await store.listForOrganization(id);
+    const archives = await store.listArchives(id);
     return archives.map((archive) => ({ ...archive, orgId: id, restoreCommand: `npm run org:restore -- --archive ${shellWord(join(dir, archive.fileName))}` }));
   }
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { OrganizationArchive, OrganizationArchiveStore } from '@orgms/common/data-safety/organization-archive-store';
+import type { OrganizationArchive, OrganizationDumpStore } from '@orgms/common/data-safety/organization-dump-store';
 import { redactPasswords, runPgRestore } from '@orgms/common/data-safety/pg-dump';
 import { withDatabase } from '@orgms/common/database/database-urls';
 import type { Logger } from '@orgms/common/logger';
@@ -53,13 +53,13 @@ export class ArchiveRestorer {
   };
 
   constructor(
-    private readonly archives: Pick<OrganizationArchiveStore, 'get'>,
+    private readonly archives: Pick<OrganizationDumpStore, 'getArchive'>,
     private readonly dir: string,
     private readonly logger: Logger,
   ) {}
 
   async restoreInto(archiveId: string, adminUrl: string, databaseName: string): Promise<void> {
-    const archive = await this.archives.get(archiveId);
+    const archive = await this.archives.getArchive(archiveId);
     const run = { archive, path: join(this.dir, archive.fileName), url: withDatabase(adminUrl, databaseName) };
     // Whether a failure is final is for the provisioning run around it to say.
     await runPipeline(this.pipeline, run, { logger: this.logger, isLastAttempt: false });

@@ -5,23 +5,42 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type FileDigest, hashFile } from '@orgms/common/data-safety/file-hash';
+import type { DumpFileRecord, DumpManifest } from '@orgms/common/data-safety/organization-dump-store';
 import { redactPasswords, runPgRestore, spawnPgDump } from '@orgms/common/data-safety/pg-dump';
+import { countTableRows } from '@orgms/common/data-safety/table-rows';
 import { Client } from 'pg';
 import { JobFailure } from '../job-failure';
 
 /** How much of pg_dump's (or pg_restore's) error output reaches an error message. */
 const MAX_TOOL_ERROR = 500;
 
-/** The size and SHA-256 of a dump file, computed as its bytes were written. */
-export type DumpFile = FileDigest;
-
 /**
- * Writes `pg_dump -Fc` of `databaseUrl` to `dir/fileName`: under a temporary name of its own
- * first (two runs never write the same file), hashed and counted as it streams, flushed to disk,
- * then renamed into place, so a reader never sees half a file. Any failure (pg_dump's, or the
- * disk's: a full disk is ENOSPC) removes the temporary file and throws.
+ * Writes `pg_dump -Fc` of `databaseUrl` to `dir/fileName` with its manifest: the rows of every
+ * table are counted in a REPEATABLE READ transaction whose exported snapshot pg_dump then dumps,
+ * so the counts are exactly what the file holds, however the organization writes meanwhile. The
+ * file is written under a temporary name of its own first (two runs never write the same file),
+ * hashed and counted as it streams, flushed to disk, then renamed into place, so a reader never
+ * sees half a file. Any failure (pg_dump's, or the disk's: a full disk is ENOSPC) removes the
+ * temporary file and throws.
  */
-export async function dumpToFile(databaseUrl: string, dir: string, fileName: string): Promise<DumpFile> {
+export async function writeDump(databaseUrl: string, dir: string, fileName: string): Promise<DumpFileRecord> {
+  const client = new Client({ connectionString: databaseUrl });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const { rows } = await client.query<{ snapshot: string }>('SELECT pg_export_snapshot() AS snapshot');
+    const manifest = await countTableRows(client);
+    // The snapshot lives as long as this transaction: it ends only once pg_dump has finished.
+    const file = await dumpToFile(databaseUrl, dir, fileName, rows[0].snapshot);
+    await client.query('COMMIT');
+    return { fileName, ...file, manifest };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function dumpToFile(databaseUrl: string, dir: string, fileName: string, snapshot: string): Promise<FileDigest> {
   await mkdir(dir, { recursive: true });
   const partial = join(dir, `.${fileName}.${randomBytes(6).toString('hex')}.partial`);
   const hash = createHash('sha256');
@@ -33,7 +52,7 @@ export async function dumpToFile(databaseUrl: string, dir: string, fileName: str
       done(null, chunk);
     },
   });
-  const dump = spawnPgDump(databaseUrl);
+  const dump = spawnPgDump(databaseUrl, snapshot);
   try {
     const [written, code] = await Promise.allSettled([pipeline(dump.stdout, measure, createWriteStream(partial, { mode: 0o600 })), dump.exited]);
     if (written.status === 'rejected') throw written.reason;
@@ -56,37 +75,20 @@ export async function dumpToFile(databaseUrl: string, dir: string, fileName: str
 }
 
 /**
- * How many tables the database holds. One that provisioning created but never got to migrate
- * (deleted meanwhile) has none, and its faithful dump then holds no table data.
- */
-export async function tableCount(databaseUrl: string): Promise<number> {
-  const client = new Client({ connectionString: databaseUrl });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')`,
-    );
-    return rows[0].n;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-/**
  * A dump file is verified when pg_restore can read its table of contents (with the data of at
- * least one table in it, unless `tableData` is false: the dumped database had no table) and the
- * file on disk is, byte for byte, what was written (size and SHA-256).
+ * least one table in it, unless its manifest says the dumped database had none: one that
+ * provisioning created but never got to migrate) and the file on disk is, byte for byte, what
+ * was written (size and SHA-256). A file recorded before manifests existed is taken to hold tables.
  */
-export async function verifyDumpFile(path: string, recorded: DumpFile, options: { tableData?: boolean } = {}): Promise<void> {
+export async function verifyDumpFile(path: string, recorded: FileDigest & { manifest?: DumpManifest | null }): Promise<void> {
   const listed = await runPgRestore(['--list', path]);
   if (listed.code !== 0) {
     throw new JobFailure(`the file cannot be read back (pg_restore --list exit ${listed.code}): ${redactPasswords(listed.errors, [], MAX_TOOL_ERROR)}`, {
       permanent: false,
     });
   }
-  if ((options.tableData ?? true) && !listed.stdout.includes('TABLE DATA')) throw new JobFailure('the file holds no table data', { permanent: false });
+  const tableData = !recorded.manifest || Object.keys(recorded.manifest).length > 0;
+  if (tableData && !listed.stdout.includes('TABLE DATA')) throw new JobFailure('the file holds no table data', { permanent: false });
   const onDisk = await hashFile(path);
   if (onDisk.sha256 !== recorded.sha256 || onDisk.sizeBytes !== recorded.sizeBytes) {
     throw new JobFailure('the file on disk is not what was written (size or SHA-256 differ)', { permanent: false });

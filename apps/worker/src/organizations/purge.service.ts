@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { OrganizationArchive, OrganizationArchiveStore } from '@orgms/common/data-safety/organization-archive-store';
+import type { OrganizationArchive, OrganizationDumpStore } from '@orgms/common/data-safety/organization-dump-store';
 import { withDatabase } from '@orgms/common/database/database-urls';
 import type { OrganizationEventPublisher } from '@orgms/common/events/organization-events';
 import type { DatabaseServer } from '@orgms/common/fleet/database-server-store';
@@ -9,7 +9,7 @@ import type { Logger } from '@orgms/common/logger';
 import type { Organization } from '@orgms/common/organizations/organization.entity';
 import { PURGE_STEPS, type PurgeStep } from '@orgms/common/organizations/organization-status';
 import type { OrganizationStore } from '@orgms/common/organizations/organization-store';
-import { dumpToFile, tableCount, verifyDumpFile } from '../data-safety/dump-file';
+import { verifyDumpFile, writeDump } from '../data-safety/dump-file';
 import type { OrganizationServers } from '../fleet/organization-servers';
 import type { PgBouncerDatabases } from '../fleet/pgbouncer-databases';
 import type { Pipeline } from '../pipelines/pipeline';
@@ -21,7 +21,8 @@ export interface PurgeDeps {
   servers: OrganizationServers;
   pgbouncer?: PgBouncerDatabases;
   store: OrganizationStore;
-  archives: OrganizationArchiveStore;
+  /** The dumps of kind archive. */
+  archives: Pick<OrganizationDumpStore, 'recordArchive' | 'markVerified' | 'getArchive' | 'latestVerifiedArchive' | 'listArchives'>;
   /** The organization's own login role goes with its database. */
   roles: Pick<TenantRoles, 'dropFrom'>;
   events: OrganizationEventPublisher;
@@ -42,8 +43,6 @@ interface PurgeRun {
   admin?: DatabaseAdmin;
   /** Whether the organization's database is still there. */
   held?: boolean;
-  /** The tables of the database when it was archived: an archive of none holds no table data. */
-  tables?: number;
   /** The archive written by this run, not yet verified. */
   written?: OrganizationArchive;
   /** The verified archive the database is dropped after. */
@@ -80,9 +79,9 @@ export class PurgeService {
         run: async (run) => {
           const { archives, dir } = this.deps;
           const written = run.written as OrganizationArchive;
-          await verifyDumpFile(join(dir, written.fileName), written, { tableData: (run.tables ?? 0) > 0 });
+          await verifyDumpFile(join(dir, written.fileName), written);
           await archives.markVerified(written.id);
-          run.archive = await archives.get(written.id);
+          run.archive = await archives.getArchive(written.id);
         },
       },
       drop_database: { run: (run) => this.dropDatabase(run) },
@@ -95,7 +94,7 @@ export class PurgeService {
       run.admin = await DatabaseAdmin.connect(run.server.adminUrl);
       run.held = await run.admin.holds(org.id, org.databaseName);
       if (!run.held) return 'drop_database';
-      run.archive = await this.deps.archives.latestVerified(org.id, org.deletedAt ?? org.updatedAt);
+      run.archive = await this.deps.archives.latestVerifiedArchive(org.id, org.deletedAt ?? org.updatedAt);
       return run.archive ? 'drop_database' : 'archive';
     },
     enter: async ({ org, requestId, held, written, archive }, step) => {
@@ -140,10 +139,8 @@ export class PurgeService {
     const started = Date.now();
     const fileName = archiveFileName(org.id, new Date());
     const databaseUrl = withDatabase((run.server as DatabaseServer).adminUrl, org.databaseName);
-    // Nothing writes to a purging organization's database: what it holds now is what the dump holds.
-    run.tables = await tableCount(databaseUrl);
-    const file = await dumpToFile(databaseUrl, dir, fileName);
-    run.written = await archives.record({ id: randomUUID(), orgId: org.id, databaseName: org.databaseName, fileName, requestId, ...file });
+    const file = await writeDump(databaseUrl, dir, fileName);
+    run.written = await archives.recordArchive({ id: randomUUID(), orgId: org.id, databaseName: org.databaseName, requestId, ...file });
     logger.info('organization archived', { archive: fileName, bytes: file.sizeBytes, ms: Date.now() - started });
     return { archive: fileName, bytes: file.sizeBytes };
   }
@@ -160,7 +157,7 @@ export class PurgeService {
     await this.deps.roles.dropFrom(org, run.server as DatabaseServer);
     await this.deps.pgbouncer?.sync();
     await store.clearPendingAdminPasswordHash(org.id);
-    run.archive ??= await this.deps.archives.latestVerified(org.id, org.deletedAt ?? org.updatedAt);
+    run.archive ??= await this.deps.archives.latestVerifiedArchive(org.id, org.deletedAt ?? org.updatedAt);
     await store.transition(org.id, 'purged', {
       step: 'purged',
       requestId,
@@ -176,7 +173,7 @@ export class PurgeService {
    */
   private async removeLeftovers(orgId: string): Promise<void> {
     const { dir, archives, logger } = this.deps;
-    const recorded = new Set((await archives.listForOrganization(orgId)).map((archive) => archive.fileName));
+    const recorded = new Set((await archives.listArchives(orgId)).map((archive) => archive.fileName));
     const names = await readdir(dir).catch(() => [] as string[]);
     const leftovers = names.filter(
       (name) => (name.startsWith(`.${orgId}-`) && name.endsWith('.partial')) || (name.startsWith(`${orgId}-`) && name.endsWith('.dump') && !recorded.has(name)),

@@ -2,6 +2,7 @@ import { isCanonicalUuid } from '@orgms/common/ids';
 import {
   type ApplyDatabaseLimitsJobData,
   type ApplyFleetDatabaseLimitsJobData,
+  type BackupJobData,
   type DeliverWebhooksJobData,
   type DrainServerJobData,
   type ExportJobData,
@@ -74,6 +75,12 @@ export function drainServerJobData(job: Job): DrainServerJobData {
 export function exportJobData(job: Job): ExportJobData {
   const data = objectData(job);
   return { exportId: canonicalId(job, data, 'exportId'), orgId: canonicalId(job, data, 'orgId'), requestId: requestIdOf(job, data) };
+}
+
+/** `backup`: `{ backupId, orgId, requestId }`. */
+export function backupJobData(job: Job): BackupJobData {
+  const data = objectData(job);
+  return { backupId: canonicalId(job, data, 'backupId'), orgId: canonicalId(job, data, 'orgId'), requestId: requestIdOf(job, data) };
 }
 
 /** `deliver-webhooks`: `{ endpointId, orgId }` (deliveries carry the request ids of their events). */

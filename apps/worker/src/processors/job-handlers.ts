@@ -1,7 +1,7 @@
 import type { MigrationsQueue } from '@orgms/common/queues/migrations-queue';
 import { JOBS, type JobDataByName, type JobName } from '@orgms/common/queues/registry';
 import { DelayedError, type Job } from 'bullmq';
-import type { OrganizationExportsService } from '../data-safety/organization-exports.service';
+import type { OrganizationDumpsService } from '../data-safety/organization-dumps.service';
 import type { DrainService } from '../fleet/drain.service';
 import type { MovesService } from '../fleet/moves.service';
 import { migrateAllHandler } from '../fleet-migrations/migrate-all.handler';
@@ -14,6 +14,7 @@ import type { WebhookDeliveryService } from '../webhooks/webhook-delivery.servic
 import {
   applyDatabaseLimitsJobData,
   applyFleetDatabaseLimitsJobData,
+  backupJobData,
   deliverWebhooksJobData,
   drainServerJobData,
   exportJobData,
@@ -43,7 +44,7 @@ export interface JobServices {
   sweeps: Pick<SweepRegistry, 'run'>;
   moves: MovesService;
   drains: DrainService;
-  exports: OrganizationExportsService;
+  dumps: OrganizationDumpsService;
   webhooks: WebhookDeliveryService;
   databaseLimits: DatabaseLimitsService;
   /** Where `migrate-all` adds its children. */
@@ -62,7 +63,7 @@ export function createJobHandlers({
   sweeps,
   moves,
   drains,
-  exports,
+  dumps,
   webhooks,
   databaseLimits,
   migrationsQueue,
@@ -101,7 +102,11 @@ export function createJobHandlers({
     },
     [JOBS.export]: {
       data: exportJobData,
-      run: ({ exportId, orgId, requestId }, job) => exports.export(orgId, exportId, { requestId, isLastAttempt: isLastAttempt(job) }),
+      run: ({ exportId, orgId, requestId }, job) => dumps.dump('export', orgId, exportId, { requestId, isLastAttempt: isLastAttempt(job) }),
+    },
+    [JOBS.backup]: {
+      data: backupJobData,
+      run: ({ backupId, orgId, requestId }, job) => dumps.dump('backup', orgId, backupId, { requestId, isLastAttempt: isLastAttempt(job) }),
     },
     [JOBS.deliverWebhooks]: {
       data: deliverWebhooksJobData,

@@ -5,8 +5,10 @@ import type { OrganizationStore } from '@orgms/common/organizations/organization
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { SWEEPS } from '@orgms/common/queues/registry';
 import type { RefreshTokenStore } from '@orgms/common/sign-in/refresh-token-store';
+import { type BackupSweepDeps, expireBackups, scheduleBackups } from '../data-safety/backup-sweeps';
 import { expireExports, resumeLostExports } from '../data-safety/export-sweeps';
-import type { OrganizationExportsService } from '../data-safety/organization-exports.service';
+import type { OrganizationDumpsService } from '../data-safety/organization-dumps.service';
+import { drillRestores, type RestoreDrillDeps } from '../data-safety/restore-drills';
 import type { OrganizationServers } from '../fleet/organization-servers';
 import { detectOrphans } from '../fleet/orphans-sweep';
 import { type QuotaSweepDeps, sweepQuotas } from '../limits/quota-sweep';
@@ -21,13 +23,17 @@ export interface WorkerSweepDeps {
   store: OrganizationStore;
   servers: OrganizationServers;
   jobs: OrganizationJobs;
-  exports: Pick<OrganizationExportsService, 'expireDue' | 'unfinished'>;
+  dumps: Pick<OrganizationDumpsService, 'expireDue' | 'unfinished'>;
   refreshTokens: Pick<RefreshTokenStore, 'deleteExpired'>;
   audit: Pick<AuditLogStore, 'deleteOlderThan'>;
   /** AUDIT_RETENTION_DAYS; 0 keeps every entry. */
   auditRetentionDays: number;
   /** QUOTA_SWEEP_INTERVAL_MS, and what the quota sweep reads and marks. */
   quotas: Omit<QuotaSweepDeps, 'servers' | 'store' | 'logger'> & { intervalMs: number };
+  /** What the backup sweeps read and ask for, and BACKUP_INTERVAL and the retention settings. */
+  backups: Omit<BackupSweepDeps, 'jobs' | 'logger' | 'stuckAfterMs'>;
+  /** What the restore drills read, restore into and report to. */
+  drills: Omit<RestoreDrillDeps, 'logger'>;
   logger: Logger;
 }
 
@@ -39,16 +45,19 @@ export interface WorkerSweepDeps {
  * which reads every organization's database size.
  */
 export function declareSweeps(deps: WorkerSweepDeps) {
-  const { settings, store, jobs, logger, exports } = deps;
+  const { settings, store, jobs, logger, dumps } = deps;
   const { intervalMs, stuckAfterMs } = settings;
   return {
     [SWEEPS.purgesDue]: { intervalMs, run: () => startDuePurges({ store, jobs, logger, stuckAfterMs }) },
     [SWEEPS.stuckOrganizations]: { intervalMs, run: () => resumeStuckOrganizations({ store, jobs, logger, stuckAfterMs }) },
-    [SWEEPS.lostExports]: { intervalMs, run: () => resumeLostExports({ exports, jobs, logger, stuckAfterMs }) },
+    [SWEEPS.lostExports]: { intervalMs, run: () => resumeLostExports({ dumps, jobs, logger, stuckAfterMs }) },
     [SWEEPS.orphans]: { intervalMs: settings.orphansIntervalMs, run: () => detectOrphans(deps) },
-    [SWEEPS.expiredExports]: { intervalMs, run: () => expireExports({ exports }) },
+    [SWEEPS.expiredExports]: { intervalMs, run: () => expireExports({ dumps }) },
     [SWEEPS.expiredRefreshTokens]: { intervalMs, run: () => deleteExpiredRefreshTokens(deps.refreshTokens) },
     [SWEEPS.auditRetention]: { intervalMs, run: () => expireAuditEntries(deps.audit, deps.auditRetentionDays) },
+    [SWEEPS.backups]: { intervalMs, run: () => scheduleBackups({ ...deps.backups, jobs, logger, stuckAfterMs }) },
+    [SWEEPS.expiredBackups]: { intervalMs, run: () => expireBackups({ ...deps.backups, jobs, logger, stuckAfterMs }) },
+    [SWEEPS.restoreDrills]: { intervalMs, run: () => drillRestores({ ...deps.drills, logger }) },
     [SWEEPS.quotas]: { intervalMs: deps.quotas.intervalMs, run: () => sweepQuotas({ ...deps.quotas, servers: deps.servers, store, logger }) },
   } satisfies SweepDeclarations;
 }

@@ -27,6 +27,7 @@ export type AuditAction =
   | 'organization.moved'
   | 'organization.limits_changed'
   | 'organization.quota_exceeded'
+  | 'backup.restore_test_failed'
   | 'database_server.created'
   | 'database_server.updated'
   | 'database_server.resealed'

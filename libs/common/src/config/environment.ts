@@ -216,6 +216,31 @@ export const environmentSchema = Joi.object({
     .min(1)
     .default(86400000)
     .description('an export expires this long after it is ready: downloads answer 410, the `expired-exports` sweep deletes its file'),
+  // Backups of every active organization: how often, how many at once, how long they are kept, and where.
+  BACKUP_INTERVAL: Joi.number()
+    .integer()
+    .min(60000)
+    .default(86400000)
+    .description('every active organization is backed up once per this interval (24 h), at its own moment within it so backups never come in a burst'),
+  BACKUP_CONCURRENCY: Joi.number()
+    .integer()
+    .min(1)
+    .default(2)
+    .description('scheduled backups queued or running at once per database server; the `backups` sweep leaves the others for its next pass'),
+  BACKUP_KEEP_DAILY: Joi.number().integer().min(1).default(7).description('scheduled backups kept: the newest of each of this many latest days with one'),
+  BACKUP_KEEP_WEEKLY: Joi.number()
+    .integer()
+    .min(0)
+    .default(4)
+    .description('scheduled backups kept besides the daily ones: the newest of each of this many latest weeks with one'),
+  BACKUP_MANUAL_TTL: Joi.number()
+    .integer()
+    .min(1)
+    .default(604800000)
+    .description('a backup asked for with `POST …/backups` (or taken before a restore) expires this long after it is verified (7 days)'),
+  BACKUP_DIR: Joi.string()
+    .default('./var/backups')
+    .description('where the worker writes organization backups (`pg_dump -Fc`); resolved to an absolute path, created if missing'),
   // Where a purge writes the archive (pg_dump -Fc) of a deleted organization before it drops its database.
   ARCHIVE_DIR: Joi.string()
     .default('./var/archives')

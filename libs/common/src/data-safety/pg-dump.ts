@@ -14,11 +14,13 @@ export interface PgDumpProcess {
 }
 
 /**
- * `pg_dump -Fc --no-owner --no-acl` of `databaseUrl`. The URL travels in argv, never through a
- * shell, so no character of it is interpreted; report its errors with `redactPasswords`.
+ * `pg_dump -Fc --no-owner --no-acl` of `databaseUrl`, in the exported `snapshot` when one is given
+ * (what the dump's manifest was counted in). The URL travels in argv, never through a shell, so
+ * no character of it is interpreted; report its errors with `redactPasswords`.
  */
-export function spawnPgDump(databaseUrl: string): PgDumpProcess {
-  const dump = spawn('pg_dump', ['-Fc', '--no-owner', '--no-acl', '-d', databaseUrl], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnPgDump(databaseUrl: string, snapshot?: string): PgDumpProcess {
+  const args = ['-Fc', '--no-owner', '--no-acl', ...(snapshot ? [`--snapshot=${snapshot}`] : []), '-d', databaseUrl];
+  const dump = spawn('pg_dump', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return { stdout: dump.stdout, exited: exitCodeOf(dump), errors: keepErrorOutput(dump) };
 }
 

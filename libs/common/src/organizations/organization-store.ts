@@ -6,7 +6,7 @@ import type { OrganizationEventPublisher } from '../events/organization-events';
 import { type KeysetPage, keysetPage, type PageQuery } from '../keyset-page';
 import { organizationNameKey } from '../organizations/organization-names';
 import { RefreshTokenStore } from '../sign-in/refresh-token-store';
-import { QUOTA_EXCEEDED_STEP } from '../webhooks/webhook-events';
+import { QUOTA_EXCEEDED_STEP, RESTORE_TEST_FAILED_STEP } from '../webhooks/webhook-events';
 import { Organization } from './organization.entity';
 import { OrganizationEvent } from './organization-event.entity';
 import { appendOrganizationEvent, writeWebhookDeliveries } from './organization-event-rows';
@@ -480,6 +480,19 @@ export class OrganizationStore {
       if (!org) throw new NotFoundError(`Organization ${id} does not exist.`);
       const detail = `${excess.quota} ${excess.usage} is over its quota of ${excess.limit}`;
       await this.recordEvent(manager, org, org.status, { step: QUOTA_EXCEEDED_STEP, detail, audit: 'organization.quota_exceeded' }, { changes: excess });
+    });
+  }
+
+  /**
+   * Records that a restore drill of one of the organization's backups failed: an event without a
+   * status change (the webhook `backup.restore_test_failed`) and its audit entry, in one transaction.
+   */
+  async recordRestoreTestFailed(id: string, failure: { backupId: string; reason: string }): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const org = await selectOrganization(manager, 'id = $1', [id]);
+      if (!org) throw new NotFoundError(`Organization ${id} does not exist.`);
+      const detail = `backup ${failure.backupId}: ${failure.reason}`;
+      await this.recordEvent(manager, org, org.status, { step: RESTORE_TEST_FAILED_STEP, detail, audit: 'backup.restore_test_failed' }, { changes: failure });
     });
   }
 

@@ -2,7 +2,17 @@ import type { JobsOptions, Queue } from 'bullmq';
 import type { QueueConfig } from '../config';
 import { JOB_RETENTION, openQueue } from './queue-handles';
 import type { RedisConnection } from './redis';
-import { type ExportJobData, JOBS, jobIds, type MoveJobData, type ProvisioningJobData, type ProvisionJobData, type PurgeJobData, QUEUES } from './registry';
+import {
+  type BackupJobData,
+  type ExportJobData,
+  JOBS,
+  jobIds,
+  type MoveJobData,
+  type ProvisioningJobData,
+  type ProvisionJobData,
+  type PurgeJobData,
+  QUEUES,
+} from './registry';
 import type { TenantWorkQueue } from './tenant-work-queue';
 
 export type ProvisioningQueue = Queue<ProvisioningJobData>;
@@ -28,9 +38,11 @@ export interface OrganizationJobs {
   move(data: MoveJobData): Promise<boolean>;
   /** An export whose job was lost, asked for again (the API adds an export's first job itself). */
   export(data: ExportJobData): Promise<boolean>;
+  /** A backup: asked for by the schedule (`backups` sweep) or again when its job was lost. */
+  backup(data: BackupJobData): Promise<boolean>;
 }
 
-/** Provisioning and purges on the provisioning queue; moves and exports on the tenant-work queue. */
+/** Provisioning and purges on the provisioning queue; moves, exports and backups on the tenant-work queue. */
 export function organizationJobs(queues: { provisioning: ProvisioningQueue; tenantWork: TenantWorkQueue }): OrganizationJobs {
   const { provisioning, tenantWork } = queues;
   return {
@@ -42,6 +54,7 @@ export function organizationJobs(queues: { provisioning: ProvisioningQueue; tena
     purge: (data) => enqueueOnce(provisioning, JOBS.purge, jobIds.purge(data.orgId), data),
     move: (data) => enqueueOnce(tenantWork, JOBS.move, jobIds.move(data.orgId), data),
     export: (data) => enqueueOnce(tenantWork, JOBS.export, jobIds.export(data.exportId), data),
+    backup: (data) => enqueueOnce(tenantWork, JOBS.backup, jobIds.backup(data.backupId), data),
   };
 }
 

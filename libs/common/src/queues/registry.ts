@@ -7,7 +7,7 @@ export const QUEUES = {
   maintenance: 'maintenance',
   migrations: 'migrations',
   webhooks: 'webhooks',
-  /** Work an organization asks for (exports, moves), apart from provisioning so it never delays a new organization. */
+  /** Work an organization asks for (exports, backups, moves), apart from provisioning so it never delays a new organization. */
   tenantWork: 'tenant-work',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -21,6 +21,7 @@ export const JOBS = {
   move: 'move',
   drainServer: 'drain-server',
   export: 'export',
+  backup: 'backup',
   deliverWebhooks: 'deliver-webhooks',
   sweepWebhooks: 'sweep-webhooks',
   applyDatabaseLimits: 'apply-database-limits',
@@ -38,6 +39,7 @@ export const JOB_QUEUES = {
   [JOBS.move]: QUEUES.tenantWork,
   [JOBS.drainServer]: QUEUES.migrations,
   [JOBS.export]: QUEUES.tenantWork,
+  [JOBS.backup]: QUEUES.tenantWork,
   [JOBS.deliverWebhooks]: QUEUES.webhooks,
   [JOBS.sweepWebhooks]: QUEUES.webhooks,
   [JOBS.applyDatabaseLimits]: QUEUES.maintenance,
@@ -84,11 +86,18 @@ export interface ExportJobData {
   requestId: string;
 }
 
+/** A `pg_dump -Fc` of one organization's database into BACKUP_DIR, recorded as the backup `backupId`. */
+export interface BackupJobData {
+  backupId: string;
+  orgId: string;
+  requestId: string;
+}
+
 /** Jobs of the provisioning queue: each makes or removes one organization's database. */
 export type ProvisioningJobData = ProvisionJobData | PurgeJobData;
 
 /** Jobs of the tenant-work queue: each acts on one organization's database for that organization or its operators. */
-export type TenantWorkJobData = MoveJobData | ExportJobData;
+export type TenantWorkJobData = MoveJobData | ExportJobData | BackupJobData;
 
 /** Every job that acts on one organization's database. */
 export type OrganizationJobData = ProvisioningJobData | TenantWorkJobData;
@@ -106,6 +115,9 @@ export const SWEEPS = {
   expiredRefreshTokens: 'expired-refresh-tokens',
   auditRetention: 'audit-retention',
   quotas: 'quotas',
+  backups: 'backups',
+  expiredBackups: 'expired-backups',
+  restoreDrills: 'restore-drills',
 } as const;
 export type SweepName = (typeof SWEEPS)[keyof typeof SWEEPS];
 
@@ -168,6 +180,7 @@ export interface JobDataByName {
   [JOBS.move]: MoveJobData;
   [JOBS.drainServer]: DrainServerJobData;
   [JOBS.export]: ExportJobData;
+  [JOBS.backup]: BackupJobData;
   [JOBS.deliverWebhooks]: DeliverWebhooksJobData;
   [JOBS.sweepWebhooks]: SweepWebhooksJobData;
   [JOBS.applyDatabaseLimits]: ApplyDatabaseLimitsJobData;
@@ -186,6 +199,7 @@ export const jobIds = {
   move: (orgId: string) => `move-${orgId}`,
   drainServer: (drainId: string) => `drain-${drainId}`,
   export: (exportId: string) => `export-${exportId}`,
+  backup: (backupId: string) => `backup-${backupId}`,
   deliverWebhooks: (endpointId: string, orgId: string) => `webhooks-${endpointId}-${orgId}`,
   applyDatabaseLimits: (orgId: string) => `database-limits-${orgId}`,
   applyFleetDatabaseLimits: (runId: string) => `database-limits-run-${runId}`,

@@ -193,6 +193,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/organizations/{id}/backups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an organization's backups
+         * @description Platform admins and that organization's admins; newest first, in cursor pages. Another organization's admin gets 404.
+         */
+        get: operations["getOrganizationsIdBackups"];
+        put?: never;
+        /**
+         * Back an organization's database up now
+         * @description Platform admins and that organization's admins. The organization must be active (409 with `organization_status`
+         *     otherwise). The worker writes `pg_dump -Fc` of the organization's database into BACKUP_DIR with a manifest of
+         *     per-table row counts (taken in the dump's own snapshot), reads it back and checks its SHA-256; follow `Location`
+         *     until it is `verified`. A manual backup expires BACKUP_MANUAL_TTL after it is verified. Scheduled backups need no
+         *     request: every active organization is backed up once per BACKUP_INTERVAL.
+         *
+         *     One backup per organization at a time: while one is `queued` or `running`, another request answers 409 naming it
+         *     (`backup_id`, `backup_url`).
+         */
+        post: operations["postOrganizationsIdBackups"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/organizations/{id}/backups/{backupId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one backup
+         * @description Platform admins and that organization's admins. `Retry-After` while it is `queued` or `running`. 404 for a backup of another organization.
+         */
+        get: operations["getOrganizationsIdBackupsBackupId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/organizations/{id}/exports": {
         parameters: {
             query?: never;
@@ -697,7 +748,7 @@ export interface paths {
         };
         /**
          * List the archives of an organization's purges
-         * @description Platform admins only. Every archive recorded for the organization (`organization_archives`), newest first: the
+         * @description Platform admins only. Every archive recorded for the organization (dumps of kind archive), newest first: the
          *     `pg_dump -Fc` files its purge wrote into ARCHIVE_DIR before the database was dropped, with their recorded size and
          *     SHA-256, and `restore_command`, the `npm run org:restore` command that recreates the organization from the file
          *     (a new organization with a new id). Archives are kept until an operator removes them. Not paginated: every
@@ -1869,6 +1920,56 @@ export interface components {
             /** Format: date-time */
             expires_at: string | null;
         };
+        /** @description A verified `pg_dump -Fc` of an organization's database, with a manifest of per-table row counts taken in the dump's own snapshot. `queued` → `running` → `verified` (written, read back by `pg_restore --list`, SHA-256 matched from disk) or `failed`; `expired` once retention (scheduled) or BACKUP_MANUAL_TTL (manual, pre_restore) ended it and its file is deleted. `restore_tested_at`: when a restore drill last restored it into a scratch database and found the manifest’s row counts. */
+        OrganizationBackup: {
+            /**
+             * Format: uuid
+             * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+             */
+            organization_id: string;
+            /**
+             * @description Taken by the schedule, asked for (`POST …/backups`), or of the data a restore replaced.
+             * @enum {string}
+             */
+            kind: "scheduled" | "manual" | "pre_restore";
+            /** @enum {string} */
+            status: "queued" | "running" | "verified" | "failed" | "expired";
+            /**
+             * @description The size of the file once written.
+             * @example 48213
+             */
+            size_bytes: number | null;
+            /**
+             * @description The SHA-256 of the file in hex, once written.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            sha256: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T21:13:17.815Z
+             */
+            created_at: string;
+            /** Format: date-time */
+            finished_at: string | null;
+            /** Format: date-time */
+            expires_at: string | null;
+            /** Format: date-time */
+            restore_tested_at: string | null;
+        };
+        OrganizationBackupList: {
+            /** @description Newest first. */
+            items: components["schemas"]["OrganizationBackup"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page.
+             * @example MjAyNi0xMS0yMVQyMToxMzoxNy44MTVa
+             */
+            next_cursor: string | null;
+        };
         /** @description A `pg_dump -Fc` of an organization's database written by its purge into ARCHIVE_DIR before the database was dropped; kept until an operator removes it. `written` once the whole file is on disk, `verified` once `pg_restore --list` read it and its SHA-256 matched again. */
         OrganizationArchive: {
             /**
@@ -1986,7 +2087,7 @@ export interface components {
              *       "organization.active"
              *     ]
              */
-            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded")[];
+            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed")[];
             /**
              * @description `failing` once a delivery ran out of retries (WEBHOOK_MAX_AGE_MS); a later successful delivery makes it `active` again.
              * @enum {string}
@@ -2033,7 +2134,7 @@ export interface components {
              *       "organization.active"
              *     ]
              */
-            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded")[];
+            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed")[];
             /**
              * @description `failing` once a delivery ran out of retries (WEBHOOK_MAX_AGE_MS); a later successful delivery makes it `active` again.
              * @enum {string}
@@ -2086,7 +2187,7 @@ export interface components {
              * @example organization.active
              * @enum {string}
              */
-            event_type: "organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded";
+            event_type: "organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed";
             /**
              * Format: uuid
              * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
@@ -2147,7 +2248,7 @@ export interface components {
              * @example organization.active
              * @enum {string}
              */
-            type: "organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded";
+            type: "organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed";
             /**
              * Format: date-time
              * @description When the event happened.
@@ -2650,7 +2751,7 @@ export interface components {
              *       "organization.failed"
              *     ]
              */
-            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded")[];
+            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed")[];
             /**
              * @description For the people who manage it.
              * @example Billing system
@@ -2672,7 +2773,7 @@ export interface components {
              *       "organization.failed"
              *     ]
              */
-            events?: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded")[];
+            events?: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed")[];
             /**
              * @description null removes it.
              * @example Billing system
@@ -3357,6 +3458,41 @@ export interface components {
                 "application/octet-stream": string;
             };
         };
+        /** @description The backup is queued. */
+        BackupQueued: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                Location: components["headers"]["BackupLocation"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OrganizationBackup"];
+            };
+        };
+        /** @description The backup. */
+        Backup: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                "Retry-After": components["headers"]["RetryAfterWhileBackingUp"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OrganizationBackup"];
+            };
+        };
+        /** @description A page of backups. */
+        BackupPage: {
+            headers: {
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                RateLimit: components["headers"]["RateLimit"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OrganizationBackupList"];
+            };
+        };
         /** @description Created. */
         UserCreated: {
             headers: {
@@ -3683,6 +3819,8 @@ export interface components {
         DrainId: string;
         /** @description The export's id. */
         ExportId: string;
+        /** @description The backup's id. */
+        BackupId: string;
         /** @description The webhook endpoint's id. */
         WebhookId: string;
         /** @description The delivery's id. */
@@ -3844,6 +3982,8 @@ export interface components {
         ServerDrainLocation: string;
         /** @description The export's URL. */
         ExportLocation: string;
+        /** @description The backup's URL. */
+        BackupLocation: string;
         /** @description The webhook endpoint's URL. */
         WebhookLocation: string;
         /** @description The server's URL. */
@@ -3854,6 +3994,8 @@ export interface components {
         BearerChallenge: string;
         /** @description Seconds to wait before polling again; present while the export is `queued` or `running`. */
         RetryAfterWhileExporting: number;
+        /** @description Seconds to wait before polling again; present while the backup is `queued` or `running`. */
+        RetryAfterWhileBackingUp: number;
         /** @description Seconds to wait before polling again; present until the run is completed. */
         RetryAfterUntilRunCompleted: number;
         /** @description Seconds to wait before polling again; present until the drain is completed. */
@@ -4123,6 +4265,87 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOrganizationsIdBackups: {
+        parameters: {
+            query?: {
+                /** @description Items per page. */
+                limit?: components["parameters"]["Limit"];
+                /** @description `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["BackupPage"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postOrganizationsIdBackups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: components["responses"]["BackupQueued"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The organization is not active (`organization_status`), or it has a backup queued or running (`backup_id`, `backup_url`). */
+            409: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getOrganizationsIdBackupsBackupId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+                /** @description The backup's id. */
+                backupId: components["parameters"]["BackupId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Backup"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };

@@ -1,0 +1,91 @@
+import { ConflictError } from '@orgms/common/errors';
+import { Router } from 'express';
+import { idParams } from '../http/common.schemas';
+import { pageQuery } from '../http/pagination';
+import { retryAfter } from '../http/retry-after';
+import { validate, validated } from '../http/validate';
+import type { Authentication } from '../sign-in/authenticate';
+import { type AuthorizeOrganization, organizationOf } from '../sign-in/authorize-organization';
+import { backupParams, listBackupsQuery } from './backups.schemas';
+import { presentOrganizationBackup, presentOrganizationBackupPage } from './organization-backup.presenter';
+import { backupUrl, type OrganizationBackupsService } from './organization-backups.service';
+
+/**
+ * @openapi
+ * /organizations/{id}/backups:
+ *   post:
+ *     tags: [Organizations]
+ *     summary: Back an organization's database up now
+ *     description: |
+ *       Platform admins and that organization's admins. The organization must be active (409 with `organization_status`
+ *       otherwise). The worker writes `pg_dump -Fc` of the organization's database into BACKUP_DIR with a manifest of
+ *       per-table row counts (taken in the dump's own snapshot), reads it back and checks its SHA-256; follow `Location`
+ *       until it is `verified`. A manual backup expires BACKUP_MANUAL_TTL after it is verified. Scheduled backups need no
+ *       request: every active organization is backed up once per BACKUP_INTERVAL.
+ *
+ *       One backup per organization at a time: while one is `queued` or `running`, another request answers 409 naming it
+ *       (`backup_id`, `backup_url`).
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
+ *     x-problems: [Forbidden, NotFound]
+ *     responses:
+ *       '202': { $ref: '#/components/responses/BackupQueued' }
+ *       '409':
+ *         description: The organization is not active (`organization_status`), or it has a backup queued or running (`backup_id`, `backup_url`).
+ *         content:
+ *           application/problem+json:
+ *             schema: { $ref: '#/components/schemas/Problem' }
+ *   get:
+ *     tags: [Organizations]
+ *     summary: List an organization's backups
+ *     description: Platform admins and that organization's admins; newest first, in cursor pages. Another organization's admin gets 404.
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
+ *     x-problems: [BadRequest, Forbidden, NotFound]
+ *     responses:
+ *       '200': { $ref: '#/components/responses/BackupPage' }
+ * /organizations/{id}/backups/{backupId}:
+ *   get:
+ *     tags: [Organizations]
+ *     summary: Read one backup
+ *     description: Platform admins and that organization's admins. `Retry-After` while it is `queued` or `running`. 404 for a backup of another organization.
+ *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }, { $ref: '#/components/parameters/BackupId' }]
+ *     x-problems: [Forbidden, NotFound]
+ *     responses:
+ *       '200': { $ref: '#/components/responses/Backup' }
+ */
+export function organizationBackupsRoutes(deps: {
+  authentication: Authentication;
+  authorize: AuthorizeOrganization;
+  backups: OrganizationBackupsService;
+}): Router {
+  const { authorize, backups } = deps;
+  const router = Router();
+  const auth = deps.authentication.required;
+  const orgAdmin = authorize({ roles: ['org_admin'] });
+
+  router.post(
+    '/organizations/:id/backups',
+    auth,
+    validate({ params: idParams }),
+    authorize({ roles: ['org_admin'], requireActive: true }),
+    async (_req, res) => {
+      const org = organizationOf(res);
+      // requireActive lets a `moving` organization through (its reads work); a dump needs it to stay where it is.
+      if (org.status !== 'active')
+        throw new ConflictError(`Organization ${org.id} is ${org.status}; backups need it to be active.`, { organization_status: org.status });
+      const created = await backups.create(org.id, res.locals.requestId);
+      res.status(202).location(backupUrl(org.id, created.id)).json(presentOrganizationBackup(created));
+    },
+  );
+
+  router.get('/organizations/:id/backups', auth, validate({ params: idParams, query: listBackupsQuery }), orgAdmin, async (_req, res) => {
+    res.json(presentOrganizationBackupPage(await backups.list(organizationOf(res).id, pageQuery(validated(res, listBackupsQuery)))));
+  });
+
+  router.get('/organizations/:id/backups/:backupId', auth, validate({ params: backupParams }), orgAdmin, async (_req, res) => {
+    const found = await backups.get(organizationOf(res).id, validated(res, backupParams).backupId);
+    if (found.status === 'queued' || found.status === 'running') retryAfter(res);
+    res.json(presentOrganizationBackup(found));
+  });
+
+  return router;
+}

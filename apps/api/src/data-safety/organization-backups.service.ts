@@ -1,0 +1,49 @@
+import { DumpInProgressError, type OrganizationBackup, type OrganizationDumpStore } from '@orgms/common/data-safety/organization-dump-store';
+import type { PageQuery } from '@orgms/common/keyset-page';
+import { JOBS, jobIds } from '@orgms/common/queues/registry';
+import type { TenantWorkQueue } from '@orgms/common/queues/tenant-work-queue';
+import type { JobHandover } from '../http/job-handover';
+import { type Page, withCursor } from '../http/pagination';
+
+export interface OrganizationBackupsDeps {
+  dumps: Pick<OrganizationDumpStore, 'create' | 'get' | 'list'>;
+  queue: Pick<TenantWorkQueue, 'add'>;
+  /** Where a backup job Redis refuses waits for the reconnect. */
+  handover: Pick<JobHandover, 'submit'>;
+}
+
+/**
+ * Backups of an organization's database as the API shows them: a manual one is recorded and
+ * handed to the worker (apps/worker organization-dumps.service.ts); scheduled ones come from the
+ * worker's backups sweep. Every lookup names the organization and the backup together.
+ */
+export class OrganizationBackupsService {
+  constructor(private readonly deps: OrganizationBackupsDeps) {}
+
+  /** A manual backup now; 409 naming the open one while the organization has a backup queued or running. */
+  async create(orgId: string, requestId: string): Promise<OrganizationBackup> {
+    let created: OrganizationBackup;
+    try {
+      created = await this.deps.dumps.create('backup', orgId, requestId, 'manual');
+    } catch (error) {
+      if (error instanceof DumpInProgressError) throw new DumpInProgressError('backup', error.dumpId, { backup_url: backupUrl(orgId, error.dumpId) });
+      throw error;
+    }
+    const data = { backupId: created.id, orgId, requestId };
+    await this.deps.handover.submit(`backup:${created.id}`, () => this.deps.queue.add(JOBS.backup, data, { jobId: jobIds.backup(created.id) }));
+    return created;
+  }
+
+  get(orgId: string, backupId: string): Promise<OrganizationBackup> {
+    return this.deps.dumps.get('backup', orgId, backupId);
+  }
+
+  async list(orgId: string, page: PageQuery): Promise<Page<OrganizationBackup>> {
+    return withCursor(await this.deps.dumps.list('backup', orgId, page)) as Page<OrganizationBackup>;
+  }
+}
+
+/** Where a backup is read (the 202's `Location`, the 409's `backup_url`). */
+export function backupUrl(orgId: string, backupId: string): string {
+  return `/organizations/${orgId}/backups/${backupId}`;
+}
