@@ -1,20 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { controlMigrations } from '@orgms/migrations';
 import { expect } from 'chai';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
 import { OrganizationArchives1732720000000 } from '../migrations/control/1732720000000-OrganizationArchives';
+import { controlMigrationsUpTo } from './support/control-database';
 
 /** A control database as it was just before soft delete: the migrations up to (not including) it, or with it. */
-function controlDataSource(database: string, upTo: 'before' | 'with'): DataSource {
-  const index = controlMigrations.indexOf(OrganizationArchives1732720000000);
-  return new DataSource({
-    type: 'postgres',
-    url: `postgres://postgres@127.0.0.1:5432/${database}`,
-    migrations: controlMigrations.slice(0, upTo === 'before' ? index : index + 1),
-    migrationsTableName: 'control_migrations',
-  });
-}
+const controlDataSource = (database: string, upTo: 'before' | 'with') => controlMigrationsUpTo(database, OrganizationArchives1732720000000, upTo);
 
 describe('Control migration: soft delete and archives', () => {
   const database = `orgms_test_archives_${randomUUID().slice(0, 8)}`;

@@ -1,22 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { controlMigrations } from '@orgms/migrations';
 import { expect } from 'chai';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
 import { OrganizationDumps1732830000000 } from '../migrations/control/1732830000000-OrganizationDumps';
+import { controlMigrationsUpTo } from './support/control-database';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432';
 
 /** A control database with the migrations before (or up to and with) the one dumps table. */
-function controlDataSource(database: string, upTo: 'before' | 'with'): DataSource {
-  const index = controlMigrations.indexOf(OrganizationDumps1732830000000);
-  return new DataSource({
-    type: 'postgres',
-    url: `${SERVER}/${database}`,
-    migrations: controlMigrations.slice(0, upTo === 'before' ? index : index + 1),
-    migrationsTableName: 'control_migrations',
-  });
-}
+const controlDataSource = (database: string, upTo: 'before' | 'with') => controlMigrationsUpTo(database, OrganizationDumps1732830000000, upTo);
 
 const SHA = 'a'.repeat(64);
 

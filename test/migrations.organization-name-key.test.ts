@@ -1,23 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { organizationNameKey } from '@orgms/common/organizations/organization-names';
-import { controlMigrations } from '@orgms/migrations';
 import { expect } from 'chai';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
 import { OrganizationNameKey1732500000000 } from '../migrations/control/1732500000000-OrganizationNameKey';
+import { controlMigrationsUpTo } from './support/control-database';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432';
 
 /** A control database as it was just before the name key: the migrations up to (not including) it. */
-function controlDataSource(database: string, upTo: 'before' | 'with'): DataSource {
-  const index = controlMigrations.indexOf(OrganizationNameKey1732500000000);
-  return new DataSource({
-    type: 'postgres',
-    url: `${SERVER}/${database}`,
-    migrations: controlMigrations.slice(0, upTo === 'before' ? index : index + 1),
-    migrationsTableName: 'control_migrations',
-  });
-}
+const controlDataSource = (database: string, upTo: 'before' | 'with') => controlMigrationsUpTo(database, OrganizationNameKey1732500000000, upTo);
 
 describe('Control migration 1732500000000: organizations.name_key', () => {
   const database = `orgms_test_namekey_${randomBytes(4).toString('hex')}`;

@@ -1,22 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { TrackedRunStore } from '@orgms/common/fleet-migrations/tracked-run-store';
-import { controlMigrations } from '@orgms/migrations';
 import { expect } from 'chai';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
 import { TrackedRuns1732795000000 } from '../migrations/control/1732795000000-TrackedRuns';
+import { controlMigrationsUpTo } from './support/control-database';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432';
 
-function controlDataSource(database: string, upTo: 'before' | 'with'): DataSource {
-  const index = controlMigrations.indexOf(TrackedRuns1732795000000);
-  return new DataSource({
-    type: 'postgres',
-    url: `${SERVER}/${database}`,
-    migrations: controlMigrations.slice(0, upTo === 'before' ? index : index + 1),
-    migrationsTableName: 'control_migrations',
-  });
-}
+const controlDataSource = (database: string, upTo: 'before' | 'with') => controlMigrationsUpTo(database, TrackedRuns1732795000000, upTo);
 
 describe('Control migration 1732795000000: migration runs and drains become tracked runs', () => {
   const database = `orgms_test_tracked_${randomBytes(4).toString('hex')}`;

@@ -43,3 +43,19 @@ export async function scratchControlDatabase(label: string): Promise<{ dataSourc
     },
   };
 }
+
+/**
+ * A DataSource on the scratch `database` whose migrations are the control migrations up to
+ * `migration`: `before` it (the schema a migration spec fills with old rows) or `with` it (the one
+ * it then checks, and undoes).
+ */
+export function controlMigrationsUpTo(database: string, migration: (typeof controlMigrations)[number], upTo: 'before' | 'with'): DataSource {
+  const index = controlMigrations.indexOf(migration);
+  if (index < 0) throw new Error(`${migration.name} is not a control migration`);
+  return new DataSource({
+    type: 'postgres',
+    url: `postgres://postgres@127.0.0.1:5432/${database}`,
+    migrations: controlMigrations.slice(0, upTo === 'before' ? index : index + 1),
+    migrationsTableName: 'control_migrations',
+  });
+}
