@@ -230,17 +230,17 @@ describe('Pipeline declarations (no servers)', () => {
   });
 
   describe('archive restore', () => {
-    const archives = { getArchive: async () => ({ fileName: 'not-there.dump', sizeBytes: 10, sha256: '00' }) };
+    const archives = { getRestoreSource: async () => ({ kind: 'archive', fileName: 'not-there.dump', sizeBytes: 10, sha256: '00' }) };
 
     it('when declared, then it verifies the archive before restoring it, with nothing to undo', () => {
-      const { pipeline } = new ArchiveRestorer(archives as never, tmpdir(), silent);
+      const { pipeline } = new ArchiveRestorer(archives as never, { archive: tmpdir(), backup: tmpdir() }, silent);
       expect(pipeline.name).to.equal('archive_restore');
       expect(pipeline.order).to.deep.equal(['verify_archive', 'restore']);
       expect(stepsWithCompensation(pipeline)).to.deep.equal([]);
     });
 
     it('when the archive cannot be verified, then the failure is permanent and nothing is restored', async () => {
-      const restorer = new ArchiveRestorer(archives as never, tmpdir(), silent);
+      const restorer = new ArchiveRestorer(archives as never, { archive: tmpdir(), backup: tmpdir() }, silent);
       const error = await restorer.restoreInto('archive-1', 'postgres://postgres@127.0.0.1:1/postgres', 'orgms_staging').then(
         () => undefined,
         (e: unknown) => e as { permanent: boolean; message: string },

@@ -127,7 +127,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     servers,
     pgbouncer,
     roles,
-    archives: new ArchiveRestorer(dumps, config.archives.dir, logger),
+    archives: new ArchiveRestorer(dumps, { archive: config.archives.dir, backup: config.backups.dir }, logger),
     logger,
     beforeStep: options.beforeStep,
   });

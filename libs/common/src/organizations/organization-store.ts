@@ -20,7 +20,7 @@ export interface NewOrganization {
   slug: string;
   databaseName: string;
   adminEmail: string;
-  /** The first admin's bcrypt hash; null for an organization restored from an archive (its users come with it). */
+  /** The first admin's bcrypt hash; null for an organization restored from an archive or backup (its users come with it). */
   pendingAdminPasswordHash: string | null;
   restoredFromArchiveId?: string;
 }

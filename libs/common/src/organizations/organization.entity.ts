@@ -72,7 +72,7 @@ export class Organization {
   @Column({ type: 'timestamptz', name: 'purge_after', precision: 3, nullable: true })
   purgeAfter!: Date | null;
 
-  /** Set on an organization recreated from an archive: provisioning restores that archive instead of cloning the template. */
+  /** Set on an organization recreated from an archive or made from a backup (a sandbox): provisioning restores that dump instead of cloning the template. */
   @Column('uuid', { name: 'restored_from_archive_id', nullable: true })
   restoredFromArchiveId!: string | null;
 

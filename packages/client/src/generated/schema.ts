@@ -244,6 +244,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/organizations/{id}/backups/{backupId}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a backup
+         * @description Platform admins and that organization's admins; another organization's admin gets 404. Only a `verified` backup
+         *     is restored (409 with `backup_status` otherwise).
+         *
+         *     `{"mode":"new_organization","organization_name":"…"}` makes a sandbox: a new organization (new id, database and
+         *     role, placed like any new one) whose database is the backup's, its users and their passwords included (no admin
+         *     is seeded). The organization the backup was taken of is not touched. Follow `Location` until the new one is
+         *     `active`.
+         */
+        post: operations["postOrganizationsIdBackupsBackupIdRestore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/organizations/{id}/exports": {
         parameters: {
             query?: never;
@@ -2579,6 +2605,18 @@ export interface components {
              */
             organization_name?: string;
         };
+        BackupRestore: {
+            /**
+             * @description `new_organization` makes a new organization (a sandbox) of the backup.
+             * @constant
+             */
+            mode: "new_organization";
+            /**
+             * @description The new organization's name.
+             * @example Acme Corp
+             */
+            organization_name: string;
+        };
         OrganizationLogin: {
             /**
              * @description Printable text without control characters; a word may not mix look-alike letters of different scripts. Unique among live organizations, compared case-insensitively and by look-alike skeleton.
@@ -4346,6 +4384,46 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postOrganizationsIdBackupsBackupIdRestore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+                /** @description The backup's id. */
+                backupId: components["parameters"]["BackupId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BackupRestore"];
+            };
+        };
+        responses: {
+            202: components["responses"]["OrganizationCreated"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The backup is not verified (`backup_status`), or the name is taken. */
+            409: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
