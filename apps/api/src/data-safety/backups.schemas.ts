@@ -9,20 +9,24 @@ export interface BackupParams {
 export const backupParams = requestShape<BackupParams>({ id: uuid.required(), backupId: uuid.required() });
 export const listBackupsQuery = requestShape<Page>(paginationQuery);
 
-/** Where a backup is restored to: a new organization (a sandbox). The in-place restore (issue 24) is not built yet. */
-export const RESTORE_MODES = ['new_organization'] as const;
+/** Where a backup is restored to: over the organization's own data, or into a new organization (a sandbox). */
+export const RESTORE_MODES = ['in_place', 'new_organization'] as const;
 export type RestoreMode = (typeof RESTORE_MODES)[number];
 
 export interface RestoreBackupBody {
   mode: RestoreMode;
-  organization_name: string;
+  organization_name?: string;
 }
 
-/** POST /organizations/:id/backups/:backupId/restore: a sandbox needs its own name. */
+/** POST /organizations/:id/backups/:backupId/restore: a sandbox needs its own name; an in-place restore takes none. */
 export const restoreBackupBody = requestShape<RestoreBackupBody>({
   mode: Joi.string()
     .valid(...RESTORE_MODES)
     .required()
-    .description('`new_organization` makes a new organization (a sandbox) of the backup.'),
-  organization_name: organizationName.required().description("The new organization's name."),
+    .description("`in_place` replaces the organization's data with the backup's; `new_organization` makes a new organization (a sandbox) of it."),
+  organization_name: organizationName.description("The new organization's name: required with `new_organization`, refused with `in_place`."),
+}).when(Joi.object({ mode: Joi.valid('new_organization') }).unknown(), {
+  // biome-ignore lint/suspicious/noThenProperty: joi's conditional schema, not a thenable
+  then: Joi.object({ organization_name: Joi.required() }).unknown(),
+  otherwise: Joi.object({ organization_name: Joi.forbidden() }).unknown(),
 });

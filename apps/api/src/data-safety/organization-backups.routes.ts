@@ -34,7 +34,7 @@ import { backupUrl, type OrganizationBackupsService } from './organization-backu
  *         description: The organization is not active (`organization_status`), or it has a backup queued or running (`backup_id`, `backup_url`).
  *         content:
  *           application/problem+json:
- *             schema: { $ref: '#/components/schemas/Problem' }
+ *             schema: { $ref: '#/components/schemas/ConflictProblem' }
  *   get:
  *     tags: [Organizations]
  *     summary: List an organization's backups
@@ -60,6 +60,14 @@ import { backupUrl, type OrganizationBackupsService } from './organization-backu
  *       Platform admins and that organization's admins; another organization's admin gets 404. Only a `verified` backup
  *       is restored (409 with `backup_status` otherwise).
  *
+ *       `{"mode":"in_place"}` replaces the organization's data with the backup's: it goes `active → restoring → active`
+ *       (202 with it `restoring`; follow `Location`). The worker stops writes, takes a `pre_restore` backup of the
+ *       current data (so the restore itself can be undone), restores the backup into a staging database, checks its row
+ *       counts against the backup's manifest, swaps it in for the live database and drops the old one. Meanwhile writes
+ *       answer 503 with `Retry-After`; reads work until the swap. A restore that fails before the swap leaves the
+ *       organization `active` on its old data, with `last_error`. 409 (`current_status`) while the organization is
+ *       moving, deleted or restoring already.
+ *
  *       `{"mode":"new_organization","organization_name":"…"}` makes a sandbox: a new organization (new id, database and
  *       role, placed like any new one) whose database is the backup's, its users and their passwords included (no admin
  *       is seeded). The organization the backup was taken of is not touched. Follow `Location` until the new one is
@@ -74,10 +82,10 @@ import { backupUrl, type OrganizationBackupsService } from './organization-backu
  *     responses:
  *       '202': { $ref: '#/components/responses/OrganizationCreated' }
  *       '409':
- *         description: The backup is not verified (`backup_status`), or the name is taken.
+ *         description: The backup is not verified (`backup_status`); in place, the organization is not active (`current_status`); a sandbox's name is taken.
  *         content:
  *           application/problem+json:
- *             schema: { $ref: '#/components/schemas/Problem' }
+ *             schema: { $ref: '#/components/schemas/ConflictProblem' }
  */
 export function organizationBackupsRoutes(deps: {
   authentication: Authentication;
@@ -123,7 +131,10 @@ export function organizationBackupsRoutes(deps: {
       const source = organizationOf(res);
       const body = validated(res, restoreBackupBody);
       const { backupId } = validated(res, backupParams);
-      const org = await backups.restoreAsNewOrganization(source, backupId, body.organization_name, res.locals.requestId);
+      const org =
+        body.mode === 'in_place'
+          ? await backups.restoreInPlace(source, backupId, res.locals.requestId)
+          : await backups.restoreAsNewOrganization(source, backupId, body.organization_name as string, res.locals.requestId);
       retryAfter(res);
       res.status(202).location(`/organizations/${org.id}`).json(presentOrganization(org));
     },

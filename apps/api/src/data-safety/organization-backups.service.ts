@@ -2,6 +2,8 @@ import { DumpInProgressError, type OrganizationBackup, type OrganizationDumpStor
 import { ConflictError } from '@orgms/common/errors';
 import type { PageQuery } from '@orgms/common/keyset-page';
 import type { Organization } from '@orgms/common/organizations/organization.entity';
+import type { OrganizationStore } from '@orgms/common/organizations/organization-store';
+import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { JOBS, jobIds } from '@orgms/common/queues/registry';
 import type { TenantWorkQueue } from '@orgms/common/queues/tenant-work-queue';
 import type { JobHandover } from '../http/job-handover';
@@ -15,6 +17,9 @@ export interface OrganizationBackupsDeps {
   handover: Pick<JobHandover, 'submit'>;
   /** Where a sandbox is recorded and provisioned, like any new organization. */
   organizations: Pick<OrganizationsService, 'createFromBackup'>;
+  /** `active → restoring` of an in-place restore, and its job. */
+  store: Pick<OrganizationStore, 'transition'>;
+  jobs: Pick<OrganizationJobs, 'restore'>;
 }
 
 /**
@@ -47,6 +52,24 @@ export class OrganizationBackupsService {
   async restoreAsNewOrganization(source: Organization, backupId: string, name: string, requestId: string): Promise<Organization> {
     const backup = await this.restorable(source.id, backupId);
     return this.deps.organizations.createFromBackup(source, backup.id, name, requestId);
+  }
+
+  /**
+   * `active → restoring` with the backup that replaces the data, then the worker's restore job
+   * (apps/worker backup-restores.service.ts). 409 unless the organization is active (moving,
+   * deleted, or restoring already) or the backup is verified.
+   */
+  async restoreInPlace(org: Organization, backupId: string, requestId: string): Promise<Organization> {
+    const backup = await this.restorable(org.id, backupId);
+    const restoring = await this.deps.store.transition(org.id, 'restoring', {
+      onlyFrom: ['active'],
+      step: null,
+      requestId,
+      detail: `restore of backup ${backup.id} requested`,
+      patch: { restoringBackupId: backup.id, preRestoreBackupId: null, lastError: null },
+    });
+    await this.deps.handover.submit(`restore:${org.id}`, () => this.deps.jobs.restore({ orgId: org.id, requestId }));
+    return restoring;
   }
 
   /** Only a verified backup is restored: its file was read back and its manifest recorded. */

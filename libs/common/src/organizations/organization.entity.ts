@@ -32,6 +32,14 @@ export class Organization {
   @Column('uuid', { name: 'moving_to_server_id', nullable: true })
   movingToServerId!: string | null;
 
+  /** While `restoring` (and until its old database is dropped): the backup replacing its data. */
+  @Column('uuid', { name: 'restoring_backup_id', nullable: true })
+  restoringBackupId!: string | null;
+
+  /** The backup of the data an in-place restore replaced (kind `pre_restore`), once it is taken. */
+  @Column('uuid', { name: 'pre_restore_backup_id', nullable: true })
+  preRestoreBackupId!: string | null;
+
   /** The name of `databaseServerId`'s server, as read with the organization (not a column). */
   databaseServer?: string | null;
 
