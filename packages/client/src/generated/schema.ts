@@ -4024,7 +4024,7 @@ export interface components {
     headers: {
         /** @description Seconds to wait before asking again. */
         RetryAfter: number;
-        /** @description Seconds to wait before polling again; present while the organization is `pending`, `provisioning`, `moving` or `purging`. */
+        /** @description Seconds to wait before polling again; present while the organization is `pending`, `provisioning`, `moving`, `restoring` or `purging`. */
         RetryAfterWhileInProgress: number;
         /** @description The request rate that applies to this request (draft-ietf-httpapi-ratelimit-headers): its class, the quota `q` per window of `w` seconds, counted for the caller's organization (organization users) or for the platform admin (docs/api/limits.md). Sent with every answer to a request with a bearer token. */
         RateLimitPolicy: string;
