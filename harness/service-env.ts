@@ -62,6 +62,7 @@ export async function isolatedServiceEnv(overrides: Record<string, string> = {},
     // Files the environment writes live under its own directory, removed with the rest of it.
     ARCHIVE_DIR: join(filesDirOf(id), 'archives'),
     EXPORT_DIR: join(filesDirOf(id), 'exports'),
+    BACKUP_DIR: join(filesDirOf(id), 'backups'),
     ...overrides,
   };
   return { id, controlDatabase, orgPrefix, queuePrefix, port, baseUrl: `http://127.0.0.1:${port}`, env };

@@ -18,6 +18,7 @@ import { OrganizationLimits1732800000000 } from './control/1732800000000-Organiz
 import { OneExportAtATime1732810000000 } from './control/1732810000000-OneExportAtATime';
 import { DatabaseLimitsRuns1732820000000 } from './control/1732820000000-DatabaseLimitsRuns';
 import { OrganizationDumps1732830000000 } from './control/1732830000000-OrganizationDumps';
+import { OrganizationRestores1732840000000 } from './control/1732840000000-OrganizationRestores';
 import { CreateUsers1732200000000 } from './tenant/1732200000000-CreateUsers';
 import { AddUserLastLogin1732300000000 } from './tenant/1732300000000-AddUserLastLogin';
 
@@ -46,6 +47,7 @@ export const controlMigrations = [
   OneExportAtATime1732810000000,
   DatabaseLimitsRuns1732820000000,
   OrganizationDumps1732830000000,
+  OrganizationRestores1732840000000,
 ];
 export const tenantMigrations = [CreateUsers1732200000000, AddUserLastLogin1732300000000];
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JOBS, QUEUES, type QueueName } from '@orgms/common/queues/registry';
+import type { BackupRestoresService } from '@orgms/worker/data-safety/backup-restores.service';
 import type { OrganizationDumpsService } from '@orgms/worker/data-safety/organization-dumps.service';
 import type { DrainService } from '@orgms/worker/fleet/drain.service';
 import type { MovesService } from '@orgms/worker/fleet/moves.service';
@@ -49,6 +50,7 @@ function recordingStubs() {
     moves: { move: record('move') } as unknown as MovesService,
     drains: { drain: record('drain') } as unknown as DrainService,
     dumps: { dump: record('export') } as unknown as OrganizationDumpsService,
+    restores: { restore: record('restore') } as unknown as BackupRestoresService,
     webhooks: { deliverLane: record('deliverLane'), sweep: record('sweep') } as unknown as WebhookDeliveryService,
     databaseLimits: { applyTo: record('applyTo'), applyToFleet: record('applyToFleet') } as unknown as DatabaseLimitsService,
     migrationsQueue: {} as never,

@@ -13,8 +13,9 @@ import type { DataSource } from 'typeorm';
 const LEGAL: Record<OrganizationStatus, OrganizationStatus[]> = {
   pending: ['provisioning', 'deleted'],
   provisioning: ['provisioning', 'active', 'failed', 'deleted'],
-  active: ['moving', 'deleted'],
+  active: ['moving', 'restoring', 'deleted'],
   moving: ['moving', 'active'],
+  restoring: ['restoring', 'active'],
   failed: ['provisioning', 'deleted'],
   deleted: ['active', 'purging'],
   purging: ['purging', 'purged'],
@@ -38,7 +39,7 @@ describe('Organization states (no servers)', () => {
   });
 
   it('when the organization is deleted, then it is no longer editable', () => {
-    expect(EDITABLE_STATUSES).to.have.members(['pending', 'provisioning', 'active', 'moving', 'failed']);
+    expect(EDITABLE_STATUSES).to.have.members(['pending', 'provisioning', 'active', 'moving', 'restoring', 'failed']);
   });
 
   it('when a caller narrows a transition to a source the table does not allow, then the store refuses before any query', async () => {

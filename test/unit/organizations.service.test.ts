@@ -79,6 +79,7 @@ function fixture(options: { queueDown?: boolean } = {}) {
     move: ask('move'),
     export: ask('export'),
     backup: ask('backup'),
+    restore: ask('restore'),
   };
   const warnings: string[] = [];
   const logger = { warn: (message: string) => warnings.push(message) } as unknown as Logger;

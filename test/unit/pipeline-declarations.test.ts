@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
-import { MOVE_STEPS, PROVISIONING_STEPS, PURGE_STEPS } from '@orgms/common/organizations/organization-status';
+import { MOVE_STEPS, PROVISIONING_STEPS, PURGE_STEPS, RESTORE_STEPS } from '@orgms/common/organizations/organization-status';
 import { ArchiveRestorer } from '@orgms/worker/data-safety/archive-restore';
+import { BackupRestoresService } from '@orgms/worker/data-safety/backup-restores.service';
 import { OrganizationDumpsService } from '@orgms/worker/data-safety/organization-dumps.service';
 import { MovesService } from '@orgms/worker/fleet/moves.service';
 import { ProvisioningService } from '@orgms/worker/organizations/provisioning.service';
@@ -230,23 +231,115 @@ describe('Pipeline declarations (no servers)', () => {
   });
 
   describe('archive restore', () => {
-    const archives = { getArchive: async () => ({ fileName: 'not-there.dump', sizeBytes: 10, sha256: '00' }) };
+    const archives = { getRestoreSource: async () => ({ kind: 'archive', fileName: 'not-there.dump', sizeBytes: 10, sha256: '00' }) };
 
     it('when declared, then it verifies the archive before restoring it, with nothing to undo', () => {
-      const { pipeline } = new ArchiveRestorer(archives as never, tmpdir(), silent);
+      const { pipeline } = new ArchiveRestorer(archives as never, { archive: tmpdir(), backup: tmpdir() }, silent);
       expect(pipeline.name).to.equal('archive_restore');
       expect(pipeline.order).to.deep.equal(['verify_archive', 'restore']);
       expect(stepsWithCompensation(pipeline)).to.deep.equal([]);
     });
 
     it('when the archive cannot be verified, then the failure is permanent and nothing is restored', async () => {
-      const restorer = new ArchiveRestorer(archives as never, tmpdir(), silent);
+      const restorer = new ArchiveRestorer(archives as never, { archive: tmpdir(), backup: tmpdir() }, silent);
       const error = await restorer.restoreInto('archive-1', 'postgres://postgres@127.0.0.1:1/postgres', 'orgms_staging').then(
         () => undefined,
         (e: unknown) => e as { permanent: boolean; message: string },
       );
       expect(error).to.include({ permanent: true });
       expect(error?.message).to.match(/^verify_archive: archive not-there\.dump: /);
+    });
+  });
+
+  describe('in-place restore', () => {
+    const DB = 'orgms_org_1';
+    function service(preRestore?: { status: string }) {
+      const calls: [string, unknown[]][] = [];
+      const store = {
+        recordStep: async (...args: unknown[]) => calls.push(['recordStep', args]),
+        transition: async (...args: unknown[]) => calls.push(['transition', args]),
+      };
+      const events = { publish: (event: unknown) => calls.push(['publish', [event]]) };
+      const dumps = { get: async () => ({ id: 'pre-1', ...preRestore }) };
+      const restores = new BackupRestoresService({ store, events, dumps, logger: silent, sessionGraceMs: 0 } as never);
+      return { calls, pipeline: restores.pipeline };
+    }
+    /** A server holding these databases (name → marker); what is done on it is recorded; serverNow fails with `failure`. */
+    function restoreRun(databases: Record<string, string>, admin: [string, unknown[]][], failure: unknown, preRestoreBackupId: string | null = null) {
+      const record =
+        (method: string, result?: () => Promise<unknown>) =>
+        async (...args: unknown[]) => {
+          admin.push([method, args]);
+          if (result) return result();
+        };
+      return {
+        org: { id: 'org-1', databaseName: DB, preRestoreBackupId },
+        backup: { id: 'backup-1', manifest: {} },
+        requestId: 'r',
+        isLastAttempt: true,
+        server: { adminUrl: 'postgres://postgres@127.0.0.1:1/postgres' },
+        admin: {
+          markerOf: async (name: string) => databases[name],
+          holds: async (_orgId: string, name: string) => databases[name] === 'orgms:organization:org-1',
+          setReadOnly: record('setReadOnly'),
+          serverNow: record('serverNow', () => Promise.reject(failure)),
+          dropDatabaseIfExists: record('dropDatabaseIfExists'),
+          withLock: record('withLock', () => Promise.reject(failure)),
+        },
+      } as never;
+    }
+    const ours = 'orgms:organization:org-1';
+
+    it('when declared, then its steps are the restore steps in order, and stop_writes and restore can be undone', () => {
+      const { pipeline } = service();
+      expect(pipeline.name).to.equal('restore');
+      expect(pipeline.order).to.equal(RESTORE_STEPS);
+      expect(stepsWithCompensation(pipeline)).to.deep.equal(['stop_writes', 'restore']);
+    });
+
+    it('when a run resumes, then it starts where the databases say: the drop once swapped, the swap once the live database is renamed away, the restore once the pre_restore backup is verified, else the start', async () => {
+      const resume = (databases: Record<string, string>, pre?: { status: string }) =>
+        service(pre).pipeline.resumeAt?.(restoreRun(databases, [], undefined, pre ? 'pre-1' : null) as never);
+      expect(await resume({ [DB]: ours, [`${DB}_old`]: ours })).to.equal('drop_old');
+      expect(await resume({ [DB]: ours, [`${DB}_old`]: ours, [`${DB}_new`]: ours })).to.equal('swap');
+      expect(await resume({ [`${DB}_old`]: ours, [`${DB}_new`]: ours })).to.equal('swap');
+      expect(await resume({ [DB]: ours, [`${DB}_new`]: '' }, { status: 'verified' })).to.equal('restore');
+      expect(await resume({ [DB]: ours }, { status: 'running' })).to.equal('stop_writes');
+      expect(await resume({ [DB]: ours })).to.equal('stop_writes');
+    });
+
+    it('when it fails for good before the swap, then it is rolled back: the live database takes writes again and the organization is active on its old data', async () => {
+      const { calls, pipeline } = service();
+      const admin: [string, unknown[]][] = [];
+      const failure = await firstStepFails(pipeline, restoreRun({ [DB]: ours }, admin, PRIVILEGE), true);
+      expect(failure.message).to.match(/^stop_writes: /);
+      expect(admin.filter(([method]) => method === 'setReadOnly')).to.deep.equal([
+        ['setReadOnly', [DB, true]],
+        ['setReadOnly', [DB, false]],
+      ]);
+      expect(calls.map(([method, args]) => [method, args[1]])).to.deep.equal([
+        ['recordStep', 'restoring'],
+        ['transition', 'active'],
+        ['publish', undefined],
+      ]);
+      expect(calls[1])
+        .to.have.nested.property('[1][2].detail')
+        .that.matches(/^restore rolled back: stop_writes: /);
+    });
+
+    it('when it fails for good after the live database was renamed away, then nothing is rolled back and the failure is recorded for the next run to carry on', async () => {
+      const { calls, pipeline } = service();
+      const admin: [string, unknown[]][] = [];
+      const failure = await firstStepFails(pipeline, restoreRun({ [`${DB}_old`]: ours, [`${DB}_new`]: ours }, admin, UNAVAILABLE), true);
+      expect(failure.message).to.match(/^swap: /);
+      expect(admin.map(([method]) => method)).to.deep.equal(['withLock']);
+      expect(calls.map(([method, args]) => [method, args[1]])).to.deep.equal([
+        ['recordStep', 'restoring'],
+        ['recordStep', 'restoring'],
+      ]);
+      expect(calls[1])
+        .to.have.nested.property('[1][2].detail')
+        .that.matches(/^will retry: swap: /);
     });
   });
 });

@@ -210,23 +210,24 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
     // Each organization's own limits, as the replica's cached reader of organization_limits has them.
     overridesOf: (orgId) => limits.overridesOf(orgId),
   });
+  const organizations = new OrganizationsService({
+    databasePrefix: config.tenancy.databasePrefix,
+    deleteGraceMs: config.archives.deleteGraceMs,
+    bcryptRounds,
+    store: stores.organizations,
+    placement,
+    jobs,
+    handover,
+    cache: organizationRows,
+    idempotent: new IdempotentRequests(stores.idempotencyKeys, config.secrets.current.key),
+    archives: { store: stores.organizationDumps, dir: config.archives.dir },
+  });
   const services: ApiServices = {
     auth: new AuthService(stores.platformAdmins, sessions, audit, throttle, bcryptRounds, adminAuthStates),
     orgAuth: new OrgAuthService(stores.organizations, tenantPools, sessions, audit, throttle, bcryptRounds),
     sessions,
     audit,
-    organizations: new OrganizationsService({
-      databasePrefix: config.tenancy.databasePrefix,
-      deleteGraceMs: config.archives.deleteGraceMs,
-      bcryptRounds,
-      store: stores.organizations,
-      placement,
-      jobs,
-      handover,
-      cache: organizationRows,
-      idempotent: new IdempotentRequests(stores.idempotencyKeys, config.secrets.current.key),
-      archives: { store: stores.organizationDumps, dir: config.archives.dir },
-    }),
+    organizations,
     moves: new MovesService({ store: stores.organizations, servers: stores.databaseServers, placement, jobs, handover }),
     drains: new DrainsService({
       servers: stores.databaseServers,
@@ -242,7 +243,14 @@ export function startApiRuntime(config: Config, logger: Logger, options: ApiOpti
       dir: config.exports.dir,
       diskLimitBytes: config.limits.exportDiskLimitBytes,
     }),
-    backups: new OrganizationBackupsService({ dumps: stores.organizationDumps, queue: queues.tenantWork, handover }),
+    backups: new OrganizationBackupsService({
+      dumps: stores.organizationDumps,
+      queue: queues.tenantWork,
+      handover,
+      organizations,
+      store: stores.organizations,
+      jobs,
+    }),
     users: new UsersService(tenantPools, PasswordHashing.withRounds(bcryptRounds), audit, limits),
     webhooks: new WebhooksService({ store: stores.webhooks, allowPrivate: config.webhooks.allowPrivate, audit }),
     signups: new SignupThrottle(rateLimits, { keyPrefix: rateLimitPrefix, ...config.auth.signupThrottle }),

@@ -28,6 +28,7 @@ import { RefreshTokenStore } from '@orgms/common/sign-in/refresh-token-store';
 import { WebhookStore } from '@orgms/common/webhooks/webhook-store';
 import { type Job, type Queue, Worker } from 'bullmq';
 import { ArchiveRestorer } from './data-safety/archive-restore';
+import { type BackupRestoreDeps, BackupRestoresService } from './data-safety/backup-restores.service';
 import { type DumpDeps, OrganizationDumpsService } from './data-safety/organization-dumps.service';
 import { DrainService } from './fleet/drain.service';
 import { type MoveDeps, MovesService } from './fleet/moves.service';
@@ -74,6 +75,8 @@ export interface WorkerOptions {
   beforeMoveStep?: MoveDeps['beforeStep'];
   /** Called before the step of each export (tests hold exports running with it). */
   beforeExportStep?: DumpDeps['beforeStep'];
+  /** Called before each step of an in-place restore (tests hold or interrupt restores with it). */
+  beforeRestoreStep?: BackupRestoreDeps['beforeStep'];
   /** Called before each purge step (tests interrupt purges with it). */
   beforePurgeStep?: PurgeDeps['beforeStep'];
 }
@@ -121,13 +124,14 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
   });
 
   const dumps = new OrganizationDumpStore(controlDb, clock);
+  const restorer = new ArchiveRestorer(dumps, { archive: config.archives.dir, backup: config.backups.dir }, logger);
   const provisioning = new ProvisioningService({
     tenancy,
     store,
     servers,
     pgbouncer,
     roles,
-    archives: new ArchiveRestorer(dumps, config.archives.dir, logger),
+    archives: restorer,
     logger,
     beforeStep: options.beforeStep,
   });
@@ -173,6 +177,19 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     },
     beforeStep: options.beforeExportStep,
   });
+  const restores = new BackupRestoresService({
+    store,
+    dumps,
+    backups: dumpsService,
+    restorer,
+    servers,
+    pgbouncer,
+    roles,
+    events,
+    logger,
+    sessionGraceMs: tenancy.fleet.moveSessionGraceMs,
+    beforeStep: options.beforeRestoreStep,
+  });
   const databaseLimits = new DatabaseLimitsService({ store, servers, roles, runs, logger });
   const jobs = organizationJobs({ provisioning: provisioningQueue, tenantWork: tenantWorkQueue });
   const sweeps = declareSweeps({
@@ -214,6 +231,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     moves,
     drains,
     dumps: dumpsService,
+    restores,
     webhooks,
     databaseLimits,
     migrationsQueue,

@@ -62,7 +62,7 @@ const headers = {
     schema: { type: 'integer', minimum: 0, examples: [2] },
   },
   RetryAfterWhileInProgress: {
-    description: 'Seconds to wait before polling again; present while the organization is `pending`, `provisioning`, `moving` or `purging`.',
+    description: 'Seconds to wait before polling again; present while the organization is `pending`, `provisioning`, `moving`, `restoring` or `purging`.',
     schema: { type: 'integer', minimum: 0, examples: [2] },
   },
   RateLimitPolicy: {

@@ -2,7 +2,7 @@ import type Joi from 'joi';
 import parse from 'joi-to-json';
 import { auditQuery } from '../audit/audit.schemas';
 import { compatCreateUserBody, compatListQuery, compatUpdateBody, organizationNameBody } from '../compat/compat.schemas';
-import { backupParams } from '../data-safety/backups.schemas';
+import { backupParams, restoreBackupBody } from '../data-safety/backups.schemas';
 import { exportParams } from '../data-safety/exports.schemas';
 import { createDatabaseServerBody, updateDatabaseServerBody } from '../fleet/database-servers.schemas';
 import { drainParams, moveOrganizationBody } from '../fleet/moves.schemas';
@@ -68,6 +68,7 @@ export function requestBodySchemas(): Record<string, JsonSchema> {
     NewOrganization: createOrganizationBody,
     OrganizationChanges: updateOrganizationBody,
     OrganizationRestore: restoreOrganizationBody,
+    BackupRestore: restoreBackupBody,
     OrganizationLogin: orgLoginBody,
     NewUser: createUserBody,
     UserChanges: updateUserBody,

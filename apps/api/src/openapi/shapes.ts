@@ -1,4 +1,4 @@
-import { EXPORT_STATUSES } from '@orgms/common/data-safety/organization-dump-store';
+import { BACKUP_STATUSES, EXPORT_STATUSES } from '@orgms/common/data-safety/organization-dump-store';
 import { REQUEST_CLASSES } from '@orgms/common/limits/organization-limits';
 import { ORGANIZATION_STATUSES } from '@orgms/common/organizations/organization-status';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
@@ -67,7 +67,9 @@ export const conflictProblem = {
   description:
     'A 409. `organization_status`: the organization is not active, so what needs it waits (its users, its users routes, logins). ' +
     '`current_status`: the organization is in a status from which this change is not allowed. ' +
-    '`export_id`, `export_url`: the export already queued or running (one export per organization at a time).',
+    '`export_id`, `export_url`: the export already queued or running (one export per organization at a time). ' +
+    '`backup_id`, `backup_url`: the backup already queued or running (one backup per organization at a time). ' +
+    '`backup_status`: the backup is not verified, so it cannot be restored.',
   additionalProperties: false,
   required: problemRequired,
   properties: {
@@ -75,6 +77,13 @@ export const conflictProblem = {
     organization_status: organizationStatusName,
     current_status: organizationStatusName,
     export_status: { type: 'string', enum: EXPORT_STATUSES, description: 'The export is not ready (download).' },
+    backup_status: { type: 'string', enum: BACKUP_STATUSES, description: 'The backup is not verified (restore).' },
+    backup_id: { ...uuid, description: 'The backup of this organization that is queued or running (a new backup waits for it).' },
+    backup_url: {
+      type: 'string',
+      description: 'Where that backup is read, as in the `Location` of its 202.',
+      examples: ['/organizations/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab/backups/5e4d3c2b-1a09-4f8e-8d7c-6b5a4f3e2d1c'],
+    },
     export_id: { ...uuid, description: 'The export of this organization that is queued or running (a new export waits for it).' },
     export_url: {
       type: 'string',

@@ -5,7 +5,7 @@ import type { PlacementService } from '@orgms/common/fleet/placement-service';
 import type { Organization } from '@orgms/common/organizations/organization.entity';
 import type { OrganizationEvent } from '@orgms/common/organizations/organization-event.entity';
 import type { OrganizationStatus } from '@orgms/common/organizations/organization-status';
-import type { OrganizationStore } from '@orgms/common/organizations/organization-store';
+import type { NewOrganization, OrganizationStore } from '@orgms/common/organizations/organization-store';
 import { slugify } from '@orgms/common/organizations/slug';
 import type { OrganizationJobs } from '@orgms/common/queues/provisioning-queue';
 import { hashPassword } from '@orgms/common/sign-in/passwords';
@@ -74,10 +74,7 @@ export interface OrganizationsServiceDeps {
 export class OrganizationsService {
   constructor(private readonly deps: OrganizationsServiceDeps) {}
 
-  /**
-   * Places the organization on a server (503 when none can take it), records it as `pending`
-   * (its password hashed), then asks the worker to provision it.
-   */
+  /** A new organization with its first admin (the password hashed), placed and provisioned (placeAndProvision). */
   async create(input: CreateOrganizationInput, requestId: string, idempotency?: IdempotencyKey): Promise<Organization> {
     const { idempotent, store } = this.deps;
     // A replay answers the organization as it is now, read from the store, not from a cache.
@@ -92,18 +89,30 @@ export class OrganizationsService {
   }
 
   private async createNow(input: CreateOrganizationInput, requestId: string): Promise<Organization> {
+    const pendingAdminPasswordHash = await hashPassword(input.password, this.deps.bcryptRounds);
+    return this.placeAndProvision({ name: input.organization_name, adminEmail: input.email, pendingAdminPasswordHash }, requestId, input.database_server);
+  }
+
+  /**
+   * A sandbox: a new organization (new id, database and role, placed like any new one) filled
+   * from a verified backup of `source`; its users, the first admin among them, come from the
+   * backup, so no admin is seeded. The source is not touched.
+   */
+  createFromBackup(source: Organization, backupId: string, name: string, requestId: string): Promise<Organization> {
+    return this.placeAndProvision({ name, adminEmail: source.adminEmail, pendingAdminPasswordHash: null, restoredFromArchiveId: backupId }, requestId);
+  }
+
+  /** Places the organization on a server (503 when none can take it), records it as `pending`, then asks the worker to provision it. */
+  private async placeAndProvision(
+    fields: Pick<NewOrganization, 'name' | 'adminEmail' | 'pendingAdminPasswordHash' | 'restoredFromArchiveId'>,
+    requestId: string,
+    databaseServer?: string,
+  ): Promise<Organization> {
     const { placement } = this.deps;
-    const candidates = await placement.candidates({ named: input.database_server });
+    const candidates = await placement.candidates({ named: databaseServer });
     const id = randomUUID();
     const org = await this.deps.store.create(
-      {
-        id,
-        name: input.organization_name,
-        slug: slugify(input.organization_name),
-        databaseName: databaseNameFor(id, this.deps.databasePrefix),
-        adminEmail: input.email,
-        pendingAdminPasswordHash: await hashPassword(input.password, this.deps.bcryptRounds),
-      },
+      { id, slug: slugify(fields.name), databaseName: databaseNameFor(id, this.deps.databasePrefix), ...fields },
       { requestId, place: (liveByServer) => placement.choose(candidates, liveByServer).id },
     );
     await this.enqueue('provisioning', () => this.deps.jobs.provisionNew({ orgId: id, requestId }), id);

@@ -5,14 +5,15 @@ import type { DatabaseServer } from '@orgms/common/fleet/database-server-store';
 import type { ServerDirectory } from '@orgms/common/fleet/server-directory';
 import type { Logger } from '@orgms/common/logger';
 import type { Organization } from '@orgms/common/organizations/organization.entity';
+import { WRITES_PAUSED_STATUSES } from '@orgms/common/organizations/organization-status';
 import type { DataSource } from 'typeorm';
 import { TenantConnectionManager, type TenantConnectionManagerOptions, type TenantConnectionStats, type TenantRef } from './connection-manager';
 import type { TenantLogins } from './tenant-logins';
 
 export type TenantOrganization = Pick<Organization, 'id' | 'databaseName' | 'databaseServerId' | 'status'>;
 
-/** How long a client should wait before writing to an organization that is being moved. */
-const MOVING_RETRY_AFTER_SECONDS = 5;
+/** How long a client should wait before writing to an organization that is being moved or restored. */
+const WRITES_PAUSED_RETRY_AFTER_SECONDS = 5;
 
 /** The database was ended under us (a move's or deletion's cut-over): a fresh pool reads elsewhere. */
 function isCutOver(error: unknown): boolean {
@@ -55,12 +56,12 @@ export class TenantDatabases {
   }
 
   async write<T>(org: TenantOrganization, work: (db: DataSource) => Promise<T>): Promise<T> {
-    if (org.status === 'moving') throw movingError();
+    if (WRITES_PAUSED_STATUSES.includes(org.status)) throw writesPausedError(org.status);
     try {
       return await this.run(org, work);
     } catch (error) {
-      // 25006: the source was made read-only by a move that started after this request read the organization.
-      if (sqlStateOf(error) === '25006') throw movingError();
+      // 25006: the database was made read-only by a move or restore that started after this request read the organization.
+      if (sqlStateOf(error) === '25006') throw writesPausedError();
       if (sqlStateOf(error) === '3D000') throw new ServiceUnavailableError('The organization database has just moved; send the request again.', 1);
       throw error;
     }
@@ -110,9 +111,14 @@ export class TenantDatabases {
   }
 }
 
-function movingError(): ServiceUnavailableError {
-  return new ServiceUnavailableError(
-    'The organization is being moved to another database server; reads work, writes resume when the move ends.',
-    MOVING_RETRY_AFTER_SECONDS,
-  );
+/** Why writes answer 503 meanwhile, as far as this request knows (a raced write only knows the database refused it). */
+const WRITES_PAUSED: Record<string, string> = {
+  moving: 'The organization is being moved to another database server; reads work, writes resume when the move ends.',
+  restoring: 'The organization is being restored from a backup; reads work until its data is swapped, writes resume when the restore ends.',
+};
+
+function writesPausedError(status?: Organization['status']): ServiceUnavailableError {
+  const detail =
+    (status && WRITES_PAUSED[status]) ?? 'The organization database is read-only while it is moved or restored; reads work, writes resume when that ends.';
+  return new ServiceUnavailableError(detail, WRITES_PAUSED_RETRY_AFTER_SECONDS);
 }

@@ -14,7 +14,7 @@ const MAX_TOOL_ERROR = 500;
 const RESTORE_STEPS = ['verify_archive', 'restore'] as const;
 type RestoreStep = (typeof RESTORE_STEPS)[number];
 
-/** One restore: the recorded archive, its file, and the database it fills. */
+/** One restore: the recorded archive (or backup), its file, and the database it fills. */
 interface RestoreRun {
   archive: OrganizationArchive;
   path: string;
@@ -22,10 +22,11 @@ interface RestoreRun {
 }
 
 /**
- * Restores a recorded archive (ARCHIVE_DIR) into an empty database: what provisioning does instead
- * of cloning the template for an organization recreated by `npm run org:restore`. The file is
- * verified first (readable, and the size and SHA-256 recorded), so a damaged archive never
- * becomes a half-restored organization.
+ * Restores a recorded archive (ARCHIVE_DIR) or backup (BACKUP_DIR) into an empty database: what
+ * provisioning does instead of cloning the template for an organization recreated by
+ * `npm run org:restore` or made from a backup (`POST …/backups/{backupId}/restore`, mode
+ * `new_organization`). The file is verified first (readable, and the size and SHA-256 recorded), so
+ * a damaged file never becomes a half-restored organization.
  */
 export class ArchiveRestorer {
   /** Records nothing itself: it runs inside provisioning's create_database step, which records the failure. */
@@ -53,14 +54,16 @@ export class ArchiveRestorer {
   };
 
   constructor(
-    private readonly archives: Pick<OrganizationDumpStore, 'getArchive'>,
-    private readonly dir: string,
+    private readonly dumps: Pick<OrganizationDumpStore, 'getRestoreSource'>,
+    /** ARCHIVE_DIR and BACKUP_DIR, absolute: where each kind's files are. */
+    private readonly dirs: { archive: string; backup: string },
     private readonly logger: Logger,
   ) {}
 
-  async restoreInto(archiveId: string, adminUrl: string, databaseName: string): Promise<void> {
-    const archive = await this.archives.getArchive(archiveId);
-    const run = { archive, path: join(this.dir, archive.fileName), url: withDatabase(adminUrl, databaseName) };
+  async restoreInto(dumpId: string, adminUrl: string, databaseName: string): Promise<void> {
+    const archive = await this.dumps.getRestoreSource(dumpId);
+    const dir = archive.kind === 'backup' ? this.dirs.backup : this.dirs.archive;
+    const run = { archive, path: join(dir, archive.fileName), url: withDatabase(adminUrl, databaseName) };
     // Whether a failure is final is for the provisioning run around it to say.
     await runPipeline(this.pipeline, run, { logger: this.logger, isLastAttempt: false });
   }

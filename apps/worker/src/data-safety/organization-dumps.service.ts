@@ -129,8 +129,9 @@ export class OrganizationDumpsService {
   private async write(dump: DumpRun['dump']): Promise<DumpFileRecord> {
     const { store, servers } = this.deps;
     const org = await store.get(dump.orgId);
-    if (org.status !== 'active')
-      throw new JobFailure(`the organization is ${org.status}; only an active organization is ${PAST[dump.kind]}`, { permanent: true });
+    // A restore backs up the data it is about to replace while the organization is `restoring`.
+    const dumpable = org.status === 'active' || (org.status === 'restoring' && dump.backupKind === 'pre_restore');
+    if (!dumpable) throw new JobFailure(`the organization is ${org.status}; only an active organization is ${PAST[dump.kind]}`, { permanent: true });
     const server = await servers.of(org);
     return writeDump(withDatabase(server.adminUrl, org.databaseName), this.settings(dump.kind).dir, dumpFileName(dump.orgId, dump.id));
   }

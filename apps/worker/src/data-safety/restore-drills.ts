@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { OrganizationBackup, OrganizationDumpStore } from '@orgms/common/data-safety/organization-dump-store';
+import type { DumpManifest, OrganizationBackup, OrganizationDumpStore } from '@orgms/common/data-safety/organization-dump-store';
 import { redactPasswords, runPgRestore } from '@orgms/common/data-safety/pg-dump';
 import { countTableRows, manifestDifferences } from '@orgms/common/data-safety/table-rows';
 import { withDatabase } from '@orgms/common/database/database-urls';
@@ -75,7 +75,7 @@ async function restoreAndCompare({ store, servers, dir, logger }: RestoreDrillDe
     await admin.createDatabase(scratch);
     const restored = await runPgRestore(['--no-owner', '--no-acl', '--exit-on-error', '-d', url, path]);
     if (restored.code !== 0) throw new Error(`pg_restore failed (exit ${restored.code}): ${redactPasswords(restored.errors, [url], MAX_TOOL_ERROR)}`);
-    const differences = manifestDifferences(backup.manifest ?? {}, await rowsOf(url));
+    const differences = await manifestDifferencesAt(url, backup.manifest);
     if (differences.length > 0) throw new Error(`the restored rows differ from the manifest: ${differences.join('; ')}`);
   } finally {
     await admin
@@ -85,12 +85,13 @@ async function restoreAndCompare({ store, servers, dir, logger }: RestoreDrillDe
   }
 }
 
-async function rowsOf(url: string): Promise<Record<string, number>> {
+/** Where the database at `url` (a backup just restored) differs from the backup's manifest: one line per table. */
+export async function manifestDifferencesAt(url: string, manifest: DumpManifest | null): Promise<string[]> {
   const client = new Client({ connectionString: url });
   client.on('error', () => undefined);
   await client.connect();
   try {
-    return await countTableRows(client);
+    return manifestDifferences(manifest ?? {}, await countTableRows(client));
   } finally {
     await client.end().catch(() => undefined);
   }

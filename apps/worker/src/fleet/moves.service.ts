@@ -1,8 +1,6 @@
 import { spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { exitCodeOf, keepErrorOutput, redactPasswords, spawnPgDump } from '@orgms/common/data-safety/pg-dump';
 import { withDatabase } from '@orgms/common/database/database-urls';
-import type { OrganizationEventPublisher } from '@orgms/common/events/organization-events';
 import type { DatabaseServer } from '@orgms/common/fleet/database-server-store';
 import type { Logger } from '@orgms/common/logger';
 import type { Organization } from '@orgms/common/organizations/organization.entity';
@@ -15,6 +13,7 @@ import type { Pipeline } from '../pipelines/pipeline';
 import { runPipeline } from '../pipelines/pipeline-runner';
 import { DatabaseAdmin } from '../tenancy/database-admin';
 import type { TenantRoles } from '../tenancy/tenant-roles';
+import { endSessions, stopWrites, type WriteStopDeps } from '../tenancy/write-stop';
 import type { OrganizationServers } from './organization-servers';
 import type { PgBouncerDatabases } from './pgbouncer-databases';
 
@@ -28,16 +27,13 @@ export interface MoveOptions {
 
 export type MoveOutcome = 'moved' | 'source_dropped' | 'skipped';
 
-export interface MoveDeps {
+export interface MoveDeps extends WriteStopDeps {
   store: OrganizationStore;
   servers: OrganizationServers;
   pgbouncer?: PgBouncerDatabases;
   /** The organization's own role: made on the target before the copy, owning the copy, dropped from the source with it. */
   roles: TenantRoles;
-  events: OrganizationEventPublisher;
   logger: Logger;
-  /** MOVE_SESSION_GRACE_MS: how long sessions opened before writes stopped may finish. */
-  sessionGraceMs: number;
   /** Called before each step; tests use it to slow or interrupt a move at a chosen point. */
   beforeStep?: (step: MoveStep, orgId: string) => Promise<void> | void;
 }
@@ -57,8 +53,6 @@ interface MoveRun {
   startedAt: number;
 }
 
-/** How often the session wait looks again. */
-const SESSION_POLL_MS = 100;
 /** How much of pg_restore's error output reaches `last_error`. */
 const MAX_TOOL_ERROR = 500;
 
@@ -84,7 +78,7 @@ export class MovesService {
     order: MOVE_STEPS,
     steps: {
       stop_writes: {
-        run: ({ org, sourceAdmin }) => this.stopWrites(org, sourceAdmin),
+        run: ({ org, sourceAdmin }) => stopWrites(this.deps, org, sourceAdmin),
         compensate: ({ org, sourceAdmin }) => sourceAdmin.setReadOnly(org.databaseName, false),
       },
       copy: {
@@ -195,31 +189,6 @@ export class MovesService {
   }
 
   /**
-   * New sessions of the source are read-only; replicas close their pools; sessions opened before
-   * end (idle ones at once, busy ones after the grace). Then every write that was answered 2xx
-   * is committed on the source, and none can commit any more.
-   */
-  private async stopWrites(org: Organization, sourceAdmin: DatabaseAdmin): Promise<void> {
-    await sourceAdmin.setReadOnly(org.databaseName, true);
-    const stoppedAt = await sourceAdmin.serverNow();
-    this.deps.events.publish({ type: 'evict', orgId: org.id });
-    await this.deps.pgbouncer?.reconnect(org.databaseName);
-    await this.endSessions(sourceAdmin, org.databaseName, stoppedAt);
-  }
-
-  /** Waits for the sessions on `database` (those started before `startedBefore`, when given) to end. */
-  private async endSessions(admin: DatabaseAdmin, database: string, startedBefore?: Date): Promise<void> {
-    const deadline = Date.now() + this.deps.sessionGraceMs;
-    for (;;) {
-      const sessions = await admin.sessionsOn(database, startedBefore);
-      if (sessions.length === 0) return;
-      const overdue = Date.now() >= deadline;
-      await admin.terminate(sessions.filter((s) => overdue || s.state === 'idle').map((s) => s.pid));
-      await sleep(SESSION_POLL_MS);
-    }
-  }
-
-  /**
    * A fresh staging copy on the target, unless a copy under the final name is already there with
    * our marker (a crash after the rename): that one is verified again instead (returns true).
    * The organization's role exists on the target first, with its one password, so the API's
@@ -287,7 +256,7 @@ export class MovesService {
    */
   private async dropSource(org: Organization, source: DatabaseServer, sourceAdmin: DatabaseAdmin, requestId: string): Promise<void> {
     const { store, logger } = this.deps;
-    await this.endSessions(sourceAdmin, org.databaseName);
+    await endSessions(sourceAdmin, org.databaseName, this.deps.sessionGraceMs);
     const outcome = await sourceAdmin.dropDatabase(org.id, org.databaseName);
     const role = await this.deps.roles.dropFrom(org, source);
     const detail = `${outcome.dropped.length > 0 ? `dropped ${outcome.dropped.join(', ')} on the source` : 'the source copy was already gone'}; role ${role}`;

@@ -52,13 +52,14 @@ export async function resumeStuckOrganizations(deps: OrganizationSweepDeps): Pro
   return { examined: stuck.length, enqueued };
 }
 
-/** The job that carries on where `org` is: a purge, a move (from the server it is still on), or provisioning. */
+/** The job that carries on where `org` is: a purge, a restore, a move (from the server it is still on), or provisioning. */
 async function enqueueFor(
   { store, jobs }: OrganizationSweepDeps,
   org: { id: string; status: OrganizationStatus },
   data: { orgId: string; requestId: string },
 ): Promise<boolean> {
   if (org.status === 'purging') return jobs.purge(data);
+  if (org.status === 'restoring') return jobs.restore(data);
   if (org.status === 'moving') {
     const { databaseServerId } = await store.get(org.id);
     return databaseServerId ? jobs.move({ ...data, fromServerId: databaseServerId }) : false;

@@ -1,6 +1,7 @@
 import type { MigrationsQueue } from '@orgms/common/queues/migrations-queue';
 import { JOBS, type JobDataByName, type JobName } from '@orgms/common/queues/registry';
 import { DelayedError, type Job } from 'bullmq';
+import type { BackupRestoresService } from '../data-safety/backup-restores.service';
 import type { OrganizationDumpsService } from '../data-safety/organization-dumps.service';
 import type { DrainService } from '../fleet/drain.service';
 import type { MovesService } from '../fleet/moves.service';
@@ -45,6 +46,7 @@ export interface JobServices {
   moves: MovesService;
   drains: DrainService;
   dumps: OrganizationDumpsService;
+  restores: BackupRestoresService;
   webhooks: WebhookDeliveryService;
   databaseLimits: DatabaseLimitsService;
   /** Where `migrate-all` adds its children. */
@@ -64,6 +66,7 @@ export function createJobHandlers({
   moves,
   drains,
   dumps,
+  restores,
   webhooks,
   databaseLimits,
   migrationsQueue,
@@ -107,6 +110,10 @@ export function createJobHandlers({
     [JOBS.backup]: {
       data: backupJobData,
       run: ({ backupId, orgId, requestId }, job) => dumps.dump('backup', orgId, backupId, { requestId, isLastAttempt: isLastAttempt(job) }),
+    },
+    [JOBS.restore]: {
+      data: organizationJobData,
+      run: ({ orgId, requestId }, job) => restores.restore(orgId, { requestId, isLastAttempt: isLastAttempt(job) }),
     },
     [JOBS.deliverWebhooks]: {
       data: deliverWebhooksJobData,

@@ -1,6 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sqlStateOf } from '@orgms/common/database/database-errors';
 import { markerFor, quoteIdent, stagingNameFor } from '@orgms/common/tenancy/database-names';
 import { Client } from 'pg';
 import { JobFailure } from '../job-failure';
+
+/** How often, and how far apart, renameInUse tries again while new sessions slip in. */
+const RENAME_ATTEMPTS = 20;
+const RENAME_RETRY_MS = 50;
 
 /** Advisory lock key of a template: clones and upgrades of it take this lock. */
 export function templateLockKey(templateName: string): string {
@@ -164,6 +170,25 @@ export class DatabaseAdmin {
 
   async rename(from: string, to: string): Promise<void> {
     await this.client.query(`ALTER DATABASE ${quoteIdent(from)} RENAME TO ${quoteIdent(to)}`);
+  }
+
+  /**
+   * Renames a database that sessions may still use (an in-place restore's swap): PostgreSQL
+   * renames only a database nobody is connected to, so its sessions are ended and the rename
+   * tried again while a new one slipped in between, a few times.
+   */
+  async renameInUse(from: string, to: string): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      await this.terminate((await this.sessionsOn(from)).map((s) => s.pid));
+      try {
+        await this.rename(from, to);
+        return;
+      } catch (error) {
+        // 55006: object in use.
+        if (sqlStateOf(error) !== '55006' || attempt >= RENAME_ATTEMPTS) throw error;
+        await sleep(RENAME_RETRY_MS);
+      }
+    }
   }
 
   /**

@@ -132,6 +132,16 @@ export class OrganizationDumpStore {
     return row;
   }
 
+  /** What a new organization is restored from: an archive or a backup, by its id alone (404 for any other dump). */
+  async getRestoreSource(id: string): Promise<OrganizationArchive> {
+    const [row] = await this.dataSource.query(`SELECT ${COLUMNS} FROM organization_dumps WHERE id = $2 AND kind IN ('archive','backup')`, [
+      this.clock.now(),
+      id,
+    ]);
+    if (!row) throw new NotFoundError(`Dump ${id} is neither an archive nor a backup.`);
+    return row;
+  }
+
   /**
    * Records a `queued` export or backup, unless the organization has one of that kind `queued` or
    * `running` already (DumpInProgressError naming it). The partial unique index decides between

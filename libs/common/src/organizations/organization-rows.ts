@@ -12,6 +12,7 @@ import { Organization } from './organization.entity';
 export const ORGANIZATION_COLUMNS = `id, name, slug, database_name AS "databaseName", status, step, attempts, last_error AS "lastError",
   admin_email AS "adminEmail", schema_version AS "schemaVersion", created_at AS "createdAt", updated_at AS "updatedAt",
   database_server_id AS "databaseServerId", moving_to_server_id AS "movingToServerId",
+  restoring_backup_id AS "restoringBackupId", pre_restore_backup_id AS "preRestoreBackupId",
   deleted_at AS "deletedAt", deleted_from AS "deletedFrom", purge_after AS "purgeAfter", restored_from_archive_id AS "restoredFromArchiveId",
   session_generation AS "sessionGeneration",
   (SELECT s.name FROM database_servers s WHERE s.id = organizations.database_server_id) AS "databaseServer",

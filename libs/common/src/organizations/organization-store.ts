@@ -20,7 +20,7 @@ export interface NewOrganization {
   slug: string;
   databaseName: string;
   adminEmail: string;
-  /** The first admin's bcrypt hash; null for an organization restored from an archive (its users come with it). */
+  /** The first admin's bcrypt hash; null for an organization restored from an archive or backup (its users come with it). */
   pendingAdminPasswordHash: string | null;
   restoredFromArchiveId?: string;
 }
@@ -46,6 +46,8 @@ export interface TransitionOptions {
       | 'adminEmail'
       | 'databaseServerId'
       | 'movingToServerId'
+      | 'restoringBackupId'
+      | 'preRestoreBackupId'
       | 'step'
       | 'deletedAt'
       | 'deletedFrom'
@@ -91,6 +93,8 @@ const PATCH_COLUMNS: Record<string, string> = {
   adminEmail: 'admin_email',
   databaseServerId: 'database_server_id',
   movingToServerId: 'moving_to_server_id',
+  restoringBackupId: 'restoring_backup_id',
+  preRestoreBackupId: 'pre_restore_backup_id',
   step: 'step',
   deletedAt: 'deleted_at',
   deletedFrom: 'deleted_from',

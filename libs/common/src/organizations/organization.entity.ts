@@ -32,6 +32,14 @@ export class Organization {
   @Column('uuid', { name: 'moving_to_server_id', nullable: true })
   movingToServerId!: string | null;
 
+  /** While `restoring` (and until its old database is dropped): the backup replacing its data. */
+  @Column('uuid', { name: 'restoring_backup_id', nullable: true })
+  restoringBackupId!: string | null;
+
+  /** The backup of the data an in-place restore replaced (kind `pre_restore`), once it is taken. */
+  @Column('uuid', { name: 'pre_restore_backup_id', nullable: true })
+  preRestoreBackupId!: string | null;
+
   /** The name of `databaseServerId`'s server, as read with the organization (not a column). */
   databaseServer?: string | null;
 
@@ -72,7 +80,7 @@ export class Organization {
   @Column({ type: 'timestamptz', name: 'purge_after', precision: 3, nullable: true })
   purgeAfter!: Date | null;
 
-  /** Set on an organization recreated from an archive: provisioning restores that archive instead of cloning the template. */
+  /** Set on an organization recreated from an archive or made from a backup (a sandbox): provisioning restores that dump instead of cloning the template. */
   @Column('uuid', { name: 'restored_from_archive_id', nullable: true })
   restoredFromArchiveId!: string | null;
 

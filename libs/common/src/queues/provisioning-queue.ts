@@ -12,6 +12,7 @@ import {
   type ProvisionJobData,
   type PurgeJobData,
   QUEUES,
+  type RestoreJobData,
 } from './registry';
 import type { TenantWorkQueue } from './tenant-work-queue';
 
@@ -40,9 +41,11 @@ export interface OrganizationJobs {
   export(data: ExportJobData): Promise<boolean>;
   /** A backup: asked for by the schedule (`backups` sweep) or again when its job was lost. */
   backup(data: BackupJobData): Promise<boolean>;
+  /** An in-place restore: asked for by the API, or again by the stuck-organizations sweep. */
+  restore(data: RestoreJobData): Promise<boolean>;
 }
 
-/** Provisioning and purges on the provisioning queue; moves, exports and backups on the tenant-work queue. */
+/** Provisioning and purges on the provisioning queue; moves, exports, backups and restores on the tenant-work queue. */
 export function organizationJobs(queues: { provisioning: ProvisioningQueue; tenantWork: TenantWorkQueue }): OrganizationJobs {
   const { provisioning, tenantWork } = queues;
   return {
@@ -55,6 +58,7 @@ export function organizationJobs(queues: { provisioning: ProvisioningQueue; tena
     move: (data) => enqueueOnce(tenantWork, JOBS.move, jobIds.move(data.orgId), data),
     export: (data) => enqueueOnce(tenantWork, JOBS.export, jobIds.export(data.exportId), data),
     backup: (data) => enqueueOnce(tenantWork, JOBS.backup, jobIds.backup(data.backupId), data),
+    restore: (data) => enqueueOnce(tenantWork, JOBS.restore, jobIds.restore(data.orgId), data),
   };
 }
 

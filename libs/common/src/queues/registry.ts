@@ -22,6 +22,7 @@ export const JOBS = {
   drainServer: 'drain-server',
   export: 'export',
   backup: 'backup',
+  restore: 'restore',
   deliverWebhooks: 'deliver-webhooks',
   sweepWebhooks: 'sweep-webhooks',
   applyDatabaseLimits: 'apply-database-limits',
@@ -40,6 +41,7 @@ export const JOB_QUEUES = {
   [JOBS.drainServer]: QUEUES.migrations,
   [JOBS.export]: QUEUES.tenantWork,
   [JOBS.backup]: QUEUES.tenantWork,
+  [JOBS.restore]: QUEUES.tenantWork,
   [JOBS.deliverWebhooks]: QUEUES.webhooks,
   [JOBS.sweepWebhooks]: QUEUES.webhooks,
   [JOBS.applyDatabaseLimits]: QUEUES.maintenance,
@@ -93,11 +95,14 @@ export interface BackupJobData {
   requestId: string;
 }
 
+/** An in-place restore of one organization: the backup replacing its data is on its row (`restoring_backup_id`). */
+export type RestoreJobData = ProvisionJobData;
+
 /** Jobs of the provisioning queue: each makes or removes one organization's database. */
 export type ProvisioningJobData = ProvisionJobData | PurgeJobData;
 
 /** Jobs of the tenant-work queue: each acts on one organization's database for that organization or its operators. */
-export type TenantWorkJobData = MoveJobData | ExportJobData | BackupJobData;
+export type TenantWorkJobData = MoveJobData | ExportJobData | BackupJobData | RestoreJobData;
 
 /** Every job that acts on one organization's database. */
 export type OrganizationJobData = ProvisioningJobData | TenantWorkJobData;
@@ -181,6 +186,7 @@ export interface JobDataByName {
   [JOBS.drainServer]: DrainServerJobData;
   [JOBS.export]: ExportJobData;
   [JOBS.backup]: BackupJobData;
+  [JOBS.restore]: RestoreJobData;
   [JOBS.deliverWebhooks]: DeliverWebhooksJobData;
   [JOBS.sweepWebhooks]: SweepWebhooksJobData;
   [JOBS.applyDatabaseLimits]: ApplyDatabaseLimitsJobData;
@@ -200,6 +206,7 @@ export const jobIds = {
   drainServer: (drainId: string) => `drain-${drainId}`,
   export: (exportId: string) => `export-${exportId}`,
   backup: (backupId: string) => `backup-${backupId}`,
+  restore: (orgId: string) => `restore-${orgId}`,
   deliverWebhooks: (endpointId: string, orgId: string) => `webhooks-${endpointId}-${orgId}`,
   applyDatabaseLimits: (orgId: string) => `database-limits-${orgId}`,
   applyFleetDatabaseLimits: (runId: string) => `database-limits-run-${runId}`,

@@ -28,6 +28,11 @@ export function stagingNameFor(databaseName: string): string {
   return `${databaseName}_new`;
 }
 
+/** Where an in-place restore puts the live database while the restored one takes its name, until it is dropped. */
+export function replacedNameFor(databaseName: string): string {
+  return `${databaseName}_old`;
+}
+
 /** The `COMMENT ON DATABASE` that proves a database is ours and which organization owns it. */
 export function markerFor(orgId: string): string {
   uuidHex(orgId); // the marker is spliced into SQL (COMMENT takes no parameters): only a uuid may enter

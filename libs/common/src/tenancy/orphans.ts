@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import type { DatabaseServer } from '../fleet/database-server-store';
 import type { OrganizationStatus } from '../organizations/organization-status';
 import type { DatabaseOwner, OrganizationStore } from '../organizations/organization-store';
-import { organizationIdOfMarker, stagingNameFor } from './database-names';
+import { organizationIdOfMarker, replacedNameFor, stagingNameFor } from './database-names';
 
 export type OrphanKind = 'database_without_organization' | 'organization_without_database';
 
@@ -23,7 +23,7 @@ export interface OrphanReport {
 }
 
 /** While provisioning may still be building it, a staging database is expected, not orphaned. */
-const STAGING_EXPECTED: readonly OrganizationStatus[] = ['pending', 'provisioning', 'failed', 'deleted', 'purging', 'moving'];
+const STAGING_EXPECTED: readonly OrganizationStatus[] = ['pending', 'provisioning', 'failed', 'deleted', 'purging', 'moving', 'restoring'];
 
 type ServerToCheck = Pick<DatabaseServer, 'id' | 'name' | 'adminUrl'>;
 
@@ -76,6 +76,8 @@ function compare(server: ServerToCheck, databases: MarkedDatabase[], owners: Dat
     if (!here) continue;
     expected.set(owner.databaseName, owner.status);
     if (STAGING_EXPECTED.includes(owner.status)) expected.set(stagingNameFor(owner.databaseName), owner.status);
+    // An in-place restore's replaced database, until its last step drops it.
+    if (owner.status === 'restoring') expected.set(replacedNameFor(owner.databaseName), owner.status);
   }
   const orphans: Orphan[] = [];
   const existing = new Set(databases.map((d) => d.name));

@@ -244,6 +244,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/organizations/{id}/backups/{backupId}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a backup
+         * @description Platform admins and that organization's admins; another organization's admin gets 404. Only a `verified` backup
+         *     is restored (409 with `backup_status` otherwise).
+         *
+         *     `{"mode":"in_place"}` replaces the organization's data with the backup's: it goes `active → restoring → active`
+         *     (202 with it `restoring`; follow `Location`). The worker stops writes, takes a `pre_restore` backup of the
+         *     current data (so the restore itself can be undone), restores the backup into a staging database, checks its row
+         *     counts against the backup's manifest, swaps it in for the live database and drops the old one. Meanwhile writes
+         *     answer 503 with `Retry-After`; reads work until the swap. A restore that fails before the swap leaves the
+         *     organization `active` on its old data, with `last_error`. 409 (`current_status`) while the organization is
+         *     moving, deleted or restoring already.
+         *
+         *     `{"mode":"new_organization","organization_name":"…"}` makes a sandbox: a new organization (new id, database and
+         *     role, placed like any new one) whose database is the backup's, its users and their passwords included (no admin
+         *     is seeded). The organization the backup was taken of is not touched. Follow `Location` until the new one is
+         *     `active`.
+         */
+        post: operations["postOrganizationsIdBackupsBackupIdRestore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/organizations/{id}/exports": {
         parameters: {
             query?: never;
@@ -1270,7 +1304,7 @@ export interface components {
             requestId?: string;
             errors?: components["schemas"]["FieldError"][];
         };
-        /** @description A 409. `organization_status`: the organization is not active, so what needs it waits (its users, its users routes, logins). `current_status`: the organization is in a status from which this change is not allowed. `export_id`, `export_url`: the export already queued or running (one export per organization at a time). */
+        /** @description A 409. `organization_status`: the organization is not active, so what needs it waits (its users, its users routes, logins). `current_status`: the organization is in a status from which this change is not allowed. `export_id`, `export_url`: the export already queued or running (one export per organization at a time). `backup_id`, `backup_url`: the backup already queued or running (one backup per organization at a time). `backup_status`: the backup is not verified, so it cannot be restored. */
         ConflictProblem: {
             /**
              * Format: uri
@@ -1296,6 +1330,22 @@ export interface components {
              * @enum {string}
              */
             export_status?: "queued" | "running" | "ready" | "failed" | "expired";
+            /**
+             * @description The backup is not verified (restore).
+             * @enum {string}
+             */
+            backup_status?: "queued" | "running" | "verified" | "failed" | "expired";
+            /**
+             * Format: uuid
+             * @description The backup of this organization that is queued or running (a new backup waits for it).
+             * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
+             */
+            backup_id?: string;
+            /**
+             * @description Where that backup is read, as in the `Location` of its 202.
+             * @example /organizations/4f0c2a7e-9d1b-4c1e-8f00-1234567890ab/backups/5e4d3c2b-1a09-4f8e-8d7c-6b5a4f3e2d1c
+             */
+            backup_url?: string;
             /**
              * Format: uuid
              * @description The export of this organization that is queued or running (a new export waits for it).
@@ -1357,7 +1407,7 @@ export interface components {
             message: string;
         };
         /** @enum {string} */
-        OrganizationStatusName: "pending" | "provisioning" | "active" | "moving" | "failed" | "deleted" | "purging" | "purged";
+        OrganizationStatusName: "pending" | "provisioning" | "active" | "moving" | "restoring" | "failed" | "deleted" | "purging" | "purged";
         /** @description An organization (no database name, no hashes). */
         Organization: {
             /**
@@ -2087,7 +2137,7 @@ export interface components {
              *       "organization.active"
              *     ]
              */
-            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed")[];
+            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.restoring" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed")[];
             /**
              * @description `failing` once a delivery ran out of retries (WEBHOOK_MAX_AGE_MS); a later successful delivery makes it `active` again.
              * @enum {string}
@@ -2134,7 +2184,7 @@ export interface components {
              *       "organization.active"
              *     ]
              */
-            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed")[];
+            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.restoring" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed")[];
             /**
              * @description `failing` once a delivery ran out of retries (WEBHOOK_MAX_AGE_MS); a later successful delivery makes it `active` again.
              * @enum {string}
@@ -2187,7 +2237,7 @@ export interface components {
              * @example organization.active
              * @enum {string}
              */
-            event_type: "organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed";
+            event_type: "organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.restoring" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed";
             /**
              * Format: uuid
              * @example 4f0c2a7e-9d1b-4c1e-8f00-1234567890ab
@@ -2248,7 +2298,7 @@ export interface components {
              * @example organization.active
              * @enum {string}
              */
-            type: "organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed";
+            type: "organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.restoring" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed";
             /**
              * Format: date-time
              * @description When the event happened.
@@ -2326,7 +2376,7 @@ export interface components {
                  * @description The status before (null for `organization.created`).
                  * @enum {string|null}
                  */
-                previous_status: "pending" | "provisioning" | "active" | "moving" | "failed" | "deleted" | "purging" | "purged" | null;
+                previous_status: "pending" | "provisioning" | "active" | "moving" | "restoring" | "failed" | "deleted" | "purging" | "purged" | null;
                 /**
                  * @description The request that caused it (its `X-Request-Id`).
                  * @example 0b8a5f0e-6c1d-4b7a-9f2e-3d4c5b6a7980
@@ -2579,6 +2629,18 @@ export interface components {
              */
             organization_name?: string;
         };
+        BackupRestore: {
+            /**
+             * @description `in_place` replaces the organization's data with the backup's; `new_organization` makes a new organization (a sandbox) of it.
+             * @enum {string}
+             */
+            mode: "in_place" | "new_organization";
+            /**
+             * @description The new organization's name: required with `new_organization`, refused with `in_place`.
+             * @example Acme Corp
+             */
+            organization_name?: string;
+        };
         OrganizationLogin: {
             /**
              * @description Printable text without control characters; a word may not mix look-alike letters of different scripts. Unique among live organizations, compared case-insensitively and by look-alike skeleton.
@@ -2751,7 +2813,7 @@ export interface components {
              *       "organization.failed"
              *     ]
              */
-            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed")[];
+            events: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.restoring" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed")[];
             /**
              * @description For the people who manage it.
              * @example Billing system
@@ -2773,7 +2835,7 @@ export interface components {
              *       "organization.failed"
              *     ]
              */
-            events?: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed")[];
+            events?: ("organization.created" | "organization.provisioning" | "organization.active" | "organization.moving" | "organization.restoring" | "organization.failed" | "organization.deleted" | "organization.purging" | "organization.purged" | "organization.renamed" | "organization.quota_exceeded" | "backup.restore_test_failed")[];
             /**
              * @description null removes it.
              * @example Billing system
@@ -3828,7 +3890,7 @@ export interface components {
         /** @description Only deliveries in this status. */
         DeliveryStatusFilter: "pending" | "delivered" | "failed";
         /** @description Only organizations in this status. */
-        OrganizationStatusFilter: "pending" | "provisioning" | "active" | "moving" | "failed" | "deleted" | "purging" | "purged";
+        OrganizationStatusFilter: "pending" | "provisioning" | "active" | "moving" | "restoring" | "failed" | "deleted" | "purging" | "purged";
         /** @description Items per page. */
         Limit: number;
         /** @description `next_cursor` of the previous page. */
@@ -3962,7 +4024,7 @@ export interface components {
     headers: {
         /** @description Seconds to wait before asking again. */
         RetryAfter: number;
-        /** @description Seconds to wait before polling again; present while the organization is `pending`, `provisioning`, `moving` or `purging`. */
+        /** @description Seconds to wait before polling again; present while the organization is `pending`, `provisioning`, `moving`, `restoring` or `purging`. */
         RetryAfterWhileInProgress: number;
         /** @description The request rate that applies to this request (draft-ietf-httpapi-ratelimit-headers): its class, the quota `q` per window of `w` seconds, counted for the caller's organization (organization users) or for the platform admin (docs/api/limits.md). Sent with every answer to a request with a bearer token. */
         RateLimitPolicy: string;
@@ -4320,7 +4382,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["ConflictProblem"];
                 };
             };
             429: components["responses"]["RateLimited"];
@@ -4346,6 +4408,46 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postOrganizationsIdBackupsBackupIdRestore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's id. */
+                id: components["parameters"]["OrganizationId"];
+                /** @description The backup's id. */
+                backupId: components["parameters"]["BackupId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BackupRestore"];
+            };
+        };
+        responses: {
+            202: components["responses"]["OrganizationCreated"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The backup is not verified (`backup_status`); in place, the organization is not active (`current_status`); a sandbox's name is taken. */
+            409: {
+                headers: {
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ConflictProblem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["ServiceUnavailable"];
         };
