@@ -107,7 +107,7 @@ export const environmentSchema = Joi.object({
     .min(0)
     .default(60000)
     .description(
-      'an org `pending`/`provisioning`/`moving`/`purging` untouched this long, or an export still `queued`/`running` this long after it was asked for, is re-enqueued if it has no live job',
+      'an org `pending`/`provisioning`/`moving`/`restoring`/`purging` untouched this long, or an export still `queued`/`running` this long after it was asked for, is re-enqueued if it has no live job',
     ),
   // The orphan search reads every server's database list, and what it finds waits for an operator anyway.
   RECONCILE_ORPHANS_INTERVAL_MS: Joi.number()
