@@ -87,15 +87,19 @@ describe('Organization backups', function () {
     await stack.request.get(`/organizations/${orgA.id}/backups/${randomUUID()}`).set(auth(tokenA)).expect(404);
   });
 
-  it('when the backups sweep runs, then every active organization never backed up gets a scheduled backup on the tenant-work queue, once', async () => {
+  it("when the clock passes each organization's slot, then the backups sweep asks for one scheduled backup of each on the tenant-work queue, once; new organizations wait for their slot", async () => {
     const sweeps = (stack.worker ?? expect.fail('this suite runs a worker')).sweeps;
+    expect((await sweeps[SWEEPS.backups].run()).scheduled, 'new organizations are backed up at their first slot, not at once').to.deep.equal([]);
+    // Past a whole interval from their creation, each organization's slot has come.
+    clock.set(new Date(Date.now() + 2 * DAY));
     const report = await sweeps[SWEEPS.backups].run();
     expect(report.scheduled).to.have.length(2);
     const again = await sweeps[SWEEPS.backups].run();
     expect(again.scheduled, 'their backups are open or done').to.deep.equal([]);
     for (const id of report.scheduled) {
       const [{ orgId }] = await queryControlDatabase<{ orgId: string }>(stack, `SELECT org_id AS "orgId" FROM organization_dumps WHERE id = $1`, [id]);
-      const done = await waitVerified(stack, orgId, id, admin);
+      // Days later by the suite's clock: the platform admin signs in again.
+      const done = await waitVerified(stack, orgId, id, await stack.adminToken());
       expect(done).to.include({ kind: 'scheduled', status: 'verified', expires_at: null });
     }
   });

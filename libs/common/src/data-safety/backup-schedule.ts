@@ -20,7 +20,7 @@ function latestSlot(orgId: string, now: Date, intervalMs: number): number {
 export interface BackupCandidate {
   orgId: string;
   serverId: string;
-  /** When its latest scheduled backup was asked for (null: never). */
+  /** When its latest scheduled backup was asked for, or the organization was created (null: neither known). */
   lastBackupAt: Date | null;
   /** Whether it has a backup queued or running now. */
   open: boolean;

@@ -304,14 +304,16 @@ export class OrganizationDumpStore {
 
   /**
    * What the backup schedule decides on, for every active organization: its server, when its
-   * latest scheduled backup (not a failed one) was asked for, and whether one of its backups is
-   * queued or running.
+   * latest scheduled backup (not a failed one) was asked for — or, before its first, when the
+   * organization was created, so its first backup comes at its first slot like every other (a
+   * deploy or a burst of new organizations is spread over the interval, not backed up at once) —
+   * and whether one of its backups is queued or running.
    */
   backupCandidates(): Promise<BackupCandidate[]> {
     return this.dataSource.query(
       `SELECT o.id AS "orgId", o.database_server_id AS "serverId",
-              (SELECT max(d.created_at) FROM organization_dumps d
-                WHERE d.org_id = o.id AND d.kind = 'backup' AND d.backup_kind = 'scheduled' AND d.status <> 'failed') AS "lastBackupAt",
+              COALESCE((SELECT max(d.created_at) FROM organization_dumps d
+                WHERE d.org_id = o.id AND d.kind = 'backup' AND d.backup_kind = 'scheduled' AND d.status <> 'failed'), o.created_at) AS "lastBackupAt",
               EXISTS (SELECT 1 FROM organization_dumps d WHERE d.org_id = o.id AND d.kind = 'backup' AND d.status IN ('queued','running')) AS open
          FROM organizations o WHERE o.status = 'active'`,
     );
