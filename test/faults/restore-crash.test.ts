@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { startApi, startWorker } from '../../harness/built-service';
 import { controlQuery, isolatedServiceEnv, type ServiceEnv } from '../../harness/service-env';
 import { waitUntil } from '../../harness/wait';
+import { Random } from '../chaos/random';
 import { ApiClient, endFaultTest, HeldAdvisoryLock, orgDatabases, waitForStatuses } from '../support/service-processes';
 
 interface UsersDigest {
@@ -116,5 +117,54 @@ describe('Fault: a worker killed with SIGKILL in the middle of an in-place resto
     process.stdout.write(
       `      (active on the ${now.checksum === restored.checksum ? 'restored' : 'old'} data ${Date.now() - killedAt} ms after the SIGKILL)\n`,
     );
+  });
+
+  it('when the worker dies at seeded random moments of in-place restores, then each time a new worker ends the organization active on the old or the restored data, with one database and no staging copy', async () => {
+    fe = await isolatedServiceEnv();
+    await startApi(fe);
+    let worker = await startWorker(fe, {}, 'worker-1');
+    const api = new ApiClient(fe.baseUrl);
+    const created = await api.createOrganization(`Restore Kills ${fe.id}`);
+    expect(created.status, JSON.stringify(created.body)).to.equal(202);
+    const orgId = created.body.id as string;
+    const database = `${fe.orgPrefix}${orgId.replace(/-/g, '')}`;
+    await waitForStatuses(fe, [orgId], ['active'], 30000);
+    const addUser = async (email: string) => {
+      const user = await api.request('POST', `/organizations/${orgId}/users`, { body: { email, password: 'correct horse battery', role: 'member' } });
+      expect(user.status, JSON.stringify(user.body)).to.equal(201);
+      return user.body.id as string;
+    };
+    await addUser('kept@faults.test');
+    const backup = await api.request('POST', `/organizations/${orgId}/backups`);
+    expect(backup.status, JSON.stringify(backup.body)).to.equal(202);
+    await waitUntil(
+      async () => (await api.request('GET', `/organizations/${orgId}/backups/${backup.body.id}`)).body.status === 'verified' || undefined,
+      30000,
+      'the backup to be verified',
+      200,
+    );
+    const restored = await usersDigest(database);
+
+    // A fixed seed: the same moments every run, spread over a restore (about 0.2–0.8 s here).
+    const random = new Random(20261206);
+    for (let round = 1; round <= 3; round += 1) {
+      await addUser(`added-${round}@faults.test`); // so that the data before the restore differs from the backup's
+      const old = await usersDigest(database);
+      const restore = await api.request('POST', `/organizations/${orgId}/backups/${backup.body.id}/restore`, { body: { mode: 'in_place' } });
+      expect(restore.status, JSON.stringify(restore.body)).to.equal(202);
+      const moment = random.int(0, 600);
+      await new Promise((resolve) => setTimeout(resolve, moment));
+      worker.signal('SIGKILL');
+      await worker.exited;
+      worker = await startWorker(fe, {}, `worker-${round + 1}`);
+      await waitForStatuses(fe, [orgId], ['active'], 60000);
+      const now = await usersDigest(database);
+      expect([restored, old], `round ${round} (killed ${moment} ms in): the old data or the restored data, never a mix`).to.deep.include(now);
+      const databases = (await orgDatabases(fe)).filter((d) => d.datname.startsWith(database));
+      expect(databases, `round ${round}: one database, no staging or replaced copy`).to.deep.equal([
+        { datname: database, marker: `orgms:organization:${orgId}` },
+      ]);
+      process.stdout.write(`      (round ${round}: killed ${moment} ms in, active on the ${now.checksum === restored.checksum ? 'restored' : 'old'} data)\n`);
+    }
   });
 });
