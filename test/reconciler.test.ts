@@ -50,3 +50,27 @@ describe('Reconciling organizations whose job was lost', () => {
     expect(requestId, 'the job keeps the request id of the POST').to.equal(original);
   });
 });
+
+describe('A pending organization whose job never reached Redis, when a worker starts', () => {
+  let stack: TestStack;
+  before(async () => {
+    // The API's Redis is unreachable (nothing listens on port 1), so the job of a POST never reaches Redis.
+    stack = await startStack({ env: { REDIS_URL: 'redis://127.0.0.1:1' } });
+  });
+  after(() => stack.stop());
+
+  it('when a worker starts, then the organization is found and enqueued at once, not after RECONCILE_STUCK_AFTER_MS, and is active within 5 s', async () => {
+    const org = await createOrganization(stack);
+    await waitForStatus(stack, org.id, ['pending']);
+
+    const started = Date.now();
+    // The sweeps' own periods are far away: only what a worker does when it starts can find it.
+    await stack.startWorker(
+      {},
+      { REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', RECONCILE_INTERVAL_MS: '600000', RECONCILE_STUCK_AFTER_MS: '600000' },
+    );
+    const status = await waitForStatus(stack, org.id, ['active', 'failed'], 5000);
+    expect(status).to.include({ status: 'active', attempts: 1 });
+    expect(Date.now() - started).to.be.below(5000);
+  });
+});

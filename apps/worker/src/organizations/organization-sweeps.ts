@@ -40,9 +40,21 @@ export async function startDuePurges({ store, jobs, logger }: OrganizationSweepD
  * Finds organizations whose job was lost (Redis was down when the API enqueued, or the job was
  * removed) and enqueues them again under the same deterministic job id, so an organization
  * that still has a live job is never enqueued twice.
+ *
+ * A `pending` organization is looked at whatever its age: its provisioning job has one id, and
+ * adding it while it waits or runs adds nothing (nor does the API's own add after its commit), so
+ * a job that never reached Redis is found the moment a worker starts or its Redis connection
+ * comes back (the sweep's first pass then), not RECONCILE_STUCK_AFTER_MS later. The other states
+ * wait that long: their steps update the row as they go, and only an untouched one is stuck.
  */
 export async function resumeStuckOrganizations(deps: OrganizationSweepDeps): Promise<{ examined: number; enqueued: string[] }> {
-  const stuck = await deps.store.findStale(IN_PROGRESS_STATUSES, deps.stuckAfterMs);
+  const stuck = [
+    ...(await deps.store.findStale(['pending'], 0)),
+    ...(await deps.store.findStale(
+      IN_PROGRESS_STATUSES.filter((status) => status !== 'pending'),
+      deps.stuckAfterMs,
+    )),
+  ];
   const enqueued: string[] = [];
   for (const org of stuck) {
     const data = { orgId: org.id, requestId: org.requestId ?? `${SWEEPS.stuckOrganizations}-${randomUUID()}` };
