@@ -1,4 +1,3 @@
-import { ConflictError } from '@orgms/common/errors';
 import { Router } from 'express';
 import { idParams } from '../http/common.schemas';
 import { pageQuery } from '../http/pagination';
@@ -10,6 +9,7 @@ import { type AuthorizeOrganization, organizationOf } from '../sign-in/authorize
 import { backupParams, listBackupsQuery, restoreBackupBody } from './backups.schemas';
 import { presentOrganizationBackup, presentOrganizationBackupPage } from './organization-backup.presenter';
 import { backupUrl, type OrganizationBackupsService } from './organization-backups.service';
+import { organizationToDump } from './organization-to-dump';
 
 /**
  * @openapi
@@ -103,10 +103,7 @@ export function organizationBackupsRoutes(deps: {
     validate({ params: idParams }),
     authorize({ roles: ['org_admin'], requireActive: true }),
     async (_req, res) => {
-      const org = organizationOf(res);
-      // requireActive lets a `moving` organization through (its reads work); a dump needs it to stay where it is.
-      if (org.status !== 'active')
-        throw new ConflictError(`Organization ${org.id} is ${org.status}; backups need it to be active.`, { organization_status: org.status });
+      const org = organizationToDump(res, 'backups');
       const created = await backups.create(org.id, res.locals.requestId);
       res.status(202).location(backupUrl(org.id, created.id)).json(presentOrganizationBackup(created));
     },

@@ -1,6 +1,5 @@
 import { pipeline } from 'node:stream/promises';
 import { reprDigest } from '@orgms/common/data-safety/file-hash';
-import { ConflictError } from '@orgms/common/errors';
 import { Router } from 'express';
 import { idParams } from '../http/common.schemas';
 import { retryAfter } from '../http/retry-after';
@@ -10,6 +9,7 @@ import { type AuthorizeOrganization, organizationOf } from '../sign-in/authorize
 import { exportParams } from './exports.schemas';
 import { presentOrganizationExport } from './organization-export.presenter';
 import { exportUrl, type OrganizationExportsService } from './organization-exports.service';
+import { organizationToDump } from './organization-to-dump';
 
 /**
  * @openapi
@@ -66,10 +66,7 @@ export function organizationExportsRoutes(deps: {
     validate({ params: idParams }),
     authorize({ roles: ['org_admin'], requireActive: true }),
     async (_req, res) => {
-      const org = organizationOf(res);
-      // requireActive lets a `moving` organization through (its reads work); a dump needs it to stay where it is.
-      if (org.status !== 'active')
-        throw new ConflictError(`Organization ${org.id} is ${org.status}; exports need it to be active.`, { organization_status: org.status });
+      const org = organizationToDump(res, 'exports');
       const created = await exports.create(org.id, res.locals.requestId);
       res.status(202).location(exportUrl(org.id, created.id)).json(presentOrganizationExport(created));
     },
