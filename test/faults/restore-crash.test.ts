@@ -25,6 +25,37 @@ async function usersDigest(database: string): Promise<UsersDigest> {
   }
 }
 
+/** An API and a worker on `env`, and one active organization there; its database named as the worker names it. */
+async function activeOrganization(env: ServiceEnv, name: string) {
+  await startApi(env);
+  const worker = await startWorker(env, {}, 'worker-1');
+  const api = new ApiClient(env.baseUrl);
+  const created = await api.createOrganization(`${name} ${env.id}`);
+  expect(created.status, JSON.stringify(created.body)).to.equal(202);
+  const orgId = created.body.id as string;
+  await waitForStatuses(env, [orgId], ['active'], 30000);
+  return { worker, api, orgId, database: `${env.orgPrefix}${orgId.replace(/-/g, '')}` };
+}
+
+async function addUser(api: ApiClient, orgId: string, email: string): Promise<string> {
+  const user = await api.request('POST', `/organizations/${orgId}/users`, { body: { email, password: 'correct horse battery', role: 'member' } });
+  expect(user.status, JSON.stringify(user.body)).to.equal(201);
+  return user.body.id as string;
+}
+
+/** A manual backup of the organization, once it is verified: its id. */
+async function verifiedBackup(api: ApiClient, orgId: string): Promise<string> {
+  const backup = await api.request('POST', `/organizations/${orgId}/backups`);
+  expect(backup.status, JSON.stringify(backup.body)).to.equal(202);
+  await waitUntil(
+    async () => (await api.request('GET', `/organizations/${orgId}/backups/${backup.body.id}`)).body.status === 'verified' || undefined,
+    30000,
+    'the backup to be verified',
+    200,
+  );
+  return backup.body.id as string;
+}
+
 /**
  * An in-place restore takes its swap under the organization's advisory lock (the one provisioning,
  * moves and drops take). Holding that lock from outside keeps the worker at the swap, with the
@@ -43,38 +74,17 @@ describe('Fault: a worker killed with SIGKILL in the middle of an in-place resto
 
   it('when the worker dies at the swap, then a new worker ends the organization active on the old or the restored data, never a mix, with one database and no staging copy', async () => {
     fe = await isolatedServiceEnv();
-    await startApi(fe);
-    const first = await startWorker(fe, {}, 'worker-1');
-    const api = new ApiClient(fe.baseUrl);
-    const created = await api.createOrganization(`Restore Crash ${fe.id}`);
-    expect(created.status, JSON.stringify(created.body)).to.equal(202);
-    const orgId = created.body.id as string;
-    const database = `${fe.orgPrefix}${orgId.replace(/-/g, '')}`;
-    await waitForStatuses(fe, [orgId], ['active'], 30000);
-
+    const { worker: first, api, orgId, database } = await activeOrganization(fe, 'Restore Crash');
     const userIds: string[] = [];
-    for (const n of [1, 2, 3]) {
-      const user = await api.request('POST', `/organizations/${orgId}/users`, {
-        body: { email: `user${n}@faults.test`, password: 'correct horse battery', role: 'member' },
-      });
-      expect(user.status, JSON.stringify(user.body)).to.equal(201);
-      userIds.push(user.body.id);
-    }
-    const backup = await api.request('POST', `/organizations/${orgId}/backups`);
-    expect(backup.status, JSON.stringify(backup.body)).to.equal(202);
-    await waitUntil(
-      async () => (await api.request('GET', `/organizations/${orgId}/backups/${backup.body.id}`)).body.status === 'verified' || undefined,
-      30000,
-      'the backup to be verified',
-      200,
-    );
+    for (const n of [1, 2, 3]) userIds.push(await addUser(api, orgId, `user${n}@faults.test`));
+    const backupId = await verifiedBackup(api, orgId);
     const restored = await usersDigest(database);
     for (const id of userIds.slice(0, 2)) expect((await api.request('DELETE', `/organizations/${orgId}/users/${id}`)).status).to.equal(204);
     const old = await usersDigest(database);
     expect(old.count).to.equal(restored.count - 2);
 
     lock = await HeldAdvisoryLock.acquire(orgId);
-    const restore = await api.request('POST', `/organizations/${orgId}/backups/${backup.body.id}/restore`, { body: { mode: 'in_place' } });
+    const restore = await api.request('POST', `/organizations/${orgId}/backups/${backupId}/restore`, { body: { mode: 'in_place' } });
     expect(restore.status, JSON.stringify(restore.body)).to.equal(202);
     await waitUntil(
       async () => {
@@ -121,36 +131,19 @@ describe('Fault: a worker killed with SIGKILL in the middle of an in-place resto
 
   it('when the worker dies at seeded random moments of in-place restores, then each time a new worker ends the organization active on the old or the restored data, with one database and no staging copy', async () => {
     fe = await isolatedServiceEnv();
-    await startApi(fe);
-    let worker = await startWorker(fe, {}, 'worker-1');
-    const api = new ApiClient(fe.baseUrl);
-    const created = await api.createOrganization(`Restore Kills ${fe.id}`);
-    expect(created.status, JSON.stringify(created.body)).to.equal(202);
-    const orgId = created.body.id as string;
-    const database = `${fe.orgPrefix}${orgId.replace(/-/g, '')}`;
-    await waitForStatuses(fe, [orgId], ['active'], 30000);
-    const addUser = async (email: string) => {
-      const user = await api.request('POST', `/organizations/${orgId}/users`, { body: { email, password: 'correct horse battery', role: 'member' } });
-      expect(user.status, JSON.stringify(user.body)).to.equal(201);
-      return user.body.id as string;
-    };
-    await addUser('kept@faults.test');
-    const backup = await api.request('POST', `/organizations/${orgId}/backups`);
-    expect(backup.status, JSON.stringify(backup.body)).to.equal(202);
-    await waitUntil(
-      async () => (await api.request('GET', `/organizations/${orgId}/backups/${backup.body.id}`)).body.status === 'verified' || undefined,
-      30000,
-      'the backup to be verified',
-      200,
-    );
+    const prepared = await activeOrganization(fe, 'Restore Kills');
+    const { api, orgId, database } = prepared;
+    let { worker } = prepared;
+    await addUser(api, orgId, 'kept@faults.test');
+    const backupId = await verifiedBackup(api, orgId);
     const restored = await usersDigest(database);
 
     // A fixed seed: the same moments every run, spread over a restore (about 0.2–0.8 s here).
     const random = new Random(20261206);
     for (let round = 1; round <= 3; round += 1) {
-      await addUser(`added-${round}@faults.test`); // so that the data before the restore differs from the backup's
+      await addUser(api, orgId, `added-${round}@faults.test`); // so that the data before the restore differs from the backup's
       const old = await usersDigest(database);
-      const restore = await api.request('POST', `/organizations/${orgId}/backups/${backup.body.id}/restore`, { body: { mode: 'in_place' } });
+      const restore = await api.request('POST', `/organizations/${orgId}/backups/${backupId}/restore`, { body: { mode: 'in_place' } });
       expect(restore.status, JSON.stringify(restore.body)).to.equal(202);
       const moment = random.int(0, 600);
       await new Promise((resolve) => setTimeout(resolve, moment));
