@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PROVISIONING_STEPS } from '@orgms/common/organizations/organization-status';
 import { expect } from 'chai';
 import { startApi, startWorker } from '../../harness/built-service';
@@ -10,14 +13,33 @@ import { ApiClient, endFaultTest, waitForStatuses } from '../support/service-pro
 /** OTLP's span kinds (the numbers of its JSON encoding). */
 const SERVER = 2;
 const CONSUMER = 5;
+const CLIENT = 3;
+
+/** A webhook receiver that answers 204 and keeps the headers of each delivery. */
+async function startWebhookReceiver(): Promise<{ server: Server; url: string; received: IncomingHttpHeaders[] }> {
+  const received: IncomingHttpHeaders[] = [];
+  const server = createServer((request, response) => {
+    received.push(request.headers);
+    request.resume();
+    response.writeHead(204).end();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, received };
+}
 
 describe('Traces: one organization creation is one trace across the API and the worker', function () {
   this.timeout(60000);
   let fe: ServiceEnv | undefined;
   let receiver: OtlpReceiver | undefined;
+  let webhooks: Server | undefined;
 
   afterEach(async function () {
-    await endFaultTest(this.currentTest, fe, async () => receiver?.stop());
+    await endFaultTest(this.currentTest, fe, async () => {
+      await receiver?.stop();
+      webhooks?.closeAllConnections();
+      webhooks?.close();
+    });
   });
 
   /** The API and a worker exporting to the test's own receiver, in http/json, without batching delay. */
@@ -28,6 +50,7 @@ describe('Traces: one organization creation is one trace across the API and the 
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
       OTEL_BSP_SCHEDULE_DELAY: '100',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
     });
     // `http`: the API logs each request (its access log line), with the request's trace id.
     const apiProcess = await startApi(fe, { LOG_LEVEL: 'http' });
@@ -75,5 +98,43 @@ describe('Traces: one organization creation is one trace across the API and the 
     expect(stepLine?.traceId).to.equal(post.traceId);
     expect(stepLine?.requestId).to.equal(requestLine?.requestId);
     expect(stepLine?.spanId).to.equal(migrate.spanId);
+  });
+
+  it('when tracing is on, then the webhook deliveries an organization creation causes are spans of its trace, and their POSTs carry it to the receiver', async () => {
+    const { api } = await startTracedService();
+    const hooks = await startWebhookReceiver();
+    webhooks = hooks.server;
+    const endpoint = await api.request('POST', '/webhooks', { body: { url: hooks.url, events: ['organization.created', 'organization.active'] } });
+    expect(endpoint.status, JSON.stringify(endpoint.body)).to.equal(201);
+    const created = await api.createOrganization(`Traced hooks ${fe?.id}`);
+    expect(created.status, JSON.stringify(created.body)).to.equal(202);
+    await waitUntil(() => hooks.received.length >= 2, 20000, 'both deliveries');
+
+    const post = await waitUntil(
+      async () => receiver?.spans.find((span) => span.kind === SERVER && span.name === 'POST /organizations'),
+      10000,
+      'the POST span',
+    );
+    const deliveries = await waitUntil(
+      async () => {
+        const found = receiver?.trace(post.traceId).filter((span) => span.name === 'webhook delivery') ?? [];
+        return found.length === 2 ? found : undefined;
+      },
+      10000,
+      'both delivery spans in the trace',
+    );
+    expect(deliveries.map((span) => span.attributes['orgms.webhook.event_type']).sort()).to.deep.equal(['organization.active', 'organization.created']);
+    for (const delivery of deliveries) {
+      expect(delivery.service).to.equal('orgms-worker');
+      // The signed POST itself is the delivery's child (the http instrumentation's client span).
+      const sent = await waitUntil(
+        async () => receiver?.spans.find((span) => span.kind === CLIENT && span.parentSpanId === delivery.spanId),
+        5000,
+        'the POST of a delivery',
+      );
+      expect(sent.traceId).to.equal(post.traceId);
+    }
+    // The receiver can join the trace too: each delivery carries it in `traceparent`.
+    for (const headers of hooks.received) expect(String(headers.traceparent).split('-')[1]).to.equal(post.traceId);
   });
 });

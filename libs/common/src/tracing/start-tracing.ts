@@ -53,8 +53,14 @@ export async function startTracing(defaultServiceName: string): Promise<void> {
       const context = api.trace.getActiveSpan()?.spanContext();
       return context && api.isSpanContextValid(context) ? { traceId: context.traceId, spanId: context.spanId } : undefined;
     },
-    inSpan(name, attributes, fn) {
-      return tracer.startActiveSpan(name, { attributes }, async (span) => {
+    currentTraceParent() {
+      const carrier: Record<string, string> = {};
+      api.propagation.inject(api.context.active(), carrier);
+      return carrier.traceparent;
+    },
+    inSpan(name, attributes, fn, parent) {
+      const parentContext = parent ? api.propagation.extract(api.context.active(), { traceparent: parent }) : api.context.active();
+      return tracer.startActiveSpan(name, { attributes }, parentContext, async (span) => {
         try {
           return await fn();
         } catch (error) {

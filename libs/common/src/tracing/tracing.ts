@@ -10,8 +10,13 @@ export interface ActiveTracing {
   queueTelemetry: Telemetry;
   /** The active span's ids, for log lines. */
   currentIds(): TraceIds | undefined;
-  /** Runs `fn` inside a new span, ended (and marked failed on a throw) when it settles. */
-  inSpan<T>(name: string, attributes: Record<string, string | number | boolean>, fn: () => Promise<T>): Promise<T>;
+  /** The active span as a W3C `traceparent`, to continue its trace later (a stored webhook delivery). */
+  currentTraceParent(): string | undefined;
+  /**
+   * Runs `fn` inside a new span, ended (and marked failed on a throw) when it settles: a child of
+   * `parent` (a `traceparent`) when given, of the active span otherwise.
+   */
+  inSpan<T>(name: string, attributes: Record<string, string | number | boolean>, fn: () => Promise<T>, parent?: string): Promise<T>;
   /** Exports the spans still buffered; called once when the process stops. */
   shutdown(): Promise<void>;
 }
@@ -36,9 +41,13 @@ export function currentTraceIds(): TraceIds | undefined {
   return active?.currentIds();
 }
 
-/** `fn` inside a span named `name` when tracing is on; just `fn` otherwise. */
-export function withSpan<T>(name: string, attributes: Record<string, string | number | boolean>, fn: () => Promise<T>): Promise<T> {
-  return active ? active.inSpan(name, attributes, fn) : fn();
+export function currentTraceParent(): string | undefined {
+  return active?.currentTraceParent();
+}
+
+/** `fn` inside a span named `name` (a child of `parent`, a `traceparent`, when given) when tracing is on; just `fn` otherwise. */
+export function withSpan<T>(name: string, attributes: Record<string, string | number | boolean>, fn: () => Promise<T>, parent?: string): Promise<T> {
+  return active ? active.inSpan(name, attributes, fn, parent) : fn();
 }
 
 /** Exports what is still buffered before the process exits (nothing to do when tracing is off). */
