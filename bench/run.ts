@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only archive|backup|status|noisy]`: the benchmarks (README "Benchmarks"). Starts the built API and worker as real
+ * `npm run bench [-- --quick] [-- --only archive|backup|status|noisy] [-- --tracing]`: the benchmarks (README "Benchmarks"). Starts the built API and worker as real
  * processes on an isolated control database, org prefix and queue prefix, measures each scenario
  * beside its floor in the same run, prints a table and writes bench/results/<timestamp>.json.
  * Scenarios 4–7 run on a fleet of two servers (5432 `default`, 5433 `pg-b` registered through the
@@ -33,6 +33,8 @@ import { replicaVisibility } from './scenarios/replica-visibility';
 import { statusPolling } from './scenarios/status-polling';
 
 const quick = process.argv.includes('--quick');
+/** `--tracing`: scenario 3 also polls two replicas started alike, tracing off and on (exporting to a sink on this machine). */
+const tracing = process.argv.includes('--tracing');
 /** `--only archive`: scenario 8 alone; `--only backup`: scenario 10 alone; `--only status`: scenario 3's status polling alone (neither needs a fleet or tenants); `--only noisy`: scenario 9 alone (it runs its own API and worker). */
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 if (only !== undefined && !['archive', 'backup', 'status', 'noisy'].includes(only))
@@ -115,7 +117,7 @@ async function main(): Promise<void> {
       } else if (only === 'backup') {
         await step('backup and restore', () => backupRestore(client, BACKUPS, archiveDir));
       } else if (only === 'status') {
-        await step('status polling', () => statusPolling(client, sizes.pollSeconds));
+        await step('status polling', () => statusPolling(client, sizes.pollSeconds, tracing));
       } else {
         await step('provisioning latency', () => provisioningLatency(client, sizes.latency));
         await step('provisioning latency without the template (fallback path)', async () => {
@@ -127,7 +129,7 @@ async function main(): Promise<void> {
           return result;
         });
         await step('burst', () => burst(client, sizes.burst, FULL.burst));
-        await step('status polling', () => statusPolling(client, sizes.pollSeconds));
+        await step('status polling', () => statusPolling(client, sizes.pollSeconds, tracing));
         await step('replica visibility (a second API process)', async () => {
           const replica = await startReplica(client);
           try {

@@ -1,9 +1,12 @@
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { PROVISIONING_STEPS } from '@orgms/common/organizations/organization-status';
 import { expect } from 'chai';
-import { startApi, startWorker } from '../../harness/built-service';
+import { builtService, startApi, startWorker } from '../../harness/built-service';
 import { isolatedServiceEnv, type ServiceEnv } from '../../harness/service-env';
 import type { ServiceProcess } from '../../harness/service-process';
 import { waitUntil } from '../../harness/wait';
@@ -58,7 +61,7 @@ describe('Traces: one organization creation is one trace across the API and the 
     return { api: new ApiClient(fe.baseUrl), apiProcess, worker };
   }
 
-  it('when tracing is on and an organization is created, then the POST, its job, every provisioning step and their database calls share one trace id, from both services, and the logs carry it', async () => {
+  it('when tracing is on and an organization is created, then the POST, its job, every provisioning step and their database calls (SQL without literals) share one trace id, from both services, and the logs carry it', async () => {
     const { api, apiProcess, worker } = await startTracedService();
     const created = await api.createOrganization(`Traced ${fe?.id}`);
     expect(created.status, JSON.stringify(created.body)).to.equal(202);
@@ -90,6 +93,10 @@ describe('Traces: one organization creation is one trace across the API and the 
     // The database calls of a step are children of the step's span.
     const migrate = trace.find((span) => span.name === 'provisioning migrate') as ReceivedSpan;
     expect(pg.some((span) => span.parentSpanId === migrate.spanId)).to.equal(true);
+    // SQL text is exported without its literals: the organization role's password verifier stays out.
+    const statements = pg.map((span) => String(span.attributes['db.query.text'] ?? ''));
+    expect(statements.some((text) => /^CREATE ROLE .* PASSWORD '\?'/.test(text))).to.equal(true);
+    expect(statements.filter((text) => text.includes('SCRAM-SHA-256'))).to.deep.equal([]);
 
     // The log lines of the request and of the job name the same trace.
     const requestLine = apiProcess.lines.find((line) => line.message === 'request' && line.path === '/organizations' && line.method === 'POST');
@@ -136,5 +143,40 @@ describe('Traces: one organization creation is one trace across the API and the 
     }
     // The receiver can join the trace too: each delivery carries it in `traceparent`.
     for (const headers of hooks.received) expect(String(headers.traceparent).split('-')[1]).to.equal(post.traceId);
+  });
+
+  it('when OTEL_TRACES_EXPORTER is unset or none, then a process starts without loading any OpenTelemetry module (and with console, it does)', async () => {
+    // What main.ts does (tracing, then the process), with what the process loads that tracing would
+    // instrument; every module required (CommonJS) or imported (ESM) is looked at.
+    const onImport = `export async function resolve(specifier, context, next) {
+      const resolved = await next(specifier, context);
+      if (/opentelemetry|bullmq-otel/.test(resolved.url)) process.stderr.write('imported ' + resolved.url + '\\n');
+      return resolved;
+    }`;
+    const probe = `
+      const Module = require('node:module');
+      Module.register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(onImport)}));
+      const load = Module._load;
+      const loaded = [];
+      Module._load = function (request, ...rest) {
+        if (/opentelemetry|bullmq-otel/.test(request)) loaded.push(request);
+        return load.call(this, request, ...rest);
+      };
+      const root = ${JSON.stringify(builtService())};
+      require(root + '/libs/common/dist/tracing/preload.js').startProcessWithTracing('probe', async () => {
+        const requireOfApi = Module.createRequire(root + '/apps/api/package.json');
+        for (const name of ['express', 'pg', 'ioredis', 'bullmq']) requireOfApi(name);
+        require(root + '/libs/common/dist/logger.js').createLogger('probe', 'info').info('started');
+      }).then(() => console.log(JSON.stringify({ loaded })));`;
+    const run = async (exporter?: string) => {
+      const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...(exporter ? { OTEL_TRACES_EXPORTER: exporter } : {}) };
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, ['-e', probe], { env, cwd: join(builtService(), 'apps', 'api') });
+      const { loaded } = JSON.parse(stdout.trim().split('\n').pop() as string) as { loaded: string[] };
+      return { required: loaded.length, imported: stderr.split('\n').filter((line) => line.startsWith('imported ')).length };
+    };
+    expect(await run(), 'OTEL_TRACES_EXPORTER unset').to.deep.equal({ required: 0, imported: 0 });
+    expect(await run('none'), 'OTEL_TRACES_EXPORTER=none').to.deep.equal({ required: 0, imported: 0 });
+    const on = await run('console');
+    expect(on.required + on.imported, 'OTEL_TRACES_EXPORTER=console').to.be.above(0);
   });
 });

@@ -9,6 +9,16 @@ function tracesExporters(): string[] {
     .filter((name) => name === 'otlp' || name === 'console');
 }
 
+/**
+ * SQL text with every string literal replaced by `'?'`. Values travel as parameters, which spans
+ * never carry; literals appear only in statements formatted for DDL, where one can be a secret
+ * (a role's password verifier), so none reaches a trace backend.
+ */
+export function withoutLiterals(sql: string): string {
+  // Quoted identifiers are matched too, so a quote inside one starts no literal; they stay as they are.
+  return sql.replace(/"(?:[^"]|"")*"|'(?:[^']|'')*'/g, (quoted) => (quoted.startsWith('"') ? quoted : "'?'"));
+}
+
 /** Requests that are not work: health checks and scrapes would otherwise each be a trace. */
 const UNTRACED_PATHS = new Set(['/health', '/ready', '/metrics']);
 
@@ -38,7 +48,10 @@ export async function startTracing(defaultServiceName: string): Promise<void> {
       new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has((request.url ?? '').split('?')[0]) }),
       new ExpressInstrumentation(),
       // Only inside a trace: BullMQ's blocking reads and the pools' idle checks would each be a trace of their own.
-      new PgInstrumentation({ requireParentSpan: true }),
+      new PgInstrumentation({
+        requireParentSpan: true,
+        requestHook: (span, { query }) => span.setAttribute('db.query.text', withoutLiterals(query.text)),
+      }),
       new IORedisInstrumentation({ requireParentSpan: true }),
     ],
     // Traces only: metrics stay with Prometheus (/metrics), logs with winston.
