@@ -1,6 +1,6 @@
 import type { Logger } from '@orgms/common/logger';
 import { type JobFailure, jobFailureOf } from '../job-failure';
-import { pipelineStepDuration } from '../metrics';
+import { pipelineFailures, pipelineStepDuration } from '../metrics';
 import type { Pipeline } from './pipeline';
 
 export interface PipelineRunOptions<S extends string> {
@@ -59,6 +59,7 @@ async function recordFailure<R, S extends string>(
   const failure = jobFailureOf(step, cause);
   const final = failure.permanent || options.isLastAttempt;
   options.logger.error(`${pipeline.name} step failed`, { step, permanent: failure.permanent, final, error: cause });
+  if (final) pipelineFailures.inc({ pipeline: pipeline.name });
   try {
     const rolledBack = final && (await rollBack(pipeline, run, step));
     await pipeline.recordFailure?.(run, { step, failure, final, rolledBack });
