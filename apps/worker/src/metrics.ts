@@ -87,6 +87,7 @@ export const webhookDeliveries = new Counter({
   help: 'Webhook delivery attempts by outcome (delivered, retried, failed: out of retries and the endpoint marked failing)',
   labelNames: ['outcome'] as const,
 });
+for (const outcome of ['delivered', 'retried', 'failed']) webhookDeliveries.inc({ outcome }, 0);
 
 collectDefaultMetrics();
 
