@@ -16,7 +16,7 @@ describe('Alerts: a real Prometheus over a running API and worker (run `npm run 
     await endFaultTest(this.currentTest, fe, async () => prometheus?.stop());
   });
 
-  it('when provisioning fails for good, then Prometheus, evaluating deploy/prometheus/rules, fires OrgmsProvisioningFailed with its runbook', async () => {
+  it('when provisioning fails for good, then Prometheus, evaluating deploy/prometheus/rules, fires OrgmsProvisioningFailed with its runbook (and while its job waited, the API showed its age)', async () => {
     const workerMetricsPort = await freePort();
     fe = await isolatedServiceEnv({ WORKER_METRICS_PORT: String(workerMetricsPort) }, 'alerts');
     await startApi(fe);
@@ -47,6 +47,9 @@ describe('Alerts: a real Prometheus over a running API and worker (run `npm run 
       expect(created.status, JSON.stringify(created.body)).to.equal(202);
       const orgId = created.body.id as string;
       await pgQuery(`CREATE DATABASE "${fe.orgPrefix}${orgId.replace(/-/g, '')}"`);
+      // Meanwhile the API reports how long the job has been waiting.
+      const waiting = /orgms_queue_oldest_waiting_seconds\{queue="provisioning"\} ([0-9.e-]+)/.exec(await (await fetch(`${fe.baseUrl}/metrics`)).text());
+      expect(Number(waiting?.[1])).to.be.greaterThan(0);
       await provisioning.resume();
       await waitForStatuses(fe, [orgId], ['failed'], 20000);
     } finally {
