@@ -33,7 +33,7 @@ import { replicaVisibility } from './scenarios/replica-visibility';
 import { statusPolling } from './scenarios/status-polling';
 
 const quick = process.argv.includes('--quick');
-/** `--tracing`: scenario 3 also polls two replicas started alike, tracing off and on (exporting to a sink on this machine). */
+/** `--tracing`: scenario 3 also polls three replicas started alike, tracing off, on and on at 10 % (exporting to a sink on this machine), in alternating rounds. */
 const tracing = process.argv.includes('--tracing');
 /** `--only archive`: scenario 8 alone; `--only backup`: scenario 10 alone; `--only status`: scenario 3's status polling alone (neither needs a fleet or tenants); `--only noisy`: scenario 9 alone (it runs its own API and worker). */
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;

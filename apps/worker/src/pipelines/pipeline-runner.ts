@@ -17,10 +17,10 @@ export interface PipelineRunOptions<S extends string> {
 /**
  * Executes any pipeline: from the step it resumes at, each step is entered (recorded), timed
  * into `orgms_pipeline_step_duration_seconds{pipeline,step,outcome}` and run, inside a span
- * `<pipeline> <step>` when tracing is on (its database calls are that span's children). A failure is
- * classified once (job-failure.ts): it is final when permanent or on the last attempt; a final
- * one is counted (`orgms_pipeline_failures_total`), rolls back, then it is recorded, and it is thrown either way (a transient one for BullMQ
- * to retry, a permanent one to give up at once).
+ * `<pipeline> <step>` when tracing is on (its database calls are that span's children). A
+ * failure is classified once (job-failure.ts): it is final when permanent or on the last attempt;
+ * a final one is counted (`orgms_pipeline_failures_total`), rolls back, then it is recorded, and
+ * it is thrown either way (a transient one for BullMQ to retry, a permanent one to give up at once).
  */
 export async function runPipeline<R, S extends string>(pipeline: Pipeline<R, S>, run: R, options: PipelineRunOptions<S>): Promise<void> {
   let current = pipeline.order[0];
