@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../../harness/service-env';
 import { waitUntil } from '../../harness/wait';
+import { cpuSeconds } from '../lib/cpu';
 import { type LoadResult, load } from '../lib/load';
 import { type ServiceClient, startReplica } from '../lib/service';
 import { type ResultRow, round } from '../lib/stats';
@@ -132,10 +133,17 @@ async function tracingOverhead(client: ServiceClient, id: string, durationSecond
     // New processes: warm them (JIT, caches, pools) as the first pass's API was warmed by the scenarios before it.
     for (const replica of replicas) await polling(replica.client, 1);
     const results: LoadResult[][] = replicas.map(() => []);
+    // CPU seconds each replica spent in its rounds: per request, what the machine's load does not move.
+    const cpu = replicas.map(() => 0);
     const roundSeconds = Math.max(1, Math.round(durationSeconds / 2));
     for (let turn = 0; turn < TRACING_ROUNDS; turn += 1) {
-      for (const [index, replica] of replicas.entries()) results[index].push(await polling(replica.client, roundSeconds));
+      for (const [index, replica] of replicas.entries()) {
+        const before = cpuSeconds(replica.process.child.pid);
+        results[index].push(await polling(replica.client, roundSeconds));
+        cpu[index] += cpuSeconds(replica.process.child.pid) - before;
+      }
     }
+    const cpuMsPerRequest = (index: number) => round((cpu[index] * 1000) / results[index].reduce((sum, r) => sum + r.total, 0), 3);
     const [off, all, sampled] = results;
     const rate = (rounds: LoadResult[]) => round(rounds.reduce((sum, r) => sum + r.total, 0) / (rounds.length * roundSeconds));
     // Each round against the tracing-off round just before it: the machine's drift between rounds cancels out.
@@ -146,7 +154,7 @@ async function tracingOverhead(client: ServiceClient, id: string, durationSecond
     const perRound = (rounds: LoadResult[]) => rounds.map((r) => round(r.requestsPerSecond)).join(' / ');
     const worstP99 = (rounds: LoadResult[]) => Math.max(...rounds.map((r) => r.p99Ms));
     const failures = (rounds: LoadResult[]) => rounds.reduce((sum, r) => sum + r.non2xx + r.errors, 0);
-    const rows = (label: string, on: LoadResult[]): ResultRow[] => [
+    const rows = (label: string, on: LoadResult[], index: number): ResultRow[] => [
       {
         scenario: '3 status polling',
         metric: `throughput with tracing on, ${label} (floor column: tracing off), ${TRACING_ROUNDS} alternating rounds`,
@@ -163,10 +171,18 @@ async function tracingOverhead(client: ServiceClient, id: string, durationSecond
         service: worstP99(on),
         floor: worstP99(off),
       },
+      {
+        scenario: '3 status polling',
+        metric: `API CPU per request with tracing on, ${label} (floor column: off)`,
+        unit: 'ms',
+        service: cpuMsPerRequest(index),
+        floor: cpuMsPerRequest(0),
+        ratio: round(cpuMsPerRequest(index) / cpuMsPerRequest(0), 2),
+      },
     ];
     return [
-      ...rows('every trace', all),
-      ...rows('10 % of traces', sampled),
+      ...rows('every trace', all, 1),
+      ...rows('10 % of traces', sampled, 2),
       {
         scenario: '3 status polling',
         metric: 'non-2xx + errors with tracing on',
