@@ -33,9 +33,9 @@ export function refuseOperatorFields(res: Response, body: object, fields: readon
 
 /**
  * `POST /organizations` and the compatibility creates: one handler. Choosing the database server,
- * the external id and the metadata is an operator's decision, never a self-signup's. With an `Idempotency-Key` header the create
- * happens once per caller and key (idempotent-requests.ts); callers are told apart by
- * their token's subject, or by their address when they sent none.
+ * the external id and the metadata is an operator's decision, never a self-signup's. With an
+ * `Idempotency-Key` header the create happens once per caller and key (idempotent-requests.ts);
+ * callers are told apart by their token's subject, or by their address when they sent none.
  */
 export function createOrganizationHandler(organizations: Pick<OrganizationsService, 'create'>): RequestHandler {
   return async (req, res) => {
