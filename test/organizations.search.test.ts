@@ -87,11 +87,16 @@ describe('Finding organizations: filters, sorts and stable pages of GET /organiz
     expect((await list({ database_server_id: '0e6c4a12-3b7d-4c1e-9f00-1234567890ab' })).items).to.deep.equal([]);
   });
 
-  it('when created_after and created_before are given, then the organizations created in [after, before) are listed', async () => {
+  it('when created_after and created_before are given, then the organizations created in [after, before) are listed; an instant PostgreSQL cannot store is a 400', async () => {
     const [, second, third, fourth] = made;
     const window = await list({ created_after: second.created_at, created_before: fourth.created_at, sort: 'created_at' });
     expect(window.items.map((o) => o.id)).to.deep.equal([second.id, third.id]);
     expect((await list({ created_after: made[made.length - 1].created_at })).items.map((o) => o.id)).to.deep.equal([made[made.length - 1].id]);
+    for (const instant of ['-271821-04-20T00:00:00.000Z', '+275760-09-13T00:00:00.000Z', 'yesterday']) {
+      const res = await stack.request.get('/organizations').query({ created_after: instant }).set(admin);
+      expect(res.status, instant).to.equal(400);
+      expect(res.type).to.equal('application/problem+json');
+    }
   });
 
   it('when external_id is given, then the one organization with it is listed, with its external id and metadata', async () => {

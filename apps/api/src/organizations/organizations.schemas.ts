@@ -80,6 +80,13 @@ export function idempotencyKeyOf(req: Request): string | undefined {
   return value;
 }
 
+/** An instant to compare creation times with: JavaScript takes years PostgreSQL cannot store (a 500), so the range is bounded. */
+const creationInstant = Joi.date()
+  .iso()
+  .min('1970-01-01T00:00:00Z')
+  .max('9999-12-31T23:59:59.999Z')
+  .messages({ 'date.min': '{#label} must be in 1970–9999', 'date.max': '{#label} must be in 1970–9999' });
+
 export interface OrganizationFilter extends Page {
   status?: OrganizationStatus;
   name?: string;
@@ -104,8 +111,8 @@ export const listOrganizationsQuery = requestShape<OrganizationFilter>({
     .example('acme'),
   database_server_id: uuid.description('Only organizations whose database is on this server (`GET /database-servers`).'),
   external_id: externalId.description('Only the organization with this external id (and purged ones that had it).'),
-  created_after: Joi.date().iso().description('Only organizations created at or after this instant (ISO 8601).').example('2026-12-01T00:00:00Z'),
-  created_before: Joi.date().iso().description('Only organizations created before this instant (ISO 8601).').example('2026-12-06T00:00:00Z'),
+  created_after: creationInstant.description('Only organizations created at or after this instant (ISO 8601).').example('2026-12-01T00:00:00Z'),
+  created_before: creationInstant.description('Only organizations created before this instant (ISO 8601).').example('2026-12-06T00:00:00Z'),
   sort: Joi.string()
     .valid(...ORGANIZATION_SORTS)
     .default('-created_at')
