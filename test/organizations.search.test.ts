@@ -202,6 +202,8 @@ describe('Finding organizations: filters, sorts and stable pages of GET /organiz
       'a key with a space': { 'billing plan': 'v' },
       'a 501-character value': { plan: 'x'.repeat(501) },
       'a number value': { seats: 10 },
+      'a NUL in a value': { plan: 'a\u0000b' },
+      'a lone surrogate in a value': { plan: 'a\ud800b' },
       'more than 4096 bytes': Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`k${i}`, 'é'.repeat(250)])),
     };
     for (const [what, metadata] of Object.entries(overLimits)) {

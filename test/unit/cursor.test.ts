@@ -87,6 +87,7 @@ describe('Pagination cursors (pure)', () => {
       [encodeSortedCursor('-created_at', { key: '2026-02-30T00:00:00.000Z', id: ID }), '-created_at', true],
       [encodeSortedCursor('name', { key: 'acme', id: ID.toUpperCase() }), 'name', false],
       [encodeSortedCursor('name', { key: 'x'.repeat(1001), id: ID }), 'name', false],
+      [encodeSortedCursor('name', { key: 'ac\u0000me', id: ID }), 'name', false],
       [b64(`["name","acme","${ID}",1]`), 'name', false],
       [b64(`["name", "acme", "${ID}"]`), 'name', false], // not our spelling of the JSON
       [b64(`2026-01-02T03:04:05.678Z|${ID}`), '-created_at', true], // an unsorted list's cursor

@@ -92,6 +92,7 @@ export function decodeSortedCursor(encoded: string, sort: string, byInstant: boo
       `The cursor belongs to the list sorted by ${JSON.stringify(cursorSort)}, not ${JSON.stringify(sort)}; send the sort it came with.`,
       'invalid-cursor',
     );
-  if (!isCanonicalUuid(id) || key.length > MAX_SORT_KEY_LENGTH || (byInstant && !instantOf(key))) throw invalidCursor();
+  // PostgreSQL text cannot hold NUL: such a key would be a 500, not a 400.
+  if (!isCanonicalUuid(id) || key.length > MAX_SORT_KEY_LENGTH || key.includes('\u0000') || (byInstant && !instantOf(key))) throw invalidCursor();
   return { key, id };
 }

@@ -17,11 +17,16 @@ export const externalId = Joi.string()
 export const EXTERNAL_ID_RULES =
   "A billing or CRM system's id for the organization: 1–128 letters, digits and `_ . : -`; unique among organizations that are not purged (409 otherwise).";
 
-const metadataValue = Joi.string().allow('').max(METADATA_LIMITS.valueLength);
+/** No control characters nor lone surrogates: PostgreSQL's jsonb refuses NUL and unpaired surrogates (which would be a 500). */
+const metadataValue = Joi.string()
+  .allow('')
+  .max(METADATA_LIMITS.valueLength)
+  .pattern(/^[^\p{Cc}\p{Cs}]*$/u)
+  .messages({ 'string.pattern.base': 'metadata values must not contain control characters' });
 
 export const METADATA_RULES =
   `At most ${METADATA_LIMITS.keys} keys of 1–${METADATA_LIMITS.keyLength} letters, digits and \`_ . : -\`, ` +
-  `string values of at most ${METADATA_LIMITS.valueLength} characters, ${METADATA_LIMITS.totalBytes} bytes in all as JSON.`;
+  `string values of at most ${METADATA_LIMITS.valueLength} characters (no control characters), ${METADATA_LIMITS.totalBytes} bytes in all as JSON.`;
 
 /** The map as a whole (creation): the total is checked here; a PATCH's merged map is checked by the store. */
 export const organizationMetadata = Joi.object()

@@ -2658,7 +2658,7 @@ export interface components {
              */
             external_id?: string;
             /**
-             * @description Platform admins only. String values other systems keep on the organization. At most 20 keys of 1–40 letters, digits and `_ . : -`, string values of at most 500 characters, 4096 bytes in all as JSON.
+             * @description Platform admins only. String values other systems keep on the organization. At most 20 keys of 1–40 letters, digits and `_ . : -`, string values of at most 500 characters (no control characters), 4096 bytes in all as JSON.
              * @example {
              *       "plan": "enterprise",
              *       "crm": "acct-1042"
@@ -2686,7 +2686,7 @@ export interface components {
              */
             external_id?: string | null;
             /**
-             * @description Platform admins only. Merged into the current map: a string sets its key, `null` removes it, keys not sent stay. The resulting map: At most 20 keys of 1–40 letters, digits and `_ . : -`, string values of at most 500 characters, 4096 bytes in all as JSON.
+             * @description Platform admins only. Merged into the current map: a string sets its key, `null` removes it, keys not sent stay. The resulting map: At most 20 keys of 1–40 letters, digits and `_ . : -`, string values of at most 500 characters (no control characters), 4096 bytes in all as JSON.
              * @example {
              *       "plan": "enterprise",
              *       "trial_ends": null
