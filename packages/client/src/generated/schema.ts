@@ -3115,7 +3115,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request conflicts with the current state: a taken name or email, the last admin, an organization that is not active (`organization_status`) or a status change that is not allowed (`current_status`). */
+        /** @description The request conflicts with the current state: a taken name, email or external id (`field`), the last admin, an organization that is not active (`organization_status`) or a status change that is not allowed (`current_status`). */
         Conflict: {
             headers: {
                 "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
