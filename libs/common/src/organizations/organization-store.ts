@@ -257,8 +257,8 @@ export class OrganizationStore {
 
   /**
    * One page of the organizations a search matches, in its sort (organization-search.ts), in one
-   * SELECT. The name key is read along (not shown) when the page is sorted by it: the next page
-   * starts after the last row's key. created_at has millisecond precision, like a JS Date.
+   * SELECT. The name key is read along (never presented): a page sorted by name ends at its last
+   * row's key, where the next one starts. created_at has millisecond precision, like a JS Date.
    */
   async list(search: OrganizationSearch): Promise<KeysetPage<Organization, SortPosition>> {
     const { where, orderBy, limit, params } = organizationSearchClauses(search);
