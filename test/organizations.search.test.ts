@@ -14,7 +14,9 @@ interface Listed {
   created_at: string;
 }
 
-describe('Finding organizations: filters, sorts and stable pages of GET /organizations', () => {
+describe('Finding organizations: filters, sorts and stable pages of GET /organizations', function () {
+  // Dropping a suite's databases waits for checkpoints, which take long on a machine shared by many suites.
+  this.timeout(60000);
   let stack: TestStack;
   let admin: Record<string, string>;
   /** The organizations the suite made, in creation order. */
@@ -242,7 +244,8 @@ describe('Finding organizations: filters, sorts and stable pages of GET /organiz
   });
 });
 
-describe("Only platform admins set an organization's external_id and metadata", () => {
+describe("Only platform admins set an organization's external_id and metadata", function () {
+  this.timeout(60000);
   let stack: TestStack;
   before(async () => {
     stack = await startStack({ worker: true });
