@@ -229,7 +229,7 @@ const responses = {
     detail: 'No such organization.',
   }),
   Conflict: problemResponse(
-    'The request conflicts with the current state: a taken name or email, the last admin, an organization that is not active ' +
+    'The request conflicts with the current state: a taken name, email or external id (`field`), the last admin, an organization that is not active ' +
       '(`organization_status`) or a status change that is not allowed (`current_status`).',
     'ConflictProblem',
     {
