@@ -21,7 +21,12 @@ describe('Fault: the network to PostgreSQL or Redis stalls (packets dropped: not
     });
   });
 
-  /** An API and a worker that reach PostgreSQL and Redis only through proxies of this test. */
+  /**
+   * An API that reaches PostgreSQL and Redis only through proxies of this test, and a worker that
+   * reaches PostgreSQL through the same proxy but Redis directly: after a Redis stall, only the
+   * API's own reconnect can hand a job over quickly (the fault environment's reconciler runs every
+   * 10 min, and the worker's connection never stalled, so its first sweep does not run again).
+   */
   async function startBehindProxies(): Promise<ApiClient> {
     postgres = await NetworkProxy.start(5432);
     redis = await NetworkProxy.start(Number(new URL(SHARED_REDIS_URL).port || 6379));
@@ -29,7 +34,7 @@ describe('Fault: the network to PostgreSQL or Redis stalls (packets dropped: not
     fe.env.DATABASE_URL = `postgres://postgres@127.0.0.1:${postgres.port}/${fe.controlDatabase}`;
     fe.env.REDIS_URL = `redis://127.0.0.1:${redis.port}`;
     await startApi(fe);
-    await startWorker(fe);
+    await startWorker(fe, { REDIS_URL: SHARED_REDIS_URL });
     const api = new ApiClient(fe.baseUrl);
     await api.adminToken();
     return api;
@@ -87,7 +92,7 @@ describe('Fault: the network to PostgreSQL or Redis stalls (packets dropped: not
       'a login to succeed after the thaw',
       200,
     );
-    // The fault environment's reconciler runs every 10 min: only the reconnects can be this quick.
+    // Only the API's reconnect can be this quick: it hands over the job it held during the stall.
     await waitForStatuses(fe as ServiceEnv, [created.body.id], ['active', 'failed'], 20000);
     expect((await api.status(created.body.id)).status).to.equal('active');
     process.stdout.write(`      (active ${Date.now() - thawed} ms after the thaw)\n`);
