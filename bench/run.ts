@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only archive|backup|status|noisy|search]`: the benchmarks (README "Benchmarks"). Starts the built API and worker as real
+ * `npm run bench [-- --quick] [-- --only archive|backup|status|noisy|search|stall]`: the benchmarks (README "Benchmarks"). Starts the built API and worker as real
  * processes on an isolated control database, org prefix and queue prefix, measures each scenario
  * beside its floor in the same run, prints a table and writes bench/results/<timestamp>.json.
  * Scenarios 4–7 run on a fleet of two servers (5432 `default`, 5433 `pg-b` registered through the
@@ -23,6 +23,7 @@ import { printTable, type ResultRow } from './lib/stats';
 import { archivePurge } from './scenarios/archive-purge';
 import { backupRestore } from './scenarios/backup-restore';
 import { burst } from './scenarios/burst';
+import { dependencyStall } from './scenarios/dependency-stall';
 import { fleetCapacity } from './scenarios/fleet-capacity';
 import { fleetMigration } from './scenarios/fleet-migration';
 import { createActiveOrganizations, manyTenants } from './scenarios/many-tenants';
@@ -34,10 +35,10 @@ import { replicaVisibility } from './scenarios/replica-visibility';
 import { statusPolling } from './scenarios/status-polling';
 
 const quick = process.argv.includes('--quick');
-/** `--only archive`: scenario 8 alone; `--only backup`: scenario 10 alone; `--only status`: scenario 3's status polling alone (neither needs a fleet or tenants); `--only noisy`: scenario 9 alone (it runs its own API and worker); `--only search`: scenario 11 alone. */
+/** `--only archive`: scenario 8 alone; `--only backup`: scenario 10 alone; `--only status`: scenario 3's status polling alone (neither needs a fleet or tenants); `--only noisy`: scenario 9 alone (it runs its own API and worker); `--only search`: scenario 11 alone; `--only stall`: scenario 12 alone (its own API and worker behind proxies). */
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-if (only !== undefined && !['archive', 'backup', 'status', 'noisy', 'search'].includes(only))
-  throw new Error(`--only takes "archive", "backup", "status", "noisy" or "search", not "${only}"`);
+if (only !== undefined && !['archive', 'backup', 'status', 'noisy', 'search', 'stall'].includes(only))
+  throw new Error(`--only takes "archive", "backup", "status", "noisy", "search" or "stall", not "${only}"`);
 /** Users of the organization whose purge scenario 8 measures (issue 13 asks for the figures at 10,000). */
 const ARCHIVED_USERS = 10000;
 /** Scenario 10: backups and restores of organizations of 10,000 users (issue 24); 20 of them backed up for the throughput. */
@@ -53,6 +54,8 @@ const TENANT_POOL_SIZE = 1;
 const MIGRATION_CONCURRENCY = 4;
 const BCRYPT_ROUNDS = 4;
 /** Scenario 9: 10 quiet organizations reading 8 times a second each, a new organization every second, one flooding admin on 12 connections. */
+/** Scenario 12: a 20 s stall of PostgreSQL, then of Redis, under steady clients (issue 25). */
+const STALL = { stallSeconds: quick ? 8 : 20, clients: 4 };
 const NOISY: NoisyNeighbourSizes = {
   phaseSeconds: quick ? 10 : 20,
   quietOrganizations: 10,
@@ -104,9 +107,12 @@ async function main(): Promise<void> {
     await step('noisy neighbour, polite flood (its own API and worker, BCRYPT_ROUNDS=10, default limits)', () => noisyNeighbour(NOISY));
     await step('noisy neighbour, hostile flood (ignores Retry-After)', () => noisyNeighbour({ ...NOISY, honourRetryAfter: false }));
   };
+  const stallStep = () => step(`dependency stall (its own API and worker behind proxies, ${STALL.stallSeconds} s each)`, () => dependencyStall(STALL));
   try {
     if (only === 'noisy') {
       await noisyStep();
+    } else if (only === 'stall') {
+      await stallStep();
     } else {
       const api = await startApi(env);
       worker = await startWorker(env);
@@ -142,6 +148,7 @@ async function main(): Promise<void> {
           }
         });
         await noisyStep();
+        await stallStep();
 
         // From here on the fleet has two servers (pg-b on 5433, when it is up); the scenarios above ran on default alone.
         console.log(`… registering ${SECOND_SERVER.name} (${SECOND_SERVER.adminUrl}) through POST /database-servers`);

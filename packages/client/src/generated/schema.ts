@@ -3308,7 +3308,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description A backing service (PostgreSQL, Redis) is unavailable or the control database is not migrated yet; retry shortly. */
+        /** @description A backing service (PostgreSQL, Redis) is unavailable or did not answer within its bound (`dependency-timeout`: a stalled network), a credential check cannot be counted by the login throttle (`login-throttle-unavailable`), or the control database is not migrated yet; retry after `Retry-After`. */
         ServiceUnavailable: {
             headers: {
                 "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
