@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the Dockerfile as it is, with podman on the stand-in base images (base-images.sh), as
 # localhost/orgms-image-test:latest, and prints the build time and the image's size.
-# The build and deps stages are tagged too (:build, :deps): their layers then stay in podman's
+# The other stages are tagged too (:build, :deps, :pg-client): their layers then stay in podman's
 # cache, so the next build only redoes what changed. Images of this name that a rebuild leaves
-# untagged are removed, so repeated runs keep just these three (and the stand-in bases).
+# untagged are removed, so repeated runs keep just these four (and the stand-in bases).
 # `--format docker`: podman's default OCI format has no HEALTHCHECK.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,8 +16,7 @@ previous=$(podman_ images --quiet --no-trunc --filter "reference=$repo" | sort -
 build() { podman_ build --pull=never --network host --format docker "$@" "$root"; }
 
 start=$(date +%s)
-build --target build -q -t "$repo:build" >/dev/null
-build --target deps -q -t "$repo:deps" >/dev/null
+for stage in build deps pg-client; do build --target "$stage" -q -t "$repo:$stage" >/dev/null; done
 build -q -t "$repo:latest" >/dev/null
 seconds=$(($(date +%s) - start))
 
