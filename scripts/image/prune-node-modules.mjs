@@ -75,7 +75,13 @@ function sizeOf(path) {
 }
 
 const unreached = [...installedPackages(join(root, 'node_modules'))].filter((dir) => !reached.has(dir));
-for (const dir of unreached) if (existsSync(dir)) remove(dir);
+for (const dir of unreached) {
+  if (!existsSync(dir)) continue;
+  remove(dir);
+  // A scope whose packages are all gone (e.g. @typescript) goes too.
+  const scope = dirname(dir);
+  if (scope.split('/').pop().startsWith('@') && readdirSync(scope).length === 0) rmSync(scope, { recursive: true });
+}
 
 let files = 0;
 function pruneFiles(dir) {
