@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
@@ -12,7 +12,8 @@ import composeSpecSchema from '../support/compose-spec.schema.json';
  * schema (test/support/compose-spec.schema.json, vendored unchanged from
  * github.com/compose-spec/compose-spec, schema/compose-spec.json at 170098b, Apache-2.0), which
  * covers every service whatever its profile, then for the default services and for each profile
- * the references the schema cannot check: what a service depends on, the volumes it mounts.
+ * the references the schema cannot check: what a service depends on, the volumes and repository
+ * files it mounts.
  */
 
 interface Service {
@@ -28,7 +29,8 @@ interface ComposeFile {
   volumes?: Record<string, unknown>;
 }
 
-const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as ComposeFile;
+// `<<` merge keys as Compose reads them (YAML 1.1), e.g. `<<: *orgms-env` with a service's own additions.
+const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as ComposeFile;
 const services = Object.entries(compose.services);
 const profiles = [...new Set(services.flatMap(([, service]) => service.profiles ?? []))].sort();
 /** The image the file builds from the Dockerfile, which has a HEALTHCHECK of its own. */
@@ -52,6 +54,13 @@ function namedVolumesOf(service: Service): string[] {
     .filter((source): source is string => source !== undefined && !/^[./~$]/.test(source) && !source.includes('/'));
 }
 
+/** Paths of the repository a service bind-mounts (`./…`): Docker would mount an empty directory in place of a missing one. */
+function repositoryMountsOf(service: Service): string[] {
+  return (service.volumes ?? [])
+    .map((volume) => (typeof volume === 'string' ? volume.split(':')[0] : volume.type === 'bind' ? volume.source : undefined))
+    .filter((source): source is string => source?.startsWith('./') === true);
+}
+
 function problemsOf(profile: string | undefined): string[] {
   const running = servicesOf(profile);
   const problems: string[] = [];
@@ -65,6 +74,7 @@ function problemsOf(profile: string | undefined): string[] {
       }
     }
     for (const volume of namedVolumesOf(service)) if (!(volume in (compose.volumes ?? {}))) problems.push(`${name} mounts undeclared volume ${volume}`);
+    for (const path of repositoryMountsOf(service)) if (!existsSync(join(ROOT, path))) problems.push(`${name} mounts ${path}, which does not exist`);
   }
   return problems;
 }
@@ -79,23 +89,32 @@ describe('docker-compose.yml', () => {
     expect(valid).to.equal(true);
   });
 
-  it('when started without a profile, then every service it depends on runs too and every volume it mounts is declared', () => {
+  it('when started without a profile, then every service it depends on runs too, every volume it mounts is declared and every repository file it mounts exists', () => {
     expect(problemsOf(undefined)).to.deep.equal([]);
   });
 
   for (const profile of profiles) {
-    it(`when started with --profile ${profile}, then every service it depends on runs too and every volume it mounts is declared`, () => {
+    it(`when started with --profile ${profile}, then every service it depends on runs too, every volume it mounts is declared and every repository file it mounts exists`, () => {
       expect(problemsOf(profile)).to.deep.equal([]);
     });
   }
 
-  it('then the references are checked at all: a dependency on a service of a profile not started is reported', () => {
+  it('then the references are checked at all: a dependency on a service of a profile not started, an undeclared volume and a missing file are reported', () => {
     const [name, service] = services.find(([, candidate]) => candidate.profiles) ?? [];
     expect(name, 'a service with a profile').to.be.a('string');
-    const outsider = { image: 'busybox', depends_on: { [name as string]: { condition: 'service_started' } } };
+    const outsider = {
+      image: 'busybox',
+      depends_on: { [name as string]: { condition: 'service_started' } },
+      volumes: ['nowhere:/data', './deploy/missing.yml:/etc/x.yml:ro'],
+    };
     compose.services.outsider = outsider;
     try {
-      expect(problemsOf(undefined)).to.deep.equal([`outsider depends on ${name}, which does not run`]);
+      expect(problemsOf(undefined)).to.deep.equal([
+        `outsider depends on ${name}, which does not run`,
+        'outsider mounts undeclared volume nowhere',
+        'outsider mounts ./deploy/missing.yml, which does not exist',
+      ]);
+      outsider.volumes = [];
       expect(problemsOf(service?.profiles?.[0])).to.deep.equal([]);
     } finally {
       delete compose.services.outsider;
