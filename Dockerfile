@@ -29,7 +29,8 @@ RUN npm run build
 FROM manifests AS deps
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY scripts/image/prune-node-modules.mjs /tmp/
-RUN node /tmp/prune-node-modules.mjs apps/api apps/worker apps/cli libs/common migrations
+# The root manifest counts too: a dependency declared there (e.g. preloaded with NODE_OPTIONS=--require) is kept.
+RUN node /tmp/prune-node-modules.mjs . apps/api apps/worker apps/cli libs/common migrations
 
 # --- pg-client: pg_dump / pg_restore of the servers' major version (bookworm ships 15) ------
 # The worker runs them to copy, back up, archive and restore databases. Only the two programs go

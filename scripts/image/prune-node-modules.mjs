@@ -1,12 +1,12 @@
 // Runs in the image's `deps` stage after `npm ci --omit=dev`: removes from node_modules what no
 // process of the image ever loads, so the runtime carries only what runs.
-//  1. Packages none of the given workspaces reaches through `dependencies`, `optionalDependencies`
+//  1. Packages none of the given packages (the root manifest, the workspaces) reaches through `dependencies`, `optionalDependencies`
 //     and required peers. npm keeps some that nothing running needs: optional peers (TypeScript and
 //     its native compiler, ~30 MB, an optional peer of valibot), and the dependencies of a package
 //     whose only use here is one self-contained file (SELF_CONTAINED below).
 //  2. Files: source maps, type declarations, TypeScript sources, markdown (licences are kept), and
 //     the `.bin` links.
-// Usage: node prune-node-modules.mjs <workspace dir>...   (from the directory holding node_modules)
+// Usage: node prune-node-modules.mjs <package dir>...   (from the directory holding node_modules)
 import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
@@ -17,7 +17,7 @@ const LICENCE = /^(licen[cs]e|copying|notice)/i;
 
 const root = resolve('.');
 const workspaces = process.argv.slice(2).map((dir) => resolve(dir));
-if (workspaces.length === 0) throw new Error('usage: prune-node-modules.mjs <workspace dir>...');
+if (workspaces.length === 0) throw new Error('usage: prune-node-modules.mjs <package dir>...');
 
 const readManifest = (dir) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
 
