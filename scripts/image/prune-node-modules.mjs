@@ -1,9 +1,10 @@
 // Runs in the image's `deps` stage after `npm ci --omit=dev`: removes from node_modules what no
 // process of the image ever loads, so the runtime carries only what runs.
-//  1. Packages none of the given packages (the root manifest, the workspaces) reaches through `dependencies`, `optionalDependencies`
-//     and required peers. npm keeps some that nothing running needs: optional peers (TypeScript and
-//     its native compiler, ~30 MB, an optional peer of valibot), and the dependencies of a package
-//     whose only use here is one self-contained file (SELF_CONTAINED below).
+//  1. Packages none of the given ones (the root manifest, the workspaces) reaches through
+//     `dependencies`, `optionalDependencies` and required peers. npm keeps some that nothing
+//     running needs: optional peers (TypeScript and its native compiler, ~30 MB, an optional peer
+//     of valibot), and the dependencies of a package whose only use here is one self-contained
+//     file (SELF_CONTAINED below).
 //  2. Files: source maps, type declarations, TypeScript sources, markdown (licences are kept), and
 //     the `.bin` links.
 // Usage: node prune-node-modules.mjs <package dir>...   (from the directory holding node_modules)
