@@ -61,8 +61,16 @@ describe('the container image (npm run test:image)', function () {
     await waitUntil(async () => (await fetch(`${fe.baseUrl}/ready`)).ok, 60000, 'the API container to be ready', 250);
   });
 
-  after(async function () {
-    if (this.currentTest?.state !== 'passed' || !fe) {
+  // The containers' logs are printed when anything failed, the start-up included.
+  let passed = 0;
+  let failed = false;
+  afterEach(function () {
+    if (this.currentTest?.state === 'passed') passed += 1;
+    else failed = true;
+  });
+
+  after(async () => {
+    if (failed || passed === 0) {
       for (const name of Object.values(containers)) console.log(`--- ${name}\n${(await podmanStatus('logs', '--tail', '50', name)).output}`);
     }
     await podmanStatus('rm', '--force', '--time', '5', ...Object.values(containers));
