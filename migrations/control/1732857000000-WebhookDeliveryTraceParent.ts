@@ -5,8 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * written with the outbox row when tracing is on), so its sending joins that trace although the
  * worker finds the delivery later, through a notification or a sweep.
  */
-export class WebhookDeliveryTraceParent1732847000000 implements MigrationInterface {
-  name = 'WebhookDeliveryTraceParent1732847000000';
+export class WebhookDeliveryTraceParent1732857000000 implements MigrationInterface {
+  name = 'WebhookDeliveryTraceParent1732857000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE webhook_deliveries ADD COLUMN trace_parent text`);
