@@ -111,9 +111,9 @@ async function main(): Promise<void> {
       await client.login();
 
       if (only === 'archive') {
-        await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir));
+        await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir, servers));
       } else if (only === 'backup') {
-        await step('backup and restore', () => backupRestore(client, BACKUPS, archiveDir));
+        await step('backup and restore', () => backupRestore(client, BACKUPS, archiveDir, servers));
       } else if (only === 'status') {
         await step('status polling', () => statusPolling(client, sizes.pollSeconds));
       } else {
@@ -156,8 +156,8 @@ async function main(): Promise<void> {
         await step('many tenants', () => manyTenants(client, tenants.ids, sizes.reads, sizes.coldConnects, servers, budgetOf, api.child.pid));
         await step('fleet migration', () => fleetMigration(client, tenants.ids, MIGRATION_CONCURRENCY, servers));
         await step('fleet capacity', () => fleetCapacity(client, servers, sizes.creates));
-        await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir));
-        await step('backup and restore', () => backupRestore(client, BACKUPS, archiveDir));
+        await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir, servers));
+        await step('backup and restore', () => backupRestore(client, BACKUPS, archiveDir, servers));
         await step(`memory (worker stopped, ${sizes.streams} SSE streams on pending organizations)`, async () => {
           // Last: with no worker, the organizations it requests stay pending, so their streams stay open.
           await stopGracefully(worker);
