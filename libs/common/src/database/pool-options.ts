@@ -7,12 +7,13 @@ import type { ClientBase } from 'pg';
  * (server restart, failover, pg_terminate_backend) would otherwise crash the process with an
  * unhandled 'error' event. The failed query still reports the error to its caller.
  */
-export function poolExtra(idleTimeoutMillis: number) {
+export function poolExtra(idleTimeoutMillis: number, onConnection?: (client: ClientBase) => void) {
   return {
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis,
     onConnect: (client: ClientBase) => {
       client.on('error', () => undefined);
+      onConnection?.(client);
     },
   };
 }

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { tenantMigrations } from '@orgms/migrations';
+import type { ClientBase } from 'pg';
 import { DataSource } from 'typeorm';
 import { TenantUser } from '../users/tenant-user.entity';
 import { poolExtra } from './pool-options';
@@ -14,12 +15,20 @@ export const TENANT_ENTITIES = [TenantUser];
  */
 const SCHEMA_CHANGE_SESSION = '-c statement_timeout=0 -c idle_in_transaction_session_timeout=0';
 
+export interface TenantDataSourceOptions {
+  /** The worker's migrations, on a direct connection (startup options do not pass through PgBouncer). */
+  schemaChanges?: boolean;
+  /** An idle connection is closed after this long; 0: never (the API's connection manager closes whole pools). Default 10 s. */
+  idleTimeoutMs?: number;
+  /** Called with every connection the pool opens. */
+  onConnection?: (connection: ClientBase) => void;
+}
+
 /**
  * A DataSource for one organization's database at `url` (fleet/server-urls.ts builds it from the
- * organization's server); callers own it and must `destroy()` it. `schemaChanges`: the worker's
- * migrations, on a direct connection (startup options do not pass through PgBouncer).
+ * organization's server); callers own it and must `destroy()` it.
  */
-export function createTenantDataSource(url: string, poolSize = 2, options: { schemaChanges?: boolean } = {}): DataSource {
+export function createTenantDataSource(url: string, poolSize = 2, options: TenantDataSourceOptions = {}): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
@@ -27,6 +36,6 @@ export function createTenantDataSource(url: string, poolSize = 2, options: { sch
     migrations: tenantMigrations,
     migrationsTableName: 'tenant_migrations',
     poolSize,
-    extra: { ...poolExtra(10000), ...(options.schemaChanges ? { options: SCHEMA_CHANGE_SESSION } : {}) },
+    extra: { ...poolExtra(options.idleTimeoutMs ?? 10000, options.onConnection), ...(options.schemaChanges ? { options: SCHEMA_CHANGE_SESSION } : {}) },
   });
 }
