@@ -13,11 +13,14 @@ const CLOSE_DELAY_MS = 300;
 /**
  * A TCP proxy to PostgreSQL that counts the connections open through it (the most at once) and
  * keeps each one open CLOSE_DELAY_MS after its client closed it, as a server session that has not
- * ended yet still counts against the server's connections.
+ * ended yet still counts against the server's connections. It also counts, per connection, the
+ * statements the client sent (simple queries and parses).
  */
 class SlowClosingProxy {
   open = 0;
   peak = 0;
+  /** Statements sent on each connection, in the order they were opened. */
+  readonly statements: number[] = [];
   private readonly sockets = new Set<Socket>();
 
   private constructor(
@@ -57,9 +60,28 @@ class SlowClosingProxy {
         closeBoth();
       });
     }
+    this.countStatements(client, this.statements.push(0) - 1);
     client.pipe(upstream, { end: false });
     upstream.pipe(client, { end: false });
     client.on('end', () => void sleep(CLOSE_DELAY_MS).then(closeBoth));
+  }
+
+  /** Frontend messages after the startup message (which has no type byte): 'Q' simple query, 'P' parse. */
+  private countStatements(client: Socket, index: number): void {
+    let pending = Buffer.alloc(0);
+    let started = false;
+    client.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      for (;;) {
+        const header = started ? 5 : 4;
+        if (pending.length < header) return;
+        const length = started ? pending.readInt32BE(1) + 1 : pending.readInt32BE(0);
+        if (pending.length < length) return;
+        if (started && (pending[0] === 0x51 || pending[0] === 0x50)) this.statements[index] += 1;
+        started = true;
+        pending = pending.subarray(length);
+      }
+    });
   }
 
   async stop(): Promise<void> {
@@ -99,6 +121,22 @@ describe('Tenant connection budget', () => {
       }
       expect(proxy.peak, 'connections open at once through a budget of 1').to.equal(1);
       expect(tenants.stats()).to.include({ poolHits: 0, poolMisses: 4 });
+    } finally {
+      await tenants.close();
+    }
+  });
+
+  it("when a server's second organization pool opens, then it sends only the work's statement (TypeORM's version and search schema probes are known from the first)", async () => {
+    const tenants = TenantConnectionManager.forServer(
+      { adminUrl: proxy.url('postgres'), poolUrl: null, connectionBudget: 2 },
+      { size: 1, budget: 2, idleMs: 60000, acquireTimeoutMs: 5000 },
+    );
+    const first = proxy.statements.length;
+    try {
+      for (const ref of refs) await tenants.run(ref, (db) => db.query('SELECT 1'));
+      const [a, b] = proxy.statements.slice(first);
+      expect(a, 'the first pool: version, search schema, then the work').to.equal(3);
+      expect(b).to.equal(1);
     } finally {
       await tenants.close();
     }

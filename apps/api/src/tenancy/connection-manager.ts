@@ -1,5 +1,5 @@
 import type { TenantPoolsConfig } from '@orgms/common/config';
-import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
+import { createTenantDataSource, type ServerFacts, serverFactsOf } from '@orgms/common/database/tenant-data-source';
 import { OrganizationDatabaseBusyError, ServiceUnavailableError } from '@orgms/common/errors';
 import type { DatabaseServer } from '@orgms/common/fleet/database-server-store';
 import { type DatabaseLogin, tenantUrlOf } from '@orgms/common/fleet/server-urls';
@@ -79,6 +79,8 @@ interface Entry {
  *   while the sockets (and their server sessions) are still there for a moment; a pool opened
  *   in that moment would exceed the budget. The pools do not close idle connections themselves
  *   (the manager closes whole pools), so a pool never opens a replacement beside a closing one.
+ * - A cold pool costs one connect: `forServer` hands the server facts TypeORM asks on a first
+ *   connection (version, search schema) from the first pool that learned them to the next ones.
  * - When every pool is in use, callers wait (up to `acquireTimeoutMs`) for one to be released,
  *   then get a ServiceUnavailableError (503) rather than a connection error.
  * - Idle pools are destroyed after `idleMs` by a background sweep.
@@ -112,13 +114,24 @@ export class TenantConnectionManager {
     logger?: Logger,
     overrides: Partial<TenantConnectionManagerOptions> = {},
   ): TenantConnectionManager {
+    // The newest pool until one has learned the server's facts (a pool that failed to open learns nothing).
+    let learning: DataSource | undefined;
+    let facts: ServerFacts | undefined;
     return new TenantConnectionManager({
       poolSize: Math.min(pools.size, server.connectionBudget),
       budget: server.connectionBudget,
       idleMs: pools.idleMs,
       acquireTimeoutMs: pools.acquireTimeoutMs,
-      createDataSource: (org, poolSize, onConnection) =>
-        createTenantDataSource(tenantUrlOf(server, org.databaseName, org.login), poolSize, { idleTimeoutMs: 0, onConnection }),
+      createDataSource: (org, poolSize, onConnection) => {
+        facts ??= learning && serverFactsOf(learning);
+        const dataSource = createTenantDataSource(tenantUrlOf(server, org.databaseName, org.login), poolSize, {
+          idleTimeoutMs: 0,
+          onConnection,
+          serverFacts: facts,
+        });
+        if (!facts) learning = dataSource;
+        return dataSource;
+      },
       logger,
       ...overrides,
     });

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { tenantMigrations } from '@orgms/migrations';
 import type { ClientBase } from 'pg';
 import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { TenantUser } from '../users/tenant-user.entity';
 import { poolExtra } from './pool-options';
 
@@ -22,6 +23,26 @@ export interface TenantDataSourceOptions {
   idleTimeoutMs?: number;
   /** Called with every connection the pool opens. */
   onConnection?: (connection: ClientBase) => void;
+  /** What another DataSource on the same server learned (`serverFactsOf`): its `initialize()` then asks nothing more. */
+  serverFacts?: ServerFacts;
+}
+
+/**
+ * What TypeORM asks on a DataSource's first connection before any work, one round trip each,
+ * unless it knows them: `SELECT version()` and `current_schema()` (the database it takes from the
+ * URL). Both are the same for every organization database of a server (clones of one template,
+ * roles made alike), so the API's pools on a server learn them once and a cold read pays a
+ * connect and its own query, not two more round trips.
+ */
+export interface ServerFacts {
+  version: string;
+  searchSchema: string;
+}
+
+/** The server facts an initialized DataSource learned; undefined before. */
+export function serverFactsOf(dataSource: DataSource): ServerFacts | undefined {
+  const { version, searchSchema } = dataSource.driver as PostgresDriver;
+  return version && searchSchema ? { version, searchSchema } : undefined;
 }
 
 /**
@@ -29,7 +50,7 @@ export interface TenantDataSourceOptions {
  * organization's server); callers own it and must `destroy()` it.
  */
 export function createTenantDataSource(url: string, poolSize = 2, options: TenantDataSourceOptions = {}): DataSource {
-  return new DataSource({
+  const dataSource = new DataSource({
     type: 'postgres',
     url,
     entities: TENANT_ENTITIES,
@@ -38,4 +59,7 @@ export function createTenantDataSource(url: string, poolSize = 2, options: Tenan
     poolSize,
     extra: { ...poolExtra(options.idleTimeoutMs ?? 10000, options.onConnection), ...(options.schemaChanges ? { options: SCHEMA_CHANGE_SESSION } : {}) },
   });
+  // TypeORM's driver asks only for what it does not know yet (`??=`).
+  if (options.serverFacts) Object.assign(dataSource.driver as PostgresDriver, options.serverFacts);
+  return dataSource;
 }
