@@ -1,11 +1,11 @@
 /**
- * `npm run bench:cold-reads [-- --admin URL --tcp HOST:PORT --reads N]`: where a cold tenant read's
+ * `npm run bench:cold-reads [-- --admin URL --tcp HOST:PORT --reads N --concurrency C]`: where a cold tenant read's
  * time goes (docs/development/benchmarks.md, "Cold reads"). On one server, a scratch database with
  * a users table and two login roles whose SCRAM-SHA-256 verifiers differ only in their PBKDF2
- * iterations (4,096, PostgreSQL's own count, and SCRAM_ITERATIONS). `reads` cold reads, 50 at once,
+ * iterations (4,096, PostgreSQL's own count, and SCRAM_ITERATIONS). `reads` cold reads, C (50) at once,
  * per way in: raw pg (connect = TCP + startup + authentication, the users SELECT, close) and a
  * TypeORM DataSource of one connection as the API opens them (initialize, SELECT, destroy), each as
- * both roles, the latter also with the server facts known (the API's pools after the first); then the client's PBKDF2 alone at both counts, 50 at once. `--admin` sets things up
+ * both roles, the latter also with the server facts known (the API's pools after the first); then the client's PBKDF2 alone at both counts, C at once. `--admin` sets things up
  * (any authentication); the roles log in over TCP at `--tcp`: against a server whose pg_hba.conf
  * says `trust` no password is asked and both roles cost the same, so measure SCRAM on a server of
  * your own with `scram-sha-256` host lines (the docs page shows how).
@@ -27,7 +27,7 @@ const arg = (name: string, fallback: string) => (process.argv.includes(name) ? p
 const ADMIN_URL = arg('--admin', 'postgres://postgres@127.0.0.1:5432/postgres');
 const TCP = arg('--tcp', '127.0.0.1:5432');
 const READS = Number(arg('--reads', '1000'));
-const CONCURRENCY = 50;
+const CONCURRENCY = Number(arg('--concurrency', '50'));
 /** The SELECT of `GET /organizations/:id/users`, as scenario 4's floor runs it. */
 const LIST_USERS = `SELECT id, email, role, is_active, created_at, updated_at, last_login_at FROM users
   ORDER BY date_trunc('milliseconds', created_at), id LIMIT 51`;
