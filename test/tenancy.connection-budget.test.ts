@@ -142,6 +142,23 @@ describe('Tenant connection budget', () => {
     }
   });
 
+  it('when callers wait for room, then only as many idle pools are closed as they need, and the others stay open for their organizations', async () => {
+    const [a, b, c, d, e] = ['a', 'b', 'a', 'b', 'a'].map((name, i) => ({ id: `${prefix}${i}`, databaseName: `${prefix}${name}` }));
+    const tenants = TenantConnectionManager.forServer(
+      { adminUrl: proxy.url('postgres'), poolUrl: null, connectionBudget: 3 },
+      { size: 1, budget: 3, idleMs: 60000, acquireTimeoutMs: 5000 },
+    );
+    try {
+      for (const ref of [a, b, c]) await tenants.run(ref, (db) => db.query('SELECT 1'));
+      // Two callers need room: a and b (least recently used) close, the first to close wakes both.
+      await Promise.all([d, e].map((ref) => tenants.run(ref, (db) => db.query('SELECT 1'))));
+      await tenants.run(c, (db) => db.query('SELECT 1'));
+      expect(tenants.stats()).to.include({ poolMisses: 5, poolHits: 1 });
+    } finally {
+      await tenants.close();
+    }
+  });
+
   it('when an organization is read again while its pool is open, then the read counts as a pool hit', async () => {
     const tenants = TenantConnectionManager.forServer(
       { adminUrl: SERVER_URL, poolUrl: null, connectionBudget: 2 },

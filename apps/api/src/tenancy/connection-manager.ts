@@ -71,7 +71,7 @@ interface Entry {
  * cache, so that thousands of organizations never exhaust the server's `max_connections`
  * (tenancy/tenant-databases.ts keeps one manager per server):
  * - LRU: the map keeps use order; when the budget is full the least recently used idle pool is
- *   evicted to make room.
+ *   evicted to make room, one per waiting caller (pools already closing count).
  * - The budget is enforced by reservation: a pool counts `poolSize` connections from the moment
  *   it is created until every connection it opened has closed, so the number of open tenant
  *   connections can never exceed `budget`, whatever the pools do internally. `destroy()` alone
@@ -230,7 +230,9 @@ export class TenantConnectionManager {
         this.misses += 1;
         return this.open(org);
       }
-      this.evictLeastRecentlyUsedIdle();
+      // Every pool already closing brings room for one waiting caller: evict another only for a caller beyond them.
+      // (Each caller evicting on every wake-up closed far more pools than the callers needed, and so missed more.)
+      if (this.live.size - this.entries.size <= this.waiters.size) this.evictLeastRecentlyUsedIdle();
       await this.waitForRoom(deadline);
     }
   }
