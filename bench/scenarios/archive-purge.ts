@@ -59,7 +59,7 @@ export async function archivePurge(client: ServiceClient, users: number, archive
   const serviceMs = performance.now() - started;
   const [archive] = await controlQuery<{ file_name: string; size_bytes: string }>(
     client.env,
-    `SELECT file_name, size_bytes FROM organization_archives WHERE org_id = $1 AND status = 'verified'`,
+    `SELECT file_name, size_bytes FROM organization_dumps WHERE org_id = $1 AND kind = 'archive' AND status = 'verified'`,
     [id],
   );
   const bytes = (await stat(join(archiveDir, archive.file_name))).size;
