@@ -7,10 +7,10 @@ import type { Logger } from '@orgms/common/logger';
 import type { ClientBase } from 'pg';
 import type { DataSource } from 'typeorm';
 
-/** What the manager needs to know about an organization: its id (the cache key), its database and how to log in. */
 /** How long a closed pool's connections may take to close before its budget is returned anyway. */
 const CLOSE_WAIT_MS = 5000;
 
+/** What the manager needs to know about an organization: its id (the cache key), its database and how to log in. */
 export interface TenantRef {
   id: string;
   databaseName: string;
