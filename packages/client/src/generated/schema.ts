@@ -1227,7 +1227,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics of this API instance
-         * @description For the scraper. With METRICS_TOKEN set, only `Authorization Bearer <METRICS_TOKEN>` is answered; without it, restrict the port at the network level. Request durations, organizations by status, jobs by queue and state, tenant pools and connections, replays of traded refresh tokens, requests refused for their rate or let through unchecked, fair admission (waits, refusals, requests served and waiting), process metrics.
+         * @description For the scraper. With METRICS_TOKEN set, only `Authorization Bearer <METRICS_TOKEN>` is answered; without it, restrict the port at the network level. Request durations, organizations by status, jobs by queue and state, the oldest waiting job of each queue, each database server's capacity and organizations, tenant pools and connections, replays of traded refresh tokens, requests refused for their rate or let through unchecked, fair admission (waits, refusals, requests served and waiting), process metrics.
          */
         get: operations["getMetrics"];
         put?: never;
