@@ -216,7 +216,15 @@ export async function manyTenants(
       note: `cold floor: ${floorCount} raw connect + SELECT + close to a random org database, ${TENANT_READ_CONNECTIONS} at once`,
     };
     rows.push(
-      { scenario, metric: `${reads} user reads: errors + non-2xx`, unit: 'count', service: failures, target: '0', met: failures === 0 },
+      {
+        scenario,
+        metric: `${reads} user reads: errors + non-2xx`,
+        unit: 'count',
+        service: failures,
+        target: '0',
+        met: failures === 0,
+        note: `by status: ${JSON.stringify(pass.result.statusCodes)}; connection errors and timeouts: ${pass.result.errors}`,
+      },
       ...servers.map((server) => ({
         scenario,
         metric: `peak tenant connections on ${server.name}`,

@@ -34,6 +34,10 @@ async function alternating(
     non2xx: passes.reduce((sum, p) => sum + p.non2xx, 0),
     errors: passes.reduce((sum, p) => sum + p.errors, 0),
     total: passes.reduce((sum, p) => sum + p.total, 0),
+    statusCodes: passes.reduce<Record<string, number>>((sum, p) => {
+      for (const [status, count] of Object.entries(p.statusCodes)) sum[status] = (sum[status] ?? 0) + count;
+      return sum;
+    }, {}),
   });
   return { a: merge(results.a), b: merge(results.b), roundRatios: results.a.map((r, i) => round(r.requestsPerSecond / results.b[i].requestsPerSecond, 2)) };
 }
