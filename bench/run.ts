@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only archive|backup|status|noisy|search|stall] [-- --tracing]`: the benchmarks (README "Benchmarks"). Starts the built API and worker as real
+ * `npm run bench [-- --quick] [-- --only <scenario>] [-- --tracing]` (the choices: ONLY_CHOICES below): the benchmarks (README "Benchmarks"). Starts the built API and worker as real
  * processes on an isolated control database, org prefix and queue prefix, measures each scenario
  * beside its floor in the same run, prints a table and writes bench/results/<timestamp>.json.
  * Scenarios 4–7 run on a fleet of two servers (5432 `default`, 5433 `pg-b` registered through the
@@ -37,10 +37,18 @@ import { statusPolling } from './scenarios/status-polling';
 const quick = process.argv.includes('--quick');
 /** `--tracing`: scenario 3 also polls three replicas started alike, tracing off, on and on at 10 % (exporting to a sink on this machine), in alternating rounds. */
 const tracing = process.argv.includes('--tracing');
-/** `--only archive`: scenario 8 alone; `--only backup`: scenario 10 alone; `--only status`: scenario 3's status polling alone (neither needs a fleet or tenants); `--only noisy`: scenario 9 alone (it runs its own API and worker); `--only search`: scenario 11 alone; `--only stall`: scenario 12 alone (its own API and worker behind proxies). */
+/** `--only <choice>` runs one scenario alone. */
+const ONLY_CHOICES = {
+  status: "scenario 3's status polling (needs no fleet or tenants)",
+  tenants: 'scenario 4, on the fleet of two servers with its organizations',
+  archive: 'scenario 8',
+  noisy: 'scenario 9 (it runs its own API and worker)',
+  backup: 'scenario 10',
+  search: 'scenario 11',
+  stall: 'scenario 12 (its own API and worker behind proxies)',
+} as const;
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-if (only !== undefined && !['archive', 'backup', 'status', 'noisy', 'search', 'stall'].includes(only))
-  throw new Error(`--only takes "archive", "backup", "status", "noisy", "search" or "stall", not "${only}"`);
+if (only !== undefined && !Object.hasOwn(ONLY_CHOICES, only)) throw new Error(`--only takes one of ${Object.keys(ONLY_CHOICES).join(', ')}, not "${only}"`);
 /** Users of the organization whose purge scenario 8 measures (issue 13 asks for the figures at 10,000). */
 const ARCHIVED_USERS = 10000;
 /** Scenario 10: backups and restores of organizations of 10,000 users (issue 24); 20 of them backed up for the throughput. */
@@ -110,25 +118,47 @@ async function main(): Promise<void> {
     await step('noisy neighbour, hostile flood (ignores Retry-After)', () => noisyNeighbour({ ...NOISY, honourRetryAfter: false }));
   };
   const stallStep = () => step(`dependency stall (its own API and worker behind proxies, ${STALL.stallSeconds} s each)`, () => dependencyStall(STALL));
+  let api: ServiceProcess;
+  /** pg-b joins the fleet (when it is up) and `sizes.tenants` organizations are made active on both servers; scenario 4 reads them. */
+  const fleetWithTenants = async (client: ServiceClient): Promise<string[]> => {
+    console.log(`… registering ${SECOND_SERVER.name} (${SECOND_SERVER.adminUrl}) through POST /database-servers`);
+    servers = await registerSecondServer(client, TENANT_BUDGET, sizes.tenants);
+    if (servers.length > 1) {
+      // The worker prepares <prefix>template on the servers it knows at start: restart it so pg-b has one.
+      await stopGracefully(worker);
+      worker = await startWorker(env);
+      await waitForTemplate(SECOND_SERVER, env.orgPrefix);
+    }
+    const budgetOf = await budgets(client);
+    console.log(`  fleet: ${servers.map((s) => `${s.name} (connection_budget ${budgetOf[s.name]})`).join(', ')}`);
+    console.log(`… creating ${sizes.tenants} active organizations on ${servers.map((s) => s.name).join(' + ')}`);
+    const tenants = await createActiveOrganizations(client, sizes.tenants, 'Tenant', servers);
+    tenantsMs = tenants.ms;
+    console.log(`  ${sizes.tenants} organizations active in ${Math.round(tenants.ms)} ms`);
+    await step('many tenants', () => manyTenants(client, tenants.ids, sizes.reads, sizes.coldConnects, servers, budgetOf, api.child.pid));
+    return tenants.ids;
+  };
   try {
     if (only === 'noisy') {
       await noisyStep();
     } else if (only === 'stall') {
       await stallStep();
     } else {
-      const api = await startApi(env);
+      api = await startApi(env);
       worker = await startWorker(env);
       const client = new ServiceClient(env);
       await client.login();
 
       if (only === 'archive') {
-        await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir));
+        await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir, servers));
       } else if (only === 'backup') {
-        await step('backup and restore', () => backupRestore(client, BACKUPS, archiveDir));
+        await step('backup and restore', () => backupRestore(client, BACKUPS, archiveDir, servers));
       } else if (only === 'search') {
         await step('search among organizations', () => organizationSearch(client, SEARCH.organizations, SEARCH.requests));
       } else if (only === 'status') {
         await step('status polling', () => statusPolling(client, sizes.pollSeconds, tracing));
+      } else if (only === 'tenants') {
+        await fleetWithTenants(client);
       } else {
         await step('provisioning latency', () => provisioningLatency(client, sizes.latency));
         await step('provisioning latency without the template (fallback path)', async () => {
@@ -153,31 +183,17 @@ async function main(): Promise<void> {
         await stallStep();
 
         // From here on the fleet has two servers (pg-b on 5433, when it is up); the scenarios above ran on default alone.
-        console.log(`… registering ${SECOND_SERVER.name} (${SECOND_SERVER.adminUrl}) through POST /database-servers`);
-        servers = await registerSecondServer(client, TENANT_BUDGET, sizes.tenants);
-        if (servers.length > 1) {
-          // The worker prepares <prefix>template on the servers it knows at start: restart it so pg-b has one.
-          await stopGracefully(worker);
-          worker = await startWorker(env);
-          await waitForTemplate(SECOND_SERVER, env.orgPrefix);
-        }
-        const budgetOf = await budgets(client);
-        console.log(`  fleet: ${servers.map((s) => `${s.name} (connection_budget ${budgetOf[s.name]})`).join(', ')}`);
-        console.log(`… creating ${sizes.tenants} active organizations on ${servers.map((s) => s.name).join(' + ')}`);
-        const tenants = await createActiveOrganizations(client, sizes.tenants, 'Tenant', servers);
-        tenantsMs = tenants.ms;
-        console.log(`  ${sizes.tenants} organizations active in ${Math.round(tenants.ms)} ms`);
-        await step('many tenants', () => manyTenants(client, tenants.ids, sizes.reads, sizes.coldConnects, servers, budgetOf, api.child.pid));
-        await step('fleet migration', () => fleetMigration(client, tenants.ids, MIGRATION_CONCURRENCY, servers));
+        const tenantIds = await fleetWithTenants(client);
+        await step('fleet migration', () => fleetMigration(client, tenantIds, MIGRATION_CONCURRENCY, servers));
         await step('fleet capacity', () => fleetCapacity(client, servers, sizes.creates));
-        await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir));
-        await step('backup and restore', () => backupRestore(client, BACKUPS, archiveDir));
+        await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir, servers));
+        await step('backup and restore', () => backupRestore(client, BACKUPS, archiveDir, servers));
         await step('search among organizations', () => organizationSearch(client, SEARCH.organizations, SEARCH.requests));
         await step(`memory (worker stopped, ${sizes.streams} SSE streams on pending organizations)`, async () => {
           // Last: with no worker, the organizations it requests stay pending, so their streams stay open.
           await stopGracefully(worker);
           worker = undefined;
-          return memory(client, tenants.ids, sizes.streams, api.child.pid);
+          return memory(client, tenantIds, sizes.streams, api.child.pid);
         });
       }
     }

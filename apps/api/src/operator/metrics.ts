@@ -172,6 +172,21 @@ export function apiMetrics(sources: ApiMetricsSources): { observe: RequestHandle
   });
 
   new Counter({
+    name: 'orgms_tenant_pool_lookups_total',
+    help: 'Organization database calls of this API instance per database server that found their pool open (hit) or opened one (miss)',
+    labelNames: ['server', 'outcome'] as const,
+    registers: [registry],
+    collect() {
+      // The managers count; the counter shows their totals, so it is reset to them at each scrape.
+      this.reset();
+      for (const [server, stats] of tenantPools.stats()) {
+        this.inc({ server, outcome: 'hit' }, stats.poolHits);
+        this.inc({ server, outcome: 'miss' }, stats.poolMisses);
+      }
+    },
+  });
+
+  new Counter({
     name: 'orgms_refresh_token_reuse_total',
     help: 'Replays of already traded refresh tokens: first (ended its family; audited) or repeated (the family had ended already; not audited again)',
     labelNames: ['occurrence'] as const,

@@ -14,9 +14,9 @@ const UNBOUNDED: DatabaseTimeouts = { connectMs: 5000, queryMs: 0 };
  *   listener when it hands a new client out and TypeORM adds one only later, and a "terminating
  *   connection" notice arriving in between (server restart, failover, pg_terminate_backend) would
  *   otherwise crash the process with an unhandled 'error' event. The failed query still reports
- *   the error to its caller.
+ *   the error to its caller. `onConnection` is told of every connection the pool opens.
  */
-export function poolExtra(idleTimeoutMillis: number, timeouts: DatabaseTimeouts = UNBOUNDED) {
+export function poolExtra(idleTimeoutMillis: number, timeouts: DatabaseTimeouts = UNBOUNDED, onConnection?: (client: ClientBase) => void) {
   return {
     Client: StallSafeClient,
     connectionTimeoutMillis: timeouts.connectMs,
@@ -24,6 +24,7 @@ export function poolExtra(idleTimeoutMillis: number, timeouts: DatabaseTimeouts 
     idleTimeoutMillis,
     onConnect: (client: ClientBase) => {
       client.on('error', () => undefined);
+      onConnection?.(client);
     },
   };
 }
