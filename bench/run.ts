@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only <scenario>]` (the choices: ONLY_CHOICES below): the benchmarks (README "Benchmarks"). Starts the built API and worker as real
+ * `npm run bench [-- --quick] [-- --only <scenario>] [-- --tracing]` (the choices: ONLY_CHOICES below): the benchmarks (README "Benchmarks"). Starts the built API and worker as real
  * processes on an isolated control database, org prefix and queue prefix, measures each scenario
  * beside its floor in the same run, prints a table and writes bench/results/<timestamp>.json.
  * Scenarios 4–7 run on a fleet of two servers (5432 `default`, 5433 `pg-b` registered through the
@@ -35,6 +35,8 @@ import { replicaVisibility } from './scenarios/replica-visibility';
 import { statusPolling } from './scenarios/status-polling';
 
 const quick = process.argv.includes('--quick');
+/** `--tracing`: scenario 3 also polls three replicas started alike, tracing off, on and on at 10 % (exporting to a sink on this machine), in alternating rounds. */
+const tracing = process.argv.includes('--tracing');
 /** `--only <choice>` runs one scenario alone. */
 const ONLY_CHOICES = {
   status: "scenario 3's status polling (needs no fleet or tenants)",
@@ -154,7 +156,7 @@ async function main(): Promise<void> {
       } else if (only === 'search') {
         await step('search among organizations', () => organizationSearch(client, SEARCH.organizations, SEARCH.requests));
       } else if (only === 'status') {
-        await step('status polling', () => statusPolling(client, sizes.pollSeconds));
+        await step('status polling', () => statusPolling(client, sizes.pollSeconds, tracing));
       } else if (only === 'tenants') {
         await fleetWithTenants(client);
       } else {
@@ -168,7 +170,7 @@ async function main(): Promise<void> {
           return result;
         });
         await step('burst', () => burst(client, sizes.burst, FULL.burst));
-        await step('status polling', () => statusPolling(client, sizes.pollSeconds));
+        await step('status polling', () => statusPolling(client, sizes.pollSeconds, tracing));
         await step('replica visibility (a second API process)', async () => {
           const replica = await startReplica(client);
           try {

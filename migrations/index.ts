@@ -20,6 +20,7 @@ import { DatabaseLimitsRuns1732820000000 } from './control/1732820000000-Databas
 import { OrganizationDumps1732830000000 } from './control/1732830000000-OrganizationDumps';
 import { OrganizationRestores1732840000000 } from './control/1732840000000-OrganizationRestores';
 import { OrganizationSearch1732850000000 } from './control/1732850000000-OrganizationSearch';
+import { WebhookDeliveryTraceParent1732857000000 } from './control/1732857000000-WebhookDeliveryTraceParent';
 import { CreateUsers1732200000000 } from './tenant/1732200000000-CreateUsers';
 import { AddUserLastLogin1732300000000 } from './tenant/1732300000000-AddUserLastLogin';
 
@@ -50,6 +51,7 @@ export const controlMigrations = [
   OrganizationDumps1732830000000,
   OrganizationRestores1732840000000,
   OrganizationSearch1732850000000,
+  WebhookDeliveryTraceParent1732857000000,
 ];
 export const tenantMigrations = [CreateUsers1732200000000, AddUserLastLogin1732300000000];
 

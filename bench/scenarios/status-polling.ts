@@ -2,9 +2,11 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../../harness/service-env';
 import { waitUntil } from '../../harness/wait';
+import { cpuSeconds } from '../lib/cpu';
 import { type LoadResult, load } from '../lib/load';
 import { type ServiceClient, startReplica } from '../lib/service';
 import { median, type ResultRow, round } from '../lib/stats';
+import { TraceSink } from '../lib/trace-sink';
 
 /** Length of one round of the alternating passes: the machine's load swings over seconds, so each side gets the same mix of them. */
 const ROUND_SECONDS = 2;
@@ -45,9 +47,11 @@ async function alternating(
 /**
  * Scenario 3: GET /organizations/:id/status at 50 connections vs a bare Express + pg handler, in
  * alternating rounds; then the same load on an API replica that checks the request-rate limits
- * (the bench's own API runs without them), to measure what the check costs.
+ * (the bench's own API runs without them), to measure what the check costs. `tracing`: also the
+ * same load on three more replicas started alike, tracing off, on and on at 10 % (alternating
+ * rounds), to measure what tracing costs.
  */
-export async function statusPolling(client: ServiceClient, durationSeconds: number): Promise<ResultRow[]> {
+export async function statusPolling(client: ServiceClient, durationSeconds: number, tracing = false): Promise<ResultRow[]> {
   const id = await client.createOrganization(`Polling ${client.env.id}`);
   await client.waitActive(id);
 
@@ -91,6 +95,7 @@ export async function statusPolling(client: ServiceClient, durationSeconds: numb
         met: service.non2xx + service.errors === 0,
       },
       ...(await withRateLimits(client, id, durationSeconds)),
+      ...(tracing ? await tracingOverhead(client, id, durationSeconds) : []),
     ];
   } finally {
     floorProcess.kill('SIGTERM');
@@ -137,5 +142,108 @@ async function withRateLimits(client: ServiceClient, id: string, durationSeconds
   } finally {
     replica.process.signal('SIGTERM');
     await replica.process.exited;
+  }
+}
+
+/**
+ * Short rounds of polling each tracing replica gets, in turn (off, on, sampled, off, on…), so the
+ * load of a shared machine falls on all alike; six of half the scenario's duration each.
+ */
+const TRACING_ROUNDS = 6;
+
+/**
+ * Three replicas started alike: one without tracing, one exporting every span (the default
+ * sampler) and one keeping 10 % of the traces (`parentbased_traceidratio`), both over OTLP/HTTP
+ * (http/protobuf, the default) to a sink on this machine: the cost of tracing on the hottest read.
+ * All are warmed, then polled in alternating rounds; each one's figure is its requests over its
+ * time, and the note has the median of its per-round ratios to the tracing-off round. Without OTEL_TRACES_EXPORTER no OpenTelemetry code is loaded.
+ */
+async function tracingOverhead(client: ServiceClient, id: string, durationSeconds: number): Promise<ResultRow[]> {
+  const sink = await TraceSink.start();
+  const exporting = { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint };
+  const variants = [
+    { name: 'api-tracing-off', overrides: {} },
+    { name: 'api-tracing-on', overrides: exporting },
+    { name: 'api-tracing-sampled', overrides: { ...exporting, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' } },
+  ];
+  const replicas: Awaited<ReturnType<typeof startReplica>>[] = [];
+  try {
+    for (const variant of variants) replicas.push(await startReplica(client, variant.name, variant.overrides));
+    const polling = (replica: ServiceClient, seconds: number) =>
+      load({
+        url: `${replica.env.baseUrl}/organizations/${id}/status`,
+        connections: 50,
+        durationSeconds: seconds,
+        headers: { authorization: `Bearer ${client.token}` },
+      });
+    // New processes: warm them (JIT, caches, pools) as the first pass's API was warmed by the scenarios before it.
+    for (const replica of replicas) await polling(replica.client, 1);
+    const results: LoadResult[][] = replicas.map(() => []);
+    // CPU seconds each replica spent in its rounds: per request, what the machine's load does not move.
+    const cpu = replicas.map(() => 0);
+    const roundSeconds = Math.max(1, Math.round(durationSeconds / 2));
+    for (let turn = 0; turn < TRACING_ROUNDS; turn += 1) {
+      for (const [index, replica] of replicas.entries()) {
+        const before = cpuSeconds(replica.process.child.pid);
+        results[index].push(await polling(replica.client, roundSeconds));
+        cpu[index] += cpuSeconds(replica.process.child.pid) - before;
+      }
+    }
+    const cpuMsPerRequest = (index: number) => round((cpu[index] * 1000) / results[index].reduce((sum, r) => sum + r.total, 0), 3);
+    const [off, all, sampled] = results;
+    const rate = (rounds: LoadResult[]) => round(rounds.reduce((sum, r) => sum + r.total, 0) / (rounds.length * roundSeconds));
+    // Each round against the tracing-off round just before it: the machine's drift between rounds cancels out.
+    const medianRatio = (rounds: LoadResult[]) => {
+      const ratios = rounds.map((r, turn) => r.requestsPerSecond / off[turn].requestsPerSecond).sort((a, b) => a - b);
+      return round((ratios[Math.floor((ratios.length - 1) / 2)] + ratios[Math.ceil((ratios.length - 1) / 2)]) / 2, 2);
+    };
+    const perRound = (rounds: LoadResult[]) => rounds.map((r) => round(r.requestsPerSecond)).join(' / ');
+    const worstP99 = (rounds: LoadResult[]) => Math.max(...rounds.map((r) => r.p99Ms));
+    const failures = (rounds: LoadResult[]) => rounds.reduce((sum, r) => sum + r.non2xx + r.errors, 0);
+    const rows = (label: string, on: LoadResult[], index: number): ResultRow[] => [
+      {
+        scenario: '3 status polling',
+        metric: `throughput with tracing on, ${label} (floor column: tracing off), ${TRACING_ROUNDS} alternating rounds`,
+        unit: 'req/s',
+        service: rate(on),
+        floor: rate(off),
+        ratio: round(rate(on) / rate(off), 2),
+        note: `median of the per-round ratios ${medianRatio(on)}x; rounds on: ${perRound(on)}; off: ${perRound(off)} req/s`,
+      },
+      {
+        scenario: '3 status polling',
+        metric: `worst p99 of a round with tracing on, ${label} (floor column: off)`,
+        unit: 'ms',
+        service: worstP99(on),
+        floor: worstP99(off),
+      },
+      {
+        scenario: '3 status polling',
+        metric: `API CPU per request with tracing on, ${label} (floor column: off)`,
+        unit: 'ms',
+        service: cpuMsPerRequest(index),
+        floor: cpuMsPerRequest(0),
+        ratio: round(cpuMsPerRequest(index) / cpuMsPerRequest(0), 2),
+      },
+    ];
+    return [
+      ...rows('every trace', all, 1),
+      ...rows('10 % of traces', sampled, 2),
+      {
+        scenario: '3 status polling',
+        metric: 'non-2xx + errors with tracing on',
+        unit: 'count',
+        service: failures(all) + failures(sampled),
+        target: '0',
+        met: failures(all) + failures(sampled) === 0,
+        note: `${sink.exports} exports (${Math.round(sink.bytes / 1024)} KiB) received`,
+      },
+    ];
+  } finally {
+    for (const replica of replicas) {
+      replica.process.signal('SIGTERM');
+      await replica.process.exited;
+    }
+    await sink.stop();
   }
 }

@@ -25,6 +25,7 @@ import { createTenantWorkQueue } from '@orgms/common/queues/tenant-work-queue';
 import { createWebhooksQueue, enqueueWebhookLane, wakeWebhookLane } from '@orgms/common/queues/webhooks-queue';
 import { SecretBox } from '@orgms/common/secret-box';
 import { RefreshTokenStore } from '@orgms/common/sign-in/refresh-token-store';
+import { queueTelemetry } from '@orgms/common/tracing/tracing';
 import { WebhookStore } from '@orgms/common/webhooks/webhook-store';
 import { type Job, type Queue, Worker } from 'bullmq';
 import { ArchiveRestorer } from './data-safety/archive-restore';
@@ -222,6 +223,8 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     autorun: false,
     lockDuration: settings.lockDurationMs,
     stalledInterval: settings.stalledIntervalMs,
+    // With tracing on, each job's processing is a span in the trace of the code that added it.
+    telemetry: queueTelemetry(),
   } as const;
   const handlers = createJobHandlers({
     provisioning,

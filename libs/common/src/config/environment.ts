@@ -401,6 +401,32 @@ export const environmentSchema = Joi.object({
     .valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly')
     .default('info')
     .description('winston level (`error` … `silly`; `http` logs every request)'),
+  // OpenTelemetry's own variables, read by its SDK (libs/common/src/tracing/start-tracing.ts);
+  // listed here so that a wrong value stops the process and the configuration page documents them.
+  OTEL_TRACES_EXPORTER: Joi.string()
+    .pattern(/^(otlp|console|none)(,(otlp|console|none))*$/)
+    .description(
+      '`otlp` (or `console`) turns tracing on in both processes; unset or `none` loads no OpenTelemetry code (see [Traces](observability.md#traces))',
+    )
+    .meta({ defaultText: 'unset: tracing off' }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Joi.string()
+    .uri({ scheme: ['http', 'https'] })
+    .description('the OTLP/HTTP receiver (a collector, Jaeger, Tempo…); spans go to `<endpoint>/v1/traces`')
+    .meta({ defaultText: "the SDK's `http://localhost:4318`" }),
+  OTEL_EXPORTER_OTLP_PROTOCOL: Joi.string()
+    .valid('http/protobuf', 'http/json')
+    .description('encoding of the exported spans')
+    .meta({ defaultText: "the SDK's `http/protobuf`" }),
+  OTEL_SERVICE_NAME: Joi.string().description("the `service.name` of the process's spans").meta({ defaultText: '`orgms-api` or `orgms-worker`' }),
+  OTEL_TRACES_SAMPLER: Joi.string()
+    .valid('always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio')
+    .description("which traces are kept; `parentbased_traceidratio` keeps a share of new traces and follows the caller's decision")
+    .meta({ defaultText: "the SDK's `parentbased_always_on`" }),
+  OTEL_TRACES_SAMPLER_ARG: Joi.number()
+    .min(0)
+    .max(1)
+    .description('the share of traces the `…traceidratio` samplers keep (0–1)')
+    .meta({ defaultText: "the SDK's `1`" }),
 })
   .and('BOOTSTRAP_ADMIN_EMAIL', 'BOOTSTRAP_ADMIN_PASSWORD')
   .unknown(true);
