@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only archive|backup|status|noisy]`: the benchmarks (README "Benchmarks"). Starts the built API and worker as real
+ * `npm run bench [-- --quick] [-- --only archive|backup|status|noisy|migration]`: the benchmarks (README "Benchmarks"). Starts the built API and worker as real
  * processes on an isolated control database, org prefix and queue prefix, measures each scenario
  * beside its floor in the same run, prints a table and writes bench/results/<timestamp>.json.
  * Scenarios 4–7 run on a fleet of two servers (5432 `default`, 5433 `pg-b` registered through the
@@ -33,10 +33,10 @@ import { replicaVisibility } from './scenarios/replica-visibility';
 import { statusPolling } from './scenarios/status-polling';
 
 const quick = process.argv.includes('--quick');
-/** `--only archive`: scenario 8 alone; `--only backup`: scenario 10 alone; `--only status`: scenario 3's status polling alone (neither needs a fleet or tenants); `--only noisy`: scenario 9 alone (it runs its own API and worker). */
+/** `--only archive`: scenario 8 alone; `--only backup`: scenario 10 alone; `--only status`: scenario 3's status polling alone (neither needs a fleet or tenants); `--only noisy`: scenario 9 alone (it runs its own API and worker); `--only migration`: scenario 5 alone, on the fleet and tenants it needs. */
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-if (only !== undefined && !['archive', 'backup', 'status', 'noisy'].includes(only))
-  throw new Error(`--only takes "archive", "backup", "status" or "noisy", not "${only}"`);
+if (only !== undefined && !['archive', 'backup', 'status', 'noisy', 'migration'].includes(only))
+  throw new Error(`--only takes "archive", "backup", "status", "noisy" or "migration", not "${only}"`);
 /** Users of the organization whose purge scenario 8 measures (issue 13 asks for the figures at 10,000). */
 const ARCHIVED_USERS = 10000;
 /** Scenario 10: backups and restores of organizations of 10,000 users (issue 24); 20 of them backed up for the throughput. */
@@ -101,6 +101,24 @@ async function main(): Promise<void> {
     await step('noisy neighbour, polite flood (its own API and worker, BCRYPT_ROUNDS=10, default limits)', () => noisyNeighbour(NOISY));
     await step('noisy neighbour, hostile flood (ignores Retry-After)', () => noisyNeighbour({ ...NOISY, honourRetryAfter: false }));
   };
+  /** Registers pg-b (when it is up) and creates the tenants scenarios 4–7 run on, spread over the fleet. */
+  const fleetWithTenants = async (client: ServiceClient) => {
+    console.log(`… registering ${SECOND_SERVER.name} (${SECOND_SERVER.adminUrl}) through POST /database-servers`);
+    servers = await registerSecondServer(client, TENANT_BUDGET, sizes.tenants);
+    if (servers.length > 1) {
+      // The worker prepares <prefix>template on the servers it knows at start: restart it so pg-b has one.
+      await stopGracefully(worker);
+      worker = await startWorker(env);
+      await waitForTemplate(SECOND_SERVER, env.orgPrefix);
+    }
+    const budgetOf = await budgets(client);
+    console.log(`  fleet: ${servers.map((s) => `${s.name} (connection_budget ${budgetOf[s.name]})`).join(', ')}`);
+    console.log(`… creating ${sizes.tenants} active organizations on ${servers.map((s) => s.name).join(' + ')}`);
+    const tenants = await createActiveOrganizations(client, sizes.tenants, 'Tenant', servers);
+    tenantsMs = tenants.ms;
+    console.log(`  ${sizes.tenants} organizations active in ${Math.round(tenants.ms)} ms`);
+    return { tenants, budgetOf };
+  };
   try {
     if (only === 'noisy') {
       await noisyStep();
@@ -114,6 +132,9 @@ async function main(): Promise<void> {
         await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir));
       } else if (only === 'backup') {
         await step('backup and restore', () => backupRestore(client, BACKUPS, archiveDir));
+      } else if (only === 'migration') {
+        const { tenants } = await fleetWithTenants(client);
+        await step('fleet migration', () => fleetMigration(client, tenants.ids, MIGRATION_CONCURRENCY, servers));
       } else if (only === 'status') {
         await step('status polling', () => statusPolling(client, sizes.pollSeconds));
       } else {
@@ -139,20 +160,7 @@ async function main(): Promise<void> {
         await noisyStep();
 
         // From here on the fleet has two servers (pg-b on 5433, when it is up); the scenarios above ran on default alone.
-        console.log(`… registering ${SECOND_SERVER.name} (${SECOND_SERVER.adminUrl}) through POST /database-servers`);
-        servers = await registerSecondServer(client, TENANT_BUDGET, sizes.tenants);
-        if (servers.length > 1) {
-          // The worker prepares <prefix>template on the servers it knows at start: restart it so pg-b has one.
-          await stopGracefully(worker);
-          worker = await startWorker(env);
-          await waitForTemplate(SECOND_SERVER, env.orgPrefix);
-        }
-        const budgetOf = await budgets(client);
-        console.log(`  fleet: ${servers.map((s) => `${s.name} (connection_budget ${budgetOf[s.name]})`).join(', ')}`);
-        console.log(`… creating ${sizes.tenants} active organizations on ${servers.map((s) => s.name).join(' + ')}`);
-        const tenants = await createActiveOrganizations(client, sizes.tenants, 'Tenant', servers);
-        tenantsMs = tenants.ms;
-        console.log(`  ${sizes.tenants} organizations active in ${Math.round(tenants.ms)} ms`);
+        const { tenants, budgetOf } = await fleetWithTenants(client);
         await step('many tenants', () => manyTenants(client, tenants.ids, sizes.reads, sizes.coldConnects, servers, budgetOf, api.child.pid));
         await step('fleet migration', () => fleetMigration(client, tenants.ids, MIGRATION_CONCURRENCY, servers));
         await step('fleet capacity', () => fleetCapacity(client, servers, sizes.creates));
