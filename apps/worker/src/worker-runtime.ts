@@ -146,7 +146,16 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     dir: config.archives.dir,
     beforeStep: options.beforePurgeStep,
   });
-  const migrations = new MigrationRunsService({ tenancy, servers, store, runs, roles, events, logger });
+  const migrations = new MigrationRunsService({
+    tenancy,
+    servers,
+    store,
+    runs,
+    roles,
+    events,
+    logger,
+    batching: { batchSize: settings.migrationBatchSize, concurrency: settings.migrationConcurrency },
+  });
   const moves = new MovesService({
     store,
     servers,

@@ -142,6 +142,15 @@ export class TrackedRunStore {
     return row;
   }
 
+  /** Those of `orgIds` whose item in the run is still pending (a batch re-run skips the others). */
+  async pendingAmong(id: string, orgIds: string[]): Promise<Set<string>> {
+    const rows: { orgId: string }[] = await this.dataSource.query(
+      `SELECT org_id AS "orgId" FROM tracked_run_items WHERE run_id = $1 AND org_id = ANY($2::uuid[]) AND status = 'pending'`,
+      [id, orgIds],
+    );
+    return new Set(rows.map((r) => r.orgId));
+  }
+
   /** Where a drain item's organization is being moved (set before the move starts, for the report). */
   async setItemTarget(id: string, orgId: string, targetServerId: string): Promise<void> {
     await this.dataSource.query(`UPDATE tracked_run_items SET target_server_id = $3 WHERE run_id = $1 AND org_id = $2 AND status = 'pending'`, [
