@@ -81,11 +81,26 @@ export class MigrationRunsService {
     const roleNames = await roles.grantedRoleNames([...pending]);
     const outcome: BatchOutcome = { succeeded: 0, skipped: 0, failed: 0, retrying: 0 };
     const migrators = new Map<string, ServerSchemaMigrator>();
+    // A migrated organization's records are written while the next one migrates, one after another,
+    // in order; one that could not be recorded stays pending and its next attempt finds nothing to apply.
+    let recording = Promise.resolve();
     try {
       for (const orgId of pending) {
-        outcome[await this.migrateTenant(runId, orgId, organizations.get(orgId), roleNames.get(orgId), { migrators, isLastAttempt })]++;
+        const result = await this.migrateTenant(runId, orgId, organizations.get(orgId), roleNames.get(orgId), { migrators, isLastAttempt });
+        if (typeof result === 'string') {
+          outcome[result]++;
+          continue;
+        }
+        recording = recording.then(result.record).then(
+          () => void outcome.succeeded++,
+          (error) => {
+            this.deps.logger.warn('could not record a migrated organization', { orgId, error });
+            outcome.retrying++;
+          },
+        );
       }
     } finally {
+      await recording;
       await Promise.all([...migrators.values()].map((migrator) => migrator.close()));
     }
     this.deps.logger.info('migration batch done', { runId, organizations: orgIds.length, alreadyDone: orgIds.length - pending.size, ...outcome });
@@ -93,14 +108,17 @@ export class MigrationRunsService {
     return outcome;
   }
 
-  /** One organization of a batch, on its server's migrator (made on first use); `roleName` is its granted role's, if any. */
+  /**
+   * One organization of a batch, on its server's migrator (made on first use); `roleName` is its
+   * granted role's, if any. Migrated, it answers what records it (the caller writes them in the background).
+   */
   private async migrateTenant(
     runId: string,
     orgId: string,
     org: Organization | undefined,
     roleName: string | undefined,
     batch: { migrators: Map<string, ServerSchemaMigrator>; isLastAttempt: boolean },
-  ): Promise<TenantMigrationOutcome> {
+  ): Promise<Exclude<TenantMigrationOutcome, 'succeeded'> | { record: () => Promise<void> }> {
     const { runs, store, roles, logger } = this.deps;
     if (org?.status !== 'active') {
       await runs.finishItem(runId, orgId, 'skipped', `organization is ${org?.status ?? 'gone'}`);
@@ -121,9 +139,12 @@ export class MigrationRunsService {
       logger.info('organization database migrated', { orgId, applied, role: needsRole ? 'given' : 'kept' });
       // Replicas drop their pools (and cached login) of it: the next request logs in as its own role.
       if (needsRole) this.deps.events.publish({ type: 'evict', orgId });
-      await store.setSchemaVersion(orgId, latestTenantMigration);
-      await runs.finishItem(runId, orgId, 'succeeded');
-      return 'succeeded';
+      return {
+        record: async () => {
+          await store.setSchemaVersion(orgId, latestTenantMigration);
+          await runs.finishItem(runId, orgId, 'succeeded');
+        },
+      };
     } catch (cause) {
       const failure = jobFailureOf('migrate', cause);
       const final = failure.permanent || batch.isLastAttempt;
