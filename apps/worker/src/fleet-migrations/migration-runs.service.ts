@@ -9,6 +9,7 @@ import type { OrganizationServers } from '../fleet/organization-servers';
 import { describeFailure, JobFailure, jobFailureOf } from '../job-failure';
 import { refreshTemplate } from '../tenancy/template-database';
 import type { TenantRoles } from '../tenancy/tenant-roles';
+import { OutcomeWriter } from './outcome-writer';
 import { ServerSchemaMigrator } from './server-schema-migrator';
 
 export interface MigrationsDeps {
@@ -75,42 +76,42 @@ export class MigrationRunsService {
    * may still succeed, the batch fails after the others and its next attempt retries only them.
    */
   async migrateBatch(runId: string, orgIds: string[], isLastAttempt: boolean): Promise<BatchOutcome> {
-    const { runs, store, roles } = this.deps;
+    const { runs, store, roles, logger } = this.deps;
     const pending = await runs.pendingAmong(runId, orgIds);
     const organizations = new Map((await store.getMany([...pending])).map((o) => [o.id, o]));
     const roleNames = await roles.grantedRoleNames([...pending]);
     const outcome: BatchOutcome = { succeeded: 0, skipped: 0, failed: 0, retrying: 0 };
     const migrators = new Map<string, ServerSchemaMigrator>();
-    // A migrated organization's records are written while the next one migrates, one after another,
-    // in order; one that could not be recorded stays pending and its next attempt finds nothing to apply.
-    let recording = Promise.resolve();
+    // Migrated organizations are recorded while the next ones migrate; one that could not be
+    // recorded stays pending, and the batch's next attempt finds nothing to apply and records it.
+    const succeeded = new OutcomeWriter(
+      async (ids) => {
+        await store.setSchemaVersions(ids, latestTenantMigration);
+        await runs.finishItems(runId, ids, 'succeeded');
+      },
+      (ids, error) => {
+        if (error !== undefined) logger.warn('could not record migrated organizations', { orgIds: ids, error });
+        outcome[error === undefined ? 'succeeded' : 'retrying'] += ids.length;
+      },
+    );
     try {
       for (const orgId of pending) {
         const result = await this.migrateTenant(runId, orgId, organizations.get(orgId), roleNames.get(orgId), { migrators, isLastAttempt });
-        if (typeof result === 'string') {
-          outcome[result]++;
-          continue;
-        }
-        recording = recording.then(result.record).then(
-          () => void outcome.succeeded++,
-          (error) => {
-            this.deps.logger.warn('could not record a migrated organization', { orgId, error });
-            outcome.retrying++;
-          },
-        );
+        if (result === 'migrated') succeeded.add(orgId);
+        else outcome[result]++;
       }
     } finally {
-      await recording;
+      await succeeded.settled();
       await Promise.all([...migrators.values()].map((migrator) => migrator.close()));
     }
-    this.deps.logger.info('migration batch done', { runId, organizations: orgIds.length, alreadyDone: orgIds.length - pending.size, ...outcome });
+    logger.info('migration batch done', { runId, organizations: orgIds.length, alreadyDone: orgIds.length - pending.size, ...outcome });
     if (outcome.retrying > 0) throw new JobFailure(`${outcome.retrying} of ${orgIds.length} organizations failed and are retried`, { permanent: false });
     return outcome;
   }
 
   /**
    * One organization of a batch, on its server's migrator (made on first use); `roleName` is its
-   * granted role's, if any. Migrated, it answers what records it (the caller writes them in the background).
+   * granted role's, if any. `migrated`: the caller records its success.
    */
   private async migrateTenant(
     runId: string,
@@ -118,8 +119,8 @@ export class MigrationRunsService {
     org: Organization | undefined,
     roleName: string | undefined,
     batch: { migrators: Map<string, ServerSchemaMigrator>; isLastAttempt: boolean },
-  ): Promise<Exclude<TenantMigrationOutcome, 'succeeded'> | { record: () => Promise<void> }> {
-    const { runs, store, roles, logger } = this.deps;
+  ): Promise<Exclude<TenantMigrationOutcome, 'succeeded'> | 'migrated'> {
+    const { runs, roles, logger } = this.deps;
     if (org?.status !== 'active') {
       await runs.finishItem(runId, orgId, 'skipped', `organization is ${org?.status ?? 'gone'}`);
       return 'skipped';
@@ -139,12 +140,7 @@ export class MigrationRunsService {
       logger.info('organization database migrated', { orgId, applied, role: needsRole ? 'given' : 'kept' });
       // Replicas drop their pools (and cached login) of it: the next request logs in as its own role.
       if (needsRole) this.deps.events.publish({ type: 'evict', orgId });
-      return {
-        record: async () => {
-          await store.setSchemaVersion(orgId, latestTenantMigration);
-          await runs.finishItem(runId, orgId, 'succeeded');
-        },
-      };
+      return 'migrated';
     } catch (cause) {
       const failure = jobFailureOf('migrate', cause);
       const final = failure.permanent || batch.isLastAttempt;

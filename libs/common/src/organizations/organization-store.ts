@@ -507,8 +507,13 @@ export class OrganizationStore {
   }
 
   async setSchemaVersion(id: string, schemaVersion: string): Promise<void> {
-    await this.dataSource.getRepository(Organization).update({ id }, { schemaVersion });
-    this.events?.publish({ type: 'changed', orgId: id });
+    await this.setSchemaVersions([id], schemaVersion);
+  }
+
+  /** One statement for several organizations (a fleet migration batch records what it migrated so far at once). */
+  async setSchemaVersions(ids: string[], schemaVersion: string): Promise<void> {
+    await this.dataSource.query('UPDATE organizations SET schema_version = $2, updated_at = now() WHERE id = ANY($1::uuid[])', [ids, schemaVersion]);
+    for (const id of ids) this.events?.publish({ type: 'changed', orgId: id });
   }
 
   async clearPendingAdminPasswordHash(id: string): Promise<void> {
