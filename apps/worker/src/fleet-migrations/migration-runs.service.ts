@@ -134,6 +134,8 @@ export class MigrationRunsService {
       }
       if (needsRole) await roles.provide(org, server);
       const role = needsRole ? (await roles.grantedRoleNames([orgId])).get(orgId) : roleName;
+      // Never as the admin where the organization has a role: what the migration makes must be the role's.
+      if (server.tenantRoles && role === undefined) throw new JobFailure('migrate: its database role is not granted yet', { permanent: false });
       const migrator = batch.migrators.get(server.id) ?? new ServerSchemaMigrator(server.adminUrl);
       batch.migrators.set(server.id, migrator);
       const applied = await migrator.migrate(org.databaseName, server.tenantRoles ? role : undefined);
