@@ -26,7 +26,11 @@ describe('Fleet migrations in batches (MIGRATION_BATCH_SIZE)', () => {
     for (const org of orgs) await waitForStatus(stack, org.id, ['active'], 30000);
     orgIds = orgs.map((o) => o.id).sort();
   });
-  after(() => stack.stop());
+  after(async function () {
+    // Dropping the suite's databases is slow on a busy server.
+    this.timeout(120000);
+    await stack.stop();
+  });
 
   /**
    * Puts an organization back to the previous tenant migration. `broken`: its database keeps the
