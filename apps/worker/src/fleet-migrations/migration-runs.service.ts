@@ -156,6 +156,8 @@ export class MigrationRunsService {
   /**
    * The run's organizations in jobs of one server each, at most MIGRATION_BATCH_SIZE, and small
    * enough that a run of few organizations still fills a worker's MIGRATION_CONCURRENCY slots.
+   * The servers take turns in the list (jobs start in the order they are added), so the batches
+   * running at once spread over the fleet rather than all landing on its first server.
    */
   private batchesOf(orgIds: string[], serverOf: (orgId: string) => string | null): string[][] {
     const { batchSize, concurrency } = this.deps.batching;
@@ -166,7 +168,9 @@ export class MigrationRunsService {
       ids.push(orgId);
       byServer.set(serverOf(orgId), ids);
     }
-    return [...byServer.values()].flatMap((ids) => Array.from({ length: Math.ceil(ids.length / size) }, (_, i) => ids.slice(i * size, (i + 1) * size)));
+    const perServer = [...byServer.values()].map((ids) => Array.from({ length: Math.ceil(ids.length / size) }, (_, i) => ids.slice(i * size, (i + 1) * size)));
+    const turns = Math.max(0, ...perServer.map((batches) => batches.length));
+    return Array.from({ length: turns }, (_, turn) => perServer.flatMap((batches) => (turn < batches.length ? [batches[turn]] : []))).flat();
   }
 
   /**
