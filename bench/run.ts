@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only archive|backup|status|noisy|migration]`: the benchmarks (README "Benchmarks"). Starts the built API and worker as real
+ * `npm run bench [-- --quick] [-- --only archive|backup|status|noisy|search|stall|migration]`: the benchmarks (README "Benchmarks"). Starts the built API and worker as real
  * processes on an isolated control database, org prefix and queue prefix, measures each scenario
  * beside its floor in the same run, prints a table and writes bench/results/<timestamp>.json.
  * Scenarios 4–7 run on a fleet of two servers (5432 `default`, 5433 `pg-b` registered through the
@@ -23,24 +23,28 @@ import { printTable, type ResultRow } from './lib/stats';
 import { archivePurge } from './scenarios/archive-purge';
 import { backupRestore } from './scenarios/backup-restore';
 import { burst } from './scenarios/burst';
+import { dependencyStall } from './scenarios/dependency-stall';
 import { fleetCapacity } from './scenarios/fleet-capacity';
 import { fleetMigration } from './scenarios/fleet-migration';
 import { createActiveOrganizations, manyTenants } from './scenarios/many-tenants';
 import { memory } from './scenarios/memory';
 import { type NoisyNeighbourSizes, noisyNeighbour } from './scenarios/noisy-neighbour';
+import { organizationSearch } from './scenarios/organization-search';
 import { provisioningLatency } from './scenarios/provisioning-latency';
 import { replicaVisibility } from './scenarios/replica-visibility';
 import { statusPolling } from './scenarios/status-polling';
 
 const quick = process.argv.includes('--quick');
-/** `--only archive`: scenario 8 alone; `--only backup`: scenario 10 alone; `--only status`: scenario 3's status polling alone (neither needs a fleet or tenants); `--only noisy`: scenario 9 alone (it runs its own API and worker); `--only migration`: scenario 5 alone, on the fleet and tenants it needs. */
+/** `--only archive`: scenario 8 alone; `--only backup`: scenario 10 alone; `--only status`: scenario 3's status polling alone (neither needs a fleet or tenants); `--only noisy`: scenario 9 alone (it runs its own API and worker); `--only search`: scenario 11 alone; `--only stall`: scenario 12 alone (its own API and worker behind proxies); `--only migration`: scenario 5 alone, on the fleet and tenants it needs. */
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-if (only !== undefined && !['archive', 'backup', 'status', 'noisy', 'migration'].includes(only))
-  throw new Error(`--only takes "archive", "backup", "status", "noisy" or "migration", not "${only}"`);
+if (only !== undefined && !['archive', 'backup', 'status', 'noisy', 'search', 'stall', 'migration'].includes(only))
+  throw new Error(`--only takes "archive", "backup", "status", "noisy", "search", "stall" or "migration", not "${only}"`);
 /** Users of the organization whose purge scenario 8 measures (issue 13 asks for the figures at 10,000). */
 const ARCHIVED_USERS = 10000;
 /** Scenario 10: backups and restores of organizations of 10,000 users (issue 24); 20 of them backed up for the throughput. */
 const BACKUPS = { users: 10000, organizations: quick ? 6 : 20 };
+/** Scenario 11: GET /organizations among 10,000 organizations (issue 26), each search timed over this many requests. */
+const SEARCH = { organizations: 10000, requests: quick ? 50 : 200 };
 const FULL = { latency: 20, burst: 100, pollSeconds: 10, renames: 20, tenants: 1000, reads: 10000, coldConnects: 5000, creates: 30, streams: 300 };
 const sizes = quick ? { latency: 5, burst: 20, pollSeconds: 3, renames: 20, tenants: 200, reads: 1000, coldConnects: 1000, creates: 10, streams: 300 } : FULL;
 /** Tenant connections one API process may hold to each server: `default` (TENANT_CONNECTION_BUDGET) and pg-b (its connection_budget). */
@@ -50,6 +54,8 @@ const TENANT_POOL_SIZE = 1;
 const MIGRATION_CONCURRENCY = 4;
 const BCRYPT_ROUNDS = 4;
 /** Scenario 9: 10 quiet organizations reading 8 times a second each, a new organization every second, one flooding admin on 12 connections. */
+/** Scenario 12: a 20 s stall of PostgreSQL, then of Redis, under steady clients (issue 25). */
+const STALL = { stallSeconds: quick ? 8 : 20, clients: 4 };
 const NOISY: NoisyNeighbourSizes = {
   phaseSeconds: quick ? 10 : 20,
   quietOrganizations: 10,
@@ -119,9 +125,12 @@ async function main(): Promise<void> {
     console.log(`  ${sizes.tenants} organizations active in ${Math.round(tenants.ms)} ms`);
     return { tenants, budgetOf };
   };
+  const stallStep = () => step(`dependency stall (its own API and worker behind proxies, ${STALL.stallSeconds} s each)`, () => dependencyStall(STALL));
   try {
     if (only === 'noisy') {
       await noisyStep();
+    } else if (only === 'stall') {
+      await stallStep();
     } else {
       const api = await startApi(env);
       worker = await startWorker(env);
@@ -135,6 +144,8 @@ async function main(): Promise<void> {
       } else if (only === 'migration') {
         const { tenants } = await fleetWithTenants(client);
         await step('fleet migration', () => fleetMigration(client, tenants.ids, MIGRATION_CONCURRENCY, servers));
+      } else if (only === 'search') {
+        await step('search among organizations', () => organizationSearch(client, SEARCH.organizations, SEARCH.requests));
       } else if (only === 'status') {
         await step('status polling', () => statusPolling(client, sizes.pollSeconds));
       } else {
@@ -158,6 +169,7 @@ async function main(): Promise<void> {
           }
         });
         await noisyStep();
+        await stallStep();
 
         // From here on the fleet has two servers (pg-b on 5433, when it is up); the scenarios above ran on default alone.
         const { tenants, budgetOf } = await fleetWithTenants(client);
@@ -166,6 +178,7 @@ async function main(): Promise<void> {
         await step('fleet capacity', () => fleetCapacity(client, servers, sizes.creates));
         await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir));
         await step('backup and restore', () => backupRestore(client, BACKUPS, archiveDir));
+        await step('search among organizations', () => organizationSearch(client, SEARCH.organizations, SEARCH.requests));
         await step(`memory (worker stopped, ${sizes.streams} SSE streams on pending organizations)`, async () => {
           // Last: with no worker, the organizations it requests stay pending, so their streams stay open.
           await stopGracefully(worker);
@@ -189,7 +202,7 @@ async function main(): Promise<void> {
   const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(
     file,
-    `${JSON.stringify({ at: new Date().toISOString(), quick, cpus: os.cpus().length, bcryptRounds: BCRYPT_ROUNDS, sizes, noisy: NOISY, backups: BACKUPS, tenantsCreatedMs: Math.round(tenantsMs), seconds: Math.round((performance.now() - runStarted) / 1000), rows }, null, 2)}\n`,
+    `${JSON.stringify({ at: new Date().toISOString(), quick, cpus: os.cpus().length, bcryptRounds: BCRYPT_ROUNDS, sizes, noisy: NOISY, backups: BACKUPS, search: SEARCH, tenantsCreatedMs: Math.round(tenantsMs), seconds: Math.round((performance.now() - runStarted) / 1000), rows }, null, 2)}\n`,
   );
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
 }

@@ -134,6 +134,7 @@ export function createApp({ config, logger, services, queues, tenantPools, clock
     readiness,
     queues,
     tenantPools,
+    databaseServers: services.databaseServers,
     sessions: services.sessions,
     requestRates: services.requestRates,
     admission: services.admission,

@@ -36,7 +36,7 @@ import { OrganizationServers } from './fleet/organization-servers';
 import { PgBouncerDatabases } from './fleet/pgbouncer-databases';
 import { MigrationRunsService } from './fleet-migrations/migration-runs.service';
 import { DatabaseLimitsService, databaseLimitsOf } from './limits/database-limits.service';
-import { jobsProcessed, startMetricsServer } from './metrics';
+import { countPipelineFailuresOf, jobsProcessed, stalledJobs, startMetricsServer } from './metrics';
 import { type ProvisioningDeps, ProvisioningService } from './organizations/provisioning.service';
 import { type PurgeDeps, PurgeService } from './organizations/purge.service';
 import { createJobHandlers } from './processors/job-handlers';
@@ -279,7 +279,13 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
       .catch((error) => logger.warn('could not look at a webhook lane again; the sweep will', { error: (error as Error).message }));
   });
   const workers = [provisioningWorker, tenantWorkWorker, migrationsWorker, maintenanceWorker, webhooksWorker];
+  countPipelineFailuresOf([provisioning, purges, moves, dumpsService, restores, restorer].map((service) => service.pipeline));
   for (const worker of workers) {
+    stalledJobs.inc({ queue: worker.name }, 0);
+    worker.on('stalled', (jobId) => {
+      stalledJobs.inc({ queue: worker.name });
+      logger.warn('job stalled; it runs again', { queue: worker.name, jobId });
+    });
     worker.on('error', (error) => logger.warn('worker connection problem', { queue: worker.name, error: error.message }));
     worker.on('completed', () => jobsProcessed.inc({ queue: worker.name, outcome: 'completed' }));
     worker.on('failed', (job, error) => {

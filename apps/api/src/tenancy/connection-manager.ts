@@ -101,7 +101,7 @@ export class TenantConnectionManager {
       budget: server.connectionBudget,
       idleMs: pools.idleMs,
       acquireTimeoutMs: pools.acquireTimeoutMs,
-      createDataSource: (org, poolSize) => createTenantDataSource(tenantUrlOf(server, org.databaseName, org.login), poolSize),
+      createDataSource: (org, poolSize) => createTenantDataSource(tenantUrlOf(server, org.databaseName, org.login), poolSize, { timeouts: pools.timeouts }),
       logger,
       ...overrides,
     });

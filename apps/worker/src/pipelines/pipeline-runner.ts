@@ -1,6 +1,6 @@
 import type { Logger } from '@orgms/common/logger';
 import { type JobFailure, jobFailureOf } from '../job-failure';
-import { pipelineStepDuration } from '../metrics';
+import { pipelineFailures, pipelineStepDuration } from '../metrics';
 import type { Pipeline } from './pipeline';
 
 export interface PipelineRunOptions<S extends string> {
@@ -17,7 +17,7 @@ export interface PipelineRunOptions<S extends string> {
  * Executes any pipeline: from the step it resumes at, each step is entered (recorded), timed
  * into `orgms_pipeline_step_duration_seconds{pipeline,step,outcome}` and run. A failure is
  * classified once (job-failure.ts): it is final when permanent or on the last attempt; a final
- * one rolls back, then it is recorded, and it is thrown either way (a transient one for BullMQ
+ * one is counted (`orgms_pipeline_failures_total`), rolls back, then it is recorded, and it is thrown either way (a transient one for BullMQ
  * to retry, a permanent one to give up at once).
  */
 export async function runPipeline<R, S extends string>(pipeline: Pipeline<R, S>, run: R, options: PipelineRunOptions<S>): Promise<void> {
@@ -59,6 +59,7 @@ async function recordFailure<R, S extends string>(
   const failure = jobFailureOf(step, cause);
   const final = failure.permanent || options.isLastAttempt;
   options.logger.error(`${pipeline.name} step failed`, { step, permanent: failure.permanent, final, error: cause });
+  if (final) pipelineFailures.inc({ pipeline: pipeline.name });
   try {
     const rolledBack = final && (await rollBack(pipeline, run, step));
     await pipeline.recordFailure?.(run, { step, failure, final, rolledBack });

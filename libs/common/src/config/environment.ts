@@ -38,6 +38,28 @@ export const environmentSchema = Joi.object({
     })
     .default('redis://127.0.0.1:6379')
     .description('BullMQ queues, pub/sub, rate-limit counters; a Redis Cluster: `redis+cluster://host:port,host:port` (see Operations)'),
+  // Gray failures (a network that drops packets: nothing refused, nothing reset) must cost a
+  // request seconds, not as long as the stall lasts (docs/operations/runbook.md, "Stalls").
+  DATABASE_CONNECT_TIMEOUT_MS: Joi.number()
+    .integer()
+    .min(100)
+    .default(4000)
+    .description('how long opening a PostgreSQL connection, or waiting for a free one of a pool, may take; then the request answers `503` + `Retry-After`'),
+  DATABASE_QUERY_TIMEOUT_MS: Joi.number()
+    .integer()
+    .min(0)
+    .default(4000)
+    .description(
+      "how long the API (control database, organizations' pools) and the worker's control database wait for a query's answer; then that connection is closed and the request answers `503` + `Retry-After` (`0`: no limit). Schema changes, clones, dumps and restores are not bounded by it",
+    ),
+  REDIS_CONNECT_TIMEOUT_MS: Joi.number().integer().min(100).default(2000).description('how long connecting to Redis may take before the next attempt'),
+  REDIS_COMMAND_TIMEOUT_MS: Joi.number()
+    .integer()
+    .min(100)
+    .default(2000)
+    .description(
+      'how long the API waits for a Redis command (enqueues, rate-limit and login counters); every process also pings Redis this often and reconnects when a ping gets no answer within it, so a stalled connection is replaced',
+    ),
   QUEUE_PREFIX: Joi.string()
     .pattern(/^[A-Za-z0-9_-]{1,40}$/)
     .default('orgms')

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { tenantMigrations } from '@orgms/migrations';
 import { DataSource } from 'typeorm';
+import type { DatabaseTimeouts } from '../config';
 import { TenantUser } from '../users/tenant-user.entity';
 import { poolExtra } from './pool-options';
 
@@ -18,8 +19,9 @@ export const SCHEMA_CHANGE_SESSION = '-c statement_timeout=0 -c idle_in_transact
  * A DataSource for one organization's database at `url` (fleet/server-urls.ts builds it from the
  * organization's server); callers own it and must `destroy()` it. `schemaChanges`: the worker's
  * migrations, on a direct connection (startup options do not pass through PgBouncer).
+ * `timeouts`: the bounds of requests' pools (the API's); without them, only connecting is bounded.
  */
-export function createTenantDataSource(url: string, poolSize = 2, options: { schemaChanges?: boolean } = {}): DataSource {
+export function createTenantDataSource(url: string, poolSize = 2, options: { schemaChanges?: boolean; timeouts?: DatabaseTimeouts } = {}): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
@@ -27,6 +29,6 @@ export function createTenantDataSource(url: string, poolSize = 2, options: { sch
     migrations: tenantMigrations,
     migrationsTableName: 'tenant_migrations',
     poolSize,
-    extra: { ...poolExtra(10000), ...(options.schemaChanges ? { options: SCHEMA_CHANGE_SESSION } : {}) },
+    extra: { ...poolExtra(10000, options.timeouts), ...(options.schemaChanges ? { options: SCHEMA_CHANGE_SESSION } : {}) },
   });
 }
