@@ -46,6 +46,7 @@ const ONLY_CHOICES = {
   backup: 'scenario 10',
   search: 'scenario 11',
   stall: 'scenario 12 (its own API and worker behind proxies)',
+  migration: 'scenario 5, on the fleet and tenants it needs',
 } as const;
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 if (only !== undefined && !Object.hasOwn(ONLY_CHOICES, only)) throw new Error(`--only takes one of ${Object.keys(ONLY_CHOICES).join(', ')}, not "${only}"`);
@@ -117,10 +118,8 @@ async function main(): Promise<void> {
     await step('noisy neighbour, polite flood (its own API and worker, BCRYPT_ROUNDS=10, default limits)', () => noisyNeighbour(NOISY));
     await step('noisy neighbour, hostile flood (ignores Retry-After)', () => noisyNeighbour({ ...NOISY, honourRetryAfter: false }));
   };
-  const stallStep = () => step(`dependency stall (its own API and worker behind proxies, ${STALL.stallSeconds} s each)`, () => dependencyStall(STALL));
-  let api: ServiceProcess;
-  /** pg-b joins the fleet (when it is up) and `sizes.tenants` organizations are made active on both servers; scenario 4 reads them. */
-  const fleetWithTenants = async (client: ServiceClient): Promise<string[]> => {
+  /** Registers pg-b (when it is up) and creates the tenants scenarios 4–7 run on, spread over the fleet. */
+  const fleetWithTenants = async (client: ServiceClient) => {
     console.log(`… registering ${SECOND_SERVER.name} (${SECOND_SERVER.adminUrl}) through POST /database-servers`);
     servers = await registerSecondServer(client, TENANT_BUDGET, sizes.tenants);
     if (servers.length > 1) {
@@ -135,9 +134,10 @@ async function main(): Promise<void> {
     const tenants = await createActiveOrganizations(client, sizes.tenants, 'Tenant', servers);
     tenantsMs = tenants.ms;
     console.log(`  ${sizes.tenants} organizations active in ${Math.round(tenants.ms)} ms`);
-    await step('many tenants', () => manyTenants(client, tenants.ids, sizes.reads, sizes.coldConnects, servers, budgetOf, api.child.pid));
-    return tenants.ids;
+    return { tenants, budgetOf };
   };
+  const stallStep = () => step(`dependency stall (its own API and worker behind proxies, ${STALL.stallSeconds} s each)`, () => dependencyStall(STALL));
+  let api: ServiceProcess;
   try {
     if (only === 'noisy') {
       await noisyStep();
@@ -153,12 +153,16 @@ async function main(): Promise<void> {
         await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir, servers));
       } else if (only === 'backup') {
         await step('backup and restore', () => backupRestore(client, BACKUPS, archiveDir, servers));
+      } else if (only === 'migration') {
+        const { tenants } = await fleetWithTenants(client);
+        await step('fleet migration', () => fleetMigration(client, tenants.ids, MIGRATION_CONCURRENCY, servers));
       } else if (only === 'search') {
         await step('search among organizations', () => organizationSearch(client, SEARCH.organizations, SEARCH.requests));
       } else if (only === 'status') {
         await step('status polling', () => statusPolling(client, sizes.pollSeconds, tracing));
       } else if (only === 'tenants') {
-        await fleetWithTenants(client);
+        const { tenants, budgetOf } = await fleetWithTenants(client);
+        await step('many tenants', () => manyTenants(client, tenants.ids, sizes.reads, sizes.coldConnects, servers, budgetOf, api.child.pid));
       } else {
         await step('provisioning latency', () => provisioningLatency(client, sizes.latency));
         await step('provisioning latency without the template (fallback path)', async () => {
@@ -183,8 +187,9 @@ async function main(): Promise<void> {
         await stallStep();
 
         // From here on the fleet has two servers (pg-b on 5433, when it is up); the scenarios above ran on default alone.
-        const tenantIds = await fleetWithTenants(client);
-        await step('fleet migration', () => fleetMigration(client, tenantIds, MIGRATION_CONCURRENCY, servers));
+        const { tenants, budgetOf } = await fleetWithTenants(client);
+        await step('many tenants', () => manyTenants(client, tenants.ids, sizes.reads, sizes.coldConnects, servers, budgetOf, api.child.pid));
+        await step('fleet migration', () => fleetMigration(client, tenants.ids, MIGRATION_CONCURRENCY, servers));
         await step('fleet capacity', () => fleetCapacity(client, servers, sizes.creates));
         await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir, servers));
         await step('backup and restore', () => backupRestore(client, BACKUPS, archiveDir, servers));
@@ -193,7 +198,7 @@ async function main(): Promise<void> {
           // Last: with no worker, the organizations it requests stay pending, so their streams stay open.
           await stopGracefully(worker);
           worker = undefined;
-          return memory(client, tenantIds, sizes.streams, api.child.pid);
+          return memory(client, tenants.ids, sizes.streams, api.child.pid);
         });
       }
     }

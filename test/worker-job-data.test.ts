@@ -40,7 +40,7 @@ function recordingStubs() {
     calls,
     provisioning: { provision: record('provision') } as unknown as ProvisioningService,
     purges: { purge: record('purge') } as unknown as PurgeService,
-    migrations: { migrateTenant: record('migrateTenant'), planRun: record('planRun'), finishRun: record('finishRun') } as unknown as MigrationRunsService,
+    migrations: { migrateBatch: record('migrateBatch'), planRun: record('planRun'), finishRun: record('finishRun') } as unknown as MigrationRunsService,
     sweeps: {
       run: async (sweep: string) => {
         calls.push(`sweep ${sweep}`);
@@ -130,8 +130,14 @@ describe('Worker: job data is checked before anything touches a database', () =>
     });
 
     for (const [label, name, data] of [
-      ['a migrate-tenant job with a runId that is no uuid', JOBS.migrateTenant, { runId: 'latest', orgId: randomUUID(), requestId: 'spec' }],
-      ['a migrate-tenant job with an upper-case orgId', JOBS.migrateTenant, { runId: randomUUID(), orgId: randomUUID().toUpperCase(), requestId: 'spec' }],
+      ['a migrate-tenants job with a runId that is no uuid', JOBS.migrateTenants, { runId: 'latest', orgIds: [randomUUID()], requestId: 'spec' }],
+      [
+        'a migrate-tenants job with an upper-case orgId',
+        JOBS.migrateTenants,
+        { runId: randomUUID(), orgIds: [randomUUID(), randomUUID().toUpperCase()], requestId: 'spec' },
+      ],
+      ['a migrate-tenants job without organizations', JOBS.migrateTenants, { runId: randomUUID(), orgIds: [], requestId: 'spec' }],
+      ['a migrate-tenants job with one orgId instead of a list', JOBS.migrateTenants, { runId: randomUUID(), orgId: randomUUID(), requestId: 'spec' }],
       ['a migrate-all job with a runId that is no uuid', JOBS.migrateAll, { runId: '1 OR 1=1', requestId: 'spec' }],
       ['a job name the migrations queue does not know', 'migrate-everything', { runId: randomUUID(), requestId: 'spec' }],
       ['a drain-server job with a drainId that is no uuid', JOBS.drainServer, { drainId: 'all', requestId: 'spec' }],
@@ -172,7 +178,7 @@ describe('Worker: job data is checked before anything touches a database', () =>
       expect(stubs.calls).to.deep.equal(['sweep orphans']);
     });
 
-    for (const job of [JOBS.provision, JOBS.purge, JOBS.migrateTenant, JOBS.move]) {
+    for (const job of [JOBS.provision, JOBS.purge, JOBS.migrateTenants, JOBS.move]) {
       it(`when the service of a ${job} job fails permanently, then the job fails with UnrecoverableError; a failure a retry may fix is thrown as it is`, async () => {
         const failing = (permanent: boolean) => async () => {
           throw new JobFailure('step: what went wrong', { permanent });
@@ -181,11 +187,11 @@ describe('Worker: job data is checked before anything touches a database', () =>
           ...recordingStubs(),
           provisioning: { provision: failing(permanent) } as unknown as ProvisioningService,
           purges: { purge: failing(permanent) } as unknown as PurgeService,
-          migrations: { migrateTenant: failing(permanent) } as unknown as MigrationRunsService,
+          migrations: { migrateBatch: failing(permanent) } as unknown as MigrationRunsService,
           moves: { move: failing(permanent) } as unknown as MovesService,
         });
-        const queue = job === JOBS.migrateTenant ? QUEUES.migrations : job === JOBS.move ? QUEUES.tenantWork : QUEUES.provisioning;
-        const data = { runId: randomUUID(), orgId: randomUUID(), requestId: 'spec', fromServerId: randomUUID() };
+        const queue = job === JOBS.migrateTenants ? QUEUES.migrations : job === JOBS.move ? QUEUES.tenantWork : QUEUES.provisioning;
+        const data = { runId: randomUUID(), orgId: randomUUID(), orgIds: [randomUUID()], requestId: 'spec', fromServerId: randomUUID() };
         const permanent = await processorFor(queue, services(true))(fakeJob(job, data)).catch((e: unknown) => e);
         expect(permanent).to.be.instanceOf(UnrecoverableError);
         expect((permanent as Error).message).to.equal('step: what went wrong');
@@ -241,8 +247,13 @@ describe('Worker: job data is checked before anything touches a database', () =>
       expect(eventsAfter, 'organization events').to.equal(eventsBefore);
     });
 
-    it('when a migrate-tenant job with a bad runId is added, then it ends failed after exactly 1 attempt', async () => {
-      await expectFailedOnce(migrations, JOBS.migrateTenant, { runId: 'latest', orgId: randomUUID(), requestId: 'spec' }, /runId must be a lower-case uuid/);
+    it('when a migrate-tenants job with a bad runId is added, then it ends failed after exactly 1 attempt', async () => {
+      await expectFailedOnce(
+        migrations,
+        JOBS.migrateTenants,
+        { runId: 'latest', orgIds: [randomUUID()], requestId: 'spec' },
+        /runId must be a lower-case uuid/,
+      );
     });
   });
 });

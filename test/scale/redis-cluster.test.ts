@@ -84,7 +84,7 @@ describe('Redis Cluster (REDIS_URL=redis+cluster://…): queues, flows, counters
     expect(await job?.getState()).to.equal('completed');
   });
 
-  it('when a fleet migration runs on the cluster, then its parent job and one child per organization (a BullMQ flow) complete', async function () {
+  it('when a fleet migration runs on the cluster, then its parent job and its children (batches of organizations, a BullMQ flow) complete', async function () {
     this.timeout(120000);
     const previous = tenantMigrations[tenantMigrations.length - 2].name;
     const orgs = [];

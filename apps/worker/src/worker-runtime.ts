@@ -58,6 +58,8 @@ export interface WorkerRuntime {
   provisioningWorker: Worker;
   /** The services behind the jobs, for tests that run a job's work twice. */
   provisioning: ProvisioningService;
+  /** Fleet migrations' work, for tests that run a batch twice. */
+  migrations: MigrationRunsService;
   /** The periodic sweeps, for tests that run one pass of one of them. */
   sweeps: WorkerSweeps;
   /** The fleet as this worker sees it (tests build services on it). */
@@ -147,7 +149,16 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     dir: config.archives.dir,
     beforeStep: options.beforePurgeStep,
   });
-  const migrations = new MigrationRunsService({ tenancy, servers, store, runs, roles, events, logger });
+  const migrations = new MigrationRunsService({
+    tenancy,
+    servers,
+    store,
+    runs,
+    roles,
+    events,
+    logger,
+    batching: { batchSize: settings.migrationBatchSize, concurrency: settings.migrationConcurrency },
+  });
   const moves = new MovesService({
     store,
     servers,
@@ -372,5 +383,5 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
       logger,
     );
 
-  return { ready, templateReady, provisioningWorker, provisioning, sweeps, servers, roles, pgbouncer, stop };
+  return { ready, templateReady, provisioningWorker, provisioning, migrations, sweeps, servers, roles, pgbouncer, stop };
 }

@@ -250,8 +250,10 @@ export interface JwtConfig {
 export interface WorkerConfig {
   /** Provisioning jobs at once per worker process. */
   concurrency: number;
-  /** `migrate-tenant` jobs at once per worker process. */
+  /** `migrate-tenants` batches at once per worker process. */
   migrationConcurrency: number;
+  /** Organizations per `migrate-tenants` batch, at most. */
+  migrationBatchSize: number;
   /** A dead worker's jobs return after about lock + stalled interval. */
   lockDurationMs: number;
   stalledIntervalMs: number;
@@ -331,6 +333,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     worker: {
       concurrency: value.WORKER_CONCURRENCY,
       migrationConcurrency: value.MIGRATION_CONCURRENCY,
+      migrationBatchSize: value.MIGRATION_BATCH_SIZE,
       lockDurationMs: value.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: value.WORKER_STALLED_INTERVAL_MS,
       reconcile: {

@@ -7,7 +7,7 @@ import type { MigrationRunsService } from './migration-runs.service';
 
 /**
  * `migrate-all`, the parent of a fleet migration run, runs in phases: plan (upgrade the template,
- * record the run's items, add one `migrate-tenant` child per organization) → wait for its
+ * record the run's items, add one `migrate-tenants` child per batch of organizations) → wait for its
  * children → finish. The phase is stored on the job, so a crash resumes where it was. Children
  * ignore-on-failure, so the parent still finishes when some organizations fail.
  */
@@ -17,14 +17,14 @@ export function migrateAllHandler(service: MigrationRunsService, queue: Migratio
     async run({ runId, requestId, phase: storedPhase }, job, token) {
       let phase = storedPhase ?? 'plan';
       if (phase === 'plan') {
-        const orgIds = await service.planRun(runId);
-        // Same job ids on a re-run of this phase, so children are never added twice.
+        const batches = await service.planRun(runId);
+        // Deterministic job ids, so a re-run of this phase (addBulk is all or nothing) adds no batch twice.
         await queue.addBulk(
-          orgIds.map((orgId) => ({
-            name: JOBS.migrateTenant,
-            data: { runId, orgId, requestId },
+          batches.map((orgIds) => ({
+            name: JOBS.migrateTenants,
+            data: { runId, orgIds, requestId },
             opts: {
-              jobId: jobIds.migrateTenant(runId, orgId),
+              jobId: jobIds.migrateTenants(runId, orgIds[0]),
               parent: { id: job.id as string, queue: job.queueQualifiedName },
               ignoreDependencyOnFailure: true,
             },

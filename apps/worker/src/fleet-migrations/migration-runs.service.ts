@@ -1,14 +1,16 @@
 import type { TenancyConfig } from '@orgms/common/config';
-import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
 import type { OrganizationEventPublisher } from '@orgms/common/events/organization-events';
 import type { TrackedRunStore } from '@orgms/common/fleet-migrations/tracked-run-store';
 import type { Logger } from '@orgms/common/logger';
+import type { Organization } from '@orgms/common/organizations/organization.entity';
 import type { OrganizationStore } from '@orgms/common/organizations/organization-store';
 import { latestTenantMigration } from '@orgms/migrations';
 import type { OrganizationServers } from '../fleet/organization-servers';
-import { describeFailure, jobFailureOf } from '../job-failure';
+import { describeFailure, JobFailure, jobFailureOf } from '../job-failure';
 import { refreshTemplate } from '../tenancy/template-database';
 import type { TenantRoles } from '../tenancy/tenant-roles';
+import { OutcomeWriter } from './outcome-writer';
+import { ServerSchemaMigrator } from './server-schema-migrator';
 
 export interface MigrationsDeps {
   tenancy: Pick<TenancyConfig, 'databasePrefix' | 'templateEnabled'>;
@@ -20,33 +22,43 @@ export interface MigrationsDeps {
   /** Tells every API replica to reconnect an organization that just got its own role. */
   events: OrganizationEventPublisher;
   logger: Logger;
+  /** MIGRATION_BATCH_SIZE and MIGRATION_CONCURRENCY: how the run's organizations are cut into `migrate-tenants` jobs. */
+  batching: { batchSize: number; concurrency: number };
 }
 
-export type TenantMigrationOutcome = 'succeeded' | 'skipped';
+/** What became of one organization of a batch; `retrying`: failed, and the batch's next attempt tries it again. */
+type TenantMigrationOutcome = 'succeeded' | 'skipped' | 'failed' | 'retrying';
+
+export type BatchOutcome = Record<TenantMigrationOutcome, number>;
 
 /**
  * Fleet migrations: every server's template first, then every active organization's database,
- * each in its own job, so one broken database fails alone and the others carry on. An
- * organization without its own database role (made before roles existed) is migrated too,
- * whatever its version: its job gives it its role first, so a run is also how roles reach the fleet.
+ * in batches of organizations of one server (one job each, organizations one after another on
+ * one reused runner, server-schema-migrator.ts). Each organization's outcome is recorded as it
+ * ends, so one broken database fails alone and the others carry on. An organization without its
+ * own database role (made before roles existed) is migrated too, whatever its version: its batch
+ * gives it its role first, so a run is also how roles reach the fleet.
  */
 export class MigrationRunsService {
   constructor(private readonly deps: MigrationsDeps) {}
 
-  /** Upgrades the template, records the plan, returns the organizations that need a child job. */
-  async planRun(runId: string): Promise<string[]> {
+  /** Upgrades the template, records the plan, returns the batches of organizations that need a child job. */
+  async planRun(runId: string): Promise<string[][]> {
     const { runs, store } = this.deps;
     const { targetVersion } = await runs.get('migration', runId);
     const templateOutcome = await this.upgradeTemplate();
     // At the target already and not waiting for its own role: nothing to do, no connection to its database needed.
-    const items = (await this.withRoleNeeds(await store.activeSchemaVersions())).map((o) => ({
+    const organizations = await store.activeSchemaVersions();
+    const items = (await this.withRoleNeeds(organizations)).map((o) => ({
       orgId: o.id,
       fromVersion: o.schemaVersion,
       skip: o.schemaVersion === targetVersion && !o.needsRole,
     }));
     const pending = await runs.plan(runId, items, { templateOutcome });
-    this.deps.logger.info('migration run planned', { runId, pending: pending.length, templateOutcome });
-    return pending;
+    const serverOf = new Map(organizations.map((o) => [o.id, o.databaseServerId]));
+    const batches = this.batchesOf(pending, (orgId) => serverOf.get(orgId) ?? null);
+    this.deps.logger.info('migration run planned', { runId, pending: pending.length, batches: batches.length, templateOutcome });
+    return batches;
   }
 
   async finishRun(runId: string) {
@@ -57,44 +69,108 @@ export class MigrationRunsService {
   }
 
   /**
-   * Migrates one organization's database. A failure is recorded on the item only when no
-   * retry follows, so `failed` means failed for good; a success records `schema_version`.
+   * Migrates a batch of organizations one after another, recording each one's outcome as it ends.
+   * Those no longer pending (done by an earlier attempt or a duplicate job) are left alone, so a
+   * re-run after a crash converges. A failure is recorded on its organization only when no retry
+   * follows (permanent, or the batch's last attempt), so `failed` means failed for good; if some
+   * may still succeed, the batch fails after the others and its next attempt retries only them.
    */
-  async migrateTenant(runId: string, orgId: string, isLastAttempt: boolean): Promise<TenantMigrationOutcome> {
+  async migrateBatch(runId: string, orgIds: string[], isLastAttempt: boolean): Promise<BatchOutcome> {
     const { runs, store, roles, logger } = this.deps;
-    if ((await runs.item(runId, orgId))?.status !== 'pending') return 'skipped';
-    const org = await store.get(orgId);
-    if (org.status !== 'active') {
-      await runs.finishItem(runId, orgId, 'skipped', `organization is ${org.status}`);
+    const pending = await runs.pendingAmong(runId, orgIds);
+    const organizations = new Map((await store.getMany([...pending])).map((o) => [o.id, o]));
+    const roleNames = await roles.grantedRoleNames([...pending]);
+    const outcome: BatchOutcome = { succeeded: 0, skipped: 0, failed: 0, retrying: 0 };
+    const migrators = new Map<string, ServerSchemaMigrator>();
+    // Migrated organizations are recorded while the next ones migrate; one that could not be
+    // recorded stays pending, and the batch's next attempt finds nothing to apply and records it.
+    const succeeded = new OutcomeWriter(
+      async (ids) => {
+        await store.setSchemaVersions(ids, latestTenantMigration);
+        await runs.finishItems(runId, ids, 'succeeded');
+      },
+      (ids, error) => {
+        if (error !== undefined) logger.warn('could not record migrated organizations', { orgIds: ids, error });
+        outcome[error === undefined ? 'succeeded' : 'retrying'] += ids.length;
+      },
+    );
+    try {
+      for (const orgId of pending) {
+        const result = await this.migrateTenant(runId, orgId, organizations.get(orgId), roleNames.get(orgId), { migrators, isLastAttempt });
+        if (result === 'migrated') succeeded.add(orgId);
+        else outcome[result]++;
+      }
+    } finally {
+      await succeeded.settled();
+      await Promise.all([...migrators.values()].map((migrator) => migrator.close()));
+    }
+    logger.info('migration batch done', { runId, organizations: orgIds.length, alreadyDone: orgIds.length - pending.size, ...outcome });
+    if (outcome.retrying > 0) throw new JobFailure(`${outcome.retrying} of ${orgIds.length} organizations failed and are retried`, { permanent: false });
+    return outcome;
+  }
+
+  /**
+   * One organization of a batch, on its server's migrator (made on first use); `roleName` is its
+   * granted role's, if any. `migrated`: the caller records its success.
+   */
+  private async migrateTenant(
+    runId: string,
+    orgId: string,
+    org: Organization | undefined,
+    roleName: string | undefined,
+    batch: { migrators: Map<string, ServerSchemaMigrator>; isLastAttempt: boolean },
+  ): Promise<Exclude<TenantMigrationOutcome, 'succeeded'> | 'migrated'> {
+    const { runs, roles, logger } = this.deps;
+    if (org?.status !== 'active') {
+      await runs.finishItem(runId, orgId, 'skipped', `organization is ${org?.status ?? 'gone'}`);
       return 'skipped';
     }
     try {
       const server = await this.deps.servers.of(org);
-      const needsRole = await roles.lacksRole(org, server);
+      const needsRole = server.tenantRoles && roleName === undefined;
       if (org.schemaVersion === latestTenantMigration && !needsRole) {
         await runs.finishItem(runId, orgId, 'skipped');
         return 'skipped';
       }
       if (needsRole) await roles.provide(org, server);
-      const tenant = await createTenantDataSource(await roles.tenantUrl(org, server), 1, { schemaChanges: true }).initialize();
-      try {
-        const applied = await tenant.runMigrations({ transaction: 'each' });
-        logger.info('organization database migrated', { applied: applied.map((m) => m.name), role: needsRole ? 'given' : 'kept' });
-      } finally {
-        await tenant.destroy().catch(() => undefined);
-      }
+      const role = needsRole ? (await roles.grantedRoleNames([orgId])).get(orgId) : roleName;
+      // Never as the admin where the organization has a role: what the migration makes must be the role's.
+      if (server.tenantRoles && role === undefined) throw new JobFailure('migrate: its database role is not granted yet', { permanent: false });
+      const migrator = batch.migrators.get(server.id) ?? new ServerSchemaMigrator(server.adminUrl);
+      batch.migrators.set(server.id, migrator);
+      const applied = await migrator.migrate(org.databaseName, server.tenantRoles ? role : undefined);
+      logger.info('organization database migrated', { orgId, applied, role: needsRole ? 'given' : 'kept' });
       // Replicas drop their pools (and cached login) of it: the next request logs in as its own role.
       if (needsRole) this.deps.events.publish({ type: 'evict', orgId });
-      await store.setSchemaVersion(orgId, latestTenantMigration);
-      await runs.finishItem(runId, orgId, 'succeeded');
-      return 'succeeded';
+      return 'migrated';
     } catch (cause) {
       const failure = jobFailureOf('migrate', cause);
-      const final = failure.permanent || isLastAttempt;
-      logger.warn('organization migration failed', { permanent: failure.permanent, final, error: cause });
-      if (final) await runs.finishItem(runId, orgId, 'failed', failure.message);
-      throw failure;
+      const final = failure.permanent || batch.isLastAttempt;
+      logger.warn('organization migration failed', { orgId, permanent: failure.permanent, final, error: cause });
+      if (!final) return 'retrying';
+      await runs.finishItem(runId, orgId, 'failed', failure.message);
+      return 'failed';
     }
+  }
+
+  /**
+   * The run's organizations in jobs of one server each, at most MIGRATION_BATCH_SIZE, and small
+   * enough that a run of few organizations still fills a worker's MIGRATION_CONCURRENCY slots.
+   * The servers take turns in the list (jobs start in the order they are added), so the batches
+   * running at once spread over the fleet rather than all landing on its first server.
+   */
+  private batchesOf(orgIds: string[], serverOf: (orgId: string) => string | null): string[][] {
+    const { batchSize, concurrency } = this.deps.batching;
+    const size = Math.max(1, Math.min(batchSize, Math.ceil(orgIds.length / concurrency)));
+    const byServer = new Map<string | null, string[]>();
+    for (const orgId of orgIds) {
+      const ids = byServer.get(serverOf(orgId)) ?? [];
+      ids.push(orgId);
+      byServer.set(serverOf(orgId), ids);
+    }
+    const perServer = [...byServer.values()].map((ids) => Array.from({ length: Math.ceil(ids.length / size) }, (_, i) => ids.slice(i * size, (i + 1) * size)));
+    const turns = Math.max(0, ...perServer.map((batches) => batches.length));
+    return Array.from({ length: turns }, (_, turn) => perServer.flatMap((batches) => (turn < batches.length ? [batches[turn]] : []))).flat();
   }
 
   /**

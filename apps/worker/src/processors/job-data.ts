@@ -7,7 +7,7 @@ import {
   type DrainServerJobData,
   type ExportJobData,
   type MigrateAllJobData,
-  type MigrateTenantJobData,
+  type MigrateTenantsJobData,
   type MoveJobData,
   type OrganizationJobData,
   SWEEPS,
@@ -89,10 +89,18 @@ export function deliverWebhooksJobData(job: Job): DeliverWebhooksJobData {
   return { endpointId: canonicalId(job, data, 'endpointId'), orgId: canonicalId(job, data, 'orgId') };
 }
 
-/** `migrate-tenant`: `{ runId, orgId, requestId }`. */
-export function migrateTenantJobData(job: Job): MigrateTenantJobData {
+/** The most organizations one `migrate-tenants` job may name (MIGRATION_BATCH_SIZE's maximum). */
+const MAX_BATCH = 1000;
+
+/** `migrate-tenants`: `{ runId, orgIds, requestId }`, orgIds a non-empty list of distinct ids. */
+export function migrateTenantsJobData(job: Job): MigrateTenantsJobData {
   const data = objectData(job);
-  return { runId: canonicalId(job, data, 'runId'), orgId: canonicalId(job, data, 'orgId'), requestId: requestIdOf(job, data) };
+  const orgIds = data.orgIds;
+  if (!Array.isArray(orgIds) || orgIds.length === 0 || orgIds.length > MAX_BATCH) {
+    reject(job, `orgIds must be a list of 1 to ${MAX_BATCH} organization ids`);
+  }
+  if (!orgIds.every(isCanonicalUuid)) reject(job, 'orgIds must be lower-case uuids (8-4-4-4-12)');
+  return { runId: canonicalId(job, data, 'runId'), orgIds: [...new Set(orgIds as string[])], requestId: requestIdOf(job, data) };
 }
 
 /** `apply-database-limits`: `{ orgId, requestId }`. */

@@ -19,7 +19,7 @@ import {
   deliverWebhooksJobData,
   drainServerJobData,
   exportJobData,
-  migrateTenantJobData,
+  migrateTenantsJobData,
   moveJobData,
   organizationJobData,
   sweepJobData,
@@ -91,9 +91,9 @@ export function createJobHandlers({
       run: ({ sweep }) => sweeps.run(sweep),
     },
     [JOBS.migrateAll]: migrateAllHandler(migrations, migrationsQueue),
-    [JOBS.migrateTenant]: {
-      data: migrateTenantJobData,
-      run: ({ runId, orgId }, job) => migrations.migrateTenant(runId, orgId, isLastAttempt(job)),
+    [JOBS.migrateTenants]: {
+      data: migrateTenantsJobData,
+      run: ({ runId, orgIds }, job) => migrations.migrateBatch(runId, orgIds, isLastAttempt(job)),
     },
     [JOBS.move]: {
       data: moveJobData,

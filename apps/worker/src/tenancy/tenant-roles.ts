@@ -342,6 +342,11 @@ export class TenantRoles {
     return this.deps.store.withGrantedRoles(orgIds);
   }
 
+  /** The name of each granted role among `orgIds`: what a fleet migration acts as (SET ROLE) on its admin connection. */
+  grantedRoleNames(orgIds: string[]): Promise<Map<string, string>> {
+    return this.deps.store.grantedRoleNames(orgIds);
+  }
+
   /** The role exists on `server` with its one password (a move's target, before anything is copied); nothing on a shared server. */
   async ensureOn(org: Pick<Organization, 'id'>, server: DatabaseServer): Promise<void> {
     if (!server.tenantRoles) return;

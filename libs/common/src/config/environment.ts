@@ -140,7 +140,19 @@ export const environmentSchema = Joi.object({
   ORG_TEMPLATE_ENABLED: Joi.boolean()
     .default(true)
     .description('create org databases by cloning `<ORG_DATABASE_PREFIX>template`; `false` always creates them empty and runs every migration'),
-  MIGRATION_CONCURRENCY: Joi.number().integer().min(1).max(64).default(2).description('`migrate-tenant` jobs at once per worker process (fleet migrations)'),
+  MIGRATION_CONCURRENCY: Joi.number()
+    .integer()
+    .min(1)
+    .max(64)
+    .default(2)
+    .description('`migrate-tenants` batches at once per worker process (fleet migrations)'),
+  // Big enough that the job and connection setup of a batch is small beside its organizations, small enough that a run spreads over the workers.
+  MIGRATION_BATCH_SIZE: Joi.number()
+    .integer()
+    .min(1)
+    .max(1000)
+    .default(50)
+    .description('organizations per `migrate-tenants` job of a fleet migration run (fewer when a run has fewer than this per MIGRATION_CONCURRENCY slot)'),
   MIGRATION_ATTEMPTS: Joi.number().integer().min(1).max(20).default(3).description('attempts per organization in a fleet migration run'),
   // The same first delay as provisioning's, which fleet migrations used before they had their own.
   MIGRATION_BACKOFF_MS: Joi.number()

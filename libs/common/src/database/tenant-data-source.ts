@@ -15,7 +15,7 @@ export const TENANT_ENTITIES = [TenantUser];
  * requests may cost; a migration of its schema is the service's own work and may take longer, so
  * its sessions lift them (a startup option overrides the role's setting for that session only).
  */
-const SCHEMA_CHANGE_SESSION = '-c statement_timeout=0 -c idle_in_transaction_session_timeout=0';
+export const SCHEMA_CHANGE_SESSION = '-c statement_timeout=0 -c idle_in_transaction_session_timeout=0';
 
 export interface TenantDataSourceOptions {
   /** The worker's migrations, on a direct connection (startup options do not pass through PgBouncer). */

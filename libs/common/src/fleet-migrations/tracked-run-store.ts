@@ -142,6 +142,15 @@ export class TrackedRunStore {
     return row;
   }
 
+  /** Those of `orgIds` whose item in the run is still pending (a batch re-run skips the others). */
+  async pendingAmong(id: string, orgIds: string[]): Promise<Set<string>> {
+    const rows: { orgId: string }[] = await this.dataSource.query(
+      `SELECT org_id AS "orgId" FROM tracked_run_items WHERE run_id = $1 AND org_id = ANY($2::uuid[]) AND status = 'pending'`,
+      [id, orgIds],
+    );
+    return new Set(rows.map((r) => r.orgId));
+  }
+
   /** Where a drain item's organization is being moved (set before the move starts, for the report). */
   async setItemTarget(id: string, orgId: string, targetServerId: string): Promise<void> {
     await this.dataSource.query(`UPDATE tracked_run_items SET target_server_id = $3 WHERE run_id = $1 AND org_id = $2 AND status = 'pending'`, [
@@ -153,9 +162,14 @@ export class TrackedRunStore {
 
   /** The first terminal outcome wins: a duplicate job cannot overwrite a recorded result. */
   async finishItem(id: string, orgId: string, status: Exclude<TrackedItemStatus, 'pending'>, error: string | null = null): Promise<void> {
+    await this.finishItems(id, [orgId], status, error);
+  }
+
+  /** The same outcome for several items in one statement (a fleet migration batch records what it migrated so far at once). */
+  async finishItems(id: string, orgIds: string[], status: Exclude<TrackedItemStatus, 'pending'>, error: string | null = null): Promise<void> {
     await this.dataSource.query(
-      `UPDATE tracked_run_items SET status = $3, error = $4, finished_at = now() WHERE run_id = $1 AND org_id = $2 AND status = 'pending'`,
-      [id, orgId, status, error],
+      `UPDATE tracked_run_items SET status = $3, error = $4, finished_at = now() WHERE run_id = $1 AND org_id = ANY($2::uuid[]) AND status = 'pending'`,
+      [id, orgIds, status, error],
     );
   }
 

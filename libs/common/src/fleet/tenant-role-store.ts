@@ -58,11 +58,16 @@ export class TenantRoleStore {
 
   /** Those of `orgIds` that have a granted role (the others are what a fleet run gives one). */
   async withGrantedRoles(orgIds: string[]): Promise<Set<string>> {
-    const rows: { orgId: string }[] = await this.dataSource.query(
-      `SELECT org_id AS "orgId" FROM tenant_database_roles WHERE org_id = ANY($1::uuid[]) AND granted_at IS NOT NULL`,
+    return new Set((await this.grantedRoleNames(orgIds)).keys());
+  }
+
+  /** The granted role's name of each of `orgIds` that has one, without opening a password. */
+  async grantedRoleNames(orgIds: string[]): Promise<Map<string, string>> {
+    const rows: { orgId: string; roleName: string }[] = await this.dataSource.query(
+      `SELECT org_id AS "orgId", role_name AS "roleName" FROM tenant_database_roles WHERE org_id = ANY($1::uuid[]) AND granted_at IS NOT NULL`,
       [orgIds],
     );
-    return new Set(rows.map((r) => r.orgId));
+    return new Map(rows.map((r) => [r.orgId, r.roleName]));
   }
 
   /** Seals again, with the current key, every password sealed with an older one; returns how many. */

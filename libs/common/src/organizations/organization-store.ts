@@ -236,6 +236,12 @@ export class OrganizationStore {
     return org;
   }
 
+  /** Those of `ids` that exist, in one query (a fleet migration batch reads its organizations at once). */
+  async getMany(ids: string[]): Promise<Organization[]> {
+    const rows: object[] = await this.dataSource.query(`SELECT ${ORGANIZATION_COLUMNS} FROM organizations WHERE id = ANY($1::uuid[])`, [ids]);
+    return rows.map(asOrganization);
+  }
+
   /** The live (not deleted) organization with this id, if any. */
   async findLive(id: string): Promise<Organization | undefined> {
     return selectOrganization(this.dataSource.manager, `id = $1 AND status <> ALL($2)`, [id, RELEASED_STATUSES]);
@@ -520,8 +526,13 @@ export class OrganizationStore {
   }
 
   async setSchemaVersion(id: string, schemaVersion: string): Promise<void> {
-    await this.dataSource.getRepository(Organization).update({ id }, { schemaVersion });
-    this.events?.publish({ type: 'changed', orgId: id });
+    await this.setSchemaVersions([id], schemaVersion);
+  }
+
+  /** One statement for several organizations (a fleet migration batch records what it migrated so far at once). */
+  async setSchemaVersions(ids: string[], schemaVersion: string): Promise<void> {
+    await this.dataSource.query('UPDATE organizations SET schema_version = $2, updated_at = now() WHERE id = ANY($1::uuid[])', [ids, schemaVersion]);
+    for (const id of ids) this.events?.publish({ type: 'changed', orgId: id });
   }
 
   async clearPendingAdminPasswordHash(id: string): Promise<void> {

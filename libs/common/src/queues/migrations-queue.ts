@@ -10,12 +10,12 @@ import {
   JOBS,
   jobIds,
   type MigrateAllJobData,
-  type MigrateTenantJobData,
+  type MigrateTenantsJobData,
   QUEUES,
 } from './registry';
 
 /** Jobs of the migrations queue: fleet-wide runs (migrations, drains, database limits) and their parts. */
-export type MigrationsJobData = MigrateAllJobData | MigrateTenantJobData | DrainServerJobData | ApplyFleetDatabaseLimitsJobData;
+export type MigrationsJobData = MigrateAllJobData | MigrateTenantsJobData | DrainServerJobData | ApplyFleetDatabaseLimitsJobData;
 
 export type MigrationsQueue = Queue<MigrationsJobData>;
 
@@ -31,7 +31,7 @@ export function createMigrationsQueue(queue: QueueConfig, connection: RedisConne
 
 /**
  * Starts a fleet migration: records the run, then enqueues its parent job, which upgrades the
- * template, plans the run and adds one child per organization (apps/worker migrations.service).
+ * template, plans the run and adds one child per batch of organizations (apps/worker migrations.service).
  */
 export function startMigrationRun(runs: TrackedRuns, queue: MigrationsQueue, requestId: string): Promise<string> {
   return startTrackedRun(runs, runs.create({ kind: 'migration', targetVersion: latestTenantMigration }, requestId), (runId) =>

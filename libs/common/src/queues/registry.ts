@@ -17,7 +17,7 @@ export const JOBS = {
   purge: 'purge',
   sweep: 'sweep',
   migrateAll: 'migrate-all',
-  migrateTenant: 'migrate-tenant',
+  migrateTenants: 'migrate-tenants',
   move: 'move',
   drainServer: 'drain-server',
   export: 'export',
@@ -36,7 +36,7 @@ export const JOB_QUEUES = {
   [JOBS.purge]: QUEUES.provisioning,
   [JOBS.sweep]: QUEUES.maintenance,
   [JOBS.migrateAll]: QUEUES.migrations,
-  [JOBS.migrateTenant]: QUEUES.migrations,
+  [JOBS.migrateTenants]: QUEUES.migrations,
   [JOBS.move]: QUEUES.tenantWork,
   [JOBS.drainServer]: QUEUES.migrations,
   [JOBS.export]: QUEUES.tenantWork,
@@ -138,10 +138,10 @@ export interface MigrateAllJobData {
   phase?: 'plan' | 'wait' | 'finish';
 }
 
-/** One child per organization behind the latest tenant migration. */
-export interface MigrateTenantJobData {
+/** A child of a fleet migration run: a batch of organizations behind the latest tenant migration, migrated one after another. */
+export interface MigrateTenantsJobData {
   runId: string;
-  orgId: string;
+  orgIds: string[];
   requestId: string;
 }
 
@@ -181,7 +181,7 @@ export interface JobDataByName {
   [JOBS.purge]: PurgeJobData;
   [JOBS.sweep]: SweepJobData;
   [JOBS.migrateAll]: MigrateAllJobData;
-  [JOBS.migrateTenant]: MigrateTenantJobData;
+  [JOBS.migrateTenants]: MigrateTenantsJobData;
   [JOBS.move]: MoveJobData;
   [JOBS.drainServer]: DrainServerJobData;
   [JOBS.export]: ExportJobData;
@@ -201,7 +201,8 @@ export const jobIds = {
   provision: (orgId: string) => `provision-${orgId}`,
   purge: (orgId: string) => `purge-${orgId}`,
   migrateAll: (runId: string) => `migrate-all-${runId}`,
-  migrateTenant: (runId: string, orgId: string) => `migrate-tenant-${runId}-${orgId}`,
+  /** Named by the batch's first organization: a re-planned run (after a crash) never reuses an id for other organizations. */
+  migrateTenants: (runId: string, firstOrgId: string) => `migrate-tenants-${runId}-${firstOrgId}`,
   move: (orgId: string) => `move-${orgId}`,
   drainServer: (drainId: string) => `drain-${drainId}`,
   export: (exportId: string) => `export-${exportId}`,
