@@ -84,7 +84,8 @@ describe('Bad requests', () => {
   it('when a query parameter is unknown or out of range, then 400', async () => {
     await stack.request.get('/organizations').query({ limit: 1000 }).set('Authorization', `Bearer ${token}`).expect(400);
     await stack.request.get('/organizations').query({ status: 'sleeping' }).set('Authorization', `Bearer ${token}`).expect(400);
-    await stack.request.get('/organizations').query({ sort: 'name' }).set('Authorization', `Bearer ${token}`).expect(400);
+    await stack.request.get('/organizations').query({ order: 'name' }).set('Authorization', `Bearer ${token}`).expect(400);
+    await stack.request.get('/organizations').query({ sort: 'sideways' }).set('Authorization', `Bearer ${token}`).expect(400);
   });
 
   it('when X-Request-Id is sane it is echoed, and when it is not a fresh one is issued', async () => {
