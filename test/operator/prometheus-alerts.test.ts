@@ -64,6 +64,7 @@ describe('Alerts: a real Prometheus over a running API and worker (run `npm run 
     );
     expect(alert.labels.severity).to.equal('warning');
     expect(alert.annotations.runbook).to.equal('docs/operations/runbook.md#orgmsprovisioningfailed');
-    expect(alert.annotations.description).to.match(/^1 provisioning run\(s\) were given up for good/);
+    // increase() extrapolates over the few samples a young series has, so one failure may read as 1 or 2.
+    expect(alert.annotations.description).to.match(/^[12] provisioning run\(s\) were given up for good/);
   });
 });
