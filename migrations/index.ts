@@ -19,6 +19,7 @@ import { OneExportAtATime1732810000000 } from './control/1732810000000-OneExport
 import { DatabaseLimitsRuns1732820000000 } from './control/1732820000000-DatabaseLimitsRuns';
 import { OrganizationDumps1732830000000 } from './control/1732830000000-OrganizationDumps';
 import { OrganizationRestores1732840000000 } from './control/1732840000000-OrganizationRestores';
+import { SpareDatabases1732850000000 } from './control/1732850000000-SpareDatabases';
 import { CreateUsers1732200000000 } from './tenant/1732200000000-CreateUsers';
 import { AddUserLastLogin1732300000000 } from './tenant/1732300000000-AddUserLastLogin';
 
@@ -48,6 +49,7 @@ export const controlMigrations = [
   DatabaseLimitsRuns1732820000000,
   OrganizationDumps1732830000000,
   OrganizationRestores1732840000000,
+  SpareDatabases1732850000000,
 ];
 export const tenantMigrations = [CreateUsers1732200000000, AddUserLastLogin1732300000000];
 

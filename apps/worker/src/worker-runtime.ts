@@ -25,6 +25,7 @@ import { createTenantWorkQueue } from '@orgms/common/queues/tenant-work-queue';
 import { createWebhooksQueue, enqueueWebhookLane, wakeWebhookLane } from '@orgms/common/queues/webhooks-queue';
 import { SecretBox } from '@orgms/common/secret-box';
 import { RefreshTokenStore } from '@orgms/common/sign-in/refresh-token-store';
+import { SpareDatabaseStore } from '@orgms/common/tenancy/spare-database-store';
 import { WebhookStore } from '@orgms/common/webhooks/webhook-store';
 import { type Job, type Queue, Worker } from 'bullmq';
 import { ArchiveRestorer } from './data-safety/archive-restore';
@@ -43,6 +44,7 @@ import { createJobHandlers } from './processors/job-handlers';
 import { queueProcessor } from './processors/job-processor';
 import { SweepRegistry } from './sweeps/sweep-registry';
 import { declareSweeps, type WorkerSweeps } from './sweeps/worker-sweeps';
+import { SpareDatabases } from './tenancy/spare-databases';
 import { refreshTemplate } from './tenancy/template-database';
 import { TenantRoles } from './tenancy/tenant-roles';
 import { listenForDeliveries } from './webhooks/delivery-notifications';
@@ -63,6 +65,8 @@ export interface WorkerRuntime {
   servers: OrganizationServers;
   /** Organizations' own database roles (tests build services on it and check roles with it). */
   roles: TenantRoles;
+  /** Every server's spare databases (tests wait for refills with it). */
+  spares: SpareDatabases;
   pgbouncer?: PgBouncerDatabases;
   stop: () => Promise<boolean>;
 }
@@ -123,6 +127,14 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     logger,
   });
 
+  const spares = new SpareDatabases({
+    settings: tenancy,
+    spares: new SpareDatabaseStore(controlDb),
+    organizations: store,
+    directory: servers.directory,
+    roles,
+    logger,
+  });
   const dumps = new OrganizationDumpStore(controlDb, clock);
   const restorer = new ArchiveRestorer(dumps, { archive: config.archives.dir, backup: config.backups.dir }, logger);
   const provisioning = new ProvisioningService({
@@ -131,6 +143,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     servers,
     pgbouncer,
     roles,
+    spares,
     archives: restorer,
     logger,
     beforeStep: options.beforeStep,
@@ -146,7 +159,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     dir: config.archives.dir,
     beforeStep: options.beforePurgeStep,
   });
-  const migrations = new MigrationRunsService({ tenancy, servers, store, runs, roles, events, logger });
+  const migrations = new MigrationRunsService({ tenancy, servers, store, runs, roles, spares, events, logger });
   const moves = new MovesService({
     store,
     servers,
@@ -163,6 +176,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     servers,
     reachability: new ServerReachability(),
     moves,
+    spares,
     logger,
   });
   const dumpsService = new OrganizationDumpsService({
@@ -204,6 +218,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     auditRetentionDays: config.auditRetentionDays,
     backups: { dumps, service: dumpsService, clock, settings: config.backups },
     drills: { dumps, store, servers, dir: config.backups.dir },
+    spares,
     quotas: {
       intervalMs: config.limits.quotaSweepIntervalMs,
       defaults: defaultLimits(config.limits),
@@ -333,6 +348,10 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
         logger.error('could not prepare the template database; creating empty databases instead', { server: server.name, error });
       }
     }
+    // Spares of an older template retired, and the server's spares made, once each template is current.
+    for (const server of await servers.directory.all().catch(() => [])) {
+      if (!abort.signal.aborted) spares.refillSoon(server.id);
+    }
   });
 
   const stop = () =>
@@ -349,6 +368,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
         // close() lets running jobs finish; jobs that outlive the time limit are picked up
         // again by another worker through BullMQ's stalled-job check.
         { name: 'finish running jobs', run: () => Promise.all(workers.map((w) => w.close())) },
+        { name: 'finish refilling spare databases', run: () => spares.idle() },
         { name: 'stop hearing webhook deliveries', run: () => stopListening() },
         {
           name: 'close queues',
@@ -363,5 +383,5 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
       logger,
     );
 
-  return { ready, templateReady, provisioningWorker, provisioning, sweeps, servers, roles, pgbouncer, stop };
+  return { ready, templateReady, provisioningWorker, provisioning, sweeps, servers, roles, spares, pgbouncer, stop };
 }

@@ -13,7 +13,7 @@ export function templateLockKey(templateName: string): string {
   return `template:${templateName}`;
 }
 
-export type EnsureDatabaseOutcome = 'created' | 'cloned' | 'restored' | 'adopted';
+export type EnsureDatabaseOutcome = 'created' | 'cloned' | 'claimed' | 'restored' | 'adopted';
 
 export interface EnsureDatabaseOptions {
   /** Clone this template when its marker says it is current (docs/architecture.md, "Template fast path"); otherwise create empty. */
@@ -83,6 +83,53 @@ export class DatabaseAdmin {
       if (cloned) return 'cloned';
       return options.fill ? 'restored' : 'created';
     });
+  }
+
+  /**
+   * Clones the template into a spare database `name` under the template's lock, then marks it;
+   * false (nothing made) when the template is not at `template.marker`. The name comes from the
+   * spare's own id, so a leftover of a crash under it is ours and is dropped first.
+   */
+  async cloneSpare(name: string, template: { name: string; marker: string }, marker: string): Promise<boolean> {
+    await this.dropDatabaseIfExists(name);
+    const cloned = await this.withLock(templateLockKey(template.name), async () => {
+      if ((await this.markerOf(template.name)) !== template.marker) return false;
+      await this.client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template.name)}`);
+      return true;
+    });
+    if (cloned) await this.setMarker(name, marker);
+    return cloned;
+  }
+
+  /**
+   * A spare database becomes the organization's, in one transaction: renamed to `databaseName`,
+   * marked as the organization's, and whatever `alsoInTransaction` does on the same session (its
+   * role taken over). `missing`: no database carries the spare's marker under its name; `refused`:
+   * `alsoInTransaction` declined, and nothing changed.
+   */
+  async takeSpare(
+    spare: { name: string; marker: string },
+    orgId: string,
+    databaseName: string,
+    alsoInTransaction?: (client: Client) => Promise<boolean>,
+  ): Promise<'taken' | 'missing' | 'refused'> {
+    if ((await this.markerOf(spare.name)) !== spare.marker) return 'missing';
+    const marker = markerFor(orgId);
+    if (!/^[A-Za-z0-9:_-]+$/.test(marker)) throw new Error('refusing an unsafe database marker');
+    await this.client.query('BEGIN');
+    try {
+      await this.client.query(`ALTER DATABASE ${quoteIdent(spare.name)} RENAME TO ${quoteIdent(databaseName)}`);
+      await this.client.query(`COMMENT ON DATABASE ${quoteIdent(databaseName)} IS '${marker}'`);
+      if (alsoInTransaction && !(await alsoInTransaction(this.client))) {
+        await this.client.query('ROLLBACK');
+        return 'refused';
+      }
+      await this.client.query('COMMIT');
+      return 'taken';
+    } catch (error) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
   }
 
   /**

@@ -7,7 +7,7 @@ import { type DatabaseLogin, withLogin } from '@orgms/common/fleet/server-urls';
 import type { TenantRoleCredentials, TenantRoleStore } from '@orgms/common/fleet/tenant-role-store';
 import type { Logger } from '@orgms/common/logger';
 import type { Organization } from '@orgms/common/organizations/organization.entity';
-import { markerFor, roleNameFor } from '@orgms/common/tenancy/database-names';
+import { markerFor, roleNameFor, spareMarkerFor } from '@orgms/common/tenancy/database-names';
 import { Client } from 'pg';
 import { JobFailure } from '../job-failure';
 
@@ -150,6 +150,62 @@ async function grantOwnershipWith(client: Client, databaseName: string, roleName
   return rows.length;
 }
 
+/**
+ * The role of a spare database (apps/worker/src/tenancy/spare-databases.ts), named like it: made
+ * NOLOGIN (nobody signs in as a spare), marked as the spare's, and given the database as
+ * provisioning gives an organization's role its own, in one transaction on the database. Converges
+ * when run again.
+ */
+export function ensureSpareRoleOwning(adminUrl: string, databaseName: string, spareId: string): Promise<number> {
+  return inTransaction(withDatabase(adminUrl, databaseName), async (client) => {
+    const marker = spareMarkerFor(spareId);
+    const { rows } = await client.query<{ marker: string | null }>(`SELECT shobj_description(oid, 'pg_authid') AS marker FROM pg_roles WHERE rolname = $1`, [
+      databaseName,
+    ]);
+    if (rows[0] && rows[0].marker !== marker) throw new JobFailure(`a database role named ${databaseName} is not this spare's`, { permanent: true });
+    if (!rows[0]) {
+      await execute(client, 'CREATE ROLE %1$I NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS; COMMENT ON ROLE %1$I IS %2$L', [
+        databaseName,
+        marker,
+      ]);
+    }
+    // As for an organization's role: the admin role uses its rights, so it may rename and drop what it owns.
+    const { rows: membership } = await client.query<{ inherits: boolean }>(`SELECT pg_has_role(current_user, $1, 'USAGE') AS inherits`, [databaseName]);
+    if (!membership[0].inherits) await execute(client, 'GRANT %I TO CURRENT_USER', [databaseName]);
+    return grantOwnershipWith(client, databaseName, databaseName);
+  });
+}
+
+/**
+ * Turns a spare's role into the organization's, on `client` inside the claim's transaction (so with
+ * the database's rename, all of it or nothing): renamed, marked as the organization's, LOGIN with
+ * the organization's password and its limits. It already owns the database. False (nothing done)
+ * when the spare's role is not there as made, or the organization has a role already (an earlier
+ * attempt made it): the caller gives the spare back and clones instead.
+ */
+export async function takeSpareRoleWith(
+  client: Client,
+  spare: { id: string; roleName: string },
+  orgId: string,
+  credentials: TenantRoleCredentials,
+  limits: DatabaseLimits,
+): Promise<boolean> {
+  const { rows } = await client.query<{ name: string; marker: string | null }>(
+    `SELECT rolname AS name, shobj_description(oid, 'pg_authid') AS marker FROM pg_roles WHERE rolname IN ($1, $2)`,
+    [spare.roleName, credentials.roleName],
+  );
+  const spareRole = rows.find((r) => r.name === spare.roleName);
+  if (spareRole?.marker !== spareMarkerFor(spare.id) || rows.some((r) => r.name === credentials.roleName)) return false;
+  await execute(client, 'ALTER ROLE %1$I RENAME TO %2$I; ALTER ROLE %2$I LOGIN PASSWORD %3$L; COMMENT ON ROLE %2$I IS %4$L', [
+    spare.roleName,
+    credentials.roleName,
+    scramVerifier(credentials.password),
+    markerFor(orgId),
+  ]);
+  await limitRoleWith(client, credentials.roleName, limits);
+  return true;
+}
+
 /** What `dropRole` did: `in_use` when the role still owns or may use something on the server (kept). */
 export type DropRoleOutcome = 'dropped' | 'absent' | 'in_use' | 'foreign';
 
@@ -158,13 +214,22 @@ export type DropRoleOutcome = 'dropped' | 'absent' | 'in_use' | 'foreign';
  * purge, or the source of a move). A role that still owns or is granted anything on the server
  * (another database uses it) is kept, as is one without our marker.
  */
-export async function dropRole(adminUrl: string, orgId: string, roleName: string): Promise<DropRoleOutcome> {
+export function dropRole(adminUrl: string, orgId: string, roleName: string): Promise<DropRoleOutcome> {
+  return dropMarkedRole(adminUrl, markerFor(orgId), roleName);
+}
+
+/** Drops a spare database's role (the spare's database was dropped); kept like an organization's when in use. */
+export function dropSpareRole(adminUrl: string, spareId: string, roleName: string): Promise<DropRoleOutcome> {
+  return dropMarkedRole(adminUrl, spareMarkerFor(spareId), roleName);
+}
+
+async function dropMarkedRole(adminUrl: string, marker: string, roleName: string): Promise<DropRoleOutcome> {
   return withClient(adminUrl, async (client) => {
     const { rows } = await client.query<{ marker: string | null }>(`SELECT shobj_description(oid, 'pg_authid') AS marker FROM pg_roles WHERE rolname = $1`, [
       roleName,
     ]);
     if (rows.length === 0) return 'absent';
-    if (rows[0].marker !== markerFor(orgId)) return 'foreign';
+    if (rows[0].marker !== marker) return 'foreign';
     try {
       await execute(client, 'DROP ROLE IF EXISTS %I', [roleName]);
       return 'dropped';
@@ -314,8 +379,10 @@ export class TenantRoles {
   }
 
   /** Connections log in as the organization's role from now on (its database on `server` is owned by it). */
-  async recordGranted(org: Pick<Organization, 'id'>, server: DatabaseServer): Promise<void> {
-    if (server.tenantRoles) await this.deps.store.markGranted(org.id);
+  async recordGranted(org: Pick<Organization, 'id'>, server: DatabaseServer): Promise<DatabaseRoleMode> {
+    if (!server.tenantRoles) return 'shared';
+    await this.deps.store.markGranted(org.id);
+    return 'own';
   }
 
   /** Whether the organization should get its role on `server` and has none yet (what a fleet run gives it). */
@@ -346,6 +413,16 @@ export class TenantRoles {
     const outcome = await dropRole(server.adminUrl, org.id, roleNameFor(org.id, this.deps.databasePrefix));
     if (outcome === 'in_use' || outcome === 'foreign') this.deps.logger.warn('organization role kept', { server: server.name, outcome });
     return outcome;
+  }
+
+  /**
+   * What a claim of a spare needs to make the spare's role the organization's (`takeSpareRoleWith`),
+   * or undefined on a server without tenant roles.
+   */
+  async forClaim(org: Pick<Organization, 'id'>, server: DatabaseServer): Promise<{ credentials: TenantRoleCredentials; limits: DatabaseLimits } | undefined> {
+    if (!server.tenantRoles) return undefined;
+    const [credentials, limits] = await Promise.all([this.credentialsOf(org), this.deps.limitsOf(org.id)]);
+    return { credentials, limits };
   }
 
   /** Its role's name and password, made up and recorded the first time. */

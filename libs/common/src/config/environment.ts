@@ -118,6 +118,15 @@ export const environmentSchema = Joi.object({
   ORG_TEMPLATE_ENABLED: Joi.boolean()
     .default(true)
     .description('create org databases by cloning `<ORG_DATABASE_PREFIX>template`; `false` always creates them empty and runs every migration'),
+  // Refilled after each claim in about one clone's time (≈ 50 ms), so a few absorb any burst the clones keep up with.
+  SPARE_DATABASES: Joi.number()
+    .integer()
+    .min(0)
+    .max(100)
+    .default(2)
+    .description(
+      "spare databases each active server keeps cloned from its template, so creating an organization renames one instead of cloning; they take room of the server's capacity; `0` disables them (needs `ORG_TEMPLATE_ENABLED`)",
+    ),
   MIGRATION_CONCURRENCY: Joi.number().integer().min(1).max(64).default(2).description('`migrate-tenant` jobs at once per worker process (fleet migrations)'),
   MIGRATION_ATTEMPTS: Joi.number().integer().min(1).max(20).default(3).description('attempts per organization in a fleet migration run'),
   // The same first delay as provisioning's, which fleet migrations used before they had their own.
