@@ -102,32 +102,35 @@ export class DatabaseAdmin {
   }
 
   /**
-   * A spare database becomes the organization's, in one transaction: renamed to `databaseName`,
-   * marked as the organization's, and whatever `alsoInTransaction` does on the same session (its
-   * role taken over). `missing`: no database carries the spare's marker under its name; `refused`:
-   * `alsoInTransaction` declined, and nothing changed.
+   * A spare database becomes the organization's, in one transaction of three round trips: renamed
+   * to `databaseName` and marked as the organization's, then what `alsoInTransaction` builds on the
+   * same session (its role taken over) runs with the commit. `missing`: nothing is under the
+   * spare's name; `refused`: `alsoInTransaction` declined, and nothing changed.
    */
   async takeSpare(
-    spare: { name: string; marker: string },
+    spareName: string,
     orgId: string,
     databaseName: string,
-    alsoInTransaction?: (client: Client) => Promise<boolean>,
+    alsoInTransaction?: (client: Client) => Promise<string | undefined>,
   ): Promise<'taken' | 'missing' | 'refused'> {
-    if ((await this.markerOf(spare.name)) !== spare.marker) return 'missing';
     const marker = markerFor(orgId);
     if (!/^[A-Za-z0-9:_-]+$/.test(marker)) throw new Error('refusing an unsafe database marker');
-    await this.client.query('BEGIN');
     try {
-      await this.client.query(`ALTER DATABASE ${quoteIdent(spare.name)} RENAME TO ${quoteIdent(databaseName)}`);
-      await this.client.query(`COMMENT ON DATABASE ${quoteIdent(databaseName)} IS '${marker}'`);
-      if (alsoInTransaction && !(await alsoInTransaction(this.client))) {
+      // The simple query protocol takes several statements: one round trip for all three.
+      await this.client.query(
+        `BEGIN; ALTER DATABASE ${quoteIdent(spareName)} RENAME TO ${quoteIdent(databaseName)}; COMMENT ON DATABASE ${quoteIdent(databaseName)} IS '${marker}'`,
+      );
+      const statements = alsoInTransaction ? await alsoInTransaction(this.client) : '';
+      if (statements === undefined) {
         await this.client.query('ROLLBACK');
         return 'refused';
       }
-      await this.client.query('COMMIT');
+      await this.client.query(`${statements}; COMMIT`);
       return 'taken';
     } catch (error) {
       await this.client.query('ROLLBACK').catch(() => undefined);
+      // 3D000: no database under the spare's name (its name comes from its id, so nothing else is ever there).
+      if (sqlStateOf(error) === '3D000') return 'missing';
       throw error;
     }
   }

@@ -9,7 +9,7 @@ import type { Spare, SpareDatabaseStore } from '@orgms/common/tenancy/spare-data
 import { latestTenantMigration } from '@orgms/migrations';
 import { DatabaseAdmin } from './database-admin';
 import { currentTemplate } from './template-database';
-import { dropSpareRole, ensureSpareRoleOwning, type TenantRoles, takeSpareRoleWith } from './tenant-roles';
+import { dropSpareRole, ensureSpareRoleOwning, spareRoleTakeover, type TenantRoles } from './tenant-roles';
 
 export interface SpareDatabasesDeps {
   /** SPARE_DATABASES (0: none are made, and those left are retired), the prefix, ORG_TEMPLATE_ENABLED. */
@@ -64,22 +64,29 @@ export class SpareDatabases {
     const { settings, spares, roles } = this.deps;
     if (!settings.templateEnabled) return false;
     return admin.withLock(org.id, async () => {
-      if ((await admin.markerOf(org.databaseName)) !== undefined) {
+      // Independent reads at once: this is on the request's path (the server's catalog and the control database).
+      const [marker, wanted] = await Promise.all([admin.markerOf(org.databaseName), stillWanted()]);
+      if (marker !== undefined) {
         // Made already (a claim renamed before a crash, or a clone): the caller adopts it.
         await spares.forgetClaimOf(org.id);
         return false;
       }
-      if (!(await stillWanted())) return false;
+      if (!wanted) return false;
       for (;;) {
-        const spare = await spares.claim(org.id, server.id, this.version);
+        const [spare, role] = await Promise.all([spares.claim(org.id, server.id, this.version), roles.forClaim(org, server)]);
         if (!spare) return false;
         const name = spareNameFor(spare.id, settings.databasePrefix);
-        const role = await roles.forClaim(org, server);
         const outcome = await admin.takeSpare(
-          { name, marker: spareMarkerFor(spare.id) },
+          name,
           org.id,
           org.databaseName,
-          role && ((client) => takeSpareRoleWith(client, { id: spare.id, roleName: name }, org.id, role.credentials, role.limits)),
+          role &&
+            (async (client) => {
+              const takeover = await spareRoleTakeover(client, { id: spare.id, roleName: name }, org.id, role.credentials, role.limits);
+              for (const setting of takeover?.limits.skipped ?? [])
+                this.deps.logger.warn('database limit not set: the admin role is not a superuser', { setting });
+              return takeover?.statements;
+            }),
         );
         if (outcome === 'taken') {
           await spares.forget(spare.id);

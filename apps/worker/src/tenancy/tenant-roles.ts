@@ -96,18 +96,22 @@ export function limitRole(adminUrl: string, orgId: string, roleName: string, lim
  * rather than failing provisioning over it.
  */
 async function limitRoleWith(client: Client, roleName: string, limits: DatabaseLimits): Promise<RoleLimitsOutcome> {
-  const values = [limits.connectionLimit, limits.statementTimeoutMs, limits.idleInTransactionTimeoutMs, limits.tempFileLimitKb];
-  if (!values.every(Number.isSafeInteger)) throw new JobFailure('database limits must be whole numbers', { permanent: true });
+  const values = limitValues(limits);
   const { rows } = await client.query<{ superuser: boolean }>(`SELECT rolsuper AS superuser FROM pg_roles WHERE rolname = current_user`);
   const superuser = rows[0]?.superuser === true;
-  // CONNECTION LIMIT takes a literal number (%s of a checked integer); settings take quoted values (%L).
-  await execute(
-    client,
-    `ALTER ROLE %1$I CONNECTION LIMIT %2$s; ALTER ROLE %1$I SET statement_timeout = %3$L;
-     ALTER ROLE %1$I SET idle_in_transaction_session_timeout = %4$L${superuser ? '; ALTER ROLE %1$I SET temp_file_limit = %5$L' : ''}`,
-    [roleName, ...values.map(String)],
-  );
+  await execute(client, `${LIMITS_TEMPLATE}${superuser ? TEMP_FILE_LIMIT_TEMPLATE : ''}`, [roleName, ...values]);
   return { skipped: superuser ? [] : ['temp_file_limit'] };
+}
+
+// CONNECTION LIMIT takes a literal number (%s of a checked integer); settings take quoted values (%L).
+const LIMITS_TEMPLATE = `ALTER ROLE %1$I CONNECTION LIMIT %2$s; ALTER ROLE %1$I SET statement_timeout = %3$L;
+     ALTER ROLE %1$I SET idle_in_transaction_session_timeout = %4$L`;
+const TEMP_FILE_LIMIT_TEMPLATE = '; ALTER ROLE %1$I SET temp_file_limit = %5$L';
+
+function limitValues(limits: DatabaseLimits): string[] {
+  const values = [limits.connectionLimit, limits.statementTimeoutMs, limits.idleInTransactionTimeoutMs, limits.tempFileLimitKb];
+  if (!values.every(Number.isSafeInteger)) throw new JobFailure('database limits must be whole numbers', { permanent: true });
+  return values.map(String);
 }
 
 async function ensureRoleWith(client: Client, orgId: string, credentials: TenantRoleCredentials): Promise<EnsureRoleOutcome> {
@@ -177,33 +181,40 @@ export function ensureSpareRoleOwning(adminUrl: string, databaseName: string, sp
 }
 
 /**
- * Turns a spare's role into the organization's, on `client` inside the claim's transaction (so with
- * the database's rename, all of it or nothing): renamed, marked as the organization's, LOGIN with
- * the organization's password and its limits. It already owns the database. False (nothing done)
+ * What turns a spare's role into the organization's inside the claim's transaction on `client`
+ * (so with the database's rename, all of it or nothing): the statements that rename it, mark it
+ * as the organization's and give it LOGIN with the organization's password and its limits (it
+ * owns the database already), built by the server in one round trip with the checks. Undefined
  * when the spare's role is not there as made, or the organization has a role already (an earlier
  * attempt made it): the caller gives the spare back and clones instead.
  */
-export async function takeSpareRoleWith(
+export async function spareRoleTakeover(
   client: Client,
   spare: { id: string; roleName: string },
   orgId: string,
   credentials: TenantRoleCredentials,
   limits: DatabaseLimits,
-): Promise<boolean> {
-  const { rows } = await client.query<{ name: string; marker: string | null }>(
-    `SELECT rolname AS name, shobj_description(oid, 'pg_authid') AS marker FROM pg_roles WHERE rolname IN ($1, $2)`,
-    [spare.roleName, credentials.roleName],
+): Promise<{ statements: string; limits: RoleLimitsOutcome } | undefined> {
+  const { rows } = await client.query<{ spareMarker: string | null; taken: boolean; superuser: boolean; takeover: string; limits: string }>(
+    `SELECT (SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = $1) AS "spareMarker",
+            EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $2) AS taken,
+            su.superuser,
+            format('ALTER ROLE %1$I RENAME TO %2$I; ALTER ROLE %2$I LOGIN PASSWORD %3$L; COMMENT ON ROLE %2$I IS %4$L', $1::text, $2::text, $3::text, $4::text) AS takeover,
+            format($5::text || CASE WHEN su.superuser THEN $6::text ELSE '' END, $2::text, $7::text, $8::text, $9::text, $10::text) AS limits
+       FROM (SELECT coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false) AS superuser) su`,
+    [
+      spare.roleName,
+      credentials.roleName,
+      scramVerifier(credentials.password),
+      markerFor(orgId),
+      LIMITS_TEMPLATE,
+      TEMP_FILE_LIMIT_TEMPLATE,
+      ...limitValues(limits),
+    ],
   );
-  const spareRole = rows.find((r) => r.name === spare.roleName);
-  if (spareRole?.marker !== spareMarkerFor(spare.id) || rows.some((r) => r.name === credentials.roleName)) return false;
-  await execute(client, 'ALTER ROLE %1$I RENAME TO %2$I; ALTER ROLE %2$I LOGIN PASSWORD %3$L; COMMENT ON ROLE %2$I IS %4$L', [
-    spare.roleName,
-    credentials.roleName,
-    scramVerifier(credentials.password),
-    markerFor(orgId),
-  ]);
-  await limitRoleWith(client, credentials.roleName, limits);
-  return true;
+  const [found] = rows;
+  if (found.spareMarker !== spareMarkerFor(spare.id) || found.taken) return undefined;
+  return { statements: `${found.takeover}; ${found.limits}`, limits: { skipped: found.superuser ? [] : ['temp_file_limit'] } };
 }
 
 /** What `dropRole` did: `in_use` when the role still owns or may use something on the server (kept). */
