@@ -168,6 +168,7 @@ export class SpareDatabases {
   private async refillLocked(server: DatabaseServer, admin: DatabaseAdmin): Promise<RefillOutcome> {
     const { settings, spares, organizations, logger } = this.deps;
     const outcome: RefillOutcome = { made: 0, retired: 0 };
+    const started = performance.now();
     const rows = await spares.onServer(server.id);
     const live = (await organizations.liveCountsByServer()).get(server.id) ?? 0;
     const target = server.status === 'active' && settings.templateEnabled ? Math.max(0, Math.min(settings.spareDatabases, server.capacity - live)) : 0;
@@ -189,7 +190,9 @@ export class SpareDatabases {
       if (!(await this.make(server, admin))) break;
       outcome.made += 1;
     }
-    if (outcome.made + outcome.retired > 0) logger.info('spare databases refilled', { server: server.name, target, ...outcome });
+    // durationMs over `made`: the refill time SPARE_DATABASES is sized from (docs/operations/fleet-and-capacity.md).
+    if (outcome.made + outcome.retired > 0)
+      logger.info('spare databases refilled', { server: server.name, target, ...outcome, durationMs: Math.round(performance.now() - started) });
     return outcome;
   }
 
