@@ -41,7 +41,11 @@ export class DrainService {
     if (drain.status === 'completed') return { moved: 0, failed: 0, skipped: 0 };
     // The directory may still see the server active for a few seconds: read it afresh, so its spares go now.
     this.deps.servers.directory.invalidate();
-    await this.deps.spares.refill(drain.serverId);
+    await this.deps.spares
+      .refill(drain.serverId)
+      .catch((error) =>
+        logger.warn('could not drop the draining server’s spare databases; the spare-databases sweep will', { error: (error as Error).message }),
+      );
     const pending = await runs.plan(
       drainId,
       (await store.idsOnServer(drain.serverId, 'active')).map((orgId) => ({ orgId })),
