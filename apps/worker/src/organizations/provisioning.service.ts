@@ -85,7 +85,11 @@ export class ProvisioningService {
       seed_admin: { run: (run) => this.seedAdmin(run.org, run.tenant as ProvisioningConnection) },
       activate: {
         run: ({ org, requestId }) =>
-          this.deps.store.transition(org.id, 'active', { step: 'activate', requestId, patch: { lastError: null, schemaVersion: latestTenantMigration } }),
+          this.deps.store.transition(org.id, 'active', {
+            step: 'activate',
+            requestId,
+            patch: { lastError: null, schemaVersion: latestTenantMigration, pendingAdminPasswordHash: null },
+          }),
       },
     },
     enter: ({ org, requestId }, step) => this.deps.store.recordStep(org.id, 'provisioning', { step, requestId }),
@@ -162,12 +166,12 @@ export class ProvisioningService {
     }
   }
 
-  /** Upserts the first admin from the hash kept in the control database, then forgets the hash. */
+  /** Upserts the first admin from the hash kept in the control database (forgotten when the organization is activated). */
   private async seedAdmin(org: Organization, tenant: ProvisioningConnection): Promise<string> {
     const hash = await this.deps.store.pendingAdminPasswordHash(org.id);
     if (!hash) return 'already seeded';
+    // The hash is forgotten with the activation (one write less); seeding again before it changes nothing.
     await tenant.seedAdmin(org.adminEmail, hash);
-    await this.deps.store.clearPendingAdminPasswordHash(org.id);
     return 'seeded';
   }
 }

@@ -53,6 +53,7 @@ export interface TransitionOptions {
       | 'deletedFrom'
       | 'purgeAfter'
       | 'sessionGeneration'
+      | 'pendingAdminPasswordHash'
     >
   >;
   /**
@@ -100,6 +101,7 @@ const PATCH_COLUMNS: Record<string, string> = {
   deletedFrom: 'deleted_from',
   purgeAfter: 'purge_after',
   sessionGeneration: 'session_generation',
+  pendingAdminPasswordHash: 'pending_admin_password_hash',
 };
 
 /**
