@@ -125,7 +125,7 @@ export class DatabaseAdmin {
         await this.client.query('ROLLBACK');
         return 'refused';
       }
-      await this.client.query(`${statements}; COMMIT`);
+      await this.client.query(statements ? `${statements}; COMMIT` : 'COMMIT');
       return 'taken';
     } catch (error) {
       await this.client.query('ROLLBACK').catch(() => undefined);

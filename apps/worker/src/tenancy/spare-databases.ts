@@ -62,7 +62,8 @@ export class SpareDatabases {
     stillWanted: () => Promise<boolean>,
   ): Promise<boolean> {
     const { settings, spares, roles } = this.deps;
-    if (!settings.templateEnabled) return false;
+    // Spares turned off: whatever is left of them is the sweep's to retire, not to claim.
+    if (!settings.templateEnabled || settings.spareDatabases === 0) return false;
     return admin.withLock(org.id, async () => {
       // Independent reads at once: this is on the request's path (the server's catalog and the control database).
       const [marker, wanted] = await Promise.all([admin.markerOf(org.databaseName), stillWanted()]);
