@@ -59,10 +59,10 @@ describe('Fault: a worker killed with SIGKILL in the middle of claiming a spare 
       (e) => e.detail,
     );
     expect(details, 'the second attempt took up the claim').to.include('database claimed on default');
-    expect(await controlQuery(env, 'SELECT 1 FROM spare_databases WHERE claimed_by = $1', [orgId]), 'the claim is forgotten once renamed').to.deep.equal([]);
 
-    // The refill brings the spares back to two; every database is the organization's, the template or a ready spare.
+    // The refill forgets the claim and brings the spares back to two; every database is the organization's, the template or a ready spare.
     await waitUntil(async () => (await ready()).length === 2, 20000, 'the spares refilled');
+    expect(await controlQuery(env, 'SELECT 1 FROM spare_databases WHERE claimed_by = $1', [orgId]), 'the claim is forgotten once renamed').to.deep.equal([]);
     const readyIds = new Set((await ready()).map((r) => r.id));
     const databases = await orgDatabases(env);
     const orgDatabase = `${env.orgPrefix}${orgId.replace(/-/g, '')}`;

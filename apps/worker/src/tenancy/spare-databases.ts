@@ -39,8 +39,8 @@ const CLAIM_KEPT_WHILE: readonly (OrganizationStatus | null)[] = ['pending', 'pr
  * `spare_databases` rows are the durable state every step converges from.
  */
 export class SpareDatabases {
-  /** A refill per server at a time in this process, and whether another was asked for meanwhile. */
-  private readonly refills = new Map<string, { running: Promise<void>; again: boolean }>();
+  /** A refill per server at a time in this process, whether another was asked for meanwhile, and the claims it forgets first. */
+  private readonly refills = new Map<string, { running: Promise<void>; again: boolean; claimed: string[] }>();
 
   constructor(private readonly deps: SpareDatabasesDeps) {}
 
@@ -90,8 +90,9 @@ export class SpareDatabases {
             }),
         );
         if (outcome === 'taken') {
-          await spares.forget(spare.id);
-          this.refillSoon(server.id);
+          // Forgetting the claim is off the request's path: the background refill does it first (a claim a crash left
+          // behind, its organization past provisioning, is retired by the next refill instead).
+          this.refillSoon(server.id, spare.id);
           return true;
         }
         if (outcome === 'refused') {
@@ -123,20 +124,27 @@ export class SpareDatabases {
     }
   }
 
-  /** Refills `serverId` in the background (after a claim), at most one refill per server running and one waiting. */
-  refillSoon(serverId: string): void {
+  /**
+   * Refills `serverId` in the background (after a claim, whose row `claimed` it forgets first), at
+   * most one refill per server running and one waiting.
+   */
+  refillSoon(serverId: string, claimed?: string): void {
     const current = this.refills.get(serverId);
     if (current) {
       current.again = true;
+      if (claimed) current.claimed.push(claimed);
       return;
     }
-    const entry = { running: Promise.resolve(), again: false };
+    const entry = { running: Promise.resolve(), again: false, claimed: claimed ? [claimed] : [] };
     entry.running = (async () => {
       do {
         entry.again = false;
-        await this.refill(serverId).catch((error) =>
-          this.deps.logger.warn('could not refill spare databases; the spare-databases sweep will', { serverId, error: (error as Error).message }),
-        );
+        const forgotten = entry.claimed.splice(0);
+        await Promise.all(forgotten.map((id) => this.deps.spares.forget(id)))
+          .then(() => this.refill(serverId))
+          .catch((error) =>
+            this.deps.logger.warn('could not refill spare databases; the spare-databases sweep will', { serverId, error: (error as Error).message }),
+          );
       } while (entry.again);
       this.refills.delete(serverId);
     })();
