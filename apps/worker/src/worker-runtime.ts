@@ -54,7 +54,7 @@ import { sendWebhook } from './webhooks/webhook-sender';
 export interface WorkerRuntime {
   /** Resolves once the control database is reachable and the workers consume jobs. */
   ready: Promise<void>;
-  /** Resolves once the template database is current (or its refresh failed, which is logged). */
+  /** Resolves once the template database is current (or its refresh failed, which is logged) and the servers' spare databases are refilled. */
   templateReady: Promise<void>;
   provisioningWorker: Worker;
   /** The services behind the jobs, for tests that run a job's work twice. */
@@ -349,9 +349,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
       }
     }
     // Spares of an older template retired, and the server's spares made, once each template is current.
-    for (const server of await servers.directory.all().catch(() => [])) {
-      if (!abort.signal.aborted) spares.refillSoon(server.id);
-    }
+    if (!abort.signal.aborted) await spares.refillAll().catch((error) => logger.warn('could not refill spare databases', { error: (error as Error).message }));
   });
 
   const stop = () =>

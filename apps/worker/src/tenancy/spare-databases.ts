@@ -161,7 +161,9 @@ export class SpareDatabases {
     const servers = await this.deps.directory.all();
     const withSpares = new Set(await this.deps.spares.serverIds());
     const summary = { made: 0, retired: 0, unreachable: [] as string[] };
-    for (const server of servers.filter((s) => s.status === 'active' || withSpares.has(s.id))) {
+    // With spares turned off, only servers that still hold some are looked at (no connection to the others every interval).
+    const keeps = (s: DatabaseServer) => s.status === 'active' && this.deps.settings.spareDatabases > 0 && this.deps.settings.templateEnabled;
+    for (const server of servers.filter((s) => keeps(s) || withSpares.has(s.id))) {
       try {
         const outcome = await this.refill(server.id);
         summary.made += outcome.made;
