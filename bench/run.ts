@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only archive|backup|status|noisy]`: the benchmarks (README "Benchmarks"). Starts the built API and worker as real
+ * `npm run bench [-- --quick] [-- --only <scenario>] [-- --tracing]` (the choices: ONLY_CHOICES below): the benchmarks (README "Benchmarks"). Starts the built API and worker as real
  * processes on an isolated control database, org prefix and queue prefix, measures each scenario
  * beside its floor in the same run, prints a table and writes bench/results/<timestamp>.json.
  * Scenarios 4–7 run on a fleet of two servers (5432 `default`, 5433 `pg-b` registered through the
@@ -23,27 +23,39 @@ import { printTable, type ResultRow } from './lib/stats';
 import { archivePurge } from './scenarios/archive-purge';
 import { backupRestore } from './scenarios/backup-restore';
 import { burst } from './scenarios/burst';
+import { dependencyStall } from './scenarios/dependency-stall';
 import { fleetCapacity } from './scenarios/fleet-capacity';
 import { fleetMigration } from './scenarios/fleet-migration';
 import { createActiveOrganizations, manyTenants } from './scenarios/many-tenants';
 import { memory } from './scenarios/memory';
 import { type NoisyNeighbourSizes, noisyNeighbour } from './scenarios/noisy-neighbour';
+import { organizationSearch } from './scenarios/organization-search';
 import { provisioningLatency } from './scenarios/provisioning-latency';
 import { replicaVisibility } from './scenarios/replica-visibility';
 import { statusPolling } from './scenarios/status-polling';
 
 const quick = process.argv.includes('--quick');
-/**
- * `--only archive`: scenario 8 alone; `--only backup`: scenario 10 alone; `--only status`: scenario 3's status polling alone (neither needs a fleet or tenants);
- * `--only noisy`: scenario 9 alone (it runs its own API and worker); `--only provisioning`: scenarios 1 (with the template) and 2, each beside its raw clone floor.
- */
+/** `--tracing`: scenario 3 also polls three replicas started alike, tracing off, on and on at 10 % (exporting to a sink on this machine), in alternating rounds. */
+const tracing = process.argv.includes('--tracing');
+/** `--only <choice>` runs one scenario alone. */
+const ONLY_CHOICES = {
+  status: "scenario 3's status polling (needs no fleet or tenants)",
+  tenants: 'scenario 4, on the fleet of two servers with its organizations',
+  archive: 'scenario 8',
+  noisy: 'scenario 9 (it runs its own API and worker)',
+  provisioning: 'scenarios 1 (with the template and spares) and 2, each beside its raw clone floor',
+  backup: 'scenario 10',
+  search: 'scenario 11',
+  stall: 'scenario 12 (its own API and worker behind proxies)',
+} as const;
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-const ONLY_CHOICES = ['archive', 'backup', 'status', 'noisy', 'provisioning'];
-if (only !== undefined && !ONLY_CHOICES.includes(only)) throw new Error(`--only takes one of ${ONLY_CHOICES.map((c) => `"${c}"`).join(', ')}, not "${only}"`);
+if (only !== undefined && !Object.hasOwn(ONLY_CHOICES, only)) throw new Error(`--only takes one of ${Object.keys(ONLY_CHOICES).join(', ')}, not "${only}"`);
 /** Users of the organization whose purge scenario 8 measures (issue 13 asks for the figures at 10,000). */
 const ARCHIVED_USERS = 10000;
 /** Scenario 10: backups and restores of organizations of 10,000 users (issue 24); 20 of them backed up for the throughput. */
 const BACKUPS = { users: 10000, organizations: quick ? 6 : 20 };
+/** Scenario 11: GET /organizations among 10,000 organizations (issue 26), each search timed over this many requests. */
+const SEARCH = { organizations: 10000, requests: quick ? 50 : 200 };
 const FULL = { latency: 20, burst: 100, pollSeconds: 10, renames: 20, tenants: 1000, reads: 10000, coldConnects: 5000, creates: 30, streams: 300 };
 const sizes = quick ? { latency: 5, burst: 20, pollSeconds: 3, renames: 20, tenants: 200, reads: 1000, coldConnects: 1000, creates: 10, streams: 300 } : FULL;
 /** Tenant connections one API process may hold to each server: `default` (TENANT_CONNECTION_BUDGET) and pg-b (its connection_budget). */
@@ -53,6 +65,8 @@ const TENANT_POOL_SIZE = 1;
 const MIGRATION_CONCURRENCY = 4;
 const BCRYPT_ROUNDS = 4;
 /** Scenario 9: 10 quiet organizations reading 8 times a second each, a new organization every second, one flooding admin on 12 connections. */
+/** Scenario 12: a 20 s stall of PostgreSQL, then of Redis, under steady clients (issue 25). */
+const STALL = { stallSeconds: quick ? 8 : 20, clients: 4 };
 const NOISY: NoisyNeighbourSizes = {
   phaseSeconds: quick ? 10 : 20,
   quietOrganizations: 10,
@@ -110,24 +124,51 @@ async function main(): Promise<void> {
     await step('noisy neighbour, polite flood (its own API and worker, BCRYPT_ROUNDS=10, default limits)', () => noisyNeighbour(NOISY));
     await step('noisy neighbour, hostile flood (ignores Retry-After)', () => noisyNeighbour({ ...NOISY, honourRetryAfter: false }));
   };
+  const stallStep = () => step(`dependency stall (its own API and worker behind proxies, ${STALL.stallSeconds} s each)`, () => dependencyStall(STALL));
+  let api: ServiceProcess;
+  /** pg-b joins the fleet (when it is up) and `sizes.tenants` organizations are made active on both servers; scenario 4 reads them. */
+  const fleetWithTenants = async (client: ServiceClient): Promise<string[]> => {
+    console.log(`… registering ${SECOND_SERVER.name} (${SECOND_SERVER.adminUrl}) through POST /database-servers`);
+    servers = await registerSecondServer(client, TENANT_BUDGET, sizes.tenants);
+    if (servers.length > 1) {
+      // The worker prepares <prefix>template on the servers it knows at start: restart it so pg-b has one.
+      await stopGracefully(worker);
+      worker = await startWorker(env);
+      await waitForTemplate(SECOND_SERVER, env.orgPrefix);
+    }
+    const budgetOf = await budgets(client);
+    console.log(`  fleet: ${servers.map((s) => `${s.name} (connection_budget ${budgetOf[s.name]})`).join(', ')}`);
+    console.log(`… creating ${sizes.tenants} active organizations on ${servers.map((s) => s.name).join(' + ')}`);
+    const tenants = await createActiveOrganizations(client, sizes.tenants, 'Tenant', servers);
+    tenantsMs = tenants.ms;
+    console.log(`  ${sizes.tenants} organizations active in ${Math.round(tenants.ms)} ms`);
+    await step('many tenants', () => manyTenants(client, tenants.ids, sizes.reads, sizes.coldConnects, servers, budgetOf, api.child.pid));
+    return tenants.ids;
+  };
   try {
     if (only === 'noisy') {
       await noisyStep();
+    } else if (only === 'stall') {
+      await stallStep();
     } else {
-      const api = await startApi(env);
+      api = await startApi(env);
       worker = await startWorker(env);
       const client = new ServiceClient(env);
       await client.login();
 
       if (only === 'archive') {
-        await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir));
+        await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir, servers));
       } else if (only === 'backup') {
-        await step('backup and restore', () => backupRestore(client, BACKUPS, archiveDir));
+        await step('backup and restore', () => backupRestore(client, BACKUPS, archiveDir, servers));
+      } else if (only === 'search') {
+        await step('search among organizations', () => organizationSearch(client, SEARCH.organizations, SEARCH.requests));
       } else if (only === 'provisioning') {
         await step('provisioning latency', () => provisioningLatency(client, sizes.latency));
         await step('burst', () => burst(client, sizes.burst, FULL.burst));
       } else if (only === 'status') {
-        await step('status polling', () => statusPolling(client, sizes.pollSeconds));
+        await step('status polling', () => statusPolling(client, sizes.pollSeconds, tracing));
+      } else if (only === 'tenants') {
+        await fleetWithTenants(client);
       } else {
         await step('provisioning latency', () => provisioningLatency(client, sizes.latency));
         await step('provisioning latency without the template (fallback path)', async () => {
@@ -139,7 +180,7 @@ async function main(): Promise<void> {
           return result;
         });
         await step('burst', () => burst(client, sizes.burst, FULL.burst));
-        await step('status polling', () => statusPolling(client, sizes.pollSeconds));
+        await step('status polling', () => statusPolling(client, sizes.pollSeconds, tracing));
         await step('replica visibility (a second API process)', async () => {
           const replica = await startReplica(client);
           try {
@@ -149,32 +190,20 @@ async function main(): Promise<void> {
           }
         });
         await noisyStep();
+        await stallStep();
 
         // From here on the fleet has two servers (pg-b on 5433, when it is up); the scenarios above ran on default alone.
-        console.log(`… registering ${SECOND_SERVER.name} (${SECOND_SERVER.adminUrl}) through POST /database-servers`);
-        servers = await registerSecondServer(client, TENANT_BUDGET, sizes.tenants);
-        if (servers.length > 1) {
-          // The worker prepares <prefix>template on the servers it knows at start: restart it so pg-b has one.
-          await stopGracefully(worker);
-          worker = await startWorker(env);
-          await waitForTemplate(SECOND_SERVER, env.orgPrefix);
-        }
-        const budgetOf = await budgets(client);
-        console.log(`  fleet: ${servers.map((s) => `${s.name} (connection_budget ${budgetOf[s.name]})`).join(', ')}`);
-        console.log(`… creating ${sizes.tenants} active organizations on ${servers.map((s) => s.name).join(' + ')}`);
-        const tenants = await createActiveOrganizations(client, sizes.tenants, 'Tenant', servers);
-        tenantsMs = tenants.ms;
-        console.log(`  ${sizes.tenants} organizations active in ${Math.round(tenants.ms)} ms`);
-        await step('many tenants', () => manyTenants(client, tenants.ids, sizes.reads, sizes.coldConnects, servers, budgetOf, api.child.pid));
-        await step('fleet migration', () => fleetMigration(client, tenants.ids, MIGRATION_CONCURRENCY, servers));
+        const tenantIds = await fleetWithTenants(client);
+        await step('fleet migration', () => fleetMigration(client, tenantIds, MIGRATION_CONCURRENCY, servers));
         await step('fleet capacity', () => fleetCapacity(client, servers, sizes.creates));
-        await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir));
-        await step('backup and restore', () => backupRestore(client, BACKUPS, archiveDir));
+        await step('archive and purge', () => archivePurge(client, ARCHIVED_USERS, archiveDir, servers));
+        await step('backup and restore', () => backupRestore(client, BACKUPS, archiveDir, servers));
+        await step('search among organizations', () => organizationSearch(client, SEARCH.organizations, SEARCH.requests));
         await step(`memory (worker stopped, ${sizes.streams} SSE streams on pending organizations)`, async () => {
           // Last: with no worker, the organizations it requests stay pending, so their streams stay open.
           await stopGracefully(worker);
           worker = undefined;
-          return memory(client, tenants.ids, sizes.streams, api.child.pid);
+          return memory(client, tenantIds, sizes.streams, api.child.pid);
         });
       }
     }
@@ -193,7 +222,7 @@ async function main(): Promise<void> {
   const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(
     file,
-    `${JSON.stringify({ at: new Date().toISOString(), quick, cpus: os.cpus().length, bcryptRounds: BCRYPT_ROUNDS, sizes, noisy: NOISY, backups: BACKUPS, tenantsCreatedMs: Math.round(tenantsMs), seconds: Math.round((performance.now() - runStarted) / 1000), rows }, null, 2)}\n`,
+    `${JSON.stringify({ at: new Date().toISOString(), quick, cpus: os.cpus().length, bcryptRounds: BCRYPT_ROUNDS, sizes, noisy: NOISY, backups: BACKUPS, search: SEARCH, tenantsCreatedMs: Math.round(tenantsMs), seconds: Math.round((performance.now() - runStarted) / 1000), rows }, null, 2)}\n`,
   );
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
 }

@@ -19,7 +19,9 @@ import { OneExportAtATime1732810000000 } from './control/1732810000000-OneExport
 import { DatabaseLimitsRuns1732820000000 } from './control/1732820000000-DatabaseLimitsRuns';
 import { OrganizationDumps1732830000000 } from './control/1732830000000-OrganizationDumps';
 import { OrganizationRestores1732840000000 } from './control/1732840000000-OrganizationRestores';
-import { SpareDatabases1732850000000 } from './control/1732850000000-SpareDatabases';
+import { OrganizationSearch1732850000000 } from './control/1732850000000-OrganizationSearch';
+import { WebhookDeliveryTraceParent1732857000000 } from './control/1732857000000-WebhookDeliveryTraceParent';
+import { SpareDatabases1732860000000 } from './control/1732860000000-SpareDatabases';
 import { CreateUsers1732200000000 } from './tenant/1732200000000-CreateUsers';
 import { AddUserLastLogin1732300000000 } from './tenant/1732300000000-AddUserLastLogin';
 
@@ -49,7 +51,9 @@ export const controlMigrations = [
   DatabaseLimitsRuns1732820000000,
   OrganizationDumps1732830000000,
   OrganizationRestores1732840000000,
-  SpareDatabases1732850000000,
+  OrganizationSearch1732850000000,
+  WebhookDeliveryTraceParent1732857000000,
+  SpareDatabases1732860000000,
 ];
 export const tenantMigrations = [CreateUsers1732200000000, AddUserLastLogin1732300000000];
 

@@ -1,9 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withDatabase } from '@orgms/common/database/database-urls';
 import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
-import { roleNameFor } from '@orgms/common/tenancy/database-names';
+import { SecretBox } from '@orgms/common/secret-box';
+import { quoteIdent, roleNameFor } from '@orgms/common/tenancy/database-names';
+import { SCRAM_ITERATIONS, scramVerifier } from '@orgms/worker/tenancy/tenant-roles';
 import { expect } from 'chai';
 import { Client } from 'pg';
+import { queryControlDatabase } from './support/control-database';
 import { databaseOf, withClient } from './support/org-databases';
 import { createActiveOrganization } from './support/org-users';
 import { startStack, type TestStack } from './support/stack';
@@ -104,6 +107,29 @@ describe("Database limits on each organization's role", function () {
     expect(run.total).to.be.at.least(orgs.length);
     expect(run.succeeded).to.equal(run.total);
     for (const org of orgs) expect((await limitsOf(org.id)).connectionLimit).to.equal(4);
+  });
+
+  it("when a role's SCRAM verifier has 4,096 iterations, then applying its limits sets the same password again as a verifier of the low count", async () => {
+    const org = await createActiveOrganization(stack);
+    const verifierOf = async () =>
+      (await withClient(stack, async (c) => (await c.query('SELECT rolpassword FROM pg_authid WHERE rolname = $1', [roleOf(org.id)])).rows))[0]
+        .rolpassword as string;
+    const [row] = await queryControlDatabase<{ secret: string }>(stack, 'SELECT password_secret AS secret FROM tenant_database_roles WHERE org_id = $1', [
+      org.id,
+    ]);
+    const password = new SecretBox(stack.config.secrets.current, stack.config.secrets.previous).open(row.secret);
+    const matches = (verifier: string, iterations: number) => {
+      const [, count, salt] = /^SCRAM-SHA-256\$(\d+):([^$]+)\$/.exec(verifier) ?? [];
+      return Number(count) === iterations && scramVerifier(password, Buffer.from(salt, 'base64'), iterations) === verifier;
+    };
+    expect(matches(await verifierOf(), SCRAM_ITERATIONS), 'a new role gets the low count').to.equal(true);
+
+    // As a role made before the count was lowered.
+    await withClient(stack, (c) => c.query(`ALTER ROLE ${quoteIdent(roleOf(org.id))} PASSWORD '${scramVerifier(password, undefined, 4096)}'`));
+    expect(matches(await verifierOf(), 4096)).to.equal(true);
+    await overrideDatabaseLimits(org.id, { connection_limit: 6 });
+    await waitForConnectionLimit(org.id, 6);
+    expect(matches(await verifierOf(), SCRAM_ITERATIONS), 'the same password, at the low count').to.equal(true);
   });
 
   it('when someone other than a platform admin starts a run, then it is refused', async () => {

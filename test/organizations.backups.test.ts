@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SWEEPS } from '@orgms/common/queues/registry';
+import { backupsMade } from '@orgms/worker/metrics';
 import { expect } from 'chai';
 import { queryControlDatabase } from './support/control-database';
 import { ManualClock } from './support/manual-clock';
@@ -51,7 +52,9 @@ describe('Organization backups', function () {
     await stack?.stop();
   });
 
-  it('when an admin asks for a backup, then it becomes verified with a manifest of its row counts and the SHA-256 and size of the file on disk', async () => {
+  it('when an admin asks for a backup, then it becomes verified with a manifest of its row counts and the SHA-256 and size of the file on disk, and orgms_backups_total counts it', async () => {
+    const verifiedBackups = async () => (await backupsMade.get()).values.find((v) => v.labels.outcome === 'verified')?.value ?? 0;
+    const verifiedBefore = await verifiedBackups();
     const res = await stack.request.post(`/organizations/${orgA.id}/backups`).set(auth(tokenA)).expect(202);
     expect(res.headers.location).to.equal(`/organizations/${orgA.id}/backups/${res.body.id}`);
     expect(res.body).to.include({ organization_id: orgA.id, kind: 'manual', status: 'queued', sha256: null, restore_tested_at: null });
@@ -68,6 +71,7 @@ describe('Organization backups', function () {
     const bytes = readFileSync(join(stack.config.backups.dir, row.fileName));
     expect(bytes.length).to.equal(backup.size_bytes);
     expect(createHash('sha256').update(bytes).digest('hex')).to.equal(backup.sha256);
+    expect(await verifiedBackups()).to.equal(verifiedBefore + 1);
   });
 
   it('when the backups are listed or read, then their admins and platform admins see them; another organization gets 404 and a member 403', async () => {

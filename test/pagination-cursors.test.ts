@@ -7,7 +7,7 @@ const ID = '0e6c4a12-3b7d-4c1e-9f00-1234567890ab';
 const b64 = (text: string) => Buffer.from(text).toString('base64url');
 
 /**
- * Cursors that pass the query schema (base64url, ≤ 200 characters) but are not ours: each decodes
+ * Cursors that pass the query schema (base64url, ≤ 2000 characters) but are not ours: each decodes
  * to something PostgreSQL would refuse (a uuid of dashes, a year out of its range) or to something
  * encodeCursor never writes. Every one must be a 400 before any query runs.
  */

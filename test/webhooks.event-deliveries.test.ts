@@ -3,7 +3,7 @@ import { presentOrganization } from '@orgms/api/organizations/organization.prese
 import { ConflictError } from '@orgms/common/errors';
 import { DatabaseServerStore } from '@orgms/common/fleet/database-server-store';
 import type { Organization } from '@orgms/common/organizations/organization.entity';
-import { OrganizationStore } from '@orgms/common/organizations/organization-store';
+import { type NewOrganization, OrganizationStore } from '@orgms/common/organizations/organization-store';
 import { SecretBox } from '@orgms/common/secret-box';
 import { expect } from 'chai';
 import type { DataSource } from 'typeorm';
@@ -43,7 +43,7 @@ describe('Webhook deliveries of organization events (written by the organization
     return id;
   }
 
-  async function create(): Promise<Organization> {
+  async function create(labels: Pick<NewOrganization, 'externalId' | 'metadata'> = {}): Promise<Organization> {
     const name = uniqueName('Hooked');
     return store.create(
       {
@@ -53,6 +53,7 @@ describe('Webhook deliveries of organization events (written by the organization
         databaseName: `db_${randomUUID().slice(0, 8)}`,
         adminEmail: 'owner@example.test',
         pendingAdminPasswordHash: null,
+        ...labels,
       },
       { requestId: `req-${name}`, place: () => serverId },
     );
@@ -92,6 +93,24 @@ describe('Webhook deliveries of organization events (written by the organization
       .to.include({ status: 'deleted', database_server: 'main' })
       .and.have.property('purge_after')
       .that.is.a('string');
+  });
+
+  it('when an organization has an external id and metadata, then its webhooks carry both as they are after each change (the metadata merged)', async () => {
+    await subscribe(['organization.created', 'organization.renamed', 'organization.provisioning']);
+    const created = await create({ externalId: 'cus_hooked_1', metadata: { plan: 'trial', region: 'eu' } });
+    await store.amend(
+      created.id,
+      { name: uniqueName('Upgraded'), externalId: 'cus_hooked_2' },
+      { requestId: 'req-upgrade', metadataChanges: { plan: 'enterprise', region: null, crm: 'acct-7' } },
+    );
+    await store.transition(created.id, 'provisioning', { step: 'create_database' });
+
+    const organizations = (await deliveriesOf(created.id)).map((row) => JSON.parse(row.payload).data.organization);
+    expect(organizations.map((org) => [org.external_id, org.metadata])).to.deep.equal([
+      ['cus_hooked_1', { plan: 'trial', region: 'eu' }],
+      ['cus_hooked_2', { plan: 'enterprise', crm: 'acct-7' }],
+      ['cus_hooked_2', { plan: 'enterprise', crm: 'acct-7' }],
+    ]);
   });
 
   it('when an event has no endpoint subscribed to its type, or is no webhook event (a step, an admin email change), then no delivery is written', async () => {

@@ -105,6 +105,16 @@ export async function serverOfOrganizations(client: ServiceClient, ids: string[]
   return new Map(rows.map((r) => [r.id, byName.get(r.server) ?? DEFAULT_SERVER]));
 }
 
+/**
+ * The server an active organization's database is on now (its placement, or a move, decides: with
+ * two servers registered it is often not `default`), so raw access beside the service reaches it.
+ */
+export async function serverOfOrganization(client: ServiceClient, id: string, servers: BenchServer[]): Promise<BenchServer> {
+  const server = (await serverOfOrganizations(client, [id], servers)).get(id);
+  if (!server) throw new Error(`organization ${id} has no database server`);
+  return server;
+}
+
 /** Drops every database (then every organization role) with the prefix on the server (the harness cleans only 5432). Never throws. */
 export async function dropPrefixedDatabases(server: BenchServer, prefix: string): Promise<number> {
   try {

@@ -7,6 +7,8 @@ export interface LoadResult {
   non2xx: number;
   errors: number;
   total: number;
+  /** Answers by HTTP status (which non-2xx they were). */
+  statusCodes: Record<string, number>;
 }
 
 /** Runs autocannon (for `durationSeconds` or until `amount` requests) and keeps the figures we report. */
@@ -34,5 +36,6 @@ export async function load(options: {
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
     total: result.requests.total,
+    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([status, stats]) => [status, stats?.count ?? 0])),
   };
 }

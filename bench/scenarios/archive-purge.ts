@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { databaseNameFor } from '@orgms/common/tenancy/database-names';
 import { controlQuery } from '../../harness/service-env';
-import { connect, DEFAULT_SERVER, onDatabase } from '../lib/fleet';
+import { type BenchServer, connect, onDatabase, serverOfOrganization } from '../lib/fleet';
 import type { ServiceClient } from '../lib/service';
 import { type ResultRow, round } from '../lib/stats';
 
@@ -14,13 +14,15 @@ const run = promisify(execFile);
  * Scenario 8: the purge of an organization with `users` users, from `DELETE …?purge=true` until it
  * is `purged` (archive written, read back with pg_restore --list, hashed again from disk, then the
  * database dropped), against the floor of the same work by hand on a copy of its database:
- * `pg_dump -Fc` to a file, `pg_restore --list`, and `DROP DATABASE`.
+ * `pg_dump -Fc` to a file, `pg_restore --list`, and `DROP DATABASE`, on the server the
+ * organization was placed on (one of `servers`).
  */
-export async function archivePurge(client: ServiceClient, users: number, archiveDir: string): Promise<ResultRow[]> {
+export async function archivePurge(client: ServiceClient, users: number, archiveDir: string, servers: BenchServer[]): Promise<ResultRow[]> {
   const id = await client.createOrganization(`Archive ${client.env.id}`);
   await client.waitActive(id);
   const database = databaseNameFor(id, client.env.orgPrefix);
-  const pg = await connect(onDatabase(DEFAULT_SERVER.adminUrl, database));
+  const server = await serverOfOrganization(client, id, servers);
+  const pg = await connect(onDatabase(server.adminUrl, database));
   try {
     await pg.query(
       `INSERT INTO users (id, email, password_hash, role)
@@ -34,13 +36,13 @@ export async function archivePurge(client: ServiceClient, users: number, archive
 
   // The floor, on a copy, so the organization's own database is untouched for the service.
   const copy = `${database}_floor`;
-  const admin = await connect(DEFAULT_SERVER.adminUrl);
+  const admin = await connect(server.adminUrl);
   const floorFile = join(archiveDir, 'floor.dump');
   let floorMs: number;
   try {
     await admin.query(`CREATE DATABASE "${copy}" TEMPLATE "${database}"`);
     const started = performance.now();
-    await run('pg_dump', ['-Fc', '--no-owner', '--no-acl', '-f', floorFile, '-d', onDatabase(DEFAULT_SERVER.adminUrl, copy)]);
+    await run('pg_dump', ['-Fc', '--no-owner', '--no-acl', '-f', floorFile, '-d', onDatabase(server.adminUrl, copy)]);
     await run('pg_restore', ['--list', floorFile]);
     await admin.query(`DROP DATABASE "${copy}" WITH (FORCE)`);
     floorMs = performance.now() - started;
@@ -57,7 +59,7 @@ export async function archivePurge(client: ServiceClient, users: number, archive
   const serviceMs = performance.now() - started;
   const [archive] = await controlQuery<{ file_name: string; size_bytes: string }>(
     client.env,
-    `SELECT file_name, size_bytes FROM organization_archives WHERE org_id = $1 AND status = 'verified'`,
+    `SELECT file_name, size_bytes FROM organization_dumps WHERE org_id = $1 AND kind = 'archive' AND status = 'verified'`,
     [id],
   );
   const bytes = (await stat(join(archiveDir, archive.file_name))).size;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { databaseNameFor } from '@orgms/common/tenancy/database-names';
-import { connect, DEFAULT_SERVER, onDatabase } from '../lib/fleet';
+import { type BenchServer, connect, onDatabase, serverOfOrganization } from '../lib/fleet';
 import { inPool, type ServiceClient } from '../lib/service';
 import { type ResultRow, round } from '../lib/stats';
 import { createActiveOrganizations } from './many-tenants';
@@ -21,8 +21,13 @@ export interface BackupSizes {
   organizations: number;
 }
 
-async function addUsers(client: ServiceClient, orgId: string, users: number): Promise<void> {
-  const pg = await connect(onDatabase(DEFAULT_SERVER.adminUrl, databaseNameFor(orgId, client.env.orgPrefix)));
+/** The organization's database on the server it was placed on (one of `servers`), as the admin role. */
+async function orgDatabaseUrl(client: ServiceClient, orgId: string, servers: BenchServer[]): Promise<string> {
+  return onDatabase((await serverOfOrganization(client, orgId, servers)).adminUrl, databaseNameFor(orgId, client.env.orgPrefix));
+}
+
+async function addUsers(client: ServiceClient, orgId: string, users: number, servers: BenchServer[]): Promise<void> {
+  const pg = await connect(await orgDatabaseUrl(client, orgId, servers));
   try {
     await pg.query(
       `INSERT INTO users (id, email, password_hash, role)
@@ -81,24 +86,17 @@ async function waitRestored(client: ServiceClient, orgId: string): Promise<void>
  * throughput of one server: `organizations` organizations of the same size backed up with at most
  * BACKUP_CONCURRENCY at once, as the `backups` sweep runs them; backups/hour = 3600 / (wall / n).
  */
-export async function backupRestore(client: ServiceClient, sizes: BackupSizes, scratchDir: string): Promise<ResultRow[]> {
+export async function backupRestore(client: ServiceClient, sizes: BackupSizes, scratchDir: string, servers: BenchServer[]): Promise<ResultRow[]> {
   const scenario = `10 backup and restore (${sizes.users} users)`;
   const id = await client.createOrganization(`Backup ${client.env.id}`);
   await client.waitActive(id);
-  await addUsers(client, id, sizes.users);
+  await addUsers(client, id, sizes.users, servers);
 
   const floorFile = join(scratchDir, 'backup-floor.dump');
+  const database = await orgDatabaseUrl(client, id, servers);
   const floorStarted = performance.now();
   try {
-    await run('pg_dump', [
-      '-Fc',
-      '--no-owner',
-      '--no-acl',
-      '-f',
-      floorFile,
-      '-d',
-      onDatabase(DEFAULT_SERVER.adminUrl, databaseNameFor(id, client.env.orgPrefix)),
-    ]);
+    await run('pg_dump', ['-Fc', '--no-owner', '--no-acl', '-f', floorFile, '-d', database]);
     await run('pg_restore', ['--list', floorFile]);
   } finally {
     await rm(floorFile, { force: true });
@@ -123,7 +121,7 @@ export async function backupRestore(client: ServiceClient, sizes: BackupSizes, s
   const sandboxMs = performance.now() - sandboxStarted;
 
   const fleet = await createActiveOrganizations(client, sizes.organizations, 'Backed up');
-  await inPool(fleet.ids, sizes.organizations, (orgId) => addUsers(client, orgId, sizes.users));
+  await inPool(fleet.ids, sizes.organizations, (orgId) => addUsers(client, orgId, sizes.users, servers));
   const wallStarted = performance.now();
   await inPool(fleet.ids, BACKUP_CONCURRENCY, async (orgId) => {
     await backupNow(client, orgId);

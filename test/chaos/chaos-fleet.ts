@@ -5,12 +5,12 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { startApi, startWorker } from '../../harness/built-service';
+import { NetworkProxy } from '../../harness/network-proxy';
 import { dropServiceResources, freePort, isolatedServiceEnv, SERVICE_ADMIN_EMAIL, SERVICE_ADMIN_PASSWORD, type ServiceEnv } from '../../harness/service-env';
 import { killAll, printLogs, type ServiceProcess } from '../../harness/service-process';
 import { waitUntil } from '../../harness/wait';
 import { DATABASES_FILE, dropOrganizationsOn, query } from '../support/fleet-processes';
 import { ThrowawayRedis } from '../support/service-processes';
-import { LatencyProxy } from './latency-proxy';
 
 const run = promisify(execFile);
 
@@ -20,9 +20,9 @@ export const SECOND_SERVER = `postgres://postgres@127.0.0.1:${SECOND_PORT}/postg
 export type ProcessName = 'api-1' | 'api-2' | 'worker-1' | 'worker-2';
 
 /**
- * The soak's own fleet: two APIs and two workers from `dist`, a throwaway Redis, the control plane
- * and `default` on 5432, `pg-b` (5434) registered through a latency proxy, a PgBouncer of its own
- * in front of both. Every process can be killed and started again with the same configuration.
+ * The soak's own fleet: two APIs and two workers from `dist`, a throwaway Redis (reached through a
+ * proxy, so the network to it can stall), the control plane and `default` on 5432, `pg-b` (5434)
+ * registered through a proxy (slow network, stalls), a PgBouncer of its own in front of both. Every process can be killed and started again with the same configuration.
  */
 export class ChaosFleet {
   readonly processes = new Map<ProcessName, ServiceProcess>();
@@ -32,7 +32,9 @@ export class ChaosFleet {
   private constructor(
     readonly fe: ServiceEnv,
     readonly redis: ThrowawayRedis,
-    readonly proxy: LatencyProxy,
+    readonly proxy: NetworkProxy,
+    /** Between every process and the throwaway Redis (the nemesis and the checker reach it directly). */
+    readonly redisProxy: NetworkProxy,
     readonly pgbouncer: PgBouncer,
     private readonly api2Port: number,
   ) {
@@ -51,11 +53,12 @@ export class ChaosFleet {
 
   static async start(): Promise<ChaosFleet> {
     const redis = await ThrowawayRedis.start();
-    const proxy = await LatencyProxy.start(SECOND_PORT);
+    const proxy = await NetworkProxy.start(SECOND_PORT);
+    const redisProxy = await NetworkProxy.start(redis.port);
     const pgbouncer = await PgBouncer.start();
     const fe = await isolatedServiceEnv(
       {
-        REDIS_URL: redis.url,
+        REDIS_URL: `redis://127.0.0.1:${redisProxy.port}`,
         PGBOUNCER_DATABASES_FILE: pgbouncer.databasesFile,
         PGBOUNCER_ADMIN_URL: pgbouncer.adminUrl,
         // The reconciler is what brings back work a flushed Redis lost: run it often here.
@@ -78,7 +81,7 @@ export class ChaosFleet {
       },
       'chaos',
     );
-    const fleet = new ChaosFleet(fe, redis, proxy, pgbouncer, await freePort());
+    const fleet = new ChaosFleet(fe, redis, proxy, redisProxy, pgbouncer, await freePort());
     try {
       for (const name of ['api-1', 'api-2', 'worker-1', 'worker-2'] as const) await fleet.startProcess(name);
       await fleet.registerServers();
@@ -188,6 +191,8 @@ export class ChaosFleet {
   /** Everything back up (whatever a fault left down), then every process killed and every database, role, key and file removed. */
   async stop(): Promise<void> {
     this.proxy.delayMs = 0;
+    this.proxy.thaw();
+    this.redisProxy.thaw();
     await this.startSecondServer().catch(() => undefined);
     await killAll();
     await dropOrganizationsOn(SECOND_SERVER, this.fe.orgPrefix);
@@ -195,6 +200,7 @@ export class ChaosFleet {
     await this.pgbouncer.dispose();
     await this.redis.dispose();
     await this.proxy.stop();
+    await this.redisProxy.stop();
   }
 }
 

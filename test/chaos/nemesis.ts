@@ -11,7 +11,8 @@ export type FaultKind =
   | 'api_killed'
   | 'second_server_stopped'
   | 'pgbouncer_restart'
-  | 'slow_network';
+  | 'slow_network'
+  | 'network_stall';
 
 export interface PlannedFault {
   kind: FaultKind;
@@ -39,6 +40,7 @@ const WEIGHTS: Record<Exclude<FaultKind, 'redis_flush'>, number> = {
   second_server_stopped: 2,
   pgbouncer_restart: 2,
   slow_network: 2,
+  network_stall: 2,
 };
 
 /**
@@ -80,6 +82,8 @@ function describe(kind: FaultKind, at: number, random: Random): PlannedFault {
       return { kind, at, durationMs: random.int(1000, 5000), detail: 'PgBouncer stopped (SIGINT), then started' };
     case 'slow_network':
       return { kind, at, durationMs: random.int(8000, 20000), detail: `${random.int(50, 400)} ms per chunk to and from pg-b` };
+    case 'network_stall':
+      return { kind, at, durationMs: random.int(2000, 8000), detail: `${random.pick(['pg-b', 'redis'])}: nothing forwarded either way, nothing refused` };
   }
 }
 
@@ -158,6 +162,14 @@ export class Nemesis {
         await sleep(fault.durationMs);
         fleet.proxy.delayMs = 0;
         return;
+      case 'network_stall': {
+        // Packets dropped, as after a switch failure: connections stay open and new ones are accepted, but nothing flows.
+        const proxy = fault.detail.startsWith('redis') ? fleet.redisProxy : fleet.proxy;
+        proxy.freeze();
+        await sleep(fault.durationMs);
+        proxy.thaw();
+        return;
+      }
     }
   }
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { startApi, startWorker } from '../../harness/built-service';
-import { controlQuery, isolatedServiceEnv, type ServiceEnv } from '../../harness/service-env';
+import { controlQuery, freePort, isolatedServiceEnv, type ServiceEnv } from '../../harness/service-env';
 import { waitUntil } from '../../harness/wait';
 import { ApiClient, assertProvisionedExactlyOnce, endFaultTest, HeldAdvisoryLock, waitForStatuses } from '../support/service-processes';
 
@@ -20,7 +20,7 @@ describe('Fault: a worker killed with SIGKILL in the middle of a batch', functio
     await endFaultTest(this.currentTest, fe);
   });
 
-  it('when the worker dies with jobs in flight, then a new worker finishes every org, each with exactly one database, none failed', async () => {
+  it('when the worker dies with jobs in flight, then a new worker finishes every org, each with exactly one database, none failed, and counts the two stalled jobs', async () => {
     // Empty values: the service's own defaults, not the fault environment's shorter ones.
     fe = await isolatedServiceEnv({ WORKER_CONCURRENCY: '2', WORKER_LOCK_DURATION_MS: '', WORKER_STALLED_INTERVAL_MS: '' });
     await startApi(fe);
@@ -53,7 +53,8 @@ describe('Fault: a worker killed with SIGKILL in the middle of a batch', functio
     lock = undefined;
 
     const killedAt = Date.now();
-    const second = await startWorker(fe, {}, 'worker-2');
+    const metricsPort = await freePort();
+    const second = await startWorker(fe, { WORKER_METRICS_PORT: String(metricsPort) }, 'worker-2');
     const secondRunningAt = Date.now();
     await waitForStatuses(fe, all, ['active', 'failed'], 95000);
     const recoveredMs = Date.now() - killedAt;
@@ -69,6 +70,10 @@ describe('Fault: a worker killed with SIGKILL in the middle of a batch', functio
     const attempts = await controlQuery<{ id: string; attempts: number }>(fe, 'SELECT id, attempts FROM organizations WHERE id = ANY($1::uuid[])', [all]);
     for (const { id, attempts: n } of attempts) expect(n, `attempts of ${id}`).to.equal(inFlight.some((o) => o.id === id) ? 2 : 1);
     expect(second.count((l) => l.message === 'organization active')).to.equal(12);
+    // The new worker found the dead one's two jobs stalled (what OrgmsJobsStalled alerts on).
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).to.include('orgms_worker_jobs_stalled_total{queue="provisioning"} 2');
+    expect(second.count((l) => l.message === 'job stalled; it runs again')).to.equal(2);
     process.stdout.write(
       `      (all ${all.length} orgs active ${recoveredMs} ms after the SIGKILL, ${Date.now() - secondRunningAt} ms after the new worker ran)\n`,
     );

@@ -30,7 +30,7 @@ describe('Operator endpoints', () => {
     }
   });
 
-  it('when an organization was provisioned, then /metrics shows request durations, orgs by status, jobs by queue and state, tenant pools and process metrics', async () => {
+  it('when an organization was provisioned, then /metrics shows request durations, orgs by status, jobs by queue and state, the oldest waiting job, the fleet, tenant pools and process metrics', async () => {
     const org = await createOrganization(stack);
     await waitForStatus(stack, org.id, ['active']);
     // One tenant query, so this process holds pools on the organization's server.
@@ -40,6 +40,9 @@ describe('Operator endpoints', () => {
     expect(res.text).to.match(/orgms_organizations\{status="active"\} [1-9]/);
     expect(res.text).to.match(/orgms_jobs\{queue="provisioning",state="completed"\} [1-9]/);
     expect(res.text).to.match(/orgms_tenant_connections\{server="default",kind="budget"\} 40/);
+    expect(res.text).to.match(/orgms_queue_oldest_waiting_seconds\{queue="provisioning"\} 0\n/);
+    expect(res.text).to.match(/orgms_database_server_capacity\{server="default",status="active"\} [1-9]/);
+    expect(res.text).to.match(/orgms_database_server_organizations\{server="default",status="active"\} [1-9]/);
     expect(res.text).to.include('process_cpu_user_seconds_total');
   });
 

@@ -13,7 +13,7 @@ describe('Worker metrics', () => {
   });
   after(() => stack.stop());
 
-  it('when an organization was provisioned, then the worker port shows pipeline step durations, processed jobs, sweeps, orphans and process metrics', async () => {
+  it('when an organization was provisioned, then the worker port shows pipeline step durations, processed jobs, sweeps, orphans, the failure counters (from 0) and process metrics', async () => {
     const org = await createOrganization(stack);
     await waitForStatus(stack, org.id, ['active']);
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -24,6 +24,13 @@ describe('Worker metrics', () => {
     // Every sweep runs once when it is first scheduled, at worker start.
     expect(text).to.match(/orgms_sweep_duration_seconds_count\{sweep="stuck-organizations",outcome="ok"\} [1-9]/);
     expect(text).to.include('# HELP orgms_orphans');
+    // Counters alerts take the increase of exist at 0 from the start, so the first failure shows as one.
+    for (const pipeline of ['provisioning', 'move', 'purge', 'dump', 'restore', 'archive_restore']) {
+      expect(text).to.include(`orgms_pipeline_failures_total{pipeline="${pipeline}"} 0`);
+    }
+    expect(text).to.include('orgms_worker_jobs_stalled_total{queue="provisioning"} 0');
+    expect(text).to.include('orgms_backups_total{outcome="failed"} 0');
+    expect(text).to.include('orgms_backup_restore_tests_total{outcome="passed"} 0');
     expect(text).to.include('process_resident_memory_bytes');
     expect((await fetch(`http://127.0.0.1:${port}/health`)).status).to.equal(200);
   });

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor } from '@orgms/api/http/pagination';
+import { decodeCursor, decodeSortedCursor, encodeCursor, encodeSortedCursor } from '@orgms/api/http/pagination';
 import { BadRequestError } from '@orgms/common/errors';
 import { expect } from 'chai';
 
@@ -74,5 +74,34 @@ describe('Pagination cursors (pure)', () => {
     expectInvalid(b64(`2026-01-02T03:04:05.678Z|${ID}\u0000`));
     expectInvalid(b64(`2026-01-02T03:04:05.678Z\u00a0|${ID}`));
     expectInvalid(b64(`2026-01-02T03:04:05.678Z ${ID}`));
+  });
+
+  it('when a sorted cursor is followed in its own sort, then it decodes to its position; in another sort, or bent, it is a 400 invalid-cursor', () => {
+    const byName = encodeSortedCursor('name', { key: 'acrne | "corp" ✓', id: ID });
+    expect(decodeSortedCursor(byName, 'name', false)).to.deep.equal({ key: 'acrne | "corp" ✓', id: ID });
+    const byCreation = encodeSortedCursor('-created_at', { key: '2026-01-02T03:04:05.678Z', id: ID });
+    expect(decodeSortedCursor(byCreation, '-created_at', true)).to.deep.equal({ key: '2026-01-02T03:04:05.678Z', id: ID });
+    const refusals: [string, string, boolean][] = [
+      [byName, '-name', false],
+      [byCreation, 'created_at', true],
+      [encodeSortedCursor('-created_at', { key: '2026-02-30T00:00:00.000Z', id: ID }), '-created_at', true],
+      [encodeSortedCursor('name', { key: 'acme', id: ID.toUpperCase() }), 'name', false],
+      [encodeSortedCursor('name', { key: 'x'.repeat(1001), id: ID }), 'name', false],
+      [encodeSortedCursor('name', { key: 'ac\u0000me', id: ID }), 'name', false],
+      [b64(`["name","acme","${ID}",1]`), 'name', false],
+      [b64(`["name", "acme", "${ID}"]`), 'name', false], // not our spelling of the JSON
+      [b64(`2026-01-02T03:04:05.678Z|${ID}`), '-created_at', true], // an unsorted list's cursor
+    ];
+    for (const [encoded, sort, byInstant] of refusals) {
+      let thrown: unknown;
+      try {
+        decodeSortedCursor(encoded, sort, byInstant);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, `${Buffer.from(encoded, 'base64url').toString()} as ${sort}`)
+        .to.be.instanceOf(BadRequestError)
+        .and.include({ status: 400, code: 'invalid-cursor' });
+    }
   });
 });

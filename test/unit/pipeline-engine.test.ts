@@ -1,5 +1,5 @@
 import { JobFailure } from '@orgms/worker/job-failure';
-import { pipelineStepDuration } from '@orgms/worker/metrics';
+import { pipelineFailures, pipelineStepDuration } from '@orgms/worker/metrics';
 import type { Pipeline, PipelineFailure } from '@orgms/worker/pipelines/pipeline';
 import { runPipeline } from '@orgms/worker/pipelines/pipeline-runner';
 import { expect } from 'chai';
@@ -154,5 +154,16 @@ describe('Pipeline runner (no servers)', () => {
       { pipeline: 'unit_metric', step: 'one', outcome: 'ok', count: 1 },
       { pipeline: 'unit_metric', step: 'two', outcome: 'error', count: 1 },
     ]);
+  });
+
+  it('when a run is given up for good, then orgms_pipeline_failures_total counts it once; a failure that will be retried is not counted', async () => {
+    const failuresOf = async (pipeline: string) => (await pipelineFailures.get()).values.find((v) => v.labels.pipeline === pipeline)?.value;
+    const pipeline = testPipeline('unit_failures');
+    await runPipeline(pipeline, newRun({ failAt: { step: 'two', error: UNAVAILABLE } }), { logger: silent, isLastAttempt: false }).catch(() => undefined);
+    expect(await failuresOf('unit_failures')).to.equal(undefined);
+    await runPipeline(pipeline, newRun({ failAt: { step: 'two', error: UNAVAILABLE } }), { logger: silent, isLastAttempt: true }).catch(() => undefined);
+    const permanent = new JobFailure('refused', { permanent: true });
+    await runPipeline(pipeline, newRun({ failAt: { step: 'one', error: permanent } }), { logger: silent, isLastAttempt: false }).catch(() => undefined);
+    expect(await failuresOf('unit_failures')).to.equal(2);
   });
 });

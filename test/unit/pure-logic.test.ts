@@ -13,18 +13,19 @@ describe('Pure logic (no servers)', () => {
     it('when nothing is set, then the documented defaults apply', () => {
       const config = loadConfig({});
       expect(config.runtime).to.deep.equal({ nodeEnv: 'development', logLevel: 'info', shutdownTimeoutMs: 10000 });
-      expect(config.database).to.deep.equal({ url: 'postgres://postgres@127.0.0.1:5432/orgms_control' });
+      expect(config.database).to.deep.equal({ url: 'postgres://postgres@127.0.0.1:5432/orgms_control', timeouts: { connectMs: 4000, queryMs: 4000 } });
       expect(config.tenancy).to.deep.equal({
         serverUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
         databasePrefix: 'org_',
         templateEnabled: true,
         spareDatabases: 2,
-        pools: { size: 2, budget: 40, idleMs: 60000, acquireTimeoutMs: 5000 },
+        pools: { size: 2, budget: 40, idleMs: 60000, acquireTimeoutMs: 5000, timeouts: { connectMs: 4000, queryMs: 4000 } },
         fleet: { defaultServerCapacity: 1000, pgbouncer: undefined, moveSessionGraceMs: 5000 },
       });
       expect(config.secrets.current.id, 'outside production, the development key').to.equal('development');
       expect(config.queue).to.deep.equal({
         redisUrl: 'redis://127.0.0.1:6379',
+        timeouts: { connectMs: 2000, commandMs: 2000 },
         prefix: 'orgms',
         retry: { provisioning: { attempts: 5, backoffMs: 2000 }, migrations: { attempts: 3, backoffMs: 2000 } },
       });

@@ -108,7 +108,7 @@ function requireControlDatabase(readiness: ReadinessService): RequestHandler {
 
 /**
  * The Express app over already wired services, without listening: tests drive it with
- * supertest, main.ts binds it to a port. Each router gets only the services it uses.
+ * supertest, api-process.ts binds it to a port. Each router gets only the services it uses.
  */
 export function createApp({ config, logger, services, queues, tenantPools, clock }: AppDependencies): Express {
   const { auth, organizations, users, events, readiness } = services;
@@ -134,6 +134,7 @@ export function createApp({ config, logger, services, queues, tenantPools, clock
     readiness,
     queues,
     tenantPools,
+    databaseServers: services.databaseServers,
     sessions: services.sessions,
     requestRates: services.requestRates,
     admission: services.admission,

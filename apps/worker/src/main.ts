@@ -1,10 +1,4 @@
-import { loadConfigOrExit } from '@orgms/common/config';
-import { createLogger } from '@orgms/common/logger';
-import { stopOnSignals } from '@orgms/common/process/shutdown';
-import { startWorkerRuntime } from './worker-runtime';
+import { startProcessWithTracing } from '@orgms/common/tracing/preload';
 
-const config = loadConfigOrExit();
-const logger = createLogger('worker', config.runtime.logLevel);
-const runtime = startWorkerRuntime(config, logger);
-runtime.ready.catch((error) => logger.error('worker failed to start', { error }));
-stopOnSignals(runtime.stop, logger);
+// Tracing first, then the worker (worker-process.ts): see preload.ts.
+void startProcessWithTracing('orgms-worker', () => import('./worker-process.js'));

@@ -34,6 +34,37 @@ export const sweepDuration = new Histogram({
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
 });
 
+/**
+ * Pipeline runs given up for good (permanent failure, or the last attempt failed), by pipeline;
+ * the step histogram's `error` outcome also counts attempts that are retried. Each pipeline's
+ * series is made at 0 when the worker starts (`countPipelineFailuresOf`), so that the first
+ * failure is an increase Prometheus can see.
+ */
+export const pipelineFailures = new Counter({
+  name: 'orgms_pipeline_failures_total',
+  help: 'Pipeline runs given up for good (a permanent failure or the last attempt), by pipeline (provisioning, move, purge, dump, restore, archive_restore)',
+  labelNames: ['pipeline'] as const,
+});
+
+export function countPipelineFailuresOf(pipelines: { name: string }[]): void {
+  for (const { name } of pipelines) pipelineFailures.inc({ pipeline: name }, 0);
+}
+
+/** Jobs this worker found stalled (their worker died or blocked its event loop past the lock), by queue; BullMQ runs them again. */
+export const stalledJobs = new Counter({
+  name: 'orgms_worker_jobs_stalled_total',
+  help: 'Jobs found stalled by this worker (their lock expired: a worker died or blocked), by queue; BullMQ moves them back to wait',
+  labelNames: ['queue'] as const,
+});
+
+/** Backups (scheduled, manual, pre-restore) by outcome: `verified`, or `failed` for good. */
+export const backupsMade = new Counter({
+  name: 'orgms_backups_total',
+  help: 'Organization backups finished by this worker, by outcome (verified, failed: given up for good)',
+  labelNames: ['outcome'] as const,
+});
+for (const outcome of ['verified', 'failed']) backupsMade.inc({ outcome }, 0);
+
 /** Organizations over a database quota, as the last quota sweep left them (`organization_limits.over_quota_since`). */
 export const organizationsOverQuotaGauge = new Gauge({
   name: 'orgms_organizations_over_quota',
@@ -56,6 +87,7 @@ export const webhookDeliveries = new Counter({
   help: 'Webhook delivery attempts by outcome (delivered, retried, failed: out of retries and the endpoint marked failing)',
   labelNames: ['outcome'] as const,
 });
+for (const outcome of ['delivered', 'retried', 'failed']) webhookDeliveries.inc({ outcome }, 0);
 
 collectDefaultMetrics();
 
@@ -89,9 +121,13 @@ export async function startMetricsServer(
   return () => new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-/** Restore drills of backups, by outcome (passed, failed): a failed one is also an error log line and the event backup.restore_test_failed. */
+/**
+ * Restore drills of backups, by outcome (passed, failed): a failed one is also an error log line
+ * and the event backup.restore_test_failed. Both series start at 0, so the first drill is an increase.
+ */
 export const backupRestoreTests = new Counter({
   name: 'orgms_backup_restore_tests_total',
   help: 'Backups restored into a scratch database and compared with their manifest, by outcome',
   labelNames: ['outcome'] as const,
 });
+for (const outcome of ['passed', 'failed']) backupRestoreTests.inc({ outcome }, 0);

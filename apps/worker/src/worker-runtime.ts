@@ -26,6 +26,7 @@ import { createWebhooksQueue, enqueueWebhookLane, wakeWebhookLane } from '@orgms
 import { SecretBox } from '@orgms/common/secret-box';
 import { RefreshTokenStore } from '@orgms/common/sign-in/refresh-token-store';
 import { SpareDatabaseStore } from '@orgms/common/tenancy/spare-database-store';
+import { queueTelemetry } from '@orgms/common/tracing/tracing';
 import { WebhookStore } from '@orgms/common/webhooks/webhook-store';
 import { type Job, type Queue, Worker } from 'bullmq';
 import { ArchiveRestorer } from './data-safety/archive-restore';
@@ -37,7 +38,7 @@ import { OrganizationServers } from './fleet/organization-servers';
 import { PgBouncerDatabases } from './fleet/pgbouncer-databases';
 import { MigrationRunsService } from './fleet-migrations/migration-runs.service';
 import { DatabaseLimitsService, databaseLimitsOf } from './limits/database-limits.service';
-import { jobsProcessed, startMetricsServer } from './metrics';
+import { countPipelineFailuresOf, jobsProcessed, stalledJobs, startMetricsServer } from './metrics';
 import { type ProvisioningDeps, ProvisioningService } from './organizations/provisioning.service';
 import { type PurgeDeps, PurgeService } from './organizations/purge.service';
 import { createJobHandlers } from './processors/job-handlers';
@@ -237,6 +238,8 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     autorun: false,
     lockDuration: settings.lockDurationMs,
     stalledInterval: settings.stalledIntervalMs,
+    // With tracing on, each job's processing is a span in the trace of the code that added it.
+    telemetry: queueTelemetry(),
   } as const;
   const handlers = createJobHandlers({
     provisioning,
@@ -283,7 +286,13 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
       .catch((error) => logger.warn('could not look at a webhook lane again; the sweep will', { error: (error as Error).message }));
   });
   const workers = [provisioningWorker, tenantWorkWorker, migrationsWorker, maintenanceWorker, webhooksWorker];
+  countPipelineFailuresOf([provisioning, purges, moves, dumpsService, restores, restorer].map((service) => service.pipeline));
   for (const worker of workers) {
+    stalledJobs.inc({ queue: worker.name }, 0);
+    worker.on('stalled', (jobId) => {
+      stalledJobs.inc({ queue: worker.name });
+      logger.warn('job stalled; it runs again', { queue: worker.name, jobId });
+    });
     worker.on('error', (error) => logger.warn('worker connection problem', { queue: worker.name, error: error.message }));
     worker.on('completed', () => jobsProcessed.inc({ queue: worker.name, outcome: 'completed' }));
     worker.on('failed', (job, error) => {

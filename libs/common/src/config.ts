@@ -151,6 +151,19 @@ export interface RuntimeConfig {
 export interface DatabaseConfig {
   /** DATABASE_URL: created if missing, migrated at every start. */
   url: string;
+  timeouts: DatabaseTimeouts;
+}
+
+/** How long a request waits on PostgreSQL (DATABASE_CONNECT_TIMEOUT_MS, DATABASE_QUERY_TIMEOUT_MS; 0: no query limit). */
+export interface DatabaseTimeouts {
+  connectMs: number;
+  queryMs: number;
+}
+
+/** How long the service waits on Redis (REDIS_CONNECT_TIMEOUT_MS, REDIS_COMMAND_TIMEOUT_MS). */
+export interface RedisTimeouts {
+  connectMs: number;
+  commandMs: number;
 }
 
 export interface TenancyConfig {
@@ -190,10 +203,13 @@ export interface TenantPoolsConfig {
   budget: number;
   idleMs: number;
   acquireTimeoutMs: number;
+  /** The same bounds as the control database's (DATABASE_*_TIMEOUT_MS). */
+  timeouts: DatabaseTimeouts;
 }
 
 export interface QueueConfig {
   redisUrl: string;
+  timeouts: RedisTimeouts;
   /** BullMQ key prefix, also of the status channel and the rate-limit keys. */
   prefix: string;
   /** How the jobs of each queue are retried: attempts, and the first delay, doubled at each retry. */
@@ -264,9 +280,10 @@ export interface HttpConfig {
 /** Builds the config from the environment (and `.env`); throws a readable ConfigError when invalid. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const value = readEnvironment(env);
+  const databaseTimeouts = { connectMs: value.DATABASE_CONNECT_TIMEOUT_MS, queryMs: value.DATABASE_QUERY_TIMEOUT_MS };
   return deepFreeze({
     runtime: { nodeEnv: value.NODE_ENV, logLevel: value.LOG_LEVEL, shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS },
-    database: { url: value.DATABASE_URL },
+    database: { url: value.DATABASE_URL, timeouts: databaseTimeouts },
     tenancy: {
       // Org databases live on the control database's server unless told otherwise.
       serverUrl: value.ORG_DATABASE_URL ?? serverOf(value.DATABASE_URL),
@@ -278,6 +295,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         budget: value.TENANT_CONNECTION_BUDGET,
         idleMs: value.TENANT_POOL_IDLE_MS,
         acquireTimeoutMs: value.TENANT_ACQUIRE_TIMEOUT_MS,
+        timeouts: databaseTimeouts,
       },
       fleet: {
         defaultServerCapacity: value.DEFAULT_SERVER_CAPACITY,
@@ -287,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     queue: {
       redisUrl: value.REDIS_URL,
+      timeouts: { connectMs: value.REDIS_CONNECT_TIMEOUT_MS, commandMs: value.REDIS_COMMAND_TIMEOUT_MS },
       // On a Redis Cluster the prefix is a hash tag ({orgms}): BullMQ's scripts and flows need all
       // of a deployment's queue keys in one slot (queues/redis-url.ts).
       prefix: queuePrefixFor(value.REDIS_URL, value.QUEUE_PREFIX),

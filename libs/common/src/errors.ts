@@ -130,6 +130,34 @@ export class OrganizationDatabaseBusyError extends ServiceUnavailableError {
   }
 }
 
+/**
+ * PostgreSQL or Redis gave no answer within its bound (DATABASE_*_TIMEOUT_MS,
+ * REDIS_COMMAND_TIMEOUT_MS), as when the network to it stalls: the request is refused now rather
+ * than left waiting as long as the stall lasts.
+ */
+export class DependencyTimeoutError extends ServiceUnavailableError {
+  constructor(dependency: 'database' | 'redis', retryAfterSeconds: number) {
+    const what = dependency === 'database' ? 'The database' : 'Redis';
+    super(`${what} did not answer in time; try again shortly.`, retryAfterSeconds, {}, 'dependency-timeout', 'Dependency timed out');
+  }
+}
+
+/**
+ * The login throttle (its counters in Redis) cannot be read: the credential check is refused,
+ * because letting it through unthrottled would let passwords be guessed at full speed.
+ */
+export class LoginThrottleUnavailableError extends ServiceUnavailableError {
+  constructor(retryAfterSeconds: number) {
+    super(
+      'Sign-in attempts cannot be counted right now; try again shortly.',
+      retryAfterSeconds,
+      {},
+      'login-throttle-unavailable',
+      'Login throttle unavailable',
+    );
+  }
+}
+
 /** A write would grow an organization past one of its quotas; reads keep working. */
 export class QuotaExceededError extends AppError {
   constructor(detail: string, extra: { quota: string; limit: number; usage: number }) {

@@ -11,9 +11,9 @@ export interface PageQuery {
 }
 
 /** One page of rows, and where the next one starts (null on the last page). */
-export interface KeysetPage<T> {
+export interface KeysetPage<T, P = KeysetPosition> {
   items: T[];
-  next: KeysetPosition | null;
+  next: P | null;
 }
 
 /**
@@ -21,7 +21,12 @@ export interface KeysetPage<T> {
  * that another page exists, and is not returned.
  */
 export function keysetPage<T extends KeysetPosition>(rows: T[], limit: number): KeysetPage<T> {
+  return keysetPageBy(rows, limit, (last) => ({ createdAt: last.createdAt, id: last.id }));
+}
+
+/** keysetPage for a list sorted by other keys: `positionOf` reads the next page's start from the page's last row. */
+export function keysetPageBy<T, P>(rows: T[], limit: number, positionOf: (last: T) => P): KeysetPage<T, P> {
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
-  return { items, next: rows.length > limit && last ? { createdAt: last.createdAt, id: last.id } : null };
+  return { items, next: rows.length > limit && last ? positionOf(last) : null };
 }

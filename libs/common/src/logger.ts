@@ -1,12 +1,18 @@
 import winston from 'winston';
 import { currentContext } from './request-context';
+import { currentTraceIds } from './tracing/tracing';
 
 export type Logger = winston.Logger;
 
-/** Adds the current request/job context to every line, so callers never pass ids by hand. */
+/**
+ * Adds the current request/job context to every line, so callers never pass ids by hand; with
+ * tracing on, also the active span's `traceId` and `spanId`, to find the line's trace.
+ */
 const withContext = winston.format((info) => {
   const context = currentContext();
   if (context) Object.assign(info, context);
+  const traceIds = currentTraceIds();
+  if (traceIds) Object.assign(info, traceIds);
   return info;
 });
 

@@ -43,7 +43,7 @@ export interface Page {
 
 export const pageLimit = Joi.number().integer().min(1).max(100).default(20).description('Items per page.');
 export const pageCursor = Joi.string()
-  .max(200)
+  .max(2000)
   .pattern(/^[A-Za-z0-9_-]+$/)
   .description('`next_cursor` of the previous page.');
 

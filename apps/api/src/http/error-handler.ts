@@ -1,12 +1,13 @@
-import { isTransactionConflict, isTransientDatabaseError } from '@orgms/common/database/database-errors';
-import { AppError, ServiceUnavailableError, TooManyRequestsError } from '@orgms/common/errors';
+import { isDatabaseTimeout, isTransactionConflict, isTransientDatabaseError } from '@orgms/common/database/database-errors';
+import { AppError, DependencyTimeoutError, ServiceUnavailableError, TooManyRequestsError } from '@orgms/common/errors';
 import type { Logger } from '@orgms/common/logger';
+import { isRedisCommandTimeout } from '@orgms/common/queues/redis';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { problemType, sendProblem } from './problem';
 import { retryAfter } from './retry-after';
 
-/** A database outage usually lasts longer than a job poll: ask clients to back off a little more. */
-const DATABASE_RETRY_AFTER_SECONDS = 5;
+/** A database or Redis outage (or stall) usually lasts longer than a job poll: ask clients to back off a little more. */
+const OUTAGE_RETRY_AFTER_SECONDS = 5;
 
 /** body-parser's error types, mapped to what the client did wrong. */
 const BODY_PARSER_ERRORS: Record<string, { status: number; code: string; title: string; detail: string }> = {
@@ -23,7 +24,8 @@ const BODY_PARSER_ERRORS: Record<string, { status: number; code: string; title: 
  * unknown ones are a bare 500 (the details go to the log, never to the client).
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error, req, res, _next) => {
+  return (raised, req, res, _next) => {
+    const error = dependencyTimeoutOf(raised, logger, req.method, req.path) ?? raised;
     const requestId = res.locals.requestId as string | undefined;
     // An answer already under way (a download whose client went away, or whose file failed) cannot
     // become a problem any more: end the connection, so the client sees a cut answer, never a
@@ -66,7 +68,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (isTransientDatabaseError(error)) {
       logger.warn('database unavailable during request', { method: req.method, path: req.path, error: error.message });
-      retryAfter(res, DATABASE_RETRY_AFTER_SECONDS);
+      retryAfter(res, OUTAGE_RETRY_AFTER_SECONDS);
       return sendProblem(res, {
         type: problemType('service-unavailable'),
         title: 'Service unavailable',
@@ -84,6 +86,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       requestId,
     });
   };
+}
+
+/** A dependency's bounded wait ran out (pool-options.ts, queues/redis.ts): the 503 that says so. */
+function dependencyTimeoutOf(error: unknown, logger: Logger, method: string, path: string): DependencyTimeoutError | undefined {
+  const dependency = isDatabaseTimeout(error) ? 'database' : isRedisCommandTimeout(error) ? 'redis' : undefined;
+  if (!dependency) return undefined;
+  logger.warn('a dependency did not answer in time', { method, path, dependency, error: (error as Error).message });
+  return new DependencyTimeoutError(dependency, OUTAGE_RETRY_AFTER_SECONDS);
 }
 
 export const notFoundHandler: RequestHandler = (req, res) => {

@@ -229,7 +229,7 @@ const responses = {
     detail: 'No such organization.',
   }),
   Conflict: problemResponse(
-    'The request conflicts with the current state: a taken name or email, the last admin, an organization that is not active ' +
+    'The request conflicts with the current state: a taken name, email or external id (`field`), the last admin, an organization that is not active ' +
       '(`organization_status`) or a status change that is not allowed (`current_status`).',
     'ConflictProblem',
     {
@@ -306,7 +306,7 @@ const responses = {
     { type: 'request-head-too-large', title: 'Request header fields too large', status: 431, detail: 'The request head (URL and headers) is too large.' },
   ),
   ServiceUnavailable: problemResponse(
-    'A backing service (PostgreSQL, Redis) is unavailable or the control database is not migrated yet; retry shortly.',
+    'A backing service (PostgreSQL, Redis) is unavailable or did not answer within its bound (`dependency-timeout`: a stalled network), a credential check cannot be counted by the login throttle (`login-throttle-unavailable`), or the control database is not migrated yet; retry after `Retry-After`.',
     'Problem',
     { type: 'service-unavailable', title: 'Service unavailable', status: 503, detail: 'The database is unavailable; try again shortly.' },
     { 'Retry-After': { description: 'Seconds to wait, when the outage is expected to last.', schema: { type: 'integer', minimum: 0, examples: [5] } } },

@@ -34,6 +34,18 @@ function withoutRegexFlags(schema: unknown): void {
   for (const value of Object.values(node)) withoutRegexFlags(value);
 }
 
+/**
+ * joi-to-json also lists each of an object's `pattern` keys under `properties`, named by the
+ * regular expression's text ("/^…$/"); only its `patternProperties` entry is meant.
+ */
+function withoutPatternsAsProperties(schema: unknown): void {
+  if (!schema || typeof schema !== 'object') return;
+  const node = schema as JsonSchema;
+  const properties = node.properties as JsonSchema | undefined;
+  if (properties && node.patternProperties) for (const pattern of Object.keys(node.patternProperties as JsonSchema)) delete properties[`/${pattern}/`];
+  for (const value of Object.values(node)) withoutPatternsAsProperties(value);
+}
+
 /** Joi's `oxor` (none or one of the peers) as "not all of them": what it means for two peers, readably. */
 function atMostOne(schema: JsonSchema, dependency: { peers: string[] }): void {
   if (dependency.peers.length !== 2) throw new Error('oxor of more than two keys: write its JSON Schema here');
@@ -44,6 +56,7 @@ function atMostOne(schema: JsonSchema, dependency: { peers: string[] }): void {
 export function jsonSchemaOf(schema: Joi.Schema): JsonSchema {
   const converted = parse(schema, 'open-api-3.1', {}, { logicalOpParser: { oxor: atMostOne } }) as JsonSchema;
   withoutRegexFlags(converted);
+  withoutPatternsAsProperties(converted);
   // joi-to-json leaves out an object's own key count rules (`Joi.object().min(1)`).
   const description = schema.describe() as { type?: string; rules?: { name: string; args?: { limit?: number } }[] };
   if (description.type === 'object') {
@@ -110,6 +123,12 @@ export function requestParameters(): Record<string, JsonSchema> {
     DeliveryId: parameter('path', deliveryParams, 'deliveryId', "The delivery's id."),
     DeliveryStatusFilter: parameter('query', listDeliveriesQuery, 'status'),
     OrganizationStatusFilter: parameter('query', listOrganizationsQuery, 'status'),
+    OrganizationNameFilter: parameter('query', listOrganizationsQuery, 'name'),
+    OrganizationServerFilter: parameter('query', listOrganizationsQuery, 'database_server_id'),
+    OrganizationExternalIdFilter: parameter('query', listOrganizationsQuery, 'external_id'),
+    CreatedAfter: parameter('query', listOrganizationsQuery, 'created_after'),
+    CreatedBefore: parameter('query', listOrganizationsQuery, 'created_before'),
+    OrganizationSort: parameter('query', listOrganizationsQuery, 'sort'),
     Limit: parameter('query', listOrganizationsQuery, 'limit'),
     Cursor: parameter('query', listOrganizationsQuery, 'cursor'),
     OrganizationNameQuery: parameter('query', compatListQuery, 'organization_name', "The organization's name, in any case."),

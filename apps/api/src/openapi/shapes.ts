@@ -69,13 +69,15 @@ export const conflictProblem = {
     '`current_status`: the organization is in a status from which this change is not allowed. ' +
     '`export_id`, `export_url`: the export already queued or running (one export per organization at a time). ' +
     '`backup_id`, `backup_url`: the backup already queued or running (one backup per organization at a time). ' +
-    '`backup_status`: the backup is not verified, so it cannot be restored.',
+    '`backup_status`: the backup is not verified, so it cannot be restored. ' +
+    '`field`: the request field whose value another organization already has (`external_id`).',
   additionalProperties: false,
   required: problemRequired,
   properties: {
     ...problemProperties,
     organization_status: organizationStatusName,
     current_status: organizationStatusName,
+    field: { type: 'string', description: 'The field whose value is taken.', examples: ['external_id'] },
     export_status: { type: 'string', enum: EXPORT_STATUSES, description: 'The export is not ready (download).' },
     backup_status: { type: 'string', enum: BACKUP_STATUSES, description: 'The backup is not verified (restore).' },
     backup_id: { ...uuid, description: 'The backup of this organization that is queued or running (a new backup waits for it).' },

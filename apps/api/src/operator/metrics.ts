@@ -3,6 +3,7 @@ import { UnauthorizedError } from '@orgms/common/errors';
 import type { Queue } from 'bullmq';
 import { type Request, type RequestHandler, Router } from 'express';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { DatabaseServersService } from '../fleet/database-servers.service';
 import { registerAdmissionMetrics } from '../limits/admission-metrics';
 import type { FairAdmission } from '../limits/fair-admission';
 import type { RequestRates } from '../limits/request-rates';
@@ -18,6 +19,7 @@ export interface ApiMetricsSources {
   readiness: Pick<ReadinessService, 'isControlPlaneReady' | 'isRedisConnected'>;
   queues: Queue[];
   tenantPools: Pick<TenantDatabases, 'stats'>;
+  databaseServers: Pick<DatabaseServersService, 'list'>;
   sessions: Pick<SessionsService, 'reuseCounts'>;
   requestRates: Pick<RequestRates, 'refusals' | 'uncheckedRequests'>;
   admission: Pick<FairAdmission, 'refusals' | 'waits' | 'load'>;
@@ -53,7 +55,7 @@ function routeLabel(req: Request): string {
  *   get:
  *     security: [{}, { metricsToken: [] }]
  *     summary: Prometheus metrics of this API instance
- *     description: For the scraper. With METRICS_TOKEN set, only `Authorization Bearer <METRICS_TOKEN>` is answered; without it, restrict the port at the network level. Request durations, organizations by status, jobs by queue and state, tenant pools and connections, replays of traded refresh tokens, requests refused for their rate or let through unchecked, fair admission (waits, refusals, requests served and waiting), process metrics.
+ *     description: For the scraper. With METRICS_TOKEN set, only `Authorization Bearer <METRICS_TOKEN>` is answered; without it, restrict the port at the network level. Request durations, organizations by status, jobs by queue and state, the oldest waiting job of each queue, each database server's capacity and organizations, tenant pools and connections, replays of traded refresh tokens, requests refused for their rate or let through unchecked, fair admission (waits, refusals, requests served and waiting), process metrics.
  *     responses:
  *       '200': { description: Prometheus text format., content: { text/plain: { schema: { type: string }, example: 'orgms_organizations{status="active"} 12' } } }
  *       '401': { $ref: '#/components/responses/MetricsUnauthorized' }
@@ -61,11 +63,11 @@ function routeLabel(req: Request): string {
  */
 /**
  * Prometheus metrics of one API instance: request durations, organizations by status and jobs
- * by queue and state (read at scrape time), tenant pools and connections, refresh token reuses, process metrics.
+ * by queue and state, the oldest waiting job per queue, the fleet's capacity (read at scrape time), tenant pools and connections, refresh token reuses, process metrics.
  * A registry per app, so several apps in one process (tests) never collide.
  */
 export function apiMetrics(sources: ApiMetricsSources): { observe: RequestHandler; router: Router } {
-  const { organizations, readiness, queues, tenantPools, sessions, requestRates, admission } = sources;
+  const { organizations, readiness, queues, tenantPools, databaseServers, sessions, requestRates, admission } = sources;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -103,6 +105,46 @@ export function apiMetrics(sources: ApiMetricsSources): { observe: RequestHandle
   });
 
   new Gauge({
+    name: 'orgms_queue_oldest_waiting_seconds',
+    help: 'Age of the oldest job waiting for a worker, by queue (0 when none waits; read from Redis at scrape time)',
+    labelNames: ['queue'] as const,
+    registers: [registry],
+    async collect() {
+      if (!readiness.isRedisConnected) return;
+      const now = Date.now();
+      for (const queue of queues) {
+        // The wait list in the order workers take it: the first is the oldest.
+        const [oldest] = await queue.getJobs(['waiting'], 0, 0, true);
+        this.set({ queue: queue.name }, oldest ? Math.max(0, now - oldest.timestamp - (oldest.delay ?? 0)) / 1000 : 0);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'orgms_database_server_capacity',
+    help: 'Organizations each database server may hold, by server and its status (active, draining, disabled; read from the control database at scrape time)',
+    labelNames: ['server', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      if (!readiness.isControlPlaneReady) return;
+      // A server whose status changed leaves no series under its old status.
+      this.reset();
+      for (const server of await databaseServers.list()) this.set({ server: server.name, status: server.status }, server.capacity);
+    },
+  });
+  new Gauge({
+    name: 'orgms_database_server_organizations',
+    help: 'Live organizations (not deleted, moving copies included) each database server holds, by server and its status',
+    labelNames: ['server', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      if (!readiness.isControlPlaneReady) return;
+      this.reset();
+      for (const server of await databaseServers.list()) this.set({ server: server.name, status: server.status }, server.organizations);
+    },
+  });
+
+  new Gauge({
     name: 'orgms_tenant_pools',
     help: 'Organization database pools held by this API instance, per database server (open, closing)',
     labelNames: ['server', 'state'] as const,
@@ -125,6 +167,21 @@ export function apiMetrics(sources: ApiMetricsSources): { observe: RequestHandle
         this.set({ server, kind: 'reserved' }, stats.reservedConnections);
         this.set({ server, kind: 'budget' }, stats.budget);
         this.set({ server, kind: 'waiting' }, stats.waiting);
+      }
+    },
+  });
+
+  new Counter({
+    name: 'orgms_tenant_pool_lookups_total',
+    help: 'Organization database calls of this API instance per database server that found their pool open (hit) or opened one (miss)',
+    labelNames: ['server', 'outcome'] as const,
+    registers: [registry],
+    collect() {
+      // The managers count; the counter shows their totals, so it is reset to them at each scrape.
+      this.reset();
+      for (const [server, stats] of tenantPools.stats()) {
+        this.inc({ server, outcome: 'hit' }, stats.poolHits);
+        this.inc({ server, outcome: 'miss' }, stats.poolMisses);
       }
     },
   });

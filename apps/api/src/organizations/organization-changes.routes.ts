@@ -9,7 +9,7 @@ import { type RequestSchemas, validate, validated } from '../http/validate';
 import { principalOf, requireRole } from '../sign-in/authenticate';
 import { deleteOrganizationQuery, restoreOrganizationBody, updateOrganizationBody } from './lifecycle.schemas';
 import { presentOrganization } from './organization.presenter';
-import type { OrganizationRouteDeps } from './organizations.routes';
+import { type OrganizationRouteDeps, refuseOperatorFields } from './organizations.routes';
 
 /** The same hint as GET /organizations/:id gives while the worker is busy. */
 function accepted(res: Response, id: string): Response {
@@ -28,11 +28,14 @@ function accepted(res: Response, id: string): Response {
  * tags: [{ name: Lifecycle }]
  * /organizations/{id}:
  *   patch:
- *     summary: Rename an organization or change its admin email
+ *     summary: Rename an organization, change its admin email, external id or metadata
  *     description: |
  *       Platform admins, or an admin of this organization. Changes the display name (and its slug) and/or the admin
  *       contact email. The database name is derived from the immutable id, so a rename never moves data. Names are
  *       unique among live organizations (409 when taken). Refused with 409 (`current_status`) once deletion started.
+ *       Platform admins only (403 for others): `external_id` (null removes it; 409 with `field: external_id` when another
+ *       organization has it) and `metadata`, merged into the current map as JSON Merge Patch does (a string sets its key,
+ *       null removes it, keys not sent stay); a merged map over its limits is a 400 and nothing changes.
  *     parameters: [{ $ref: '#/components/parameters/OrganizationId' }]
  *     requestBody: { $ref: '#/components/requestBodies/OrganizationChanges' }
  *     x-problems: [Forbidden, NotFound, Conflict]
@@ -112,7 +115,9 @@ export function organizationChangesRoutes(deps: OrganizationRouteDeps & { logger
   const id = (res: Response) => validated(res, idParams).id;
 
   router.patch('/organizations/:id', ...orgAdmin({ params: idParams, body: updateOrganizationBody }), async (_req, res) => {
-    const org = await organizations.update(id(res), validated(res, updateOrganizationBody), res.locals.requestId);
+    const changes = validated(res, updateOrganizationBody);
+    refuseOperatorFields(res, changes, ['external_id', 'metadata']);
+    const org = await organizations.update(id(res), changes, res.locals.requestId);
     res.json(presentOrganization(org));
   });
 

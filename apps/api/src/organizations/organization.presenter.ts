@@ -35,6 +35,8 @@ const acme = {
   id: '4f0c2a7e-9d1b-4c1e-8f00-1234567890ab',
   name: 'Acme Corp',
   slug: 'acme-corp',
+  externalId: 'cus_4f0c2a7e',
+  metadata: { plan: 'enterprise', crm: 'acct-1042' } as Record<string, string>,
   status: 'pending',
   step: null,
   attempts: 0,

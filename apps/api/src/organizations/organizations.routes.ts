@@ -22,18 +22,26 @@ export interface OrganizationRouteDeps {
 }
 
 /**
- * `POST /organizations` and the compatibility creates: one handler. Choosing the database server
- * is an operator's decision, never a self-signup's. With an `Idempotency-Key` header the create
- * happens once per caller and key (idempotent-requests.ts); callers are told apart by
- * their token's subject, or by their address when they sent none.
+ * The fields only platform admins may set: an operator's or a billing system's decisions, never
+ * a self-signup's or an organization admin's (who could otherwise take another's external id).
+ * A 403 naming them when anyone else sends one.
+ */
+export function refuseOperatorFields(res: Response, body: object, fields: readonly string[]): void {
+  const sent = fields.filter((field) => (body as Record<string, unknown>)[field] !== undefined);
+  if (sent.length > 0 && principalOf(res)?.role !== 'platform_admin') throw new ForbiddenError(`Only platform admins may set ${sent.join(', ')}.`);
+}
+
+/**
+ * `POST /organizations` and the compatibility creates: one handler. Choosing the database server,
+ * the external id and the metadata is an operator's decision, never a self-signup's. With an
+ * `Idempotency-Key` header the create happens once per caller and key (idempotent-requests.ts);
+ * callers are told apart by their token's subject, or by their address when they sent none.
  */
 export function createOrganizationHandler(organizations: Pick<OrganizationsService, 'create'>): RequestHandler {
   return async (req, res) => {
     const body = validated(res, createOrganizationBody);
+    refuseOperatorFields(res, body, ['database_server', 'external_id', 'metadata']);
     const principal = principalOf(res);
-    if (body.database_server !== undefined && principal?.role !== 'platform_admin') {
-      throw new ForbiddenError('Only platform admins may choose the database server.');
-    }
     const key = idempotencyKeyOf(req);
     const scope = principal ? `${principal.role}:${principal.sub}` : `address:${req.ip}`;
     const org = await organizations.create(body, res.locals.requestId, key === undefined ? undefined : { scope, key });
@@ -58,6 +66,8 @@ export function hintPolling(res: Response, org: Organization): void {
  *       provisioning: the worker creates its own PostgreSQL database, migrates it and seeds the first admin (the `email`
  *       and `password` given here). Poll `Location` (or `/status`) until `status` is `active` or `failed`.
  *       Names are unique among live organizations, compared case-insensitively and by look-alike skeleton.
+ *       Platform admins may also set `external_id` (a billing or CRM id, unique among organizations not purged: 409 naming
+ *       `field: external_id`) and `metadata` (a small map of strings); anyone else sending them gets a 403.
  *       The organization is placed on the `active` database server with the most free capacity (a platform admin may name
  *       one with `database_server`); when no server can take it (all full, or unreachable) the answer is 503 with `Retry-After`
  *       and nothing is recorded. With an `Idempotency-Key` the same caller's retries (same key, same body, within 24 h) answer the
@@ -69,9 +79,23 @@ export function hintPolling(res: Response, org: Organization): void {
  *     responses:
  *       '202': { $ref: '#/components/responses/OrganizationCreated' }
  *   get:
- *     summary: List organizations (newest first, keyset pages)
- *     description: Platform admins only. Follow `next_cursor` until it is null.
- *     parameters: [{ $ref: '#/components/parameters/OrganizationStatusFilter' }, { $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }]
+ *     summary: Find organizations (filters, sort, keyset pages)
+ *     description: |
+ *       Platform admins only. Every filter given must hold: status, a name prefix (as the name looks: any case, full width,
+ *       look-alike letters), database server, creation window (`created_after` inclusive, `created_before` exclusive) and
+ *       external id. Sorted newest first unless `sort` says otherwise (`created_at`, `-created_at`, `name`, `-name`; ties by id).
+ *       Follow `next_cursor` with the same filters and `sort` until it is null; a cursor of another sort is a 400.
+ *       One query per page, each filter and sort served by an index.
+ *     parameters:
+ *       - { $ref: '#/components/parameters/OrganizationStatusFilter' }
+ *       - { $ref: '#/components/parameters/OrganizationNameFilter' }
+ *       - { $ref: '#/components/parameters/OrganizationServerFilter' }
+ *       - { $ref: '#/components/parameters/OrganizationExternalIdFilter' }
+ *       - { $ref: '#/components/parameters/CreatedAfter' }
+ *       - { $ref: '#/components/parameters/CreatedBefore' }
+ *       - { $ref: '#/components/parameters/OrganizationSort' }
+ *       - { $ref: '#/components/parameters/Limit' }
+ *       - { $ref: '#/components/parameters/Cursor' }
  *     x-problems: [Forbidden]
  *     responses:
  *       '200': { $ref: '#/components/responses/OrganizationPage' }

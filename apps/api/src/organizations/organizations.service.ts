@@ -4,6 +4,8 @@ import type { OrganizationArchive, OrganizationDumpStore } from '@orgms/common/d
 import type { PlacementService } from '@orgms/common/fleet/placement-service';
 import type { Organization } from '@orgms/common/organizations/organization.entity';
 import type { OrganizationEvent } from '@orgms/common/organizations/organization-event.entity';
+import type { OrganizationMetadata, OrganizationMetadataChanges } from '@orgms/common/organizations/organization-metadata';
+import { DEFAULT_ORGANIZATION_SORT, type OrganizationSort, sortsByInstant } from '@orgms/common/organizations/organization-search';
 import type { OrganizationStatus } from '@orgms/common/organizations/organization-status';
 import type { NewOrganization, OrganizationStore } from '@orgms/common/organizations/organization-store';
 import { slugify } from '@orgms/common/organizations/slug';
@@ -12,7 +14,7 @@ import { hashPassword } from '@orgms/common/sign-in/passwords';
 import { databaseNameFor } from '@orgms/common/tenancy/database-names';
 import type { InvalidatedCache } from '../events/invalidated-cache';
 import type { JobHandover } from '../http/job-handover';
-import { type Page, pageQuery, withCursor } from '../http/pagination';
+import { decodeSortedCursor, encodeSortedCursor, type Page } from '../http/pagination';
 import type { IdempotencyKey, IdempotentRequests } from './idempotent-requests';
 
 export interface CreateOrganizationInput {
@@ -21,11 +23,31 @@ export interface CreateOrganizationInput {
   password: string;
   /** A platform admin may name the database server; otherwise placement chooses. */
   database_server?: string;
+  /** Set by platform admins only (billing, CRM). */
+  external_id?: string;
+  metadata?: OrganizationMetadata;
 }
 
 export interface UpdateOrganizationInput {
   organization_name?: string;
   email?: string;
+  /** null removes it. */
+  external_id?: string | null;
+  /** Merged into the current map; null removes a key. */
+  metadata?: OrganizationMetadataChanges;
+}
+
+/** GET /organizations: the filters, the sort, and where the page starts (a cursor of that sort). */
+export interface OrganizationListInput {
+  limit: number;
+  cursor?: string;
+  sort?: OrganizationSort;
+  status?: OrganizationStatus;
+  name?: string;
+  database_server_id?: string;
+  external_id?: string;
+  created_after?: Date;
+  created_before?: Date;
 }
 
 /** An archive as an operator needs it: its row, and the command that brings it back as a new organization. */
@@ -90,7 +112,17 @@ export class OrganizationsService {
 
   private async createNow(input: CreateOrganizationInput, requestId: string): Promise<Organization> {
     const pendingAdminPasswordHash = await hashPassword(input.password, this.deps.bcryptRounds);
-    return this.placeAndProvision({ name: input.organization_name, adminEmail: input.email, pendingAdminPasswordHash }, requestId, input.database_server);
+    return this.placeAndProvision(
+      {
+        name: input.organization_name,
+        adminEmail: input.email,
+        pendingAdminPasswordHash,
+        externalId: input.external_id ?? null,
+        metadata: input.metadata ?? {},
+      },
+      requestId,
+      input.database_server,
+    );
   }
 
   /**
@@ -104,7 +136,7 @@ export class OrganizationsService {
 
   /** Places the organization on a server (503 when none can take it), records it as `pending`, then asks the worker to provision it. */
   private async placeAndProvision(
-    fields: Pick<NewOrganization, 'name' | 'adminEmail' | 'pendingAdminPasswordHash' | 'restoredFromArchiveId'>,
+    fields: Pick<NewOrganization, 'name' | 'adminEmail' | 'pendingAdminPasswordHash' | 'restoredFromArchiveId' | 'externalId' | 'metadata'>,
     requestId: string,
     databaseServer?: string,
   ): Promise<Organization> {
@@ -130,21 +162,38 @@ export class OrganizationsService {
     return this.deps.store.findLiveByName(name);
   }
 
-  async list(filter: { status?: OrganizationStatus; limit: number; cursor?: string }): Promise<Page<Organization>> {
-    return withCursor(await this.deps.store.list({ ...pageQuery(filter), status: filter.status }));
+  /** One page in the asked sort; a cursor is followed only in the sort it was written for (a 400 otherwise). */
+  async list(input: OrganizationListInput): Promise<Page<Organization>> {
+    const sort = input.sort ?? DEFAULT_ORGANIZATION_SORT;
+    const page = await this.deps.store.list({
+      limit: input.limit,
+      sort,
+      after: input.cursor ? decodeSortedCursor(input.cursor, sort, sortsByInstant(sort)) : undefined,
+      status: input.status,
+      namePrefix: input.name,
+      databaseServerId: input.database_server_id,
+      externalId: input.external_id,
+      createdAfter: input.created_after,
+      createdBefore: input.created_before,
+    });
+    return { items: page.items, nextCursor: page.next ? encodeSortedCursor(sort, page.next) : null };
   }
 
   countByStatus(): Promise<Record<OrganizationStatus, number>> {
     return this.deps.store.countByStatus();
   }
 
-  /** Display name (and slug) and admin email only: the database name never changes, no data moves. */
+  /**
+   * Display name (and slug), admin email, external id and metadata (merged): the database name
+   * never changes, no data moves.
+   */
   update(id: string, input: UpdateOrganizationInput, requestId: string): Promise<Organization> {
-    const patch: { name?: string; slug?: string; adminEmail?: string } = {};
+    const patch: { name?: string; slug?: string; adminEmail?: string; externalId?: string | null } = {};
     if (input.organization_name !== undefined) Object.assign(patch, { name: input.organization_name, slug: slugify(input.organization_name) });
     if (input.email !== undefined) patch.adminEmail = input.email;
+    if (input.external_id !== undefined) patch.externalId = input.external_id;
     const audit = input.organization_name !== undefined ? 'organization.renamed' : 'organization.updated';
-    return this.deps.store.amend(id, patch, { requestId, detail: `updated ${Object.keys(input).join(', ')}`, audit });
+    return this.deps.store.amend(id, patch, { requestId, detail: `updated ${Object.keys(input).join(', ')}`, audit, metadataChanges: input.metadata });
   }
 
   /**

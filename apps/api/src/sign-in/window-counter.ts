@@ -12,8 +12,9 @@ const INCREMENT = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.ca
 
 /**
  * Fixed-window counters in Redis, shared by every API replica: the first hit of a key starts its
- * window. A limit must never take the service down with it, so when Redis is unreachable every
- * call answers `undefined` (no count) and the caller lets the request through; that is logged.
+ * window. When Redis is unreachable (or gives no answer within REDIS_COMMAND_TIMEOUT_MS) every
+ * call answers `undefined` (no count), which is logged; the caller decides: request rates let the
+ * request through (a limit must not take the service down with it), the login throttle refuses.
  */
 export class WindowCounter {
   constructor(
@@ -38,9 +39,14 @@ export class WindowCounter {
     return this.safely(async () => Number(await this.redis.eval(INCREMENT, 1, key, windowMs)));
   }
 
-  /** Counts one hit of `key`; a 429 (with the seconds left in the window) once it is over `max`. */
-  async limit(key: string, windowMs: number, max: number, refusal: string): Promise<void> {
+  /**
+   * Counts one hit of `key`; a 429 (with the seconds left in the window) once it is over `max`.
+   * `unavailable`: what to throw when the hit cannot be counted, for a limit that must hold rather
+   * than let the request through.
+   */
+  async limit(key: string, windowMs: number, max: number, refusal: string, unavailable?: () => Error): Promise<void> {
     const counted = await this.hit(key, windowMs);
+    if (!counted && unavailable) throw unavailable();
     if (counted && counted.count > max) throw new TooManyRequestsError(refusal, secondsLeft(counted.ttlMs));
   }
 
@@ -55,7 +61,7 @@ export class WindowCounter {
     try {
       return await operation();
     } catch (error) {
-      this.logger.warn('rate-limit store unavailable; not limiting', { error: (error as Error).message });
+      this.logger.warn('rate-limit store unavailable', { error: (error as Error).message });
       return undefined;
     }
   }

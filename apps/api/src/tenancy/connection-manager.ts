@@ -1,10 +1,14 @@
 import type { TenantPoolsConfig } from '@orgms/common/config';
-import { createTenantDataSource } from '@orgms/common/database/tenant-data-source';
+import { createTenantDataSource, type ServerFacts, serverFactsOf } from '@orgms/common/database/tenant-data-source';
 import { OrganizationDatabaseBusyError, ServiceUnavailableError } from '@orgms/common/errors';
 import type { DatabaseServer } from '@orgms/common/fleet/database-server-store';
 import { type DatabaseLogin, tenantUrlOf } from '@orgms/common/fleet/server-urls';
 import type { Logger } from '@orgms/common/logger';
+import type { ClientBase } from 'pg';
 import type { DataSource } from 'typeorm';
+
+/** How long a closed pool's connections may take to close before its budget is returned anyway. */
+const CLOSE_WAIT_MS = 5000;
 
 /** What the manager needs to know about an organization: its id (the cache key), its database and how to log in. */
 export interface TenantRef {
@@ -23,7 +27,8 @@ export interface TenantConnectionManagerOptions {
   idleMs: number;
   /** How long a request waits for room in the budget, or for a connection of its organization's pool, before a 503. */
   acquireTimeoutMs: number;
-  createDataSource: (org: TenantRef, poolSize: number) => DataSource;
+  /** `onConnection` must be called with every connection the pool opens: the manager counts them until they have closed. */
+  createDataSource: (org: TenantRef, poolSize: number, onConnection: (connection: ClientBase) => void) => DataSource;
   logger?: Logger;
 }
 
@@ -34,17 +39,19 @@ export interface TenantConnectionStats {
   closingPools: number;
   /** Budget reserved by live pools (`poolSize` each): never above `budget`. */
   reservedConnections: number;
-  /** Connections actually open in all pools (pg's totalCount). */
+  /** Connections open in all pools, counted until their socket has closed (draining pools included). */
   openConnections: number;
   budget: number;
   /** Callers waiting for room in the budget. */
   waiting: number;
+  /** Calls that found their organization's pool open (hits) or had to open one (misses), since the manager started. */
+  poolHits: number;
+  poolMisses: number;
 }
 
 interface Entry {
   ref: TenantRef;
   ready: Promise<DataSource>;
-  dataSource?: DataSource;
   /** Callers currently using the pool or waiting for one of its connections; a leased pool is never evicted. */
   leases: number;
   /** Callers running work on it: at most `poolSize`, one connection each. */
@@ -52,6 +59,9 @@ interface Entry {
   /** Callers waiting for one of them to finish (bounded by `acquireTimeoutMs`). */
   turnWaiters: Set<() => void>;
   lastUsed: number;
+  /** Its connections not yet closed: a socket outlives the pool's `end()`, which does not wait for it. */
+  connections: number;
+  onAllClosed?: () => void;
   closing?: Promise<void>;
   onDrained?: () => void;
 }
@@ -61,10 +71,16 @@ interface Entry {
  * cache, so that thousands of organizations never exhaust the server's `max_connections`
  * (tenancy/tenant-databases.ts keeps one manager per server):
  * - LRU: the map keeps use order; when the budget is full the least recently used idle pool is
- *   evicted to make room.
+ *   evicted to make room, one per waiting caller (pools already closing count).
  * - The budget is enforced by reservation: a pool counts `poolSize` connections from the moment
- *   it is created until its `destroy()` has finished, so the number of open tenant connections
- *   can never exceed `budget`, whatever the pools do internally.
+ *   it is created until every connection it opened has closed, so the number of open tenant
+ *   connections can never exceed `budget`, whatever the pools do internally. `destroy()` alone
+ *   is not enough: pg's pool resolves `end()` as soon as it has asked its connections to close,
+ *   while the sockets (and their server sessions) are still there for a moment; a pool opened
+ *   in that moment would exceed the budget. The pools do not close idle connections themselves
+ *   (the manager closes whole pools), so a pool never opens a replacement beside a closing one.
+ * - A cold pool costs one connect: `forServer` hands the server facts TypeORM asks on a first
+ *   connection (version, search schema) from the first pool that learned them to the next ones.
  * - When every pool is in use, callers wait (up to `acquireTimeoutMs`) for one to be released,
  *   then get a ServiceUnavailableError (503) rather than a connection error.
  * - Idle pools are destroyed after `idleMs` by a background sweep.
@@ -82,6 +98,8 @@ export class TenantConnectionManager {
   private readonly sweeper: NodeJS.Timeout;
   private reserved = 0;
   private closed = false;
+  private hits = 0;
+  private misses = 0;
 
   constructor(private readonly options: TenantConnectionManagerOptions) {
     if (options.budget < options.poolSize) throw new Error('the connection budget must hold at least one pool');
@@ -96,12 +114,25 @@ export class TenantConnectionManager {
     logger?: Logger,
     overrides: Partial<TenantConnectionManagerOptions> = {},
   ): TenantConnectionManager {
+    // The newest pool until one has learned the server's facts (a pool that failed to open learns nothing).
+    let learning: DataSource | undefined;
+    let facts: ServerFacts | undefined;
     return new TenantConnectionManager({
       poolSize: Math.min(pools.size, server.connectionBudget),
       budget: server.connectionBudget,
       idleMs: pools.idleMs,
       acquireTimeoutMs: pools.acquireTimeoutMs,
-      createDataSource: (org, poolSize) => createTenantDataSource(tenantUrlOf(server, org.databaseName, org.login), poolSize),
+      createDataSource: (org, poolSize, onConnection) => {
+        facts ??= learning && serverFactsOf(learning);
+        const dataSource = createTenantDataSource(tenantUrlOf(server, org.databaseName, org.login), poolSize, {
+          idleTimeoutMs: 0,
+          timeouts: pools.timeouts,
+          onConnection,
+          serverFacts: facts,
+        });
+        if (!facts) learning = dataSource;
+        return dataSource;
+      },
       logger,
       ...overrides,
     });
@@ -160,7 +191,7 @@ export class TenantConnectionManager {
 
   stats(): TenantConnectionStats {
     let open = 0;
-    for (const entry of this.live) open += poolOf(entry.dataSource)?.totalCount ?? 0;
+    for (const entry of this.live) open += entry.connections;
     return {
       pools: this.entries.size,
       closingPools: this.live.size - this.entries.size,
@@ -168,6 +199,8 @@ export class TenantConnectionManager {
       openConnections: open,
       budget: this.options.budget,
       waiting: this.waiters.size,
+      poolHits: this.hits,
+      poolMisses: this.misses,
     };
   }
 
@@ -191,19 +224,27 @@ export class TenantConnectionManager {
         this.entries.set(org.id, existing);
         existing.leases += 1;
         existing.lastUsed = Date.now();
+        this.hits += 1;
         return existing;
       }
-      if (this.reserved + this.options.poolSize <= this.options.budget) return this.open(org);
-      this.evictLeastRecentlyUsedIdle();
+      if (this.reserved + this.options.poolSize <= this.options.budget) {
+        this.misses += 1;
+        return this.open(org);
+      }
+      // Every pool already closing brings room for one waiting caller: evict another only for a caller beyond them.
+      // (Each caller evicting on every wake-up closed far more pools than the callers needed, and so missed more.)
+      if (this.live.size - this.entries.size <= this.waiters.size) this.evictLeastRecentlyUsedIdle();
       await this.waitForRoom(deadline);
     }
   }
 
   private open(org: TenantRef): Entry {
-    const dataSource = this.options.createDataSource(org, this.options.poolSize);
+    // Connections open asynchronously, after `entry` is set below.
+    let opened: Entry | undefined;
+    const dataSource = this.options.createDataSource(org, this.options.poolSize, (connection) => opened && this.track(opened, connection));
     this.reserved += this.options.poolSize;
-    const entry: Entry = { ref: org, ready: dataSource.initialize(), leases: 1, working: 0, turnWaiters: new Set(), lastUsed: Date.now() };
-    entry.dataSource = dataSource;
+    const entry: Entry = { ref: org, ready: dataSource.initialize(), leases: 1, working: 0, turnWaiters: new Set(), lastUsed: Date.now(), connections: 0 };
+    opened = entry;
     this.entries.set(org.id, entry);
     this.live.add(entry);
     entry.ready.catch((error: Error) => {
@@ -212,6 +253,28 @@ export class TenantConnectionManager {
       void this.retire(entry);
     });
     return entry;
+  }
+
+  /** Counts a connection of the entry's pool until its socket has closed (pg's 'end'). */
+  private track(entry: Entry, connection: ClientBase): void {
+    entry.connections += 1;
+    connection.once('end', () => {
+      entry.connections -= 1;
+      if (entry.connections === 0) entry.onAllClosed?.();
+    });
+  }
+
+  /** Resolves once the entry's connections have closed, or after CLOSE_WAIT_MS (a stalled network: its budget is not kept forever). */
+  private async allClosed(entry: Entry): Promise<void> {
+    if (entry.connections === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([
+      new Promise<true>((resolve) => (entry.onAllClosed = () => resolve(true))),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!closed)
+      this.options.logger?.warn('tenant pool connections still open after closing; their budget is returned', { orgId: entry.ref.id, open: entry.connections });
   }
 
   private release(entry: Entry): void {
@@ -231,6 +294,9 @@ export class TenantConnectionManager {
         if (dataSource.isInitialized) await dataSource.destroy();
       } catch {
         // A pool that never opened holds no connection; one that fails to close is gone anyway.
+      }
+      try {
+        await this.allClosed(entry);
       } finally {
         this.live.delete(entry);
         this.reserved -= this.options.poolSize;
@@ -275,10 +341,4 @@ export class TenantConnectionManager {
   private wake(): void {
     for (const waiter of [...this.waiters]) waiter();
   }
-}
-
-/** The pg.Pool behind a TypeORM postgres DataSource (not part of TypeORM's typed surface). */
-function poolOf(dataSource: DataSource | undefined): { totalCount: number } | undefined {
-  if (!dataSource?.isInitialized) return undefined;
-  return (dataSource.driver as unknown as { master?: { totalCount: number } }).master;
 }

@@ -51,6 +51,8 @@ export const outgoingWebhooks = {
                   id: '4f0c2a7e-9d1b-4c1e-8f00-1234567890ab',
                   name: 'Acme Corp',
                   slug: 'acme-corp',
+                  external_id: 'cus_4f0c2a7e',
+                  metadata: { plan: 'enterprise' },
                   status: 'active',
                   step: 'activate',
                   last_error: null,

@@ -6,6 +6,7 @@ import type { Logger } from '@orgms/common/logger';
 import type { OrganizationStore } from '@orgms/common/organizations/organization-store';
 import type { OrganizationServers } from '../fleet/organization-servers';
 import { JobFailure } from '../job-failure';
+import { backupsMade } from '../metrics';
 import type { Pipeline } from '../pipelines/pipeline';
 import { runPipeline } from '../pipelines/pipeline-runner';
 import { verifyDumpFile, writeDump } from './dump-file';
@@ -78,11 +79,14 @@ export class OrganizationDumpsService {
           const written = file as DumpFileRecord;
           await verifyDumpFile(join(this.settings(dump.kind).dir, written.fileName), written);
           await this.deps.dumps.markVerified(dump.id, this.settings(dump.kind).ttlMs(dump));
+          if (dump.kind === 'backup') backupsMade.inc({ outcome: 'verified' });
         },
       },
     },
     recordFailure: async ({ dump }, { failure, final }) => {
-      if (final) await this.deps.dumps.fail(dump.kind, dump.orgId, dump.id, failure.message);
+      if (!final) return;
+      await this.deps.dumps.fail(dump.kind, dump.orgId, dump.id, failure.message);
+      if (dump.kind === 'backup') backupsMade.inc({ outcome: 'failed' });
     },
   };
 

@@ -1,6 +1,7 @@
 import type { Logger } from '@orgms/common/logger';
+import { withSpan } from '@orgms/common/tracing/tracing';
 import { type JobFailure, jobFailureOf } from '../job-failure';
-import { pipelineStepDuration } from '../metrics';
+import { pipelineFailures, pipelineStepDuration } from '../metrics';
 import type { Pipeline } from './pipeline';
 
 export interface PipelineRunOptions<S extends string> {
@@ -15,10 +16,11 @@ export interface PipelineRunOptions<S extends string> {
 
 /**
  * Executes any pipeline: from the step it resumes at, each step is entered (recorded), timed
- * into `orgms_pipeline_step_duration_seconds{pipeline,step,outcome}` and run. A failure is
- * classified once (job-failure.ts): it is final when permanent or on the last attempt; a final
- * one rolls back, then it is recorded, and it is thrown either way (a transient one for BullMQ
- * to retry, a permanent one to give up at once).
+ * into `orgms_pipeline_step_duration_seconds{pipeline,step,outcome}` and run, inside a span
+ * `<pipeline> <step>` when tracing is on (its database calls are that span's children). A
+ * failure is classified once (job-failure.ts): it is final when permanent or on the last attempt;
+ * a final one is counted (`orgms_pipeline_failures_total`), rolls back, then it is recorded, and
+ * it is thrown either way (a transient one for BullMQ to retry, a permanent one to give up at once).
  */
 export async function runPipeline<R, S extends string>(pipeline: Pipeline<R, S>, run: R, options: PipelineRunOptions<S>): Promise<void> {
   let current = pipeline.order[0];
@@ -26,7 +28,7 @@ export async function runPipeline<R, S extends string>(pipeline: Pipeline<R, S>,
     const from = pipeline.order.indexOf(pipeline.resumeAt ? await pipeline.resumeAt(run) : current);
     for (const step of pipeline.order.slice(from)) {
       current = step;
-      await runStep(pipeline, run, step, options);
+      await withSpan(`${pipeline.name} ${step}`, { 'orgms.pipeline': pipeline.name, 'orgms.step': step }, () => runStep(pipeline, run, step, options));
     }
   } catch (cause) {
     throw await recordFailure(pipeline, run, current, cause, options);
@@ -59,6 +61,7 @@ async function recordFailure<R, S extends string>(
   const failure = jobFailureOf(step, cause);
   const final = failure.permanent || options.isLastAttempt;
   options.logger.error(`${pipeline.name} step failed`, { step, permanent: failure.permanent, final, error: cause });
+  if (final) pipelineFailures.inc({ pipeline: pipeline.name });
   try {
     const rolledBack = final && (await rollBack(pipeline, run, step));
     await pipeline.recordFailure?.(run, { step, failure, final, rolledBack });

@@ -75,10 +75,13 @@ export interface RoleLimitsOutcome {
 
 /**
  * Sets the organization role's limits (docs/operations/tenant-databases.md, "Database limits"), on
- * the server of `adminUrl`: they apply to every session it opens from then on. A role that is
- * absent or not the organization's is refused for good. Converges when run again.
+ * the server of `adminUrl`: they apply to every session it opens from then on. Its password is
+ * set again as a verifier of SCRAM_ITERATIONS, so roles made with another count converge (the
+ * password itself is unchanged; open sessions are unaffected). A role that is absent or not the
+ * organization's is refused for good. Converges when run again.
  */
-export function limitRole(adminUrl: string, orgId: string, roleName: string, limits: DatabaseLimits): Promise<RoleLimitsOutcome> {
+export function limitRole(adminUrl: string, orgId: string, credentials: TenantRoleCredentials, limits: DatabaseLimits): Promise<RoleLimitsOutcome> {
+  const { roleName } = credentials;
   return inTransaction(adminUrl, async (client) => {
     const { rows } = await client.query<{ marker: string | null }>(`SELECT shobj_description(oid, 'pg_authid') AS marker FROM pg_roles WHERE rolname = $1`, [
       roleName,
@@ -86,6 +89,7 @@ export function limitRole(adminUrl: string, orgId: string, roleName: string, lim
     if (rows[0]?.marker !== markerFor(orgId)) {
       throw new JobFailure(`the database role ${roleName} is not this organization's`, { permanent: true });
     }
+    await execute(client, 'ALTER ROLE %1$I PASSWORD %2$L', [roleName, scramVerifier(credentials.password)]);
     return limitRoleWith(client, roleName, limits);
   });
 }
@@ -317,8 +321,18 @@ async function withClient<T>(url: string, work: (client: Client) => Promise<T>):
   }
 }
 
+/**
+ * PBKDF2 iterations of the organization roles' SCRAM verifiers. A client logging in computes
+ * PBKDF2 with the count the verifier holds, on every new connection (PostgreSQL itself only
+ * compares HMACs at login); 4,096, PostgreSQL's own fixed count, is meant to slow down guessing a
+ * human password from a stolen verifier. Our passwords are 32 random bytes (256 bits): no count
+ * makes guessing them feasible or not, so the cost is only paid by our own cold connections.
+ * Not 1, which some auditing tools flag as a misconfiguration.
+ */
+export const SCRAM_ITERATIONS = 16;
+
 /** PostgreSQL's stored form of a SCRAM-SHA-256 password (RFC 5802/7677), as CREATE ROLE … PASSWORD accepts it. */
-export function scramVerifier(password: string, salt = randomBytes(16), iterations = 4096): string {
+export function scramVerifier(password: string, salt = randomBytes(16), iterations = SCRAM_ITERATIONS): string {
   const salted = pbkdf2Sync(password, salt, iterations, 32, 'sha256');
   const clientKey = createHmac('sha256', salted).update('Client Key').digest();
   const storedKey = createHash('sha256').update(clientKey).digest();
@@ -360,8 +374,8 @@ export class TenantRoles {
   }
 
   /**
-   * Sets the role's database limits again (after an override changed, or for organizations made
-   * before they existed). `shared` on a server without tenant roles: its organizations share the
+   * Sets the role's database limits (and its password's verifier) again: after an override changed,
+   * for organizations made before the limits existed, or made with another SCRAM iteration count. `shared` on a server without tenant roles: its organizations share the
    * admin role, which gets no per-organization limits; `no_role` before the role was granted
    * (provisioning sets them when it makes the role).
    */
@@ -369,7 +383,7 @@ export class TenantRoles {
     if (!server.tenantRoles) return 'shared';
     const credentials = await this.deps.store.grantedCredentials(org.id);
     if (!credentials) return 'no_role';
-    this.warnSkipped(server, await limitRole(server.adminUrl, org.id, credentials.roleName, await this.deps.limitsOf(org.id)));
+    this.warnSkipped(server, await limitRole(server.adminUrl, org.id, credentials, await this.deps.limitsOf(org.id)));
     return 'applied';
   }
 

@@ -2,6 +2,7 @@ import type { WebhooksConfig } from '@orgms/common/config';
 import type { Logger } from '@orgms/common/logger';
 import type { DeliverWebhooksJobData } from '@orgms/common/queues/registry';
 import { currentContext, runWithContext } from '@orgms/common/request-context';
+import { withSpan } from '@orgms/common/tracing/tracing';
 import type { DueDelivery, WebhookStore } from '@orgms/common/webhooks/webhook-store';
 import { Webhook } from 'standardwebhooks';
 import { webhookDeliveries } from '../metrics';
@@ -53,7 +54,11 @@ export class WebhookDeliveryService {
       // Each delivery logs under the request id of its event, so a request can be followed to its webhooks.
       const outer = currentContext();
       const context = { ...outer, requestId: due.requestId ?? outer?.requestId ?? `webhook-${due.id}` };
-      const retryAt = await runWithContext(context, () => this.deliver(due, endpointId));
+      const attributes = { 'orgms.webhook.endpoint_id': endpointId, 'orgms.webhook.delivery_id': due.id, 'orgms.webhook.event_type': due.eventType };
+      // The delivery's span continues the trace of the change that caused its event.
+      const retryAt = await runWithContext(context, () =>
+        withSpan('webhook delivery', attributes, () => this.deliver(due, endpointId), due.traceParent ?? undefined),
+      );
       if (retryAt) return retryAt;
     }
     return new Date();

@@ -38,6 +38,28 @@ export const environmentSchema = Joi.object({
     })
     .default('redis://127.0.0.1:6379')
     .description('BullMQ queues, pub/sub, rate-limit counters; a Redis Cluster: `redis+cluster://host:port,host:port` (see Operations)'),
+  // Gray failures (a network that drops packets: nothing refused, nothing reset) must cost a
+  // request seconds, not as long as the stall lasts (docs/operations/runbook.md, "Stalls").
+  DATABASE_CONNECT_TIMEOUT_MS: Joi.number()
+    .integer()
+    .min(100)
+    .default(4000)
+    .description('how long opening a PostgreSQL connection, or waiting for a free one of a pool, may take; then the request answers `503` + `Retry-After`'),
+  DATABASE_QUERY_TIMEOUT_MS: Joi.number()
+    .integer()
+    .min(0)
+    .default(4000)
+    .description(
+      "how long the API (control database, organizations' pools) and the worker's control database wait for a query's answer; then that connection is closed and the request answers `503` + `Retry-After` (`0`: no limit). Schema changes, clones, dumps and restores are not bounded by it",
+    ),
+  REDIS_CONNECT_TIMEOUT_MS: Joi.number().integer().min(100).default(2000).description('how long connecting to Redis may take before the next attempt'),
+  REDIS_COMMAND_TIMEOUT_MS: Joi.number()
+    .integer()
+    .min(100)
+    .default(2000)
+    .description(
+      'how long the API waits for a Redis command (enqueues, rate-limit and login counters); every process also pings Redis this often and reconnects when a ping gets no answer within it, so a stalled connection is replaced',
+    ),
   QUEUE_PREFIX: Joi.string()
     .pattern(/^[A-Za-z0-9_-]{1,40}$/)
     .default('orgms')
@@ -388,6 +410,32 @@ export const environmentSchema = Joi.object({
     .valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly')
     .default('info')
     .description('winston level (`error` … `silly`; `http` logs every request)'),
+  // OpenTelemetry's own variables, read by its SDK (libs/common/src/tracing/start-tracing.ts);
+  // listed here so that a wrong value stops the process and the configuration page documents them.
+  OTEL_TRACES_EXPORTER: Joi.string()
+    .pattern(/^(otlp|console|none)(,(otlp|console|none))*$/)
+    .description(
+      '`otlp` (or `console`) turns tracing on in both processes; unset or `none` loads no OpenTelemetry code (see [Traces](observability.md#traces))',
+    )
+    .meta({ defaultText: 'unset: tracing off' }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Joi.string()
+    .uri({ scheme: ['http', 'https'] })
+    .description('the OTLP/HTTP receiver (a collector, Jaeger, Tempo…); spans go to `<endpoint>/v1/traces`')
+    .meta({ defaultText: "the SDK's `http://localhost:4318`" }),
+  OTEL_EXPORTER_OTLP_PROTOCOL: Joi.string()
+    .valid('http/protobuf', 'http/json')
+    .description('encoding of the exported spans')
+    .meta({ defaultText: "the SDK's `http/protobuf`" }),
+  OTEL_SERVICE_NAME: Joi.string().description("the `service.name` of the process's spans").meta({ defaultText: '`orgms-api` or `orgms-worker`' }),
+  OTEL_TRACES_SAMPLER: Joi.string()
+    .valid('always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio')
+    .description("which traces are kept; `parentbased_traceidratio` keeps a share of new traces and follows the caller's decision")
+    .meta({ defaultText: "the SDK's `parentbased_always_on`" }),
+  OTEL_TRACES_SAMPLER_ARG: Joi.number()
+    .min(0)
+    .max(1)
+    .description('the share of traces the `…traceidratio` samplers keep (0–1)')
+    .meta({ defaultText: "the SDK's `1`" }),
 })
   .and('BOOTSTRAP_ADMIN_EMAIL', 'BOOTSTRAP_ADMIN_PASSWORD')
   .unknown(true);

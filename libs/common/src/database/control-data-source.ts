@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { controlMigrations } from '@orgms/migrations';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config';
 import { Organization } from '../organizations/organization.entity';
 import { OrganizationEvent } from '../organizations/organization-event.entity';
@@ -20,7 +20,7 @@ export function createControlDataSource(database: DatabaseConfig, poolSize = 10)
     migrations: controlMigrations,
     migrationsTableName: 'control_migrations',
     poolSize,
-    extra: poolExtra(30000),
+    extra: poolExtra(30000, database.timeouts),
   });
 }
 
@@ -62,17 +62,22 @@ async function controlDatabaseExists(url: string): Promise<boolean> {
 
 /**
  * Brings the control database to the latest migration. The API, the worker and
- * `npm run migrate` may all do this at once, so it runs under an advisory lock.
+ * `npm run migrate` may all do this at once, so it runs under an advisory lock. Waiting for that
+ * lock and changing the schema are long work of the service's own, not a request's: they run on a
+ * pool of their own (two connections: the lock's and the migrations') without the query bound.
  */
 export async function migrateControlDatabase(dataSource: DataSource): Promise<string[]> {
-  const runner = dataSource.createQueryRunner();
-  await runner.connect();
+  const migrator = new DataSource({ ...dataSource.options, poolSize: 2, extra: poolExtra(30000) } as DataSourceOptions);
+  await migrator.initialize();
+  const runner = migrator.createQueryRunner();
   try {
+    await runner.connect();
     await runner.query("SELECT pg_advisory_lock(hashtext('orgms:control-migrations'))");
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    const applied = await migrator.runMigrations({ transaction: 'each' });
     return applied.map((m) => m.name);
   } finally {
     await runner.query("SELECT pg_advisory_unlock(hashtext('orgms:control-migrations'))").catch(() => undefined);
     await runner.release();
+    await migrator.destroy();
   }
 }

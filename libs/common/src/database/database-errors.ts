@@ -7,6 +7,7 @@ const TRANSIENT_NODE_CODES = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'
 const TRANSIENT_MESSAGES = [
   /Connection terminated/i,
   /timeout exceeded when trying to connect/i,
+  /Query read timeout/i,
   /Client has encountered a connection error/i,
   /not yet connected|CannotExecuteNotConnected/i,
 ];
@@ -16,6 +17,14 @@ const TRANSIENT_MESSAGES = [
  * (a query through the transaction's runner, or through its EntityManager, after the runner let go).
  */
 const TRANSIENT_ERROR_NAMES = ['CannotExecuteNotConnectedError', 'QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError'];
+
+/**
+ * No answer from PostgreSQL within the bounds (pool-options.ts): a connection not opened or not
+ * handed out in time, or a query not answered in time (its connection is closed then).
+ */
+export function isDatabaseTimeout(error: unknown): boolean {
+  return error instanceof Error && /timeout exceeded when trying to connect|connection timeout|Query read timeout/i.test(error.message);
+}
 
 export function isTransientDatabaseError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;

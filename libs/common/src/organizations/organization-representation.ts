@@ -1,4 +1,5 @@
 import type { Organization } from './organization.entity';
+import type { OrganizationMetadata } from './organization-metadata';
 import type { OrganizationStatus } from './organization-status';
 
 /**
@@ -10,6 +11,8 @@ export interface OrganizationRepresentation {
   id: string;
   name: string;
   slug: string;
+  external_id: string | null;
+  metadata: OrganizationMetadata;
   status: OrganizationStatus;
   step: string | null;
   last_error: string | null;
@@ -28,6 +31,8 @@ export function presentOrganization(org: Organization): OrganizationRepresentati
     id: org.id,
     name: org.name,
     slug: org.slug,
+    external_id: org.externalId ?? null,
+    metadata: org.metadata ?? {},
     status: org.status,
     step: org.step,
     last_error: org.lastError,

@@ -9,7 +9,7 @@ import { Organization } from './organization.entity';
  * hash), and the name of its database server and whether it has its own database role
  * (tenant_database_roles, granted, on a server with tenant roles), read with it for every representation.
  */
-export const ORGANIZATION_COLUMNS = `id, name, slug, database_name AS "databaseName", status, step, attempts, last_error AS "lastError",
+export const ORGANIZATION_COLUMNS = `id, name, slug, external_id AS "externalId", metadata, database_name AS "databaseName", status, step, attempts, last_error AS "lastError",
   admin_email AS "adminEmail", schema_version AS "schemaVersion", created_at AS "createdAt", updated_at AS "updatedAt",
   database_server_id AS "databaseServerId", moving_to_server_id AS "movingToServerId",
   restoring_backup_id AS "restoringBackupId", pre_restore_backup_id AS "preRestoreBackupId",
@@ -47,16 +47,22 @@ export function withNameKey<T extends { name?: string }>(patch: T | undefined): 
   return (patch?.name === undefined ? { ...patch } : { ...patch, nameKey: organizationNameKey(patch.name) }) as T & { nameKey?: string };
 }
 
+/** The unique index that keeps an external id to one organization (not purged): its violation names the field. */
+const EXTERNAL_ID_INDEX = 'organizations_external_id_uq';
+
 /**
- * Runs a write that may give an organization `name`. The partial unique index on the name key
- * (the name as it looks: NFKC, case folded, confusable skeleton) decides races: of concurrent
- * duplicates or look-alikes exactly one wins, and the others get this 409.
+ * Runs a write that may give an organization `name` or `externalId`. The partial unique indexes
+ * decide races: on the name key (the name as it looks: NFKC, case folded, confusable skeleton)
+ * among live organizations, and on the external id among those not purged. Of concurrent
+ * duplicates exactly one wins, and the others get this 409, which says which value is taken.
  */
-export async function refusingTakenNames<T>(name: string | undefined, write: () => Promise<T>): Promise<T> {
+export async function refusingTakenValues<T>(values: { name?: string; externalId?: string | null }, write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (error) {
-    if (sqlStateOf(error) === '23505') throw new ConflictError(`An organization named "${name}" (or a name that looks the same) already exists.`);
-    throw error;
+    if (sqlStateOf(error) !== '23505') throw error;
+    if ((error as { constraint?: string }).constraint === EXTERNAL_ID_INDEX)
+      throw new ConflictError(`An organization with external_id "${values.externalId}" already exists.`, { field: 'external_id' });
+    throw new ConflictError(`An organization named "${values.name}" (or a name that looks the same) already exists.`);
   }
 }

@@ -3,14 +3,16 @@ import { type AuditAction, AuditLogStore } from '../audit/audit-log-store';
 import { type Clock, fromNow, systemClock } from '../clock';
 import { ConflictError, NotFoundError } from '../errors';
 import type { OrganizationEventPublisher } from '../events/organization-events';
-import { type KeysetPage, keysetPage, type PageQuery } from '../keyset-page';
+import { type KeysetPage, keysetPageBy } from '../keyset-page';
 import { organizationNameKey } from '../organizations/organization-names';
 import { RefreshTokenStore } from '../sign-in/refresh-token-store';
 import { QUOTA_EXCEEDED_STEP, RESTORE_TEST_FAILED_STEP } from '../webhooks/webhook-events';
 import { Organization } from './organization.entity';
 import { OrganizationEvent } from './organization-event.entity';
 import { appendOrganizationEvent, writeWebhookDeliveries } from './organization-event-rows';
-import { asOrganization, ORGANIZATION_COLUMNS, refusingTakenNames, selectOrganization, withNameKey } from './organization-rows';
+import { mergedMetadata, type OrganizationMetadata, type OrganizationMetadataChanges } from './organization-metadata';
+import { asOrganization, ORGANIZATION_COLUMNS, refusingTakenValues, selectOrganization, withNameKey } from './organization-rows';
+import { type OrganizationSearch, organizationSearchClauses, type SortPosition, sortsByInstant } from './organization-search';
 import { EDITABLE_STATUSES, INITIAL_STATUS, ORGANIZATION_STATUSES, type OrganizationStatus, RELEASED_STATUSES, statusesLeadingTo } from './organization-status';
 
 /** A new organization as the API records it; the store adds its name key and initial status. */
@@ -23,6 +25,9 @@ export interface NewOrganization {
   /** The first admin's bcrypt hash; null for an organization restored from an archive or backup (its users come with it). */
   pendingAdminPasswordHash: string | null;
   restoredFromArchiveId?: string;
+  /** A billing or CRM system's id for it (unique among organizations not purged: a 409 otherwise). */
+  externalId?: string | null;
+  metadata?: OrganizationMetadata;
 }
 
 export interface TransitionOptions {
@@ -44,6 +49,8 @@ export interface TransitionOptions {
       | 'name'
       | 'slug'
       | 'adminEmail'
+      | 'externalId'
+      | 'metadata'
       | 'databaseServerId'
       | 'movingToServerId'
       | 'restoringBackupId'
@@ -92,6 +99,8 @@ const PATCH_COLUMNS: Record<string, string> = {
   nameKey: 'name_key',
   slug: 'slug',
   adminEmail: 'admin_email',
+  externalId: 'external_id',
+  metadata: 'metadata',
   databaseServerId: 'database_server_id',
   movingToServerId: 'moving_to_server_id',
   restoringBackupId: 'restoring_backup_id',
@@ -169,6 +178,9 @@ function changesOf(current: Organization, patch: TransitionOptions['patch']): Re
   if (renames(current, patch)) [before.name, after.name] = [current.name, patch?.name];
   if (patch?.adminEmail !== undefined && patch.adminEmail !== current.adminEmail)
     [before.admin_email, after.admin_email] = [current.adminEmail, patch.adminEmail];
+  if (patch?.externalId !== undefined && patch.externalId !== current.externalId)
+    [before.external_id, after.external_id] = [current.externalId, patch.externalId];
+  if (patch?.metadata !== undefined) [before.metadata, after.metadata] = [current.metadata, patch.metadata];
   return { before, after };
 }
 
@@ -204,7 +216,7 @@ export class OrganizationStore {
    * under a lock that concurrent creations share, so no server takes more than its capacity.
    */
   async create(org: NewOrganization, options: { requestId: string; place: (liveByServer: Map<string, number>) => string }): Promise<Organization> {
-    const { created, event } = await refusingTakenNames(org.name, () =>
+    const { created, event } = await refusingTakenValues({ name: org.name, externalId: org.externalId }, () =>
       this.dataSource.transaction(async (manager) => {
         await manager.query(`SELECT pg_advisory_xact_lock(hashtext('orgms:placement'))`);
         const databaseServerId = options.place(await liveCountsByServer(manager));
@@ -245,23 +257,22 @@ export class OrganizationStore {
     return selectOrganization(this.dataSource.manager, `name_key = $1 AND status <> ALL($2)`, [organizationNameKey(name), RELEASED_STATUSES]);
   }
 
-  /** Newest first, keyset-paginated on (created_at, id); created_at has millisecond precision, like a JS Date. */
-  async list(filter: PageQuery & { status?: OrganizationStatus; databaseServerId?: string }): Promise<KeysetPage<Organization>> {
-    const params: unknown[] = [filter.limit + 1];
-    const where: string[] = [];
-    const condition = (sql: (n: number) => string, ...values: unknown[]) => {
-      where.push(sql(params.length + 1));
-      params.push(...values);
-    };
-    if (filter.status) condition((n) => `status = $${n}`, filter.status);
-    if (filter.databaseServerId) condition((n) => `database_server_id = $${n}`, filter.databaseServerId);
-    if (filter.after) condition((n) => `(created_at, id) < ($${n}, $${n + 1})`, filter.after.createdAt, filter.after.id);
-    const rows: object[] = await this.dataSource.query(
-      `SELECT ${ORGANIZATION_COLUMNS} FROM organizations ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY created_at DESC, id DESC LIMIT $1`,
+  /**
+   * One page of the organizations a search matches, in its sort (organization-search.ts), in one
+   * SELECT. The name key is read along (never presented): a page sorted by name ends at its last
+   * row's key, where the next one starts. created_at has millisecond precision, like a JS Date.
+   */
+  async list(search: OrganizationSearch): Promise<KeysetPage<Organization, SortPosition>> {
+    const { where, orderBy, limit, params } = organizationSearchClauses(search);
+    const rows: (Organization & { nameKey: string })[] = await this.dataSource.query(
+      `SELECT ${ORGANIZATION_COLUMNS}, name_key AS "nameKey" FROM organizations ${where} ${orderBy} ${limit}`,
       params,
     );
-    return keysetPage(rows.map(asOrganization), filter.limit);
+    const byInstant = sortsByInstant(search.sort);
+    return keysetPageBy(rows.map(asOrganization), search.limit, (last) => ({
+      key: byInstant ? last.createdAt.toISOString() : last.nameKey,
+      id: last.id,
+    }));
   }
 
   /** Organizations holding a database on each server (all but purged ones): what placement and capacity count. */
@@ -373,7 +384,7 @@ export class OrganizationStore {
   async restore(id: string, options: { requestId: string; name?: string; slug?: string }): Promise<Organization> {
     // Names the name that is taken in the 409: the new one, or the one it had.
     const name = options.name ?? (await this.get(id)).name;
-    const { org, event } = await refusingTakenNames(name, () =>
+    const { org, event } = await refusingTakenValues({ name }, () =>
       this.dataSource.transaction((manager) =>
         this.changeIn(manager, id, 'active', ['deleted'], (current) => {
           if (current.deletedFrom !== 'active') {
@@ -459,16 +470,24 @@ export class OrganizationStore {
   }
 
   /**
-   * Changes columns other than the status (rename, admin email) while the organization is
-   * editable, recording an event without a status change. A taken name is a 409.
+   * Changes columns other than the status (rename, admin email, external id, metadata) while the
+   * organization is editable, recording an event without a status change. A taken name or
+   * external id is a 409. `metadataChanges` are merged into the current map under the row lock
+   * (null removes a key), and a map that would go over its limits is a 400 that changes nothing.
    */
-  async amend(id: string, patch: TransitionOptions['patch'], options: Omit<TransitionOptions, 'patch' | 'onlyFrom'> = {}): Promise<Organization> {
-    const amended = await refusingTakenNames(patch?.name, () =>
+  async amend(
+    id: string,
+    patch: TransitionOptions['patch'],
+    options: Omit<TransitionOptions, 'patch' | 'onlyFrom'> & { metadataChanges?: OrganizationMetadataChanges } = {},
+  ): Promise<Organization> {
+    const { metadataChanges, ...eventOptions } = options;
+    const amended = await refusingTakenValues({ name: patch?.name, externalId: patch?.externalId }, () =>
       this.dataSource.transaction(async (manager) => {
         const current = await this.lockIn(manager, id, EDITABLE_STATUSES, 'it cannot be changed');
-        await manager.getRepository(Organization).update({ id }, withNameKey(patch));
+        const changes = metadataChanges ? { ...patch, metadata: mergedMetadata(current.metadata, metadataChanges) } : patch;
+        await manager.getRepository(Organization).update({ id }, withNameKey(changes));
         const amended = (await selectOrganization(manager, 'id = $1', [id])) as Organization;
-        await this.recordEvent(manager, amended, current.status, options, { changes: changesOf(current, patch), renamed: renames(current, patch) });
+        await this.recordEvent(manager, amended, current.status, eventOptions, { changes: changesOf(current, changes), renamed: renames(current, changes) });
         return amended;
       }),
     );

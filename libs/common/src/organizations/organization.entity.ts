@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { OrganizationMetadata } from './organization-metadata';
 import type { OrganizationStatus } from './organization-status';
 
 /** Control-plane record of one organization. Column types are explicit: tsx emits no decorator metadata. */
@@ -19,6 +20,14 @@ export class Organization {
 
   @Column('varchar', { length: 120 })
   slug!: string;
+
+  /** A billing or CRM system's id for it, unique among organizations that are not purged (organization-metadata.ts). */
+  @Column('varchar', { name: 'external_id', length: 128, nullable: true })
+  externalId!: string | null;
+
+  /** A small map of strings that other systems keep on it, within METADATA_LIMITS. */
+  @Column('jsonb', { default: () => "'{}'::jsonb" })
+  metadata!: OrganizationMetadata;
 
   /** Derived from the id at creation and never changed, so a rename never moves data. */
   @Column('varchar', { name: 'database_name', length: 63 })

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger';
+import { stopTracing } from '../tracing/tracing';
 import { TimeoutError, withTimeout } from './timeout';
 
 export interface ShutdownStep {
@@ -25,16 +26,23 @@ export async function shutdownInOrder(steps: ShutdownStep[], timeoutMs: number, 
   return clean;
 }
 
-/** Calls `stop` once on the first SIGINT/SIGTERM, then exits; a second signal exits at once. */
+/**
+ * Calls `stop` once on the first SIGINT/SIGTERM, then exits (after exporting the spans still
+ * buffered, when tracing is on); a second signal exits at once.
+ */
 export function stopOnSignals(stop: () => Promise<boolean>, logger: Logger): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130);
     stopping = true;
     logger.info('shutting down', { signal });
+    const exit = (code: number) =>
+      withTimeout(stopTracing(), 2000, 'exporting the last spans')
+        .catch((error) => logger.warn('could not export the last spans', { error: (error as Error).message }))
+        .finally(() => process.exit(code));
     stop().then(
-      (clean) => process.exit(clean ? 0 : 1),
-      () => process.exit(1),
+      (clean) => exit(clean ? 0 : 1),
+      () => exit(1),
     );
   };
   process.on('SIGINT', onSignal);

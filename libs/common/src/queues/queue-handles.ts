@@ -1,5 +1,6 @@
 import { type DefaultJobOptions, Queue } from 'bullmq';
 import type { QueueConfig } from '../config';
+import { queueTelemetry } from '../tracing/tracing';
 import type { RedisConnection } from './redis';
 import type { QueueName } from './registry';
 
@@ -15,7 +16,8 @@ export const JOB_RETENTION = {
 /**
  * A Queue of the registry under QUEUE_PREFIX. Its errors (Redis unreachable) are reported by
  * /ready and the owners' own calls, so the event is only swallowed here. A Queue on a shared
- * connection does not close it: the owner quits the connection itself.
+ * connection does not close it: the owner quits the connection itself. With tracing on, a job
+ * carries the trace of the code that added it (BullMQ's telemetry).
  */
 export function openQueue<T = unknown>(
   name: QueueName,
@@ -23,7 +25,7 @@ export function openQueue<T = unknown>(
   connection: RedisConnection,
   defaultJobOptions?: DefaultJobOptions,
 ): Queue<T> {
-  const queue = new Queue<T>(name, { connection, prefix: settings.prefix, defaultJobOptions });
+  const queue = new Queue<T>(name, { connection, prefix: settings.prefix, defaultJobOptions, telemetry: queueTelemetry() });
   queue.on('error', () => undefined);
   return queue;
 }

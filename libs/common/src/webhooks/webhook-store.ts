@@ -4,6 +4,7 @@ import { returnedRows } from '../database/returned-rows';
 import { NotFoundError } from '../errors';
 import { type KeysetPage, keysetPage, type PageQuery } from '../keyset-page';
 import type { SecretBox } from '../secret-box';
+import { currentTraceParent } from '../tracing/tracing';
 import type { WebhookEventType } from '../webhooks/webhook-events';
 
 export const WEBHOOK_ENDPOINT_STATUSES = ['active', 'failing'] as const;
@@ -59,6 +60,8 @@ export interface DueDelivery {
   secrets: string[];
   /** The request that caused the event: the delivery's log lines carry it. */
   requestId: string | null;
+  /** The trace of the change that caused the event (W3C `traceparent`), when tracing was on: its sending joins that trace. */
+  traceParent: string | null;
 }
 
 /** The outcome of one attempt, as recorded on the delivery. */
@@ -100,13 +103,14 @@ export class WebhookStore {
    * One pending delivery of an event per endpoint subscribed to its type, in `db`'s transaction
    * (the organization store's, so an event that rolls back has none), in endpoint order; each
    * insert NOTIFYs the worker on commit (the trigger of migrations/control/1732740000000-Webhooks.ts).
-   * Static: writing needs no signing secret, and the caller's transaction is not this store's.
+   * Each remembers the active trace, if any. Static: writing needs no signing secret, and the
+   * caller's transaction is not this store's.
    */
   static async writeDeliveries(db: EntityManager, event: { orgId: string; eventId: string; type: WebhookEventType; payload: string }): Promise<void> {
     await db.query(
-      `INSERT INTO webhook_deliveries (endpoint_id, org_id, event_id, event_type, message_id, payload)
-       SELECT id, $1, $2::bigint, $3::text, 'msg_' || $2::bigint, $4 FROM webhook_endpoints WHERE events @> ARRAY[$3::text] ORDER BY id`,
-      [event.orgId, event.eventId, event.type, event.payload],
+      `INSERT INTO webhook_deliveries (endpoint_id, org_id, event_id, event_type, message_id, payload, trace_parent)
+       SELECT id, $1, $2::bigint, $3::text, 'msg_' || $2::bigint, $4, $5 FROM webhook_endpoints WHERE events @> ARRAY[$3::text] ORDER BY id`,
+      [event.orgId, event.eventId, event.type, event.payload, currentTraceParent() ?? null],
     );
   }
 
@@ -230,7 +234,8 @@ export class WebhookStore {
   async nextInLane(endpointId: string, orgId: string): Promise<DueDelivery | undefined> {
     const [row] = await this.dataSource.query(
       `SELECT d.id, d.message_id AS "messageId", d.event_type AS "eventType", d.payload, d.attempts, d.created_at AS "createdAt",
-              d.next_attempt_at AS "nextAttemptAt", d.payload::jsonb #>> '{data,request_id}' AS "requestId", e.url, e.secret_sealed AS "secretSealed",
+              d.next_attempt_at AS "nextAttemptAt", d.payload::jsonb #>> '{data,request_id}' AS "requestId",
+              d.trace_parent AS "traceParent", e.url, e.secret_sealed AS "secretSealed",
               CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret_sealed END AS "previousSecretSealed"
          FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
         WHERE d.endpoint_id = $1 AND d.org_id = $2 AND d.status = 'pending'

@@ -743,10 +743,13 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Rename an organization or change its admin email
+         * Rename an organization, change its admin email, external id or metadata
          * @description Platform admins, or an admin of this organization. Changes the display name (and its slug) and/or the admin
          *     contact email. The database name is derived from the immutable id, so a rename never moves data. Names are
          *     unique among live organizations (409 when taken). Refused with 409 (`current_status`) once deletion started.
+         *     Platform admins only (403 for others): `external_id` (null removes it; 409 with `field: external_id` when another
+         *     organization has it) and `metadata`, merged into the current map as JSON Merge Patch does (a string sets its key,
+         *     null removes it, keys not sent stay); a merged map over its limits is a 400 and nothing changes.
          */
         patch: operations["patchOrganizationsId"];
         trace?: never;
@@ -851,8 +854,12 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List organizations (newest first, keyset pages)
-         * @description Platform admins only. Follow `next_cursor` until it is null.
+         * Find organizations (filters, sort, keyset pages)
+         * @description Platform admins only. Every filter given must hold: status, a name prefix (as the name looks: any case, full width,
+         *     look-alike letters), database server, creation window (`created_after` inclusive, `created_before` exclusive) and
+         *     external id. Sorted newest first unless `sort` says otherwise (`created_at`, `-created_at`, `name`, `-name`; ties by id).
+         *     Follow `next_cursor` with the same filters and `sort` until it is null; a cursor of another sort is a 400.
+         *     One query per page, each filter and sort served by an index.
          */
         get: operations["getOrganizations"];
         put?: never;
@@ -862,6 +869,8 @@ export interface paths {
          *     provisioning: the worker creates its own PostgreSQL database, migrates it and seeds the first admin (the `email`
          *     and `password` given here). Poll `Location` (or `/status`) until `status` is `active` or `failed`.
          *     Names are unique among live organizations, compared case-insensitively and by look-alike skeleton.
+         *     Platform admins may also set `external_id` (a billing or CRM id, unique among organizations not purged: 409 naming
+         *     `field: external_id`) and `metadata` (a small map of strings); anyone else sending them gets a 403.
          *     The organization is placed on the `active` database server with the most free capacity (a platform admin may name
          *     one with `database_server`); when no server can take it (all full, or unreachable) the answer is 503 with `Retry-After`
          *     and nothing is recorded. With an `Idempotency-Key` the same caller's retries (same key, same body, within 24 h) answer the
@@ -1227,7 +1236,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics of this API instance
-         * @description For the scraper. With METRICS_TOKEN set, only `Authorization Bearer <METRICS_TOKEN>` is answered; without it, restrict the port at the network level. Request durations, organizations by status, jobs by queue and state, tenant pools and connections, replays of traded refresh tokens, requests refused for their rate or let through unchecked, fair admission (waits, refusals, requests served and waiting), process metrics.
+         * @description For the scraper. With METRICS_TOKEN set, only `Authorization Bearer <METRICS_TOKEN>` is answered; without it, restrict the port at the network level. Request durations, organizations by status, jobs by queue and state, the oldest waiting job of each queue, each database server's capacity and organizations, tenant pools and connections, replays of traded refresh tokens, requests refused for their rate or let through unchecked, fair admission (waits, refusals, requests served and waiting), process metrics.
          */
         get: operations["getMetrics"];
         put?: never;
@@ -1304,7 +1313,7 @@ export interface components {
             requestId?: string;
             errors?: components["schemas"]["FieldError"][];
         };
-        /** @description A 409. `organization_status`: the organization is not active, so what needs it waits (its users, its users routes, logins). `current_status`: the organization is in a status from which this change is not allowed. `export_id`, `export_url`: the export already queued or running (one export per organization at a time). `backup_id`, `backup_url`: the backup already queued or running (one backup per organization at a time). `backup_status`: the backup is not verified, so it cannot be restored. */
+        /** @description A 409. `organization_status`: the organization is not active, so what needs it waits (its users, its users routes, logins). `current_status`: the organization is in a status from which this change is not allowed. `export_id`, `export_url`: the export already queued or running (one export per organization at a time). `backup_id`, `backup_url`: the backup already queued or running (one backup per organization at a time). `backup_status`: the backup is not verified, so it cannot be restored. `field`: the request field whose value another organization already has (`external_id`). */
         ConflictProblem: {
             /**
              * Format: uri
@@ -1325,6 +1334,11 @@ export interface components {
             requestId?: string;
             organization_status?: components["schemas"]["OrganizationStatusName"];
             current_status?: components["schemas"]["OrganizationStatusName"];
+            /**
+             * @description The field whose value is taken.
+             * @example external_id
+             */
+            field?: string;
             /**
              * @description The export is not ready (download).
              * @enum {string}
@@ -1419,6 +1433,21 @@ export interface components {
             name: string;
             /** @example acme-corp */
             slug: string;
+            /**
+             * @description A billing or CRM system's id for it, set by a platform admin; unique among organizations that are not purged.
+             * @example cus_4f0c2a7e
+             */
+            external_id: string | null;
+            /**
+             * @description A small map of strings that other systems keep on it, set by a platform admin (docs/api/organizations.md).
+             * @example {
+             *       "plan": "enterprise",
+             *       "crm": "acct-1042"
+             *     }
+             */
+            metadata: {
+                [key: string]: string;
+            };
             status: components["schemas"]["OrganizationStatusName"];
             /**
              * @description The provisioning step running or last run.
@@ -2322,6 +2351,21 @@ export interface components {
                     name: string;
                     /** @example acme-corp */
                     slug: string;
+                    /**
+                     * @description A billing or CRM system's id for it, set by a platform admin; unique among organizations that are not purged.
+                     * @example cus_4f0c2a7e
+                     */
+                    external_id: string | null;
+                    /**
+                     * @description A small map of strings that other systems keep on it, set by a platform admin (docs/api/organizations.md).
+                     * @example {
+                     *       "plan": "enterprise",
+                     *       "crm": "acct-1042"
+                     *     }
+                     */
+                    metadata: {
+                        [key: string]: string;
+                    };
                     status: components["schemas"]["OrganizationStatusName"];
                     /**
                      * @description The provisioning step running or last run.
@@ -2608,6 +2652,21 @@ export interface components {
              * @example pg-b
              */
             database_server?: string;
+            /**
+             * @description Platform admins only. A billing or CRM system's id for the organization: 1–128 letters, digits and `_ . : -`; unique among organizations that are not purged (409 otherwise).
+             * @example cus_4f0c2a7e
+             */
+            external_id?: string;
+            /**
+             * @description Platform admins only. String values other systems keep on the organization. At most 20 keys of 1–40 letters, digits and `_ . : -`, string values of at most 500 characters (no control characters), 4096 bytes in all as JSON.
+             * @example {
+             *       "plan": "enterprise",
+             *       "crm": "acct-1042"
+             *     }
+             */
+            metadata?: {
+                [key: string]: string;
+            };
         };
         OrganizationChanges: {
             /**
@@ -2621,7 +2680,22 @@ export interface components {
              * @example owner@acme.test
              */
             email?: string;
-        } | unknown | unknown;
+            /**
+             * @description Platform admins only; null removes it. A billing or CRM system's id for the organization: 1–128 letters, digits and `_ . : -`; unique among organizations that are not purged (409 otherwise).
+             * @example cus_4f0c2a7e
+             */
+            external_id?: string | null;
+            /**
+             * @description Platform admins only. Merged into the current map: a string sets its key, `null` removes it, keys not sent stay. The resulting map: At most 20 keys of 1–40 letters, digits and `_ . : -`, string values of at most 500 characters (no control characters), 4096 bytes in all as JSON.
+             * @example {
+             *       "plan": "enterprise",
+             *       "trial_ends": null
+             *     }
+             */
+            metadata?: {
+                [key: string]: string | null;
+            };
+        } | unknown | unknown | unknown | unknown;
         OrganizationRestore: {
             /**
              * @description A new name, needed only when its old one has been taken since it was deleted.
@@ -3041,7 +3115,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request conflicts with the current state: a taken name or email, the last admin, an organization that is not active (`organization_status`) or a status change that is not allowed (`current_status`). */
+        /** @description The request conflicts with the current state: a taken name, email or external id (`field`), the last admin, an organization that is not active (`organization_status`) or a status change that is not allowed (`current_status`). */
         Conflict: {
             headers: {
                 "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
@@ -3234,7 +3308,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description A backing service (PostgreSQL, Redis) is unavailable or the control database is not migrated yet; retry shortly. */
+        /** @description A backing service (PostgreSQL, Redis) is unavailable or did not answer within its bound (`dependency-timeout`: a stalled network), a credential check cannot be counted by the login throttle (`login-throttle-unavailable`), or the control database is not migrated yet; retry after `Retry-After`. */
         ServiceUnavailable: {
             headers: {
                 "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
@@ -3891,6 +3965,18 @@ export interface components {
         DeliveryStatusFilter: "pending" | "delivered" | "failed";
         /** @description Only organizations in this status. */
         OrganizationStatusFilter: "pending" | "provisioning" | "active" | "moving" | "restoring" | "failed" | "deleted" | "purging" | "purged";
+        /** @description Only organizations whose name starts with this text as it looks: in any case, full-width or decomposed, or with look-alike letters of other scripts (compared by name key). */
+        OrganizationNameFilter: string;
+        /** @description Only organizations whose database is on this server (`GET /database-servers`). */
+        OrganizationServerFilter: string;
+        /** @description Only the organization with this external id (and purged ones that had it). */
+        OrganizationExternalIdFilter: string;
+        /** @description Only organizations created at or after this instant (ISO 8601). */
+        CreatedAfter: string;
+        /** @description Only organizations created before this instant (ISO 8601). */
+        CreatedBefore: string;
+        /** @description The order: by creation or by name (name key, byte order), `-` first for descending; ties are ordered by id. A cursor belongs to its sort: send the same `sort` with it (another is a 400). */
+        OrganizationSort: "-created_at" | "created_at" | "name" | "-name";
         /** @description Items per page. */
         Limit: number;
         /** @description `next_cursor` of the previous page. */
@@ -5125,6 +5211,18 @@ export interface operations {
             query?: {
                 /** @description Only organizations in this status. */
                 status?: components["parameters"]["OrganizationStatusFilter"];
+                /** @description Only organizations whose name starts with this text as it looks: in any case, full-width or decomposed, or with look-alike letters of other scripts (compared by name key). */
+                name?: components["parameters"]["OrganizationNameFilter"];
+                /** @description Only organizations whose database is on this server (`GET /database-servers`). */
+                database_server_id?: components["parameters"]["OrganizationServerFilter"];
+                /** @description Only the organization with this external id (and purged ones that had it). */
+                external_id?: components["parameters"]["OrganizationExternalIdFilter"];
+                /** @description Only organizations created at or after this instant (ISO 8601). */
+                created_after?: components["parameters"]["CreatedAfter"];
+                /** @description Only organizations created before this instant (ISO 8601). */
+                created_before?: components["parameters"]["CreatedBefore"];
+                /** @description The order: by creation or by name (name key, byte order), `-` first for descending; ties are ordered by id. A cursor belongs to its sort: send the same `sort` with it (another is a 400). */
+                sort?: components["parameters"]["OrganizationSort"];
                 /** @description Items per page. */
                 limit?: components["parameters"]["Limit"];
                 /** @description `next_cursor` of the previous page. */
@@ -5697,6 +5795,10 @@ export interface operations {
                  *           "id": "4f0c2a7e-9d1b-4c1e-8f00-1234567890ab",
                  *           "name": "Acme Corp",
                  *           "slug": "acme-corp",
+                 *           "external_id": "cus_4f0c2a7e",
+                 *           "metadata": {
+                 *             "plan": "enterprise"
+                 *           },
                  *           "status": "active",
                  *           "step": "activate",
                  *           "last_error": null,

@@ -8,8 +8,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * recorded, when the row is deleted. `template_version` is the tenant migration it was cloned at:
  * only spares at the current one are claimed, the others are retired.
  */
-export class SpareDatabases1732850000000 implements MigrationInterface {
-  name = 'SpareDatabases1732850000000';
+export class SpareDatabases1732860000000 implements MigrationInterface {
+  name = 'SpareDatabases1732860000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
