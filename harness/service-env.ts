@@ -63,6 +63,8 @@ export async function isolatedServiceEnv(overrides: Record<string, string> = {},
     ARCHIVE_DIR: join(filesDirOf(id), 'archives'),
     EXPORT_DIR: join(filesDirOf(id), 'exports'),
     BACKUP_DIR: join(filesDirOf(id), 'backups'),
+    // No spare databases unless asked for (the benchmarks and the spare specs set SPARE_DATABASES): the others count databases.
+    SPARE_DATABASES: '0',
     ...overrides,
   };
   return { id, controlDatabase, orgPrefix, queuePrefix, port, baseUrl: `http://127.0.0.1:${port}`, env };

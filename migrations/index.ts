@@ -21,6 +21,7 @@ import { OrganizationDumps1732830000000 } from './control/1732830000000-Organiza
 import { OrganizationRestores1732840000000 } from './control/1732840000000-OrganizationRestores';
 import { OrganizationSearch1732850000000 } from './control/1732850000000-OrganizationSearch';
 import { WebhookDeliveryTraceParent1732857000000 } from './control/1732857000000-WebhookDeliveryTraceParent';
+import { SpareDatabases1732860000000 } from './control/1732860000000-SpareDatabases';
 import { CreateUsers1732200000000 } from './tenant/1732200000000-CreateUsers';
 import { AddUserLastLogin1732300000000 } from './tenant/1732300000000-AddUserLastLogin';
 
@@ -52,6 +53,7 @@ export const controlMigrations = [
   OrganizationRestores1732840000000,
   OrganizationSearch1732850000000,
   WebhookDeliveryTraceParent1732857000000,
+  SpareDatabases1732860000000,
 ];
 export const tenantMigrations = [CreateUsers1732200000000, AddUserLastLogin1732300000000];
 

@@ -110,6 +110,7 @@ describe('Periodic sweeps', () => {
         backups: 30000,
         'expired-backups': 30000,
         'restore-drills': 30000,
+        'spare-databases': 30000,
       });
     });
   });

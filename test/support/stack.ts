@@ -80,6 +80,8 @@ export function testConfig(id: string, env: Record<string, string> = {}): Config
     ADMISSION_CONCURRENCY: '100000',
     ADMISSION_ORGANIZATION_CONCURRENCY: '100000',
     BACKUP_DIR: join(suiteFilesDir(id), 'backups'),
+    // No spare databases unless a suite asks for them (test/spare-databases.test.ts): the others count databases and clones.
+    SPARE_DATABASES: '0',
     ...env,
   });
 }

@@ -18,6 +18,7 @@ describe('Pure logic (no servers)', () => {
         serverUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
         databasePrefix: 'org_',
         templateEnabled: true,
+        spareDatabases: 2,
         pools: { size: 2, budget: 40, idleMs: 60000, acquireTimeoutMs: 5000, timeouts: { connectMs: 4000, queryMs: 4000 } },
         fleet: { defaultServerCapacity: 1000, pgbouncer: undefined, moveSessionGraceMs: 5000 },
       });

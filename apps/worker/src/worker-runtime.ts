@@ -25,6 +25,7 @@ import { createTenantWorkQueue } from '@orgms/common/queues/tenant-work-queue';
 import { createWebhooksQueue, enqueueWebhookLane, wakeWebhookLane } from '@orgms/common/queues/webhooks-queue';
 import { SecretBox } from '@orgms/common/secret-box';
 import { RefreshTokenStore } from '@orgms/common/sign-in/refresh-token-store';
+import { SpareDatabaseStore } from '@orgms/common/tenancy/spare-database-store';
 import { queueTelemetry } from '@orgms/common/tracing/tracing';
 import { WebhookStore } from '@orgms/common/webhooks/webhook-store';
 import { type Job, type Queue, Worker } from 'bullmq';
@@ -44,6 +45,7 @@ import { createJobHandlers } from './processors/job-handlers';
 import { queueProcessor } from './processors/job-processor';
 import { SweepRegistry } from './sweeps/sweep-registry';
 import { declareSweeps, type WorkerSweeps } from './sweeps/worker-sweeps';
+import { SpareDatabases } from './tenancy/spare-databases';
 import { refreshTemplate } from './tenancy/template-database';
 import { TenantRoles } from './tenancy/tenant-roles';
 import { listenForDeliveries } from './webhooks/delivery-notifications';
@@ -53,7 +55,7 @@ import { sendWebhook } from './webhooks/webhook-sender';
 export interface WorkerRuntime {
   /** Resolves once the control database is reachable and the workers consume jobs. */
   ready: Promise<void>;
-  /** Resolves once the template database is current (or its refresh failed, which is logged). */
+  /** Resolves once the template database is current (or its refresh failed, which is logged) and the servers' spare databases are refilled. */
   templateReady: Promise<void>;
   provisioningWorker: Worker;
   /** The services behind the jobs, for tests that run a job's work twice. */
@@ -66,6 +68,8 @@ export interface WorkerRuntime {
   servers: OrganizationServers;
   /** Organizations' own database roles (tests build services on it and check roles with it). */
   roles: TenantRoles;
+  /** Every server's spare databases (tests wait for refills with it). */
+  spares: SpareDatabases;
   pgbouncer?: PgBouncerDatabases;
   stop: () => Promise<boolean>;
 }
@@ -126,6 +130,14 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     logger,
   });
 
+  const spares = new SpareDatabases({
+    settings: tenancy,
+    spares: new SpareDatabaseStore(controlDb),
+    organizations: store,
+    directory: servers.directory,
+    roles,
+    logger,
+  });
   const dumps = new OrganizationDumpStore(controlDb, clock);
   const restorer = new ArchiveRestorer(dumps, { archive: config.archives.dir, backup: config.backups.dir }, logger);
   const provisioning = new ProvisioningService({
@@ -134,6 +146,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     servers,
     pgbouncer,
     roles,
+    spares,
     archives: restorer,
     logger,
     beforeStep: options.beforeStep,
@@ -155,6 +168,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     store,
     runs,
     roles,
+    spares,
     events,
     logger,
     batching: { batchSize: settings.migrationBatchSize, concurrency: settings.migrationConcurrency },
@@ -175,6 +189,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     servers,
     reachability: new ServerReachability(),
     moves,
+    spares,
     logger,
   });
   const dumpsService = new OrganizationDumpsService({
@@ -216,6 +231,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
     auditRetentionDays: config.auditRetentionDays,
     backups: { dumps, service: dumpsService, clock, settings: config.backups },
     drills: { dumps, store, servers, dir: config.backups.dir },
+    spares,
     quotas: {
       intervalMs: config.limits.quotaSweepIntervalMs,
       defaults: defaultLimits(config.limits),
@@ -353,6 +369,8 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
         logger.error('could not prepare the template database; creating empty databases instead', { server: server.name, error });
       }
     }
+    // Spares of an older template retired, and the server's spares made, once each template is current.
+    if (!abort.signal.aborted) await spares.refillAll().catch((error) => logger.warn('could not refill spare databases', { error: (error as Error).message }));
   });
 
   const stop = () =>
@@ -369,6 +387,7 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
         // close() lets running jobs finish; jobs that outlive the time limit are picked up
         // again by another worker through BullMQ's stalled-job check.
         { name: 'finish running jobs', run: () => Promise.all(workers.map((w) => w.close())) },
+        { name: 'finish refilling spare databases', run: () => spares.idle() },
         { name: 'stop hearing webhook deliveries', run: () => stopListening() },
         {
           name: 'close queues',
@@ -383,5 +402,5 @@ export function startWorkerRuntime(config: Config, logger: Logger, options: Work
       logger,
     );
 
-  return { ready, templateReady, provisioningWorker, provisioning, migrations, sweeps, servers, roles, pgbouncer, stop };
+  return { ready, templateReady, provisioningWorker, provisioning, migrations, sweeps, servers, roles, spares, pgbouncer, stop };
 }

@@ -176,6 +176,8 @@ export interface TenancyConfig {
   databasePrefix: string;
   /** Create organization databases by cloning `<prefix>template` (docs/architecture.md, "Template fast path"); false forces the slow path. */
   templateEnabled: boolean;
+  /** SPARE_DATABASES: spares each active server keeps ready (apps/worker/src/tenancy/spare-databases.ts); 0 disables them. */
+  spareDatabases: number;
   /** The API's tenant connection manager (apps/api/src/tenancy/connection-manager.ts). */
   pools: TenantPoolsConfig;
   fleet: FleetConfig;
@@ -289,6 +291,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       serverUrl: value.ORG_DATABASE_URL ?? serverOf(value.DATABASE_URL),
       databasePrefix: value.ORG_DATABASE_PREFIX,
       templateEnabled: value.ORG_TEMPLATE_ENABLED,
+      spareDatabases: value.SPARE_DATABASES,
       pools: {
         size: value.TENANT_POOL_SIZE,
         budget: value.TENANT_CONNECTION_BUDGET,

@@ -7,6 +7,7 @@ import type { OrganizationStore } from '@orgms/common/organizations/organization
 import { latestTenantMigration } from '@orgms/migrations';
 import type { OrganizationServers } from '../fleet/organization-servers';
 import { describeFailure, JobFailure, jobFailureOf } from '../job-failure';
+import type { SpareDatabases } from '../tenancy/spare-databases';
 import { refreshTemplate } from '../tenancy/template-database';
 import type { TenantRoles } from '../tenancy/tenant-roles';
 import { OutcomeWriter } from './outcome-writer';
@@ -21,6 +22,8 @@ export interface MigrationsDeps {
   roles: TenantRoles;
   /** Tells every API replica to reconnect an organization that just got its own role. */
   events: OrganizationEventPublisher;
+  /** Spares of the template before the upgrade are retired, and new ones cloned from the upgraded one. */
+  spares: Pick<SpareDatabases, 'refillSoon'>;
   logger: Logger;
   /** MIGRATION_BATCH_SIZE and MIGRATION_CONCURRENCY: how the run's organizations are cut into `migrate-tenants` jobs. */
   batching: { batchSize: number; concurrency: number };
@@ -194,7 +197,9 @@ export class MigrationRunsService {
     const outcomes = await Promise.all(
       servers.map(async (server) => {
         try {
-          return `template ${await refreshTemplate(server.adminUrl, this.deps.tenancy.databasePrefix, this.deps.logger)}`;
+          const outcome = await refreshTemplate(server.adminUrl, this.deps.tenancy.databasePrefix, this.deps.logger);
+          this.deps.spares.refillSoon(server.id);
+          return `template ${outcome}`;
         } catch (error) {
           // Clones fall back to the slow path while the template is unusable; the fleet still migrates.
           this.deps.logger.error('could not upgrade the template database', { server: server.name, error });

@@ -5,6 +5,7 @@ import type { TrackedRunStore } from '@orgms/common/fleet-migrations/tracked-run
 import type { Logger } from '@orgms/common/logger';
 import type { OrganizationStore } from '@orgms/common/organizations/organization-store';
 import { JobFailure } from '../job-failure';
+import type { SpareDatabases } from '../tenancy/spare-databases';
 import type { MovesService } from './moves.service';
 import type { OrganizationServers } from './organization-servers';
 
@@ -14,6 +15,8 @@ export interface DrainDeps {
   servers: OrganizationServers;
   reachability: Pick<ServerReachability, 'check'>;
   moves: Pick<MovesService, 'move'>;
+  /** A draining server keeps no spare databases: they are dropped when its drain starts. */
+  spares: Pick<SpareDatabases, 'refill'>;
   logger: Logger;
 }
 
@@ -36,6 +39,13 @@ export class DrainService {
     const { store, runs, logger } = this.deps;
     const drain = await runs.get('drain', drainId);
     if (drain.status === 'completed') return { moved: 0, failed: 0, skipped: 0 };
+    // The directory may still see the server active for a few seconds: read it afresh, so its spares go now.
+    this.deps.servers.directory.invalidate();
+    await this.deps.spares
+      .refill(drain.serverId)
+      .catch((error) =>
+        logger.warn('could not drop the draining server’s spare databases; the spare-databases sweep will', { error: (error as Error).message }),
+      );
     const pending = await runs.plan(
       drainId,
       (await store.idsOnServer(drain.serverId, 'active')).map((orgId) => ({ orgId })),

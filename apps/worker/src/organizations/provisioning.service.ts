@@ -11,6 +11,7 @@ import type { PgBouncerDatabases } from '../fleet/pgbouncer-databases';
 import type { Pipeline } from '../pipelines/pipeline';
 import { runPipeline } from '../pipelines/pipeline-runner';
 import { DatabaseAdmin, type EnsureDatabaseOutcome } from '../tenancy/database-admin';
+import type { SpareDatabases } from '../tenancy/spare-databases';
 import { currentTemplate } from '../tenancy/template-database';
 import { openProvisioningConnection, type ProvisioningConnection } from '../tenancy/tenant-connection';
 import type { TenantRoles } from '../tenancy/tenant-roles';
@@ -34,6 +35,8 @@ export interface ProvisioningDeps {
   pgbouncer?: PgBouncerDatabases;
   /** Each organization's own login role, which owns its database; migrations and seeding connect as it. */
   roles: TenantRoles;
+  /** Spare databases claimed instead of cloning (SPARE_DATABASES); without them every database is cloned or created. */
+  spares?: Pick<SpareDatabases, 'claim'>;
   /** Fills the database of an organization recreated from an archive (`restoredFromArchiveId`). */
   archives: ArchiveRestorer;
   logger: Logger;
@@ -70,16 +73,23 @@ export class ProvisioningService {
       database_role: {
         run: async (run) => {
           const server = run.server as DatabaseServer;
-          const provided = await this.deps.roles.provide(run.org, server);
+          // A claimed spare's role became the organization's in the claim's transaction: only the record is left.
+          const provided = run.made === 'claimed' ? await this.deps.roles.recordGranted(run.org, server) : await this.deps.roles.provide(run.org, server);
           // Migrations and seeding connect as the organization's own role, just provided.
-          run.tenant = await openProvisioningConnection(await this.deps.roles.tenantUrl(run.org, server), run.made === 'cloned');
+          run.tenant = await openProvisioningConnection(await this.deps.roles.tenantUrl(run.org, server), run.made === 'cloned' || run.made === 'claimed');
           return provided;
         },
       },
-      migrate: { run: (run) => this.migrate(run.org, run.tenant as ProvisioningConnection) },
+      // The schema version is recorded with the activation (one write less on the request's path); nothing reads it before.
+      migrate: { run: (run) => (run.tenant as ProvisioningConnection).migrate() },
       seed_admin: { run: (run) => this.seedAdmin(run.org, run.tenant as ProvisioningConnection) },
       activate: {
-        run: ({ org, requestId }) => this.deps.store.transition(org.id, 'active', { step: 'activate', requestId, patch: { lastError: null } }),
+        run: ({ org, requestId }) =>
+          this.deps.store.transition(org.id, 'active', {
+            step: 'activate',
+            requestId,
+            patch: { lastError: null, schemaVersion: latestTenantMigration, pendingAdminPasswordHash: null },
+          }),
       },
     },
     enter: ({ org, requestId }, step) => this.deps.store.recordStep(org.id, 'provisioning', { step, requestId }),
@@ -125,22 +135,28 @@ export class ProvisioningService {
   }
 
   /**
-   * Clones the template when it is current (docs/architecture.md, "Template fast path"), else creates an empty database; the
+   * Claims a spare database when one is ready (docs/operations/fleet-and-capacity.md, "Spare databases"), else clones the
+   * template when it is current (docs/architecture.md, "Template fast path"), else creates an empty database; the
    * migrate step runs either way. `stillWanted` closes the race with a concurrent DELETE: the
    * database is created only if, under the organization lock, the org is still provisioning.
    */
   private async createDatabase(org: Organization, server: DatabaseServer, requestId: string): Promise<EnsureDatabaseOutcome> {
     const { tenancy, store, logger } = this.deps;
     const admin = await DatabaseAdmin.connect(server.adminUrl);
+    const stillWanted = async () => (await store.get(org.id)).status === 'provisioning';
     try {
-      const outcome = await admin.ensureDatabase(org.id, org.databaseName, {
-        template: tenancy.templateEnabled ? currentTemplate(tenancy.databasePrefix) : undefined,
-        onTemplateFallback: (reason) => logger.warn('template not used; creating an empty database', { reason }),
-        stillWanted: async () => (await store.get(org.id)).status === 'provisioning',
-        fill: org.restoredFromArchiveId
-          ? (staging) => this.deps.archives.restoreInto(org.restoredFromArchiveId as string, server.adminUrl, staging)
-          : undefined,
-      });
+      // A spare is the organization's database in one rename; without one left it is cloned as before.
+      const claimed = !org.restoredFromArchiveId && (await this.deps.spares?.claim(org, server, admin, stillWanted));
+      const outcome: EnsureDatabaseOutcome = claimed
+        ? 'claimed'
+        : await admin.ensureDatabase(org.id, org.databaseName, {
+            template: tenancy.templateEnabled ? currentTemplate(tenancy.databasePrefix) : undefined,
+            onTemplateFallback: (reason) => logger.warn('template not used; creating an empty database', { reason }),
+            stillWanted,
+            fill: org.restoredFromArchiveId
+              ? (staging) => this.deps.archives.restoreInto(org.restoredFromArchiveId as string, server.adminUrl, staging)
+              : undefined,
+          });
       // Before the organization can be active, a shared PgBouncer must know where its database is.
       await this.deps.pgbouncer?.sync();
       await store.recordStep(org.id, 'provisioning', { step: 'create_database', requestId, detail: `database ${outcome} on ${server.name}` });
@@ -150,18 +166,12 @@ export class ProvisioningService {
     }
   }
 
-  private async migrate(org: Organization, tenant: ProvisioningConnection): Promise<number> {
-    const applied = await tenant.migrate();
-    await this.deps.store.setSchemaVersion(org.id, latestTenantMigration);
-    return applied;
-  }
-
-  /** Upserts the first admin from the hash kept in the control database, then forgets the hash. */
+  /** Upserts the first admin from the hash kept in the control database (forgotten when the organization is activated). */
   private async seedAdmin(org: Organization, tenant: ProvisioningConnection): Promise<string> {
     const hash = await this.deps.store.pendingAdminPasswordHash(org.id);
     if (!hash) return 'already seeded';
+    // The hash is forgotten with the activation (one write less); seeding again before it changes nothing.
     await tenant.seedAdmin(org.adminEmail, hash);
-    await this.deps.store.clearPendingAdminPasswordHash(org.id);
     return 'seeded';
   }
 }

@@ -13,6 +13,7 @@ import type { OrganizationServers } from '../fleet/organization-servers';
 import { detectOrphans } from '../fleet/orphans-sweep';
 import { type QuotaSweepDeps, sweepQuotas } from '../limits/quota-sweep';
 import { resumeStuckOrganizations, startDuePurges } from '../organizations/organization-sweeps';
+import type { SpareDatabases } from '../tenancy/spare-databases';
 import { deleteExpiredRefreshTokens, expireAuditEntries } from './retention-sweeps';
 import type { SweepDeclarations } from './sweep-registry';
 
@@ -34,6 +35,8 @@ export interface WorkerSweepDeps {
   backups: Omit<BackupSweepDeps, 'jobs' | 'logger' | 'stuckAfterMs'>;
   /** What the restore drills read, restore into and report to. */
   drills: Omit<RestoreDrillDeps, 'logger'>;
+  /** Every server's spare databases, retired and refilled (a backstop for the refill after each claim). */
+  spares: Pick<SpareDatabases, 'refillAll'>;
   logger: Logger;
 }
 
@@ -58,6 +61,7 @@ export function declareSweeps(deps: WorkerSweepDeps) {
     [SWEEPS.backups]: { intervalMs, run: () => scheduleBackups({ ...deps.backups, jobs, logger, stuckAfterMs }) },
     [SWEEPS.expiredBackups]: { intervalMs, run: () => expireBackups({ ...deps.backups, jobs, logger, stuckAfterMs }) },
     [SWEEPS.restoreDrills]: { intervalMs, run: () => drillRestores({ ...deps.drills, logger }) },
+    [SWEEPS.spareDatabases]: { intervalMs, run: () => deps.spares.refillAll() },
     [SWEEPS.quotas]: { intervalMs: deps.quotas.intervalMs, run: () => sweepQuotas({ ...deps.quotas, servers: deps.servers, store, logger }) },
   } satisfies SweepDeclarations;
 }

@@ -13,7 +13,7 @@ export function templateLockKey(templateName: string): string {
   return `template:${templateName}`;
 }
 
-export type EnsureDatabaseOutcome = 'created' | 'cloned' | 'restored' | 'adopted';
+export type EnsureDatabaseOutcome = 'created' | 'cloned' | 'claimed' | 'restored' | 'adopted';
 
 export interface EnsureDatabaseOptions {
   /** Clone this template when its marker says it is current (docs/architecture.md, "Template fast path"); otherwise create empty. */
@@ -83,6 +83,56 @@ export class DatabaseAdmin {
       if (cloned) return 'cloned';
       return options.fill ? 'restored' : 'created';
     });
+  }
+
+  /**
+   * Clones the template into a spare database `name` under the template's lock, then marks it;
+   * false (nothing made) when the template is not at `template.marker`. The name comes from the
+   * spare's own id, so a leftover of a crash under it is ours and is dropped first.
+   */
+  async cloneSpare(name: string, template: { name: string; marker: string }, marker: string): Promise<boolean> {
+    await this.dropDatabaseIfExists(name);
+    const cloned = await this.withLock(templateLockKey(template.name), async () => {
+      if ((await this.markerOf(template.name)) !== template.marker) return false;
+      await this.client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template.name)}`);
+      return true;
+    });
+    if (cloned) await this.setMarker(name, marker);
+    return cloned;
+  }
+
+  /**
+   * A spare database becomes the organization's, in one transaction of three round trips: renamed
+   * to `databaseName` and marked as the organization's, then what `alsoInTransaction` builds on the
+   * same session (its role taken over) runs with the commit. `missing`: nothing is under the
+   * spare's name; `refused`: `alsoInTransaction` declined, and nothing changed.
+   */
+  async takeSpare(
+    spareName: string,
+    orgId: string,
+    databaseName: string,
+    alsoInTransaction?: (client: Client) => Promise<string | undefined>,
+  ): Promise<'taken' | 'missing' | 'refused'> {
+    const marker = markerFor(orgId);
+    if (!/^[A-Za-z0-9:_-]+$/.test(marker)) throw new Error('refusing an unsafe database marker');
+    try {
+      // The simple query protocol takes several statements: one round trip for all three.
+      await this.client.query(
+        `BEGIN; ALTER DATABASE ${quoteIdent(spareName)} RENAME TO ${quoteIdent(databaseName)}; COMMENT ON DATABASE ${quoteIdent(databaseName)} IS '${marker}'`,
+      );
+      const statements = alsoInTransaction ? await alsoInTransaction(this.client) : '';
+      if (statements === undefined) {
+        await this.client.query('ROLLBACK');
+        return 'refused';
+      }
+      await this.client.query(statements ? `${statements}; COMMIT` : 'COMMIT');
+      return 'taken';
+    } catch (error) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      // 3D000: no database under the spare's name (its name comes from its id, so nothing else is ever there).
+      if (sqlStateOf(error) === '3D000') return 'missing';
+      throw error;
+    }
   }
 
   /**

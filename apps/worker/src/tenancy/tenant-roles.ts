@@ -7,7 +7,7 @@ import { type DatabaseLogin, withLogin } from '@orgms/common/fleet/server-urls';
 import type { TenantRoleCredentials, TenantRoleStore } from '@orgms/common/fleet/tenant-role-store';
 import type { Logger } from '@orgms/common/logger';
 import type { Organization } from '@orgms/common/organizations/organization.entity';
-import { markerFor, roleNameFor } from '@orgms/common/tenancy/database-names';
+import { markerFor, roleNameFor, spareMarkerFor } from '@orgms/common/tenancy/database-names';
 import { Client } from 'pg';
 import { JobFailure } from '../job-failure';
 
@@ -100,18 +100,22 @@ export function limitRole(adminUrl: string, orgId: string, credentials: TenantRo
  * rather than failing provisioning over it.
  */
 async function limitRoleWith(client: Client, roleName: string, limits: DatabaseLimits): Promise<RoleLimitsOutcome> {
-  const values = [limits.connectionLimit, limits.statementTimeoutMs, limits.idleInTransactionTimeoutMs, limits.tempFileLimitKb];
-  if (!values.every(Number.isSafeInteger)) throw new JobFailure('database limits must be whole numbers', { permanent: true });
+  const values = limitValues(limits);
   const { rows } = await client.query<{ superuser: boolean }>(`SELECT rolsuper AS superuser FROM pg_roles WHERE rolname = current_user`);
   const superuser = rows[0]?.superuser === true;
-  // CONNECTION LIMIT takes a literal number (%s of a checked integer); settings take quoted values (%L).
-  await execute(
-    client,
-    `ALTER ROLE %1$I CONNECTION LIMIT %2$s; ALTER ROLE %1$I SET statement_timeout = %3$L;
-     ALTER ROLE %1$I SET idle_in_transaction_session_timeout = %4$L${superuser ? '; ALTER ROLE %1$I SET temp_file_limit = %5$L' : ''}`,
-    [roleName, ...values.map(String)],
-  );
+  await execute(client, `${LIMITS_TEMPLATE}${superuser ? TEMP_FILE_LIMIT_TEMPLATE : ''}`, [roleName, ...values]);
   return { skipped: superuser ? [] : ['temp_file_limit'] };
+}
+
+// CONNECTION LIMIT takes a literal number (%s of a checked integer); settings take quoted values (%L).
+const LIMITS_TEMPLATE = `ALTER ROLE %1$I CONNECTION LIMIT %2$s; ALTER ROLE %1$I SET statement_timeout = %3$L;
+     ALTER ROLE %1$I SET idle_in_transaction_session_timeout = %4$L`;
+const TEMP_FILE_LIMIT_TEMPLATE = '; ALTER ROLE %1$I SET temp_file_limit = %5$L';
+
+function limitValues(limits: DatabaseLimits): string[] {
+  const values = [limits.connectionLimit, limits.statementTimeoutMs, limits.idleInTransactionTimeoutMs, limits.tempFileLimitKb];
+  if (!values.every(Number.isSafeInteger)) throw new JobFailure('database limits must be whole numbers', { permanent: true });
+  return values.map(String);
 }
 
 async function ensureRoleWith(client: Client, orgId: string, credentials: TenantRoleCredentials): Promise<EnsureRoleOutcome> {
@@ -154,6 +158,69 @@ async function grantOwnershipWith(client: Client, databaseName: string, roleName
   return rows.length;
 }
 
+/**
+ * The role of a spare database (apps/worker/src/tenancy/spare-databases.ts), named like it: made
+ * NOLOGIN (nobody signs in as a spare), marked as the spare's, and given the database as
+ * provisioning gives an organization's role its own, in one transaction on the database. Converges
+ * when run again.
+ */
+export function ensureSpareRoleOwning(adminUrl: string, databaseName: string, spareId: string): Promise<number> {
+  return inTransaction(withDatabase(adminUrl, databaseName), async (client) => {
+    const marker = spareMarkerFor(spareId);
+    const { rows } = await client.query<{ marker: string | null }>(`SELECT shobj_description(oid, 'pg_authid') AS marker FROM pg_roles WHERE rolname = $1`, [
+      databaseName,
+    ]);
+    if (rows[0] && rows[0].marker !== marker) throw new JobFailure(`a database role named ${databaseName} is not this spare's`, { permanent: true });
+    if (!rows[0]) {
+      await execute(client, 'CREATE ROLE %1$I NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS; COMMENT ON ROLE %1$I IS %2$L', [
+        databaseName,
+        marker,
+      ]);
+    }
+    // As for an organization's role: the admin role uses its rights, so it may rename and drop what it owns.
+    const { rows: membership } = await client.query<{ inherits: boolean }>(`SELECT pg_has_role(current_user, $1, 'USAGE') AS inherits`, [databaseName]);
+    if (!membership[0].inherits) await execute(client, 'GRANT %I TO CURRENT_USER', [databaseName]);
+    return grantOwnershipWith(client, databaseName, databaseName);
+  });
+}
+
+/**
+ * What turns a spare's role into the organization's inside the claim's transaction on `client`
+ * (so with the database's rename, all of it or nothing): the statements that rename it, mark it
+ * as the organization's and give it LOGIN with the organization's password and its limits (it
+ * owns the database already), built by the server in one round trip with the checks. Undefined
+ * when the spare's role is not there as made, or the organization has a role already (an earlier
+ * attempt made it): the caller gives the spare back and clones instead.
+ */
+export async function spareRoleTakeover(
+  client: Client,
+  spare: { id: string; roleName: string },
+  orgId: string,
+  credentials: TenantRoleCredentials,
+  limits: DatabaseLimits,
+): Promise<{ statements: string; limits: RoleLimitsOutcome } | undefined> {
+  const { rows } = await client.query<{ spareMarker: string | null; taken: boolean; superuser: boolean; takeover: string; limits: string }>(
+    `SELECT (SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = $1) AS "spareMarker",
+            EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $2) AS taken,
+            su.superuser,
+            format('ALTER ROLE %1$I RENAME TO %2$I; ALTER ROLE %2$I LOGIN PASSWORD %3$L; COMMENT ON ROLE %2$I IS %4$L', $1::text, $2::text, $3::text, $4::text) AS takeover,
+            format($5::text || CASE WHEN su.superuser THEN $6::text ELSE '' END, $2::text, $7::text, $8::text, $9::text, $10::text) AS limits
+       FROM (SELECT coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false) AS superuser) su`,
+    [
+      spare.roleName,
+      credentials.roleName,
+      scramVerifier(credentials.password),
+      markerFor(orgId),
+      LIMITS_TEMPLATE,
+      TEMP_FILE_LIMIT_TEMPLATE,
+      ...limitValues(limits),
+    ],
+  );
+  const [found] = rows;
+  if (found.spareMarker !== spareMarkerFor(spare.id) || found.taken) return undefined;
+  return { statements: `${found.takeover}; ${found.limits}`, limits: { skipped: found.superuser ? [] : ['temp_file_limit'] } };
+}
+
 /** What `dropRole` did: `in_use` when the role still owns or may use something on the server (kept). */
 export type DropRoleOutcome = 'dropped' | 'absent' | 'in_use' | 'foreign';
 
@@ -162,13 +229,22 @@ export type DropRoleOutcome = 'dropped' | 'absent' | 'in_use' | 'foreign';
  * purge, or the source of a move). A role that still owns or is granted anything on the server
  * (another database uses it) is kept, as is one without our marker.
  */
-export async function dropRole(adminUrl: string, orgId: string, roleName: string): Promise<DropRoleOutcome> {
+export function dropRole(adminUrl: string, orgId: string, roleName: string): Promise<DropRoleOutcome> {
+  return dropMarkedRole(adminUrl, markerFor(orgId), roleName);
+}
+
+/** Drops a spare database's role (the spare's database was dropped); kept like an organization's when in use. */
+export function dropSpareRole(adminUrl: string, spareId: string, roleName: string): Promise<DropRoleOutcome> {
+  return dropMarkedRole(adminUrl, spareMarkerFor(spareId), roleName);
+}
+
+async function dropMarkedRole(adminUrl: string, marker: string, roleName: string): Promise<DropRoleOutcome> {
   return withClient(adminUrl, async (client) => {
     const { rows } = await client.query<{ marker: string | null }>(`SELECT shobj_description(oid, 'pg_authid') AS marker FROM pg_roles WHERE rolname = $1`, [
       roleName,
     ]);
     if (rows.length === 0) return 'absent';
-    if (rows[0].marker !== markerFor(orgId)) return 'foreign';
+    if (rows[0].marker !== marker) return 'foreign';
     try {
       await execute(client, 'DROP ROLE IF EXISTS %I', [roleName]);
       return 'dropped';
@@ -328,8 +404,10 @@ export class TenantRoles {
   }
 
   /** Connections log in as the organization's role from now on (its database on `server` is owned by it). */
-  async recordGranted(org: Pick<Organization, 'id'>, server: DatabaseServer): Promise<void> {
-    if (server.tenantRoles) await this.deps.store.markGranted(org.id);
+  async recordGranted(org: Pick<Organization, 'id'>, server: DatabaseServer): Promise<DatabaseRoleMode> {
+    if (!server.tenantRoles) return 'shared';
+    await this.deps.store.markGranted(org.id);
+    return 'own';
   }
 
   /** Whether the organization should get its role on `server` and has none yet (what a fleet run gives it). */
@@ -365,6 +443,16 @@ export class TenantRoles {
     const outcome = await dropRole(server.adminUrl, org.id, roleNameFor(org.id, this.deps.databasePrefix));
     if (outcome === 'in_use' || outcome === 'foreign') this.deps.logger.warn('organization role kept', { server: server.name, outcome });
     return outcome;
+  }
+
+  /**
+   * What a claim of a spare needs to make the spare's role the organization's (`takeSpareRoleWith`),
+   * or undefined on a server without tenant roles.
+   */
+  async forClaim(org: Pick<Organization, 'id'>, server: DatabaseServer): Promise<{ credentials: TenantRoleCredentials; limits: DatabaseLimits } | undefined> {
+    if (!server.tenantRoles) return undefined;
+    const [credentials, limits] = await Promise.all([this.credentialsOf(org), this.deps.limitsOf(org.id)]);
+    return { credentials, limits };
   }
 
   /** Its role's name and password, made up and recorded the first time. */

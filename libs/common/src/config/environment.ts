@@ -140,6 +140,15 @@ export const environmentSchema = Joi.object({
   ORG_TEMPLATE_ENABLED: Joi.boolean()
     .default(true)
     .description('create org databases by cloning `<ORG_DATABASE_PREFIX>template`; `false` always creates them empty and runs every migration'),
+  // Refilled after each claim in about one clone's time (≈ 50 ms), so a few absorb any burst the clones keep up with.
+  SPARE_DATABASES: Joi.number()
+    .integer()
+    .min(0)
+    .max(100)
+    .default(2)
+    .description(
+      "spare databases each active server keeps cloned from its template, so creating an organization renames one instead of cloning; they take room of the server's capacity; `0` disables them (needs `ORG_TEMPLATE_ENABLED`)",
+    ),
   MIGRATION_CONCURRENCY: Joi.number()
     .integer()
     .min(1)

@@ -60,6 +60,7 @@ export interface TransitionOptions {
       | 'deletedFrom'
       | 'purgeAfter'
       | 'sessionGeneration'
+      | 'pendingAdminPasswordHash'
     >
   >;
   /**
@@ -109,6 +110,7 @@ const PATCH_COLUMNS: Record<string, string> = {
   deletedFrom: 'deleted_from',
   purgeAfter: 'purge_after',
   sessionGeneration: 'session_generation',
+  pendingAdminPasswordHash: 'pending_admin_password_hash',
 };
 
 /**

@@ -123,6 +123,7 @@ export const SWEEPS = {
   backups: 'backups',
   expiredBackups: 'expired-backups',
   restoreDrills: 'restore-drills',
+  spareDatabases: 'spare-databases',
 } as const;
 export type SweepName = (typeof SWEEPS)[keyof typeof SWEEPS];
 

@@ -56,6 +56,20 @@ export function templateMarkerFor(migration: string): string {
   return `orgms:template:${migration}`;
 }
 
+/**
+ * A spare database (and its role, named the same) on a server: `<prefix>spare_` + the 32 hex
+ * digits of the spare's id (apps/worker/src/tenancy/spare-databases.ts).
+ */
+export function spareNameFor(spareId: string, prefix: string): string {
+  return `${prefix}spare_${uuidHex(spareId)}`;
+}
+
+/** The marker of a spare database and its role: ours, but no organization's yet (so never an orphan). */
+export function spareMarkerFor(spareId: string): string {
+  uuidHex(spareId); // spliced into SQL like the organization marker: only a uuid may enter
+  return `orgms:spare:${spareId}`;
+}
+
 /** The organization id in one of our markers, or undefined for anything else (templates, foreign databases). */
 export function organizationIdOfMarker(marker: string | null | undefined): string | undefined {
   const match = /^orgms:organization:([0-9a-f-]{36})$/.exec(marker ?? '');
