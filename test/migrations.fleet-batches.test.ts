@@ -1,13 +1,11 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { JOBS, type MigrateTenantsJobData } from '@orgms/common/queues/registry';
-import { latestTenantMigration, tenantMigrations } from '@orgms/migrations';
+import { latestTenantMigration } from '@orgms/migrations';
 import { expect } from 'chai';
 import { queryControlDatabase } from './support/control-database';
+import { previousTenantMigration as previous, rollBackTenantMigration, waitForMigrationRun } from './support/fleet-migrations';
 import { databaseOf, withClient } from './support/org-databases';
 import { createOrganization, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
-
-const previous = tenantMigrations[tenantMigrations.length - 2].name;
 
 describe('Fleet migrations in batches (MIGRATION_BATCH_SIZE)', () => {
   let stack: TestStack;
@@ -32,38 +30,6 @@ describe('Fleet migrations in batches (MIGRATION_BATCH_SIZE)', () => {
     await stack.stop();
   });
 
-  /**
-   * Puts an organization back to the previous tenant migration. `broken`: its database keeps the
-   * column but loses the record of it, so the migration fails on it. `databaseMigrated`: only the
-   * control database forgets, as after a crash between the migration's commit and its record.
-   */
-  async function rollBack(orgId: string, state: 'behind' | 'broken' | 'databaseMigrated'): Promise<void> {
-    if (state !== 'databaseMigrated') {
-      await withClient(
-        stack,
-        async (c) => {
-          if (state === 'behind') await c.query('ALTER TABLE users DROP COLUMN last_login_at');
-          await c.query('DELETE FROM tenant_migrations WHERE name = $1', [latestTenantMigration]);
-        },
-        databaseOf(stack, orgId),
-      );
-    }
-    await queryControlDatabase(stack, 'UPDATE organizations SET schema_version = $2 WHERE id = $1', [orgId, previous]);
-  }
-
-  async function waitForRun(location: string): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + 60000;
-    while (Date.now() < deadline) {
-      const res = await stack.request
-        .get(location)
-        .set('Authorization', await auth())
-        .expect(200);
-      if (res.body.status === 'completed') return res.body;
-      await sleep(100);
-    }
-    throw new Error(`run ${location} did not complete`);
-  }
-
   /** How many times each organization's database recorded the latest migration (1 when applied once). */
   async function latestRecords(orgId: string): Promise<number> {
     const { rows } = await withClient(
@@ -77,13 +43,13 @@ describe('Fleet migrations in batches (MIGRATION_BATCH_SIZE)', () => {
   it('when 5 organizations are behind in batches of 3 and one of the first batch is broken, then 2 jobs run, its batch-mates succeed and it alone is recorded failed, the batch completing', async function () {
     this.timeout(60000);
     const broken = orgIds[1];
-    for (const orgId of orgIds) await rollBack(orgId, orgId === broken ? 'broken' : 'behind');
+    for (const orgId of orgIds) await rollBackTenantMigration(stack, orgId, orgId === broken ? 'broken' : 'behind');
 
     const started = await stack.request
       .post('/migrations/runs')
       .set('Authorization', await auth())
       .expect(202);
-    const run = await waitForRun(started.headers.location);
+    const run = await waitForMigrationRun(stack, started.headers.location);
     expect(run).to.include({ total: 5, succeeded: 4, failed: 1, skipped: 0, pending: 0 });
     expect((run.failures as { org_id: string }[]).map((f) => f.org_id)).to.deep.equal([broken]);
 
@@ -105,9 +71,9 @@ describe('Fleet migrations in batches (MIGRATION_BATCH_SIZE)', () => {
   it('when a batch runs again after a crash between migrating organizations and recording them, then it records them without applying anything twice, and a further run changes nothing', async function () {
     this.timeout(60000);
     const [crashed, alsoCrashed, behind] = [orgIds[0], orgIds[2], orgIds[3]];
-    await rollBack(crashed, 'databaseMigrated');
-    await rollBack(alsoCrashed, 'databaseMigrated');
-    await rollBack(behind, 'behind');
+    await rollBackTenantMigration(stack, crashed, 'databaseMigrated');
+    await rollBackTenantMigration(stack, alsoCrashed, 'databaseMigrated');
+    await rollBackTenantMigration(stack, behind, 'behind');
     const runs = stack.api.stores.trackedRuns;
     const runId = await runs.create({ kind: 'migration', targetVersion: latestTenantMigration }, 'batch-rerun-spec');
     const batch = [crashed, alsoCrashed, behind];

@@ -1,12 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { latestTenantMigration, tenantMigrations } from '@orgms/migrations';
+import { latestTenantMigration } from '@orgms/migrations';
 import { expect } from 'chai';
 import { queryControlDatabase } from './support/control-database';
+import { previousTenantMigration as previous, rollBackTenantMigration, waitForMigrationRun } from './support/fleet-migrations';
 import { databaseOf, withClient } from './support/org-databases';
 import { createOrganization, waitForStatus } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
-
-const previous = tenantMigrations[tenantMigrations.length - 2].name;
 
 describe('Fleet migrations: POST /migrations/runs', () => {
   let stack: TestStack;
@@ -17,40 +15,13 @@ describe('Fleet migrations: POST /migrations/runs', () => {
   });
   after(() => stack.stop());
 
-  /** Puts an org database back to the previous tenant migration, as if it was created before the latest release. */
-  async function rollBack(orgId: string, options: { breakIt?: boolean } = {}): Promise<void> {
-    await withClient(
-      stack,
-      async (c) => {
-        // A broken database keeps the column but loses the record of it: the migration then fails on it.
-        if (!options.breakIt) await c.query('ALTER TABLE users DROP COLUMN last_login_at');
-        await c.query('DELETE FROM tenant_migrations WHERE name = $1', [latestTenantMigration]);
-      },
-      databaseOf(stack, orgId),
-    );
-    await queryControlDatabase(stack, 'UPDATE organizations SET schema_version = $2 WHERE id = $1', [orgId, previous]);
-  }
-
-  async function waitForRun(location: string): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + 60000;
-    while (Date.now() < deadline) {
-      const res = await stack.request
-        .get(location)
-        .set('Authorization', await auth())
-        .expect(200);
-      if (res.body.status === 'completed') return res.body;
-      await sleep(100);
-    }
-    throw new Error(`run ${location} did not complete`);
-  }
-
   it('when 20 organizations are behind and one database is broken, then the run reports 19 succeeded and 1 failed with its error', async function () {
     this.timeout(120000);
     const orgs = [];
     for (let i = 0; i < 20; i++) orgs.push(await createOrganization(stack));
     for (const org of orgs) await waitForStatus(stack, org.id, ['active'], 30000);
     const broken = orgs[7];
-    for (const org of orgs) await rollBack(org.id, { breakIt: org === broken });
+    for (const org of orgs) await rollBackTenantMigration(stack, org.id, org === broken ? 'broken' : 'behind');
 
     const started = await stack.request
       .post('/migrations/runs')
@@ -58,7 +29,7 @@ describe('Fleet migrations: POST /migrations/runs', () => {
       .expect(202);
     expect(started.headers.location).to.equal(`/migrations/runs/${started.body.id}`);
     expect(started.body).to.include({ target_version: latestTenantMigration });
-    const run = await waitForRun(started.headers.location);
+    const run = await waitForMigrationRun(stack, started.headers.location);
     expect(run).to.include({ total: 20, succeeded: 19, failed: 1, skipped: 0, pending: 0, progress: 1 });
     expect(run.template).to.match(/^template (current|created|migrated)$/);
     expect(run.failures).to.have.length(1);
@@ -80,7 +51,7 @@ describe('Fleet migrations: POST /migrations/runs', () => {
       .post('/migrations/runs')
       .set('Authorization', await auth())
       .expect(202);
-    const second = await waitForRun(again.headers.location);
+    const second = await waitForMigrationRun(stack, again.headers.location);
     expect(second).to.include({ total: 20, succeeded: 0, failed: 1, skipped: 19 });
     const list = await stack.request
       .get('/migrations/runs')

@@ -5,7 +5,7 @@ import type { PlacementService } from '@orgms/common/fleet/placement-service';
 import type { Organization } from '@orgms/common/organizations/organization.entity';
 import type { OrganizationEvent } from '@orgms/common/organizations/organization-event.entity';
 import type { OrganizationMetadata, OrganizationMetadataChanges } from '@orgms/common/organizations/organization-metadata';
-import { DEFAULT_ORGANIZATION_SORT, type OrganizationSort, sortsByInstant } from '@orgms/common/organizations/organization-search';
+import { DEFAULT_ORGANIZATION_SORT, sortsByInstant } from '@orgms/common/organizations/organization-search';
 import type { OrganizationStatus } from '@orgms/common/organizations/organization-status';
 import type { NewOrganization, OrganizationStore } from '@orgms/common/organizations/organization-store';
 import { slugify } from '@orgms/common/organizations/slug';
@@ -16,6 +16,7 @@ import type { InvalidatedCache } from '../events/invalidated-cache';
 import type { JobHandover } from '../http/job-handover';
 import { decodeSortedCursor, encodeSortedCursor, type Page } from '../http/pagination';
 import type { IdempotencyKey, IdempotentRequests } from './idempotent-requests';
+import type { OrganizationFilter } from './organizations.schemas';
 
 export interface CreateOrganizationInput {
   organization_name: string;
@@ -37,18 +38,8 @@ export interface UpdateOrganizationInput {
   metadata?: OrganizationMetadataChanges;
 }
 
-/** GET /organizations: the filters, the sort, and where the page starts (a cursor of that sort). */
-export interface OrganizationListInput {
-  limit: number;
-  cursor?: string;
-  sort?: OrganizationSort;
-  status?: OrganizationStatus;
-  name?: string;
-  database_server_id?: string;
-  external_id?: string;
-  created_after?: Date;
-  created_before?: Date;
-}
+/** GET /organizations as the query schema gives it (filters, page); the sort may be left to its default by other callers. */
+export type OrganizationListInput = Omit<OrganizationFilter, 'sort'> & Partial<Pick<OrganizationFilter, 'sort'>>;
 
 /** An archive as an operator needs it: its row, and the command that brings it back as a new organization. */
 export interface ListedArchive extends OrganizationArchive {
