@@ -41,6 +41,7 @@ describe('Pure logic (no servers)', () => {
       expect(config.worker).to.deep.equal({
         concurrency: 4,
         migrationConcurrency: 2,
+        migrationBatchSize: 50,
         lockDurationMs: 10000,
         stalledIntervalMs: 5000,
         reconcile: { intervalMs: 30000, stuckAfterMs: 60000, orphansIntervalMs: 300000 },
