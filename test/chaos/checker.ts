@@ -411,7 +411,7 @@ export async function checkInvariants(
 const CLAIM_KEPT_BY = ['failed'];
 
 /**
- * 10. Spare databases (docs/operations/fleet-and-capacity.md, "Spare databases"), once settled:
+ * 11. Spare databases (docs/operations/fleet-and-capacity.md, "Spare databases"), once settled:
  * each server holds at most SPARE_DATABASES of them beside those claimed; every spare database
  * has its `spare_databases` row, its marker and its role, and every row its database (except a
  * claim whose rename committed: the organization's database is it now); none is left preparing or
