@@ -78,6 +78,8 @@ export class ChaosFleet {
         WEBHOOK_RETRY_BASE_MS: '100',
         WEBHOOK_TIMEOUT_MS: '5000',
         WEBHOOK_SWEEP_INTERVAL_MS: '2000',
+        // As in production (the harness turns them off): creations claim spares, refills run beside the faults.
+        SPARE_DATABASES: '2',
       },
       'chaos',
     );

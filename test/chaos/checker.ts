@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type FileDigest, hashFile, reprDigest } from '@orgms/common/data-safety/file-hash';
 import { withDatabase } from '@orgms/common/database/database-urls';
 import { QUEUES, SWEEPS, sweepSchedulerId } from '@orgms/common/queues/registry';
+import { markerFor, spareMarkerFor, spareNameFor } from '@orgms/common/tenancy/database-names';
 import { Queue } from 'bullmq';
 import { controlQuery } from '../../harness/service-env';
 import { DEFAULT_SERVER, query } from '../support/fleet-processes';
@@ -41,6 +42,8 @@ interface OrgRow extends Record<string, unknown> {
 }
 
 const CREATES = ['create', 'create_same_name', 'create_idempotent'];
+/** Only to learn the prefix of spares' names (`<prefix>spare_`) from the function that makes them. */
+const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
 /** The real state at the end: the control database, `pg_database` on both servers, ARCHIVE_DIR and Redis. */
 export interface FinalState {
@@ -58,6 +61,14 @@ export interface FinalState {
   /** The soak's endpoint's rows of `webhook_deliveries`. */
   deliveries: { org_id: string; event_id: string; event_type: string; message_id: string; status: string; attempts: number }[];
   exports: { id: string; org_id: string; status: string; size_bytes: string | null; sha256: string | null; error: string | null }[];
+  /** Spare databases (named `<prefix>spare_<hex>`) on both servers, with their markers: not in `databases`. */
+  spareDatabases: { server: string; datname: string; marker: string | null }[];
+  /** Roles named like spares on both servers (each spare has one, when its server has tenant roles). */
+  spareRoles: { server: string; rolname: string }[];
+  /** `spare_databases`, with the name each row's database and role have. */
+  spares: { id: string; server_id: string; status: string; claimed_by: string | null; name: string }[];
+  /** Markers of the organizations' databases (`databases`), by server and name. */
+  markers: Map<string, string | null>;
 }
 
 /** The soak's webhook endpoint and the receiver it points at. */
@@ -81,15 +92,36 @@ export async function readFinalState(fleet: ChaosFleet, webhookEndpointId: strin
     'SELECT id, name, name_key, status, database_name, database_server_id::text, last_error, deleted_from FROM organizations',
   );
   const databases: FinalState['databases'] = [];
+  const spareDatabases: FinalState['spareDatabases'] = [];
+  const spareRoles: FinalState['spareRoles'] = [];
+  const markers: FinalState['markers'] = new Map();
+  const sparePrefix = spareNameFor(ZERO_UUID, fe.orgPrefix).slice(0, -32);
+  const isSpare = (name: string) => name.startsWith(sparePrefix);
   for (const [server, url] of [
     ['default', DEFAULT_SERVER],
     ['pg-b', SECOND_SERVER],
   ]) {
-    const rows = await query<{ datname: string }>(url, "SELECT datname FROM pg_database WHERE left(datname, length($1)) = $1 AND datname <> $1 || 'template'", [
-      fe.orgPrefix,
-    ]);
-    for (const row of rows) databases.push({ server, datname: row.datname });
+    const rows = await query<{ datname: string; marker: string | null }>(
+      url,
+      "SELECT datname, shobj_description(oid, 'pg_database') AS marker FROM pg_database WHERE left(datname, length($1)) = $1 AND datname <> $1 || 'template'",
+      [fe.orgPrefix],
+    );
+    for (const row of rows) {
+      if (isSpare(row.datname)) spareDatabases.push({ server, ...row });
+      else {
+        databases.push({ server, datname: row.datname });
+        markers.set(`${server}/${row.datname}`, row.marker);
+      }
+    }
+    const roles = await query<{ rolname: string }>(url, 'SELECT rolname FROM pg_roles WHERE left(rolname, length($1)) = $1', [sparePrefix]);
+    for (const row of roles) spareRoles.push({ server, rolname: row.rolname });
   }
+  const spares = (
+    await controlQuery<Omit<FinalState['spares'][number], 'name'> & Record<string, unknown>>(
+      fe,
+      'SELECT id::text, server_id::text, status, claimed_by::text FROM spare_databases',
+    )
+  ).map((row) => ({ ...row, name: spareNameFor(row.id, fe.orgPrefix) }));
   const archives = await controlQuery<FinalState['archives'][number] & Record<string, unknown>>(
     fe,
     `SELECT org_id::text, file_name, status, sha256, size_bytes::text FROM organization_dumps WHERE kind = 'archive'`,
@@ -118,20 +150,45 @@ export async function readFinalState(fleet: ChaosFleet, webhookEndpointId: strin
     users.set(org.id, await query(url, 'SELECT id::text, email, role, password_hash FROM users'));
   }
   const queue = new Queue(QUEUES.maintenance, { connection: { url: fleet.redis.url }, prefix: fe.queuePrefix });
-  // Organizations' work runs on the provisioning queue and on the tenant-work queue (exports, moves): both must drain.
-  const workQueues = [QUEUES.provisioning, QUEUES.tenantWork].map((name) => new Queue(name, { connection: { url: fleet.redis.url }, prefix: fe.queuePrefix }));
   try {
     const sweeps = Object.values(SWEEPS);
     const schedulers = await Promise.all(sweeps.map((sweep) => queue.getJobScheduler(sweepSchedulerId(sweep))));
     const unscheduledSweeps = sweeps.filter((_, i) => schedulers[i] === undefined);
-    const counts = await Promise.all(workQueues.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children')));
-    const queuedJobs = Object.fromEntries(
-      counts.flatMap((count, i) => Object.entries(count).map(([state, n]) => [`${workQueues[i].name} ${state}`, n])),
-    ) as Record<string, number>;
-    return { orgs, databases, archives, users, everActive, unscheduledSweeps, queuedJobs, events, deliveries, exports };
+    const queuedJobs = await queuedWork(fleet);
+    return {
+      orgs,
+      databases,
+      archives,
+      users,
+      everActive,
+      unscheduledSweeps,
+      queuedJobs,
+      events,
+      deliveries,
+      exports,
+      spareDatabases,
+      spareRoles,
+      spares,
+      markers,
+    };
   } finally {
     await queue.close();
-    await Promise.all(workQueues.map((q) => q.close()));
+  }
+}
+
+/**
+ * Jobs of organizations' work not done yet, by queue and state: on the provisioning queue and on the
+ * tenant-work queue (exports, moves, whose source is dropped after the organization is active again).
+ */
+export async function queuedWork(fleet: ChaosFleet): Promise<Record<string, number>> {
+  const queues = [QUEUES.provisioning, QUEUES.tenantWork].map(
+    (name) => new Queue(name, { connection: { url: fleet.redis.url }, prefix: fleet.fe.queuePrefix }),
+  );
+  try {
+    const counts = await Promise.all(queues.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children')));
+    return Object.fromEntries(counts.flatMap((count, i) => Object.entries(count).map(([state, n]) => [`${queues[i].name} ${state}`, n])));
+  } finally {
+    await Promise.all(queues.map((q) => q.close()));
   }
 }
 
@@ -343,10 +400,72 @@ export async function checkInvariants(
     verdicts.push({ invariant: 'Redis: every sweep is scheduled; nothing left queued', violations, checked: JSON.stringify(state.queuedJobs) });
   }
 
+  verdicts.push(checkSpares(state, fleet));
   verdicts.push(checkWebhooks(history, state, webhooks));
   verdicts.push(checkRefreshTokens(history));
   verdicts.push(await checkExports(history, state, fleet));
   return verdicts;
+}
+
+/** Spare rows an organization may still take up (its provisioning failed, a retry resumes its claim): not left over. */
+const CLAIM_KEPT_BY = ['failed'];
+
+/**
+ * 11. Spare databases (docs/operations/fleet-and-capacity.md, "Spare databases"), once settled:
+ * each server holds at most SPARE_DATABASES of them beside those claimed; every spare database
+ * has its `spare_databases` row, its marker and its role, and every row its database (except a
+ * claim whose rename committed: the organization's database is it now); none is left preparing or
+ * claimed for an organization past provisioning; no organization's database carries a spare's
+ * marker or is listed as a spare.
+ */
+function checkSpares(state: FinalState, fleet: ChaosFleet): Verdict {
+  const violations: Violation[] = [];
+  const limit = Number(fleet.fe.env.SPARE_DATABASES);
+  const orgs = new Map(state.orgs.map((o) => [o.id, o]));
+  const rows = new Map(state.spares.map((s) => [s.name, s]));
+  for (const db of state.spareDatabases) {
+    const row = rows.get(db.datname);
+    if (!row) violations.push({ message: `spare database ${db.datname} on ${db.server} has no row in spare_databases` });
+    else if (serverNameOf(fleet, row.server_id) !== db.server)
+      violations.push({ message: `spare database ${db.datname} is on ${db.server}, but its row places it on ${serverNameOf(fleet, row.server_id)}` });
+    else if (db.marker !== spareMarkerFor(row.id)) violations.push({ message: `spare database ${db.datname} on ${db.server} is marked ${db.marker}` });
+    if (!state.spareRoles.some((r) => r.server === db.server && r.rolname === db.datname))
+      violations.push({ message: `spare database ${db.datname} on ${db.server} has no role of its own` });
+  }
+  for (const role of state.spareRoles) {
+    if (!state.spareDatabases.some((d) => d.server === role.server && d.datname === role.rolname))
+      violations.push({ message: `role ${role.rolname} on ${role.server} is a spare's, but no spare database is named so` });
+  }
+  for (const row of state.spares) {
+    const claimant = row.claimed_by ? orgs.get(row.claimed_by) : undefined;
+    const server = serverNameOf(fleet, row.server_id);
+    const database = state.spareDatabases.find((d) => d.datname === row.name && d.server === server);
+    if (row.status === 'preparing') violations.push({ message: `spare ${row.id} on ${server} is still preparing after settling` });
+    else if (row.status === 'claimed' && !CLAIM_KEPT_BY.includes(claimant?.status ?? ''))
+      violations.push({
+        message: `spare ${row.id} on ${server} is still claimed by org ${row.claimed_by} (${claimant?.status}) after settling`,
+        orgId: row.claimed_by ?? undefined,
+      });
+    else if (!database && !(row.status === 'claimed' && state.databases.some((d) => d.datname === claimant?.database_name)))
+      violations.push({ message: `spare ${row.id} (${row.status}) on ${server} has no database ${row.name}` });
+  }
+  for (const server of ['default', 'pg-b']) {
+    const held = state.spareDatabases.filter((d) => d.server === server && rows.get(d.datname)?.status !== 'claimed').length;
+    if (held > limit) violations.push({ message: `${server} holds ${held} unclaimed spare databases, more than SPARE_DATABASES (${limit})` });
+  }
+  for (const org of state.orgs) {
+    for (const db of state.databases.filter((d) => d.datname === org.database_name)) {
+      const marker = state.markers.get(`${db.server}/${db.datname}`);
+      if (marker && marker !== markerFor(org.id))
+        violations.push({ message: `database ${db.datname} of org ${org.id} (${org.status}) on ${db.server} is marked ${marker}`, orgId: org.id });
+    }
+  }
+  const counts = ['default', 'pg-b'].map((server) => `${server} ${state.spareDatabases.filter((d) => d.server === server).length}`).join(', ');
+  return {
+    invariant: `spare databases: at most SPARE_DATABASES (${limit}) unclaimed per server; each has its row, marker and role, and each row its database; none left preparing or claimed; no organization's database is a spare`,
+    violations,
+    checked: `${state.spares.length} spare rows (${countStatuses(state.spares) || 'none'}), spare databases ${counts}, ${state.spareRoles.length} spare roles`,
+  };
 }
 
 /**

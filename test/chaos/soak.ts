@@ -7,7 +7,7 @@ import { controlQuery } from '../../harness/service-env';
 import { printLogs, processesStarted } from '../../harness/service-process';
 import { DEFAULT_SERVER, query } from '../support/fleet-processes';
 import { ChaosFleet, SECOND_SERVER } from './chaos-fleet';
-import { ambiguous, checkInvariants, EXPORT_IN_PROGRESS, type FinalState, readFinalState, SETTLED, type Verdict } from './checker';
+import { ambiguous, checkInvariants, EXPORT_IN_PROGRESS, type FinalState, queuedWork, readFinalState, SETTLED, type Verdict } from './checker';
 import { formatSchedule, Nemesis, planFaults } from './nemesis';
 import { Random } from './random';
 import { WebhookReceiver } from './webhook-receiver';
@@ -148,9 +148,9 @@ function sampleConnections(pgbouncerAdmin: string): { stop: () => string } {
 }
 
 /**
- * Polls the control database until every organization is settled, no webhook delivery is pending
- * and no export queued or running, or the deadline passes (deliveries and exports left over are
- * their invariants' violations).
+ * Polls the control database and Redis until every organization is settled, no webhook delivery is
+ * pending, no export queued or running, no organization's job left on the work queues and the spares
+ * refilled, or the deadline passes (what is left over is its invariant's violations).
  */
 async function waitToSettle(fleet: ChaosFleet, deadline: number): Promise<{ at: number; unsettled: { id: string; status: string; step: string | null }[] }> {
   while (true) {
@@ -159,12 +159,20 @@ async function waitToSettle(fleet: ChaosFleet, deadline: number): Promise<{ at: 
       'SELECT id, status, step FROM organizations WHERE NOT (status = ANY($1::text[]))',
       [SETTLED],
     ).catch(() => [{ id: '?', status: 'control database unreachable', step: null }]);
+    // Spares too: none being made or claimed (but by a failed organization, whose retry takes its claim up), each active server refilled.
     const [{ busy }] = await controlQuery<{ busy: number }>(
       fleet.fe,
-      `SELECT (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending') + (SELECT count(*) FROM organization_dumps WHERE kind = 'export' AND status = ANY($1::text[]))::int AS busy`,
-      [EXPORT_IN_PROGRESS],
+      `SELECT ((SELECT count(*) FROM webhook_deliveries WHERE status = 'pending')
+             + (SELECT count(*) FROM organization_dumps WHERE kind = 'export' AND status = ANY($1::text[]))
+             + (SELECT count(*) FROM spare_databases s LEFT JOIN organizations o ON o.id = s.claimed_by
+                 WHERE s.status = 'preparing' OR (s.status = 'claimed' AND o.status IS DISTINCT FROM 'failed'))
+             + (SELECT count(*) FROM database_servers d WHERE d.status = 'active'
+                 AND (SELECT count(*) FROM spare_databases s WHERE s.server_id = d.id AND s.status = 'ready') < $2))::int AS busy`,
+      [EXPORT_IN_PROGRESS, Number(fleet.fe.env.SPARE_DATABASES)],
     ).catch(() => [{ busy: 1 }]);
-    if ((unsettled.length === 0 && Number(busy) === 0) || Date.now() > deadline) return { at: Date.now(), unsettled };
+    // A move's job goes on after its organization is active again (it drops the source once its sessions ended).
+    const queued = Object.values(await queuedWork(fleet).catch(() => ({ unreachable: 1 }))).reduce((sum, n) => sum + n, 0);
+    if ((unsettled.length === 0 && Number(busy) === 0 && queued === 0) || Date.now() > deadline) return { at: Date.now(), unsettled };
     await sleep(500);
   }
 }
