@@ -369,8 +369,10 @@ export async function checkInvariants(
   {
     const violations: Violation[] = [];
     const covered = (op: Operation) => windows.some((w) => op.end >= w.start && op.start <= w.end + recoveryBoundMs);
-    // Writes to an organization while it moves answer 503 + Retry-After by design (README, moves): not a fault.
-    const pausedByMove = (op: Operation) => op.status === 503 && op.result.detail?.startsWith('The organization is being moved') === true;
+    // Writes to an organization while it moves answer 503 + Retry-After by design (docs/api/fleet.md, moves): not a
+    // fault. A write that raced the move's start only learns that the database refused it, hence the second wording.
+    const WRITES_PAUSED = ['The organization is being moved', 'The organization database is read-only while it is moved or restored'];
+    const pausedByMove = (op: Operation) => op.status === 503 && WRITES_PAUSED.some((start) => op.result.detail?.startsWith(start) === true);
     for (const op of history) {
       if (ambiguous(op) && !pausedByMove(op) && !covered(op)) {
         violations.push({
