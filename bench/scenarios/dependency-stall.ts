@@ -13,7 +13,7 @@ export interface DependencyStallSizes {
   clients: number;
 }
 
-const SCENARIO = '11 dependency stall';
+const SCENARIO = '12 dependency stall';
 /** Issue 25's bound: no request waits longer on a dependency. */
 const BOUND_MS = 5000;
 /** A request still unanswered after this is given up (before the bounded waits, a stall held requests as long as it lasted). */
