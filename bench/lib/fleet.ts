@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { quoteIdent, templateNameFor } from '@orgms/common/tenancy/database-names';
+import { databaseNameFor, quoteIdent, templateNameFor } from '@orgms/common/tenancy/database-names';
 import { Client } from 'pg';
 import { controlQuery } from '../../harness/service-env';
 import type { ServiceClient } from './service';
@@ -125,5 +125,25 @@ export async function dropPrefixedDatabases(server: BenchServer, prefix: string)
     return rows.length;
   } catch {
     return 0; // a server that is gone has nothing left to clean
+  }
+}
+
+/** The organization's database on the server it was placed on (one of `servers`), as the admin role. */
+export async function organizationDatabaseUrl(client: ServiceClient, orgId: string, servers: BenchServer[]): Promise<string> {
+  return onDatabase((await serverOfOrganization(client, orgId, servers)).adminUrl, databaseNameFor(orgId, client.env.orgPrefix));
+}
+
+/** Adds `users` members with bcrypt-sized hashes straight into the organization's database (fast setup, not measured). */
+export async function addBenchUsers(client: ServiceClient, orgId: string, users: number, servers: BenchServer[]): Promise<void> {
+  const pg = await connect(await organizationDatabaseUrl(client, orgId, servers));
+  try {
+    await pg.query(
+      `INSERT INTO users (id, email, password_hash, role)
+       SELECT gen_random_uuid(), 'user' || n || '@bench.test', '$2b$10$' || rpad(md5(n::text), 53, 'x'), 'member' FROM generate_series(1, $1) AS n`,
+      [users],
+    );
+    await pg.query('VACUUM ANALYZE users');
+  } finally {
+    await pg.end();
   }
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { databaseNameFor } from '@orgms/common/tenancy/database-names';
 import { controlQuery } from '../../harness/service-env';
-import { type BenchServer, connect, onDatabase, serverOfOrganization } from '../lib/fleet';
+import { addBenchUsers, type BenchServer, connect, onDatabase, serverOfOrganization } from '../lib/fleet';
 import type { ServiceClient } from '../lib/service';
 import { type ResultRow, round } from '../lib/stats';
 
@@ -22,17 +22,7 @@ export async function archivePurge(client: ServiceClient, users: number, archive
   await client.waitActive(id);
   const database = databaseNameFor(id, client.env.orgPrefix);
   const server = await serverOfOrganization(client, id, servers);
-  const pg = await connect(onDatabase(server.adminUrl, database));
-  try {
-    await pg.query(
-      `INSERT INTO users (id, email, password_hash, role)
-       SELECT gen_random_uuid(), 'user' || n || '@bench.test', '$2b$10$' || rpad(md5(n::text), 53, 'x'), 'member' FROM generate_series(1, $1) AS n`,
-      [users],
-    );
-    await pg.query('VACUUM ANALYZE users');
-  } finally {
-    await pg.end();
-  }
+  await addBenchUsers(client, id, users, servers);
 
   // The floor, on a copy, so the organization's own database is untouched for the service.
   const copy = `${database}_floor`;

@@ -3,8 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { databaseNameFor } from '@orgms/common/tenancy/database-names';
-import { type BenchServer, connect, onDatabase, serverOfOrganization } from '../lib/fleet';
+import { addBenchUsers, type BenchServer, organizationDatabaseUrl } from '../lib/fleet';
 import { inPool, type ServiceClient } from '../lib/service';
 import { type ResultRow, round } from '../lib/stats';
 import { createActiveOrganizations } from './many-tenants';
@@ -19,25 +18,6 @@ export interface BackupSizes {
   users: number;
   /** Organizations backed up for the throughput figure. */
   organizations: number;
-}
-
-/** The organization's database on the server it was placed on (one of `servers`), as the admin role. */
-async function orgDatabaseUrl(client: ServiceClient, orgId: string, servers: BenchServer[]): Promise<string> {
-  return onDatabase((await serverOfOrganization(client, orgId, servers)).adminUrl, databaseNameFor(orgId, client.env.orgPrefix));
-}
-
-async function addUsers(client: ServiceClient, orgId: string, users: number, servers: BenchServer[]): Promise<void> {
-  const pg = await connect(await orgDatabaseUrl(client, orgId, servers));
-  try {
-    await pg.query(
-      `INSERT INTO users (id, email, password_hash, role)
-       SELECT gen_random_uuid(), 'user' || n || '@bench.test', '$2b$10$' || rpad(md5(n::text), 53, 'x'), 'member' FROM generate_series(1, $1) AS n`,
-      [users],
-    );
-    await pg.query('VACUUM ANALYZE users');
-  } finally {
-    await pg.end();
-  }
 }
 
 /** Polls a backup (its route has no long-poll) until it is verified; throws when it failed. */
@@ -90,10 +70,10 @@ export async function backupRestore(client: ServiceClient, sizes: BackupSizes, s
   const scenario = `10 backup and restore (${sizes.users} users)`;
   const id = await client.createOrganization(`Backup ${client.env.id}`);
   await client.waitActive(id);
-  await addUsers(client, id, sizes.users, servers);
+  await addBenchUsers(client, id, sizes.users, servers);
 
   const floorFile = join(scratchDir, 'backup-floor.dump');
-  const database = await orgDatabaseUrl(client, id, servers);
+  const database = await organizationDatabaseUrl(client, id, servers);
   const floorStarted = performance.now();
   try {
     await run('pg_dump', ['-Fc', '--no-owner', '--no-acl', '-f', floorFile, '-d', database]);
@@ -121,7 +101,7 @@ export async function backupRestore(client: ServiceClient, sizes: BackupSizes, s
   const sandboxMs = performance.now() - sandboxStarted;
 
   const fleet = await createActiveOrganizations(client, sizes.organizations, 'Backed up');
-  await inPool(fleet.ids, sizes.organizations, (orgId) => addUsers(client, orgId, sizes.users, servers));
+  await inPool(fleet.ids, sizes.organizations, (orgId) => addBenchUsers(client, orgId, sizes.users, servers));
   const wallStarted = performance.now();
   await inPool(fleet.ids, BACKUP_CONCURRENCY, async (orgId) => {
     await backupNow(client, orgId);
