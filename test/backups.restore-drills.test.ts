@@ -1,25 +1,19 @@
 import { closeSync, openSync, readdirSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SWEEPS } from '@orgms/common/queues/registry';
 import { drillDatabaseName } from '@orgms/worker/data-safety/restore-drills';
 import { backupRestoreTests } from '@orgms/worker/metrics';
 import { expect } from 'chai';
+import { verifiedBackup } from './support/backups';
 import { queryControlDatabase } from './support/control-database';
 import { withClient } from './support/org-databases';
 import { auth, createActiveOrganization, orgLogin } from './support/org-users';
 import type { CreatedOrg } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
 
-async function verifiedBackup(stack: TestStack, org: CreatedOrg): Promise<{ id: string; fileName: string }> {
+async function verifiedBackupFile(stack: TestStack, org: CreatedOrg): Promise<{ id: string; fileName: string }> {
   const token = await orgLogin(stack, org.id, org.email, org.password);
-  const { id } = (await stack.request.post(`/organizations/${org.id}/backups`).set(auth(token)).expect(202)).body;
-  for (let tries = 0; ; tries += 1) {
-    const { body } = await stack.request.get(`/organizations/${org.id}/backups/${id}`).set(auth(token)).expect(200);
-    if (body.status === 'verified') break;
-    if (body.status === 'failed' || tries > 600) throw new Error(`backup ${body.status}`);
-    await sleep(100);
-  }
+  const id = await verifiedBackup(stack, org.id, token);
   const [row] = await queryControlDatabase<{ fileName: string }>(stack, `SELECT file_name AS "fileName" FROM organization_dumps WHERE id = $1`, [id]);
   return { id, fileName: row.fileName };
 }
@@ -46,7 +40,7 @@ describe('Backups: restore drills', function () {
   const drills = () => (stack.worker ?? expect.fail('this suite runs a worker')).sweeps[SWEEPS.restoreDrills];
 
   it('when a good backup is drilled, then it is restored into a scratch database, its row counts match the manifest, the scratch database is gone and restore_tested_at is set', async () => {
-    const backup = await verifiedBackup(stack, good);
+    const backup = await verifiedBackupFile(stack, good);
     const passedBefore = await drillCount('passed');
     const report = await drills().run();
     expect(report.passed).to.include(backup.id);
@@ -65,7 +59,7 @@ describe('Backups: restore drills', function () {
   });
 
   it('when a backup file is damaged (bytes flipped), then the drill reports it: failed, an error log line, the metric and the backup.restore_test_failed event (webhook, audit), once', async () => {
-    const backup = await verifiedBackup(stack, damaged);
+    const backup = await verifiedBackupFile(stack, damaged);
     const path = join(stack.config.backups.dir, backup.fileName);
     const fd = openSync(path, 'r+');
     const bytes = Buffer.alloc(16);

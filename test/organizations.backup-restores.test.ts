@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { databaseNameFor } from '@orgms/common/tenancy/database-names';
 import { expect } from 'chai';
+import { verifiedBackup } from './support/backups';
 import { queryControlDatabase } from './support/control-database';
 import { auth, createActiveOrganization, orgLogin, queryOrgDatabase } from './support/org-users';
 import { type CreatedOrg, uniqueName, waitForStatus } from './support/organizations';
@@ -14,17 +14,6 @@ async function usersDigest(stack: TestStack, orgId: string): Promise<{ count: nu
     `SELECT count(*)::int AS count, md5(coalesce(string_agg(id || email || password_hash || role, ',' ORDER BY id), '')) AS checksum FROM users`,
   );
   return row;
-}
-
-async function verifiedBackup(stack: TestStack, orgId: string, token: string): Promise<string> {
-  const res = await stack.request.post(`/organizations/${orgId}/backups`).set(auth(token)).expect(202);
-  const deadline = Date.now() + 60000;
-  for (;;) {
-    const read = await stack.request.get(`/organizations/${orgId}/backups/${res.body.id}`).set(auth(token)).expect(200);
-    if (read.body.status === 'verified') return res.body.id as string;
-    if (read.body.status === 'failed' || Date.now() > deadline) throw new Error(`backup ${read.body.status}: ${read.body.error}`);
-    await sleep(100);
-  }
 }
 
 describe('Restoring an organization from a backup', function () {

@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SWEEPS } from '@orgms/common/queues/registry';
 import { backupsMade } from '@orgms/worker/metrics';
 import { expect } from 'chai';
+import { backupEnded } from './support/backups';
 import { queryControlDatabase } from './support/control-database';
 import { ManualClock } from './support/manual-clock';
 import { auth, createActiveOrganization, orgLogin } from './support/org-users';
@@ -12,16 +12,6 @@ import type { CreatedOrg } from './support/organizations';
 import { startStack, type TestStack } from './support/stack';
 
 const DAY = 24 * 3600 * 1000;
-
-async function waitVerified(stack: TestStack, orgId: string, backupId: string, token: string, timeoutMs = 60000): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await stack.request.get(`/organizations/${orgId}/backups/${backupId}`).set(auth(token)).expect(200);
-    if (res.body.status === 'verified' || res.body.status === 'failed') return res.body;
-    if (Date.now() > deadline) throw new Error(`backup still ${res.body.status}`);
-    await sleep(100);
-  }
-}
 
 describe('Organization backups', function () {
   this.timeout(120000);
@@ -58,7 +48,7 @@ describe('Organization backups', function () {
     const res = await stack.request.post(`/organizations/${orgA.id}/backups`).set(auth(tokenA)).expect(202);
     expect(res.headers.location).to.equal(`/organizations/${orgA.id}/backups/${res.body.id}`);
     expect(res.body).to.include({ organization_id: orgA.id, kind: 'manual', status: 'queued', sha256: null, restore_tested_at: null });
-    const backup = await waitVerified(stack, orgA.id, res.body.id, tokenA);
+    const backup = await backupEnded(stack, orgA.id, res.body.id, tokenA);
     expect(backup.status).to.equal('verified');
     expect(backup.expires_at).to.equal(new Date(clock.now().getTime() + stack.config.backups.manualTtlMs).toISOString());
     const [row] = await queryControlDatabase<{ fileName: string; manifest: Record<string, number> }>(
@@ -103,7 +93,7 @@ describe('Organization backups', function () {
     for (const id of report.scheduled) {
       const [{ orgId }] = await queryControlDatabase<{ orgId: string }>(stack, `SELECT org_id AS "orgId" FROM organization_dumps WHERE id = $1`, [id]);
       // Days later by the suite's clock: the platform admin signs in again.
-      const done = await waitVerified(stack, orgId, id, await stack.adminToken());
+      const done = await backupEnded(stack, orgId, id, await stack.adminToken());
       expect(done).to.include({ kind: 'scheduled', status: 'verified', expires_at: null });
     }
   });
