@@ -120,6 +120,12 @@ export function apiMetrics(sources: ApiMetricsSources): { observe: RequestHandle
     },
   });
 
+  // Both fleet gauges show the same list: one control-database read per scrape, not one per gauge.
+  let fleetRead: { at: number; servers: ReturnType<typeof databaseServers.list> } | undefined;
+  const fleetAtScrape = () => {
+    if (!fleetRead || Date.now() - fleetRead.at > 1000) fleetRead = { at: Date.now(), servers: databaseServers.list() };
+    return fleetRead.servers;
+  };
   new Gauge({
     name: 'orgms_database_server_capacity',
     help: 'Organizations each database server may hold, by server and its status (active, draining, disabled; read from the control database at scrape time)',
@@ -129,7 +135,7 @@ export function apiMetrics(sources: ApiMetricsSources): { observe: RequestHandle
       if (!readiness.isControlPlaneReady) return;
       // A server whose status changed leaves no series under its old status.
       this.reset();
-      for (const server of await databaseServers.list()) this.set({ server: server.name, status: server.status }, server.capacity);
+      for (const server of await fleetAtScrape()) this.set({ server: server.name, status: server.status }, server.capacity);
     },
   });
   new Gauge({
@@ -140,7 +146,7 @@ export function apiMetrics(sources: ApiMetricsSources): { observe: RequestHandle
     async collect() {
       if (!readiness.isControlPlaneReady) return;
       this.reset();
-      for (const server of await databaseServers.list()) this.set({ server: server.name, status: server.status }, server.organizations);
+      for (const server of await fleetAtScrape()) this.set({ server: server.name, status: server.status }, server.organizations);
     },
   });
 
