@@ -4,6 +4,7 @@ import { OrganizationDatabaseBusyError, ServiceUnavailableError } from '@orgms/c
 import type { DatabaseServer } from '@orgms/common/fleet/database-server-store';
 import { type DatabaseLogin, tenantUrlOf } from '@orgms/common/fleet/server-urls';
 import type { Logger } from '@orgms/common/logger';
+import { withTimeout } from '@orgms/common/process/timeout';
 import type { ClientBase } from 'pg';
 import type { DataSource } from 'typeorm';
 
@@ -267,14 +268,9 @@ export class TenantConnectionManager {
   /** Resolves once the entry's connections have closed, or after CLOSE_WAIT_MS (a stalled network: its budget is not kept forever). */
   private async allClosed(entry: Entry): Promise<void> {
     if (entry.connections === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const closed = await Promise.race([
-      new Promise<true>((resolve) => (entry.onAllClosed = () => resolve(true))),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_WAIT_MS))),
-    ]);
-    clearTimeout(timer);
-    if (!closed)
-      this.options.logger?.warn('tenant pool connections still open after closing; their budget is returned', { orgId: entry.ref.id, open: entry.connections });
+    await withTimeout(new Promise<void>((resolve) => (entry.onAllClosed = resolve)), CLOSE_WAIT_MS, 'closing a tenant pool').catch(() =>
+      this.options.logger?.warn('tenant pool connections still open after closing; their budget is returned', { orgId: entry.ref.id, open: entry.connections }),
+    );
   }
 
   private release(entry: Entry): void {
