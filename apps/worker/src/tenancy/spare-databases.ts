@@ -44,10 +44,6 @@ export class SpareDatabases {
 
   constructor(private readonly deps: SpareDatabasesDeps) {}
 
-  private get version(): string {
-    return latestTenantMigration;
-  }
-
   /**
    * Makes a ready spare on `server` the organization's database, under the organization's lock on
    * `admin`: the claim is recorded first (a resumed attempt takes up its own claim again), then the
@@ -74,7 +70,7 @@ export class SpareDatabases {
       }
       if (!wanted) return false;
       for (;;) {
-        const [spare, role] = await Promise.all([spares.claim(org.id, server.id, this.version), roles.forClaim(org, server)]);
+        const [spare, role] = await Promise.all([spares.claim(org.id, server.id, latestTenantMigration), roles.forClaim(org, server)]);
         if (!spare) return false;
         const name = spareNameFor(spare.id, settings.databasePrefix);
         const outcome = await admin.takeSpare(
@@ -187,7 +183,7 @@ export class SpareDatabases {
     for (const spare of rows) {
       const stale =
         spare.status === 'preparing' || // we hold the server's lock: nobody is making it, a crash left it
-        spare.templateVersion !== this.version ||
+        spare.templateVersion !== latestTenantMigration ||
         (spare.status === 'claimed' && !CLAIM_KEPT_WHILE.includes(spare.claimantStatus as OrganizationStatus | null));
       if (!stale) kept.push(spare);
       else if (await this.retire(server, admin, spare)) outcome.retired += 1;
@@ -210,7 +206,7 @@ export class SpareDatabases {
   /** Clones one spare and gives it its role; false when the template is not current (nothing to clone from yet). */
   private async make(server: DatabaseServer, admin: DatabaseAdmin): Promise<boolean> {
     const { settings, spares } = this.deps;
-    const spare = await spares.begin(server.id, this.version);
+    const spare = await spares.begin(server.id, latestTenantMigration);
     const name = spareNameFor(spare.id, settings.databasePrefix);
     if (!(await admin.cloneSpare(name, currentTemplate(settings.databasePrefix), spareMarkerFor(spare.id)))) {
       await spares.forget(spare.id);
